@@ -1,0 +1,50 @@
+# The two set-up commands: `make run` and `make test`. Both create .venv when it is missing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck contracts unit integration bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@ $(STAMP_RUN)
+
+## run: install and start the daemon on the built-in local exchange
+run: $(STAMP_RUN)
+	$(PY) -m hedge run
+
+## test: install with the dev extra; ruff, mypy, import contracts, the full pytest suite
+test: $(STAMP_DEV) lint typecheck contracts
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP_DEV)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP_DEV)
+	$(VENV)/bin/mypy hedge
+
+contracts: $(STAMP_DEV)
+	$(VENV)/bin/lint-imports
+
+unit: $(STAMP_DEV)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(STAMP_DEV)
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+bench: $(STAMP_DEV)
+	@for s in scripts/bench_*.py; do echo "== $$s"; $(PY) $$s || exit 1; done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,85 @@
+"""The command line: ``python -m hedge <command>`` (also installed as ``hedge``).
+
+Owns: argument parsing, logging set-up, event-loop choice (uvloop when available) and exit codes.
+Each command lives in its own module under ``hedge/commands`` exposing ``add_arguments(parser)``
+and ``main(args) -> int``. Command modules import only argparse-level things at the top and
+the engine inside ``main``, so ``hedge --help`` stays fast and a broken optional dependency
+cannot take down every command.
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 3 command not built yet.
+
+Must never: print from engine code (commands print their own user-facing output here and in
+``hedge/commands``), or log a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from hedge import __version__
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_NOT_BUILT = 3
+
+# name -> (module under hedge.commands, one-line help); module "" = not built yet.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "run the trading daemon (default venue: the built-in local exchange)"),
+    "replay": ("", "run the pipeline over recorded ticks with the simulated venue"),
+    "record": ("", "record Binance USD-M market data to a gzip file"),
+    "exchange": ("", "run the local Binance-compatible exchange on loopback"),
+    "check-config": ("check_config", "validate the configuration directory"),
+    "status": ("", "show the state files in the terminal"),
+    "kill": ("", "engage the kill switch: halt, cancel all open orders"),
+    "calibrate": ("", "fit the TP-before-SL calibrator from recordings"),
+    "version": ("version", "print the version"),
+}
+
+
+def setup_logging(level: str | None = None) -> None:
+    lvl = (level or os.environ.get("HEDGE_LOG_LEVEL") or "INFO").upper()
+    logging.basicConfig(
+        level=getattr(logging, lvl, logging.INFO),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        force=True,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hedge",
+        description="Event-driven trading engine for Binance USD-M perpetual futures.",
+    )
+    parser.add_argument("--version", action="version", version=f"hedge {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if module:
+            importlib.import_module(f"hedge.commands.{module}").add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    setup_logging(getattr(args, "log_level", None))
+    module = COMMANDS[args.command][0]
+    if not module:
+        print(f"hedge {args.command}: not built yet.", file=sys.stderr)
+        return EXIT_NOT_BUILT
+    mod = importlib.import_module(f"hedge.commands.{module}")
+    try:
+        rc: int = mod.main(args)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return rc

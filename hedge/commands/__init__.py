@@ -1,0 +1,1 @@
+"""One module per CLI command (``add_arguments`` + ``main``); see ``hedge/cli.py``."""

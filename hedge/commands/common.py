@@ -1,0 +1,31 @@
+"""Options and helpers shared by several commands (config directory, config errors)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hedge.config import Config
+
+
+def add_config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        metavar="DIR",
+        default=None,
+        help="configuration directory (default: ./configs; built-in defaults where a file is missing)",
+    )
+
+
+def load_config_or_report(directory: str | None) -> Config | None:
+    """Load the configuration; on errors print each (file: key: expected) to stderr and return None."""
+    from hedge.config import ConfigErrors, load_config
+
+    try:
+        return load_config(directory)
+    except ConfigErrors as exc:
+        for err in exc.errors:
+            print(f"config error: {err}", file=sys.stderr)
+        return None

@@ -1,0 +1,40 @@
+"""``hedge run``: the trading daemon."""
+
+from __future__ import annotations
+
+import argparse
+
+from hedge.commands.common import add_config_arg
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_config_arg(p)
+    p.add_argument("--once", action="store_true", help="run one full cycle and exit (also EXECUTOR_ONCE=1)")
+    p.add_argument("--venue", choices=["local", "binance-testnet", "binance"], help="override runtime.venue")
+    p.add_argument("--dry-run", action="store_true", help="no order leaves the process (also DRY_RUN=1)")
+    p.add_argument("--log-dir", metavar="DIR", help="override runtime.log_dir")
+
+
+def main(args: argparse.Namespace) -> int:
+    import msgspec
+
+    from hedge.app import Engine, run_async
+    from hedge.commands.common import load_config_or_report
+
+    cfg = load_config_or_report(args.config)
+    if cfg is None:
+        return 2
+    rt = cfg.runtime
+    overrides: dict[str, object] = {}
+    if args.venue:
+        overrides["venue"] = args.venue
+    if args.dry_run:
+        overrides["dry_run"] = True
+    if args.once:
+        overrides["once"] = True
+    if args.log_dir:
+        overrides["log_dir"] = args.log_dir
+    if overrides:
+        cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, **overrides))
+    engine = Engine(cfg)
+    return run_async(engine.run())

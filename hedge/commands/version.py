@@ -1,0 +1,16 @@
+"""``hedge version``: print the version."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    del p
+
+
+def main(args: argparse.Namespace) -> int:
+    from hedge import __version__
+
+    print(f"hedge {__version__}")
+    return 0

@@ -1,0 +1,658 @@
+"""Configuration: configs/*.yaml decoded into typed, validated Structs.
+
+Owns: the schema of every setting (one Struct per section, defaults from the spec), the four
+files (runtime.yaml, risk.yaml, strategy.yaml, symbols.yaml), normalisation of fractions,
+environment overrides, cross-file checks, and error messages that name the file, the key path
+and what was expected.
+
+Conventions:
+- Every percentage is a fraction (0.05 = 5%). A field typed ``Fraction`` that is given a value
+  > 1 (e.g. ``5``) is read as a percentage, normalised to ``0.05`` and a warning is logged.
+  Multiples of NAV (gross exposure 1.5x) are typed ``Multiple`` and never normalised.
+- Unknown keys are errors (a typo must not silently fall back to a default).
+- Environment: ``DRY_RUN=1``, ``BINANCE_TESTNET=1`` (venue binance-testnet), ``EXECUTOR_ONCE=1``
+  (single-iteration mode), ``HEDGE_LOG_LEVEL``, ``HEDGE_FEATURE_<NAME>=0|1`` for the named feature
+  flags, and ``HEDGE_<FILE>__<KEY>__<SUBKEY>=<yaml value>`` for any key, e.g.
+  ``HEDGE_RISK__DAILY_DD_LIMIT=0.05`` or ``HEDGE_RUNTIME__METRICS__PORT=9200``.
+
+Must never: hold a secret. API keys are read from the environment by the venue adapter only.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+
+import msgspec
+import yaml
+
+from hedge.events import Tier
+
+log = logging.getLogger(__name__)
+
+FRACTION_META = msgspec.Meta(ge=0.0, le=1.0, extra={"fraction": True})
+Fraction = Annotated[float, FRACTION_META]
+Multiple = Annotated[float, msgspec.Meta(ge=0.0)]
+Positive = Annotated[float, msgspec.Meta(gt=0.0)]
+NonNeg = Annotated[float, msgspec.Meta(ge=0.0)]
+PosInt = Annotated[int, msgspec.Meta(ge=1)]
+NonNegInt = Annotated[int, msgspec.Meta(ge=0)]
+Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+SymbolName = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9]{2,20}$")]
+
+Venue = Literal["local", "binance-testnet", "binance"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+CONFIG_FILES = ("runtime", "risk", "strategy", "symbols")
+DEFAULT_CONFIG_DIR = Path("configs")
+
+
+class Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Base of every config section."""
+
+
+# ============================================================================ runtime.yaml
+
+
+class TradingWindow(Section, frozen=True):
+    """UTC hours (and weekdays, 0 = Monday) in which new exposure may be opened."""
+
+    start: HHMM = "00:00"
+    end: HHMM = "24:00"
+    days: list[Annotated[int, msgspec.Meta(ge=0, le=6)]] = msgspec.field(
+        default_factory=lambda: [0, 1, 2, 3, 4, 5, 6]
+    )
+
+
+class HttpConfig(Section, frozen=True):
+    timeout_s: Positive = 3.0
+    backoff_initial_s: Positive = 0.4
+    backoff_max_s: Positive = 6.4
+    read_retries: NonNegInt = 5
+    recv_window_ms: Annotated[int, msgspec.Meta(ge=1, le=60000)] = 5000
+    weight_budget: Fraction = 0.80  # stay under this share of the exchange's weight limit
+
+
+class JournalConfig(Section, frozen=True):
+    max_bytes: PosInt = 50 * 1024 * 1024
+    backups: NonNegInt = 5
+    buffer_bytes: PosInt = 1024 * 1024
+    flush_interval_s: Positive = 1.0
+
+
+class MetricsConfig(Section, frozen=True):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: Port = 9108
+
+
+class StateConfig(Section, frozen=True):
+    min_interval_s: NonNeg = 1.0
+
+
+class FeedsConfig(Section, frozen=True):
+    stream_paths: Literal["split", "legacy"] = "split"  # 2026 /public + /market paths, or /stream
+    depth_speed: Literal["0ms", "100ms", "250ms", "500ms"] = "100ms"
+    streams: list[Literal["depth", "bookTicker", "aggTrade", "trade", "markPrice"]] = msgspec.field(
+        default_factory=lambda: ["depth", "bookTicker", "aggTrade", "markPrice"]
+    )
+    watchdog_s: Positive = 10.0  # no data for this long forces a reconnect
+    reconnect_before_s: Positive = 23.5 * 3600  # proactive reconnect ahead of the 24 h limit
+    backoff_initial_s: Positive = 0.4
+    backoff_max_s: Positive = 6.4
+    snapshot_limit: Literal[5, 10, 20, 50, 100, 500, 1000] = 1000
+    snapshot_min_interval_s: NonNeg = 2.0
+    imbalance_levels: PosInt = 5
+
+
+class LocalExchangeConfig(Section, frozen=True):
+    host: str = "127.0.0.1"
+    port: Port = 0  # 0 = any free port
+    market: list[str] = []  # recordings; empty = the bundled BTCUSDT recording
+    synthetic: list[SymbolName] = []
+    speed: Positive = 1.0
+    starting_balance: Positive = 10_000.0
+    maker_fee: float = 0.0002
+    taker_fee: float = 0.0005
+
+
+class TwapConfig(Section, frozen=True):
+    min_notional_usd: Positive = 5_000.0
+    slices: PosInt = 5
+    duration_s: Positive = 60.0
+
+
+class RouterConfig(Section, frozen=True):
+    maker_timeout_s: Positive = 5.0
+    reprice_ticks: PosInt = 2  # reprice a resting maker order when the touch moves this far away
+    max_post_only_rejects: NonNegInt = 3
+    slippage_budget_bps: NonNeg = 10.0
+    unknown_resolve_s: Positive = 30.0
+    twap: TwapConfig = msgspec.field(default_factory=TwapConfig)
+
+
+class TelegramConfig(Section, frozen=True):
+    enabled: bool = False
+    base_url: str = "https://api.telegram.org"
+    chat_id: str = ""  # the bot token comes from HEDGE_TELEGRAM_TOKEN, never from a file
+
+
+class WebhookConfig(Section, frozen=True):
+    enabled: bool = False
+    url: str = ""
+
+
+class AlertsConfig(Section, frozen=True):
+    queue_size: PosInt = 256
+    timeout_s: Positive = 5.0
+    telegram: TelegramConfig = msgspec.field(default_factory=TelegramConfig)
+    webhook: WebhookConfig = msgspec.field(default_factory=WebhookConfig)
+
+
+class Features(Section, frozen=True):
+    """Named feature flags (env: ``HEDGE_FEATURE_<NAME>=0|1``)."""
+
+    twap: bool = True
+    trailing_stop: bool = True
+    exchange_stop_orders: bool = False
+    dead_man_switch: bool = True
+    alerts: bool = True
+
+
+class RuntimeConfig(Section, frozen=True):
+    venue: Venue = "local"
+    dry_run: bool = False
+    once: bool = False
+    log_level: LogLevel = "INFO"
+    log_dir: str = "logs"
+    trading_window: TradingWindow = msgspec.field(default_factory=TradingWindow)
+    http: HttpConfig = msgspec.field(default_factory=HttpConfig)
+    journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
+    metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
+    state: StateConfig = msgspec.field(default_factory=StateConfig)
+    feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
+    local_exchange: LocalExchangeConfig = msgspec.field(default_factory=LocalExchangeConfig)
+    router: RouterConfig = msgspec.field(default_factory=RouterConfig)
+    alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
+    features: Features = msgspec.field(default_factory=Features)
+
+
+# ============================================================================ risk.yaml
+
+
+class TierCaps(
+    Section,
+    frozen=True,
+    rename={"core": "CORE", "satellite": "SATELLITE", "tactical": "TACTICAL", "alt_ext": "ALT-EXT"},
+):
+    """Largest position per symbol of each tier, as a fraction of NAV."""
+
+    core: Fraction = 0.30
+    satellite: Fraction = 0.20
+    tactical: Fraction = 0.10
+    alt_ext: Fraction = 0.05
+
+    def cap(self, tier: Tier) -> float:
+        return {
+            Tier.CORE: self.core,
+            Tier.SATELLITE: self.satellite,
+            Tier.TACTICAL: self.tactical,
+            Tier.ALT_EXT: self.alt_ext,
+        }[tier]
+
+
+class CooloffConfig(Section, frozen=True):
+    consecutive_losses: PosInt = 3
+    consecutive_rejects: PosInt = 5
+    seconds: NonNeg = 300.0
+
+
+class KillSwitchConfig(Section, frozen=True):
+    flag_file: str = "logs/KILL"
+    flatten: bool = False
+
+
+class DeadManConfig(Section, frozen=True):
+    countdown_ms: Annotated[int, msgspec.Meta(ge=5000)] = 60_000
+    heartbeat_s: Positive = 20.0
+
+
+class RiskConfig(Section, frozen=True):
+    nav_freshness_seconds: Positive = 90.0
+    max_trade_nav_pct: Fraction = 0.05
+    tier_caps: TierCaps = msgspec.field(default_factory=TierCaps)
+    symbol_caps: dict[str, Fraction] = {}
+    gross_exposure_max: Multiple = 1.5  # x NAV
+    net_exposure_max: Multiple = 1.0  # x NAV
+    max_open_orders: PosInt = 20
+    daily_dd_limit: Fraction = 0.10
+    portfolio_dd_limit: Fraction = 0.20
+    cvar_alpha: Fraction = 0.1
+    cvar_limit: Fraction = 0.05
+    spread_bps_limit: NonNeg = 80.0
+    latency_ms_limit: NonNeg = 500.0
+    pi_min_bps: float = 0.0
+    cooloff: CooloffConfig = msgspec.field(default_factory=CooloffConfig)
+    kill_switch: KillSwitchConfig = msgspec.field(default_factory=KillSwitchConfig)
+    dead_man: DeadManConfig = msgspec.field(default_factory=DeadManConfig)
+
+
+# ============================================================================ strategy.yaml
+
+
+class SignalParams(Section, frozen=True):
+    imbalance_levels: PosInt = 5
+    flow_window_s: Positive = 5.0
+    vol_halflife_s: Positive = 30.0
+    vol_low_bps: NonNeg = 1.0
+    vol_high_bps: NonNeg = 5.0
+    absorption_min_flow: NonNeg = 0.6
+
+
+class CalibratorParams(Section, frozen=True):
+    """Logistic ``p = 1 / (1 + exp(-(a + b * score)))``; written by ``hedge calibrate``."""
+
+    a: float = 0.0
+    b: float = 1.0
+    fees_bps: NonNeg = 4.0
+    slippage_bps: NonNeg = 1.0
+
+
+class ExitParams(Section, frozen=True):
+    tp_pct: Fraction = 0.005
+    sl_pct: Fraction = 0.0025
+    trail_bps: NonNeg = 20.0
+    breakeven_after_R: NonNeg = 0.8
+    max_R: Positive = 3.0
+
+
+class SizingParams(Section, frozen=True):
+    tier_multipliers: dict[Tier, NonNeg] = msgspec.field(
+        default_factory=lambda: {Tier.CORE: 1.0, Tier.SATELLITE: 0.75, Tier.TACTICAL: 0.5, Tier.ALT_EXT: 0.25}
+    )
+    max_conviction: Positive = 2.0
+    high_vol_tactical_multiplier: Fraction = 0.5
+    max_notional_usd: Positive = 50_000.0
+
+
+class StrategyEntry(Section, frozen=True):
+    name: str
+    enabled: bool = True
+    params: dict[str, float] = {}
+
+
+class StrategyConfig(Section, frozen=True):
+    universe: list[SymbolName] = msgspec.field(default_factory=lambda: ["BTCUSDT"])
+    per_trade_nav_pct: Fraction = 0.01
+    directional_bias: Literal["none", "long", "short"] = "none"
+    expectancy_min_bps: float = -1e9
+    strategies: list[StrategyEntry] = msgspec.field(
+        default_factory=lambda: [StrategyEntry(name="micro_scalper")]
+    )
+    signals: SignalParams = msgspec.field(default_factory=SignalParams)
+    calibrator: CalibratorParams = msgspec.field(default_factory=CalibratorParams)
+    sizing: SizingParams = msgspec.field(default_factory=SizingParams)
+    exits: ExitParams = msgspec.field(default_factory=ExitParams)
+
+
+# ============================================================================ symbols.yaml
+
+
+class SymbolInfo(Section, frozen=True):
+    tier: Tier = Tier.TACTICAL
+    group: str = ""
+    liquidity: str = "normal"
+
+
+class CorrelationGroup(Section, frozen=True):
+    cap: Fraction = 0.40
+
+
+class LiquidityBucket(Section, frozen=True):
+    slippage_bps: NonNeg = 2.0
+    max_book_participation: Fraction = 0.10
+
+
+class SymbolsConfig(Section, frozen=True):
+    symbols: dict[SymbolName, SymbolInfo] = msgspec.field(
+        default_factory=lambda: {"BTCUSDT": SymbolInfo(tier=Tier.CORE, liquidity="deep")}
+    )
+    correlation_groups: dict[str, CorrelationGroup] = {}
+    liquidity_buckets: dict[str, LiquidityBucket] = msgspec.field(
+        default_factory=lambda: {
+            "deep": LiquidityBucket(slippage_bps=1.0),
+            "normal": LiquidityBucket(),
+            "thin": LiquidityBucket(slippage_bps=5.0, max_book_participation=0.05),
+        }
+    )
+
+
+# ============================================================================ the whole
+
+
+class Config(msgspec.Struct, kw_only=True, frozen=True):
+    runtime: RuntimeConfig = msgspec.field(default_factory=RuntimeConfig)
+    risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    strategy: StrategyConfig = msgspec.field(default_factory=StrategyConfig)
+    symbols: SymbolsConfig = msgspec.field(default_factory=SymbolsConfig)
+    source: str = ""  # the directory it was loaded from ("" = built-in defaults)
+
+
+_SECTION_TYPES: dict[str, type[Section]] = {
+    "runtime": RuntimeConfig,
+    "risk": RiskConfig,
+    "strategy": StrategyConfig,
+    "symbols": SymbolsConfig,
+}
+
+
+class ConfigError(Exception):
+    """One configuration problem: which file, which key, what was expected."""
+
+    def __init__(self, file: str, key: str, expected: str) -> None:
+        self.file = file
+        self.key = key
+        self.expected = expected
+        where = f"{file}: {key}" if key else file
+        super().__init__(f"{where}: {expected}")
+
+
+class ConfigErrors(Exception):
+    def __init__(self, errors: list[ConfigError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+# ---------------------------------------------------------------------------- fractions
+
+
+def _normalize_fractions(data: Any, tp: msgspec.inspect.Type, path: str, file: str) -> Any:
+    """Walk raw YAML data alongside the schema; turn percentages given as > 1 into fractions."""
+    if isinstance(tp, msgspec.inspect.Metadata):
+        if (tp.extra or {}).get("fraction") and isinstance(data, int | float) and not isinstance(data, bool):
+            if 1.0 < data <= 100.0:
+                log.warning("%s: %s = %s read as a percentage -> %s", file, path, data, data / 100.0)
+                return data / 100.0
+            return data
+        return _normalize_fractions(data, tp.type, path, file)
+    if isinstance(tp, msgspec.inspect.StructType) and isinstance(data, dict):
+        out = dict(data)
+        for f in tp.fields:
+            if f.encode_name in out:
+                out[f.encode_name] = _normalize_fractions(
+                    out[f.encode_name], f.type, f"{path}.{f.encode_name}" if path else f.encode_name, file
+                )
+        return out
+    if isinstance(tp, msgspec.inspect.DictType) and isinstance(data, dict):
+        return {k: _normalize_fractions(v, tp.value_type, f"{path}.{k}", file) for k, v in data.items()}
+    if isinstance(tp, msgspec.inspect.ListType) and isinstance(data, list):
+        return [_normalize_fractions(v, tp.item_type, f"{path}[{i}]", file) for i, v in enumerate(data)]
+    return data
+
+
+_PATH_RE = re.compile(r" - at `\$(.*)`$")
+
+
+def _choices(tp: Any) -> list[str] | None:
+    """The allowed values of a Literal or Enum annotation (looking through Annotated)."""
+    if get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    if get_origin(tp) is Literal:
+        return [str(a) for a in get_args(tp)]
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return [str(m.value) for m in tp]
+    return None
+
+
+def _locate(data: Any, tp: Any, path: str) -> tuple[str, str] | None:
+    """Find the first invalid value below ``path``: (key path, what was expected).
+
+    msgspec reports dict entries as ``[...]``; this walk names the actual key, and lists the
+    allowed values of Literal/Enum fields.
+    """
+    base = get_args(tp)[0] if get_origin(tp) is Annotated else tp
+    if isinstance(base, type) and issubclass(base, msgspec.Struct) and isinstance(data, dict):
+        hints = get_type_hints(base, include_extras=True)
+        info = {f.encode_name: f.name for f in msgspec.structs.fields(base)}
+        for key, value in data.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in info:
+                return sub, "unknown key (not in the schema; check its spelling and section)"
+            found = _locate(value, hints[info[key]], sub)
+            if found:
+                return found
+        return None
+    if get_origin(base) is dict and isinstance(data, dict):
+        ktype, vtype = get_args(base)
+        for key, value in data.items():
+            sub = f"{path}.{key}" if path else str(key)
+            found = _locate(key, ktype, f"{sub} (key)") or _locate(value, vtype, sub)
+            if found:
+                return found
+        return None
+    if get_origin(base) is list and isinstance(data, list):
+        (itype,) = get_args(base)
+        for i, value in enumerate(data):
+            found = _locate(value, itype, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    try:
+        msgspec.convert(data, tp, strict=True)
+    except msgspec.ValidationError as exc:
+        choices = _choices(tp)
+        if choices is not None:
+            return path, f"invalid value {data!r}; expected one of: {', '.join(choices)}"
+        return path, _PATH_RE.sub("", str(exc))
+    return None
+
+
+def _convert(section: str, data: Any, file: str) -> Section:
+    tp = _SECTION_TYPES[section]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(file, "", f"expected a mapping of keys, got {type(data).__name__}")
+    data = _normalize_fractions(data, msgspec.inspect.type_info(tp), "", file)
+    try:
+        return msgspec.convert(data, tp, strict=True)
+    except msgspec.ValidationError as exc:
+        found = _locate(data, tp, "")
+        if found is None:  # msgspec's own words, with its path
+            msg = str(exc)
+            m = _PATH_RE.search(msg)
+            found = (m.group(1).lstrip(".") if m else "", _PATH_RE.sub("", msg))
+        raise ConfigError(file, *found) from None
+
+
+# ---------------------------------------------------------------------------- environment
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_bool(name: str, value: str) -> bool:
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ConfigError(f"environment {name}", "", f"expected 0/1/true/false, got {value!r}")
+
+
+def _set_path(tree: dict[str, Any], keys: list[str], value: Any) -> None:
+    node = tree
+    for k in keys[:-1]:
+        child = node.get(k)
+        if not isinstance(child, dict):
+            child = {}
+            node[k] = child
+        node = child
+    node[keys[-1]] = value
+
+
+def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
+    rt = raw["runtime"]
+    if "DRY_RUN" in env:
+        rt["dry_run"] = _env_bool("DRY_RUN", env["DRY_RUN"])
+    if "BINANCE_TESTNET" in env and _env_bool("BINANCE_TESTNET", env["BINANCE_TESTNET"]):
+        rt["venue"] = "binance-testnet"
+    if "EXECUTOR_ONCE" in env:
+        rt["once"] = _env_bool("EXECUTOR_ONCE", env["EXECUTOR_ONCE"])
+    if "HEDGE_LOG_LEVEL" in env:
+        rt["log_level"] = env["HEDGE_LOG_LEVEL"].upper()
+    flags = {f for f in Features.__struct_fields__}
+    for name, value in env.items():
+        if name.startswith("HEDGE_FEATURE_"):
+            flag = name[len("HEDGE_FEATURE_") :].lower()
+            if flag not in flags:
+                raise ConfigError(
+                    f"environment {name}", "", f"unknown feature flag {flag!r}; known: {sorted(flags)}"
+                )
+            _set_path(rt, ["features", flag], _env_bool(name, value))
+        elif name.startswith("HEDGE_") and "__" in name:
+            parts = name[len("HEDGE_") :].split("__")
+            section, keys = parts[0].lower(), parts[1:]
+            if section not in raw or not all(keys):
+                raise ConfigError(
+                    f"environment {name}",
+                    "",
+                    f"expected HEDGE_<{'|'.join(s.upper() for s in CONFIG_FILES)}>__<KEY>[__<SUBKEY>...]",
+                )
+            keys = _env_keys(_SECTION_TYPES[section], keys)
+            _set_path(raw[section], keys, yaml.safe_load(value) if value != "" else "")
+
+
+def _env_keys(tp: Any, keys: list[str]) -> list[str]:
+    """Map upper-case env segments onto schema keys: struct fields by name, dict keys verbatim."""
+    out: list[str] = []
+    for key in keys:
+        base = get_args(tp)[0] if get_origin(tp) is Annotated else tp
+        if isinstance(base, type) and issubclass(base, msgspec.Struct):
+            fields = {f.encode_name.lower().replace("-", "_"): f for f in msgspec.structs.fields(base)}
+            f = fields.get(key.lower())
+            if f is None:
+                out.append(key.lower())  # unknown: let validation name it
+                tp = Any
+                continue
+            out.append(f.encode_name)
+            tp = get_type_hints(base, include_extras=True)[f.name]
+        elif get_origin(base) is dict:
+            out.append(key)
+            tp = get_args(base)[1]
+        else:
+            out.append(key.lower())
+            tp = Any
+    return out
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(str(path), where, f"invalid YAML: {problem}") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
+
+
+def _cross_checks(cfg: Config, dirname: str) -> list[ConfigError]:
+    errors: list[ConfigError] = []
+    sym_file = f"{dirname}/symbols.yaml"
+    known = cfg.symbols.symbols
+    for i, sym in enumerate(cfg.strategy.universe):
+        if sym not in known:
+            errors.append(
+                ConfigError(
+                    f"{dirname}/strategy.yaml",
+                    f"universe[{i}]",
+                    f"symbol {sym!r} is not defined in symbols.yaml (known: {sorted(known)})",
+                )
+            )
+    for sym, info in known.items():
+        if info.group and info.group not in cfg.symbols.correlation_groups:
+            errors.append(
+                ConfigError(sym_file, f"symbols.{sym}.group", f"unknown correlation group {info.group!r}")
+            )
+        if info.liquidity not in cfg.symbols.liquidity_buckets:
+            errors.append(
+                ConfigError(sym_file, f"symbols.{sym}.liquidity", f"unknown liquidity bucket {info.liquidity!r}")
+            )
+    for sym in cfg.risk.symbol_caps:
+        if sym not in known:
+            errors.append(
+                ConfigError(f"{dirname}/risk.yaml", f"symbol_caps.{sym}", "symbol not defined in symbols.yaml")
+            )
+    rt = cfg.runtime
+    if rt.http.backoff_initial_s > rt.http.backoff_max_s:
+        errors.append(
+            ConfigError(f"{dirname}/runtime.yaml", "http.backoff_initial_s", "must be <= http.backoff_max_s")
+        )
+    return errors
+
+
+def load_config(directory: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load and validate ``directory``/{runtime,risk,strategy,symbols}.yaml, then apply ``env``.
+
+    A missing file means that section's defaults. Raises ``ConfigErrors`` listing every problem.
+    """
+    d = Path(directory) if directory is not None else DEFAULT_CONFIG_DIR
+    env = os.environ if env is None else env
+    errors: list[ConfigError] = []
+    raw: dict[str, dict[str, Any]] = {}
+    if directory is not None and not d.is_dir():
+        raise ConfigErrors([ConfigError(str(d), "", "config directory does not exist")])
+    for name in CONFIG_FILES:
+        path = d / f"{name}.yaml"
+        data: Any = {}
+        if path.exists():
+            try:
+                data = _read_yaml(path)
+            except ConfigError as e:
+                errors.append(e)
+                data = {}
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            errors.append(ConfigError(str(path), "", f"expected a mapping of keys, got {type(data).__name__}"))
+            data = {}
+        raw[name] = data
+    try:
+        _apply_env(raw, env)
+    except ConfigError as e:
+        errors.append(e)
+    sections: dict[str, Section] = {}
+    for name in CONFIG_FILES:
+        try:
+            sections[name] = _convert(name, raw[name], str(d / f"{name}.yaml"))
+        except ConfigError as e:
+            errors.append(e)
+    if errors:
+        raise ConfigErrors(errors)
+    cfg = Config(
+        runtime=sections["runtime"],  # type: ignore[arg-type]
+        risk=sections["risk"],  # type: ignore[arg-type]
+        strategy=sections["strategy"],  # type: ignore[arg-type]
+        symbols=sections["symbols"],  # type: ignore[arg-type]
+        source=str(d),
+    )
+    errors = _cross_checks(cfg, str(d))
+    if errors:
+        raise ConfigErrors(errors)
+    return cfg
+
+
+def default_config() -> Config:
+    """The built-in defaults, without reading files or the environment."""
+    return Config()

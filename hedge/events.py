@@ -1,0 +1,363 @@
+"""Every event that crosses a stage boundary, as a frozen msgspec Struct.
+
+Owns: the vocabulary of the engine — the flow of one tick, from a decoded market frame to a
+fill, a position, a NAV reading and a health beat (see docs/architecture.md). Each event
+carries ``ts_ms`` (the exchange's event time in ms, 0 when the exchange gave none) and
+``recv_ns`` (local ``time.time_ns()`` when the event entered the process or was created).
+
+Must never: know a wire format. Field names here are hedge's own; Binance's short names
+(``U``, ``pu``, ``m`` ...) live only in ``hedge/feeds`` and the venue adapter, which map them
+onto these types. Events are immutable values: a stage that needs a changed copy uses
+``msgspec.structs.replace``. Structs holding only scalars (or tuples of scalars) are declared
+``gc=False``: they cannot form reference cycles, and skipping GC tracking makes the
+per-tick allocations cheaper.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import msgspec
+
+# Order book levels travel as (price, qty) pairs; qty 0.0 deletes a level in a diff.
+Level = tuple[float, float]
+
+
+class Side(enum.StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+    @property
+    def sign(self) -> int:
+        return 1 if self is Side.BUY else -1
+
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
+
+class OrderType(enum.StrEnum):
+    LIMIT = "LIMIT"
+    MARKET = "MARKET"
+    STOP_MARKET = "STOP_MARKET"
+    TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
+
+
+class TimeInForce(enum.StrEnum):
+    GTC = "GTC"
+    IOC = "IOC"
+    FOK = "FOK"
+    GTX = "GTX"  # post-only
+
+
+class OrderStatus(enum.StrEnum):
+    """Lifecycle of one order as hedge tracks it (a superset of the exchange's ``X``)."""
+
+    PENDING = "PENDING"  # journaled, request not yet answered
+    UNKNOWN = "UNKNOWN"  # request sent, no definite answer: must be resolved, never resent blindly
+    NEW = "NEW"
+    PARTIALLY_FILLED = "PARTIALLY_FILLED"
+    FILLED = "FILLED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+    REJECTED = "REJECTED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_STATUSES
+
+
+_FINAL_STATUSES = frozenset(
+    {OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED}
+)
+
+
+class TradingState(enum.StrEnum):
+    ACTIVE = "ACTIVE"  # everything the limits allow
+    REDUCING = "REDUCING"  # only exposure-reducing orders
+    HALTED = "HALTED"  # only cancels
+
+
+class Tier(enum.StrEnum):
+    CORE = "CORE"
+    SATELLITE = "SATELLITE"
+    TACTICAL = "TACTICAL"
+    ALT_EXT = "ALT-EXT"
+
+
+class VolRegime(enum.StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class BookState(enum.StrEnum):
+    SYNCING = "SYNCING"  # buffering diffs, waiting for / applying a snapshot
+    VALID = "VALID"
+    INVALID = "INVALID"  # gap, crossed book or bad snapshot: resync pending
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every bus event: exchange time (ms) and local receive/creation time (ns)."""
+
+    ts_ms: int = 0
+    recv_ns: int = 0
+
+
+# --------------------------------------------------------------------------- market data
+
+
+class DepthDiff(Event, frozen=True, kw_only=True):
+    """One incremental depth update (absolute quantities; qty 0 removes the level)."""
+
+    symbol: str
+    first_id: int  # first update id in this event
+    final_id: int  # final update id in this event
+    prev_final_id: int  # final update id of the previous event on this stream
+    transact_ms: int = 0
+    bids: list[Level] = []
+    asks: list[Level] = []
+
+
+class DepthSnapshot(Event, frozen=True, kw_only=True):
+    """A REST depth snapshot (the anchor of book synchronisation)."""
+
+    symbol: str
+    last_update_id: int
+    transact_ms: int = 0
+    bids: list[Level] = []
+    asks: list[Level] = []
+
+
+class Trade(Event, frozen=True, kw_only=True, gc=False):
+    """A public trade. ``taker_side`` is already resolved from the venue's maker flag."""
+
+    symbol: str
+    trade_id: int
+    price: float
+    qty: float
+    taker_side: Side
+    trade_ms: int = 0
+    aggregated: bool = False  # an aggTrade (several fills at one price) rather than a single trade
+
+
+class BookTicker(Event, frozen=True, kw_only=True, gc=False):
+    symbol: str
+    update_id: int
+    bid_px: float
+    bid_qty: float
+    ask_px: float
+    ask_qty: float
+    transact_ms: int = 0
+
+
+class MarkPrice(Event, frozen=True, kw_only=True, gc=False):
+    symbol: str
+    mark_price: float
+    index_price: float
+    funding_rate: float
+    next_funding_ms: int
+    settle_price: float = 0.0
+
+
+class BookUpdate(Event, frozen=True, kw_only=True, gc=False):
+    """The local book after one applied diff. ``valid`` is False while the book resyncs."""
+
+    symbol: str
+    update_id: int
+    valid: bool
+    bid_px: float
+    bid_qty: float
+    ask_px: float
+    ask_qty: float
+    mid: float
+    micro: float  # size-weighted micro-price, within [bid, ask]
+    imbalance: float  # top-N (bid - ask) / (bid + ask) volume, in [-1, 1]
+    spread_bps: float
+
+
+class BookStatus(Event, frozen=True, kw_only=True, gc=False):
+    """A change of a book's synchronisation state (published on every transition)."""
+
+    symbol: str
+    state: BookState
+    reason: str = ""
+    resyncs: int = 0
+
+
+class FeedStatus(Event, frozen=True, kw_only=True, gc=False):
+    """A websocket connection's liveness change (connected, disconnected, stalled)."""
+
+    connection: str
+    connected: bool
+    reason: str = ""
+    reconnects: int = 0
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+class Features(Event, frozen=True, kw_only=True, gc=False):
+    """Per-symbol microstructure features after a tick (the signals stage's output)."""
+
+    symbol: str
+    mid: float
+    micro: float
+    spread_bps: float
+    book_imbalance: float
+    flow_imbalance: float
+    absorption: float
+    realized_vol_bps: float
+    regime: VolRegime
+    funding_rate: float = 0.0
+    basis_bps: float = 0.0
+
+
+class Signal(Event, frozen=True, kw_only=True, gc=False):
+    """A strategy's directional view with its strength (score in [-1, 1])."""
+
+    symbol: str
+    strategy: str
+    score: float
+    p_win: float = 0.5
+    e_pi_bps: float = 0.0
+    regime: VolRegime = VolRegime.NORMAL
+
+
+class SymbolScore(Event, frozen=True, kw_only=True, gc=False):
+    symbol: str
+    expectancy_bps: float
+    symbol_score: float
+    hybrid_score: float
+    trades: int
+    sprt_llr: float = 0.0
+    enabled: bool = True
+
+
+class OrderIntent(Event, frozen=True, kw_only=True, gc=False):
+    """What a strategy or an exit rule wants done; nothing reaches the venue without a risk approval."""
+
+    intent_id: str
+    symbol: str
+    side: Side
+    notional: float  # unlevered USDT notional wanted
+    strategy: str
+    reason: str
+    reduce_only: bool = False
+    urgent: bool = False  # exits that must not wait for a maker fill
+    limit_px: float = 0.0  # reference price at decision time (0 = use the book)
+    score: float = 0.0
+    e_pi_bps: float = 0.0
+    regime: VolRegime = VolRegime.NORMAL
+    tick_ns: int = 0  # recv_ns of the tick that caused it (for tick -> decision latency)
+
+
+class RiskDecision(Event, frozen=True, kw_only=True):
+    """The verdict of ``hedge.risk.check_order`` on one intent."""
+
+    intent: OrderIntent
+    allow: bool
+    max_qty: float  # largest quantity allowed (0 when vetoed)
+    reasons: tuple[str, ...] = ()
+    observed: dict[str, float] = {}
+    limits: dict[str, float] = {}
+    cooloff_s: float = 0.0
+    state: TradingState = TradingState.ACTIVE
+
+
+class OrderRequest(Event, frozen=True, kw_only=True, gc=False):
+    """One order as it is sent to a venue (after exchange filters)."""
+
+    client_order_id: str
+    intent_id: str
+    symbol: str
+    side: Side
+    type: OrderType
+    qty: float
+    price: float = 0.0
+    tif: TimeInForce = TimeInForce.GTC
+    reduce_only: bool = False
+    stop_price: float = 0.0
+
+
+class OrderCancel(Event, frozen=True, kw_only=True, gc=False):
+    client_order_id: str
+    symbol: str
+    reason: str = ""
+
+
+class OrderUpdate(Event, frozen=True, kw_only=True, gc=False):
+    """The venue's (or hedge's own) view of one order after a change."""
+
+    client_order_id: str
+    symbol: str
+    status: OrderStatus
+    side: Side
+    type: OrderType = OrderType.LIMIT
+    exchange_order_id: int = 0
+    qty: float = 0.0
+    price: float = 0.0
+    filled_qty: float = 0.0
+    avg_price: float = 0.0
+    reduce_only: bool = False
+    reject_code: int = 0
+    reason: str = ""
+
+
+class Fill(Event, frozen=True, kw_only=True, gc=False):
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: float
+    price: float
+    fee: float
+    fee_asset: str = "USDT"
+    maker: bool = False
+    realized_pnl: float = 0.0
+    trade_id: int = 0
+    exchange_order_id: int = 0
+
+
+class Position(Event, frozen=True, kw_only=True, gc=False):
+    """A position as the exchange reports it (one-way mode: ``qty`` is signed)."""
+
+    symbol: str
+    qty: float
+    entry_price: float
+    unrealized_pnl: float = 0.0
+    mark_price: float = 0.0
+
+
+class Balance(Event, frozen=True, kw_only=True, gc=False):
+    asset: str
+    wallet_balance: float
+    cross_wallet_balance: float = 0.0
+
+
+class Nav(Event, frozen=True, kw_only=True, gc=False):
+    """Futures-wallet NAV in USDT: wallet balance + unrealized PnL."""
+
+    nav: float
+    wallet_balance: float
+    unrealized_pnl: float
+    source: str  # "account_update" | "reconcile" | "sim"
+
+
+class TradingStateChange(Event, frozen=True, kw_only=True, gc=False):
+    previous: TradingState
+    state: TradingState
+    reason: str
+
+
+class Heartbeat(Event, frozen=True, kw_only=True, gc=False):
+    """A component's liveness beat; ``ok`` False carries the reason in ``detail``."""
+
+    component: str
+    ok: bool = True
+    detail: str = ""
+
+
+class Alert(Event, frozen=True, kw_only=True, gc=False):
+    severity: str  # "info" | "warning" | "critical"
+    title: str
+    text: str

@@ -1,0 +1,226 @@
+"""The JSONL journal: append-only machine logs, one writer per file, cheap enough for the hot path.
+
+Owns: logs/events.jsonl, logs/orders_success.jsonl, logs/orders_failed.jsonl,
+logs/orders_denied.jsonl, logs/risk_vetoes.jsonl, logs/orders_executed.jsonl (and any other
+named journal), their buffering, flushing, size-based rotation and torn-line tolerance.
+
+Design: ``write()`` is synchronous and only encodes one line into an in-memory buffer (msgspec
+for Structs, orjson for plain mappings; ~1-2 us). The buffer goes to the file when it exceeds
+``buffer_bytes``, on ``flush()`` (called on an interval by ``Journals.run_flusher`` and at
+shutdown) and before rotation. Per-event ``await aiofiles.write()`` costs 60-96 us on this
+machine, so it is not used here.
+
+Every line is ``{"ts_ns": <int>, "kind": "<str>", "data": {...}}``. A crash mid-write can
+leave a torn last line: on open the writer counts it and starts on a fresh line (the torn bytes
+are never rewritten); readers skip and count lines that do not parse.
+
+Must never: rewrite or truncate existing lines, write a secret, or raise into the caller on a
+full disk (errors are counted and logged; the buffer is kept for the next attempt).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import msgspec
+import orjson
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+JOURNAL_NAMES = (
+    "events",
+    "orders_success",
+    "orders_failed",
+    "orders_denied",
+    "risk_vetoes",
+    "orders_executed",
+)
+
+_encoder = msgspec.json.Encoder()
+
+
+def encode_payload(payload: msgspec.Struct | Mapping[str, Any]) -> bytes:
+    if isinstance(payload, msgspec.Struct):
+        return _encoder.encode(payload)
+    return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+
+
+class JournalWriter:
+    """Append-only JSONL writer with a large buffer and size-based rotation."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        max_bytes: int = 50 * 1024 * 1024,
+        backups: int = 5,
+        buffer_bytes: int = 1024 * 1024,
+    ) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self.buffer_bytes = buffer_bytes
+        self._buf = bytearray()
+        self._file: IO[bytes] | None = None
+        self._size = 0
+        self.lines = 0
+        self.rotations = 0
+        self.torn_on_open = 0
+        self.write_errors = 0
+        self._open()
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(self.path, "ab")  # noqa: SIM115 - held open for the writer's lifetime
+        self._size = f.tell()
+        if self._size > 0:
+            with open(self.path, "rb") as r:
+                r.seek(-1, os.SEEK_END)
+                if r.read(1) != b"\n":
+                    # A crash tore the last line. Never rewrite it: start on a fresh line.
+                    self.torn_on_open += 1
+                    log.warning("journal %s: torn last line from an earlier run; skipped", self.path)
+                    f.write(b"\n")
+                    self._size += 1
+        self._file = f
+
+    def write(self, kind: str, payload: msgspec.Struct | Mapping[str, Any], ts_ns: int = 0) -> None:
+        """Append one record. Synchronous and cheap: the bytes go to the buffer."""
+        buf = self._buf
+        buf += b'{"ts_ns":%d,"kind":"%s","data":' % (ts_ns or time.time_ns(), kind.encode())
+        buf += encode_payload(payload)
+        buf += b"}\n"
+        self.lines += 1
+        if len(buf) >= self.buffer_bytes:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buf or self._file is None:
+            return
+        data = bytes(self._buf)
+        try:
+            if self._size > 0 and self._size + len(data) > self.max_bytes:
+                self._rotate()
+            self._file.write(data)
+            self._file.flush()
+        except OSError as exc:
+            self.write_errors += 1
+            log.error("journal %s: write failed (%s); %d bytes kept for retry", self.path, exc, len(data))
+            return
+        self._size += len(data)
+        del self._buf[: len(data)]
+
+    def _rotate(self) -> None:
+        assert self._file is not None
+        self._file.close()
+        if self.backups > 0:
+            for i in range(self.backups - 1, 0, -1):
+                src = self.path.with_name(f"{self.path.name}.{i}")
+                if src.exists():
+                    os.replace(src, self.path.with_name(f"{self.path.name}.{i + 1}"))
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+        else:
+            self.path.unlink(missing_ok=True)
+        self.rotations += 1
+        self._file = open(self.path, "ab")  # noqa: SIM115
+        self._size = 0
+
+    def close(self) -> None:
+        self.flush()
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+
+
+class JournalRecord(msgspec.Struct, frozen=True):
+    ts_ns: int
+    kind: str
+    data: msgspec.Raw  # decoded lazily: readers usually filter on ``kind`` first
+
+    def decode(self, into: type[T] | Any = Any) -> T:
+        """The payload decoded as ``into`` (a Struct type, or plain JSON values by default)."""
+        result: T = msgspec.json.decode(self.data, type=into)
+        return result
+
+
+_record_decoder = msgspec.json.Decoder(JournalRecord)
+
+
+class ReadStats:
+    def __init__(self) -> None:
+        self.lines = 0
+        self.torn = 0
+
+
+def read_journal(path: str | Path, stats: ReadStats | None = None) -> Iterator[JournalRecord]:
+    """Yield the records of one journal file; torn or corrupt lines are skipped and counted."""
+    st = stats if stats is not None else ReadStats()
+    with open(path, "rb") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rec = _record_decoder.decode(line)
+            except msgspec.DecodeError:
+                st.torn += 1
+                continue
+            st.lines += 1
+            yield rec
+
+
+class Journals:
+    """The set of named journal files under one log directory (one writer each)."""
+
+    def __init__(
+        self,
+        log_dir: str | Path,
+        *,
+        max_bytes: int = 50 * 1024 * 1024,
+        backups: int = 5,
+        buffer_bytes: int = 1024 * 1024,
+        names: tuple[str, ...] = JOURNAL_NAMES,
+    ) -> None:
+        self.dir = Path(log_dir)
+        self._opts = {"max_bytes": max_bytes, "backups": backups, "buffer_bytes": buffer_bytes}
+        self.writers: dict[str, JournalWriter] = {}
+        for n in names:
+            self.writer(n)
+
+    def writer(self, name: str) -> JournalWriter:
+        w = self.writers.get(name)
+        if w is None:
+            w = JournalWriter(self.dir / f"{name}.jsonl", **self._opts)
+            self.writers[name] = w
+        return w
+
+    def write(self, journal: str, kind: str, payload: msgspec.Struct | Mapping[str, Any]) -> None:
+        self.writer(journal).write(kind, payload)
+
+    def flush(self) -> None:
+        for w in self.writers.values():
+            w.flush()
+
+    async def run_flusher(self, interval_s: float) -> None:
+        """Flush every ``interval_s`` until cancelled (then flush once more)."""
+        try:
+            while True:
+                await asyncio.sleep(interval_s)
+                self.flush()
+        finally:
+            self.flush()
+
+    def close(self) -> None:
+        for w in self.writers.values():
+            w.close()

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hedge.state.journal import read_journal
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def hedge(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hedge", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_version_and_help() -> None:
+    r = hedge("version")
+    assert r.returncode == 0 and r.stdout.startswith("hedge ")
+    r = hedge("--help")
+    assert r.returncode == 0
+    for cmd in ("run", "replay", "record", "exchange", "check-config", "status", "version"):
+        assert cmd in r.stdout
+    for cmd in ("run", "replay", "record", "exchange", "check-config", "status", "version"):
+        assert hedge(cmd, "--help").returncode == 0
+
+
+def test_no_command_and_bad_usage_exit_2() -> None:
+    assert hedge().returncode == 2
+    assert hedge("frobnicate").returncode == 2
+
+
+def test_check_config_ok_and_errors(tmp_path: Path) -> None:
+    r = hedge("check-config", str(ROOT / "configs"))
+    assert r.returncode == 0, r.stderr
+    assert "OK" in r.stdout
+    (tmp_path / "risk.yaml").write_text("daily_dd_limit: x\nmax_open_orders: 0\n")
+    r = hedge("check-config", str(tmp_path))
+    assert r.returncode == 2
+    assert f"{tmp_path}/risk.yaml: daily_dd_limit: Expected `float`, got `str`" in r.stderr
+
+
+def test_run_with_bad_config_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "runtime.yaml").write_text("venue: mars\n")
+    r = hedge("run", "--config", str(tmp_path))
+    assert r.returncode == 2
+    assert "runtime.yaml: venue" in r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_run_shuts_down_gracefully_on_signal(tmp_path: Path, sig: signal.Signals) -> None:
+    logs = tmp_path / "logs"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hedge", "run", "--config", str(ROOT / "configs"), "--log-dir", str(logs)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0"},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        started = False
+        assert proc.stderr is not None
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if "engine: started" in line:
+                started = True
+                break
+        assert started, "daemon did not start"
+        t0 = time.monotonic()
+        proc.send_signal(sig)
+        rc = proc.wait(timeout=5)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert rc == 0
+    assert elapsed < 2.0
+    kinds = [r.kind for r in read_journal(logs / "events.jsonl")]
+    assert kinds[0] == "engine_started" and kinds[-1] == "engine_stopped"
+    last = list(read_journal(logs / "events.jsonl"))[-1].decode()
+    assert last == {"reason": sig.name}

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+from hedge.events import Heartbeat
+from hedge.state.journal import Journals, JournalWriter, ReadStats, read_journal
+
+
+def test_records_are_jsonl_with_ts_kind_data(tmp_path: Path) -> None:
+    w = JournalWriter(tmp_path / "events.jsonl")
+    w.write("hb", Heartbeat(component="engine", recv_ns=5), ts_ns=123)
+    w.write("plain", {"a": 1})
+    w.close()
+    lines = (tmp_path / "events.jsonl").read_bytes().splitlines()
+    first = orjson.loads(lines[0])
+    assert first == {"ts_ns": 123, "kind": "hb", "data": {"ts_ms": 0, "recv_ns": 5, "component": "engine",
+                                                          "ok": True, "detail": ""}}
+    assert orjson.loads(lines[1])["data"] == {"a": 1}
+
+
+def test_buffered_until_flush(tmp_path: Path) -> None:
+    w = JournalWriter(tmp_path / "j.jsonl", buffer_bytes=1 << 20)
+    w.write("k", {"x": 1})
+    assert (tmp_path / "j.jsonl").read_bytes() == b""
+    w.flush()
+    assert (tmp_path / "j.jsonl").read_bytes().count(b"\n") == 1
+    w.close()
+
+
+def test_append_only_across_reopen(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    w = JournalWriter(p)
+    w.write("k", {"n": 1})
+    w.close()
+    before = p.read_bytes()
+    w = JournalWriter(p)
+    w.write("k", {"n": 2})
+    w.close()
+    after = p.read_bytes()
+    assert after.startswith(before)
+    assert [x.decode() for x in read_journal(p)] == [{"n": 1}, {"n": 2}]
+
+
+def test_rotation_at_size_keeps_backups(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    w = JournalWriter(p, max_bytes=2000, backups=3, buffer_bytes=1)  # flush every line
+    for i in range(200):
+        w.write("k", {"i": i, "pad": "x" * 40})
+    w.close()
+    files = sorted(tmp_path.iterdir())
+    assert [f.name for f in files] == ["j.jsonl", "j.jsonl.1", "j.jsonl.2", "j.jsonl.3"]
+    for f in files:
+        assert f.stat().st_size <= 2000
+    assert w.rotations > 3
+    # newest records are in the live file, and backups are contiguous and older
+    live = [r.decode()["i"] for r in read_journal(p)]
+    b1 = [r.decode()["i"] for r in read_journal(tmp_path / "j.jsonl.1")]
+    assert live[-1] == 199
+    assert b1[-1] + 1 == live[0]
+
+
+def test_torn_last_line_is_counted_skipped_and_never_rewritten(tmp_path: Path) -> None:
+    p = tmp_path / "j.jsonl"
+    w = JournalWriter(p)
+    w.write("k", {"n": 1})
+    w.close()
+    torn = b'{"ts_ns":1,"kind":"k","da'
+    with open(p, "ab") as f:
+        f.write(torn)  # a crash mid-write
+    w = JournalWriter(p)
+    assert w.torn_on_open == 1
+    w.write("k", {"n": 2})
+    w.close()
+    raw = p.read_bytes()
+    assert torn + b"\n" in raw  # the torn bytes are still there, untouched
+    stats = ReadStats()
+    assert [r.decode()["n"] for r in read_journal(p, stats)] == [1, 2]
+    assert stats.torn == 1 and stats.lines == 2
+
+
+def test_journals_open_every_named_file(tmp_path: Path) -> None:
+    j = Journals(tmp_path)
+    j.write("risk_vetoes", "veto", {"reason": "nav_stale"})
+    j.close()
+    names = {f.name for f in tmp_path.iterdir()}
+    assert {"events.jsonl", "orders_success.jsonl", "orders_failed.jsonl", "orders_denied.jsonl",
+            "risk_vetoes.jsonl", "orders_executed.jsonl"} <= names
+    assert b"nav_stale" in (tmp_path / "risk_vetoes.jsonl").read_bytes()
