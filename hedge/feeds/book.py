@@ -36,7 +36,12 @@ class _Side:
         self.keys: list[float] = []
 
     def load(self, levels: Iterable[Level]) -> None:
-        qty = {px: q for px, q in levels if q > 0.0}
+        qty: dict[float, float] = {}
+        for px, q in levels:  # in order, as diffs are: a repeated price's last quantity wins
+            if q > 0.0:
+                qty[px] = q
+            else:
+                qty.pop(px, None)
         self.qty = qty
         sign = self.sign
         self.keys = sorted(sign * px for px in qty)
