@@ -97,7 +97,7 @@ class BookSync:
                 self.stats.stale_diffs += 1
             else:
                 self.stats.gaps += 1
-                self._invalidate(f"gap: pu={d.prev_final_id} != last u={self.last_u}")
+                self._invalidate(f"gap: pu={d.prev_final_id} != last u={self.last_u}", d.recv_ns)
                 self._buffer_diff(d)
             return
         if self._loaded_id:
@@ -112,13 +112,13 @@ class BookSync:
             return  # already in the snapshot
         if d.first_id <= last_id:
             self._loaded_id = 0
-            self._set_state(_VALID, "synced")
+            self._set_state(_VALID, "synced", d.recv_ns)
             self._apply(d)
             return
         # The stream starts after the snapshot: it cannot be bridged.
         self.stats.snapshots_stale += 1
         self._loaded_id = 0
-        self._invalidate(f"snapshot older than the stream: lastUpdateId={last_id} < U={d.first_id}")
+        self._invalidate(f"snapshot older than the stream: lastUpdateId={last_id} < U={d.first_id}", d.recv_ns)
         self._buffer_diff(d)
 
     def _apply(self, d: DepthDiff) -> None:
@@ -130,7 +130,7 @@ class BookSync:
         ba = book.best_ask()
         if bb is not None and ba is not None and bb[0] >= ba[0]:
             self.stats.crossed += 1
-            self._invalidate(f"crossed: bid {bb[0]} >= ask {ba[0]} after u={d.final_id}")
+            self._invalidate(f"crossed: bid {bb[0]} >= ask {ba[0]} after u={d.final_id}", d.recv_ns)
             return
         self._publish_update(d.final_id, d.ts_ms, d.recv_ns, bb, ba, valid=True)
 
@@ -209,7 +209,7 @@ class BookSync:
         if book.is_crossed() or snap.last_update_id <= 0:
             self.stats.snapshots_rejected += 1
             book.clear()
-            self._invalidate(f"bad snapshot: crossed or no id (lastUpdateId={snap.last_update_id})")
+            self._invalidate(f"bad snapshot: crossed or no id (lastUpdateId={snap.last_update_id})", snap.recv_ns)
             if self._buffer:
                 self._ask_snapshot()
             return
@@ -220,21 +220,21 @@ class BookSync:
         for d in buffered:
             self.on_diff(d)
 
-    def invalidate(self, reason: str) -> None:
+    def invalidate(self, reason: str, recv_ns: int = 0) -> None:
         """Mark the book invalid from outside (e.g. its connection dropped): buffered diffs are dropped."""
         self._buffer.clear()
         if self.state is not _VALID and not self._loaded_id:
             return  # nothing is published as valid already
-        self._invalidate(reason)
+        self._invalidate(reason, recv_ns or time.time_ns())
 
-    def _invalidate(self, reason: str) -> None:
+    def _invalidate(self, reason: str, recv_ns: int) -> None:
         bb = self.book.best_bid()
         ba = self.book.best_ask()
         self.last_u = 0
         self._loaded_id = 0
         self.stats.resyncs += 1
-        self._set_state(BookState.INVALID, reason)
-        self._publish_update(0, 0, time.time_ns(), bb, ba, valid=False)
+        self._set_state(BookState.INVALID, reason, recv_ns)
+        self._publish_update(0, 0, recv_ns, bb, ba, valid=False)
         log.warning("book %s invalid (%s): resyncing", self.symbol, reason)
 
     def _ask_snapshot(self) -> None:
@@ -243,13 +243,12 @@ class BookSync:
         if self._request is not None:
             self._request(self.symbol)
 
-    def _set_state(self, state: BookState, reason: str) -> None:
+    def _set_state(self, state: BookState, reason: str, recv_ns: int) -> None:
+        """``recv_ns`` is that of the frame or snapshot that caused the change: replays stay deterministic."""
         self.state = state
         self.stats.state = state.value
         self._publish(
-            BookStatus(
-                recv_ns=time.time_ns(), symbol=self.symbol, state=state, reason=reason, resyncs=self.stats.resyncs
-            )
+            BookStatus(recv_ns=recv_ns, symbol=self.symbol, state=state, reason=reason, resyncs=self.stats.resyncs)
         )
 
 
