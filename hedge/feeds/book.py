@@ -133,6 +133,27 @@ class OrderBook:
         tot = b + a
         return (b - a) / tot if tot > 0.0 else 0.0
 
+    def touch(self, n: int) -> tuple[float, float, float, float, float] | None:
+        """(bid_px, bid_qty, ask_px, ask_qty, top-n imbalance) in one pass; None if a side is empty.
+
+        The per-diff summary of the hot path: one call instead of best_bid + best_ask + imbalance.
+        """
+        bs, as_ = self._bids, self._asks
+        bk, ak = bs.keys, as_.keys
+        if not bk or not ak:
+            return None
+        bqty, aqty = bs.qty, as_.qty
+        bpx = bk[-1]
+        apx = -ak[-1]
+        bv = 0.0
+        for k in bk[-n:]:
+            bv += bqty[k]
+        av = 0.0
+        for k in ak[-n:]:
+            av += aqty[-k]
+        tot = bv + av
+        return (bpx, bqty[bpx], apx, aqty[apx], (bv - av) / tot if tot > 0.0 else 0.0)
+
     def micro_price(self) -> float:
         """Size-weighted mid: (bid * ask_qty + ask * bid_qty) / (bid_qty + ask_qty); 0 if a side is empty."""
         bb, ba = self._bids.best(), self._asks.best()

@@ -126,64 +126,54 @@ class BookSync:
         book.apply(d.bids, d.asks)
         self.last_u = d.final_id
         self.stats.diffs_applied += 1
-        bb = book.best_bid()
-        ba = book.best_ask()
-        if bb is not None and ba is not None and bb[0] >= ba[0]:
-            self.stats.crossed += 1
-            self._invalidate(f"crossed: bid {bb[0]} >= ask {ba[0]} after u={d.final_id}", d.recv_ns)
-            return
-        self._publish_update(d.final_id, d.ts_ms, d.recv_ns, bb, ba, valid=True)
-
-    def _publish_update(
-        self,
-        update_id: int,
-        ts_ms: int,
-        recv_ns: int,
-        bb: tuple[float, float] | None,
-        ba: tuple[float, float] | None,
-        *,
-        valid: bool,
-    ) -> None:
-        if bb is None or ba is None:
+        t = book.touch(self._levels)
+        if t is None:
             # A one-sided book cannot be priced from.
-            bpx, bq = bb if bb is not None else (0.0, 0.0)
-            apx, aq = ba if ba is not None else (0.0, 0.0)
-            self._publish(
-                BookUpdate(
-                    ts_ms=ts_ms,
-                    recv_ns=recv_ns,
-                    symbol=self.symbol,
-                    update_id=update_id,
-                    valid=False,
-                    bid_px=bpx,
-                    bid_qty=bq,
-                    ask_px=apx,
-                    ask_qty=aq,
-                    mid=0.0,
-                    micro=0.0,
-                    imbalance=0.0,
-                    spread_bps=0.0,
-                )
-            )
+            self._publish_invalid(d.final_id, d.ts_ms, d.recv_ns)
             return
-        bpx, bq = bb
-        apx, aq = ba
+        bpx, bq, apx, aq, imb = t
+        if bpx >= apx:
+            self.stats.crossed += 1
+            self._invalidate(f"crossed: bid {bpx} >= ask {apx} after u={d.final_id}", d.recv_ns)
+            return
         mid = (bpx + apx) * 0.5
         self._publish(
             BookUpdate(
-                ts_ms=ts_ms,
-                recv_ns=recv_ns,
+                ts_ms=d.ts_ms,
+                recv_ns=d.recv_ns,
                 symbol=self.symbol,
-                update_id=update_id,
-                valid=valid,
+                update_id=d.final_id,
+                valid=True,
                 bid_px=bpx,
                 bid_qty=bq,
                 ask_px=apx,
                 ask_qty=aq,
                 mid=mid,
                 micro=(bpx * aq + apx * bq) / (bq + aq),
-                imbalance=self.book.imbalance(self._levels),
+                imbalance=imb,
                 spread_bps=(apx - bpx) / mid * 1e4,
+            )
+        )
+
+    def _publish_invalid(self, update_id: int, ts_ms: int, recv_ns: int) -> None:
+        """Tell latest-value consumers to stop pricing from this book (last known top kept for context)."""
+        bb = self.book.best_bid() or (0.0, 0.0)
+        ba = self.book.best_ask() or (0.0, 0.0)
+        self._publish(
+            BookUpdate(
+                ts_ms=ts_ms,
+                recv_ns=recv_ns,
+                symbol=self.symbol,
+                update_id=update_id,
+                valid=False,
+                bid_px=bb[0],
+                bid_qty=bb[1],
+                ask_px=ba[0],
+                ask_qty=ba[1],
+                mid=0.0,
+                micro=0.0,
+                imbalance=0.0,
+                spread_bps=0.0,
             )
         )
 
@@ -228,13 +218,11 @@ class BookSync:
         self._invalidate(reason, recv_ns or time.time_ns())
 
     def _invalidate(self, reason: str, recv_ns: int) -> None:
-        bb = self.book.best_bid()
-        ba = self.book.best_ask()
         self.last_u = 0
         self._loaded_id = 0
         self.stats.resyncs += 1
         self._set_state(BookState.INVALID, reason, recv_ns)
-        self._publish_update(0, 0, recv_ns, bb, ba, valid=False)
+        self._publish_invalid(0, 0, recv_ns)
         log.warning("book %s invalid (%s): resyncing", self.symbol, reason)
 
     def _ask_snapshot(self) -> None:

@@ -74,6 +74,10 @@ def test_book_equals_naive_reference(
         bv = sum(q for _, q in ref.top_bids(n))
         av = sum(q for _, q in ref.top_asks(n))
         assert book.imbalance(n) == pytest.approx((bv - av) / (bv + av) if bv + av else 0.0)
-        if rb and ra:
+        t = book.touch(n)
+        if not (rb and ra):
+            assert t is None
+        else:
+            assert t is not None and t[:4] == (*rb[0], *ra[0]) and t[4] == pytest.approx(book.imbalance(n))
             micro = book.micro_price()
             assert min(rb[0][0], ra[0][0]) - 1e-9 <= micro <= max(rb[0][0], ra[0][0]) + 1e-9
