@@ -109,6 +109,11 @@ class FeedsConfig(Section, frozen=True):
     snapshot_limit: Literal[5, 10, 20, 50, 100, 500, 1000] = 1000
     snapshot_min_interval_s: NonNeg = 2.0
     imbalance_levels: PosInt = 5
+    ws_url_binance: str = "wss://fstream.binance.com"
+    rest_url_binance: str = "https://fapi.binance.com"
+    ws_url_testnet: str = "wss://fstream.binancefuture.com"
+    rest_url_testnet: str = "https://testnet.binancefuture.com"
+    snapshot_timeout_s: Positive = 10.0
 
 
 class LocalExchangeConfig(Section, frozen=True):

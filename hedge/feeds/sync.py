@@ -240,11 +240,20 @@ class BookSync:
         )
 
 
+class RetryAfter(Exception):
+    """A fetcher's way to say "not before ``seconds``" (HTTP 429/418 with Retry-After)."""
+
+    def __init__(self, seconds: float, message: str) -> None:
+        super().__init__(message)
+        self.seconds = seconds
+
+
 class SnapshotScheduler:
     """Fetch depth snapshots on request: one in flight per symbol, at most one per ``min_interval_s``.
 
     A request made inside the interval is not dropped: it is served when the interval ends. A
-    failed fetch is logged (at most once per interval per symbol) and retried after the interval.
+    failed fetch is logged (at most once per interval per symbol) and retried after the interval,
+    or after the fetcher's ``RetryAfter`` when the exchange asked for longer.
     """
 
     def __init__(
@@ -284,6 +293,11 @@ class SnapshotScheduler:
                 snap = await self._fetcher(symbol)
             except asyncio.CancelledError:
                 raise
+            except RetryAfter as exc:
+                self.failures += 1
+                self._last[symbol] = self._clock() + max(0.0, exc.seconds - self._min_interval_s)
+                log.warning("snapshot %s refused (%s); retrying in %.1fs", symbol, exc, max(exc.seconds, 0.0))
+                continue
             except Exception as exc:
                 self.failures += 1
                 log.warning("snapshot %s failed (%s: %s); retrying", symbol, type(exc).__name__, exc)
