@@ -119,4 +119,3 @@ class KillSwitchService:
         finally:
             if use_signal:
                 loop.remove_signal_handler(signal.SIGUSR1)
-

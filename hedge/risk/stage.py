@@ -273,9 +273,7 @@ class RiskStage:
         if qty == 0.0 and buy == 0.0 and sell == 0.0:
             positions.pop(symbol, None)
         else:
-            positions[symbol] = PositionRisk(
-                qty=qty, mark=self._marks.get(symbol, 0.0), open_buy=buy, open_sell=sell
-            )
+            positions[symbol] = PositionRisk(qty=qty, mark=self._marks.get(symbol, 0.0), open_buy=buy, open_sell=sell)
         self._positions = positions  # replaced, never mutated: contexts already built stay valid
 
     # ------------------------------------------------------------------ orders

@@ -39,8 +39,6 @@ class TradingStateMachine:
         self.state, self.reason, self.since_ns = state, reason, now_ns
         log.warning("trading state %s -> %s (%s)", previous, state, reason)
         self._publish(
-            TradingStateChange(
-                previous=previous, state=state, reason=reason, ts_ms=now_ns // 1_000_000, recv_ns=now_ns
-            )
+            TradingStateChange(previous=previous, state=state, reason=reason, ts_ms=now_ns // 1_000_000, recv_ns=now_ns)
         )
         return True
