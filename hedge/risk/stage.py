@@ -334,5 +334,6 @@ class RiskStage:
 
     def _user_stream(self, up: bool, why: str) -> None:
         if up != self.user_stream_up:
-            log.warning("risk: user-data stream %s%s", "up" if up else "DOWN", f" ({why})" if why else "")
+            level = logging.INFO if up else logging.WARNING
+            log.log(level, "risk: user-data stream %s%s", "up" if up else "DOWN", f" ({why})" if why else "")
         self.user_stream_up = up
