@@ -7,9 +7,12 @@ machine, the veto journal (logs/risk_vetoes.jsonl) and the per-reason counters.
 Design: every subscription is synchronous (hot path: plain calls, no awaits). On an intent it
 builds an immutable ``RiskContext`` (the dicts inside are replaced on change, never mutated, so
 building one copies nothing), calls the pure ``check_order`` and publishes the
-``RiskDecision``. The engine's view is deliberately pessimistic between exchange reports: a fill
-moves the position at once, and open orders count as if those on the order's side had filled;
-the next ``Position`` from the exchange (authoritative) replaces the position.
+``RiskDecision``. The engine's view is deliberately pessimistic between exchange reports: open
+orders count as if those on the order's side had filled, and so does a fill the exchange has not
+yet confirmed with a ``Position`` (it joins its side's open quantity until the next ``Position``
+of its symbol, which is authoritative). Whether the ``Position`` or the ``Fill`` arrives first,
+no direction is ever under-counted. An order still waiting for its first answer counts in the
+order-ack latency with its age.
 Transitions: a drawdown breach -> REDUCING and ALT-EXT off; stale NAV -> ALT-EXT off; a new
 UTC day re-arms both when the daily drawdown was the cause; ``halt`` (the kill switch) ->
 HALTED plus a ``CancelAll`` request for the venue.
@@ -110,7 +113,8 @@ class RiskStage:
         self._qty: dict[str, float] = {}
         self._marks: dict[str, float] = {}
         self._orders: dict[str, _OpenOrder] = {}
-        self._sent_ns: dict[str, int] = {}
+        self._sent_ns: dict[str, int] = {}  # unanswered requests, oldest first
+        self._unconfirmed: dict[str, tuple[float, float]] = {}  # fills (buy, sell) not yet in a Position
         self._positions: dict[str, PositionRisk] = {}
         self._decisions = 0
         self._allowed = 0
@@ -147,7 +151,7 @@ class RiskStage:
             positions=self._positions,
             open_orders=len(self._orders),
             book=self._books.get(symbol),
-            ack_latency_ms=self.ack_latency_ms,
+            ack_latency_ms=self._ack_latency(now_ns),
             user_stream_up=self.user_stream_up,
             returns=nav.returns,
             cooloff_until_ms=self.cooloff.until_ms,
@@ -155,6 +159,13 @@ class RiskStage:
             alt_ext_disabled=self.alt_ext_disabled,
             min_notional=self.min_notional.get(symbol, 0.0),
         )
+
+    def _ack_latency(self, now_ns: int) -> float:
+        """The latest measured ack latency, or the age of the oldest unanswered request if larger."""
+        if self._sent_ns:
+            oldest = next(iter(self._sent_ns.values()))
+            return max(self.ack_latency_ms, (now_ns - oldest) / 1e6)
+        return self.ack_latency_ms
 
     def on_intent(self, intent: OrderIntent) -> None:
         decision = check_order(intent, self.context(intent.symbol, self.clock()), self.limits)
@@ -239,6 +250,7 @@ class RiskStage:
     def on_position(self, ev: Position) -> None:
         now = self.clock()
         self._qty[ev.symbol] = ev.qty
+        self._unconfirmed.pop(ev.symbol, None)  # the exchange's position includes every earlier fill
         mark = ev.mark_price or ev.entry_price
         if mark > 0.0:
             self._marks[ev.symbol] = mark
@@ -254,14 +266,14 @@ class RiskStage:
             self._marks[ev.symbol] = ev.mark_price
 
     def on_fill(self, ev: Fill) -> None:
-        # Pessimistic until the exchange's Position arrives and replaces it.
-        self._qty[ev.symbol] = self._qty.get(ev.symbol, 0.0) + ev.side.sign * ev.qty
+        buy, sell = self._unconfirmed.get(ev.symbol, (0.0, 0.0))
+        self._unconfirmed[ev.symbol] = (buy + ev.qty, sell) if ev.side.sign > 0 else (buy, sell + ev.qty)
         self._marks.setdefault(ev.symbol, ev.price)
         self._refresh(ev.symbol)
         self.cooloff.on_realized(ev.realized_pnl, self.clock() // 1_000_000)
 
     def _refresh(self, symbol: str) -> None:
-        buy = sell = 0.0
+        buy, sell = self._unconfirmed.get(symbol, (0.0, 0.0))
         for o in self._orders.values():
             if o.symbol == symbol:
                 if o.sign > 0:

@@ -227,8 +227,10 @@ def test_open_orders_fills_and_positions(tmp_path: Path) -> None:
         )
     )
     p = rig.stage.context("BTCUSDT", rig.clock.ns).positions["BTCUSDT"]
-    assert (p.qty, p.open_buy) == (1.0, 2.0)
+    assert (p.qty, p.open_buy) == (0.0, 3.0)  # 2 resting + 1 filled but not yet confirmed
     rig.bus.publish(Position(symbol="BTCUSDT", qty=1.0, entry_price=100.0, mark_price=101.0))
+    p = rig.stage.context("BTCUSDT", rig.clock.ns).positions["BTCUSDT"]
+    assert (p.qty, p.open_buy) == (1.0, 2.0)
     rig.bus.publish(
         OrderUpdate(
             client_order_id="c1", symbol="BTCUSDT", status=OrderStatus.CANCELED, side=Side.BUY, qty=3.0, filled_qty=1.0
@@ -278,3 +280,48 @@ def test_book_status_and_user_stream(tmp_path: Path) -> None:
     assert rig.decide().reasons == (Reason.USER_STREAM_DOWN,)
     rig.bus.publish(FeedStatus(connection="user", connected=True))
     assert rig.decide().allow
+
+
+def test_a_fill_reported_after_its_position_never_understates_exposure(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, symbol_caps={"BTCUSDT": 0.05})
+    rig.ready()
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=5.0, entry_price=100.0, mark_price=100.0))  # at the 5% cap
+    # the exit's Position arrives first, then its Fill: position 0, the sell is not "applied twice"
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.0, entry_price=0.0, mark_price=100.0))
+    rig.bus.publish(Fill(client_order_id="x", symbol="BTCUSDT", side=Side.SELL, qty=5.0, price=100.0, fee=0.0))
+    buy = rig.decide(intent(800.0, limit_px=100.0))
+    assert buy.allow and buy.max_qty == pytest.approx(5.0)  # a buy sees a flat position: capped at 5%
+    sell = rig.decide(intent(300.0, Side.SELL))
+    assert not sell.allow and sell.reasons == (Reason.SYMBOL_CAP,)  # a sell counts the unconfirmed sell
+
+
+def test_an_unanswered_order_counts_in_ack_latency(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ready()
+    rig.bus.publish(
+        OrderRequest(
+            client_order_id="c1",
+            intent_id="i",
+            symbol="BTCUSDT",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
+            qty=1.0,
+            price=100.0,
+            recv_ns=rig.clock.ns,
+        )
+    )
+    rig.clock.advance(0.4)
+    assert rig.decide().allow
+    rig.clock.advance(0.2)
+    assert rig.decide().reasons == (Reason.ACK_LATENCY,)
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="c1",
+            symbol="BTCUSDT",
+            status=OrderStatus.NEW,
+            side=Side.BUY,
+            qty=1.0,
+            recv_ns=rig.clock.ns - 550_000_000,
+        )
+    )
+    assert rig.decide().allow and rig.stage.ack_latency_ms == pytest.approx(50.0)
