@@ -3,7 +3,8 @@
 Owns: resolving every symbol's position cap (per-symbol override, else its tier's cap), its tier
 and correlation group with the group's cap, the trading window in minutes, and time units
 (seconds -> ms). Built from the whole ``Config`` because the gates read risk.yaml, symbols.yaml
-(tiers, groups) and runtime.yaml (the trading window).
+(tiers, groups) and runtime.yaml (the trading window). A window that wraps midnight (22:00-04:00)
+is judged by the weekday of the moment itself: with days Mon-Fri, Saturday 01:00 is outside.
 
 Must never: change after it is built (a config reload builds a new one) or hold market state.
 """

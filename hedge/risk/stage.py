@@ -103,7 +103,7 @@ class RiskStage:
         self.clock = clock
         risk = cfg.risk
         self.nav = NavTracker(return_period_s=risk.return_period_s, return_window=risk.return_window)
-        self.machine = TradingStateMachine(bus.publish)
+        self.machine = TradingStateMachine(bus.publish, clock())
         self.cooloff = Cooloff(risk.cooloff)
         self.user_stream_up = False
         self.alt_ext_disabled = False
@@ -259,11 +259,10 @@ class RiskStage:
         self.evaluate(now)
 
     def on_mark(self, ev: MarkPrice) -> None:
-        if ev.mark_price > 0.0 and ev.symbol in self._positions:
+        if ev.mark_price > 0.0:
             self._marks[ev.symbol] = ev.mark_price
-            self._refresh(ev.symbol)
-        elif ev.mark_price > 0.0:
-            self._marks[ev.symbol] = ev.mark_price
+            if ev.symbol in self._positions:
+                self._refresh(ev.symbol)
 
     def on_fill(self, ev: Fill) -> None:
         buy, sell = self._unconfirmed.get(ev.symbol, (0.0, 0.0))

@@ -16,7 +16,6 @@ Must never: decide on an order (``check_order`` does), or leave HALTED by itself
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 from hedge.events import TradingState, TradingStateChange
@@ -25,11 +24,11 @@ log = logging.getLogger(__name__)
 
 
 class TradingStateMachine:
-    def __init__(self, publish: Callable[[TradingStateChange], None]) -> None:
+    def __init__(self, publish: Callable[[TradingStateChange], None], now_ns: int) -> None:
         self._publish = publish
         self.state = TradingState.ACTIVE
         self.reason = "start"
-        self.since_ns = time.time_ns()
+        self.since_ns = now_ns
 
     def set(self, state: TradingState, reason: str, now_ns: int) -> bool:
         """Move to ``state``; False (and nothing published) when already there or leaving HALTED."""

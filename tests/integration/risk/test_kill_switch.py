@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -99,54 +98,41 @@ async def test_sigusr1_halts_and_writes_the_flag(tmp_path: Path) -> None:
     assert signal.getsignal(signal.SIGUSR1) in (signal.SIG_DFL, None)
 
 
-DAEMON = textwrap.dedent(
-    """
-    import sys
-    from hedge.app import Engine, run_async
-    from hedge.config import default_config
-    from hedge.risk.kill_switch import KillSwitchService
-    from hedge.risk.stage import RiskStage
-
-    engine = Engine(default_config(), log_dir=sys.argv[1])
-    stage = RiskStage(engine.bus, engine.cfg, engine.journals.writer("risk_vetoes"))
-    stage.attach()
-    engine.add_service(KillSwitchService(sys.argv[2], stage.halt, poll_s=0.1))
-    print("ready", flush=True)
-    sys.exit(run_async(engine.run()))
-    """
-)
-
-
 @pytest.mark.parametrize("how", ["sigusr1", "cli"])
-def test_running_daemon_halts_on_sigusr1_or_hedge_kill(tmp_path: Path, how: str) -> None:
+def test_hedge_run_halts_on_sigusr1_or_hedge_kill(tmp_path: Path, how: str) -> None:
+    """The real daemon (`hedge run`): SIGUSR1 or `hedge kill` -> one HALTED state change within 2 s."""
     logs, flag = tmp_path / "logs", tmp_path / "KILL"
+    env = {**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0", "HEDGE_RISK__KILL_SWITCH__FLAG_FILE": str(flag)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", DAEMON, str(logs), str(flag)],
-        cwd=ROOT,
+        [sys.executable, "-m", "hedge", "run", "--config", str(ROOT / "configs"), "--log-dir", str(logs)],
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     try:
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        time.sleep(0.5)  # services started
-        t0 = time.monotonic()
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "engine: started" not in proc.stderr.readline():
+            pass
+        time.sleep(0.3)  # the kill-switch service has installed its SIGUSR1 handler
         if how == "sigusr1":
             proc.send_signal(signal.SIGUSR1)
         else:
             r = subprocess.run(
-                [sys.executable, "-m", "hedge", "kill", "--flag-file", str(flag), "--reason", "cli"],
-                cwd=ROOT,
+                [sys.executable, "-m", "hedge", "kill", "--reason", "cli drill"],
+                cwd=tmp_path,
                 capture_output=True,
                 text=True,
                 timeout=30,
+                env=env,
             )
             assert r.returncode == 0, r.stderr
-            t0 = time.monotonic()
-        while not flag.exists() and time.monotonic() - t0 < 2.0:
-            time.sleep(0.02)
-        time.sleep(0.5)
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""  # still running, halted
+        halted = False
+        while time.monotonic() < deadline and not halted:
+            halted = "-> HALTED" in proc.stderr.readline()
+        assert halted and proc.poll() is None  # halted, still running
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:
@@ -154,7 +140,7 @@ def test_running_daemon_halts_on_sigusr1_or_hedge_kill(tmp_path: Path, how: str)
             proc.kill()
     changes = [r.decode() for r in read_journal(logs / "events.jsonl") if r.kind == "TradingStateChange"]
     assert len(changes) == 1 and changes[0]["state"] == "HALTED" and changes[0]["previous"] == "ACTIVE"
-    assert changes[0]["reason"].startswith("kill switch: " + ("SIGUSR1" if how == "sigusr1" else "cli"))
+    assert changes[0]["reason"].startswith("kill switch: " + ("SIGUSR1" if how == "sigusr1" else "cli drill"))
     flag_ts_ms = json.loads(flag.read_text())["ts_ns"] // 1_000_000
     assert 0 <= changes[0]["ts_ms"] - flag_ts_ms < 2000  # flag written -> HALTED in under 2 s
 
