@@ -221,6 +221,7 @@ class CooloffConfig(Section, frozen=True):
 class KillSwitchConfig(Section, frozen=True):
     flag_file: str = "logs/KILL"
     flatten: bool = False
+    poll_s: Positive = 0.25  # how often the running daemon looks for the flag file
 
 
 class DeadManConfig(Section, frozen=True):
@@ -240,9 +241,14 @@ class RiskConfig(Section, frozen=True):
     portfolio_dd_limit: Fraction = 0.20
     cvar_alpha: Fraction = 0.1
     cvar_limit: Fraction = 0.05
+    cvar_min_samples: PosInt = 24  # fewer returns than this: the CVaR gate does not apply
+    return_period_s: Positive = 3600.0  # NAV sampled this often into the return history
+    return_window: PosInt = 720  # returns kept (720 hourly = 30 days)
     spread_bps_limit: NonNeg = 80.0
     latency_ms_limit: NonNeg = 500.0
     pi_min_bps: float = 0.0
+    require_user_stream: bool = True  # the user-data stream must be up for any new order
+    user_stream: str = "user"  # FeedStatus.connection / Heartbeat.component of the user-data stream
     cooloff: CooloffConfig = msgspec.field(default_factory=CooloffConfig)
     kill_switch: KillSwitchConfig = msgspec.field(default_factory=KillSwitchConfig)
     dead_man: DeadManConfig = msgspec.field(default_factory=DeadManConfig)
