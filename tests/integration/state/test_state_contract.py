@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -17,8 +18,8 @@ from hedge.state.observability import Observability
 from tests.integration.state.session import SYMBOL, publish_session
 
 
-async def wait_for(pred, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def wait_for(pred: Callable[[], bool], limit_s: float = 5.0) -> None:
+    deadline = time.monotonic() + limit_s
     while not pred():
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
