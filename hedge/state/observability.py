@@ -30,6 +30,7 @@ from hedge.state.alerts.webhook import WebhookNotifier
 from hedge.state.health import HealthMonitor, HealthRules
 from hedge.state.looplag import LoopLagProbe
 from hedge.state.manifest import state_dir
+from hedge.state.masking import Masker
 from hedge.state.prometheus import HedgeCollector, build_registry
 from hedge.state.publisher import StatePublisher
 from hedge.state.server import MetricsServer
@@ -83,6 +84,7 @@ class Observability:
     ) -> None:
         rt = cfg.runtime
         self.bus = bus
+        self.masker = Masker()  # secrets from the environment, masked in every output
         self.telemetry = Telemetry(clock_ns)
         self.telemetry.attach(bus)
         self.health = HealthMonitor(
@@ -98,7 +100,9 @@ class Observability:
         chosen = list(notifiers) if notifiers is not None else (
             notifiers_from_config(rt.alerts) if rt.features.alerts else []
         )
-        self.dispatcher = AlertDispatcher(chosen, queue_size=rt.alerts.queue_size, timeout_s=rt.alerts.timeout_s)
+        self.dispatcher = AlertDispatcher(
+            chosen, queue_size=rt.alerts.queue_size, timeout_s=rt.alerts.timeout_s, masker=self.masker
+        )
         self.alert_router = AlertRouter(
             bus,
             self.dispatcher,
@@ -110,11 +114,11 @@ class Observability:
         self.model = StateModel(self.telemetry, self.health, bus, alert_stats=self.dispatcher.snapshot)
         self.model.attach(bus)
         self.state_dir = state_dir(log_dir)
-        self.publisher = StatePublisher(self.model, self.state_dir, rt.state.min_interval_s)
+        self.publisher = StatePublisher(self.model, self.state_dir, rt.state.min_interval_s, self.masker)
         self.registry = build_registry(
             HedgeCollector(self.telemetry, self.model, self.health, bus, self.dispatcher.snapshot)
         )
-        self.server = MetricsServer(self.registry, self.health, rt.metrics.host, rt.metrics.port)
+        self.server = MetricsServer(self.registry, self.health, rt.metrics.host, rt.metrics.port, self.masker)
         self.loop_lag = LoopLagProbe(self.telemetry, rt.metrics.loop_lag_interval_s)
         self.services: list[Service] = [self.publisher, self.dispatcher, self.loop_lag]
         if rt.metrics.enabled:

@@ -11,6 +11,9 @@ event-loop thread (consistent, no locks) and hands the bytes to a worker thread 
 write (temp file, fsync, rename: milliseconds that must not stall the loop). A failing disk is
 logged (rate-limited) and counted; the surface stays dirty and is retried next interval.
 
+Every file's bytes pass through ``Masker`` (a secret that slipped into a reason text is written
+as ``***``).
+
 Must never: write from a bus handler, block the loop on disk, or stop on a write error.
 """
 
@@ -26,6 +29,7 @@ import msgspec
 
 from hedge.state.atomic import TMP_SUFFIX, atomic_write
 from hedge.state.manifest import MANIFEST_FILE, SURFACE_BY_NAME, SURFACES, build_manifest
+from hedge.state.masking import Masker
 from hedge.state.surfaces import StateModel
 
 log = logging.getLogger(__name__)
@@ -44,8 +48,11 @@ class StatePublisher:
 
     name = "state-publisher"
 
-    def __init__(self, model: StateModel, directory: str | Path, min_interval_s: float = 1.0) -> None:
+    def __init__(
+        self, model: StateModel, directory: str | Path, min_interval_s: float = 1.0, masker: Masker | None = None
+    ) -> None:
         self.model = model
+        self.masker = masker if masker is not None else Masker()
         self.dir = Path(directory)
         self.min_interval_s = min_interval_s
         self.stats = model.write_stats
@@ -97,7 +104,7 @@ class StatePublisher:
         due = [n for n in self._dirty if now - self._last.get(n, float("-inf")) >= self._interval(n)]
         for name in due:
             self._dirty.discard(name)
-            data = encode_state(self.model.build(name))
+            data = self._encode(name)
             try:
                 await asyncio.to_thread(atomic_write, self.dir / SURFACE_BY_NAME[name].file, data)
             except OSError as exc:
@@ -108,11 +115,14 @@ class StatePublisher:
             if SURFACE_BY_NAME[name].periodic:
                 self._dirty.add(name)
 
+    def _encode(self, name: str) -> bytes:
+        return self.masker.mask_bytes(encode_state(self.model.build(name)))
+
     def flush(self) -> None:
         """Write every pending surface now, synchronously (shutdown, tests)."""
         self.dir.mkdir(parents=True, exist_ok=True)
         for name in sorted(self._dirty):
-            data = encode_state(self.model.build(name))
+            data = self._encode(name)
             try:
                 atomic_write(self.dir / SURFACE_BY_NAME[name].file, data)
             except OSError as exc:

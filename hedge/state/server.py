@@ -4,6 +4,8 @@ Owns: the aiohttp server, its address (127.0.0.1 unless configured otherwise; po
 ephemeral port, exposed as ``port`` once ``ready`` is set) and the response formats:
 /health answers 200 ``{"ok": true, "reasons": [], ...}`` or 503 with the list of reasons.
 
+Both bodies pass through ``Masker`` (labels and reasons come from event texts).
+
 Must never: listen on a public address by default, or do work on a request beyond rendering what
 ``Telemetry`` and ``HealthMonitor`` already hold.
 """
@@ -18,6 +20,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
 from hedge.state.health import HealthMonitor
+from hedge.state.masking import Masker
 from hedge.state.prometheus import render
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,15 @@ class MetricsServer:
 
     name = "metrics-server"
 
-    def __init__(self, registry: CollectorRegistry, health: HealthMonitor, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        health: HealthMonitor,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        masker: Masker | None = None,
+    ) -> None:
+        self.masker = masker if masker is not None else Masker()
         self.registry = registry
         self.health = health
         self.host = host
@@ -48,13 +59,14 @@ class MetricsServer:
 
     async def _metrics(self, request: web.Request) -> web.Response:
         del request
-        return web.Response(body=render(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        body = self.masker.mask_bytes(render(self.registry))
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def _health(self, request: web.Request) -> web.Response:
         del request
         report = self.health.evaluate()
         return web.Response(
-            body=msgspec.json.encode(report),
+            body=self.masker.mask_bytes(msgspec.json.encode(report)),
             status=200 if report.ok else 503,
             content_type="application/json",
         )

@@ -20,8 +20,8 @@ from collections import deque
 from collections.abc import Sequence
 
 from hedge.events import Alert
-from hedge.state.alerts.masking import Masker
 from hedge.state.alerts.notifier import Notifier
+from hedge.state.masking import Masker
 from hedge.state.schemas import AlertStats
 
 log = logging.getLogger(__name__)

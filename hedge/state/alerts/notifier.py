@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from hedge.events import Alert
-from hedge.state.alerts.masking import Masker
+from hedge.state.masking import Masker
 
 
 class NotifierError(Exception):

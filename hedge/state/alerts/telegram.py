@@ -13,8 +13,8 @@ import os
 from typing import Any
 
 from hedge.events import Alert
-from hedge.state.alerts.masking import Masker
 from hedge.state.alerts.notifier import HttpNotifier
+from hedge.state.masking import Masker
 
 TOKEN_ENV = "HEDGE_TELEGRAM_TOKEN"
 _ICON = {"critical": "\U0001f6a8", "warning": "\u26a0\ufe0f", "info": "\u2139\ufe0f"}

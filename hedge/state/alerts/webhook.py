@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from hedge.events import Alert
-from hedge.state.alerts.masking import Masker
 from hedge.state.alerts.notifier import HttpNotifier
+from hedge.state.masking import Masker
 
 
 class WebhookNotifier(HttpNotifier):
