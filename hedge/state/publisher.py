@@ -57,6 +57,7 @@ class StatePublisher:
         self.min_interval_s = min_interval_s
         self.stats = model.write_stats
         self._dirty: set[str] = {x.name for x in SURFACES}  # every file exists after the first round
+        self._manifest_written = False
         self._last: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._last_error_log = -_LOG_EVERY_S
@@ -78,8 +79,7 @@ class StatePublisher:
         for stale in self.dir.glob(f".*{TMP_SUFFIX}"):
             with contextlib.suppress(OSError):
                 stale.unlink()
-        manifest = encode_state(build_manifest(self.min_interval_s))
-        await asyncio.to_thread(atomic_write, self.dir / MANIFEST_FILE, manifest)
+        await asyncio.to_thread(self._write_manifest)
         try:
             while True:
                 await self._write_due()
@@ -109,11 +109,16 @@ class StatePublisher:
                 await asyncio.to_thread(atomic_write, self.dir / SURFACE_BY_NAME[name].file, data)
             except OSError as exc:
                 self._failed(name, exc)
+                self._dirty.add(name)
             else:
                 self.stats.writes += 1
             self._last[name] = time.monotonic()
             if SURFACE_BY_NAME[name].periodic:
                 self._dirty.add(name)
+
+    def _write_manifest(self) -> None:
+        atomic_write(self.dir / MANIFEST_FILE, encode_state(build_manifest(self.min_interval_s)))
+        self._manifest_written = True
 
     def _encode(self, name: str) -> bytes:
         return self.masker.mask_bytes(encode_state(self.model.build(name)))
@@ -121,20 +126,26 @@ class StatePublisher:
     def flush(self) -> None:
         """Write every pending surface now, synchronously (shutdown, tests)."""
         self.dir.mkdir(parents=True, exist_ok=True)
+        if not self._manifest_written:
+            try:
+                self._write_manifest()
+            except OSError as exc:
+                self._failed(MANIFEST_FILE, exc)
+        failed: set[str] = set()
         for name in sorted(self._dirty):
             data = self._encode(name)
             try:
                 atomic_write(self.dir / SURFACE_BY_NAME[name].file, data)
             except OSError as exc:
                 self._failed(name, exc)
+                failed.add(name)
                 continue
             self.stats.writes += 1
             self._last[name] = time.monotonic()
-        self._dirty = {x.name for x in SURFACES if x.periodic}
+        self._dirty = failed | {x.name for x in SURFACES if x.periodic}
 
     def _failed(self, name: str, exc: OSError) -> None:
         self.stats.errors += 1
-        self._dirty.add(name)
         now = time.monotonic()
         if now - self._last_error_log >= _LOG_EVERY_S:
             self._last_error_log = now
