@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hedge.bus import Bus
-from hedge.events import BookState, BookStatus, FeedStatus, Heartbeat, Nav, Trade, Side
+from hedge.events import BookState, BookStatus, FeedStatus, Heartbeat, Nav, Side, Trade
 from hedge.state.health import HealthMonitor, HealthRules
 from hedge.state.telemetry import Telemetry
 
