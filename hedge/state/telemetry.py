@@ -46,6 +46,18 @@ PENDING_CAP = 10_000  # ids waiting for their next lifecycle step (older ones ar
 _NOT_AN_OUTCOME = frozenset({OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED})
 
 
+def _event_types() -> list[type[Event]]:
+    """Every concrete subclass of Event defined so far (depth-first; each once)."""
+    out: list[type[Event]] = []
+    stack = list(Event.__subclasses__())
+    while stack:
+        t = stack.pop()
+        if t not in out:
+            out.append(t)
+            stack.extend(t.__subclasses__())
+    return out
+
+
 def _remember(table: dict[str, int], key: str, value: int) -> None:
     if len(table) >= PENDING_CAP:
         del table[next(iter(table))]
@@ -89,10 +101,14 @@ class Telemetry:
         self._exit_coids: dict[str, int] = {}
 
     def attach(self, bus: Bus) -> None:
-        bus.subscribe(Event, self.on_any)
+        # Market data gets one handler doing both the last-seen stamp and the feed lag; every
+        # other event type (known when attaching) gets the bare stamp.
         market: tuple[type[Any], ...] = (DepthDiff, Trade, BookTicker, MarkPrice)
         for etype in market:
             bus.subscribe(etype, self.on_market)
+        for etype in _event_types():
+            if not issubclass(etype, market):
+                bus.subscribe(etype, self.on_any)
         subs: tuple[tuple[type[Any], Callable[[Any], None]], ...] = (
             (RiskDecision, self.on_decision),
             (OrderIntent, self.on_intent),
@@ -115,6 +131,7 @@ class Telemetry:
 
     def on_market(self, ev: DepthDiff | Trade | BookTicker | MarkPrice) -> None:
         recv = ev.recv_ns
+        self.last_seen_ns[type(ev)] = recv or self.clock_ns()
         if recv:
             self.last_data_ns[ev.symbol] = recv
             if ev.ts_ms:
