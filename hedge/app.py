@@ -41,6 +41,7 @@ from hedge.events import (
     TradingStateChange,
 )
 from hedge.state.journal import Journals
+from hedge.state.observability import Observability, attach_observability
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class Engine:
 
         for etype in JOURNALED_EVENTS:
             self.bus.subscribe(etype, journal_event)
+        # State files, /metrics + /health, alerts: all fed from the bus (see hedge/state/observability.py).
+        self.observability: Observability = attach_observability(self)
 
     def add_service(self, svc: Service) -> None:
         self.services.append(svc)

@@ -89,7 +89,11 @@ class JournalConfig(Section, frozen=True):
 class MetricsConfig(Section, frozen=True):
     enabled: bool = True
     host: str = "127.0.0.1"
-    port: Port = 9108
+    port: Port = 9108  # 0 = an ephemeral port (the bound one is logged and exposed)
+    feed_stale_s: Positive = 10.0  # /health: no market data for a symbol this long -> 503
+    user_stream: str = "user"  # the connection / component name of the user-data stream
+    require_user_stream: bool = True  # /health: 503 while the user stream is not live
+    loop_lag_interval_s: Positive = 0.5  # event-loop lag probe period
 
 
 class StateConfig(Section, frozen=True):
@@ -156,6 +160,7 @@ class WebhookConfig(Section, frozen=True):
 class AlertsConfig(Section, frozen=True):
     queue_size: PosInt = 256
     timeout_s: Positive = 5.0
+    dedup_s: NonNeg = 60.0  # the same alert title again within this window is counted, not sent
     telegram: TelegramConfig = msgspec.field(default_factory=TelegramConfig)
     webhook: WebhookConfig = msgspec.field(default_factory=WebhookConfig)
 

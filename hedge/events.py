@@ -370,3 +370,84 @@ class CancelAll(Event, frozen=True, kw_only=True, gc=False):
     reason: str
     symbol: str = ""  # "" = every symbol
     flatten: bool = False  # also close every position with reduce-only market orders
+
+# --------------------------------------------------------------------------- operator snapshots
+# Published by the stage that owns the figures (risk, router, feeds, portfolio); read by
+# hedge/state (state files, metrics, /health, alerts), which learns everything from the bus.
+
+
+class RiskSnapshot(Event, frozen=True, kw_only=True, gc=False):
+    """The risk stage's view after a change (fractions of NAV; exposures are multiples of NAV)."""
+
+    nav: float
+    peak_nav: float = 0.0
+    drawdown: float = 0.0  # from the NAV high-water mark
+    daily_drawdown: float = 0.0  # from the day's opening NAV
+    gross_exposure: float = 0.0
+    net_exposure: float = 0.0
+    var: float = 0.0  # value at risk at ``cvar_alpha``, fraction of NAV
+    cvar: float = 0.0
+    open_orders: int = 0
+    state: TradingState = TradingState.ACTIVE
+    reason: str = ""
+
+
+class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
+    """The router's and venue client's health figures (cumulative counters since start)."""
+
+    open_orders: int = 0
+    unknown_orders: int = 0  # requests without a definite answer, being resolved
+    post_only_rejects: int = 0
+    taker_fallbacks: int = 0
+    avg_slippage_bps: float = 0.0
+    weight_used: float = 0.0  # share of the exchange's request-weight limit in use
+    banned_until_ms: int = 0  # a 418 ban (0 = none)
+
+
+class FeedStats(Event, frozen=True, kw_only=True, gc=False):
+    """One market-data connection's cumulative counters."""
+
+    connection: str
+    messages: int = 0
+    parse_errors: int = 0
+    gaps: int = 0
+    resyncs: int = 0
+    reconnects: int = 0
+
+
+class LedgerPosition(Event, frozen=True, kw_only=True, gc=False):
+    """The engine's own ledger entry for one symbol (qty 0 = closed), with its exit levels."""
+
+    symbol: str
+    qty: float  # signed
+    entry_price: float
+    strategy: str = ""
+    tp_price: float = 0.0
+    sl_price: float = 0.0
+    trail_price: float = 0.0
+    realized_pnl: float = 0.0
+    opened_ms: int = 0
+
+
+class KillSwitch(Event, frozen=True, kw_only=True, gc=False):
+    """The kill switch was engaged (or released)."""
+
+    engaged: bool
+    reason: str = ""
+
+
+class PositionDrift(Event, frozen=True, kw_only=True, gc=False):
+    """Reconciliation found the local ledger and the exchange disagreeing on a position."""
+
+    symbol: str
+    local_qty: float
+    exchange_qty: float
+    resolved: bool = False
+
+
+class RateLimit(Event, frozen=True, kw_only=True, gc=False):
+    """The venue throttled (HTTP 429) or banned (HTTP 418) the client."""
+
+    status: int  # 429 | 418
+    retry_after_s: float = 0.0
+    banned_until_ms: int = 0
