@@ -58,7 +58,7 @@ def make_stream(n: int) -> tuple[list[BookUpdate], list[Trade]]:
         if i % 3 == 0:
             trades.append(
                 Trade(ts_ms=ts, recv_ns=ts * 1_000_000, symbol="BTCUSDT", trade_id=i, price=ask,
-                      qty=rng.uniform(0.001, 2.0), taker_side=Side.BUY if rng.random() < 0.5 else Side.SELL, trade_ms=ts)
+                      qty=rng.uniform(0.001, 2.0), taker_side=rng.choice((Side.BUY, Side.SELL)), trade_ms=ts)
             )
     return books, trades
 
