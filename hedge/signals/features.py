@@ -16,7 +16,7 @@ Must never: use an invalid book (``valid`` False) to move features, or read the 
 from __future__ import annotations
 
 from hedge.config import SignalParams
-from hedge.events import BookUpdate, Features, MarkPrice, Trade, VolRegime
+from hedge.events import BookUpdate, Features, MarkPrice, Side, Trade, VolRegime
 from hedge.signals.flow import TradeFlow
 from hedge.signals.microstructure import basis_bps
 from hedge.signals.volatility import EwmaVol, classify_regime
@@ -133,7 +133,7 @@ class FeatureEngine:
         st = self.states.get(t.symbol) or self.state(t.symbol)
         ts = t.trade_ms or t.ts_ms
         flow = st.flow
-        flow.add(ts, t.qty, t.taker_side == "BUY", st.mid)
+        flow.add(ts, t.qty, t.taker_side is Side.BUY, st.mid)
         st.flow_imbalance = flow.imbalance
         st.absorption = flow.absorption(st.mid)
         return st

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import msgspec
 
-from hedge.events import Fill
+from hedge.events import Fill, Side
 
 
 class RoundTrip(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -54,7 +54,7 @@ class RoundTripTracker:
         o = self._open.get(f.symbol)
         if o is None:
             o = self._open[f.symbol] = _Open()
-        signed = f.qty if f.side == "BUY" else -f.qty
+        signed = f.qty if f.side is Side.BUY else -f.qty
         o.fees += f.fee
         if o.qty == 0.0 or (o.qty > 0.0) == (signed > 0.0):  # open or add
             new_qty = o.qty + signed
