@@ -3,7 +3,8 @@
 Owns: a signed position, its average entry price, and the fees and PnL accumulated since it
 was last flat. When a fill brings the position to zero (or through zero), one ``RoundTrip`` is
 closed: ``return_bps = (realized PnL - fees) / entry notional * 1e4``. A flip opens the remainder
-as a new trip at the fill price.
+as a new trip at the fill price. A trip is attributed to the strategy of the fill that opened it
+("" when that fill was not one of a strategy's orders).
 
 Must never: be taken as the book of record (the portfolio's ledger, reconciled against the
 exchange, is); this is the signals' own outcome view, computed from fill prices so that it does
@@ -19,6 +20,7 @@ from hedge.events import Fill, Side
 
 class RoundTrip(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     symbol: str
+    strategy: str
     return_bps: float
     pnl: float
     entry_notional: float
@@ -26,9 +28,10 @@ class RoundTrip(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class _Open:
-    __slots__ = ("entry_notional", "fees", "pnl", "qty", "vwap")
+    __slots__ = ("entry_notional", "fees", "pnl", "qty", "strategy", "vwap")
 
     def __init__(self) -> None:
+        self.strategy = ""
         self.qty = 0.0  # signed
         self.vwap = 0.0
         self.entry_notional = 0.0  # largest absolute notional held during the trip
@@ -47,8 +50,8 @@ class RoundTripTracker:
         o = self._open.get(symbol)
         return o.qty if o is not None else 0.0
 
-    def on_fill(self, f: Fill) -> RoundTrip | None:
-        """Apply one fill; the round trip it closed, if any."""
+    def on_fill(self, f: Fill, strategy: str = "") -> RoundTrip | None:
+        """Apply one fill (of an order placed for ``strategy``); the round trip it closed, if any."""
         if f.qty <= 0.0 or f.price <= 0.0:
             return None
         o = self._open.get(f.symbol)
@@ -56,6 +59,8 @@ class RoundTripTracker:
             o = self._open[f.symbol] = _Open()
         signed = f.qty if f.side is Side.BUY else -f.qty
         o.fees += f.fee
+        if o.qty == 0.0:
+            o.strategy = strategy
         if o.qty == 0.0 or (o.qty > 0.0) == (signed > 0.0):  # open or add
             new_qty = o.qty + signed
             o.vwap = (o.vwap * abs(o.qty) + f.price * f.qty) / abs(new_qty)
@@ -71,6 +76,7 @@ class RoundTripTracker:
             return None
         trip = RoundTrip(
             symbol=f.symbol,
+            strategy=o.strategy,
             return_bps=(o.pnl - o.fees) / o.entry_notional * 1e4 if o.entry_notional > 0.0 else 0.0,
             pnl=o.pnl - o.fees,
             entry_notional=o.entry_notional,
@@ -82,6 +88,7 @@ class RoundTripTracker:
         o.pnl = 0.0
         o.entry_notional = 0.0
         if rest > _EPS:  # flipped: the remainder opens a new trip at this price
+            o.strategy = strategy
             o.qty = rest * (-direction)
             o.vwap = f.price
             o.entry_notional = rest * f.price

@@ -1,6 +1,10 @@
 """Per-symbol scores from realized round trips: rolling expectancy, symbol score, hybrid score, SPRT.
 
-Owns, per symbol (all in [0, 1] or bps as named):
+Every record exists twice: per symbol (strategy ``""``, all its round trips) and per (symbol,
+strategy) for the trips a strategy opened. The SPRT of either switches intents off: a symbol
+whose edge is gone, or one strategy on one symbol.
+
+Owns, per record (all in [0, 1] or bps as named):
 - ``expectancy_bps``: mean return of the last ``scores.window_trades`` round trips (0 with none);
 - ``symbol_score = tanh(expectancy_bps / expectancy_scale_bps) * min(1, n / window_trades)`` in
   [-1, 1] (a short history counts for less);
@@ -51,37 +55,45 @@ class SymbolStats:
 class ScoreBoard:
     def __init__(self, params: ScoreParams) -> None:
         self.params = params
-        self._stats: dict[str, SymbolStats] = {}
+        self._stats: dict[tuple[str, str], SymbolStats] = {}
         w = params.weight_signal + params.weight_expectancy + params.weight_liquidity
         self._w = (w if w > 0.0 else 1.0, params.weight_signal, params.weight_expectancy, params.weight_liquidity)
 
-    def stats(self, symbol: str) -> SymbolStats:
-        s = self._stats.get(symbol)
+    def stats(self, symbol: str, strategy: str = "") -> SymbolStats:
+        key = (symbol, strategy)
+        s = self._stats.get(key)
         if s is None:
-            s = self._stats[symbol] = SymbolStats(self.params)
+            s = self._stats[key] = SymbolStats(self.params)
         return s
 
-    def on_round_trip(self, trip: RoundTrip) -> SprtDecision:
-        return self.stats(trip.symbol).add(trip.return_bps)
+    def on_round_trip(self, trip: RoundTrip) -> tuple[SprtDecision, SprtDecision | None]:
+        """Fold a closed trip into its symbol's and (if attributed) its strategy's record."""
+        symbol = self.stats(trip.symbol).add(trip.return_bps)
+        if not trip.strategy:
+            return symbol, None
+        return symbol, self.stats(trip.symbol, trip.strategy).add(trip.return_bps)
 
-    def passes(self, symbol: str, expectancy_min_bps: float) -> bool:
-        """False when the SPRT switched the symbol off or its expectancy is below the gate."""
-        s = self._stats.get(symbol)
+    def passes(self, symbol: str, strategy: str, expectancy_min_bps: float) -> bool:
+        """False when an SPRT switched the symbol (or this strategy on it) off, or expectancy is below the gate."""
+        own = self._stats.get((symbol, strategy))
+        if own is not None and not own.sprt.enabled:
+            return False
+        s = self._stats.get((symbol, ""))
         if s is None:
             return True
         if not s.sprt.enabled:
             return False
         return s.trades < self.params.min_trades or s.expectancy_bps >= expectancy_min_bps
 
-    def symbol_score(self, symbol: str) -> float:
-        s = self.stats(symbol)
+    def symbol_score(self, symbol: str, strategy: str = "") -> float:
+        s = self.stats(symbol, strategy)
         p = self.params
         return math.tanh(s.expectancy_bps / p.expectancy_scale_bps) * min(1.0, s.trades / p.window_trades)
 
-    def snapshot(self, symbol: str, spread_bps: float, ts_ms: int, recv_ns: int) -> SymbolScore:
-        s = self.stats(symbol)
+    def snapshot(self, symbol: str, spread_bps: float, ts_ms: int, recv_ns: int, strategy: str = "") -> SymbolScore:
+        s = self.stats(symbol, strategy)
         total, ws, we, wl = self._w
-        sym = self.symbol_score(symbol)
+        sym = self.symbol_score(symbol, strategy)
         liquidity = 1.0 / (1.0 + max(spread_bps, 0.0) / self.params.liquidity_spread_bps)
         strength = min(abs(s.signal), 1.0)
         hybrid = (ws * strength + we * (sym + 1.0) * 0.5 + wl * liquidity) / total
@@ -95,4 +107,5 @@ class ScoreBoard:
             trades=s.trades,
             sprt_llr=s.sprt.llr,
             enabled=s.sprt.enabled,
+            strategy=strategy,
         )

@@ -68,7 +68,7 @@ class Screener:
         if self._bias and side.sign != self._bias:
             self._skip("directional_bias")
             return None
-        if not self.scores.passes(f.symbol, self._expectancy_min):
+        if not self.scores.passes(f.symbol, name, self._expectancy_min):
             self._skip("expectancy_or_sprt")
             return None
         if self.nav <= 0.0:

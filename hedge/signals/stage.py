@@ -5,7 +5,9 @@ per-tick logging) for BookUpdate, Trade and MarkPrice of the universe's symbols,
 realized outcomes and Nav for sizing. One book tick runs: features -> every enabled strategy ->
 (only past a strategy's threshold) the screener -> publish Signal + OrderIntent. Features and
 SymbolScore are published per symbol at most every ``signals.publish_every_ms`` of event time,
-and a SymbolScore at once whenever a round trip closes.
+and SymbolScores (the symbol's, and the strategy's on it) at once whenever a round trip closes.
+Fills are attributed to strategies through the router's OrderRequest (client order id ->
+intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
 
 Must never: block, await, or publish an intent from an invalid book.
 """
@@ -13,10 +15,11 @@ Must never: block, await, or publish an intent from an invalid book.
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from hedge.bus import Bus
 from hedge.config import Config
-from hedge.events import BookUpdate, Fill, MarkPrice, Nav, Trade
+from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, Trade
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.features import FeatureEngine
 from hedge.signals.round_trips import RoundTripTracker
@@ -28,6 +31,8 @@ from hedge.signals.strategies import build_strategies
 from hedge.signals.strategies.base import Strategy
 
 log = logging.getLogger(__name__)
+
+_ORDER_MAP_SIZE = 8192
 
 
 class SignalStage:
@@ -46,6 +51,9 @@ class SignalStage:
         self.screener = Screener(cfg, calibrator, Sizer(st.sizing, st.per_trade_nav_pct), self.scores)
         self._every_ms = st.signals.publish_every_ms
         self._last_pub: dict[str, int] = {}
+        self._names = frozenset(s.name for s in self.strategies)
+        self._order_strategy: dict[str, str] = {}
+        self._order_fifo: deque[str] = deque()
         self.intents = 0
 
     def attach(self) -> None:
@@ -54,6 +62,7 @@ class SignalStage:
             bus.subscribe(BookUpdate, self.on_book, symbol=sym)
             bus.subscribe(Trade, self.on_trade, symbol=sym)
             bus.subscribe(MarkPrice, self.on_mark, symbol=sym)
+        bus.subscribe(OrderRequest, self.on_order)
         bus.subscribe(Fill, self.on_fill)
         bus.subscribe(Nav, self.on_nav)
 
@@ -91,16 +100,32 @@ class SignalStage:
 
     # ------------------------------------------------------------------ outcomes and NAV
 
+    def on_order(self, req: OrderRequest) -> None:
+        name = req.intent_id.partition("-")[0]
+        if name not in self._names or req.client_order_id in self._order_strategy:
+            return
+        self._order_strategy[req.client_order_id] = name
+        self._order_fifo.append(req.client_order_id)
+        if len(self._order_fifo) > _ORDER_MAP_SIZE:
+            self._order_strategy.pop(self._order_fifo.popleft(), None)
+
     def on_fill(self, fill: Fill) -> None:
-        trip = self.round_trips.on_fill(fill)
+        strategy = self._order_strategy.get(fill.client_order_id, "")
+        sym = fill.symbol
+        was = (self.scores.stats(sym).sprt.enabled, self.scores.stats(sym, strategy).sprt.enabled)
+        trip = self.round_trips.on_fill(fill, strategy)
         if trip is None:
             return
-        was_enabled = self.scores.stats(trip.symbol).sprt.enabled
-        decision = self.scores.on_round_trip(trip)
-        if was_enabled and decision is SprtDecision.NO_EDGE:
-            log.warning("signals: SPRT switched %s off (edge gone)", trip.symbol)
-        f = self.features.state(trip.symbol)
-        self.bus.publish(self.scores.snapshot(trip.symbol, f.spread_bps, fill.ts_ms, fill.recv_ns))
+        on_symbol, on_strategy = self.scores.on_round_trip(trip)
+        if was[0] and on_symbol is SprtDecision.NO_EDGE:
+            log.warning("signals: SPRT switched %s off (edge gone)", sym)
+        if was[1] and on_strategy is SprtDecision.NO_EDGE:
+            log.warning("signals: SPRT switched %s on %s off (edge gone)", trip.strategy, sym)
+        spread = self.features.state(sym).spread_bps
+        publish = self.bus.publish
+        publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns))
+        if trip.strategy:
+            publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns, trip.strategy))
 
     def on_nav(self, n: Nav) -> None:
         self.screener.nav = n.nav

@@ -41,3 +41,13 @@ def test_bad_fills_ignored() -> None:
     assert t.on_fill(fill(Side.BUY, 0.0, 100.0)) is None
     assert t.on_fill(fill(Side.BUY, 1.0, 0.0)) is None
     assert t.position("BTCUSDT") == 0.0
+
+
+def test_trip_belongs_to_the_strategy_that_opened_it() -> None:
+    t = RoundTripTracker()
+    t.on_fill(fill(Side.BUY, 1.0, 100.0), "micro_scalper")
+    t.on_fill(fill(Side.BUY, 1.0, 100.0), "vol_trend")  # adds to the scalper's trip
+    trip = t.on_fill(fill(Side.SELL, 3.0, 101.0), "")  # exit by an exit rule, flips short 1
+    assert trip is not None and trip.strategy == "micro_scalper"
+    trip = t.on_fill(fill(Side.BUY, 1.0, 100.0), "vol_trend")
+    assert trip is not None and trip.strategy == ""  # the flip remainder was opened by the exit

@@ -16,7 +16,20 @@ from hedge.config import (
     StrategyEntry,
     TradingWindow,
 )
-from hedge.events import BookUpdate, Features, Fill, Nav, OrderIntent, Side, Signal, SymbolScore, Trade, VolRegime
+from hedge.events import (
+    BookUpdate,
+    Features,
+    Fill,
+    Nav,
+    OrderIntent,
+    OrderRequest,
+    OrderType,
+    Side,
+    Signal,
+    SymbolScore,
+    Trade,
+    VolRegime,
+)
 from hedge.signals.stage import SignalStage
 from tests.unit.signals.test_features import book
 
@@ -127,5 +140,26 @@ def test_sprt_switches_a_losing_symbol_off() -> None:
     scores = seen[SymbolScore]
     assert len(scores) == 40 and scores[0].enabled and scores[0].trades == 1
     assert scores[-1].enabled is False and scores[-1].expectancy_bps == pytest.approx(-10.0)
+    bus.publish(bullish(0))
+    assert seen[OrderIntent] == [] and stage.screener.skipped == {"expectancy_or_sprt": 1}
+
+
+def test_sprt_switches_off_one_strategy_from_its_attributed_fills() -> None:
+    strategies = [SCALPER, StrategyEntry(name="vol_trend")]
+    bus, stage, seen = make(scores=ScoreParams(min_trades=1000), strategies=strategies)
+    nav(bus)
+
+    def round_trip(k: int, coid: str, exit_px: float) -> None:
+        bus.publish(Fill(ts_ms=k, client_order_id=coid, symbol="BTCUSDT", side=Side.BUY, qty=1.0, price=100.0, fee=0.0))
+        bus.publish(Fill(ts_ms=k, client_order_id=f"x{k}", symbol="BTCUSDT", side=Side.SELL, qty=1.0, price=exit_px, fee=0.0))
+
+    for k in range(30):
+        coid = f"ms{k}"
+        bus.publish(OrderRequest(client_order_id=coid, intent_id=f"micro_scalper-BTCUSDT-{k}", symbol="BTCUSDT", side=Side.BUY, type=OrderType.LIMIT, qty=1.0))
+        round_trip(k, coid, 99.9)  # the scalper's trips lose
+        round_trip(k, f"manual{k}", 100.1)  # unattributed trips win
+    by_strategy = [s for s in seen[SymbolScore] if s.strategy == "micro_scalper"]
+    assert len(by_strategy) == 30 and not by_strategy[-1].enabled
+    assert [s for s in seen[SymbolScore] if s.strategy == ""][-1].enabled
     bus.publish(bullish(0))
     assert seen[OrderIntent] == [] and stage.screener.skipped == {"expectancy_or_sprt": 1}
