@@ -232,6 +232,7 @@ class SymbolScore(Event, frozen=True, kw_only=True, gc=False):
     trades: int
     sprt_llr: float = 0.0
     enabled: bool = True
+    strategy: str = ""  # "" = every strategy on the symbol; else that strategy's own record
 
 
 class OrderIntent(Event, frozen=True, kw_only=True, gc=False):
