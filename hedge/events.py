@@ -361,3 +361,22 @@ class Alert(Event, frozen=True, kw_only=True, gc=False):
     severity: str  # "info" | "warning" | "critical"
     title: str
     text: str
+
+
+# --------------------------------------------------------------------------- execution health
+
+
+class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
+    """One symbol's execution quality so far (published by the router after each execution)."""
+
+    symbol: str
+    executions: int  # approved intents finished (filled, partly filled or failed)
+    orders: int  # orders sent (maker, taker, resends)
+    maker_fill_ratio: float  # maker-filled quantity / filled quantity
+    fallback_rate: float  # slices that fell back to a taker order / slices
+    reject_rate: float  # orders definitely rejected (incl. post-only -5022) / orders sent
+    slippage_bps: float  # mean signed cost of fills vs the arrival mid (positive = paid)
+    ack_p50_ms: float
+    ack_p95_ms: float
+    denied: int = 0  # orders refused locally by the exchange filters
+    unknown: int = 0  # orders whose outcome was (at least once) unknown
