@@ -208,6 +208,7 @@ class Router:
         self._unknown_deadline: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.ignored = 0  # decisions without an approval, or replayed
+        self.task_errors = 0  # bugs: a venue task raised past its own error handling
         self._j_sent = journals.writer("orders_sent")
         self._j_denied = journals.writer("orders_denied")
         self._j_executed = journals.writer("orders_executed")
@@ -240,7 +241,13 @@ class Router:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.task_errors += 1
+            log.error("router: venue task failed", exc_info=task.exception())
 
     # ------------------------------------------------------------------ bus handlers (sync)
 
