@@ -70,11 +70,14 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         """Move time forward, firing every timer that falls due, in order (also ones they create)."""
-        end = self._now + seconds
+        self.advance_to(self._now + seconds)
+
+    def advance_to(self, end: float) -> None:
+        """Move time to ``end`` exactly (no float drift from summed steps), firing due timers."""
         while self._heap and self._heap[0][0] <= end:
             due, _, t = heapq.heappop(self._heap)
             if t.cancelled:
                 continue
             self._now = max(self._now, due)
             t.fn()
-        self._now = end
+        self._now = max(self._now, end)

@@ -49,7 +49,16 @@ class PendingOrders:
         self._fd: int | None = None
 
     def load(self) -> list[PendingEntry]:
-        """The open entries left by an earlier run (in creation order); compacts the file."""
+        """The open entries left by an earlier run (in creation order); compacts the file.
+
+        Call once, at start, by the file's only writer (compaction replaces the file).
+        """
+        entries = self.read()
+        self._rewrite(entries)
+        return entries
+
+    def read(self) -> list[PendingEntry]:
+        """The open entries now, without touching the file."""
         opened: dict[str, PendingEntry] = {}
         if self.path.exists():
             with open(self.path, "rb") as f:
@@ -65,7 +74,6 @@ class PendingOrders:
                         opened[e.cid] = e
                     else:
                         opened.pop(e.cid, None)
-        self._rewrite(list(opened.values()))
         return list(opened.values())
 
     def _rewrite(self, entries: list[PendingEntry]) -> None:

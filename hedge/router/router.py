@@ -311,11 +311,14 @@ class Router:
             min_qty = max(f.min_qty, f.min_notional / to_decimal(ref))
             min_steps = max(1, units(min_qty, f.step_size, ROUND_CEILING))
             n = max(1, min(n, total // min_steps))
-        base, extra = divmod(max(total, 0), n)
+        if total <= 0:
+            return [qty]  # below one step: the filters deny it with the right reason
+        base, extra = divmod(total, n)
         return [float((base + (1 if i < extra else 0)) * f.step_size) for i in range(n)]
 
     def _start_slice(self, ex: Execution) -> None:
         ex.timer = None
+        ex.attempt = 0
         ex.slice_filled = 0.0
         ex.post_only_rejects = 0
         ex.send_retries = 0
