@@ -38,11 +38,9 @@ order that fails the exchange filters, or resend an order whose outcome is unkno
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from decimal import ROUND_CEILING, ROUND_FLOOR
 from typing import Any
 
 from hedge.bus import Bus
@@ -61,8 +59,9 @@ from hedge.events import (
     Side,
     TimeInForce,
 )
-from hedge.router.clock import Clock, LoopClock, Timer
-from hedge.router.filters import Denial, Mode, OrderFilter, Prepared, SymbolFilters, to_decimal, units
+from hedge.router.clock import Clock, LoopClock
+from hedge.router.execution import Execution, Phase, cancel_timer, split_slices
+from hedge.router.filters import Denial, Mode, OrderFilter, Prepared, SymbolFilters
 from hedge.router.health import RouterHealthBook
 from hedge.router.lifecycle import Lifecycle, LiveOrderExists, OrderRecord, Outcome, client_order_id
 from hedge.router.pending import PendingOrders
@@ -88,88 +87,6 @@ _RESTING = (S.NEW, S.PARTIALLY_FILLED)
 MAX_SEND_RETRIES = 5
 MAX_RESENDS = 1
 _FINISHED_MEMORY = 100_000  # intent ids remembered to refuse a replayed approval
-
-
-class Phase(enum.Enum):
-    MAKER = "maker"
-    TAKER = "taker"
-    DONE = "done"
-
-
-class Execution:
-    """The router's working state for one approved intent."""
-
-    __slots__ = (
-        "acc_notional",
-        "acc_qty",
-        "arrival_mid",
-        "attempt",
-        "cancel_reason",
-        "cancel_sent",
-        "fell_back",
-        "filled_notional",
-        "filled_qty",
-        "filter",
-        "intent",
-        "maker_qty",
-        "maker_timer",
-        "orders",
-        "phase",
-        "post_only_rejects",
-        "qty",
-        "reasons",
-        "send_retries",
-        "slice_filled",
-        "slice_no",
-        "slices",
-        "t0",
-        "timer",
-        "waiting_book",
-    )
-
-    def __init__(self, intent: OrderIntent, qty: float, slices: list[float], filt: OrderFilter, arrival_mid: float,
-                 t0: float) -> None:
-        self.intent = intent
-        self.qty = qty
-        self.slices = slices
-        self.filter = filt
-        self.arrival_mid = arrival_mid
-        self.t0 = t0
-        self.slice_no = 0
-        self.slice_filled = 0.0
-        self.filled_qty = 0.0
-        self.filled_notional = 0.0
-        self.maker_qty = 0.0
-        self.acc_qty = 0.0  # of the current order: what was already counted
-        self.acc_notional = 0.0
-        self.phase = Phase.MAKER
-        self.attempt = 0
-        self.post_only_rejects = 0
-        self.send_retries = 0
-        self.cancel_reason = ""
-        self.cancel_sent = False
-        self.waiting_book = False
-        self.fell_back = False
-        self.orders = 0
-        self.reasons: list[str] = []
-        self.maker_timer: Timer | None = None
-        self.timer: Timer | None = None  # next slice or a retry
-
-    @property
-    def symbol(self) -> str:
-        return self.intent.symbol
-
-    @property
-    def side(self) -> Side:
-        return self.intent.side
-
-    def slice_remaining(self) -> float:
-        return self.slices[self.slice_no] - self.slice_filled
-
-
-def _cancel_timer(t: Timer | None) -> None:
-    if t is not None:
-        t.cancel()
 
 
 class Router:
@@ -289,7 +206,7 @@ class Router:
         qty = min(intent.notional / ref, d.max_qty)
         arrival = book.mid if book is not None and valid else ref
         twap = self.twap_enabled and not intent.urgent and qty * ref >= self.cfg.twap.min_notional_usd
-        slices = self._split(filt, qty, ref, twap=twap)
+        slices = split_slices(filt, qty, ref, self.cfg.twap.slices if twap else 1)
         ex = Execution(intent, sum(slices), slices, filt, arrival, self.clock.now())
         self.executions[iid] = ex
         self._by_symbol.setdefault(intent.symbol, []).append(ex)
@@ -301,20 +218,6 @@ class Router:
             self._apply(u)
 
     # ------------------------------------------------------------------ slicing
-
-    def _split(self, filt: OrderFilter, qty: float, ref: float, *, twap: bool) -> list[float]:
-        """Slice quantities (exact multiples of the step), each large enough for min qty/notional."""
-        f = filt.f
-        total = units(to_decimal(qty), f.step_size, ROUND_FLOOR)
-        n = self.cfg.twap.slices if twap else 1
-        if n > 1:
-            min_qty = max(f.min_qty, f.min_notional / to_decimal(ref))
-            min_steps = max(1, units(min_qty, f.step_size, ROUND_CEILING))
-            n = max(1, min(n, total // min_steps))
-        if total <= 0:
-            return [qty]  # below one step: the filters deny it with the right reason
-        base, extra = divmod(total, n)
-        return [float((base + (1 if i < extra else 0)) * f.step_size) for i in range(n)]
 
     def _start_slice(self, ex: Execution) -> None:
         ex.timer = None
@@ -336,7 +239,7 @@ class Router:
         if rec is not None:
             self._cancel(ex, rec, "timeout")  # the fallback follows once the cancel is confirmed
         else:
-            _cancel_timer(ex.timer)
+            cancel_timer(ex.timer)
             self._go_taker(ex)
 
     def _go_taker(self, ex: Execution) -> None:
@@ -345,7 +248,7 @@ class Router:
         self._send_next(ex)
 
     def _slice_done(self, ex: Execution) -> None:
-        _cancel_timer(ex.maker_timer)
+        cancel_timer(ex.maker_timer)
         ex.maker_timer = None
         h = self.health[ex.symbol]
         h.slices += 1
@@ -363,8 +266,8 @@ class Router:
 
     def _finish(self, ex: Execution) -> None:
         ex.phase = Phase.DONE
-        _cancel_timer(ex.maker_timer)
-        _cancel_timer(ex.timer)
+        cancel_timer(ex.maker_timer)
+        cancel_timer(ex.timer)
         iid = ex.intent.intent_id
         self.executions.pop(iid, None)
         exs = self._by_symbol.get(ex.symbol)
