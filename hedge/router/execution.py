@@ -60,6 +60,7 @@ class Execution:
         "orders",
         "phase",
         "post_only_rejects",
+        "rejected_px",
         "qty",
         "reasons",
         "send_retries",
@@ -89,6 +90,7 @@ class Execution:
         self.phase = Phase.MAKER
         self.attempt = 0
         self.post_only_rejects = 0
+        self.rejected_px = 0.0  # price of the last -5022 reject in this slice (0 = none)
         self.send_retries = 0
         self.cancel_reason = ""
         self.cancel_sent = False

@@ -8,8 +8,9 @@ recovery of pending orders, the router journals and ``RouterHealth``.
 Behaviour per slice:
 1. Maker: a post-only (GTX) limit at the touch (buy at the bid, sell at the ask). When the touch
    moves away by ``router.reprice_ticks`` the order is cancelled and re-placed at the new touch.
-   A -5022 (would have taken) is repriced at the current touch up to
-   ``router.max_post_only_rejects`` times; the next one falls back.
+   A -5022 (would have taken) is repriced at the current touch, and at least one tick more
+   passive than the rejected price, up to ``router.max_post_only_rejects`` times; the next one
+   falls back.
 2. Taker fallback (after ``router.maker_timeout_s`` from the slice start, after too many -5022,
    or at once for ``urgent`` intents): an IOC limit capped at the slippage model's budget away
    from the *arrival* mid. What it cannot fill within the cap stays unfilled and is reported.
@@ -224,6 +225,7 @@ class Router:
         ex.attempt = 0
         ex.slice_filled = 0.0
         ex.post_only_rejects = 0
+        ex.rejected_px = 0.0
         ex.send_retries = 0
         ex.fell_back = ex.intent.urgent
         ex.phase = Phase.TAKER if ex.intent.urgent else Phase.MAKER
@@ -311,6 +313,10 @@ class Router:
         ref = self.marks.get(ex.symbol) or book.mid
         if ex.phase is Phase.MAKER:
             px = book.bid_px if ex.side is Side.BUY else book.ask_px
+            if ex.rejected_px > 0.0:  # after a -5022 at a touch that has not moved: one tick more passive
+                ticks = ex.filter.round_price(ex.side, ex.rejected_px, Mode.MAKER) - ex.side.sign
+                step_back = ex.filter.price_of(ticks)
+                px = min(px, step_back) if ex.side is Side.BUY else max(px, step_back)
             prep = ex.filter.prepare(ex.side, remaining, px, Mode.MAKER, reference=ref,
                                      reduce_only=ex.intent.reduce_only)
             tif = TimeInForce.GTX
@@ -448,6 +454,7 @@ class Router:
             rec.status is S.EXPIRED and not reason  # Binance may also expire a crossing GTX
         ):
             ex.post_only_rejects += 1
+            ex.rejected_px = rec.price
             if ex.post_only_rejects > self.cfg.max_post_only_rejects:
                 self._go_taker(ex)
             else:

@@ -131,19 +131,21 @@ def pending_left(rig: Rig) -> list[str]:
     return [e.cid for e in PendingOrders(rig.tmp / "state" / "pending_orders.jsonl").read()]
 
 
-async def test_maker_fill(rig: Rig) -> None:
-    rig.decide(notional=1000.0)  # 1000 / 67000.05 = 0.0149 -> 0.014
+@pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
+async def test_maker_fill(rig: Rig, side: Side) -> None:
+    touch = BID if side is Side.BUY else ASK
+    rig.decide(side=side, notional=1000.0)  # 1000 / 67000.05 = 0.0149 -> 0.014
     await rig.router.idle()
     (o,) = rig.venue.live()
-    assert (o.req.tif, o.req.price, o.req.qty, o.req.side) == (TimeInForce.GTX, BID, 0.014, Side.BUY)
+    assert (o.req.tif, o.req.price, o.req.qty, o.req.side) == (TimeInForce.GTX, touch, 0.014, side)
     assert pending_left(rig) == [o.req.client_order_id]  # recorded before it was sent
     assert rig.journal("orders_sent")[0]["client_order_id"] == o.req.client_order_id
-    rig.venue.trade(BID)  # the user stream reports the fill
+    rig.venue.trade(touch)  # the user stream reports the fill
     await rig.router.idle()
     (rep,) = rig.journal("orders_success")
     assert rep["outcome"] == "filled" and rep["filled_qty"] == 0.014 and rep["maker_qty"] == 0.014
-    assert rep["avg_price"] == BID and rep["fell_back"] is False
-    assert rep["slippage_bps"] == pytest.approx((BID - MID) / MID * 1e4)  # negative: a maker earns the half spread
+    assert rep["avg_price"] == touch and rep["fell_back"] is False
+    assert rep["slippage_bps"] == pytest.approx(-(ASK - BID) / 2 / MID * 1e4)  # a maker earns the half spread
     (ex,) = rig.journal("orders_executed")
     assert ex["maker"] is True and ex["filled_qty"] == 0.014
     h = rig.health[-1]
@@ -154,8 +156,8 @@ async def test_maker_fill(rig: Rig) -> None:
 
 
 async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(rig: Rig) -> None:
-    # The venue's book has moved down through our bid: every GTX buy at 67000.0 would take.
-    rig.venue.asks = [(66999.9, 0.005), (67005.0, 0.005), (67020.0, 1.0)]
+    # The venue's book has moved down through our bid (our book is stale): every GTX buy would take.
+    rig.venue.asks = [(66999.7, 0.005), (67005.0, 0.005), (67020.0, 1.0)]
     rig.decide(notional=1000.0)
     await rig.router.idle()
     places = [c for c in rig.venue.calls if c[0] == "place"]
@@ -163,7 +165,7 @@ async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(r
     assert len({cid for _, cid in places}) == 4
     gtx = [r for r in rig.requests if r.tif is TimeInForce.GTX]
     (ioc,) = [r for r in rig.requests if r.tif is TimeInForce.IOC]
-    assert len(gtx) == 3
+    assert [r.price for r in gtx] == [BID, 66999.9, 66999.8]  # each reprice one tick more passive
     # cap = arrival mid x (1 + min(budget, half spread + bucket x participation scale + bucket)) bps
     spread_bps = (ASK - BID) / MID * 1e4
     cap = MID * (1 + min(10.0, spread_bps / 2 + 1.0 + 1.0) / 1e4)
@@ -174,7 +176,7 @@ async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(r
     (rep,) = rig.journal("orders_failed")
     assert rep["outcome"] == "partial" and rep["filled_qty"] == pytest.approx(0.010) and rep["fell_back"]
     assert "unfilled within the slippage cap" in rep["reasons"][0]
-    assert rep["avg_price"] == pytest.approx((66999.9 + 67005.0) / 2)
+    assert rep["avg_price"] == pytest.approx((66999.7 + 67005.0) / 2)
     h = rig.health[-1]
     assert h.reject_rate == pytest.approx(3 / 4) and h.fallback_rate == 1.0 and h.maker_fill_ratio == 0.0
     assert all(rig.router.lifecycle.orders[c].reject_code == POST_ONLY_REJECT for _, c in places[:3])
