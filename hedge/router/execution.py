@@ -50,6 +50,7 @@ class Execution:
         "attempt",
         "cancel_reason",
         "cancel_sent",
+        "cids",
         "fell_back",
         "filled_notional",
         "filled_qty",
@@ -98,6 +99,7 @@ class Execution:
         self.fell_back = False
         self.orders = 0
         self.reasons: list[str] = []
+        self.cids: list[str] = []  # every order sent for this intent
         self.maker_timer: Timer | None = None
         self.timer: Timer | None = None  # next slice or a retry
 

@@ -222,6 +222,12 @@ class Lifecycle:
         self.stats.applied += 1
         return Outcome.APPLIED
 
+    def forget(self, cid: str) -> None:
+        """Drop a final order's record (its intent is done); a live one is never forgotten."""
+        rec = self.orders.get(cid)
+        if rec is not None and not rec.live:
+            del self.orders[cid]
+
     def resend(self, cid: str) -> OrderRecord:
         """UNKNOWN and proven absent -> PENDING again, under the same client order id."""
         rec = self.orders[cid]

@@ -148,8 +148,14 @@ class Router:
         self.recover()
 
     async def run(self) -> None:
+        """The daemon service: start, then refresh the exchange filters every ``filters_refresh_s``."""
         await self.start()
-        await asyncio.Event().wait()
+        while True:
+            await asyncio.sleep(self.cfg.filters_refresh_s)
+            try:
+                self.set_filters(await self.venue.load_filters())
+            except VenueError as e:
+                log.warning("router: filter refresh failed (%s); keeping the previous filters", e)
 
     async def idle(self) -> None:
         """Wait until no venue call is in flight (tests, replay, shutdown)."""
@@ -203,6 +209,11 @@ class Router:
             why = "no exchange filters" if filt is None else "no valid book" if ref <= 0.0 else "approval has no qty"
             self._deny(intent, 0.0, ref, Denial(filter="INPUT", reason=why))
             self._remember(iid)
+            self._j_failed.write("execution", ExecutionReport(
+                intent_id=iid, symbol=intent.symbol, side=intent.side, outcome="failed", qty=0.0, filled_qty=0.0,
+                avg_price=0.0, arrival_mid=ref, slippage_bps=0.0, maker_qty=0.0, slices=0, orders=0,
+                fell_back=False, reasons=(f"denied INPUT: {why}",),
+            ))
             return
         qty = min(intent.notional / ref, d.max_qty)
         arrival = book.mid if book is not None and valid else ref
@@ -276,6 +287,9 @@ class Router:
         if exs is not None and ex in exs:
             exs.remove(ex)
         self._remember(iid)
+        for cid in ex.cids:  # a finished execution's orders are all final: stop tracking them
+            self._by_cid.pop(cid, None)
+            self.lifecycle.forget(cid)
         avg = ex.filled_notional / ex.filled_qty if ex.filled_qty > 0 else 0.0
         slip = ex.side.sign * (avg - ex.arrival_mid) / ex.arrival_mid * 1e4 if avg > 0 and ex.arrival_mid > 0 else 0.0
         done = ex.qty - ex.filled_qty < ex.filter.step_f / 2
@@ -348,6 +362,7 @@ class Router:
             log.error("router: %s", exc)
             return
         self._by_cid[cid] = ex
+        ex.cids.append(cid)
         ex.acc_qty = ex.acc_notional = 0.0
         ex.cancel_reason, ex.cancel_sent = "", False
         self._j_sent.write("request", req)
@@ -545,9 +560,9 @@ class Router:
         self.clock.call_later(self.backoff(0), lambda: self._resolve_step(cid, 0, allow_resend=True))
 
     def _resolve_step(self, cid: str, n: int, *, allow_resend: bool) -> None:
-        rec = self.lifecycle.orders[cid]
-        if rec.status is not S.UNKNOWN:
-            return
+        rec = self.lifecycle.get(cid)
+        if rec is None or rec.status is not S.UNKNOWN:
+            return  # resolved meanwhile (user stream, cancel answer)
         deadline = self._unknown_deadline.get(cid, 0.0)
         if self.clock.now() > deadline:
             self._unknown_deadline.pop(cid, None)
@@ -560,7 +575,9 @@ class Router:
         self._spawn(self._query_io(cid, allow_resend=allow_resend, n=n))
 
     async def _query_io(self, cid: str, *, allow_resend: bool, n: int = 0) -> None:
-        rec = self.lifecycle.orders[cid]
+        rec = self.lifecycle.get(cid)
+        if rec is None:
+            return  # finished and forgotten meanwhile
         try:
             u = await self.venue.query(rec.symbol, cid)
         except Exception as e:

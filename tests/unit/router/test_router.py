@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -158,6 +160,9 @@ async def test_maker_fill(rig: Rig, side: Side) -> None:
 async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(rig: Rig) -> None:
     # The venue's book has moved down through our bid (our book is stale): every GTX buy would take.
     rig.venue.asks = [(66999.7, 0.005), (67005.0, 0.005), (67020.0, 1.0)]
+    codes: list[int] = []
+    rig.bus.subscribe(OrderRequest, lambda r: codes.extend(
+        rec.reject_code for rec in rig.router.lifecycle.orders.values() if rec.status is OrderStatus.REJECTED))
     rig.decide(notional=1000.0)
     await rig.router.idle()
     places = [c for c in rig.venue.calls if c[0] == "place"]
@@ -179,7 +184,8 @@ async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(r
     assert rep["avg_price"] == pytest.approx((66999.7 + 67005.0) / 2)
     h = rig.health[-1]
     assert h.reject_rate == pytest.approx(3 / 4) and h.fallback_rate == 1.0 and h.maker_fill_ratio == 0.0
-    assert all(rig.router.lifecycle.orders[c].reject_code == POST_ONLY_REJECT for _, c in places[:3])
+    assert set(codes) == {POST_ONLY_REJECT}
+    assert rig.router.lifecycle.orders == {}  # the execution is over: its final records are dropped
 
 
 async def test_reprice_when_the_touch_moves_away(rig: Rig) -> None:
@@ -311,8 +317,9 @@ async def test_unknown_outcome_never_gives_two_live_orders_and_escalates(rig: Ri
     rig.venue.trade(BID, qty=0.004)
     await rig.router.idle()
     cid = client_order_id("i1", 0, 0)
-    assert rig.router.lifecycle.orders[cid].status is OrderStatus.CANCELED
+    assert rig.venue.orders[cid].status is OrderStatus.CANCELED and rig.venue.orders[cid].filled == 0.004
     assert [o.req.tif for o in rig.venue.orders.values()] == [TimeInForce.GTX, TimeInForce.IOC]
+    assert rig.journal("orders_success")[0]["filled_qty"] == pytest.approx(0.014)
 
 
 async def test_user_stream_resolves_an_unknown_before_the_query(rig: Rig) -> None:
@@ -391,4 +398,19 @@ async def test_dry_run_sends_nothing_and_journals(tmp_path: Path) -> None:
     assert rep["outcome"] == "failed" and rep["filled_qty"] == 0.0
     assert rig.journal("orders_executed") == []
     assert rig.router.task_errors == 0
+    rig.journals.close()
+
+
+async def test_service_refreshes_filters(tmp_path: Path) -> None:
+    rig = await make_rig(tmp_path, filters_refresh_s=0.01)
+    task = asyncio.get_running_loop().create_task(rig.router.run())
+    rig.venue.filters["BTCUSDT"] = msgspec.structs.replace(FILTERS["BTCUSDT"], tick_size=Decimal("0.5"))
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5"):
+            break
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5")
     rig.journals.close()
