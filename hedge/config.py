@@ -145,6 +145,7 @@ class RouterConfig(Section, frozen=True):
     max_post_only_rejects: NonNegInt = 3
     slippage_budget_bps: NonNeg = 10.0
     unknown_resolve_s: Positive = 30.0
+    filters_refresh_s: Positive = 3600.0  # reload the exchange's filters this often
     twap: TwapConfig = msgspec.field(default_factory=TwapConfig)
 
 

@@ -393,18 +393,6 @@ class RiskSnapshot(Event, frozen=True, kw_only=True, gc=False):
     reason: str = ""
 
 
-class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
-    """The router's and venue client's health figures (cumulative counters since start)."""
-
-    open_orders: int = 0
-    unknown_orders: int = 0  # requests without a definite answer, being resolved
-    post_only_rejects: int = 0
-    taker_fallbacks: int = 0
-    avg_slippage_bps: float = 0.0
-    weight_used: float = 0.0  # share of the exchange's request-weight limit in use
-    banned_until_ms: int = 0  # a 418 ban (0 = none)
-
-
 class FeedStats(Event, frozen=True, kw_only=True, gc=False):
     """One market-data connection's cumulative counters."""
 
@@ -452,3 +440,22 @@ class RateLimit(Event, frozen=True, kw_only=True, gc=False):
     status: int  # 429 | 418
     retry_after_s: float = 0.0
     banned_until_ms: int = 0
+
+
+# --------------------------------------------------------------------------- execution health
+
+
+class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
+    """One symbol's execution quality so far (published by the router after each execution)."""
+
+    symbol: str
+    executions: int  # approved intents finished (filled, partly filled or failed)
+    orders: int  # orders sent (maker, taker, resends)
+    maker_fill_ratio: float  # maker-filled quantity / filled quantity
+    fallback_rate: float  # slices that fell back to a taker order / slices
+    reject_rate: float  # orders definitely rejected (incl. post-only -5022) / orders sent
+    slippage_bps: float  # mean signed cost of fills vs the arrival mid (positive = paid)
+    ack_p50_ms: float
+    ack_p95_ms: float
+    denied: int = 0  # orders refused locally by the exchange filters
+    unknown: int = 0  # orders whose outcome was (at least once) unknown
