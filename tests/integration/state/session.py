@@ -110,8 +110,7 @@ def publish_session(bus: Bus) -> dict[str, float]:
                                      recv_ns=now()))
         if i == 300:
             _exit(bus, ev.recv_ns, last_px)
-    bus.publish(FeedStats(connection="market", messages=len(market), parse_errors=2, gaps=1, resyncs=1,
-                          reconnects=1, recv_ns=now()))
+    bus.publish(FeedStats(connection="market", messages=len(market), parse_errors=2, gaps=1, reconnects=1, recv_ns=now()))
     bus.publish(RouterHealth(open_orders=0, unknown_orders=0, post_only_rejects=1, taker_fallbacks=1,
                              avg_slippage_bps=0.7, weight_used=0.12, recv_ns=now()))
     bus.publish(RateLimit(status=429, retry_after_s=1.0, recv_ns=now()))
