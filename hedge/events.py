@@ -394,13 +394,12 @@ class RiskSnapshot(Event, frozen=True, kw_only=True, gc=False):
 
 
 class FeedStats(Event, frozen=True, kw_only=True, gc=False):
-    """One market-data connection's cumulative counters."""
+    """One market-data connection's cumulative counters (book resyncs travel in BookStatus)."""
 
     connection: str
     messages: int = 0
     parse_errors: int = 0
     gaps: int = 0
-    resyncs: int = 0
     reconnects: int = 0
 
 
