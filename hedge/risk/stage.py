@@ -117,7 +117,9 @@ class RiskStage:
         self.cooloff = Cooloff(risk.cooloff)
         self.user_stream_up = False
         self.alt_ext_disabled = False
-        self.ack_latency_ms = 0.0
+        self.ack_latency_ms = 0.0  # the latest measured
+        self._ack_at_ns = 0  # when it was measured
+        self._ack_window_ns = int(risk.ack_latency_window_s * 1e9)
         self.min_notional: dict[str, float] = {}
         self._books: dict[str, BookRisk] = {}
         self._qty: dict[str, float] = {}
@@ -173,11 +175,12 @@ class RiskStage:
         )
 
     def _ack_latency(self, now_ns: int) -> float:
-        """The latest measured ack latency, or the age of the oldest unanswered request if larger."""
+        """The latest ack latency measured within the window, or the oldest unanswered request's age if larger."""
+        measured = self.ack_latency_ms if now_ns - self._ack_at_ns <= self._ack_window_ns else 0.0
         if self._sent_ns:
             oldest = next(iter(self._sent_ns.values()))
-            return max(self.ack_latency_ms, (now_ns - oldest) / 1e6)
-        return self.ack_latency_ms
+            return max(measured, (now_ns - oldest) / 1e6)
+        return measured
 
     def on_intent(self, intent: OrderIntent) -> None:
         decision = check_order(intent, self.context(intent.symbol, self.clock()), self.limits)
@@ -322,7 +325,8 @@ class RiskStage:
         if status is not OrderStatus.PENDING and status is not OrderStatus.UNKNOWN:
             sent = self._sent_ns.pop(coid, 0)
             if sent:
-                self.ack_latency_ms = ((ev.recv_ns or self.clock()) - sent) / 1e6
+                self._ack_at_ns = ev.recv_ns or self.clock()
+                self.ack_latency_ms = (self._ack_at_ns - sent) / 1e6
         if status is OrderStatus.REJECTED:
             self.cooloff.on_reject(self.clock() // 1_000_000)
         elif status is OrderStatus.NEW:

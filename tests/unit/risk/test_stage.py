@@ -413,3 +413,27 @@ def test_an_unanswered_order_counts_in_ack_latency(tmp_path: Path) -> None:
         )
     )
     assert rig.decide().allow and rig.stage.ack_latency_ms == pytest.approx(50.0)
+    # a slow ack blocks new exposure for ack_latency_window_s (30 s), then no longer
+    rig.bus.publish(
+        OrderRequest(
+            client_order_id="c2",
+            intent_id="i",
+            symbol="BTCUSDT",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
+            qty=1.0,
+            price=100.0,
+            recv_ns=rig.clock.ns,
+        )
+    )
+    rig.clock.advance(0.7)
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="c2", symbol="BTCUSDT", status=OrderStatus.NEW, side=Side.BUY, qty=1.0, recv_ns=rig.clock.ns
+        )
+    )
+    rig.clock.advance(29.0)
+    rig.ready()
+    assert rig.decide().reasons == (Reason.ACK_LATENCY,)
+    rig.clock.advance(1.5)
+    assert rig.decide().allow
