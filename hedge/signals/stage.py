@@ -1,11 +1,12 @@
-"""The signals stage: bus events in, Features / Signal / SymbolScore / OrderIntent out.
+"""The signals stage: bus events in, Features / Signal / SymbolScore / StrategyScore / OrderIntent out.
 
 Owns the wiring: synchronous bus subscriptions (plain calls on the hot path, no awaits, no
 per-tick logging) for BookUpdate, Trade and MarkPrice of the universe's symbols, Fill for
 realized outcomes and Nav for sizing. One book tick runs: features -> every enabled strategy ->
 (only past a strategy's threshold) the screener -> publish Signal + OrderIntent. Features and
 SymbolScore are published per symbol at most every ``signals.publish_every_ms`` of event time,
-and SymbolScores (the symbol's, and the strategy's on it) at once whenever a round trip closes.
+and at once whenever a round trip closes: SymbolScore (the symbol's whole record) and, for a trip
+a strategy opened, StrategyScore (that strategy's record on the symbol).
 Fills are attributed to strategies through the router's OrderRequest (client order id ->
 intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
 
@@ -125,7 +126,7 @@ class SignalStage:
         publish = self.bus.publish
         publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns))
         if trip.strategy:
-            publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns, trip.strategy))
+            publish(self.scores.strategy_snapshot(sym, trip.strategy, spread, fill.ts_ms, fill.recv_ns))
 
     def on_nav(self, n: Nav) -> None:
         self.screener.nav = n.nav
