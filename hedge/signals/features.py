@@ -6,8 +6,10 @@ snapshot event built from it.
 
 Design: the hot path mutates a ``__slots__`` object and allocates nothing per book tick; a
 frozen ``Features`` event is built only when someone asks (the stage publishes it at most every
-``signals.publish_every_ms`` per symbol). The top-N book imbalance arrives computed by the book
-(``BookUpdate.imbalance``, N = ``feeds.imbalance_levels`` = ``signals.imbalance_levels``).
+``signals.publish_every_ms`` per symbol). A trade only enters the flow window; the flow
+imbalance and absorption are refreshed on the next book tick, where strategies read them (the
+mid they are measured against moves only then). The top-N book imbalance arrives computed by
+the book (``BookUpdate.imbalance``, N = ``feeds.imbalance_levels`` = ``signals.imbalance_levels``).
 All times are exchange event times, so replays are deterministic.
 
 Must never: use an invalid book (``valid`` False) to move features, or read the wall clock.
@@ -132,10 +134,7 @@ class FeatureEngine:
     def on_trade(self, t: Trade) -> SymbolFeatures:
         st = self.states.get(t.symbol) or self.state(t.symbol)
         ts = t.trade_ms or t.ts_ms
-        flow = st.flow
-        flow.add(ts, t.qty, t.taker_side is Side.BUY, st.mid)
-        st.flow_imbalance = flow.imbalance
-        st.absorption = flow.absorption(st.mid)
+        st.flow.add(ts, t.qty, t.taker_side is Side.BUY, st.mid)
         return st
 
     def on_mark(self, m: MarkPrice) -> SymbolFeatures:

@@ -64,7 +64,8 @@ def test_trades_drive_flow_and_absorption_and_expire_on_book_ticks() -> None:
     fe = FeatureEngine(PARAMS)
     fe.on_book(book(0, 99.99, 100.01))
     fe.on_trade(trade(100, 4.0, Side.BUY))
-    f = fe.on_trade(trade(200, 1.0, Side.SELL))
+    fe.on_trade(trade(200, 1.0, Side.SELL))
+    f = fe.on_book(book(250, 99.99, 100.01))  # refreshed on the next book tick, same mid
     assert f.flow_imbalance == pytest.approx(0.6)
     assert f.absorption == pytest.approx(0.6)  # heavy buying, mid unchanged
     f = fe.on_book(book(300, 100.0, 100.02))  # mid +1 bps: not absorbed any more

@@ -73,7 +73,9 @@ def test_intents_have_deterministic_ids_sizes_and_cooldown() -> None:
     p = 1.0 / (1.0 + math.exp(-0.54))
     assert i.e_pi_bps == pytest.approx(p * 50.0 - (1 - p) * 25.0 - 4.0 - 1.0)  # deep bucket slippage 1
     assert i.regime is VolRegime.NORMAL and i.limit_px == 100.0 and i.ts_ms == 0
-    assert [s.score for s in seen[Signal]] == [i.score for i in intents]
+    # one Signal with each intent, and each strategy's view once per publish_every_ms
+    assert [(s.ts_ms, s.score) for s in seen[Signal]] == [(t, pytest.approx(0.54)) for t in (0, 0, 1000, 1000, 2000, 2000)]
+    assert seen[Signal][0].p_win == pytest.approx(p) and seen[Signal][0].e_pi_bps == i.e_pi_bps
     assert stage.screener.skipped["cooldown"] == 25 - 3
     assert [f.ts_ms for f in seen[Features]] == [0, 1000, 2000]
     assert len(seen[SymbolScore]) == 3 and seen[SymbolScore][0].hybrid_score > 0.0
