@@ -38,6 +38,11 @@ _ORDER_MAP_SIZE = 8192
 
 
 class SignalStage:
+    """Features, strategies, screener, scores and SPRT of the universe, as sync bus handlers (``attach``).
+
+    Raises ``ConfigErrors`` at construction when a strategy entry of strategy.yaml is invalid.
+    """
+
     name = "signals"
 
     def __init__(self, bus: Bus, cfg: Config, strategies: list[Strategy] | None = None) -> None:
