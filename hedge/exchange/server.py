@@ -289,9 +289,9 @@ class LocalExchange:
                         }
                     ),
                 )
-            if self.hub.has(low + "@aggtrade"):
+            if self.hub.has(low + "@aggTrade"):
                 self.hub.publish(
-                    low + "@aggtrade",
+                    low + "@aggTrade",
                     orjson.dumps(
                         {
                             "e": "aggTrade",
@@ -309,9 +309,9 @@ class LocalExchange:
                     ),
                 )
         elif isinstance(ev, Ticker):
-            if self.hub.has(low + "@bookticker"):
+            if self.hub.has(low + "@bookTicker"):
                 self.hub.publish(
-                    low + "@bookticker",
+                    low + "@bookTicker",
                     orjson.dumps(
                         {
                             "e": "bookTicker",
@@ -359,9 +359,9 @@ class LocalExchange:
                         "T": next_funding,
                     }
                 )
-                self.hub.publish(low + "@markprice@1s", data)
+                self.hub.publish(low + "@markPrice@1s", data)
                 if tick % 3 == 0:
-                    self.hub.publish(low + "@markprice", data)
+                    self.hub.publish(low + "@markPrice", data)
 
     async def _housekeeping(self) -> None:
         while True:
@@ -404,7 +404,7 @@ class LocalExchange:
             return False
         self.hub.publish(key, orjson.dumps({"e": "listenKeyExpired", "E": str(self.now_ms()), "listenKey": key}))
         for sub in list(self.hub.subs.get(key, ())):
-            sub.close()
+            sub.finish()
         return True
 
     # ---------------------------------------------------------------------------- REST plumbing

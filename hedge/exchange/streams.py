@@ -36,6 +36,7 @@ class Subscriber:
         self.queue: deque[str] = deque()
         self.wake = asyncio.Event()
         self.closed = False
+        self.closing = False  # close once the queue is sent
         self.stalled_until = 0.0
 
     def push(self, frame: str) -> None:
@@ -48,7 +49,13 @@ class Subscriber:
         self.wake.set()
 
     def close(self) -> None:
+        """Close now, dropping what is queued (a dropped connection)."""
         self.closed = True
+        self.wake.set()
+
+    def finish(self) -> None:
+        """Close after sending what is queued (e.g. after listenKeyExpired)."""
+        self.closing = True
         self.wake.set()
 
     async def send_loop(self) -> None:
@@ -61,12 +68,14 @@ class Subscriber:
                 await asyncio.sleep(delay)
             while self.queue and not self.closed:
                 await ws.send_str(self.queue.popleft())
+            if self.closing:
+                break
         with contextlib.suppress(Exception):
             await ws.close()
 
 
 class Hub:
-    """Stream name (lower-case, e.g. ``btcusdt@depth@100ms``) -> subscribers."""
+    """Stream name (kept lower-case, e.g. ``btcusdt@bookticker``) -> subscribers."""
 
     def __init__(self) -> None:
         self.subs: dict[str, set[Subscriber]] = {}
@@ -74,10 +83,11 @@ class Hub:
         self.frames_sent = 0
 
     def has(self, stream: str) -> bool:
-        return bool(self.subs.get(stream))
+        return bool(self.subs.get(stream.lower()))
 
     def publish(self, stream: str, data: bytes) -> None:
-        subs = self.subs.get(stream)
+        """Send ``data`` to the subscribers of ``stream`` (Binance's casing, used in combined frames)."""
+        subs = self.subs.get(stream.lower())
         if not subs:
             return
         raw: str | None = None
