@@ -17,15 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import signal
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from hedge.backoff import backoff_delays as backoff_delays  # re-exported: hedge.app.backoff_delays stays valid
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import (
@@ -71,17 +71,6 @@ class Service(Protocol):
 class EngineStats(msgspec.Struct, kw_only=True):
     started_ns: int = 0
     restarts: dict[str, int] = msgspec.field(default_factory=dict)
-
-
-def backoff_delays(initial: float, maximum: float, rng: random.Random | None = None) -> Callable[[int], float]:
-    """Exponential backoff with full jitter in the upper half: attempt n -> [d/2, d], d = min(max, i*2^n)."""
-    r = rng or random.Random()
-
-    def delay(attempt: int) -> float:
-        d: float = min(maximum, initial * 2.0 ** max(0, attempt))
-        return d * (0.5 + 0.5 * r.random())
-
-    return delay
 
 
 class Engine:

@@ -109,6 +109,11 @@ class FeedsConfig(Section, frozen=True):
     snapshot_limit: Literal[5, 10, 20, 50, 100, 500, 1000] = 1000
     snapshot_min_interval_s: NonNeg = 2.0
     imbalance_levels: PosInt = 5
+    ws_url_binance: str = "wss://fstream.binance.com"
+    rest_url_binance: str = "https://fapi.binance.com"
+    ws_url_testnet: str = "wss://fstream.binancefuture.com"
+    rest_url_testnet: str = "https://testnet.binancefuture.com"
+    snapshot_timeout_s: Positive = 10.0
 
 
 class LocalExchangeConfig(Section, frozen=True):
@@ -216,6 +221,7 @@ class CooloffConfig(Section, frozen=True):
 class KillSwitchConfig(Section, frozen=True):
     flag_file: str = "logs/KILL"
     flatten: bool = False
+    poll_s: Positive = 0.25  # how often the running daemon looks for the flag file
 
 
 class DeadManConfig(Section, frozen=True):
@@ -235,9 +241,14 @@ class RiskConfig(Section, frozen=True):
     portfolio_dd_limit: Fraction = 0.20
     cvar_alpha: Fraction = 0.1
     cvar_limit: Fraction = 0.05
+    cvar_min_samples: PosInt = 24  # fewer returns than this: the CVaR gate does not apply
+    return_period_s: Positive = 3600.0  # NAV sampled this often into the return history
+    return_window: PosInt = 720  # returns kept (720 hourly = 30 days)
     spread_bps_limit: NonNeg = 80.0
     latency_ms_limit: NonNeg = 500.0
     pi_min_bps: float = 0.0
+    require_user_stream: bool = True  # the user-data stream must be up for any new order
+    user_stream: str = "user"  # FeedStatus.connection / Heartbeat.component of the user-data stream
     cooloff: CooloffConfig = msgspec.field(default_factory=CooloffConfig)
     kill_switch: KillSwitchConfig = msgspec.field(default_factory=KillSwitchConfig)
     dead_man: DeadManConfig = msgspec.field(default_factory=DeadManConfig)

@@ -263,6 +263,7 @@ class RiskDecision(Event, frozen=True, kw_only=True):
     limits: dict[str, float] = {}
     cooloff_s: float = 0.0
     state: TradingState = TradingState.ACTIVE
+    price: float = 0.0  # the reference price the limits were checked at (max_qty * price = notional)
 
 
 class OrderRequest(Event, frozen=True, kw_only=True, gc=False):
@@ -361,3 +362,11 @@ class Alert(Event, frozen=True, kw_only=True, gc=False):
     severity: str  # "info" | "warning" | "critical"
     title: str
     text: str
+
+
+class CancelAll(Event, frozen=True, kw_only=True, gc=False):
+    """A request (kill switch, risk) that the venue cancel every open order, optionally flattening."""
+
+    reason: str
+    symbol: str = ""  # "" = every symbol
+    flatten: bool = False  # also close every position with reduce-only market orders
