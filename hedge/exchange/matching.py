@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Literal, Protocol
 
 import msgspec
 
+from hedge.events import Level
 from hedge.exchange import errors
-from hedge.exchange.book import BookSide, MarketBook
 from hedge.exchange.symbols import SymbolSpec
+from hedge.feeds.book import OrderBook
 
 Side = Literal["BUY", "SELL"]
 OrderType = Literal["LIMIT", "MARKET"]
@@ -133,12 +134,26 @@ class _Market:
     __slots__ = ("book", "funding_rate", "last_price", "mark", "taken_asks", "taken_bids")
 
     def __init__(self) -> None:
-        self.book = MarketBook()
+        self.book = OrderBook()
         self.taken_bids: dict[float, float] = {}
         self.taken_asks: dict[float, float] = {}
         self.mark = 0.0
         self.last_price = 0.0
         self.funding_rate = 0.0001
+
+
+def _from_best(book: OrderBook, asks: bool) -> Iterator[Level]:
+    """Levels of one side from the best outwards (the first few cheaply, the rest only if needed)."""
+    top = book.asks if asks else book.bids
+    first = top(16)
+    yield from first
+    if len(first) == 16:
+        yield from top(1 << 30)[16:]
+
+
+def mid_price(book: OrderBook) -> float | None:
+    b, a = book.best_bid(), book.best_ask()
+    return None if b is None or a is None else (b[0] + a[0]) / 2.0
 
 
 def _on_tick(value: float, unit: float) -> bool:
@@ -180,27 +195,27 @@ class MatchingEngine:
             self._resting[symbol] = []
         return m
 
-    def book(self, symbol: str) -> MarketBook:
+    def book(self, symbol: str) -> OrderBook:
         return self.market(symbol).book
 
     def mark_price(self, symbol: str) -> float:
         m = self.market(symbol)
         if m.mark > 0:
             return m.mark
-        mid = m.book.mid()
+        mid = mid_price(m.book)
         return mid if mid is not None else m.last_price
 
     def funding_rate(self, symbol: str) -> float:
         return self.market(symbol).funding_rate
 
-    def on_snapshot(self, symbol: str, bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> None:
+    def on_snapshot(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
         m = self.market(symbol)
         m.book.apply_snapshot(bids, asks)
         m.taken_bids.clear()
         m.taken_asks.clear()
         self._after_book(symbol, m)
 
-    def on_depth(self, symbol: str, bids: list[tuple[float, float]], asks: list[tuple[float, float]]) -> None:
+    def on_depth(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
         m = self.market(symbol)
         m.book.apply(bids, asks)
         for px, _ in bids:
@@ -262,15 +277,14 @@ class MatchingEngine:
             raise errors.bad_symbol()
         self._validate(acct, spec, req)
         m = self.market(req.symbol)
-        opposite = m.book.asks if req.side == "BUY" else m.book.bids
         taken = m.taken_asks if req.side == "BUY" else m.taken_bids
         limit = req.price if req.type == "LIMIT" else math.inf if req.side == "BUY" else 0.0
-        crosses = self._available(opposite, taken, limit, req.side, first_only=True) > EPS
+        crosses = self._available(m.book, taken, limit, req.side, first_only=True) > EPS
         if req.time_in_force == "GTX" and crosses:
             raise errors.post_only_rejected()
         if req.type == "MARKET":
-            self._check_market_band(spec, opposite, taken, req)
-        if req.time_in_force == "FOK" and self._available(opposite, taken, limit, req.side) < req.quantity - EPS:
+            self._check_market_band(spec, m.book, taken, req)
+        if req.time_in_force == "FOK" and self._available(m.book, taken, limit, req.side) < req.quantity - EPS:
             raise errors.fok_rejected()
         self._check_margin(acct, req)
         now = self.clock()
@@ -294,13 +308,12 @@ class MatchingEngine:
         acct.open_by_client_id[(req.symbol, client_id)] = order.order_id
         self._emit(order, "NEW", None)
         if crosses:
-            self._take(order, opposite, taken, limit)
+            self._take(order, m.book, taken, limit)
         if order.is_open:
             if order.type == "MARKET" or order.time_in_force in ("IOC", "FOK"):
                 self._close(order, "EXPIRED")
             else:
-                level = (m.book.bids if order.side == "BUY" else m.book.asks).qty(order.price)
-                order.queue_ahead = level
+                order.queue_ahead = self._level_qty(m.book, order)
                 self._resting[order.symbol].append(order)
         return order
 
@@ -403,10 +416,14 @@ class MatchingEngine:
         if sum(1 for o in self._resting.get(req.symbol, ()) if o.account == acct.key) >= spec.max_num_orders:
             raise errors.max_open_orders()
 
+    @staticmethod
+    def _level_qty(book: OrderBook, order: Order) -> float:
+        return book.bid_qty(order.price) if order.side == "BUY" else book.ask_qty(order.price)
+
     def _check_market_band(
-        self, spec: SymbolSpec, opposite: BookSide, taken: dict[float, float], req: OrderRequest
+        self, spec: SymbolSpec, book: OrderBook, taken: dict[float, float], req: OrderRequest
     ) -> None:
-        best = next((px for px in opposite.walk() if opposite.levels[px] - taken.get(px, 0.0) > EPS), None)
+        best = next((px for px, q in _from_best(book, req.side == "BUY") if q - taken.get(px, 0.0) > EPS), None)
         mark = self.mark_price(req.symbol)
         if best is None or mark <= 0:
             raise errors.percent_price_market()
@@ -428,26 +445,26 @@ class MatchingEngine:
 
     @staticmethod
     def _available(
-        side: BookSide, taken: dict[float, float], limit: float, order_side: Side, first_only: bool = False
+        book: OrderBook, taken: dict[float, float], limit: float, order_side: Side, first_only: bool = False
     ) -> float:
         total = 0.0
-        for px in side.walk():
+        for px, level in _from_best(book, order_side == "BUY"):
             if (order_side == "BUY" and px > limit + EPS) or (order_side == "SELL" and px < limit - EPS):
                 break
-            q = side.levels[px] - taken.get(px, 0.0)
+            q = level - taken.get(px, 0.0)
             if q > EPS:
                 total += q
                 if first_only:
                     break
         return total
 
-    def _take(self, order: Order, opposite: BookSide, taken: dict[float, float], limit: float) -> None:
-        for px in list(opposite.walk()):
+    def _take(self, order: Order, book: OrderBook, taken: dict[float, float], limit: float) -> None:
+        for px, level in _from_best(book, order.side == "BUY"):
             if order.remaining <= EPS or not order.is_open:
                 break
             if (order.side == "BUY" and px > limit + EPS) or (order.side == "SELL" and px < limit - EPS):
                 break
-            q = min(opposite.levels[px] - taken.get(px, 0.0), order.remaining)
+            q = min(level - taken.get(px, 0.0), order.remaining)
             if q <= EPS:
                 continue
             taken[px] = taken.get(px, 0.0) + q
@@ -461,8 +478,7 @@ class MatchingEngine:
         for order in list(resting):
             if not order.is_open:
                 continue
-            own = m.book.bids if order.side == "BUY" else m.book.asks
-            order.queue_ahead = min(order.queue_ahead, own.qty(order.price))
+            order.queue_ahead = min(order.queue_ahead, self._level_qty(m.book, order))
             crossed = (
                 ask is not None and ask[0] <= order.price + EPS
                 if order.side == "BUY"

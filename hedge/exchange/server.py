@@ -32,20 +32,13 @@ import msgspec
 import orjson
 from aiohttp import web
 
+from hedge.events import BookTicker, DepthDiff, Side, Trade
 from hedge.exchange import errors, wire
 from hedge.exchange.auth import Keys, check_timestamp, split_signature
 from hedge.exchange.faults import Faults, FaultSetting, FaultSpecError
 from hedge.exchange.limits import Limits, RateLimiter
-from hedge.exchange.market import (
-    Depth,
-    MarketEvent,
-    RecordingTape,
-    SyntheticFlow,
-    Ticker,
-    Trade,
-    bundled_recording,
-)
-from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, OrderRequest
+from hedge.exchange.market import PlayEvent, RecordingTape, SyntheticFlow, bundled_recording
+from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, OrderRequest, mid_price
 from hedge.exchange.streams import Hub
 from hedge.exchange.symbols import ExchangeInfo, SymbolSpec
 
@@ -114,10 +107,6 @@ def _decimal(text: str, name: str, max_decimals: int) -> float:
     if isinstance(exp, int) and -exp > max_decimals:
         raise errors.bad_precision()
     return float(d)
-
-
-def _levels(levels: Sequence[tuple[str, str]]) -> list[tuple[float, float]]:
-    return [(float(p), float(q)) for p, q in levels]
 
 
 class LocalExchange:
@@ -240,19 +229,20 @@ class LocalExchange:
                     since_yield = 0
             self.apply(ev)
 
-    def apply(self, ev: MarketEvent) -> None:
-        """Play one market event: matching engine first, then the streams."""
+    def apply(self, ev: PlayEvent) -> None:
+        """Play one market event: matching engine first, then the streams (Binance wire format)."""
         self.events_played += 1
         sym = ev.symbol
         low = sym.lower()
         now = self.now_ms()
-        if isinstance(ev, Depth):
-            self.engine.on_depth(sym, _levels(ev.bids), _levels(ev.asks))
-            self.last_update_id[sym] = ev.last_id
+        if isinstance(ev, DepthDiff):
+            self.engine.on_depth(sym, ev.bids, ev.asks)
+            self.last_update_id[sym] = ev.final_id
             if self.faults.fire("depth_gap"):
                 return
             names = [low + s for s in DEPTH_STREAMS if self.hub.has(low + s)]
             if names:
+                fp, fq = self.specs[sym].fmt_price, self.specs[sym].fmt_qty
                 data = orjson.dumps(
                     {
                         "e": "depthUpdate",
@@ -260,56 +250,60 @@ class LocalExchange:
                         "T": now,
                         "s": sym,
                         "U": ev.first_id,
-                        "u": ev.last_id,
-                        "pu": ev.prev_id,
-                        "b": ev.bids,
-                        "a": ev.asks,
+                        "u": ev.final_id,
+                        "pu": ev.prev_final_id,
+                        "b": [(fp(p), fq(q)) for p, q in ev.bids],
+                        "a": [(fp(p), fq(q)) for p, q in ev.asks],
                     }
                 )
-                copies = 2 if self.faults.fire("depth_dup") else 1
-                for _ in range(copies):
+                for _ in range(2 if self.faults.fire("depth_dup") else 1):
                     for name in names:
                         self.hub.publish(name, data)
         elif isinstance(ev, Trade):
-            self.engine.on_trade(sym, float(ev.price), float(ev.qty), ev.buyer_is_maker)
-            if self.hub.has(low + "@trade"):
-                self.hub.publish(
-                    low + "@trade",
-                    orjson.dumps(
-                        {
-                            "e": "trade",
-                            "E": now,
-                            "T": now,
-                            "s": sym,
-                            "t": ev.trade_id,
-                            "p": ev.price,
-                            "q": ev.qty,
-                            "X": "MARKET",
-                            "m": ev.buyer_is_maker,
-                        }
-                    ),
-                )
-            if self.hub.has(low + "@aggTrade"):
-                self.hub.publish(
-                    low + "@aggTrade",
-                    orjson.dumps(
-                        {
-                            "e": "aggTrade",
-                            "E": now,
-                            "s": sym,
-                            "a": ev.trade_id,
-                            "p": ev.price,
-                            "q": ev.qty,
-                            "nq": ev.qty,
-                            "f": ev.trade_id,
-                            "l": ev.trade_id,
-                            "T": now,
-                            "m": ev.buyer_is_maker,
-                        }
-                    ),
-                )
-        elif isinstance(ev, Ticker):
+            maker_buys = ev.taker_side is Side.SELL
+            self.engine.on_trade(sym, ev.price, ev.qty, maker_buys)
+            trade, agg = self.hub.has(low + "@trade"), self.hub.has(low + "@aggTrade")
+            if trade or agg:
+                px, qty = self.specs[sym].fmt_price(ev.price), self.specs[sym].fmt_qty(ev.qty)
+                if trade:
+                    self.hub.publish(
+                        low + "@trade",
+                        orjson.dumps(
+                            {
+                                "e": "trade",
+                                "E": now,
+                                "T": now,
+                                "s": sym,
+                                "t": ev.trade_id,
+                                "p": px,
+                                "q": qty,
+                                "X": "MARKET",
+                                "m": maker_buys,
+                            }
+                        ),
+                    )
+                if agg:
+                    self.hub.publish(
+                        low + "@aggTrade",
+                        orjson.dumps(
+                            {
+                                "e": "aggTrade",
+                                "E": now,
+                                "s": sym,
+                                "a": ev.trade_id,
+                                "p": px,
+                                "q": qty,
+                                "nq": qty,
+                                "f": ev.trade_id,
+                                "l": ev.trade_id,
+                                "T": now,
+                                "m": maker_buys,
+                            }
+                        ),
+                    )
+        elif isinstance(ev, BookTicker):
             if self.hub.has(low + "@bookTicker"):
+                fp, fq = self.specs[sym].fmt_price, self.specs[sym].fmt_qty
                 self.hub.publish(
                     low + "@bookTicker",
                     orjson.dumps(
@@ -317,18 +311,18 @@ class LocalExchange:
                             "e": "bookTicker",
                             "u": ev.update_id,
                             "s": sym,
-                            "b": ev.bid,
-                            "B": ev.bid_qty,
-                            "a": ev.ask,
-                            "A": ev.ask_qty,
+                            "b": fp(ev.bid_px),
+                            "B": fq(ev.bid_qty),
+                            "a": fp(ev.ask_px),
+                            "A": fq(ev.ask_qty),
                             "T": now,
                             "E": now,
                         }
                     ),
                 )
         else:
-            self.engine.on_snapshot(sym, _levels(ev.bids), _levels(ev.asks))
-            self.last_update_id[sym] = ev.last_id
+            self.engine.on_snapshot(sym, ev.bids, ev.asks)
+            self.last_update_id[sym] = ev.last_update_id
 
     async def _marks(self) -> None:
         tick = 0
@@ -338,7 +332,7 @@ class LocalExchange:
             now = self.now_ms()
             next_funding = (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
             for sym in list(self.last_update_id):
-                mid = self.engine.book(sym).mid()
+                mid = mid_price(self.engine.book(sym))
                 if mid is None:
                     continue
                 self.engine.on_mark(sym, mid)
@@ -550,8 +544,8 @@ class LocalExchange:
             "lastUpdateId": self.last_update_id.get(spec.symbol, 0),
             "E": now,
             "T": now,
-            "bids": [[spec.fmt_price(p), spec.fmt_qty(q)] for p, q in book.bids.top(limit)],
-            "asks": [[spec.fmt_price(p), spec.fmt_qty(q)] for p, q in book.asks.top(limit)],
+            "bids": [[spec.fmt_price(p), spec.fmt_qty(q)] for p, q in book.bids(limit)],
+            "asks": [[spec.fmt_price(p), spec.fmt_qty(q)] for p, q in book.asks(limit)],
         }
 
     async def _premium_index(self, ctx: Ctx) -> Any:

@@ -27,11 +27,11 @@ async def test_load_markets_and_order_book(exchange: LocalExchange, client: Any)
     assert m["precision"]["price"] == pytest.approx(0.1) and m["precision"]["amount"] == pytest.approx(0.001)
     assert m["limits"]["cost"]["min"] == pytest.approx(100)
     ob = await client.fetch_order_book(SYMBOL, 1000)
-    assert ob["nonce"] >= exchange.last_update_id["BTCUSDT"] - 10**9
+    assert 0 < ob["nonce"] <= exchange.last_update_id["BTCUSDT"]
     bid, ask = ob["bids"][0][0], ob["asks"][0][0]
     assert 0 < bid < ask
     book = exchange.engine.book("BTCUSDT")
-    assert len(ob["bids"]) == min(1000, len(book.bids.keys))
+    assert len(ob["bids"]) == min(1000, book.depth()[0])
     assert client.last_response_headers["X-MBX-USED-WEIGHT-1M"]
 
 
