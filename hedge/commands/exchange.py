@@ -20,6 +20,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--faults", default="", metavar="SPEC", help="fault plan, e.g. order_503=0.05,depth_gap=0.001,seed=7"
     )
     p.add_argument(
+        "--limits",
+        choices=["binance", "off"],
+        default="binance",
+        help="rate limits: Binance's (6000 weight/min, 300 orders/10 s, 1200/min) or off (benchmarks)",
+    )
+    p.add_argument(
         "--account",
         action="append",
         default=[],
@@ -47,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
     from hedge.app import run_async
     from hedge.commands.common import load_config_or_report
     from hedge.exchange.faults import FaultSpecError
+    from hedge.exchange.limits import UNLIMITED, Limits
     from hedge.exchange.server import LocalExchange
 
     cfg = load_config_or_report(args.config)
@@ -70,6 +77,7 @@ def main(args: argparse.Namespace) -> int:
             starting_balance=le.starting_balance,
             maker_fee=le.maker_fee,
             taker_fee=le.taker_fee,
+            limits=UNLIMITED if args.limits == "off" else Limits(),
         )
     except (ValueError, FaultSpecError, OSError) as exc:
         print(f"hedge exchange: {exc}", file=sys.stderr)

@@ -24,6 +24,9 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
     orders_1m: int = 1200
 
 
+UNLIMITED = Limits(weight_1m=1 << 40, orders_10s=1 << 40, orders_1m=1 << 40)
+
+
 class _Window:
     __slots__ = ("count", "length_ms", "start_ms")
 

@@ -111,6 +111,7 @@ class Account(msgspec.Struct, kw_only=True):
     wallet: float
     positions: dict[str, Position] = msgspec.field(default_factory=dict)
     orders: dict[int, Order] = msgspec.field(default_factory=dict)  # every order, open or closed
+    open_orders: dict[int, Order] = msgspec.field(default_factory=dict)  # NEW or PARTIALLY_FILLED
     open_by_client_id: dict[tuple[str, str], int] = msgspec.field(default_factory=dict)
     last_by_client_id: dict[tuple[str, str], int] = msgspec.field(default_factory=dict)
     fills: list[Fill] = msgspec.field(default_factory=list)
@@ -306,6 +307,7 @@ class MatchingEngine:
         acct.orders[order.order_id] = order
         acct.last_by_client_id[(req.symbol, client_id)] = order.order_id
         acct.open_by_client_id[(req.symbol, client_id)] = order.order_id
+        acct.open_orders[order.order_id] = order
         self._emit(order, "NEW", None)
         if crosses:
             self._take(order, m.book, taken, limit)
@@ -327,7 +329,7 @@ class MatchingEngine:
 
     def cancel_all(self, account: str, symbol: str) -> list[Order]:
         acct = self.accounts[account]
-        out = [o for o in acct.orders.values() if o.symbol == symbol and o.is_open]
+        out = [o for o in acct.open_orders.values() if o.symbol == symbol]
         for order in out:
             self._close(order, "CANCELED")
         self._prune(symbol)
@@ -340,9 +342,7 @@ class MatchingEngine:
         return order
 
     def open_orders(self, account: str, symbol: str | None = None) -> list[Order]:
-        return [
-            o for o in self.accounts[account].orders.values() if o.is_open and (symbol is None or o.symbol == symbol)
-        ]
+        return [o for o in self.accounts[account].open_orders.values() if symbol is None or o.symbol == symbol]
 
     # ------------------------------------------------------------------------- account maths
 
@@ -365,7 +365,7 @@ class MatchingEngine:
         acct = self.accounts[account]
         upnl = sum(self.unrealized(s, p) for s, p in acct.positions.items())
         pos_im = sum(self.position_margin(s, p) for s, p in acct.positions.items())
-        ord_im = sum(self.order_margin(o) for o in acct.orders.values() if o.is_open)
+        ord_im = sum(self.order_margin(o) for o in acct.open_orders.values())
         return acct.wallet, upnl, pos_im, ord_im
 
     def available(self, account: str) -> float:
@@ -547,6 +547,7 @@ class MatchingEngine:
         if order.remaining <= EPS:
             order.status = "FILLED"
             acct.open_by_client_id.pop((order.symbol, order.client_order_id), None)
+            acct.open_orders.pop(order.order_id, None)
         else:
             order.status = "PARTIALLY_FILLED"
         self._emit(order, "TRADE", fill)
@@ -556,15 +557,17 @@ class MatchingEngine:
             self._expire_reduce_only(acct, order.symbol)
 
     def _expire_reduce_only(self, acct: Account, symbol: str) -> None:
-        for o in list(acct.orders.values()):
-            if o.symbol == symbol and o.reduce_only and o.is_open:
+        for o in list(acct.open_orders.values()):
+            if o.symbol == symbol and o.reduce_only:
                 self._close(o, "EXPIRED")
         self._prune(symbol)
 
     def _close(self, order: Order, status: Literal["CANCELED", "EXPIRED"]) -> None:
         order.status = status
         order.update_ms = self.clock()
-        self.accounts[order.account].open_by_client_id.pop((order.symbol, order.client_order_id), None)
+        acct = self.accounts[order.account]
+        acct.open_by_client_id.pop((order.symbol, order.client_order_id), None)
+        acct.open_orders.pop(order.order_id, None)
         self._emit(order, status, None)
 
     def _emit(self, order: Order, exec_type: ExecType, fill: Fill | None) -> None:

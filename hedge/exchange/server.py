@@ -736,7 +736,7 @@ class LocalExchange:
             symbols = [only] if only else list(self.specs)
             for sym in symbols:
                 pos = acct.positions.get(sym)
-                has_orders = any(o.is_open and o.symbol == sym for o in acct.orders.values())
+                has_orders = any(o.symbol == sym for o in acct.open_orders.values())
                 if version == 3:
                     if (pos is None or abs(pos.amount) < 1e-12) and not has_orders:
                         continue

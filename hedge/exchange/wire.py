@@ -74,8 +74,8 @@ def trade_json(fill: Fill, spec: SymbolSpec) -> Json:
 
 def _side_notionals(engine: MatchingEngine, acct: Account, symbol: str) -> tuple[float, float]:
     bids = asks = 0.0
-    for o in acct.orders.values():
-        if o.is_open and o.symbol == symbol:
+    for o in acct.open_orders.values():
+        if o.symbol == symbol:
             if o.side == "BUY":
                 bids += o.remaining * o.price
             else:
@@ -109,7 +109,7 @@ def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Positio
     mark = engine.mark_price(symbol)
     bids, asks = _side_notionals(engine, acct, symbol)
     pos_im = engine.position_margin(symbol, pos)
-    ord_im = sum(engine.order_margin(o) for o in acct.orders.values() if o.is_open and o.symbol == symbol)
+    ord_im = sum(engine.order_margin(o) for o in acct.open_orders.values() if o.symbol == symbol)
     return {
         "symbol": symbol,
         "positionSide": "BOTH",
