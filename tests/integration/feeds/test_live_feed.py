@@ -11,15 +11,10 @@ updates again — every one equal to the reference. Backoff waits go through an 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from aiohttp import web
-from websockets.asyncio.server import ServerConnection, serve
 
 from hedge.backoff import backoff_delays
 from hedge.bus import Bus
@@ -27,69 +22,8 @@ from hedge.config import FeedsConfig
 from hedge.events import BookState, BookStatus, BookUpdate, FeedStatus
 from hedge.feeds.connection import Endpoints, WsConnection, endpoints, stream_names, stream_urls
 from hedge.feeds.market import MarketFeed
-from tests.integration.feeds.recorded import CHAIN, CHAIN_RAW, TOPS, Reference
-
-
-class FakeBinance:
-    """Depth frames from the recording; per-connection scripts: (start index, count, then 'drop'|'stall'|'idle')."""
-
-    def __init__(self, scripts: list[tuple[int, int, str]]) -> None:
-        self.scripts = scripts
-        self.connections = 0
-        self.paths: list[str] = []
-        self.sent_upto = -1
-        self.snapshots = 0
-        self.ref = Reference()
-        self.ws_port = 0
-        self.rest_port = 0
-
-    async def handler(self, ws: ServerConnection) -> None:
-        assert ws.request is not None
-        self.paths.append(ws.request.path)
-        if not ws.request.path.startswith("/public/stream?streams=btcusdt@depth@100ms"):
-            await ws.wait_closed()
-            return
-        start, count, then = self.scripts[min(self.connections, len(self.scripts) - 1)]
-        self.connections += 1
-        for i in range(start, min(start + count, len(CHAIN) - 1)):
-            await ws.send(CHAIN_RAW[i].decode())
-            self.sent_upto = i
-            await asyncio.sleep(0.002)
-        if then == "drop":
-            assert ws.transport is not None
-            ws.transport.abort()
-            return
-        await ws.wait_closed()  # 'stall' and 'idle': connection open, no data
-
-    async def depth(self, request: web.Request) -> web.Response:
-        assert request.query["symbol"] == "BTCUSDT" and request.query["limit"] == "1000"
-        j = self.sent_upto
-        self.snapshots += 1
-        self.ref.advance_to(j)
-        body = {
-            "lastUpdateId": CHAIN[j + 1].first_id,
-            "E": 1, "T": 1,
-            "bids": [[repr(p), repr(q)] for p, q in self.ref.bids.items()],
-            "asks": [[repr(p), repr(q)] for p, q in self.ref.asks.items()],
-        }
-        return web.Response(body=json.dumps(body).encode(), content_type="application/json")
-
-    @asynccontextmanager
-    async def running(self) -> AsyncIterator[FakeBinance]:
-        app = web.Application()
-        app.router.add_get("/fapi/v1/depth", self.depth)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.rest_port = runner.addresses[0][1]
-        async with serve(self.handler, "127.0.0.1", 0, compression=None) as server:
-            self.ws_port = server.sockets[0].getsockname()[1]
-            try:
-                yield self
-            finally:
-                server.close()
-                await runner.cleanup()
+from tests.integration.feeds.fake_binance import FakeBinance
+from tests.integration.feeds.recorded import CHAIN, TOPS, Reference
 
 
 async def _until(cond: Any, limit_s: float = 15.0) -> None:
@@ -99,7 +33,7 @@ async def _until(cond: Any, limit_s: float = 15.0) -> None:
 
 
 async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
-    fake = FakeBinance([(0, 120, "drop"), (150, 120, "stall"), (300, 200, "idle")])
+    fake = FakeBinance([(0, 120, "drop"), (150, 120, "stall"), (300, 199, "idle")])
     waits: list[float] = []
 
     async def no_sleep(s: float) -> None:
