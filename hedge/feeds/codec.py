@@ -26,11 +26,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, MarkPrice, Side, Trade
+from hedge.events import BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, Trade
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,13 @@ class CodecError(ValueError):
 
 # --------------------------------------------------------------------------- wire structs (private)
 
+# Numbers are range-checked in C while decoding (measured: no cost): a NaN, an infinity, a
+# non-positive price or a negative quantity is a malformed frame, never a book level.
+_Px = Annotated[float, msgspec.Meta(gt=0.0, lt=1e15)]
+_Qty = Annotated[float, msgspec.Meta(ge=0.0, lt=1e15)]
+_Rate = Annotated[float, msgspec.Meta(gt=-1e15, lt=1e15)]
+_WLevel = tuple[_Px, _Qty]
+
 
 class _WDepth(msgspec.Struct, tag="depthUpdate", tag_field="e", rename={"ts": "E", "tt": "T", "sym": "s"}):
     ts: int
@@ -54,8 +61,8 @@ class _WDepth(msgspec.Struct, tag="depthUpdate", tag_field="e", rename={"ts": "E
     U: int
     u: int
     pu: int
-    b: list[Level]
-    a: list[Level]
+    b: list[_WLevel]
+    a: list[_WLevel]
     tt: int = 0
 
 
@@ -68,8 +75,8 @@ class _WAggTrade(
     ts: int
     sym: str
     tid: int
-    px: float
-    qty: float
+    px: _Px
+    qty: _Qty
     maker: bool
     tt: int = 0
 
@@ -83,8 +90,8 @@ class _WTrade(
     ts: int
     sym: str
     tid: int
-    px: float
-    qty: float
+    px: _Px
+    qty: _Qty
     maker: bool
     tt: int = 0
 
@@ -97,10 +104,10 @@ class _WBookTicker(
 ):
     u: int
     sym: str
-    bp: float
-    bq: float
-    ap: float
-    aq: float
+    bp: _Px
+    bq: _Qty
+    ap: _Px
+    aq: _Qty
     ts: int = 0
     tt: int = 0
 
@@ -113,10 +120,10 @@ class _WMark(
 ):
     ts: int
     sym: str
-    mark: float
-    index: float = 0.0
-    settle: float = 0.0
-    rate: float = 0.0
+    mark: _Px
+    index: _Qty = 0.0
+    settle: _Qty = 0.0
+    rate: _Rate = 0.0
     next: int = 0
 
 
@@ -130,8 +137,8 @@ class _Combined(msgspec.Struct):
 
 class _WSnapshot(msgspec.Struct, rename={"last_update_id": "lastUpdateId", "ts": "E", "tt": "T"}):
     last_update_id: int
-    bids: list[Level]
-    asks: list[Level]
+    bids: list[_WLevel]
+    asks: list[_WLevel]
     ts: int = 0
     tt: int = 0
 

@@ -95,10 +95,12 @@ def test_unknown_type_control_and_malformed_are_counted_not_raised() -> None:
     assert c.decode(DEPTH.replace(b'"pu":4984028367494,', b""), 1) is None
     assert c.decode(b'{"stream":"x"}', 1) is None
     assert c.decode(b'{"a":1}', 1) is None
+    assert c.decode(DEPTH.replace(b'"0.109"', b'"nan"'), 1) is None  # never a NaN level in a book
+    assert c.decode(TICKER.replace(b'"63943.90"', b'"-1"'), 1) is None
     assert c.stats.unknown == {"kline": 1, "forceOrder": 1}
     assert c.stats.control == 1
     assert c.stats.errors == {
-        "invalid_json": 1, "bad_bookTicker": 1, "bad_depthUpdate": 1, "missing_data": 1, "no_event_type": 1,
+        "invalid_json": 1, "bad_bookTicker": 2, "bad_depthUpdate": 2, "missing_data": 1, "no_event_type": 1,
     }
     assert c.stats.messages == {}
 
