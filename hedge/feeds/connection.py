@@ -119,7 +119,6 @@ class WsConnection:
         on_status: StatusFn | None = None,
         on_down: DownFn | None = None,
         open_timeout_s: float = 10.0,
-        connect: Callable[..., Any] = websockets.connect,
     ) -> None:
         self.name = name
         self.url = url
@@ -131,13 +130,11 @@ class WsConnection:
         self._on_status = on_status
         self._on_down = on_down
         self._open_timeout_s = open_timeout_s
-        self._connect = connect
         self.connected = False
         self.connects = 0
         self.reconnects = 0
         self.frames = 0
         self.callback_errors = 0
-        self.waits: list[float] = []  # the last backoff waits (bounded), for tests and diagnostics
         self._last_rx = 0.0
         self._close_reason = ""
         self._last_error_log = -1e9
@@ -150,7 +147,7 @@ class WsConnection:
             got_data = False
             reason = ""
             try:
-                async with self._connect(
+                async with websockets.connect(
                     self.url,
                     compression=None,
                     max_size=1 << 24,
@@ -182,7 +179,6 @@ class WsConnection:
                 wait = self._delays(attempt)
                 attempt += 1
             self._log(f"feeds: {self.name} disconnected ({reason}); reconnecting in {wait:.2f}s")
-            self.waits = [*self.waits[-63:], wait]
             await self._sleep(wait)
 
     async def _pump(self, ws: Any) -> bool:

@@ -77,7 +77,6 @@ class BookSync:
         self.state = BookState.SYNCING
         self.last_u = 0  # final id of the last applied diff (0 when not in sync)
         self.stats = BookSyncStats()
-        self._bus = bus
         self._publish = bus.publish
         self._request = request_snapshot
         self._levels = imbalance_levels
