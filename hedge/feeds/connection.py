@@ -201,7 +201,9 @@ class WsConnection:
                 except Exception as exc:
                     self.callback_errors += 1
                     self._log(f"feeds: {self.name} frame handler raised {type(exc).__name__}: {exc}")
-        except websockets.ConnectionClosed:
+        except websockets.ConnectionClosed as exc:
+            if not self._close_reason:
+                self._close_reason = f"connection closed ({exc})"[:200]
             return got
         finally:
             watchdog.cancel()

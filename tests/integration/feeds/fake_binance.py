@@ -27,8 +27,10 @@ class FakeBinance:
     sends only control replies (so no watchdog fires).
     """
 
-    def __init__(self, scripts: list[tuple[int, int, str]]) -> None:
+    def __init__(self, scripts: list[tuple[int, int, str]], *, drop_market: bool = False) -> None:
         self.scripts = scripts
+        self.drop_market = drop_market  # abort every /market connection at once (a failing endpoint)
+        self.market_drops = 0
         self.connections = 0
         self.paths: list[str] = []
         self.sent_upto = -1
@@ -41,6 +43,11 @@ class FakeBinance:
         assert ws.request is not None
         self.paths.append(ws.request.path)
         if not ws.request.path.startswith("/public/stream?streams=btcusdt@depth@100ms"):
+            if self.drop_market and ws.request.path.startswith("/market/"):
+                self.market_drops += 1
+                assert ws.transport is not None
+                ws.transport.abort()
+                return
             await ws.wait_closed()
             return
         start, count, then = self.scripts[min(self.connections, len(self.scripts) - 1)]

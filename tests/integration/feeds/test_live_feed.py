@@ -82,6 +82,26 @@ async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
     assert book.asks(10_000) == sorted(ref.asks.items())
 
 
+async def test_a_failing_connection_never_stops_the_others() -> None:
+    fake = FakeBinance([(0, 299, "idle")], drop_market=True)
+    async with fake.running():
+        cfg = FeedsConfig(streams=["depth", "aggTrade"], watchdog_s=5.0, snapshot_min_interval_s=0.05)
+        bus = Bus()
+        ep = Endpoints(f"ws://127.0.0.1:{fake.ws_port}", f"http://127.0.0.1:{fake.rest_port}")
+        feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, delays=lambda n: 0.02)
+        assert [c.name for c in feed.connections] == ["public", "market"]
+        task = asyncio.create_task(feed.run())
+        try:
+            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[298].final_id and fake.market_drops >= 3)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    public, market = feed.connections
+    assert public.connects == 1 and public.reconnects == 0
+    assert market.connects >= 3 and market.reconnects >= 3  # kept failing, kept retrying
+    assert feed.stats().books["BTCUSDT"].state == BookState.VALID and feed.stats().gaps == 0
+
+
 async def test_backoff_schedule_without_real_sleeping() -> None:
     # Nothing listens on this port: every attempt fails at once; the injected sleep records the waits.
     import socket
