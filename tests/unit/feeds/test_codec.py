@@ -105,6 +105,18 @@ def test_unknown_type_control_and_malformed_are_counted_not_raised() -> None:
     assert c.stats.messages == {}
 
 
+def test_odd_shapes_and_hostile_type_names_are_bounded() -> None:
+    c = Codec(report_interval_s=1e9)
+    assert c.decode(b"[1,2]", 1) is None
+    assert c.decode(b'{"stream":"x","data":5}', 1) is None
+    assert c.decode(b'{"e":5}', 1) is None
+    for i in range(200):
+        assert c.decode(b'{"e":"weird%d"}' % i, 1) is None
+    assert c.stats.errors == {"not_an_object": 1, "missing_data": 1, "bad_event_type": 1}
+    assert len(c.stats.unknown) == 65 and c.stats.unknown["<other>"] == 136
+    assert sum(c.stats.unknown.values()) == 200
+
+
 def test_malformed_frames_journaled_once_per_reason_per_interval() -> None:
     seen: list[tuple[str, dict[str, Any]]] = []
     c = Codec(journal=lambda kind, payload: seen.append((kind, dict(payload))), report_interval_s=3600)
