@@ -26,10 +26,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import msgspec
 import websockets
+from websockets.asyncio.client import ClientConnection
 
 from hedge.backoff import backoff_delays
 from hedge.config import FeedsConfig
@@ -181,7 +181,7 @@ class WsConnection:
             self._log(f"feeds: {self.name} disconnected ({reason}); reconnecting in {wait:.2f}s")
             await self._sleep(wait)
 
-    async def _pump(self, ws: Any) -> bool:
+    async def _pump(self, ws: ClientConnection) -> bool:
         """Receive until the connection ends; True if at least one frame arrived."""
         self.connected = True
         self._last_rx = time.monotonic()
@@ -210,7 +210,7 @@ class WsConnection:
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
 
-    async def _watchdog(self, ws: Any, opened: float) -> None:
+    async def _watchdog(self, ws: ClientConnection, opened: float) -> None:
         check = max(0.01, min(1.0, self._watchdog_s / 4))
         while True:
             await asyncio.sleep(check)
