@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-config": ("check_config", "validate the configuration directory"),
     "status": ("status", "show the state files in the terminal"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
-    "calibrate": ("", "fit the TP-before-SL calibrator from recordings"),
+    "calibrate": ("calibrate", "fit the TP-before-SL calibrator from recordings"),
     "version": ("version", "print the version"),
 }
 
