@@ -35,11 +35,12 @@ from aiohttp import web
 from hedge.events import BookTicker, DepthDiff, Side, Trade
 from hedge.exchange import errors, wire
 from hedge.exchange.auth import Keys, check_timestamp, split_signature
+from hedge.exchange.depthstream import FLUSH_EVERY_S, DepthStreams
 from hedge.exchange.faults import Faults, FaultSetting, FaultSpecError
 from hedge.exchange.limits import Limits, RateLimiter
 from hedge.exchange.market import PlayEvent, RecordingTape, SyntheticFlow, bundled_recording
 from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, OrderRequest, mid_price
-from hedge.exchange.streams import Hub
+from hedge.exchange.streams import Hub, Subscriber
 from hedge.exchange.symbols import ExchangeInfo, SymbolSpec
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,6 @@ LISTEN_KEY_TTL_MS = 60 * 60 * 1000
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 MARK_INTERVAL_S = 1.0
 PLAY_BATCH = 512  # events played between two yields to the event loop when behind schedule
-DEPTH_STREAMS = ("@depth", "@depth@0ms", "@depth@100ms", "@depth@250ms", "@depth@500ms")
 DEPTH_WEIGHT = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
 
 
@@ -146,6 +146,7 @@ class LocalExchange:
         for key in self.keys.api_keys():
             self.engine.add_account(key, starting_balance)
         self.hub = Hub()
+        self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
         self.last_update_id: dict[str, int] = {}
         self.listen_keys: dict[str, tuple[str, int]] = {}  # listenKey -> (account, expires ms)
         self.order_log: list[OrderLogEntry] = []
@@ -184,6 +185,7 @@ class LocalExchange:
         for sym, src in sources:
             self._tasks.append(asyncio.create_task(self._play(src), name=f"exchange-play-{sym}"))
         self._tasks.append(asyncio.create_task(self._marks(), name="exchange-marks"))
+        self._tasks.append(asyncio.create_task(self._flush_depth(), name="exchange-depth-flush"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="exchange-housekeeping"))
         log.info("local exchange listening on %s (market: %s)", self.base_url, ", ".join(s for s, _ in sources))
         return self.port
@@ -238,27 +240,7 @@ class LocalExchange:
         if isinstance(ev, DepthDiff):
             self.engine.on_depth(sym, ev.bids, ev.asks)
             self.last_update_id[sym] = ev.final_id
-            if self.faults.fire("depth_gap"):
-                return
-            names = [low + s for s in DEPTH_STREAMS if self.hub.has(low + s)]
-            if names:
-                fp, fq = self.specs[sym].fmt_price, self.specs[sym].fmt_qty
-                data = orjson.dumps(
-                    {
-                        "e": "depthUpdate",
-                        "E": now,
-                        "T": now,
-                        "s": sym,
-                        "U": ev.first_id,
-                        "u": ev.final_id,
-                        "pu": ev.prev_final_id,
-                        "b": [(fp(p), fq(q)) for p, q in ev.bids],
-                        "a": [(fp(p), fq(q)) for p, q in ev.asks],
-                    }
-                )
-                for _ in range(2 if self.faults.fire("depth_dup") else 1):
-                    for name in names:
-                        self.hub.publish(name, data)
+            self.depth.on_diff(ev)
         elif isinstance(ev, Trade):
             maker_buys = ev.taker_side is Side.SELL
             self.engine.on_trade(sym, ev.price, ev.qty, maker_buys)
@@ -324,6 +306,11 @@ class LocalExchange:
             self.engine.on_snapshot(sym, ev.bids, ev.asks)
             self.last_update_id[sym] = ev.last_update_id
 
+    async def _flush_depth(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            self.depth.flush(due_only=True)
+
     async def _marks(self) -> None:
         tick = 0
         while True:
@@ -370,34 +357,46 @@ class LocalExchange:
 
     # ------------------------------------------------------------------ user-data (listener)
 
-    def _user_streams(self, acct: Account) -> list[str]:
-        return [k for k, (a, _) in self.listen_keys.items() if a == acct.key and self.hub.has(k)]
+    def _user_publish(self, account: Account, event: str, build: Callable[[], bytes]) -> None:
+        """Send a user-data event to the account's listenKey streams (all events, or ``key@<event>``)."""
+        data: bytes | None = None
+        for key, (owner, _) in self.listen_keys.items():
+            if owner != account.key:
+                continue
+            for name in (key, f"{key}@{event}"):
+                if self.hub.has(name):
+                    data = data or build()
+                    self.hub.publish(name, data)
+
+    def _user_subscribers(self, key: str) -> set[Subscriber]:
+        return {sub for name, subs in self.hub.subs.items() if name.split("@", 1)[0] == key for sub in subs}
 
     def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
-        keys = self._user_streams(account)
-        if keys:
-            data = orjson.dumps(
-                wire.order_update_event(
-                    self.engine, account, order, exec_type, fill, self.specs[order.symbol], self.now_ms()
-                )
-            )
-            for k in keys:
-                self.hub.publish(k, data)
+        spec = self.specs[order.symbol]
+        self._user_publish(
+            account,
+            "ORDER_TRADE_UPDATE",
+            lambda: orjson.dumps(
+                wire.order_update_event(self.engine, account, order, exec_type, fill, spec, self.now_ms())
+            ),
+        )
 
     def on_balance(self, account: Account, reason: str, symbols: list[str]) -> None:
-        keys = self._user_streams(account)
-        if keys:
-            data = orjson.dumps(
+        self._user_publish(
+            account,
+            "ACCOUNT_UPDATE",
+            lambda: orjson.dumps(
                 wire.account_update_event(self.engine, account, reason, symbols, self.specs, self.now_ms())
-            )
-            for k in keys:
-                self.hub.publish(k, data)
+            ),
+        )
 
     def expire_listen_key(self, key: str) -> bool:
+        """Expire ``key``: every stream on it gets ``listenKeyExpired`` and is then closed."""
         if self.listen_keys.pop(key, None) is None:
             return False
-        self.hub.publish(key, orjson.dumps({"e": "listenKeyExpired", "E": str(self.now_ms()), "listenKey": key}))
-        for sub in list(self.hub.subs.get(key, ())):
+        data = orjson.dumps({"e": "listenKeyExpired", "E": str(self.now_ms()), "listenKey": key}).decode()
+        for sub in self._user_subscribers(key):
+            sub.push(data)
             sub.finish()
         return True
 
@@ -768,7 +767,7 @@ class LocalExchange:
         key = self._key_of(ctx.account)
         if key is not None:
             self.listen_keys.pop(key, None)
-            for sub in list(self.hub.subs.get(key, ())):
+            for sub in self._user_subscribers(key):
                 sub.close()
         return {}
 
@@ -794,7 +793,8 @@ class LocalExchange:
             raise web.HTTPBadRequest(
                 text=orjson.dumps({"code": -1125, "msg": "This listenKey does not exist."}).decode()
             )
-        return await self.hub.serve(request, [key], combined=False)
+        events = [e for e in request.query.get("events", "").split("/") if e]
+        return await self.hub.serve(request, [f"{key}@{e}" for e in events] or [key], combined=False)
 
     # ------------------------------------------------------------------------------ control API
 
