@@ -31,16 +31,20 @@ from hedge.config import Config
 from hedge.events import (
     Alert,
     BookStatus,
+    CancelAll,
     Event,
     FeedStatus,
     Fill,
     Heartbeat,
+    KillSwitch,
     Nav,
     OrderUpdate,
     Position,
+    PositionDrift,
     TradingStateChange,
 )
 from hedge.state.journal import Journals
+from hedge.state.observability import Observability, attach_observability
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,9 @@ JOURNALED_EVENTS: tuple[type[Event], ...] = (
     BookStatus,
     FeedStatus,
     TradingStateChange,
+    CancelAll,
+    KillSwitch,
+    PositionDrift,
     Alert,
     OrderUpdate,
     Fill,
@@ -99,6 +106,8 @@ class Engine:
 
         for etype in JOURNALED_EVENTS:
             self.bus.subscribe(etype, journal_event)
+        # State files, /metrics + /health, alerts: all fed from the bus (see hedge/state/observability.py).
+        self.observability: Observability = attach_observability(self)
 
     def add_service(self, svc: Service) -> None:
         self.services.append(svc)

@@ -35,7 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("", "record Binance USD-M market data to a gzip file"),
     "exchange": ("exchange", "run the local Binance-compatible exchange on loopback"),
     "check-config": ("check_config", "validate the configuration directory"),
-    "status": ("", "show the state files in the terminal"),
+    "status": ("status", "show the state files in the terminal"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
     "calibrate": ("", "fit the TP-before-SL calibrator from recordings"),
     "version": ("version", "print the version"),

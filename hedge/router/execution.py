@@ -1,0 +1,120 @@
+"""One approved intent being executed: its slices, phase, fills and timers, and how it is sliced.
+
+Owns: ``Execution`` (the router's mutable working state for one intent: which slice, maker or
+taker phase, what was filled and how, the pending cancel, the timers) and ``split_slices`` (the
+TWAP split of a quantity into exact step multiples that each pass the exchange minimums).
+
+Must never: talk to a venue or the bus; the router drives it.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import ROUND_CEILING, ROUND_FLOOR
+
+from hedge.events import OrderIntent, Side
+from hedge.router.clock import Timer
+from hedge.router.filters import OrderFilter, to_decimal, units
+
+
+def split_slices(filt: OrderFilter, qty: float, ref: float, n: int) -> list[float]:
+    """``qty`` cut into at most ``n`` slices of whole steps, as even as possible, each at least the
+    exchange's minimum quantity and notional at ``ref`` (fewer slices when ``qty`` is too small).
+    Their sum is ``qty`` rounded down to the step. Below one step, ``[qty]`` (the filters deny it).
+    """
+    f = filt.f
+    total = units(to_decimal(qty), f.step_size, ROUND_FLOOR)
+    if total <= 0:
+        return [qty]
+    if n > 1:
+        min_qty = max(f.min_qty, f.min_notional / to_decimal(ref))
+        min_steps = max(1, units(min_qty, f.step_size, ROUND_CEILING))
+        n = max(1, min(n, total // min_steps))
+    base, extra = divmod(total, n)
+    return [float((base + (1 if i < extra else 0)) * f.step_size) for i in range(n)]
+
+
+class Phase(enum.Enum):
+    MAKER = "maker"
+    TAKER = "taker"
+    DONE = "done"
+
+
+class Execution:
+    """The router's working state for one approved intent."""
+
+    __slots__ = (
+        "acc_notional",
+        "acc_qty",
+        "arrival_mid",
+        "attempt",
+        "cancel_reason",
+        "cancel_sent",
+        "cids",
+        "fell_back",
+        "filled_notional",
+        "filled_qty",
+        "filter",
+        "intent",
+        "maker_qty",
+        "maker_timer",
+        "orders",
+        "phase",
+        "post_only_rejects",
+        "qty",
+        "reasons",
+        "rejected_px",
+        "send_retries",
+        "slice_filled",
+        "slice_no",
+        "slices",
+        "t0",
+        "timer",
+        "waiting_book",
+    )
+
+    def __init__(self, intent: OrderIntent, qty: float, slices: list[float], filt: OrderFilter, arrival_mid: float,
+                 t0: float) -> None:
+        self.intent = intent
+        self.qty = qty
+        self.slices = slices
+        self.filter = filt
+        self.arrival_mid = arrival_mid
+        self.t0 = t0
+        self.slice_no = 0
+        self.slice_filled = 0.0
+        self.filled_qty = 0.0
+        self.filled_notional = 0.0
+        self.maker_qty = 0.0
+        self.acc_qty = 0.0  # of the current order: what was already counted
+        self.acc_notional = 0.0
+        self.phase = Phase.MAKER
+        self.attempt = 0
+        self.post_only_rejects = 0
+        self.rejected_px = 0.0  # price of the last -5022 reject in this slice (0 = none)
+        self.send_retries = 0
+        self.cancel_reason = ""
+        self.cancel_sent = False
+        self.waiting_book = False
+        self.fell_back = False
+        self.orders = 0
+        self.reasons: list[str] = []
+        self.cids: list[str] = []  # every order sent for this intent
+        self.maker_timer: Timer | None = None
+        self.timer: Timer | None = None  # next slice or a retry
+
+    @property
+    def symbol(self) -> str:
+        return self.intent.symbol
+
+    @property
+    def side(self) -> Side:
+        return self.intent.side
+
+    def slice_remaining(self) -> float:
+        return self.slices[self.slice_no] - self.slice_filled
+
+
+def cancel_timer(t: Timer | None) -> None:
+    if t is not None:
+        t.cancel()

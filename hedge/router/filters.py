@@ -1,0 +1,165 @@
+"""Exchange filters: an order is rounded and checked here before it may leave the process.
+
+Owns: ``SymbolFilters`` (tick size, step size, quantity bounds for limit and market orders, min
+notional, percent-price band), and ``OrderFilter.prepare()``, which turns a wanted (side, qty,
+price) into an order the exchange will accept, or a ``Denial`` with its reason.
+
+Design:
+- Exact arithmetic: sizes are ``Decimal`` (parsed from the exchange's strings), a float price or
+  quantity is read through its shortest repr (``Decimal(repr(x))``), rounded to a whole number of
+  ticks/steps, and only then turned back into a float. So a price is always an integer multiple of
+  the tick in decimal, with no float drift (``0.1 * 3`` never becomes ``0.30000000000000004``).
+- Price rounding: a maker order rounds toward the passive side (buy down, sell up), so it never
+  crosses by rounding; a taker limit rounds toward the aggressive side but never beyond its
+  slippage cap (buy: ``min(ceil(px), floor(cap))``; sell: ``max(floor(px), ceil(cap))``).
+- Quantity rounds down to the step (never more than asked); then min/max quantity, min notional
+  (waived for reduce-only orders, as on Binance) and the percent-price band are checked.
+- A zero in an optional bound means "no such filter".
+
+Must never: know Binance's field names (the exchangeInfo parser lives in hedge/venue), send or
+log anything, or let an order through that a filter would reject.
+"""
+
+from __future__ import annotations
+
+import enum
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+import msgspec
+
+from hedge.events import Side
+
+ZERO = Decimal(0)
+
+
+class SymbolFilters(msgspec.Struct, frozen=True, kw_only=True):
+    """One symbol's trading rules, exact (a zero optional bound means "no such filter")."""
+
+    symbol: str
+    tick_size: Decimal
+    step_size: Decimal
+    min_qty: Decimal
+    max_qty: Decimal = ZERO
+    min_price: Decimal = ZERO
+    max_price: Decimal = ZERO
+    market_step_size: Decimal = ZERO  # 0 = same as the limit lot
+    market_min_qty: Decimal = ZERO
+    market_max_qty: Decimal = ZERO
+    min_notional: Decimal = ZERO
+    percent_up: Decimal = ZERO  # BUY price <= reference * percent_up
+    percent_down: Decimal = ZERO  # SELL price >= reference * percent_down
+
+
+class Mode(enum.Enum):
+    MAKER = "maker"  # post-only limit: round toward the passive side
+    TAKER = "taker"  # IOC limit: round toward the aggressive side, within the cap
+    MARKET = "market"  # no price; the market lot and the reference price apply
+
+
+class Prepared(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """An order that passes every filter. ``price`` is 0 for market orders."""
+
+    price: float
+    qty: float
+    price_ticks: int
+    qty_steps: int
+    notional: float
+
+
+class Denial(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Why an order was refused locally (it is never sent)."""
+
+    filter: str  # PRICE_FILTER | LOT_SIZE | MARKET_LOT_SIZE | MIN_NOTIONAL | PERCENT_PRICE | INPUT
+    reason: str
+
+
+def to_decimal(x: float) -> Decimal:
+    """The exact decimal a float was written as (its shortest repr), not its binary expansion."""
+    return Decimal(repr(float(x)))
+
+
+def units(x: Decimal, size: Decimal, rounding: str) -> int:
+    """``x`` as a whole number of ``size`` units, rounded with ``rounding`` (ROUND_FLOOR/CEILING)."""
+    return int((x / size).to_integral_value(rounding=rounding))
+
+
+class OrderFilter:
+    """The compiled rules of one symbol."""
+
+    def __init__(self, f: SymbolFilters) -> None:
+        if f.tick_size <= 0 or f.step_size <= 0:
+            raise ValueError(f"{f.symbol}: tick_size and step_size must be > 0")
+        self.f = f
+        self.tick = f.tick_size
+        self.tick_f = float(f.tick_size)
+        self.step_f = float(f.step_size)
+
+    def price_of(self, ticks: int) -> float:
+        return float(ticks * self.tick)
+
+    def round_price(self, side: Side, px: float, mode: Mode, cap: float = 0.0) -> int:
+        """``px`` in whole ticks, rounded for ``mode`` (see the module docstring)."""
+        d = to_decimal(px)
+        buy = side is Side.BUY
+        if mode is Mode.MAKER:
+            return units(d, self.tick, ROUND_FLOOR if buy else ROUND_CEILING)
+        t = units(d, self.tick, ROUND_CEILING if buy else ROUND_FLOOR)
+        if cap > 0.0:
+            c = to_decimal(cap)
+            t = min(t, units(c, self.tick, ROUND_FLOOR)) if buy else max(t, units(c, self.tick, ROUND_CEILING))
+        return t
+
+    def prepare(
+        self,
+        side: Side,
+        qty: float,
+        price: float,
+        mode: Mode,
+        *,
+        reference: float,
+        cap: float = 0.0,
+        reduce_only: bool = False,
+    ) -> Prepared | Denial:
+        """Round ``qty``/``price`` to the exchange's grid and check every filter.
+
+        ``reference`` is the mark (or mid) price used by the percent-price band and, for market
+        orders, by min notional; ``cap`` bounds a taker limit (0 = none).
+        """
+        f = self.f
+        if not (qty > 0.0 and qty < float("inf")):
+            return Denial(filter="INPUT", reason=f"quantity {qty!r} is not a positive number")
+        if mode is not Mode.MARKET and not (price > 0.0 and price < float("inf")):
+            return Denial(filter="INPUT", reason=f"price {price!r} is not a positive number")
+        if mode is Mode.MARKET:
+            step = f.market_step_size or f.step_size
+            lo, hi, lot = f.market_min_qty or f.min_qty, f.market_max_qty or f.max_qty, "MARKET_LOT_SIZE"
+            ticks, px_d = 0, ZERO
+        else:
+            step, lo, hi, lot = f.step_size, f.min_qty, f.max_qty, "LOT_SIZE"
+            ticks = self.round_price(side, price, mode, cap)
+            px_d = ticks * self.tick
+            if ticks <= 0 or px_d < f.min_price or (f.max_price > 0 and px_d > f.max_price):
+                return Denial(
+                    filter="PRICE_FILTER", reason=f"price {px_d} outside [{f.min_price}, {f.max_price or 'inf'}]"
+                )
+        steps = units(to_decimal(qty), step, ROUND_FLOOR)
+        q_d = steps * step
+        if steps <= 0 or q_d < lo:
+            return Denial(filter=lot, reason=f"quantity {qty} rounds to {q_d} < min {lo}")
+        if hi > 0 and q_d > hi:
+            return Denial(filter=lot, reason=f"quantity {q_d} > max {hi}")
+        ref_d = to_decimal(reference) if reference > 0.0 else ZERO
+        notional_px = px_d if mode is not Mode.MARKET else ref_d
+        notional = q_d * notional_px
+        if not reduce_only and f.min_notional > 0 and notional < f.min_notional:
+            return Denial(filter="MIN_NOTIONAL", reason=f"notional {notional} < min {f.min_notional}")
+        if mode is not Mode.MARKET and ref_d > 0:
+            if side is Side.BUY and f.percent_up > 0 and px_d > ref_d * f.percent_up:
+                return Denial(
+                    filter="PERCENT_PRICE", reason=f"buy price {px_d} > reference {ref_d} x {f.percent_up}"
+                )
+            if side is Side.SELL and f.percent_down > 0 and px_d < ref_d * f.percent_down:
+                return Denial(
+                    filter="PERCENT_PRICE", reason=f"sell price {px_d} < reference {ref_d} x {f.percent_down}"
+                )
+        return Prepared(price=float(px_d), qty=float(q_d), price_ticks=ticks, qty_steps=steps, notional=float(notional))

@@ -1,0 +1,60 @@
+"""The Venue protocol: the only way the router talks to an exchange.
+
+Owns: the small async interface every venue implements (the ccxt Binance adapter, the dry-run
+venue, the in-process simulated venue) and ``OrderAck``, the synchronous answer to a placement.
+
+Contract (what the router relies on):
+- ``place`` returns an ``OrderAck`` only when the exchange gave a definite answer that the order
+  exists (any status, including an IOC's FILLED/EXPIRED). A definite refusal raises
+  ``Rejected`` (with the Binance code); anything without a definite answer raises
+  ``UnknownOutcome``; a failure that certainly did not execute raises ``Retryable``/
+  ``RateLimited``. It never retries an order placement by itself.
+- ``cancel`` returns the order's state after the cancel (CANCELED, or FILLED/EXPIRED when it had
+  already finished) and raises ``OrderNotFound`` when the exchange does not know the order.
+- ``query`` returns ``None`` only when the order is proven absent (the exchange answered "no
+  such order"); a failed query raises, it never returns ``None``.
+- Later changes of an order (fills, cancels, expiries) arrive as ``OrderUpdate``/``Fill`` events
+  on the bus from the venue's user stream; they are not returned by these methods.
+- ``load_filters`` returns the exact trading rules of every tradable symbol.
+
+Must never: block the event loop, log or return a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+from hedge.events import OrderRequest, OrderStatus, OrderUpdate
+from hedge.router.filters import SymbolFilters
+
+
+class OrderAck(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The exchange's definite answer to a placement: the order exists, in ``status``."""
+
+    client_order_id: str
+    symbol: str
+    status: OrderStatus
+    exchange_order_id: int = 0
+    filled_qty: float = 0.0
+    avg_price: float = 0.0
+    ts_ms: int = 0
+
+
+class Venue(Protocol):
+    """An exchange as the router sees it (see the module docstring for the contract)."""
+
+    name: str
+
+    async def place(self, req: OrderRequest) -> OrderAck: ...
+
+    async def cancel(self, symbol: str, client_order_id: str) -> OrderUpdate: ...
+
+    async def query(self, symbol: str, client_order_id: str) -> OrderUpdate | None: ...
+
+    async def cancel_all(self, symbol: str) -> int: ...
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]: ...
+
+    async def load_filters(self) -> dict[str, SymbolFilters]: ...
