@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -32,12 +32,13 @@ import msgspec
 import orjson
 from aiohttp import web
 
+from hedge.config import LocalExchangeConfig
 from hedge.events import BookTicker, DepthDiff, Side, Trade
 from hedge.exchange import errors, wire
 from hedge.exchange.auth import Keys, check_timestamp, split_signature
 from hedge.exchange.depthstream import FLUSH_EVERY_S, DepthStreams
 from hedge.exchange.faults import Faults, FaultSetting, FaultSpecError
-from hedge.exchange.limits import Limits, RateLimiter
+from hedge.exchange.limits import UNLIMITED, Limits, RateLimiter
 from hedge.exchange.market import PlayEvent, RecordingTape, SyntheticFlow, bundled_recording
 from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, OrderRequest, mid_price
 from hedge.exchange.streams import Hub, Subscriber
@@ -135,7 +136,9 @@ class LocalExchange:
         self.speed = speed
         self.synthetic = [s.upper() for s in synthetic]
         self.market_files = [Path(p) for p in market] if market else ([] if self.synthetic else bundled_recording())
-        self.info = ExchangeInfo(self.synthetic)
+        # Sources are built first so a bad recording fails at construction, not in start().
+        tape = RecordingTape(self.market_files) if self.market_files else None
+        self.info = ExchangeInfo([*self.synthetic, *([tape.symbol] if tape else [])])
         self.specs: dict[str, SymbolSpec] = self.info.specs
         self.keys = Keys(accounts)
         self.faults = Faults(faults, seed)
@@ -156,6 +159,30 @@ class LocalExchange:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
         self._seed = seed
+        self._sources: list[tuple[str, Iterable[tuple[int, PlayEvent]]]] = []
+        if tape is not None:
+            self._sources.append((tape.symbol, tape))
+        for i, sym in enumerate(self.synthetic):
+            spec = self.specs[sym]
+            self._sources.append((sym, SyntheticFlow(sym, spec.tick, spec.step, seed=self._seed + i)))
+
+    @classmethod
+    def from_config(cls, cfg: LocalExchangeConfig, **overrides: Any) -> LocalExchange:
+        """The exchange described by ``runtime.local_exchange`` (keyword arguments win)."""
+        kwargs: dict[str, Any] = {
+            "host": cfg.host,
+            "port": cfg.port,
+            "market": cfg.market,
+            "synthetic": cfg.synthetic,
+            "speed": cfg.speed,
+            "faults": cfg.faults,
+            "starting_balance": cfg.starting_balance,
+            "maker_fee": cfg.maker_fee,
+            "taker_fee": cfg.taker_fee,
+            "limits": UNLIMITED if cfg.limits == "off" else Limits(),
+        }
+        kwargs.update(overrides)
+        return cls(**kwargs)
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -176,18 +203,12 @@ class LocalExchange:
         server = cast(Any, site)._server
         self.port = int(server.sockets[0].getsockname()[1])
         self._stopped.clear()
-        sources: list[tuple[str, Any]] = []
-        if self.market_files:
-            sources.append(("BTCUSDT", RecordingTape(self.market_files, "BTCUSDT")))
-        for i, sym in enumerate(self.synthetic):
-            spec = self.specs[sym]
-            sources.append((sym, SyntheticFlow(sym, spec.tick, spec.step, seed=self._seed + i)))
-        for sym, src in sources:
+        for sym, src in self._sources:
             self._tasks.append(asyncio.create_task(self._play(src), name=f"exchange-play-{sym}"))
         self._tasks.append(asyncio.create_task(self._marks(), name="exchange-marks"))
         self._tasks.append(asyncio.create_task(self._flush_depth(), name="exchange-depth-flush"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="exchange-housekeeping"))
-        log.info("local exchange listening on %s (market: %s)", self.base_url, ", ".join(s for s, _ in sources))
+        log.info("local exchange listening on %s (market: %s)", self.base_url, ", ".join(s for s, _ in self._sources))
         return self.port
 
     async def stop(self) -> None:
