@@ -40,7 +40,16 @@ from hedge.exchange.depthstream import FLUSH_EVERY_S, DepthStreams
 from hedge.exchange.faults import Faults, FaultSetting, FaultSpecError
 from hedge.exchange.limits import UNLIMITED, Limits, RateLimiter
 from hedge.exchange.market import PlayEvent, RecordingTape, SyntheticFlow, bundled_recording
-from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, OrderRequest, mid_price
+from hedge.exchange.matching import (
+    Account,
+    ExecType,
+    Fill,
+    MatchingEngine,
+    Order,
+    OrderRequest,
+    Position,
+    mid_price,
+)
 from hedge.exchange.streams import Hub, Subscriber
 from hedge.exchange.symbols import ExchangeInfo, SymbolSpec
 
@@ -48,6 +57,7 @@ log = logging.getLogger(__name__)
 
 Security = Literal["NONE", "USER_STREAM", "SIGNED"]
 Handler = Callable[["Ctx"], Awaitable[Any]]
+Weight = int | Callable[[dict[str, str]], int]  # request weight, fixed or from the parameters
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
@@ -108,6 +118,13 @@ def _decimal(text: str, name: str, max_decimals: int) -> float:
     if isinstance(exp, int) and -exp > max_decimals:
         raise errors.bad_precision()
     return float(d)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
 
 
 class LocalExchange:
@@ -429,12 +446,12 @@ class LocalExchange:
         r.add_get("/fapi/v1/ping", ep("NONE", 1, self._ping))
         r.add_get("/fapi/v1/time", ep("NONE", 1, self._time))
         r.add_get("/fapi/v1/exchangeInfo", ep("NONE", 1, self._exchange_info))
-        r.add_get("/fapi/v1/depth", ep("NONE", 0, self._depth))
+        r.add_get("/fapi/v1/depth", ep("NONE", lambda p: DEPTH_WEIGHT.get(_int(p.get("limit"), 500), 20), self._depth))
         r.add_get("/fapi/v1/premiumIndex", ep("NONE", 1, self._premium_index))
         r.add_post("/fapi/v1/order", ep("SIGNED", 0, self._new_order))
         r.add_delete("/fapi/v1/order", ep("SIGNED", 1, self._cancel_order))
         r.add_get("/fapi/v1/order", ep("SIGNED", 1, self._get_order))
-        r.add_get("/fapi/v1/openOrders", ep("SIGNED", 1, self._open_orders))
+        r.add_get("/fapi/v1/openOrders", ep("SIGNED", lambda p: 1 if p.get("symbol") else 40, self._open_orders))
         r.add_delete("/fapi/v1/allOpenOrders", ep("SIGNED", 1, self._cancel_all))
         r.add_post("/fapi/v1/countdownCancelAll", ep("SIGNED", 10, self._countdown))
         r.add_post("/fapi/v1/leverage", ep("SIGNED", 1, self._leverage))
@@ -460,7 +477,7 @@ class LocalExchange:
         r.add_get("/_hedge/state", self._ctl_state)
 
     def _endpoint(
-        self, security: Security, weight: int, handler: Handler
+        self, security: Security, weight: Weight, handler: Handler
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             ip = request.remote or "?"
@@ -481,11 +498,7 @@ class LocalExchange:
                 params = dict(parse_qsl(query, keep_blank_values=True))
                 if body:
                     params.update(parse_qsl(body, keep_blank_values=True))
-                if handler == self._depth:
-                    weight_now = DEPTH_WEIGHT.get(int(params.get("limit", "500") or 500), 10)
-                else:
-                    weight_now = weight
-                used = self.limiter.charge(ip, weight_now, now)
+                used = self.limiter.charge(ip, weight if isinstance(weight, int) else weight(params), now)
                 headers["X-MBX-USED-WEIGHT-1M"] = str(used)
                 ctx = Ctx(request, params, ip)
                 if security != "NONE":
@@ -555,7 +568,7 @@ class LocalExchange:
 
     async def _depth(self, ctx: Ctx) -> Any:
         spec = self._spec(ctx)
-        limit = int(ctx.get("limit", "500") or 500)
+        limit = _int(ctx.get("limit"), 500)
         if limit not in DEPTH_WEIGHT:
             raise errors.bad_param("limit", str(limit))
         book = self.engine.book(spec.symbol)
@@ -735,7 +748,7 @@ class LocalExchange:
 
     async def _user_trades(self, ctx: Ctx) -> Any:
         spec = self._spec(ctx)
-        limit = min(1000, int(ctx.get("limit", "500") or 500))
+        limit = min(1000, max(1, _int(ctx.get("limit"), 500)))
         fills = [f for f in self.engine.accounts[ctx.account].fills if f.symbol == spec.symbol]
         return [wire.trade_json(f, spec) for f in fills[-limit:]]
 
@@ -761,8 +774,8 @@ class LocalExchange:
                     if (pos is None or abs(pos.amount) < 1e-12) and not has_orders:
                         continue
                     out.append(wire.position_v3(self.engine, acct, sym, acct.position(sym), self.specs[sym]))
-                elif pos is not None or only:
-                    out.append(wire.position_v2(self.engine, sym, acct.position(sym), self.specs[sym]))
+                else:  # v2 lists every symbol, flat ones included
+                    out.append(wire.position_v2(self.engine, sym, pos or Position(), self.specs[sym]))
             return out
 
         return position_risk

@@ -35,6 +35,9 @@ async def test_account_balance_positions_and_brackets(exchange: LocalExchange, c
         assert bal[0]["asset"] == "USDT" and float(bal[0]["balance"]) == pytest.approx(10_000 - 0.005 * px * 0.0005)
     v2 = await client.fapiPrivateV2GetPositionRisk({"symbol": "BTCUSDT"})
     assert v2[0]["leverage"] == "10" and v2[0]["positionAmt"] == "0.005" and v2[0]["marginType"] == "cross"
+    every = await client.fapiPrivateV2GetPositionRisk()
+    assert len(every) == len(exchange.specs)  # v2 lists flat symbols too
+    assert {p["symbol"] for p in every if float(p["positionAmt"]) != 0} == {"BTCUSDT"}
     v3 = await client.fapiPrivateV3GetPositionRisk()
     assert [p["symbol"] for p in v3] == ["BTCUSDT"] and float(v3[0]["entryPrice"]) == pytest.approx(px)
     trades = await client.fapiPrivateGetUserTrades({"symbol": "BTCUSDT"})
@@ -49,7 +52,10 @@ async def test_open_orders_and_cancel_all(exchange: LocalExchange, client: Any) 
     bid = (await client.fetch_order_book("BTC/USDT:USDT", 5))["bids"][0][0]
     for i in range(3):
         await client.create_order("BTC/USDT:USDT", "limit", "buy", 0.01, round(bid - 100 - i, 1))
+    await client.fapiPrivateGetOpenOrders({"symbol": "BTCUSDT"})
+    w0 = int(client.last_response_headers["X-MBX-USED-WEIGHT-1M"])
     everything = await client.fapiPrivateGetOpenOrders()
+    assert int(client.last_response_headers["X-MBX-USED-WEIGHT-1M"]) == w0 + 40  # no symbol: weight 40
     assert len(everything) == 3 and all(o["status"] == "NEW" and "time" in o for o in everything)
     done = await client.fapiPrivateDeleteAllOpenOrders({"symbol": "BTCUSDT"})
     assert done["code"] == 200
