@@ -17,15 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import signal
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from hedge.backoff import backoff_delays as backoff_delays  # re-exported: hedge.app.backoff_delays stays valid
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import (
@@ -41,6 +41,7 @@ from hedge.events import (
     TradingStateChange,
 )
 from hedge.state.journal import Journals
+from hedge.state.observability import Observability, attach_observability
 
 log = logging.getLogger(__name__)
 
@@ -73,17 +74,6 @@ class EngineStats(msgspec.Struct, kw_only=True):
     restarts: dict[str, int] = msgspec.field(default_factory=dict)
 
 
-def backoff_delays(initial: float, maximum: float, rng: random.Random | None = None) -> Callable[[int], float]:
-    """Exponential backoff with full jitter in the upper half: attempt n -> [d/2, d], d = min(max, i*2^n)."""
-    r = rng or random.Random()
-
-    def delay(attempt: int) -> float:
-        d: float = min(maximum, initial * 2.0 ** max(0, attempt))
-        return d * (0.5 + 0.5 * r.random())
-
-    return delay
-
-
 class Engine:
     """One hedge process: bus + journals + supervised services."""
 
@@ -110,6 +100,8 @@ class Engine:
 
         for etype in JOURNALED_EVENTS:
             self.bus.subscribe(etype, journal_event)
+        # State files, /metrics + /health, alerts: all fed from the bus (see hedge/state/observability.py).
+        self.observability: Observability = attach_observability(self)
 
     def add_service(self, svc: Service) -> None:
         self.services.append(svc)

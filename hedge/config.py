@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 import msgspec
 import yaml
 
-from hedge.events import Tier
+from hedge.events import Tier, VolRegime
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ Venue = Literal["local", "binance-testnet", "binance"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 CONFIG_FILES = ("runtime", "risk", "strategy", "symbols")
+# Machine-written by ``hedge calibrate``; when present its keys override strategy.yaml's ``calibrator``.
+CALIBRATOR_FILE = "calibrator.yaml"
 DEFAULT_CONFIG_DIR = Path("configs")
 
 
@@ -89,7 +91,11 @@ class JournalConfig(Section, frozen=True):
 class MetricsConfig(Section, frozen=True):
     enabled: bool = True
     host: str = "127.0.0.1"
-    port: Port = 9108
+    port: Port = 9108  # 0 = an ephemeral port (the bound one is logged and exposed)
+    feed_stale_s: Positive = 10.0  # /health: no market data for a symbol this long -> 503
+    user_stream: str = "user"  # the connection / component name of the user-data stream
+    require_user_stream: bool = True  # /health: 503 while the user stream is not live
+    loop_lag_interval_s: Positive = 0.5  # event-loop lag probe period
 
 
 class StateConfig(Section, frozen=True):
@@ -109,6 +115,11 @@ class FeedsConfig(Section, frozen=True):
     snapshot_limit: Literal[5, 10, 20, 50, 100, 500, 1000] = 1000
     snapshot_min_interval_s: NonNeg = 2.0
     imbalance_levels: PosInt = 5
+    ws_url_binance: str = "wss://fstream.binance.com"
+    rest_url_binance: str = "https://fapi.binance.com"
+    ws_url_testnet: str = "wss://fstream.binancefuture.com"
+    rest_url_testnet: str = "https://testnet.binancefuture.com"
+    snapshot_timeout_s: Positive = 10.0
 
 
 class LocalExchangeConfig(Section, frozen=True):
@@ -152,6 +163,7 @@ class WebhookConfig(Section, frozen=True):
 class AlertsConfig(Section, frozen=True):
     queue_size: PosInt = 256
     timeout_s: Positive = 5.0
+    dedup_s: NonNeg = 60.0  # the same alert title again within this window is counted, not sent
     telegram: TelegramConfig = msgspec.field(default_factory=TelegramConfig)
     webhook: WebhookConfig = msgspec.field(default_factory=WebhookConfig)
 
@@ -217,6 +229,7 @@ class CooloffConfig(Section, frozen=True):
 class KillSwitchConfig(Section, frozen=True):
     flag_file: str = "logs/KILL"
     flatten: bool = False
+    poll_s: Positive = 0.25  # how often the running daemon looks for the flag file
 
 
 class DeadManConfig(Section, frozen=True):
@@ -236,9 +249,14 @@ class RiskConfig(Section, frozen=True):
     portfolio_dd_limit: Fraction = 0.20
     cvar_alpha: Fraction = 0.1
     cvar_limit: Fraction = 0.05
+    cvar_min_samples: PosInt = 24  # fewer returns than this: the CVaR gate does not apply
+    return_period_s: Positive = 3600.0  # NAV sampled this often into the return history
+    return_window: PosInt = 720  # returns kept (720 hourly = 30 days)
     spread_bps_limit: NonNeg = 80.0
     latency_ms_limit: NonNeg = 500.0
     pi_min_bps: float = 0.0
+    require_user_stream: bool = True  # the user-data stream must be up for any new order
+    user_stream: str = "user"  # FeedStatus.connection / Heartbeat.component of the user-data stream
     cooloff: CooloffConfig = msgspec.field(default_factory=CooloffConfig)
     kill_switch: KillSwitchConfig = msgspec.field(default_factory=KillSwitchConfig)
     dead_man: DeadManConfig = msgspec.field(default_factory=DeadManConfig)
@@ -251,18 +269,30 @@ class SignalParams(Section, frozen=True):
     imbalance_levels: PosInt = 5
     flow_window_s: Positive = 5.0
     vol_halflife_s: Positive = 30.0
-    vol_low_bps: NonNeg = 1.0
-    vol_high_bps: NonNeg = 5.0
+    vol_low_bps: NonNeg = 0.3  # realized vol (bps per sqrt(second)) below this -> regime "low"
+    vol_high_bps: NonNeg = 1.5  # above this -> regime "high"
     absorption_min_flow: NonNeg = 0.6
+    absorption_max_move_bps: Positive = 0.5  # flow with a smaller mid move (its way) is "absorbed"
+    publish_every_ms: NonNegInt = 1000  # Features/SymbolScore per symbol at most this often (event time)
 
 
 class CalibratorParams(Section, frozen=True):
-    """Logistic ``p = 1 / (1 + exp(-(a + b * score)))``; written by ``hedge calibrate``."""
+    """Logistic ``p = 1 / (1 + exp(-(a + b * |score|)))``; written by ``hedge calibrate``.
+
+    ``hedge calibrate`` writes these keys to ``configs/calibrator.yaml``, which overrides this
+    section of strategy.yaml when present (see ``load_config``).
+    """
 
     a: float = 0.0
     b: float = 1.0
-    fees_bps: NonNeg = 4.0
-    slippage_bps: NonNeg = 1.0
+    fees_bps: NonNeg = 4.0  # round-trip fees
+    slippage_bps: NonNeg = 1.0  # expected slippage when the symbol's liquidity bucket is unknown
+    horizon_s: Positive = 60.0  # labelling: TP must be hit before SL within this time
+    min_gap_ms: NonNegInt = 1000  # labelling: at most one sample per symbol per gap
+    l2: NonNeg = 1e-3  # ridge penalty of the fit (keeps it finite on one-sided labels)
+    samples: NonNegInt = 0  # fit metadata: labelled samples used
+    positives: NonNegInt = 0  # fit metadata: samples whose TP was hit first
+    fitted_on: str = ""  # fit metadata: the recordings
 
 
 class ExitParams(Section, frozen=True):
@@ -280,6 +310,26 @@ class SizingParams(Section, frozen=True):
     max_conviction: Positive = 2.0
     high_vol_tactical_multiplier: Fraction = 0.5
     max_notional_usd: Positive = 50_000.0
+    regime_multipliers: dict[VolRegime, NonNeg] = msgspec.field(
+        default_factory=lambda: {VolRegime.LOW: 1.0, VolRegime.NORMAL: 1.0, VolRegime.HIGH: 0.75}
+    )
+    min_notional_usd: NonNeg = 5.0  # smaller intents are not emitted
+
+
+class ScoreParams(Section, frozen=True):
+    """Rolling expectancy, symbol/hybrid scores and the SPRT on realized round trips."""
+
+    window_trades: PosInt = 50
+    min_trades: NonNegInt = 5  # the expectancy gate applies from this many trades on
+    expectancy_scale_bps: Positive = 10.0  # tanh scale of expectancy in the scores
+    liquidity_spread_bps: Positive = 2.0  # spread at which the liquidity score is 0.5
+    weight_signal: NonNeg = 0.4  # hybrid score = weighted mean of signal strength, expectancy, liquidity
+    weight_expectancy: NonNeg = 0.4
+    weight_liquidity: NonNeg = 0.2
+    sprt_p0: Fraction = 0.45  # win rate with no edge (H0)
+    sprt_p1: Fraction = 0.55  # win rate with an edge (H1)
+    sprt_alpha: Fraction = 0.05
+    sprt_beta: Fraction = 0.10
 
 
 class StrategyEntry(Section, frozen=True):
@@ -293,6 +343,7 @@ class StrategyConfig(Section, frozen=True):
     per_trade_nav_pct: Fraction = 0.01
     directional_bias: Literal["none", "long", "short"] = "none"
     expectancy_min_bps: float = -1e9
+    screen_min_e_pi_bps: float = 0.0  # the screener drops intents whose e_pi_bps is not above this
     strategies: list[StrategyEntry] = msgspec.field(
         default_factory=lambda: [StrategyEntry(name="micro_scalper")]
     )
@@ -300,6 +351,7 @@ class StrategyConfig(Section, frozen=True):
     calibrator: CalibratorParams = msgspec.field(default_factory=CalibratorParams)
     sizing: SizingParams = msgspec.field(default_factory=SizingParams)
     exits: ExitParams = msgspec.field(default_factory=ExitParams)
+    scores: ScoreParams = msgspec.field(default_factory=ScoreParams)
 
 
 # ============================================================================ symbols.yaml
@@ -596,11 +648,35 @@ def _cross_checks(cfg: Config, dirname: str) -> list[ConfigError]:
                 ConfigError(f"{dirname}/risk.yaml", f"symbol_caps.{sym}", "symbol not defined in symbols.yaml")
             )
     rt = cfg.runtime
+    if cfg.strategy.signals.imbalance_levels != rt.feeds.imbalance_levels:
+        errors.append(
+            ConfigError(
+                f"{dirname}/strategy.yaml",
+                "signals.imbalance_levels",
+                f"must equal runtime.yaml feeds.imbalance_levels ({rt.feeds.imbalance_levels}): the book computes it",
+            )
+        )
     if rt.http.backoff_initial_s > rt.http.backoff_max_s:
         errors.append(
             ConfigError(f"{dirname}/runtime.yaml", "http.backoff_initial_s", "must be <= http.backoff_max_s")
         )
     return errors
+
+
+def _merge_calibrator(strategy: dict[str, Any], path: Path) -> None:
+    """Overlay ``calibrator.yaml`` (written by ``hedge calibrate``) on strategy.yaml's calibrator keys."""
+    if not path.exists():
+        return
+    data = _read_yaml(path)
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "", f"expected a mapping of keys, got {type(data).__name__}")
+    found = _locate(data, CalibratorParams, "")
+    if found is not None:
+        raise ConfigError(str(path), *found)
+    base = strategy.get("calibrator")
+    strategy["calibrator"] = {**(base if isinstance(base, dict) else {}), **data}
 
 
 def load_config(directory: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -629,6 +705,10 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
             errors.append(ConfigError(str(path), "", f"expected a mapping of keys, got {type(data).__name__}"))
             data = {}
         raw[name] = data
+    try:
+        _merge_calibrator(raw["strategy"], d / CALIBRATOR_FILE)
+    except ConfigError as e:
+        errors.append(e)
     try:
         _apply_env(raw, env)
     except ConfigError as e:

@@ -232,6 +232,7 @@ class SymbolScore(Event, frozen=True, kw_only=True, gc=False):
     trades: int
     sprt_llr: float = 0.0
     enabled: bool = True
+    strategy: str = ""  # "" = every strategy on the symbol; else that strategy's own record
 
 
 class OrderIntent(Event, frozen=True, kw_only=True, gc=False):
@@ -263,6 +264,7 @@ class RiskDecision(Event, frozen=True, kw_only=True):
     limits: dict[str, float] = {}
     cooloff_s: float = 0.0
     state: TradingState = TradingState.ACTIVE
+    price: float = 0.0  # the reference price the limits were checked at (max_qty * price = notional)
 
 
 class OrderRequest(Event, frozen=True, kw_only=True, gc=False):
@@ -363,20 +365,100 @@ class Alert(Event, frozen=True, kw_only=True, gc=False):
     text: str
 
 
-# --------------------------------------------------------------------------- execution health
+class CancelAll(Event, frozen=True, kw_only=True, gc=False):
+    """A request (kill switch, risk) that the venue cancel every open order, optionally flattening."""
+
+    reason: str
+    symbol: str = ""  # "" = every symbol
+    flatten: bool = False  # also close every position with reduce-only market orders
+
+# --------------------------------------------------------------------------- operator snapshots
+# Published by the stage that owns the figures (risk, router, feeds, portfolio); read by
+# hedge/state (state files, metrics, /health, alerts), which learns everything from the bus.
+
+
+class RiskSnapshot(Event, frozen=True, kw_only=True, gc=False):
+    """The risk stage's view after a change (fractions of NAV; exposures are multiples of NAV)."""
+
+    nav: float
+    peak_nav: float = 0.0
+    drawdown: float = 0.0  # from the NAV high-water mark
+    daily_drawdown: float = 0.0  # from the day's opening NAV
+    gross_exposure: float = 0.0
+    net_exposure: float = 0.0
+    var: float = 0.0  # value at risk at ``cvar_alpha``, fraction of NAV
+    cvar: float = 0.0
+    open_orders: int = 0
+    state: TradingState = TradingState.ACTIVE
+    reason: str = ""
 
 
 class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
-    """One symbol's execution quality so far (published by the router after each execution)."""
+    """The router's and venue client's health figures (cumulative counters since start)."""
+
+    open_orders: int = 0
+    unknown_orders: int = 0  # requests without a definite answer, being resolved
+    post_only_rejects: int = 0
+    taker_fallbacks: int = 0
+    avg_slippage_bps: float = 0.0
+    weight_used: float = 0.0  # share of the exchange's request-weight limit in use
+    banned_until_ms: int = 0  # a 418 ban (0 = none)
+    # Execution quality, from the router. ``symbol`` "" = all symbols; else that symbol's figures.
+    symbol: str = ""
+    executions: int = 0  # approved intents finished (filled, partly filled or failed)
+    orders: int = 0  # orders sent (maker, taker, resends)
+    maker_fill_ratio: float = 0.0  # maker-filled quantity / filled quantity
+    fallback_rate: float = 0.0  # slices that fell back to a taker order / slices
+    reject_rate: float = 0.0  # orders definitely rejected (incl. post-only -5022) / orders sent
+    ack_p50_ms: float = 0.0  # REST placement round trip
+    ack_p95_ms: float = 0.0
+    denied: int = 0  # orders refused locally by the exchange filters
+
+
+class FeedStats(Event, frozen=True, kw_only=True, gc=False):
+    """One market-data connection's cumulative counters."""
+
+    connection: str
+    messages: int = 0
+    parse_errors: int = 0
+    gaps: int = 0
+    resyncs: int = 0
+    reconnects: int = 0
+
+
+class LedgerPosition(Event, frozen=True, kw_only=True, gc=False):
+    """The engine's own ledger entry for one symbol (qty 0 = closed), with its exit levels."""
 
     symbol: str
-    executions: int  # approved intents finished (filled, partly filled or failed)
-    orders: int  # orders sent (maker, taker, resends)
-    maker_fill_ratio: float  # maker-filled quantity / filled quantity
-    fallback_rate: float  # slices that fell back to a taker order / slices
-    reject_rate: float  # orders definitely rejected (incl. post-only -5022) / orders sent
-    slippage_bps: float  # mean signed cost of fills vs the arrival mid (positive = paid)
-    ack_p50_ms: float
-    ack_p95_ms: float
-    denied: int = 0  # orders refused locally by the exchange filters
-    unknown: int = 0  # orders whose outcome was (at least once) unknown
+    qty: float  # signed
+    entry_price: float
+    strategy: str = ""
+    tp_price: float = 0.0
+    sl_price: float = 0.0
+    trail_price: float = 0.0
+    realized_pnl: float = 0.0
+    opened_ms: int = 0
+
+
+class KillSwitch(Event, frozen=True, kw_only=True, gc=False):
+    """The kill switch was engaged (or released)."""
+
+    engaged: bool
+    reason: str = ""
+
+
+class PositionDrift(Event, frozen=True, kw_only=True, gc=False):
+    """Reconciliation found the local ledger and the exchange disagreeing on a position."""
+
+    symbol: str
+    local_qty: float
+    exchange_qty: float
+    resolved: bool = False
+
+
+class RateLimit(Event, frozen=True, kw_only=True, gc=False):
+    """The venue throttled (HTTP 429) or banned (HTTP 418) the client."""
+
+    status: int  # 429 | 418
+    retry_after_s: float = 0.0
+    banned_until_ms: int = 0

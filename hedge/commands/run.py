@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from hedge.commands.common import add_config_arg
+
+if TYPE_CHECKING:
+    from hedge.app import Engine
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -37,4 +41,16 @@ def main(args: argparse.Namespace) -> int:
     if overrides:
         cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, **overrides))
     engine = Engine(cfg)
+    _wire_risk(engine)
     return run_async(engine.run())
+
+
+def _wire_risk(engine: Engine) -> None:
+    """The risk stage on the bus (intents -> decisions) and the kill switch watching its flag/SIGUSR1."""
+    from hedge.risk.kill_switch import KillSwitchService
+    from hedge.risk.stage import RiskStage
+
+    ks = engine.cfg.risk.kill_switch
+    risk = RiskStage(engine.bus, engine.cfg, engine.journals.writer("risk_vetoes"))
+    risk.attach()
+    engine.add_service(KillSwitchService(ks.flag_file, risk.halt, poll_s=ks.poll_s))

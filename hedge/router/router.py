@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import (
@@ -102,7 +103,7 @@ class Router:
         journals: Journals,
         cfg: Config,
         *,
-        backoff: Callable[[int], float],
+        backoff: Callable[[int], float] | None = None,
         clock: Clock | None = None,
         pending: PendingOrders | None = None,
     ) -> None:
@@ -110,7 +111,8 @@ class Router:
         self.venue = venue
         self.cfg = cfg.runtime.router
         self.twap_enabled = cfg.runtime.features.twap
-        self.backoff = backoff
+        http = cfg.runtime.http
+        self.backoff = backoff or backoff_delays(http.backoff_initial_s, http.backoff_max_s)
         self.clock: Clock = clock or LoopClock()
         self.pending = pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl")
         self.slippage = SlippageModel(cfg.symbols, self.cfg.slippage_budget_bps)
@@ -227,7 +229,7 @@ class Router:
     def on_order_update(self, u: OrderUpdate) -> None:
         """The user stream's view of an order (only this process's orders are acted on)."""
         if self.lifecycle.get(u.client_order_id) is not None:
-            self._apply(u)
+            self._apply(u, publish=False)
 
     # ------------------------------------------------------------------ slicing
 
@@ -305,7 +307,14 @@ class Router:
         if ex.filled_qty > 0:
             h.slip_bps_sum += slip
             h.slip_n += 1
-        self.bus.publish(h.event())
+        self.publish_health(ex.symbol)
+
+    def publish_health(self, symbol: str) -> None:
+        """``RouterHealth`` for ``symbol``, then for all symbols together (``symbol`` "")."""
+        live = [self.lifecycle.orders[c] for c in self.lifecycle.live_by_intent.values()]
+        unknown = sum(1 for r in live if r.status is S.UNKNOWN)
+        for sym in (symbol, ""):
+            self.bus.publish(self.health.event(sym, open_orders=len(live), unknown_orders=unknown))
 
     def _remember(self, iid: str) -> None:
         self._finished[iid] = None
@@ -388,12 +397,14 @@ class Router:
             if e.code == DUPLICATE_CLIENT_ORDER_ID:  # an order with this id exists: find it
                 self._unknown(cid, f"duplicate client order id ({e.reason})")
             else:
-                self.health[rec.symbol].rejects += 1
-                self._apply_status(cid, S.REJECTED, reject_code=e.code, reason=e.reason)
+                h = self.health[rec.symbol]
+                h.rejects += 1
+                h.post_only_rejects += e.code == POST_ONLY_REJECT
+                self._transition(cid, S.REJECTED, reject_code=e.code, reason=e.reason)
         except Retryable as e:
             self._not_sent(cid, e)
         except AuthError as e:
-            self._apply_status(cid, S.REJECTED, reject_code=e.code, reason=f"auth: {e.reason}")
+            self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"auth: {e.reason}")
             self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=time.time_ns()))
         except Exception as e:  # UnknownOutcome, a timeout, a reset, a bug below: the order may exist
             self._unknown(cid, f"{type(e).__name__}: {e}")
@@ -403,27 +414,51 @@ class Router:
             self._apply_ack(ack)
 
     def _apply_ack(self, ack: OrderAck) -> None:
-        self.lifecycle.apply(
-            ack.client_order_id, ack.status, filled_qty=ack.filled_qty, avg_price=ack.avg_price,
-            exchange_order_id=ack.exchange_order_id,
-        )
-        self._progress(ack.client_order_id)
+        self._transition(ack.client_order_id, ack.status, filled_qty=ack.filled_qty, avg_price=ack.avg_price,
+                         exchange_order_id=ack.exchange_order_id)
 
-    def _apply(self, u: OrderUpdate) -> None:
-        out = self.lifecycle.apply(
-            u.client_order_id, u.status, filled_qty=u.filled_qty, avg_price=u.avg_price,
-            exchange_order_id=u.exchange_order_id, reject_code=u.reject_code, reason=u.reason,
-        )
-        if out is Outcome.APPLIED:
-            self._progress(u.client_order_id)
+    def _apply(self, u: OrderUpdate, *, publish: bool) -> None:
+        self._transition(u.client_order_id, u.status, filled_qty=u.filled_qty, avg_price=u.avg_price,
+                         exchange_order_id=u.exchange_order_id, reject_code=u.reject_code, reason=u.reason,
+                         publish=publish)
 
-    def _apply_status(self, cid: str, status: OrderStatus, *, reject_code: int = 0, reason: str = "") -> None:
-        if self.lifecycle.apply(cid, status, reject_code=reject_code, reason=reason) is Outcome.APPLIED:
+    def _transition(
+        self,
+        cid: str,
+        status: OrderStatus,
+        *,
+        filled_qty: float | None = None,
+        avg_price: float | None = None,
+        exchange_order_id: int = 0,
+        reject_code: int = 0,
+        reason: str = "",
+        publish: bool = True,
+        progress: bool = True,
+    ) -> None:
+        """Apply one state change; if it is news, publish it (when it did not come from the bus) and react.
+
+        Outcomes learnt over REST (acks, rejects, cancel and query answers) are published as
+        ``OrderUpdate`` so that risk, telemetry and journals see them: Binance's user stream never
+        reports a rejected order. When the user stream later repeats a state it is a duplicate.
+        """
+        out = self.lifecycle.apply(cid, status, filled_qty=filled_qty, avg_price=avg_price,
+                                   exchange_order_id=exchange_order_id, reject_code=reject_code, reason=reason)
+        if out is not Outcome.APPLIED:
+            return
+        rec = self.lifecycle.orders[cid]
+        if publish:
+            self.bus.publish(OrderUpdate(
+                client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
+                exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
+                avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
+                recv_ns=time.time_ns(),
+            ))
+        if progress:
             self._progress(cid)
 
     def _not_sent(self, cid: str, e: Retryable) -> None:
         """A failure that certainly did not execute: close the order and retry later (bounded)."""
-        self.lifecycle.apply(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}")
+        self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}", progress=False)
         rec = self.lifecycle.orders[cid]
         self.pending.remove(cid)
         ex = self._by_cid.get(cid)
@@ -545,16 +580,15 @@ class Router:
             log.warning("router: cancel of %s failed (%s); retry in %.2fs", cid, e, delay)
             self.clock.call_later(delay, lambda: self._spawn(self._cancel_io(rec, attempt + 1)) if rec.live else None)
             return
-        self._apply(u)
+        self._apply(u, publish=True)
 
     # ------------------------------------------------------------------ unknown outcomes
 
     def _unknown(self, cid: str, reason: str) -> None:
         rec = self.lifecycle.orders[cid]
-        self.lifecycle.apply(cid, S.UNKNOWN, reason=reason)
+        self._transition(cid, S.UNKNOWN, reason=reason, progress=False)
         if rec.status is not S.UNKNOWN:
             return  # the user stream already told us
-        self.health[rec.symbol].unknown += 1
         log.warning("router: outcome of %s unknown (%s); resolving", cid, reason)
         self._unknown_deadline[cid] = self.clock.now() + self.cfg.unknown_resolve_s
         self.clock.call_later(self.backoff(0), lambda: self._resolve_step(cid, 0, allow_resend=True))
@@ -587,11 +621,11 @@ class Router:
                                       lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
             return
         if u is not None:
-            self._apply(u)
+            self._apply(u, publish=True)
             return
         if rec.status is not S.UNKNOWN and rec.live:
             # A cancel found nothing, and neither does the query: it never reached the book.
-            self._apply_status(cid, S.CANCELED, reason="proven absent")
+            self._transition(cid, S.CANCELED, reason="proven absent")
         elif rec.status is S.UNKNOWN and allow_resend and rec.resends < MAX_RESENDS:
             self.lifecycle.resend(cid)
             log.warning("router: %s proven absent; resending under the same id", cid)
@@ -599,7 +633,7 @@ class Router:
             self.health[rec.symbol].orders += 1
             await self._place_io(rec)
         elif rec.status is S.UNKNOWN:
-            self._apply_status(cid, S.REJECTED, reason="proven absent")
+            self._transition(cid, S.REJECTED, reason="proven absent")
 
     # ------------------------------------------------------------------ crash recovery
 

@@ -14,6 +14,10 @@ Every line is ``{"ts_ns": <int>, "kind": "<str>", "data": {...}}``. A crash mid-
 leave a torn last line: on open the writer counts it and starts on a fresh line (the torn bytes
 are never rewritten); readers skip and count lines that do not parse.
 
+Secrets: every payload passes through a ``Masker`` (by default: the values of the environment
+variables named like secrets), so a key or token that slipped into an event's text is written
+as ``***``.
+
 Must never: rewrite or truncate existing lines, write a secret, or raise into the caller on a
 full disk (errors are counted and logged; the buffer is kept for the next attempt).
 """
@@ -31,6 +35,8 @@ from typing import IO, Any, TypeVar
 
 import msgspec
 import orjson
+
+from hedge.state.masking import Masker
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +70,10 @@ class JournalWriter:
         max_bytes: int = 50 * 1024 * 1024,
         backups: int = 5,
         buffer_bytes: int = 1024 * 1024,
+        masker: Masker | None = None,
     ) -> None:
         self.path = Path(path)
+        self.masker = masker if masker is not None else Masker()
         self.max_bytes = max_bytes
         self.backups = backups
         self.buffer_bytes = buffer_bytes
@@ -97,7 +105,8 @@ class JournalWriter:
         """Append one record. Synchronous and cheap: the bytes go to the buffer."""
         buf = self._buf
         buf += b'{"ts_ns":%d,"kind":"%s","data":' % (ts_ns or time.time_ns(), kind.encode())
-        buf += encode_payload(payload)
+        body = encode_payload(payload)
+        buf += self.masker.mask_bytes(body) if self.masker else body
         buf += b"}\n"
         self.lines += 1
         if len(buf) >= self.buffer_bytes:
@@ -194,6 +203,7 @@ class Journals:
     ) -> None:
         self.dir = Path(log_dir)
         self._opts = {"max_bytes": max_bytes, "backups": backups, "buffer_bytes": buffer_bytes}
+        self._masker = Masker()
         self.writers: dict[str, JournalWriter] = {}
         for n in names:
             self.writer(n)
@@ -201,7 +211,7 @@ class Journals:
     def writer(self, name: str) -> JournalWriter:
         w = self.writers.get(name)
         if w is None:
-            w = JournalWriter(self.dir / f"{name}.jsonl", **self._opts)
+            w = JournalWriter(self.dir / f"{name}.jsonl", masker=self._masker, **self._opts)
             self.writers[name] = w
         return w
 

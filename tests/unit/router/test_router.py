@@ -23,6 +23,7 @@ from hedge.events import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    OrderUpdate,
     RiskDecision,
     RouterHealth,
     Side,
@@ -72,6 +73,7 @@ class Rig:
     health: list[RouterHealth] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     requests: list[OrderRequest] = field(default_factory=list)
+    updates: list[OrderUpdate] = field(default_factory=list)
 
     def book(self, bid: float = BID, ask: float = ASK, bid_qty: float = 5.0, ask_qty: float = 5.0) -> None:
         self.bus.publish(BookUpdate(
@@ -114,6 +116,7 @@ async def make_rig(tmp_path: Path, venue_factory: Any = None, **router: Any) -> 
     bus.subscribe(RouterHealth, rig.health.append)
     bus.subscribe(Alert, rig.alerts.append)
     bus.subscribe(OrderRequest, rig.requests.append)
+    bus.subscribe(OrderUpdate, rig.updates.append)
     await r.start()
     rig.book()
     return rig
@@ -150,9 +153,13 @@ async def test_maker_fill(rig: Rig, side: Side) -> None:
     assert rep["slippage_bps"] == pytest.approx(-(ASK - BID) / 2 / MID * 1e4)  # a maker earns the half spread
     (ex,) = rig.journal("orders_executed")
     assert ex["maker"] is True and ex["filled_qty"] == 0.014
-    h = rig.health[-1]
-    assert (h.maker_fill_ratio, h.fallback_rate, h.reject_rate, h.executions, h.orders) == (1.0, 0.0, 0.0, 1, 1)
-    assert h.ack_p95_ms >= h.ack_p50_ms > 0.0
+    sym, h = rig.health[-2:]  # the symbol's figures, then all symbols'
+    assert (sym.symbol, h.symbol) == ("BTCUSDT", "")
+    for x in (sym, h):
+        assert (x.maker_fill_ratio, x.fallback_rate, x.reject_rate, x.executions, x.orders) == (1.0, 0.0, 0.0, 1, 1)
+        assert x.ack_p95_ms >= x.ack_p50_ms > 0.0 and x.open_orders == 0 and x.unknown_orders == 0
+    # the ack's NEW is published by the router (once), the fill by the venue's stream (once)
+    assert [(u.status, u.filled_qty) for u in rig.updates] == [(OrderStatus.NEW, 0.0), (OrderStatus.FILLED, 0.014)]
     assert pending_left(rig) == []
     assert rig.clock.pending() == 0  # the maker timeout was cancelled
 
@@ -184,6 +191,9 @@ async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(r
     assert rep["avg_price"] == pytest.approx((66999.7 + 67005.0) / 2)
     h = rig.health[-1]
     assert h.reject_rate == pytest.approx(3 / 4) and h.fallback_rate == 1.0 and h.maker_fill_ratio == 0.0
+    assert (h.post_only_rejects, h.taker_fallbacks) == (3, 1)
+    assert [(u.status, u.reject_code) for u in rig.updates] == [(OrderStatus.REJECTED, POST_ONLY_REJECT)] * 3 + [
+        (OrderStatus.EXPIRED, 0)]
     assert set(codes) == {POST_ONLY_REJECT}
     assert rig.router.lifecycle.orders == {}  # the execution is over: its final records are dropped
 
@@ -276,7 +286,8 @@ async def test_unknown_outcome_found_is_adopted_not_resent(rig: Rig) -> None:
     rig.venue.trade(BID)
     await rig.router.idle()
     assert rig.journal("orders_success")[0]["filled_qty"] == 0.014
-    assert rig.health[-1].unknown == 1
+    # the router published what it learnt over REST: UNKNOWN, then NEW from the query; the fill came from the stream
+    assert [u.status for u in rig.updates] == [OrderStatus.UNKNOWN, OrderStatus.NEW, OrderStatus.FILLED]
 
 
 async def test_unknown_outcome_absent_is_resent_once_under_the_same_id(rig: Rig) -> None:

@@ -1,0 +1,39 @@
+"""``hedge status [--log-dir DIR] [--watch [SECONDS]]``: the state files as one terminal screen."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+CLEAR = "\x1b[H\x1b[2J"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-dir", metavar="DIR", default="logs", help="the engine's log directory (default: logs)")
+    p.add_argument(
+        "--watch",
+        metavar="SECONDS",
+        nargs="?",
+        type=float,
+        const=2.0,
+        default=None,
+        help="refresh every SECONDS (default 2) until interrupted",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    from hedge.state.manifest import state_dir
+    from hedge.state.status_view import StatusView
+
+    view = StatusView(state_dir(args.log_dir))
+    if args.watch is None:
+        text = view.render()
+        print(text)
+        return 0 if not text.startswith("no state files") and not view.problems else 1
+    if args.watch <= 0:
+        print("hedge status: --watch needs a positive interval", file=sys.stderr)
+        return 2
+    while True:
+        print(CLEAR + view.render(), flush=True)
+        time.sleep(args.watch)

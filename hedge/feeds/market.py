@@ -1,0 +1,159 @@
+"""The live market-data service: websocket connections + REST snapshots + books, onto the bus.
+
+Owns: ``MarketFeed`` — a supervised service (``name`` + ``async run()``) that opens the
+connections for its symbols and streams, fetches depth snapshots (``GET /fapi/v1/depth``,
+aiohttp) through the rate-limited ``SnapshotScheduler``, drives the shared ``FrameDispatcher``
+(decode -> publish -> book sync -> BookUpdate), invalidates the books of a connection that went
+down, publishes ``FeedStatus`` on connection changes, and exposes its counters as a
+``FeedStats`` Struct. An optional ``tap`` receives every frame and every snapshot body exactly
+as received (the recorder).
+
+Must never: let one connection's failure stop another, await on the frame path, or log per frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+import aiohttp
+
+from hedge.backoff import backoff_delays
+from hedge.bus import Bus
+from hedge.config import FeedsConfig
+from hedge.events import DepthSnapshot
+from hedge.feeds.codec import Codec
+from hedge.feeds.connection import Endpoints, WsConnection, stream_names, stream_urls
+from hedge.feeds.dispatch import FeedStats, FrameDispatcher
+from hedge.feeds.sync import RetryAfter, SnapshotScheduler
+
+log = logging.getLogger(__name__)
+
+
+class Tap(Protocol):
+    """Receives raw market data exactly as received (see ``hedge.feeds.recording.RecordingWriter``)."""
+
+    def write_frame(self, recv_ns: int, raw: bytes | str) -> None: ...
+
+    def write_snapshot(self, recv_ns: int, symbol: str, raw: bytes | str) -> None: ...
+
+
+class SnapshotHttpError(Exception):
+    pass
+
+
+class MarketFeed:
+    """Market data for ``symbols`` from one venue's endpoints. See the module docstring."""
+
+    name = "feeds"
+
+    def __init__(
+        self,
+        cfg: FeedsConfig,
+        symbols: Sequence[str],
+        bus: Bus,
+        endpoints: Endpoints,
+        *,
+        tap: Tap | None = None,
+        journal: Callable[[str, Mapping[str, Any]], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        delays: Callable[[int], float] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.symbols = [s.upper() for s in symbols]
+        self.bus = bus
+        self.endpoints = endpoints
+        self._tap = tap
+        self.dispatcher = FrameDispatcher(
+            bus,
+            codec=Codec(journal=journal),
+            request_snapshot=self._request_snapshot,
+            imbalance_levels=cfg.imbalance_levels,
+            symbols=self.symbols,
+        )
+        on_frame = self.dispatcher.on_frame if tap is None else self._tapped_frame
+        names = stream_names(self.symbols, cfg.streams, cfg.depth_speed)
+        self.connections: list[WsConnection] = []
+        for cname, url, streams in stream_urls(endpoints.ws_base, names, paths=cfg.stream_paths):
+            if not streams:
+                continue
+            depth_symbols = sorted({n.split("@", 1)[0].upper() for n in streams if "@depth" in n})
+            self.connections.append(
+                WsConnection(
+                    cname,
+                    url,
+                    on_frame,
+                    watchdog_s=cfg.watchdog_s,
+                    reconnect_before_s=cfg.reconnect_before_s,
+                    delays=delays or backoff_delays(cfg.backoff_initial_s, cfg.backoff_max_s),
+                    sleep=sleep,
+                    on_status=bus.publish,
+                    on_down=self._down_handler(depth_symbols),
+                )
+            )
+        self._session: aiohttp.ClientSession | None = None
+        self._scheduler: SnapshotScheduler | None = None
+
+    # ------------------------------------------------------------------ hot path
+
+    def _tapped_frame(self, raw: bytes | str, recv_ns: int) -> None:
+        assert self._tap is not None
+        self._tap.write_frame(recv_ns, raw)
+        self.dispatcher.on_frame(raw, recv_ns)
+
+    def _down_handler(self, depth_symbols: list[str]) -> Callable[[str], None]:
+        def down(reason: str) -> None:
+            for s in depth_symbols:
+                self.dispatcher.book(s).invalidate(f"disconnected: {reason}")
+
+        return down
+
+    # ------------------------------------------------------------------ snapshots
+
+    def _request_snapshot(self, symbol: str) -> None:
+        if self._scheduler is not None:
+            self._scheduler.request(symbol)
+
+    async def _fetch(self, symbol: str) -> DepthSnapshot:
+        assert self._session is not None
+        url = f"{self.endpoints.rest_base}/fapi/v1/depth"
+        params = {"symbol": symbol, "limit": str(self.cfg.snapshot_limit)}
+        async with self._session.get(url, params=params) as resp:
+            body = await resp.read()
+            recv_ns = time.time_ns()
+            if resp.status in (418, 429):
+                retry = float(resp.headers.get("Retry-After", "60") or 60)
+                raise RetryAfter(retry, f"HTTP {resp.status}")
+            if resp.status != 200:
+                raise SnapshotHttpError(f"HTTP {resp.status}: {body[:200]!r}")
+        snap = self.dispatcher.codec.decode_snapshot(body, symbol, recv_ns)
+        if self._tap is not None:
+            self._tap.write_snapshot(recv_ns, symbol, body)
+        return snap
+
+    # ------------------------------------------------------------------ service
+
+    async def run(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=self.cfg.snapshot_timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            self._session = session
+            self._scheduler = SnapshotScheduler(
+                self._fetch, self.dispatcher.on_snapshot, min_interval_s=self.cfg.snapshot_min_interval_s
+            )
+            tasks = [asyncio.create_task(c.run(), name=f"ws:{c.name}") for c in self.connections]
+            try:
+                # Connections never return or raise (they retry forever); only cancellation ends this.
+                await asyncio.gather(*tasks)
+            finally:
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await self._scheduler.close()
+                self._scheduler = None
+                self._session = None
+
+    def stats(self) -> FeedStats:
+        return self.dispatcher.stats(reconnects=sum(c.reconnects for c in self.connections))

@@ -1,0 +1,345 @@
+"""Recordings of market data: the file formats, their readers and writer, and the replay source.
+
+Owns:
+- the **hftbacktest** line format (nkaz001/hftbacktest, Binance futures collector): gzip text,
+  one message per line, ``<local_receive_ns> <raw JSON>``; websocket frames exactly as received
+  (combined-stream wrappers), REST depth snapshots as their raw ``/fapi/v1/depth`` body. A
+  snapshot body has no symbol: hedge's writer inserts a leading ``"symbol"`` key (which
+  hftbacktest's converter ignores); the reader otherwise takes the symbol from the file name
+  (``btcusdt_20240718.gz``) or, at replay, from the only book being synced;
+- the **cryptofeed** raw-data format (bmoscon/cryptofeed ``raw_data_collection``):
+  ``<name>.ws.<n>.<m>`` — first line the connect URL, then ``<ts_seconds>: <frame>`` — merged
+  by time with its ``<name>.http.<n>.<m>`` sibling (``<url> -> <ts>: <body>``);
+- ``ReplaySource``: reads recordings (several files as one continuous stream) and drives the
+  same ``FrameDispatcher`` as the live feed, so it publishes the same events in the same order;
+  at max speed or at a real-time multiple, deterministically (event times come from the file);
+- ``bundled_btcusdt()``: the bundled 8-minute BTCUSDT recording.
+
+Must never: alter a recorded websocket frame, or read the wall clock into replayed events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import heapq
+import io
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+import msgspec
+
+from hedge.bus import Bus
+from hedge.feeds.dispatch import FeedStats, FrameDispatcher
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "binance-usdm"
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_NAME_SYMBOL = re.compile(r"^([A-Za-z0-9]+)_\d{8}")
+_BODY_SYMBOL = re.compile(rb'"symbol"\s*:\s*"([A-Za-z0-9]+)"')
+_URL_SYMBOL = re.compile(r"[?&]symbol=([A-Za-z0-9]+)")
+
+
+class RecordedLine(msgspec.Struct, frozen=True, gc=False):
+    """One recorded message: local receive time, raw bytes, and (snapshots) its symbol if known."""
+
+    recv_ns: int
+    raw: bytes
+    is_snapshot: bool = False
+    symbol: str = ""
+
+
+class ReadStats(msgspec.Struct, kw_only=True):
+    lines: int = 0
+    bad_lines: int = 0
+
+
+def bundled_btcusdt() -> list[Path]:
+    """The bundled BTCUSDT recording (two files, one continuous stream), in order."""
+    d = DATA_DIR / "hftbacktest"
+    return [d / "btcusdt_20240718.gz", d / "btcusdt_20240719.gz"]
+
+
+def bundled_cryptofeed() -> Path:
+    """The bundled cryptofeed recording (4 symbols): the ``.ws`` file (its ``.http`` sibling is found)."""
+    return DATA_DIR / "cryptofeed" / "BINANCE_FUTURES.ws.1.0"
+
+
+def _open(path: Path) -> IO[bytes]:
+    with open(path, "rb") as f:
+        gz = f.read(2) == _GZIP_MAGIC
+    if gz:
+        return io.BufferedReader(gzip.open(path, "rb"), buffer_size=1 << 20)
+    return open(path, "rb", buffering=1 << 20)
+
+
+def _is_snapshot(raw: bytes) -> bool:
+    return not raw.startswith((b'{"stream"', b'{"e"')) and b'"lastUpdateId"' in raw
+
+
+# --------------------------------------------------------------------------- hftbacktest
+
+
+def iter_hftbacktest(paths: Iterable[str | Path], stats: ReadStats | None = None) -> Iterator[RecordedLine]:
+    """The lines of hftbacktest-format files, in order, as one stream (bad lines counted, skipped)."""
+    st = stats if stats is not None else ReadStats()
+    for p in paths:
+        path = Path(p)
+        m = _NAME_SYMBOL.match(path.name)
+        name_symbol = m.group(1).upper() if m else ""
+        with _open(path) as f:
+            for line in f:
+                sp = line.find(b" ")
+                try:
+                    recv_ns = int(line[:sp]) if sp > 0 else -1
+                except ValueError:
+                    recv_ns = -1
+                raw = line[sp + 1 :].rstrip(b"\r\n")
+                if recv_ns < 0 or not raw:
+                    if line.strip():
+                        st.bad_lines += 1
+                    continue
+                st.lines += 1
+                if raw[:9] == b'{"stream"':
+                    yield RecordedLine(recv_ns, raw)
+                elif _is_snapshot(raw):
+                    bm = _BODY_SYMBOL.search(raw, 0, 200)
+                    sym = bm.group(1).decode().upper() if bm else name_symbol
+                    yield RecordedLine(recv_ns, raw, True, sym)
+                else:
+                    yield RecordedLine(recv_ns, raw)
+
+
+class RecordingWriter:
+    """Write a recording in the hftbacktest format (gzip). Synchronous, buffered; not for the hot path
+    of a trading process (the recorder is its own process)."""
+
+    def __init__(self, path: str | Path, *, compresslevel: int = 6) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._gz = gzip.open(self.path, "wb", compresslevel=compresslevel)  # noqa: SIM115 - held open until close()
+        self._f = io.BufferedWriter(self._gz, buffer_size=1 << 20)
+        self.frames = 0
+        self.snapshots = 0
+
+    def write_frame(self, recv_ns: int, raw: bytes | str) -> None:
+        data = raw.encode() if isinstance(raw, str) else raw
+        self._f.write(b"%d %s\n" % (recv_ns, data))
+        self.frames += 1
+
+    def write_snapshot(self, recv_ns: int, symbol: str, raw: bytes | str) -> None:
+        body = (raw.encode() if isinstance(raw, str) else raw).strip()
+        if body.startswith(b"{") and not _BODY_SYMBOL.search(body, 0, 200):
+            body = b'{"symbol":"%s",%s' % (symbol.encode(), body[1:].lstrip())
+        self._f.write(b"%d %s\n" % (recv_ns, body))
+        self.snapshots += 1
+
+    def flush(self) -> None:
+        self._f.flush()
+
+    def close(self) -> None:
+        self._f.close()
+
+
+# --------------------------------------------------------------------------- cryptofeed
+
+
+def _seconds_to_ns(text: str) -> int:
+    sec, _, frac = text.strip().partition(".")
+    return int(sec) * 1_000_000_000 + int((frac + "000000000")[:9])
+
+
+def _iter_cryptofeed_ws(path: Path, st: ReadStats) -> Iterator[RecordedLine]:
+    with _open(path) as f:
+        first = True
+        for line in f:
+            if first:
+                first = False
+                if b" <-> " in line:
+                    continue  # the connect URL line
+            ts, sep, raw = line.partition(b": ")
+            raw = raw.strip()
+            try:
+                recv_ns = _seconds_to_ns(ts.decode())
+            except (ValueError, UnicodeError):
+                recv_ns = -1
+            if not sep or recv_ns < 0 or not raw:
+                if line.strip():
+                    st.bad_lines += 1
+                continue
+            st.lines += 1
+            yield RecordedLine(recv_ns, raw)
+
+
+def _iter_cryptofeed_http(path: Path, st: ReadStats) -> Iterator[RecordedLine]:
+    with _open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            head, sep, rest = line.partition(b" -> ")
+            ts, sep2, body = rest.partition(b": ")
+            m = _URL_SYMBOL.search(head.decode("utf-8", "replace"))
+            try:
+                recv_ns = _seconds_to_ns(ts.decode())
+            except (ValueError, UnicodeError):
+                recv_ns = -1
+            body = body.strip()
+            if not (sep and sep2) or recv_ns < 0 or not body:
+                st.bad_lines += 1
+                continue
+            st.lines += 1
+            if b"/depth" in head and m:
+                yield RecordedLine(recv_ns, body, True, m.group(1).upper())
+
+
+def _http_sibling(ws_path: Path) -> Path | None:
+    name = ws_path.name
+    if ".ws." not in name:
+        return None
+    prefix = name.split(".ws.", 1)[0]
+    cands = sorted(ws_path.parent.glob(f"{prefix}.http.*"))
+    return cands[0] if cands else None
+
+
+def iter_cryptofeed(
+    ws_path: str | Path, http_path: str | Path | None = None, stats: ReadStats | None = None
+) -> Iterator[RecordedLine]:
+    """A cryptofeed raw-data recording: websocket frames merged by time with its REST snapshots."""
+    st = stats if stats is not None else ReadStats()
+    ws = Path(ws_path)
+    http = Path(http_path) if http_path is not None else _http_sibling(ws)
+    streams: list[Iterator[RecordedLine]] = [_iter_cryptofeed_ws(ws, st)]
+    if http is not None:
+        streams.insert(0, _iter_cryptofeed_http(http, st))
+    yield from heapq.merge(*streams, key=lambda r: r.recv_ns)
+
+
+def is_cryptofeed(path: str | Path) -> bool:
+    p = Path(path)
+    if ".ws." in p.name:
+        return True
+    with _open(p) as f:
+        return b" <-> " in f.readline()
+
+
+def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None) -> Iterator[RecordedLine]:
+    """Any mix of supported recordings, in the given order, as one stream."""
+    st = stats if stats is not None else ReadStats()
+    run: list[Path] = []
+    for p in [Path(x) for x in paths]:
+        if p.is_dir():
+            yield from iter_hftbacktest(run, st)
+            run = []
+            for ws in sorted(p.glob("*.ws.*")):
+                yield from iter_cryptofeed(ws, stats=st)
+        elif is_cryptofeed(p):
+            yield from iter_hftbacktest(run, st)
+            run = []
+            yield from iter_cryptofeed(p, stats=st)
+        else:
+            run.append(p)
+    yield from iter_hftbacktest(run, st)
+
+
+# --------------------------------------------------------------------------- replay
+
+
+class ReplayStats(msgspec.Struct, kw_only=True):
+    lines: int = 0
+    bad_lines: int = 0
+    snapshots: int = 0
+    snapshots_unattributed: int = 0
+    first_recv_ns: int = 0
+    last_recv_ns: int = 0
+    wall_s: float = 0.0
+
+
+class ReplaySource:
+    """Publish a recording's events onto a bus, through the live feed's dispatcher.
+
+    ``speed`` None (or <= 0) = as fast as the pipeline goes; otherwise a multiple of real time
+    (2.0 = twice as fast), paced on the recorded receive times with the injected clock/sleep.
+    The run is deterministic: events carry the recorded receive times, never the wall clock.
+    """
+
+    name = "replay"
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        bus: Bus,
+        *,
+        speed: float | None = None,
+        imbalance_levels: int = 5,
+        dispatcher: FrameDispatcher | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        yield_every: int = 512,
+    ) -> None:
+        self.paths = list(paths)
+        self.bus = bus
+        self.speed = speed if speed is not None and speed > 0 else None
+        self.dispatcher = (
+            dispatcher if dispatcher is not None else FrameDispatcher(bus, imbalance_levels=imbalance_levels)
+        )
+        self.stats = ReplayStats()
+        self._read = ReadStats()
+        self._clock = clock
+        self._sleep = sleep
+        self._yield_every = yield_every
+
+    def _handle(self, rec: RecordedLine) -> None:
+        st = self.stats
+        if not st.first_recv_ns:
+            st.first_recv_ns = rec.recv_ns
+        st.last_recv_ns = rec.recv_ns
+        if not rec.is_snapshot:
+            self.dispatcher.on_frame(rec.raw, rec.recv_ns)
+            return
+        st.snapshots += 1
+        symbol = rec.symbol
+        if not symbol and len(self.dispatcher.books) == 1:
+            symbol = next(iter(self.dispatcher.books))
+        if not symbol:
+            st.snapshots_unattributed += 1
+            return
+        self.dispatcher.on_snapshot_body(rec.raw, symbol, rec.recv_ns)
+
+    def _finish(self, t0: float) -> None:
+        self.stats.lines = self._read.lines
+        self.stats.bad_lines = self._read.bad_lines
+        self.stats.wall_s = time.perf_counter() - t0
+
+    def run_sync(self) -> ReplayStats:
+        """Replay everything at max speed without an event loop (benchmarks, verify-book)."""
+        t0 = time.perf_counter()
+        handle = self._handle
+        for rec in iter_recording(self.paths, self._read):
+            handle(rec)
+        self._finish(t0)
+        return self.stats
+
+    async def run(self) -> None:
+        """Replay everything, yielding to the loop every ``yield_every`` lines (max speed) or pacing."""
+        t0 = time.perf_counter()
+        handle = self._handle
+        speed = self.speed
+        start_clock = self._clock()
+        first_ns = 0
+        for n, rec in enumerate(iter_recording(self.paths, self._read), 1):
+            if speed is not None:
+                if not first_ns:
+                    first_ns = rec.recv_ns
+                due = (rec.recv_ns - first_ns) / 1e9 / speed - (self._clock() - start_clock)
+                if due > 0:
+                    await self._sleep(due)
+            handle(rec)
+            if n % self._yield_every == 0:
+                await asyncio.sleep(0)
+        self._finish(t0)
+
+    def feed_stats(self) -> FeedStats:
+        return self.dispatcher.stats()

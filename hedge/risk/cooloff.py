@@ -1,0 +1,48 @@
+"""Cooloff: a pause on new exposure after too many consecutive losing fills or order rejects.
+
+Owns: the two streak counters and the time the current cooloff ends.
+
+Design: a fill with negative realized PnL extends the loss streak, a positive one resets it
+(zero-PnL fills — opening fills — leave it alone); a REJECTED order update extends the reject
+streak, an accepted order (NEW) resets it. Reaching either threshold starts a cooloff of
+``seconds`` and resets that streak. ``check_order`` reads ``until_ms``.
+
+Must never: block exposure-reducing orders (the gate is in ``check_order``, for new exposure only).
+"""
+
+from __future__ import annotations
+
+from hedge.config import CooloffConfig
+
+
+class Cooloff:
+    def __init__(self, cfg: CooloffConfig) -> None:
+        self.cfg = cfg
+        self.losses = 0
+        self.rejects = 0
+        self.until_ms = 0
+        self.reason = ""
+        self.started = 0  # cooloffs begun so far
+
+    def on_realized(self, pnl: float, now_ms: int) -> None:
+        if pnl < 0.0:
+            self.losses += 1
+            if self.losses >= self.cfg.consecutive_losses:
+                self._start(f"{self.losses} consecutive losses", now_ms)
+                self.losses = 0
+        elif pnl > 0.0:
+            self.losses = 0
+
+    def on_reject(self, now_ms: int) -> None:
+        self.rejects += 1
+        if self.rejects >= self.cfg.consecutive_rejects:
+            self._start(f"{self.rejects} consecutive rejects", now_ms)
+            self.rejects = 0
+
+    def on_accept(self) -> None:
+        self.rejects = 0
+
+    def _start(self, reason: str, now_ms: int) -> None:
+        self.until_ms = max(self.until_ms, now_ms + int(self.cfg.seconds * 1000))
+        self.reason = reason
+        self.started += 1

@@ -1,0 +1,121 @@
+"""The kill switch: a flag file, SIGUSR1 or ``hedge kill`` -> HALTED and every open order cancelled.
+
+Owns: the flag file's format (one JSON object: reason, ts_ns, pid; written atomically) and the
+service that watches for it and for SIGUSR1 in the running daemon. The operator side is
+``hedge kill`` (hedge/commands/kill.py): it writes the flag and, with ``--cancel``, awaits an
+injected ``CancelAllFn`` (the venue adapter's cancel-everything call).
+
+Design: the flag file is the single source of truth, so a halt survives a restart: a daemon
+that starts with the flag present halts at once. SIGUSR1 writes the flag too. Engaging calls
+``engage(reason)`` (the risk stage's ``halt``: HALTED plus a ``CancelAll`` request the venue
+executes). The file is checked every ``poll_s`` (a stat; 0.25 s by default, well inside the 2 s
+budget).
+
+Must never: remove the flag file (only an operator does), or import a venue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+log = logging.getLogger(__name__)
+
+CancelAllFn = Callable[[], Coroutine[Any, Any, None]]
+
+
+class KillFlag(msgspec.Struct, frozen=True, kw_only=True):
+    reason: str
+    ts_ns: int = 0
+    pid: int = 0
+
+
+def write_flag(path: str | Path, reason: str) -> None:
+    """Create (or replace) the flag file atomically: temp file, fsync, rename."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    data = msgspec.json.encode(KillFlag(reason=reason, ts_ns=time.time_ns(), pid=os.getpid()))
+    with open(tmp, "wb") as f:
+        f.write(data + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, p)
+
+
+def read_flag(path: str | Path) -> KillFlag | None:
+    """The flag, or None when there is none. A file that does not parse still means "halt"."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return KillFlag(reason=f"unreadable flag file ({exc.strerror})")
+    try:
+        return msgspec.json.decode(raw, type=KillFlag)
+    except msgspec.DecodeError:
+        return KillFlag(reason=raw.decode(errors="replace").strip()[:200] or "flag file present")
+
+
+class KillSwitchService:
+    """Watches the flag file and SIGUSR1 while the daemon runs; engages once per appearance."""
+
+    name = "kill-switch"
+
+    def __init__(
+        self, flag_file: str | Path, engage: Callable[[str], None], *, poll_s: float = 0.25, signals: bool = True
+    ) -> None:
+        self.flag_file = Path(flag_file)
+        self.engage = engage
+        self.poll_s = poll_s
+        self.signals = signals
+        self.engaged = 0  # how many times the switch fired
+        self._armed = True  # re-armed when the flag disappears
+
+    def check(self) -> bool:
+        """Engage if the flag is present and has not fired yet; True when it fired now."""
+        flag = read_flag(self.flag_file)
+        if flag is None:
+            self._armed = True
+            return False
+        if not self._armed:
+            return False
+        self._armed = False
+        self.fire(f"kill switch: {flag.reason}")
+        return True
+
+    def fire(self, reason: str) -> None:
+        self.engaged += 1
+        log.critical("%s -> HALTED, cancelling all open orders", reason)
+        self.engage(reason)
+
+    def on_signal(self) -> None:
+        reason = f"SIGUSR1 (pid {os.getpid()})"
+        try:
+            write_flag(self.flag_file, reason)  # the halt survives a restart
+        except OSError as exc:
+            log.error("kill switch: cannot write %s (%s); halting anyway", self.flag_file, exc.strerror)
+        self._armed = False
+        self.fire(f"kill switch: {reason}")
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        use_signal = self.signals and threading.current_thread() is threading.main_thread()
+        if use_signal:
+            loop.add_signal_handler(signal.SIGUSR1, self.on_signal)
+        try:
+            while True:
+                self.check()
+                await asyncio.sleep(self.poll_s)
+        finally:
+            if use_signal:
+                loop.remove_signal_handler(signal.SIGUSR1)

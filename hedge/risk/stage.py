@@ -1,0 +1,350 @@
+"""The risk stage: keeps a ``RiskContext`` current from bus events and answers every ``OrderIntent``.
+
+Owns: the engine's risk view (NAV via ``NavTracker``, positions with their open orders, books,
+feed lag, order-ack latency, user-stream liveness, cooloff, ALT-EXT switch), the trading state
+machine, the veto journal (logs/risk_vetoes.jsonl) and the per-reason counters.
+
+Design: every subscription is synchronous (hot path: plain calls, no awaits). On an intent it
+builds an immutable ``RiskContext`` (the dicts inside are replaced on change, never mutated, so
+building one copies nothing), calls the pure ``check_order`` and publishes the
+``RiskDecision``. The engine's view is deliberately pessimistic between exchange reports: open
+orders count as if those on the order's side had filled, and so does a fill the exchange has not
+yet confirmed with a ``Position`` (it joins its side's open quantity until the next ``Position``
+of its symbol, which is authoritative). Whether the ``Position`` or the ``Fill`` arrives first,
+no direction is ever under-counted. An order still waiting for its first answer counts in the
+order-ack latency with its age.
+Transitions: a drawdown breach -> REDUCING and ALT-EXT off; stale NAV -> ALT-EXT off; a new
+UTC day re-arms both when the daily drawdown was the cause; ``halt`` (the kill switch) ->
+HALTED plus a ``CancelAll`` request for the venue.
+
+Must never: send or cancel an order itself, do I/O on the hot path other than the in-memory
+journal buffer, or approve an intent without ``check_order``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import msgspec
+
+from hedge.bus import Bus
+from hedge.config import Config
+from hedge.events import (
+    Balance,
+    BookState,
+    BookStatus,
+    BookUpdate,
+    CancelAll,
+    FeedStatus,
+    Fill,
+    Heartbeat,
+    MarkPrice,
+    Nav,
+    OrderIntent,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdate,
+    Position,
+    RiskDecision,
+    TradingState,
+)
+from hedge.risk.check import check_order
+from hedge.risk.context import BookRisk, PositionRisk, RiskContext
+from hedge.risk.cooloff import Cooloff
+from hedge.risk.limits import RiskLimits
+from hedge.risk.nav import NavTracker
+from hedge.risk.reasons import Reason
+from hedge.risk.trading_state import TradingStateMachine
+from hedge.state.journal import JournalWriter
+
+log = logging.getLogger(__name__)
+
+VETO_JOURNAL = "risk_vetoes"
+
+
+class RiskCounters(msgspec.Struct, frozen=True, kw_only=True):
+    """What the risk stage has decided so far (for metrics and state files)."""
+
+    decisions: int
+    allowed: int
+    reduced: int  # allowed with a smaller max_qty than asked
+    vetoed: int
+    vetoes: dict[str, int]  # per reason (a veto with two reasons counts under both)
+    reductions: dict[str, int]  # per reason, allowed-but-reduced decisions
+    cooloffs: int
+    state: TradingState
+    state_reason: str
+    alt_ext_disabled: bool
+
+
+class _OpenOrder(msgspec.Struct, gc=False):
+    symbol: str
+    sign: int
+    remaining: float
+
+
+class RiskStage:
+    """Wire with ``attach()``; ``halt(reason)`` is the kill switch's entry point."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        cfg: Config,
+        journal: JournalWriter | None = None,
+        *,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.bus = bus
+        self.cfg = cfg
+        self.limits = RiskLimits.from_config(cfg)
+        self.journal = journal
+        self.clock = clock
+        risk = cfg.risk
+        self.nav = NavTracker(return_period_s=risk.return_period_s, return_window=risk.return_window)
+        self.machine = TradingStateMachine(bus.publish, clock())
+        self.cooloff = Cooloff(risk.cooloff)
+        self.user_stream_up = False
+        self.alt_ext_disabled = False
+        self.ack_latency_ms = 0.0
+        self.min_notional: dict[str, float] = {}
+        self._books: dict[str, BookRisk] = {}
+        self._qty: dict[str, float] = {}
+        self._marks: dict[str, float] = {}
+        self._orders: dict[str, _OpenOrder] = {}
+        self._sent_ns: dict[str, int] = {}  # unanswered requests, oldest first
+        self._unconfirmed: dict[str, tuple[float, float]] = {}  # fills (buy, sell) not yet in a Position
+        self._positions: dict[str, PositionRisk] = {}
+        self._decisions = 0
+        self._allowed = 0
+        self._reduced = 0
+        self._vetoes: dict[str, int] = {}
+        self._reductions: dict[str, int] = {}
+
+    def attach(self) -> None:
+        sub = self.bus.subscribe
+        sub(OrderIntent, self.on_intent)
+        sub(Nav, self.on_nav)
+        sub(Balance, self.on_balance)
+        sub(Position, self.on_position)
+        sub(MarkPrice, self.on_mark)
+        sub(BookUpdate, self.on_book)
+        sub(BookStatus, self.on_book_status)
+        sub(OrderRequest, self.on_order_request)
+        sub(OrderUpdate, self.on_order_update)
+        sub(Fill, self.on_fill)
+        sub(FeedStatus, self.on_feed_status)
+        sub(Heartbeat, self.on_heartbeat)
+
+    # ------------------------------------------------------------------ the decision
+
+    def context(self, symbol: str, now_ns: int) -> RiskContext:
+        now_ms = now_ns // 1_000_000
+        nav = self.nav
+        return RiskContext(
+            now_ns=now_ns,
+            state=self.machine.state,
+            nav=nav.nav_health_snapshot(now_ms),
+            day_start_nav=nav.day_start_nav,
+            nav_hwm=nav.hwm,
+            positions=self._positions,
+            open_orders=len(self._orders),
+            book=self._books.get(symbol),
+            ack_latency_ms=self._ack_latency(now_ns),
+            user_stream_up=self.user_stream_up,
+            returns=nav.returns,
+            cooloff_until_ms=self.cooloff.until_ms,
+            cooloff_reason=self.cooloff.reason,
+            alt_ext_disabled=self.alt_ext_disabled,
+            min_notional=self.min_notional.get(symbol, 0.0),
+        )
+
+    def _ack_latency(self, now_ns: int) -> float:
+        """The latest measured ack latency, or the age of the oldest unanswered request if larger."""
+        if self._sent_ns:
+            oldest = next(iter(self._sent_ns.values()))
+            return max(self.ack_latency_ms, (now_ns - oldest) / 1e6)
+        return self.ack_latency_ms
+
+    def on_intent(self, intent: OrderIntent) -> None:
+        decision = check_order(intent, self.context(intent.symbol, self.clock()), self.limits)
+        self._count(decision)
+        if not decision.allow and self.journal is not None:
+            self.journal.write("veto", decision, decision.recv_ns)
+        self.bus.publish(decision)
+
+    def _count(self, d: RiskDecision) -> None:
+        self._decisions += 1
+        if d.allow:
+            self._allowed += 1
+            if not d.reasons:
+                return
+            self._reduced += 1
+            table = self._reductions
+        else:
+            table = self._vetoes
+        for r in d.reasons:
+            table[r] = table.get(r, 0) + 1
+
+    def counters(self) -> RiskCounters:
+        return RiskCounters(
+            decisions=self._decisions,
+            allowed=self._allowed,
+            reduced=self._reduced,
+            vetoed=self._decisions - self._allowed,
+            vetoes={str(k): v for k, v in self._vetoes.items()},
+            reductions={str(k): v for k, v in self._reductions.items()},
+            cooloffs=self.cooloff.started,
+            state=self.machine.state,
+            state_reason=self.machine.reason,
+            alt_ext_disabled=self.alt_ext_disabled,
+        )
+
+    # ------------------------------------------------------------------ trading state
+
+    def halt(self, reason: str) -> None:
+        """Kill switch: HALTED (sticky) and a request that the venue cancel every open order."""
+        now = self.clock()
+        self.machine.set(TradingState.HALTED, reason, now)
+        self.bus.publish(
+            CancelAll(reason=reason, flatten=self.cfg.risk.kill_switch.flatten, ts_ms=now // 1_000_000, recv_ns=now)
+        )
+
+    def evaluate(self, now_ns: int) -> None:
+        """Apply the state rules to the current NAV: drawdowns, staleness, a new day."""
+        nav, lim = self.nav, self.limits
+        now_ms = now_ns // 1_000_000
+        daily = nav.daily_drawdown() > lim.daily_dd_limit
+        total = nav.portfolio_drawdown() > lim.portfolio_dd_limit
+        stale = nav.updated_ms > 0 and nav.nav_health_snapshot(now_ms).age_s > lim.nav_freshness_s
+        if nav.new_day:
+            nav.new_day = False
+            if not (daily or total or stale):
+                if self.alt_ext_disabled:
+                    log.info("risk: new UTC day, ALT-EXT re-enabled")
+                self.alt_ext_disabled = False
+                if self.machine.state is TradingState.REDUCING and self.machine.reason == Reason.DAILY_DRAWDOWN:
+                    self.machine.set(TradingState.ACTIVE, "new UTC day", now_ns)
+        if daily or total or stale:
+            if not self.alt_ext_disabled:
+                log.warning("risk: ALT-EXT disabled (%s)", "stale NAV" if stale else "drawdown breach")
+            self.alt_ext_disabled = True
+        if self.machine.state is TradingState.ACTIVE and (daily or total):
+            self.machine.set(
+                TradingState.REDUCING, Reason.DAILY_DRAWDOWN if daily else Reason.PORTFOLIO_DRAWDOWN, now_ns
+            )
+
+    # ------------------------------------------------------------------ account events
+
+    def on_nav(self, ev: Nav) -> None:
+        now = self.clock()
+        self.nav.on_nav(ev, now // 1_000_000)
+        self.evaluate(now)
+
+    def on_balance(self, ev: Balance) -> None:
+        now = self.clock()
+        self.nav.on_balance(ev, now // 1_000_000)
+        self.evaluate(now)
+
+    def on_position(self, ev: Position) -> None:
+        now = self.clock()
+        self._qty[ev.symbol] = ev.qty
+        self._unconfirmed.pop(ev.symbol, None)  # the exchange's position includes every earlier fill
+        mark = ev.mark_price or ev.entry_price
+        if mark > 0.0:
+            self._marks[ev.symbol] = mark
+        self._refresh(ev.symbol)
+        self.nav.on_position(ev, now // 1_000_000)
+        self.evaluate(now)
+
+    def on_mark(self, ev: MarkPrice) -> None:
+        if ev.mark_price > 0.0:
+            self._marks[ev.symbol] = ev.mark_price
+            if ev.symbol in self._positions:
+                self._refresh(ev.symbol)
+
+    def on_fill(self, ev: Fill) -> None:
+        buy, sell = self._unconfirmed.get(ev.symbol, (0.0, 0.0))
+        self._unconfirmed[ev.symbol] = (buy + ev.qty, sell) if ev.side.sign > 0 else (buy, sell + ev.qty)
+        self._marks.setdefault(ev.symbol, ev.price)
+        self._refresh(ev.symbol)
+        self.cooloff.on_realized(ev.realized_pnl, self.clock() // 1_000_000)
+
+    def _refresh(self, symbol: str) -> None:
+        buy, sell = self._unconfirmed.get(symbol, (0.0, 0.0))
+        for o in self._orders.values():
+            if o.symbol == symbol:
+                if o.sign > 0:
+                    buy += o.remaining
+                else:
+                    sell += o.remaining
+        qty = self._qty.get(symbol, 0.0)
+        positions = dict(self._positions)
+        if qty == 0.0 and buy == 0.0 and sell == 0.0:
+            positions.pop(symbol, None)
+        else:
+            positions[symbol] = PositionRisk(qty=qty, mark=self._marks.get(symbol, 0.0), open_buy=buy, open_sell=sell)
+        self._positions = positions  # replaced, never mutated: contexts already built stay valid
+
+    # ------------------------------------------------------------------ orders
+
+    def on_order_request(self, ev: OrderRequest) -> None:
+        self._orders[ev.client_order_id] = _OpenOrder(ev.symbol, ev.side.sign, ev.qty)
+        self._sent_ns[ev.client_order_id] = ev.recv_ns or self.clock()
+        if ev.price > 0.0:
+            self._marks.setdefault(ev.symbol, ev.price)
+        self._refresh(ev.symbol)
+
+    def on_order_update(self, ev: OrderUpdate) -> None:
+        coid = ev.client_order_id
+        status = ev.status
+        if status is not OrderStatus.PENDING and status is not OrderStatus.UNKNOWN:
+            sent = self._sent_ns.pop(coid, 0)
+            if sent:
+                self.ack_latency_ms = ((ev.recv_ns or self.clock()) - sent) / 1e6
+        if status is OrderStatus.REJECTED:
+            self.cooloff.on_reject(self.clock() // 1_000_000)
+        elif status is OrderStatus.NEW:
+            self.cooloff.on_accept()
+        if status.is_final:
+            self._sent_ns.pop(coid, None)
+            if self._orders.pop(coid, None) is None:
+                return
+        else:
+            o = self._orders.get(coid)
+            if o is None:  # an order placed before this process (or elsewhere): count it
+                o = _OpenOrder(ev.symbol, ev.side.sign, ev.qty)
+                self._orders[coid] = o
+            if ev.qty > 0.0:
+                o.remaining = max(0.0, ev.qty - ev.filled_qty)
+        self._refresh(ev.symbol)
+
+    # ------------------------------------------------------------------ market data and health
+
+    def on_book(self, ev: BookUpdate) -> None:
+        lag = (ev.recv_ns / 1e6 - ev.ts_ms) if ev.ts_ms > 0 and ev.recv_ns > 0 else 0.0
+        self._books[ev.symbol] = BookRisk(
+            valid=ev.valid, bid=ev.bid_px, ask=ev.ask_px, spread_bps=ev.spread_bps, lag_ms=lag
+        )
+
+    def on_book_status(self, ev: BookStatus) -> None:
+        book = self._books.get(ev.symbol)
+        if ev.state is not BookState.VALID and book is not None and book.valid:
+            self._books[ev.symbol] = msgspec.structs.replace(book, valid=False)
+
+    def on_feed_status(self, ev: FeedStatus) -> None:
+        if ev.connection == self.cfg.risk.user_stream:
+            self._user_stream(ev.connected, ev.reason)
+
+    def on_heartbeat(self, ev: Heartbeat) -> None:
+        if ev.component == self.cfg.risk.user_stream:
+            self._user_stream(ev.ok, ev.detail)
+        elif ev.component == "engine":
+            self.evaluate(self.clock())  # once a second: NAV staleness
+
+    def _user_stream(self, up: bool, why: str) -> None:
+        if up != self.user_stream_up:
+            level = logging.INFO if up else logging.WARNING
+            log.log(level, "risk: user-data stream %s%s", "up" if up else "DOWN", f" ({why})" if why else "")
+        self.user_stream_up = up

@@ -1,0 +1,111 @@
+"""Per-symbol scores from realized round trips: rolling expectancy, symbol score, hybrid score, SPRT.
+
+Every record exists twice: per symbol (strategy ``""``, all its round trips) and per (symbol,
+strategy) for the trips a strategy opened. The SPRT of either switches intents off: a symbol
+whose edge is gone, or one strategy on one symbol.
+
+Owns, per record (all in [0, 1] or bps as named):
+- ``expectancy_bps``: mean return of the last ``scores.window_trades`` round trips (0 with none);
+- ``symbol_score = tanh(expectancy_bps / expectancy_scale_bps) * min(1, n / window_trades)`` in
+  [-1, 1] (a short history counts for less);
+- ``liquidity = 1 / (1 + spread_bps / liquidity_spread_bps)`` (0.5 at the reference spread);
+- ``hybrid_score = (w_s * |signal| + w_e * (symbol_score + 1) / 2 + w_l * liquidity) / (w_s + w_e + w_l)``
+  in [0, 1], with ``|signal|`` the latest strongest strategy score on the symbol;
+- the SPRT of wins (return > 0) against losses, which switches the symbol off when its edge is
+  statistically gone.
+
+Must never: reset a switched-off symbol by itself (``Sprt.reset`` is an operator action).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from hedge.config import ScoreParams
+from hedge.events import SymbolScore
+from hedge.signals.round_trips import RoundTrip
+from hedge.signals.sprt import Sprt, SprtDecision
+
+
+class SymbolStats:
+    __slots__ = ("_returns", "_sum", "signal", "sprt")
+
+    def __init__(self, p: ScoreParams) -> None:
+        self._returns: deque[float] = deque(maxlen=p.window_trades)
+        self._sum = 0.0
+        self.sprt = Sprt(p.sprt_p0, p.sprt_p1, p.sprt_alpha, p.sprt_beta)
+        self.signal = 0.0
+
+    @property
+    def trades(self) -> int:
+        return len(self._returns)
+
+    @property
+    def expectancy_bps(self) -> float:
+        n = len(self._returns)
+        return self._sum / n if n else 0.0
+
+    def add(self, return_bps: float) -> SprtDecision:
+        self._returns.append(return_bps)
+        self._sum = math.fsum(self._returns)  # exact; once per closed trade, off the tick path
+        return self.sprt.update(return_bps > 0.0)
+
+
+class ScoreBoard:
+    def __init__(self, params: ScoreParams) -> None:
+        self.params = params
+        self._stats: dict[tuple[str, str], SymbolStats] = {}
+        w = params.weight_signal + params.weight_expectancy + params.weight_liquidity
+        self._w = (w if w > 0.0 else 1.0, params.weight_signal, params.weight_expectancy, params.weight_liquidity)
+
+    def stats(self, symbol: str, strategy: str = "") -> SymbolStats:
+        key = (symbol, strategy)
+        s = self._stats.get(key)
+        if s is None:
+            s = self._stats[key] = SymbolStats(self.params)
+        return s
+
+    def on_round_trip(self, trip: RoundTrip) -> tuple[SprtDecision, SprtDecision | None]:
+        """Fold a closed trip into its symbol's and (if attributed) its strategy's record."""
+        symbol = self.stats(trip.symbol).add(trip.return_bps)
+        if not trip.strategy:
+            return symbol, None
+        return symbol, self.stats(trip.symbol, trip.strategy).add(trip.return_bps)
+
+    def passes(self, symbol: str, strategy: str, expectancy_min_bps: float) -> bool:
+        """False when an SPRT switched the symbol (or this strategy on it) off, or expectancy is below the gate."""
+        own = self._stats.get((symbol, strategy))
+        if own is not None and not own.sprt.enabled:
+            return False
+        s = self._stats.get((symbol, ""))
+        if s is None:
+            return True
+        if not s.sprt.enabled:
+            return False
+        return s.trades < self.params.min_trades or s.expectancy_bps >= expectancy_min_bps
+
+    def symbol_score(self, symbol: str, strategy: str = "") -> float:
+        s = self.stats(symbol, strategy)
+        p = self.params
+        return math.tanh(s.expectancy_bps / p.expectancy_scale_bps) * min(1.0, s.trades / p.window_trades)
+
+    def snapshot(self, symbol: str, spread_bps: float, ts_ms: int, recv_ns: int, strategy: str = "") -> SymbolScore:
+        s = self.stats(symbol, strategy)
+        total, ws, we, wl = self._w
+        sym = self.symbol_score(symbol, strategy)
+        liquidity = 1.0 / (1.0 + max(spread_bps, 0.0) / self.params.liquidity_spread_bps)
+        strength = min(abs(s.signal), 1.0)
+        hybrid = (ws * strength + we * (sym + 1.0) * 0.5 + wl * liquidity) / total
+        return SymbolScore(
+            ts_ms=ts_ms,
+            recv_ns=recv_ns,
+            symbol=symbol,
+            expectancy_bps=s.expectancy_bps,
+            symbol_score=sym,
+            hybrid_score=hybrid,
+            trades=s.trades,
+            sprt_llr=s.sprt.llr,
+            enabled=s.sprt.enabled,
+            strategy=strategy,
+        )

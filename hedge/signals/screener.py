@@ -1,0 +1,113 @@
+"""The screener: turns a strategy's score on one symbol into an order intent, or into nothing.
+
+Owns, in this order (cheapest first; each refusal is counted in ``skipped`` by reason):
+cooldown per (strategy, symbol), the UTC trading window on event time, the directional bias,
+the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing (and the minimum
+notional), the calibrated ``p_win`` and ``e_pi_bps`` (intents not above
+``screen_min_e_pi_bps`` are dropped here; ``risk.check_order`` enforces ``pi_min_bps``).
+
+Intent ids are deterministic: ``<strategy>-<symbol>-<update id of the triggering book tick>``,
+and every timestamp on the intent is the tick's, so that replaying a recording twice yields the
+identical sequence of intents.
+
+Must never: approve or veto an order (only risk does), use uuid or the wall clock, or screen exits.
+"""
+
+from __future__ import annotations
+
+from hedge.config import Config
+from hedge.events import OrderIntent, Side, Signal, Tier
+from hedge.signals.calibrator import Calibrator
+from hedge.signals.features import SymbolFeatures
+from hedge.signals.scores import ScoreBoard
+from hedge.signals.sizing import Sizer
+from hedge.signals.strategies.base import Strategy
+from hedge.signals.trading_window import WindowGate
+
+
+class Screener:
+    def __init__(self, cfg: Config, calibrator: Calibrator, sizer: Sizer, scores: ScoreBoard) -> None:
+        st = cfg.strategy
+        self.calibrator = calibrator
+        self.sizer = sizer
+        self.scores = scores
+        self._window = WindowGate(cfg.runtime.trading_window)
+        self._bias = {"none": 0, "long": 1, "short": -1}[st.directional_bias]
+        self._expectancy_min = st.expectancy_min_bps
+        self._e_pi_min = st.screen_min_e_pi_bps
+        syms = cfg.symbols
+        self._tier = {s: info.tier for s, info in syms.symbols.items()}
+        self._slippage = {
+            s: syms.liquidity_buckets[info.liquidity].slippage_bps
+            for s, info in syms.symbols.items()
+            if info.liquidity in syms.liquidity_buckets
+        }
+        self._default_slippage = st.calibrator.slippage_bps
+        self._last_ms: dict[str, dict[str, int]] = {}
+        self.nav = 0.0
+        self.skipped: dict[str, int] = {}
+
+    def _skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def screen(self, strategy: Strategy, f: SymbolFeatures, score: float) -> tuple[Signal, OrderIntent] | None:
+        """The Signal and OrderIntent for ``score`` (already past the strategy's threshold), or None."""
+        name = strategy.name
+        ts = f.ts_ms
+        last = self._last_ms.get(name)
+        if last is None:
+            last = self._last_ms[name] = {}
+        prev = last.get(f.symbol)
+        if prev is not None and ts - prev < strategy.params.cooldown_s * 1000.0:
+            self._skip("cooldown")
+            return None
+        if not self._window.open_at(ts):
+            self._skip("trading_window")
+            return None
+        side = Side.BUY if score > 0.0 else Side.SELL
+        if self._bias and side.sign != self._bias:
+            self._skip("directional_bias")
+            return None
+        if not self.scores.passes(f.symbol, name, self._expectancy_min):
+            self._skip("expectancy_or_sprt")
+            return None
+        if self.nav <= 0.0:
+            self._skip("no_nav")
+            return None
+        tier = self._tier.get(f.symbol, Tier.TACTICAL)
+        notional = self.sizer.notional(self.nav, score, f.regime, tier)
+        if notional < self.sizer.min_notional or notional <= 0.0:
+            self._skip("min_notional")
+            return None
+        p = self.calibrator.predict_p(score)
+        e_pi = self.calibrator.e_pi_bps(p, self._slippage.get(f.symbol, self._default_slippage))
+        if e_pi <= self._e_pi_min:
+            self._skip("e_pi")
+            return None
+        last[f.symbol] = ts
+        signal = Signal(
+            ts_ms=ts,
+            recv_ns=f.recv_ns,
+            symbol=f.symbol,
+            strategy=name,
+            score=score,
+            p_win=p,
+            e_pi_bps=e_pi,
+            regime=f.regime,
+        )
+        intent = OrderIntent(
+            ts_ms=ts,
+            recv_ns=f.recv_ns,
+            intent_id=f"{name}-{f.symbol}-{f.update_id}",
+            symbol=f.symbol,
+            side=side,
+            notional=notional,
+            strategy=name,
+            reason=f"{name} score={score:+.3f} p={p:.3f} regime={f.regime.value}",
+            limit_px=f.mid,
+            score=score,
+            e_pi_bps=e_pi,
+            regime=f.regime,
+            tick_ns=f.recv_ns,
+        )
+        return signal, intent

@@ -1,0 +1,131 @@
+"""The signals stage: bus events in, Features / Signal / SymbolScore / OrderIntent out.
+
+Owns the wiring: synchronous bus subscriptions (plain calls on the hot path, no awaits, no
+per-tick logging) for BookUpdate, Trade and MarkPrice of the universe's symbols, Fill for
+realized outcomes and Nav for sizing. One book tick runs: features -> every enabled strategy ->
+(only past a strategy's threshold) the screener -> publish Signal + OrderIntent. Features and
+SymbolScore are published per symbol at most every ``signals.publish_every_ms`` of event time,
+and SymbolScores (the symbol's, and the strategy's on it) at once whenever a round trip closes.
+Fills are attributed to strategies through the router's OrderRequest (client order id ->
+intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
+
+Must never: block, await, or publish an intent from an invalid book.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+from hedge.bus import Bus
+from hedge.config import Config
+from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, Trade
+from hedge.signals.calibrator import Calibrator
+from hedge.signals.features import FeatureEngine
+from hedge.signals.round_trips import RoundTripTracker
+from hedge.signals.scores import ScoreBoard
+from hedge.signals.screener import Screener
+from hedge.signals.sizing import Sizer
+from hedge.signals.sprt import SprtDecision
+from hedge.signals.strategies import build_strategies
+from hedge.signals.strategies.base import Strategy
+
+log = logging.getLogger(__name__)
+
+_ORDER_MAP_SIZE = 8192
+
+
+class SignalStage:
+    name = "signals"
+
+    def __init__(self, bus: Bus, cfg: Config, strategies: list[Strategy] | None = None) -> None:
+        st = cfg.strategy
+        self.bus = bus
+        self.universe = tuple(st.universe)
+        self.features = FeatureEngine(st.signals)
+        self.strategies = build_strategies(st) if strategies is None else strategies
+        self._gates = tuple((s, s.params.entry_threshold) for s in self.strategies)
+        self.scores = ScoreBoard(st.scores)
+        self.round_trips = RoundTripTracker()
+        calibrator = Calibrator(st.calibrator, st.exits.tp_pct * 1e4, st.exits.sl_pct * 1e4)
+        self.screener = Screener(cfg, calibrator, Sizer(st.sizing, st.per_trade_nav_pct), self.scores)
+        self._every_ms = st.signals.publish_every_ms
+        self._last_pub: dict[str, int] = {}
+        self._names = frozenset(s.name for s in self.strategies)
+        self._order_strategy: dict[str, str] = {}
+        self._order_fifo: deque[str] = deque()
+        self.intents = 0
+
+    def attach(self) -> None:
+        bus = self.bus
+        for sym in self.universe:
+            bus.subscribe(BookUpdate, self.on_book, symbol=sym)
+            bus.subscribe(Trade, self.on_trade, symbol=sym)
+            bus.subscribe(MarkPrice, self.on_mark, symbol=sym)
+        bus.subscribe(OrderRequest, self.on_order)
+        bus.subscribe(Fill, self.on_fill)
+        bus.subscribe(Nav, self.on_nav)
+
+    # ------------------------------------------------------------------ hot path
+
+    def on_book(self, u: BookUpdate) -> None:
+        f = self.features.on_book(u)
+        if not f.valid:
+            return
+        publish = self.bus.publish
+        strongest = 0.0
+        for strat, threshold in self._gates:
+            s = strat.score(f)
+            a = s if s >= 0.0 else -s
+            if a > strongest:
+                strongest = a
+            if a >= threshold and a > 0.0:
+                out = self.screener.screen(strat, f, s)
+                if out is not None:
+                    self.intents += 1
+                    publish(out[0])
+                    publish(out[1])
+        last = self._last_pub.get(f.symbol)
+        if last is None or f.ts_ms - last >= self._every_ms:
+            self._last_pub[f.symbol] = f.ts_ms
+            self.scores.stats(f.symbol).signal = strongest
+            publish(f.snapshot())
+            publish(self.scores.snapshot(f.symbol, f.spread_bps, f.ts_ms, f.recv_ns))
+
+    def on_trade(self, t: Trade) -> None:
+        self.features.on_trade(t)
+
+    def on_mark(self, m: MarkPrice) -> None:
+        self.features.on_mark(m)
+
+    # ------------------------------------------------------------------ outcomes and NAV
+
+    def on_order(self, req: OrderRequest) -> None:
+        name = req.intent_id.partition("-")[0]
+        if name not in self._names or req.client_order_id in self._order_strategy:
+            return
+        self._order_strategy[req.client_order_id] = name
+        self._order_fifo.append(req.client_order_id)
+        if len(self._order_fifo) > _ORDER_MAP_SIZE:
+            self._order_strategy.pop(self._order_fifo.popleft(), None)
+
+    def on_fill(self, fill: Fill) -> None:
+        strategy = self._order_strategy.get(fill.client_order_id, "")
+        sym = fill.symbol
+        was = (self.scores.stats(sym).sprt.enabled, self.scores.stats(sym, strategy).sprt.enabled)
+        trip = self.round_trips.on_fill(fill, strategy)
+        if trip is None:
+            return
+        on_symbol, on_strategy = self.scores.on_round_trip(trip)
+        if was[0] and on_symbol is SprtDecision.NO_EDGE:
+            log.warning("signals: SPRT switched %s off (edge gone)", sym)
+        if was[1] and on_strategy is SprtDecision.NO_EDGE:
+            log.warning("signals: SPRT switched %s on %s off (edge gone)", trip.strategy, sym)
+        spread = self.features.state(sym).spread_bps
+        publish = self.bus.publish
+        publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns))
+        if trip.strategy:
+            publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns, trip.strategy))
+
+    def on_nav(self, n: Nav) -> None:
+        self.screener.nav = n.nav

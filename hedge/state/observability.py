@@ -1,0 +1,133 @@
+"""Observability: every operator surface of one engine, wired onto its bus in one call.
+
+Owns: assembling ``Telemetry`` (counters), ``HealthMonitor`` (/health rules), ``StateModel`` +
+``StatePublisher`` (logs/state/*.json and the manifest), the Prometheus registry and
+``MetricsServer`` (/metrics, /health), the ``LoopLagProbe``, and the alert path
+(``AlertRouter`` -> ``AlertDispatcher`` -> notifiers from config) from the configuration.
+``services`` lists the long-running parts for the engine to supervise; ``attach_observability``
+does both steps for anything shaped like an Engine.
+
+Must never: import a decision stage (it learns everything from bus events; import-linter
+enforces it), or fail the engine because an optional notifier is misconfigured (that is logged
+and the notifier left out).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from hedge.bus import Bus
+from hedge.config import AlertsConfig, Config
+from hedge.state.alerts.dispatcher import AlertDispatcher
+from hedge.state.alerts.notifier import Notifier
+from hedge.state.alerts.router import AlertRouter
+from hedge.state.alerts.telegram import TelegramNotifier
+from hedge.state.alerts.webhook import WebhookNotifier
+from hedge.state.health import HealthMonitor, HealthRules
+from hedge.state.looplag import LoopLagProbe
+from hedge.state.manifest import state_dir
+from hedge.state.masking import Masker
+from hedge.state.prometheus import HedgeCollector, build_registry
+from hedge.state.publisher import StatePublisher
+from hedge.state.server import MetricsServer
+from hedge.state.surfaces import StateModel
+from hedge.state.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    name: str
+
+    async def run(self) -> None: ...
+
+
+class EngineLike(Protocol):
+    bus: Bus
+    cfg: Config
+    log_dir: Path
+
+    def add_service(self, svc: Service) -> None: ...
+
+
+def notifiers_from_config(cfg: AlertsConfig) -> list[Notifier]:
+    """The notifiers enabled in ``runtime.alerts``; a misconfigured one is logged and left out."""
+    out: list[Notifier] = []
+    if cfg.telegram.enabled:
+        try:
+            out.append(TelegramNotifier(cfg.telegram.base_url, cfg.telegram.chat_id, timeout_s=cfg.timeout_s))
+        except ValueError as exc:
+            log.error("alerts: telegram disabled: %s", exc)
+    if cfg.webhook.enabled:
+        try:
+            out.append(WebhookNotifier(cfg.webhook.url, timeout_s=cfg.timeout_s))
+        except ValueError as exc:
+            log.error("alerts: webhook disabled: %s", exc)
+    return out
+
+
+class Observability:
+    """State files, metrics, /health and alerts for one bus."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        cfg: Config,
+        log_dir: str | Path,
+        *,
+        notifiers: Sequence[Notifier] | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        rt = cfg.runtime
+        self.bus = bus
+        self.masker = Masker()  # secrets from the environment, masked in every output
+        self.telemetry = Telemetry(clock_ns)
+        self.telemetry.attach(bus)
+        self.health = HealthMonitor(
+            self.telemetry,
+            HealthRules(
+                symbols=tuple(cfg.strategy.universe),
+                feed_stale_s=rt.metrics.feed_stale_s,
+                nav_fresh_s=cfg.risk.nav_freshness_seconds,
+                user_stream=rt.metrics.user_stream,
+                require_user_stream=rt.metrics.require_user_stream,
+            ),
+        )
+        chosen = list(notifiers) if notifiers is not None else (
+            notifiers_from_config(rt.alerts) if rt.features.alerts else []
+        )
+        self.dispatcher = AlertDispatcher(
+            chosen, queue_size=rt.alerts.queue_size, timeout_s=rt.alerts.timeout_s, masker=self.masker
+        )
+        self.alert_router = AlertRouter(
+            bus,
+            self.dispatcher,
+            daily_dd_limit=cfg.risk.daily_dd_limit,
+            user_stream=rt.metrics.user_stream,
+            dedup_s=rt.alerts.dedup_s,
+        )
+        self.alert_router.attach()
+        self.model = StateModel(self.telemetry, self.health, bus, alert_stats=self.dispatcher.snapshot)
+        self.model.attach(bus)
+        self.state_dir = state_dir(log_dir)
+        self.publisher = StatePublisher(self.model, self.state_dir, rt.state.min_interval_s, self.masker)
+        self.registry = build_registry(
+            HedgeCollector(self.telemetry, self.model, self.health, bus, self.dispatcher.snapshot)
+        )
+        self.server = MetricsServer(self.registry, self.health, rt.metrics.host, rt.metrics.port, self.masker)
+        self.loop_lag = LoopLagProbe(self.telemetry, rt.metrics.loop_lag_interval_s)
+        self.services: list[Service] = [self.publisher, self.dispatcher, self.loop_lag]
+        if rt.metrics.enabled:
+            self.services.append(self.server)
+
+
+def attach_observability(engine: EngineLike, *, notifiers: Sequence[Notifier] | None = None) -> Observability:
+    """Wire observability onto ``engine``'s bus and add its services to the engine."""
+    obs = Observability(engine.bus, engine.cfg, engine.log_dir, notifiers=notifiers)
+    for svc in obs.services:
+        engine.add_service(svc)
+    return obs

@@ -1,0 +1,240 @@
+"""The schemas of the state files under logs/state/ (one msgspec Struct per file).
+
+Owns: the shape of every operator surface: field names, types, defaults and each file's
+``SCHEMA_VERSION``. ``hedge/state/manifest.py`` lists them with owner and update frequency and
+generates logs/state/manifest.json from these classes; the contract tests hold the files, the
+manifest and these classes to each other.
+
+Rules (the contract with every reader of these files, dashboards included):
+- Changes are strictly additive: a field is never renamed, removed or retyped; a new field gets
+  a default (so an older file still decodes) and the file's ``SCHEMA_VERSION`` goes up by one.
+  tests/unit/state/schema_baseline.json freezes the fields each version had.
+- Readers decode without ``forbid_unknown_fields``: a newer file still reads with older code.
+- Times are ``*_ns`` (``time.time_ns()``) or ``*_ms`` (exchange time); fractions are fractions.
+
+Must never: hold a secret (no key, token or signature ever appears in a surface).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import msgspec
+
+
+class StateFile(msgspec.Struct, kw_only=True):
+    """Base of every state file: which schema version wrote it and when."""
+
+    SCHEMA_VERSION: ClassVar[int] = 1
+    schema_version: int = 1
+    updated_ns: int = 0
+
+
+# ---------------------------------------------------------------------------------- rows
+
+
+class PositionRow(msgspec.Struct, kw_only=True):
+    symbol: str
+    qty: float
+    entry_price: float
+    unrealized_pnl: float = 0.0
+    mark_price: float = 0.0
+    notional: float = 0.0
+
+
+class LedgerRow(msgspec.Struct, kw_only=True):
+    symbol: str
+    qty: float
+    entry_price: float
+    strategy: str = ""
+    tp_price: float = 0.0
+    sl_price: float = 0.0
+    trail_price: float = 0.0
+    realized_pnl: float = 0.0
+    opened_ms: int = 0
+
+
+class SymbolScoreRow(msgspec.Struct, kw_only=True):
+    symbol: str
+    expectancy_bps: float
+    symbol_score: float
+    hybrid_score: float
+    trades: int
+    sprt_llr: float = 0.0
+    enabled: bool = True
+    updated_ns: int = 0
+
+
+class HybridRow(msgspec.Struct, kw_only=True):
+    rank: int
+    symbol: str
+    hybrid_score: float
+    symbol_score: float = 0.0
+    enabled: bool = True
+    signals: dict[str, float] = {}  # strategy -> latest signal score
+
+
+class FundingRow(msgspec.Struct, kw_only=True):
+    symbol: str
+    funding_rate: float
+    next_funding_ms: int
+    mark_price: float
+    annualized: float = 0.0  # funding_rate x 3 x 365
+
+
+class BasisRow(msgspec.Struct, kw_only=True):
+    symbol: str
+    mark_price: float
+    index_price: float
+    basis_bps: float  # (mark - index) / index in basis points
+
+
+class FeedRow(msgspec.Struct, kw_only=True):
+    connection: str
+    connected: bool
+    reason: str = ""
+    reconnects: int = 0
+    messages: int = 0
+    parse_errors: int = 0
+    gaps: int = 0
+    changed_ns: int = 0
+
+
+class BookRow(msgspec.Struct, kw_only=True):
+    symbol: str
+    state: str
+    reason: str = ""
+    resyncs: int = 0
+    changed_ns: int = 0
+    last_data_age_s: float = -1.0  # -1 = no market data yet
+
+
+class ComponentRow(msgspec.Struct, kw_only=True):
+    component: str
+    ok: bool
+    detail: str = ""
+    beat_ns: int = 0
+
+
+class ExitPipeline(msgspec.Struct, kw_only=True):
+    intents: int = 0  # reduce-only intents (exits) seen
+    by_reason: dict[str, int] = {}
+    orders_sent: int = 0  # reduce-only order requests
+    fills: int = 0  # fills of reduce-only orders
+
+
+class AlertStats(msgspec.Struct, kw_only=True):
+    raised: int = 0
+    sent: int = 0
+    failed: int = 0
+    dropped: int = 0  # queue full
+    deduplicated: int = 0
+
+
+# ---------------------------------------------------------------------------------- files
+
+
+class NavState(StateFile, kw_only=True):
+    nav: float = 0.0
+    wallet_balance: float = 0.0
+    unrealized_pnl: float = 0.0
+    source: str = ""
+    peak_nav: float = 0.0
+    nav_ns: int = 0  # when the NAV reading was taken (0 = none yet)
+    readings: int = 0
+
+
+class PositionsState(StateFile, kw_only=True):
+    """Positions as the exchange reports them (the authoritative view)."""
+
+    positions: list[PositionRow] = []
+    gross_notional: float = 0.0
+    net_notional: float = 0.0
+
+
+class PositionsLedger(StateFile, kw_only=True):
+    """The engine's own ledger: open positions with their exit levels."""
+
+    positions: list[LedgerRow] = []
+
+
+class RiskSnapshotState(StateFile, kw_only=True):
+    nav: float = 0.0
+    peak_nav: float = 0.0
+    drawdown: float = 0.0
+    daily_drawdown: float = 0.0
+    gross_exposure: float = 0.0
+    net_exposure: float = 0.0
+    var: float = 0.0
+    cvar: float = 0.0
+    open_orders: int = 0
+    trading_state: str = "ACTIVE"
+    reason: str = ""
+    state_changed_ns: int = 0
+
+
+class KpisState(StateFile, kw_only=True):
+    realized_pnl: float = 0.0
+    unrealized_pnl: float = 0.0
+    total_pnl: float = 0.0  # realized - fees + unrealized
+    fees: float = 0.0
+    fills: int = 0
+    maker_fills: int = 0
+    maker_ratio: float = 0.0
+    closing_fills: int = 0  # fills that realized a PnL
+    wins: int = 0
+    win_rate: float = 0.0  # wins / closing_fills
+    turnover: float = 0.0  # sum of |qty| x price, USDT
+
+
+class RouterHealthState(StateFile, kw_only=True):
+    open_orders: int = 0
+    unknown_orders: int = 0
+    post_only_rejects: int = 0
+    taker_fallbacks: int = 0
+    avg_slippage_bps: float = 0.0
+    weight_used: float = 0.0
+    banned_until_ms: int = 0
+    requests_sent: int = 0
+    orders_by_outcome: dict[str, int] = {}
+    ack_latency_ms_p50: float = 0.0
+    ack_latency_ms_p99: float = 0.0
+    throttled_429: int = 0
+    banned_418: int = 0
+
+
+class SymbolScores(StateFile, kw_only=True):
+    symbols: list[SymbolScoreRow] = []
+
+
+class HybridScores(StateFile, kw_only=True):
+    ranking: list[HybridRow] = []  # best hybrid score first
+
+
+class FundingSnapshot(StateFile, kw_only=True):
+    symbols: list[FundingRow] = []
+
+
+class BasisSnapshot(StateFile, kw_only=True):
+    symbols: list[BasisRow] = []
+
+
+class Diagnostics(StateFile, kw_only=True):
+    vetoes: dict[str, int] = {}  # by reason
+    decisions_allowed: int = 0
+    decisions_vetoed: int = 0
+    exits: ExitPipeline = msgspec.field(default_factory=ExitPipeline)
+    feeds: list[FeedRow] = []
+    books: list[BookRow] = []
+    components: list[ComponentRow] = []
+    last_event_age_s: dict[str, float] = {}  # by event type
+    messages: dict[str, int] = {}  # events published, by type
+    handler_errors: dict[str, int] = {}
+    inbox_dropped: dict[str, int] = {}  # stage inbox -> dropped + overflowed
+    alerts: AlertStats = msgspec.field(default_factory=AlertStats)
+    loop_lag_ms: float = 0.0
+    loop_lag_ms_max: float = 0.0
+    state_writes: int = 0
+    state_write_errors: int = 0
+    healthy: bool = False
+    health_reasons: list[str] = []

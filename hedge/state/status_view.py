@@ -1,0 +1,100 @@
+"""The compact terminal view of the state files (``python -m hedge status``).
+
+Owns: reading logs/state/*.json through their schemas and rendering one screen: NAV and
+drawdown, trading state and exposure, PnL and KPIs, health, positions, feeds and books, alerts.
+A missing file shows as "-" (the engine may not have written it yet); a file that does not parse
+is named in the output rather than crashing the view.
+
+Must never: write anything, or need the engine to be running (it reads files only).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+
+from hedge.state import schemas as s
+from hedge.state.manifest import read_surface
+
+F = TypeVar("F", bound=s.StateFile)
+
+
+def _age(now_ns: int, ns: int) -> str:
+    return "never" if ns <= 0 else f"{max(0.0, (now_ns - ns) * 1e-9):.1f} s ago"
+
+
+class StatusView:
+    def __init__(self, directory: str | Path) -> None:
+        self.dir = Path(directory)
+        self.problems: list[str] = []
+
+    def _read(self, schema: type[F]) -> F | None:
+        try:
+            return read_surface(self.dir, schema)
+        except (msgspec.DecodeError, OSError) as exc:
+            self.problems.append(f"{schema.__name__}: unreadable ({exc})")
+            return None
+
+    def render(self, now_ns: int | None = None) -> str:
+        now = now_ns if now_ns is not None else time.time_ns()
+        self.problems = []
+        nav = self._read(s.NavState)
+        risk = self._read(s.RiskSnapshotState)
+        kpis = self._read(s.KpisState)
+        pos = self._read(s.PositionsState)
+        diag = self._read(s.Diagnostics)
+        if not any((nav, risk, kpis, pos, diag)) and not self.problems:
+            return f"no state files in {self.dir} (is the engine running, with this --log-dir?)"
+        lines = [f"hedge status - {self.dir}"]
+        if nav is not None:
+            lines.append(
+                f"NAV      {nav.nav:,.2f} USDT  wallet {nav.wallet_balance:,.2f}  uPnL {nav.unrealized_pnl:+,.2f}  "
+                f"peak {nav.peak_nav:,.2f}  ({nav.source}, {_age(now, nav.nav_ns)})"
+            )
+        if risk is not None:
+            lines.append(
+                f"State    {risk.trading_state}" + (f" ({risk.reason})" if risk.reason else "")
+                + f"  dd {risk.drawdown:.2%}  daily dd {risk.daily_drawdown:.2%}  gross {risk.gross_exposure:.2f}x"
+                f"  net {risk.net_exposure:+.2f}x  VaR {risk.var:.2%}  CVaR {risk.cvar:.2%}"
+                f"  open orders {risk.open_orders}"
+            )
+        if kpis is not None:
+            lines.append(
+                f"PnL      total {kpis.total_pnl:+,.2f}  realized {kpis.realized_pnl:+,.2f}  "
+                f"unrealized {kpis.unrealized_pnl:+,.2f}  fees {kpis.fees:,.2f}  | fills {kpis.fills}  "
+                f"win {kpis.win_rate:.0%}  maker {kpis.maker_ratio:.0%}  turnover {kpis.turnover:,.0f}"
+            )
+        if diag is not None:
+            health = "OK" if diag.healthy else "UNHEALTHY: " + "; ".join(diag.health_reasons)
+            lag = f"loop lag {diag.loop_lag_ms:.1f} ms"
+            lines.append(f"Health   {health}  ({lag}, written {_age(now, diag.updated_ns)})")
+        if pos is not None:
+            lines.append(f"Positions ({len(pos.positions)}, gross {pos.gross_notional:,.0f} USDT)")
+            lines += [
+                f"  {p.symbol:<12} {p.qty:>+12g} @ {p.entry_price:<12g} mark {p.mark_price:<12g} "
+                f"uPnL {p.unrealized_pnl:+,.2f}"
+                for p in pos.positions
+            ]
+        if diag is not None:
+            lines.append("Feeds")
+            lines += [
+                f"  {f.connection:<12} {'up' if f.connected else 'DOWN':<5} msgs {f.messages}  parse errors "
+                f"{f.parse_errors}  gaps {f.gaps}  reconnects {f.reconnects}" + (f"  ({f.reason})" if f.reason else "")
+                for f in diag.feeds
+            ]
+            lines.append("Books")
+            lines += [
+                f"  {b.symbol:<12} {b.state:<8} resyncs {b.resyncs}  data "
+                + ("never" if b.last_data_age_s < 0 else f"{b.last_data_age_s:.1f} s ago")
+                for b in diag.books
+            ]
+            a = diag.alerts
+            lines.append(
+                f"Alerts   raised {a.raised}  sent {a.sent}  failed {a.failed}  dropped {a.dropped}  "
+                f"deduplicated {a.deduplicated}  | vetoes {diag.decisions_vetoed}  approvals {diag.decisions_allowed}"
+            )
+        lines += [f"! {p}" for p in self.problems]
+        return "\n".join(lines)

@@ -1,0 +1,233 @@
+"""Telemetry: the counters, latency histograms and last-seen times every operator surface reads.
+
+Owns: what is counted from bus events — messages and last-event times by type, feed lag,
+tick -> decision, decision -> order sent and order-ack latency, vetoes by reason, orders by
+outcome, the exit pipeline, feed/book/component liveness, parse errors, gaps, resyncs,
+reconnects, throttling and event-loop lag. The Prometheus collector, the state files and /health
+all read this one object, so the three surfaces can never disagree.
+
+Design: every handler is a plain synchronous bus subscriber doing a few dict/list operations
+(no prometheus-client call, no logging, no allocation beyond the event itself), so the per-tick
+cost stays well under a microsecond (``scripts/bench_state.py`` measures it). Only market-data
+events and the universal last-seen stamp run per tick; everything else is per decision or
+rarer. Maps keyed by ids are bounded.
+
+Must never: block, await, log per event, or decide anything (it only counts what others did).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from hedge.bus import Bus
+from hedge.events import (
+    BookStatus,
+    BookTicker,
+    DepthDiff,
+    Event,
+    FeedStats,
+    FeedStatus,
+    Fill,
+    Heartbeat,
+    MarkPrice,
+    OrderIntent,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdate,
+    RateLimit,
+    RiskDecision,
+    Trade,
+)
+from hedge.state.histogram import Histogram
+
+PENDING_CAP = 10_000  # ids waiting for their next lifecycle step (older ones are forgotten)
+_NOT_AN_OUTCOME = frozenset({OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED})
+
+
+def _event_types() -> list[type[Event]]:
+    """Every concrete subclass of Event defined so far (depth-first; each once)."""
+    out: list[type[Event]] = []
+    stack = list(Event.__subclasses__())
+    while stack:
+        t = stack.pop()
+        if t not in out:
+            out.append(t)
+            stack.extend(t.__subclasses__())
+    return out
+
+
+def _remember(table: dict[str, int], key: str, value: int) -> None:
+    if len(table) >= PENDING_CAP:
+        del table[next(iter(table))]
+    table[key] = value
+
+
+class Telemetry:
+    """Counters fed by bus events; read by the collector, the state publisher and /health."""
+
+    def __init__(self, clock_ns: Callable[[], int] = time.time_ns) -> None:
+        self.clock_ns = clock_ns
+        self.started_ns = clock_ns()
+        self.feed_lag = Histogram()
+        self.tick_to_decision = Histogram()
+        self.decision_to_send = Histogram()
+        self.order_ack = Histogram()
+        self.loop_lag = Histogram()
+        self.loop_lag_last_s = 0.0
+        self.loop_lag_max_s = 0.0
+        self.last_seen_ns: dict[type[Event], int] = {}
+        self.last_data_ns: dict[str, int] = {}  # market data by symbol
+        self.vetoes: dict[str, int] = {}
+        self.allowed = 0
+        self.vetoed = 0
+        self.orders_by_outcome: dict[str, int] = {}
+        self.requests_sent = 0
+        self.exit_intents = 0
+        self.exit_by_reason: dict[str, int] = {}
+        self.exit_orders_sent = 0
+        self.exit_fills = 0
+        self.feed_status: dict[str, FeedStatus] = {}
+        self.feed_status_ns: dict[str, int] = {}
+        self.feed_stats: dict[str, FeedStats] = {}
+        self.books: dict[str, BookStatus] = {}
+        self.books_ns: dict[str, int] = {}
+        self.components: dict[str, Heartbeat] = {}
+        self.throttled_429 = 0
+        self.banned_418 = 0
+        self._intent_ns: dict[str, int] = {}
+        self._sent_ns: dict[str, int] = {}
+        self._exit_coids: dict[str, int] = {}
+
+    def attach(self, bus: Bus) -> None:
+        # Market data gets one handler doing both the last-seen stamp and the feed lag; every
+        # other event type (known when attaching) gets the bare stamp.
+        market: tuple[type[Any], ...] = (DepthDiff, Trade, BookTicker, MarkPrice)
+        for etype in market:
+            bus.subscribe(etype, self.on_market)
+        for etype in _event_types():
+            if not issubclass(etype, market):
+                bus.subscribe(etype, self.on_any)
+        subs: tuple[tuple[type[Any], Callable[[Any], None]], ...] = (
+            (RiskDecision, self.on_decision),
+            (OrderIntent, self.on_intent),
+            (OrderRequest, self.on_request),
+            (OrderUpdate, self.on_order_update),
+            (Fill, self.on_fill),
+            (FeedStatus, self.on_feed_status),
+            (FeedStats, self.on_feed_stats),
+            (BookStatus, self.on_book_status),
+            (Heartbeat, self.on_heartbeat),
+            (RateLimit, self.on_rate_limit),
+        )
+        for etype, handler in subs:
+            bus.subscribe(etype, handler)
+
+    # ------------------------------------------------------------------ per tick
+
+    def on_any(self, ev: Event) -> None:
+        self.last_seen_ns[type(ev)] = ev.recv_ns or self.clock_ns()
+
+    def on_market(self, ev: DepthDiff | Trade | BookTicker | MarkPrice) -> None:
+        recv = ev.recv_ns
+        self.last_seen_ns[type(ev)] = recv or self.clock_ns()
+        if recv:
+            self.last_data_ns[ev.symbol] = recv
+            if ev.ts_ms:
+                lag = recv * 1e-9 - ev.ts_ms * 1e-3
+                self.feed_lag.observe(lag if lag > 0.0 else 0.0)
+
+    # ------------------------------------------------------------------ per decision
+
+    def on_decision(self, ev: RiskDecision) -> None:
+        if ev.allow:
+            self.allowed += 1
+            return
+        self.vetoed += 1
+        vetoes = self.vetoes
+        for reason in ev.reasons or ("unspecified",):
+            vetoes[reason] = vetoes.get(reason, 0) + 1
+
+    def on_intent(self, ev: OrderIntent) -> None:
+        if ev.recv_ns:
+            _remember(self._intent_ns, ev.intent_id, ev.recv_ns)
+            if ev.tick_ns:
+                self.tick_to_decision.observe(max(0.0, (ev.recv_ns - ev.tick_ns) * 1e-9))
+        if ev.reduce_only:
+            self.exit_intents += 1
+            self.exit_by_reason[ev.reason] = self.exit_by_reason.get(ev.reason, 0) + 1
+
+    def on_request(self, ev: OrderRequest) -> None:
+        self.requests_sent += 1
+        if ev.recv_ns:
+            decided = self._intent_ns.pop(ev.intent_id, 0)
+            if decided:
+                self.decision_to_send.observe(max(0.0, (ev.recv_ns - decided) * 1e-9))
+            _remember(self._sent_ns, ev.client_order_id, ev.recv_ns)
+        if ev.reduce_only:
+            self.exit_orders_sent += 1
+            _remember(self._exit_coids, ev.client_order_id, 1)
+
+    def on_order_update(self, ev: OrderUpdate) -> None:
+        status = ev.status
+        if status not in _NOT_AN_OUTCOME:
+            self.orders_by_outcome[status.value] = self.orders_by_outcome.get(status.value, 0) + 1
+        if status is not OrderStatus.PENDING and status is not OrderStatus.UNKNOWN:
+            sent = self._sent_ns.pop(ev.client_order_id, 0)
+            if sent and ev.recv_ns:
+                self.order_ack.observe(max(0.0, (ev.recv_ns - sent) * 1e-9))
+        if status.is_final:
+            self._exit_coids.pop(ev.client_order_id, None)
+
+    def on_fill(self, ev: Fill) -> None:
+        if ev.client_order_id in self._exit_coids:
+            self.exit_fills += 1
+
+    # ------------------------------------------------------------------ liveness
+
+    def on_feed_status(self, ev: FeedStatus) -> None:
+        self.feed_status[ev.connection] = ev
+        self.feed_status_ns[ev.connection] = ev.recv_ns or self.clock_ns()
+
+    def on_feed_stats(self, ev: FeedStats) -> None:
+        self.feed_stats[ev.connection] = ev
+
+    def on_book_status(self, ev: BookStatus) -> None:
+        self.books[ev.symbol] = ev
+        self.books_ns[ev.symbol] = ev.recv_ns or self.clock_ns()
+
+    def on_heartbeat(self, ev: Heartbeat) -> None:
+        self.components[ev.component] = ev
+
+    def on_rate_limit(self, ev: RateLimit) -> None:
+        if ev.status == 418:
+            self.banned_418 += 1
+        else:
+            self.throttled_429 += 1
+
+    def observe_loop_lag(self, lag_s: float) -> None:
+        self.loop_lag_last_s = lag_s
+        self.loop_lag_max_s = max(self.loop_lag_max_s, lag_s)
+        self.loop_lag.observe(lag_s)
+
+    # ------------------------------------------------------------------ derived totals
+
+    def parse_errors(self) -> dict[str, int]:
+        return {c: s.parse_errors for c, s in self.feed_stats.items()}
+
+    def gaps(self) -> dict[str, int]:
+        return {c: s.gaps for c, s in self.feed_stats.items()}
+
+    def reconnects(self) -> dict[str, int]:
+        out = {c: s.reconnects for c, s in self.feed_stats.items()}
+        for c, st in self.feed_status.items():
+            out[c] = max(out.get(c, 0), st.reconnects)
+        return out
+
+    def resyncs(self) -> dict[str, int]:
+        """Book resyncs by symbol (cumulative counts carried by BookStatus)."""
+        return {sym: st.resyncs for sym, st in self.books.items()}
+
+    def last_event_ages_s(self, now_ns: int) -> dict[str, float]:
+        return {t.__name__: round((now_ns - ns) * 1e-9, 3) for t, ns in self.last_seen_ns.items()}

@@ -1,0 +1,132 @@
+"""Benchmark the signals stage: cost per BookUpdate of all features, the strategies and the screener.
+
+Input: a deterministic synthetic BTCUSDT-like stream (random-walk mid on a 0.1 tick, random
+top-of-book sizes, one trade per three book updates, strong-imbalance ticks often enough that the
+screener and its gates run). Measured on one core, best of ``REPEATS`` runs:
+- ``features_us``: FeatureEngine.on_book alone;
+- ``stage_us``: SignalStage.on_book (features + both strategies + screener + throttled publish), direct call;
+- ``bus_stage_us``: the same through ``Bus.publish`` (what the engine does);
+- ``trade_us``: SignalStage.on_trade.
+Target (issue 6): ``stage_us`` < 5 us per BookUpdate. Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hedge.bus import Bus
+from hedge.config import Config, StrategyConfig, StrategyEntry
+from hedge.events import BookUpdate, Nav, OrderIntent, Side, Trade
+from hedge.signals.features import FeatureEngine
+from hedge.signals.microstructure import imbalance, micro_price, spread_bps
+from hedge.signals.stage import SignalStage
+
+N_BOOK = 150_000
+REPEATS = 3
+CFG = Config(
+    strategy=StrategyConfig(strategies=[StrategyEntry(name="micro_scalper"), StrategyEntry(name="vol_trend")])
+)
+
+
+def make_stream(n: int) -> tuple[list[BookUpdate], list[Trade]]:
+    rng = random.Random(42)
+    books: list[BookUpdate] = []
+    trades: list[Trade] = []
+    mid_ticks = 640_000  # 64000.0 in 0.1 ticks, mid = (bid + ask) / 2 with a 1-tick spread
+    ts = 1_721_347_000_000
+    for i in range(n):
+        ts += rng.randint(1, 20)
+        r = rng.random()
+        if r < 0.05:
+            mid_ticks += 1
+        elif r < 0.10:
+            mid_ticks -= 1
+        bid, ask = mid_ticks / 10.0, (mid_ticks + 1) / 10.0
+        bq, aq = rng.uniform(0.001, 10.0), rng.uniform(0.001, 10.0)
+        books.append(
+            BookUpdate(
+                ts_ms=ts, recv_ns=ts * 1_000_000, symbol="BTCUSDT", update_id=i + 1, valid=True,
+                bid_px=bid, bid_qty=bq, ask_px=ask, ask_qty=aq, mid=0.5 * (bid + ask),
+                micro=micro_price(bid, bq, ask, aq), imbalance=imbalance(bq, aq), spread_bps=spread_bps(bid, ask),
+            )
+        )
+        if i % 3 == 0:
+            trades.append(
+                Trade(ts_ms=ts, recv_ns=ts * 1_000_000, symbol="BTCUSDT", trade_id=i, price=ask,
+                      qty=rng.uniform(0.001, 2.0), taker_side=rng.choice((Side.BUY, Side.SELL)), trade_ms=ts)
+            )
+    return books, trades
+
+
+def best_us(run: Callable[[], int]) -> float:
+    best = float("inf")
+    for _ in range(REPEATS):
+        gc.collect()
+        t0 = time.perf_counter_ns()
+        n = run()
+        best = min(best, (time.perf_counter_ns() - t0) / 1e3 / n)
+    return best
+
+
+def fresh_stage(bus: Bus) -> SignalStage:
+    stage = SignalStage(bus, CFG)
+    stage.screener.nav = 10_000.0
+    return stage
+
+
+def main() -> None:
+    books, trades = make_stream(N_BOOK)
+
+    def features_only() -> int:
+        on_book = FeatureEngine(CFG.strategy.signals).on_book
+        for b in books:
+            on_book(b)
+        return len(books)
+
+    def stage_direct() -> int:
+        on_book = fresh_stage(Bus()).on_book
+        for b in books:
+            on_book(b)
+        return len(books)
+
+    intents: list[Any] = []
+
+    def stage_bus() -> int:
+        bus = Bus()
+        fresh_stage(bus).attach()
+        intents.clear()
+        bus.subscribe(OrderIntent, intents.append)
+        bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="sim"))
+        publish = bus.publish
+        for b in books:
+            publish(b)
+        return len(books)
+
+    def trades_only(seq: Sequence[Trade] = trades) -> int:
+        on_trade = fresh_stage(Bus()).on_trade
+        for t in seq:
+            on_trade(t)
+        return len(seq)
+
+    res = {
+        "book_updates": len(books),
+        "features_us": round(best_us(features_only), 3),
+        "stage_us": round(best_us(stage_direct), 3),
+        "bus_stage_us": round(best_us(stage_bus), 3),
+        "trade_us": round(best_us(trades_only), 3),
+        "intents": len(intents),
+        "target_us": 5.0,
+    }
+    res["ok"] = res["stage_us"] < 5.0
+    for k, v in res.items():
+        print(f"{k:>14}: {v}")
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Fixtures for the state integration tests: a running Observability on a fresh bus."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from hedge.bus import Bus
+from hedge.config import Config, MetricsConfig, RuntimeConfig, StateConfig
+from hedge.state.alerts.notifier import Notifier
+from hedge.state.observability import Observability
+
+
+def make_config(min_interval_s: float = 0.0, **metrics: object) -> Config:
+    rt = RuntimeConfig(
+        state=StateConfig(min_interval_s=min_interval_s),
+        metrics=msgspec.structs.replace(MetricsConfig(port=0, loop_lag_interval_s=0.05), **metrics),
+    )
+    return Config(runtime=rt)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    log_dir: Path, cfg: Config | None = None, notifiers: Sequence[Notifier] | None = None
+) -> AsyncIterator[Observability]:
+    """Observability with every service running (metrics server on an ephemeral port)."""
+    bus = Bus()
+    obs = Observability(bus, cfg or make_config(), log_dir, notifiers=notifiers)
+    bus.start()
+    tasks = [asyncio.create_task(svc.run()) for svc in obs.services]
+    try:
+        await asyncio.wait_for(obs.server.ready.wait(), 5)
+        yield obs
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await bus.close()
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Observability]:
+    async with serving(tmp_path) as obs:
+        yield obs

@@ -1,0 +1,57 @@
+"""``python -m hedge status`` over the state files of a real run (subprocess, real files)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from hedge.bus import Bus
+from hedge.state.observability import Observability
+from tests.integration.state.conftest import make_config
+from tests.integration.state.session import publish_session
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def status(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hedge", "status", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+
+
+def test_status_shows_the_run(tmp_path: Path) -> None:
+    bus = Bus()
+    obs = Observability(bus, make_config(), tmp_path)
+    publish_session(bus)
+    obs.publisher.flush()
+    r = status("--log-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "NAV      10,003.50 USDT" in out
+    assert "State    REDUCING (cvar)" in out
+    assert "fills 2  win 100%  maker 50%" in out
+    assert "BTCUSDT" in out and "VALID" in out
+    assert "market       up" in out and "parse errors 2" in out
+    assert "Health   OK" in out
+
+
+def test_status_without_files_says_so(tmp_path: Path) -> None:
+    r = status("--log-dir", str(tmp_path))
+    assert r.returncode == 1 and "no state files" in r.stdout
+
+
+def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
+    bus = Bus()
+    obs = Observability(bus, make_config(), tmp_path)
+    publish_session(bus)
+    obs.publisher.flush()
+    proc = subprocess.Popen([sys.executable, "-m", "hedge", "status", "--log-dir", str(tmp_path), "--watch", "0.1"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, _err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert out.count("\x1b[H\x1b[2J") >= 3 and out.count("NAV      10,003.50") >= 3

@@ -1,0 +1,327 @@
+"""The risk stage on a real Bus: events keep the context current, intents get decisions,
+vetoes are journaled and counted, drawdowns and the kill switch move the trading state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hedge.bus import Bus
+from hedge.events import (
+    Balance,
+    BookState,
+    BookStatus,
+    BookUpdate,
+    CancelAll,
+    Event,
+    FeedStatus,
+    Fill,
+    Heartbeat,
+    Nav,
+    OrderIntent,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    OrderUpdate,
+    Position,
+    RiskDecision,
+    Side,
+    TradingState,
+    TradingStateChange,
+)
+from hedge.risk.reasons import Reason
+from hedge.risk.stage import RiskStage
+from hedge.state.journal import JournalWriter, read_journal
+from tests.unit.risk.helpers import NOW_NS, intent, make_config
+
+MS = 1_000_000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.ns = NOW_NS
+
+    def __call__(self) -> int:
+        return self.ns
+
+    def advance(self, seconds: float) -> None:
+        self.ns += int(seconds * 1e9)
+
+
+class Rig:
+    def __init__(self, tmp_path: Path, **risk: object) -> None:
+        self.bus = Bus()
+        self.clock = Clock()
+        self.journal = JournalWriter(tmp_path / "risk_vetoes.jsonl")
+        self.stage = RiskStage(self.bus, make_config(**risk), self.journal, clock=self.clock)
+        self.stage.attach()
+        self.seen: list[Event] = []
+        for t in (RiskDecision, TradingStateChange, CancelAll):
+            self.bus.subscribe(t, self.seen.append)
+
+    def ready(self, nav: float = 10_000.0) -> None:
+        """NAV, a valid BTCUSDT book at 100 and the user stream up."""
+        self.bus.publish(Nav(nav=nav, wallet_balance=nav, unrealized_pnl=0.0, source="reconcile"))
+        self.book()
+        self.bus.publish(FeedStatus(connection="user", connected=True))
+
+    def book(self, symbol: str = "BTCUSDT", valid: bool = True, spread_bps: float = 1.0) -> None:
+        ts_ms = self.clock.ns // MS
+        self.bus.publish(
+            BookUpdate(
+                symbol=symbol,
+                update_id=1,
+                valid=valid,
+                bid_px=100.0,
+                bid_qty=1.0,
+                ask_px=100.0,
+                ask_qty=1.0,
+                mid=100.0,
+                micro=100.0,
+                imbalance=0.0,
+                spread_bps=spread_bps,
+                ts_ms=ts_ms - 5,
+                recv_ns=self.clock.ns,
+            )
+        )
+
+    def decide(self, it: OrderIntent | None = None) -> RiskDecision:
+        self.bus.publish(it or intent())
+        return [e for e in self.seen if isinstance(e, RiskDecision)][-1]
+
+    def of(self, t: type[Event]) -> list[Event]:
+        return [e for e in self.seen if isinstance(e, t)]
+
+
+def test_intent_gets_a_decision_and_vetoes_are_journaled_and_counted(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    d = rig.decide()
+    assert not d.allow and {Reason.NAV_MISSING, Reason.BOOK_INVALID, Reason.USER_STREAM_DOWN} <= set(d.reasons)
+    rig.ready()
+    ok = rig.decide()
+    assert ok.allow and ok.max_qty == pytest.approx(1.0) and ok.reasons == ()
+    reduced = rig.decide(intent(900.0))
+    assert reduced.allow and reduced.reasons == (Reason.TRADE_NAV_CAP,)
+    c = rig.stage.counters()
+    assert (c.decisions, c.allowed, c.reduced, c.vetoed) == (3, 2, 1, 1)
+    assert c.vetoes[Reason.NAV_MISSING] == 1 and c.reductions == {"trade_nav_cap": 1}
+    rig.journal.flush()
+    recs = list(read_journal(tmp_path / "risk_vetoes.jsonl"))
+    assert len(recs) == 1 and recs[0].kind == "veto"
+    data = recs[0].decode()
+    assert "nav_missing" in data["reasons"] and data["intent"]["intent_id"] == "i-1" and data["allow"] is False
+
+
+def test_nav_health_from_balance_and_positions(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    nav = rig.stage.nav
+    assert nav.nav_health_snapshot(rig.clock.ns // MS).age_s == float("inf")
+    rig.bus.publish(Balance(asset="BNB", wallet_balance=99.0))
+    assert nav.value == 0.0  # only the USDT futures wallet counts
+    rig.bus.publish(Balance(asset="USDT", wallet_balance=1000.0))
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=1.0, entry_price=100.0, unrealized_pnl=-30.0, mark_price=70.0))
+    rig.bus.publish(Position(symbol="ETHUSDT", qty=-1.0, entry_price=50.0, unrealized_pnl=5.0, mark_price=45.0))
+    rig.clock.advance(12.5)
+    h = nav.nav_health_snapshot(rig.clock.ns // MS)
+    assert h.value == pytest.approx(975.0) and h.age_s == pytest.approx(12.5) and h.source == "account_update"
+
+
+def test_stale_nav_vetoes_and_disables_alt_ext(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ready()
+    rig.clock.advance(89.0)
+    assert rig.decide().allow
+    rig.bus.publish(Heartbeat(component="engine"))
+    assert not rig.stage.alt_ext_disabled
+    rig.clock.advance(2.0)
+    assert Reason.NAV_STALE in rig.decide().reasons
+    rig.bus.publish(Heartbeat(component="engine"))
+    assert rig.stage.alt_ext_disabled
+    rig.ready()  # fresh NAV: everything but ALT-EXT trades again
+    assert rig.decide().allow
+    rig.book("DOGEUSDT")
+    assert Reason.ALT_EXT_DISABLED in rig.decide(intent(symbol="DOGEUSDT")).reasons
+
+
+def test_daily_drawdown_moves_to_reducing_and_a_new_day_back_to_active(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ready(10_000.0)
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=2.0, entry_price=100.0, mark_price=100.0))
+    rig.bus.publish(Nav(nav=8_900.0, wallet_balance=8_900.0, unrealized_pnl=0.0, source="account_update"))
+    (change,) = rig.of(TradingStateChange)
+    assert isinstance(change, TradingStateChange)
+    assert (change.previous, change.state, change.reason) == (
+        TradingState.ACTIVE,
+        TradingState.REDUCING,
+        Reason.DAILY_DRAWDOWN,
+    )
+    assert change.ts_ms == rig.clock.ns // MS and rig.stage.alt_ext_disabled
+    assert Reason.REDUCING in rig.decide().reasons  # no new exposure
+    exit_ = rig.decide(intent(100.0, Side.SELL))
+    assert exit_.allow and exit_.state is TradingState.REDUCING
+    rig.clock.advance(86_400.0)  # next UTC day: day-start NAV resets, the daily breach clears
+    rig.bus.publish(Nav(nav=8_900.0, wallet_balance=8_900.0, unrealized_pnl=0.0, source="account_update"))
+    assert rig.stage.machine.state is TradingState.ACTIVE and not rig.stage.alt_ext_disabled
+    assert [e.state for e in rig.of(TradingStateChange)] == [TradingState.REDUCING, TradingState.ACTIVE]  # type: ignore[attr-defined]
+
+
+def test_portfolio_drawdown_stays_reducing_across_days(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, daily_dd_limit=0.5)
+    rig.ready(10_000.0)
+    rig.bus.publish(Nav(nav=7_900.0, wallet_balance=7_900.0, unrealized_pnl=0.0, source="account_update"))
+    assert rig.stage.machine.state is TradingState.REDUCING and rig.stage.machine.reason == Reason.PORTFOLIO_DRAWDOWN
+    rig.clock.advance(86_400.0)
+    rig.bus.publish(Nav(nav=7_900.0, wallet_balance=7_900.0, unrealized_pnl=0.0, source="account_update"))
+    assert rig.stage.machine.state is TradingState.REDUCING
+
+
+def test_halt_publishes_state_change_and_cancel_all_and_is_sticky(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ready()
+    rig.stage.halt("kill switch: test")
+    assert rig.stage.machine.state is TradingState.HALTED
+    (cancel,) = rig.of(CancelAll)
+    assert isinstance(cancel, CancelAll) and cancel.reason == "kill switch: test" and not cancel.flatten
+    assert Reason.HALTED in rig.decide().reasons
+    rig.clock.advance(86_400.0)
+    rig.bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="reconcile"))
+    assert rig.stage.machine.state is TradingState.HALTED and len(rig.of(TradingStateChange)) == 1
+
+
+def test_open_orders_fills_and_positions(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, symbol_caps={"BTCUSDT": 0.05})
+    rig.ready()
+    rig.bus.publish(
+        OrderRequest(
+            client_order_id="c1",
+            intent_id="i",
+            symbol="BTCUSDT",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
+            qty=3.0,
+            price=100.0,
+            recv_ns=rig.clock.ns,
+        )
+    )
+    ctx = rig.stage.context("BTCUSDT", rig.clock.ns)
+    assert ctx.open_orders == 1 and ctx.positions["BTCUSDT"].open_buy == 3.0
+    d = rig.decide(intent(300.0))  # 3 resting + 3 asked > 5% cap: reduced to 2
+    assert d.reasons == (Reason.SYMBOL_CAP,) and d.max_qty == pytest.approx(2.0)
+    rig.clock.advance(0.120)
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="c1", symbol="BTCUSDT", status=OrderStatus.NEW, side=Side.BUY, qty=3.0, recv_ns=rig.clock.ns
+        )
+    )
+    assert rig.stage.ack_latency_ms == pytest.approx(120.0)
+    rig.bus.publish(Fill(client_order_id="c1", symbol="BTCUSDT", side=Side.BUY, qty=1.0, price=100.0, fee=0.0))
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="c1",
+            symbol="BTCUSDT",
+            status=OrderStatus.PARTIALLY_FILLED,
+            side=Side.BUY,
+            qty=3.0,
+            filled_qty=1.0,
+        )
+    )
+    p = rig.stage.context("BTCUSDT", rig.clock.ns).positions["BTCUSDT"]
+    assert (p.qty, p.open_buy) == (0.0, 3.0)  # 2 resting + 1 filled but not yet confirmed
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=1.0, entry_price=100.0, mark_price=101.0))
+    p = rig.stage.context("BTCUSDT", rig.clock.ns).positions["BTCUSDT"]
+    assert (p.qty, p.open_buy) == (1.0, 2.0)
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="c1", symbol="BTCUSDT", status=OrderStatus.CANCELED, side=Side.BUY, qty=3.0, filled_qty=1.0
+        )
+    )
+    ctx = rig.stage.context("BTCUSDT", rig.clock.ns)
+    assert ctx.open_orders == 0 and ctx.positions["BTCUSDT"].open_buy == 0.0 and ctx.positions["BTCUSDT"].mark == 101.0
+    # contexts are snapshots: an earlier one is not changed by later events
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.0, entry_price=0.0))
+    assert ctx.positions["BTCUSDT"].qty == 1.0 and "BTCUSDT" not in rig.stage.context("BTCUSDT", 0).positions
+
+
+def test_consecutive_rejects_and_losses_start_a_cooloff(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ready()
+    for i in range(5):
+        rig.bus.publish(
+            OrderUpdate(
+                client_order_id=f"r{i}", symbol="BTCUSDT", status=OrderStatus.REJECTED, side=Side.BUY, reject_code=-2019
+            )
+        )
+    d = rig.decide()
+    assert Reason.COOLOFF in d.reasons and d.cooloff_s == pytest.approx(300.0)
+    rig.clock.advance(300.0)
+    rig.ready()
+    assert rig.decide().allow
+    for pnl in (-1.0, -2.0, 3.0, -1.0, -1.0):  # a win resets the streak
+        rig.bus.publish(
+            Fill(client_order_id="x", symbol="BTCUSDT", side=Side.SELL, qty=0.0, price=100.0, fee=0.0, realized_pnl=pnl)
+        )
+    assert rig.decide().allow
+    rig.bus.publish(
+        Fill(client_order_id="x", symbol="BTCUSDT", side=Side.SELL, qty=0.0, price=100.0, fee=0.0, realized_pnl=-0.5)
+    )
+    assert Reason.COOLOFF in rig.decide().reasons and rig.stage.counters().cooloffs == 2
+
+
+def test_book_status_and_user_stream(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ready()
+    rig.bus.publish(BookStatus(symbol="BTCUSDT", state=BookState.INVALID, reason="gap"))
+    assert Reason.BOOK_INVALID in rig.decide().reasons
+    rig.book(spread_bps=90.0)
+    assert rig.decide().reasons == (Reason.SPREAD,)
+    rig.book()
+    rig.bus.publish(Heartbeat(component="user", ok=False, detail="listenKey expired"))
+    assert rig.decide().reasons == (Reason.USER_STREAM_DOWN,)
+    rig.bus.publish(FeedStatus(connection="user", connected=True))
+    assert rig.decide().allow
+
+
+def test_a_fill_reported_after_its_position_never_understates_exposure(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, symbol_caps={"BTCUSDT": 0.05})
+    rig.ready()
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=5.0, entry_price=100.0, mark_price=100.0))  # at the 5% cap
+    # the exit's Position arrives first, then its Fill: position 0, the sell is not "applied twice"
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.0, entry_price=0.0, mark_price=100.0))
+    rig.bus.publish(Fill(client_order_id="x", symbol="BTCUSDT", side=Side.SELL, qty=5.0, price=100.0, fee=0.0))
+    buy = rig.decide(intent(800.0, limit_px=100.0))
+    assert buy.allow and buy.max_qty == pytest.approx(5.0)  # a buy sees a flat position: capped at 5%
+    sell = rig.decide(intent(300.0, Side.SELL))
+    assert not sell.allow and sell.reasons == (Reason.SYMBOL_CAP,)  # a sell counts the unconfirmed sell
+
+
+def test_an_unanswered_order_counts_in_ack_latency(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ready()
+    rig.bus.publish(
+        OrderRequest(
+            client_order_id="c1",
+            intent_id="i",
+            symbol="BTCUSDT",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
+            qty=1.0,
+            price=100.0,
+            recv_ns=rig.clock.ns,
+        )
+    )
+    rig.clock.advance(0.4)
+    assert rig.decide().allow
+    rig.clock.advance(0.2)
+    assert rig.decide().reasons == (Reason.ACK_LATENCY,)
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="c1",
+            symbol="BTCUSDT",
+            status=OrderStatus.NEW,
+            side=Side.BUY,
+            qty=1.0,
+            recv_ns=rig.clock.ns - 550_000_000,
+        )
+    )
+    assert rig.decide().allow and rig.stage.ack_latency_ms == pytest.approx(50.0)

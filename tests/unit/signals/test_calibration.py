@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import math
+
+import msgspec
+import pytest
+
+from hedge.config import CalibratorParams, StrategyConfig, StrategyEntry
+from hedge.events import Event
+from hedge.signals.calibration import calibrate
+from hedge.signals.calibrator import sigmoid
+from tests.unit.signals.btc_recording import iter_events
+from tests.unit.signals.test_features import book
+
+SCALPER = [StrategyEntry(name="micro_scalper")]
+
+
+def synthetic() -> list[Event]:
+    """10-second segments: a strong bid (score 0.54) is followed by +6 bps, a weak one (0.12) by -6 bps."""
+    out: list[Event] = []
+    ts = 0
+    base = 100.0
+    for seg in range(40):
+        strong = seg % 2 == 0
+        bq, aq = (19.0, 1.0) if strong else (6.0, 4.0)
+        move = (6e-4 if strong else -6e-4) * base
+        for k in range(100):
+            mid = base + move * min(k, 50) / 50
+            out.append(book(ts, mid - 0.01, mid + 0.01, bq, aq, uid=ts + 1))
+            ts += 100
+        base += move
+    return out
+
+
+def test_calibration_learns_that_strong_scores_win() -> None:
+    cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(horizon_s=5.0, min_gap_ms=10_000))
+    res = calibrate(synthetic(), cfg, tp_bps=3.0, sl_bps=3.0, fitted_on="synthetic")
+    assert res.book_updates == 4000
+    assert res.signals == 40 and res.censored == 0
+    assert res.params.samples == 40 and res.params.positives == 20
+    assert res.fit.b > 5.0
+    assert sigmoid(res.fit.a + res.fit.b * 0.54) > 0.9 > 0.1 > sigmoid(res.fit.a + res.fit.b * 0.12)
+    assert res.params.fitted_on == "synthetic" and res.params.fees_bps == cfg.calibrator.fees_bps
+
+
+def test_calibration_on_the_bundled_recording() -> None:
+    cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(horizon_s=30.0))
+    res = calibrate(iter_events(), cfg, tp_bps=2.0, sl_bps=2.0)
+    assert res.book_updates > 50_000
+    assert 0 < res.params.positives < res.params.samples
+    assert res.params.samples + res.censored == res.signals
+    assert math.isfinite(res.params.a) and math.isfinite(res.params.b) and res.fit.converged
+    again = calibrate(iter_events(), cfg, tp_bps=2.0, sl_bps=2.0)
+    assert msgspec.json.encode(again) == msgspec.json.encode(res)
+
+
+def test_nothing_to_label_is_a_clear_error() -> None:
+    cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(horizon_s=3600.0))
+    with pytest.raises(ValueError, match="no labelled samples"):
+        calibrate(synthetic()[:50], cfg, tp_bps=50.0, sl_bps=50.0)

@@ -1,0 +1,64 @@
+"""Telemetry counts from events: latencies between lifecycle steps, bounded id maps, outcomes."""
+
+from __future__ import annotations
+
+from hedge.bus import Bus
+from hedge.events import OrderIntent, OrderRequest, OrderStatus, OrderType, OrderUpdate, Side, Trade
+from hedge.state import telemetry as tm
+from hedge.state.telemetry import Telemetry
+
+MS = 1_000_000
+
+
+def intent(i: int, recv: int, tick: int) -> OrderIntent:
+    return OrderIntent(intent_id=f"i{i}", symbol="BTCUSDT", side=Side.BUY, notional=10.0, strategy="s", reason="entry",
+                       tick_ns=tick, recv_ns=recv)
+
+
+def request(i: int, recv: int) -> OrderRequest:
+    return OrderRequest(client_order_id=f"c{i}", intent_id=f"i{i}", symbol="BTCUSDT", side=Side.BUY,
+                        type=OrderType.LIMIT, qty=1.0, price=1.0, recv_ns=recv)
+
+
+def update(i: int, status: OrderStatus, recv: int) -> OrderUpdate:
+    return OrderUpdate(client_order_id=f"c{i}", symbol="BTCUSDT", status=status, side=Side.BUY, recv_ns=recv)
+
+
+def test_lifecycle_latencies_land_in_the_right_buckets() -> None:
+    bus, t = Bus(), Telemetry()
+    t.attach(bus)
+    base = 10**18
+    bus.publish(intent(1, base + 40_000, base))  # 40 us tick -> decision
+    bus.publish(request(1, base + 240_000))  # 200 us decision -> send
+    bus.publish(update(1, OrderStatus.UNKNOWN, base + 5 * MS))  # not an answer: no ack latency yet
+    bus.publish(update(1, OrderStatus.NEW, base + 20 * MS))  # ~19.8 ms ack
+    bus.publish(update(1, OrderStatus.FILLED, base + 30 * MS))  # a later update is not a second ack
+    assert t.tick_to_decision.count == 1 and t.tick_to_decision.quantile(1.0) == 0.00005
+    assert t.decision_to_send.count == 1 and t.decision_to_send.quantile(1.0) == 0.00025
+    assert t.order_ack.count == 1 and t.order_ack.quantile(1.0) == 0.025
+    assert t.orders_by_outcome == {"UNKNOWN": 1, "NEW": 1, "FILLED": 1}
+
+
+def test_feed_lag_and_last_data_per_symbol() -> None:
+    bus, t = Bus(), Telemetry()
+    t.attach(bus)
+    recv = 1_700_000_000_123 * MS
+    bus.publish(Trade(symbol="ETHUSDT", trade_id=1, price=1.0, qty=1.0, taker_side=Side.SELL, ts_ms=1_700_000_000_100,
+                      recv_ns=recv))
+    bus.publish(Trade(symbol="ETHUSDT", trade_id=2, price=1.0, qty=1.0, taker_side=Side.SELL, ts_ms=1_700_000_000_200,
+                      recv_ns=recv))  # exchange clock ahead: lag clamps to 0
+    assert t.feed_lag.count == 2 and t.feed_lag.counts[0] == 1  # the clamped one
+    assert abs(t.feed_lag.sum - 0.023) < 1e-3
+    assert t.last_data_ns == {"ETHUSDT": recv}
+    assert t.last_seen_ns[Trade] == recv
+
+
+def test_pending_id_maps_stay_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(tm, "PENDING_CAP", 100)
+    bus, t = Bus(), Telemetry()
+    t.attach(bus)
+    for i in range(1000):
+        bus.publish(intent(i, 10**18 + i, 0))
+        bus.publish(request(i, 10**18 + i + 1))  # never answered
+    assert len(t._intent_ns) <= 100 and len(t._sent_ns) <= 100
+    assert t.decision_to_send.count == 1000
