@@ -67,6 +67,9 @@ class RecordingVenue:
     async def load_filters(self) -> dict[str, SymbolFilters]:
         return {"BTCUSDT": FILTERS}
 
+    async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
+        return None
+
 
 async def bench(n: int, tmp: Path) -> dict[str, float]:
     cfg = default_config()

@@ -50,6 +50,7 @@ from hedge.config import Config
 from hedge.events import (
     Alert,
     BookUpdate,
+    CancelAll,
     MarkPrice,
     OrderCancel,
     OrderIntent,
@@ -57,6 +58,7 @@ from hedge.events import (
     OrderStatus,
     OrderType,
     OrderUpdate,
+    Position,
     RiskDecision,
     Side,
     TimeInForce,
@@ -121,6 +123,7 @@ class Router:
         self.filters: dict[str, OrderFilter] = {}
         self.books: dict[str, BookUpdate] = {}
         self.marks: dict[str, float] = {}
+        self.positions: dict[str, float] = {}  # the exchange's signed position per symbol
         self.executions: dict[str, Execution] = {}
         self._by_symbol: dict[str, list[Execution]] = {}
         self._by_cid: dict[str, Execution] = {}
@@ -138,6 +141,8 @@ class Router:
         bus.subscribe(BookUpdate, self.on_book)
         bus.subscribe(MarkPrice, self.on_mark)
         bus.subscribe(OrderUpdate, self.on_order_update)
+        bus.subscribe(Position, self.on_position)
+        bus.subscribe(CancelAll, self.on_cancel_all)
 
     # ------------------------------------------------------------------ service
 
@@ -225,6 +230,17 @@ class Router:
         self.executions[iid] = ex
         self._by_symbol.setdefault(intent.symbol, []).append(ex)
         self._start_slice(ex)
+
+    def on_position(self, p: Position) -> None:
+        self.positions[p.symbol] = p.qty
+
+    def on_cancel_all(self, ev: CancelAll) -> None:
+        """Risk's halt (kill switch): stop every execution, cancel every open order, optionally flatten."""
+        active = {ex.symbol for ex in self.executions.values()} | set(self._by_symbol)
+        for ex in list(self.executions.values()):
+            if ev.symbol in ("", ex.symbol):
+                self._halt(ex, f"cancel all: {ev.reason}")
+        self._spawn(self.cancel_everything(ev.symbol, also=active, flatten=ev.flatten, reason=ev.reason))
 
     def on_order_update(self, u: OrderUpdate) -> None:
         """The user stream's view of an order (only this process's orders are acted on)."""
@@ -324,9 +340,12 @@ class Router:
     # ------------------------------------------------------------------ sending
 
     def _send_next(self, ex: Execution) -> None:
-        """Place the current slice's next order (maker or taker, per phase)."""
+        """Place the current slice's next order (maker, taker or, for a flatten, market)."""
         ex.timer = None
         if ex.phase is Phase.DONE:
+            return
+        if ex.halted:
+            self._finish(ex)
             return
         book = self.books.get(ex.symbol)
         if book is None or not book.valid:
@@ -334,35 +353,36 @@ class Router:
             return
         remaining = ex.slice_remaining()
         ref = self.marks.get(ex.symbol) or book.mid
-        if ex.phase is Phase.MAKER:
-            px = book.bid_px if ex.side is Side.BUY else book.ask_px
+        otype, reduce_only = OrderType.LIMIT, ex.intent.reduce_only
+        if ex.market:  # a flatten: the market lot, notional at the reference price
+            px, tif, otype = 0.0, TimeInForce.GTC, OrderType.MARKET
+            prep = ex.filter.prepare(ex.side, remaining, px, Mode.MARKET, reference=ref, reduce_only=reduce_only)
+        elif ex.phase is Phase.MAKER:
+            px, tif = (book.bid_px if ex.side is Side.BUY else book.ask_px), TimeInForce.GTX
             if ex.rejected_px > 0.0:  # after a -5022 at a touch that has not moved: one tick more passive
                 ticks = ex.filter.round_price(ex.side, ex.rejected_px, Mode.MAKER) - ex.side.sign
                 step_back = ex.filter.price_of(ticks)
                 px = min(px, step_back) if ex.side is Side.BUY else max(px, step_back)
-            prep = ex.filter.prepare(ex.side, remaining, px, Mode.MAKER, reference=ref,
-                                     reduce_only=ex.intent.reduce_only)
-            tif = TimeInForce.GTX
+            prep = ex.filter.prepare(ex.side, remaining, px, Mode.MAKER, reference=ref, reduce_only=reduce_only)
         else:
             cap_bps = self.slippage.cap_bps(ex.symbol, ex.side, remaining, book)
-            cap = SlippageModel.cap_price(ex.arrival_mid, ex.side, cap_bps)
-            prep = ex.filter.prepare(ex.side, remaining, cap, Mode.TAKER, reference=ref, cap=cap,
-                                     reduce_only=ex.intent.reduce_only)
-            tif = TimeInForce.IOC
+            px, tif = SlippageModel.cap_price(ex.arrival_mid, ex.side, cap_bps), TimeInForce.IOC
+            prep = ex.filter.prepare(ex.side, remaining, px, Mode.TAKER, reference=ref, cap=px,
+                                     reduce_only=reduce_only)
         if isinstance(prep, Denial):
-            self._deny(ex.intent, remaining, px if ex.phase is Phase.MAKER else cap, prep)
+            self._deny(ex.intent, remaining, px, prep)
             ex.reasons.append(f"denied {prep.filter}: {prep.reason}")
             self._slice_done(ex)
             return
-        self._send(ex, prep, tif)
+        self._send(ex, prep, tif, otype)
 
-    def _send(self, ex: Execution, prep: Prepared, tif: TimeInForce) -> None:
+    def _send(self, ex: Execution, prep: Prepared, tif: TimeInForce, otype: OrderType = OrderType.LIMIT) -> None:
         intent = ex.intent
         cid = client_order_id(intent.intent_id, ex.slice_no, ex.attempt)
         ex.attempt += 1
         req = OrderRequest(
             client_order_id=cid, intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
-            type=OrderType.LIMIT, qty=prep.qty, price=prep.price, tif=tif, reduce_only=intent.reduce_only,
+            type=otype, qty=prep.qty, price=prep.price, tif=tif, reduce_only=intent.reduce_only,
             recv_ns=time.time_ns(),
         )
         try:
@@ -490,7 +510,9 @@ class Router:
         if ex is None or ex.phase is Phase.DONE:
             return
         reason, ex.cancel_reason, ex.cancel_sent = ex.cancel_reason, "", False
-        if ex.slice_remaining() < ex.filter.step_f / 2:
+        if ex.halted:
+            self._finish(ex)
+        elif ex.slice_remaining() < ex.filter.step_f / 2:
             self._slice_done(ex)
         elif ex.phase is Phase.TAKER:
             if rec.status is S.REJECTED:
@@ -634,6 +656,59 @@ class Router:
             await self._place_io(rec)
         elif rec.status is S.UNKNOWN:
             self._transition(cid, S.REJECTED, reason="proven absent")
+
+    # ------------------------------------------------------------------ halt (CancelAll)
+
+    def _halt(self, ex: Execution, reason: str) -> None:
+        """Stop an execution: no new order; its live order is cancelled, then it finishes."""
+        ex.halted = True
+        ex.reasons.append(reason)
+        cancel_timer(ex.maker_timer)
+        cancel_timer(ex.timer)
+        ex.maker_timer = ex.timer = None
+        rec = self.lifecycle.live_order(ex.intent.intent_id)
+        if rec is None:
+            self._finish(ex)
+        else:
+            self._cancel(ex, rec, "halt")  # sent now if resting, else once the order is acknowledged
+
+    async def cancel_everything(
+        self, symbol: str = "", *, also: set[str] | None = None, flatten: bool = False, reason: str = ""
+    ) -> None:
+        """Cancel every open order of ``symbol`` ("" = of every symbol the venue reports open orders for,
+        plus ``also``: the symbols this router was trading), then optionally flatten positions with
+        reduce-only market orders. A failure is alerted; the venue's dead-man countdown is the backstop."""
+        try:
+            opens = await self.venue.open_orders(symbol or None)
+            symbols = {symbol} if symbol else {o.symbol for o in opens} | (also or set())
+            for sym in sorted(symbols):
+                await self.venue.cancel_all(sym)
+        except VenueError as e:
+            log.error("router: cancel-all failed: %s", e)
+            self.bus.publish(Alert(severity="critical", title="cancel all failed", text=str(e),
+                                   recv_ns=time.time_ns()))
+        if flatten:
+            for sym, qty in sorted(self.positions.items()):
+                if qty != 0.0 and symbol in ("", sym):
+                    self._flatten(sym, qty, reason)
+
+    def _flatten(self, symbol: str, qty: float, reason: str) -> None:
+        filt = self.filters.get(symbol)
+        book = self.books.get(symbol)
+        ref = self.marks.get(symbol) or (book.mid if book is not None else 0.0)
+        intent = OrderIntent(
+            intent_id=f"flatten-{symbol}-{time.time_ns()}", symbol=symbol, side=Side.SELL if qty > 0 else Side.BUY,
+            notional=abs(qty) * ref, strategy="kill-switch", reason=reason or "flatten", reduce_only=True,
+            urgent=True, recv_ns=time.time_ns(),
+        )
+        if filt is None or ref <= 0.0:
+            self._deny(intent, abs(qty), 0.0, Denial(filter="INPUT", reason="flatten: no filters or reference price"))
+            return
+        ex = Execution(intent, abs(qty), [abs(qty)], filt, ref, self.clock.now())
+        ex.market = True
+        self.executions[intent.intent_id] = ex
+        self._by_symbol.setdefault(symbol, []).append(ex)
+        self._start_slice(ex)
 
     # ------------------------------------------------------------------ crash recovery
 

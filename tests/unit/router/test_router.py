@@ -19,11 +19,13 @@ from hedge.config import Config, default_config
 from hedge.events import (
     Alert,
     BookUpdate,
+    CancelAll,
     OrderIntent,
     OrderRequest,
     OrderStatus,
     OrderType,
     OrderUpdate,
+    Position,
     RiskDecision,
     RouterHealth,
     Side,
@@ -425,3 +427,31 @@ async def test_service_refreshes_filters(tmp_path: Path) -> None:
         await task
     assert rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5")
     rig.journals.close()
+
+
+async def test_cancel_all_halts_executions_and_cancels_everything(rig: Rig) -> None:
+    rig.decide("a", notional=1000.0)
+    rig.decide("b", notional=10_000.0)  # a TWAP: slice 0 now, the rest later
+    await rig.router.idle()
+    assert len(rig.venue.live()) == 2
+    rig.bus.publish(CancelAll(reason="kill switch"))
+    await rig.router.idle()
+    assert rig.venue.live() == []
+    assert ("cancel_all", "BTCUSDT") in rig.venue.calls
+    reports = rig.journal("orders_failed")
+    assert sorted(r["intent_id"] for r in reports) == ["a", "b"]
+    assert all("cancel all: kill switch" in r["reasons"] for r in reports)
+    n = len(rig.venue.orders)
+    await rig.advance(70.0, step=1.0)  # past the maker timeout and every TWAP slice: nothing more is sent
+    assert len(rig.venue.orders) == n and rig.router.executions == {}
+
+
+async def test_cancel_all_with_flatten_sends_reduce_only_market_orders(rig: Rig) -> None:
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.02, entry_price=66000.0))
+    rig.bus.publish(CancelAll(reason="flatten now", flatten=True))
+    await rig.router.idle()
+    (o,) = rig.venue.orders.values()
+    assert (o.req.type, o.req.side, o.req.qty, o.req.reduce_only) == (OrderType.MARKET, Side.SELL, 0.02, True)
+    assert o.status is OrderStatus.FILLED and o.filled == pytest.approx(0.02)
+    (rep,) = rig.journal("orders_success")
+    assert rep["filled_qty"] == pytest.approx(0.02) and rep["avg_price"] == BID
