@@ -42,6 +42,7 @@ def main(args: argparse.Namespace) -> int:
         cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, **overrides))
     engine = Engine(cfg)
     _wire_risk(engine)
+    _wire_router(engine)
     return run_async(engine.run())
 
 
@@ -54,3 +55,22 @@ def _wire_risk(engine: Engine) -> None:
     risk = RiskStage(engine.bus, engine.cfg, engine.journals.writer("risk_vetoes"))
     risk.attach()
     engine.add_service(KillSwitchService(ks.flag_file, risk.halt, poll_s=ks.poll_s))
+
+
+def _wire_router(engine: Engine) -> None:
+    """The router (approved decisions -> orders). In DRY_RUN its venue is the dry-run venue, with the
+    bundled exchangeInfo's filters; the exchange client (ccxt) is not wired yet, so without DRY_RUN
+    no order can be routed."""
+    import logging
+
+    from hedge.router.pending import PendingOrders
+    from hedge.router.router import Router
+    from hedge.venue.binance_filters import bundled_filters
+    from hedge.venue.dry_run import DryRunVenue
+
+    if not engine.cfg.runtime.dry_run:
+        logging.getLogger(__name__).warning("router: no exchange client yet; orders are routed only with --dry-run")
+        return
+    venue = DryRunVenue(engine.journals, bundled_filters())
+    pending = PendingOrders(engine.log_dir / "state" / "pending_orders.jsonl")
+    engine.add_service(Router(engine.bus, venue, engine.journals, engine.cfg, pending=pending))

@@ -152,7 +152,9 @@ class Router:
     async def start(self) -> None:
         """Load the exchange filters and recover the orders a previous process left pending."""
         self.set_filters(await self.venue.load_filters())
-        self.recover()
+        n = self.recover()
+        log.info("router: ready (venue %s, %d symbols, %d pending orders recovered)", self.venue.name,
+                 len(self.filters), n)
 
     async def run(self) -> None:
         """The daemon service: start, then refresh the exchange filters every ``filters_refresh_s``."""
