@@ -254,6 +254,7 @@ class RiskConfig(Section, frozen=True):
     return_window: PosInt = 720  # returns kept (720 hourly = 30 days)
     spread_bps_limit: NonNeg = 80.0
     latency_ms_limit: NonNeg = 500.0
+    ack_latency_window_s: Positive = 30.0  # a measured order-ack latency counts for this long
     pi_min_bps: float = 0.0
     require_user_stream: bool = True  # the user-data stream must be up for any new order
     user_stream: str = "user"  # FeedStatus.connection / Heartbeat.component of the user-data stream

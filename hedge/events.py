@@ -393,36 +393,13 @@ class RiskSnapshot(Event, frozen=True, kw_only=True, gc=False):
     reason: str = ""
 
 
-class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
-    """The router's and venue client's health figures (cumulative counters since start)."""
-
-    open_orders: int = 0
-    unknown_orders: int = 0  # requests without a definite answer, being resolved
-    post_only_rejects: int = 0
-    taker_fallbacks: int = 0
-    avg_slippage_bps: float = 0.0
-    weight_used: float = 0.0  # share of the exchange's request-weight limit in use
-    banned_until_ms: int = 0  # a 418 ban (0 = none)
-    # Execution quality, from the router. ``symbol`` "" = all symbols; else that symbol's figures.
-    symbol: str = ""
-    executions: int = 0  # approved intents finished (filled, partly filled or failed)
-    orders: int = 0  # orders sent (maker, taker, resends)
-    maker_fill_ratio: float = 0.0  # maker-filled quantity / filled quantity
-    fallback_rate: float = 0.0  # slices that fell back to a taker order / slices
-    reject_rate: float = 0.0  # orders definitely rejected (incl. post-only -5022) / orders sent
-    ack_p50_ms: float = 0.0  # REST placement round trip
-    ack_p95_ms: float = 0.0
-    denied: int = 0  # orders refused locally by the exchange filters
-
-
 class FeedStats(Event, frozen=True, kw_only=True, gc=False):
-    """One market-data connection's cumulative counters."""
+    """One market-data connection's cumulative counters (book resyncs travel in BookStatus)."""
 
     connection: str
     messages: int = 0
     parse_errors: int = 0
     gaps: int = 0
-    resyncs: int = 0
     reconnects: int = 0
 
 
@@ -462,3 +439,22 @@ class RateLimit(Event, frozen=True, kw_only=True, gc=False):
     status: int  # 429 | 418
     retry_after_s: float = 0.0
     banned_until_ms: int = 0
+
+
+# --------------------------------------------------------------------------- execution health
+
+
+class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
+    """One symbol's execution quality so far (published by the router after each execution)."""
+
+    symbol: str
+    executions: int  # approved intents finished (filled, partly filled or failed)
+    orders: int  # orders sent (maker, taker, resends)
+    maker_fill_ratio: float  # maker-filled quantity / filled quantity
+    fallback_rate: float  # slices that fell back to a taker order / slices
+    reject_rate: float  # orders definitely rejected (incl. post-only -5022) / orders sent
+    slippage_bps: float  # mean signed cost of fills vs the arrival mid (positive = paid)
+    ack_p50_ms: float
+    ack_p95_ms: float
+    denied: int = 0  # orders refused locally by the exchange filters
+    unknown: int = 0  # orders whose outcome was (at least once) unknown

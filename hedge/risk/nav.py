@@ -9,6 +9,9 @@ of every symbol summed here when a venue reports those separately. Age is measur
 last exchange reading on the local clock; a reading that is too old vetoes every order (see
 ``check_order``). Spot or other wallets are never counted.
 
+The day-start NAV is the first reading of each UTC day this process sees (carrying it over a
+restart is the state files' job).
+
 Must never: estimate NAV from the engine's own fills or prices, or reset the high-water mark.
 """
 

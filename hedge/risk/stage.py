@@ -7,12 +7,18 @@ machine, the veto journal (logs/risk_vetoes.jsonl) and the per-reason counters.
 Design: every subscription is synchronous (hot path: plain calls, no awaits). On an intent it
 builds an immutable ``RiskContext`` (the dicts inside are replaced on change, never mutated, so
 building one copies nothing), calls the pure ``check_order`` and publishes the
-``RiskDecision``. The engine's view is deliberately pessimistic between exchange reports: open
-orders count as if those on the order's side had filled, and so does a fill the exchange has not
-yet confirmed with a ``Position`` (it joins its side's open quantity until the next ``Position``
-of its symbol, which is authoritative). Whether the ``Position`` or the ``Fill`` arrives first,
-no direction is ever under-counted. An order still waiting for its first answer counts in the
-order-ack latency with its age.
+``RiskDecision``. The engine's view is deliberately pessimistic between exchange reports, so
+that in each direction it never shows less exposure than the exchange has, whatever order the
+reports arrive in:
+- open orders count as if those on the order's side had filled (``PositionRisk.worst``);
+- a fill, learnt from the increase of an ``OrderUpdate``'s cumulative ``filled_qty`` (one event
+  moves it from "open" to "filled": nothing is ever in neither), stays counted on its side as
+  *unconfirmed* until a ``Position`` of its symbol stamped strictly later (``ts_ms``) arrives —
+  that position includes it. A ``Position`` older than one already applied (a slow
+  reconciliation) is ignored; one with ``ts_ms`` 0 is taken to include every fill so far;
+- a final order's late non-final update does not bring it back.
+``Fill`` events only feed the cooloff (realized PnL). An order still waiting for its first
+answer counts in the order-ack latency with its age.
 Transitions: a drawdown breach -> REDUCING and ALT-EXT off; stale NAV -> ALT-EXT off; a new
 UTC day re-arms both when the daily drawdown was the cause; ``halt`` (the kill switch) ->
 HALTED plus a ``CancelAll`` request for the venue.
@@ -83,6 +89,10 @@ class _OpenOrder(msgspec.Struct, gc=False):
     symbol: str
     sign: int
     remaining: float
+    filled: float = 0.0
+
+
+FINISHED_MEMORY = 4096  # final orders remembered, so a late update cannot resurrect them
 
 
 class RiskStage:
@@ -107,14 +117,18 @@ class RiskStage:
         self.cooloff = Cooloff(risk.cooloff)
         self.user_stream_up = False
         self.alt_ext_disabled = False
-        self.ack_latency_ms = 0.0
+        self.ack_latency_ms = 0.0  # the latest measured
+        self._ack_at_ns = 0  # when it was measured
+        self._ack_window_ns = int(risk.ack_latency_window_s * 1e9)
         self.min_notional: dict[str, float] = {}
         self._books: dict[str, BookRisk] = {}
         self._qty: dict[str, float] = {}
         self._marks: dict[str, float] = {}
         self._orders: dict[str, _OpenOrder] = {}
         self._sent_ns: dict[str, int] = {}  # unanswered requests, oldest first
-        self._unconfirmed: dict[str, tuple[float, float]] = {}  # fills (buy, sell) not yet in a Position
+        self._finished: dict[str, None] = {}  # recently final client order ids, oldest first
+        self._unconfirmed: dict[str, list[tuple[int, int, float]]] = {}  # (ts_ms, sign, qty) not in a Position
+        self._pos_ts: dict[str, int] = {}  # ts_ms of the Position applied last, per symbol
         self._positions: dict[str, PositionRisk] = {}
         self._decisions = 0
         self._allowed = 0
@@ -161,11 +175,12 @@ class RiskStage:
         )
 
     def _ack_latency(self, now_ns: int) -> float:
-        """The latest measured ack latency, or the age of the oldest unanswered request if larger."""
+        """The latest ack latency measured within the window, or the oldest unanswered request's age if larger."""
+        measured = self.ack_latency_ms if now_ns - self._ack_at_ns <= self._ack_window_ns else 0.0
         if self._sent_ns:
             oldest = next(iter(self._sent_ns.values()))
-            return max(self.ack_latency_ms, (now_ns - oldest) / 1e6)
-        return self.ack_latency_ms
+            return max(measured, (now_ns - oldest) / 1e6)
+        return measured
 
     def on_intent(self, intent: OrderIntent) -> None:
         decision = check_order(intent, self.context(intent.symbol, self.clock()), self.limits)
@@ -249,8 +264,14 @@ class RiskStage:
 
     def on_position(self, ev: Position) -> None:
         now = self.clock()
-        self._qty[ev.symbol] = ev.qty
-        self._unconfirmed.pop(ev.symbol, None)  # the exchange's position includes every earlier fill
+        sym, ts = ev.symbol, ev.ts_ms
+        if ts and ts < self._pos_ts.get(sym, 0):
+            return  # older than the position already applied (a slow reconciliation)
+        self._pos_ts[sym] = ts
+        self._qty[sym] = ev.qty
+        pending = self._unconfirmed.get(sym)
+        if pending:  # fills strictly before this position are in it
+            self._unconfirmed[sym] = [f for f in pending if ts and f[0] >= ts]
         mark = ev.mark_price or ev.entry_price
         if mark > 0.0:
             self._marks[ev.symbol] = mark
@@ -265,14 +286,16 @@ class RiskStage:
                 self._refresh(ev.symbol)
 
     def on_fill(self, ev: Fill) -> None:
-        buy, sell = self._unconfirmed.get(ev.symbol, (0.0, 0.0))
-        self._unconfirmed[ev.symbol] = (buy + ev.qty, sell) if ev.side.sign > 0 else (buy, sell + ev.qty)
         self._marks.setdefault(ev.symbol, ev.price)
-        self._refresh(ev.symbol)
         self.cooloff.on_realized(ev.realized_pnl, self.clock() // 1_000_000)
 
     def _refresh(self, symbol: str) -> None:
-        buy, sell = self._unconfirmed.get(symbol, (0.0, 0.0))
+        buy = sell = 0.0
+        for _ts, sign, qty in self._unconfirmed.get(symbol, ()):
+            if sign > 0:
+                buy += qty
+            else:
+                sell += qty
         for o in self._orders.values():
             if o.symbol == symbol:
                 if o.sign > 0:
@@ -302,22 +325,33 @@ class RiskStage:
         if status is not OrderStatus.PENDING and status is not OrderStatus.UNKNOWN:
             sent = self._sent_ns.pop(coid, 0)
             if sent:
-                self.ack_latency_ms = ((ev.recv_ns or self.clock()) - sent) / 1e6
+                self._ack_at_ns = ev.recv_ns or self.clock()
+                self.ack_latency_ms = (self._ack_at_ns - sent) / 1e6
         if status is OrderStatus.REJECTED:
             self.cooloff.on_reject(self.clock() // 1_000_000)
         elif status is OrderStatus.NEW:
             self.cooloff.on_accept()
-        if status.is_final:
-            self._sent_ns.pop(coid, None)
-            if self._orders.pop(coid, None) is None:
+        if coid in self._finished:
+            return  # a late update of an order already final
+        final = status.is_final
+        o = self._orders.get(coid)
+        if o is None:  # an order placed before this process (or elsewhere): count it
+            if final and ev.filled_qty <= 0.0:
                 return
-        else:
-            o = self._orders.get(coid)
-            if o is None:  # an order placed before this process (or elsewhere): count it
-                o = _OpenOrder(ev.symbol, ev.side.sign, ev.qty)
+            o = _OpenOrder(ev.symbol, ev.side.sign, ev.qty)
+            if not final:
                 self._orders[coid] = o
-            if ev.qty > 0.0:
-                o.remaining = max(0.0, ev.qty - ev.filled_qty)
+        if ev.filled_qty > o.filled:  # newly filled: from "open" to "unconfirmed", in one step
+            self._unconfirmed.setdefault(ev.symbol, []).append((ev.ts_ms, o.sign, ev.filled_qty - o.filled))
+            o.filled = ev.filled_qty
+        if final:
+            self._orders.pop(coid, None)
+            self._sent_ns.pop(coid, None)
+            self._finished[coid] = None
+            if len(self._finished) > FINISHED_MEMORY:
+                del self._finished[next(iter(self._finished))]
+        elif ev.qty > 0.0:
+            o.remaining = max(0.0, ev.qty - o.filled)
         self._refresh(ev.symbol)
 
     # ------------------------------------------------------------------ market data and health

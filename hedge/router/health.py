@@ -1,8 +1,7 @@
-"""Router health: per-symbol and overall execution quality, turned into ``RouterHealth`` events.
+"""Router health: per-symbol execution quality, turned into ``RouterHealth`` events.
 
-Owns: the counters and samples behind maker fill ratio, fallback rate, reject rate, post-only
-rejects, slippage vs the arrival mid, REST ack latency p50/p95 (over the last ``window`` acks per
-symbol), and the gauges of open and unknown orders (given by the router when it publishes).
+Owns: the counters and samples behind maker fill ratio, fallback rate, reject rate, slippage vs
+the arrival mid, and REST ack latency p50/p95 (over the last ``window`` acks).
 
 Must never: block or log per event; it is updated synchronously by the router.
 """
@@ -32,26 +31,45 @@ class SymbolHealth:
         "filled_qty",
         "maker_filled_qty",
         "orders",
-        "post_only_rejects",
         "rejects",
         "slices",
         "slip_bps_sum",
         "slip_n",
+        "symbol",
+        "unknown",
     )
 
-    def __init__(self, window: int) -> None:
+    def __init__(self, symbol: str, window: int) -> None:
+        self.symbol = symbol
         self.executions = 0
         self.slices = 0
         self.fallbacks = 0
         self.orders = 0
         self.rejects = 0
-        self.post_only_rejects = 0
         self.denied = 0
+        self.unknown = 0
         self.filled_qty = 0.0
         self.maker_filled_qty = 0.0
         self.slip_bps_sum = 0.0
         self.slip_n = 0
         self.ack_ms: deque[float] = deque(maxlen=window)
+
+    def event(self) -> RouterHealth:
+        acks = list(self.ack_ms)
+        return RouterHealth(
+            symbol=self.symbol,
+            executions=self.executions,
+            orders=self.orders,
+            maker_fill_ratio=self.maker_filled_qty / self.filled_qty if self.filled_qty > 0 else 0.0,
+            fallback_rate=self.fallbacks / self.slices if self.slices else 0.0,
+            reject_rate=self.rejects / self.orders if self.orders else 0.0,
+            slippage_bps=self.slip_bps_sum / self.slip_n if self.slip_n else 0.0,
+            ack_p50_ms=percentile(acks, 0.50),
+            ack_p95_ms=percentile(acks, 0.95),
+            denied=self.denied,
+            unknown=self.unknown,
+            recv_ns=time.time_ns(),
+        )
 
 
 class RouterHealthBook:
@@ -62,31 +80,5 @@ class RouterHealthBook:
     def __getitem__(self, symbol: str) -> SymbolHealth:
         h = self.symbols.get(symbol)
         if h is None:
-            h = self.symbols[symbol] = SymbolHealth(self.window)
+            h = self.symbols[symbol] = SymbolHealth(symbol, self.window)
         return h
-
-    def event(self, symbol: str, *, open_orders: int, unknown_orders: int) -> RouterHealth:
-        """``symbol``'s figures, or (``symbol`` "") every symbol's together. The gauges are the caller's."""
-        hs = [self[symbol]] if symbol else list(self.symbols.values())
-        filled = sum(h.filled_qty for h in hs)
-        slices = sum(h.slices for h in hs)
-        orders = sum(h.orders for h in hs)
-        slip_n = sum(h.slip_n for h in hs)
-        acks = [a for h in hs for a in h.ack_ms]
-        return RouterHealth(
-            open_orders=open_orders,
-            unknown_orders=unknown_orders,
-            post_only_rejects=sum(h.post_only_rejects for h in hs),
-            taker_fallbacks=sum(h.fallbacks for h in hs),
-            avg_slippage_bps=sum(h.slip_bps_sum for h in hs) / slip_n if slip_n else 0.0,
-            symbol=symbol,
-            executions=sum(h.executions for h in hs),
-            orders=orders,
-            maker_fill_ratio=sum(h.maker_filled_qty for h in hs) / filled if filled > 0 else 0.0,
-            fallback_rate=sum(h.fallbacks for h in hs) / slices if slices else 0.0,
-            reject_rate=sum(h.rejects for h in hs) / orders if orders else 0.0,
-            ack_p50_ms=percentile(acks, 0.50),
-            ack_p95_ms=percentile(acks, 0.95),
-            denied=sum(h.denied for h in hs),
-            recv_ns=time.time_ns(),
-        )

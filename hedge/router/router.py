@@ -328,11 +328,7 @@ class Router:
         self.publish_health(ex.symbol)
 
     def publish_health(self, symbol: str) -> None:
-        """``RouterHealth`` for ``symbol``, then for all symbols together (``symbol`` "")."""
-        live = [self.lifecycle.orders[c] for c in self.lifecycle.live_by_intent.values()]
-        unknown = sum(1 for r in live if r.status is S.UNKNOWN)
-        for sym in (symbol, ""):
-            self.bus.publish(self.health.event(sym, open_orders=len(live), unknown_orders=unknown))
+        self.bus.publish(self.health[symbol].event())
 
     def _remember(self, iid: str) -> None:
         self._finished[iid] = None
@@ -419,9 +415,7 @@ class Router:
             if e.code == DUPLICATE_CLIENT_ORDER_ID:  # an order with this id exists: find it
                 self._unknown(cid, f"duplicate client order id ({e.reason})")
             else:
-                h = self.health[rec.symbol]
-                h.rejects += 1
-                h.post_only_rejects += e.code == POST_ONLY_REJECT
+                self.health[rec.symbol].rejects += 1
                 self._transition(cid, S.REJECTED, reject_code=e.code, reason=e.reason)
         except Retryable as e:
             self._not_sent(cid, e)
@@ -613,6 +607,7 @@ class Router:
         self._transition(cid, S.UNKNOWN, reason=reason, progress=False)
         if rec.status is not S.UNKNOWN:
             return  # the user stream already told us
+        self.health[rec.symbol].unknown += 1
         log.warning("router: outcome of %s unknown (%s); resolving", cid, reason)
         self._unknown_deadline[cid] = self.clock.now() + self.cfg.unknown_resolve_s
         self.clock.call_later(self.backoff(0), lambda: self._resolve_step(cid, 0, allow_resend=True))

@@ -44,7 +44,6 @@ class HealthMonitor:
     def __init__(self, telemetry: Telemetry, rules: HealthRules) -> None:
         self.t = telemetry
         self.rules = rules
-        self.last: HealthReport = HealthReport(ok=False, reasons=["not checked yet"], checked_ns=0)
 
     def evaluate(self, now_ns: int | None = None) -> HealthReport:
         now = now_ns if now_ns is not None else self.t.clock_ns()
@@ -54,8 +53,7 @@ class HealthMonitor:
         reasons += self._user_stream()
         reasons += self._nav(now)
         reasons += self._components()
-        self.last = HealthReport(ok=not reasons, reasons=reasons, checked_ns=now)
-        return self.last
+        return HealthReport(ok=not reasons, reasons=reasons, checked_ns=now)
 
     def _feeds(self, now: int) -> list[str]:
         r = self.rules

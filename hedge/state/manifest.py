@@ -125,10 +125,10 @@ def read_manifest(directory: str | Path) -> Manifest:
     return msgspec.json.decode(Path(directory, MANIFEST_FILE).read_bytes(), type=Manifest)
 
 
-def read_surface(directory: str | Path, schema: type[F], name: str | None = None) -> F | None:
-    """One state file decoded as ``schema`` (None when it does not exist yet)."""
-    surface = name or next(x.name for x in SURFACES if x.schema is schema)
-    path = Path(directory, f"{surface}.json")
+def read_surface(directory: str | Path, schema: type[F]) -> F | None:
+    """The state file of ``schema`` decoded (None when it does not exist yet)."""
+    surface = next(x for x in SURFACES if x.schema is schema)
+    path = Path(directory, surface.file)
     try:
         data = path.read_bytes()
     except FileNotFoundError:

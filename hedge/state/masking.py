@@ -22,6 +22,7 @@ import msgspec
 SECRET_NAME = re.compile(r"TOKEN|SECRET|API_KEY|PASSWORD|PASSPHRASE|PRIVATE_KEY", re.IGNORECASE)
 MIN_SECRET_LEN = 6  # shorter values would mask innocent text and are no real secret anyway
 MASK = "***"
+_MASK_BYTES = MASK.encode()
 
 
 class Masker:
@@ -49,5 +50,5 @@ class Masker:
     def mask_bytes(self, data: bytes) -> bytes:
         for secret in self._bytes:
             if secret in data:
-                data = data.replace(secret, b"***")
+                data = data.replace(secret, _MASK_BYTES)
         return data

@@ -14,6 +14,7 @@ and the notifier left out).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -71,7 +72,13 @@ def notifiers_from_config(cfg: AlertsConfig) -> list[Notifier]:
 
 
 class Observability:
-    """State files, metrics, /health and alerts for one bus."""
+    """State files, metrics, /health and alerts for one bus.
+
+    An engine supervises ``services`` one by one (``attach_observability``); a bare caller (replay,
+    a tool) can instead run the whole as one service with ``run()``.
+    """
+
+    name = "observability"
 
     def __init__(
         self,
@@ -123,6 +130,13 @@ class Observability:
         self.services: list[Service] = [self.publisher, self.dispatcher, self.loop_lag]
         if rt.metrics.enabled:
             self.services.append(self.server)
+
+
+    async def run(self) -> None:
+        """Run every service until cancelled (one failing ends all: use ``services`` to supervise)."""
+        async with asyncio.TaskGroup() as tg:
+            for svc in self.services:
+                tg.create_task(svc.run(), name=f"observability:{svc.name}")
 
 
 def attach_observability(engine: EngineLike, *, notifiers: Sequence[Notifier] | None = None) -> Observability:

@@ -187,14 +187,25 @@ class KpisState(StateFile, kw_only=True):
     turnover: float = 0.0  # sum of |qty| x price, USDT
 
 
+class RouterSymbolRow(msgspec.Struct, kw_only=True):
+    """One symbol's execution quality (from the router's RouterHealth events)."""
+
+    symbol: str
+    executions: int = 0
+    orders: int = 0
+    maker_fill_ratio: float = 0.0
+    fallback_rate: float = 0.0
+    reject_rate: float = 0.0
+    slippage_bps: float = 0.0  # mean signed cost vs the arrival mid (positive = paid)
+    ack_p50_ms: float = 0.0
+    ack_p95_ms: float = 0.0
+    denied: int = 0
+    unknown: int = 0
+
+
 class RouterHealthState(StateFile, kw_only=True):
-    open_orders: int = 0
-    unknown_orders: int = 0
-    post_only_rejects: int = 0
-    taker_fallbacks: int = 0
-    avg_slippage_bps: float = 0.0
-    weight_used: float = 0.0
-    banned_until_ms: int = 0
+    symbols: list[RouterSymbolRow] = []
+    banned_until_ms: int = 0  # a 418 ban in force (0 = none)
     requests_sent: int = 0
     orders_by_outcome: dict[str, int] = {}
     ack_latency_ms_p50: float = 0.0

@@ -49,7 +49,9 @@ class StatusView:
         if not any((nav, risk, kpis, pos, diag)) and not self.problems:
             return f"no state files in {self.dir} (is the engine running, with this --log-dir?)"
         lines = [f"hedge status - {self.dir}"]
-        if nav is not None:
+        if nav is not None and nav.nav_ns == 0:
+            lines.append("NAV      no reading yet")
+        elif nav is not None:
             lines.append(
                 f"NAV      {nav.nav:,.2f} USDT  wallet {nav.wallet_balance:,.2f}  uPnL {nav.unrealized_pnl:+,.2f}  "
                 f"peak {nav.peak_nav:,.2f}  ({nav.source}, {_age(now, nav.nav_ns)})"

@@ -77,7 +77,8 @@ class StateModel:
         self.trading_reason = ""
         self.state_changed_ns = 0
         self.kpis = s.KpisState()
-        self.router: RouterHealth | None = None
+        self.router: dict[str, RouterHealth] = {}
+        self.banned_until_ms = 0
         self.scores: dict[str, SymbolScore] = {}
         self.signals: dict[str, dict[str, float]] = {}
         self.marks: dict[str, MarkPrice] = {}
@@ -169,11 +170,13 @@ class StateModel:
         self.on_dirty("kpis")
 
     def on_router(self, ev: RouterHealth) -> None:
-        self.router = ev
+        self.router[ev.symbol] = ev
         self.on_dirty("router_health")
 
     def on_order_flow(self, ev: OrderRequest | OrderUpdate | RateLimit) -> None:
-        del ev  # the figures are counted by Telemetry; this only marks the file changed
+        # Order counts and latencies are counted by Telemetry; a ban is remembered here.
+        if isinstance(ev, RateLimit) and ev.banned_until_ms:
+            self.banned_until_ms = max(self.banned_until_ms, ev.banned_until_ms)
         self.on_dirty("router_health")
 
     def on_score(self, ev: SymbolScore) -> None:
@@ -281,7 +284,24 @@ class StateModel:
 
     def _router_health(self) -> s.RouterHealthState:
         t = self.t
-        out = s.RouterHealthState(
+        return s.RouterHealthState(
+            symbols=[
+                s.RouterSymbolRow(
+                    symbol=r.symbol,
+                    executions=r.executions,
+                    orders=r.orders,
+                    maker_fill_ratio=r.maker_fill_ratio,
+                    fallback_rate=r.fallback_rate,
+                    reject_rate=r.reject_rate,
+                    slippage_bps=r.slippage_bps,
+                    ack_p50_ms=r.ack_p50_ms,
+                    ack_p95_ms=r.ack_p95_ms,
+                    denied=r.denied,
+                    unknown=r.unknown,
+                )
+                for _, r in sorted(self.router.items())
+            ],
+            banned_until_ms=self.banned_until_ms,
             requests_sent=t.requests_sent,
             orders_by_outcome=dict(sorted(t.orders_by_outcome.items())),
             ack_latency_ms_p50=t.order_ack.quantile(0.5) * 1e3,
@@ -289,14 +309,6 @@ class StateModel:
             throttled_429=t.throttled_429,
             banned_418=t.banned_418,
         )
-        r = self.router
-        if r is not None:
-            out.open_orders, out.unknown_orders = r.open_orders, r.unknown_orders
-            out.post_only_rejects, out.taker_fallbacks = r.post_only_rejects, r.taker_fallbacks
-            out.avg_slippage_bps, out.weight_used, out.banned_until_ms = (
-                r.avg_slippage_bps, r.weight_used, r.banned_until_ms
-            )
-        return out
 
     def _symbol_scores(self) -> s.SymbolScores:
         return s.SymbolScores(

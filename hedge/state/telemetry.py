@@ -69,7 +69,6 @@ class Telemetry:
 
     def __init__(self, clock_ns: Callable[[], int] = time.time_ns) -> None:
         self.clock_ns = clock_ns
-        self.started_ns = clock_ns()
         self.feed_lag = Histogram()
         self.tick_to_decision = Histogram()
         self.decision_to_send = Histogram()

@@ -27,6 +27,8 @@ class TelegramNotifier(HttpNotifier):
         self._token = token if token is not None else os.environ.get(TOKEN_ENV, "")
         if not self._token:
             raise ValueError(f"telegram alerts are enabled but {TOKEN_ENV} is not set")
+        if not chat_id:
+            raise ValueError("telegram alerts are enabled but runtime.alerts.telegram.chat_id is empty")
         super().__init__(timeout_s=timeout_s, masker=Masker([self._token]))
         self.base_url = base_url.rstrip("/")
         self.chat_id = chat_id

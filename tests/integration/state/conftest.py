@@ -32,14 +32,13 @@ async def serving(
     bus = Bus()
     obs = Observability(bus, cfg or make_config(), log_dir, notifiers=notifiers)
     bus.start()
-    tasks = [asyncio.create_task(svc.run()) for svc in obs.services]
+    task = asyncio.create_task(obs.run())  # every service, as one
     try:
         await asyncio.wait_for(obs.server.ready.wait(), 5)
         yield obs
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         await bus.close()
 
 

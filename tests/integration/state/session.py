@@ -110,10 +110,9 @@ def publish_session(bus: Bus) -> dict[str, float]:
                                      recv_ns=now()))
         if i == 300:
             _exit(bus, ev.recv_ns, last_px)
-    bus.publish(FeedStats(connection="market", messages=len(market), parse_errors=2, gaps=1, resyncs=1,
-                          reconnects=1, recv_ns=now()))
-    bus.publish(RouterHealth(open_orders=0, unknown_orders=0, post_only_rejects=1, taker_fallbacks=1,
-                             avg_slippage_bps=0.7, weight_used=0.12, recv_ns=now()))
+    bus.publish(FeedStats(connection="market", messages=len(market), parse_errors=2, gaps=1, reconnects=1, recv_ns=now()))
+    bus.publish(RouterHealth(symbol=SYMBOL, executions=2, orders=3, maker_fill_ratio=0.5, fallback_rate=0.5,
+                             reject_rate=1 / 3, slippage_bps=0.7, ack_p50_ms=3.0, ack_p95_ms=4.0, recv_ns=now()))
     bus.publish(RateLimit(status=429, retry_after_s=1.0, recv_ns=now()))
     bus.publish(Position(symbol=SYMBOL, qty=0.01, entry_price=last_px, unrealized_pnl=0.5, mark_price=last_px + 50,
                          recv_ns=now()))

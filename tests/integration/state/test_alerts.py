@@ -95,45 +95,44 @@ def _ticks(n: int) -> list[BookTicker]:
                        ts_ms=now // 1_000_000 - 5, recv_ns=now) for i in range(n)]
 
 
-async def _publish_cost_us(obs: Observability, ticks: list[BookTicker], alerts_every: int) -> float:
-    """Mean wall time of one publish, ticks interleaved with alerts, measured on the running loop."""
+def _publish_cost_us(obs: Observability, ticks: list[BookTicker], alerts_every: int) -> float:
+    """Mean wall time of one publish, ticks interleaved with alerts."""
     publish = obs.bus.publish
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        for i, ev in enumerate(ticks):
-            publish(ev)
-            if i % alerts_every == 0:
-                publish(Alert(severity="warning", title=f"a{i}", text="x"))
-        best = min(best, (time.perf_counter() - t0) / len(ticks) * 1e6)
-        await asyncio.sleep(0)  # let the dispatcher's workers run between rounds
-    return best
+    t0 = time.perf_counter()
+    for i, ev in enumerate(ticks):
+        publish(ev)
+        if i % alerts_every == 0:
+            publish(Alert(severity="warning", title=f"a{i}", text="x"))
+    return (time.perf_counter() - t0) / len(ticks) * 1e6
 
 
 async def test_hanging_notifier_does_not_slow_the_tick_path(tmp_path: Path) -> None:
-    ticks = _ticks(20_000)
-    async with serving(tmp_path / "a", notifiers=[]) as quiet:
-        base_us = await _publish_cost_us(quiet, ticks, 100)
+    ticks = _ticks(10_000)
     async with NotifyServer().running() as srv:
         hang = WebhookNotifier(f"{srv.url}/hang", timeout_s=0.2)
         fail = WebhookNotifier(f"{srv.url}/fail", timeout_s=0.2)
         cfg = make_config()
         cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(
             cfg.runtime, alerts=AlertsConfig(queue_size=8, timeout_s=0.2, dedup_s=0.0)))
-        async with serving(tmp_path / "b", cfg, notifiers=[hang, fail]) as obs:
-            hung_us = await _publish_cost_us(obs, ticks, 100)
+        async with serving(tmp_path / "a", notifiers=[]) as quiet, \
+                serving(tmp_path / "b", cfg, notifiers=[hang, fail]) as obs:
+            # Alternate the two set-ups round by round, so machine load hits both alike; keep the best.
+            base_us, hung_us = float("inf"), float("inf")
+            for _ in range(5):
+                base_us = min(base_us, _publish_cost_us(quiet, ticks, 100))
+                hung_us = min(hung_us, _publish_cost_us(obs, ticks, 100))
+                await asyncio.sleep(0.01)  # the dispatcher's workers run (and hang) between rounds
             # The loop stays responsive while the endpoint hangs.
             t0 = time.perf_counter()
             await asyncio.sleep(0.01)
             assert time.perf_counter() - t0 < 0.1
             await until(lambda: srv.hanging >= 1 and obs.dispatcher.stats.failed >= 2, 5)
             st = obs.dispatcher.stats
-            assert st.raised == 600 and st.dropped > 0  # 8-slot queues overflowed; counted, never blocked
-            hanging_sends = srv.hanging
+            assert st.raised == 500 and st.dropped > 0  # 8-slot queues overflowed; counted, never blocked
         await hang.aclose()
-    assert hanging_sends >= 1
-    # Within a bound: a hanging endpoint adds at most the cost of queueing the alert.
-    assert hung_us <= base_us * 1.5 + 0.5, (base_us, hung_us)
+    # A notifier awaited on the tick path would cost its 0.2 s timeout per alert (~2000 us per tick
+    # here); decoupled, it adds at most the cost of queueing the alert.
+    assert hung_us <= base_us * 2.0 + 1.0, (base_us, hung_us)
 
 
 async def test_router_derives_alerts(tmp_path: Path) -> None:

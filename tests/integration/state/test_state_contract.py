@@ -77,7 +77,8 @@ async def test_every_surface_parses_after_a_run(running: Observability) -> None:
     router = read_surface(d, s.RouterHealthState)
     assert router is not None
     assert router.orders_by_outcome == {"FILLED": 2, "NEW": 2} and router.requests_sent == 2
-    assert router.throttled_429 == 1 and router.taker_fallbacks == 1
+    assert router.throttled_429 == 1
+    assert [(r.symbol, r.orders, r.fallback_rate) for r in router.symbols] == [(SYMBOL, 3, 0.5)]
     assert 2.5 <= router.ack_latency_ms_p50 <= 10.0  # the NEW answers came 3 ms after the requests
     scores = read_surface(d, s.SymbolScores)
     assert scores is not None and [r.symbol for r in scores.symbols] == ["BTCUSDT", "ETHUSDT"]

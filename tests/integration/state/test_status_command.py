@@ -43,6 +43,17 @@ def test_status_without_files_says_so(tmp_path: Path) -> None:
     assert r.returncode == 1 and "no state files" in r.stdout
 
 
+def test_status_before_any_event_and_with_a_corrupt_file(tmp_path: Path) -> None:
+    obs = Observability(Bus(), make_config(), tmp_path)
+    obs.publisher.flush()
+    r = status("--log-dir", str(tmp_path))
+    assert r.returncode == 0 and "NAV      no reading yet" in r.stdout
+    assert "UNHEALTHY: no market data for BTCUSDT yet" in r.stdout
+    (obs.state_dir / "kpis.json").write_text('{"fills": "many"')
+    r = status("--log-dir", str(tmp_path))
+    assert r.returncode == 1 and "! KpisState: unreadable" in r.stdout and "NAV" in r.stdout
+
+
 def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     bus = Bus()
     obs = Observability(bus, make_config(), tmp_path)

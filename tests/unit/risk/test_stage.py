@@ -282,17 +282,105 @@ def test_book_status_and_user_stream(tmp_path: Path) -> None:
     assert rig.decide().allow
 
 
-def test_a_fill_reported_after_its_position_never_understates_exposure(tmp_path: Path) -> None:
+def test_reports_in_any_order_never_understate_exposure(tmp_path: Path) -> None:
     rig = Rig(tmp_path, symbol_caps={"BTCUSDT": 0.05})
     rig.ready()
-    rig.bus.publish(Position(symbol="BTCUSDT", qty=5.0, entry_price=100.0, mark_price=100.0))  # at the 5% cap
-    # the exit's Position arrives first, then its Fill: position 0, the sell is not "applied twice"
-    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.0, entry_price=0.0, mark_price=100.0))
-    rig.bus.publish(Fill(client_order_id="x", symbol="BTCUSDT", side=Side.SELL, qty=5.0, price=100.0, fee=0.0))
-    buy = rig.decide(intent(800.0, limit_px=100.0))
-    assert buy.allow and buy.max_qty == pytest.approx(5.0)  # a buy sees a flat position: capped at 5%
-    sell = rig.decide(intent(300.0, Side.SELL))
-    assert not sell.allow and sell.reasons == (Reason.SYMBOL_CAP,)  # a sell counts the unconfirmed sell
+    T = rig.clock.ns // MS
+
+    def worst() -> tuple[float, float]:
+        p = rig.stage.context("BTCUSDT", rig.clock.ns).positions.get("BTCUSDT")
+        return (p.worst(+1), p.worst(-1)) if p else (0.0, 0.0)
+
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=5.0, entry_price=100.0, mark_price=100.0, ts_ms=T))
+    rig.bus.publish(
+        OrderRequest(
+            client_order_id="s1",
+            intent_id="i",
+            symbol="BTCUSDT",
+            side=Side.SELL,
+            type=OrderType.LIMIT,
+            qty=5.0,
+            price=100.0,
+        )
+    )
+    assert worst() == (5.0, 0.0)
+    # the exit fills at T+10; the account update (T+12) overtakes the order update
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.0, entry_price=0.0, mark_price=100.0, ts_ms=T + 12))
+    assert worst() == (0.0, -5.0)  # the resting sell still counts: more short than true, never less
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="s1",
+            symbol="BTCUSDT",
+            status=OrderStatus.FILLED,
+            side=Side.SELL,
+            qty=5.0,
+            filled_qty=5.0,
+            ts_ms=T + 10,
+        )
+    )
+    assert worst() == (0.0, -5.0)  # now an unconfirmed fill (stamped before the position, but arrived after)
+    # a slow reconciliation from before the exit must not bring the long back
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=5.0, entry_price=100.0, mark_price=100.0, ts_ms=T + 5))
+    assert worst() == (0.0, -5.0)
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.0, entry_price=0.0, mark_price=100.0, ts_ms=T + 20))
+    assert worst() == (0.0, 0.0)
+    # a late non-final update of the finished order does not resurrect it
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="s1",
+            symbol="BTCUSDT",
+            status=OrderStatus.PARTIALLY_FILLED,
+            side=Side.SELL,
+            qty=5.0,
+            filled_qty=2.0,
+            ts_ms=T + 8,
+        )
+    )
+    assert worst() == (0.0, 0.0) and rig.stage.context("BTCUSDT", rig.clock.ns).open_orders == 0
+    # order update first, account update after: counted once it fills, cleared by the later position
+    rig.bus.publish(
+        OrderRequest(
+            client_order_id="b1",
+            intent_id="i",
+            symbol="BTCUSDT",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
+            qty=2.0,
+            price=100.0,
+        )
+    )
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="b1",
+            symbol="BTCUSDT",
+            status=OrderStatus.PARTIALLY_FILLED,
+            side=Side.BUY,
+            qty=2.0,
+            filled_qty=1.5,
+            ts_ms=T + 30,
+        )
+    )
+    assert worst() == (2.0, 0.0)
+    d = rig.decide(intent(400.0, limit_px=100.0))  # 1.5 filled + 0.5 resting + 4 asked > 5 (the 5% cap)
+    assert d.reasons == (Reason.SYMBOL_CAP,) and d.max_qty == pytest.approx(3.0)
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=1.5, entry_price=100.0, mark_price=100.0, ts_ms=T + 31))
+    assert worst() == (2.0, 1.5)
+    # a reconciliation taken before a fill (T+40) but delivered after its order update keeps the fill
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="b1",
+            symbol="BTCUSDT",
+            status=OrderStatus.FILLED,
+            side=Side.BUY,
+            qty=2.0,
+            filled_qty=2.0,
+            ts_ms=T + 40,
+        )
+    )
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=1.5, entry_price=100.0, mark_price=100.0, ts_ms=T + 35))
+    assert worst() == (2.0, 1.5)
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=2.0, entry_price=100.0, mark_price=100.0, ts_ms=T + 41))
+    assert worst() == (2.0, 2.0)
 
 
 def test_an_unanswered_order_counts_in_ack_latency(tmp_path: Path) -> None:
@@ -325,3 +413,27 @@ def test_an_unanswered_order_counts_in_ack_latency(tmp_path: Path) -> None:
         )
     )
     assert rig.decide().allow and rig.stage.ack_latency_ms == pytest.approx(50.0)
+    # a slow ack blocks new exposure for ack_latency_window_s (30 s), then no longer
+    rig.bus.publish(
+        OrderRequest(
+            client_order_id="c2",
+            intent_id="i",
+            symbol="BTCUSDT",
+            side=Side.BUY,
+            type=OrderType.LIMIT,
+            qty=1.0,
+            price=100.0,
+            recv_ns=rig.clock.ns,
+        )
+    )
+    rig.clock.advance(0.7)
+    rig.bus.publish(
+        OrderUpdate(
+            client_order_id="c2", symbol="BTCUSDT", status=OrderStatus.NEW, side=Side.BUY, qty=1.0, recv_ns=rig.clock.ns
+        )
+    )
+    rig.clock.advance(29.0)
+    rig.ready()
+    assert rig.decide().reasons == (Reason.ACK_LATENCY,)
+    rig.clock.advance(1.5)
+    assert rig.decide().allow

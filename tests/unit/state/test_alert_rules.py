@@ -80,3 +80,16 @@ def test_full_queue_drops_oldest_and_counts() -> None:
         bus.publish(Alert(severity="info", title=f"t{i}", text=""))
     assert [t for _, t in queued(d)] == ["t2", "t3", "t4"]
     assert d.stats.dropped == 2
+
+
+def test_misconfigured_notifiers_are_left_out_with_a_clear_log(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from hedge.config import AlertsConfig, TelegramConfig, WebhookConfig
+    from hedge.state.observability import notifiers_from_config
+
+    monkeypatch.delenv("HEDGE_TELEGRAM_TOKEN", raising=False)
+    cfg = AlertsConfig(telegram=TelegramConfig(enabled=True, chat_id="1"), webhook=WebhookConfig(enabled=True))
+    assert notifiers_from_config(cfg) == []
+    assert "HEDGE_TELEGRAM_TOKEN is not set" in caplog.text and "webhook.url is empty" in caplog.text
+    monkeypatch.setenv("HEDGE_TELEGRAM_TOKEN", "tok-abcdef")
+    assert [n.name for n in notifiers_from_config(cfg)] == ["telegram"]
+    assert "tok-abcdef" not in caplog.text
