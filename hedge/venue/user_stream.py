@@ -101,11 +101,11 @@ class UserStream:
                                  on_status=self._on_status)
         task = asyncio.get_running_loop().create_task(self.conn.run(), name="user-stream-ws")
         try:
-            while not self._expired:
+            while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.keepalive_s)
                 self._wake.clear()
-                if self._expired:
+                if self.expired:
                     return
                 try:
                     await self.keys.keepalive_listen_key()
@@ -118,6 +118,11 @@ class UserStream:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    @property
+    def expired(self) -> bool:
+        """The stream said its key expired (set from the frame callback)."""
+        return self._expired
 
     def _on_status(self, st: FeedStatus) -> None:
         self.publish(st)
