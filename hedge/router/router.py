@@ -51,6 +51,7 @@ from hedge.events import (
     Alert,
     BookUpdate,
     CancelAll,
+    FeedStatus,
     MarkPrice,
     OrderCancel,
     OrderIntent,
@@ -124,6 +125,8 @@ class Router:
         self.books: dict[str, BookUpdate] = {}
         self.marks: dict[str, float] = {}
         self.positions: dict[str, float] = {}  # the exchange's signed position per symbol
+        self.user_stream = cfg.risk.user_stream  # FeedStatus.connection of the user-data stream
+        self._user_stream_down = False
         self.executions: dict[str, Execution] = {}
         self._by_symbol: dict[str, list[Execution]] = {}
         self._by_cid: dict[str, Execution] = {}
@@ -143,6 +146,7 @@ class Router:
         bus.subscribe(OrderUpdate, self.on_order_update)
         bus.subscribe(Position, self.on_position)
         bus.subscribe(CancelAll, self.on_cancel_all)
+        bus.subscribe(FeedStatus, self.on_feed_status)
 
     # ------------------------------------------------------------------ service
 
@@ -243,6 +247,18 @@ class Router:
             if ev.symbol in ("", ex.symbol):
                 self._halt(ex, f"cancel all: {ev.reason}")
         self._spawn(self.cancel_everything(ev.symbol, also=active, flatten=ev.flatten, reason=ev.reason))
+
+    def on_feed_status(self, ev: FeedStatus) -> None:
+        """After the user stream was down, query every live order: its updates may have been missed."""
+        if ev.connection != self.user_stream:
+            return
+        if not ev.connected:
+            self._user_stream_down = True
+        elif self._user_stream_down:
+            self._user_stream_down = False
+            for cid in list(self.lifecycle.live_by_intent.values()):
+                if self.lifecycle.orders[cid].status in _RESTING:
+                    self._spawn(self._query_io(cid, allow_resend=False))
 
     def on_order_update(self, u: OrderUpdate) -> None:
         """The user stream's view of an order (only this process's orders are acted on)."""

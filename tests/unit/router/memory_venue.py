@@ -173,8 +173,9 @@ class MemoryVenue:
 
     # ---------------------------------------------------------------- market simulation
 
-    def trade(self, price: float, qty: float = 1e9) -> None:
-        """A trade at ``price``: resting orders it reaches fill (up to ``qty``); the user stream reports it."""
+    def trade(self, price: float, qty: float = 1e9, *, stream: bool = True) -> None:
+        """A trade at ``price``: resting orders it reaches fill (up to ``qty``); the user stream reports it
+        (unless ``stream`` is False: the stream was down)."""
         for o in self.live():
             reached = price <= o.req.price if o.req.side is Side.BUY else price >= o.req.price
             if not reached or qty <= 0:
@@ -184,7 +185,8 @@ class MemoryVenue:
             o.filled += take
             o.notional += take * o.req.price
             o.status = OrderStatus.FILLED if o.filled >= o.req.qty - 1e-12 else OrderStatus.PARTIALLY_FILLED
-            self.bus.publish(o.update())
+            if stream:
+                self.bus.publish(o.update())
 
 
 def unknown(text: str = "Unknown error, please check your request or try again later.") -> UnknownOutcome:

@@ -20,6 +20,7 @@ from hedge.events import (
     Alert,
     BookUpdate,
     CancelAll,
+    FeedStatus,
     OrderIntent,
     OrderRequest,
     OrderStatus,
@@ -454,3 +455,16 @@ async def test_cancel_all_with_flatten_sends_reduce_only_market_orders(rig: Rig)
     assert o.status is OrderStatus.FILLED and o.filled == pytest.approx(0.02)
     (rep,) = rig.journal("orders_success")
     assert rep["filled_qty"] == pytest.approx(0.02) and rep["avg_price"] == BID
+
+
+async def test_live_orders_are_queried_after_the_user_stream_comes_back(rig: Rig) -> None:
+    rig.decide(notional=1000.0)
+    await rig.router.idle()
+    rig.bus.publish(FeedStatus(connection="user", connected=False, reason="reset"))
+    rig.venue.trade(BID, stream=False)  # filled while nobody was listening
+    await rig.router.idle()
+    assert rig.journal("orders_success") == []
+    rig.bus.publish(FeedStatus(connection="user", connected=True))
+    await rig.router.idle()
+    (rep,) = rig.journal("orders_success")
+    assert rep["filled_qty"] == 0.014 and rep["maker_qty"] == 0.014
