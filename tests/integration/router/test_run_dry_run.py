@@ -33,3 +33,15 @@ def test_run_dry_run_starts_the_router(tmp_path: Path) -> None:
     assert "router: ready (venue dry-run" in seen, seen[-2000:]
     assert rc == 0
     assert (logs / "state" / "pending_orders.jsonl").exists()
+
+
+def test_run_on_binance_without_keys_exits_2(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BINANCE_API")}
+    r = subprocess.run(
+        [sys.executable, "-m", "hedge", "run", "--venue", "binance-testnet", "--config", str(ROOT / "configs"),
+         "--log-dir", str(tmp_path / "logs")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**env, "HEDGE_RUNTIME__METRICS__PORT": "0"},
+    )
+    assert r.returncode == 2
+    assert "BINANCE_API_KEY and BINANCE_API_SECRET must be set" in r.stderr
+    assert "BINANCE_API_SECRET=" not in r.stderr
