@@ -105,6 +105,7 @@ class Router:
         backoff: Callable[[int], float],
         clock: Clock | None = None,
         pending: PendingOrders | None = None,
+        now_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.bus = bus
         self.venue = venue
@@ -112,6 +113,8 @@ class Router:
         self.twap_enabled = cfg.runtime.features.twap
         self.backoff = backoff
         self.clock: Clock = clock or LoopClock()
+        self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
+        self.halted = ""  # the reason once ``halt`` was called: nothing new is sent
         self.pending = pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl")
         self.slippage = SlippageModel(cfg.symbols, self.cfg.slippage_budget_bps)
         self.lifecycle = Lifecycle()
@@ -162,6 +165,30 @@ class Router:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    @property
+    def in_flight(self) -> int:
+        """Venue calls started and not finished (replay settles the loop until they are done or waiting)."""
+        return len(self._tasks)
+
+    def halt(self, reason: str) -> None:
+        """Kill switch: no new order from now on; every execution ends (its live order cancelled,
+        not replaced). Idempotent. The venue's cancel-everything is the caller's (see hedge.pipeline)."""
+        if not self.halted:
+            log.warning("router: halted (%s)", reason)
+        self.halted = reason or "halted"
+        for ex in list(self.executions.values()):
+            cancel_timer(ex.timer)
+            cancel_timer(ex.maker_timer)
+            ex.timer = ex.maker_timer = None
+            ex.waiting_book = False
+            rec = self.lifecycle.live_order(ex.intent.intent_id)
+            if rec is None or rec.status not in _RESTING:
+                if rec is None:
+                    ex.reasons.append(f"halted: {self.halted}")
+                    self._finish(ex)
+                continue  # PENDING/UNKNOWN: the answer's _progress finishes it
+            self._cancel(ex, rec, "halted")
+
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
@@ -198,7 +225,7 @@ class Router:
     def on_decision(self, d: RiskDecision) -> None:
         intent = d.intent
         iid = intent.intent_id
-        if not d.allow or iid in self.executions or iid in self._finished:
+        if not d.allow or self.halted or iid in self.executions or iid in self._finished:
             self.ignored += 1
             return
         filt = self.filters.get(intent.symbol)
@@ -319,6 +346,10 @@ class Router:
         ex.timer = None
         if ex.phase is Phase.DONE:
             return
+        if self.halted:
+            ex.reasons.append(f"halted: {self.halted}")
+            self._finish(ex)
+            return
         book = self.books.get(ex.symbol)
         if book is None or not book.valid:
             ex.waiting_book = True  # never price from an invalid book; resume on the next valid one
@@ -354,7 +385,7 @@ class Router:
         req = OrderRequest(
             client_order_id=cid, intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
             type=OrderType.LIMIT, qty=prep.qty, price=prep.price, tif=tif, reduce_only=intent.reduce_only,
-            recv_ns=time.time_ns(),
+            recv_ns=self.now_ns(),
         )
         try:
             rec = self.lifecycle.open(req, slice_no=ex.slice_no, now_s=self.clock.now())
@@ -394,7 +425,7 @@ class Router:
             self._not_sent(cid, e)
         except AuthError as e:
             self._apply_status(cid, S.REJECTED, reject_code=e.code, reason=f"auth: {e.reason}")
-            self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=time.time_ns()))
+            self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=self.now_ns()))
         except Exception as e:  # UnknownOutcome, a timeout, a reset, a bug below: the order may exist
             self._unknown(cid, f"{type(e).__name__}: {e}")
         else:
@@ -403,11 +434,12 @@ class Router:
             self._apply_ack(ack)
 
     def _apply_ack(self, ack: OrderAck) -> None:
-        self.lifecycle.apply(
+        out = self.lifecycle.apply(
             ack.client_order_id, ack.status, filled_qty=ack.filled_qty, avg_price=ack.avg_price,
             exchange_order_id=ack.exchange_order_id,
         )
-        self._progress(ack.client_order_id)
+        if out is Outcome.APPLIED:  # else the user stream told us first (maybe the order is already forgotten)
+            self._progress(ack.client_order_id)
 
     def _apply(self, u: OrderUpdate) -> None:
         out = self.lifecycle.apply(
@@ -455,7 +487,10 @@ class Router:
         if ex is None or ex.phase is Phase.DONE:
             return
         reason, ex.cancel_reason, ex.cancel_sent = ex.cancel_reason, "", False
-        if ex.slice_remaining() < ex.filter.step_f / 2:
+        if self.halted:
+            ex.reasons.append(f"halted: {self.halted}")
+            self._finish(ex)
+        elif ex.slice_remaining() < ex.filter.step_f / 2:
             self._slice_done(ex)
         elif ex.phase is Phase.TAKER:
             if rec.status is S.REJECTED:
@@ -527,7 +562,7 @@ class Router:
                 return  # sent once the order is acknowledged
             ex.cancel_sent = True
         self.bus.publish(OrderCancel(client_order_id=rec.client_order_id, symbol=rec.symbol, reason=reason,
-                                     recv_ns=time.time_ns()))
+                                     recv_ns=self.now_ns()))
         self._spawn(self._cancel_io(rec, 0))
 
     async def _cancel_io(self, rec: OrderRecord, attempt: int) -> None:
@@ -570,7 +605,7 @@ class Router:
             log.error("router: %s; intent %s stays blocked", text, rec.intent_id)
             self._j_failed.write("unresolved", rec)
             self.bus.publish(Alert(severity="critical", title="order outcome unknown", text=text,
-                                   recv_ns=time.time_ns()))
+                                   recv_ns=self.now_ns()))
             return
         self._spawn(self._query_io(cid, allow_resend=allow_resend, n=n))
 
