@@ -87,6 +87,7 @@ class Pipeline:
         self.signals = signals
         self.filters: dict[str, SymbolFilters] = {}
         self.cancel_all_errors = 0
+        self.own_in_flight = 0  # cancel-all calls started and not finished
         self._tasks: set[asyncio.Task[None]] = set()
         bus.subscribe(CancelAll, self.on_cancel_all)
 
@@ -142,12 +143,17 @@ class Pipeline:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.own_in_flight += 1
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self.own_in_flight -= 1
 
     @property
     def in_flight(self) -> int:
-        """Venue calls of the pipeline (router and cancel-all) started and not finished."""
-        return self.router.in_flight + len(self._tasks)
+        """Venue calls of the pipeline (the router's and its own cancel-alls) started and not finished."""
+        return self.router.in_flight + self.own_in_flight
 
     async def idle(self) -> None:
         while self._tasks or self.router.in_flight:

@@ -1,26 +1,72 @@
 """Replay time: the recording's event time, as every clock a replayed stage takes.
 
-Owns: ``EventClock`` — a ``ManualClock`` (the router's timers fire when it is advanced) whose time
-is the receive time of the recorded line being replayed, also read as integer ns (the risk
-stage's and the router's timestamps) and ms (the matching engine's). The replay driver advances
-it to each line's time before the line is handled, so timers due in between fire first, in order.
+Owns: ``EventClock`` — the router's ``Clock`` (``now()`` in seconds, ``call_later``) whose time is
+the receive time of the recorded line being replayed, kept as exact integer ns and also read as
+ns (the risk stage's and the router's timestamps) and ms (the matching engine's). The replay
+driver advances it to each line's time before the line is handled; timers due up to that time
+fire first, in due-time order (then creation order), each seeing the clock at its due time.
 
-Must never: read the wall clock, or go backwards (an out-of-order line leaves the time as it is).
+Design: not ``hedge.router.clock.ManualClock`` (float seconds) because every replayed line moves
+the clock: integer ns keeps event time exact, and a line with no timer due costs one comparison.
+
+Must never: read the wall clock, go backwards (an older line leaves the time as it is), or fire a
+timer from inside ``call_later``.
 """
 
 from __future__ import annotations
 
-from hedge.router.clock import ManualClock
+import heapq
+import itertools
+from collections.abc import Callable
+
+from hedge.router.clock import Timer
 
 
-class EventClock(ManualClock):
-    """Seconds as float (``now``), and the same instant as ns / ms for the stages that count in those."""
+class _EventTimer:
+    __slots__ = ("cancelled", "fn")
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn = fn
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class EventClock:
+    """Event time in integer ns, with timers (see the module docstring)."""
+
+    def __init__(self, start_ns: int = 0) -> None:
+        self._ns = start_ns
+        self._heap: list[tuple[int, int, _EventTimer]] = []
+        self._seq = itertools.count()
+
+    def now(self) -> float:
+        return self._ns / 1e9
 
     def now_ns(self) -> int:
-        return round(self.now() * 1e9)
+        return self._ns
 
     def now_ms(self) -> int:
-        return self.now_ns() // 1_000_000
+        return self._ns // 1_000_000
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> Timer:
+        t = _EventTimer(fn)
+        heapq.heappush(self._heap, (self._ns + max(0, round(delay * 1e9)), next(self._seq), t))
+        return t
+
+    def pending(self) -> int:
+        return sum(1 for _, _, t in self._heap if not t.cancelled)
 
     def advance_to_ns(self, ns: int) -> None:
-        self.advance_to(ns / 1e9)
+        """Move to ``ns``, firing every timer due by then (also those they create) at its due time."""
+        heap = self._heap
+        while heap and heap[0][0] <= ns:
+            due, _, t = heapq.heappop(heap)
+            if t.cancelled:
+                continue
+            if due > self._ns:
+                self._ns = due
+            t.fn()
+        if ns > self._ns:
+            self._ns = ns

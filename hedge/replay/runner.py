@@ -119,7 +119,8 @@ class Replay:
 
     async def _run(self, records: Iterator[RecordedLine], first_ns: int) -> None:
         advance, handle, settle = self.clock.advance_to_ns, self.source.handle, self._settle
-        pipe, venue, speed = self.pipeline, self.venue, self.speed
+        pipe, speed = self.pipeline, self.speed
+        router = pipe.router
         start = time.monotonic()
         for rec in records:
             ns = rec.recv_ns
@@ -129,7 +130,7 @@ class Replay:
                 if due > 0:
                     await asyncio.sleep(due)
             handle(rec)
-            if pipe.in_flight > venue.waiting:
+            if router.in_flight or pipe.own_in_flight:  # plain attributes: this runs for every line
                 await settle()
         await settle()
 
@@ -157,6 +158,7 @@ class Replay:
             vetoes=dict(sorted(rec.vetoes.items())),
             orders=rec.orders,
             cancels=rec.cancels,
+            orders_filled=rec.orders_filled,
             fills=rec.fills,
             maker_fills=rec.maker_fills,
             filled_qty=rec.filled_qty,

@@ -45,6 +45,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     vetoes: dict[str, int]  # per reason (a veto with two reasons counts under both)
     orders: int  # OrderRequests sent to the venue
     cancels: int
+    orders_filled: int  # orders with at least one fill (<= orders)
     fills: int
     maker_fills: int
     filled_qty: float
@@ -75,6 +76,7 @@ class DecisionRecorder:
         self.vetoes: dict[str, int] = {}
         self.orders = 0
         self.cancels = 0
+        self._filled_orders: set[str] = set()
         self.fills = 0
         self.maker_fills = 0
         self.filled_qty = 0.0
@@ -120,6 +122,7 @@ class DecisionRecorder:
 
     def on_fill(self, f: Fill) -> None:
         self.fills += 1
+        self._filled_orders.add(f.client_order_id)
         self.filled_qty += f.qty
         self.traded_notional += f.qty * f.price
         self.fees += f.fee
@@ -139,6 +142,10 @@ class DecisionRecorder:
             dd = (self.peak_nav - n.nav) / self.peak_nav
             if dd > self.max_drawdown:
                 self.max_drawdown = dd
+
+    @property
+    def orders_filled(self) -> int:
+        return len(self._filled_orders)
 
     @property
     def maker_ratio(self) -> float:

@@ -128,6 +128,7 @@ class Router:
         self._finished: dict[str, None] = {}  # insertion-ordered set of finished/recovered intent ids
         self._unknown_deadline: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.in_flight = 0  # venue calls started and not finished (replay settles the loop until none is)
         self.ignored = 0  # decisions without an approval, or replayed
         self.task_errors = 0  # bugs: a venue task raised past its own error handling
         self._j_sent = journals.writer("orders_sent")
@@ -165,11 +166,6 @@ class Router:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    @property
-    def in_flight(self) -> int:
-        """Venue calls started and not finished (replay settles the loop until they are done or waiting)."""
-        return len(self._tasks)
-
     def halt(self, reason: str) -> None:
         """Kill switch: no new order from now on; every execution ends (its live order cancelled,
         not replaced). Idempotent. The venue's cancel-everything is the caller's (see hedge.pipeline)."""
@@ -192,10 +188,12 @@ class Router:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
+        self.in_flight += 1
         task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self.in_flight -= 1
         if not task.cancelled() and task.exception() is not None:
             self.task_errors += 1
             log.error("router: venue task failed", exc_info=task.exception())
