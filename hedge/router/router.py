@@ -178,12 +178,11 @@ class Router:
             ex.timer = ex.maker_timer = None
             ex.waiting_book = False
             rec = self.lifecycle.live_order(ex.intent.intent_id)
-            if rec is None or rec.status not in _RESTING:
-                if rec is None:
-                    ex.reasons.append(f"halted: {self.halted}")
-                    self._finish(ex)
-                continue  # PENDING/UNKNOWN: the answer's _progress finishes it
-            self._cancel(ex, rec, "halted")
+            if rec is None:  # between orders (next TWAP slice, a retry, waiting for a valid book)
+                ex.reasons.append(f"halted: {self.halted}")
+                self._finish(ex)
+            else:  # cancelled now if resting, else as soon as it is acknowledged; never replaced
+                self._cancel(ex, rec, "halted")
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

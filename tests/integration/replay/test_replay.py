@@ -21,8 +21,16 @@ from hedge.state.journal import read_journal
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def run(log_dir: Path, cfg: Config | None = None, files: list[Path] | None = None) -> tuple[ReplaySummary, Replay]:
+    r = Replay(cfg or default_config(), files or bundled_btcusdt(), log_dir=log_dir)
+    s = run_async(r.run())
+    assert r.pipeline.router.task_errors == 0  # no venue call failed past the router's own handling
+    assert r.pipeline.router.lifecycle.stats.illegal == 0
+    return s, r
+
+
 def replay(log_dir: Path, cfg: Config | None = None, files: list[Path] | None = None) -> ReplaySummary:
-    return run_async(Replay(cfg or default_config(), files or bundled_btcusdt(), log_dir=log_dir).run())
+    return run(log_dir, cfg, files)[0]
 
 
 def with_latency(ms: float) -> Config:
