@@ -21,8 +21,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hedge.commands.common import add_config_arg
+
+if TYPE_CHECKING:
+    from hedge.replay.summary import ReplaySummary
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -90,8 +94,24 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(msgspec.json.format(data, indent=2) + b"\n")
+    print(human(summary), file=sys.stderr)
     print(data.decode())
     return 0
+
+
+def human(s: ReplaySummary) -> str:
+    """The summary in a few lines for a terminal (stderr; stdout keeps the one JSON line)."""
+    vetoes = ", ".join(f"{k} {v}" for k, v in s.vetoes.items()) or "none"
+    return (
+        f"replay: {s.events:,} events over {s.recorded_s:.0f}s of market in {s.wall_s:.2f}s "
+        f"({s.events_per_s:,.0f} events/s)\n"
+        f"  intents {s.intents}  approved {s.approved}  vetoed {s.vetoed} ({vetoes})\n"
+        f"  orders {s.orders}  cancels {s.cancels}  fills {s.fills} (maker {s.maker_fills}, "
+        f"maker ratio {s.maker_ratio:.2f})  fees {s.fees:.4f} USDT\n"
+        f"  PnL {s.pnl:+.4f} USDT (realized {s.realized_pnl:+.4f}, unrealized {s.unrealized_pnl:+.4f})  "
+        f"max drawdown {s.max_drawdown:.4%}\n"
+        f"  fingerprint {s.fingerprint}"
+    )
 
 
 def verify_book(files: list[str]) -> int:

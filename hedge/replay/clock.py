@@ -4,7 +4,8 @@ Owns: ``EventClock`` — the router's ``Clock`` (``now()`` in seconds, ``call_la
 the receive time of the recorded line being replayed, kept as exact integer ns and also read as
 ns (the risk stage's and the router's timestamps) and ms (the matching engine's). The replay
 driver advances it to each line's time before the line is handled; timers due up to that time
-fire first, in due-time order (then creation order), each seeing the clock at its due time.
+fire first, in due-time order (then creation order), each seeing the clock at its due time
+(``next_due_ns`` lets the driver stop at each due time to let the venue calls it caused finish).
 
 Design: not ``hedge.router.clock.ManualClock`` (float seconds) because every replayed line moves
 the clock: integer ns keeps event time exact, and a line with no timer due costs one comparison.
@@ -57,6 +58,18 @@ class EventClock:
 
     def pending(self) -> int:
         return sum(1 for _, _, t in self._heap if not t.cancelled)
+
+    def due_by(self, ns: int) -> bool:
+        """Whether a timer (maybe a cancelled one) falls due by ``ns``: the driver's cheap per-line check."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= ns
+
+    def next_due_ns(self) -> int | None:
+        """When the next live timer falls due (cancelled ones are dropped), or None."""
+        heap = self._heap
+        while heap and heap[0][2].cancelled:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
     def advance_to_ns(self, ns: int) -> None:
         """Move to ``ns``, firing every timer due by then (also those they create) at its due time."""

@@ -5,8 +5,9 @@ replay's log directory), the feeds' ``ReplaySource``, the ``SimVenue`` on the lo
 matching engine, the pipeline from ``hedge.pipeline.build_pipeline`` (the daemon's own builder),
 and a ``DecisionRecorder`` — and running it line by line:
 
-1. the ``EventClock`` moves to the line's recorded receive time (router timers and simulated
-   latencies due before it fire first, in order);
+1. the ``EventClock`` moves to the line's recorded receive time; router timers and simulated
+   latencies due before it fire first, one due time after the other, and the venue calls each
+   one causes finish before the next (so the outcome never depends on when the loop got to run);
 2. the line is published (decode -> book sync -> venue matching -> risk/router/signals, all
    synchronous bus handlers);
 3. if a venue call was started (an order, a cancel), the event loop runs until every call is done
@@ -27,7 +28,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
@@ -48,9 +49,20 @@ class Replay:
     """One replay run (see the module docstring). Build, then ``await run()`` once."""
 
     def __init__(
-        self, cfg: Config, files: Sequence[str | Path], *, log_dir: str | Path, speed: float | None = None
+        self,
+        cfg: Config,
+        files: Sequence[str | Path],
+        *,
+        log_dir: str | Path,
+        speed: float | None = None,
+        wall_clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """``speed`` None = as fast as possible, else a multiple of real time, paced with ``wall_clock``
+        and ``sleep`` (injectable: a test paces adversarially without waiting)."""
         rt = cfg.runtime
+        self._wall_clock = wall_clock
+        self._sleep = sleep
         self.cfg = cfg
         self.files = [str(f) for f in files]
         self.log_dir = Path(log_dir)
@@ -118,21 +130,34 @@ class Replay:
         return summary
 
     async def _run(self, records: Iterator[RecordedLine], first_ns: int) -> None:
-        advance, handle, settle = self.clock.advance_to_ns, self.source.handle, self._settle
+        clock, handle, settle = self.clock, self.source.handle, self._settle
+        advance, due_by = clock.advance_to_ns, clock.due_by
         pipe, speed = self.pipeline, self.speed
         router = pipe.router
-        start = time.monotonic()
+        wall, sleep = self._wall_clock, self._sleep
+        start = wall()
         for rec in records:
             ns = rec.recv_ns
-            advance(ns)
-            if speed is not None:
-                due = (ns - first_ns) / 1e9 / speed - (time.monotonic() - start)
+            if speed is not None:  # wall-clock pacing only: everything is settled, nothing can run meanwhile
+                due = (ns - first_ns) / 1e9 / speed - (wall() - start)
                 if due > 0:
-                    await asyncio.sleep(due)
+                    await sleep(due)
+            if due_by(ns):
+                await self._timers_until(ns)
+            advance(ns)
             handle(rec)
             if router.in_flight or pipe.own_in_flight:  # plain attributes: this runs for every line
                 await settle()
         await settle()
+
+    async def _timers_until(self, ns: int) -> None:
+        """Fire the timers due by ``ns`` one due time after the other, settling the venue calls each
+        caused before the next (a maker timeout's cancel and taker order happen at the timeout's time)."""
+        clock, pipe = self.clock, self.pipeline
+        while (t := clock.next_due_ns()) is not None and t <= ns:
+            clock.advance_to_ns(t)
+            if pipe.router.in_flight or pipe.own_in_flight:
+                await self._settle()
 
     def summary(self) -> ReplaySummary:
         st, fs, rec, venue = self.source.stats, self.source.feed_stats(), self.recorder, self.venue

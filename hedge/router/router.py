@@ -329,7 +329,7 @@ class Router:
         if ex.filled_qty > 0:
             h.slip_bps_sum += slip
             h.slip_n += 1
-        self.bus.publish(h.event())
+        self.bus.publish(h.event(self.now_ns()))
 
     def _remember(self, iid: str) -> None:
         self._finished[iid] = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
 import os
 import subprocess
@@ -130,3 +132,20 @@ def test_cli_missing_file_and_bad_speed_exit_2(tmp_path: Path) -> None:
     assert r.returncode == 2 and "no such file" in r.stderr
     r = run("--speed", "0", "--log-dir", str(tmp_path))
     assert r.returncode == 2 and "--speed must be > 0" in r.stderr
+
+
+def test_pacing_never_changes_the_outcome(tmp_path: Path) -> None:
+    # The first 12,000 lines (~3 minutes of market, with trades) under the bundled file's name.
+    cut = tmp_path / "btcusdt_20240718.gz"
+    with gzip.open(bundled_btcusdt()[0], "rb") as src:
+        head = [src.readline() for _ in range(12_000)]
+    cut.write_bytes(gzip.compress(b"".join(head)))
+    fast = run(tmp_path / "fast", files=[cut])[0]
+    assert fast.fills > 0 and fast.orders > 0
+
+    async def yield_once(_: float) -> None:
+        await asyncio.sleep(0)  # the loop gets to run before EVERY line, as a slow wall clock would allow
+
+    paced = Replay(default_config(), [cut], log_dir=tmp_path / "paced", speed=1.0, wall_clock=lambda: 0.0,
+                   sleep=yield_once)
+    assert run_async(paced.run()).fingerprint == fast.fingerprint
