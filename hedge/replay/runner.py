@@ -68,9 +68,9 @@ class Replay:
         self.log_dir = Path(log_dir)
         self.speed = speed if speed is not None and speed > 0 else None
         self.latency_ms = rt.replay.latency_ms
-        self.engine = Engine(cfg, log_dir=self.log_dir)
-        bus = self.engine.bus
         self.clock = EventClock()
+        self.engine = Engine(cfg, log_dir=self.log_dir, clock_ns=self.clock.now_ns)  # state files age in event time
+        bus = self.engine.bus
         self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels)
         dispatcher = self.source.dispatcher
         ex = rt.local_exchange

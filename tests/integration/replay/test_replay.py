@@ -79,6 +79,8 @@ def test_journals_and_state_files_are_written_like_live(first: tuple[ReplaySumma
     kpis = json.loads((d / "state" / "kpis.json").read_text())
     assert kpis["fills"] == s.fills
     assert (d / "state" / "manifest.json").exists() and (d / "state" / "nav_state.json").exists()
+    diag = json.loads((d / "state" / "diagnostics.json").read_text())
+    assert diag["books"][0]["last_data_age_s"] < 1.0  # ages in event time, not against today's wall clock
 
 
 def test_replaying_twice_gives_the_same_fingerprint(first: tuple[ReplaySummary, Path], tmp_path: Path) -> None:
