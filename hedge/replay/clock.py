@@ -59,10 +59,16 @@ class EventClock:
     def pending(self) -> int:
         return sum(1 for _, _, t in self._heap if not t.cancelled)
 
-    def due_by(self, ns: int) -> bool:
-        """Whether a timer (maybe a cancelled one) falls due by ``ns``: the driver's cheap per-line check."""
+    def step(self, ns: int) -> bool:
+        """The driver's per-line call: move to ``ns`` and return False, or — when a timer (maybe a
+        cancelled one) falls due by then — move nothing and return True (fire them with
+        ``next_due_ns`` / ``advance_to_ns`` first)."""
         heap = self._heap
-        return bool(heap) and heap[0][0] <= ns
+        if heap and heap[0][0] <= ns:
+            return True
+        if ns > self._ns:
+            self._ns = ns
+        return False
 
     def next_due_ns(self) -> int | None:
         """When the next live timer falls due (cancelled ones are dropped), or None."""

@@ -131,7 +131,7 @@ class Replay:
 
     async def _run(self, records: Iterator[RecordedLine], first_ns: int) -> None:
         clock, handle, settle = self.clock, self.source.handle, self._settle
-        advance, due_by = clock.advance_to_ns, clock.due_by
+        step = clock.step
         pipe, speed = self.pipeline, self.speed
         router = pipe.router
         wall, sleep = self._wall_clock, self._sleep
@@ -142,9 +142,9 @@ class Replay:
                 due = (ns - first_ns) / 1e9 / speed - (wall() - start)
                 if due > 0:
                     await sleep(due)
-            if due_by(ns):
+            if step(ns):  # a timer is due first
                 await self._timers_until(ns)
-            advance(ns)
+                clock.advance_to_ns(ns)
             handle(rec)
             if router.in_flight or pipe.own_in_flight:  # plain attributes: this runs for every line
                 await settle()
