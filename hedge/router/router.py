@@ -28,9 +28,14 @@ unresolved -> a critical ``Alert`` and the intent stays blocked (never a second 
 orders left pending by a previous process are queried and adopted (live ones cancelled: their
 intent is stale), and their intents are never executed again.
 
+Halt (the kill switch's ``CancelAll``, via ``hedge.pipeline``): ``halt`` ends every execution — a
+resting order is cancelled, one still unanswered is cancelled once acknowledged, none is replaced
+— and every later approval is ignored.
+
 Concurrency: bus handlers (decisions, book updates, user-stream order updates) are synchronous
 and only decide; every venue call runs in its own task, whose result is fed back synchronously.
-Timers go through an injectable ``Clock``, so tests advance time instead of sleeping.
+Timers go through an injectable ``Clock``, so tests advance time instead of sleeping; ``now_ns``
+stamps what the router publishes (replay passes its event clock; ``in_flight`` counts venue calls).
 
 Must never: do risk math, send anything without an approval, block a bus handler on I/O, send an
 order that fails the exchange filters, or resend an order whose outcome is unknown.

@@ -160,3 +160,18 @@ async def test_cancel_all_halts_the_router_and_cancels_through_the_venue(rig: Ri
     await rig.pipe.idle()
     assert len(rig.requests) == 1
     assert rig.pipe.cancel_all_errors == 0
+
+
+class FailingCancelAll(DryRunVenue):
+    async def cancel_all(self, symbol: str) -> int:
+        raise ConnectionResetError("venue down")
+
+
+async def test_a_failing_cancel_all_is_counted_and_the_router_still_halts(tmp_path: Path) -> None:
+    engine = Engine(config(tmp_path), log_dir=tmp_path)
+    pipe = attach_pipeline(engine, FailingCancelAll(engine.journals, bundled_filters()))
+    await pipe.start()
+    engine.bus.publish(CancelAll(reason="operator"))
+    await pipe.idle()
+    assert pipe.cancel_all_errors == 1 and pipe.router.halted == "operator" and pipe.in_flight == 0
+    engine.journals.close()
