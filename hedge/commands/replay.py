@@ -88,7 +88,11 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
     if args.latency_ms is not None:
         replay_cfg = msgspec.structs.replace(replay_cfg, latency_ms=args.latency_ms)
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, log_dir=log_dir, replay=replay_cfg))
-    summary = run_async(Replay(cfg, files, log_dir=log_dir, speed=args.speed).run())
+    try:
+        summary = run_async(Replay(cfg, files, log_dir=log_dir, speed=args.speed).run())
+    except (OSError, RuntimeError) as exc:  # unreadable recording or log dir; a venue call that never settles
+        print(f"hedge replay: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     data = msgspec.json.encode(summary)
     if args.out:
         out = Path(args.out)

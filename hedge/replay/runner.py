@@ -113,18 +113,20 @@ class Replay:
         engine.journals.write("events", "replay_started", {"files": self.files, "latency_ms": self.latency_ms})
         engine.bus.start()
         t0 = time.perf_counter()
-        if first is not None:
-            clock.advance_to_ns(first.recv_ns)
-            await self.pipeline.start()
-            self.venue.start()
-            await self._run(chain((first,), records), first.recv_ns)
-        stats = source.finish(t0)
-        summary = self.summary()
-        engine.journals.write("events", "replay_finished", summary)
-        await engine.bus.close()
-        self.pipeline.router.pending.close()
-        engine.observability.publisher.flush()
-        engine.journals.close()
+        try:
+            if first is not None:
+                clock.advance_to_ns(first.recv_ns)
+                await self.pipeline.start()
+                self.venue.start()
+                await self._run(chain((first,), records), first.recv_ns)
+            stats = source.finish(t0)
+            summary = self.summary()
+            engine.journals.write("events", "replay_finished", summary)
+        finally:  # journals, pending record and state files are closed even when the replay fails
+            await engine.bus.close()
+            self.pipeline.router.pending.close()
+            engine.observability.publisher.flush()
+            engine.journals.close()
         log.info("replay: %d events in %.2fs (%s events/s), fingerprint %s",
                  summary.events, stats.wall_s, f"{summary.events_per_s:,.0f}", summary.fingerprint[:16])
         return summary
@@ -164,7 +166,6 @@ class Replay:
         engine = venue.engine
         wallet, upnl, _, _ = engine.totals(ACCOUNT)
         events = sum(fs.messages.values())
-        wall = st.wall_s if st.wall_s > 0 else time.perf_counter()
         return ReplaySummary(
             files=self.files,
             symbols=list(self.cfg.strategy.universe),
@@ -173,7 +174,7 @@ class Replay:
             events=events,
             recorded_s=round((st.last_recv_ns - st.first_recv_ns) / 1e9, 3),
             wall_s=round(st.wall_s, 3),
-            events_per_s=round(events / wall) if st.wall_s > 0 else 0.0,
+            events_per_s=round(events / st.wall_s) if st.wall_s > 0 else 0.0,
             book_gaps=fs.gaps,
             book_resyncs=fs.resyncs,
             intents=rec.intents,
