@@ -125,7 +125,7 @@ def test_cryptofeed_recordings_replay_too(tmp_path: Path) -> None:
     assert len(s.fingerprint) == 64
 
 
-def test_cli_missing_file_and_bad_speed_exit_2(tmp_path: Path) -> None:
+def test_cli_usage_errors_exit_2_and_failures_exit_1(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "hedge", "replay", *args], cwd=ROOT, capture_output=True,
                               text=True, timeout=60)
@@ -134,6 +134,9 @@ def test_cli_missing_file_and_bad_speed_exit_2(tmp_path: Path) -> None:
     assert r.returncode == 2 and "no such file" in r.stderr
     r = run("--speed", "0", "--log-dir", str(tmp_path))
     assert r.returncode == 2 and "--speed must be > 0" in r.stderr
+    (tmp_path / "a-file").write_text("x")
+    r = run("--log-dir", str(tmp_path / "a-file" / "logs"))  # cannot be created: a clear failure, exit 1
+    assert r.returncode == 1 and "hedge replay: failed:" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_pacing_never_changes_the_outcome(tmp_path: Path) -> None:
