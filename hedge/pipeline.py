@@ -3,7 +3,7 @@
 Owns: which decision stages exist, the order in which they subscribe, and the glue between them
 that no stage may own (it would have to import another stage):
 - the exchange filters, loaded from the venue, go to the router (its order filters) and to the
-  risk stage (each symbol's MIN_NOTIONAL), at start and every ``router.filters_refresh_s``;
+  risk stage (each symbol's MIN_NOTIONAL and quantity step), at start and every ``router.filters_refresh_s``;
 - (``CancelAll``, the kill switch's request, is the router's own: it halts and cancels through
   the venue it already holds.)
 
@@ -89,11 +89,12 @@ class Pipeline:
     # ------------------------------------------------------------------ exchange filters
 
     async def load_filters(self) -> dict[str, SymbolFilters]:
-        """Load the venue's filters into the router and the risk stage's MIN_NOTIONAL."""
+        """Load the venue's filters into the router and the risk stage's MIN_NOTIONAL and step."""
         filters = await self.venue.load_filters()
         self.router.set_filters(filters)
         for sym, f in filters.items():
             self.risk.min_notional[sym] = float(f.min_notional)
+            self.risk.step_size[sym] = float(f.step_size)
         self.filters = filters
         return filters
 
@@ -103,7 +104,9 @@ class Pipeline:
         missing = [s for s in self.cfg.strategy.universe if s not in filters]
         if missing:
             log.error("pipeline: the venue has no filters for %s: their intents will be denied", ", ".join(missing))
-        self.router.recover()
+        n = self.router.recover()
+        log.info("pipeline: ready (venue %s, %d symbols, %d pending orders recovered)", self.venue.name,
+                 len(filters), n)
 
     async def run(self) -> None:
         """The daemon service: ``start``, then reload the filters every ``router.filters_refresh_s``."""

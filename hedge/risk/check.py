@@ -94,6 +94,15 @@ def _veto(
     )
 
 
+def on_step(q: float, step: float) -> float:
+    """``q`` rounded down to a whole number of ``step`` (as the router will place it); ``step`` 0 = unchanged.
+
+    A quantity within 1e-9 steps of the next step counts as on it (float division noise)."""
+    if not step > 0.0:
+        return q
+    return math.floor(q / step + 1e-9) * step
+
+
 def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskDecision:
     """The verdict on ``intent``: allowed with ``max_qty`` (possibly reduced, said in ``reasons``) or vetoed."""
     reasons: list[str] = []
@@ -268,9 +277,10 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
 
     if not q > 0.0:
         return _veto(intent, ctx, reasons, observed, limits, price, cooloff_s)
-    if not intent.reduce_only and q * price < ctx.min_notional:
+    placeable = on_step(q, ctx.step_size) * price
+    if not intent.reduce_only and placeable < ctx.min_notional:
         reasons.append(Reason.MIN_NOTIONAL)
-        observed[Reason.MIN_NOTIONAL] = q * price
+        observed[Reason.MIN_NOTIONAL] = placeable
         limits[Reason.MIN_NOTIONAL] = ctx.min_notional
         return _veto(intent, ctx, reasons, observed, limits, price, cooloff_s)
     return RiskDecision(

@@ -71,6 +71,8 @@ class RiskContext(msgspec.Struct, frozen=True, kw_only=True):
     cooloff_reason: str = ""
     alt_ext_disabled: bool = False
     min_notional: float = 0.0  # the exchange's MIN_NOTIONAL for the intent's symbol (0 = none)
+    step_size: float = 0.0  # the exchange's quantity step for the intent's symbol (0 = none): MIN_NOTIONAL
+    # is judged on the quantity rounded down to it, as the router will place it
 
     @property
     def now_ms(self) -> int:

@@ -121,6 +121,7 @@ class RiskStage:
         self._ack_at_ns = 0  # when it was measured
         self._ack_window_ns = int(risk.ack_latency_window_s * 1e9)
         self.min_notional: dict[str, float] = {}
+        self.step_size: dict[str, float] = {}
         self._books: dict[str, BookRisk] = {}
         self._qty: dict[str, float] = {}
         self._marks: dict[str, float] = {}
@@ -172,6 +173,7 @@ class RiskStage:
             cooloff_reason=self.cooloff.reason,
             alt_ext_disabled=self.alt_ext_disabled,
             min_notional=self.min_notional.get(symbol, 0.0),
+            step_size=self.step_size.get(symbol, 0.0),
         )
 
     def _ack_latency(self, now_ns: int) -> float:

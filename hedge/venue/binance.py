@@ -37,11 +37,11 @@ import ccxt.async_support as ccxt_async
 
 from hedge.backoff import backoff_delays
 from hedge.config import HttpConfig
-from hedge.events import Event, OrderRequest, OrderType, OrderUpdate, RateLimit
+from hedge.events import Event, Nav, OrderRequest, OrderType, OrderUpdate, RateLimit
 from hedge.router.filters import SymbolFilters, to_decimal
 from hedge.venue.base import OrderAck
 from hedge.venue.binance_filters import FilterParseError, parse_symbol
-from hedge.venue.binance_wire import ack_of, error_body, rate_limits, rest_order, update_of
+from hedge.venue.binance_wire import ack_of, error_body, nav_of_account, rate_limits, rest_order, update_of
 from hedge.venue.errors import (
     INVALID_TIMESTAMP,
     OrderNotFound,
@@ -257,6 +257,10 @@ class BinanceVenue:
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
         await self._call("fapiPrivatePostCountdownCancelAll", {"symbol": symbol, "countdownTime": countdown_ms},
                          read=False)
+
+    async def account_nav(self) -> Nav:
+        """The account's NAV (wallet balance + unrealized PnL) from ``GET /fapi/v2/account``."""
+        return nav_of_account(await self._call("fapiPrivateV2GetAccount", {}, read=True))
 
     # ------------------------------------------------------------------ user-data stream keys
 

@@ -5,7 +5,8 @@ Owns: the order object of ``POST/GET/DELETE /fapi/v1/order`` and ``openOrders`` 
 user-data stream: ORDER_TRADE_UPDATE (-> ``OrderUpdate`` plus a ``Fill`` per trade),
 ACCOUNT_UPDATE (-> ``Balance``, ``Position`` per changed symbol, and ``Nav`` = USDT wallet balance
 + the unrealized PnL of every position seen), listenKeyExpired; anything else is counted and
-skipped. Combined-stream wrappers (``{"stream":..,"data":..}``) are unwrapped.
+skipped. Also the account snapshot of ``GET /fapi/v2/account`` (-> ``Nav``, source ``reconcile``).
+Combined-stream wrappers (``{"stream":..,"data":..}``) are unwrapped.
 
 Design: typed msgspec decoding with ``strict=False`` (prices arrive as strings); ``E`` may be a
 string on real futures payloads (go-binance#510), so it is read leniently.
@@ -267,3 +268,20 @@ class UserStreamDecoder:
 
 class ListenKeyExpired(Exception):
     """The user stream said its listenKey expired: a new key (and connection) is needed."""
+
+
+class _AccountSnapshot(msgspec.Struct):
+    totalWalletBalance: float
+    totalUnrealizedProfit: float = 0.0
+    updateTime: int = 0
+
+
+def nav_of_account(r: Any) -> Nav:
+    """``Nav`` (source ``reconcile``) from a ``GET /fapi/v2/account`` answer; ``ValueError`` if it has no balance."""
+    try:
+        a = msgspec.convert(r, _AccountSnapshot, strict=False)
+    except msgspec.ValidationError as e:
+        raise ValueError(f"account snapshot: {e}") from None
+    return Nav(nav=a.totalWalletBalance + a.totalUnrealizedProfit, wallet_balance=a.totalWalletBalance,
+               unrealized_pnl=a.totalUnrealizedProfit, source="reconcile", ts_ms=a.updateTime,
+               recv_ns=time.time_ns())

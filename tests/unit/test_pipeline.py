@@ -121,6 +121,7 @@ def test_the_daemon_gets_the_pipeline_and_its_services(tmp_path: Path) -> None:
 async def test_filters_go_to_the_router_and_to_risk_min_notional(rig: Rig) -> None:
     assert SYM in rig.pipe.router.filters
     assert rig.pipe.risk.min_notional[SYM] == float(bundled_filters()[SYM].min_notional) == 5.0
+    assert rig.pipe.risk.step_size[SYM] == float(bundled_filters()[SYM].step_size) > 0.0
 
 
 async def test_ticks_become_an_approved_intent_and_a_maker_order_on_the_venue(rig: Rig) -> None:

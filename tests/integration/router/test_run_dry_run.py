@@ -1,4 +1,4 @@
-"""``hedge run --dry-run`` starts the router on the dry-run venue and stops cleanly."""
+"""``hedge run --dry-run`` starts the pipeline on the dry-run venue and stops cleanly."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ def test_run_dry_run_starts_the_router(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 20
         assert proc.stderr is not None
-        while time.monotonic() < deadline and "router: ready" not in seen:
+        while time.monotonic() < deadline and "pipeline: ready" not in seen:
             seen += proc.stderr.readline()
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=5)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert "router: ready (venue dry-run" in seen, seen[-2000:]
+    assert "pipeline: ready (venue dry-run" in seen, seen[-2000:]
     assert rc == 0
     assert (logs / "state" / "pending_orders.jsonl").exists()
 

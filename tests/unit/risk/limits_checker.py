@@ -121,7 +121,8 @@ def violations(intent: OrderIntent, ctx: RiskContext, cfg: Config, d: RiskDecisi
         out.append("net exposure")
     if gname and group + post > max(cfg.symbols.correlation_groups[gname].cap * nav, group + pre) + tol:
         out.append("group cap")
-    if not intent.reduce_only and q * p < ctx.min_notional * (1 - REL):
+    placed = math.floor(q / ctx.step_size + 1e-9) * ctx.step_size if ctx.step_size > 0 else q
+    if not intent.reduce_only and placed * p < ctx.min_notional * (1 - REL):
         out.append("min notional")
     return out
 
@@ -186,6 +187,7 @@ class World:
             cooloff_until_ms=self.now_ns // 1_000_000 + r.randint(-2000, 2000) if r.random() < st else 0,
             alt_ext_disabled=r.random() < st,
             min_notional=r.choice([0.0, 5.0, 100.0]),
+            step_size=r.choice([0.0, 0.001, 0.1]),
         )
 
     def intent(self, i: int) -> OrderIntent:

@@ -106,6 +106,17 @@ def test_min_notional() -> None:
     assert vetoed(d, Reason.MIN_NOTIONAL) and Reason.SYMBOL_CAP in d.reasons
 
 
+def test_min_notional_judges_the_quantity_the_router_can_place() -> None:
+    # 1.5 units at PX 100 ask 150 of notional, but with a step of 1 only 1 unit (100) can be placed
+    c = ctx(min_notional=120.0, step_size=1.0)
+    d = check_order(intent(150.0), c, LIM)
+    assert vetoed(d, Reason.MIN_NOTIONAL) and d.observed[Reason.MIN_NOTIONAL] == pytest.approx(100.0)
+    assert check_order(intent(150.0), ctx(min_notional=120.0), LIM).allow  # no step known: as asked
+    assert check_order(intent(200.0), c, LIM).allow  # two whole steps
+    # float noise: 0.3 / 0.1 = 2.9999999999999996 is still three steps of 0.1
+    assert check_order(intent(30.0), ctx(min_notional=30.0, step_size=0.1), LIM).allow
+
+
 def test_reduce_only() -> None:
     assert vetoed(check_order(intent(100.0, Side.SELL, reduce_only=True), ctx(), LIM), Reason.NOTHING_TO_REDUCE)
     c = ctx(positions={"BTCUSDT": pos(2.0)})
