@@ -29,8 +29,9 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -79,10 +80,12 @@ class VenueSetup:
 
 
 def select_venue(
-    cfg: Config, publish: Callable[[Event], None], journals: Journals, *, local_port: int = 0,
+    cfg: Config, publish: Callable[[Event], None], *, journals: Journals | None = None, local_port: int = 0,
     env: Mapping[str, str] | None = None,
 ) -> VenueSetup:
-    """The configured venue (see the module docstring); ``SetupError`` when it cannot be built."""
+    """The configured venue (see the module docstring); ``SetupError`` when it cannot be built.
+
+    ``journals`` receive a dry run's would-be orders; ``local_port`` is the local exchange's."""
     rt = cfg.runtime
     try:
         market = endpoints(rt.venue, rt.feeds, local_port=local_port, local_host=rt.local_exchange.host)
@@ -90,6 +93,8 @@ def select_venue(
         raise SetupError(str(e)) from None
     nav_interval_s = cfg.risk.nav_freshness_seconds / NAV_POLLS_PER_FRESHNESS
     if rt.dry_run:
+        if journals is None:
+            raise SetupError("a dry run needs journals for the orders it would send")
         paper = PaperAccount(rt.local_exchange.starting_balance)
         return VenueSetup(DryRunVenue(journals, bundled_filters()), market,
                           [AccountPoller(paper, publish, interval_s=nav_interval_s)])
@@ -230,6 +235,45 @@ class OnceCycle:
         self.engine.request_stop("once")
 
 
+def running_exchange_url(log_dir: str | Path) -> str:
+    """The URL of the local exchange inside the daemon that writes ``<log_dir>/daemon.json``."""
+    path = Path(log_dir) / RUNTIME_FILE
+    try:
+        url = str(msgspec.json.decode(path.read_bytes()).get("exchange_url", ""))
+    except (OSError, msgspec.DecodeError, AttributeError) as e:
+        raise SetupError(f"no running daemon's local exchange found in {path} ({e})") from None
+    if not url:
+        raise SetupError(f"{path} names no local exchange")
+    return url
+
+
+def direct_cancel_all(
+    cfg: Config, *, env: Mapping[str, str] | None = None
+) -> Callable[[], Coroutine[Any, Any, int]]:
+    """``hedge kill --cancel``: cancel every open order of the configured venue over REST, without the
+    daemon (the local exchange is found through the running daemon's ``daemon.json``); returns how many."""
+    rt = cfg.runtime
+    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, dry_run=False))
+    port = 0
+    if rt.venue == "local":
+        port = int(running_exchange_url(rt.log_dir).rsplit(":", 1)[1])
+
+    async def cancel_all() -> int:
+        setup = select_venue(cfg, lambda _ev: None, local_port=port, env=env)
+        venue = setup.venue
+        try:
+            symbols = set(cfg.strategy.universe) | {o.symbol for o in await venue.open_orders(None)}
+            n = 0
+            for sym in sorted(symbols):
+                n += await venue.cancel_all(sym)
+            return n
+        finally:
+            if setup.close is not None:
+                await setup.close()
+
+    return cancel_all
+
+
 class Daemon:
     """``hedge run``: build, run until stopped, release (see the module docstring)."""
 
@@ -254,7 +298,8 @@ class Daemon:
             except (OSError, ValueError) as e:
                 raise SetupError(f"local exchange: {e}") from None
         engine = self.engine = Engine(cfg)
-        setup = self.setup = select_venue(cfg, engine.bus.publish, engine.journals, local_port=port, env=self.env)
+        setup = self.setup = select_venue(cfg, engine.bus.publish, journals=engine.journals, local_port=port,
+                                              env=self.env)
         events = engine.journals.writer("events")
         engine.add_service(MarketFeed(rt.feeds, cfg.strategy.universe, engine.bus, setup.market,
                                       journal=events.write))
@@ -278,11 +323,11 @@ class Daemon:
         if self.exchange is not None:
             log.info("daemon: local exchange at %s (see %s)", self.exchange.base_url, log_dir / RUNTIME_FILE)
 
-    async def run(self) -> int:
+    async def run(self, *, install_signals: bool = True) -> int:
         """Start, run until stopped (signal, ``--once``), then release; returns the exit code."""
         try:
             engine = await self.start()
-            rc = await engine.run()
+            rc = await engine.run(install_signals=install_signals)
         finally:
             await self.close()
         if self.once is not None and not self.once.summary.ok:

@@ -2,16 +2,21 @@
 cancels every open order within ~0.25 s); with ``--cancel`` also cancel directly through the
 exchange's REST API, for when the daemon itself is stuck.
 
+``--cancel`` goes through the configured venue (``hedge.daemon.direct_cancel_all``): Binance /
+testnet with the keys from the environment, or the local exchange of the running daemon (its
+URL from ``<log_dir>/daemon.json``).
+
 Exit codes: 0 done; 1 the flag could not be written or the direct cancel failed (the flag, when
-written, still halts the daemon); 2 configuration error; 3 ``--cancel`` asked but no venue adapter
-is available to cancel through (the flag was written).
+written, still halts the daemon); 2 configuration error; 3 ``--cancel`` asked but the venue cannot
+be reached (no keys, no running local exchange; the flag was written).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
 
 from hedge.commands.common import add_config_arg
 
@@ -27,18 +32,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int:
-    """``cancel_all`` is the venue adapter's coroutine that cancels every open order (injected)."""
+    """``cancel_all`` cancels every open order through the exchange (default: the configured venue's)."""
     import asyncio
 
     from hedge.commands.common import load_config_or_report
     from hedge.risk.kill_switch import write_flag
 
-    flag_file = args.flag_file
-    if flag_file is None:
+    cfg = None
+    if args.flag_file is None or (args.cancel and cancel_all is None):
         cfg = load_config_or_report(args.config)
         if cfg is None:
             return 2
-        flag_file = cfg.risk.kill_switch.flag_file
+    flag_file = args.flag_file or (cfg.risk.kill_switch.flag_file if cfg is not None else "")
     try:
         write_flag(flag_file, args.reason)
     except OSError as exc:
@@ -47,17 +52,24 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
     print(f"kill switch engaged: {flag_file} ({args.reason})")
     if not args.cancel:
         return 0
-    if cancel_all is None:
-        print(
-            "hedge kill --cancel: no venue adapter to cancel through directly; "
-            "the running daemon cancels every open order when it sees the flag",
-            file=sys.stderr,
-        )
-        return 3
+    cancel: Callable[[], Coroutine[Any, Any, object]]
+    if cancel_all is not None:
+        cancel = cancel_all
+    else:
+        from hedge.daemon import SetupError, direct_cancel_all
+
+        assert cfg is not None
+        try:
+            cancel = direct_cancel_all(cfg)
+        except SetupError as exc:
+            print(f"hedge kill --cancel: {exc}; the running daemon cancels every open order when it sees the flag",
+                  file=sys.stderr)
+            return 3
     try:
-        asyncio.run(cancel_all())
+        result = asyncio.run(cancel())
     except Exception as exc:
         print(f"hedge kill: the direct cancel failed ({exc}); the flag still halts the daemon", file=sys.stderr)
         return 1
-    print("all open orders cancelled through the exchange")
+    count = f"{result} " if isinstance(result, int) else ""
+    print(f"all {count}open orders cancelled through the exchange")
     return 0

@@ -164,7 +164,7 @@ def test_hedge_kill_exit_codes(tmp_path: Path) -> None:
     assert hedge("kill", "--config", str(tmp_path / "cfg")).returncode == 2
     (tmp_path / "cfg" / "risk.yaml").write_text(f"kill_switch: {{flag_file: {tmp_path / 'cfgflag'}}}\n")
     r = hedge("kill", "--config", str(tmp_path / "cfg"), "--cancel")
-    assert r.returncode == 3 and (tmp_path / "cfgflag").exists() and "no venue adapter" in r.stderr
+    assert r.returncode == 3 and (tmp_path / "cfgflag").exists() and "no running daemon's local exchange" in r.stderr
 
 
 def test_hedge_kill_cancel_uses_the_injected_cancel_all(tmp_path: Path) -> None:

@@ -1,0 +1,170 @@
+"""The daemon's safety surfaces, live against its in-process local exchange (real sockets, real ccxt).
+
+- ``hedge kill --cancel``'s direct path (``direct_cancel_all``, found through ``daemon.json``) and
+  the kill flag: every open order at the exchange is cancelled in under 2 s.
+- The dead man's switch: once the daemon's heartbeat stops, the exchange's countdownCancelAll
+  cancels every open order by itself.
+- /health turns 503 naming the market feed when the exchange stalls it, and 200 again after.
+
+The strategy is disabled: the only orders are the ones the test rests at the exchange itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import msgspec
+import pytest
+
+from hedge.config import Config, load_config
+from hedge.daemon import Daemon, direct_cancel_all
+from hedge.events import OrderRequest, OrderType, Side, TimeInForce
+from hedge.risk.kill_switch import write_flag
+from hedge.venue.binance import BinanceVenue
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def config(tmp: Path, *, metrics_port: int = 0, **risk: object) -> Config:
+    cfg = load_config(ROOT / "configs")
+    st = cfg.strategy
+    rt = cfg.runtime
+    return msgspec.structs.replace(
+        cfg,
+        strategy=msgspec.structs.replace(
+            st, strategies=[msgspec.structs.replace(e, enabled=False) for e in st.strategies]
+        ),
+        runtime=msgspec.structs.replace(
+            rt, log_dir=str(tmp / "logs"),
+            metrics=msgspec.structs.replace(rt.metrics, port=metrics_port, feed_stale_s=1.0),
+        ),
+        risk=msgspec.structs.replace(
+            cfg.risk, kill_switch=msgspec.structs.replace(cfg.risk.kill_switch, flag_file=str(tmp / "KILL")), **risk,
+        ),
+    )
+
+
+class Live:
+    def __init__(self, daemon: Daemon, task: asyncio.Task[int]) -> None:
+        self.daemon = daemon
+        self.task = task
+        assert daemon.exchange is not None and daemon.setup is not None
+        self.exchange = daemon.exchange
+        venue = daemon.setup.venue
+        assert isinstance(venue, BinanceVenue)
+        self.venue = venue
+
+    async def rest_orders(self, n: int) -> None:
+        """``n`` resting buy orders far below the market, placed at the exchange under the daemon's account."""
+        assert self.daemon.pipeline is not None
+        books = self.daemon.pipeline.router.books
+        deadline = time.monotonic() + 10
+        while "BTCUSDT" not in books:
+            assert time.monotonic() < deadline, "no book"
+            await asyncio.sleep(0.05)
+        price = round(books["BTCUSDT"].mid * 0.95, 1)
+        for i in range(n):
+            await self.venue.place(OrderRequest(
+                client_order_id=f"rest-{i}-{time.time_ns()}", intent_id="test", symbol="BTCUSDT", side=Side.BUY,
+                type=OrderType.LIMIT, tif=TimeInForce.GTC, qty=0.002, price=price,
+            ))
+
+    async def open_orders(self) -> int:
+        return len(await self.venue.open_orders("BTCUSDT"))
+
+
+async def start(cfg: Config) -> Live:
+    daemon = Daemon(cfg)
+    task = asyncio.get_running_loop().create_task(daemon.run(install_signals=False))
+    deadline = time.monotonic() + 20
+    while daemon.pipeline is None or not daemon.pipeline.filters:
+        assert not task.done(), task
+        assert time.monotonic() < deadline, "the daemon did not start"
+        await asyncio.sleep(0.05)
+    return Live(daemon, task)
+
+
+async def stop(live: Live) -> None:
+    assert live.daemon.engine is not None
+    live.daemon.engine.request_stop("test")
+    assert await asyncio.wait_for(live.task, 5) == 0
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Live]:
+    lv = await start(config(tmp_path))
+    yield lv
+    await stop(lv)
+
+
+async def test_direct_cancel_and_kill_flag_cancel_everything_at_the_exchange(live: Live, tmp_path: Path) -> None:
+    await live.rest_orders(3)
+    assert await live.open_orders() == 3
+    # hedge kill --cancel's path: a separate venue client, the exchange found through daemon.json
+    t0 = time.monotonic()
+    assert await direct_cancel_all(live.daemon.cfg)() == 3
+    assert await live.open_orders() == 0 and time.monotonic() - t0 < 2.0
+    # the flag: the daemon halts and cancels through its router
+    await live.rest_orders(2)
+    t0 = time.monotonic()
+    write_flag(tmp_path / "KILL", "test")
+    while await live.open_orders():
+        assert time.monotonic() - t0 < 2.0, "orders still open 2 s after the kill flag"
+        await asyncio.sleep(0.05)
+
+
+async def test_the_exchange_cancels_everything_when_the_dead_man_heartbeat_stops(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    cfg = msgspec.structs.replace(cfg, risk=msgspec.structs.replace(
+        cfg.risk, dead_man=msgspec.structs.replace(cfg.risk.dead_man, countdown_ms=5000, heartbeat_s=0.5)))
+    live = await start(cfg)
+    try:
+        engine = live.daemon.engine
+        assert engine is not None
+        await asyncio.sleep(1.0)  # armed, and re-armed at least once
+        await live.rest_orders(2)
+        heartbeat = next(t for t in engine._tasks if t.get_name() == "service:dead-man")
+        heartbeat.cancel()
+        t0 = time.monotonic()
+        await asyncio.sleep(3.0)
+        assert await live.open_orders() == 2, "cancelled before the countdown ran out"
+        while await live.open_orders():
+            assert time.monotonic() - t0 < 8.0, "the exchange did not cancel after the countdown"
+            await asyncio.sleep(0.1)
+        assert time.monotonic() - t0 > 4.0
+    finally:
+        await stop(live)
+
+
+async def test_health_turns_503_when_the_market_feed_stalls_and_recovers(tmp_path: Path) -> None:
+    live = await start(config(tmp_path))
+    try:
+        obs = live.daemon.engine.observability if live.daemon.engine else None
+        assert obs is not None
+        async with aiohttp.ClientSession() as http:
+            async def health() -> tuple[int, dict[str, object]]:
+                async with http.get(f"{obs.server.url}/health") as r:
+                    return r.status, await r.json(content_type=None)
+
+            async def until(status: int, within_s: float) -> dict[str, object]:
+                deadline = time.monotonic() + within_s
+                while True:
+                    code, body = await health()
+                    if code == status:
+                        return body
+                    assert time.monotonic() < deadline, (code, body)
+                    await asyncio.sleep(0.1)
+
+            await until(200, 15)
+            async with http.post(f"{live.exchange.base_url}/_hedge/actions/ws_stall", params={"seconds": "4"}) as r:
+                assert r.status == 200
+            body = await until(503, 4)
+            reasons = " ".join(str(x) for x in body.get("reasons", []))  # type: ignore[union-attr]
+            assert "BTCUSDT" in reasons or "feed" in reasons, body
+            await until(200, 10)
+    finally:
+        await stop(live)
