@@ -1,0 +1,140 @@
+"""Benchmark live tick -> order-sent latency: the daemon's engine and its local exchange in one process.
+
+The real daemon wiring (``hedge.daemon.Daemon``, venue ``local``): the local exchange plays the
+bundled BTCUSDT recording, the market feed receives it over loopback websockets, and the decision
+chain (book -> features -> strategy -> risk -> router) runs on the bus. For the first order of
+every intent we measure from the local receive time of the frame that caused it (``recv_ns`` of
+the tick, carried as ``OrderIntent.tick_ns``) to the moment the router hands the request to the
+venue call (``BinanceVenue.place`` entered, before ccxt signs and sends it). A livelier strategy
+config than the default (lower entry threshold, short cooldown, placeable sizes) makes enough
+samples; the market plays at ``--speed``.
+
+Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4]
+Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from hedge.app import run_async
+from hedge.config import Config, load_config
+from hedge.daemon import Daemon
+from hedge.events import OrderIntent, OrderRequest
+from hedge.venue.base import OrderAck
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lively(cfg: Config, log_dir: str, speed: float) -> Config:
+    st = cfg.strategy
+    entries = [
+        msgspec.structs.replace(e, params={**e.params, "entry_threshold": 0.15, "cooldown_s": 0.5})
+        if e.name == "micro_scalper" else e
+        for e in st.strategies
+    ]
+    rt = cfg.runtime
+    return msgspec.structs.replace(
+        cfg,
+        strategy=msgspec.structs.replace(st, strategies=entries, per_trade_nav_pct=0.03),
+        runtime=msgspec.structs.replace(
+            rt, log_dir=log_dir, metrics=msgspec.structs.replace(rt.metrics, port=0),
+            local_exchange=msgspec.structs.replace(rt.local_exchange, speed=speed),
+        ),
+        risk=msgspec.structs.replace(
+            cfg.risk, kill_switch=msgspec.structs.replace(cfg.risk.kill_switch, flag_file=f"{log_dir}/KILL")
+        ),
+    )
+
+
+def pct(xs: list[float], p: float) -> float:
+    if not xs:
+        return 0.0
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(p * len(s)))]
+
+
+async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
+    daemon = Daemon(cfg)
+    engine = await daemon.start()
+    assert daemon.setup is not None
+    venue: Any = daemon.setup.venue
+    tick_ns: dict[str, int] = {}
+    first: set[str] = set()
+    lat_us: list[float] = []
+    decided_us: list[float] = []  # tick -> OrderRequest published (the synchronous chain)
+    published: set[str] = set()
+
+    intent_us: list[float] = []  # tick -> OrderIntent published (decode, book, features, strategy)
+
+    def on_intent(i: OrderIntent) -> None:
+        tick_ns[i.intent_id] = i.tick_ns
+        intent_us.append((time.time_ns() - i.tick_ns) / 1e3)
+
+    def on_request(r: OrderRequest) -> None:
+        t = tick_ns.get(r.intent_id, 0)
+        if t and r.intent_id not in published:
+            published.add(r.intent_id)
+            decided_us.append((time.time_ns() - t) / 1e3)
+
+    engine.bus.subscribe(OrderIntent, on_intent)
+    engine.bus.subscribe(OrderRequest, on_request)
+    place = venue.place
+
+    async def timed_place(req: OrderRequest) -> OrderAck:
+        now = time.time_ns()
+        t = tick_ns.get(req.intent_id, 0)
+        if t and req.intent_id not in first:
+            first.add(req.intent_id)
+            lat_us.append((now - t) / 1e3)
+        ack: OrderAck = await place(req)
+        return ack
+
+    venue.place = timed_place
+    task = asyncio.get_running_loop().create_task(engine.run(install_signals=False))
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        engine.request_stop("benchmark done")
+        await task
+        await daemon.close()
+    return {
+        "bench": "latency",
+        "what": "frame local receive -> venue.place entered (first order of each intent), live daemon + local exchange",
+        "samples": len(lat_us),
+        "intents": len(tick_ns),
+        "p50_us": round(pct(lat_us, 0.50), 1),
+        "p99_us": round(pct(lat_us, 0.99), 1),
+        "mean_us": round(statistics.fmean(lat_us), 1) if lat_us else 0.0,
+        "intent_p50_us": round(pct(intent_us, 0.50), 1),
+        "decided_p50_us": round(pct(decided_us, 0.50), 1),
+        "decided_p99_us": round(pct(decided_us, 0.99), 1),
+        "max_us": round(max(lat_us), 1) if lat_us else 0.0,
+        "seconds": seconds,
+        "speed": cfg.runtime.local_exchange.speed,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--speed", type=float, default=4.0)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = lively(load_config(ROOT / "configs"), str(Path(tmp) / "logs"), args.speed)
+        result = run_async(measure(cfg, args.seconds))
+    print(f"tick -> order sent: p50 {result['p50_us']} us, p99 {result['p99_us']} us over {result['samples']} orders")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
