@@ -42,12 +42,30 @@ def main(args: argparse.Namespace) -> int:
     if overrides:
         cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, **overrides))
     engine = Engine(cfg)
+    if not _wire_signals(engine):
+        return 2
     _wire_risk(engine)
     problem = _wire_router(engine)
     if problem:
         print(f"hedge run: {problem}", file=sys.stderr)
         return 2
     return run_async(engine.run())
+
+
+def _wire_signals(engine: Engine) -> bool:
+    """The signals stage on the bus (market data, fills, NAV -> intents); False on a bad strategy config."""
+    import sys
+
+    from hedge.config import ConfigErrors
+    from hedge.signals.stage import SignalStage
+
+    try:
+        SignalStage(engine.bus, engine.cfg).attach()
+    except ConfigErrors as exc:
+        for err in exc.errors:
+            print(f"config error: {err}", file=sys.stderr)
+        return False
+    return True
 
 
 def _wire_risk(engine: Engine) -> None:
