@@ -74,6 +74,9 @@ class RecordingVenue:
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
         return None
 
+    async def close(self) -> None:
+        return None
+
 
 async def bench(n: int, tmp: Path) -> dict[str, float]:  # the in-process venue
     cfg = default_config()

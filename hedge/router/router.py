@@ -161,14 +161,19 @@ class Router:
                  len(self.filters), n)
 
     async def run(self) -> None:
-        """The daemon service: start, then refresh the exchange filters every ``filters_refresh_s``."""
-        await self.start()
-        while True:
-            await asyncio.sleep(self.cfg.filters_refresh_s)
-            try:
-                self.set_filters(await self.venue.load_filters())
-            except VenueError as e:
-                log.warning("router: filter refresh failed (%s); keeping the previous filters", e)
+        """The daemon service: start, refresh the exchange filters every ``filters_refresh_s``; on
+        cancellation (shutdown) close the venue it owns."""
+        try:
+            await self.start()
+            while True:
+                await asyncio.sleep(self.cfg.filters_refresh_s)
+                try:
+                    self.set_filters(await self.venue.load_filters())
+                except VenueError as e:
+                    log.warning("router: filter refresh failed (%s); keeping the previous filters", e)
+        except asyncio.CancelledError:
+            await self.venue.close()
+            raise
 
     async def idle(self) -> None:
         """Wait until no venue call is in flight (tests, replay, shutdown)."""

@@ -426,6 +426,7 @@ async def test_service_refreshes_filters(tmp_path: Path) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5")
+    assert rig.venue.calls[-1] == ("close", "")  # the service closes its venue on shutdown
     rig.journals.close()
 
 
