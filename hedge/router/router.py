@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -223,8 +224,10 @@ class Router:
         book = self.books.get(intent.symbol)
         valid = book is not None and book.valid
         ref = intent.limit_px if intent.limit_px > 0.0 else (book.mid if book is not None and valid else 0.0)
-        if filt is None or ref <= 0.0 or d.max_qty <= 0.0:
-            why = "no exchange filters" if filt is None else "no valid book" if ref <= 0.0 else "approval has no qty"
+        qty = min(intent.notional / ref, d.max_qty) if ref > 0.0 and d.max_qty > 0.0 else 0.0  # NaN -> 0
+        if filt is None or ref <= 0.0 or not (0.0 < qty < math.inf):
+            why = ("no exchange filters" if filt is None else "no valid book" if ref <= 0.0
+                   else f"no usable quantity (notional {intent.notional!r}, max_qty {d.max_qty!r})")
             self._deny(intent, 0.0, ref, Denial(filter="INPUT", reason=why))
             self._remember(iid)
             self._j_failed.write("execution", ExecutionReport(
@@ -233,7 +236,6 @@ class Router:
                 fell_back=False, reasons=(f"denied INPUT: {why}",),
             ))
             return
-        qty = min(intent.notional / ref, d.max_qty)
         arrival = book.mid if book is not None and valid else ref
         twap = self.twap_enabled and not intent.urgent and qty * ref >= self.cfg.twap.min_notional_usd
         slices = split_slices(filt, qty, ref, self.cfg.twap.slices if twap else 1)
@@ -497,7 +499,7 @@ class Router:
         """A failure that certainly did not execute: close the order and retry later (bounded)."""
         self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}", progress=False)
         rec = self.lifecycle.orders[cid]
-        self.pending.remove(cid)
+        self._forget_pending(cid)
         ex = self._by_cid.get(cid)
         if ex is None or ex.phase is Phase.DONE:
             return
@@ -573,10 +575,7 @@ class Router:
     def _closed(self, rec: OrderRecord) -> None:
         """An order reached a final state: forget the pending record, journal what it did."""
         self._unknown_deadline.pop(rec.client_order_id, None)
-        try:
-            self.pending.remove(rec.client_order_id)
-        except OSError as exc:
-            log.error("router: cannot close pending record %s: %s", rec.client_order_id, exc)
+        self._forget_pending(rec.client_order_id)
         if rec.filled_qty > 0.0:
             self._j_executed.write("order", ExecutedOrder(
                 client_order_id=rec.client_order_id, intent_id=rec.intent_id, symbol=rec.symbol, side=rec.side,
@@ -584,6 +583,12 @@ class Router:
                 avg_price=rec.avg_price or rec.price, maker=rec.tif is TimeInForce.GTX, status=rec.status,
                 exchange_order_id=rec.exchange_order_id,
             ))
+
+    def _forget_pending(self, cid: str) -> None:
+        try:
+            self.pending.remove(cid)
+        except OSError as exc:  # a full disk: the entry stays open and is queried after a restart
+            log.error("router: cannot close pending record %s: %s", cid, exc)
 
     def _deny(self, intent: OrderIntent, qty: float, price: float, d: Denial) -> None:
         self.health[intent.symbol].denied += 1

@@ -469,3 +469,14 @@ async def test_live_orders_are_queried_after_the_user_stream_comes_back(rig: Rig
     await rig.router.idle()
     (rep,) = rig.journal("orders_success")
     assert rep["filled_qty"] == 0.014 and rep["maker_qty"] == 0.014
+
+
+@pytest.mark.parametrize(("notional", "max_qty"), [(float("nan"), 1.0), (float("inf"), float("inf")), (-5.0, 1.0),
+                                                   (1000.0, float("nan")), (1000.0, 0.0)])
+async def test_bad_numbers_in_an_approval_are_denied_not_crashed(rig: Rig, notional: float, max_qty: float) -> None:
+    intent = OrderIntent(intent_id="bad", symbol="BTCUSDT", side=Side.BUY, notional=notional, strategy="t", reason="x")
+    rig.bus.publish(RiskDecision(intent=intent, allow=True, max_qty=max_qty))
+    await rig.router.idle()
+    assert rig.venue.calls == [] and rig.bus.stats().handler_errors == {}
+    (d,) = rig.journal("orders_denied")
+    assert d["filter"] == "INPUT" and "no usable quantity" in d["reason"]
