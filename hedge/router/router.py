@@ -23,7 +23,8 @@ Reliability: every order is journaled (orders_sent) and recorded in the pending-
 BEFORE its request is sent, under a deterministic client order id. A placement with no definite
 answer (``UnknownOutcome``, or any unexpected exception while sending) makes the order UNKNOWN:
 it is queried by client order id with backoff while the user stream is watched, for at most
-``router.unknown_resolve_s``; found -> adopted; proven absent -> resent once under the SAME id;
+``router.unknown_resolve_s``; found -> adopted; proven absent (not found once the request is older
+than recvWindow + 1 s, after which Binance's matching engine refuses it) -> resent once under the SAME id;
 unresolved -> a critical ``Alert`` and the intent stays blocked (never a second order). At start,
 orders left pending by a previous process are queried and adopted (live ones cancelled: their
 intent is stale), and their intents are never executed again.
@@ -92,6 +93,7 @@ S = OrderStatus
 _RESTING = (S.NEW, S.PARTIALLY_FILLED)
 MAX_SEND_RETRIES = 5
 MAX_RESENDS = 1
+ABSENT_MARGIN_S = 1.0  # beyond recvWindow: the exchange accepts timestamps up to 1 s ahead of its clock
 _FINISHED_MEMORY = 100_000  # intent ids remembered to refuse a replayed approval
 
 
@@ -117,6 +119,9 @@ class Router:
         self.twap_enabled = cfg.runtime.features.twap
         http = cfg.runtime.http
         self.backoff = backoff or backoff_delays(http.backoff_initial_s, http.backoff_max_s)
+        # A request older than recvWindow is refused by Binance's matching engine (-5028), so an order
+        # not found once this long after its request left can never appear: it is proven absent.
+        self.absent_after_s = http.recv_window_ms / 1000.0 + ABSENT_MARGIN_S
         self.clock: Clock = clock or LoopClock()
         self.pending = pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl")
         self.slippage = SlippageModel(cfg.symbols, self.cfg.slippage_budget_bps)
@@ -432,6 +437,7 @@ class Router:
     async def _place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
         t0 = time.perf_counter()
+        rec.sent_s = self.clock.now()
         try:
             ack = await self.venue.place(rec.request())
         except Rejected as e:
@@ -668,6 +674,12 @@ class Router:
         if u is not None:
             self._apply(u, publish=True)
             return
+        early = rec.sent_s + self.absent_after_s - self.clock.now()
+        if rec.status is S.UNKNOWN and early > 0.0:
+            # "Not found" so soon may be a request still in flight inside the exchange: ask again once
+            # it is too old to ever be executed.
+            self.clock.call_later(early, lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
+            return
         if rec.status is not S.UNKNOWN and rec.live:
             # A cancel found nothing, and neither does the query: it never reached the book.
             self._transition(cid, S.CANCELED, reason="proven absent")
@@ -746,6 +758,8 @@ class Router:
                 type=req.type, tif=req.tif, qty=req.qty, price=req.price, reduce_only=req.reduce_only,
                 slice_no=e.slice_no, status=S.UNKNOWN, reason="recovered after restart",
             )
+            age_s = (time.time_ns() - req.recv_ns) / 1e9 if req.recv_ns else self.absent_after_s
+            rec.sent_s = self.clock.now() - age_s
             self.lifecycle.adopt(rec)
             self._remember(req.intent_id)
             self._unknown_deadline[rec.client_order_id] = self.clock.now() + self.cfg.unknown_resolve_s
