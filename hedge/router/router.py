@@ -289,6 +289,7 @@ class Router:
         ex.fell_back = ex.intent.urgent
         ex.phase = Phase.TAKER if ex.intent.urgent else Phase.MAKER
         if ex.phase is Phase.MAKER:
+            ex.maker_deadline = self.clock.now() + self.cfg.maker_timeout_s
             ex.maker_timer = self.clock.call_later(self.cfg.maker_timeout_s, lambda: self._maker_timeout(ex))
         self._send_next(ex)
 
@@ -377,6 +378,8 @@ class Router:
         if book is None or not book.valid:
             ex.waiting_book = True  # never price from an invalid book; resume on the next valid one
             return
+        if ex.phase is Phase.MAKER and self.clock.now() >= ex.maker_deadline:
+            ex.phase, ex.fell_back = Phase.TAKER, True  # the maker time ran out while this order was pending
         remaining = ex.slice_remaining()
         ref = self.marks.get(ex.symbol) or book.mid
         otype, reduce_only = OrderType.LIMIT, ex.intent.reduce_only
