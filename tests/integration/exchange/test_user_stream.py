@@ -98,4 +98,4 @@ async def test_listen_key_expiry_and_keepalive(exchange: LocalExchange, client: 
     new = (await client.fapiPrivatePostListenKey())["listenKey"]
     assert new != key
     await client.fapiPrivateDeleteListenKey()
-    assert new not in exchange.listen_keys
+    assert new not in exchange.user.keys
