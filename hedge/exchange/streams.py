@@ -77,7 +77,8 @@ class Subscriber:
 class Hub:
     """Stream name (kept lower-case, e.g. ``btcusdt@bookticker``) -> subscribers."""
 
-    def __init__(self) -> None:
+    def __init__(self, ping_interval_s: float = PING_INTERVAL_S) -> None:
+        self.ping_interval_s = ping_interval_s  # server ping frames (Binance: every 3 minutes)
         self.subs: dict[str, set[Subscriber]] = {}
         self.all: set[Subscriber] = set()
         self.frames_sent = 0
@@ -127,7 +128,7 @@ class Hub:
             sub.stalled_until = until
 
     async def serve(self, request: web.Request, streams: list[str], combined: bool) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=PING_INTERVAL_S, compress=False, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(heartbeat=self.ping_interval_s, compress=False, max_msg_size=1 << 20)
         await ws.prepare(request)
         sub = Subscriber(ws, combined, set())
         self.all.add(sub)

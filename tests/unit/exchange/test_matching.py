@@ -242,3 +242,44 @@ def test_deterministic(flow: list[tuple[bool, int, int]]) -> None:
         return [(f.order_id, f.price, f.qty, f.maker) for f in eng.accounts["a"].fills]
 
     assert run() == run()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=900, max_value=1100),  # price in ticks of 0.1 around the book
+    st.sampled_from([0, 0.05, 0.01]),  # off-tick offset
+    st.integers(min_value=0, max_value=3000),  # qty in steps of 0.001
+    st.sampled_from([0, 0.0004]),  # off-step offset
+    st.sampled_from(["BUY", "SELL"]),
+)
+def test_filters_against_an_oracle(ticks: int, px_off: float, steps: int, qty_off: float, side: str) -> None:
+    """The engine accepts an order iff an independent check of the filters says it should."""
+    from decimal import Decimal
+
+    eng, _ = make(balance=1e9)
+    eng.on_mark("TESTUSDT", 100.0)
+    price = round(ticks * 0.1 + px_off, 4)
+    qty = round(steps * 0.001 + qty_off, 4)
+    d_px, d_qty = Decimal(str(price)), Decimal(str(qty))
+    if qty <= 0:
+        expected = -4003
+    elif d_px % Decimal("0.1") != 0:
+        expected = -4014
+    elif qty < 0.001:
+        expected = -4004
+    elif d_qty % Decimal("0.001") != 0:
+        expected = -4023
+    elif side == "BUY" and price > 105.0:
+        expected = -4016
+    elif side == "SELL" and price < 95.0:
+        expected = -4024
+    elif price * qty < 5.0:
+        expected = -4164
+    else:
+        expected = 0
+    r = req(side=side, price=price, quantity=qty, time_in_force="GTC")
+    if expected:
+        assert code(eng, r) == expected
+    else:
+        o = eng.place("a", r)
+        assert o.status in ("NEW", "PARTIALLY_FILLED", "FILLED")
