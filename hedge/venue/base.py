@@ -16,6 +16,8 @@ Contract (what the router relies on):
 - Later changes of an order (fills, cancels, expiries) arrive as ``OrderUpdate``/``Fill`` events
   on the bus from the venue's user stream; they are not returned by these methods.
 - ``load_filters`` returns the exact trading rules of every tradable symbol.
+- ``cancel_all`` cancels every open order of one symbol and returns how many there were;
+  ``countdown_cancel_all`` arms the exchange's dead-man countdown (0 disarms it).
 
 Must never: block the event loop, log or return a secret.
 """
@@ -58,3 +60,5 @@ class Venue(Protocol):
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]: ...
 
     async def load_filters(self) -> dict[str, SymbolFilters]: ...
+
+    async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None: ...

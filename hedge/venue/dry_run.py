@@ -73,3 +73,6 @@ class DryRunVenue:
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
         return [u for u in self._orders.values() if u.status in _LIVE and symbol in (None, u.symbol)]
+
+    async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
+        self._journal.write("countdown_cancel_all", {"symbol": symbol, "countdown_ms": countdown_ms})
