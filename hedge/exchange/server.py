@@ -123,6 +123,15 @@ class LocalExchange:
         kwargs.update(overrides)
         return cls(**kwargs)
 
+    @property
+    def listen_keys(self) -> dict[str, tuple[str, int]]:
+        """Active listenKeys: key -> (account API key, expiry ms)."""
+        return self.user.keys
+
+    def expire_listen_key(self, key: str) -> bool:
+        """Expire ``key`` now (``listenKeyExpired`` on its streams, then closed); False if unknown."""
+        return self.user.expire(key)
+
     # ------------------------------------------------------------------------------ lifecycle
 
     def now_ms(self) -> int:
