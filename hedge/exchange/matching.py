@@ -38,6 +38,7 @@ TimeInForce = Literal["GTC", "IOC", "FOK", "GTX"]
 ExecType = Literal["NEW", "TRADE", "CANCELED", "EXPIRED"]
 
 EPS = 1e-9
+MAX_HISTORY = 100_000  # closed orders and fills kept per account (older ones are forgotten)
 DEFAULT_LEVERAGE = 20
 MAINT_MARGIN_RATE = 0.004
 
@@ -304,6 +305,8 @@ class MatchingEngine:
             time_ms=now,
             update_ms=now,
         )
+        if len(acct.orders) > 2 * MAX_HISTORY:
+            self._forget_history(acct)
         acct.orders[order.order_id] = order
         acct.last_by_client_id[(req.symbol, client_id)] = order.order_id
         acct.open_by_client_id[(req.symbol, client_id)] = order.order_id
@@ -573,6 +576,17 @@ class MatchingEngine:
     def _emit(self, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
         if self.listener is not None:
             self.listener.on_order(self.accounts[order.account], order, exec_type, fill)
+
+    @staticmethod
+    def _forget_history(acct: Account) -> None:
+        """Drop the oldest closed orders and fills beyond MAX_HISTORY (open orders are always kept)."""
+        closed = [oid for oid, o in acct.orders.items() if not o.is_open]
+        for oid in closed[: max(0, len(closed) - MAX_HISTORY)]:
+            o = acct.orders.pop(oid)
+            if acct.last_by_client_id.get((o.symbol, o.client_order_id)) == oid:
+                del acct.last_by_client_id[(o.symbol, o.client_order_id)]
+        if len(acct.fills) > MAX_HISTORY:
+            del acct.fills[: len(acct.fills) - MAX_HISTORY]
 
     @staticmethod
     def _find(acct: Account, symbol: str, order_id: int | None, client_order_id: str | None) -> Order | None:

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 MARK_INTERVAL_S = 1.0
 HOUSEKEEPING_S = 0.25
+MAX_ORDER_LOG = 200_000
 PLAY_BATCH = 512  # events played between two yields to the event loop when behind schedule
 DEPTH_WEIGHT = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
 
@@ -91,7 +92,8 @@ class LocalExchange:
         self.rest = Rest(self.keys, self.limiter, self.faults, self.now_ms)
         self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
         self.last_update_id: dict[str, int] = {}
-        self.order_log: list[OrderLogEntry] = []
+        self.order_log: list[OrderLogEntry] = []  # the newest MAX_ORDER_LOG order requests
+        self._order_seq = 0
         self.events_played = 0
         self._countdowns: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._runner: web.AppRunner | None = None
@@ -462,10 +464,16 @@ class LocalExchange:
             client_order_id=client_id,
         )
 
+    def _next_seq(self) -> int:
+        self._order_seq += 1
+        if len(self.order_log) >= MAX_ORDER_LOG:
+            del self.order_log[: MAX_ORDER_LOG // 2]
+        return self._order_seq
+
     async def _new_order(self, ctx: Ctx) -> Any:
         now = self.now_ms()
         entry = OrderLogEntry(
-            seq=len(self.order_log) + 1,
+            seq=self._next_seq(),
             time_ms=now,
             account=ctx.account,
             method="POST",
@@ -497,7 +505,7 @@ class LocalExchange:
     async def _cancel_order(self, ctx: Ctx) -> Any:
         symbol, oid, coid = self._lookup(ctx)
         entry = OrderLogEntry(
-            seq=len(self.order_log) + 1,
+            seq=self._next_seq(),
             time_ms=self.now_ms(),
             account=ctx.account,
             method="DELETE",

@@ -283,3 +283,21 @@ def test_filters_against_an_oracle(ticks: int, px_off: float, steps: int, qty_of
     else:
         o = eng.place("a", r)
         assert o.status in ("NEW", "PARTIALLY_FILLED", "FILLED")
+
+
+def test_history_is_bounded_but_open_orders_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hedge.exchange.matching as matching
+
+    monkeypatch.setattr(matching, "MAX_HISTORY", 5)
+    eng, _ = make()
+    keep = eng.place("a", req(price=99.0, quantity=0.1, client_order_id="keep"))
+    for i in range(30):
+        o = eng.place("a", req(price=99.1, quantity=0.1, client_order_id=f"c{i}"))
+        eng.cancel("a", "TESTUSDT", o.order_id, None)
+    acct = eng.accounts["a"]
+    assert len(acct.orders) <= 2 * 5 + 1
+    assert eng.get_order("a", "TESTUSDT", None, "keep") is keep and keep.is_open
+    assert eng.get_order("a", "TESTUSDT", None, "c29").status == "CANCELED"  # recent history still there
+    with pytest.raises(Reject) as e:
+        eng.get_order("a", "TESTUSDT", None, "c0")  # forgotten, like Binance after its retention window
+    assert e.value.code == -2013
