@@ -11,8 +11,9 @@ Fill model (deterministic: the same market and the same requests give the same f
 - a resting order joins the back of the queue at its price (queue ahead = the market's quantity
   there); the queue shrinks when the level shrinks (cancels ahead of us) and when market trades at
   its price consume it; trades at its price beyond the queue fill it (maker, at its price);
-- a market trade through its price, or the opposite side of the book moving through it, fills it
-  completely at its price (maker).
+- a market trade through its price fills it completely at its price (maker); market liquidity
+  that appears across it (the opposite side moving through its price) fills it at its price as
+  a maker, up to that liquidity, which is then taken.
 Client orders never match each other, and they do not change the market book others see.
 
 Must never: do I/O, read the wall clock (time comes from the ``clock`` given), or log per event.
@@ -461,7 +462,11 @@ class MatchingEngine:
                     break
         return total
 
-    def _take(self, order: Order, book: OrderBook, taken: dict[float, float], limit: float) -> None:
+    def _take(
+        self, order: Order, book: OrderBook, taken: dict[float, float], limit: float, *, maker: bool = False
+    ) -> None:
+        """Fill ``order`` against the opposite side up to ``limit``: at each level's price as a taker,
+        or at the order's own price as a maker (market liquidity that arrived across a resting order)."""
         for px, level in _from_best(book, order.side == "BUY"):
             if order.remaining <= EPS or not order.is_open:
                 break
@@ -471,7 +476,7 @@ class MatchingEngine:
             if q <= EPS:
                 continue
             taken[px] = taken.get(px, 0.0) + q
-            self._fill(order, q, px, maker=False)
+            self._fill(order, q, order.price if maker else px, maker=maker)
 
     def _after_book(self, symbol: str, m: _Market) -> None:
         resting = self._resting.get(symbol)
@@ -488,7 +493,8 @@ class MatchingEngine:
                 else bid is not None and bid[0] >= order.price - EPS
             )
             if crossed:
-                self._fill(order, order.remaining, order.price, maker=True)
+                taken = m.taken_asks if order.side == "BUY" else m.taken_bids
+                self._take(order, m.book, taken, order.price, maker=True)
         self._prune(symbol)
 
     def _prune(self, symbol: str) -> None:

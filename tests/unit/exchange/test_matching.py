@@ -124,8 +124,23 @@ def test_queue_shrinks_with_the_level_and_trade_through_fills() -> None:
 def test_book_moving_through_a_resting_order_fills_it() -> None:
     eng, _ = make()
     o = eng.place("a", req(side="SELL", price=100.3, quantity=0.5))
-    eng.on_depth("TESTUSDT", [(100.3, 1.0)], [(100.1, 0), (100.2, 0), (100.3, 0), (100.4, 1.0)])
-    assert o.status == "FILLED" and eng.accounts["a"].fills[-1].maker
+    # bids appear at and above our ask: 0.2 of them fill us (maker, at our price), then 1.0 more
+    eng.on_depth("TESTUSDT", [(100.3, 0.2)], [(100.1, 0), (100.2, 0), (100.3, 0), (100.4, 1.0)])
+    assert o.filled == pytest.approx(0.2) and o.status == "PARTIALLY_FILLED"
+    f = eng.accounts["a"].fills[-1]
+    assert f.maker and f.price == 100.3
+    eng.on_depth("TESTUSDT", [(100.35, 0)], [])  # an unrelated update: the taken 0.2 stays taken
+    assert o.filled == pytest.approx(0.2)
+    eng.on_depth("TESTUSDT", [(100.3, 1.0)], [])
+    assert o.status == "FILLED" and eng.accounts["a"].fills[-1].price == 100.3
+
+
+def test_crossing_limit_takes_then_rests_without_a_free_fill() -> None:
+    eng, _ = make()
+    o = eng.place("a", req(price=100.2, quantity=4.0))  # takes 100.1 x1 and 100.2 x2, rests 1.0
+    assert o.filled == pytest.approx(3.0) and o.status == "PARTIALLY_FILLED"
+    eng.on_depth("TESTUSDT", [(99.7, 1.0)], [])  # the asks it took are still in the recorded book
+    assert o.filled == pytest.approx(3.0)  # but they were taken: no second fill from them
 
 
 def test_filters() -> None:
