@@ -291,9 +291,10 @@ class MatchingEngine:
             raise errors.fok_rejected()
         self._check_margin(acct, req)
         now = self.clock()
-        client_id = req.client_order_id or f"hedgelocal{next(self._order_ids)}"
+        order_id = next(self._order_ids)
+        client_id = req.client_order_id or f"autoclientid{order_id}"  # Binance generates one when absent
         order = Order(
-            order_id=next(self._order_ids),
+            order_id=order_id,
             client_order_id=client_id,
             account=account,
             symbol=req.symbol,
