@@ -59,19 +59,26 @@ class Subscriber:
         self.wake.set()
 
     async def send_loop(self) -> None:
+        """Send queued frames until closed; a failed send (client gone) closes the connection."""
         ws = self.ws
-        while not self.closed:
-            await self.wake.wait()
-            self.wake.clear()
-            delay = self.stalled_until - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            while self.queue and not self.closed:
-                await ws.send_str(self.queue.popleft())
-            if self.closing:
-                break
-        with contextlib.suppress(Exception):
-            await ws.close()
+        try:
+            while not self.closed:
+                await self.wake.wait()
+                self.wake.clear()
+                delay = self.stalled_until - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                while self.queue and not self.closed:
+                    await ws.send_str(self.queue.popleft())
+                if self.closing:
+                    break
+        except (ConnectionError, RuntimeError) as exc:
+            log.debug("websocket send failed: %s", exc)
+        finally:
+            self.closed = True
+            self.queue.clear()
+            with contextlib.suppress(Exception):
+                await ws.close()
 
 
 class Hub:
