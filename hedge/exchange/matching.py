@@ -212,19 +212,36 @@ class MatchingEngine:
         return self.market(symbol).funding_rate
 
     def on_snapshot(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+        self.market(symbol).book.apply_snapshot(bids, asks)
+        self.on_book_reloaded(symbol)
+
+    def on_depth(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+        self.market(symbol).book.apply(bids, asks)
+        self.on_depth_applied(symbol, bids, asks)
+
+    def share_book(self, symbol: str, book: OrderBook) -> None:
+        """Match ``symbol`` against ``book``, kept by its owner (replay's simulated venue shares the
+        engine's synced book): after each change call ``on_depth_applied`` / ``on_book_reloaded``
+        instead of ``on_depth`` / ``on_snapshot``, so no diff is applied twice."""
+        self.market(symbol).book = book
+        self.on_book_reloaded(symbol)
+
+    def on_book_reloaded(self, symbol: str) -> None:
+        """The whole book was replaced (a snapshot): no liquidity is taken any more."""
         m = self.market(symbol)
-        m.book.apply_snapshot(bids, asks)
         m.taken_bids.clear()
         m.taken_asks.clear()
         self._after_book(symbol, m)
 
-    def on_depth(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+    def on_depth_applied(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+        """A diff is in the book: its levels' taken liquidity is forgotten, resting orders re-checked."""
         m = self.market(symbol)
-        m.book.apply(bids, asks)
-        for px, _ in bids:
-            m.taken_bids.pop(px, None)
-        for px, _ in asks:
-            m.taken_asks.pop(px, None)
+        if m.taken_bids:
+            for px, _ in bids:
+                m.taken_bids.pop(px, None)
+        if m.taken_asks:
+            for px, _ in asks:
+                m.taken_asks.pop(px, None)
         self._after_book(symbol, m)
 
     def on_mark(self, symbol: str, mark: float, funding_rate: float | None = None) -> None:
