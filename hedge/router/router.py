@@ -112,6 +112,7 @@ class Router:
         backoff: Callable[[int], float] | None = None,
         clock: Clock | None = None,
         pending: PendingOrders | None = None,
+        now_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.bus = bus
         self.venue = venue
@@ -123,6 +124,8 @@ class Router:
         # not found once this long after its request left can never appear: it is proven absent.
         self.absent_after_s = http.recv_window_ms / 1000.0 + ABSENT_MARGIN_S
         self.clock: Clock = clock or LoopClock()
+        self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
+        self.halted = ""  # the reason once ``halt`` was called: nothing new is sent
         self.pending = pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl")
         self.slippage = SlippageModel(cfg.symbols, self.cfg.slippage_budget_bps)
         self.lifecycle = Lifecycle()
@@ -139,6 +142,8 @@ class Router:
         self._finished: dict[str, None] = {}  # insertion-ordered set of finished/recovered intent ids
         self._unknown_deadline: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.in_flight = 0  # venue calls started and not finished (replay settles the loop until none is)
+        self.cancel_all_errors = 0
         self.ignored = 0  # decisions without an approval, or replayed
         self.task_errors = 0  # bugs: a venue task raised past its own error handling
         self._j_sent = journals.writer("orders_sent")
@@ -189,10 +194,12 @@ class Router:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
+        self.in_flight += 1
         task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self.in_flight -= 1
         if not task.cancelled() and task.exception() is not None:
             self.task_errors += 1
             log.error("router: venue task failed", exc_info=task.exception())
@@ -222,7 +229,7 @@ class Router:
     def on_decision(self, d: RiskDecision) -> None:
         intent = d.intent
         iid = intent.intent_id
-        if not d.allow or iid in self.executions or iid in self._finished:
+        if not d.allow or self.halted or iid in self.executions or iid in self._finished:
             self.ignored += 1
             return
         filt = self.filters.get(intent.symbol)
@@ -253,12 +260,25 @@ class Router:
         self.positions[p.symbol] = p.qty
 
     def on_cancel_all(self, ev: CancelAll) -> None:
-        """Risk's halt (kill switch): stop every execution, cancel every open order, optionally flatten."""
+        """Risk's halt (kill switch): stop every execution, cancel every open order, optionally flatten.
+
+        A cancel-all of every symbol also halts the router: later approvals are ignored."""
         active = {ex.symbol for ex in self.executions.values()} | set(self._by_symbol)
-        for ex in list(self.executions.values()):
-            if ev.symbol in ("", ex.symbol):
-                self._halt(ex, f"cancel all: {ev.reason}")
+        if ev.symbol:
+            for ex in list(self.executions.values()):
+                if ex.symbol == ev.symbol:
+                    self._halt(ex, f"cancel all: {ev.reason}")
+        else:
+            self.halt(ev.reason)
         self._spawn(self.cancel_everything(ev.symbol, also=active, flatten=ev.flatten, reason=ev.reason))
+
+    def halt(self, reason: str) -> None:
+        """No new order from now on; every execution ends (its live order cancelled, not replaced). Idempotent."""
+        if not self.halted:
+            log.warning("router: halted (%s)", reason)
+        self.halted = reason or "halted"
+        for ex in list(self.executions.values()):
+            self._halt(ex, f"halted: {self.halted}")
 
     def on_feed_status(self, ev: FeedStatus) -> None:
         """After the user stream was down, query every live order: its updates may have been missed."""
@@ -357,7 +377,7 @@ class Router:
         self.publish_health(ex.symbol)
 
     def publish_health(self, symbol: str) -> None:
-        self.bus.publish(self.health[symbol].event())
+        self.bus.publish(self.health[symbol].event(self.now_ns()))
 
     def _remember(self, iid: str) -> None:
         self._finished[iid] = None
@@ -412,7 +432,7 @@ class Router:
         req = OrderRequest(
             client_order_id=cid, intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
             type=otype, qty=prep.qty, price=prep.price, tif=tif, reduce_only=intent.reduce_only,
-            recv_ns=time.time_ns(),
+            recv_ns=self.now_ns(),
         )
         try:
             rec = self.lifecycle.open(req, slice_no=ex.slice_no, now_s=self.clock.now())
@@ -453,7 +473,7 @@ class Router:
             self._not_sent(cid, e)
         except AuthError as e:
             self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"auth: {e.reason}")
-            self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=time.time_ns()))
+            self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=self.now_ns()))
         except Exception as e:  # UnknownOutcome, a timeout, a reset, a bug below: the order may exist
             self._unknown(cid, f"{type(e).__name__}: {e}")
         else:
@@ -499,7 +519,7 @@ class Router:
                 client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
                 exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
                 avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
-                recv_ns=time.time_ns(),
+                recv_ns=self.now_ns(),
             ))
         if progress:
             self._progress(cid)
@@ -615,7 +635,7 @@ class Router:
                 return  # sent once the order is acknowledged
             ex.cancel_sent = True
         self.bus.publish(OrderCancel(client_order_id=rec.client_order_id, symbol=rec.symbol, reason=reason,
-                                     recv_ns=time.time_ns()))
+                                     recv_ns=self.now_ns()))
         self._spawn(self._cancel_io(rec, 0))
 
     async def _cancel_io(self, rec: OrderRecord, attempt: int) -> None:
@@ -658,7 +678,7 @@ class Router:
             log.error("router: %s; intent %s stays blocked", text, rec.intent_id)
             self._j_failed.write("unresolved", rec)
             self.bus.publish(Alert(severity="critical", title="order outcome unknown", text=text,
-                                   recv_ns=time.time_ns()))
+                                   recv_ns=self.now_ns()))
             return
         self._spawn(self._query_io(cid, allow_resend=allow_resend, n=n))
 
@@ -718,29 +738,40 @@ class Router:
     ) -> None:
         """Cancel every open order of ``symbol`` ("" = of every symbol the venue reports open orders for,
         plus ``also``: the symbols this router was trading), then optionally flatten positions with
-        reduce-only market orders. A failure is alerted; the venue's dead-man countdown is the backstop."""
-        try:
-            opens = await self.venue.open_orders(symbol or None)
-            symbols = {symbol} if symbol else {o.symbol for o in opens} | (also or set())
-            for sym in sorted(symbols):
-                await self.venue.cancel_all(sym)
-        except VenueError as e:
-            log.error("router: cancel-all failed: %s", e)
-            self.bus.publish(Alert(severity="critical", title="cancel all failed", text=str(e),
-                                   recv_ns=time.time_ns()))
+        reduce-only market orders. A failure is counted and alerted, and never stops the other symbols'
+        cancels; the venue's dead-man countdown is the backstop."""
+        symbols = {symbol} if symbol else set(also or ())
+        if not symbol:
+            try:
+                symbols |= {o.symbol for o in await self.venue.open_orders(None)}
+            except Exception as e:  # still cancel the symbols we know of
+                self._cancel_all_failed("open orders", e)
+        for sym in sorted(symbols):
+            try:
+                n = await self.venue.cancel_all(sym)
+            except Exception as e:
+                self._cancel_all_failed(sym, e)
+            else:
+                log.warning("router: cancel-all %s (%s): %d open order(s) cancelled", sym, reason, n)
         if flatten:
             for sym, qty in sorted(self.positions.items()):
                 if qty != 0.0 and symbol in ("", sym):
                     self._flatten(sym, qty, reason)
+
+    def _cancel_all_failed(self, what: str, e: Exception) -> None:
+        self.cancel_all_errors += 1
+        log.error("router: cancel-all %s failed (%s: %s)", what, type(e).__name__, e)
+        self.bus.publish(Alert(severity="critical", title="cancel all failed", text=f"{what}: {e}",
+                               recv_ns=self.now_ns()))
 
     def _flatten(self, symbol: str, qty: float, reason: str) -> None:
         filt = self.filters.get(symbol)
         book = self.books.get(symbol)
         ref = self.marks.get(symbol) or (book.mid if book is not None else 0.0)
         intent = OrderIntent(
-            intent_id=f"flatten-{symbol}-{time.time_ns()}", symbol=symbol, side=Side.SELL if qty > 0 else Side.BUY,
+            intent_id=f"flatten-{symbol}-{self.now_ns()}", symbol=symbol, side=Side.SELL if qty > 0 else Side.BUY,
             notional=abs(qty) * ref, strategy="kill-switch", reason=reason or "flatten", reduce_only=True,
-            urgent=True, recv_ns=time.time_ns(),
+            urgent=True, recv_ns=self.now_ns(),
         )
         if filt is None or ref <= 0.0:
             self._deny(intent, abs(qty), 0.0, Denial(filter="INPUT", reason="flatten: no filters or reference price"))

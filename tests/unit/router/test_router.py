@@ -452,7 +452,7 @@ async def test_cancel_all_halts_executions_and_cancels_everything(rig: Rig) -> N
     assert ("cancel_all", "BTCUSDT") in rig.venue.calls
     reports = rig.journal("orders_failed")
     assert sorted(r["intent_id"] for r in reports) == ["a", "b"]
-    assert all("cancel all: kill switch" in r["reasons"] for r in reports)
+    assert all("halted: kill switch" in r["reasons"] for r in reports)
     n = len(rig.venue.orders)
     await rig.advance(70.0, step=1.0)  # past the maker timeout and every TWAP slice: nothing more is sent
     assert len(rig.venue.orders) == n and rig.router.executions == {}
