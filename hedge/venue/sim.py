@@ -264,3 +264,6 @@ class SimVenue:
         await self._arrive()
         now = self.now_ns()
         return [self._update(o, now) for o in self.engine.open_orders(ACCOUNT, symbol)]
+
+    async def close(self) -> None:
+        """Nothing to release: the simulated exchange lives in this process."""
