@@ -23,7 +23,8 @@ Reliability: every order is journaled (orders_sent) and recorded in the pending-
 BEFORE its request is sent, under a deterministic client order id. A placement with no definite
 answer (``UnknownOutcome``, or any unexpected exception while sending) makes the order UNKNOWN:
 it is queried by client order id with backoff while the user stream is watched, for at most
-``router.unknown_resolve_s``; found -> adopted; proven absent -> resent once under the SAME id;
+``router.unknown_resolve_s``; found -> adopted; proven absent (not found once the request is older
+than recvWindow + 1 s, after which Binance's matching engine refuses it) -> resent once under the SAME id;
 unresolved -> a critical ``Alert`` and the intent stays blocked (never a second order). At start,
 orders left pending by a previous process are queried and adopted (live ones cancelled: their
 intent is stale), and their intents are never executed again.
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -91,6 +93,7 @@ S = OrderStatus
 _RESTING = (S.NEW, S.PARTIALLY_FILLED)
 MAX_SEND_RETRIES = 5
 MAX_RESENDS = 1
+ABSENT_MARGIN_S = 1.0  # beyond recvWindow: the exchange accepts timestamps up to 1 s ahead of its clock
 _FINISHED_MEMORY = 100_000  # intent ids remembered to refuse a replayed approval
 
 
@@ -117,6 +120,9 @@ class Router:
         self.twap_enabled = cfg.runtime.features.twap
         http = cfg.runtime.http
         self.backoff = backoff or backoff_delays(http.backoff_initial_s, http.backoff_max_s)
+        # A request older than recvWindow is refused by Binance's matching engine (-5028), so an order
+        # not found once this long after its request left can never appear: it is proven absent.
+        self.absent_after_s = http.recv_window_ms / 1000.0 + ABSENT_MARGIN_S
         self.clock: Clock = clock or LoopClock()
         self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
         self.halted = ""  # the reason once ``halt`` was called: nothing new is sent
@@ -166,14 +172,19 @@ class Router:
                  len(self.filters), n)
 
     async def run(self) -> None:
-        """The daemon service: start, then refresh the exchange filters every ``filters_refresh_s``."""
-        await self.start()
-        while True:
-            await asyncio.sleep(self.cfg.filters_refresh_s)
-            try:
-                self.set_filters(await self.venue.load_filters())
-            except VenueError as e:
-                log.warning("router: filter refresh failed (%s); keeping the previous filters", e)
+        """The daemon service: start, refresh the exchange filters every ``filters_refresh_s``; on
+        cancellation (shutdown) close the venue it owns."""
+        try:
+            await self.start()
+            while True:
+                await asyncio.sleep(self.cfg.filters_refresh_s)
+                try:
+                    self.set_filters(await self.venue.load_filters())
+                except VenueError as e:
+                    log.warning("router: filter refresh failed (%s); keeping the previous filters", e)
+        except asyncio.CancelledError:
+            await self.venue.close()
+            raise
 
     async def idle(self) -> None:
         """Wait until no venue call is in flight (tests, replay, shutdown)."""
@@ -225,8 +236,10 @@ class Router:
         book = self.books.get(intent.symbol)
         valid = book is not None and book.valid
         ref = intent.limit_px if intent.limit_px > 0.0 else (book.mid if book is not None and valid else 0.0)
-        if filt is None or ref <= 0.0 or d.max_qty <= 0.0:
-            why = "no exchange filters" if filt is None else "no valid book" if ref <= 0.0 else "approval has no qty"
+        qty = min(intent.notional / ref, d.max_qty) if ref > 0.0 and d.max_qty > 0.0 else 0.0  # NaN -> 0
+        if filt is None or ref <= 0.0 or not (0.0 < qty < math.inf):
+            why = ("no exchange filters" if filt is None else "no valid book" if ref <= 0.0
+                   else f"no usable quantity (notional {intent.notional!r}, max_qty {d.max_qty!r})")
             self._deny(intent, 0.0, ref, Denial(filter="INPUT", reason=why))
             self._remember(iid)
             self._j_failed.write("execution", ExecutionReport(
@@ -235,7 +248,6 @@ class Router:
                 fell_back=False, reasons=(f"denied INPUT: {why}",),
             ))
             return
-        qty = min(intent.notional / ref, d.max_qty)
         arrival = book.mid if book is not None and valid else ref
         twap = self.twap_enabled and not intent.urgent and qty * ref >= self.cfg.twap.min_notional_usd
         slices = split_slices(filt, qty, ref, self.cfg.twap.slices if twap else 1)
@@ -297,6 +309,7 @@ class Router:
         ex.fell_back = ex.intent.urgent
         ex.phase = Phase.TAKER if ex.intent.urgent else Phase.MAKER
         if ex.phase is Phase.MAKER:
+            ex.maker_deadline = self.clock.now() + self.cfg.maker_timeout_s
             ex.maker_timer = self.clock.call_later(self.cfg.maker_timeout_s, lambda: self._maker_timeout(ex))
         self._send_next(ex)
 
@@ -385,6 +398,8 @@ class Router:
         if book is None or not book.valid:
             ex.waiting_book = True  # never price from an invalid book; resume on the next valid one
             return
+        if ex.phase is Phase.MAKER and self.clock.now() >= ex.maker_deadline:
+            ex.phase, ex.fell_back = Phase.TAKER, True  # the maker time ran out while this order was pending
         remaining = ex.slice_remaining()
         ref = self.marks.get(ex.symbol) or book.mid
         otype, reduce_only = OrderType.LIMIT, ex.intent.reduce_only
@@ -445,6 +460,7 @@ class Router:
     async def _place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
         t0 = time.perf_counter()
+        rec.sent_s = self.clock.now()
         try:
             ack = await self.venue.place(rec.request())
         except Rejected as e:
@@ -512,7 +528,7 @@ class Router:
         """A failure that certainly did not execute: close the order and retry later (bounded)."""
         self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}", progress=False)
         rec = self.lifecycle.orders[cid]
-        self.pending.remove(cid)
+        self._forget_pending(cid)
         ex = self._by_cid.get(cid)
         if ex is None or ex.phase is Phase.DONE:
             return
@@ -588,10 +604,7 @@ class Router:
     def _closed(self, rec: OrderRecord) -> None:
         """An order reached a final state: forget the pending record, journal what it did."""
         self._unknown_deadline.pop(rec.client_order_id, None)
-        try:
-            self.pending.remove(rec.client_order_id)
-        except OSError as exc:
-            log.error("router: cannot close pending record %s: %s", rec.client_order_id, exc)
+        self._forget_pending(rec.client_order_id)
         if rec.filled_qty > 0.0:
             self._j_executed.write("order", ExecutedOrder(
                 client_order_id=rec.client_order_id, intent_id=rec.intent_id, symbol=rec.symbol, side=rec.side,
@@ -599,6 +612,12 @@ class Router:
                 avg_price=rec.avg_price or rec.price, maker=rec.tif is TimeInForce.GTX, status=rec.status,
                 exchange_order_id=rec.exchange_order_id,
             ))
+
+    def _forget_pending(self, cid: str) -> None:
+        try:
+            self.pending.remove(cid)
+        except OSError as exc:  # a full disk: the entry stays open and is queried after a restart
+            log.error("router: cannot close pending record %s: %s", cid, exc)
 
     def _deny(self, intent: OrderIntent, qty: float, price: float, d: Denial) -> None:
         self.health[intent.symbol].denied += 1
@@ -671,12 +690,21 @@ class Router:
             u = await self.venue.query(rec.symbol, cid)
         except Exception as e:
             log.warning("router: query of %s failed (%s)", cid, e)
-            if rec.status is S.UNKNOWN:
+            if rec.status is S.UNKNOWN:  # bounded by router.unknown_resolve_s
                 self.clock.call_later(self.backoff(n + 1),
                                       lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
+            elif rec.live:  # a live order whose state must be learnt (a cancel found nothing, a stream gap)
+                self.clock.call_later(self.backoff(n + 1), lambda: self._spawn(
+                    self._query_io(cid, allow_resend=allow_resend, n=n + 1)) if rec.live else None)
             return
         if u is not None:
             self._apply(u, publish=True)
+            return
+        early = rec.sent_s + self.absent_after_s - self.clock.now()
+        if rec.status is S.UNKNOWN and early > 0.0:
+            # "Not found" so soon may be a request still in flight inside the exchange: ask again once
+            # it is too old to ever be executed.
+            self.clock.call_later(early, lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
             return
         if rec.status is not S.UNKNOWN and rec.live:
             # A cancel found nothing, and neither does the query: it never reached the book.
@@ -767,6 +795,8 @@ class Router:
                 type=req.type, tif=req.tif, qty=req.qty, price=req.price, reduce_only=req.reduce_only,
                 slice_no=e.slice_no, status=S.UNKNOWN, reason="recovered after restart",
             )
+            age_s = (time.time_ns() - req.recv_ns) / 1e9 if req.recv_ns else self.absent_after_s
+            rec.sent_s = self.clock.now() - age_s
             self.lifecycle.adopt(rec)
             self._remember(req.intent_id)
             self._unknown_deadline[rec.client_order_id] = self.clock.now() + self.cfg.unknown_resolve_s

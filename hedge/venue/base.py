@@ -18,6 +18,7 @@ Contract (what the router relies on):
 - ``load_filters`` returns the exact trading rules of every tradable symbol.
 - ``cancel_all`` cancels every open order of one symbol and returns how many there were;
   ``countdown_cancel_all`` arms the exchange's dead-man countdown (0 disarms it).
+- ``close`` releases the venue's connections (called once, at shutdown, by its owner).
 
 Must never: block the event loop, log or return a secret.
 """
@@ -62,3 +63,5 @@ class Venue(Protocol):
     async def load_filters(self) -> dict[str, SymbolFilters]: ...
 
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None: ...
+
+    async def close(self) -> None: ...

@@ -76,3 +76,6 @@ class DryRunVenue:
 
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
         self._journal.write("countdown_cancel_all", {"symbol": symbol, "countdown_ms": countdown_ms})
+
+    async def close(self) -> None:
+        self._journal.flush()

@@ -161,6 +161,7 @@ class MemoryVenue:
         live = [o for o in self.live() if o.req.symbol == symbol]
         for o in live:
             o.status = OrderStatus.CANCELED
+            self.bus.publish(o.update())  # the user stream reports each cancel
         return len(live)
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
@@ -170,6 +171,9 @@ class MemoryVenue:
 
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
         self.calls.append(("countdown_cancel_all", f"{symbol}:{countdown_ms}"))
+
+    async def close(self) -> None:
+        self.calls.append(("close", ""))
 
     # ---------------------------------------------------------------- market simulation
 
