@@ -29,7 +29,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +69,12 @@ class VenueSetup:
     """A venue and what comes with it: market-data endpoints, its services, its dead-man countdown."""
 
     def __init__(
-        self, venue: Venue, market: Endpoints, services: list[Service], *,
-        countdown: CountdownFn | None = None, close: Callable[[], Awaitable[None]] | None = None,
+        self, venue: Venue, market: Endpoints, services: list[Service], *, countdown: CountdownFn | None = None
     ) -> None:
         self.venue = venue
         self.market = market
         self.services = services
         self.countdown = countdown
-        self.close = close
 
 
 def select_venue(
@@ -110,7 +108,7 @@ def select_venue(
         UserStream(venue, market.ws_base, publish, paths=rt.feeds.stream_paths, connection=cfg.risk.user_stream),
         AccountPoller(venue, publish, interval_s=nav_interval_s),
     ]
-    return VenueSetup(venue, market, services, countdown=venue.countdown_cancel_all, close=venue.close)
+    return VenueSetup(venue, market, services, countdown=venue.countdown_cancel_all)
 
 
 def without_user_stream(cfg: Config) -> Config:
@@ -268,8 +266,7 @@ def direct_cancel_all(
                 n += await venue.cancel_all(sym)
             return n
         finally:
-            if setup.close is not None:
-                await setup.close()
+            await venue.close()
 
     return cancel_all
 
@@ -335,7 +332,7 @@ class Daemon:
         return rc
 
     async def close(self) -> None:
-        if self.setup is not None and self.setup.close is not None:
-            await self.setup.close()
+        if self.setup is not None:
+            await self.setup.venue.close()
         if self.exchange is not None:
             await self.exchange.stop()
