@@ -192,6 +192,7 @@ class RuntimeConfig(Section, frozen=True):
     venue: Venue = "local"
     dry_run: bool = False
     once: bool = False
+    once_timeout_s: Positive = 60.0  # --once: a cycle not complete by then exits 1, naming what it waited for
     log_level: LogLevel = "INFO"
     log_dir: str = "logs"
     trading_window: TradingWindow = msgspec.field(default_factory=TradingWindow)

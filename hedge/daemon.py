@@ -56,7 +56,6 @@ from hedge.venue.user_stream import UserStream
 log = logging.getLogger(__name__)
 
 RUNTIME_FILE = "daemon.json"
-ONCE_TIMEOUT_S = 60.0
 # The account's NAV is polled this many times per risk.nav_freshness_seconds (it must never go stale).
 NAV_POLLS_PER_FRESHNESS = 3
 
@@ -140,8 +139,7 @@ class OnceCycle:
 
     name = "once"
 
-    def __init__(self, engine: Engine, pipe: Pipeline, *, user_stream: str | None,
-                 timeout_s: float = ONCE_TIMEOUT_S) -> None:
+    def __init__(self, engine: Engine, pipe: Pipeline, *, user_stream: str | None, timeout_s: float) -> None:
         self.engine = engine
         self.pipe = pipe
         self.symbols = list(engine.cfg.strategy.universe)
@@ -306,7 +304,8 @@ class Daemon:
         # The portfolio (hedge/portfolio: ledger, reconciliation, exits) attaches here, on the same venue.
         if rt.once:
             has_stream = any(isinstance(s, UserStream) for s in setup.services)
-            self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None)
+            self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,
+                                  timeout_s=rt.once_timeout_s)
             engine.add_service(self.once)
         self._write_runtime_file(engine.log_dir)
         return engine

@@ -1,0 +1,55 @@
+"""``hedge run --once`` (and ``EXECUTOR_ONCE=1``): one full cycle against the local exchange, a summary, exit 0;
+a cycle that cannot complete exits 1 naming what it waited for."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+
+from hedge.state import schemas as s
+from hedge.state.manifest import read_manifest, read_surface
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(tmp: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hedge", "run", "--config", str(ROOT / "configs"), "--log-dir", str(tmp / "logs"),
+         *args],
+        cwd=tmp, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0", **(env or {})},
+    )
+
+
+def test_once_runs_one_cycle_and_publishes(tmp_path: Path) -> None:
+    r = run(tmp_path, env={"EXECUTOR_ONCE": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.startswith("hedge run --once: ok in ") and "on local" in r.stdout
+    assert "books synced: BTCUSDT" in r.stdout and "NAV: 10,000.00 USDT" in r.stdout
+    assert "1 feature updates" in r.stdout
+    state = tmp_path / "logs" / "state"
+    assert read_manifest(state).surfaces
+    nav = read_surface(state, s.NavState)
+    assert nav is not None and nav.nav == 10_000.0 and nav.source == "reconcile"
+    info = msgspec.json.decode((tmp_path / "logs" / "daemon.json").read_bytes())
+    assert info["venue"] == "local" and info["exchange_url"].startswith("http://127.0.0.1:")
+
+
+def test_once_dry_run_uses_the_dry_run_venue_with_paper_nav(tmp_path: Path) -> None:
+    r = run(tmp_path, "--once", "--dry-run")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "ok in" in r.stdout and "on dry-run" in r.stdout
+    nav = read_surface(tmp_path / "logs" / "state", s.NavState)
+    assert nav is not None and nav.source == "paper"
+
+
+def test_once_that_cannot_complete_exits_1_and_says_why(tmp_path: Path) -> None:
+    # the local exchange plays only BTCUSDT: an ETHUSDT book can never sync
+    r = run(tmp_path, "--once", env={"HEDGE_STRATEGY__UNIVERSE": "[BTCUSDT, ETHUSDT]",
+                                     "HEDGE_RUNTIME__ONCE_TIMEOUT_S": "3"})
+    assert r.returncode == 1, r.stderr[-2000:]
+    assert "INCOMPLETE (books not synced: ETHUSDT)" in r.stdout
