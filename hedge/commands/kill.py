@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flag-file", metavar="PATH", help="override risk.kill_switch.flag_file")
     p.add_argument("--reason", default="operator: hedge kill", help="recorded in the flag and the state change")
     p.add_argument("--cancel", action="store_true", help="also cancel every open order directly via REST")
+    p.add_argument("--log-dir", metavar="DIR", help="the daemon's log dir (its daemon.json locates the local exchange)")
 
 
 def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int:
@@ -56,9 +57,13 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
     if cancel_all is not None:
         cancel = cancel_all
     else:
+        import msgspec
+
         from hedge.daemon import SetupError, direct_cancel_all
 
         assert cfg is not None
+        if args.log_dir:
+            cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=args.log_dir))
         try:
             cancel = direct_cancel_all(cfg)
         except SetupError as exc:
