@@ -4,7 +4,8 @@ Owns:
 - ``select_venue``: the one place that knows the venues. ``local`` is the in-process local
   exchange reached over loopback sockets with its built-in test keys; ``binance-testnet`` /
   ``binance`` take their keys from ``BINANCE_API_KEY`` / ``BINANCE_API_SECRET``. Every live venue
-  is the same ccxt ``BinanceVenue`` + ``UserStream`` + ``AccountPoller``; only the URLs and keys
+  is the same ccxt ``BinanceVenue`` (its clock offset measured by a ``OneShot`` service) +
+  ``UserStream`` + ``AccountPoller``; only the URLs and keys
   differ. ``dry_run`` keeps the venue's real market data but routes to the ``DryRunVenue`` with a
   paper NAV (there is no user stream, so the stream requirement is lifted for that run).
 - ``Daemon``: the wiring order — local exchange (started first: its port is the venue's URL),
@@ -76,6 +77,17 @@ class VenueSetup:
         self.countdown = countdown
 
 
+class OneShot:
+    """A supervised one-off task (retried with the engine's backoff until it succeeds once)."""
+
+    def __init__(self, name: str, fn: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        self.name = name
+        self._fn = fn
+
+    async def run(self) -> None:
+        await self._fn()
+
+
 def select_venue(
     cfg: Config, publish: Callable[[Event], None], *, journals: Journals | None = None, local_port: int = 0,
     env: Mapping[str, str] | None = None,
@@ -104,6 +116,7 @@ def select_venue(
         except ValueError as e:
             raise SetupError(f"venue {rt.venue}: {e}") from None
     services: list[Service] = [
+        OneShot("venue-clock", venue.sync_time),  # the server-time offset, without delaying the start
         UserStream(venue, market.ws_base, publish, paths=rt.feeds.stream_paths, connection=cfg.risk.user_stream),
         AccountPoller(venue, publish, interval_s=nav_interval_s),
     ]
