@@ -16,17 +16,26 @@ Contract (what the router relies on):
 - Later changes of an order (fills, cancels, expiries) arrive as ``OrderUpdate``/``Fill`` events
   on the bus from the venue's user stream; they are not returned by these methods.
 - ``load_filters`` returns the exact trading rules of every tradable symbol.
+- ``positions(symbols)`` returns the account's positions (one-way mode, signed qty). For every
+  symbol in ``symbols`` that the exchange answered for, there is an entry — qty 0 when flat:
+  that entry is the proof of flatness reconciliation relies on. A symbol missing from the answer
+  is *unreported* and is never read as flat. ``symbols=None``: every symbol the exchange
+  reports (flat ones may be left out). A failed request raises; it never returns a partial list.
+- ``recent_fills(symbol, since_ms)`` returns the account's fills (trades) of ``symbol`` with an
+  exchange time at or after ``since_ms``, oldest first, each with its ``trade_id`` and
+  ``exchange_order_id`` and, when the exchange can tell, its ``client_order_id`` ("" otherwise).
 
 Must never: block the event loop, log or return a secret.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import msgspec
 
-from hedge.events import OrderRequest, OrderStatus, OrderUpdate
+from hedge.events import Fill, OrderRequest, OrderStatus, OrderUpdate, Position
 from hedge.router.filters import SymbolFilters
 
 
@@ -58,3 +67,7 @@ class Venue(Protocol):
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]: ...
 
     async def load_filters(self) -> dict[str, SymbolFilters]: ...
+
+    async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]: ...
+
+    async def recent_fills(self, symbol: str, since_ms: int) -> list[Fill]: ...
