@@ -31,13 +31,16 @@ from hedge.config import Config
 from hedge.events import (
     Alert,
     BookStatus,
+    CancelAll,
     Event,
     FeedStatus,
     Fill,
     Heartbeat,
+    KillSwitch,
     Nav,
     OrderUpdate,
     Position,
+    PositionDrift,
     TradingStateChange,
 )
 from hedge.state.journal import Journals
@@ -55,6 +58,9 @@ JOURNALED_EVENTS: tuple[type[Event], ...] = (
     BookStatus,
     FeedStatus,
     TradingStateChange,
+    CancelAll,
+    KillSwitch,
+    PositionDrift,
     Alert,
     OrderUpdate,
     Fill,

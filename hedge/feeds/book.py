@@ -117,6 +117,14 @@ class OrderBook:
         """The best ``n`` asks, best (lowest) first."""
         return self._asks.top(n)
 
+    def bid_qty(self, px: float) -> float:
+        """Quantity at bid price ``px`` (0.0 when there is no level)."""
+        return self._bids.qty.get(px, 0.0)
+
+    def ask_qty(self, px: float) -> float:
+        """Quantity at ask price ``px`` (0.0 when there is no level)."""
+        return self._asks.qty.get(px, 0.0)
+
     def depth(self) -> tuple[int, int]:
         """Number of (bid, ask) levels."""
         return len(self._bids.keys), len(self._asks.keys)

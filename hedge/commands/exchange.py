@@ -1,0 +1,101 @@
+"""``hedge exchange``: run the local Binance USD-M exchange on loopback until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from hedge.commands.common import add_config_arg
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_config_arg(p)
+    p.add_argument("--host", default=None, help="listen address (default: runtime.local_exchange.host, 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="listen port (default: runtime.local_exchange.port; 0 = any)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--market", nargs="+", metavar="FILE", help="hftbacktest-format recording(s) to loop")
+    src.add_argument("--synthetic", metavar="SYMBOLS", help="comma-separated symbols with a synthetic order flow")
+    p.add_argument("--speed", type=float, default=None, help="replay speed factor (default 1.0 = real time)")
+    p.add_argument(
+        "--faults", default="", metavar="SPEC", help="fault plan, e.g. order_503=0.05,depth_gap=0.001,seed=7"
+    )
+    p.add_argument(
+        "--limits",
+        choices=["binance", "off"],
+        default="binance",
+        help="rate limits: Binance's (6000 weight/min, 300 orders/10 s, 1200/min) or off (benchmarks)",
+    )
+    p.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="KEY:SECRET",
+        help="API key pair (repeatable; also HEDGE_EXCHANGE_ACCOUNTS=k1:s1,k2:s2); default: the built-in test pair",
+    )
+
+
+def _accounts(args: argparse.Namespace) -> dict[str, str] | None:
+    items = list(args.account) + [x for x in os.environ.get("HEDGE_EXCHANGE_ACCOUNTS", "").split(",") if x]
+    pairs: dict[str, str] = {}
+    for item in items:
+        key, sep, secret = item.partition(":")
+        if not sep or not key or not secret:
+            raise ValueError("an account is KEY:SECRET")
+        pairs[key] = secret
+    return pairs or None
+
+
+def main(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+    import sys
+
+    from hedge.app import run_async
+    from hedge.commands.common import load_config_or_report
+    from hedge.exchange.faults import FaultSpecError
+    from hedge.exchange.limits import UNLIMITED, Limits
+    from hedge.exchange.server import LocalExchange
+
+    cfg = load_config_or_report(args.config)
+    if cfg is None:
+        return 2
+    le = cfg.runtime.local_exchange
+    try:
+        accounts = _accounts(args)
+        synthetic = [s.strip().upper() for s in args.synthetic.split(",") if s.strip()] if args.synthetic else []
+        speed = args.speed if args.speed is not None else le.speed
+        if speed <= 0:
+            raise ValueError("--speed must be > 0")
+        exchange = LocalExchange(
+            host=args.host or le.host,
+            port=le.port if args.port is None else args.port,
+            market=args.market or le.market,
+            synthetic=synthetic or ([] if args.market else le.synthetic),
+            speed=speed,
+            faults=args.faults,
+            accounts=accounts,
+            starting_balance=le.starting_balance,
+            maker_fee=le.maker_fee,
+            taker_fee=le.taker_fee,
+            limits=UNLIMITED if args.limits == "off" else Limits(),
+        )
+    except (ValueError, FaultSpecError, OSError) as exc:
+        print(f"hedge exchange: {exc}", file=sys.stderr)
+        return 2
+
+    async def serve() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        port = await exchange.start()
+        print(f"local exchange on http://{exchange.host}:{port} (ws://{exchange.host}:{port}/stream)", flush=True)
+        print(f"api keys: {', '.join(exchange.keys.api_keys())}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await exchange.stop()
+        print("local exchange stopped", flush=True)
+        return 0
+
+    return run_async(serve())

@@ -1,0 +1,208 @@
+"""The market the local exchange plays: a looped real recording or a synthetic order flow.
+
+Owns: the two sources of market events (hedge.events ``DepthSnapshot``, ``DepthDiff``, ``Trade``,
+``BookTicker``, decoded by hedge.feeds' codec) with their play time:
+- ``RecordingTape`` reads hftbacktest-format recordings (via hedge.feeds.recording), starts at the
+  first REST snapshot, and loops forever. At the end of each pass it emits one synthetic diff that
+  morphs the end book back into the start snapshot, then replays the pass again with every update
+  id offset so the chain stays unbroken (first ``pu`` of the new pass == ``u`` of the morph diff)
+  and trade ids keep increasing.
+- ``SyntheticFlow`` generates a seeded random order flow for any symbol (random-walk mid, a
+  20-level book, trades at the touch).
+
+Must never: schedule, sleep or send; it only yields ``(play_time_ns, event)`` pairs.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import msgspec
+
+from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, Side, Trade
+from hedge.feeds.codec import Codec
+from hedge.feeds.recording import bundled_btcusdt, iter_hftbacktest
+
+PlayEvent = DepthSnapshot | DepthDiff | Trade | BookTicker
+PASS_GAP_NS = 100_000_000  # pause between the end of a pass and the morph diff
+
+
+def bundled_recording() -> list[Path]:
+    return bundled_btcusdt()
+
+
+class RecordingPass(msgspec.Struct, frozen=True):
+    snapshot: DepthSnapshot
+    events: list[tuple[int, PlayEvent]]  # (ns since the snapshot, event)
+    duration_ns: int
+    first_prev_id: int  # pu of the first diff played
+    last_id: int  # u of the last diff
+    trade_id_span: int
+
+
+@lru_cache(maxsize=4)
+def load_pass(paths: tuple[str, ...], symbol: str = "BTCUSDT") -> RecordingPass:
+    """One pass of a recording, from its first REST snapshot, keeping only what follows it."""
+    codec = Codec()
+    snapshot: DepthSnapshot | None = None
+    t0 = 0
+    decoded: list[tuple[int, PlayEvent]] = []
+    for line in iter_hftbacktest(paths):
+        if line.is_snapshot:
+            if snapshot is None:
+                snapshot, t0 = codec.decode_snapshot(line.raw, line.symbol or symbol, line.recv_ns), line.recv_ns
+            continue
+        got = codec.decode(line.raw, line.recv_ns)
+        if isinstance(got, DepthDiff | Trade | BookTicker) and got.symbol == symbol:
+            decoded.append((line.recv_ns, got))
+    if snapshot is None:
+        raise ValueError(f"no depth snapshot in {', '.join(paths)}")
+    events: list[tuple[int, PlayEvent]] = []
+    for recv, ev in decoded:
+        # Diffs buffered before the snapshot arrived still count when they reach past it.
+        if isinstance(ev, DepthDiff) and ev.final_id < snapshot.last_update_id:
+            continue
+        if isinstance(ev, BookTicker) and ev.update_id < snapshot.last_update_id:
+            continue
+        if isinstance(ev, Trade) and recv < t0:
+            continue
+        events.append((max(0, recv - t0), ev))
+    diffs = [e for _, e in events if isinstance(e, DepthDiff)]
+    if not diffs or not diffs[0].first_id <= snapshot.last_update_id <= diffs[0].final_id:
+        raise ValueError("recording: no diff after the snapshot straddles its lastUpdateId")
+    trades = [e.trade_id for _, e in events if isinstance(e, Trade)]
+    span = (max(trades) - min(trades) + 1) if trades else 1
+    duration = (events[-1][0] if events else 0) + PASS_GAP_NS
+    return RecordingPass(snapshot, events, duration, diffs[0].prev_final_id, diffs[-1].final_id, span)
+
+
+def _morph(
+    symbol: str, end: tuple[dict[float, float], dict[float, float]], start: DepthSnapshot, prev_id: int
+) -> DepthDiff:
+    """A diff turning the book ``end`` into the snapshot ``start`` (absolute quantities, 0 deletes)."""
+    sb, sa = dict(start.bids), dict(start.asks)
+    bids = [(p, 0.0) for p in end[0] if p not in sb] + list(start.bids)
+    asks = [(p, 0.0) for p in end[1] if p not in sa] + list(start.asks)
+    return DepthDiff(
+        symbol=symbol, first_id=prev_id + 1, final_id=prev_id + 1, prev_final_id=prev_id, bids=bids, asks=asks
+    )
+
+
+def _apply(side: dict[float, float], levels: list[Level]) -> None:
+    for px, qty in levels:
+        if qty > 0.0:
+            side[px] = qty
+        else:
+            side.pop(px, None)
+
+
+class RecordingTape:
+    """Endless replay of one recording pass with consistent ids; play time in ns from the start."""
+
+    def __init__(self, paths: Sequence[str | Path], symbol: str = "BTCUSDT") -> None:
+        self.one = load_pass(tuple(str(p) for p in paths), symbol)
+        self.symbol = symbol
+
+    def __iter__(self) -> Iterator[tuple[int, PlayEvent]]:
+        p = self.one
+        yield 0, p.snapshot
+        offset, trade_offset, base = 0, 0, 0
+        replace = msgspec.structs.replace
+        while True:
+            book = (dict(p.snapshot.bids), dict(p.snapshot.asks))
+            for t, ev in p.events:
+                if isinstance(ev, DepthDiff):
+                    _apply(book[0], ev.bids)
+                    _apply(book[1], ev.asks)
+                    if offset:
+                        ev = replace(
+                            ev,
+                            first_id=ev.first_id + offset,
+                            final_id=ev.final_id + offset,
+                            prev_final_id=ev.prev_final_id + offset,
+                        )
+                elif offset and isinstance(ev, BookTicker):
+                    ev = replace(ev, update_id=ev.update_id + offset)
+                elif trade_offset and isinstance(ev, Trade):
+                    ev = replace(ev, trade_id=ev.trade_id + trade_offset)
+                yield base + t, ev
+            base += p.duration_ns
+            morph = _morph(self.symbol, book, p.snapshot, p.last_id + offset)
+            yield base, morph
+            offset = morph.final_id - p.first_prev_id
+            trade_offset += p.trade_id_span
+
+
+class SyntheticFlow:
+    """Seeded random order flow: every ``step_ns`` a few levels change, sometimes a trade prints."""
+
+    LEVELS = 20
+
+    def __init__(self, symbol: str, tick: float, step_qty: float, *, seed: int = 0, step_ns: int = 50_000_000) -> None:
+        self.symbol = symbol
+        self.tick = tick
+        self.step_qty = step_qty
+        self.step_ns = step_ns
+        self.rng = random.Random(f"{symbol}:{seed}")
+
+    def _px(self, ticks: int) -> float:
+        return round(ticks * self.tick, 10)
+
+    def _qty(self) -> float:
+        return round(self.rng.randint(1, 400) * self.step_qty, 10)
+
+    def __iter__(self) -> Iterator[tuple[int, PlayEvent]]:
+        rng, n = self.rng, self.LEVELS
+        mid = int(rng.uniform(50, 5000) / self.tick)
+        bids = {mid - i: self._qty() for i in range(1, n + 1)}
+        asks = {mid + i: self._qty() for i in range(1, n + 1)}
+        uid, tid, t = 1_000_000, 1, 0
+        yield (
+            0,
+            DepthSnapshot(
+                symbol=self.symbol,
+                last_update_id=uid,
+                bids=[(self._px(k), q) for k, q in sorted(bids.items(), reverse=True)],
+                asks=[(self._px(k), q) for k, q in sorted(asks.items())],
+            ),
+        )
+        while True:
+            t += self.step_ns
+            mid += rng.choice((-1, 0, 0, 1))
+            nb = {mid - i: bids.get(mid - i) or self._qty() for i in range(1, n + 1)}
+            na = {mid + i: asks.get(mid + i) or self._qty() for i in range(1, n + 1)}
+            for _ in range(3):
+                nb[mid - rng.randint(1, n)] = self._qty()
+                na[mid + rng.randint(1, n)] = self._qty()
+            db = [(self._px(k), 0.0) for k in bids if k not in nb]
+            db += [(self._px(k), q) for k, q in nb.items() if bids.get(k) != q]
+            da = [(self._px(k), 0.0) for k in asks if k not in na]
+            da += [(self._px(k), q) for k, q in na.items() if asks.get(k) != q]
+            bids, asks = nb, na
+            first = uid + 1
+            uid += rng.randint(1, 50)
+            yield (
+                t,
+                DepthDiff(symbol=self.symbol, first_id=first, final_id=uid, prev_final_id=first - 1, bids=db, asks=da),
+            )
+            bb, ba = max(bids), min(asks)
+            yield (
+                t,
+                BookTicker(
+                    symbol=self.symbol,
+                    update_id=uid,
+                    bid_px=self._px(bb),
+                    bid_qty=bids[bb],
+                    ask_px=self._px(ba),
+                    ask_qty=asks[ba],
+                ),
+            )
+            if rng.random() < 0.4:
+                taker = Side.SELL if rng.random() < 0.5 else Side.BUY
+                px = self._px(bb if taker is Side.SELL else ba)
+                qty = round(rng.randint(1, 20) * self.step_qty, 10)
+                yield t, Trade(symbol=self.symbol, trade_id=tid, price=px, qty=qty, taker_side=taker)
+                tid += 1

@@ -1,0 +1,339 @@
+"""Binance JSON shapes of the local exchange's answers: orders, trades, positions, accounts, events.
+
+Owns: turning matching-engine state into the exact field names and string/number conventions of
+Binance USD-M (prices and quantities as strings formatted to the symbol's precision, money with
+8 decimals, ids and times as ints) for REST answers and the user-data stream.
+
+Must never: change state; everything here is a pure function of its arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, Position
+from hedge.exchange.symbols import SymbolSpec
+
+Json = dict[str, Any]
+
+
+def money(x: float) -> str:
+    return f"{x:.8f}"
+
+
+def order_json(order: Order, spec: SymbolSpec, *, with_time: bool = False) -> Json:
+    out: Json = {
+        "orderId": order.order_id,
+        "symbol": order.symbol,
+        "status": order.status,
+        "clientOrderId": order.client_order_id,
+        "price": spec.fmt_price(order.price),
+        "avgPrice": spec.fmt_price(order.avg_price) if order.filled else "0.00",
+        "origQty": spec.fmt_qty(order.quantity),
+        "executedQty": spec.fmt_qty(order.filled),
+        "cumQty": spec.fmt_qty(order.filled),
+        "cumQuote": money(order.cum_quote),
+        "timeInForce": order.time_in_force,
+        "type": order.type,
+        "reduceOnly": order.reduce_only,
+        "closePosition": False,
+        "side": order.side,
+        "positionSide": "BOTH",
+        "stopPrice": "0",
+        "workingType": "CONTRACT_PRICE",
+        "priceProtect": False,
+        "origType": order.type,
+        "priceMatch": "NONE",
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+        "goodTillDate": 0,
+        "updateTime": order.update_ms,
+    }
+    if with_time:
+        out["time"] = order.time_ms
+    return out
+
+
+def trade_json(fill: Fill, spec: SymbolSpec) -> Json:
+    return {
+        "buyer": fill.side == "BUY",
+        "commission": money(fill.commission),
+        "commissionAsset": "USDT",
+        "id": fill.trade_id,
+        "maker": fill.maker,
+        "orderId": fill.order_id,
+        "price": spec.fmt_price(fill.price),
+        "qty": spec.fmt_qty(fill.qty),
+        "quoteQty": money(fill.qty * fill.price),
+        "realizedPnl": money(fill.realized_pnl),
+        "side": fill.side,
+        "positionSide": "BOTH",
+        "symbol": fill.symbol,
+        "time": fill.time_ms,
+    }
+
+
+def _side_notionals(engine: MatchingEngine, acct: Account, symbol: str) -> tuple[float, float]:
+    bids = asks = 0.0
+    for o in acct.open_orders.values():
+        if o.symbol == symbol:
+            if o.side == "BUY":
+                bids += o.remaining * o.price
+            else:
+                asks += o.remaining * o.price
+    return bids, asks
+
+
+def position_v2(engine: MatchingEngine, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
+    mark = engine.mark_price(symbol)
+    return {
+        "symbol": symbol,
+        "positionAmt": spec.fmt_qty(pos.amount),
+        "entryPrice": f"{pos.entry_price:.8f}",
+        "breakEvenPrice": f"{pos.entry_price:.8f}",
+        "markPrice": f"{mark:.8f}",
+        "unRealizedProfit": money(engine.unrealized(symbol, pos)),
+        "liquidationPrice": "0",
+        "leverage": str(pos.leverage),
+        "maxNotionalValue": "1000000000",
+        "marginType": "cross",
+        "isolatedMargin": "0.00000000",
+        "isAutoAddMargin": "false",
+        "positionSide": "BOTH",
+        "notional": money(pos.amount * mark),
+        "isolatedWallet": "0",
+        "updateTime": pos.update_ms,
+    }
+
+
+def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
+    mark = engine.mark_price(symbol)
+    bids, asks = _side_notionals(engine, acct, symbol)
+    pos_im = engine.position_margin(symbol, pos)
+    ord_im = sum(engine.order_margin(o) for o in acct.open_orders.values() if o.symbol == symbol)
+    return {
+        "symbol": symbol,
+        "positionSide": "BOTH",
+        "positionAmt": spec.fmt_qty(pos.amount),
+        "entryPrice": f"{pos.entry_price:.8f}",
+        "breakEvenPrice": f"{pos.entry_price:.8f}",
+        "markPrice": f"{mark:.8f}",
+        "unRealizedProfit": money(engine.unrealized(symbol, pos)),
+        "liquidationPrice": "0",
+        "isolatedMargin": "0",
+        "notional": money(pos.amount * mark),
+        "marginAsset": "USDT",
+        "isolatedWallet": "0",
+        "initialMargin": money(pos_im + ord_im),
+        "maintMargin": money(abs(pos.amount) * mark * 0.004),
+        "positionInitialMargin": money(pos_im),
+        "openOrderInitialMargin": money(ord_im),
+        "adl": 0,
+        "bidNotional": money(bids),
+        "askNotional": money(asks),
+        "updateTime": pos.update_ms,
+    }
+
+
+def _totals(engine: MatchingEngine, acct: Account) -> Json:
+    wallet, upnl, pos_im, ord_im = engine.totals(acct.key)
+    maint = sum(abs(p.amount) * engine.mark_price(s) * 0.004 for s, p in acct.positions.items())
+    avail = engine.available(acct.key)
+    return {
+        "wallet": wallet,
+        "upnl": upnl,
+        "pos_im": pos_im,
+        "ord_im": ord_im,
+        "maint": maint,
+        "avail": avail,
+    }
+
+
+def account_json(
+    engine: MatchingEngine, acct: Account, specs: dict[str, SymbolSpec], version: int, now_ms: int
+) -> Json:
+    t = _totals(engine, acct)
+    asset = {
+        "asset": "USDT",
+        "walletBalance": money(t["wallet"]),
+        "unrealizedProfit": money(t["upnl"]),
+        "marginBalance": money(t["wallet"] + t["upnl"]),
+        "maintMargin": money(t["maint"]),
+        "initialMargin": money(t["pos_im"] + t["ord_im"]),
+        "positionInitialMargin": money(t["pos_im"]),
+        "openOrderInitialMargin": money(t["ord_im"]),
+        "crossWalletBalance": money(t["wallet"]),
+        "crossUnPnl": money(t["upnl"]),
+        "availableBalance": money(t["avail"]),
+        "maxWithdrawAmount": money(max(0.0, t["avail"])),
+        "marginAvailable": True,
+        "updateTime": now_ms,
+    }
+    positions: list[Json] = []
+    for symbol, pos in acct.positions.items():
+        if version >= 3 and abs(pos.amount) < 1e-12:
+            continue
+        mark = engine.mark_price(symbol)
+        p: Json = {
+            "symbol": symbol,
+            "positionSide": "BOTH",
+            "positionAmt": specs[symbol].fmt_qty(pos.amount),
+            "unrealizedProfit": money(engine.unrealized(symbol, pos)),
+            "isolatedMargin": "0",
+            "notional": money(pos.amount * mark),
+            "isolatedWallet": "0",
+            "initialMargin": money(engine.position_margin(symbol, pos)),
+            "maintMargin": money(abs(pos.amount) * mark * 0.004),
+            "updateTime": pos.update_ms,
+        }
+        if version == 2:
+            p.update(
+                leverage=str(pos.leverage),
+                entryPrice=f"{pos.entry_price:.8f}",
+                maxNotional="1000000000",
+                isolated=False,
+                positionInitialMargin=money(engine.position_margin(symbol, pos)),
+                openOrderInitialMargin="0",
+                bidNotional="0",
+                askNotional="0",
+            )
+        positions.append(p)
+    out: Json = {
+        "totalInitialMargin": money(t["pos_im"] + t["ord_im"]),
+        "totalMaintMargin": money(t["maint"]),
+        "totalWalletBalance": money(t["wallet"]),
+        "totalUnrealizedProfit": money(t["upnl"]),
+        "totalMarginBalance": money(t["wallet"] + t["upnl"]),
+        "totalPositionInitialMargin": money(t["pos_im"]),
+        "totalOpenOrderInitialMargin": money(t["ord_im"]),
+        "totalCrossWalletBalance": money(t["wallet"]),
+        "totalCrossUnPnl": money(t["upnl"]),
+        "availableBalance": money(t["avail"]),
+        "maxWithdrawAmount": money(max(0.0, t["avail"])),
+        "assets": [asset],
+        "positions": positions,
+    }
+    if version == 2:
+        out.update(feeTier=0, canTrade=True, canDeposit=True, canWithdraw=True, updateTime=0, multiAssetsMargin=False)
+    return out
+
+
+def balance_json(engine: MatchingEngine, acct: Account, now_ms: int) -> list[Json]:
+    t = _totals(engine, acct)
+    return [
+        {
+            "accountAlias": "hedgeLocal",
+            "asset": "USDT",
+            "balance": money(t["wallet"]),
+            "crossWalletBalance": money(t["wallet"]),
+            "crossUnPnl": money(t["upnl"]),
+            "availableBalance": money(t["avail"]),
+            "maxWithdrawAmount": money(max(0.0, t["avail"])),
+            "marginAvailable": True,
+            "updateTime": now_ms,
+        }
+    ]
+
+
+def leverage_bracket_json(symbol: str) -> Json:
+    caps = [(125, 50_000, 0.004), (100, 500_000, 0.005), (50, 10_000_000, 0.01), (20, 80_000_000, 0.025)]
+    brackets: list[Json] = []
+    floor, cum = 0, 0.0
+    for i, (lev, cap, mmr) in enumerate(caps, start=1):
+        if i > 1:
+            cum += floor * (mmr - caps[i - 2][2])
+        brackets.append(
+            {
+                "bracket": i,
+                "initialLeverage": lev,
+                "notionalCap": cap,
+                "notionalFloor": floor,
+                "maintMarginRatio": mmr,
+                "cum": cum,
+            }
+        )
+        floor = cap
+    return {"symbol": symbol, "brackets": brackets}
+
+
+def order_update_event(
+    engine: MatchingEngine,
+    acct: Account,
+    order: Order,
+    exec_type: ExecType,
+    fill: Fill | None,
+    spec: SymbolSpec,
+    now_ms: int,
+) -> Json:
+    bids, asks = _side_notionals(engine, acct, order.symbol)
+    return {
+        "e": "ORDER_TRADE_UPDATE",
+        "E": now_ms,
+        "T": fill.time_ms if fill else order.update_ms,
+        "o": {
+            "s": order.symbol,
+            "c": order.client_order_id,
+            "S": order.side,
+            "o": order.type,
+            "f": order.time_in_force,
+            "q": spec.fmt_qty(order.quantity),
+            "p": spec.fmt_price(order.price),
+            "ap": spec.fmt_price(order.avg_price),
+            "sp": "0",
+            "x": exec_type,
+            "X": order.status,
+            "i": order.order_id,
+            "l": spec.fmt_qty(fill.qty) if fill else "0",
+            "z": spec.fmt_qty(order.filled),
+            "L": spec.fmt_price(fill.price) if fill else "0",
+            "N": "USDT",
+            "n": money(fill.commission) if fill else "0",
+            "T": fill.time_ms if fill else order.update_ms,
+            "t": fill.trade_id if fill else 0,
+            "b": money(bids),
+            "a": money(asks),
+            "m": fill.maker if fill else False,
+            "R": order.reduce_only,
+            "wt": "CONTRACT_PRICE",
+            "ot": order.type,
+            "ps": "BOTH",
+            "cp": False,
+            "rp": money(fill.realized_pnl) if fill else "0",
+            "pP": False,
+            "si": 0,
+            "ss": 0,
+            "V": "EXPIRE_MAKER",
+            "pm": "NONE",
+            "gtd": 0,
+        },
+    }
+
+
+def account_update_event(
+    engine: MatchingEngine, acct: Account, reason: str, symbols: list[str], specs: dict[str, SymbolSpec], now_ms: int
+) -> Json:
+    positions = []
+    for symbol in symbols:
+        pos = acct.position(symbol)
+        positions.append(
+            {
+                "s": symbol,
+                "pa": specs[symbol].fmt_qty(pos.amount),
+                "ep": f"{pos.entry_price:.8f}",
+                "bep": f"{pos.entry_price:.8f}",
+                "cr": money(pos.realized),
+                "up": money(engine.unrealized(symbol, pos)),
+                "mt": "cross",
+                "iw": "0",
+                "ps": "BOTH",
+            }
+        )
+    return {
+        "e": "ACCOUNT_UPDATE",
+        "E": now_ms,
+        "T": now_ms,
+        "a": {
+            "m": reason,
+            "B": [{"a": "USDT", "wb": money(acct.wallet), "cw": money(acct.wallet), "bc": "0"}],
+            "P": positions,
+        },
+    }
