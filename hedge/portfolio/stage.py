@@ -14,7 +14,9 @@ Owns the wiring and the reconciliation schedule:
   (``PositionDrift`` unresolved -> the risk stage goes REDUCING; the alert router alerts), and a
   symbol the exchange did not report keeps its ledger entry, flagged unconfirmed, also as drift.
   Open orders are republished as ``OrderUpdate`` so risk counts them; external ones are tagged
-  (``Alert``). Positions without a take-profit or a stop are flagged (``Alert``).
+  (``Alert``). Positions without a take-profit or a stop are flagged (``Alert``, once per symbol
+  until it is fixed). Each reconciliation beats a ``Heartbeat`` (component ``portfolio``); a
+  failed one beats ``ok=False`` and is retried with backoff.
 
 Must never: send an order (exits go out as intents, through risk and the router), publish
 ``Reconciled`` before the exchange has answered, or treat an unreported symbol as flat.
@@ -37,6 +39,7 @@ from hedge.events import (
     BookUpdate,
     FeedStatus,
     Fill,
+    Heartbeat,
     OrderIntent,
     OrderRequest,
     OrderUpdate,
@@ -90,6 +93,7 @@ class PortfolioStage:
         self.drifting: set[str] = set()
         self._user_up: bool | None = None
         self._wake = asyncio.Event()
+        self._flagged: set[str] = set()  # symbols already alerted for missing TP/SL
         self._trigger = "start"
 
     @property
@@ -158,6 +162,8 @@ class PortfolioStage:
                     wait = delay(attempt)
                     attempt += 1
                     log.warning("portfolio: reconciliation (%s) failed (%s); again in %.1fs", trigger, exc, wait)
+                    self.bus.publish(Heartbeat(component=self.name, ok=False, detail=f"reconciliation failed: {exc}",
+                                               recv_ns=time.time_ns()))
                     self._trigger = trigger
                     await asyncio.sleep(wait)
                     continue
@@ -221,12 +227,13 @@ class PortfolioStage:
                      "sent by hedge; adopted as external", recv_ns=time.time_ns(),
             ))
         missing = self.ledger.missing_levels()
-        if missing:
+        if set(missing) - self._flagged:
             self.bus.publish(Alert(
                 severity="warning", title="positions without TP/SL",
                 text=f"no take-profit or no stop on: {', '.join(missing)} (check strategy.exits)",
                 recv_ns=time.time_ns(),
             ))
+        self._flagged = set(missing)
         self.store.mark_dirty()
         self.reconciliations += 1
         done = Reconciled(
@@ -236,6 +243,7 @@ class PortfolioStage:
         )
         self.scanner.ready = True
         self.bus.publish(done)
+        self.bus.publish(Heartbeat(component=self.name, recv_ns=done.recv_ns))
         return done
 
     async def _compare(self, symbols: list[str]) -> Comparison:

@@ -24,6 +24,7 @@ from hedge.events import (
     Event,
     FeedStatus,
     Fill,
+    Heartbeat,
     LedgerPosition,
     Nav,
     OrderIntent,
@@ -47,6 +48,7 @@ from hedge.state.alerts.router import AlertRouter
 from hedge.state.journal import Journals
 from hedge.venue.binance_filters import bundled_filters
 from hedge.venue.dry_run import DryRunVenue
+from hedge.venue.errors import Retryable
 from tests.unit.risk.helpers import make_config
 
 PX = 30_000.0
@@ -61,8 +63,12 @@ class Account(DryRunVenue):
         self.held: dict[str, Position] = {}
         self.fills: list[Fill] = []
         self.unreported: set[str] = set()
+        self.failures = 0  # the next positions() calls that fail like an overloaded exchange
 
     async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        if self.failures:
+            self.failures -= 1
+            raise Retryable("Service Unavailable.", http_status=503)
         out = []
         for s in symbols or list(self.held):
             if s not in self.unreported:
@@ -94,7 +100,7 @@ class Rig:
         AlertRouter(self.bus, AlertDispatcher([]), daily_dd_limit=0.1).attach()
         self.seen: list[Event] = []
         self.news = asyncio.Event()
-        for t in (Reconciled, PositionDrift, Alert, RiskDecision, OrderRequest, OrderIntent, LedgerPosition):
+        for t in (Reconciled, PositionDrift, Alert, RiskDecision, OrderRequest, OrderIntent, LedgerPosition, Heartbeat):
             self.bus.subscribe(t, self.saw)
         self.portfolio: PortfolioStage | None = None
         self.task: asyncio.Task[None] | None = None
@@ -289,3 +295,15 @@ async def test_the_ledger_survives_a_restart(rig: Rig) -> None:
     await rig.stop()
     again = Ledger(rig.cfg.strategy.exits, LedgerStore.load(rig.tmp / "state" / "portfolio_ledger.json"))
     assert again.entries[SYM].levels.stop == stop and again.entries[SYM].external
+
+
+async def test_a_failing_exchange_is_retried_and_nothing_trades_meanwhile(rig: Rig) -> None:
+    rig.venue.failures = 1
+    portfolio = await rig.start()
+    (beat,) = await rig.until(Heartbeat)
+    assert not beat.ok and "reconciliation failed" in beat.detail  # type: ignore[attr-defined]
+    assert not portfolio.ready and rig.of(Reconciled) == []
+    rig.bus.publish(entry_intent(9))
+    assert Reason.NOT_RECONCILED in rig.of(RiskDecision)[-1].reasons  # type: ignore[attr-defined]
+    await rig.until(Reconciled)  # after the backoff (0.4 s), the exchange answers
+    assert portfolio.ready and rig.of(Heartbeat)[-1].ok  # type: ignore[attr-defined]
