@@ -11,6 +11,8 @@ Design:
 - Built from ``Fill`` events. A fill in the position's direction (or from flat) grows it at a
   new average entry price (TP and R re-based, the stop never loosened); an opposite fill shrinks
   it and realizes PnL; a fill through zero closes it and opens the remainder at the fill price.
+  A fill that carries only the exchange's order id (some trade histories) is matched to its order
+  through the exchange ids learnt from ``OrderUpdate``s.
 - Every fill with a trade id is applied once: trade ids already applied are remembered per
   symbol (bounded), so the exchange's recent fills can be replayed after a restart or a
   reconnect without counting anything twice.
@@ -74,6 +76,7 @@ class LedgerState(msgspec.Struct, kw_only=True):
     saved_ns: int = 0
     entries: dict[str, Entry] = {}
     tags: dict[str, OrderTag] = {}  # client order id -> tag, newest last
+    order_ids: dict[int, str] = {}  # exchange order id -> client order id (fills may carry only the former)
     trades: dict[str, list[int]] = {}  # symbol -> trade ids applied, newest last
     last_fill_ms: dict[str, int] = {}  # symbol -> exchange time of the newest fill applied
 
@@ -116,6 +119,16 @@ class Ledger:
     def knows_order(self, cid: str) -> bool:
         return cid in self.state.tags
 
+    def on_exchange_id(self, cid: str, exchange_order_id: int) -> bool:
+        """Remember a tagged order's exchange id; True when it was new."""
+        ids = self.state.order_ids
+        if not exchange_order_id or cid not in self.state.tags or exchange_order_id in ids:
+            return False
+        ids[exchange_order_id] = cid
+        if len(ids) > _TAGS_KEPT:
+            del ids[next(iter(ids))]
+        return True
+
     def _tag(self, cid: str, tag: OrderTag) -> None:
         tags = self.state.tags
         tags[cid] = tag
@@ -139,7 +152,8 @@ class Ledger:
         last = self.state.last_fill_ms
         if fill.ts_ms > last.get(sym, 0):
             last[sym] = fill.ts_ms
-        tag = self.state.tags.get(fill.client_order_id)
+        cid = fill.client_order_id or self.state.order_ids.get(fill.exchange_order_id, "")
+        tag = self.state.tags.get(cid)
         signed = fill.qty * fill.side.sign
         e = self.entries.get(sym)
         if e is None:

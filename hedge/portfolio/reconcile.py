@@ -22,6 +22,7 @@ Must never: send, cancel or size an order, or treat a missing answer as a zero.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 
 import msgspec
@@ -60,8 +61,16 @@ class Comparison(msgspec.Struct, kw_only=True):
 
 
 async def fetch(venue: Venue, symbols: Sequence[str], since_ms: dict[str, int]) -> Snapshot:
-    """The exchange's positions of ``symbols``, its open orders and its fills since ``since_ms``."""
-    positions = {p.symbol: p for p in await venue.positions(list(symbols))}
+    """The exchange's positions of ``symbols``, its open orders and its fills since ``since_ms``.
+
+    A position without the exchange's time is stamped with the moment it was asked for, so that
+    the risk stage can tell the fills it already includes from later ones.
+    """
+    asked_ms = time.time_ns() // 1_000_000
+    positions = {
+        p.symbol: p if p.ts_ms else msgspec.structs.replace(p, ts_ms=asked_ms)
+        for p in await venue.positions(list(symbols))
+    }
     orders = await venue.open_orders()
     fills: list[Fill] = []
     for sym in symbols:
@@ -79,6 +88,7 @@ def compare(ledger: Ledger, snap: Snapshot, symbols: Sequence[str], tolerance: f
         cid = o.client_order_id
         if not ledger.knows_order(cid) and not ENGINE_ORDER_ID.match(cid) and ledger.tag_external(cid):
             out.adopted_orders.append(o)
+        ledger.on_exchange_id(cid, o.exchange_order_id)
     for f in snap.fills:
         line = ledger.apply_fill(f)
         if line is not None:

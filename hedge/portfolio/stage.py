@@ -128,7 +128,11 @@ class PortfolioStage:
 
     def on_order_update(self, u: OrderUpdate) -> None:
         tag = self.ledger.state.tags.get(u.client_order_id)
-        if tag is not None and tag.intent_id:
+        if tag is None:
+            return
+        if self.ledger.on_exchange_id(u.client_order_id, u.exchange_order_id):
+            self.store.mark_dirty()
+        if tag.intent_id:
             self.scanner.on_order_update(u, tag.intent_id)
 
     def on_feed_status(self, ev: FeedStatus) -> None:

@@ -21,6 +21,7 @@ Contract (what the router relies on):
   that entry is the proof of flatness reconciliation relies on. A symbol missing from the answer
   is *unreported* and is never read as flat. ``symbols=None``: every symbol the exchange
   reports (flat ones may be left out). A failed request raises; it never returns a partial list.
+  ``ts_ms`` is the exchange's update time of the position when it gives one (0 = unknown).
 - ``recent_fills(symbol, since_ms)`` returns the account's fills (trades) of ``symbol`` with an
   exchange time at or after ``since_ms``, oldest first, each with its ``trade_id`` and
   ``exchange_order_id`` and, when the exchange can tell, its ``client_order_id`` ("" otherwise).

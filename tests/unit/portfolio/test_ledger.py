@@ -93,6 +93,7 @@ def test_the_store_round_trips_everything_the_ledger_needs(tmp_path: Path) -> No
     led = tagged()
     led.apply_fill(fill(cid="hAAAA-0-0", price=100.0, trade_id=11, ts_ms=500))
     update(led.entries["BTCUSDT"].levels, 100.4, P, True)
+    led.on_exchange_id("hAAAA-0-0", 31337)
     store = LedgerStore(path, led.state)
     store.save_now()
     again = Ledger(P, LedgerStore.load(path))
@@ -100,7 +101,7 @@ def test_the_store_round_trips_everything_the_ledger_needs(tmp_path: Path) -> No
     assert e.levels.stop == pytest.approx(100.1992) and e.levels.stop_kind is ExitKind.TRAILING
     assert e.strategy == "micro_scalper" and again.knows_order("hAAAA-0-0")
     assert again.apply_fill(fill(trade_id=11)) is None  # applied before the restart
-    assert again.state.last_fill_ms == {"BTCUSDT": 500}
+    assert again.state.last_fill_ms == {"BTCUSDT": 500} and again.state.order_ids == {31337: "hAAAA-0-0"}
     assert not [p for p in os.listdir(path.parent) if p.endswith(".tmp")]
 
 
@@ -135,3 +136,17 @@ async def test_coalesced_writes_land_and_an_older_snapshot_never_wins(tmp_path: 
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+def test_a_fill_with_only_the_exchange_order_id_is_attributed_through_it() -> None:
+    led = tagged()
+    assert led.on_exchange_id("hAAAA-0-0", 4242) and not led.on_exchange_id("hAAAA-0-0", 4242)
+    assert not led.on_exchange_id("unknown", 1)  # only tagged orders are mapped
+    from msgspec.structs import replace
+
+    led.apply_fill(replace(fill(cid=""), exchange_order_id=4242))
+    e = led.entries["BTCUSDT"]
+    assert e.strategy == "micro_scalper" and not e.external
+    led2 = Ledger(P)
+    led2.apply_fill(replace(fill(cid=""), exchange_order_id=4242))
+    assert led2.entries["BTCUSDT"].external
