@@ -154,6 +154,15 @@ class ExitScanner:
         else:
             working.add(u.client_order_id)
 
+    def sync_working(self, open_orders: dict[str, str]) -> None:
+        """The exchange's open orders (client order id -> intent id) replace the working sets:
+        an order the exchange no longer lists is final even if its last update was missed."""
+        working: dict[str, set[str]] = {}
+        for cid, iid in open_orders.items():
+            if self._owner(iid) is not None:
+                working.setdefault(iid, set()).add(cid)
+        self._working = working
+
     def _owner(self, intent_id: str) -> Entry | None:
         if not intent_id.startswith(EXIT_PREFIX):
             return None

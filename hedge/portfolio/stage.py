@@ -257,8 +257,14 @@ class PortfolioStage:
             self.bus.publish(line)
         if cmp.lines or cmp.adopted_orders:
             self.store.mark_dirty()
+        tags = self.ledger.state.tags
         for o in snap.open_orders:  # risk counts every working order; the exits learn theirs
             self.bus.publish(o)
+        self.scanner.sync_working({
+            o.client_order_id: tag.intent_id
+            for o in snap.open_orders
+            if (tag := tags.get(o.client_order_id)) is not None and tag.intent_id
+        })
         for p in snap.positions.values():
             self.bus.publish(p)
         return cmp

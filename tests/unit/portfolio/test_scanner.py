@@ -146,3 +146,18 @@ def test_books_of_other_symbols_and_invalid_books_are_ignored(tmp_path: Path) ->
 
     rig.bus.publish(replace(book(50.0), valid=False))
     assert rig.intents == [] and rig.lines == []
+
+
+def test_a_missed_final_update_is_healed_by_the_exchanges_open_orders(tmp_path: Path) -> None:
+    rig = Rig(tmp_path / "l.json")
+    rig.long()
+    rig.bus.publish(book(99.0))
+    first = rig.intents[-1].intent_id
+    rig.scanner.on_order("hBBBB-0-0", first)
+    rig.now_ms += 60_000
+    rig.scanner.sync_working({"hBBBB-0-0": first, "hOTHER-0-0": "micro_scalper-BTCUSDT-9"})
+    rig.bus.publish(book(99.0))
+    assert len(rig.intents) == 1  # the exchange still lists it: still working
+    rig.scanner.sync_working({})  # gone from the exchange (its CANCELED never reached us)
+    rig.bus.publish(book(99.0))
+    assert [i.intent_id for i in rig.intents] == [first, "exit-BTCUSDT-t500-2"]
