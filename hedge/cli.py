@@ -32,12 +32,12 @@ EXIT_NOT_BUILT = 3
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run the trading daemon (default venue: the built-in local exchange)"),
     "replay": ("replay", "run the pipeline over recorded ticks with the simulated venue"),
-    "record": ("", "record Binance USD-M market data to a gzip file"),
+    "record": ("record", "record Binance USD-M market data to a gzip file"),
     "exchange": ("exchange", "run the local Binance-compatible exchange on loopback"),
     "check-config": ("check_config", "validate the configuration directory"),
     "status": ("status", "show the state files in the terminal"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
-    "calibrate": ("", "fit the TP-before-SL calibrator from recordings"),
+    "calibrate": ("calibrate", "fit the TP-before-SL calibrator from recordings"),
     "version": ("version", "print the version"),
 }
 

@@ -131,6 +131,8 @@ class LocalExchangeConfig(Section, frozen=True):
     starting_balance: Positive = 10_000.0
     maker_fee: float = 0.0002
     taker_fee: float = 0.0005
+    faults: str = ""  # fault plan, e.g. "order_503=0.05,depth_gap=0.001,seed=7" (see README "Local exchange")
+    limits: Literal["binance", "off"] = "binance"  # Binance's rate limits, or none (benchmarks)
 
 
 class TwapConfig(Section, frozen=True):

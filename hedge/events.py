@@ -232,7 +232,6 @@ class SymbolScore(Event, frozen=True, kw_only=True, gc=False):
     trades: int
     sprt_llr: float = 0.0
     enabled: bool = True
-    strategy: str = ""  # "" = every strategy on the symbol; else that strategy's own record
 
 
 class OrderIntent(Event, frozen=True, kw_only=True, gc=False):
@@ -371,6 +370,19 @@ class CancelAll(Event, frozen=True, kw_only=True, gc=False):
     reason: str
     symbol: str = ""  # "" = every symbol
     flatten: bool = False  # also close every position with reduce-only market orders
+
+class StrategyScore(Event, frozen=True, kw_only=True, gc=False):
+    """One strategy's record on one symbol (its round trips only); SymbolScore is the symbol's whole."""
+
+    symbol: str
+    strategy: str
+    expectancy_bps: float
+    symbol_score: float
+    hybrid_score: float
+    trades: int
+    sprt_llr: float = 0.0
+    enabled: bool = True
+
 
 # --------------------------------------------------------------------------- operator snapshots
 # Published by the stage that owns the figures (risk, router, feeds, portfolio); read by

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import msgspec
 
-from hedge.app import backoff_delays, run_async
+from hedge.app import run_async
 from hedge.bus import Bus
 from hedge.config import default_config
 from hedge.events import BookUpdate, OrderIntent, OrderRequest, OrderStatus, OrderUpdate, RiskDecision, Side
@@ -67,6 +67,9 @@ class RecordingVenue:
     async def load_filters(self) -> dict[str, SymbolFilters]:
         return {"BTCUSDT": FILTERS}
 
+    async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
+        return None
+
 
 async def bench(n: int, tmp: Path) -> dict[str, float]:
     cfg = default_config()
@@ -74,7 +77,7 @@ async def bench(n: int, tmp: Path) -> dict[str, float]:
     bus = Bus()
     journals = Journals(tmp)
     venue = RecordingVenue()
-    router = Router(bus, venue, journals, cfg, backoff=backoff_delays(0.4, 6.4), clock=ManualClock(),
+    router = Router(bus, venue, journals, cfg, clock=ManualClock(),
                     pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
     await router.start()
     decided_ns: dict[str, int] = {}

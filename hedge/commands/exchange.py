@@ -19,12 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--faults", default="", metavar="SPEC", help="fault plan, e.g. order_503=0.05,depth_gap=0.001,seed=7"
     )
-    p.add_argument(
-        "--limits",
-        choices=["binance", "off"],
-        default="binance",
-        help="rate limits: Binance's (6000 weight/min, 300 orders/10 s, 1200/min) or off (benchmarks)",
-    )
+    p.add_argument("--limits", choices=["binance", "off"], default=None, help="rate limits (default: config)")
     p.add_argument(
         "--account",
         action="append",
@@ -59,26 +54,27 @@ def main(args: argparse.Namespace) -> int:
     cfg = load_config_or_report(args.config)
     if cfg is None:
         return 2
-    le = cfg.runtime.local_exchange
     try:
         accounts = _accounts(args)
         synthetic = [s.strip().upper() for s in args.synthetic.split(",") if s.strip()] if args.synthetic else []
-        speed = args.speed if args.speed is not None else le.speed
-        if speed <= 0:
-            raise ValueError("--speed must be > 0")
-        exchange = LocalExchange(
-            host=args.host or le.host,
-            port=le.port if args.port is None else args.port,
-            market=args.market or le.market,
-            synthetic=synthetic or ([] if args.market else le.synthetic),
-            speed=speed,
-            faults=args.faults,
-            accounts=accounts,
-            starting_balance=le.starting_balance,
-            maker_fee=le.maker_fee,
-            taker_fee=le.taker_fee,
-            limits=UNLIMITED if args.limits == "off" else Limits(),
-        )
+        overrides: dict[str, object] = {"accounts": accounts}
+        if args.host:
+            overrides["host"] = args.host
+        if args.port is not None:
+            overrides["port"] = args.port
+        if args.market:
+            overrides["market"], overrides["synthetic"] = args.market, []
+        if synthetic:
+            overrides["synthetic"], overrides["market"] = synthetic, []
+        if args.speed is not None:
+            if args.speed <= 0:
+                raise ValueError("--speed must be > 0")
+            overrides["speed"] = args.speed
+        if args.faults is not None:
+            overrides["faults"] = args.faults
+        if args.limits is not None:
+            overrides["limits"] = UNLIMITED if args.limits == "off" else Limits()
+        exchange = LocalExchange.from_config(cfg.runtime.local_exchange, **overrides)
     except (ValueError, FaultSpecError, OSError) as exc:
         print(f"hedge exchange: {exc}", file=sys.stderr)
         return 2
@@ -88,7 +84,11 @@ def main(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        port = await exchange.start()
+        try:
+            port = await exchange.start()
+        except OSError as exc:
+            print(f"hedge exchange: cannot listen on {exchange.host}:{exchange.port}: {exc}", file=sys.stderr)
+            return 1
         print(f"local exchange on http://{exchange.host}:{port} (ws://{exchange.host}:{port}/stream)", flush=True)
         print(f"api keys: {', '.join(exchange.keys.api_keys())}", flush=True)
         try:

@@ -56,6 +56,7 @@ def verify_book(files: list[str]) -> int:
         "files": files,
         "lines": rs.lines,
         "bad_lines": rs.bad_lines,
+        "truncated_files": rs.truncated_files,
         "messages": fs.messages,
         "unknown_types": fs.unknown_types,
         "parse_errors": fs.parse_errors,
@@ -76,5 +77,11 @@ def verify_book(files: list[str]) -> int:
         "events_per_s": round(events / rs.wall_s) if rs.wall_s > 0 else 0,
     }
     print(msgspec.json.encode(summary).decode())
-    ok = fs.gaps == 0 and fs.crossed == 0 and vs.bookticker_mismatches == 0 and rs.bad_lines == 0
+    ok = (
+        fs.gaps == 0
+        and fs.crossed == 0
+        and vs.bookticker_mismatches == 0
+        and rs.bad_lines == 0
+        and rs.truncated_files == 0
+    )
     return 0 if ok else 1

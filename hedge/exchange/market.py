@@ -44,8 +44,11 @@ class RecordingPass(msgspec.Struct, frozen=True):
 
 
 @lru_cache(maxsize=4)
-def load_pass(paths: tuple[str, ...], symbol: str = "BTCUSDT") -> RecordingPass:
-    """One pass of a recording, from its first REST snapshot, keeping only what follows it."""
+def load_pass(paths: tuple[str, ...]) -> RecordingPass:
+    """One pass of a one-symbol recording, from its first REST snapshot, keeping only what follows it.
+
+    The symbol is the snapshot's (from the snapshot body or the ``<symbol>_<date>`` file name).
+    """
     codec = Codec()
     snapshot: DepthSnapshot | None = None
     t0 = 0
@@ -53,13 +56,17 @@ def load_pass(paths: tuple[str, ...], symbol: str = "BTCUSDT") -> RecordingPass:
     for line in iter_hftbacktest(paths):
         if line.is_snapshot:
             if snapshot is None:
-                snapshot, t0 = codec.decode_snapshot(line.raw, line.symbol or symbol, line.recv_ns), line.recv_ns
+                if not line.symbol:
+                    raise ValueError(f"{paths[0]}: cannot tell the symbol of the depth snapshot")
+                snapshot, t0 = codec.decode_snapshot(line.raw, line.symbol, line.recv_ns), line.recv_ns
             continue
         got = codec.decode(line.raw, line.recv_ns)
-        if isinstance(got, DepthDiff | Trade | BookTicker) and got.symbol == symbol:
+        if isinstance(got, DepthDiff | Trade | BookTicker):
             decoded.append((line.recv_ns, got))
     if snapshot is None:
         raise ValueError(f"no depth snapshot in {', '.join(paths)}")
+    symbol = snapshot.symbol
+    decoded = [(t, e) for t, e in decoded if e.symbol == symbol]
     events: list[tuple[int, PlayEvent]] = []
     for recv, ev in decoded:
         # Diffs buffered before the snapshot arrived still count when they reach past it.
@@ -102,9 +109,9 @@ def _apply(side: dict[float, float], levels: list[Level]) -> None:
 class RecordingTape:
     """Endless replay of one recording pass with consistent ids; play time in ns from the start."""
 
-    def __init__(self, paths: Sequence[str | Path], symbol: str = "BTCUSDT") -> None:
-        self.one = load_pass(tuple(str(p) for p in paths), symbol)
-        self.symbol = symbol
+    def __init__(self, paths: Sequence[str | Path]) -> None:
+        self.one = load_pass(tuple(str(p) for p in paths))
+        self.symbol = self.one.snapshot.symbol
 
     def __iter__(self) -> Iterator[tuple[int, PlayEvent]]:
         p = self.one

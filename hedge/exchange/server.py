@@ -22,7 +22,7 @@ import ipaddress
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -32,26 +32,37 @@ import msgspec
 import orjson
 from aiohttp import web
 
+from hedge.config import LocalExchangeConfig
 from hedge.events import BookTicker, DepthDiff, Side, Trade
 from hedge.exchange import errors, wire
 from hedge.exchange.auth import Keys, check_timestamp, split_signature
+from hedge.exchange.depthstream import FLUSH_EVERY_S, DepthStreams
 from hedge.exchange.faults import Faults, FaultSetting, FaultSpecError
-from hedge.exchange.limits import Limits, RateLimiter
+from hedge.exchange.limits import UNLIMITED, Limits, RateLimiter
 from hedge.exchange.market import PlayEvent, RecordingTape, SyntheticFlow, bundled_recording
-from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, OrderRequest, mid_price
-from hedge.exchange.streams import Hub
+from hedge.exchange.matching import (
+    Account,
+    ExecType,
+    Fill,
+    MatchingEngine,
+    Order,
+    OrderRequest,
+    Position,
+    mid_price,
+)
+from hedge.exchange.streams import Hub, Subscriber
 from hedge.exchange.symbols import ExchangeInfo, SymbolSpec
 
 log = logging.getLogger(__name__)
 
 Security = Literal["NONE", "USER_STREAM", "SIGNED"]
 Handler = Callable[["Ctx"], Awaitable[Any]]
+Weight = int | Callable[[dict[str, str]], int]  # request weight, fixed or from the parameters
 
 LISTEN_KEY_TTL_MS = 60 * 60 * 1000
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 MARK_INTERVAL_S = 1.0
 PLAY_BATCH = 512  # events played between two yields to the event loop when behind schedule
-DEPTH_STREAMS = ("@depth", "@depth@0ms", "@depth@100ms", "@depth@250ms", "@depth@500ms")
 DEPTH_WEIGHT = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
 
 
@@ -109,6 +120,13 @@ def _decimal(text: str, name: str, max_decimals: int) -> float:
     return float(d)
 
 
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text else default
+    except ValueError:
+        return default
+
+
 class LocalExchange:
     """A Binance USD-M futures exchange on one loopback port."""
 
@@ -135,7 +153,9 @@ class LocalExchange:
         self.speed = speed
         self.synthetic = [s.upper() for s in synthetic]
         self.market_files = [Path(p) for p in market] if market else ([] if self.synthetic else bundled_recording())
-        self.info = ExchangeInfo(self.synthetic)
+        # Sources are built first so a bad recording fails at construction, not in start().
+        tape = RecordingTape(self.market_files) if self.market_files else None
+        self.info = ExchangeInfo([*self.synthetic, *([tape.symbol] if tape else [])])
         self.specs: dict[str, SymbolSpec] = self.info.specs
         self.keys = Keys(accounts)
         self.faults = Faults(faults, seed)
@@ -146,6 +166,7 @@ class LocalExchange:
         for key in self.keys.api_keys():
             self.engine.add_account(key, starting_balance)
         self.hub = Hub()
+        self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
         self.last_update_id: dict[str, int] = {}
         self.listen_keys: dict[str, tuple[str, int]] = {}  # listenKey -> (account, expires ms)
         self.order_log: list[OrderLogEntry] = []
@@ -155,6 +176,30 @@ class LocalExchange:
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
         self._seed = seed
+        self._sources: list[tuple[str, Iterable[tuple[int, PlayEvent]]]] = []
+        if tape is not None:
+            self._sources.append((tape.symbol, tape))
+        for i, sym in enumerate(self.synthetic):
+            spec = self.specs[sym]
+            self._sources.append((sym, SyntheticFlow(sym, spec.tick, spec.step, seed=self._seed + i)))
+
+    @classmethod
+    def from_config(cls, cfg: LocalExchangeConfig, **overrides: Any) -> LocalExchange:
+        """The exchange described by ``runtime.local_exchange`` (keyword arguments win)."""
+        kwargs: dict[str, Any] = {
+            "host": cfg.host,
+            "port": cfg.port,
+            "market": cfg.market,
+            "synthetic": cfg.synthetic,
+            "speed": cfg.speed,
+            "faults": cfg.faults,
+            "starting_balance": cfg.starting_balance,
+            "maker_fee": cfg.maker_fee,
+            "taker_fee": cfg.taker_fee,
+            "limits": UNLIMITED if cfg.limits == "off" else Limits(),
+        }
+        kwargs.update(overrides)
+        return cls(**kwargs)
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -175,17 +220,12 @@ class LocalExchange:
         server = cast(Any, site)._server
         self.port = int(server.sockets[0].getsockname()[1])
         self._stopped.clear()
-        sources: list[tuple[str, Any]] = []
-        if self.market_files:
-            sources.append(("BTCUSDT", RecordingTape(self.market_files, "BTCUSDT")))
-        for i, sym in enumerate(self.synthetic):
-            spec = self.specs[sym]
-            sources.append((sym, SyntheticFlow(sym, spec.tick, spec.step, seed=self._seed + i)))
-        for sym, src in sources:
+        for sym, src in self._sources:
             self._tasks.append(asyncio.create_task(self._play(src), name=f"exchange-play-{sym}"))
         self._tasks.append(asyncio.create_task(self._marks(), name="exchange-marks"))
+        self._tasks.append(asyncio.create_task(self._flush_depth(), name="exchange-depth-flush"))
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="exchange-housekeeping"))
-        log.info("local exchange listening on %s (market: %s)", self.base_url, ", ".join(s for s, _ in sources))
+        log.info("local exchange listening on %s (market: %s)", self.base_url, ", ".join(s for s, _ in self._sources))
         return self.port
 
     async def stop(self) -> None:
@@ -238,27 +278,7 @@ class LocalExchange:
         if isinstance(ev, DepthDiff):
             self.engine.on_depth(sym, ev.bids, ev.asks)
             self.last_update_id[sym] = ev.final_id
-            if self.faults.fire("depth_gap"):
-                return
-            names = [low + s for s in DEPTH_STREAMS if self.hub.has(low + s)]
-            if names:
-                fp, fq = self.specs[sym].fmt_price, self.specs[sym].fmt_qty
-                data = orjson.dumps(
-                    {
-                        "e": "depthUpdate",
-                        "E": now,
-                        "T": now,
-                        "s": sym,
-                        "U": ev.first_id,
-                        "u": ev.final_id,
-                        "pu": ev.prev_final_id,
-                        "b": [(fp(p), fq(q)) for p, q in ev.bids],
-                        "a": [(fp(p), fq(q)) for p, q in ev.asks],
-                    }
-                )
-                for _ in range(2 if self.faults.fire("depth_dup") else 1):
-                    for name in names:
-                        self.hub.publish(name, data)
+            self.depth.on_diff(ev)
         elif isinstance(ev, Trade):
             maker_buys = ev.taker_side is Side.SELL
             self.engine.on_trade(sym, ev.price, ev.qty, maker_buys)
@@ -324,6 +344,11 @@ class LocalExchange:
             self.engine.on_snapshot(sym, ev.bids, ev.asks)
             self.last_update_id[sym] = ev.last_update_id
 
+    async def _flush_depth(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY_S)
+            self.depth.flush(due_only=True)
+
     async def _marks(self) -> None:
         tick = 0
         while True:
@@ -370,34 +395,46 @@ class LocalExchange:
 
     # ------------------------------------------------------------------ user-data (listener)
 
-    def _user_streams(self, acct: Account) -> list[str]:
-        return [k for k, (a, _) in self.listen_keys.items() if a == acct.key and self.hub.has(k)]
+    def _user_publish(self, account: Account, event: str, build: Callable[[], bytes]) -> None:
+        """Send a user-data event to the account's listenKey streams (all events, or ``key@<event>``)."""
+        data: bytes | None = None
+        for key, (owner, _) in self.listen_keys.items():
+            if owner != account.key:
+                continue
+            for name in (key, f"{key}@{event}"):
+                if self.hub.has(name):
+                    data = data or build()
+                    self.hub.publish(name, data)
+
+    def _user_subscribers(self, key: str) -> set[Subscriber]:
+        return {sub for name, subs in self.hub.subs.items() if name.split("@", 1)[0] == key for sub in subs}
 
     def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
-        keys = self._user_streams(account)
-        if keys:
-            data = orjson.dumps(
-                wire.order_update_event(
-                    self.engine, account, order, exec_type, fill, self.specs[order.symbol], self.now_ms()
-                )
-            )
-            for k in keys:
-                self.hub.publish(k, data)
+        spec = self.specs[order.symbol]
+        self._user_publish(
+            account,
+            "ORDER_TRADE_UPDATE",
+            lambda: orjson.dumps(
+                wire.order_update_event(self.engine, account, order, exec_type, fill, spec, self.now_ms())
+            ),
+        )
 
     def on_balance(self, account: Account, reason: str, symbols: list[str]) -> None:
-        keys = self._user_streams(account)
-        if keys:
-            data = orjson.dumps(
+        self._user_publish(
+            account,
+            "ACCOUNT_UPDATE",
+            lambda: orjson.dumps(
                 wire.account_update_event(self.engine, account, reason, symbols, self.specs, self.now_ms())
-            )
-            for k in keys:
-                self.hub.publish(k, data)
+            ),
+        )
 
     def expire_listen_key(self, key: str) -> bool:
+        """Expire ``key``: every stream on it gets ``listenKeyExpired`` and is then closed."""
         if self.listen_keys.pop(key, None) is None:
             return False
-        self.hub.publish(key, orjson.dumps({"e": "listenKeyExpired", "E": str(self.now_ms()), "listenKey": key}))
-        for sub in list(self.hub.subs.get(key, ())):
+        data = orjson.dumps({"e": "listenKeyExpired", "E": str(self.now_ms()), "listenKey": key}).decode()
+        for sub in self._user_subscribers(key):
+            sub.push(data)
             sub.finish()
         return True
 
@@ -409,12 +446,12 @@ class LocalExchange:
         r.add_get("/fapi/v1/ping", ep("NONE", 1, self._ping))
         r.add_get("/fapi/v1/time", ep("NONE", 1, self._time))
         r.add_get("/fapi/v1/exchangeInfo", ep("NONE", 1, self._exchange_info))
-        r.add_get("/fapi/v1/depth", ep("NONE", 0, self._depth))
+        r.add_get("/fapi/v1/depth", ep("NONE", lambda p: DEPTH_WEIGHT.get(_int(p.get("limit"), 500), 20), self._depth))
         r.add_get("/fapi/v1/premiumIndex", ep("NONE", 1, self._premium_index))
         r.add_post("/fapi/v1/order", ep("SIGNED", 0, self._new_order))
         r.add_delete("/fapi/v1/order", ep("SIGNED", 1, self._cancel_order))
         r.add_get("/fapi/v1/order", ep("SIGNED", 1, self._get_order))
-        r.add_get("/fapi/v1/openOrders", ep("SIGNED", 1, self._open_orders))
+        r.add_get("/fapi/v1/openOrders", ep("SIGNED", lambda p: 1 if p.get("symbol") else 40, self._open_orders))
         r.add_delete("/fapi/v1/allOpenOrders", ep("SIGNED", 1, self._cancel_all))
         r.add_post("/fapi/v1/countdownCancelAll", ep("SIGNED", 10, self._countdown))
         r.add_post("/fapi/v1/leverage", ep("SIGNED", 1, self._leverage))
@@ -440,7 +477,7 @@ class LocalExchange:
         r.add_get("/_hedge/state", self._ctl_state)
 
     def _endpoint(
-        self, security: Security, weight: int, handler: Handler
+        self, security: Security, weight: Weight, handler: Handler
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             ip = request.remote or "?"
@@ -461,11 +498,7 @@ class LocalExchange:
                 params = dict(parse_qsl(query, keep_blank_values=True))
                 if body:
                     params.update(parse_qsl(body, keep_blank_values=True))
-                if handler == self._depth:
-                    weight_now = DEPTH_WEIGHT.get(int(params.get("limit", "500") or 500), 10)
-                else:
-                    weight_now = weight
-                used = self.limiter.charge(ip, weight_now, now)
+                used = self.limiter.charge(ip, weight if isinstance(weight, int) else weight(params), now)
                 headers["X-MBX-USED-WEIGHT-1M"] = str(used)
                 ctx = Ctx(request, params, ip)
                 if security != "NONE":
@@ -535,7 +568,7 @@ class LocalExchange:
 
     async def _depth(self, ctx: Ctx) -> Any:
         spec = self._spec(ctx)
-        limit = int(ctx.get("limit", "500") or 500)
+        limit = _int(ctx.get("limit"), 500)
         if limit not in DEPTH_WEIGHT:
             raise errors.bad_param("limit", str(limit))
         book = self.engine.book(spec.symbol)
@@ -715,7 +748,7 @@ class LocalExchange:
 
     async def _user_trades(self, ctx: Ctx) -> Any:
         spec = self._spec(ctx)
-        limit = min(1000, int(ctx.get("limit", "500") or 500))
+        limit = min(1000, max(1, _int(ctx.get("limit"), 500)))
         fills = [f for f in self.engine.accounts[ctx.account].fills if f.symbol == spec.symbol]
         return [wire.trade_json(f, spec) for f in fills[-limit:]]
 
@@ -741,8 +774,8 @@ class LocalExchange:
                     if (pos is None or abs(pos.amount) < 1e-12) and not has_orders:
                         continue
                     out.append(wire.position_v3(self.engine, acct, sym, acct.position(sym), self.specs[sym]))
-                elif pos is not None or only:
-                    out.append(wire.position_v2(self.engine, sym, acct.position(sym), self.specs[sym]))
+                else:  # v2 lists every symbol, flat ones included
+                    out.append(wire.position_v2(self.engine, sym, pos or Position(), self.specs[sym]))
             return out
 
         return position_risk
@@ -768,7 +801,7 @@ class LocalExchange:
         key = self._key_of(ctx.account)
         if key is not None:
             self.listen_keys.pop(key, None)
-            for sub in list(self.hub.subs.get(key, ())):
+            for sub in self._user_subscribers(key):
                 sub.close()
         return {}
 
@@ -794,7 +827,8 @@ class LocalExchange:
             raise web.HTTPBadRequest(
                 text=orjson.dumps({"code": -1125, "msg": "This listenKey does not exist."}).decode()
             )
-        return await self.hub.serve(request, [key], combined=False)
+        events = [e for e in request.query.get("events", "").split("/") if e]
+        return await self.hub.serve(request, [f"{key}@{e}" for e in events] or [key], combined=False)
 
     # ------------------------------------------------------------------------------ control API
 

@@ -23,14 +23,15 @@ package.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, MarkPrice, Side, Trade
+from hedge.events import BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, Trade
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,13 @@ class CodecError(ValueError):
 
 # --------------------------------------------------------------------------- wire structs (private)
 
+# Numbers are range-checked in C while decoding (measured: no cost): a NaN, an infinity, a
+# non-positive price or a negative quantity is a malformed frame, never a book level.
+_Px = Annotated[float, msgspec.Meta(gt=0.0, lt=1e15)]
+_Qty = Annotated[float, msgspec.Meta(ge=0.0, lt=1e15)]
+_Rate = Annotated[float, msgspec.Meta(gt=-1e15, lt=1e15)]
+_WLevel = tuple[_Px, _Qty]
+
 
 class _WDepth(msgspec.Struct, tag="depthUpdate", tag_field="e", rename={"ts": "E", "tt": "T", "sym": "s"}):
     ts: int
@@ -54,8 +62,8 @@ class _WDepth(msgspec.Struct, tag="depthUpdate", tag_field="e", rename={"ts": "E
     U: int
     u: int
     pu: int
-    b: list[Level]
-    a: list[Level]
+    b: list[_WLevel]
+    a: list[_WLevel]
     tt: int = 0
 
 
@@ -68,8 +76,8 @@ class _WAggTrade(
     ts: int
     sym: str
     tid: int
-    px: float
-    qty: float
+    px: _Px
+    qty: _Qty
     maker: bool
     tt: int = 0
 
@@ -83,8 +91,8 @@ class _WTrade(
     ts: int
     sym: str
     tid: int
-    px: float
-    qty: float
+    px: _Px
+    qty: _Qty
     maker: bool
     tt: int = 0
 
@@ -97,10 +105,10 @@ class _WBookTicker(
 ):
     u: int
     sym: str
-    bp: float
-    bq: float
-    ap: float
-    aq: float
+    bp: _Px
+    bq: _Qty
+    ap: _Px
+    aq: _Qty
     ts: int = 0
     tt: int = 0
 
@@ -113,10 +121,10 @@ class _WMark(
 ):
     ts: int
     sym: str
-    mark: float
-    index: float = 0.0
-    settle: float = 0.0
-    rate: float = 0.0
+    mark: _Px
+    index: _Qty = 0.0
+    settle: _Qty = 0.0
+    rate: _Rate = 0.0
     next: int = 0
 
 
@@ -130,28 +138,14 @@ class _Combined(msgspec.Struct):
 
 class _WSnapshot(msgspec.Struct, rename={"last_update_id": "lastUpdateId", "ts": "E", "tt": "T"}):
     last_update_id: int
-    bids: list[Level]
-    asks: list[Level]
+    bids: list[_WLevel]
+    asks: list[_WLevel]
     ts: int = 0
     tt: int = 0
 
 
-# Error-path probes: what type of frame was it, was it a control reply or an error body?
-class _ProbeData(msgspec.Struct):
-    e: str = ""
-
-
-class _Probe(msgspec.Struct):
-    e: str = ""
-    stream: str = ""
-    data: _ProbeData | None = None
-    result: Any = None
-    id: Any = None
-    code: int | None = None
-    msg: str = ""
-
-
 _KNOWN = frozenset({"depthUpdate", "aggTrade", "trade", "bookTicker", "markPriceUpdate"})
+_MAX_UNKNOWN_TYPES = 64  # distinct unknown type names kept; the rest count as "<other>" (hostile input)
 
 
 class CodecStats(msgspec.Struct, kw_only=True):
@@ -230,7 +224,7 @@ class Codec:
         self._combined = msgspec.json.Decoder(_Combined, strict=False)
         self._raw = msgspec.json.Decoder(_Wire, strict=False)
         self._snapshot = msgspec.json.Decoder(_WSnapshot, strict=False)
-        self._probe = msgspec.json.Decoder(_Probe)
+        self._any = msgspec.json.Decoder()  # error path only: what was it, if not a usable frame?
         self.stats = CodecStats()
         self._journal = journal
         self._report_interval_s = report_interval_s
@@ -256,21 +250,29 @@ class Codec:
         return _event_of(w, recv_ns)
 
     def _not_decoded(self, raw: bytes | str) -> None:
-        """The error path: classify (unknown type, control reply, malformed) and count."""
+        """The error path: classify (unknown type, control reply or malformed) and count."""
         try:
-            p = self._probe.decode(raw)
+            obj = self._any.decode(raw)
         except (msgspec.DecodeError, UnicodeError):
             self._error("invalid_json", raw)
             return
-        etype = p.data.e if p.data is not None else p.e
-        if p.stream and p.data is None:
+        if not isinstance(obj, dict):
+            self._error("not_an_object", raw)
+            return
+        data = obj.get("data")
+        if "stream" in obj and not isinstance(data, dict):
             self._error("missing_data", raw)
-        elif etype and etype not in _KNOWN:
-            self.stats.unknown[etype] = self.stats.unknown.get(etype, 0) + 1
-        elif etype:
-            # A known type with a missing/ill-typed field: name the type in the reason.
-            self._error(f"bad_{etype}", raw)
-        elif p.id is not None and p.code is None:
+            return
+        etype = (data if isinstance(data, dict) else obj).get("e")
+        if isinstance(etype, str) and etype in _KNOWN:
+            self._error(f"bad_{etype}", raw)  # a known type with a missing or ill-typed field
+        elif isinstance(etype, str) and etype:
+            unknown = self.stats.unknown
+            name = etype[:40] if etype in unknown or len(unknown) < _MAX_UNKNOWN_TYPES else "<other>"
+            unknown[name] = unknown.get(name, 0) + 1
+        elif etype is not None:
+            self._error("bad_event_type", raw)
+        elif "id" in obj and "code" not in obj:
             self.stats.control += 1  # {"result": null, "id": n}: a reply to SUBSCRIBE and friends
         else:
             self._error("no_event_type", raw)
@@ -298,12 +300,10 @@ class Codec:
             w = self._snapshot.decode(raw)
         except (msgspec.DecodeError, UnicodeError) as exc:
             detail = str(exc)
-            try:
-                p = self._probe.decode(raw)
-                if p.code is not None:
-                    detail = f"error body code={p.code} msg={p.msg!r}"
-            except (msgspec.DecodeError, UnicodeError):
-                pass
+            with contextlib.suppress(msgspec.DecodeError, UnicodeError):
+                body = self._any.decode(raw)
+                if isinstance(body, dict) and "code" in body:
+                    detail = f"error body code={body.get('code')} msg={body.get('msg')!r}"
             errors = self.stats.errors
             errors["bad_snapshot"] = errors.get("bad_snapshot", 0) + 1
             raise CodecError(f"{symbol}: unusable depth snapshot: {detail}") from None

@@ -26,10 +26,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import msgspec
 import websockets
+from websockets.asyncio.client import ClientConnection
 
 from hedge.backoff import backoff_delays
 from hedge.config import FeedsConfig
@@ -119,7 +119,6 @@ class WsConnection:
         on_status: StatusFn | None = None,
         on_down: DownFn | None = None,
         open_timeout_s: float = 10.0,
-        connect: Callable[..., Any] = websockets.connect,
     ) -> None:
         self.name = name
         self.url = url
@@ -131,13 +130,11 @@ class WsConnection:
         self._on_status = on_status
         self._on_down = on_down
         self._open_timeout_s = open_timeout_s
-        self._connect = connect
         self.connected = False
         self.connects = 0
         self.reconnects = 0
         self.frames = 0
         self.callback_errors = 0
-        self.waits: list[float] = []  # the last backoff waits (bounded), for tests and diagnostics
         self._last_rx = 0.0
         self._close_reason = ""
         self._last_error_log = -1e9
@@ -150,7 +147,7 @@ class WsConnection:
             got_data = False
             reason = ""
             try:
-                async with self._connect(
+                async with websockets.connect(
                     self.url,
                     compression=None,
                     max_size=1 << 24,
@@ -182,10 +179,9 @@ class WsConnection:
                 wait = self._delays(attempt)
                 attempt += 1
             self._log(f"feeds: {self.name} disconnected ({reason}); reconnecting in {wait:.2f}s")
-            self.waits = [*self.waits[-63:], wait]
             await self._sleep(wait)
 
-    async def _pump(self, ws: Any) -> bool:
+    async def _pump(self, ws: ClientConnection) -> bool:
         """Receive until the connection ends; True if at least one frame arrived."""
         self.connected = True
         self._last_rx = time.monotonic()
@@ -205,14 +201,16 @@ class WsConnection:
                 except Exception as exc:
                     self.callback_errors += 1
                     self._log(f"feeds: {self.name} frame handler raised {type(exc).__name__}: {exc}")
-        except websockets.ConnectionClosed:
+        except websockets.ConnectionClosed as exc:
+            if not self._close_reason:
+                self._close_reason = f"connection closed ({exc})"[:200]
             return got
         finally:
             watchdog.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watchdog
 
-    async def _watchdog(self, ws: Any, opened: float) -> None:
+    async def _watchdog(self, ws: ClientConnection, opened: float) -> None:
         check = max(0.01, min(1.0, self._watchdog_s / 4))
         while True:
             await asyncio.sleep(check)

@@ -137,6 +137,9 @@ class MarketFeed:
     # ------------------------------------------------------------------ service
 
     async def run(self) -> None:
+        # A (re)start follows a stop: whatever the books hold may be stale until resynced.
+        for sync in self.dispatcher.books.values():
+            sync.invalidate("feed (re)starting")
         timeout = aiohttp.ClientTimeout(total=self.cfg.snapshot_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             self._session = session

@@ -24,8 +24,10 @@ import asyncio
 import gzip
 import heapq
 import io
+import logging
 import re
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -34,6 +36,8 @@ import msgspec
 
 from hedge.bus import Bus
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
+
+log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "binance-usdm"
 
@@ -55,6 +59,7 @@ class RecordedLine(msgspec.Struct, frozen=True, gc=False):
 class ReadStats(msgspec.Struct, kw_only=True):
     lines: int = 0
     bad_lines: int = 0
+    truncated_files: int = 0
 
 
 def bundled_btcusdt() -> list[Path]:
@@ -91,26 +96,31 @@ def iter_hftbacktest(paths: Iterable[str | Path], stats: ReadStats | None = None
         m = _NAME_SYMBOL.match(path.name)
         name_symbol = m.group(1).upper() if m else ""
         with _open(path) as f:
-            for line in f:
-                sp = line.find(b" ")
-                try:
-                    recv_ns = int(line[:sp]) if sp > 0 else -1
-                except ValueError:
-                    recv_ns = -1
-                raw = line[sp + 1 :].rstrip(b"\r\n")
-                if recv_ns < 0 or not raw:
-                    if line.strip():
-                        st.bad_lines += 1
-                    continue
-                st.lines += 1
-                if raw[:9] == b'{"stream"':
-                    yield RecordedLine(recv_ns, raw)
-                elif _is_snapshot(raw):
-                    bm = _BODY_SYMBOL.search(raw, 0, 200)
-                    sym = bm.group(1).decode().upper() if bm else name_symbol
-                    yield RecordedLine(recv_ns, raw, True, sym)
-                else:
-                    yield RecordedLine(recv_ns, raw)
+            try:
+                for line in f:
+                    sp = line.find(b" ")
+                    try:
+                        recv_ns = int(line[:sp]) if sp > 0 else -1
+                    except ValueError:
+                        recv_ns = -1
+                    raw = line[sp + 1 :].rstrip(b"\r\n")
+                    if recv_ns < 0 or not raw:
+                        if line.strip():
+                            st.bad_lines += 1
+                        continue
+                    st.lines += 1
+                    if raw[:9] == b'{"stream"':
+                        yield RecordedLine(recv_ns, raw)
+                    elif _is_snapshot(raw):
+                        bm = _BODY_SYMBOL.search(raw, 0, 200)
+                        sym = bm.group(1).decode().upper() if bm else name_symbol
+                        yield RecordedLine(recv_ns, raw, True, sym)
+                    else:
+                        yield RecordedLine(recv_ns, raw)
+            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+                # A recorder killed mid-write leaves a gzip stream without its end: keep what was read.
+                st.truncated_files += 1
+                log.warning("recording %s is truncated (%s); read up to the damage", path, exc)
 
 
 class RecordingWriter:
@@ -250,6 +260,7 @@ def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None) 
 class ReplayStats(msgspec.Struct, kw_only=True):
     lines: int = 0
     bad_lines: int = 0
+    truncated_files: int = 0
     snapshots: int = 0
     snapshots_unattributed: int = 0
     first_recv_ns: int = 0
@@ -311,6 +322,7 @@ class ReplaySource:
     def _finish(self, t0: float) -> None:
         self.stats.lines = self._read.lines
         self.stats.bad_lines = self._read.bad_lines
+        self.stats.truncated_files = self._read.truncated_files
         self.stats.wall_s = time.perf_counter() - t0
 
     def run_sync(self) -> ReplayStats:

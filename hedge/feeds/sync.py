@@ -77,7 +77,6 @@ class BookSync:
         self.state = BookState.SYNCING
         self.last_u = 0  # final id of the last applied diff (0 when not in sync)
         self.stats = BookSyncStats()
-        self._bus = bus
         self._publish = bus.publish
         self._request = request_snapshot
         self._levels = imbalance_levels
@@ -112,8 +111,7 @@ class BookSync:
             return  # already in the snapshot
         if d.first_id <= last_id:
             self._loaded_id = 0
-            self._set_state(_VALID, "synced", d.recv_ns)
-            self._apply(d)
+            self._apply(d, bridging=True)
             return
         # The stream starts after the snapshot: it cannot be bridged.
         self.stats.snapshots_stale += 1
@@ -121,12 +119,15 @@ class BookSync:
         self._invalidate(f"snapshot older than the stream: lastUpdateId={last_id} < U={d.first_id}", d.recv_ns)
         self._buffer_diff(d)
 
-    def _apply(self, d: DepthDiff) -> None:
+    def _apply(self, d: DepthDiff, *, bridging: bool = False) -> None:
+        """Apply one in-sequence diff and publish; ``bridging``: the first diff after a snapshot."""
         book = self.book
         book.apply(d.bids, d.asks)
         self.last_u = d.final_id
         self.stats.diffs_applied += 1
         t = book.touch(self._levels)
+        if bridging and (t is None or t[0] < t[2]):
+            self._set_state(_VALID, "synced", d.recv_ns)
         if t is None:
             # A one-sided book cannot be priced from.
             self._publish_invalid(d.final_id, d.ts_ms, d.recv_ns)

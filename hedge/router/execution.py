@@ -55,9 +55,11 @@ class Execution:
         "filled_notional",
         "filled_qty",
         "filter",
+        "halted",
         "intent",
         "maker_qty",
         "maker_timer",
+        "market",
         "orders",
         "phase",
         "post_only_rejects",
@@ -99,6 +101,8 @@ class Execution:
         self.fell_back = False
         self.orders = 0
         self.reasons: list[str] = []
+        self.halted = False  # a CancelAll stopped it: no new order, finish once nothing is live
+        self.market = False  # a flatten: one reduce-only market order
         self.cids: list[str] = []  # every order sent for this intent
         self.maker_timer: Timer | None = None
         self.timer: Timer | None = None  # next slice or a retry

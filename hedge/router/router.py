@@ -44,11 +44,14 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import (
     Alert,
     BookUpdate,
+    CancelAll,
+    FeedStatus,
     MarkPrice,
     OrderCancel,
     OrderIntent,
@@ -56,6 +59,7 @@ from hedge.events import (
     OrderStatus,
     OrderType,
     OrderUpdate,
+    Position,
     RiskDecision,
     Side,
     TimeInForce,
@@ -102,7 +106,7 @@ class Router:
         journals: Journals,
         cfg: Config,
         *,
-        backoff: Callable[[int], float],
+        backoff: Callable[[int], float] | None = None,
         clock: Clock | None = None,
         pending: PendingOrders | None = None,
     ) -> None:
@@ -110,7 +114,8 @@ class Router:
         self.venue = venue
         self.cfg = cfg.runtime.router
         self.twap_enabled = cfg.runtime.features.twap
-        self.backoff = backoff
+        http = cfg.runtime.http
+        self.backoff = backoff or backoff_delays(http.backoff_initial_s, http.backoff_max_s)
         self.clock: Clock = clock or LoopClock()
         self.pending = pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl")
         self.slippage = SlippageModel(cfg.symbols, self.cfg.slippage_budget_bps)
@@ -119,6 +124,9 @@ class Router:
         self.filters: dict[str, OrderFilter] = {}
         self.books: dict[str, BookUpdate] = {}
         self.marks: dict[str, float] = {}
+        self.positions: dict[str, float] = {}  # the exchange's signed position per symbol
+        self.user_stream = cfg.risk.user_stream  # FeedStatus.connection of the user-data stream
+        self._user_stream_down = False
         self.executions: dict[str, Execution] = {}
         self._by_symbol: dict[str, list[Execution]] = {}
         self._by_cid: dict[str, Execution] = {}
@@ -136,6 +144,9 @@ class Router:
         bus.subscribe(BookUpdate, self.on_book)
         bus.subscribe(MarkPrice, self.on_mark)
         bus.subscribe(OrderUpdate, self.on_order_update)
+        bus.subscribe(Position, self.on_position)
+        bus.subscribe(CancelAll, self.on_cancel_all)
+        bus.subscribe(FeedStatus, self.on_feed_status)
 
     # ------------------------------------------------------------------ service
 
@@ -145,7 +156,9 @@ class Router:
     async def start(self) -> None:
         """Load the exchange filters and recover the orders a previous process left pending."""
         self.set_filters(await self.venue.load_filters())
-        self.recover()
+        n = self.recover()
+        log.info("router: ready (venue %s, %d symbols, %d pending orders recovered)", self.venue.name,
+                 len(self.filters), n)
 
     async def run(self) -> None:
         """The daemon service: start, then refresh the exchange filters every ``filters_refresh_s``."""
@@ -224,10 +237,33 @@ class Router:
         self._by_symbol.setdefault(intent.symbol, []).append(ex)
         self._start_slice(ex)
 
+    def on_position(self, p: Position) -> None:
+        self.positions[p.symbol] = p.qty
+
+    def on_cancel_all(self, ev: CancelAll) -> None:
+        """Risk's halt (kill switch): stop every execution, cancel every open order, optionally flatten."""
+        active = {ex.symbol for ex in self.executions.values()} | set(self._by_symbol)
+        for ex in list(self.executions.values()):
+            if ev.symbol in ("", ex.symbol):
+                self._halt(ex, f"cancel all: {ev.reason}")
+        self._spawn(self.cancel_everything(ev.symbol, also=active, flatten=ev.flatten, reason=ev.reason))
+
+    def on_feed_status(self, ev: FeedStatus) -> None:
+        """After the user stream was down, query every live order: its updates may have been missed."""
+        if ev.connection != self.user_stream:
+            return
+        if not ev.connected:
+            self._user_stream_down = True
+        elif self._user_stream_down:
+            self._user_stream_down = False
+            for cid in list(self.lifecycle.live_by_intent.values()):
+                if self.lifecycle.orders[cid].status in _RESTING:
+                    self._spawn(self._query_io(cid, allow_resend=False))
+
     def on_order_update(self, u: OrderUpdate) -> None:
         """The user stream's view of an order (only this process's orders are acted on)."""
         if self.lifecycle.get(u.client_order_id) is not None:
-            self._apply(u)
+            self._apply(u, publish=False)
 
     # ------------------------------------------------------------------ slicing
 
@@ -305,7 +341,10 @@ class Router:
         if ex.filled_qty > 0:
             h.slip_bps_sum += slip
             h.slip_n += 1
-        self.bus.publish(h.event())
+        self.publish_health(ex.symbol)
+
+    def publish_health(self, symbol: str) -> None:
+        self.bus.publish(self.health[symbol].event())
 
     def _remember(self, iid: str) -> None:
         self._finished[iid] = None
@@ -315,9 +354,12 @@ class Router:
     # ------------------------------------------------------------------ sending
 
     def _send_next(self, ex: Execution) -> None:
-        """Place the current slice's next order (maker or taker, per phase)."""
+        """Place the current slice's next order (maker, taker or, for a flatten, market)."""
         ex.timer = None
         if ex.phase is Phase.DONE:
+            return
+        if ex.halted:
+            self._finish(ex)
             return
         book = self.books.get(ex.symbol)
         if book is None or not book.valid:
@@ -325,35 +367,36 @@ class Router:
             return
         remaining = ex.slice_remaining()
         ref = self.marks.get(ex.symbol) or book.mid
-        if ex.phase is Phase.MAKER:
-            px = book.bid_px if ex.side is Side.BUY else book.ask_px
+        otype, reduce_only = OrderType.LIMIT, ex.intent.reduce_only
+        if ex.market:  # a flatten: the market lot, notional at the reference price
+            px, tif, otype = 0.0, TimeInForce.GTC, OrderType.MARKET
+            prep = ex.filter.prepare(ex.side, remaining, px, Mode.MARKET, reference=ref, reduce_only=reduce_only)
+        elif ex.phase is Phase.MAKER:
+            px, tif = (book.bid_px if ex.side is Side.BUY else book.ask_px), TimeInForce.GTX
             if ex.rejected_px > 0.0:  # after a -5022 at a touch that has not moved: one tick more passive
                 ticks = ex.filter.round_price(ex.side, ex.rejected_px, Mode.MAKER) - ex.side.sign
                 step_back = ex.filter.price_of(ticks)
                 px = min(px, step_back) if ex.side is Side.BUY else max(px, step_back)
-            prep = ex.filter.prepare(ex.side, remaining, px, Mode.MAKER, reference=ref,
-                                     reduce_only=ex.intent.reduce_only)
-            tif = TimeInForce.GTX
+            prep = ex.filter.prepare(ex.side, remaining, px, Mode.MAKER, reference=ref, reduce_only=reduce_only)
         else:
             cap_bps = self.slippage.cap_bps(ex.symbol, ex.side, remaining, book)
-            cap = SlippageModel.cap_price(ex.arrival_mid, ex.side, cap_bps)
-            prep = ex.filter.prepare(ex.side, remaining, cap, Mode.TAKER, reference=ref, cap=cap,
-                                     reduce_only=ex.intent.reduce_only)
-            tif = TimeInForce.IOC
+            px, tif = SlippageModel.cap_price(ex.arrival_mid, ex.side, cap_bps), TimeInForce.IOC
+            prep = ex.filter.prepare(ex.side, remaining, px, Mode.TAKER, reference=ref, cap=px,
+                                     reduce_only=reduce_only)
         if isinstance(prep, Denial):
-            self._deny(ex.intent, remaining, px if ex.phase is Phase.MAKER else cap, prep)
+            self._deny(ex.intent, remaining, px, prep)
             ex.reasons.append(f"denied {prep.filter}: {prep.reason}")
             self._slice_done(ex)
             return
-        self._send(ex, prep, tif)
+        self._send(ex, prep, tif, otype)
 
-    def _send(self, ex: Execution, prep: Prepared, tif: TimeInForce) -> None:
+    def _send(self, ex: Execution, prep: Prepared, tif: TimeInForce, otype: OrderType = OrderType.LIMIT) -> None:
         intent = ex.intent
         cid = client_order_id(intent.intent_id, ex.slice_no, ex.attempt)
         ex.attempt += 1
         req = OrderRequest(
             client_order_id=cid, intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
-            type=OrderType.LIMIT, qty=prep.qty, price=prep.price, tif=tif, reduce_only=intent.reduce_only,
+            type=otype, qty=prep.qty, price=prep.price, tif=tif, reduce_only=intent.reduce_only,
             recv_ns=time.time_ns(),
         )
         try:
@@ -389,11 +432,11 @@ class Router:
                 self._unknown(cid, f"duplicate client order id ({e.reason})")
             else:
                 self.health[rec.symbol].rejects += 1
-                self._apply_status(cid, S.REJECTED, reject_code=e.code, reason=e.reason)
+                self._transition(cid, S.REJECTED, reject_code=e.code, reason=e.reason)
         except Retryable as e:
             self._not_sent(cid, e)
         except AuthError as e:
-            self._apply_status(cid, S.REJECTED, reject_code=e.code, reason=f"auth: {e.reason}")
+            self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"auth: {e.reason}")
             self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=time.time_ns()))
         except Exception as e:  # UnknownOutcome, a timeout, a reset, a bug below: the order may exist
             self._unknown(cid, f"{type(e).__name__}: {e}")
@@ -403,27 +446,51 @@ class Router:
             self._apply_ack(ack)
 
     def _apply_ack(self, ack: OrderAck) -> None:
-        self.lifecycle.apply(
-            ack.client_order_id, ack.status, filled_qty=ack.filled_qty, avg_price=ack.avg_price,
-            exchange_order_id=ack.exchange_order_id,
-        )
-        self._progress(ack.client_order_id)
+        self._transition(ack.client_order_id, ack.status, filled_qty=ack.filled_qty, avg_price=ack.avg_price,
+                         exchange_order_id=ack.exchange_order_id)
 
-    def _apply(self, u: OrderUpdate) -> None:
-        out = self.lifecycle.apply(
-            u.client_order_id, u.status, filled_qty=u.filled_qty, avg_price=u.avg_price,
-            exchange_order_id=u.exchange_order_id, reject_code=u.reject_code, reason=u.reason,
-        )
-        if out is Outcome.APPLIED:
-            self._progress(u.client_order_id)
+    def _apply(self, u: OrderUpdate, *, publish: bool) -> None:
+        self._transition(u.client_order_id, u.status, filled_qty=u.filled_qty, avg_price=u.avg_price,
+                         exchange_order_id=u.exchange_order_id, reject_code=u.reject_code, reason=u.reason,
+                         publish=publish)
 
-    def _apply_status(self, cid: str, status: OrderStatus, *, reject_code: int = 0, reason: str = "") -> None:
-        if self.lifecycle.apply(cid, status, reject_code=reject_code, reason=reason) is Outcome.APPLIED:
+    def _transition(
+        self,
+        cid: str,
+        status: OrderStatus,
+        *,
+        filled_qty: float | None = None,
+        avg_price: float | None = None,
+        exchange_order_id: int = 0,
+        reject_code: int = 0,
+        reason: str = "",
+        publish: bool = True,
+        progress: bool = True,
+    ) -> None:
+        """Apply one state change; if it is news, publish it (when it did not come from the bus) and react.
+
+        Outcomes learnt over REST (acks, rejects, cancel and query answers) are published as
+        ``OrderUpdate`` so that risk, telemetry and journals see them: Binance's user stream never
+        reports a rejected order. When the user stream later repeats a state it is a duplicate.
+        """
+        out = self.lifecycle.apply(cid, status, filled_qty=filled_qty, avg_price=avg_price,
+                                   exchange_order_id=exchange_order_id, reject_code=reject_code, reason=reason)
+        if out is not Outcome.APPLIED:
+            return
+        rec = self.lifecycle.orders[cid]
+        if publish:
+            self.bus.publish(OrderUpdate(
+                client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
+                exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
+                avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
+                recv_ns=time.time_ns(),
+            ))
+        if progress:
             self._progress(cid)
 
     def _not_sent(self, cid: str, e: Retryable) -> None:
         """A failure that certainly did not execute: close the order and retry later (bounded)."""
-        self.lifecycle.apply(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}")
+        self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}", progress=False)
         rec = self.lifecycle.orders[cid]
         self.pending.remove(cid)
         ex = self._by_cid.get(cid)
@@ -455,7 +522,9 @@ class Router:
         if ex is None or ex.phase is Phase.DONE:
             return
         reason, ex.cancel_reason, ex.cancel_sent = ex.cancel_reason, "", False
-        if ex.slice_remaining() < ex.filter.step_f / 2:
+        if ex.halted:
+            self._finish(ex)
+        elif ex.slice_remaining() < ex.filter.step_f / 2:
             self._slice_done(ex)
         elif ex.phase is Phase.TAKER:
             if rec.status is S.REJECTED:
@@ -545,13 +614,13 @@ class Router:
             log.warning("router: cancel of %s failed (%s); retry in %.2fs", cid, e, delay)
             self.clock.call_later(delay, lambda: self._spawn(self._cancel_io(rec, attempt + 1)) if rec.live else None)
             return
-        self._apply(u)
+        self._apply(u, publish=True)
 
     # ------------------------------------------------------------------ unknown outcomes
 
     def _unknown(self, cid: str, reason: str) -> None:
         rec = self.lifecycle.orders[cid]
-        self.lifecycle.apply(cid, S.UNKNOWN, reason=reason)
+        self._transition(cid, S.UNKNOWN, reason=reason, progress=False)
         if rec.status is not S.UNKNOWN:
             return  # the user stream already told us
         self.health[rec.symbol].unknown += 1
@@ -587,11 +656,11 @@ class Router:
                                       lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
             return
         if u is not None:
-            self._apply(u)
+            self._apply(u, publish=True)
             return
         if rec.status is not S.UNKNOWN and rec.live:
             # A cancel found nothing, and neither does the query: it never reached the book.
-            self._apply_status(cid, S.CANCELED, reason="proven absent")
+            self._transition(cid, S.CANCELED, reason="proven absent")
         elif rec.status is S.UNKNOWN and allow_resend and rec.resends < MAX_RESENDS:
             self.lifecycle.resend(cid)
             log.warning("router: %s proven absent; resending under the same id", cid)
@@ -599,7 +668,60 @@ class Router:
             self.health[rec.symbol].orders += 1
             await self._place_io(rec)
         elif rec.status is S.UNKNOWN:
-            self._apply_status(cid, S.REJECTED, reason="proven absent")
+            self._transition(cid, S.REJECTED, reason="proven absent")
+
+    # ------------------------------------------------------------------ halt (CancelAll)
+
+    def _halt(self, ex: Execution, reason: str) -> None:
+        """Stop an execution: no new order; its live order is cancelled, then it finishes."""
+        ex.halted = True
+        ex.reasons.append(reason)
+        cancel_timer(ex.maker_timer)
+        cancel_timer(ex.timer)
+        ex.maker_timer = ex.timer = None
+        rec = self.lifecycle.live_order(ex.intent.intent_id)
+        if rec is None:
+            self._finish(ex)
+        else:
+            self._cancel(ex, rec, "halt")  # sent now if resting, else once the order is acknowledged
+
+    async def cancel_everything(
+        self, symbol: str = "", *, also: set[str] | None = None, flatten: bool = False, reason: str = ""
+    ) -> None:
+        """Cancel every open order of ``symbol`` ("" = of every symbol the venue reports open orders for,
+        plus ``also``: the symbols this router was trading), then optionally flatten positions with
+        reduce-only market orders. A failure is alerted; the venue's dead-man countdown is the backstop."""
+        try:
+            opens = await self.venue.open_orders(symbol or None)
+            symbols = {symbol} if symbol else {o.symbol for o in opens} | (also or set())
+            for sym in sorted(symbols):
+                await self.venue.cancel_all(sym)
+        except VenueError as e:
+            log.error("router: cancel-all failed: %s", e)
+            self.bus.publish(Alert(severity="critical", title="cancel all failed", text=str(e),
+                                   recv_ns=time.time_ns()))
+        if flatten:
+            for sym, qty in sorted(self.positions.items()):
+                if qty != 0.0 and symbol in ("", sym):
+                    self._flatten(sym, qty, reason)
+
+    def _flatten(self, symbol: str, qty: float, reason: str) -> None:
+        filt = self.filters.get(symbol)
+        book = self.books.get(symbol)
+        ref = self.marks.get(symbol) or (book.mid if book is not None else 0.0)
+        intent = OrderIntent(
+            intent_id=f"flatten-{symbol}-{time.time_ns()}", symbol=symbol, side=Side.SELL if qty > 0 else Side.BUY,
+            notional=abs(qty) * ref, strategy="kill-switch", reason=reason or "flatten", reduce_only=True,
+            urgent=True, recv_ns=time.time_ns(),
+        )
+        if filt is None or ref <= 0.0:
+            self._deny(intent, abs(qty), 0.0, Denial(filter="INPUT", reason="flatten: no filters or reference price"))
+            return
+        ex = Execution(intent, abs(qty), [abs(qty)], filt, ref, self.clock.now())
+        ex.market = True
+        self.executions[intent.intent_id] = ex
+        self._by_symbol.setdefault(symbol, []).append(ex)
+        self._start_slice(ex)
 
     # ------------------------------------------------------------------ crash recovery
 

@@ -6,11 +6,14 @@ snapshot event built from it.
 
 Design: the hot path mutates a ``__slots__`` object and allocates nothing per book tick; a
 frozen ``Features`` event is built only when someone asks (the stage publishes it at most every
-``signals.publish_every_ms`` per symbol). The top-N book imbalance arrives computed by the book
-(``BookUpdate.imbalance``, N = ``feeds.imbalance_levels`` = ``signals.imbalance_levels``).
+``signals.publish_every_ms`` per symbol). A trade only enters the flow window; the flow
+imbalance and absorption are refreshed on the next book tick, where strategies read them (the
+mid they are measured against moves only then). The top-N book imbalance arrives computed by
+the book (``BookUpdate.imbalance``, N = ``feeds.imbalance_levels`` = ``signals.imbalance_levels``).
 All times are exchange event times, so replays are deterministic.
 
-Must never: use an invalid book (``valid`` False) to move features, or read the wall clock.
+Must never: use an invalid book (``valid`` False, or a mid that is not a positive finite number)
+to move features, or read the wall clock.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from hedge.events import BookUpdate, Features, MarkPrice, Side, Trade, VolRegime
 from hedge.signals.flow import TradeFlow
 from hedge.signals.microstructure import basis_bps
 from hedge.signals.volatility import EwmaVol, classify_regime
+
+_INF = float("inf")
 
 
 class SymbolFeatures:
@@ -107,7 +112,8 @@ class FeatureEngine:
         st = self.states.get(u.symbol) or self.state(u.symbol)
         st.update_id = u.update_id
         st.recv_ns = u.recv_ns
-        if not u.valid or u.mid <= 0.0:
+        mid = u.mid
+        if not u.valid or not 0.0 < mid < _INF:  # also refuses NaN
             st.valid = False
             return st
         ts = u.ts_ms
@@ -115,10 +121,14 @@ class FeatureEngine:
         st.ts_ms = ts
         st.bid_px = u.bid_px
         st.ask_px = u.ask_px
-        st.mid = mid = u.mid
-        st.micro = u.micro
-        st.spread_bps = u.spread_bps
-        st.book_imbalance = u.imbalance
+        st.mid = mid
+        # Out-of-range (or NaN) book figures fall back to neutral values: no strategy sees them.
+        micro = u.micro
+        st.micro = micro if u.bid_px <= micro <= u.ask_px else mid
+        spread = u.spread_bps
+        st.spread_bps = spread if 0.0 <= spread < _INF else _INF
+        imb = u.imbalance
+        st.book_imbalance = imb if -1.0 <= imb <= 1.0 else 0.0
         vol = st.vol
         vol.update(mid, ts)
         st.vol_bps = v = vol.vol_bps
@@ -132,10 +142,7 @@ class FeatureEngine:
     def on_trade(self, t: Trade) -> SymbolFeatures:
         st = self.states.get(t.symbol) or self.state(t.symbol)
         ts = t.trade_ms or t.ts_ms
-        flow = st.flow
-        flow.add(ts, t.qty, t.taker_side is Side.BUY, st.mid)
-        st.flow_imbalance = flow.imbalance
-        st.absorption = flow.absorption(st.mid)
+        st.flow.add(ts, t.qty, t.taker_side is Side.BUY, st.mid)
         return st
 
     def on_mark(self, m: MarkPrice) -> SymbolFeatures:

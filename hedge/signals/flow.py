@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections import deque
 
+_INF = float("inf")
+
 
 class TradeFlow:
     """Rolling taker-flow window of one symbol."""
@@ -37,7 +39,7 @@ class TradeFlow:
 
     def add(self, ts_ms: int, qty: float, is_buy: bool, mid: float) -> None:
         """One taker trade of ``qty`` (buy when the taker bought) while the book mid was ``mid``."""
-        if qty <= 0.0:
+        if not 0.0 < qty < _INF:  # also NaN
             return
         self.expire(ts_ms)
         if is_buy:

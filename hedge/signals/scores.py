@@ -23,12 +23,14 @@ import math
 from collections import deque
 
 from hedge.config import ScoreParams
-from hedge.events import SymbolScore
+from hedge.events import StrategyScore, SymbolScore
 from hedge.signals.round_trips import RoundTrip
 from hedge.signals.sprt import Sprt, SprtDecision
 
 
 class SymbolStats:
+    """One record: the rolling returns, the SPRT, and (symbol records) the latest signal strength."""
+
     __slots__ = ("_returns", "_sum", "signal", "sprt")
 
     def __init__(self, p: ScoreParams) -> None:
@@ -90,22 +92,43 @@ class ScoreBoard:
         p = self.params
         return math.tanh(s.expectancy_bps / p.expectancy_scale_bps) * min(1.0, s.trades / p.window_trades)
 
-    def snapshot(self, symbol: str, spread_bps: float, ts_ms: int, recv_ns: int, strategy: str = "") -> SymbolScore:
-        s = self.stats(symbol, strategy)
+    def _hybrid(self, symbol: str, symbol_score: float, spread_bps: float) -> float:
         total, ws, we, wl = self._w
-        sym = self.symbol_score(symbol, strategy)
         liquidity = 1.0 / (1.0 + max(spread_bps, 0.0) / self.params.liquidity_spread_bps)
-        strength = min(abs(s.signal), 1.0)
-        hybrid = (ws * strength + we * (sym + 1.0) * 0.5 + wl * liquidity) / total
+        strength = min(abs(self.stats(symbol).signal), 1.0)
+        return (ws * strength + we * (symbol_score + 1.0) * 0.5 + wl * liquidity) / total
+
+    def snapshot(self, symbol: str, spread_bps: float, ts_ms: int, recv_ns: int) -> SymbolScore:
+        """The symbol's whole record (every round trip on it)."""
+        s = self.stats(symbol)
+        sym = self.symbol_score(symbol)
         return SymbolScore(
             ts_ms=ts_ms,
             recv_ns=recv_ns,
             symbol=symbol,
             expectancy_bps=s.expectancy_bps,
             symbol_score=sym,
-            hybrid_score=hybrid,
+            hybrid_score=self._hybrid(symbol, sym, spread_bps),
             trades=s.trades,
             sprt_llr=s.sprt.llr,
             enabled=s.sprt.enabled,
+        )
+
+    def strategy_snapshot(
+        self, symbol: str, strategy: str, spread_bps: float, ts_ms: int, recv_ns: int
+    ) -> StrategyScore:
+        """One strategy's record on the symbol (the round trips it opened); signal strength is the symbol's."""
+        s = self.stats(symbol, strategy)
+        sym = self.symbol_score(symbol, strategy)
+        return StrategyScore(
+            ts_ms=ts_ms,
+            recv_ns=recv_ns,
+            symbol=symbol,
             strategy=strategy,
+            expectancy_bps=s.expectancy_bps,
+            symbol_score=sym,
+            hybrid_score=self._hybrid(symbol, sym, spread_bps),
+            trades=s.trades,
+            sprt_llr=s.sprt.llr,
+            enabled=s.sprt.enabled,
         )

@@ -50,6 +50,20 @@ class Screener:
     def _skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
+    def signal(self, strategy: str, f: SymbolFeatures, score: float) -> Signal:
+        """``strategy``'s view of ``f.symbol`` with its calibrated ``p_win`` and ``e_pi_bps``."""
+        p = self.calibrator.predict_p(score)
+        return Signal(
+            ts_ms=f.ts_ms,
+            recv_ns=f.recv_ns,
+            symbol=f.symbol,
+            strategy=strategy,
+            score=score,
+            p_win=p,
+            e_pi_bps=self.calibrator.e_pi_bps(p, self._slippage.get(f.symbol, self._default_slippage)),
+            regime=f.regime,
+        )
+
     def screen(self, strategy: Strategy, f: SymbolFeatures, score: float) -> tuple[Signal, OrderIntent] | None:
         """The Signal and OrderIntent for ``score`` (already past the strategy's threshold), or None."""
         name = strategy.name
@@ -79,22 +93,11 @@ class Screener:
         if notional < self.sizer.min_notional or notional <= 0.0:
             self._skip("min_notional")
             return None
-        p = self.calibrator.predict_p(score)
-        e_pi = self.calibrator.e_pi_bps(p, self._slippage.get(f.symbol, self._default_slippage))
-        if e_pi <= self._e_pi_min:
+        signal = self.signal(name, f, score)
+        if signal.e_pi_bps <= self._e_pi_min:
             self._skip("e_pi")
             return None
         last[f.symbol] = ts
-        signal = Signal(
-            ts_ms=ts,
-            recv_ns=f.recv_ns,
-            symbol=f.symbol,
-            strategy=name,
-            score=score,
-            p_win=p,
-            e_pi_bps=e_pi,
-            regime=f.regime,
-        )
         intent = OrderIntent(
             ts_ms=ts,
             recv_ns=f.recv_ns,
@@ -103,10 +106,10 @@ class Screener:
             side=side,
             notional=notional,
             strategy=name,
-            reason=f"{name} score={score:+.3f} p={p:.3f} regime={f.regime.value}",
+            reason=f"{name} score={score:+.3f} p={signal.p_win:.3f} regime={f.regime.value}",
             limit_px=f.mid,
             score=score,
-            e_pi_bps=e_pi,
+            e_pi_bps=signal.e_pi_bps,
             regime=f.regime,
             tick_ns=f.recv_ns,
         )

@@ -13,6 +13,8 @@ applies the per-trade, per-symbol, tier and exposure limits to whatever is asked
 
 from __future__ import annotations
 
+import math
+
 from hedge.config import SizingParams
 from hedge.events import Tier, VolRegime
 
@@ -31,14 +33,16 @@ class Sizer:
 
     def conviction(self, score: float, regime: VolRegime, tier: Tier) -> float:
         s = score if score >= 0.0 else -score
+        if not s > 0.0:  # zero or NaN: no conviction
+            return 0.0
         c = self._max_conv * (s if s < 1.0 else 1.0) * self._regime[regime]
         if regime is VolRegime.HIGH and tier is Tier.TACTICAL:
             c *= self._tactical_high
         return c if c < self._max_conv else self._max_conv
 
     def notional(self, nav: float, score: float, regime: VolRegime, tier: Tier) -> float:
-        """Unlevered USDT notional for a signal of ``score``; 0 when NAV is not positive."""
-        if nav <= 0.0:
+        """Unlevered USDT notional for a signal of ``score``; 0 when NAV is not a positive number."""
+        if not 0.0 < nav < math.inf:  # also NaN
             return 0.0
         base = nav * self._pct * self._tier[tier]
         n = base * self.conviction(score, regime, tier)

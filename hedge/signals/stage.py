@@ -1,11 +1,13 @@
-"""The signals stage: bus events in, Features / Signal / SymbolScore / OrderIntent out.
+"""The signals stage: bus events in, Features / Signal / SymbolScore / StrategyScore / OrderIntent out.
 
 Owns the wiring: synchronous bus subscriptions (plain calls on the hot path, no awaits, no
 per-tick logging) for BookUpdate, Trade and MarkPrice of the universe's symbols, Fill for
 realized outcomes and Nav for sizing. One book tick runs: features -> every enabled strategy ->
-(only past a strategy's threshold) the screener -> publish Signal + OrderIntent. Features and
-SymbolScore are published per symbol at most every ``signals.publish_every_ms`` of event time,
-and SymbolScores (the symbol's, and the strategy's on it) at once whenever a round trip closes.
+(only past a strategy's threshold) the screener -> publish Signal + OrderIntent. Features,
+SymbolScore and every strategy's current Signal (its view, whether or not it trades) are
+published per symbol at most every ``signals.publish_every_ms`` of event time. Whenever a round
+trip closes: SymbolScore (the symbol's whole record) and, for a trip a strategy opened,
+StrategyScore (that strategy's record on the symbol).
 Fills are attributed to strategies through the router's OrderRequest (client order id ->
 intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
 
@@ -36,6 +38,11 @@ _ORDER_MAP_SIZE = 8192
 
 
 class SignalStage:
+    """Features, strategies, screener, scores and SPRT of the universe, as sync bus handlers (``attach``).
+
+    Raises ``ConfigErrors`` at construction when a strategy entry of strategy.yaml is invalid.
+    """
+
     name = "signals"
 
     def __init__(self, bus: Bus, cfg: Config, strategies: list[Strategy] | None = None) -> None:
@@ -45,6 +52,7 @@ class SignalStage:
         self.features = FeatureEngine(st.signals)
         self.strategies = build_strategies(st) if strategies is None else strategies
         self._gates = tuple((s, s.params.entry_threshold) for s in self.strategies)
+        self._latest = [0.0] * len(self._gates)  # this tick's score of each strategy (no per-tick list)
         self.scores = ScoreBoard(st.scores)
         self.round_trips = RoundTripTracker()
         calibrator = Calibrator(st.calibrator, st.exits.tp_pct * 1e4, st.exits.sl_pct * 1e4)
@@ -74,8 +82,9 @@ class SignalStage:
             return
         publish = self.bus.publish
         strongest = 0.0
-        for strat, threshold in self._gates:
-            s = strat.score(f)
+        latest = self._latest
+        for k, (strat, threshold) in enumerate(self._gates):
+            latest[k] = s = strat.score(f)
             a = s if s >= 0.0 else -s
             if a > strongest:
                 strongest = a
@@ -91,6 +100,8 @@ class SignalStage:
             self.scores.stats(f.symbol).signal = strongest
             publish(f.snapshot())
             publish(self.scores.snapshot(f.symbol, f.spread_bps, f.ts_ms, f.recv_ns))
+            for k, (strat, _) in enumerate(self._gates):
+                publish(self.screener.signal(strat.name, f, latest[k]))
 
     def on_trade(self, t: Trade) -> None:
         self.features.on_trade(t)
@@ -125,7 +136,7 @@ class SignalStage:
         publish = self.bus.publish
         publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns))
         if trip.strategy:
-            publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns, trip.strategy))
+            publish(self.scores.strategy_snapshot(sym, trip.strategy, spread, fill.ts_ms, fill.recv_ns))
 
     def on_nav(self, n: Nav) -> None:
         self.screener.nav = n.nav

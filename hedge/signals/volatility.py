@@ -38,8 +38,8 @@ class EwmaVol:
         self.first_ms = -1
 
     def update(self, px: float, ts_ms: int) -> None:
-        """Fold in a new price observed at ``ts_ms`` (non-positive prices are ignored)."""
-        if px <= 0.0:
+        """Fold in a new price observed at ``ts_ms`` (non-positive or non-finite prices are ignored)."""
+        if not 0.0 < px < math.inf:  # also NaN: one bad price must not poison the estimate
             return
         if self.first_ms < 0:
             self.first_ms = ts_ms

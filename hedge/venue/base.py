@@ -16,6 +16,8 @@ Contract (what the router relies on):
 - Later changes of an order (fills, cancels, expiries) arrive as ``OrderUpdate``/``Fill`` events
   on the bus from the venue's user stream; they are not returned by these methods.
 - ``load_filters`` returns the exact trading rules of every tradable symbol.
+- ``cancel_all`` cancels every open order of one symbol and returns how many there were;
+  ``countdown_cancel_all`` arms the exchange's dead-man countdown (0 disarms it).
 - ``positions(symbols)`` returns the account's positions (one-way mode, signed qty). For every
   symbol in ``symbols`` that the exchange answered for, there is an entry — qty 0 when flat:
   that entry is the proof of flatness reconciliation relies on. A symbol missing from the answer
@@ -68,6 +70,8 @@ class Venue(Protocol):
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]: ...
 
     async def load_filters(self) -> dict[str, SymbolFilters]: ...
+
+    async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None: ...
 
     async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]: ...
 

@@ -78,6 +78,9 @@ class DryRunVenue:
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
         return [u for u in self._orders.values() if u.status in _LIVE and symbol in (None, u.symbol)]
 
+    async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
+        self._journal.write("countdown_cancel_all", {"symbol": symbol, "countdown_ms": countdown_ms})
+
     async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
         now = time.time_ns()
         return [Position(symbol=s, qty=0.0, entry_price=0.0, recv_ns=now) for s in symbols or ()]

@@ -69,7 +69,7 @@ class ClientBook:
 
 
 async def test_client_book_equals_server_book_through_a_loop() -> None:
-    one_pass = load_pass(tuple(str(p) for p in bundled_recording()), "BTCUSDT")
+    one_pass = load_pass(tuple(str(p) for p in bundled_recording()))
     ex = LocalExchange(port=0, speed=60.0)
     await ex.start()
     book = ClientBook()

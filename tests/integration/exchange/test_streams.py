@@ -124,3 +124,29 @@ async def test_synthetic_market_for_any_symbol() -> None:
         assert len(snap["bids"]) == 5 and float(snap["bids"][0][0]) < float(snap["asks"][0][0])
     finally:
         await ex.stop()
+
+
+async def test_interval_depth_merges_the_per_update_diffs(fast: LocalExchange) -> None:
+    url = f"ws://127.0.0.1:{fast.port}/stream?streams=btcusdt@depth@0ms/btcusdt@depth@100ms"
+    fine: list[dict[str, Any]] = []
+    merged: list[dict[str, Any]] = []
+    async with websockets.connect(url, compression=None) as ws:
+        while len(merged) < 8:
+            msg = orjson.loads(await asyncio.wait_for(ws.recv(), 5))
+            (fine if msg["stream"] == "btcusdt@depth@0ms" else merged).append(msg["data"])
+    merged = merged[1:]  # the first merged frame may have started before the 0ms frames we kept
+    by_first = {d["U"]: d for d in fine}
+    by_final = {d["u"]: d for d in fine}
+    for a, b in itertools.pairwise(merged):
+        assert b["pu"] == a["u"]
+        assert b["E"] - a["E"] >= 50  # one frame per interval, not per update
+    for m in merged[:-1]:
+        assert m["U"] in by_first and m["u"] in by_final
+        assert m["pu"] == by_first[m["U"]]["pu"]
+        # the merged frame carries the last quantity of every level touched in its interval
+        covered = [d for d in fine if m["U"] <= d["U"] and d["u"] <= m["u"]]
+        assert len(covered) >= 1
+        last: dict[str, str] = {}
+        for d in covered:
+            last.update(dict(d["b"]))
+        assert dict(m["b"]) == last

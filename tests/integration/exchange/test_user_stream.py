@@ -37,6 +37,9 @@ async def test_order_and_account_updates_reach_only_the_signing_account() -> Non
         async with (
             websockets.connect(f"ws://127.0.0.1:{ex.port}/ws/{key_a}", compression=None) as ws_a,
             websockets.connect(f"ws://127.0.0.1:{ex.port}/private/ws?listenKey={key_b}", compression=None) as ws_b,
+            websockets.connect(
+                f"ws://127.0.0.1:{ex.port}/private/ws?listenKey={key_a}&events=ACCOUNT_UPDATE", compression=None
+            ) as ws_a_accounts,
         ):
             ob = await alice.fetch_order_book(SYMBOL, 5)
             px = round(ob["bids"][0][0] - 30, 1)
@@ -64,6 +67,9 @@ async def test_order_and_account_updates_reach_only_the_signing_account() -> Non
             assert acct["a"]["m"] == "ORDER"
             assert acct["a"]["P"][0]["s"] == "BTCUSDT" and acct["a"]["P"][0]["pa"] == "-0.010"
             assert float(acct["a"]["B"][0]["wb"]) == pytest.approx(10_000 - float(trade["n"]))
+            # the filtered private stream got the ACCOUNT_UPDATE and no order event
+            only = orjson.loads(await asyncio.wait_for(ws_a_accounts.recv(), 5))
+            assert only["e"] == "ACCOUNT_UPDATE" and only["a"]["P"][0]["pa"] == "-0.010"
             # bob saw nothing of alice's activity
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(ws_b.recv(), 0.3)

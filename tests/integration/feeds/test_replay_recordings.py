@@ -134,6 +134,17 @@ def test_bad_lines_counted_not_raised(tmp_path: Path) -> None:
     assert src.feed_stats().parse_errors == {"invalid_json": 1}
 
 
+def test_truncated_gzip_is_read_up_to_the_damage(tmp_path: Path) -> None:
+    data = bundled_btcusdt()[0].read_bytes()
+    cut = tmp_path / "btcusdt_20240718.gz"
+    cut.write_bytes(data[: len(data) // 2])  # a recorder killed mid-write
+    bus = Bus()
+    src = ReplaySource([cut, bundled_btcusdt()[1]], bus)
+    rs = src.run_sync()
+    assert rs.truncated_files == 1 and 1000 < rs.lines < 71984
+    assert src.feed_stats().books["BTCUSDT"].gaps == 1  # the lost tail of 0718 is a gap at 0719's start
+
+
 def _hedge(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hedge", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
 

@@ -95,12 +95,26 @@ def test_unknown_type_control_and_malformed_are_counted_not_raised() -> None:
     assert c.decode(DEPTH.replace(b'"pu":4984028367494,', b""), 1) is None
     assert c.decode(b'{"stream":"x"}', 1) is None
     assert c.decode(b'{"a":1}', 1) is None
+    assert c.decode(DEPTH.replace(b'"0.109"', b'"nan"'), 1) is None  # never a NaN level in a book
+    assert c.decode(TICKER.replace(b'"63943.90"', b'"-1"'), 1) is None
     assert c.stats.unknown == {"kline": 1, "forceOrder": 1}
     assert c.stats.control == 1
     assert c.stats.errors == {
-        "invalid_json": 1, "bad_bookTicker": 1, "bad_depthUpdate": 1, "missing_data": 1, "no_event_type": 1,
+        "invalid_json": 1, "bad_bookTicker": 2, "bad_depthUpdate": 2, "missing_data": 1, "no_event_type": 1,
     }
     assert c.stats.messages == {}
+
+
+def test_odd_shapes_and_hostile_type_names_are_bounded() -> None:
+    c = Codec(report_interval_s=1e9)
+    assert c.decode(b"[1,2]", 1) is None
+    assert c.decode(b'{"stream":"x","data":5}', 1) is None
+    assert c.decode(b'{"e":5}', 1) is None
+    for i in range(200):
+        assert c.decode(b'{"e":"weird%d"}' % i, 1) is None
+    assert c.stats.errors == {"not_an_object": 1, "missing_data": 1, "bad_event_type": 1}
+    assert len(c.stats.unknown) == 65 and c.stats.unknown["<other>"] == 136
+    assert sum(c.stats.unknown.values()) == 200
 
 
 def test_malformed_frames_journaled_once_per_reason_per_interval() -> None:

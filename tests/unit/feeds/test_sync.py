@@ -263,3 +263,12 @@ async def test_scheduler_rate_limits_coalesces_and_retries() -> None:
     assert [c for c in calls if c[0] == "ETHUSDT"] == [("ETHUSDT", 1000.0), ("ETHUSDT", 1002.0)]  # retried after 2 s
     assert sched.failures == 1 and sched.fetched == 3 and len(got) == 3
     await sched.close()
+
+
+def test_bridging_diff_that_crosses_never_reports_valid() -> None:
+    r = Rig()
+    r.sync.on_diff(diff(1, 10, 0, [(101.5, 1.0)]))  # crosses the snapshot's ask
+    r.sync.on_snapshot(snap(5, [(100.0, 1.0)], [(101.0, 1.0)]))
+    assert r.sync.state is BookState.INVALID and r.sync.stats.crossed == 1
+    assert [s.state for s in r.status] == [BookState.INVALID]
+    assert not any(u.valid for u in r.updates)

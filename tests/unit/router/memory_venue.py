@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hedge.bus import Bus
-from hedge.events import OrderRequest, OrderStatus, OrderUpdate, Side, TimeInForce
+from hedge.events import OrderRequest, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
 from hedge.router.filters import SymbolFilters
 from hedge.venue.base import OrderAck
 from hedge.venue.errors import (
@@ -111,7 +111,7 @@ class MemoryVenue:
                            code=POST_ONLY_REJECT, http_status=400)
         o = MemOrder(req, next(self._ids))
         self.orders[req.client_order_id] = o
-        if req.tif is TimeInForce.IOC:
+        if req.tif is TimeInForce.IOC or req.type is OrderType.MARKET:
             self._sweep(o, opposite)
             o.status = OrderStatus.FILLED if o.filled >= req.qty - 1e-12 else OrderStatus.EXPIRED
         if fault is not None:
@@ -124,7 +124,7 @@ class MemoryVenue:
         buy = o.req.side is Side.BUY
         while levels and o.filled < o.req.qty - 1e-12:
             px, qty = levels[0]
-            if (px > o.req.price) if buy else (px < o.req.price):
+            if o.req.type is not OrderType.MARKET and ((px > o.req.price) if buy else (px < o.req.price)):
                 break
             take = min(qty, o.req.qty - o.filled)
             o.filled += take
@@ -156,18 +156,26 @@ class MemoryVenue:
         return o.update() if o is not None else None
 
     async def cancel_all(self, symbol: str) -> int:
+        await asyncio.sleep(0)
+        self.calls.append(("cancel_all", symbol))
         live = [o for o in self.live() if o.req.symbol == symbol]
         for o in live:
             o.status = OrderStatus.CANCELED
         return len(live)
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
+        await asyncio.sleep(0)
+        self.calls.append(("open_orders", symbol or ""))
         return [o.update() for o in self.live() if symbol in (None, o.req.symbol)]
+
+    async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
+        self.calls.append(("countdown_cancel_all", f"{symbol}:{countdown_ms}"))
 
     # ---------------------------------------------------------------- market simulation
 
-    def trade(self, price: float, qty: float = 1e9) -> None:
-        """A trade at ``price``: resting orders it reaches fill (up to ``qty``); the user stream reports it."""
+    def trade(self, price: float, qty: float = 1e9, *, stream: bool = True) -> None:
+        """A trade at ``price``: resting orders it reaches fill (up to ``qty``); the user stream reports it
+        (unless ``stream`` is False: the stream was down)."""
         for o in self.live():
             reached = price <= o.req.price if o.req.side is Side.BUY else price >= o.req.price
             if not reached or qty <= 0:
@@ -177,7 +185,8 @@ class MemoryVenue:
             o.filled += take
             o.notional += take * o.req.price
             o.status = OrderStatus.FILLED if o.filled >= o.req.qty - 1e-12 else OrderStatus.PARTIALLY_FILLED
-            self.bus.publish(o.update())
+            if stream:
+                self.bus.publish(o.update())
 
 
 def unknown(text: str = "Unknown error, please check your request or try again later.") -> UnknownOutcome:

@@ -19,10 +19,14 @@ from hedge.config import Config, default_config
 from hedge.events import (
     Alert,
     BookUpdate,
+    CancelAll,
+    FeedStatus,
     OrderIntent,
     OrderRequest,
     OrderStatus,
     OrderType,
+    OrderUpdate,
+    Position,
     RiskDecision,
     RouterHealth,
     Side,
@@ -72,6 +76,7 @@ class Rig:
     health: list[RouterHealth] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     requests: list[OrderRequest] = field(default_factory=list)
+    updates: list[OrderUpdate] = field(default_factory=list)
 
     def book(self, bid: float = BID, ask: float = ASK, bid_qty: float = 5.0, ask_qty: float = 5.0) -> None:
         self.bus.publish(BookUpdate(
@@ -114,6 +119,7 @@ async def make_rig(tmp_path: Path, venue_factory: Any = None, **router: Any) -> 
     bus.subscribe(RouterHealth, rig.health.append)
     bus.subscribe(Alert, rig.alerts.append)
     bus.subscribe(OrderRequest, rig.requests.append)
+    bus.subscribe(OrderUpdate, rig.updates.append)
     await r.start()
     rig.book()
     return rig
@@ -150,9 +156,12 @@ async def test_maker_fill(rig: Rig, side: Side) -> None:
     assert rep["slippage_bps"] == pytest.approx(-(ASK - BID) / 2 / MID * 1e4)  # a maker earns the half spread
     (ex,) = rig.journal("orders_executed")
     assert ex["maker"] is True and ex["filled_qty"] == 0.014
-    h = rig.health[-1]
-    assert (h.maker_fill_ratio, h.fallback_rate, h.reject_rate, h.executions, h.orders) == (1.0, 0.0, 0.0, 1, 1)
-    assert h.ack_p95_ms >= h.ack_p50_ms > 0.0
+    (h,) = rig.health
+    assert (h.symbol, h.maker_fill_ratio, h.fallback_rate, h.reject_rate, h.executions, h.orders) == (
+        "BTCUSDT", 1.0, 0.0, 0.0, 1, 1)
+    assert h.ack_p95_ms >= h.ack_p50_ms > 0.0 and h.unknown == 0 and h.denied == 0
+    # the ack's NEW is published by the router (once), the fill by the venue's stream (once)
+    assert [(u.status, u.filled_qty) for u in rig.updates] == [(OrderStatus.NEW, 0.0), (OrderStatus.FILLED, 0.014)]
     assert pending_left(rig) == []
     assert rig.clock.pending() == 0  # the maker timeout was cancelled
 
@@ -184,6 +193,8 @@ async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(r
     assert rep["avg_price"] == pytest.approx((66999.7 + 67005.0) / 2)
     h = rig.health[-1]
     assert h.reject_rate == pytest.approx(3 / 4) and h.fallback_rate == 1.0 and h.maker_fill_ratio == 0.0
+    assert [(u.status, u.reject_code) for u in rig.updates] == [(OrderStatus.REJECTED, POST_ONLY_REJECT)] * 3 + [
+        (OrderStatus.EXPIRED, 0)]
     assert set(codes) == {POST_ONLY_REJECT}
     assert rig.router.lifecycle.orders == {}  # the execution is over: its final records are dropped
 
@@ -276,6 +287,8 @@ async def test_unknown_outcome_found_is_adopted_not_resent(rig: Rig) -> None:
     rig.venue.trade(BID)
     await rig.router.idle()
     assert rig.journal("orders_success")[0]["filled_qty"] == 0.014
+    # the router published what it learnt over REST: UNKNOWN, then NEW from the query; the fill came from the stream
+    assert [u.status for u in rig.updates] == [OrderStatus.UNKNOWN, OrderStatus.NEW, OrderStatus.FILLED]
     assert rig.health[-1].unknown == 1
 
 
@@ -414,3 +427,44 @@ async def test_service_refreshes_filters(tmp_path: Path) -> None:
         await task
     assert rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5")
     rig.journals.close()
+
+
+async def test_cancel_all_halts_executions_and_cancels_everything(rig: Rig) -> None:
+    rig.decide("a", notional=1000.0)
+    rig.decide("b", notional=10_000.0)  # a TWAP: slice 0 now, the rest later
+    await rig.router.idle()
+    assert len(rig.venue.live()) == 2
+    rig.bus.publish(CancelAll(reason="kill switch"))
+    await rig.router.idle()
+    assert rig.venue.live() == []
+    assert ("cancel_all", "BTCUSDT") in rig.venue.calls
+    reports = rig.journal("orders_failed")
+    assert sorted(r["intent_id"] for r in reports) == ["a", "b"]
+    assert all("cancel all: kill switch" in r["reasons"] for r in reports)
+    n = len(rig.venue.orders)
+    await rig.advance(70.0, step=1.0)  # past the maker timeout and every TWAP slice: nothing more is sent
+    assert len(rig.venue.orders) == n and rig.router.executions == {}
+
+
+async def test_cancel_all_with_flatten_sends_reduce_only_market_orders(rig: Rig) -> None:
+    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.02, entry_price=66000.0))
+    rig.bus.publish(CancelAll(reason="flatten now", flatten=True))
+    await rig.router.idle()
+    (o,) = rig.venue.orders.values()
+    assert (o.req.type, o.req.side, o.req.qty, o.req.reduce_only) == (OrderType.MARKET, Side.SELL, 0.02, True)
+    assert o.status is OrderStatus.FILLED and o.filled == pytest.approx(0.02)
+    (rep,) = rig.journal("orders_success")
+    assert rep["filled_qty"] == pytest.approx(0.02) and rep["avg_price"] == BID
+
+
+async def test_live_orders_are_queried_after_the_user_stream_comes_back(rig: Rig) -> None:
+    rig.decide(notional=1000.0)
+    await rig.router.idle()
+    rig.bus.publish(FeedStatus(connection="user", connected=False, reason="reset"))
+    rig.venue.trade(BID, stream=False)  # filled while nobody was listening
+    await rig.router.idle()
+    assert rig.journal("orders_success") == []
+    rig.bus.publish(FeedStatus(connection="user", connected=True))
+    await rig.router.idle()
+    (rep,) = rig.journal("orders_success")
+    assert rep["filled_qty"] == 0.014 and rep["maker_qty"] == 0.014

@@ -5,11 +5,12 @@ import math
 import msgspec
 import pytest
 
+from hedge.bus import Bus
 from hedge.config import CalibratorParams, StrategyConfig, StrategyEntry
-from hedge.events import Event
-from hedge.signals.calibration import calibrate
+from hedge.events import BookUpdate, Event, MarkPrice, Trade
+from hedge.feeds.recording import ReplaySource, bundled_btcusdt
+from hedge.signals.calibration import SampleCollector, calibrate
 from hedge.signals.calibrator import sigmoid
-from tests.unit.signals.btc_recording import iter_events
 from tests.unit.signals.test_features import book
 
 SCALPER = [StrategyEntry(name="micro_scalper")]
@@ -43,14 +44,30 @@ def test_calibration_learns_that_strong_scores_win() -> None:
     assert res.params.fitted_on == "synthetic" and res.params.fees_bps == cfg.calibrator.fees_bps
 
 
+def recorded_events() -> list[Event]:
+    bus = Bus()
+    out: list[Event] = []
+    for t in (BookUpdate, Trade, MarkPrice):
+        bus.subscribe(t, out.append)
+    ReplaySource(bundled_btcusdt(), bus).run_sync()
+    return out
+
+
 def test_calibration_on_the_bundled_recording() -> None:
     cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(horizon_s=30.0))
-    res = calibrate(iter_events(), cfg, tp_bps=2.0, sl_bps=2.0)
-    assert res.book_updates > 50_000
+    events = recorded_events()
+    res = calibrate(events, cfg, tp_bps=2.0, sl_bps=2.0)
+    assert res.book_updates == sum(isinstance(e, BookUpdate) and e.valid for e in events) > 9000
     assert 0 < res.params.positives < res.params.samples
     assert res.params.samples + res.censored == res.signals
     assert math.isfinite(res.params.a) and math.isfinite(res.params.b) and res.fit.converged
-    again = calibrate(iter_events(), cfg, tp_bps=2.0, sl_bps=2.0)
+    collector = SampleCollector(cfg)  # the same run driven by bus subscriptions, as the command does
+    bus = Bus()
+    bus.subscribe(BookUpdate, collector.on_book)
+    bus.subscribe(Trade, collector.on_trade)
+    bus.subscribe(MarkPrice, collector.on_mark)
+    ReplaySource(bundled_btcusdt(), bus).run_sync()
+    again = collector.fit(tp_bps=2.0, sl_bps=2.0)
     assert msgspec.json.encode(again) == msgspec.json.encode(res)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import msgspec
 import pytest
 
 from hedge.config import SignalParams
@@ -64,7 +65,8 @@ def test_trades_drive_flow_and_absorption_and_expire_on_book_ticks() -> None:
     fe = FeatureEngine(PARAMS)
     fe.on_book(book(0, 99.99, 100.01))
     fe.on_trade(trade(100, 4.0, Side.BUY))
-    f = fe.on_trade(trade(200, 1.0, Side.SELL))
+    fe.on_trade(trade(200, 1.0, Side.SELL))
+    f = fe.on_book(book(250, 99.99, 100.01))  # refreshed on the next book tick, same mid
     assert f.flow_imbalance == pytest.approx(0.6)
     assert f.absorption == pytest.approx(0.6)  # heavy buying, mid unchanged
     f = fe.on_book(book(300, 100.0, 100.02))  # mid +1 bps: not absorbed any more
@@ -83,3 +85,17 @@ def test_mark_price_gives_funding_and_basis_and_snapshot() -> None:
     assert snap.funding_rate == 0.0001
     assert snap.basis_bps == pytest.approx(5.0)
     assert snap.mid == 100.0 and snap.symbol == "BTCUSDT" and snap.ts_ms == 0
+
+
+def test_malformed_book_figures_are_neutralised() -> None:
+    fe = FeatureEngine(PARAMS)
+    good = book(0, 99.0, 101.0, 3.0, 1.0)
+    f = fe.on_book(msgspec.structs.replace(good, micro=math.nan, imbalance=2.0, spread_bps=math.nan))
+    assert f.valid and f.micro == 100.0 and f.book_imbalance == 0.0 and f.spread_bps == math.inf
+    for bad_mid in (math.nan, math.inf, -1.0, 0.0):
+        f = fe.on_book(msgspec.structs.replace(good, ts_ms=1000, mid=bad_mid))
+        assert not f.valid and f.mid == 100.0
+    fe.on_trade(trade(1000, math.nan, Side.BUY))
+    fe.on_trade(trade(1000, math.inf, Side.SELL))
+    f = fe.on_book(book(1000, 99.0, 101.0))
+    assert f.vol_bps == 0.0 and f.flow_imbalance == 0.0 and len(f.flow) == 0

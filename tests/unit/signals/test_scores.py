@@ -42,7 +42,7 @@ def test_expectancy_gate_and_sprt_switch() -> None:
     for _ in range(40):
         sb.on_round_trip(trip(-5.0))
     snap = sb.snapshot("BTCUSDT", 1.0, 0, 0)
-    assert not snap.enabled and snap.sprt_llr < 0.0 and snap.strategy == ""
+    assert not snap.enabled and snap.sprt_llr < 0.0
     assert not sb.passes("BTCUSDT", "s", -1e9)
 
 
@@ -54,5 +54,9 @@ def test_a_strategy_is_switched_off_on_its_own_trips() -> None:
     assert not sb.passes("BTCUSDT", "a", -1e9)
     assert sb.passes("BTCUSDT", "b", -1e9)
     assert sb.stats("BTCUSDT").sprt.enabled and sb.stats("BTCUSDT").trades == 50  # window
-    snap = sb.snapshot("BTCUSDT", 1.0, 0, 0, strategy="a")
+    sb.stats("BTCUSDT").signal = 0.5
+    snap = sb.strategy_snapshot("BTCUSDT", "a", 2.0, 0, 0)
     assert snap.strategy == "a" and not snap.enabled and snap.trades == 30 and snap.expectancy_bps == -5.0
+    sym = math.tanh(-0.5) * 30 / 50
+    assert snap.symbol_score == pytest.approx(sym)
+    assert snap.hybrid_score == pytest.approx(0.4 * 0.5 + 0.4 * (sym + 1) / 2 + 0.2 * 0.5)

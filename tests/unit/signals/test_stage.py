@@ -26,6 +26,7 @@ from hedge.events import (
     OrderType,
     Side,
     Signal,
+    StrategyScore,
     SymbolScore,
     Trade,
     VolRegime,
@@ -43,7 +44,7 @@ def make(**strategy_kw: Any) -> tuple[Bus, SignalStage, dict[type, list[Any]]]:
     bus = Bus()
     stage = SignalStage(bus, cfg)
     stage.attach()
-    seen: dict[type, list[Any]] = {OrderIntent: [], Signal: [], Features: [], SymbolScore: []}
+    seen: dict[type, list[Any]] = {OrderIntent: [], Signal: [], Features: [], SymbolScore: [], StrategyScore: []}
     for t, lst in seen.items():
         bus.subscribe(t, lst.append)
     return bus, stage, seen
@@ -72,7 +73,9 @@ def test_intents_have_deterministic_ids_sizes_and_cooldown() -> None:
     p = 1.0 / (1.0 + math.exp(-0.54))
     assert i.e_pi_bps == pytest.approx(p * 50.0 - (1 - p) * 25.0 - 4.0 - 1.0)  # deep bucket slippage 1
     assert i.regime is VolRegime.NORMAL and i.limit_px == 100.0 and i.ts_ms == 0
-    assert [s.score for s in seen[Signal]] == [i.score for i in intents]
+    # one Signal with each intent, and each strategy's view once per publish_every_ms
+    assert [(s.ts_ms, s.score) for s in seen[Signal]] == [(t, pytest.approx(0.54)) for t in (0, 0, 1000, 1000, 2000, 2000)]
+    assert seen[Signal][0].p_win == pytest.approx(p) and seen[Signal][0].e_pi_bps == i.e_pi_bps
     assert stage.screener.skipped["cooldown"] == 25 - 3
     assert [f.ts_ms for f in seen[Features]] == [0, 1000, 2000]
     assert len(seen[SymbolScore]) == 3 and seen[SymbolScore][0].hybrid_score > 0.0
@@ -158,8 +161,9 @@ def test_sprt_switches_off_one_strategy_from_its_attributed_fills() -> None:
         bus.publish(OrderRequest(client_order_id=coid, intent_id=f"micro_scalper-BTCUSDT-{k}", symbol="BTCUSDT", side=Side.BUY, type=OrderType.LIMIT, qty=1.0))
         round_trip(k, coid, 99.9)  # the scalper's trips lose
         round_trip(k, f"manual{k}", 100.1)  # unattributed trips win
-    by_strategy = [s for s in seen[SymbolScore] if s.strategy == "micro_scalper"]
+    by_strategy = seen[StrategyScore]
     assert len(by_strategy) == 30 and not by_strategy[-1].enabled
-    assert [s for s in seen[SymbolScore] if s.strategy == ""][-1].enabled
+    assert {s.strategy for s in by_strategy} == {"micro_scalper"}
+    assert len(seen[SymbolScore]) == 60 and seen[SymbolScore][-1].enabled
     bus.publish(bullish(0))
     assert seen[OrderIntent] == [] and stage.screener.skipped == {"expectancy_or_sprt": 1}

@@ -1,0 +1,316 @@
+"""The Binance USD-M venue over ccxt's async ``binanceusdm``: production, testnet or the local exchange.
+
+Owns: ``BinanceVenue`` (the ``Venue`` protocol over REST), its ccxt client, the server-time
+offset, the request budget (``RequestBudget``), the read retries, and the listenKey calls of the
+user-data stream (``hedge/venue/user_stream.py`` runs the stream itself).
+
+Design:
+- One base URL per venue (``runtime.feeds.rest_url_binance`` / ``rest_url_testnet``, or the local
+  exchange's ``http://127.0.0.1:PORT``); every fapi URL of the ccxt client is rewritten to it and
+  the linear exception table is copied into the exact one (ccxt selects it by URL prefix, so a
+  custom URL would silently lose it). Requests use Binance's raw endpoints (ccxt's implicit API:
+  exact field names, exact strings formatted from the order's decimal grid).
+- Errors are classified from the HTTP status, Binance's code and message, per response (a
+  ``handle_errors`` override, so concurrent requests never mix up their answers) into
+  ``hedge.venue.errors``. A transport failure of an order placement is an ``UnknownOutcome``.
+- Orders are never retried here (``enableRateLimit`` off, no retry). Reads (query, open orders,
+  exchangeInfo, time, listenKey) are retried on retryable failures with backoff 0.4 s -> 6.4 s,
+  ``runtime.http.read_retries`` times; ``Retry-After`` is honoured.
+- The clock offset to the exchange is measured at start and again after every -1021.
+- Positions are read per symbol from ``GET /fapi/v2/positionRisk?symbol=`` (it answers for a flat
+  symbol too: that answer is reconciliation's proof of flatness). Fills come from
+  ``GET /fapi/v1/userTrades``, which carries no client order id: each unknown order id is looked
+  up once (``GET /fapi/v1/order?orderId=``) and remembered.
+- HTTP timeout ``runtime.http.timeout_s`` (3 s); recvWindow ``runtime.http.recv_window_ms`` (5000).
+- Keys only from the environment (``BINANCE_API_KEY``/``BINANCE_API_SECRET``) or the caller;
+  they are never logged, and ``repr`` does not show them.
+
+Must never: retry an order placement, send a request while banned, or log a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+
+from hedge.backoff import backoff_delays
+from hedge.config import HttpConfig
+from hedge.events import Event, Fill, OrderRequest, OrderType, OrderUpdate, Position, RateLimit
+from hedge.router.filters import SymbolFilters, to_decimal
+from hedge.venue.base import OrderAck
+from hedge.venue.binance_filters import FilterParseError, parse_symbol
+from hedge.venue.binance_wire import (
+    ack_of,
+    error_body,
+    fill_of,
+    position_of,
+    rate_limits,
+    rest_order,
+    rest_trade,
+    update_of,
+)
+from hedge.venue.errors import (
+    INVALID_TIMESTAMP,
+    OrderNotFound,
+    RateLimited,
+    Retryable,
+    UnknownOutcome,
+    VenueError,
+    classify,
+)
+from hedge.venue.rate_limit import RequestBudget
+
+log = logging.getLogger(__name__)
+
+_API_PATHS = (
+    ("fapiPublic", "/fapi/v1"),
+    ("fapiPublicV2", "/fapi/v2"),
+    ("fapiPublicV3", "/fapi/v3"),
+    ("fapiPrivate", "/fapi/v1"),
+    ("fapiPrivateV2", "/fapi/v2"),
+    ("fapiPrivateV3", "/fapi/v3"),
+    ("fapiData", "/futures/data"),
+)
+
+
+def fmt(x: float) -> str:
+    """A price or quantity already on its grid, as the exact decimal string Binance expects."""
+    return format(to_decimal(x), "f")
+
+
+class _Client(ccxt_async.binanceusdm):  # type: ignore[misc]
+    """ccxt's binanceusdm whose error handling is hedge's (per response, exact)."""
+
+    hedge_observe: Callable[[int, Mapping[str, str]], None] | None = None
+
+    def handle_errors(
+        self, code: int, reason: str, url: str, method: str, headers: Mapping[str, str], body: str,
+        response: Any, request_headers: Any, request_body: Any,
+    ) -> None:
+        if self.hedge_observe is not None:
+            self.hedge_observe(code, headers)
+        if code >= 400:
+            err = error_body(body)
+            raise classify(code, err.code, err.msg or reason, retry_after_s=RequestBudget.retry_after(headers))
+        if isinstance(response, dict) and isinstance(response.get("code"), int) and response["code"] < 0:
+            raise classify(code, response["code"], str(response.get("msg", "")))
+
+
+class BinanceVenue:
+    """The ``Venue`` protocol on Binance USD-M (or the local exchange) through ccxt."""
+
+    def __init__(
+        self,
+        rest_base: str,
+        http: HttpConfig,
+        *,
+        api_key: str,
+        api_secret: str,
+        name: str = "binance",
+        publish: Callable[[Event], None] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.name = name
+        self.rest_base = rest_base.rstrip("/")
+        self.http = http
+        self._publish = publish
+        self._sleep = sleep
+        self._delay = backoff_delays(http.backoff_initial_s, http.backoff_max_s)
+        self.budget = RequestBudget(budget=http.weight_budget, clock=clock)
+        self.clock_offset_ms = 0  # server - local
+        self.resyncs = 0
+        ex = _Client({
+            "apiKey": api_key,
+            "secret": api_secret,
+            "enableRateLimit": False,
+            "timeout": int(http.timeout_s * 1000),
+            "options": {
+                "fetchCurrencies": False,
+                "recvWindow": http.recv_window_ms,
+                "timeDifference": 0,
+                "adjustForTimeDifference": False,
+            },
+        })
+        for key, path in _API_PATHS:
+            ex.urls["api"][key] = self.rest_base + path
+        ex.exceptions["exact"].update(ex.exceptions["linear"]["exact"])
+        ex.hedge_observe = self._observe
+        self.client = ex
+        self._cids: dict[int, str] = {}  # exchange order id -> client order id (userTrades lacks it)
+
+    def __repr__(self) -> str:
+        return f"BinanceVenue({self.name!r}, {self.rest_base!r})"
+
+    @classmethod
+    def from_env(cls, rest_base: str, http: HttpConfig, *, name: str = "binance",
+                 publish: Callable[[Event], None] | None = None, env: Mapping[str, str] | None = None) -> BinanceVenue:
+        e = os.environ if env is None else env
+        key, secret = e.get("BINANCE_API_KEY", ""), e.get("BINANCE_API_SECRET", "")
+        if not key or not secret:
+            raise ValueError("BINANCE_API_KEY and BINANCE_API_SECRET must be set in the environment")
+        return cls(rest_base, http, api_key=key, api_secret=secret, name=name, publish=publish)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _observe(self, status: int, headers: Mapping[str, str]) -> None:
+        self.budget.observe(status, headers)
+        if status in (418, 429) and self._publish is not None:
+            self._publish(RateLimit(
+                status=status, retry_after_s=RequestBudget.retry_after(headers),
+                banned_until_ms=int(self.budget.blocked_until * 1000) if status == 418 else 0, recv_ns=time.time_ns(),
+            ))
+
+    async def _call(self, method: str, params: dict[str, Any], *, read: bool, order: bool = False) -> Any:
+        """One REST call; reads are retried (bounded), writes never."""
+        attempts = self.http.read_retries if read else 0
+        for attempt in range(attempts + 1):
+            try:
+                self.budget.check(order=order)
+                return await getattr(self.client, method)(params)
+            except VenueError as e:
+                err: VenueError = e
+                if e.code == INVALID_TIMESTAMP:
+                    await self.sync_time()
+            except ccxt_async.BaseError as e:  # no HTTP answer: timeout, reset, refused, DNS
+                text = f"{type(e).__name__}: {e}"[:300]
+                err = Retryable(text) if read else UnknownOutcome(text)
+            if not read or not isinstance(err, Retryable | UnknownOutcome) or attempt == attempts:
+                raise err
+            wait = max(getattr(err, "retry_after_s", 0.0), self._delay(attempt))
+            if isinstance(err, RateLimited) and err.banned:
+                raise err
+            log.warning("venue %s: %s failed (%s); retry %d in %.2fs", self.name, method, err, attempt + 1, wait)
+            await self._sleep(wait)
+        raise AssertionError("unreachable")
+
+    async def sync_time(self) -> int:
+        """Measure the server-time offset (the midpoint of the round trip) and give it to the signer."""
+        t0 = time.time() * 1000
+        r = await self.client.fapiPublicGetTime({})
+        t1 = time.time() * 1000
+        self.clock_offset_ms = int(int(r["serverTime"]) - (t0 + t1) / 2)
+        self.client.options["timeDifference"] = -self.clock_offset_ms
+        self.resyncs += 1
+        return self.clock_offset_ms
+
+    async def start(self) -> None:
+        await self.sync_time()
+
+    # ------------------------------------------------------------------ Venue protocol
+
+    async def load_filters(self) -> dict[str, SymbolFilters]:
+        info = await self._call("fapiPublicGetExchangeInfo", {}, read=True)
+        weight, orders = rate_limits(info)
+        if weight:
+            self.budget.weight_limit_1m = weight
+        if orders:
+            self.budget.order_limit_10s = orders
+        out: dict[str, SymbolFilters] = {}
+        for entry in info.get("symbols", []):
+            if entry.get("status", "TRADING") != "TRADING":
+                continue
+            try:
+                f = parse_symbol(entry)
+            except FilterParseError as e:
+                log.warning("venue %s: %s; symbol skipped", self.name, e)
+                continue
+            out[f.symbol] = f
+        return out
+
+    async def place(self, req: OrderRequest) -> OrderAck:
+        params: dict[str, Any] = {
+            "symbol": req.symbol,
+            "side": req.side.value,
+            "type": req.type.value,
+            "quantity": fmt(req.qty),
+            "newClientOrderId": req.client_order_id,
+            "newOrderRespType": "RESULT",
+        }
+        if req.type is OrderType.LIMIT:
+            params["price"] = fmt(req.price)
+            params["timeInForce"] = req.tif.value
+        if req.reduce_only:
+            params["reduceOnly"] = "true"
+        if req.stop_price > 0.0:
+            params["stopPrice"] = fmt(req.stop_price)
+        r = await self._call("fapiPrivatePostOrder", params, read=False, order=True)
+        return ack_of(rest_order(r))
+
+    async def cancel(self, symbol: str, client_order_id: str) -> OrderUpdate:
+        r = await self._call("fapiPrivateDeleteOrder", {"symbol": symbol, "origClientOrderId": client_order_id},
+                             read=False)
+        return update_of(rest_order(r))
+
+    async def query(self, symbol: str, client_order_id: str) -> OrderUpdate | None:
+        try:
+            r = await self._call("fapiPrivateGetOrder", {"symbol": symbol, "origClientOrderId": client_order_id},
+                                 read=True)
+        except OrderNotFound:
+            return None  # the exchange answered: no such order
+        return update_of(rest_order(r))
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
+        r = await self._call("fapiPrivateGetOpenOrders", {"symbol": symbol} if symbol else {}, read=True)
+        return [update_of(rest_order(o)) for o in r]
+
+    async def cancel_all(self, symbol: str) -> int:
+        n = len(await self.open_orders(symbol))
+        await self._call("fapiPrivateDeleteAllOpenOrders", {"symbol": symbol}, read=False)
+        return n
+
+    async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
+        await self._call("fapiPrivatePostCountdownCancelAll", {"symbol": symbol, "countdownTime": countdown_ms},
+                         read=False)
+
+    async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        if symbols is None:
+            r = await self._call("fapiPrivateV2GetPositionRisk", {}, read=True)
+            return [position_of(p) for p in r]
+        out: list[Position] = []
+        for sym in symbols:
+            r = await self._call("fapiPrivateV2GetPositionRisk", {"symbol": sym}, read=True)
+            out.extend(position_of(p) for p in r)
+        return out
+
+    async def recent_fills(self, symbol: str, since_ms: int) -> list[Fill]:
+        r = await self._call("fapiPrivateGetUserTrades", {"symbol": symbol, "startTime": since_ms, "limit": 1000},
+                             read=True)
+        out: list[Fill] = []
+        for raw in r:
+            t = rest_trade(raw)
+            if t.time < since_ms:
+                continue
+            cid = self._cids.get(t.orderId)
+            if cid is None:
+                o = await self._call("fapiPrivateGetOrder", {"symbol": symbol, "orderId": t.orderId}, read=True)
+                cid = rest_order(o).clientOrderId
+                self._cids[t.orderId] = cid
+                if len(self._cids) > 10_000:
+                    del self._cids[next(iter(self._cids))]
+            out.append(fill_of(t, cid))
+        out.sort(key=lambda f: (f.ts_ms, f.trade_id))
+        return out
+
+    # ------------------------------------------------------------------ user-data stream keys
+
+    async def new_listen_key(self) -> str:
+        r = await self._call("fapiPrivatePostListenKey", {}, read=True)
+        return str(r["listenKey"])
+
+    async def keepalive_listen_key(self) -> None:
+        """Extend the listenKey by 60 min; raises ``Rejected`` (-1125) when it no longer exists."""
+        await self._call("fapiPrivatePutListenKey", {}, read=False)
+
+    async def close_listen_key(self) -> None:
+        await self._call("fapiPrivateDeleteListenKey", {}, read=False)
+

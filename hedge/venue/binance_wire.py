@@ -1,0 +1,315 @@
+"""Binance USD-M wire shapes for orders and the user-data stream, decoded into hedge's events.
+
+Owns: the order object of ``POST/GET/DELETE /fapi/v1/order`` and ``openOrders`` (-> ``OrderAck``/
+``OrderUpdate``), ``positionRisk`` entries (-> ``Position``), ``userTrades`` entries (-> ``Fill``),
+the error body ``{"code":..,"msg":..}``, exchangeInfo ``rateLimits``, and the
+user-data stream: ORDER_TRADE_UPDATE (-> ``OrderUpdate`` plus a ``Fill`` per trade),
+ACCOUNT_UPDATE (-> ``Balance``, ``Position`` per changed symbol, and ``Nav`` = USDT wallet balance
++ the unrealized PnL of every position seen), listenKeyExpired; anything else is counted and
+skipped. Combined-stream wrappers (``{"stream":..,"data":..}``) are unwrapped.
+
+Design: typed msgspec decoding with ``strict=False`` (prices arrive as strings); ``E`` may be a
+string on real futures payloads (go-binance#510), so it is read leniently.
+
+Must never: raise on a malformed frame (it is counted), or let a Binance field name leave this
+module and the adapter.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+from hedge.events import Balance, Event, Fill, Nav, OrderStatus, OrderType, OrderUpdate, Position, Side
+from hedge.venue.base import OrderAck
+
+_STATUS = {
+    "NEW": OrderStatus.NEW,
+    "PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED,
+    "FILLED": OrderStatus.FILLED,
+    "CANCELED": OrderStatus.CANCELED,
+    "EXPIRED": OrderStatus.EXPIRED,
+    "EXPIRED_IN_MATCH": OrderStatus.EXPIRED,
+    "REJECTED": OrderStatus.REJECTED,
+}
+_TYPES = {t.value: t for t in OrderType}
+
+
+def _status(raw: str) -> OrderStatus:
+    try:
+        return _STATUS[raw]
+    except KeyError:
+        raise ValueError(f"unknown order status {raw!r}") from None
+
+
+def _otype(raw: str) -> OrderType:
+    return _TYPES.get(raw, OrderType.LIMIT)
+
+
+# ------------------------------------------------------------------------------ REST
+
+
+class ErrorBody(msgspec.Struct):
+    code: int = 0
+    msg: str = ""
+
+
+def error_body(body: str | bytes | None) -> ErrorBody:
+    """The ``{"code","msg"}`` of an error answer; an empty one when the body is not that JSON."""
+    if not body:
+        return ErrorBody()
+    try:
+        return msgspec.json.decode(body, type=ErrorBody, strict=False)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return ErrorBody(msg=str(body)[:200] if not isinstance(body, bytes) else body[:200].decode("utf-8", "replace"))
+
+
+class RestOrder(msgspec.Struct, kw_only=True):
+    orderId: int
+    symbol: str
+    status: str
+    clientOrderId: str
+    side: str
+    type: str = "LIMIT"
+    price: float = 0.0
+    avgPrice: float = 0.0
+    origQty: float = 0.0
+    executedQty: float = 0.0
+    reduceOnly: bool = False
+    updateTime: int = 0
+
+
+def rest_order(obj: Any) -> RestOrder:
+    return msgspec.convert(obj, RestOrder, strict=False)
+
+
+def ack_of(o: RestOrder) -> OrderAck:
+    return OrderAck(
+        client_order_id=o.clientOrderId, symbol=o.symbol, status=_status(o.status), exchange_order_id=o.orderId,
+        filled_qty=o.executedQty, avg_price=o.avgPrice, ts_ms=o.updateTime,
+    )
+
+
+def update_of(o: RestOrder) -> OrderUpdate:
+    return OrderUpdate(
+        client_order_id=o.clientOrderId, symbol=o.symbol, status=_status(o.status), side=Side(o.side),
+        type=_otype(o.type), exchange_order_id=o.orderId, qty=o.origQty, price=o.price, filled_qty=o.executedQty,
+        avg_price=o.avgPrice, reduce_only=o.reduceOnly, ts_ms=o.updateTime, recv_ns=time.time_ns(),
+    )
+
+
+class RestPosition(msgspec.Struct, kw_only=True):
+    symbol: str
+    positionAmt: float
+    entryPrice: float = 0.0
+    markPrice: float = 0.0
+    unRealizedProfit: float = 0.0
+    updateTime: int = 0
+
+
+def position_of(obj: Any) -> Position:
+    """One ``GET /fapi/v2/positionRisk`` entry (one-way mode: ``positionAmt`` is signed)."""
+    p = msgspec.convert(obj, RestPosition, strict=False)
+    return Position(
+        symbol=p.symbol, qty=p.positionAmt, entry_price=p.entryPrice, unrealized_pnl=p.unRealizedProfit,
+        mark_price=p.markPrice, ts_ms=p.updateTime, recv_ns=time.time_ns(),
+    )
+
+
+class RestTrade(msgspec.Struct, kw_only=True):
+    symbol: str
+    id: int
+    orderId: int
+    side: str
+    price: float
+    qty: float
+    commission: float = 0.0
+    commissionAsset: str = "USDT"
+    realizedPnl: float = 0.0
+    maker: bool = False
+    time: int = 0
+
+
+def rest_trade(obj: Any) -> RestTrade:
+    return msgspec.convert(obj, RestTrade, strict=False)
+
+
+def fill_of(t: RestTrade, client_order_id: str) -> Fill:
+    """One ``GET /fapi/v1/userTrades`` entry (which carries no client order id: the caller's)."""
+    return Fill(
+        client_order_id=client_order_id, symbol=t.symbol, side=Side(t.side), qty=t.qty, price=t.price,
+        fee=t.commission, fee_asset=t.commissionAsset, maker=t.maker, realized_pnl=t.realizedPnl, trade_id=t.id,
+        exchange_order_id=t.orderId, ts_ms=t.time, recv_ns=time.time_ns(),
+    )
+
+
+class RateLimitEntry(msgspec.Struct, kw_only=True):
+    rateLimitType: str
+    interval: str
+    intervalNum: int = 1
+    limit: int = 0
+
+
+class _Info(msgspec.Struct, kw_only=True):
+    rateLimits: list[RateLimitEntry] = []
+
+
+def rate_limits(info: Any) -> tuple[int, int]:
+    """(REQUEST_WEIGHT per minute, ORDERS per 10 s) from exchangeInfo; 0 where absent."""
+    rl = msgspec.convert(info, _Info, strict=False).rateLimits
+    weight = next((r.limit for r in rl if r.rateLimitType == "REQUEST_WEIGHT" and r.interval == "MINUTE"
+                   and r.intervalNum == 1), 0)
+    orders = next((r.limit for r in rl if r.rateLimitType == "ORDERS" and r.interval == "SECOND"
+                   and r.intervalNum == 10), 0)
+    return weight, orders
+
+
+# ------------------------------------------------------------------------------ user stream
+
+
+class _O(msgspec.Struct):
+    s: str
+    c: str
+    S: str
+    X: str
+    x: str = ""
+    o: str = "LIMIT"
+    q: float = 0.0
+    p: float = 0.0
+    ap: float = 0.0
+    i: int = 0
+    l: float = 0.0  # noqa: E741 - Binance's name
+    z: float = 0.0
+    L: float = 0.0
+    N: str | None = "USDT"
+    n: float = 0.0
+    T: int = 0
+    t: int = 0
+    m: bool = False
+    R: bool = False
+    rp: float = 0.0
+
+
+class _OrderTradeUpdate(msgspec.Struct, tag="ORDER_TRADE_UPDATE", tag_field="e"):
+    o: _O
+    E: int | str = 0
+    T: int = 0
+
+
+class _B(msgspec.Struct):
+    a: str
+    wb: float
+    cw: float = 0.0
+
+
+class _P(msgspec.Struct):
+    s: str
+    pa: float
+    ep: float = 0.0
+    up: float = 0.0
+
+
+class _A(msgspec.Struct):
+    m: str = ""
+    B: list[_B] = []
+    P: list[_P] = []
+
+
+class _AccountUpdate(msgspec.Struct, tag="ACCOUNT_UPDATE", tag_field="e"):
+    a: _A
+    E: int | str = 0
+    T: int = 0
+
+
+class _ListenKeyExpired(msgspec.Struct, tag="listenKeyExpired", tag_field="e"):
+    E: int | str = 0
+    listenKey: str = ""
+
+
+class _Combined(msgspec.Struct):
+    data: msgspec.Raw
+    stream: str = ""
+
+
+_UserEvent = _OrderTradeUpdate | _AccountUpdate | _ListenKeyExpired
+_user_decoder = msgspec.json.Decoder(_UserEvent, strict=False)
+_combined_decoder = msgspec.json.Decoder(_Combined)
+
+
+def _ms(e: int | str) -> int:
+    try:
+        return int(e)
+    except ValueError:
+        return 0
+
+
+class UserStreamDecoder:
+    """Frames of the user-data stream -> hedge events (keeps what NAV needs between frames)."""
+
+    def __init__(self) -> None:
+        self.wallet: float | None = None
+        self.upnl: dict[str, float] = {}
+        self.frames = 0
+        self.skipped = 0  # other event types (TRADE_LITE, MARGIN_CALL ...) and malformed frames
+        self.expired = 0
+
+    def decode(self, raw: bytes, recv_ns: int = 0) -> list[Event]:
+        """Events of one frame; ``[]`` for a skipped one. A listenKeyExpired raises ``ListenKeyExpired``."""
+        self.frames += 1
+        recv_ns = recv_ns or time.time_ns()
+        try:
+            if raw[:10].lstrip().startswith(b'{"stream"'):
+                raw = bytes(_combined_decoder.decode(raw).data)
+            ev = _user_decoder.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            self.skipped += 1
+            return []
+        if isinstance(ev, _OrderTradeUpdate):
+            return self._order(ev, recv_ns)
+        if isinstance(ev, _AccountUpdate):
+            return self._account(ev, recv_ns)
+        self.expired += 1
+        raise ListenKeyExpired(ev.listenKey)
+
+    def _order(self, ev: _OrderTradeUpdate, recv_ns: int) -> list[Event]:
+        o = ev.o
+        try:
+            status = _status(o.X)
+        except ValueError:
+            self.skipped += 1
+            return []
+        ts = _ms(ev.E)
+        side = Side(o.S)
+        out: list[Event] = [OrderUpdate(
+            client_order_id=o.c, symbol=o.s, status=status, side=side, type=_otype(o.o), exchange_order_id=o.i,
+            qty=o.q, price=o.p, filled_qty=o.z, avg_price=o.ap, reduce_only=o.R, ts_ms=ts, recv_ns=recv_ns,
+        )]
+        if o.x == "TRADE" and o.l > 0.0:
+            out.append(Fill(
+                client_order_id=o.c, symbol=o.s, side=side, qty=o.l, price=o.L, fee=o.n, fee_asset=o.N or "USDT",
+                maker=o.m, realized_pnl=o.rp, trade_id=o.t, exchange_order_id=o.i, ts_ms=o.T or ts, recv_ns=recv_ns,
+            ))
+        return out
+
+    def _account(self, ev: _AccountUpdate, recv_ns: int) -> list[Event]:
+        ts = _ms(ev.E)
+        out: list[Event] = []
+        for b in ev.a.B:
+            out.append(Balance(asset=b.a, wallet_balance=b.wb, cross_wallet_balance=b.cw, ts_ms=ts, recv_ns=recv_ns))
+            if b.a == "USDT":
+                self.wallet = b.wb
+        for p in ev.a.P:
+            self.upnl[p.s] = p.up
+            out.append(Position(symbol=p.s, qty=p.pa, entry_price=p.ep, unrealized_pnl=p.up, ts_ms=ts,
+                                recv_ns=recv_ns))
+        if self.wallet is not None:
+            upnl = sum(self.upnl.values())
+            out.append(Nav(nav=self.wallet + upnl, wallet_balance=self.wallet, unrealized_pnl=upnl,
+                           source="account_update", ts_ms=ts, recv_ns=recv_ns))
+        return out
+
+
+class ListenKeyExpired(Exception):
+    """The user stream said its listenKey expired: a new key (and connection) is needed."""

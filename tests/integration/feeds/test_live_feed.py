@@ -1,0 +1,177 @@
+"""MarketFeed against a local Binance-like server on 127.0.0.1 (real websockets + aiohttp sockets).
+
+The server streams the real recorded BTCUSDT depth frames on /public/stream and answers
+GET /fapi/v1/depth with the reference book at the position it has streamed to. It drops the
+first connection mid-stream and stalls the second: the feed must reconnect (backoff attempt
+reset after data), invalidate the book at once, resync through a new snapshot and publish valid
+updates again — every one equal to the reference. Backoff waits go through an injected sleep
+(no real sleeping).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import pytest
+
+from hedge.backoff import backoff_delays
+from hedge.bus import Bus
+from hedge.config import FeedsConfig
+from hedge.events import BookState, BookStatus, BookUpdate, FeedStatus
+from hedge.feeds.connection import Endpoints, WsConnection, endpoints, stream_names, stream_urls
+from hedge.feeds.market import MarketFeed
+from tests.integration.feeds.fake_binance import FakeBinance
+from tests.integration.feeds.recorded import CHAIN, TOPS, Reference
+
+
+async def _until(cond: Any, limit_s: float = 15.0) -> None:
+    async with asyncio.timeout(limit_s):
+        while not cond():  # noqa: ASYNC110 - polling a plain predicate in a test
+            await asyncio.sleep(0.01)
+
+
+async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
+    fake = FakeBinance([(0, 120, "drop"), (150, 120, "stall"), (300, 199, "idle")])
+    waits: list[float] = []
+
+    async def no_sleep(s: float) -> None:
+        waits.append(s)
+        await asyncio.sleep(0)
+
+    async with fake.running():
+        cfg = FeedsConfig(streams=["depth"], watchdog_s=0.5, snapshot_min_interval_s=0.05)
+        bus = Bus()
+        updates: list[BookUpdate] = []
+        status: list[BookStatus] = []
+        feed_status: list[FeedStatus] = []
+        bus.subscribe(BookUpdate, updates.append)
+        bus.subscribe(BookStatus, status.append)
+        bus.subscribe(FeedStatus, feed_status.append)
+        ep = Endpoints(f"ws://127.0.0.1:{fake.ws_port}", f"http://127.0.0.1:{fake.rest_port}")
+        feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, sleep=no_sleep, delays=backoff_delays(0.4, 6.4, random.Random(7)))
+        task = asyncio.create_task(feed.run())
+        try:
+            await _until(lambda: fake.sent_upto >= 498 and feed.dispatcher.book("BTCUSDT").last_u == CHAIN[498].final_id)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    assert fake.paths == ["/public/stream?streams=btcusdt@depth@100ms"] * 3
+    st = feed.stats()
+    assert st.reconnects == 2 and feed.connections[0].connects == 3
+    assert [s.state for s in status] == [BookState.VALID, BookState.INVALID, BookState.VALID, BookState.INVALID, BookState.VALID]
+    assert "disconnected" in status[1].reason and "stalled" in status[3].reason
+    assert [f.connected for f in feed_status] == [True, False, True, False, True]
+    # Each drop followed a connection that had delivered data: the backoff restarted at attempt 0.
+    assert len(waits) == 2 and all(0.2 <= w <= 0.4 for w in waits)
+    assert fake.snapshots == 3 and st.snapshots_applied == 3 and st.gaps == 0
+    valid = [u for u in updates if u.valid]
+    for u in valid:
+        assert (u.bid_px, u.bid_qty, u.ask_px, u.ask_qty) == TOPS[u.update_id]
+    # Published again after each reconnect, and nothing valid between an invalidation and its resync.
+    ids = [u.update_id for u in valid]
+    assert any(CHAIN[300].final_id <= i for i in ids) and any(CHAIN[150].final_id <= i < CHAIN[300].first_id for i in ids)
+    cut = [k for k, u in enumerate(updates) if not u.valid]
+    assert len(cut) == 2
+    ref = Reference()
+    ref.advance_to(498)
+    book = feed.dispatcher.book("BTCUSDT").book
+    assert book.bids(10_000) == sorted(ref.bids.items(), reverse=True)
+    assert book.asks(10_000) == sorted(ref.asks.items())
+
+
+async def test_a_failing_connection_never_stops_the_others() -> None:
+    fake = FakeBinance([(0, 299, "idle")], drop_market=True)
+    async with fake.running():
+        cfg = FeedsConfig(streams=["depth", "aggTrade"], watchdog_s=5.0, snapshot_min_interval_s=0.05)
+        bus = Bus()
+        ep = Endpoints(f"ws://127.0.0.1:{fake.ws_port}", f"http://127.0.0.1:{fake.rest_port}")
+        feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, delays=lambda n: 0.02)
+        assert [c.name for c in feed.connections] == ["public", "market"]
+        task = asyncio.create_task(feed.run())
+        try:
+            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[298].final_id and fake.market_drops >= 3)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    public, market = feed.connections
+    assert public.connects == 1 and public.reconnects == 0
+    assert market.connects >= 3 and market.reconnects >= 3  # kept failing, kept retrying
+    assert feed.stats().books["BTCUSDT"].state == BookState.VALID and feed.stats().gaps == 0
+
+
+async def test_backoff_schedule_without_real_sleeping() -> None:
+    # Nothing listens on this port: every attempt fails at once; the injected sleep records the waits.
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    waits: list[float] = []
+    enough = asyncio.Event()
+
+    async def fake_sleep(d: float) -> None:
+        waits.append(d)
+        if len(waits) >= 9:
+            enough.set()
+            await asyncio.Event().wait()
+        await asyncio.sleep(0)
+
+    conn = WsConnection("public", f"ws://127.0.0.1:{port}/public/stream?streams=x@depth",
+                        lambda raw, ns: None, delays=backoff_delays(0.4, 6.4, random.Random(3)), sleep=fake_sleep)
+    task = asyncio.create_task(conn.run())
+    await asyncio.wait_for(enough.wait(), 10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    expected = backoff_delays(0.4, 6.4, random.Random(3))
+    assert waits == [expected(n) for n in range(9)]
+    for n, w in enumerate(waits):
+        d = min(6.4, 0.4 * 2**n)
+        assert d / 2 <= w <= d
+    assert all(3.2 <= w <= 6.4 for w in waits[4:])  # then it keeps retrying at the cap
+    assert conn.connects == 0 and conn.reconnects == 0
+
+
+async def test_proactive_reconnect_before_connection_limit() -> None:
+    fake = FakeBinance([(0, 50, "idle")] * 5)
+    waits: list[float] = []
+
+    async def no_sleep(s: float) -> None:
+        waits.append(s)
+        await asyncio.sleep(0)
+
+    async with fake.running():
+        conn = WsConnection("public", f"ws://127.0.0.1:{fake.ws_port}/public/stream?streams=btcusdt@depth@100ms",
+                            lambda raw, ns: None, watchdog_s=30.0, reconnect_before_s=0.3, sleep=no_sleep)
+        task = asyncio.create_task(conn.run())
+        await _until(lambda: conn.connects >= 2)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert waits and waits[0] == 0.0  # a planned reconnect does not back off
+    assert conn.frames >= 50
+
+
+def test_urls_split_and_legacy_paths() -> None:
+    names = stream_names(["BTCUSDT", "ETHUSDT"], ["depth", "bookTicker", "aggTrade", "markPrice", "trade"], "100ms")
+    assert names[:5] == ["btcusdt@depth@100ms", "btcusdt@bookTicker", "btcusdt@aggTrade", "btcusdt@markPrice", "btcusdt@trade"]
+    assert stream_names(["BTCUSDT"], ["depth"], "250ms") == ["btcusdt@depth"]
+    urls = stream_urls("wss://fstream.binance.com/", names)
+    assert [(n, u.split("?")[0]) for n, u, _ in urls] == [
+        ("public", "wss://fstream.binance.com/public/stream"),
+        ("market", "wss://fstream.binance.com/market/stream"),
+    ]
+    assert urls[0][1].endswith("streams=btcusdt@depth@100ms/btcusdt@bookTicker/btcusdt@trade/ethusdt@depth@100ms/ethusdt@bookTicker/ethusdt@trade")
+    assert urls[1][2] == ["btcusdt@aggTrade", "btcusdt@markPrice", "ethusdt@aggTrade", "ethusdt@markPrice"]
+    legacy = stream_urls("wss://fstream.binance.com", names, paths="legacy")
+    assert len(legacy) == 1 and legacy[0][1] == "wss://fstream.binance.com/stream?streams=" + "/".join(names)
+    chunked = stream_urls("ws://h", [f"s{i}@depth" for i in range(450)], per_connection=200)
+    assert [n for n, _, _ in chunked] == ["public-1", "public-2", "public-3"] and len(chunked[2][2]) == 50
+    cfg = FeedsConfig()
+    assert endpoints("binance", cfg) == Endpoints("wss://fstream.binance.com", "https://fapi.binance.com")
+    assert endpoints("binance-testnet", cfg) == Endpoints("wss://fstream.binancefuture.com", "https://testnet.binancefuture.com")
+    assert endpoints("local", cfg, local_port=8123) == Endpoints("ws://127.0.0.1:8123", "http://127.0.0.1:8123")
+    with pytest.raises(ValueError):
+        endpoints("local", cfg)

@@ -1,0 +1,71 @@
+"""FrameDispatcher: routes decoded events onto the bus and depth into the books; corrupted real
+frames (truncated, bytes flipped, fields dropped) never raise out of it and are all counted."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hedge.bus import Bus
+from hedge.events import BookTicker, BookUpdate, DepthDiff, Event, Trade
+from hedge.feeds.codec import Codec
+from hedge.feeds.dispatch import FrameDispatcher
+from tests.unit.feeds.test_codec import AGG, DEPTH, MARK, TICKER, TRADE
+
+FRAMES = [DEPTH, TICKER, TRADE, AGG, MARK]
+
+
+def test_routes_events_and_feeds_books() -> None:
+    bus = Bus()
+    seen: list[Event] = []
+    bus.subscribe(Event, seen.append)
+    d = FrameDispatcher(bus)
+    for i, f in enumerate(FRAMES):
+        d.on_frame(f, i)
+    assert [type(e).__name__ for e in seen] == ["DepthDiff", "BookTicker", "Trade", "Trade", "MarkPrice"]
+    assert set(d.books) == {"BTCUSDT"} and d.books["BTCUSDT"].stats.snapshot_requests == 1
+    body = b'{"lastUpdateId":4984028368000,"bids":[["63939.80","1"]],"asks":[["63947.40","2"]]}'
+    assert d.on_snapshot_body(body, "BTCUSDT", 9)
+    ups = [e for e in seen if isinstance(e, BookUpdate)]
+    assert len(ups) == 1 and ups[0].valid and ups[0].bid_px == 63939.8 and ups[0].ask_qty == 0.109
+    assert not d.on_snapshot_body(b'{"code":-1121,"msg":"Invalid symbol."}', "BTCUSDT", 10)
+    s = d.stats()
+    assert s.messages == {"depthUpdate": 1, "bookTicker": 1, "trade": 1, "aggTrade": 1, "markPriceUpdate": 1, "snapshot": 1}
+    assert s.diffs_applied == 1 and s.parse_errors == {"bad_snapshot": 1} and s.books["BTCUSDT"].state == "VALID"
+
+
+@st.composite
+def corrupted(draw: st.DrawFn) -> bytes:
+    f = bytearray(draw(st.sampled_from(FRAMES)))
+    for _ in range(draw(st.integers(0, 4))):
+        op = draw(st.sampled_from(["flip", "cut", "drop", "dup"]))
+        if not f:
+            break
+        i = draw(st.integers(0, len(f) - 1))
+        if op == "flip":
+            f[i] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del f[i:]
+        elif op == "drop":
+            j = draw(st.integers(i, min(len(f), i + 30)))
+            del f[i:j]
+        else:
+            f[i:i] = f[i : i + draw(st.integers(1, 20))]
+    return bytes(f)
+
+
+@settings(max_examples=400, deadline=None)
+@given(frames=st.lists(corrupted(), min_size=1, max_size=8))
+def test_corrupted_frames_never_raise_and_are_counted(frames: list[bytes]) -> None:
+    bus = Bus()
+    published: list[Event] = []
+    bus.subscribe(Event, published.append)
+    d = FrameDispatcher(bus, codec=Codec(report_interval_s=1e9))
+    for i, f in enumerate(frames):
+        d.on_frame(f, i)
+    s = d.stats()
+    total = sum(s.messages.values()) + sum(s.unknown_types.values()) + sum(s.parse_errors.values()) + s.control
+    assert total == len(frames)
+    market = [e for e in published if isinstance(e, DepthDiff | Trade | BookTicker) or type(e).__name__ == "MarkPrice"]
+    assert len(market) == sum(s.messages.values())
+    assert bus.handler_errors == {}
