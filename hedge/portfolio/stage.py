@@ -200,10 +200,11 @@ class PortfolioStage:
     async def reconcile(self, trigger: str) -> Reconciled:
         """One reconciliation: fetch, apply missed fills, confirm differences, act, publish ``Reconciled``."""
         symbols = self.symbols()
-        cmp = await self._compare(symbols)
+        since = self._since(symbols)  # once: both fetches look at the same history
+        cmp = await self._compare(symbols, since)
         if cmp.mismatches:
             await asyncio.sleep(self.pcfg.reconcile_confirm_s)
-            again = await self._compare(symbols)
+            again = await self._compare(symbols, since)
             again.adopted_orders = cmp.adopted_orders + again.adopted_orders
             again.fills_replayed += cmp.fills_replayed
             cmp = again
@@ -250,8 +251,8 @@ class PortfolioStage:
         self.bus.publish(Heartbeat(component=self.name, recv_ns=done.recv_ns))
         return done
 
-    async def _compare(self, symbols: list[str]) -> Comparison:
-        snap = await fetch(self.venue, symbols, self._since(symbols))
+    async def _compare(self, symbols: list[str], since: dict[str, int]) -> Comparison:
+        snap = await fetch(self.venue, symbols, since)
         cmp = compare(self.ledger, snap, symbols, self.pcfg.qty_tolerance)
         for line in cmp.lines:
             self.bus.publish(line)
