@@ -371,6 +371,7 @@ class CancelAll(Event, frozen=True, kw_only=True, gc=False):
     symbol: str = ""  # "" = every symbol
     flatten: bool = False  # also close every position with reduce-only market orders
 
+
 class StrategyScore(Event, frozen=True, kw_only=True, gc=False):
     """One strategy's record on one symbol (its round trips only); SymbolScore is the symbol's whole."""
 

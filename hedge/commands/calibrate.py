@@ -59,7 +59,7 @@ def main(args: argparse.Namespace) -> int:
             strategy, calibrator=msgspec.structs.replace(strategy.calibrator, horizon_s=args.horizon_s)
         )
     try:
-        collector = SampleCollector(strategy)
+        collector = SampleCollector(strategy, f"{cfg.source}/strategy.yaml" if cfg.source else "strategy.yaml")
     except ConfigErrors as exc:
         for err in exc.errors:
             print(f"config error: {err}", file=sys.stderr)

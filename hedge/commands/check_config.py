@@ -14,9 +14,11 @@ def main(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from hedge.config import ConfigErrors, load_config
+    from hedge.signals.strategies import build_strategies
 
     try:
         cfg = load_config(Path(args.dir))
+        build_strategies(cfg.strategy, f"{args.dir}/strategy.yaml")  # each strategy's params, typed
     except ConfigErrors as exc:
         for err in exc.errors:
             print(f"config error: {err}", file=sys.stderr)

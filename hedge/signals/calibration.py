@@ -46,10 +46,10 @@ class _Path:
 class SampleCollector:
     """Bus handlers (or direct calls) that record mid paths and strategy samples during a replay."""
 
-    def __init__(self, cfg: StrategyConfig) -> None:
+    def __init__(self, cfg: StrategyConfig, file: str = "strategy.yaml") -> None:
         self.cfg = cfg
         self.engine = FeatureEngine(cfg.signals)
-        self.strategies = build_strategies(cfg)
+        self.strategies = build_strategies(cfg, file)
         self._gap_ms = cfg.calibrator.min_gap_ms
         self._paths: dict[str, _Path] = {}
         self._last_sample: dict[tuple[str, str], int] = {}

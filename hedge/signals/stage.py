@@ -50,7 +50,8 @@ class SignalStage:
         self.bus = bus
         self.universe = tuple(st.universe)
         self.features = FeatureEngine(st.signals)
-        self.strategies = build_strategies(st) if strategies is None else strategies
+        where = f"{cfg.source}/strategy.yaml" if cfg.source else "strategy.yaml"
+        self.strategies = build_strategies(st, where) if strategies is None else strategies
         self._gates = tuple((s, s.params.entry_threshold) for s in self.strategies)
         self._latest = [0.0] * len(self._gates)  # this tick's score of each strategy (no per-tick list)
         self.scores = ScoreBoard(st.scores)

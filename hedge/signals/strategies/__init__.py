@@ -23,11 +23,8 @@ REGISTRY: dict[str, tuple[type[StrategyParams], Callable[[Any], Strategy]]] = {
     VolTrend.name: (VolTrendParams, VolTrend),
 }
 
-_FILE = "strategy.yaml"
-
-
-def build_strategies(cfg: StrategyConfig) -> list[Strategy]:
-    """Instantiate every enabled strategy; raise ``ConfigErrors`` naming each bad entry."""
+def build_strategies(cfg: StrategyConfig, file: str = "strategy.yaml") -> list[Strategy]:
+    """Instantiate every enabled strategy; raise ``ConfigErrors`` naming ``file`` and each bad entry."""
     out: list[Strategy] = []
     errors: list[ConfigError] = []
     seen: set[str] = set()
@@ -36,11 +33,11 @@ def build_strategies(cfg: StrategyConfig) -> list[Strategy]:
         spec = REGISTRY.get(entry.name)
         if spec is None:
             errors.append(
-                ConfigError(_FILE, f"{where}.name", f"unknown strategy {entry.name!r}; known: {sorted(REGISTRY)}")
+                ConfigError(file, f"{where}.name", f"unknown strategy {entry.name!r}; known: {sorted(REGISTRY)}")
             )
             continue
         if entry.name in seen:
-            errors.append(ConfigError(_FILE, f"{where}.name", f"strategy {entry.name!r} is listed twice"))
+            errors.append(ConfigError(file, f"{where}.name", f"strategy {entry.name!r} is listed twice"))
             continue
         seen.add(entry.name)
         ptype, factory = spec
@@ -54,16 +51,16 @@ def build_strategies(cfg: StrategyConfig) -> list[Strategy]:
                 field = key.split("`")[1] if "`" in key else ""
                 errors.append(
                     ConfigError(
-                        _FILE,
+                        file,
                         f"{where}.params.{field}",
                         f"unknown parameter of {entry.name!r}; known: {sorted(ptype.__struct_fields__)}",
                     )
                 )
             else:
-                errors.append(ConfigError(_FILE, f"{where}.params{'.' + path if path else ''}", key))
+                errors.append(ConfigError(file, f"{where}.params{'.' + path if path else ''}", key))
             continue
         except ValueError as exc:
-            errors.append(ConfigError(_FILE, f"{where}.params", str(exc)))
+            errors.append(ConfigError(file, f"{where}.params", str(exc)))
             continue
         if entry.enabled:
             out.append(factory(params))
