@@ -79,6 +79,7 @@ class LedgerState(msgspec.Struct, kw_only=True):
     order_ids: dict[int, str] = {}  # exchange order id -> client order id (fills may carry only the former)
     trades: dict[str, list[int]] = {}  # symbol -> trade ids applied, newest last
     last_fill_ms: dict[str, int] = {}  # symbol -> exchange time of the newest fill applied
+    reconciled_ms: int = 0  # when the last successful reconciliation fetched the exchange's view
 
 
 class Ledger:

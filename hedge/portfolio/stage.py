@@ -186,13 +186,15 @@ class PortfolioStage:
         return sorted(set(self.cfg.strategy.universe) | set(self.ledger.entries))
 
     def _since(self, symbols: list[str]) -> dict[str, int]:
-        """Where each symbol's fills are fetched from: its newest known fill, else the ledger's last save."""
+        """Where each symbol's fills are fetched from: the last successful reconciliation (what came
+        before it was already compared), else the symbol's newest known fill or the ledger's last
+        save; minus ``fills_margin_s``. Nothing for a ledger with no history at all."""
         margin = int(self.pcfg.fills_margin_s * 1000)
         state = self.ledger.state
         saved_ms = state.saved_ns // 1_000_000
         out: dict[str, int] = {}
         for sym in symbols:
-            last = state.last_fill_ms.get(sym, 0) or saved_ms
+            last = state.reconciled_ms or state.last_fill_ms.get(sym, 0) or saved_ms
             if last > 0:
                 out[sym] = max(0, last - margin)
         return out
@@ -201,6 +203,7 @@ class PortfolioStage:
         """One reconciliation: fetch, apply missed fills, confirm differences, act, publish ``Reconciled``."""
         symbols = self.symbols()
         since = self._since(symbols)  # once: both fetches look at the same history
+        started_ms = self.clock_ms()
         cmp = await self._compare(symbols, since)
         if cmp.mismatches:
             await asyncio.sleep(self.pcfg.reconcile_confirm_s)
@@ -239,6 +242,7 @@ class PortfolioStage:
                 recv_ns=time.time_ns(),
             ))
         self._flagged = set(missing)
+        self.ledger.state.reconciled_ms = started_ms
         self.store.mark_dirty()
         self.reconciliations += 1
         done = Reconciled(

@@ -307,3 +307,21 @@ async def test_a_failing_exchange_is_retried_and_nothing_trades_meanwhile(rig: R
     assert Reason.NOT_RECONCILED in rig.of(RiskDecision)[-1].reasons  # type: ignore[attr-defined]
     await rig.until(Reconciled)  # after the backoff (0.4 s), the exchange answers
     assert portfolio.ready and rig.of(Heartbeat)[-1].ok  # type: ignore[attr-defined]
+
+
+async def test_fills_missed_since_the_last_reconciliation_are_found_even_after_later_saves(rig: Rig) -> None:
+    now_ms = int(time.time() * 1000)
+    led = Ledger(rig.cfg.strategy.exits)
+    led.on_intent(entry_intent(6))
+    led.on_order(OrderRequest(client_order_id="hCCCCCCCCCCCCCCCC-0-0", intent_id=entry_intent(6).intent_id,
+                              symbol=SYM, side=Side.BUY, type=OrderType.LIMIT, qty=0.01, price=PX))
+    led.state.reconciled_ms = now_ms - 20_000  # the last reconciliation; the fill came after it ...
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()  # ... and before this save
+    fill = user_fill("hCCCCCCCCCCCCCCCC-0-0", Side.BUY, 0.01, PX, 21)
+    rig.venue.fills = [msgspec.structs.replace(fill, ts_ms=now_ms - 15_000)]
+    rig.venue.held[SYM] = Position(symbol=SYM, qty=0.01, entry_price=PX)
+    portfolio = await rig.start()
+    (done,) = await rig.until(Reconciled)
+    assert done.fills_replayed == 1 and done.adopted_positions == 0 and done.drifts == 0  # type: ignore[attr-defined]
+    assert portfolio.ledger.entries[SYM].strategy == "micro_scalper"
+    assert portfolio.ledger.state.reconciled_ms >= now_ms
