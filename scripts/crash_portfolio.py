@@ -190,6 +190,8 @@ def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
 
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still clean up the children
+    proc: subprocess.Popen[bytes] | None = None
     ex = subprocess.Popen(
         [sys.executable, "-m", "hedge", "exchange", "--port", "0", "--limits", "off", "--speed", "4"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -233,6 +235,8 @@ def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
         elapsed = time.monotonic() - t0
         log, exchange_qty = asyncio.run(_exchange_view(port))
     finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
         ex.send_signal(signal.SIGTERM)
         ex.wait(timeout=10)
     accepted: dict[str, int] = {}
