@@ -19,7 +19,7 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -85,7 +85,10 @@ class EngineStats(msgspec.Struct, kw_only=True):
 class Engine:
     """One hedge process: bus + journals + supervised services."""
 
-    def __init__(self, cfg: Config, *, log_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, cfg: Config, *, log_dir: str | Path | None = None, clock_ns: Callable[[], int] = time.time_ns
+    ) -> None:
+        """``clock_ns``: what the operator surfaces measure ages against (replay: its event clock)."""
         self.cfg = cfg
         rt = cfg.runtime
         self.log_dir = Path(log_dir if log_dir is not None else rt.log_dir)
@@ -109,7 +112,7 @@ class Engine:
         for etype in JOURNALED_EVENTS:
             self.bus.subscribe(etype, journal_event)
         # State files, /metrics + /health, alerts: all fed from the bus (see hedge/state/observability.py).
-        self.observability: Observability = attach_observability(self)
+        self.observability: Observability = attach_observability(self, clock_ns=clock_ns)
 
     def add_service(self, svc: Service) -> None:
         self.services.append(svc)

@@ -135,6 +135,14 @@ class LocalExchangeConfig(Section, frozen=True):
     limits: Literal["binance", "off"] = "binance"  # Binance's rate limits, or none (benchmarks)
 
 
+class ReplayConfig(Section, frozen=True):
+    """``hedge replay``: the simulated venue (balance and fees are ``local_exchange``'s: the same exchange model)."""
+
+    log_dir: str = "logs/replay"  # journals and state files of a replay (``--log-dir`` overrides)
+    latency_ms: NonNeg = 0.0  # event time between a request and its arrival at the matching engine
+    account_interval_s: Positive = 5.0  # account snapshot (Position, Balance, Nav) period, event time
+
+
 class TwapConfig(Section, frozen=True):
     min_notional_usd: Positive = 5_000.0
     slices: PosInt = 5
@@ -204,6 +212,7 @@ class RuntimeConfig(Section, frozen=True):
     state: StateConfig = msgspec.field(default_factory=StateConfig)
     feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
     local_exchange: LocalExchangeConfig = msgspec.field(default_factory=LocalExchangeConfig)
+    replay: ReplayConfig = msgspec.field(default_factory=ReplayConfig)
     router: RouterConfig = msgspec.field(default_factory=RouterConfig)
     portfolio: PortfolioConfig = msgspec.field(default_factory=PortfolioConfig)
     alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)

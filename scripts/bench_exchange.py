@@ -4,6 +4,8 @@ Starts ``python -m hedge exchange`` in a subprocess (its own process, as a user 
 The client runs on uvloop when installed, as hedge does.
 1. order round trip: N signed ``POST /fapi/v1/order`` (GTX buys resting far below the touch, each
    cancelled right after) from one aiohttp client; latency = request sent -> response received.
+3. matching engine alone (in-process, as replay uses it): one pass of the recording with 6 resting
+   client orders re-quoted around the touch every 2000 events; market events/s.
 2. market stream: one websocket client on depth@0ms + bookTicker + trade + aggTrade of the bundled
    recording replayed at --speed; messages/s received over a fixed window.
 Last line: one JSON object with the headline figures.
@@ -112,6 +114,41 @@ async def stream_rate(port: int, seconds: float) -> dict[str, float]:
     return {"stream_msgs_per_s": round(count / elapsed), "stream_msgs": count}
 
 
+def engine_rate() -> dict[str, float]:
+    import itertools
+
+    from hedge.events import DepthDiff, DepthSnapshot, Side, Trade
+    from hedge.exchange.market import RecordingTape, bundled_recording
+    from hedge.exchange.matching import MatchingEngine, OrderRequest
+    from hedge.exchange.symbols import ExchangeInfo
+
+    tape = RecordingTape(bundled_recording())
+    events = [e for _, e in itertools.islice(tape, len(tape.one.events) + 1)]
+    eng = MatchingEngine(ExchangeInfo().specs, clock=lambda: 0)
+    eng.add_account("a", 1e9)
+    t0 = time.perf_counter()
+    for i, ev in enumerate(events):
+        if isinstance(ev, DepthDiff):
+            eng.on_depth(ev.symbol, ev.bids, ev.asks)
+        elif isinstance(ev, Trade):
+            eng.on_trade(ev.symbol, ev.price, ev.qty, ev.taker_side is Side.SELL)
+        elif isinstance(ev, DepthSnapshot):
+            eng.on_snapshot(ev.symbol, ev.bids, ev.asks)
+        if i % 2000 == 100:
+            book = eng.book("BTCUSDT")
+            bid, ask = book.best_bid(), book.best_ask()
+            assert bid is not None and ask is not None
+            for o in eng.open_orders("a"):
+                eng.cancel("a", o.symbol, o.order_id, None)
+            for k in range(3):
+                for side, px in (("BUY", bid[0] - k * 0.1), ("SELL", ask[0] + k * 0.1)):
+                    eng.place(
+                        "a", OrderRequest(symbol="BTCUSDT", side=side, type="LIMIT", quantity=0.01, price=round(px, 1))
+                    )  # type: ignore[arg-type]
+    dt = time.perf_counter() - t0
+    return {"engine_events_per_s": round(len(events) / dt), "engine_fills": len(eng.accounts["a"].fills)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--orders", type=int, default=2000)
@@ -136,10 +173,12 @@ def main() -> None:
         result["stream_speed"] = a.speed
     finally:
         stop_server(proc)
+    result.update(engine_rate())
     print(
         f"order POST->response over loopback: p50 {result['order_rtt_p50_us']} us, p99 {result['order_rtt_p99_us']} us"
     )
     print(f"market stream delivered: {result['stream_msgs_per_s']} msgs/s at replay speed {a.speed}x")
+    print(f"matching engine in-process: {result['engine_events_per_s']} market events/s")
     print(json.dumps(result))
 
 

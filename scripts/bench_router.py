@@ -1,14 +1,18 @@
-"""Benchmark the router: approved intent -> order request sent, in process.
+"""Benchmark the router: approved intent -> order request sent, in process and on the local exchange.
 
-Each iteration publishes one approved RiskDecision on the bus and measures
+In process, each iteration publishes one approved RiskDecision on the bus and measures
 - ``decide``: publish -> OrderRequest published by the router (synchronous part: sizing, filters,
   client order id, lifecycle, orders_sent journal line, pending-record write);
 - ``sent``: publish -> the venue's ``place()`` entered (adds the task hand-off to the I/O side).
-The venue is an in-process recorder that acknowledges at once (no network). Real journals and
+That venue is an in-process recorder that acknowledges at once (no network). Real journals and
 the real pending-orders file are written under a temporary directory; the clock is manual so no
-timer fires. Last line: one JSON object.
+timer fires.
 
-Usage: .venv/bin/python scripts/bench_router.py [N]
+On the local exchange (same process, loopback HTTP, the real ccxt client, the real signing),
+``local_ack``: publish -> the exchange's acknowledgement applied by the router, for post-only
+orders that rest (priced away from the touch). Last line: one JSON object.
+
+Usage: .venv/bin/python scripts/bench_router.py [N] [N_LOCAL]
 """
 
 from __future__ import annotations
@@ -70,8 +74,11 @@ class RecordingVenue:
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
         return None
 
+    async def close(self) -> None:
+        return None
 
-async def bench(n: int, tmp: Path) -> dict[str, float]:
+
+async def bench(n: int, tmp: Path) -> dict[str, float]:  # the in-process venue
     cfg = default_config()
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp)))
     bus = Bus()
@@ -110,13 +117,62 @@ async def bench(n: int, tmp: Path) -> dict[str, float]:
     }
 
 
+async def bench_local(n: int, tmp: Path) -> dict[str, float]:
+    from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
+    from hedge.exchange.limits import UNLIMITED
+    from hedge.exchange.server import LocalExchange
+    from hedge.venue.binance import BinanceVenue
+
+    exchange = LocalExchange(port=0, limits=UNLIMITED)
+    await exchange.start()
+    cfg = default_config()
+    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp)))
+    bus = Bus()
+    journals = Journals(tmp)
+    venue = BinanceVenue(exchange.base_url, cfg.runtime.http, api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
+                         name="local")
+    try:
+        await venue.start()
+        router = Router(bus, venue, journals, cfg, clock=ManualClock(),
+                        pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
+        await router.start()
+        acked_ns: dict[str, int] = {}
+        bus.subscribe(OrderUpdate, lambda u: acked_ns.setdefault(u.client_order_id, time.perf_counter_ns()))
+        d = await venue.client.fapiPublicGetDepth({"symbol": "BTCUSDT", "limit": 5})
+        bid, ask = float(d["bids"][0][0]) - 200.0, float(d["asks"][0][0]) + 200.0  # rest, never cross
+        bus.publish(BookUpdate(symbol="BTCUSDT", update_id=1, valid=True, bid_px=bid, bid_qty=5.0, ask_px=ask,
+                               ask_qty=5.0, mid=(bid + ask) / 2, micro=(bid + ask) / 2, imbalance=0.0, spread_bps=60.0))
+        lat_us: list[float] = []
+        for i in range(n):
+            dec = RiskDecision(intent=OrderIntent(intent_id=f"L{i}", symbol="BTCUSDT",
+                                                  side=Side.BUY if i % 2 else Side.SELL, notional=500.0,
+                                                  strategy="bench", reason="bench"), allow=True, max_qty=1.0)
+            t0 = time.perf_counter_ns()
+            bus.publish(dec)
+            await router.idle()
+            cid = router.executions[f"L{i}"].cids[0]
+            lat_us.append((acked_ns[cid] - t0) / 1e3)
+        await venue.cancel_all("BTCUSDT")
+        assert router.task_errors == 0
+    finally:
+        journals.close()
+        await venue.close()
+        await exchange.stop()
+    p50, p99 = percentile(lat_us, 0.5), percentile(lat_us, 0.99)
+    return {"local_ack_p50_us": round(p50, 1), "local_ack_p99_us": round(p99, 1), "n_local": n}
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    n_local = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     with tempfile.TemporaryDirectory() as d:
         res = run_async(bench(n, Path(d)))
+    with tempfile.TemporaryDirectory() as d:
+        res.update(run_async(bench_local(n_local, Path(d))))
     print(f"intent -> OrderRequest published: p50 {res['decide_p50_us']} us, p99 {res['decide_p99_us']} us")
     print(f"intent -> venue.place() entered:  p50 {res['sent_p50_us']} us, p99 {res['sent_p99_us']} us")
     print(f"{res['intents_per_s']} intents/s (one at a time, each awaited to the venue)")
+    print(f"local exchange, intent -> ack applied: p50 {res['local_ack_p50_us']} us, p99 {res['local_ack_p99_us']} us")
     print(json.dumps(res))
 
 

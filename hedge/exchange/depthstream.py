@@ -79,6 +79,11 @@ class DepthStreams:
 
     def on_diff(self, d: DepthDiff) -> None:
         low = d.symbol.lower()
+        listened = self.hub.has(low + "@depth@0ms") or any(
+            self.hub.has(low + suffix) or (low + suffix) in self._merged for suffix, _ in INTERVAL_STREAMS
+        )
+        if not listened:
+            return  # nobody listens: no frame to build, and no fault to spend
         if self.faults.fire("depth_gap"):
             self.flush(symbol=d.symbol)
             return

@@ -11,8 +11,9 @@ Fill model (deterministic: the same market and the same requests give the same f
 - a resting order joins the back of the queue at its price (queue ahead = the market's quantity
   there); the queue shrinks when the level shrinks (cancels ahead of us) and when market trades at
   its price consume it; trades at its price beyond the queue fill it (maker, at its price);
-- a market trade through its price, or the opposite side of the book moving through it, fills it
-  completely at its price (maker).
+- a market trade through its price fills it completely at its price (maker); market liquidity
+  that appears across it (the opposite side moving through its price) fills it at its price as
+  a maker, up to that liquidity, which is then taken.
 Client orders never match each other, and they do not change the market book others see.
 
 Must never: do I/O, read the wall clock (time comes from the ``clock`` given), or log per event.
@@ -38,6 +39,7 @@ TimeInForce = Literal["GTC", "IOC", "FOK", "GTX"]
 ExecType = Literal["NEW", "TRADE", "CANCELED", "EXPIRED"]
 
 EPS = 1e-9
+MAX_HISTORY = 100_000  # closed orders and fills kept per account (older ones are forgotten)
 DEFAULT_LEVERAGE = 20
 MAINT_MARGIN_RATE = 0.004
 
@@ -210,19 +212,36 @@ class MatchingEngine:
         return self.market(symbol).funding_rate
 
     def on_snapshot(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+        self.market(symbol).book.apply_snapshot(bids, asks)
+        self.on_book_reloaded(symbol)
+
+    def on_depth(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+        self.market(symbol).book.apply(bids, asks)
+        self.on_depth_applied(symbol, bids, asks)
+
+    def share_book(self, symbol: str, book: OrderBook) -> None:
+        """Match ``symbol`` against ``book``, kept by its owner (replay's simulated venue shares the
+        engine's synced book): after each change call ``on_depth_applied`` / ``on_book_reloaded``
+        instead of ``on_depth`` / ``on_snapshot``, so no diff is applied twice."""
+        self.market(symbol).book = book
+        self.on_book_reloaded(symbol)
+
+    def on_book_reloaded(self, symbol: str) -> None:
+        """The whole book was replaced (a snapshot): no liquidity is taken any more."""
         m = self.market(symbol)
-        m.book.apply_snapshot(bids, asks)
         m.taken_bids.clear()
         m.taken_asks.clear()
         self._after_book(symbol, m)
 
-    def on_depth(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+    def on_depth_applied(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+        """A diff is in the book: its levels' taken liquidity is forgotten, resting orders re-checked."""
         m = self.market(symbol)
-        m.book.apply(bids, asks)
-        for px, _ in bids:
-            m.taken_bids.pop(px, None)
-        for px, _ in asks:
-            m.taken_asks.pop(px, None)
+        if m.taken_bids:
+            for px, _ in bids:
+                m.taken_bids.pop(px, None)
+        if m.taken_asks:
+            for px, _ in asks:
+                m.taken_asks.pop(px, None)
         self._after_book(symbol, m)
 
     def on_mark(self, symbol: str, mark: float, funding_rate: float | None = None) -> None:
@@ -289,9 +308,10 @@ class MatchingEngine:
             raise errors.fok_rejected()
         self._check_margin(acct, req)
         now = self.clock()
-        client_id = req.client_order_id or f"hedgelocal{next(self._order_ids)}"
+        order_id = next(self._order_ids)
+        client_id = req.client_order_id or f"autoclientid{order_id}"  # Binance generates one when absent
         order = Order(
-            order_id=next(self._order_ids),
+            order_id=order_id,
             client_order_id=client_id,
             account=account,
             symbol=req.symbol,
@@ -304,6 +324,8 @@ class MatchingEngine:
             time_ms=now,
             update_ms=now,
         )
+        if len(acct.orders) > 2 * MAX_HISTORY:
+            self._forget_history(acct)
         acct.orders[order.order_id] = order
         acct.last_by_client_id[(req.symbol, client_id)] = order.order_id
         acct.open_by_client_id[(req.symbol, client_id)] = order.order_id
@@ -458,7 +480,11 @@ class MatchingEngine:
                     break
         return total
 
-    def _take(self, order: Order, book: OrderBook, taken: dict[float, float], limit: float) -> None:
+    def _take(
+        self, order: Order, book: OrderBook, taken: dict[float, float], limit: float, *, maker: bool = False
+    ) -> None:
+        """Fill ``order`` against the opposite side up to ``limit``: at each level's price as a taker,
+        or at the order's own price as a maker (market liquidity that arrived across a resting order)."""
         for px, level in _from_best(book, order.side == "BUY"):
             if order.remaining <= EPS or not order.is_open:
                 break
@@ -468,7 +494,7 @@ class MatchingEngine:
             if q <= EPS:
                 continue
             taken[px] = taken.get(px, 0.0) + q
-            self._fill(order, q, px, maker=False)
+            self._fill(order, q, order.price if maker else px, maker=maker)
 
     def _after_book(self, symbol: str, m: _Market) -> None:
         resting = self._resting.get(symbol)
@@ -485,7 +511,8 @@ class MatchingEngine:
                 else bid is not None and bid[0] >= order.price - EPS
             )
             if crossed:
-                self._fill(order, order.remaining, order.price, maker=True)
+                taken = m.taken_asks if order.side == "BUY" else m.taken_bids
+                self._take(order, m.book, taken, order.price, maker=True)
         self._prune(symbol)
 
     def _prune(self, symbol: str) -> None:
@@ -573,6 +600,17 @@ class MatchingEngine:
     def _emit(self, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
         if self.listener is not None:
             self.listener.on_order(self.accounts[order.account], order, exec_type, fill)
+
+    @staticmethod
+    def _forget_history(acct: Account) -> None:
+        """Drop the oldest closed orders and fills beyond MAX_HISTORY (open orders are always kept)."""
+        closed = [oid for oid, o in acct.orders.items() if not o.is_open]
+        for oid in closed[: max(0, len(closed) - MAX_HISTORY)]:
+            o = acct.orders.pop(oid)
+            if acct.last_by_client_id.get((o.symbol, o.client_order_id)) == oid:
+                del acct.last_by_client_id[(o.symbol, o.client_order_id)]
+        if len(acct.fills) > MAX_HISTORY:
+            del acct.fills[: len(acct.fills) - MAX_HISTORY]
 
     @staticmethod
     def _find(acct: Account, symbol: str, order_id: int | None, client_order_id: str | None) -> Order | None:

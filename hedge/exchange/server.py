@@ -1,130 +1,53 @@
-"""The local Binance USD-M exchange on loopback: REST, market and user-data websockets, faults.
+"""The local Binance USD-M exchange on loopback: one port for REST, websockets and control.
 
-Owns: the aiohttp application (Binance's ``/fapi`` REST paths, the ``/ws``, ``/stream``,
-``/public``, ``/market`` and ``/private`` websocket paths, the ``/_hedge/`` control API), the request
-pipeline (fault hooks, rate limits, API key / signature / timestamp checks, Binance error answers),
-the market player that feeds the matching engine and the streams from a recording or a synthetic
-flow, mark prices and funding, listenKeys and the user-data stream, the dead-man switch, and the
-log of every order request with its outcome (``GET /_hedge/orders``).
+Owns: ``LocalExchange`` — the aiohttp application and its routes (Binance's ``/fapi`` REST paths
+through the ``Rest`` pipeline; the ``/ws``, ``/stream``, ``/public``, ``/market`` and ``/private``
+websocket paths; the ``/_hedge/`` control API), the REST handlers (orders, account, positions,
+listenKeys, the dead-man switch), the market player that feeds each played event to the matching
+engine first and to the streams second, mark prices and funding, and the order-request log.
 
 ``LocalExchange`` is a service (``name`` + ``async run()``) and can be driven directly with
 ``await start()`` (returns the bound port) and ``await stop()``.
 
-Must never: import an engine stage (it is a venue of its own), or answer a request whose
-signature it did not verify.
+Must never: import an engine stage (it is a venue of its own), or block the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
-import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
-from urllib.parse import parse_qsl
+from typing import Any, cast
 
-import msgspec
 import orjson
 from aiohttp import web
 
 from hedge.config import LocalExchangeConfig
 from hedge.events import BookTicker, DepthDiff, Side, Trade
 from hedge.exchange import errors, wire
-from hedge.exchange.auth import Keys, check_timestamp, split_signature
+from hedge.exchange.auth import Keys
+from hedge.exchange.control import ControlApi, OrderLogEntry
 from hedge.exchange.depthstream import FLUSH_EVERY_S, DepthStreams
-from hedge.exchange.faults import Faults, FaultSetting, FaultSpecError
+from hedge.exchange.faults import Faults
 from hedge.exchange.limits import UNLIMITED, Limits, RateLimiter
 from hedge.exchange.market import PlayEvent, RecordingTape, SyntheticFlow, bundled_recording
-from hedge.exchange.matching import (
-    Account,
-    ExecType,
-    Fill,
-    MatchingEngine,
-    Order,
-    OrderRequest,
-    Position,
-    mid_price,
-)
-from hedge.exchange.streams import Hub, Subscriber
+from hedge.exchange.matching import MatchingEngine, OrderRequest, Position, mid_price
+from hedge.exchange.rest import Ctx, DropConnection, Handler, Rest, decimal_param, int_param
+from hedge.exchange.streams import Hub
 from hedge.exchange.symbols import ExchangeInfo, SymbolSpec
+from hedge.exchange.userdata import UserData
 
 log = logging.getLogger(__name__)
 
-Security = Literal["NONE", "USER_STREAM", "SIGNED"]
-Handler = Callable[["Ctx"], Awaitable[Any]]
-Weight = int | Callable[[dict[str, str]], int]  # request weight, fixed or from the parameters
-
-LISTEN_KEY_TTL_MS = 60 * 60 * 1000
 FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 MARK_INTERVAL_S = 1.0
+HOUSEKEEPING_S = 0.25
+MAX_ORDER_LOG = 200_000
 PLAY_BATCH = 512  # events played between two yields to the event loop when behind schedule
 DEPTH_WEIGHT = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
-
-
-class OrderLogEntry(msgspec.Struct, kw_only=True):
-    seq: int
-    time_ms: int
-    account: str
-    method: str
-    symbol: str
-    side: str
-    type: str
-    client_order_id: str
-    http_status: int
-    code: int = 0
-    msg: str = ""
-    order_id: int = 0
-    status: str = ""
-    fault: str = ""
-
-
-class _Drop(Exception):
-    """Close the connection without an answer (fault injection)."""
-
-
-class Ctx:
-    __slots__ = ("account", "api_key", "ip", "params", "request")
-
-    def __init__(self, request: web.Request, params: dict[str, str], ip: str) -> None:
-        self.request = request
-        self.params = params
-        self.ip = ip
-        self.api_key = ""
-        self.account = ""
-
-    def get(self, name: str, default: str = "") -> str:
-        return self.params.get(name, default)
-
-    def need(self, name: str) -> str:
-        value = self.params.get(name)
-        if not value:
-            raise errors.missing_param(name)
-        return value
-
-
-def _decimal(text: str, name: str, max_decimals: int) -> float:
-    try:
-        d = Decimal(text)
-    except InvalidOperation:
-        raise errors.bad_param(name, text)
-    if not d.is_finite():
-        raise errors.bad_param(name, text)
-    exp = d.normalize().as_tuple().exponent
-    if isinstance(exp, int) and -exp > max_decimals:
-        raise errors.bad_precision()
-    return float(d)
-
-
-def _int(text: str | None, default: int) -> int:
-    try:
-        return int(text) if text else default
-    except ValueError:
-        return default
 
 
 class LocalExchange:
@@ -160,16 +83,17 @@ class LocalExchange:
         self.keys = Keys(accounts)
         self.faults = Faults(faults, seed)
         self.limiter = RateLimiter(limits)
-        self.engine = MatchingEngine(
-            self.specs, clock=self.now_ms, maker_fee=maker_fee, taker_fee=taker_fee, listener=self
-        )
+        self.engine = MatchingEngine(self.specs, clock=self.now_ms, maker_fee=maker_fee, taker_fee=taker_fee)
         for key in self.keys.api_keys():
             self.engine.add_account(key, starting_balance)
         self.hub = Hub()
+        self.user = UserData(self.engine, self.hub, self.specs, self.now_ms)
+        self.engine.listener = self.user
+        self.rest = Rest(self.keys, self.limiter, self.faults, self.now_ms)
         self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
         self.last_update_id: dict[str, int] = {}
-        self.listen_keys: dict[str, tuple[str, int]] = {}  # listenKey -> (account, expires ms)
-        self.order_log: list[OrderLogEntry] = []
+        self.order_log: list[OrderLogEntry] = []  # the newest MAX_ORDER_LOG order requests
+        self._order_seq = 0
         self.events_played = 0
         self._countdowns: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._runner: web.AppRunner | None = None
@@ -200,6 +124,15 @@ class LocalExchange:
         }
         kwargs.update(overrides)
         return cls(**kwargs)
+
+    @property
+    def listen_keys(self) -> dict[str, tuple[str, int]]:
+        """Active listenKeys: key -> (account API key, expiry ms)."""
+        return self.user.keys
+
+    def expire_listen_key(self, key: str) -> bool:
+        """Expire ``key`` now (``listenKeyExpired`` on its streams, then closed); False if unknown."""
+        return self.user.expire(key)
 
     # ------------------------------------------------------------------------------ lifecycle
 
@@ -350,18 +283,22 @@ class LocalExchange:
             self.depth.flush(due_only=True)
 
     async def _marks(self) -> None:
+        """Mark price (= mid) every second; funding settled once per 8-hour boundary crossed."""
         tick = 0
+        next_funding = (self.now_ms() // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
         while True:
             await asyncio.sleep(MARK_INTERVAL_S)
             tick += 1
             now = self.now_ms()
-            next_funding = (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
+            settle = now >= next_funding
+            if settle:
+                next_funding = (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
             for sym in list(self.last_update_id):
                 mid = mid_price(self.engine.book(sym))
                 if mid is None:
                     continue
                 self.engine.on_mark(sym, mid)
-                if next_funding - now <= MARK_INTERVAL_S * 1000:
+                if settle:
                     self.engine.settle_funding(sym)
                 low = sym.lower()
                 spec = self.specs[sym]
@@ -383,72 +320,28 @@ class LocalExchange:
                     self.hub.publish(low + "@markPrice", data)
 
     async def _housekeeping(self) -> None:
+        last_drop = time.monotonic()
         while True:
-            await asyncio.sleep(1.0)
-            now = self.now_ms()
-            for key, (_, expires) in list(self.listen_keys.items()):
-                if expires <= now:
-                    self.expire_listen_key(key)
+            await asyncio.sleep(HOUSEKEEPING_S)
+            self.user.expire_due()
             every = self.faults.value("ws_drop_every_s")
-            if every > 0 and int(time.monotonic()) % max(1, int(every)) == 0:
+            if every > 0 and time.monotonic() - last_drop >= every:
+                last_drop = time.monotonic()
                 self.hub.drop_all()
-
-    # ------------------------------------------------------------------ user-data (listener)
-
-    def _user_publish(self, account: Account, event: str, build: Callable[[], bytes]) -> None:
-        """Send a user-data event to the account's listenKey streams (all events, or ``key@<event>``)."""
-        data: bytes | None = None
-        for key, (owner, _) in self.listen_keys.items():
-            if owner != account.key:
-                continue
-            for name in (key, f"{key}@{event}"):
-                if self.hub.has(name):
-                    data = data or build()
-                    self.hub.publish(name, data)
-
-    def _user_subscribers(self, key: str) -> set[Subscriber]:
-        return {sub for name, subs in self.hub.subs.items() if name.split("@", 1)[0] == key for sub in subs}
-
-    def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
-        spec = self.specs[order.symbol]
-        self._user_publish(
-            account,
-            "ORDER_TRADE_UPDATE",
-            lambda: orjson.dumps(
-                wire.order_update_event(self.engine, account, order, exec_type, fill, spec, self.now_ms())
-            ),
-        )
-
-    def on_balance(self, account: Account, reason: str, symbols: list[str]) -> None:
-        self._user_publish(
-            account,
-            "ACCOUNT_UPDATE",
-            lambda: orjson.dumps(
-                wire.account_update_event(self.engine, account, reason, symbols, self.specs, self.now_ms())
-            ),
-        )
-
-    def expire_listen_key(self, key: str) -> bool:
-        """Expire ``key``: every stream on it gets ``listenKeyExpired`` and is then closed."""
-        if self.listen_keys.pop(key, None) is None:
-            return False
-        data = orjson.dumps({"e": "listenKeyExpired", "E": str(self.now_ms()), "listenKey": key}).decode()
-        for sub in self._user_subscribers(key):
-            sub.push(data)
-            sub.finish()
-        return True
 
     # ---------------------------------------------------------------------------- REST plumbing
 
     def _routes(self, app: web.Application) -> None:
         r = app.router
-        ep = self._endpoint
+        ep = self.rest.endpoint
         r.add_get("/fapi/v1/ping", ep("NONE", 1, self._ping))
         r.add_get("/fapi/v1/time", ep("NONE", 1, self._time))
         r.add_get("/fapi/v1/exchangeInfo", ep("NONE", 1, self._exchange_info))
-        r.add_get("/fapi/v1/depth", ep("NONE", lambda p: DEPTH_WEIGHT.get(_int(p.get("limit"), 500), 20), self._depth))
+        r.add_get(
+            "/fapi/v1/depth", ep("NONE", lambda p: DEPTH_WEIGHT.get(int_param(p.get("limit"), 500), 20), self._depth)
+        )
         r.add_get("/fapi/v1/premiumIndex", ep("NONE", 1, self._premium_index))
-        r.add_post("/fapi/v1/order", ep("SIGNED", 0, self._new_order))
+        r.add_post("/fapi/v1/order", ep("SIGNED", 0, self._new_order, counts_orders=True))
         r.add_delete("/fapi/v1/order", ep("SIGNED", 1, self._cancel_order))
         r.add_get("/fapi/v1/order", ep("SIGNED", 1, self._get_order))
         r.add_get("/fapi/v1/openOrders", ep("SIGNED", lambda p: 1 if p.get("symbol") else 40, self._open_orders))
@@ -470,74 +363,7 @@ class LocalExchange:
             r.add_get(f"{prefix}/ws/{{name}}", self._ws_raw)
         r.add_get("/private/ws", self._ws_private)
         r.add_get("/private/ws/{name}", self._ws_raw)
-        r.add_get("/_hedge/orders", self._ctl_orders)
-        r.add_get("/_hedge/faults", self._ctl_faults_get)
-        r.add_post("/_hedge/faults", self._ctl_faults_set)
-        r.add_post("/_hedge/actions/{action}", self._ctl_action)
-        r.add_get("/_hedge/state", self._ctl_state)
-
-    def _endpoint(
-        self, security: Security, weight: Weight, handler: Handler
-    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        async def handle(request: web.Request) -> web.StreamResponse:
-            ip = request.remote or "?"
-            now = self.now_ms()
-            headers: dict[str, str] = {}
-            delay = self.faults.value("rest_delay_ms")
-            if delay > 0:
-                await asyncio.sleep(delay / 1000)
-            if self.faults.fire("rest_drop"):
-                return self._drop(request)
-            try:
-                if self.faults.fire("rest_418"):
-                    self.limiter.ban(ip, now + 120_000)
-                if self.faults.fire("rest_429"):
-                    raise errors.too_many_requests()
-                body = await request.text() if request.can_read_body else ""
-                query = request.query_string
-                params = dict(parse_qsl(query, keep_blank_values=True))
-                if body:
-                    params.update(parse_qsl(body, keep_blank_values=True))
-                used = self.limiter.charge(ip, weight if isinstance(weight, int) else weight(params), now)
-                headers["X-MBX-USED-WEIGHT-1M"] = str(used)
-                ctx = Ctx(request, params, ip)
-                if security != "NONE":
-                    api_key = request.headers.get("X-MBX-APIKEY", "")
-                    if api_key not in self.keys:
-                        raise errors.bad_api_key()
-                    ctx.api_key = ctx.account = api_key
-                if security == "SIGNED":
-                    payload, sig = split_signature(query, body)
-                    self.keys.verify(ctx.api_key, payload, sig)
-                    check_timestamp(params.get("timestamp"), params.get("recvWindow"), now)
-                result = await handler(ctx)
-                if isinstance(result, web.StreamResponse):
-                    return result
-                if handler == self._new_order:
-                    c10, c60 = self.limiter.order_counts(ctx.account)
-                    headers["X-MBX-ORDER-COUNT-10S"] = str(c10)
-                    headers["X-MBX-ORDER-COUNT-1M"] = str(c60)
-                return web.Response(body=orjson.dumps(result), headers=headers, content_type="application/json")
-            except errors.Reject as rej:
-                if rej.status in (418, 429):
-                    headers["Retry-After"] = str(self.limiter.retry_after_s(ip, now))
-                    headers.setdefault("X-MBX-USED-WEIGHT-1M", str(self.limiter.used_weight(ip)))
-                return web.Response(
-                    status=rej.status,
-                    body=orjson.dumps({"code": rej.code, "msg": rej.msg}),
-                    headers=headers,
-                    content_type="application/json",
-                )
-            except _Drop:
-                return self._drop(request)
-
-        return handle
-
-    @staticmethod
-    def _drop(request: web.Request) -> web.StreamResponse:
-        if request.transport is not None:
-            request.transport.close()
-        return web.Response(status=500)
+        ControlApi(self).add_routes(r)
 
     def _spec(self, ctx: Ctx) -> SymbolSpec:
         spec = self.specs.get(ctx.need("symbol").upper())
@@ -568,7 +394,7 @@ class LocalExchange:
 
     async def _depth(self, ctx: Ctx) -> Any:
         spec = self._spec(ctx)
-        limit = _int(ctx.get("limit"), 500)
+        limit = int_param(ctx.get("limit"), 500)
         if limit not in DEPTH_WEIGHT:
             raise errors.bad_param("limit", str(limit))
         book = self.engine.book(spec.symbol)
@@ -608,11 +434,11 @@ class LocalExchange:
         ps = ctx.get("positionSide", "BOTH").upper()
         if ps != "BOTH":
             raise errors.position_side_mismatch()
-        qty = _decimal(ctx.need("quantity"), "quantity", spec.qty_precision)
+        qty = decimal_param(ctx.need("quantity"), "quantity", spec.qty_precision)
         price = 0.0
         tif = "GTC"
         if otype == "LIMIT":
-            price = _decimal(ctx.need("price"), "price", spec.price_precision)
+            price = decimal_param(ctx.need("price"), "price", spec.price_precision)
             tif = ctx.need("timeInForce").upper()
             if tif not in ("GTC", "IOC", "FOK", "GTX"):
                 raise errors.bad_param("timeInForce", tif)
@@ -638,10 +464,16 @@ class LocalExchange:
             client_order_id=client_id,
         )
 
+    def _next_seq(self) -> int:
+        self._order_seq += 1
+        if len(self.order_log) >= MAX_ORDER_LOG:
+            del self.order_log[: MAX_ORDER_LOG // 2]
+        return self._order_seq
+
     async def _new_order(self, ctx: Ctx) -> Any:
         now = self.now_ms()
         entry = OrderLogEntry(
-            seq=len(self.order_log) + 1,
+            seq=self._next_seq(),
             time_ms=now,
             account=ctx.account,
             method="POST",
@@ -667,13 +499,13 @@ class LocalExchange:
                 raise answer
         if self.faults.fire("order_drop"):
             entry.fault, entry.http_status = "order_drop", 0
-            raise _Drop()
+            raise DropConnection()
         return wire.order_json(order, spec)
 
     async def _cancel_order(self, ctx: Ctx) -> Any:
         symbol, oid, coid = self._lookup(ctx)
         entry = OrderLogEntry(
-            seq=len(self.order_log) + 1,
+            seq=self._next_seq(),
             time_ms=self.now_ms(),
             account=ctx.account,
             method="DELETE",
@@ -748,7 +580,7 @@ class LocalExchange:
 
     async def _user_trades(self, ctx: Ctx) -> Any:
         spec = self._spec(ctx)
-        limit = min(1000, max(1, _int(ctx.get("limit"), 500)))
+        limit = min(1000, max(1, int_param(ctx.get("limit"), 500)))
         fills = [f for f in self.engine.accounts[ctx.account].fills if f.symbol == spec.symbol]
         return [wire.trade_json(f, spec) for f in fills[-limit:]]
 
@@ -782,27 +614,14 @@ class LocalExchange:
 
     # --------------------------------------------------------------------------- REST: listenKey
 
-    def _key_of(self, account: str) -> str | None:
-        return next((k for k, (a, _) in self.listen_keys.items() if a == account), None)
-
     async def _listen_key_new(self, ctx: Ctx) -> Any:
-        key = self._key_of(ctx.account) or secrets.token_hex(32)
-        self.listen_keys[key] = (ctx.account, self.now_ms() + LISTEN_KEY_TTL_MS)
-        return {"listenKey": key}
+        return {"listenKey": self.user.new_key(ctx.account)}
 
     async def _listen_key_keepalive(self, ctx: Ctx) -> Any:
-        key = self._key_of(ctx.account)
-        if key is None:
-            raise errors.invalid_listen_key()
-        self.listen_keys[key] = (ctx.account, self.now_ms() + LISTEN_KEY_TTL_MS)
-        return {"listenKey": key}
+        return {"listenKey": self.user.keepalive(ctx.account)}
 
     async def _listen_key_delete(self, ctx: Ctx) -> Any:
-        key = self._key_of(ctx.account)
-        if key is not None:
-            self.listen_keys.pop(key, None)
-            for sub in self._user_subscribers(key):
-                sub.close()
+        self.user.delete(ctx.account)
         return {}
 
     # -------------------------------------------------------------------------------- websockets
@@ -813,7 +632,7 @@ class LocalExchange:
 
     async def _ws_raw(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info.get("name", "")
-        if name in self.listen_keys:
+        if name in self.user.keys:
             return await self.hub.serve(request, [name], combined=False)
         if name and "@" not in name:
             raise web.HTTPBadRequest(
@@ -823,70 +642,9 @@ class LocalExchange:
 
     async def _ws_private(self, request: web.Request) -> web.StreamResponse:
         key = request.query.get("listenKey", "")
-        if key not in self.listen_keys:
+        if key not in self.user.keys:
             raise web.HTTPBadRequest(
                 text=orjson.dumps({"code": -1125, "msg": "This listenKey does not exist."}).decode()
             )
         events = [e for e in request.query.get("events", "").split("/") if e]
-        return await self.hub.serve(request, [f"{key}@{e}" for e in events] or [key], combined=False)
-
-    # ------------------------------------------------------------------------------ control API
-
-    @staticmethod
-    def _loopback_only(request: web.Request) -> None:
-        try:
-            if not ipaddress.ip_address(request.remote or "").is_loopback:
-                raise web.HTTPForbidden()
-        except ValueError:
-            raise web.HTTPForbidden()
-
-    async def _ctl_orders(self, request: web.Request) -> web.StreamResponse:
-        self._loopback_only(request)
-        return web.Response(body=msgspec.json.encode(self.order_log), content_type="application/json")
-
-    async def _ctl_faults_get(self, request: web.Request) -> web.StreamResponse:
-        self._loopback_only(request)
-        body = {"settings": self.faults.settings, "fired": self.faults.fired}
-        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
-
-    async def _ctl_faults_set(self, request: web.Request) -> web.StreamResponse:
-        self._loopback_only(request)
-        try:
-            plan = msgspec.json.decode(await request.read(), type=dict[str, FaultSetting])
-            for name, setting in plan.items():
-                self.faults.set(name, setting)
-        except (msgspec.ValidationError, msgspec.DecodeError, FaultSpecError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        return await self._ctl_faults_get(request)
-
-    async def _ctl_action(self, request: web.Request) -> web.StreamResponse:
-        self._loopback_only(request)
-        action = request.match_info["action"]
-        q = request.query
-        result: dict[str, Any] = {"action": action}
-        if action == "ws_drop":
-            result["dropped"] = self.hub.drop_all()
-        elif action == "ws_stall":
-            self.hub.stall_all(float(q.get("seconds", "5")))
-        elif action == "expire_listen_key":
-            keys = [q["listenKey"]] if "listenKey" in q else list(self.listen_keys)
-            result["expired"] = [k for k in keys if self.expire_listen_key(k)]
-        elif action == "funding":
-            for sym in [q["symbol"]] if "symbol" in q else list(self.last_update_id):
-                self.engine.settle_funding(sym)
-        elif action == "reset_faults":
-            self.faults.clear()
-        else:
-            return web.json_response({"error": f"unknown action {action!r}"}, status=404)
-        return web.json_response(result)
-
-    async def _ctl_state(self, request: web.Request) -> web.StreamResponse:
-        self._loopback_only(request)
-        body = {
-            "events_played": self.events_played,
-            "frames_sent": self.hub.frames_sent,
-            "connections": len(self.hub.all),
-            "last_update_id": self.last_update_id,
-            "listen_keys": len(self.listen_keys),
-        }
-        return web.json_response(body)
+        return await self.hub.serve(request, self.user.stream_names(key, events), combined=False)

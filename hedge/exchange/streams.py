@@ -59,25 +59,33 @@ class Subscriber:
         self.wake.set()
 
     async def send_loop(self) -> None:
+        """Send queued frames until closed; a failed send (client gone) closes the connection."""
         ws = self.ws
-        while not self.closed:
-            await self.wake.wait()
-            self.wake.clear()
-            delay = self.stalled_until - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            while self.queue and not self.closed:
-                await ws.send_str(self.queue.popleft())
-            if self.closing:
-                break
-        with contextlib.suppress(Exception):
-            await ws.close()
+        try:
+            while not self.closed:
+                await self.wake.wait()
+                self.wake.clear()
+                delay = self.stalled_until - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                while self.queue and not self.closed:
+                    await ws.send_str(self.queue.popleft())
+                if self.closing:
+                    break
+        except (ConnectionError, RuntimeError) as exc:
+            log.debug("websocket send failed: %s", exc)
+        finally:
+            self.closed = True
+            self.queue.clear()
+            with contextlib.suppress(Exception):
+                await ws.close()
 
 
 class Hub:
     """Stream name (kept lower-case, e.g. ``btcusdt@bookticker``) -> subscribers."""
 
-    def __init__(self) -> None:
+    def __init__(self, ping_interval_s: float = PING_INTERVAL_S) -> None:
+        self.ping_interval_s = ping_interval_s  # server ping frames (Binance: every 3 minutes)
         self.subs: dict[str, set[Subscriber]] = {}
         self.all: set[Subscriber] = set()
         self.frames_sent = 0
@@ -127,7 +135,7 @@ class Hub:
             sub.stalled_until = until
 
     async def serve(self, request: web.Request, streams: list[str], combined: bool) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=PING_INTERVAL_S, compress=False, max_msg_size=1 << 20)
+        ws = web.WebSocketResponse(heartbeat=self.ping_interval_s, compress=False, max_msg_size=1 << 20)
         await ws.prepare(request)
         sub = Subscriber(ws, combined, set())
         self.all.add(sub)

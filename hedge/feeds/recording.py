@@ -302,7 +302,13 @@ class ReplaySource:
         self._sleep = sleep
         self._yield_every = yield_every
 
-    def _handle(self, rec: RecordedLine) -> None:
+    def records(self) -> Iterator[RecordedLine]:
+        """The recording's lines in replay order (read counters go to ``stats`` at ``finish``), for a
+        driver that interleaves its own work between lines (``hedge replay``'s event clock)."""
+        return iter_recording(self.paths, self._read)
+
+    def handle(self, rec: RecordedLine) -> None:
+        """Publish one recorded line's events (a frame, or a snapshot for its book)."""
         st = self.stats
         if not st.first_recv_ns:
             st.first_recv_ns = rec.recv_ns
@@ -319,29 +325,30 @@ class ReplaySource:
             return
         self.dispatcher.on_snapshot_body(rec.raw, symbol, rec.recv_ns)
 
-    def _finish(self, t0: float) -> None:
+    def finish(self, t0: float) -> ReplayStats:
+        """Close the run started at ``t0`` (``time.perf_counter()``): read counters and wall time."""
         self.stats.lines = self._read.lines
         self.stats.bad_lines = self._read.bad_lines
         self.stats.truncated_files = self._read.truncated_files
         self.stats.wall_s = time.perf_counter() - t0
+        return self.stats
 
     def run_sync(self) -> ReplayStats:
         """Replay everything at max speed without an event loop (benchmarks, verify-book)."""
         t0 = time.perf_counter()
-        handle = self._handle
-        for rec in iter_recording(self.paths, self._read):
+        handle = self.handle
+        for rec in self.records():
             handle(rec)
-        self._finish(t0)
-        return self.stats
+        return self.finish(t0)
 
     async def run(self) -> None:
         """Replay everything, yielding to the loop every ``yield_every`` lines (max speed) or pacing."""
         t0 = time.perf_counter()
-        handle = self._handle
+        handle = self.handle
         speed = self.speed
         start_clock = self._clock()
         first_ns = 0
-        for n, rec in enumerate(iter_recording(self.paths, self._read), 1):
+        for n, rec in enumerate(self.records(), 1):
             if speed is not None:
                 if not first_ns:
                     first_ns = rec.recv_ns
@@ -351,7 +358,7 @@ class ReplaySource:
             handle(rec)
             if n % self._yield_every == 0:
                 await asyncio.sleep(0)
-        self._finish(t0)
+        self.finish(t0)
 
     def feed_stats(self) -> FeedStats:
         return self.dispatcher.stats()

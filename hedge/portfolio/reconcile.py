@@ -22,7 +22,6 @@ Must never: send, cancel or size an order, or treat a missing answer as a zero.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 
 import msgspec
@@ -60,13 +59,12 @@ class Comparison(msgspec.Struct, kw_only=True):
     mismatches: list[Mismatch] = []
 
 
-async def fetch(venue: Venue, symbols: Sequence[str], since_ms: dict[str, int]) -> Snapshot:
+async def fetch(venue: Venue, symbols: Sequence[str], since_ms: dict[str, int], asked_ms: int) -> Snapshot:
     """The exchange's positions of ``symbols``, its open orders and its fills since ``since_ms``.
 
-    A position without the exchange's time is stamped with the moment it was asked for, so that
-    the risk stage can tell the fills it already includes from later ones.
+    A position without the exchange's time is stamped ``asked_ms`` (when it was asked for, on the
+    engine's clock), so that the risk stage can tell the fills it already includes from later ones.
     """
-    asked_ms = time.time_ns() // 1_000_000
     positions = {
         p.symbol: p if p.ts_ms else msgspec.structs.replace(p, ts_ms=asked_ms)
         for p in await venue.positions(list(symbols))

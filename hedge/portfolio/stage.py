@@ -68,6 +68,7 @@ class PortfolioStage:
         *,
         path: str | Path | None = None,
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        persist: bool = True,
     ) -> None:
         self.bus = bus
         self.venue = venue
@@ -76,7 +77,8 @@ class PortfolioStage:
         self.clock_ms = clock_ms
         self.path = Path(path) if path is not None else Path(cfg.runtime.log_dir) / "state" / LEDGER_FILE
         exits = cfg.strategy.exits
-        self.ledger = Ledger(exits, LedgerStore.load(self.path))
+        self.persist = persist  # False: an in-memory ledger (replay), nothing read or written
+        self.ledger = Ledger(exits, LedgerStore.load(self.path) if persist else None)
         self.store = LedgerStore(self.path, self.ledger.state, interval_s=self.pcfg.persist_interval_s)
         self.scanner = ExitScanner(
             self.ledger,
@@ -84,7 +86,7 @@ class PortfolioStage:
             trailing=cfg.runtime.features.trailing_stop,
             retry_s=self.pcfg.exit_retry_s,
             publish=bus.publish,
-            write_ahead=self.store.save_now,
+            write_ahead=self.store.save_now if persist else _nothing,
             changed=self.store.mark_dirty,
             clock_ms=clock_ms,
         )
@@ -152,7 +154,8 @@ class PortfolioStage:
     async def run(self) -> None:
         for sym in sorted(self.ledger.entries):
             self.bus.publish(self.ledger.event(sym))
-        writer = asyncio.get_running_loop().create_task(self.store.run(), name="portfolio-store")
+        loop = asyncio.get_running_loop()
+        writer = loop.create_task(self.store.run(), name="portfolio-store") if self.persist else None
         try:
             delay = backoff_delays(self.cfg.runtime.http.backoff_initial_s, self.cfg.runtime.http.backoff_max_s)
             attempt = 0
@@ -174,13 +177,25 @@ class PortfolioStage:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.pcfg.reconcile_interval_s)
         finally:
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
-            self.store.mark_dirty()
-            try:
-                self.store.save_now()
-            except OSError as exc:
-                log.error("portfolio: final ledger write failed: %s", exc)
+            if writer is not None:
+                writer.cancel()
+                await asyncio.gather(writer, return_exceptions=True)
+                try:
+                    self.store.save_now()
+                except OSError as exc:
+                    log.error("portfolio: final ledger write failed: %s", exc)
+
+    def start_flat(self, trigger: str) -> Reconciled:
+        """Open trading without fetching, for a venue that provably starts flat with no order and
+        reports everything on the bus (replay's fresh simulated account, with an in-memory ledger)."""
+        if self.persist or self.ledger.entries:
+            raise RuntimeError("start_flat is only for an in-memory ledger that holds nothing")
+        now = self.clock_ms()
+        self.ledger.state.reconciled_ms = now
+        done = Reconciled(trigger=trigger, symbols=len(self.symbols()), ts_ms=now, recv_ns=time.time_ns())
+        self.scanner.ready = True
+        self.bus.publish(done)
+        return done
 
     def symbols(self) -> list[str]:
         return sorted(set(self.cfg.strategy.universe) | set(self.ledger.entries))
@@ -256,7 +271,7 @@ class PortfolioStage:
         return done
 
     async def _compare(self, symbols: list[str], since: dict[str, int]) -> Comparison:
-        snap = await fetch(self.venue, symbols, since)
+        snap = await fetch(self.venue, symbols, since, self.clock_ms())
         cmp = compare(self.ledger, snap, symbols, self.pcfg.qty_tolerance)
         for line in cmp.lines:
             self.bus.publish(line)
@@ -305,3 +320,6 @@ class PortfolioStage:
         self.bus.publish(PositionDrift(symbol=m.symbol, local_qty=m.local_qty, exchange_qty=m.exchange_qty,
                                        reported=m.reported, recv_ns=time.time_ns()))
 
+
+def _nothing() -> None:
+    """The write-ahead of an in-memory ledger."""

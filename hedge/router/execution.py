@@ -57,6 +57,7 @@ class Execution:
         "filter",
         "halted",
         "intent",
+        "maker_deadline",
         "maker_qty",
         "maker_timer",
         "market",
@@ -104,6 +105,7 @@ class Execution:
         self.halted = False  # a CancelAll stopped it: no new order, finish once nothing is live
         self.market = False  # a flatten: one reduce-only market order
         self.cids: list[str] = []  # every order sent for this intent
+        self.maker_deadline = 0.0  # router clock: after this the slice's next order is a taker
         self.maker_timer: Timer | None = None
         self.timer: Timer | None = None  # next slice or a retry
 

@@ -54,7 +54,7 @@ class SymbolHealth:
         self.slip_n = 0
         self.ack_ms: deque[float] = deque(maxlen=window)
 
-    def event(self) -> RouterHealth:
+    def event(self, now_ns: int | None = None) -> RouterHealth:
         acks = list(self.ack_ms)
         return RouterHealth(
             symbol=self.symbol,
@@ -68,7 +68,7 @@ class SymbolHealth:
             ack_p95_ms=percentile(acks, 0.95),
             denied=self.denied,
             unknown=self.unknown,
-            recv_ns=time.time_ns(),
+            recv_ns=time.time_ns() if now_ns is None else now_ns,
         )
 
 

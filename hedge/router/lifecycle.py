@@ -97,6 +97,7 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     reason: str = ""
     resends: int = 0
     created_s: float = 0.0
+    sent_s: float = 0.0  # when the last request for it left (router clock)
     acked_s: float = 0.0
 
     @property

@@ -23,7 +23,8 @@ Reliability: every order is journaled (orders_sent) and recorded in the pending-
 BEFORE its request is sent, under a deterministic client order id. A placement with no definite
 answer (``UnknownOutcome``, or any unexpected exception while sending) makes the order UNKNOWN:
 it is queried by client order id with backoff while the user stream is watched, for at most
-``router.unknown_resolve_s``; found -> adopted; proven absent -> resent once under the SAME id;
+``router.unknown_resolve_s``; found -> adopted; proven absent (not found once the request is older
+than recvWindow + 1 s, after which Binance's matching engine refuses it) -> resent once under the SAME id;
 unresolved -> a critical ``Alert`` and the intent stays blocked (never a second order). At start,
 orders left pending by a previous process are queried and adopted (live ones cancelled: their
 intent is stale), and their intents are never executed again.
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -91,6 +93,7 @@ S = OrderStatus
 _RESTING = (S.NEW, S.PARTIALLY_FILLED)
 MAX_SEND_RETRIES = 5
 MAX_RESENDS = 1
+ABSENT_MARGIN_S = 1.0  # beyond recvWindow: the exchange accepts timestamps up to 1 s ahead of its clock
 _FINISHED_MEMORY = 100_000  # intent ids remembered to refuse a replayed approval
 
 
@@ -109,6 +112,7 @@ class Router:
         backoff: Callable[[int], float] | None = None,
         clock: Clock | None = None,
         pending: PendingOrders | None = None,
+        now_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.bus = bus
         self.venue = venue
@@ -116,7 +120,12 @@ class Router:
         self.twap_enabled = cfg.runtime.features.twap
         http = cfg.runtime.http
         self.backoff = backoff or backoff_delays(http.backoff_initial_s, http.backoff_max_s)
+        # A request older than recvWindow is refused by Binance's matching engine (-5028), so an order
+        # not found once this long after its request left can never appear: it is proven absent.
+        self.absent_after_s = http.recv_window_ms / 1000.0 + ABSENT_MARGIN_S
         self.clock: Clock = clock or LoopClock()
+        self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
+        self.halted = ""  # the reason once ``halt`` was called: nothing new is sent
         self.pending = pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl")
         self.slippage = SlippageModel(cfg.symbols, self.cfg.slippage_budget_bps)
         self.lifecycle = Lifecycle()
@@ -133,6 +142,8 @@ class Router:
         self._finished: dict[str, None] = {}  # insertion-ordered set of finished/recovered intent ids
         self._unknown_deadline: dict[str, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.in_flight = 0  # venue calls started and not finished (replay settles the loop until none is)
+        self.cancel_all_errors = 0
         self.ignored = 0  # decisions without an approval, or replayed
         self.task_errors = 0  # bugs: a venue task raised past its own error handling
         self._j_sent = journals.writer("orders_sent")
@@ -161,14 +172,19 @@ class Router:
                  len(self.filters), n)
 
     async def run(self) -> None:
-        """The daemon service: start, then refresh the exchange filters every ``filters_refresh_s``."""
-        await self.start()
-        while True:
-            await asyncio.sleep(self.cfg.filters_refresh_s)
-            try:
-                self.set_filters(await self.venue.load_filters())
-            except VenueError as e:
-                log.warning("router: filter refresh failed (%s); keeping the previous filters", e)
+        """The daemon service: start, refresh the exchange filters every ``filters_refresh_s``; on
+        cancellation (shutdown) close the venue it owns."""
+        try:
+            await self.start()
+            while True:
+                await asyncio.sleep(self.cfg.filters_refresh_s)
+                try:
+                    self.set_filters(await self.venue.load_filters())
+                except VenueError as e:
+                    log.warning("router: filter refresh failed (%s); keeping the previous filters", e)
+        except asyncio.CancelledError:
+            await self.venue.close()
+            raise
 
     async def idle(self) -> None:
         """Wait until no venue call is in flight (tests, replay, shutdown)."""
@@ -178,10 +194,12 @@ class Router:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
+        self.in_flight += 1
         task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
+        self.in_flight -= 1
         if not task.cancelled() and task.exception() is not None:
             self.task_errors += 1
             log.error("router: venue task failed", exc_info=task.exception())
@@ -211,15 +229,17 @@ class Router:
     def on_decision(self, d: RiskDecision) -> None:
         intent = d.intent
         iid = intent.intent_id
-        if not d.allow or iid in self.executions or iid in self._finished:
+        if not d.allow or self.halted or iid in self.executions or iid in self._finished:
             self.ignored += 1
             return
         filt = self.filters.get(intent.symbol)
         book = self.books.get(intent.symbol)
         valid = book is not None and book.valid
         ref = intent.limit_px if intent.limit_px > 0.0 else (book.mid if book is not None and valid else 0.0)
-        if filt is None or ref <= 0.0 or d.max_qty <= 0.0:
-            why = "no exchange filters" if filt is None else "no valid book" if ref <= 0.0 else "approval has no qty"
+        qty = min(intent.notional / ref, d.max_qty) if ref > 0.0 and d.max_qty > 0.0 else 0.0  # NaN -> 0
+        if filt is None or ref <= 0.0 or not (0.0 < qty < math.inf):
+            why = ("no exchange filters" if filt is None else "no valid book" if ref <= 0.0
+                   else f"no usable quantity (notional {intent.notional!r}, max_qty {d.max_qty!r})")
             self._deny(intent, 0.0, ref, Denial(filter="INPUT", reason=why))
             self._remember(iid)
             self._j_failed.write("execution", ExecutionReport(
@@ -228,7 +248,6 @@ class Router:
                 fell_back=False, reasons=(f"denied INPUT: {why}",),
             ))
             return
-        qty = min(intent.notional / ref, d.max_qty)
         arrival = book.mid if book is not None and valid else ref
         twap = self.twap_enabled and not intent.urgent and qty * ref >= self.cfg.twap.min_notional_usd
         slices = split_slices(filt, qty, ref, self.cfg.twap.slices if twap else 1)
@@ -241,12 +260,25 @@ class Router:
         self.positions[p.symbol] = p.qty
 
     def on_cancel_all(self, ev: CancelAll) -> None:
-        """Risk's halt (kill switch): stop every execution, cancel every open order, optionally flatten."""
+        """Risk's halt (kill switch): stop every execution, cancel every open order, optionally flatten.
+
+        A cancel-all of every symbol also halts the router: later approvals are ignored."""
         active = {ex.symbol for ex in self.executions.values()} | set(self._by_symbol)
-        for ex in list(self.executions.values()):
-            if ev.symbol in ("", ex.symbol):
-                self._halt(ex, f"cancel all: {ev.reason}")
+        if ev.symbol:
+            for ex in list(self.executions.values()):
+                if ex.symbol == ev.symbol:
+                    self._halt(ex, f"cancel all: {ev.reason}")
+        else:
+            self.halt(ev.reason)
         self._spawn(self.cancel_everything(ev.symbol, also=active, flatten=ev.flatten, reason=ev.reason))
+
+    def halt(self, reason: str) -> None:
+        """No new order from now on; every execution ends (its live order cancelled, not replaced). Idempotent."""
+        if not self.halted:
+            log.warning("router: halted (%s)", reason)
+        self.halted = reason or "halted"
+        for ex in list(self.executions.values()):
+            self._halt(ex, f"halted: {self.halted}")
 
     def on_feed_status(self, ev: FeedStatus) -> None:
         """After the user stream was down, query every live order: its updates may have been missed."""
@@ -277,6 +309,7 @@ class Router:
         ex.fell_back = ex.intent.urgent
         ex.phase = Phase.TAKER if ex.intent.urgent else Phase.MAKER
         if ex.phase is Phase.MAKER:
+            ex.maker_deadline = self.clock.now() + self.cfg.maker_timeout_s
             ex.maker_timer = self.clock.call_later(self.cfg.maker_timeout_s, lambda: self._maker_timeout(ex))
         self._send_next(ex)
 
@@ -344,7 +377,7 @@ class Router:
         self.publish_health(ex.symbol)
 
     def publish_health(self, symbol: str) -> None:
-        self.bus.publish(self.health[symbol].event())
+        self.bus.publish(self.health[symbol].event(self.now_ns()))
 
     def _remember(self, iid: str) -> None:
         self._finished[iid] = None
@@ -365,6 +398,8 @@ class Router:
         if book is None or not book.valid:
             ex.waiting_book = True  # never price from an invalid book; resume on the next valid one
             return
+        if ex.phase is Phase.MAKER and self.clock.now() >= ex.maker_deadline:
+            ex.phase, ex.fell_back = Phase.TAKER, True  # the maker time ran out while this order was pending
         remaining = ex.slice_remaining()
         ref = self.marks.get(ex.symbol) or book.mid
         otype, reduce_only = OrderType.LIMIT, ex.intent.reduce_only
@@ -397,7 +432,7 @@ class Router:
         req = OrderRequest(
             client_order_id=cid, intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
             type=otype, qty=prep.qty, price=prep.price, tif=tif, reduce_only=intent.reduce_only,
-            recv_ns=time.time_ns(),
+            recv_ns=self.now_ns(),
         )
         try:
             rec = self.lifecycle.open(req, slice_no=ex.slice_no, now_s=self.clock.now())
@@ -425,6 +460,7 @@ class Router:
     async def _place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
         t0 = time.perf_counter()
+        rec.sent_s = self.clock.now()
         try:
             ack = await self.venue.place(rec.request())
         except Rejected as e:
@@ -437,7 +473,7 @@ class Router:
             self._not_sent(cid, e)
         except AuthError as e:
             self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"auth: {e.reason}")
-            self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=time.time_ns()))
+            self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=self.now_ns()))
         except Exception as e:  # UnknownOutcome, a timeout, a reset, a bug below: the order may exist
             self._unknown(cid, f"{type(e).__name__}: {e}")
         else:
@@ -483,7 +519,7 @@ class Router:
                 client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
                 exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
                 avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
-                recv_ns=time.time_ns(),
+                recv_ns=self.now_ns(),
             ))
         if progress:
             self._progress(cid)
@@ -492,7 +528,7 @@ class Router:
         """A failure that certainly did not execute: close the order and retry later (bounded)."""
         self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}", progress=False)
         rec = self.lifecycle.orders[cid]
-        self.pending.remove(cid)
+        self._forget_pending(cid)
         ex = self._by_cid.get(cid)
         if ex is None or ex.phase is Phase.DONE:
             return
@@ -568,10 +604,7 @@ class Router:
     def _closed(self, rec: OrderRecord) -> None:
         """An order reached a final state: forget the pending record, journal what it did."""
         self._unknown_deadline.pop(rec.client_order_id, None)
-        try:
-            self.pending.remove(rec.client_order_id)
-        except OSError as exc:
-            log.error("router: cannot close pending record %s: %s", rec.client_order_id, exc)
+        self._forget_pending(rec.client_order_id)
         if rec.filled_qty > 0.0:
             self._j_executed.write("order", ExecutedOrder(
                 client_order_id=rec.client_order_id, intent_id=rec.intent_id, symbol=rec.symbol, side=rec.side,
@@ -579,6 +612,12 @@ class Router:
                 avg_price=rec.avg_price or rec.price, maker=rec.tif is TimeInForce.GTX, status=rec.status,
                 exchange_order_id=rec.exchange_order_id,
             ))
+
+    def _forget_pending(self, cid: str) -> None:
+        try:
+            self.pending.remove(cid)
+        except OSError as exc:  # a full disk: the entry stays open and is queried after a restart
+            log.error("router: cannot close pending record %s: %s", cid, exc)
 
     def _deny(self, intent: OrderIntent, qty: float, price: float, d: Denial) -> None:
         self.health[intent.symbol].denied += 1
@@ -596,7 +635,7 @@ class Router:
                 return  # sent once the order is acknowledged
             ex.cancel_sent = True
         self.bus.publish(OrderCancel(client_order_id=rec.client_order_id, symbol=rec.symbol, reason=reason,
-                                     recv_ns=time.time_ns()))
+                                     recv_ns=self.now_ns()))
         self._spawn(self._cancel_io(rec, 0))
 
     async def _cancel_io(self, rec: OrderRecord, attempt: int) -> None:
@@ -639,7 +678,7 @@ class Router:
             log.error("router: %s; intent %s stays blocked", text, rec.intent_id)
             self._j_failed.write("unresolved", rec)
             self.bus.publish(Alert(severity="critical", title="order outcome unknown", text=text,
-                                   recv_ns=time.time_ns()))
+                                   recv_ns=self.now_ns()))
             return
         self._spawn(self._query_io(cid, allow_resend=allow_resend, n=n))
 
@@ -657,6 +696,12 @@ class Router:
             return
         if u is not None:
             self._apply(u, publish=True)
+            return
+        early = rec.sent_s + self.absent_after_s - self.clock.now()
+        if rec.status is S.UNKNOWN and early > 0.0:
+            # "Not found" so soon may be a request still in flight inside the exchange: ask again once
+            # it is too old to ever be executed.
+            self.clock.call_later(early, lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
             return
         if rec.status is not S.UNKNOWN and rec.live:
             # A cancel found nothing, and neither does the query: it never reached the book.
@@ -690,29 +735,40 @@ class Router:
     ) -> None:
         """Cancel every open order of ``symbol`` ("" = of every symbol the venue reports open orders for,
         plus ``also``: the symbols this router was trading), then optionally flatten positions with
-        reduce-only market orders. A failure is alerted; the venue's dead-man countdown is the backstop."""
-        try:
-            opens = await self.venue.open_orders(symbol or None)
-            symbols = {symbol} if symbol else {o.symbol for o in opens} | (also or set())
-            for sym in sorted(symbols):
-                await self.venue.cancel_all(sym)
-        except VenueError as e:
-            log.error("router: cancel-all failed: %s", e)
-            self.bus.publish(Alert(severity="critical", title="cancel all failed", text=str(e),
-                                   recv_ns=time.time_ns()))
+        reduce-only market orders. A failure is counted and alerted, and never stops the other symbols'
+        cancels; the venue's dead-man countdown is the backstop."""
+        symbols = {symbol} if symbol else set(also or ())
+        if not symbol:
+            try:
+                symbols |= {o.symbol for o in await self.venue.open_orders(None)}
+            except Exception as e:  # still cancel the symbols we know of
+                self._cancel_all_failed("open orders", e)
+        for sym in sorted(symbols):
+            try:
+                n = await self.venue.cancel_all(sym)
+            except Exception as e:
+                self._cancel_all_failed(sym, e)
+            else:
+                log.warning("router: cancel-all %s (%s): %d open order(s) cancelled", sym, reason, n)
         if flatten:
             for sym, qty in sorted(self.positions.items()):
                 if qty != 0.0 and symbol in ("", sym):
                     self._flatten(sym, qty, reason)
+
+    def _cancel_all_failed(self, what: str, e: Exception) -> None:
+        self.cancel_all_errors += 1
+        log.error("router: cancel-all %s failed (%s: %s)", what, type(e).__name__, e)
+        self.bus.publish(Alert(severity="critical", title="cancel all failed", text=f"{what}: {e}",
+                               recv_ns=self.now_ns()))
 
     def _flatten(self, symbol: str, qty: float, reason: str) -> None:
         filt = self.filters.get(symbol)
         book = self.books.get(symbol)
         ref = self.marks.get(symbol) or (book.mid if book is not None else 0.0)
         intent = OrderIntent(
-            intent_id=f"flatten-{symbol}-{time.time_ns()}", symbol=symbol, side=Side.SELL if qty > 0 else Side.BUY,
+            intent_id=f"flatten-{symbol}-{self.now_ns()}", symbol=symbol, side=Side.SELL if qty > 0 else Side.BUY,
             notional=abs(qty) * ref, strategy="kill-switch", reason=reason or "flatten", reduce_only=True,
-            urgent=True, recv_ns=time.time_ns(),
+            urgent=True, recv_ns=self.now_ns(),
         )
         if filt is None or ref <= 0.0:
             self._deny(intent, abs(qty), 0.0, Denial(filter="INPUT", reason="flatten: no filters or reference price"))
@@ -736,6 +792,8 @@ class Router:
                 type=req.type, tif=req.tif, qty=req.qty, price=req.price, reduce_only=req.reduce_only,
                 slice_no=e.slice_no, status=S.UNKNOWN, reason="recovered after restart",
             )
+            age_s = (time.time_ns() - req.recv_ns) / 1e9 if req.recv_ns else self.absent_after_s
+            rec.sent_s = self.clock.now() - age_s
             self.lifecycle.adopt(rec)
             self._remember(req.intent_id)
             self._unknown_deadline[rec.client_order_id] = self.clock.now() + self.cfg.unknown_resolve_s

@@ -139,9 +139,12 @@ class Observability:
                 tg.create_task(svc.run(), name=f"observability:{svc.name}")
 
 
-def attach_observability(engine: EngineLike, *, notifiers: Sequence[Notifier] | None = None) -> Observability:
-    """Wire observability onto ``engine``'s bus and add its services to the engine."""
-    obs = Observability(engine.bus, engine.cfg, engine.log_dir, notifiers=notifiers)
+def attach_observability(
+    engine: EngineLike, *, notifiers: Sequence[Notifier] | None = None, clock_ns: Callable[[], int] = time.time_ns
+) -> Observability:
+    """Wire observability onto ``engine``'s bus and add its services to the engine (``clock_ns``: the
+    time ages are measured against; replay passes its event clock)."""
+    obs = Observability(engine.bus, engine.cfg, engine.log_dir, notifiers=notifiers, clock_ns=clock_ns)
     for svc in obs.services:
         engine.add_service(svc)
     return obs

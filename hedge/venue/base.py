@@ -18,6 +18,7 @@ Contract (what the router relies on):
 - ``load_filters`` returns the exact trading rules of every tradable symbol.
 - ``cancel_all`` cancels every open order of one symbol and returns how many there were;
   ``countdown_cancel_all`` arms the exchange's dead-man countdown (0 disarms it).
+- ``close`` releases the venue's connections (called once, at shutdown, by its owner).
 - ``positions(symbols)`` returns the account's positions (one-way mode, signed qty). For every
   symbol in ``symbols`` that the exchange answered for, there is an entry — qty 0 when flat:
   that entry is the proof of flatness reconciliation relies on. A symbol missing from the answer
@@ -72,6 +73,8 @@ class Venue(Protocol):
     async def load_filters(self) -> dict[str, SymbolFilters]: ...
 
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None: ...
+
+    async def close(self) -> None: ...
 
     async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]: ...
 

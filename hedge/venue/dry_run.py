@@ -81,6 +81,9 @@ class DryRunVenue:
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
         self._journal.write("countdown_cancel_all", {"symbol": symbol, "countdown_ms": countdown_ms})
 
+    async def close(self) -> None:
+        self._journal.flush()
+
     async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
         now = time.time_ns()
         return [Position(symbol=s, qty=0.0, entry_price=0.0, recv_ns=now) for s in symbols or ()]

@@ -150,3 +150,11 @@ async def test_interval_depth_merges_the_per_update_diffs(fast: LocalExchange) -
         for d in covered:
             last.update(dict(d["b"]))
         assert dict(m["b"]) == last
+
+
+async def test_server_sends_ping_frames(fast: LocalExchange) -> None:
+    fast.hub.ping_interval_s = 0.2
+    async with aiohttp.ClientSession() as http, http.ws_connect(f"ws://127.0.0.1:{fast.port}/ws", autoping=False) as ws:
+        msg = await asyncio.wait_for(ws.receive(), 3)
+        assert msg.type == aiohttp.WSMsgType.PING
+        await ws.pong(msg.data)

@@ -98,4 +98,22 @@ async def test_listen_key_expiry_and_keepalive(exchange: LocalExchange, client: 
     new = (await client.fapiPrivatePostListenKey())["listenKey"]
     assert new != key
     await client.fapiPrivateDeleteListenKey()
-    assert new not in exchange.listen_keys
+    assert new not in exchange.user.keys
+
+
+async def test_funding_reaches_wallet_and_user_stream(exchange: LocalExchange, client: Any) -> None:
+    await client.load_markets()
+    key = (await client.fapiPrivatePostListenKey())["listenKey"]
+    await client.create_order(SYMBOL, "market", "buy", 0.01)
+    wallet = float((await client.fetch_balance())["info"]["totalWalletBalance"])
+    mark = exchange.engine.mark_price("BTCUSDT")
+    exchange.engine.on_mark("BTCUSDT", mark, funding_rate=0.001)
+    async with websockets.connect(f"ws://127.0.0.1:{exchange.port}/ws/{key}", compression=None) as ws:
+        async with aiohttp.ClientSession() as http:
+            r = await http.post(f"{exchange.base_url}/_hedge/actions/funding?symbol=BTCUSDT")
+            assert r.status == 200
+        ev = await _next_event(ws, "ACCOUNT_UPDATE")
+    assert ev["a"]["m"] == "FUNDING_FEE"
+    paid = wallet - float(ev["a"]["B"][0]["wb"])
+    # a long pays a positive rate (the mark may have moved by a tick or two meanwhile)
+    assert paid > 0 and paid == pytest.approx(0.01 * mark * 0.001, rel=5e-3)

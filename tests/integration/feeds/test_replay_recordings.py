@@ -159,7 +159,7 @@ def test_cli_verify_book_prints_one_json_summary() -> None:
     assert out["events_per_s"] > 0
 
 
-def test_cli_replay_without_verify_book_is_not_built_yet() -> None:
-    r = _hedge("replay", str(bundled_btcusdt()[0]))
-    assert r.returncode == 3
-    assert "full pipeline replay not built yet" in r.stderr
+def test_cli_verify_book_missing_file_exits_2() -> None:
+    r = _hedge("replay", "--verify-book", "no/such/recording.gz")
+    assert r.returncode == 2
+    assert "no such file: no/such/recording.gz" in r.stderr

@@ -124,8 +124,23 @@ def test_queue_shrinks_with_the_level_and_trade_through_fills() -> None:
 def test_book_moving_through_a_resting_order_fills_it() -> None:
     eng, _ = make()
     o = eng.place("a", req(side="SELL", price=100.3, quantity=0.5))
-    eng.on_depth("TESTUSDT", [(100.3, 1.0)], [(100.1, 0), (100.2, 0), (100.3, 0), (100.4, 1.0)])
-    assert o.status == "FILLED" and eng.accounts["a"].fills[-1].maker
+    # bids appear at and above our ask: 0.2 of them fill us (maker, at our price), then 1.0 more
+    eng.on_depth("TESTUSDT", [(100.3, 0.2)], [(100.1, 0), (100.2, 0), (100.3, 0), (100.4, 1.0)])
+    assert o.filled == pytest.approx(0.2) and o.status == "PARTIALLY_FILLED"
+    f = eng.accounts["a"].fills[-1]
+    assert f.maker and f.price == 100.3
+    eng.on_depth("TESTUSDT", [(100.35, 0)], [])  # an unrelated update: the taken 0.2 stays taken
+    assert o.filled == pytest.approx(0.2)
+    eng.on_depth("TESTUSDT", [(100.3, 1.0)], [])
+    assert o.status == "FILLED" and eng.accounts["a"].fills[-1].price == 100.3
+
+
+def test_crossing_limit_takes_then_rests_without_a_free_fill() -> None:
+    eng, _ = make()
+    o = eng.place("a", req(price=100.2, quantity=4.0))  # takes 100.1 x1 and 100.2 x2, rests 1.0
+    assert o.filled == pytest.approx(3.0) and o.status == "PARTIALLY_FILLED"
+    eng.on_depth("TESTUSDT", [(99.7, 1.0)], [])  # the asks it took are still in the recorded book
+    assert o.filled == pytest.approx(3.0)  # but they were taken: no second fill from them
 
 
 def test_filters() -> None:
@@ -242,3 +257,62 @@ def test_deterministic(flow: list[tuple[bool, int, int]]) -> None:
         return [(f.order_id, f.price, f.qty, f.maker) for f in eng.accounts["a"].fills]
 
     assert run() == run()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=900, max_value=1100),  # price in ticks of 0.1 around the book
+    st.sampled_from([0, 0.05, 0.01]),  # off-tick offset
+    st.integers(min_value=0, max_value=3000),  # qty in steps of 0.001
+    st.sampled_from([0, 0.0004]),  # off-step offset
+    st.sampled_from(["BUY", "SELL"]),
+)
+def test_filters_against_an_oracle(ticks: int, px_off: float, steps: int, qty_off: float, side: str) -> None:
+    """The engine accepts an order iff an independent check of the filters says it should."""
+    from decimal import Decimal
+
+    eng, _ = make(balance=1e9)
+    eng.on_mark("TESTUSDT", 100.0)
+    price = round(ticks * 0.1 + px_off, 4)
+    qty = round(steps * 0.001 + qty_off, 4)
+    d_px, d_qty = Decimal(str(price)), Decimal(str(qty))
+    if qty <= 0:
+        expected = -4003
+    elif d_px % Decimal("0.1") != 0:
+        expected = -4014
+    elif qty < 0.001:
+        expected = -4004
+    elif d_qty % Decimal("0.001") != 0:
+        expected = -4023
+    elif side == "BUY" and price > 105.0:
+        expected = -4016
+    elif side == "SELL" and price < 95.0:
+        expected = -4024
+    elif price * qty < 5.0:
+        expected = -4164
+    else:
+        expected = 0
+    r = req(side=side, price=price, quantity=qty, time_in_force="GTC")
+    if expected:
+        assert code(eng, r) == expected
+    else:
+        o = eng.place("a", r)
+        assert o.status in ("NEW", "PARTIALLY_FILLED", "FILLED")
+
+
+def test_history_is_bounded_but_open_orders_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hedge.exchange.matching as matching
+
+    monkeypatch.setattr(matching, "MAX_HISTORY", 5)
+    eng, _ = make()
+    keep = eng.place("a", req(price=99.0, quantity=0.1, client_order_id="keep"))
+    for i in range(30):
+        o = eng.place("a", req(price=99.1, quantity=0.1, client_order_id=f"c{i}"))
+        eng.cancel("a", "TESTUSDT", o.order_id, None)
+    acct = eng.accounts["a"]
+    assert len(acct.orders) <= 2 * 5 + 1
+    assert eng.get_order("a", "TESTUSDT", None, "keep") is keep and keep.is_open
+    assert eng.get_order("a", "TESTUSDT", None, "c29").status == "CANCELED"  # recent history still there
+    with pytest.raises(Reject) as e:
+        eng.get_order("a", "TESTUSDT", None, "c0")  # forgotten, like Binance after its retention window
+    assert e.value.code == -2013

@@ -171,6 +171,9 @@ class MemoryVenue:
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:
         self.calls.append(("countdown_cancel_all", f"{symbol}:{countdown_ms}"))
 
+    async def close(self) -> None:
+        self.calls.append(("close", ""))
+
     # ---------------------------------------------------------------- market simulation
 
     def trade(self, price: float, qty: float = 1e9, *, stream: bool = True) -> None:

@@ -1,0 +1,115 @@
+"""The loopback control API of the local exchange (``/_hedge/...``): faults, actions, the order log.
+
+Owns: ``OrderLogEntry`` (one per order request received — POST and DELETE — with its outcome:
+HTTP status, Binance code, order id and status, fault applied) and the control routes:
+``GET /_hedge/orders``, ``GET|POST /_hedge/faults``, ``POST /_hedge/actions/<action>``
+(ws_drop, ws_stall, expire_listen_key, funding, reset_faults) and ``GET /_hedge/state``.
+Tests use it to inject faults at run time and to prove that no order was duplicated.
+
+Must never: answer a client that is not on a loopback address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from aiohttp import web
+
+from hedge.exchange.faults import FaultSetting, FaultSpecError
+
+if TYPE_CHECKING:
+    from hedge.exchange.server import LocalExchange
+
+
+class OrderLogEntry(msgspec.Struct, kw_only=True):
+    seq: int
+    time_ms: int
+    account: str
+    method: str  # POST (new order) or DELETE (cancel)
+    symbol: str
+    side: str
+    type: str
+    client_order_id: str
+    http_status: int  # 0 = connection closed with no answer
+    code: int = 0
+    msg: str = ""
+    order_id: int = 0
+    status: str = ""
+    fault: str = ""
+
+
+def _loopback_only(request: web.Request) -> None:
+    try:
+        if not ipaddress.ip_address(request.remote or "").is_loopback:
+            raise web.HTTPForbidden()
+    except ValueError:
+        raise web.HTTPForbidden()
+
+
+class ControlApi:
+    def __init__(self, exchange: LocalExchange) -> None:
+        self.ex = exchange
+
+    def add_routes(self, router: web.UrlDispatcher) -> None:
+        router.add_get("/_hedge/orders", self.orders)
+        router.add_get("/_hedge/faults", self.faults_get)
+        router.add_post("/_hedge/faults", self.faults_set)
+        router.add_post("/_hedge/actions/{action}", self.action)
+        router.add_get("/_hedge/state", self.state)
+
+    async def orders(self, request: web.Request) -> web.StreamResponse:
+        _loopback_only(request)
+        return web.Response(body=msgspec.json.encode(self.ex.order_log), content_type="application/json")
+
+    async def faults_get(self, request: web.Request) -> web.StreamResponse:
+        _loopback_only(request)
+        body = {"settings": self.ex.faults.settings, "fired": self.ex.faults.fired}
+        return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+
+    async def faults_set(self, request: web.Request) -> web.StreamResponse:
+        _loopback_only(request)
+        try:
+            plan = msgspec.json.decode(await request.read(), type=dict[str, FaultSetting])
+            for name, setting in plan.items():
+                self.ex.faults.set(name, setting)
+        except (msgspec.ValidationError, msgspec.DecodeError, FaultSpecError) as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return await self.faults_get(request)
+
+    async def action(self, request: web.Request) -> web.StreamResponse:
+        _loopback_only(request)
+        ex, q = self.ex, request.query
+        name = request.match_info["action"]
+        result: dict[str, Any] = {"action": name}
+        try:
+            if name == "ws_drop":
+                result["dropped"] = ex.hub.drop_all()
+            elif name == "ws_stall":
+                ex.hub.stall_all(float(q.get("seconds", "5")))
+            elif name == "expire_listen_key":
+                keys = [q["listenKey"]] if "listenKey" in q else list(ex.user.keys)
+                result["expired"] = [k for k in keys if ex.user.expire(k)]
+            elif name == "funding":
+                for sym in [q["symbol"].upper()] if "symbol" in q else list(ex.last_update_id):
+                    ex.engine.settle_funding(sym)
+            elif name == "reset_faults":
+                ex.faults.clear()
+            else:
+                return web.json_response({"error": f"unknown action {name!r}"}, status=404)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(result)
+
+    async def state(self, request: web.Request) -> web.StreamResponse:
+        _loopback_only(request)
+        ex = self.ex
+        body = {
+            "events_played": ex.events_played,
+            "frames_sent": ex.hub.frames_sent,
+            "connections": len(ex.hub.all),
+            "last_update_id": ex.last_update_id,
+            "listen_keys": len(ex.user.keys),
+        }
+        return web.json_response(body)

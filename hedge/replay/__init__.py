@@ -1,0 +1,1 @@
+"""``hedge replay``: the whole pipeline over recordings, on the simulated venue, in event time."""

@@ -1,0 +1,205 @@
+"""The replay driver: recordings -> feeds -> the daemon's pipeline -> the simulated venue, in event time.
+
+Owns: assembling one replay — an ``Engine`` (bus, journals, state files: as live, under the
+replay's log directory), the feeds' ``ReplaySource``, the ``SimVenue`` on the local exchange's
+matching engine, the pipeline from ``hedge.pipeline.build_pipeline`` (the daemon's own builder),
+and a ``DecisionRecorder`` — and running it line by line:
+
+1. the ``EventClock`` moves to the line's recorded receive time; router timers and simulated
+   latencies due before it fire first, one due time after the other, and the venue calls each
+   one causes finish before the next (so the outcome never depends on when the loop got to run);
+2. the line is published (decode -> book sync -> venue matching -> risk/router/signals, all
+   synchronous bus handlers);
+3. if a venue call was started (an order, a cancel), the event loop runs until every call is done
+   or held by the simulated latency — so an order placed on a tick reaches the matching engine
+   before the next recorded line, whatever the machine's speed.
+
+Nothing reads the wall clock except the optional ``speed`` pacing and the events/s figure, so the
+same recordings and configuration give the same decisions, fills and fingerprint every time.
+A replay starts from a fresh simulated account: the pending-orders record of an earlier replay
+in the same directory is discarded (nothing of it can be live on a new simulated exchange).
+
+Must never: share state between two runs, or let a wall-clock reading into an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from itertools import chain
+from pathlib import Path
+
+from hedge.app import Engine
+from hedge.config import Config
+from hedge.feeds.recording import RecordedLine, ReplaySource
+from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
+from hedge.replay.clock import EventClock
+from hedge.replay.summary import DecisionRecorder, ReplaySummary
+from hedge.venue.sim import ACCOUNT, SimVenue
+
+log = logging.getLogger(__name__)
+
+MAX_SETTLE_STEPS = 100_000  # loop turns before a venue call that never settles is a bug
+
+
+class Replay:
+    """One replay run (see the module docstring). Build, then ``await run()`` once."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        files: Sequence[str | Path],
+        *,
+        log_dir: str | Path,
+        speed: float | None = None,
+        wall_clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """``speed`` None = as fast as possible, else a multiple of real time, paced with ``wall_clock``
+        and ``sleep`` (injectable: a test paces adversarially without waiting)."""
+        rt = cfg.runtime
+        self._wall_clock = wall_clock
+        self._sleep = sleep
+        self.cfg = cfg
+        self.files = [str(f) for f in files]
+        self.log_dir = Path(log_dir)
+        self.speed = speed if speed is not None and speed > 0 else None
+        self.latency_ms = rt.replay.latency_ms
+        self.clock = EventClock()
+        self.engine = Engine(cfg, log_dir=self.log_dir, clock_ns=self.clock.now_ns)  # state files age in event time
+        bus = self.engine.bus
+        self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels)
+        dispatcher = self.source.dispatcher
+        ex = rt.local_exchange
+        self.venue = SimVenue(
+            bus,
+            cfg.strategy.universe,
+            clock=self.clock,
+            now_ns=self.clock.now_ns,
+            book_of=lambda s: dispatcher.book(s).book,
+            balance=ex.starting_balance,
+            maker_fee=ex.maker_fee,
+            taker_fee=ex.taker_fee,
+            latency_s=rt.replay.latency_ms / 1000.0,
+            account_interval_s=rt.replay.account_interval_s,
+            user_stream=cfg.risk.user_stream,
+        )
+        self.venue.attach()  # before the pipeline: the exchange matches a tick before the engine sees it
+        (self.log_dir / PENDING_FILE).unlink(missing_ok=True)
+        self.pipeline: Pipeline = build_pipeline(
+            cfg, bus, self.engine.journals, self.venue, log_dir=self.log_dir, clock=self.clock,
+            now_ns=self.clock.now_ns, rng=random.Random(0), persist_ledger=False,
+        )
+        self.recorder = DecisionRecorder(bus)
+        self.start_nav = ex.starting_balance
+
+    async def _settle(self) -> None:
+        """Run the loop until every venue call is finished or held by the simulated latency."""
+        pipe, venue = self.pipeline, self.venue
+        steps = 0
+        while pipe.in_flight > venue.waiting:
+            await asyncio.sleep(0)
+            steps += 1
+            if steps > MAX_SETTLE_STEPS:
+                raise RuntimeError(f"replay: {pipe.in_flight} venue call(s) never settle")
+
+    async def run(self) -> ReplaySummary:
+        engine, clock, source = self.engine, self.clock, self.source
+        records = source.records()
+        first = next(records, None)
+        engine.journals.write("events", "replay_started", {"files": self.files, "latency_ms": self.latency_ms})
+        engine.bus.start()
+        t0 = time.perf_counter()
+        try:
+            if first is not None:
+                clock.advance_to_ns(first.recv_ns)
+                await self.pipeline.start()
+                self.pipeline.portfolio.start_flat("replay")  # a fresh simulated account: nothing to reconcile
+                self.venue.start()
+                await self._run(chain((first,), records), first.recv_ns)
+            stats = source.finish(t0)
+            summary = self.summary()
+            engine.journals.write("events", "replay_finished", summary)
+        finally:  # journals, pending record and state files are closed even when the replay fails
+            await engine.bus.close()
+            self.pipeline.router.pending.close()
+            engine.observability.publisher.flush()
+            engine.journals.close()
+        log.info("replay: %d events in %.2fs (%s events/s), fingerprint %s",
+                 summary.events, stats.wall_s, f"{summary.events_per_s:,.0f}", summary.fingerprint[:16])
+        return summary
+
+    async def _run(self, records: Iterator[RecordedLine], first_ns: int) -> None:
+        clock, handle, settle = self.clock, self.source.handle, self._settle
+        step = clock.step
+        pipe, speed = self.pipeline, self.speed
+        router = pipe.router
+        wall, sleep = self._wall_clock, self._sleep
+        start = wall()
+        for rec in records:
+            ns = rec.recv_ns
+            if speed is not None:  # wall-clock pacing only: everything is settled, nothing can run meanwhile
+                due = (ns - first_ns) / 1e9 / speed - (wall() - start)
+                if due > 0:
+                    await sleep(due)
+            if step(ns):  # a timer is due first
+                await self._timers_until(ns)
+                clock.advance_to_ns(ns)
+            handle(rec)
+            if router.in_flight:  # a plain attribute: this runs for every line
+                await settle()
+        await settle()
+
+    async def _timers_until(self, ns: int) -> None:
+        """Fire the timers due by ``ns`` one due time after the other, settling the venue calls each
+        caused before the next (a maker timeout's cancel and taker order happen at the timeout's time)."""
+        clock, pipe = self.clock, self.pipeline
+        while (t := clock.next_due_ns()) is not None and t <= ns:
+            clock.advance_to_ns(t)
+            if pipe.router.in_flight:
+                await self._settle()
+
+    def summary(self) -> ReplaySummary:
+        st, fs, rec, venue = self.source.stats, self.source.feed_stats(), self.recorder, self.venue
+        engine = venue.engine
+        wallet, upnl, _, _ = engine.totals(ACCOUNT)
+        events = sum(fs.messages.values())
+        return ReplaySummary(
+            files=self.files,
+            symbols=list(self.cfg.strategy.universe),
+            lines=st.lines,
+            bad_lines=st.bad_lines,
+            events=events,
+            recorded_s=round((st.last_recv_ns - st.first_recv_ns) / 1e9, 3),
+            wall_s=round(st.wall_s, 3),
+            events_per_s=round(events / st.wall_s) if st.wall_s > 0 else 0.0,
+            book_gaps=fs.gaps,
+            book_resyncs=fs.resyncs,
+            intents=rec.intents,
+            approved=rec.approved,
+            reduced=rec.reduced,
+            vetoed=rec.vetoed,
+            vetoes=dict(sorted(rec.vetoes.items())),
+            orders=rec.orders,
+            cancels=rec.cancels,
+            orders_filled=rec.orders_filled,
+            fills=rec.fills,
+            maker_fills=rec.maker_fills,
+            filled_qty=rec.filled_qty,
+            traded_notional=rec.traded_notional,
+            maker_ratio=rec.maker_ratio,
+            fees=rec.fees,
+            realized_pnl=rec.realized_pnl,
+            unrealized_pnl=upnl,
+            pnl=wallet + upnl - self.start_nav,
+            start_nav=self.start_nav,
+            end_nav=wallet + upnl,
+            max_drawdown=rec.max_drawdown,
+            positions={s: venue.account.position(s).amount for s in self.cfg.strategy.universe},
+            open_orders=len(engine.open_orders(ACCOUNT)),
+            latency_ms=self.latency_ms,
+            fingerprint=rec.fingerprint,
+        )

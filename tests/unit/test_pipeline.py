@@ -1,0 +1,186 @@
+"""The daemon's pipeline builder: ticks -> intent -> risk -> router -> venue on an Engine; the kill switch glue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from hedge.app import Engine
+from hedge.config import Config, default_config
+from hedge.events import (
+    BookUpdate,
+    CancelAll,
+    FeedStatus,
+    Nav,
+    OrderCancel,
+    OrderIntent,
+    OrderRequest,
+    OrderStatus,
+    OrderUpdate,
+    RiskDecision,
+    Side,
+    TimeInForce,
+    Trade,
+    TradingState,
+)
+from hedge.pipeline import Pipeline, attach_pipeline
+from hedge.risk.dead_man import DeadManSwitch
+from hedge.risk.kill_switch import KillSwitchService
+from hedge.state.journal import read_journal
+from hedge.venue.binance_filters import bundled_filters
+from hedge.venue.dry_run import DryRunVenue
+
+SYM = "BTCUSDT"
+BID, ASK = 30000.0, 30000.01
+
+
+@dataclass
+class Rig:
+    engine: Engine
+    venue: DryRunVenue
+    pipe: Pipeline
+    intents: list[OrderIntent] = field(default_factory=list)
+    decisions: list[RiskDecision] = field(default_factory=list)
+    requests: list[OrderRequest] = field(default_factory=list)
+    cancels: list[OrderCancel] = field(default_factory=list)
+    uid: int = 1000
+
+    def tick(self, bid_qty: float, ask_qty: float, buy_qty: float = 0.0) -> None:
+        """One book tick (and a taker buy) as the feeds publish them, stamped now (the daemon's clock)."""
+        now = time.time_ns()
+        if buy_qty:
+            self.engine.bus.publish(Trade(symbol=SYM, trade_id=self.uid, price=ASK, qty=buy_qty,
+                                          taker_side=Side.BUY, ts_ms=now // 1_000_000, recv_ns=now))
+        self.uid += 1
+        mid = (BID + ASK) / 2
+        self.engine.bus.publish(BookUpdate(
+            symbol=SYM, update_id=self.uid, valid=True, bid_px=BID, bid_qty=bid_qty, ask_px=ASK, ask_qty=ask_qty,
+            mid=mid, micro=(BID * ask_qty + ASK * bid_qty) / (bid_qty + ask_qty),
+            imbalance=(bid_qty - ask_qty) / (bid_qty + ask_qty), spread_bps=(ASK - BID) / mid * 1e4,
+            ts_ms=now // 1_000_000, recv_ns=now,
+        ))
+
+    def journal(self, name: str) -> list[msgspec.Raw]:
+        self.engine.journals.flush()
+        path = self.engine.log_dir / f"{name}.jsonl"
+        return [r.data for r in read_journal(path)] if path.exists() else []
+
+
+def config(tmp_path: Path) -> Config:
+    cfg = default_config()
+    ks = msgspec.structs.replace(cfg.risk.kill_switch, flag_file=str(tmp_path / "KILL"))
+    return msgspec.structs.replace(
+        cfg,
+        runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp_path)),
+        risk=msgspec.structs.replace(cfg.risk, kill_switch=ks),
+    )
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    engine = Engine(config(tmp_path), log_dir=tmp_path)
+    venue = DryRunVenue(engine.journals, bundled_filters())
+    pipe = attach_pipeline(engine, venue)
+    r = Rig(engine, venue, pipe)
+    bus = engine.bus
+    bus.subscribe(OrderIntent, r.intents.append)
+    bus.subscribe(RiskDecision, r.decisions.append)
+    bus.subscribe(OrderRequest, r.requests.append)
+    bus.subscribe(OrderCancel, r.cancels.append)
+    await pipe.start()
+    await pipe.portfolio.reconcile("start")  # the daemon's portfolio service does this first: no order before
+    now = time.time_ns()
+    bus.publish(FeedStatus(connection="user", connected=True, recv_ns=now))
+    bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="test", recv_ns=now))
+    yield r
+    await pipe.idle()
+    assert pipe.router.task_errors == 0
+    engine.journals.close()
+
+
+def test_the_daemon_gets_the_pipeline_and_its_services(tmp_path: Path) -> None:
+    engine = Engine(config(tmp_path), log_dir=tmp_path)
+    venue = DryRunVenue(engine.journals, bundled_filters())
+
+    async def countdown(symbol: str, ms: int) -> None:
+        return None
+
+    pipe = attach_pipeline(engine, venue, countdown_cancel_all=countdown)
+    names = [s.name for s in engine.services]
+    assert names[-4:] == ["pipeline", "portfolio", "kill-switch", "dead-man"] and engine.services[-4] is pipe
+    assert engine.services[-3] is pipe.portfolio
+    ks = engine.services[-2]
+    assert isinstance(ks, KillSwitchService) and ks.engage == pipe.risk.halt
+    assert isinstance(engine.services[-1], DeadManSwitch)
+    engine.journals.close()
+
+
+async def test_filters_go_to_the_router_and_to_risk_min_notional(rig: Rig) -> None:
+    assert SYM in rig.pipe.router.filters
+    assert rig.pipe.risk.min_notional[SYM] == float(bundled_filters()[SYM].min_notional) == 5.0
+
+
+async def test_ticks_become_an_approved_intent_and_a_maker_order_on_the_venue(rig: Rig) -> None:
+    rig.tick(1.0, 1.0)
+    assert rig.intents == []  # a balanced book: no signal
+    rig.tick(9.0, 1.0, buy_qty=2.0)  # bid-heavy book, micro-price near the ask, taker buying
+    rig.tick(9.5, 0.5, buy_qty=2.0)
+    assert rig.intents, "micro_scalper should lean with this book"
+    intent = rig.intents[0]
+    assert intent.side is Side.BUY and intent.intent_id.startswith(f"micro_scalper-{SYM}-")
+    (d,) = [d for d in rig.decisions if d.intent.intent_id == intent.intent_id]
+    assert d.allow and d.max_qty > 0.0
+    await rig.pipe.idle()
+    (req,) = rig.requests
+    assert (req.intent_id, req.side, req.tif, req.price) == (intent.intent_id, Side.BUY, TimeInForce.GTX, BID)
+    assert req.qty == pytest.approx(float(int(min(intent.notional / intent.limit_px, d.max_qty) * 1000)) / 1000)
+    placed = rig.journal("orders_dry_run")
+    assert len(placed) == 1 and msgspec.json.decode(placed[0])["client_order_id"] == req.client_order_id
+    assert len(rig.journal("orders_sent")) == 1
+
+
+async def test_cancel_all_halts_the_router_and_cancels_through_the_venue(rig: Rig) -> None:
+    rig.tick(9.0, 1.0, buy_qty=2.0)
+    rig.tick(9.5, 0.5, buy_qty=2.0)
+    await rig.pipe.idle()
+    (req,) = rig.requests
+    assert [u.client_order_id for u in await rig.venue.open_orders(SYM)] == [req.client_order_id]
+    seen: list[CancelAll] = []
+    rig.engine.bus.subscribe(CancelAll, seen.append)
+    rig.pipe.risk.halt("test kill")  # what the kill switch does
+    assert [c.reason for c in seen] == ["test kill"] and rig.pipe.risk.machine.state is TradingState.HALTED
+    await rig.pipe.idle()
+    assert await rig.venue.open_orders(SYM) == []
+    assert [c.reason for c in rig.cancels] == ["halt"]
+    assert rig.pipe.router.halted == "test kill" and rig.pipe.router.executions == {}
+    failed = [msgspec.json.decode(x) for x in rig.journal("orders_failed")]
+    assert failed[-1]["intent_id"] == req.intent_id and "halted: test kill" in failed[-1]["reasons"]
+    rig.tick(9.5, 0.5, buy_qty=2.0)  # whatever comes next, nothing is sent any more
+    await rig.pipe.idle()
+    assert len(rig.requests) == 1
+    assert rig.pipe.router.cancel_all_errors == 0
+
+
+class FailingCancelAll(DryRunVenue):
+    """Reports one open order (placed by another process) and fails to cancel anything."""
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
+        return [OrderUpdate(client_order_id="other-process", symbol=SYM, status=OrderStatus.NEW, side=Side.BUY)]
+
+    async def cancel_all(self, symbol: str) -> int:
+        raise ConnectionResetError("venue down")
+
+
+async def test_a_failing_cancel_all_is_counted_and_the_router_still_halts(tmp_path: Path) -> None:
+    engine = Engine(config(tmp_path), log_dir=tmp_path)
+    pipe = attach_pipeline(engine, FailingCancelAll(engine.journals, bundled_filters()))
+    await pipe.start()
+    engine.bus.publish(CancelAll(reason="operator"))
+    await pipe.idle()
+    assert pipe.router.cancel_all_errors == 1 and pipe.router.halted == "operator" and pipe.in_flight == 0
+    engine.journals.close()
