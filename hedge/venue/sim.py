@@ -260,6 +260,9 @@ class SimVenue:
         await self._arrive()
         self.countdowns[symbol] = countdown_ms
 
+    async def close(self) -> None:
+        """Nothing to release: the matching engine lives in this process."""
+
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
         await self._arrive()
         now = self.now_ns()
