@@ -268,9 +268,6 @@ class SimVenue:
         now = self.now_ns()
         return [self._update(o, now) for o in self.engine.open_orders(ACCOUNT, symbol)]
 
-    async def close(self) -> None:
-        """Nothing to release: no connection, the matching engine lives in this process."""
-
     async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
         await self._arrive()
         now = self.now_ns()
