@@ -5,7 +5,7 @@ Owns the wiring and the reconciliation schedule:
 - Synchronous subscriptions: ``OrderIntent``/``OrderRequest`` (tag orders with their intent and
   strategy), ``Fill`` (the ledger), ``OrderUpdate`` (the exits' working orders), ``BookUpdate``
   (the exit scanner), ``FeedStatus`` of the user stream (a reconnect schedules a reconciliation).
-- ``run()``: load the ledger file, publish every entry as ``LedgerPosition``, reconcile (retrying
+- The constructor loads the ledger file; ``run()`` publishes every entry as ``LedgerPosition``, reconcile (retrying
   with backoff until the exchange answers), publish ``Reconciled`` — the risk stage vetoes every
   order until then — and then reconcile every ``portfolio.reconcile_interval_s`` and after each
   user-stream reconnect, while the store writes changes.
@@ -17,9 +17,13 @@ Owns the wiring and the reconciliation schedule:
   (``Alert``). Positions without a take-profit or a stop are flagged (``Alert``, once per symbol
   until it is fixed). Each reconciliation beats a ``Heartbeat`` (component ``portfolio``); a
   failed one beats ``ok=False`` and is retried with backoff.
+- Time comes from the injected ``clock_ms`` (event time in replay). ``persist=False`` keeps the
+  ledger in memory; only then may ``start_flat`` open trading without a fetch (replay's fresh
+  simulated account, which provably starts flat and reports everything on the bus).
 
 Must never: send an order (exits go out as intents, through risk and the router), publish
-``Reconciled`` before the exchange has answered, or treat an unreported symbol as flat.
+``Reconciled`` before the exchange has answered (or, in memory, before ``start_flat``), or treat
+an unreported symbol as flat.
 """
 
 from __future__ import annotations
