@@ -325,3 +325,15 @@ async def test_fills_missed_since_the_last_reconciliation_are_found_even_after_l
     assert done.fills_replayed == 1 and done.adopted_positions == 0 and done.drifts == 0  # type: ignore[attr-defined]
     assert portfolio.ledger.entries[SYM].strategy == "micro_scalper"
     assert portfolio.ledger.state.reconciled_ms >= now_ms
+
+
+async def test_start_flat_only_for_an_in_memory_ledger(rig: Rig) -> None:
+    with pytest.raises(RuntimeError):
+        PortfolioStage(rig.bus, rig.venue, rig.cfg).start_flat("replay")  # a durable ledger must reconcile
+    mem = PortfolioStage(rig.bus, rig.venue, rig.cfg, persist=False, clock_ms=lambda: 42)
+    mem.attach()
+    done = mem.start_flat("replay")
+    assert mem.ready and done.ts_ms == 42 and rig.of(Reconciled) == [done]
+    assert not (rig.tmp / "state" / "portfolio_ledger.json").exists()  # nothing written in memory mode
+    rig.bus.publish(user_fill("hDDDDDDDDDDDDDDDD-0-0", Side.BUY, 0.01, PX, 3))
+    assert mem.ledger.qty(SYM) == 0.01
