@@ -690,9 +690,12 @@ class Router:
             u = await self.venue.query(rec.symbol, cid)
         except Exception as e:
             log.warning("router: query of %s failed (%s)", cid, e)
-            if rec.status is S.UNKNOWN:
+            if rec.status is S.UNKNOWN:  # bounded by router.unknown_resolve_s
                 self.clock.call_later(self.backoff(n + 1),
                                       lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
+            elif rec.live:  # a live order whose state must be learnt (a cancel found nothing, a stream gap)
+                self.clock.call_later(self.backoff(n + 1), lambda: self._spawn(
+                    self._query_io(cid, allow_resend=allow_resend, n=n + 1)) if rec.live else None)
             return
         if u is not None:
             self._apply(u, publish=True)

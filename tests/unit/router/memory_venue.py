@@ -161,6 +161,7 @@ class MemoryVenue:
         live = [o for o in self.live() if o.req.symbol == symbol]
         for o in live:
             o.status = OrderStatus.CANCELED
+            self.bus.publish(o.update())  # the user stream reports each cancel
         return len(live)
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:

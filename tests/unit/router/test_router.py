@@ -491,3 +491,17 @@ async def test_bad_numbers_in_an_approval_are_denied_not_crashed(rig: Rig, notio
     assert rig.venue.calls == [] and rig.bus.stats().handler_errors == {}
     (d,) = rig.journal("orders_denied")
     assert d["filter"] == "INPUT" and "no usable quantity" in d["reason"]
+
+
+async def test_a_failed_query_of_a_live_order_is_retried(rig: Rig) -> None:
+    rig.decide(notional=1000.0)
+    await rig.router.idle()
+    (o,) = rig.venue.live()
+    o.status = OrderStatus.CANCELED  # cancelled on the exchange, and the stream never said so
+    rig.venue.fail_next("query", Retryable("Service Unavailable.", http_status=503))
+    await rig.advance(5.0)  # maker timeout: cancel -> -2011 -> query fails -> query again after backoff
+    await rig.advance(1.0)
+    assert [c[0] for c in rig.venue.calls] == ["place", "cancel", "query", "query", "place"]
+    assert [x.req.tif for x in rig.venue.orders.values()] == [TimeInForce.GTX, TimeInForce.IOC]
+    (rep,) = rig.journal("orders_success")
+    assert rep["fell_back"] and rep["filled_qty"] == 0.014

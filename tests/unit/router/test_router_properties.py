@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from hedge.events import FeedStatus, Side
+from hedge.events import CancelAll, FeedStatus, Side
 from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Rejected, Retryable
 
 from .memory_venue import unknown
@@ -20,7 +20,8 @@ Step = tuple[str, int]
 steps = st.lists(
     st.tuples(
         st.sampled_from(["decide", "decide_big", "move", "trade", "partial", "fault_unknown_in", "fault_unknown_out",
-                         "fault_retry", "fault_reject", "fault_429", "stream_down", "stream_up", "wait", "wait_long"]),
+                         "fault_retry", "fault_reject", "fault_429", "fault_cancel", "fault_query", "halt",
+                         "stream_down", "stream_up", "wait", "wait_long"]),
         st.integers(-4, 4),
     ),
     min_size=1, max_size=40,
@@ -32,6 +33,8 @@ async def session(tmp: Path, plan: list[Step]) -> None:
     venue, router = rig.venue, rig.router
     mid_ticks = 0
     n = 0
+    expected: list[str] = []  # intents decided before a halt (a halted router ignores later approvals)
+    halted = False
 
     def check() -> None:
         live_by_intent: dict[str, int] = {}
@@ -49,6 +52,8 @@ async def session(tmp: Path, plan: list[Step]) -> None:
         if action in ("decide", "decide_big"):
             n += 1
             rig.decide(f"i{n}", Side.BUY if k >= 0 else Side.SELL, 1000.0 if action == "decide" else 8000.0)
+            if not halted:
+                expected.append(f"i{n}")
         elif action == "move":
             mid_ticks += k
             bid, ask = BID + mid_ticks * 0.1, ASK + mid_ticks * 0.1
@@ -68,6 +73,13 @@ async def session(tmp: Path, plan: list[Step]) -> None:
             venue.fail_next("place", Rejected("post only", code=POST_ONLY_REJECT))
         elif action == "fault_429":
             venue.fail_next("place", RateLimited("Too many requests", code=-1003, retry_after_s=1.0))
+        elif action == "fault_cancel":
+            venue.fail_next("cancel", unknown("timeout") if k % 2 else Retryable("Service Unavailable.", http_status=503))
+        elif action == "fault_query":
+            venue.fail_next("query", Retryable("Service Unavailable.", http_status=503))
+        elif action == "halt":
+            rig.bus.publish(CancelAll(reason="test halt"))
+            halted = True
         elif action == "stream_down":
             rig.bus.publish(FeedStatus(connection="user", connected=False))
         elif action == "stream_up":
@@ -82,7 +94,8 @@ async def session(tmp: Path, plan: list[Step]) -> None:
     assert router.executions == {}, list(router.executions)
     assert venue.live() == []
     reports = rig.journal("orders_success") + rig.journal("orders_failed")
-    assert sorted(r["intent_id"] for r in reports if r["kind"] == "execution") == sorted(f"i{i}" for i in range(1, n + 1))
+    assert sorted(r["intent_id"] for r in reports if r["kind"] == "execution") == sorted(expected)
+    assert router.ignored == n - len(expected)
     rig.journals.close()
 
 
