@@ -41,6 +41,7 @@ from hedge.events import (
     OrderUpdate,
     Position,
     PositionDrift,
+    Reconciled,
     TradingStateChange,
 )
 from hedge.state.journal import Journals
@@ -61,6 +62,7 @@ JOURNALED_EVENTS: tuple[type[Event], ...] = (
     CancelAll,
     KillSwitch,
     PositionDrift,
+    Reconciled,
     Alert,
     OrderUpdate,
     Fill,

@@ -159,6 +159,17 @@ class RouterConfig(Section, frozen=True):
     twap: TwapConfig = msgspec.field(default_factory=TwapConfig)
 
 
+class PortfolioConfig(Section, frozen=True):
+    """The position ledger, its reconciliation with the exchange and the exit scanner."""
+
+    reconcile_interval_s: Positive = 60.0  # periodic reconciliation (also at start and on user-stream reconnect)
+    reconcile_confirm_s: NonNeg = 0.5  # a difference is fetched again after this long before it counts as drift
+    fills_margin_s: NonNeg = 5.0  # exchange fills are fetched from the last known fill minus this margin
+    exit_retry_s: Positive = 10.0  # an exit attempt with no working order for this long may be retried
+    persist_interval_s: NonNeg = 0.25  # ledger changes are written at most this often (exits: at once)
+    qty_tolerance: NonNeg = 1e-9  # |ledger - exchange| at or below this is agreement
+
+
 class TelegramConfig(Section, frozen=True):
     enabled: bool = False
     base_url: str = "https://api.telegram.org"
@@ -204,6 +215,7 @@ class RuntimeConfig(Section, frozen=True):
     local_exchange: LocalExchangeConfig = msgspec.field(default_factory=LocalExchangeConfig)
     replay: ReplayConfig = msgspec.field(default_factory=ReplayConfig)
     router: RouterConfig = msgspec.field(default_factory=RouterConfig)
+    portfolio: PortfolioConfig = msgspec.field(default_factory=PortfolioConfig)
     alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
     features: Features = msgspec.field(default_factory=Features)
 
@@ -269,6 +281,7 @@ class RiskConfig(Section, frozen=True):
     ack_latency_window_s: Positive = 30.0  # a measured order-ack latency counts for this long
     pi_min_bps: float = 0.0
     require_user_stream: bool = True  # the user-data stream must be up for any new order
+    require_reconciliation: bool = True  # no order before the portfolio's first reconciliation (Reconciled)
     user_stream: str = "user"  # FeedStatus.connection / Heartbeat.component of the user-data stream
     cooloff: CooloffConfig = msgspec.field(default_factory=CooloffConfig)
     kill_switch: KillSwitchConfig = msgspec.field(default_factory=KillSwitchConfig)

@@ -10,12 +10,12 @@ Owns:
   paper NAV (there is no user stream, so the stream requirement is lifted for that run).
 - ``Daemon``: the wiring order — local exchange (started first: its port is the venue's URL),
   engine (bus, journals, observability), market feed, the venue's services, the decision
-  pipeline (``attach_pipeline``: risk, router, signals, kill switch, dead-man switch), then the
-  portfolio's single plug-in point — and the lifetime of what the engine does not own (the local
+  pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its reconciliation,
+  kill switch, dead-man switch) — and the lifetime of what the engine does not own (the local
   exchange, the venue's HTTP client), released after the engine's graceful shutdown.
 - ``OnceCycle``: ``--once``: connect, sync every book, reconcile (filters, pending orders, the
-  account's NAV), one round of decisions (one feature update per symbol), publish, stop; its
-  ``OnceSummary`` is for the command to print.
+  account's NAV, the portfolio's first reconciliation), one round of decisions (one feature
+  update per symbol), publish, stop; its ``OnceSummary`` is for the command to print.
 - ``RUNTIME_FILE`` (``<log_dir>/daemon.json``): pid, venue and the local exchange's URL, for
   operators and tests (the exchange's port is chosen at start).
 
@@ -38,7 +38,17 @@ import msgspec
 
 from hedge.app import Engine, Service
 from hedge.config import Config
-from hedge.events import BookState, BookStatus, Event, Features, FeedStatus, Nav, OrderRequest, RiskDecision
+from hedge.events import (
+    BookState,
+    BookStatus,
+    Event,
+    Features,
+    FeedStatus,
+    Nav,
+    OrderRequest,
+    Reconciled,
+    RiskDecision,
+)
 from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.connection import Endpoints, endpoints
@@ -141,6 +151,7 @@ class OnceSummary(msgspec.Struct, kw_only=True):
     books_synced: list[str] = []
     filters: int = 0
     nav: float = 0.0
+    reconciled: str = ""  # the portfolio's first reconciliation: symbols compared, drifts, adoptions
     features: int = 0  # the round of decisions: one feature update per symbol
     decisions: int = 0
     approved: int = 0
@@ -167,6 +178,7 @@ class OnceCycle:
         bus.subscribe(BookStatus, self._on_book_status)
         bus.subscribe(FeedStatus, self._on_feed_status)
         bus.subscribe(Nav, self._on_nav)
+        bus.subscribe(Reconciled, self._on_reconciled)
         bus.subscribe(Features, self._on_features)
         bus.subscribe(RiskDecision, self._on_decision)
         bus.subscribe(OrderRequest, self._on_request)
@@ -186,6 +198,12 @@ class OnceCycle:
     def _on_nav(self, ev: Nav) -> None:
         self.summary.nav = ev.nav
         self._changed.set()
+
+    def _on_reconciled(self, ev: Reconciled) -> None:
+        if not self.summary.reconciled:
+            self.summary.reconciled = (f"{ev.symbols} symbols, {ev.drifts} drifts, {ev.adopted_positions} positions "
+                                       f"and {ev.adopted_orders} orders adopted, {ev.fills_replayed} fills replayed")
+            self._changed.set()
 
     def _on_features(self, ev: Features) -> None:
         if self._round is not None:
@@ -213,6 +231,8 @@ class OnceCycle:
             return "user stream not connected"
         if self.summary.nav <= 0.0:
             return "no account NAV"
+        if not self.summary.reconciled:
+            return "portfolio not reconciled"
         return ""
 
     async def _until(self, done: Callable[[], bool]) -> None:
@@ -314,7 +334,6 @@ class Daemon:
         for svc in setup.services:
             engine.add_service(svc)
         self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown)
-        # The portfolio (hedge/portfolio: ledger, reconciliation, exits) attaches here, on the same venue.
         if rt.once:
             has_stream = any(isinstance(s, UserStream) for s in setup.services)
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,

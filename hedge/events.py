@@ -444,6 +444,18 @@ class PositionDrift(Event, frozen=True, kw_only=True, gc=False):
     local_qty: float
     exchange_qty: float
     resolved: bool = False
+    reported: bool = True  # False: the exchange did not report the symbol at all (never read as flat)
+
+
+class Reconciled(Event, frozen=True, kw_only=True, gc=False):
+    """The portfolio finished one reconciliation with the exchange (the first one opens trading)."""
+
+    trigger: str  # "start" | "periodic" | "reconnect"
+    symbols: int = 0  # symbols compared
+    drifts: int = 0  # unexplained differences found (each also a PositionDrift)
+    adopted_positions: int = 0  # exchange positions the ledger did not know (tagged external)
+    adopted_orders: int = 0  # open exchange orders hedge did not send (tagged external)
+    fills_replayed: int = 0  # exchange fills the ledger had missed
 
 
 class RateLimit(Event, frozen=True, kw_only=True, gc=False):

@@ -12,7 +12,8 @@ The daemon (``hedge run``: the ccxt venue, the local exchange or the dry-run ven
 only the venue and the clocks differ (replay drives the router's timers and every timestamp the
 stages make from the recording's event time).
 
-Subscription order on the bus: risk, then the router, then signals. The bus delivers an event to
+Subscription order on the bus: risk, then the router, then signals, then the portfolio (its exit
+scanner sees a tick after the strategies; its exits, like every intent, go through risk). The bus delivers an event to
 every subscriber before anything published from a handler, so an intent is always decided on a
 risk context that has already seen the tick that caused it. A venue's own market and user-stream
 subscriptions (the simulated venue's matching) are made before the pipeline is built, so fills
@@ -36,6 +37,8 @@ from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import TradingState
+from hedge.portfolio.stage import PortfolioStage
+from hedge.portfolio.store import LEDGER_FILE
 from hedge.risk.dead_man import CountdownFn, DeadManSwitch
 from hedge.risk.kill_switch import KillSwitchService
 from hedge.risk.stage import VETO_JOURNAL, RiskStage
@@ -76,7 +79,8 @@ class Pipeline:
     name = "pipeline"
 
     def __init__(
-        self, cfg: Config, bus: Bus, venue: Venue, risk: RiskStage, router: Router, signals: SignalStage
+        self, cfg: Config, bus: Bus, venue: Venue, risk: RiskStage, router: Router, signals: SignalStage,
+        portfolio: PortfolioStage,
     ) -> None:
         self.cfg = cfg
         self.bus = bus
@@ -84,6 +88,7 @@ class Pipeline:
         self.risk = risk
         self.router = router
         self.signals = signals
+        self.portfolio = portfolio
         self.filters: dict[str, SymbolFilters] = {}
 
     # ------------------------------------------------------------------ exchange filters
@@ -139,12 +144,16 @@ def build_pipeline(
     clock: Clock | None = None,
     now_ns: Callable[[], int] = time.time_ns,
     rng: random.Random | None = None,
+    persist_ledger: bool = True,
 ) -> Pipeline:
-    """Build risk, router and signals on ``bus`` around ``venue`` (see the module docstring).
+    """Build risk, router, signals and the portfolio on ``bus`` around ``venue`` (see the module docstring).
 
-    ``log_dir`` holds the router's pending-orders record (default ``runtime.log_dir``); ``clock``
-    drives the router's timers (default: the running loop's) and ``now_ns`` every timestamp the
-    stages make (default: the wall clock; replay passes event time); ``rng`` seeds the retry jitter.
+    ``log_dir`` holds the router's pending-orders record and the portfolio's ledger (default
+    ``runtime.log_dir``); ``clock`` drives the router's timers (default: the running loop's) and
+    ``now_ns`` every timestamp the stages make (default: the wall clock; replay passes event time);
+    ``rng`` seeds the retry jitter; ``persist_ledger`` False keeps the ledger in memory (replay).
+    The portfolio's service (``pipe.portfolio.run``: reconciliation, then the risk stage lets
+    orders through) is the caller's to run; replay opens its fresh account with ``start_flat``.
     """
     rt = cfg.runtime
     directory = Path(log_dir if log_dir is not None else rt.log_dir)
@@ -162,18 +171,23 @@ def build_pipeline(
     )
     signals = SignalStage(bus, cfg)
     signals.attach()
-    return Pipeline(cfg, bus, venue, risk, router, signals)
+    portfolio = PortfolioStage(bus, venue, cfg, path=directory / "state" / LEDGER_FILE,
+                               clock_ms=lambda: now_ns() // 1_000_000, persist=persist_ledger)
+    portfolio.attach()
+    return Pipeline(cfg, bus, venue, risk, router, signals, portfolio)
 
 
 def attach_pipeline(
     engine: EngineLike, venue: Venue, *, countdown_cancel_all: CountdownFn | None = None
 ) -> Pipeline:
     """The daemon's wiring: ``build_pipeline`` on the engine's bus and journals, and its services —
-    the pipeline itself (filters, pending-order recovery), the kill switch, and the dead man's switch
+    the pipeline itself (filters, pending-order recovery), the portfolio (reconciliation: no order
+    before the first), the kill switch, and the dead man's switch
     when the venue offers ``countdown_cancel_all`` and ``features.dead_man_switch`` is on."""
     cfg = engine.cfg
     pipe = build_pipeline(cfg, engine.bus, engine.journals, venue, log_dir=engine.log_dir)
     engine.add_service(pipe)
+    engine.add_service(pipe.portfolio)
     ks = cfg.risk.kill_switch
     engine.add_service(KillSwitchService(ks.flag_file, pipe.risk.halt, poll_s=ks.poll_s))
     if countdown_cancel_all is not None and cfg.runtime.features.dead_man_switch:

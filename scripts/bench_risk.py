@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from hedge.bus import Bus
 from hedge.config import Config, CorrelationGroup, SymbolInfo, SymbolsConfig
-from hedge.events import BookUpdate, FeedStatus, Nav, OrderIntent, Position, RiskDecision, Side, Tier
+from hedge.events import BookUpdate, FeedStatus, Nav, OrderIntent, Position, Reconciled, RiskDecision, Side, Tier
 from hedge.risk import BookRisk, NavHealth, PositionRisk, RiskContext, RiskLimits, check_order
 from hedge.risk.stage import RiskStage
 
@@ -116,6 +116,7 @@ def main() -> None:
     bus.subscribe(RiskDecision, out.append)
     bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="reconcile"))
     bus.publish(FeedStatus(connection="user", connected=True))
+    bus.publish(Reconciled(trigger="start"))  # the portfolio's first reconciliation opens trading
     for sym, p in POSITIONS.items():
         bus.publish(Position(symbol=sym, qty=p.qty, entry_price=p.mark, mark_price=p.mark))
     bus.publish(

@@ -58,6 +58,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"hedge run --once: {status} in {s.elapsed_s:.2f}s on {s.venue}")
         print(f"  books synced: {', '.join(s.books_synced) or 'none'}; filters: {s.filters} symbols; "
               f"NAV: {s.nav:,.2f} USDT")
+        print(f"  reconciled: {s.reconciled or 'no'}")
         print(f"  round of decisions: {s.features} feature updates, {s.decisions} risk decisions "
               f"({s.approved} approved), {s.orders_sent} orders sent")
     return rc

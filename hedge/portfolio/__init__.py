@@ -1,3 +1,8 @@
-"""Positions: the ledger with TP/SL levels, the exit scanner and reconciliation with the exchange
-(which is authoritative).
+"""Portfolio: the position ledger (TP/SL levels, strategy, entry reason), its reconciliation with
+the exchange (which is authoritative) and the exit scanner.
+
+Modules: ``exits`` the level arithmetic, ``ledger`` the entries built from fills, ``store`` the
+durable copy, ``reconcile`` the comparison with the exchange, ``scanner`` the per-tick exits,
+``stage`` the bus wiring and the service. Must never: send an order itself (exits are
+reduce-only intents through risk and the router) or assume a position flat without proof.
 """

@@ -91,7 +91,7 @@ class Replay:
         (self.log_dir / PENDING_FILE).unlink(missing_ok=True)
         self.pipeline: Pipeline = build_pipeline(
             cfg, bus, self.engine.journals, self.venue, log_dir=self.log_dir, clock=self.clock,
-            now_ns=self.clock.now_ns, rng=random.Random(0),
+            now_ns=self.clock.now_ns, rng=random.Random(0), persist_ledger=False,
         )
         self.recorder = DecisionRecorder(bus)
         self.start_nav = ex.starting_balance
@@ -117,6 +117,7 @@ class Replay:
             if first is not None:
                 clock.advance_to_ns(first.recv_ns)
                 await self.pipeline.start()
+                self.pipeline.portfolio.start_flat("replay")  # a fresh simulated account: nothing to reconcile
                 self.venue.start()
                 await self._run(chain((first,), records), first.recv_ns)
             stats = source.finish(t0)

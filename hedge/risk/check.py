@@ -128,6 +128,8 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
         limits[Reason.NAV_STALE] = lim.nav_freshness_s
     if lim.require_user_stream and not ctx.user_stream_up:
         reasons.append(Reason.USER_STREAM_DOWN)
+    if not ctx.reconciled:
+        reasons.append(Reason.NOT_RECONCILED)
     if book is None or not book.valid:
         reasons.append(Reason.BOOK_INVALID)
     price = intent.limit_px

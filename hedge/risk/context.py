@@ -66,6 +66,7 @@ class RiskContext(msgspec.Struct, frozen=True, kw_only=True):
     book: BookRisk | None = None  # the intent's symbol's book
     ack_latency_ms: float = 0.0  # order request -> first exchange answer, latest observed
     user_stream_up: bool = False
+    reconciled: bool = True  # the portfolio's first reconciliation with the exchange is done
     returns: tuple[float, ...] = ()  # periodic NAV returns, oldest first
     cooloff_until_ms: int = 0
     cooloff_reason: str = ""

@@ -22,6 +22,7 @@ class Reason(enum.StrEnum):
     NAV_MISSING = "nav_missing"
     NAV_STALE = "nav_stale"
     USER_STREAM_DOWN = "user_stream_down"
+    NOT_RECONCILED = "not_reconciled"
     BOOK_INVALID = "book_invalid"
     NO_PRICE = "no_price"
     BAD_INTENT = "bad_intent"
@@ -56,6 +57,7 @@ ALL_ORDERS = frozenset(
         Reason.NAV_MISSING,
         Reason.NAV_STALE,
         Reason.USER_STREAM_DOWN,
+        Reason.NOT_RECONCILED,
         Reason.BOOK_INVALID,
         Reason.NO_PRICE,
         Reason.BAD_INTENT,

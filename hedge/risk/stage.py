@@ -21,7 +21,10 @@ reports arrive in:
 answer counts in the order-ack latency with its age.
 Transitions: a drawdown breach -> REDUCING and ALT-EXT off; stale NAV -> ALT-EXT off; a new
 UTC day re-arms both when the daily drawdown was the cause; ``halt`` (the kill switch) ->
-HALTED plus a ``CancelAll`` request for the venue.
+HALTED plus a ``CancelAll`` request for the venue; an unresolved ``PositionDrift`` (the
+portfolio's reconciliation found the ledger and the exchange disagreeing without explanation) ->
+REDUCING, left only by an operator restart. Until the portfolio publishes its first
+``Reconciled`` every order is vetoed (``not_reconciled``; ``risk.require_reconciliation``).
 
 Must never: send or cancel an order itself, do I/O on the hot path other than the in-memory
 journal buffer, or approve an intent without ``check_order``.
@@ -53,6 +56,8 @@ from hedge.events import (
     OrderStatus,
     OrderUpdate,
     Position,
+    PositionDrift,
+    Reconciled,
     RiskDecision,
     TradingState,
 )
@@ -116,6 +121,7 @@ class RiskStage:
         self.machine = TradingStateMachine(bus.publish, clock())
         self.cooloff = Cooloff(risk.cooloff)
         self.user_stream_up = False
+        self.reconciled = not risk.require_reconciliation
         self.alt_ext_disabled = False
         self.ack_latency_ms = 0.0  # the latest measured
         self._ack_at_ns = 0  # when it was measured
@@ -151,6 +157,8 @@ class RiskStage:
         sub(Fill, self.on_fill)
         sub(FeedStatus, self.on_feed_status)
         sub(Heartbeat, self.on_heartbeat)
+        sub(Reconciled, self.on_reconciled)
+        sub(PositionDrift, self.on_drift)
 
     # ------------------------------------------------------------------ the decision
 
@@ -168,6 +176,7 @@ class RiskStage:
             book=self._books.get(symbol),
             ack_latency_ms=self._ack_latency(now_ns),
             user_stream_up=self.user_stream_up,
+            reconciled=self.reconciled,
             returns=nav.returns,
             cooloff_until_ms=self.cooloff.until_ms,
             cooloff_reason=self.cooloff.reason,
@@ -251,6 +260,16 @@ class RiskStage:
             self.machine.set(
                 TradingState.REDUCING, Reason.DAILY_DRAWDOWN if daily else Reason.PORTFOLIO_DRAWDOWN, now_ns
             )
+
+    def on_reconciled(self, ev: Reconciled) -> None:
+        if not self.reconciled:
+            log.info("risk: first reconciliation done (%s); orders may be sent", ev.trigger)
+        self.reconciled = True
+
+    def on_drift(self, ev: PositionDrift) -> None:
+        """Unexplained drift between the ledger and the exchange: REDUCING until an operator restart."""
+        if not ev.resolved:
+            self.machine.set(TradingState.REDUCING, f"position drift {ev.symbol}", self.clock())
 
     # ------------------------------------------------------------------ account events
 

@@ -19,17 +19,27 @@ Contract (what the router relies on):
 - ``cancel_all`` cancels every open order of one symbol and returns how many there were;
   ``countdown_cancel_all`` arms the exchange's dead-man countdown (0 disarms it).
 - ``close`` releases the venue's connections (called once, at shutdown, by its owner).
+- ``positions(symbols)`` returns the account's positions (one-way mode, signed qty). For every
+  symbol in ``symbols`` that the exchange answered for, there is an entry — qty 0 when flat:
+  that entry is the proof of flatness reconciliation relies on. A symbol missing from the answer
+  is *unreported* and is never read as flat. ``symbols=None``: every symbol the exchange
+  reports (flat ones may be left out). A failed request raises; it never returns a partial list.
+  ``ts_ms`` is the exchange's update time of the position when it gives one (0 = unknown).
+- ``recent_fills(symbol, since_ms)`` returns the account's fills (trades) of ``symbol`` with an
+  exchange time at or after ``since_ms``, oldest first, each with its ``trade_id`` and
+  ``exchange_order_id`` and, when the exchange can tell, its ``client_order_id`` ("" otherwise).
 
 Must never: block the event loop, log or return a secret.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import msgspec
 
-from hedge.events import OrderRequest, OrderStatus, OrderUpdate
+from hedge.events import Fill, OrderRequest, OrderStatus, OrderUpdate, Position
 from hedge.router.filters import SymbolFilters
 
 
@@ -65,3 +75,7 @@ class Venue(Protocol):
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None: ...
 
     async def close(self) -> None: ...
+
+    async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]: ...
+
+    async def recent_fills(self, symbol: str, since_ms: int) -> list[Fill]: ...

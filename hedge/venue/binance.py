@@ -17,6 +17,10 @@ Design:
   exchangeInfo, time, listenKey) are retried on retryable failures with backoff 0.4 s -> 6.4 s,
   ``runtime.http.read_retries`` times; ``Retry-After`` is honoured.
 - The clock offset to the exchange is measured at start and again after every -1021.
+- Positions are read per symbol from ``GET /fapi/v2/positionRisk?symbol=`` (it answers for a flat
+  symbol too: that answer is reconciliation's proof of flatness). Fills come from
+  ``GET /fapi/v1/userTrades``, which carries no client order id: each unknown order id is looked
+  up once (``GET /fapi/v1/order?orderId=``) and remembered.
 - HTTP timeout ``runtime.http.timeout_s`` (3 s); recvWindow ``runtime.http.recv_window_ms`` (5000).
 - Keys only from the environment (``BINANCE_API_KEY``/``BINANCE_API_SECRET``) or the caller;
   they are never logged, and ``repr`` does not show them.
@@ -30,18 +34,28 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import ccxt.async_support as ccxt_async
 
 from hedge.backoff import backoff_delays
 from hedge.config import HttpConfig
-from hedge.events import Event, Nav, OrderRequest, OrderType, OrderUpdate, RateLimit
+from hedge.events import Event, Fill, Nav, OrderRequest, OrderType, OrderUpdate, Position, RateLimit
 from hedge.router.filters import SymbolFilters, to_decimal
 from hedge.venue.base import OrderAck
 from hedge.venue.binance_filters import FilterParseError, parse_symbol
-from hedge.venue.binance_wire import ack_of, error_body, nav_of_account, rate_limits, rest_order, update_of
+from hedge.venue.binance_wire import (
+    ack_of,
+    error_body,
+    fill_of,
+    nav_of_account,
+    position_of,
+    rate_limits,
+    rest_order,
+    rest_trade,
+    update_of,
+)
 from hedge.venue.errors import (
     INVALID_TIMESTAMP,
     OrderNotFound,
@@ -130,6 +144,7 @@ class BinanceVenue:
         ex.exceptions["exact"].update(ex.exceptions["linear"]["exact"])
         ex.hedge_observe = self._observe
         self.client = ex
+        self._cids: dict[int, str] = {}  # exchange order id -> client order id (userTrades lacks it)
 
     def __repr__(self) -> str:
         return f"BinanceVenue({self.name!r}, {self.rest_base!r})"
@@ -261,6 +276,35 @@ class BinanceVenue:
     async def account_nav(self) -> Nav:
         """The account's NAV (wallet balance + unrealized PnL) from ``GET /fapi/v2/account``."""
         return nav_of_account(await self._call("fapiPrivateV2GetAccount", {}, read=True))
+
+    async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        if symbols is None:
+            r = await self._call("fapiPrivateV2GetPositionRisk", {}, read=True)
+            return [position_of(p) for p in r]
+        out: list[Position] = []
+        for sym in symbols:
+            r = await self._call("fapiPrivateV2GetPositionRisk", {"symbol": sym}, read=True)
+            out.extend(position_of(p) for p in r)
+        return out
+
+    async def recent_fills(self, symbol: str, since_ms: int) -> list[Fill]:
+        r = await self._call("fapiPrivateGetUserTrades", {"symbol": symbol, "startTime": since_ms, "limit": 1000},
+                             read=True)
+        out: list[Fill] = []
+        for raw in r:
+            t = rest_trade(raw)
+            if t.time < since_ms:
+                continue
+            cid = self._cids.get(t.orderId)
+            if cid is None:
+                o = await self._call("fapiPrivateGetOrder", {"symbol": symbol, "orderId": t.orderId}, read=True)
+                cid = rest_order(o).clientOrderId
+                self._cids[t.orderId] = cid
+                if len(self._cids) > 10_000:
+                    del self._cids[next(iter(self._cids))]
+            out.append(fill_of(t, cid))
+        out.sort(key=lambda f: (f.ts_ms, f.trade_id))
+        return out
 
     # ------------------------------------------------------------------ user-data stream keys
 

@@ -1,7 +1,8 @@
 """Binance USD-M wire shapes for orders and the user-data stream, decoded into hedge's events.
 
 Owns: the order object of ``POST/GET/DELETE /fapi/v1/order`` and ``openOrders`` (-> ``OrderAck``/
-``OrderUpdate``), the error body ``{"code":..,"msg":..}``, exchangeInfo ``rateLimits``, and the
+``OrderUpdate``), ``positionRisk`` entries (-> ``Position``), ``userTrades`` entries (-> ``Fill``),
+the error body ``{"code":..,"msg":..}``, exchangeInfo ``rateLimits``, and the
 user-data stream: ORDER_TRADE_UPDATE (-> ``OrderUpdate`` plus a ``Fill`` per trade),
 ACCOUNT_UPDATE (-> ``Balance``, ``Position`` per changed symbol, and ``Nav`` = USDT wallet balance
 + the unrealized PnL of every position seen), listenKeyExpired; anything else is counted and
@@ -97,6 +98,51 @@ def update_of(o: RestOrder) -> OrderUpdate:
         client_order_id=o.clientOrderId, symbol=o.symbol, status=_status(o.status), side=Side(o.side),
         type=_otype(o.type), exchange_order_id=o.orderId, qty=o.origQty, price=o.price, filled_qty=o.executedQty,
         avg_price=o.avgPrice, reduce_only=o.reduceOnly, ts_ms=o.updateTime, recv_ns=time.time_ns(),
+    )
+
+
+class RestPosition(msgspec.Struct, kw_only=True):
+    symbol: str
+    positionAmt: float
+    entryPrice: float = 0.0
+    markPrice: float = 0.0
+    unRealizedProfit: float = 0.0
+    updateTime: int = 0
+
+
+def position_of(obj: Any) -> Position:
+    """One ``GET /fapi/v2/positionRisk`` entry (one-way mode: ``positionAmt`` is signed)."""
+    p = msgspec.convert(obj, RestPosition, strict=False)
+    return Position(
+        symbol=p.symbol, qty=p.positionAmt, entry_price=p.entryPrice, unrealized_pnl=p.unRealizedProfit,
+        mark_price=p.markPrice, ts_ms=p.updateTime, recv_ns=time.time_ns(),
+    )
+
+
+class RestTrade(msgspec.Struct, kw_only=True):
+    symbol: str
+    id: int
+    orderId: int
+    side: str
+    price: float
+    qty: float
+    commission: float = 0.0
+    commissionAsset: str = "USDT"
+    realizedPnl: float = 0.0
+    maker: bool = False
+    time: int = 0
+
+
+def rest_trade(obj: Any) -> RestTrade:
+    return msgspec.convert(obj, RestTrade, strict=False)
+
+
+def fill_of(t: RestTrade, client_order_id: str) -> Fill:
+    """One ``GET /fapi/v1/userTrades`` entry (which carries no client order id: the caller's)."""
+    return Fill(
+        client_order_id=client_order_id, symbol=t.symbol, side=Side(t.side), qty=t.qty, price=t.price,
+        fee=t.commission, fee_asset=t.commissionAsset, maker=t.maker, realized_pnl=t.realizedPnl, trade_id=t.id,
+        exchange_order_id=t.orderId, ts_ms=t.time, recv_ns=time.time_ns(),
     )
 
 

@@ -5,6 +5,9 @@ Owns: ``DryRunVenue``, a ``Venue`` that journals every placement and cancel it i
 liquidity: a post-only or GTC limit rests (NEW) until cancelled, an IOC expires unfilled. Its
 filters come from the caller (the real venue's, loaded read-only, or the bundled exchangeInfo).
 
+Positions: it never fills, so every symbol asked about is reported flat (qty 0), and it has no
+fills to report.
+
 Must never: open a network connection or produce a fill (a dry run must not look like trading).
 """
 
@@ -12,8 +15,9 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Sequence
 
-from hedge.events import OrderRequest, OrderStatus, OrderUpdate, TimeInForce
+from hedge.events import Fill, OrderRequest, OrderStatus, OrderUpdate, Position, TimeInForce
 from hedge.router.filters import SymbolFilters
 from hedge.state.journal import Journals, JournalWriter
 from hedge.venue.base import OrderAck
@@ -79,3 +83,11 @@ class DryRunVenue:
 
     async def close(self) -> None:
         self._journal.flush()
+
+    async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        now = time.time_ns()
+        return [Position(symbol=s, qty=0.0, entry_price=0.0, recv_ns=now) for s in symbols or ()]
+
+    async def recent_fills(self, symbol: str, since_ms: int) -> list[Fill]:
+        del symbol, since_ms
+        return []

@@ -267,3 +267,27 @@ class SimVenue:
         await self._arrive()
         now = self.now_ns()
         return [self._update(o, now) for o in self.engine.open_orders(ACCOUNT, symbol)]
+
+    async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
+        await self._arrive()
+        now = self.now_ns()
+        engine, acct = self.engine, self.account
+        out = []
+        for sym in symbols if symbols is not None else list(acct.positions):
+            pos = acct.position(sym)
+            out.append(Position(
+                ts_ms=now // 1_000_000, recv_ns=now, symbol=sym, qty=pos.amount, entry_price=pos.entry_price,
+                unrealized_pnl=engine.unrealized(sym, pos), mark_price=engine.mark_price(sym),
+            ))
+        return out
+
+    async def recent_fills(self, symbol: str, since_ms: int) -> list[Fill]:
+        await self._arrive()
+        now = self.now_ns()
+        return [
+            Fill(ts_ms=f.time_ms, recv_ns=now, client_order_id=f.client_order_id, symbol=f.symbol,
+                 side=Side(f.side), qty=f.qty, price=f.price, fee=f.commission, fee_asset=ASSET, maker=f.maker,
+                 realized_pnl=f.realized_pnl, trade_id=f.trade_id, exchange_order_id=f.order_id)
+            for f in self.account.fills
+            if f.symbol == symbol and f.time_ms >= since_ms
+        ]

@@ -30,7 +30,7 @@ def test_once_runs_one_cycle_and_publishes(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.startswith("hedge run --once: ok in ") and "on local" in r.stdout
     assert "books synced: BTCUSDT" in r.stdout and "NAV: 10,000.00 USDT" in r.stdout
-    assert "1 feature updates" in r.stdout
+    assert "1 feature updates" in r.stdout and "reconciled: 1 symbols, 0 drifts" in r.stdout
     state = tmp_path / "logs" / "state"
     assert read_manifest(state).surfaces
     nav = read_surface(state, s.NavState)

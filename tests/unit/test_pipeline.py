@@ -93,6 +93,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     bus.subscribe(OrderRequest, r.requests.append)
     bus.subscribe(OrderCancel, r.cancels.append)
     await pipe.start()
+    await pipe.portfolio.reconcile("start")  # the daemon's portfolio service does this first: no order before
     now = time.time_ns()
     bus.publish(FeedStatus(connection="user", connected=True, recv_ns=now))
     bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="test", recv_ns=now))
@@ -111,7 +112,8 @@ def test_the_daemon_gets_the_pipeline_and_its_services(tmp_path: Path) -> None:
 
     pipe = attach_pipeline(engine, venue, countdown_cancel_all=countdown)
     names = [s.name for s in engine.services]
-    assert names[-3:] == ["pipeline", "kill-switch", "dead-man"] and engine.services[-3] is pipe
+    assert names[-4:] == ["pipeline", "portfolio", "kill-switch", "dead-man"] and engine.services[-4] is pipe
+    assert engine.services[-3] is pipe.portfolio
     ks = engine.services[-2]
     assert isinstance(ks, KillSwitchService) and ks.engage == pipe.risk.halt
     assert isinstance(engine.services[-1], DeadManSwitch)

@@ -25,6 +25,7 @@ from hedge.events import (
     OrderType,
     OrderUpdate,
     Position,
+    Reconciled,
     RiskDecision,
     Side,
     TradingState,
@@ -65,6 +66,7 @@ class Rig:
         self.bus.publish(Nav(nav=nav, wallet_balance=nav, unrealized_pnl=0.0, source="reconcile"))
         self.book()
         self.bus.publish(FeedStatus(connection="user", connected=True))
+        self.bus.publish(Reconciled(trigger="start"))
 
     def book(self, symbol: str = "BTCUSDT", valid: bool = True, spread_bps: float = 1.0) -> None:
         ts_ms = self.clock.ns // MS
