@@ -9,6 +9,11 @@ venue call (``BinanceVenue.place`` entered, before ccxt signs and sends it). A l
 config than the default (lower entry threshold, short cooldown, placeable sizes) makes enough
 samples; the market plays at ``--speed``.
 
+Context figures: ``decided_*`` stop at the OrderRequest publish (the synchronous chain), and
+``trivial_call_*`` time one dict store hot vs right after 20 ms of idle: on a shared VM code that
+ran cold (events are sparse: a few per second) costs 10-20x its hot-loop time, which is why the
+live chain is far slower than the per-stage benchmarks (bench_signals/bench_risk/bench_router).
+
 Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4]
 Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
 """
@@ -56,6 +61,23 @@ def lively(cfg: Config, log_dir: str, speed: float) -> Config:
     )
 
 
+async def cold_call_us(gap_s: float, n: int = 100) -> float:
+    """p50 of one trivial function call made right after the loop slept ``gap_s`` (the machine's
+    price of running code that went cold while the process idled; 0 = back to back)."""
+    sink: dict[int, int] = {}
+
+    def touch(i: int) -> None:
+        sink[i % 7] = i
+
+    out: list[float] = []
+    for i in range(n):
+        await asyncio.sleep(gap_s)
+        t = time.perf_counter_ns()
+        touch(i)
+        out.append((time.perf_counter_ns() - t) / 1e3)
+    return round(pct(out, 0.5), 2)
+
+
 def pct(xs: list[float], p: float) -> float:
     if not xs:
         return 0.0
@@ -64,6 +86,7 @@ def pct(xs: list[float], p: float) -> float:
 
 
 async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
+    hot, cold = await cold_call_us(0.0), await cold_call_us(0.02)
     daemon = Daemon(cfg)
     engine = await daemon.start()
     assert daemon.setup is not None
@@ -119,6 +142,8 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
         "decided_p50_us": round(pct(decided_us, 0.50), 1),
         "decided_p99_us": round(pct(decided_us, 0.99), 1),
         "max_us": round(max(lat_us), 1) if lat_us else 0.0,
+        "trivial_call_hot_us": hot,
+        "trivial_call_after_20ms_idle_us": cold,
         "seconds": seconds,
         "speed": cfg.runtime.local_exchange.speed,
     }
