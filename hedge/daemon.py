@@ -333,7 +333,10 @@ class Daemon:
                                       journal=events.write))
         for svc in setup.services:
             engine.add_service(svc)
-        self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown)
+        try:
+            self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown)
+        except ValueError as e:  # an unreadable portfolio ledger file names itself
+            raise SetupError(str(e)) from None
         if rt.once:
             has_stream = any(isinstance(s, UserStream) for s in setup.services)
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,

@@ -53,3 +53,12 @@ def test_once_that_cannot_complete_exits_1_and_says_why(tmp_path: Path) -> None:
                                      "HEDGE_RUNTIME__ONCE_TIMEOUT_S": "3"})
     assert r.returncode == 1, r.stderr[-2000:]
     assert "INCOMPLETE (books not synced: ETHUSDT)" in r.stdout
+
+
+def test_unreadable_ledger_stops_the_start_with_exit_2_naming_the_file(tmp_path: Path) -> None:
+    ledger = tmp_path / "logs" / "state" / "portfolio_ledger.json"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_text("{not json")
+    r = run(tmp_path, "--once")
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "portfolio_ledger.json: unreadable ledger" in r.stderr and "Traceback" not in r.stderr
