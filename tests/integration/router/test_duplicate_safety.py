@@ -6,8 +6,9 @@ seed is printed on failure; ``HEDGE_DUP_SEED=N`` replays another one) run in bat
 ``BATCH`` concurrent intents on BTCUSDT. Each batch draws one fault kind — none, order_503 /
 order_1007 / order_drop (committed, then answered badly or not at all), timeout (the answer
 delayed beyond the HTTP timeout, sometimes beyond recvWindow + 1 s), rest_drop (the request never
-handled) — and one price mode — a maker that rests (then times out into a taker), a maker that
-would cross (-5022, repriced, then the taker fallback), an urgent taker — and faults a random
+handled) — and one price mode — a maker at the touch (on a 20x market: filled as maker, or timed
+out into a taker), a maker that would cross (-5022, repriced, then the taker fallback), an urgent
+taker — and faults a random
 subset of the batch's placements. Proven per batch from the exchange's own log
 (``GET /_hedge/orders``: every POST, DELETE and single-order GET it received):
 
@@ -41,7 +42,7 @@ import pytest_asyncio
 
 from hedge.bus import Bus
 from hedge.config import HttpConfig, default_config
-from hedge.events import BookUpdate, FeedStatus, OrderIntent, RiskDecision, Side
+from hedge.events import BookUpdate, FeedStatus, OrderIntent, OrderStatus, OrderUpdate, RiskDecision, Side
 from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.limits import UNLIMITED
@@ -91,6 +92,7 @@ class Rig:
     lifecycle: RecordingLifecycle
     journals: Journals
     tmp: Path
+    unknown: set[str]  # client order ids whose placement had no definite answer (the router's UNKNOWN)
     stats: collections.Counter[str] = field(default_factory=collections.Counter)
 
     async def touch(self) -> tuple[float, float]:
@@ -120,17 +122,19 @@ class Rig:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     tmp: Path = tmp_path_factory.mktemp("dup")
-    exchange = LocalExchange(port=0, speed=3.0, limits=UNLIMITED, seed=SEED)
+    exchange = LocalExchange(port=0, speed=20.0, limits=UNLIMITED, seed=SEED)  # fast: resting makers get filled
     await exchange.start()
     bus = Bus()
     connected = asyncio.Event()
     bus.subscribe(FeedStatus, lambda e: connected.set() if e.connected else None)
+    unknown: set[str] = set()
+    bus.subscribe(OrderUpdate, lambda u: unknown.add(u.client_order_id) if u.status is OrderStatus.UNKNOWN else None)
     journals = Journals(tmp)
     venue = BinanceVenue(exchange.base_url, HTTP, api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
                          name="local", publish=bus.publish)
     await venue.start()
     cfg = default_config()
-    rc = msgspec.structs.replace(cfg.runtime.router, maker_timeout_s=0.4, max_post_only_rejects=1,
+    rc = msgspec.structs.replace(cfg.runtime.router, maker_timeout_s=1.5, max_post_only_rejects=1,
                                  unknown_resolve_s=15.0)
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, router=rc, http=HTTP,
                                                                        log_dir=str(tmp)))
@@ -143,7 +147,7 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     await asyncio.wait_for(connected.wait(), 10.0)
     async with aiohttp.ClientSession() as http:
         try:
-            yield Rig(exchange, venue, router, bus, http, lifecycle, journals, tmp)
+            yield Rig(exchange, venue, router, bus, http, lifecycle, journals, tmp, unknown)
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -164,7 +168,9 @@ async def _run_batch(rig: Rig, rng: random.Random, batch_no: int, n: int) -> lis
                fault != "none" and rng.random() < 0.7) for i in range(n)]
     faulted = [t for t in trials if t[3]]
     rig.stats[f"batch {fault}/{mode}"] += 1
-    rig.stats[f"fault {fault}"] += len(faulted)
+    if faulted:
+        rig.stats[f"fault {fault}"] += len(faulted)
+    rig.stats["unfaulted trials"] += n - len(faulted)
     rig.stats[f"mode {mode}"] += n
     bid, ask = await rig.touch()
     mid = (bid + ask) / 2
@@ -237,11 +243,21 @@ async def _check_batch(rig: Rig, ids: list[str], seq0: int) -> int:
                 assert rec.status.value == o["status"] and rec.filled_qty == pytest.approx(float(o["executedQty"])), (
                     f"seed {SEED}: router's {cid} {rec.status} {rec.filled_qty} != exchange's {o}")
                 rig.stats[f"final {o['status']}"] += 1
+                rig.stats["maker fills"] += o["timeInForce"] == "GTX" and float(o["executedQty"]) > 0
         for cid in router_cids - {c for c, ps in posts.items() if any(p["order_id"] for p in ps)}:
             rec = rig.lifecycle.final[cid]  # never an order at the exchange: the router must not think it was
             assert rec.filled_qty == 0.0 and rec.status.value in ("REJECTED", "CANCELED", "EXPIRED"), (
                 f"seed {SEED}: {cid} absent at the exchange but {rec.status} {rec.filled_qty}")
             rig.stats["final absent"] += 1
+            # An order whose placement went unanswered and that never existed: the next attempt of the intent
+            # (a new id) was only sent after a query proved it absent.
+            rec = rig.lifecycle.final[cid]
+            nxt = client_order_id(iid, rec.slice_no, int(cid.rsplit("-", 1)[1]) + 1)
+            if cid in rig.unknown and nxt in sent:
+                rig.stats["next attempts after an unknown outcome"] += 1
+                assert any(e["method"] == "GET" and e["client_order_id"] == cid and e["code"] == -2013
+                           and e["time_ms"] <= sent[nxt][0] for e in mine), (
+                    f"seed {SEED}: {nxt} sent before {cid} (outcome unknown) was proven absent: {mine}")
         for cid in router_cids:
             # A re-send (same id, after an unknown outcome) must be proven absent first: a query of the id that
             # the exchange answered "no such order", handled after the previous send and before the re-send.
@@ -277,7 +293,8 @@ async def test_no_duplicate_order_under_placement_faults(rig: Rig) -> None:
         raise AssertionError(f"duplicate-safety trial failed (seed {SEED}, batch {batch_no}): {e}") from e
     wall = time.monotonic() - t0
     stats = dict(sorted(rig.stats.items()))
-    print(f"duplicate safety: seed {SEED}, {done} trials in {wall:.1f}s: {stats}")
+    fired = {k: v for k, v in rig.exchange.faults.fired.items() if v}
+    print(f"duplicate safety: seed {SEED}, {done} trials in {wall:.1f}s: {stats}; faults fired at the exchange: {fired}")
     assert rig.router.task_errors == 0
     assert rig.router.lifecycle.stats.illegal == 0
     # the faults really happened and were resolved: unknown outcomes were queried, some proven absent and resent
