@@ -1,7 +1,7 @@
 """The loopback control API of the local exchange (``/_hedge/...``): faults, actions, the order log.
 
-Owns: ``OrderLogEntry`` (one per order request received — POST and DELETE — with its outcome:
-HTTP status, Binance code, order id and status, fault applied) and the control routes:
+Owns: ``OrderLogEntry`` (one per order request received — POST, DELETE, and GET: a query of one
+order — with its outcome: HTTP status, Binance code, order id and status, fault applied) and the control routes:
 ``GET /_hedge/orders``, ``GET|POST /_hedge/faults``, ``POST /_hedge/actions/<action>``
 (ws_drop, ws_stall, expire_listen_key, funding, reset_faults) and ``GET /_hedge/state``.
 Tests use it to inject faults at run time and to prove that no order was duplicated.
@@ -27,7 +27,7 @@ class OrderLogEntry(msgspec.Struct, kw_only=True):
     seq: int
     time_ms: int
     account: str
-    method: str  # POST (new order) or DELETE (cancel)
+    method: str  # POST (new order), DELETE (cancel) or GET (query of one order)
     symbol: str
     side: str
     type: str
@@ -38,6 +38,7 @@ class OrderLogEntry(msgspec.Struct, kw_only=True):
     order_id: int = 0
     status: str = ""
     fault: str = ""
+    sent_ms: int = 0  # the request's own ``timestamp`` (when the client sent it; 0 = none)
 
 
 def _loopback_only(request: web.Request) -> None:

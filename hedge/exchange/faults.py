@@ -10,7 +10,8 @@ probability ``prob`` (seeded, so a run is reproducible); value faults hold a num
   rest_429       answer 429 (-1003) with Retry-After;  rest_418: answer 418 (banned)
   depth_gap      skip one depth event (the next one's ``pu`` no longer matches)
   depth_dup      send one depth event twice
-  rest_delay_ms  delay every REST answer;  clock_skew_ms: offset of the server clock
+  rest_delay_ms  handle every REST request this much after receiving it (recvWindow checked then);
+                 clock_skew_ms: offset of the server clock
   ws_drop_every_s  close every market websocket this often (0 = never)
 
 CLI spec: ``order_503=0.05,depth_gap=0.001,rest_delay_ms=200,seed=7`` (event faults take a

@@ -100,11 +100,17 @@ class Rest:
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             ip = request.remote or "?"
-            now = self.clock()
             headers: dict[str, str] = {}
+            try:  # the whole request is received first: a delayed one is still handled if its client gave up
+                body = await request.text() if request.can_read_body else ""
+            except ConnectionResetError:
+                return drop(request)
             delay = self.faults.value("rest_delay_ms")
             if delay > 0:
                 await asyncio.sleep(delay / 1000)
+            # Time is read once handling starts, as Binance's matching engine checks recvWindow when the
+            # request reaches it (-5028): a request delayed beyond its recvWindow is refused, never executed.
+            now = self.clock()
             if self.faults.fire("rest_drop"):
                 return drop(request)
             try:
@@ -112,7 +118,6 @@ class Rest:
                     self.limiter.ban(ip, now + BAN_FAULT_MS)
                 if self.faults.fire("rest_429"):
                     raise errors.too_many_requests()
-                body = await request.text() if request.can_read_body else ""
                 query = request.query_string
                 params = dict(parse_qsl(query, keep_blank_values=True))
                 if body:

@@ -46,6 +46,12 @@ FUNDING_INTERVAL_MS = 8 * 3600 * 1000
 MARK_INTERVAL_S = 1.0
 HOUSEKEEPING_S = 0.25
 MAX_ORDER_LOG = 200_000
+
+
+def _timestamp(ctx: Ctx) -> int:
+    """A signed request's ``timestamp`` (validated before any handler runs), 0 when absent."""
+    ts = ctx.get("timestamp")
+    return int(ts) if ts.isdigit() else 0
 PLAY_BATCH = 512  # events played between two yields to the event loop when behind schedule
 DEPTH_WEIGHT = {5: 2, 10: 2, 20: 2, 50: 2, 100: 5, 500: 10, 1000: 20}
 
@@ -92,7 +98,7 @@ class LocalExchange:
         self.rest = Rest(self.keys, self.limiter, self.faults, self.now_ms)
         self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
         self.last_update_id: dict[str, int] = {}
-        self.order_log: list[OrderLogEntry] = []  # the newest MAX_ORDER_LOG order requests
+        self.order_log: list[OrderLogEntry] = []  # the newest MAX_ORDER_LOG order requests (and queries)
         self._order_seq = 0
         self.events_played = 0
         self._countdowns: dict[tuple[str, str], asyncio.TimerHandle] = {}
@@ -482,6 +488,7 @@ class LocalExchange:
             type=ctx.get("type"),
             client_order_id=ctx.get("newClientOrderId"),
             http_status=200,
+            sent_ms=_timestamp(ctx),
         )
         self.order_log.append(entry)
         try:
@@ -515,6 +522,7 @@ class LocalExchange:
             client_order_id=coid or "",
             http_status=200,
             order_id=oid or 0,
+            sent_ms=_timestamp(ctx),
         )
         self.order_log.append(entry)
         try:
@@ -527,9 +535,27 @@ class LocalExchange:
 
     async def _get_order(self, ctx: Ctx) -> Any:
         symbol, oid, coid = self._lookup(ctx)
-        return wire.order_json(
-            self.engine.get_order(ctx.account, symbol, oid, coid), self.specs[symbol], with_time=True
+        entry = OrderLogEntry(
+            seq=self._next_seq(),
+            time_ms=self.now_ms(),
+            account=ctx.account,
+            method="GET",
+            symbol=symbol,
+            side="",
+            type="",
+            client_order_id=coid or "",
+            http_status=200,
+            order_id=oid or 0,
+            sent_ms=_timestamp(ctx),
         )
+        self.order_log.append(entry)
+        try:
+            order = self.engine.get_order(ctx.account, symbol, oid, coid)
+        except errors.Reject as rej:
+            entry.http_status, entry.code, entry.msg = rej.status, rej.code, rej.msg
+            raise
+        entry.order_id, entry.status = order.order_id, order.status
+        return wire.order_json(order, self.specs[symbol], with_time=True)
 
     async def _open_orders(self, ctx: Ctx) -> Any:
         symbol = self._spec(ctx).symbol if ctx.get("symbol") else None

@@ -3,9 +3,17 @@
 Owns: the two streak counters and the time the current cooloff ends.
 
 Design: a fill with negative realized PnL extends the loss streak, a positive one resets it
-(zero-PnL fills — opening fills — leave it alone); a REJECTED order update extends the reject
+(zero-PnL fills — opening fills — leave it alone); a *genuine* rejection extends the reject
 streak, an accepted order (NEW) resets it. Reaching either threshold starts a cooloff of
 ``seconds`` and resets that streak. ``check_order`` reads ``until_ms``.
+
+A REJECTED order update is genuine (``is_genuine_reject``) only when the exchange refused the
+order on its merits. Not counted, and not resetting the streak either: a -5022 post-only reject
+(normal maker behaviour in a moving market: the router reprices), and an order that never
+reached the matching engine — the router's ``"not sent: ..."`` (429, -1021, 503 Service
+Unavailable: the request failed before execution) and ``"proven absent"`` (an unknown outcome
+resolved as "the order does not exist"). Counting those would turn a fast market or a
+transport hiccup into a cooloff.
 
 Must never: block exposure-reducing orders (the gate is in ``check_order``, for new exposure only).
 """
@@ -13,6 +21,14 @@ Must never: block exposure-reducing orders (the gate is in ``check_order``, for 
 from __future__ import annotations
 
 from hedge.config import CooloffConfig
+
+POST_ONLY_REJECT = -5022  # Binance: a GTX order that would have taken liquidity
+_NOT_AN_EXCHANGE_REJECT = ("not sent:", "proven absent")  # the router's reasons for orders that never existed
+
+
+def is_genuine_reject(reject_code: int, reason: str) -> bool:
+    """Whether a REJECTED order update is the exchange refusing the order (counts toward the cooloff)."""
+    return reject_code != POST_ONLY_REJECT and not reason.startswith(_NOT_AN_EXCHANGE_REJECT)
 
 
 class Cooloff:

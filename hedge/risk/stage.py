@@ -63,7 +63,7 @@ from hedge.events import (
 )
 from hedge.risk.check import check_order
 from hedge.risk.context import BookRisk, PositionRisk, RiskContext
-from hedge.risk.cooloff import Cooloff
+from hedge.risk.cooloff import Cooloff, is_genuine_reject
 from hedge.risk.limits import RiskLimits
 from hedge.risk.nav import NavTracker
 from hedge.risk.reasons import Reason
@@ -349,7 +349,8 @@ class RiskStage:
                 self._ack_at_ns = ev.recv_ns or self.clock()
                 self.ack_latency_ms = (self._ack_at_ns - sent) / 1e6
         if status is OrderStatus.REJECTED:
-            self.cooloff.on_reject(self.clock() // 1_000_000)
+            if is_genuine_reject(ev.reject_code, ev.reason):
+                self.cooloff.on_reject(self.clock() // 1_000_000)
         elif status is OrderStatus.NEW:
             self.cooloff.on_accept()
         if coid in self._finished:

@@ -526,8 +526,10 @@ class Router:
 
     def _not_sent(self, cid: str, e: Retryable) -> None:
         """A failure that certainly did not execute: close the order and retry later (bounded)."""
+        rec = self.lifecycle.get(cid)
+        if rec is None or rec.status is not S.PENDING:
+            return  # its outcome is already known (the user stream was faster than this answer)
         self._transition(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}", progress=False)
-        rec = self.lifecycle.orders[cid]
         self._forget_pending(cid)
         ex = self._by_cid.get(cid)
         if ex is None or ex.phase is Phase.DONE:
@@ -658,7 +660,9 @@ class Router:
     # ------------------------------------------------------------------ unknown outcomes
 
     def _unknown(self, cid: str, reason: str) -> None:
-        rec = self.lifecycle.orders[cid]
+        rec = self.lifecycle.get(cid)
+        if rec is None:
+            return  # the user stream reported it final and its intent is done: nothing is unknown
         self._transition(cid, S.UNKNOWN, reason=reason, progress=False)
         if rec.status is not S.UNKNOWN:
             return  # the user stream already told us

@@ -12,6 +12,12 @@ cost stays well under a microsecond (``scripts/bench_state.py`` measures it). On
 events and the universal last-seen stamp run per tick; everything else is per decision or
 rarer. Maps keyed by ids are bounded.
 
+Orders by outcome count each (client order id, status) once: the same state of an order reaches
+the bus twice when the router publishes what it learnt over REST and the user stream reports it
+too. The statuses already counted per order are remembered for the ``OUTCOME_MEMORY`` most
+recently updated orders (an order is refreshed on every update, so only long-finished orders
+are forgotten).
+
 Must never: block, await, log per event, or decide anything (it only counts what others did).
 """
 
@@ -43,7 +49,9 @@ from hedge.events import (
 from hedge.state.histogram import Histogram
 
 PENDING_CAP = 10_000  # ids waiting for their next lifecycle step (older ones are forgotten)
+OUTCOME_MEMORY = 50_000  # orders whose counted outcomes are remembered (least recently updated forgotten)
 _NOT_AN_OUTCOME = frozenset({OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED})
+_OUTCOME_BIT = {status: 1 << i for i, status in enumerate(OrderStatus)}
 
 
 def _event_types() -> list[type[Event]]:
@@ -98,6 +106,7 @@ class Telemetry:
         self._intent_ns: dict[str, int] = {}
         self._sent_ns: dict[str, int] = {}
         self._exit_coids: dict[str, int] = {}
+        self._outcomes_counted: dict[str, int] = {}  # client order id -> bitmask of statuses counted
 
     def attach(self, bus: Bus) -> None:
         # Market data gets one handler doing both the last-seen stamp and the feed lag; every
@@ -171,13 +180,23 @@ class Telemetry:
     def on_order_update(self, ev: OrderUpdate) -> None:
         status = ev.status
         if status not in _NOT_AN_OUTCOME:
-            self.orders_by_outcome[status.value] = self.orders_by_outcome.get(status.value, 0) + 1
+            self._count_outcome(ev.client_order_id, status)
         if status is not OrderStatus.PENDING and status is not OrderStatus.UNKNOWN:
             sent = self._sent_ns.pop(ev.client_order_id, 0)
             if sent and ev.recv_ns:
                 self.order_ack.observe(max(0.0, (ev.recv_ns - sent) * 1e-9))
         if status.is_final:
             self._exit_coids.pop(ev.client_order_id, None)
+
+    def _count_outcome(self, cid: str, status: OrderStatus) -> None:
+        counted = self._outcomes_counted
+        bit = _OUTCOME_BIT[status]
+        mask = counted.pop(cid, 0)  # re-inserted below: most recently updated last
+        if not mask and len(counted) >= OUTCOME_MEMORY:
+            del counted[next(iter(counted))]
+        counted[cid] = mask | bit
+        if not mask & bit:
+            self.orders_by_outcome[status.value] = self.orders_by_outcome.get(status.value, 0) + 1
 
     def on_fill(self, ev: Fill) -> None:
         if ev.client_order_id in self._exit_coids:

@@ -9,7 +9,10 @@ each frame: ``OrderUpdate``, ``Fill``, ``Position``, ``Balance``, ``Nav``. Its `
 (connection ``user``) tells risk whether the stream is alive: a dead user stream halts new orders.
 
 Design: a disconnect triggers an immediate keepalive, so a key that expired while the socket was
-down is renewed at once instead of at the next keepalive. The stream may be silent for a long
+down is renewed at once instead of at the next keepalive. A renewal closes the old key's
+connection and publishes ``FeedStatus(connected=False)`` before the new one connects: events
+between the expiry and the new connection are lost, so consumers must see the stream as down
+(the router re-queries its live orders when it comes back). The stream may be silent for a long
 time, so the connection's no-data watchdog is long (``watchdog_s``).
 
 Must never: log the listenKey or a secret, or stop retrying (only cancellation ends ``run``).
@@ -90,6 +93,10 @@ class UserStream:
                 continue
             attempt = 0
             await self._session(key)
+            # The old key's connection is closed: down until the new key's connection is up, so that
+            # whoever relies on the stream (the router re-queries its live orders, risk stops new orders)
+            # knows updates may have been missed in between.
+            self.publish(FeedStatus(connection=self.connection, connected=False, reason="listenKey renewal"))
             self.renewals += 1
             log.info("user stream: renewing the listenKey")
 

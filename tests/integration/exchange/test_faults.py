@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -71,6 +72,29 @@ async def test_delay_429_and_clock_skew(exchange: LocalExchange, client: Any) ->
         assert faults["fired"]["rest_429"] == 1
         r = await http.post(f"{exchange.base_url}/_hedge/faults", json={"no_such_fault": {"count": 1}})
         assert r.status == 400
+
+
+async def test_a_delayed_order_executes_late_unless_older_than_its_recv_window(exchange: LocalExchange,
+                                                                               client: Any) -> None:
+    """A delayed request is received, then handled: after its client timed out it still executes (the
+    outcome the client must resolve by query), but past its recvWindow it is refused, as Binance's
+    matching engine does, so that "not found once older than recvWindow + 1 s" proves it never will."""
+    await client.load_markets()
+    bid = (await client.fetch_order_book(SYMBOL, 5))["bids"][0][0]
+    client.timeout = 200
+    await _set(exchange, {"rest_delay_ms": {"value": 600}})
+    for cid, window in (("late-ok", 2000), ("late-stale", 400)):
+        with pytest.raises(ccxt.RequestTimeout):
+            await client.create_order(SYMBOL, "limit", "buy", 0.01, round(bid - 50, 1),
+                                      {"newClientOrderId": cid, "recvWindow": window})
+    await _set(exchange, {"rest_delay_ms": {"value": 0}})
+    client.timeout = 10_000
+    await asyncio.sleep(0.8)  # both requests are handled by now
+    open_ids = {o["clientOrderId"] for o in await client.fetch_open_orders(SYMBOL)}
+    assert open_ids == {"late-ok"}
+    posts = [e for e in await _order_log(exchange) if e["method"] == "POST"]
+    assert [e["client_order_id"] for e in posts] == ["late-ok"]  # the stale one never reached the engine
+    assert posts[0]["sent_ms"] > 0 and posts[0]["time_ms"] - posts[0]["sent_ms"] >= 550
 
 
 def test_command_runs_until_sigterm(tmp_path: Path) -> None:

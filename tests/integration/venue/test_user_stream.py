@@ -96,6 +96,8 @@ async def test_keepalive_and_renewal_after_expiry(setup: tuple[LocalExchange, Bi
     (new_key,) = exchange.listen_keys
     assert new_key != key and us.decoder.expired == 1
     await wait_for(lambda: sum(1 for e in of(events, FeedStatus) if e.connected) >= 2)  # a new connection
+    # down in between: updates sent while the old key was expiring are lost, and consumers must know it
+    assert [e.connected for e in of(events, FeedStatus)][-3:] == [True, False, True]
     # the new stream carries events
     d = await venue.client.fapiPublicGetDepth({"symbol": "BTCUSDT", "limit": 5})
     bid = float(d["bids"][0][0])

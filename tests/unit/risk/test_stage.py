@@ -270,6 +270,44 @@ def test_consecutive_rejects_and_losses_start_a_cooloff(tmp_path: Path) -> None:
     assert Reason.COOLOFF in rig.decide().reasons and rig.stage.counters().cooloffs == 2
 
 
+def _reject(rig: Rig, cid: str, code: int, reason: str = "") -> None:
+    rig.bus.publish(OrderUpdate(client_order_id=cid, symbol="BTCUSDT", status=OrderStatus.REJECTED, side=Side.BUY,
+                                reject_code=code, reason=reason))
+
+
+def test_reject_cooloff_just_under_and_at_the_limit(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)  # consecutive_rejects = 5
+    rig.ready()
+    for i in range(4):
+        _reject(rig, f"r{i}", -2019, "Margin is insufficient.")
+    assert rig.decide().allow and rig.stage.counters().cooloffs == 0
+    rig.bus.publish(OrderUpdate(client_order_id="ok", symbol="BTCUSDT", status=OrderStatus.NEW, side=Side.BUY))
+    for i in range(4):  # the accepted order reset the streak: 4 more are still under the limit
+        _reject(rig, f"s{i}", -4164, "Order's notional must be no smaller than 100")
+    assert rig.decide().allow
+    _reject(rig, "s4", -2019)
+    d = rig.decide()
+    assert Reason.COOLOFF in d.reasons and rig.stage.counters().cooloffs == 1
+
+
+def test_post_only_and_not_sent_rejects_never_start_a_cooloff(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ready()
+    for i in range(50):  # a fast market: the router reprices after every -5022
+        _reject(rig, f"p{i}", -5022, "Order would immediately match and take.")
+    for i in range(10):  # failed before execution, or proven never to have existed
+        _reject(rig, f"n{i}", -1021, "not sent: Timestamp for this request is outside of the recvWindow.")
+        _reject(rig, f"q{i}", 0, "not sent: rate limited")
+        _reject(rig, f"a{i}", 0, "proven absent")
+    assert rig.decide().allow and rig.stage.counters().cooloffs == 0
+    # ... and they do not reset a genuine streak either: 4 genuine + noise + 1 genuine = 5 consecutive
+    for i in range(4):
+        _reject(rig, f"g{i}", -2019)
+        _reject(rig, f"gp{i}", -5022)
+    _reject(rig, "g4", -2019)
+    assert Reason.COOLOFF in rig.decide().reasons
+
+
 def test_book_status_and_user_stream(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     rig.ready()

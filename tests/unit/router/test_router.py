@@ -505,3 +505,24 @@ async def test_a_failed_query_of_a_live_order_is_retried(rig: Rig) -> None:
     assert [x.req.tif for x in rig.venue.orders.values()] == [TimeInForce.GTX, TimeInForce.IOC]
     (rep,) = rig.journal("orders_success")
     assert rep["fell_back"] and rep["filled_qty"] == 0.014
+
+
+@pytest.mark.parametrize("error", [unknown(), Retryable("Service Unavailable.", http_status=503)])
+async def test_a_failed_answer_after_the_stream_finished_the_order_is_ignored(rig: Rig, error: Exception) -> None:
+    """Found by the duplicate-safety trials (order_drop on a taker): the order was committed, the user
+    stream reported it FILLED and the intent finished before the placement's transport error arrived."""
+    orig = rig.venue.place
+
+    async def place(req: OrderRequest) -> Any:
+        await orig(req)
+        rig.bus.publish(rig.venue.orders[req.client_order_id].update())  # the stream is faster than the answer
+        raise error
+
+    rig.venue.place = place
+    rig.decide(urgent=True)
+    await rig.router.idle()
+    (rep,) = rig.journal("orders_success")
+    assert rep["filled_qty"] == 0.014 and rep["orders"] == 1
+    await rig.advance(10.0)  # nothing is queried, resent or retried for an order already final
+    assert [c[0] for c in rig.venue.calls] == ["place"]
+    assert not rig.alerts and rig.router.executions == {}

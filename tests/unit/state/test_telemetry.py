@@ -62,3 +62,34 @@ def test_pending_id_maps_stay_bounded(monkeypatch) -> None:  # type: ignore[no-u
         bus.publish(request(i, 10**18 + i + 1))  # never answered
     assert len(t._intent_ns) <= 100 and len(t._sent_ns) <= 100
     assert t.decision_to_send.count == 1000
+
+
+def test_each_order_outcome_is_counted_once_whoever_reports_it() -> None:
+    bus, t = Bus(), Telemetry()
+    t.attach(bus)
+    base = 10**18
+    bus.publish(request(1, base))
+    for status in (OrderStatus.NEW, OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED,
+                   OrderStatus.FILLED):  # REST ack then the user stream's copy of each state
+        bus.publish(update(1, status, base + MS))
+    bus.publish(update(2, OrderStatus.REJECTED, base))
+    bus.publish(update(2, OrderStatus.REJECTED, base))
+    bus.publish(update(3, OrderStatus.UNKNOWN, base))
+    bus.publish(update(3, OrderStatus.UNKNOWN, base))  # a resend under the same id that is unknown again
+    bus.publish(update(3, OrderStatus.CANCELED, base))
+    assert t.orders_by_outcome == {"NEW": 1, "FILLED": 1, "REJECTED": 1, "UNKNOWN": 1, "CANCELED": 1}
+
+
+def test_outcome_memory_is_bounded_and_keeps_recently_updated_orders(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(tm, "OUTCOME_MEMORY", 100)
+    bus, t = Bus(), Telemetry()
+    t.attach(bus)
+    bus.publish(update(0, OrderStatus.NEW, 1))  # a long-lived order...
+    for i in range(1, 1000):
+        bus.publish(update(i, OrderStatus.NEW, 1))
+        bus.publish(update(i, OrderStatus.FILLED, 1))
+        bus.publish(update(i, OrderStatus.FILLED, 1))  # the stream's duplicate right after
+        if i % 50 == 0:
+            bus.publish(update(0, OrderStatus.NEW, 1))  # ...refreshed by its own updates
+    assert len(t._outcomes_counted) <= 100
+    assert t.orders_by_outcome == {"NEW": 1000, "FILLED": 999}
