@@ -25,7 +25,7 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
-from hedge.backoff import backoff_delays as backoff_delays  # re-exported: hedge.app.backoff_delays stays valid
+from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import (
