@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -61,8 +62,16 @@ def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     obs.publisher.flush()
     proc = subprocess.Popen([sys.executable, "-m", "hedge", "status", "--log-dir", str(tmp_path), "--watch", "0.1"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
-    time.sleep(1.5)
+    assert proc.stdout is not None
+    screens: list[str] = []
+    reader = threading.Thread(target=lambda: screens.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    deadline = time.monotonic() + 30  # a loaded machine may take seconds to start the interpreter
+    while time.monotonic() < deadline and "".join(screens).count("\x1b[H\x1b[2J") < 3:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, _err = proc.communicate(timeout=10)
+    proc.wait(timeout=10)
+    reader.join(timeout=5)
+    out = "".join(screens)
     assert proc.returncode == 0
     assert out.count("\x1b[H\x1b[2J") >= 3 and out.count("NAV      10,003.50") >= 3
