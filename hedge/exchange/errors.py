@@ -180,6 +180,10 @@ def post_only_rejected() -> Reject:
     )
 
 
+def would_immediately_trigger() -> Reject:
+    return Reject(-2021, "Order would immediately trigger.")
+
+
 def invalid_order_type(otype: str) -> Reject:
     return Reject(-1116, f"Invalid orderType. ({otype})")
 

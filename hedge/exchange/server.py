@@ -429,12 +429,18 @@ class LocalExchange:
         if side not in ("BUY", "SELL"):
             raise errors.bad_param("side", side)
         otype = ctx.need("type").upper()
-        if otype not in ("LIMIT", "MARKET"):
+        if otype not in ("LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET"):
             raise errors.invalid_order_type(otype)
         ps = ctx.get("positionSide", "BOTH").upper()
         if ps != "BOTH":
             raise errors.position_side_mismatch()
-        qty = decimal_param(ctx.need("quantity"), "quantity", spec.qty_precision)
+        close_position = _flag(ctx, "closePosition")
+        conditional = otype in ("STOP_MARKET", "TAKE_PROFIT_MARKET")
+        if close_position and not conditional:
+            raise errors.not_required("closePosition")
+        if close_position and ctx.get("quantity"):
+            raise errors.not_required("quantity")
+        qty = 0.0 if close_position else decimal_param(ctx.need("quantity"), "quantity", spec.qty_precision)
         price = 0.0
         tif = "GTC"
         if otype == "LIMIT":
@@ -444,9 +450,18 @@ class LocalExchange:
                 raise errors.bad_param("timeInForce", tif)
         elif ctx.get("price"):
             raise errors.not_required("price")
-        reduce_only = ctx.get("reduceOnly", "false").lower()
-        if reduce_only not in ("true", "false"):
-            raise errors.bad_param("reduceOnly", reduce_only)
+        stop_price = 0.0
+        working_type = "CONTRACT_PRICE"
+        if conditional:
+            stop_price = decimal_param(ctx.need("stopPrice"), "stopPrice", spec.price_precision)
+            working_type = ctx.get("workingType", "CONTRACT_PRICE").upper()
+            if working_type not in ("MARK_PRICE", "CONTRACT_PRICE"):
+                raise errors.bad_param("workingType", working_type)
+        elif ctx.get("stopPrice"):
+            raise errors.not_required("stopPrice")
+        reduce_only = _flag(ctx, "reduceOnly")
+        if reduce_only and close_position:
+            raise errors.not_required("reduceOnly")
         client_id = ctx.get("newClientOrderId")
         if client_id:
             if len(client_id) > 36:
@@ -460,8 +475,11 @@ class LocalExchange:
             quantity=qty,
             price=price,
             time_in_force=cast(Any, tif),
-            reduce_only=reduce_only == "true",
+            reduce_only=reduce_only,
             client_order_id=client_id,
+            stop_price=stop_price,
+            working_type=cast(Any, working_type),
+            close_position=close_position,
         )
 
     def _next_seq(self) -> int:
@@ -648,3 +666,11 @@ class LocalExchange:
             )
         events = [e for e in request.query.get("events", "").split("/") if e]
         return await self.hub.serve(request, self.user.stream_names(key, events), combined=False)
+
+
+def _flag(ctx: Ctx, name: str) -> bool:
+    """A boolean request parameter: "true" / "false" (absent = false)."""
+    value = ctx.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise errors.bad_param(name, value)
+    return value == "true"

@@ -232,17 +232,21 @@ class BinanceVenue:
             "symbol": req.symbol,
             "side": req.side.value,
             "type": req.type.value,
-            "quantity": fmt(req.qty),
             "newClientOrderId": req.client_order_id,
             "newOrderRespType": "RESULT",
         }
+        if req.close_position:  # a stop closing the whole position: no quantity, no reduceOnly
+            params["closePosition"] = "true"
+        else:
+            params["quantity"] = fmt(req.qty)
+            if req.reduce_only:
+                params["reduceOnly"] = "true"
         if req.type is OrderType.LIMIT:
             params["price"] = fmt(req.price)
             params["timeInForce"] = req.tif.value
-        if req.reduce_only:
-            params["reduceOnly"] = "true"
         if req.stop_price > 0.0:
             params["stopPrice"] = fmt(req.stop_price)
+            params["workingType"] = "MARK_PRICE" if req.stop_on_mark else "CONTRACT_PRICE"
         r = await self._call("fapiPrivatePostOrder", params, read=False, order=True)
         return ack_of(rest_order(r))
 

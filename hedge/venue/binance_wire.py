@@ -73,11 +73,13 @@ class RestOrder(msgspec.Struct, kw_only=True):
     clientOrderId: str
     side: str
     type: str = "LIMIT"
+    origType: str = ""
     price: float = 0.0
     avgPrice: float = 0.0
     origQty: float = 0.0
     executedQty: float = 0.0
     reduceOnly: bool = False
+    stopPrice: float = 0.0
     updateTime: int = 0
 
 
@@ -95,8 +97,9 @@ def ack_of(o: RestOrder) -> OrderAck:
 def update_of(o: RestOrder) -> OrderUpdate:
     return OrderUpdate(
         client_order_id=o.clientOrderId, symbol=o.symbol, status=_status(o.status), side=Side(o.side),
-        type=_otype(o.type), exchange_order_id=o.orderId, qty=o.origQty, price=o.price, filled_qty=o.executedQty,
-        avg_price=o.avgPrice, reduce_only=o.reduceOnly, ts_ms=o.updateTime, recv_ns=time.time_ns(),
+        type=_otype(o.origType or o.type), exchange_order_id=o.orderId, qty=o.origQty, price=o.price,
+        filled_qty=o.executedQty, avg_price=o.avgPrice, reduce_only=o.reduceOnly, stop_price=o.stopPrice,
+        ts_ms=o.updateTime, recv_ns=time.time_ns(),
     )
 
 
@@ -176,6 +179,8 @@ class _O(msgspec.Struct):
     X: str
     x: str = ""
     o: str = "LIMIT"
+    ot: str = ""  # the original type: a triggered STOP_MARKET reports o=MARKET, ot=STOP_MARKET
+    sp: float = 0.0
     q: float = 0.0
     p: float = 0.0
     ap: float = 0.0
@@ -283,8 +288,9 @@ class UserStreamDecoder:
         ts = _ms(ev.E)
         side = Side(o.S)
         out: list[Event] = [OrderUpdate(
-            client_order_id=o.c, symbol=o.s, status=status, side=side, type=_otype(o.o), exchange_order_id=o.i,
-            qty=o.q, price=o.p, filled_qty=o.z, avg_price=o.ap, reduce_only=o.R, ts_ms=ts, recv_ns=recv_ns,
+            client_order_id=o.c, symbol=o.s, status=status, side=side, type=_otype(o.ot or o.o), exchange_order_id=o.i,
+            qty=o.q, price=o.p, filled_qty=o.z, avg_price=o.ap, reduce_only=o.R, stop_price=o.sp, ts_ms=ts,
+            recv_ns=recv_ns,
         )]
         if o.x == "TRADE" and o.l > 0.0:
             out.append(Fill(
