@@ -94,6 +94,11 @@ class Order(msgspec.Struct, kw_only=True):
     close_position: bool = False
 
     @property
+    def untriggered(self) -> bool:
+        """A conditional order still waiting for its trigger (an algo order, not in the matching engine)."""
+        return self.type in CONDITIONAL
+
+    @property
     def closes_only(self) -> bool:
         """Reduce-only semantics: never opens or flips a position."""
         return self.reduce_only or self.close_position
@@ -452,9 +457,12 @@ class MatchingEngine:
         self._prune(symbol)
         return order
 
-    def cancel_all(self, account: str, symbol: str) -> list[Order]:
+    def cancel_all(self, account: str, symbol: str, *, algo: bool | None = None) -> list[Order]:
+        """Cancel the open orders of ``symbol``: all, or only the untriggered conditional ones
+        (``algo=True``, Binance's algoOpenOrders) or only the others (``algo=False``)."""
         acct = self.accounts[account]
-        out = [o for o in acct.open_orders.values() if o.symbol == symbol]
+        out = [o for o in acct.open_orders.values()
+               if o.symbol == symbol and (algo is None or o.untriggered == algo)]
         for order in out:
             self._close(order, "CANCELED")
         self._prune(symbol)
@@ -466,8 +474,9 @@ class MatchingEngine:
             raise errors.no_such_order()
         return order
 
-    def open_orders(self, account: str, symbol: str | None = None) -> list[Order]:
-        return [o for o in self.accounts[account].open_orders.values() if symbol is None or o.symbol == symbol]
+    def open_orders(self, account: str, symbol: str | None = None, *, algo: bool | None = None) -> list[Order]:
+        return [o for o in self.accounts[account].open_orders.values()
+                if (symbol is None or o.symbol == symbol) and (algo is None or o.untriggered == algo)]
 
     # ------------------------------------------------------------------------- account maths
 

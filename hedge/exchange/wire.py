@@ -53,6 +53,81 @@ def order_json(order: Order, spec: SymbolSpec, *, with_time: bool = False) -> Js
     return out
 
 
+def algo_status(order: Order) -> str:
+    """Binance's algoStatus: NEW until triggered, then FINISHED once its market order is done."""
+    if order.untriggered:
+        return "NEW" if order.is_open else order.status  # CANCELED / EXPIRED
+    return "TRIGGERED" if order.is_open else "FINISHED"
+
+
+def algo_json(order: Order, spec: SymbolSpec) -> Json:
+    """A conditional order as the Algo Service answers (POST/GET /fapi/v1/algoOrder, openAlgoOrders)."""
+    return {
+        "algoId": order.order_id,
+        "clientAlgoId": order.client_order_id,
+        "algoType": "CONDITIONAL",
+        "orderType": order.orig_type,
+        "symbol": order.symbol,
+        "side": order.side,
+        "positionSide": "BOTH",
+        "timeInForce": "GTC",
+        "quantity": spec.fmt_qty(order.quantity),
+        "algoStatus": algo_status(order),
+        "actualOrderId": "" if order.untriggered else str(order.order_id),
+        "actualPrice": spec.fmt_price(order.avg_price) if order.filled else "0",
+        "executedQty": spec.fmt_qty(order.filled),
+        "triggerPrice": spec.fmt_price(order.stop_price),
+        "price": "0",
+        "icebergQuantity": None,
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+        "workingType": order.working_type,
+        "priceMatch": "NONE",
+        "closePosition": order.close_position,
+        "priceProtect": False,
+        "reduceOnly": order.reduce_only,
+        "createTime": order.time_ms,
+        "updateTime": order.update_ms,
+        "triggerTime": 0 if order.untriggered else order.update_ms,
+        "goodTillDate": 0,
+    }
+
+
+def algo_update_event(order: Order, spec: SymbolSpec, now_ms: int) -> Json:
+    """ALGO_UPDATE: a conditional order's algo status changed (NEW, CANCELED, EXPIRED, TRIGGERED, FINISHED)."""
+    return {
+        "e": "ALGO_UPDATE",
+        "T": order.update_ms,
+        "E": now_ms,
+        "o": {
+            "caid": order.client_order_id,
+            "aid": order.order_id,
+            "at": "CONDITIONAL",
+            "o": order.orig_type,
+            "s": order.symbol,
+            "S": order.side,
+            "ps": "BOTH",
+            "f": "GTC",
+            "q": spec.fmt_qty(order.quantity),
+            "X": algo_status(order),
+            "ai": "" if order.untriggered else str(order.order_id),
+            "ap": spec.fmt_price(order.avg_price),
+            "aq": spec.fmt_qty(order.filled),
+            "act": "0" if order.untriggered else "MARKET",
+            "tp": spec.fmt_price(order.stop_price),
+            "p": "0",
+            "V": "EXPIRE_MAKER",
+            "wt": order.working_type,
+            "pm": "NONE",
+            "cp": order.close_position,
+            "pP": False,
+            "R": order.reduce_only,
+            "tt": 0 if order.untriggered else order.update_ms,
+            "gtd": 0,
+            "rm": "",
+        },
+    }
+
+
 def trade_json(fill: Fill, spec: SymbolSpec) -> Json:
     return {
         "buyer": fill.side == "BUY",

@@ -1,8 +1,8 @@
 """Protective STOP_MARKET orders at the exchange (feature ``exchange_stop_orders``), end to end on
 the local exchange with the real ccxt venue, user stream, market feed, risk stage and router:
 
-- the stop rests at the exchange (GET openOrders: STOP_MARKET, closePosition, the position's stop
-  level) and, with the engine STOPPED (a dead process), the exchange closes the position by itself;
+- the stop rests at the exchange's Algo Service (GET openAlgoOrders: STOP_MARKET, closePosition,
+  the position's stop level) and, with the engine STOPPED (a dead process), the exchange closes the position by itself;
 - a trailing stop replaces it (cancel, then place: never two resting at once);
 - a take-profit closes the position -> its protective stop is cancelled.
 """
@@ -47,7 +47,14 @@ async def exchange_client(d: Desk) -> AsyncIterator[Any]:
 
 
 async def resting_stops(client: Any) -> list[dict[str, Any]]:
-    return [o for o in await client.fapiPrivateGetOpenOrders({"symbol": SYM}) if o["type"] == "STOP_MARKET"]
+    """The conditional orders resting at the exchange's Algo Service."""
+    rest: list[dict[str, Any]] = await client.fapiPrivateGetOpenAlgoOrders({"symbol": SYM})
+    assert all(o["orderType"] == "STOP_MARKET" for o in rest)
+    return rest
+
+
+async def nothing_open(client: Any) -> bool:
+    return not await client.fapiPrivateGetOpenOrders({"symbol": SYM}) and not await resting_stops(client)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within_s: float, every_s: float = 0.1) -> None:
@@ -71,10 +78,10 @@ async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_pat
         async with exchange_client(d) as client:
             (o,) = await resting_stops(client)
             want = math.floor(line.sl_price * 10 + 1e-6) / 10  # a long's stop rounds down to the tick
-            assert o["side"] == "SELL" and o["closePosition"] is True and o["status"] == "NEW"
-            assert o["workingType"] == "MARK_PRICE" and float(o["stopPrice"]) == pytest.approx(want)
-            assert float(o["origQty"]) == 0.0
-            cid = o["clientOrderId"]
+            assert o["side"] == "SELL" and o["closePosition"] is True and o["algoStatus"] == "NEW"
+            assert o["workingType"] == "MARK_PRICE" and float(o["triggerPrice"]) == pytest.approx(want)
+            assert float(o["quantity"]) == 0.0
+            cid = o["clientAlgoId"]
             assert [r.client_order_id for r in stop_requests(d)] == [cid]
             assert d.risk.context(SYM, time.time_ns()).open_orders == 1  # risk counts it...
             await d.close()  # ...the engine dies: no scanner, no user stream, no router
@@ -89,7 +96,9 @@ async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_pat
             assert done["status"] == "FILLED" and done["type"] == "MARKET" and done["origType"] == "STOP_MARKET"
             assert float(done["executedQty"]) == pytest.approx(line.qty)
             assert float(done["avgPrice"]) <= want  # sold at the market once the mark went through the stop
-            assert await client.fapiPrivateGetOpenOrders({"symbol": SYM}) == []
+            assert await nothing_open(client)
+            algo = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
+            assert algo["algoStatus"] == "FINISHED" and float(algo["executedQty"]) == pytest.approx(line.qty)
 
 
 async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: Path) -> None:
@@ -102,7 +111,7 @@ async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: P
             while True:
                 rest = await resting_stops(client)
                 seen.append(len(rest))
-                levels.extend(float(o["stopPrice"]) for o in rest)
+                levels.extend(float(o["triggerPrice"]) for o in rest)
                 await asyncio.sleep(0.05)
 
         watcher = asyncio.create_task(watch())
@@ -120,7 +129,7 @@ async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: P
         assert max(seen) == 1 and 1 in seen  # never two protective stops resting at once
         assert max(levels) >= line.entry_price
         await asyncio.sleep(0.3)
-        assert await client.fapiPrivateGetOpenOrders({"symbol": SYM}) == []  # flat: nothing left resting
+        assert await nothing_open(client)  # flat: nothing left resting
         await d.no_duplicate_orders()
 
 
@@ -136,10 +145,11 @@ async def test_take_profit_cancels_the_protective_stop(tmp_path: Path) -> None:
         assert [i.reason for i in exits] == ["take_profit"]
 
         async def cancelled() -> bool:
-            return bool((await client.fapiPrivateGetOrder({"symbol": SYM, "origClientOrderId": cid}))["status"] != "NEW")
+            algo = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
+            return bool(algo["algoStatus"] != "NEW")
 
         await eventually(cancelled, 10.0)
-        done = await client.fapiPrivateGetOrder({"symbol": SYM, "origClientOrderId": cid})
-        assert done["status"] == "CANCELED" and float(done["executedQty"]) == 0.0
-        assert await client.fapiPrivateGetOpenOrders({"symbol": SYM}) == []
+        done = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
+        assert done["algoStatus"] == "CANCELED" and float(done["executedQty"]) == 0.0
+        assert await nothing_open(client)
         await d.no_duplicate_orders()
