@@ -24,7 +24,6 @@ from __future__ import annotations
 # Binance codes the engine acts on by name.
 POST_ONLY_REJECT = -5022
 DUPLICATE_CLIENT_ORDER_ID = -4116
-WOULD_IMMEDIATELY_TRIGGER = -2021  # a stop already through its working price (definite: a Rejected)
 INVALID_TIMESTAMP = -1021
 INVALID_LISTEN_KEY = -1125
 
