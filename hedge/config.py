@@ -168,6 +168,9 @@ class PortfolioConfig(Section, frozen=True):
     exit_retry_s: Positive = 10.0  # an exit attempt with no working order for this long may be retried
     persist_interval_s: NonNeg = 0.25  # ledger changes are written at most this often (exits: at once)
     qty_tolerance: NonNeg = 1e-9  # |ledger - exchange| at or below this is agreement
+    # feature exchange_stop_orders: each position's stop also rests at the exchange as a STOP_MARKET
+    protective_stop_min_move_bps: NonNeg = 5.0  # the resting stop is replaced when the stop moved this far
+    protective_stop_working_price: Literal["mark", "last"] = "mark"  # Binance MARK_PRICE / CONTRACT_PRICE
 
 
 class TelegramConfig(Section, frozen=True):

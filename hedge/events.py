@@ -250,6 +250,7 @@ class OrderIntent(Event, frozen=True, kw_only=True, gc=False):
     e_pi_bps: float = 0.0
     regime: VolRegime = VolRegime.NORMAL
     tick_ns: int = 0  # recv_ns of the tick that caused it (for tick -> decision latency)
+    stop_price: float = 0.0  # > 0: a protective stop resting at the exchange (STOP_MARKET, closes the position)
 
 
 class RiskDecision(Event, frozen=True, kw_only=True):
@@ -279,6 +280,8 @@ class OrderRequest(Event, frozen=True, kw_only=True, gc=False):
     tif: TimeInForce = TimeInForce.GTC
     reduce_only: bool = False
     stop_price: float = 0.0
+    stop_on_mark: bool = True  # a stop's working price: the mark (Binance MARK_PRICE) or the last trade
+    close_position: bool = False  # a stop that closes the whole position at trigger (no quantity sent)
 
 
 class OrderCancel(Event, frozen=True, kw_only=True, gc=False):
@@ -303,6 +306,7 @@ class OrderUpdate(Event, frozen=True, kw_only=True, gc=False):
     reduce_only: bool = False
     reject_code: int = 0
     reason: str = ""
+    stop_price: float = 0.0  # a conditional order's trigger (its ``type`` stays STOP_MARKET once triggered)
 
 
 class Fill(Event, frozen=True, kw_only=True, gc=False):

@@ -180,6 +180,14 @@ def post_only_rejected() -> Reject:
     )
 
 
+def would_immediately_trigger() -> Reject:
+    return Reject(-2021, "Order would immediately trigger.")
+
+
+def use_algo_endpoint() -> Reject:
+    return Reject(-4120, "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.")
+
+
 def invalid_order_type(otype: str) -> Reject:
     return Reject(-1116, f"Invalid orderType. ({otype})")
 

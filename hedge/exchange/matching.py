@@ -16,6 +16,14 @@ Fill model (deterministic: the same market and the same requests give the same f
   a maker, up to that liquidity, which is then taken.
 Client orders never match each other, and they do not change the market book others see.
 
+Conditional orders (STOP_MARKET, TAKE_PROFIT_MARKET with ``stop_price``, ``working_type``
+MARK_PRICE or CONTRACT_PRICE = last trade, ``reduce_only`` or ``close_position``) rest
+untriggered outside the book (status NEW). One whose stop the working price has already crossed
+is refused (-2021). When the working price crosses the stop (checked on every mark, trade, and
+book change while the working price falls back to the mid) it becomes a MARKET order (``type``
+MARKET, ``orig_type`` kept) and executes at once; a closing one never opens or flips a position,
+takes the whole position when ``close_position``, and expires when there is nothing to close.
+
 Must never: do I/O, read the wall clock (time comes from the ``clock`` given), or log per event.
 """
 
@@ -34,7 +42,9 @@ from hedge.exchange.symbols import SymbolSpec
 from hedge.feeds.book import OrderBook
 
 Side = Literal["BUY", "SELL"]
-OrderType = Literal["LIMIT", "MARKET"]
+OrderType = Literal["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET"]
+WorkingType = Literal["MARK_PRICE", "CONTRACT_PRICE"]
+CONDITIONAL: tuple[str, ...] = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
 TimeInForce = Literal["GTC", "IOC", "FOK", "GTX"]
 ExecType = Literal["NEW", "TRADE", "CANCELED", "EXPIRED"]
 
@@ -53,6 +63,12 @@ class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
     time_in_force: TimeInForce = "GTC"
     reduce_only: bool = False
     client_order_id: str = ""
+    stop_price: float = 0.0  # STOP_MARKET / TAKE_PROFIT_MARKET
+    working_type: WorkingType = "CONTRACT_PRICE"
+    close_position: bool = False  # close whatever the position is at trigger (quantity 0)
+
+    def closes_only_request(self) -> bool:
+        return self.reduce_only or self.close_position
 
 
 class Order(msgspec.Struct, kw_only=True):
@@ -72,6 +88,20 @@ class Order(msgspec.Struct, kw_only=True):
     filled: float = 0.0
     cum_quote: float = 0.0
     queue_ahead: float = 0.0
+    orig_type: OrderType = "LIMIT"  # a triggered stop keeps its original type here; ``type`` is MARKET
+    stop_price: float = 0.0
+    working_type: WorkingType = "CONTRACT_PRICE"
+    close_position: bool = False
+
+    @property
+    def untriggered(self) -> bool:
+        """A conditional order still waiting for its trigger (an algo order, not in the matching engine)."""
+        return self.type in CONDITIONAL
+
+    @property
+    def closes_only(self) -> bool:
+        """Reduce-only semantics: never opens or flips a position."""
+        return self.reduce_only or self.close_position
 
     @property
     def remaining(self) -> float:
@@ -182,6 +212,7 @@ class MatchingEngine:
         self.accounts: dict[str, Account] = {}
         self._markets: dict[str, _Market] = {}
         self._resting: dict[str, list[Order]] = {}
+        self._stops: dict[str, list[Order]] = {}  # untriggered STOP_MARKET / TAKE_PROFIT_MARKET
         self._order_ids = itertools.count(1_000_001)
         self._trade_ids = itertools.count(1)
 
@@ -249,11 +280,15 @@ class MatchingEngine:
         m.mark = mark
         if funding_rate is not None:
             m.funding_rate = funding_rate
+        if self._stops.get(symbol):
+            self._check_stops(symbol)
 
     def on_trade(self, symbol: str, price: float, qty: float, buyer_is_maker: bool) -> None:
         """A market trade: buyer_is_maker means a seller hit the bids (resting BUYs may fill)."""
         m = self.market(symbol)
         m.last_price = price
+        if self._stops.get(symbol):
+            self._check_stops(symbol)
         resting = self._resting.get(symbol)
         if not resting:
             return
@@ -296,6 +331,8 @@ class MatchingEngine:
         if spec is None:
             raise errors.bad_symbol()
         self._validate(acct, spec, req)
+        if req.type in CONDITIONAL:
+            return self._place_conditional(acct, req)
         m = self.market(req.symbol)
         taken = m.taken_asks if req.side == "BUY" else m.taken_bids
         limit = req.price if req.type == "LIMIT" else math.inf if req.side == "BUY" else 0.0
@@ -317,6 +354,7 @@ class MatchingEngine:
             symbol=req.symbol,
             side=req.side,
             type=req.type,
+            orig_type=req.type,
             time_in_force=req.time_in_force if req.type == "LIMIT" else "GTC",
             price=req.price if req.type == "LIMIT" else 0.0,
             quantity=req.quantity,
@@ -341,6 +379,76 @@ class MatchingEngine:
                 self._resting[order.symbol].append(order)
         return order
 
+    def working_price(self, symbol: str, working_type: WorkingType) -> float:
+        """The price a conditional order is triggered by: the mark, or the last trade (mid before any)."""
+        if working_type == "MARK_PRICE":
+            return self.mark_price(symbol)
+        m = self.market(symbol)
+        if m.last_price > 0:
+            return m.last_price
+        mid = mid_price(m.book)
+        return mid if mid is not None else 0.0
+
+    @staticmethod
+    def _triggered(order_side: Side, otype: str, stop: float, px: float) -> bool:
+        """STOP_MARKET: BUY when px >= stop, SELL when px <= stop; TAKE_PROFIT_MARKET the reverse."""
+        if px <= 0:
+            return False
+        rising = (order_side == "BUY") == (otype == "STOP_MARKET")
+        return px >= stop - EPS if rising else px <= stop + EPS
+
+    def _place_conditional(self, acct: Account, req: OrderRequest) -> Order:
+        if self._triggered(req.side, req.type, req.stop_price, self.working_price(req.symbol, req.working_type)):
+            raise errors.would_immediately_trigger()
+        now = self.clock()
+        order_id = next(self._order_ids)
+        client_id = req.client_order_id or f"autoclientid{order_id}"
+        order = Order(
+            order_id=order_id, client_order_id=client_id, account=acct.key, symbol=req.symbol, side=req.side,
+            type=req.type, orig_type=req.type, time_in_force="GTC", price=0.0, quantity=req.quantity,
+            reduce_only=req.reduce_only, time_ms=now, update_ms=now, stop_price=req.stop_price,
+            working_type=req.working_type, close_position=req.close_position,
+        )
+        if len(acct.orders) > 2 * MAX_HISTORY:
+            self._forget_history(acct)
+        acct.orders[order_id] = order
+        acct.last_by_client_id[(req.symbol, client_id)] = order_id
+        acct.open_by_client_id[(req.symbol, client_id)] = order_id
+        acct.open_orders[order_id] = order
+        self._stops.setdefault(req.symbol, []).append(order)
+        self._emit(order, "NEW", None)
+        return order
+
+    def _check_stops(self, symbol: str) -> None:
+        """Trigger every open conditional order of ``symbol`` whose working price crossed its stop."""
+        stops = self._stops[symbol]
+        prices = {wt: self.working_price(symbol, wt) for wt in ("MARK_PRICE", "CONTRACT_PRICE")}
+        fired = [o for o in stops if o.is_open and self._triggered(o.side, o.orig_type, o.stop_price,
+                                                                   prices[o.working_type])]
+        self._stops[symbol] = [o for o in stops if o.is_open and o not in fired]
+        for order in fired:
+            self._trigger(order)
+
+    def _trigger(self, order: Order) -> None:
+        """A stop fired: it becomes a MARKET order (Binance: o=MARKET, ot=<original type>) and executes
+        at once against the book; a closing order finds no position to close -> EXPIRED."""
+        acct = self.accounts[order.account]
+        pos = acct.position(order.symbol).amount
+        reducible = abs(pos) if abs(pos) >= EPS and (pos > 0) != (order.side == "BUY") else 0.0
+        order.type = "MARKET"
+        order.update_ms = self.clock()
+        if order.close_position:
+            order.quantity = reducible
+        if order.closes_only and reducible <= EPS:
+            self._close(order, "EXPIRED")
+            return
+        self._emit(order, "NEW", None)
+        m = self.market(order.symbol)
+        taken = m.taken_asks if order.side == "BUY" else m.taken_bids
+        self._take(order, m.book, taken, math.inf if order.side == "BUY" else 0.0)
+        if order.is_open:
+            self._close(order, "EXPIRED")
+
     def cancel(self, account: str, symbol: str, order_id: int | None, client_order_id: str | None) -> Order:
         order = self._find(self.accounts[account], symbol, order_id, client_order_id)
         if order is None or not order.is_open:
@@ -349,9 +457,12 @@ class MatchingEngine:
         self._prune(symbol)
         return order
 
-    def cancel_all(self, account: str, symbol: str) -> list[Order]:
+    def cancel_all(self, account: str, symbol: str, *, algo: bool | None = None) -> list[Order]:
+        """Cancel the open orders of ``symbol``: all, or only the untriggered conditional ones
+        (``algo=True``, Binance's algoOpenOrders) or only the others (``algo=False``)."""
         acct = self.accounts[account]
-        out = [o for o in acct.open_orders.values() if o.symbol == symbol]
+        out = [o for o in acct.open_orders.values()
+               if o.symbol == symbol and (algo is None or o.untriggered == algo)]
         for order in out:
             self._close(order, "CANCELED")
         self._prune(symbol)
@@ -363,8 +474,9 @@ class MatchingEngine:
             raise errors.no_such_order()
         return order
 
-    def open_orders(self, account: str, symbol: str | None = None) -> list[Order]:
-        return [o for o in self.accounts[account].open_orders.values() if symbol is None or o.symbol == symbol]
+    def open_orders(self, account: str, symbol: str | None = None, *, algo: bool | None = None) -> list[Order]:
+        return [o for o in self.accounts[account].open_orders.values()
+                if (symbol is None or o.symbol == symbol) and (algo is None or o.untriggered == algo)]
 
     # ------------------------------------------------------------------------- account maths
 
@@ -397,6 +509,9 @@ class MatchingEngine:
     # ------------------------------------------------------------------------------ internals
 
     def _validate(self, acct: Account, spec: SymbolSpec, req: OrderRequest) -> None:
+        if req.type in CONDITIONAL:
+            self._validate_conditional(acct, spec, req)
+            return
         if req.quantity <= 0:
             raise errors.qty_not_positive()
         if req.type == "LIMIT":
@@ -438,6 +553,29 @@ class MatchingEngine:
         if sum(1 for o in self._resting.get(req.symbol, ()) if o.account == acct.key) >= spec.max_num_orders:
             raise errors.max_open_orders()
 
+    def _validate_conditional(self, acct: Account, spec: SymbolSpec, req: OrderRequest) -> None:
+        """A stop's checks at placement; its position is only looked at when it triggers."""
+        if req.stop_price <= 0:
+            raise errors.price_not_positive()
+        if not _on_tick(req.stop_price, spec.tick):
+            raise errors.price_not_tick()
+        if req.close_position:
+            if req.quantity != 0:
+                raise errors.not_required("quantity")
+        else:
+            if req.quantity <= 0:
+                raise errors.qty_not_positive()
+            if req.quantity < spec.market_min_qty - EPS:
+                raise errors.qty_below_min()
+            if req.quantity > spec.market_max_qty + EPS:
+                raise errors.qty_above_max()
+            if not _on_tick(req.quantity, spec.step):
+                raise errors.qty_not_step()
+        if req.client_order_id and (req.symbol, req.client_order_id) in acct.open_by_client_id:
+            raise errors.duplicate_client_id()
+        if not req.closes_only_request() and req.stop_price * req.quantity < spec.min_notional - EPS:
+            raise errors.min_notional(spec.min_notional_text)
+
     @staticmethod
     def _level_qty(book: OrderBook, order: Order) -> float:
         return book.bid_qty(order.price) if order.side == "BUY" else book.ask_qty(order.price)
@@ -453,7 +591,7 @@ class MatchingEngine:
             raise errors.percent_price_market()
 
     def _check_margin(self, acct: Account, req: OrderRequest) -> None:
-        if req.reduce_only:
+        if req.reduce_only or req.close_position:
             return
         pos = acct.position(req.symbol)
         signed = req.quantity if req.side == "BUY" else -req.quantity
@@ -497,6 +635,8 @@ class MatchingEngine:
             self._fill(order, q, order.price if maker else px, maker=maker)
 
     def _after_book(self, symbol: str, m: _Market) -> None:
+        if self._stops.get(symbol) and (m.mark <= 0 or m.last_price <= 0):
+            self._check_stops(symbol)  # a working price that falls back to the mid moved
         resting = self._resting.get(symbol)
         if not resting:
             return
@@ -523,7 +663,7 @@ class MatchingEngine:
     def _fill(self, order: Order, qty: float, price: float, *, maker: bool) -> None:
         acct = self.accounts[order.account]
         pos = acct.position(order.symbol)
-        if order.reduce_only:
+        if order.closes_only:
             reducible = abs(pos.amount) if (pos.amount > 0) != (order.side == "BUY") else 0.0
             qty = min(qty, reducible)
             if qty <= EPS:
@@ -585,7 +725,7 @@ class MatchingEngine:
 
     def _expire_reduce_only(self, acct: Account, symbol: str) -> None:
         for o in list(acct.open_orders.values()):
-            if o.symbol == symbol and o.reduce_only:
+            if o.symbol == symbol and o.reduce_only and o.type not in CONDITIONAL:
                 self._close(o, "EXPIRED")
         self._prune(symbol)
 

@@ -34,7 +34,7 @@ from hedge.exchange.depthstream import FLUSH_EVERY_S, DepthStreams
 from hedge.exchange.faults import Faults
 from hedge.exchange.limits import UNLIMITED, Limits, RateLimiter
 from hedge.exchange.market import PlayEvent, RecordingTape, SyntheticFlow, bundled_recording
-from hedge.exchange.matching import MatchingEngine, OrderRequest, Position, mid_price
+from hedge.exchange.matching import CONDITIONAL, MatchingEngine, Order, OrderRequest, Position, mid_price
 from hedge.exchange.rest import Ctx, DropConnection, Handler, Rest, decimal_param, int_param
 from hedge.exchange.streams import Hub
 from hedge.exchange.symbols import ExchangeInfo, SymbolSpec
@@ -352,6 +352,12 @@ class LocalExchange:
         r.add_get("/fapi/v1/order", ep("SIGNED", 1, self._get_order))
         r.add_get("/fapi/v1/openOrders", ep("SIGNED", lambda p: 1 if p.get("symbol") else 40, self._open_orders))
         r.add_delete("/fapi/v1/allOpenOrders", ep("SIGNED", 1, self._cancel_all))
+        r.add_post("/fapi/v1/algoOrder", ep("SIGNED", 0, self._new_algo_order, counts_orders=True))
+        r.add_delete("/fapi/v1/algoOrder", ep("SIGNED", 1, self._cancel_algo_order))
+        r.add_get("/fapi/v1/algoOrder", ep("SIGNED", 1, self._get_algo_order))
+        r.add_get("/fapi/v1/openAlgoOrders", ep("SIGNED", lambda p: 1 if p.get("symbol") else 40,
+                                                 self._open_algo_orders))
+        r.add_delete("/fapi/v1/algoOpenOrders", ep("SIGNED", 1, self._cancel_all_algo))
         r.add_post("/fapi/v1/countdownCancelAll", ep("SIGNED", 10, self._countdown))
         r.add_post("/fapi/v1/leverage", ep("SIGNED", 1, self._leverage))
         r.add_get("/fapi/v1/leverageBracket", ep("SIGNED", 1, self._leverage_bracket))
@@ -430,17 +436,31 @@ class LocalExchange:
 
     # ------------------------------------------------------------------------------ REST: orders
 
-    def _order_request(self, ctx: Ctx, spec: SymbolSpec) -> OrderRequest:
+    def _order_request(self, ctx: Ctx, spec: SymbolSpec, *, algo: bool = False) -> OrderRequest:
         side = ctx.need("side").upper()
         if side not in ("BUY", "SELL"):
             raise errors.bad_param("side", side)
         otype = ctx.need("type").upper()
-        if otype not in ("LIMIT", "MARKET"):
+        if otype in ("STOP_MARKET", "TAKE_PROFIT_MARKET", "STOP", "TAKE_PROFIT", "TRAILING_STOP_MARKET"):
+            if not algo:
+                raise errors.use_algo_endpoint()
+            if otype not in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
+                raise errors.invalid_order_type(otype)
+            algo_type = ctx.need("algoType").upper()
+            if algo_type != "CONDITIONAL":
+                raise errors.bad_param("algoType", algo_type)
+        elif algo or otype not in ("LIMIT", "MARKET"):
             raise errors.invalid_order_type(otype)
         ps = ctx.get("positionSide", "BOTH").upper()
         if ps != "BOTH":
             raise errors.position_side_mismatch()
-        qty = decimal_param(ctx.need("quantity"), "quantity", spec.qty_precision)
+        close_position = _flag(ctx, "closePosition")
+        conditional = otype in ("STOP_MARKET", "TAKE_PROFIT_MARKET")
+        if close_position and not conditional:
+            raise errors.not_required("closePosition")
+        if close_position and ctx.get("quantity"):
+            raise errors.not_required("quantity")
+        qty = 0.0 if close_position else decimal_param(ctx.need("quantity"), "quantity", spec.qty_precision)
         price = 0.0
         tif = "GTC"
         if otype == "LIMIT":
@@ -450,15 +470,25 @@ class LocalExchange:
                 raise errors.bad_param("timeInForce", tif)
         elif ctx.get("price"):
             raise errors.not_required("price")
-        reduce_only = ctx.get("reduceOnly", "false").lower()
-        if reduce_only not in ("true", "false"):
-            raise errors.bad_param("reduceOnly", reduce_only)
-        client_id = ctx.get("newClientOrderId")
+        stop_price = 0.0
+        working_type = "CONTRACT_PRICE"
+        if conditional:
+            stop_price = decimal_param(ctx.need("triggerPrice"), "triggerPrice", spec.price_precision)
+            working_type = ctx.get("workingType", "CONTRACT_PRICE").upper()
+            if working_type not in ("MARK_PRICE", "CONTRACT_PRICE"):
+                raise errors.bad_param("workingType", working_type)
+        elif ctx.get("stopPrice") or ctx.get("triggerPrice"):
+            raise errors.not_required("stopPrice")
+        reduce_only = _flag(ctx, "reduceOnly")
+        if reduce_only and close_position:
+            raise errors.not_required("reduceOnly")
+        id_param = "clientAlgoId" if algo else "newClientOrderId"
+        client_id = ctx.get(id_param)
         if client_id:
             if len(client_id) > 36:
                 raise errors.client_id_too_long()
             if not all(c.isascii() and (c.isalnum() or c in ".:/_-") for c in client_id):
-                raise errors.illegal_chars("newClientOrderId")
+                raise errors.illegal_chars(id_param)
         return OrderRequest(
             symbol=spec.symbol,
             side=cast(Any, side),
@@ -466,8 +496,11 @@ class LocalExchange:
             quantity=qty,
             price=price,
             time_in_force=cast(Any, tif),
-            reduce_only=reduce_only == "true",
+            reduce_only=reduce_only,
             client_order_id=client_id,
+            stop_price=stop_price,
+            working_type=cast(Any, working_type),
+            close_position=close_position,
         )
 
     def _next_seq(self) -> int:
@@ -526,12 +559,25 @@ class LocalExchange:
         )
         self.order_log.append(entry)
         try:
+            if self._matched(ctx.account, symbol, oid, coid, algo=False) is None:
+                raise errors.cancel_rejected()
             order = self.engine.cancel(ctx.account, symbol, oid, coid)
         except errors.Reject as rej:
             entry.http_status, entry.code, entry.msg = rej.status, rej.code, rej.msg
             raise
         entry.order_id, entry.status = order.order_id, order.status
         return wire.order_json(order, self.specs[symbol])
+
+    def _matched(self, account: str, symbol: str, oid: int | None, coid: str | None, *, algo: bool) -> Order | None:
+        """The order an endpoint may see: the algo endpoints only conditional orders, the order
+        endpoints everything else (and a conditional order once triggered into the matching engine)."""
+        try:
+            order = self.engine.get_order(account, symbol, oid, coid)
+        except errors.Reject:
+            return None
+        if algo:
+            return order if order.orig_type in CONDITIONAL else None
+        return None if order.untriggered else order
 
     async def _get_order(self, ctx: Ctx) -> Any:
         symbol, oid, coid = self._lookup(ctx)
@@ -550,7 +596,9 @@ class LocalExchange:
         )
         self.order_log.append(entry)
         try:
-            order = self.engine.get_order(ctx.account, symbol, oid, coid)
+            order = self._matched(ctx.account, symbol, oid, coid, algo=False)
+            if order is None:
+                raise errors.no_such_order()
         except errors.Reject as rej:
             entry.http_status, entry.code, entry.msg = rej.status, rej.code, rej.msg
             raise
@@ -561,11 +609,72 @@ class LocalExchange:
         symbol = self._spec(ctx).symbol if ctx.get("symbol") else None
         return [
             wire.order_json(o, self.specs[o.symbol], with_time=True)
-            for o in self.engine.open_orders(ctx.account, symbol)
+            for o in self.engine.open_orders(ctx.account, symbol, algo=False)
         ]
 
     async def _cancel_all(self, ctx: Ctx) -> Any:
-        self.engine.cancel_all(ctx.account, self._spec(ctx).symbol)
+        self.engine.cancel_all(ctx.account, self._spec(ctx).symbol, algo=False)
+        return {"code": 200, "msg": "The operation of cancel all open order is done."}
+
+    # ------------------------------------------------------------------------ REST: algo orders
+
+    async def _new_algo_order(self, ctx: Ctx) -> Any:
+        now = self.now_ms()
+        entry = OrderLogEntry(
+            seq=self._next_seq(), time_ms=now, account=ctx.account, method="POST", symbol=ctx.get("symbol"),
+            side=ctx.get("side"), type=ctx.get("type"), client_order_id=ctx.get("clientAlgoId"), http_status=200,
+        )
+        self.order_log.append(entry)
+        try:
+            self.limiter.count_order(ctx.account, now)
+            spec = self._spec(ctx)
+            order = self.engine.place(ctx.account, self._order_request(ctx, spec, algo=True))
+        except errors.Reject as rej:
+            entry.http_status, entry.code, entry.msg = rej.status, rej.code, rej.msg
+            raise
+        entry.order_id, entry.status, entry.client_order_id = order.order_id, order.status, order.client_order_id
+        return wire.algo_json(order, spec)
+
+    def _algo_lookup(self, ctx: Ctx) -> Order | None:
+        symbol = self._spec(ctx).symbol
+        aid, caid = ctx.get("algoId"), ctx.get("clientAlgoId")
+        if not aid and not caid:
+            raise errors.missing_param("algoId")
+        try:
+            return self._matched(ctx.account, symbol, int(aid) if aid else None, caid or None, algo=True)
+        except ValueError:
+            raise errors.bad_param("algoId", aid)
+
+    async def _cancel_algo_order(self, ctx: Ctx) -> Any:
+        entry = OrderLogEntry(
+            seq=self._next_seq(), time_ms=self.now_ms(), account=ctx.account, method="DELETE",
+            symbol=ctx.get("symbol"), side="", type="", client_order_id=ctx.get("clientAlgoId"), http_status=200,
+        )
+        self.order_log.append(entry)
+        try:
+            order = self._algo_lookup(ctx)
+            if order is None or not order.untriggered or not order.is_open:
+                raise errors.cancel_rejected()
+            self.engine.cancel(ctx.account, order.symbol, order.order_id, None)
+        except errors.Reject as rej:
+            entry.http_status, entry.code, entry.msg = rej.status, rej.code, rej.msg
+            raise
+        entry.order_id, entry.status = order.order_id, order.status
+        return {"algoId": order.order_id, "clientAlgoId": order.client_order_id, "code": "200", "msg": "success"}
+
+    async def _get_algo_order(self, ctx: Ctx) -> Any:
+        order = self._algo_lookup(ctx)
+        if order is None:
+            raise errors.no_such_order()
+        return wire.algo_json(order, self.specs[order.symbol])
+
+    async def _open_algo_orders(self, ctx: Ctx) -> Any:
+        symbol = self._spec(ctx).symbol if ctx.get("symbol") else None
+        orders = self.engine.open_orders(ctx.account, symbol, algo=True)
+        return [wire.algo_json(o, self.specs[o.symbol]) for o in orders]
+
+    async def _cancel_all_algo(self, ctx: Ctx) -> Any:
+        self.engine.cancel_all(ctx.account, self._spec(ctx).symbol, algo=True)
         return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
     async def _countdown(self, ctx: Ctx) -> Any:
@@ -583,7 +692,7 @@ class LocalExchange:
 
             def fire() -> None:
                 self._countdowns.pop(key, None)
-                self.engine.cancel_all(account, symbol)
+                self.engine.cancel_all(account, symbol, algo=False)  # the Algo Service's stops stay
 
             self._countdowns[key] = asyncio.get_running_loop().call_later(countdown / 1000, fire)
         return {"symbol": symbol, "countdownTime": str(countdown)}
@@ -674,3 +783,11 @@ class LocalExchange:
             )
         events = [e for e in request.query.get("events", "").split("/") if e]
         return await self.hub.serve(request, self.user.stream_names(key, events), combined=False)
+
+
+def _flag(ctx: Ctx, name: str) -> bool:
+    """A boolean request parameter: "true" / "false" (absent = false)."""
+    value = ctx.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise errors.bad_param(name, value)
+    return value == "true"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import orjson
 
 from hedge.exchange import errors, wire
-from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order
+from hedge.exchange.matching import CONDITIONAL, Account, ExecType, Fill, MatchingEngine, Order
 from hedge.exchange.streams import Hub, Subscriber
 from hedge.exchange.symbols import SymbolSpec
 
@@ -95,6 +95,14 @@ class UserData:
 
     def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
         spec = self.specs[order.symbol]
+        if order.orig_type in CONDITIONAL:
+            # the Algo Service reports a conditional order's own life (placed, cancelled, triggered,
+            # finished) as ALGO_UPDATE; once triggered its market order is an ORDER_TRADE_UPDATE too
+            if order.untriggered or not order.is_open or exec_type == "NEW":
+                self._publish(account, "ALGO_UPDATE",
+                              lambda: orjson.dumps(wire.algo_update_event(order, spec, self.clock())))
+            if order.untriggered:
+                return
         self._publish(
             account,
             "ORDER_TRADE_UPDATE",

@@ -36,13 +36,13 @@ def order_json(order: Order, spec: SymbolSpec, *, with_time: bool = False) -> Js
         "timeInForce": order.time_in_force,
         "type": order.type,
         "reduceOnly": order.reduce_only,
-        "closePosition": False,
+        "closePosition": order.close_position,
         "side": order.side,
         "positionSide": "BOTH",
-        "stopPrice": "0",
-        "workingType": "CONTRACT_PRICE",
+        "stopPrice": spec.fmt_price(order.stop_price) if order.stop_price else "0",
+        "workingType": order.working_type,
         "priceProtect": False,
-        "origType": order.type,
+        "origType": order.orig_type,
         "priceMatch": "NONE",
         "selfTradePreventionMode": "EXPIRE_MAKER",
         "goodTillDate": 0,
@@ -51,6 +51,81 @@ def order_json(order: Order, spec: SymbolSpec, *, with_time: bool = False) -> Js
     if with_time:
         out["time"] = order.time_ms
     return out
+
+
+def algo_status(order: Order) -> str:
+    """Binance's algoStatus: NEW until triggered, then FINISHED once its market order is done."""
+    if order.untriggered:
+        return "NEW" if order.is_open else order.status  # CANCELED / EXPIRED
+    return "TRIGGERED" if order.is_open else "FINISHED"
+
+
+def algo_json(order: Order, spec: SymbolSpec) -> Json:
+    """A conditional order as the Algo Service answers (POST/GET /fapi/v1/algoOrder, openAlgoOrders)."""
+    return {
+        "algoId": order.order_id,
+        "clientAlgoId": order.client_order_id,
+        "algoType": "CONDITIONAL",
+        "orderType": order.orig_type,
+        "symbol": order.symbol,
+        "side": order.side,
+        "positionSide": "BOTH",
+        "timeInForce": "GTC",
+        "quantity": spec.fmt_qty(order.quantity),
+        "algoStatus": algo_status(order),
+        "actualOrderId": "" if order.untriggered else str(order.order_id),
+        "actualPrice": spec.fmt_price(order.avg_price) if order.filled else "0",
+        "executedQty": spec.fmt_qty(order.filled),
+        "triggerPrice": spec.fmt_price(order.stop_price),
+        "price": "0",
+        "icebergQuantity": None,
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+        "workingType": order.working_type,
+        "priceMatch": "NONE",
+        "closePosition": order.close_position,
+        "priceProtect": False,
+        "reduceOnly": order.reduce_only,
+        "createTime": order.time_ms,
+        "updateTime": order.update_ms,
+        "triggerTime": 0 if order.untriggered else order.update_ms,
+        "goodTillDate": 0,
+    }
+
+
+def algo_update_event(order: Order, spec: SymbolSpec, now_ms: int) -> Json:
+    """ALGO_UPDATE: a conditional order's algo status changed (NEW, CANCELED, EXPIRED, TRIGGERED, FINISHED)."""
+    return {
+        "e": "ALGO_UPDATE",
+        "T": order.update_ms,
+        "E": now_ms,
+        "o": {
+            "caid": order.client_order_id,
+            "aid": order.order_id,
+            "at": "CONDITIONAL",
+            "o": order.orig_type,
+            "s": order.symbol,
+            "S": order.side,
+            "ps": "BOTH",
+            "f": "GTC",
+            "q": spec.fmt_qty(order.quantity),
+            "X": algo_status(order),
+            "ai": "" if order.untriggered else str(order.order_id),
+            "ap": spec.fmt_price(order.avg_price),
+            "aq": spec.fmt_qty(order.filled),
+            "act": "0" if order.untriggered else "MARKET",
+            "tp": spec.fmt_price(order.stop_price),
+            "p": "0",
+            "V": "EXPIRE_MAKER",
+            "wt": order.working_type,
+            "pm": "NONE",
+            "cp": order.close_position,
+            "pP": False,
+            "R": order.reduce_only,
+            "tt": 0 if order.untriggered else order.update_ms,
+            "gtd": 0,
+            "rm": "",
+        },
+    }
 
 
 def trade_json(fill: Fill, spec: SymbolSpec) -> Json:
@@ -278,7 +353,7 @@ def order_update_event(
             "q": spec.fmt_qty(order.quantity),
             "p": spec.fmt_price(order.price),
             "ap": spec.fmt_price(order.avg_price),
-            "sp": "0",
+            "sp": spec.fmt_price(order.stop_price) if order.stop_price else "0",
             "x": exec_type,
             "X": order.status,
             "i": order.order_id,
@@ -293,10 +368,10 @@ def order_update_event(
             "a": money(asks),
             "m": fill.maker if fill else False,
             "R": order.reduce_only,
-            "wt": "CONTRACT_PRICE",
-            "ot": order.type,
+            "wt": order.working_type,
+            "ot": order.orig_type,
             "ps": "BOTH",
-            "cp": False,
+            "cp": order.close_position,
             "rp": money(fill.realized_pnl) if fill else "0",
             "pP": False,
             "si": 0,

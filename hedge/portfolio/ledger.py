@@ -58,6 +58,11 @@ class Entry(msgspec.Struct, kw_only=True):
     exit_intent: str = ""  # the live exit attempt's intent id ("" = none)
     exit_ms: int = 0  # wall ms of the live exit attempt's last sign of life
     unconfirmed: bool = False  # the exchange did not report the symbol at the last reconciliation
+    stop_attempts: int = 0  # protective-stop intents issued for this position so far
+    stop_intent: str = ""  # the latest protective-stop intent id ("" = none yet)
+    stop_px: float = 0.0  # the stop level it asked for
+    stop_ms: int = 0  # wall ms when it was issued
+    stop_live: bool = False  # its order rests at the exchange
 
 
 class OrderTag(msgspec.Struct, frozen=True, kw_only=True, gc=False):

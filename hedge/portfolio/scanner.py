@@ -24,6 +24,8 @@ Design:
   counts working orders in the worst case, so a second reduce-only order that would over-close a
   position is vetoed (``nothing_to_reduce``) anyway.
 - Nothing is asked for before the first reconciliation (``ready``): levels still move.
+- With ``protect`` (feature ``exchange_stop_orders``) a tick that triggers nothing also lets the
+  position ask for its protective stop at the exchange (``hedge.portfolio.protective``).
 
 Must never: send or size an order itself, bypass ``check_order``, or issue a second exit for a
 position while one is working.
@@ -39,6 +41,7 @@ from hedge.config import ExitParams
 from hedge.events import BookUpdate, LedgerPosition, OrderIntent, OrderUpdate, Side
 from hedge.portfolio.exits import ExitKind, update
 from hedge.portfolio.ledger import Entry, Ledger
+from hedge.portfolio.protective import ProtectiveStops
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,10 @@ class ExitScanner:
         write_ahead: Callable[[], None],
         changed: Callable[[], None],
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        protect: ProtectiveStops | None = None,
     ) -> None:
         self.ledger = ledger
+        self.protect = protect  # feature exchange_stop_orders: the stop also rests at the exchange
         self.entries = ledger.entries
         self.params = params
         self.trailing = trailing
@@ -93,8 +98,12 @@ class ExitScanner:
         if lv.stop != stop:
             self.changed()
             self.publish(self.ledger.event(u.symbol))
-        if kind is not None and self.ready:
+        if not self.ready:
+            return
+        if kind is not None:
             self._exit(e, kind, px, u)
+        elif self.protect is not None:
+            self.protect.check(e, u.recv_ns)
 
     def _exit(self, e: Entry, kind: ExitKind, px: float, u: BookUpdate) -> None:
         now = self.clock_ms()

@@ -17,6 +17,10 @@ Owns the wiring and the reconciliation schedule:
   (``Alert``). Positions without a take-profit or a stop are flagged (``Alert``, once per symbol
   until it is fixed). Each reconciliation beats a ``Heartbeat`` (component ``portfolio``); a
   failed one beats ``ok=False`` and is retried with backoff.
+- Feature ``exchange_stop_orders``: each position's stop also rests at the exchange
+  (``hedge.portfolio.protective``); its orders' updates and reconciliation's open orders tell
+  whether it rests. A protective stop found at the exchange carries an engine client order id,
+  so it is never tagged external (the router adopts it as the symbol's protective stop).
 - Time comes from the injected ``clock_ms`` (event time in replay). ``persist=False`` keeps the
   ledger in memory; only then may ``start_flat`` open trading without a fetch (replay's fresh
   simulated account, which provably starts flat and reports everything on the bus).
@@ -52,6 +56,7 @@ from hedge.events import (
     Reconciled,
 )
 from hedge.portfolio.ledger import Ledger
+from hedge.portfolio.protective import ProtectiveStops
 from hedge.portfolio.reconcile import Comparison, Mismatch, compare, fetch
 from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
@@ -84,15 +89,26 @@ class PortfolioStage:
         self.persist = persist  # False: an in-memory ledger (replay), nothing read or written
         self.ledger = Ledger(exits, LedgerStore.load(self.path) if persist else None)
         self.store = LedgerStore(self.path, self.ledger.state, interval_s=self.pcfg.persist_interval_s)
+        write_ahead = self.store.save_now if persist else _nothing
+        self.protect = ProtectiveStops(
+            self.ledger.entries,
+            min_move_bps=self.pcfg.protective_stop_min_move_bps,
+            retry_s=self.pcfg.exit_retry_s,
+            publish=bus.publish,
+            write_ahead=write_ahead,
+            changed=self.store.mark_dirty,
+            clock_ms=clock_ms,
+        ) if cfg.runtime.features.exchange_stop_orders else None
         self.scanner = ExitScanner(
             self.ledger,
             exits,
             trailing=cfg.runtime.features.trailing_stop,
             retry_s=self.pcfg.exit_retry_s,
             publish=bus.publish,
-            write_ahead=self.store.save_now if persist else _nothing,
+            write_ahead=write_ahead,
             changed=self.store.mark_dirty,
             clock_ms=clock_ms,
+            protect=self.protect,
         )
         self.user_stream = cfg.risk.user_stream
         self.reconciliations = 0
@@ -140,6 +156,8 @@ class PortfolioStage:
             self.store.mark_dirty()
         if tag.intent_id:
             self.scanner.on_order_update(u, tag.intent_id)
+            if self.protect is not None:
+                self.protect.on_order_update(tag.intent_id, u.status)
 
     def on_feed_status(self, ev: FeedStatus) -> None:
         if ev.connection != self.user_stream:
@@ -284,11 +302,14 @@ class PortfolioStage:
         tags = self.ledger.state.tags
         for o in snap.open_orders:  # risk counts every working order; the exits learn theirs
             self.bus.publish(o)
-        self.scanner.sync_working({
+        working = {
             o.client_order_id: tag.intent_id
             for o in snap.open_orders
             if (tag := tags.get(o.client_order_id)) is not None and tag.intent_id
-        })
+        }
+        self.scanner.sync_working(working)
+        if self.protect is not None:
+            self.protect.sync(set(working.values()))
         for p in snap.positions.values():
             self.bus.publish(p)
         return cmp

@@ -55,6 +55,14 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 _RANK = {S.PENDING: 0, S.UNKNOWN: 0, S.NEW: 1, S.PARTIALLY_FILLED: 2}
 
 
+_ENGINE_ID_RE = re.compile(r"^h[0-9a-f]{16}-\d+-\d+$")
+
+
+def is_engine_order_id(cid: str) -> bool:
+    """True for a client order id of ``client_order_id``'s format (sent by this engine, maybe an earlier process)."""
+    return _ENGINE_ID_RE.match(cid) is not None
+
+
 def client_order_id(intent_id: str, slice_no: int, attempt: int) -> str:
     """The deterministic client order id of one attempt of one slice of an intent."""
     digest = hashlib.blake2b(intent_id.encode(), digest_size=8).hexdigest()
@@ -88,6 +96,9 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     qty: float
     price: float
     reduce_only: bool = False
+    stop_price: float = 0.0  # a protective STOP_MARKET (closes the whole position)
+    stop_on_mark: bool = True
+    close_position: bool = False
     slice_no: int = 0
     status: OrderStatus = S.PENDING
     exchange_order_id: int = 0
@@ -115,6 +126,9 @@ class OrderRecord(msgspec.Struct, kw_only=True):
             price=self.price,
             tif=self.tif,
             reduce_only=self.reduce_only,
+            stop_price=self.stop_price,
+            stop_on_mark=self.stop_on_mark,
+            close_position=self.close_position,
         )
 
 
@@ -160,6 +174,9 @@ class Lifecycle:
             qty=req.qty,
             price=req.price,
             reduce_only=req.reduce_only,
+            stop_price=req.stop_price,
+            stop_on_mark=req.stop_on_mark,
+            close_position=req.close_position,
             slice_no=slice_no,
             created_s=now_s,
         )

@@ -70,8 +70,16 @@ from hedge.router.clock import Clock, LoopClock
 from hedge.router.execution import Execution, Phase, cancel_timer, split_slices
 from hedge.router.filters import Denial, Mode, OrderFilter, Prepared, SymbolFilters
 from hedge.router.health import RouterHealthBook
-from hedge.router.lifecycle import Lifecycle, LiveOrderExists, OrderRecord, Outcome, client_order_id
+from hedge.router.lifecycle import (
+    Lifecycle,
+    LiveOrderExists,
+    OrderRecord,
+    Outcome,
+    client_order_id,
+    is_engine_order_id,
+)
 from hedge.router.pending import PendingOrders
+from hedge.router.protective import ProtectiveStops
 from hedge.router.records import DeniedOrder, ExecutedOrder, ExecutionReport
 from hedge.router.slippage import SlippageModel
 from hedge.state.journal import Journals
@@ -136,6 +144,8 @@ class Router:
         self.positions: dict[str, float] = {}  # the exchange's signed position per symbol
         self.user_stream = cfg.risk.user_stream  # FeedStatus.connection of the user-data stream
         self._user_stream_down = False
+        self.protective = ProtectiveStops()
+        self.stop_on_mark = cfg.runtime.portfolio.protective_stop_working_price == "mark"
         self.executions: dict[str, Execution] = {}
         self._by_symbol: dict[str, list[Execution]] = {}
         self._by_cid: dict[str, Execution] = {}
@@ -237,6 +247,9 @@ class Router:
         valid = book is not None and book.valid
         ref = intent.limit_px if intent.limit_px > 0.0 else (book.mid if book is not None and valid else 0.0)
         qty = min(intent.notional / ref, d.max_qty) if ref > 0.0 and d.max_qty > 0.0 else 0.0  # NaN -> 0
+        if intent.stop_price > 0.0:
+            self._protect(intent, filt)
+            return
         if filt is None or ref <= 0.0 or not (0.0 < qty < math.inf):
             why = ("no exchange filters" if filt is None else "no valid book" if ref <= 0.0
                    else f"no usable quantity (notional {intent.notional!r}, max_qty {d.max_qty!r})")
@@ -258,6 +271,12 @@ class Router:
 
     def on_position(self, p: Position) -> None:
         self.positions[p.symbol] = p.qty
+        if p.qty == 0.0:
+            self.protective.queued.pop(p.symbol, None)
+            cid = self.protective.live.get(p.symbol)
+            rec = self.lifecycle.get(cid) if cid is not None else None
+            if rec is not None and rec.status in _RESTING:
+                self._cancel(None, rec, "position closed")
 
     def on_cancel_all(self, ev: CancelAll) -> None:
         """Risk's halt (kill switch): stop every execution, cancel every open order, optionally flatten.
@@ -293,9 +312,96 @@ class Router:
                     self._spawn(self._query_io(cid, allow_resend=False))
 
     def on_order_update(self, u: OrderUpdate) -> None:
-        """The user stream's view of an order (only this process's orders are acted on)."""
+        """The user stream's view of an order (only this process's orders are acted on, plus the
+        protective stops reconciliation finds at the exchange)."""
         if self.lifecycle.get(u.client_order_id) is not None:
             self._apply(u, publish=False)
+        elif u.type is OrderType.STOP_MARKET and u.status in _RESTING and is_engine_order_id(u.client_order_id):
+            self._adopt_protective(u)
+
+    # ------------------------------------------------------------------ protective stops
+
+    def _protect(self, intent: OrderIntent, filt: OrderFilter | None) -> None:
+        """An approved protective stop: place it, or cancel the live one first (see ``protective``)."""
+        iid = intent.intent_id
+        self._remember(iid)
+        if filt is None:
+            self._deny(intent, 0.0, intent.stop_price, Denial(filter="INPUT", reason="no exchange filters"))
+            return
+        # away from the market: a long's (SELL) stop down, a short's (BUY) stop up
+        stop = filt.price_of(filt.round_price(intent.side, intent.stop_price, Mode.TAKER))
+        req = OrderRequest(
+            client_order_id=client_order_id(iid, 0, 0), intent_id=iid, symbol=intent.symbol, side=intent.side,
+            type=OrderType.STOP_MARKET, qty=0.0, stop_price=stop, reduce_only=True, close_position=True,
+            stop_on_mark=self.stop_on_mark, recv_ns=self.now_ns(),
+        )
+        book = self.protective
+        cid = book.live.get(intent.symbol)
+        rec = self.lifecycle.get(cid) if cid is not None else None
+        if rec is None or not rec.live:
+            self._send_protective(req)
+            return
+        book.queued[intent.symbol] = req  # the newest level wins; placed once the old stop is gone
+        book.replaced += 1
+        if rec.status in _RESTING:
+            self._cancel(None, rec, "protective stop moved")
+        # else: PENDING/UNKNOWN; cancelled by _progress once its state is known
+
+    def _send_protective(self, req: OrderRequest) -> None:
+        try:
+            rec = self.lifecycle.open(req, now_s=self.clock.now())
+        except LiveOrderExists as exc:
+            log.error("router: %s", exc)
+            return
+        self.protective.track(req.symbol, req.client_order_id)
+        self.protective.placed += 1
+        self._j_sent.write("request", req)
+        try:
+            self.pending.add(req, 0)
+        except OSError as exc:
+            log.error("router: cannot persist pending order %s (%s); not sent", req.client_order_id, exc)
+            self._transition(req.client_order_id, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
+            return
+        self.health[req.symbol].orders += 1
+        self.bus.publish(req)
+        self._spawn(self._place_io(rec))
+
+    def _adopt_protective(self, u: OrderUpdate) -> None:
+        """A resting engine STOP_MARKET found at the exchange (a previous process's protective stop)."""
+        rec = OrderRecord(
+            client_order_id=u.client_order_id, intent_id=f"adopted-{u.client_order_id}", symbol=u.symbol,
+            side=u.side, type=u.type, tif=TimeInForce.GTC, qty=u.qty, price=0.0, reduce_only=True,
+            stop_price=u.stop_price, close_position=u.qty == 0.0, status=u.status,
+            exchange_order_id=u.exchange_order_id, reason="adopted from the exchange",
+        )
+        self.lifecycle.adopt(rec)
+        current = self.protective.live.get(u.symbol)
+        if current is None:
+            self.protective.track(u.symbol, rec.client_order_id)
+            log.info("router: adopted protective stop %s on %s @ %g", rec.client_order_id, u.symbol, u.stop_price)
+            return
+        self.protective.cids.add(rec.client_order_id)  # never two: the extra one is cancelled
+        log.warning("router: %s already has protective stop %s; cancelling %s", u.symbol, current,
+                    rec.client_order_id)
+        self._cancel(None, rec, "second protective stop")
+
+    def _protective_progress(self, rec: OrderRecord) -> None:
+        cid = rec.client_order_id
+        if rec.live:
+            if rec.status in _RESTING:
+                self._forget_pending(cid)  # acknowledged: reconciliation finds it at the exchange from now on
+                if rec.symbol in self.protective.queued or self.protective.live.get(rec.symbol) != cid:
+                    self._cancel(None, rec, "protective stop moved")
+            return
+        self._closed(rec)
+        self.lifecycle.forget(cid)
+        nxt = self.protective.closed(rec.symbol, cid)
+        if rec.filled_qty > 0.0:
+            self.protective.queued.pop(rec.symbol, None)  # it fired: the position is closed
+            log.warning("router: protective stop %s on %s fired (%g @ %g)", cid, rec.symbol, rec.filled_qty,
+                        rec.avg_price)
+        elif nxt is not None and not self.halted:
+            self._send_protective(nxt)
 
     # ------------------------------------------------------------------ slicing
 
@@ -549,6 +655,9 @@ class Router:
     def _progress(self, cid: str) -> None:
         """React to a change of order ``cid``: count fills; when it ends, decide what comes next."""
         rec = self.lifecycle.orders[cid]
+        if self.protective.owns(cid):
+            self._protective_progress(rec)
+            return
         ex = self._by_cid.get(cid)
         if ex is not None and ex.phase is not Phase.DONE:
             self._count_fills(ex, rec)
@@ -797,6 +906,7 @@ class Router:
             rec = OrderRecord(
                 client_order_id=req.client_order_id, intent_id=req.intent_id, symbol=req.symbol, side=req.side,
                 type=req.type, tif=req.tif, qty=req.qty, price=req.price, reduce_only=req.reduce_only,
+                stop_price=req.stop_price, stop_on_mark=req.stop_on_mark, close_position=req.close_position,
                 slice_no=e.slice_no, status=S.UNKNOWN, reason="recovered after restart",
             )
             age_s = (time.time_ns() - req.recv_ns) / 1e9 if req.recv_ns else self.absent_after_s

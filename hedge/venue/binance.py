@@ -21,6 +21,12 @@ Design:
   symbol too: that answer is reconciliation's proof of flatness). Fills come from
   ``GET /fapi/v1/userTrades``, which carries no client order id: each unknown order id is looked
   up once (``GET /fapi/v1/order?orderId=``) and remembered.
+- Conditional orders (STOP_MARKET, TAKE_PROFIT_MARKET) go to Binance's Algo Service
+  (``/fapi/v1/algoOrder``, ``openAlgoOrders``, ``algoOpenOrders``; ``/fapi/v1/order`` refuses them
+  with -4120 since 2025-12-09), under ``clientAlgoId`` = the client order id. Cancel and query
+  try the order endpoints first and fall back to the Algo Service on "not found" (an algo order
+  of an earlier process); ``open_orders`` and ``cancel_all`` cover both. -2021 "Order would
+  immediately trigger." is a definite ``Rejected``.
 - HTTP timeout ``runtime.http.timeout_s`` (3 s); recvWindow ``runtime.http.recv_window_ms`` (5000).
 - Keys only from the environment (``BINANCE_API_KEY``/``BINANCE_API_SECRET``) or the caller;
   they are never logged, and ``repr`` does not show them.
@@ -47,11 +53,14 @@ from hedge.venue.base import OrderAck
 from hedge.venue.binance_filters import FilterParseError, parse_symbol
 from hedge.venue.binance_wire import (
     ack_of,
+    algo_ack_of,
+    algo_update_of,
     error_body,
     fill_of,
     nav_of_account,
     position_of,
     rate_limits,
+    rest_algo,
     rest_order,
     rest_trade,
     update_of,
@@ -69,6 +78,7 @@ from hedge.venue.rate_limit import RequestBudget
 
 log = logging.getLogger(__name__)
 
+_CONDITIONAL = (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET)
 _API_PATHS = (
     ("fapiPublic", "/fapi/v1"),
     ("fapiPublicV2", "/fapi/v2"),
@@ -119,6 +129,7 @@ class BinanceVenue:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
+        self._algo: set[str] = set()  # client ids placed through the Algo Service (conditional orders)
         self.rest_base = rest_base.rstrip("/")
         self.http = http
         self._publish = publish
@@ -229,6 +240,8 @@ class BinanceVenue:
         return out
 
     async def place(self, req: OrderRequest) -> OrderAck:
+        if req.type in _CONDITIONAL:
+            return await self._place_algo(req)
         params: dict[str, Any] = {
             "symbol": req.symbol,
             "side": req.side.value,
@@ -242,31 +255,74 @@ class BinanceVenue:
             params["timeInForce"] = req.tif.value
         if req.reduce_only:
             params["reduceOnly"] = "true"
-        if req.stop_price > 0.0:
-            params["stopPrice"] = fmt(req.stop_price)
         r = await self._call("fapiPrivatePostOrder", params, read=False, order=True)
         return ack_of(rest_order(r))
 
+    async def _place_algo(self, req: OrderRequest) -> OrderAck:
+        """A STOP_MARKET / TAKE_PROFIT_MARKET: Binance's Algo Service (``POST /fapi/v1/algoOrder``;
+        ``/fapi/v1/order`` refuses these types with -4120 since 2025-12-09)."""
+        params: dict[str, Any] = {
+            "algoType": "CONDITIONAL",
+            "symbol": req.symbol,
+            "side": req.side.value,
+            "type": req.type.value,
+            "clientAlgoId": req.client_order_id,
+            "triggerPrice": fmt(req.stop_price),
+            "workingType": "MARK_PRICE" if req.stop_on_mark else "CONTRACT_PRICE",
+        }
+        if req.close_position:  # closes the whole position when it fires: no quantity, no reduceOnly
+            params["closePosition"] = "true"
+        else:
+            params["quantity"] = fmt(req.qty)
+            if req.reduce_only:
+                params["reduceOnly"] = "true"
+        self._algo.add(req.client_order_id)  # before the call: an unknown outcome is queried there too
+        r = await self._call("fapiPrivatePostAlgoOrder", params, read=False, order=True)
+        return algo_ack_of(rest_algo(r))
+
     async def cancel(self, symbol: str, client_order_id: str) -> OrderUpdate:
-        r = await self._call("fapiPrivateDeleteOrder", {"symbol": symbol, "origClientOrderId": client_order_id},
-                             read=False)
-        return update_of(rest_order(r))
+        if client_order_id not in self._algo:
+            try:
+                r = await self._call("fapiPrivateDeleteOrder", {"symbol": symbol, "origClientOrderId": client_order_id},
+                                     read=False)
+                return update_of(rest_order(r))
+            except OrderNotFound:
+                pass  # maybe an algo order of an earlier process: ask the Algo Service
+        await self._call("fapiPrivateDeleteAlgoOrder", {"symbol": symbol, "clientAlgoId": client_order_id}, read=False)
+        u = await self._query_algo(symbol, client_order_id)
+        if u is None:
+            raise OrderNotFound("Unknown order sent.", code=-2011, http_status=400)
+        return u
 
     async def query(self, symbol: str, client_order_id: str) -> OrderUpdate | None:
+        if client_order_id in self._algo:
+            return await self._query_algo(symbol, client_order_id)
         try:
             r = await self._call("fapiPrivateGetOrder", {"symbol": symbol, "origClientOrderId": client_order_id},
                                  read=True)
         except OrderNotFound:
-            return None  # the exchange answered: no such order
+            return await self._query_algo(symbol, client_order_id)  # absent only if the Algo Service agrees
         return update_of(rest_order(r))
 
+    async def _query_algo(self, symbol: str, client_order_id: str) -> OrderUpdate | None:
+        try:
+            r = await self._call("fapiPrivateGetAlgoOrder", {"symbol": symbol, "clientAlgoId": client_order_id},
+                                 read=True)
+        except OrderNotFound:
+            return None  # the exchange answered: no such order
+        return algo_update_of(rest_algo(r))
+
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
-        r = await self._call("fapiPrivateGetOpenOrders", {"symbol": symbol} if symbol else {}, read=True)
-        return [update_of(rest_order(o)) for o in r]
+        params = {"symbol": symbol} if symbol else {}
+        r = await self._call("fapiPrivateGetOpenOrders", params, read=True)
+        a = await self._call("fapiPrivateGetOpenAlgoOrders", params, read=True)
+        return [update_of(rest_order(o)) for o in r] + [algo_update_of(rest_algo(o)) for o in a]
 
     async def cancel_all(self, symbol: str) -> int:
+        """Every open order of ``symbol``, the Algo Service's conditional orders included."""
         n = len(await self.open_orders(symbol))
         await self._call("fapiPrivateDeleteAllOpenOrders", {"symbol": symbol}, read=False)
+        await self._call("fapiPrivateDeleteAlgoOpenOrders", {"symbol": symbol}, read=False)
         return n
 
     async def countdown_cancel_all(self, symbol: str, countdown_ms: int) -> None:

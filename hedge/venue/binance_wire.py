@@ -74,11 +74,13 @@ class RestOrder(msgspec.Struct, kw_only=True):
     clientOrderId: str
     side: str
     type: str = "LIMIT"
+    origType: str = ""
     price: float = 0.0
     avgPrice: float = 0.0
     origQty: float = 0.0
     executedQty: float = 0.0
     reduceOnly: bool = False
+    stopPrice: float = 0.0
     updateTime: int = 0
 
 
@@ -96,8 +98,64 @@ def ack_of(o: RestOrder) -> OrderAck:
 def update_of(o: RestOrder) -> OrderUpdate:
     return OrderUpdate(
         client_order_id=o.clientOrderId, symbol=o.symbol, status=_status(o.status), side=Side(o.side),
-        type=_otype(o.type), exchange_order_id=o.orderId, qty=o.origQty, price=o.price, filled_qty=o.executedQty,
-        avg_price=o.avgPrice, reduce_only=o.reduceOnly, ts_ms=o.updateTime, recv_ns=time.time_ns(),
+        type=_otype(o.origType or o.type), exchange_order_id=o.orderId, qty=o.origQty, price=o.price,
+        filled_qty=o.executedQty, avg_price=o.avgPrice, reduce_only=o.reduceOnly, stop_price=o.stopPrice,
+        ts_ms=o.updateTime, recv_ns=time.time_ns(),
+    )
+
+
+class RestAlgo(msgspec.Struct, kw_only=True):
+    """A conditional order of Binance's Algo Service (POST/GET /fapi/v1/algoOrder, openAlgoOrders)."""
+
+    algoId: int
+    clientAlgoId: str
+    symbol: str
+    side: str
+    orderType: str = "STOP_MARKET"
+    algoStatus: str = "NEW"
+    quantity: float = 0.0
+    executedQty: float = 0.0
+    actualPrice: float = 0.0
+    triggerPrice: float = 0.0
+    reduceOnly: bool = False
+    closePosition: bool = False
+    updateTime: int = 0
+
+
+# NEW until it fires; TRIGGERING/TRIGGERED: its market order is on its way (still live for hedge)
+_ALGO_STATUS = {
+    "NEW": OrderStatus.NEW, "TRIGGERING": OrderStatus.NEW, "TRIGGERED": OrderStatus.NEW,
+    "CANCELED": OrderStatus.CANCELED, "EXPIRED": OrderStatus.EXPIRED, "REJECTED": OrderStatus.EXPIRED,
+}
+
+
+def algo_status(raw: str, executed: float) -> OrderStatus:
+    """An algoStatus as hedge's order status: FINISHED is FILLED when it executed, else EXPIRED."""
+    if raw == "FINISHED":
+        return OrderStatus.FILLED if executed > 0.0 else OrderStatus.EXPIRED
+    try:
+        return _ALGO_STATUS[raw]
+    except KeyError:
+        raise ValueError(f"unknown algo status {raw!r}") from None
+
+
+def rest_algo(obj: Any) -> RestAlgo:
+    return msgspec.convert(obj, RestAlgo, strict=False)
+
+
+def algo_ack_of(a: RestAlgo) -> OrderAck:
+    return OrderAck(
+        client_order_id=a.clientAlgoId, symbol=a.symbol, status=algo_status(a.algoStatus, a.executedQty),
+        exchange_order_id=a.algoId, filled_qty=a.executedQty, avg_price=a.actualPrice, ts_ms=a.updateTime,
+    )
+
+
+def algo_update_of(a: RestAlgo) -> OrderUpdate:
+    return OrderUpdate(
+        client_order_id=a.clientAlgoId, symbol=a.symbol, status=algo_status(a.algoStatus, a.executedQty),
+        side=Side(a.side), type=_otype(a.orderType), exchange_order_id=a.algoId, qty=a.quantity,
+        filled_qty=a.executedQty, avg_price=a.actualPrice, reduce_only=a.reduceOnly or a.closePosition,
+        stop_price=a.triggerPrice, ts_ms=a.updateTime, recv_ns=time.time_ns(),
     )
 
 
@@ -177,6 +235,8 @@ class _O(msgspec.Struct):
     X: str
     x: str = ""
     o: str = "LIMIT"
+    ot: str = ""  # the original type: a triggered STOP_MARKET reports o=MARKET, ot=STOP_MARKET
+    sp: float = 0.0
     q: float = 0.0
     p: float = 0.0
     ap: float = 0.0
@@ -191,6 +251,26 @@ class _O(msgspec.Struct):
     m: bool = False
     R: bool = False
     rp: float = 0.0
+
+
+class _AlgoO(msgspec.Struct):
+    caid: str
+    s: str
+    S: str
+    X: str
+    aid: int = 0
+    o: str = "STOP_MARKET"
+    q: float = 0.0
+    ap: float = 0.0
+    aq: float = 0.0
+    tp: float = 0.0
+    R: bool = False
+    cp: bool = False
+
+
+class _AlgoUpdate(msgspec.Struct, tag="ALGO_UPDATE", tag_field="e"):
+    o: _AlgoO
+    E: int | str = 0
 
 
 class _OrderTradeUpdate(msgspec.Struct, tag="ORDER_TRADE_UPDATE", tag_field="e"):
@@ -234,7 +314,7 @@ class _Combined(msgspec.Struct):
     stream: str = ""
 
 
-_UserEvent = _OrderTradeUpdate | _AccountUpdate | _ListenKeyExpired
+_UserEvent = _OrderTradeUpdate | _AccountUpdate | _AlgoUpdate | _ListenKeyExpired
 _user_decoder = msgspec.json.Decoder(_UserEvent, strict=False)
 _combined_decoder = msgspec.json.Decoder(_Combined)
 
@@ -271,6 +351,8 @@ class UserStreamDecoder:
             return self._order(ev, recv_ns)
         if isinstance(ev, _AccountUpdate):
             return self._account(ev, recv_ns)
+        if isinstance(ev, _AlgoUpdate):
+            return self._algo(ev, recv_ns)
         self.expired += 1
         raise ListenKeyExpired(ev.listenKey)
 
@@ -284,8 +366,9 @@ class UserStreamDecoder:
         ts = _ms(ev.E)
         side = Side(o.S)
         out: list[Event] = [OrderUpdate(
-            client_order_id=o.c, symbol=o.s, status=status, side=side, type=_otype(o.o), exchange_order_id=o.i,
-            qty=o.q, price=o.p, filled_qty=o.z, avg_price=o.ap, reduce_only=o.R, ts_ms=ts, recv_ns=recv_ns,
+            client_order_id=o.c, symbol=o.s, status=status, side=side, type=_otype(o.ot or o.o), exchange_order_id=o.i,
+            qty=o.q, price=o.p, filled_qty=o.z, avg_price=o.ap, reduce_only=o.R, stop_price=o.sp, ts_ms=ts,
+            recv_ns=recv_ns,
         )]
         if o.x == "TRADE" and o.l > 0.0:
             out.append(Fill(
@@ -293,6 +376,20 @@ class UserStreamDecoder:
                 maker=o.m, realized_pnl=o.rp, trade_id=o.t, exchange_order_id=o.i, ts_ms=o.T or ts, recv_ns=recv_ns,
             ))
         return out
+
+    def _algo(self, ev: _AlgoUpdate, recv_ns: int) -> list[Event]:
+        """A conditional order's own life (its fills come as the ORDER_TRADE_UPDATEs of its market order)."""
+        o = ev.o
+        try:
+            status = algo_status(o.X, o.aq)
+        except ValueError:
+            self.skipped += 1
+            return []
+        return [OrderUpdate(
+            client_order_id=o.caid, symbol=o.s, status=status, side=Side(o.S), type=_otype(o.o),
+            exchange_order_id=o.aid, qty=o.q, filled_qty=o.aq, avg_price=o.ap, reduce_only=o.R or o.cp,
+            stop_price=o.tp, ts_ms=_ms(ev.E), recv_ns=recv_ns,
+        )]
 
     def _account(self, ev: _AccountUpdate, recv_ns: int) -> list[Event]:
         ts = _ms(ev.E)

@@ -2,7 +2,8 @@
 
 Owns: ``DryRunVenue``, a ``Venue`` that journals every placement and cancel it is asked for
 (logs/orders_dry_run.jsonl: what would have been sent) and answers like an exchange with no
-liquidity: a post-only or GTC limit rests (NEW) until cancelled, an IOC expires unfilled. Its
+liquidity: a post-only or GTC limit, and a STOP_MARKET (never triggered), rests (NEW) until
+cancelled, an IOC expires unfilled. Its
 filters come from the caller (the real venue's, loaded read-only, or the bundled exchangeInfo).
 
 Positions: it never fills, so every symbol asked about is reported flat (qty 0), and it has no
@@ -47,7 +48,7 @@ class DryRunVenue:
         upd = OrderUpdate(
             client_order_id=req.client_order_id, symbol=req.symbol, status=status, side=req.side, type=req.type,
             exchange_order_id=next(self._ids), qty=req.qty, price=req.price, reduce_only=req.reduce_only,
-            reason="dry run", recv_ns=time.time_ns(),
+            stop_price=req.stop_price, reason="dry run", recv_ns=time.time_ns(),
         )
         self._orders[req.client_order_id] = upd
         return OrderAck(client_order_id=req.client_order_id, symbol=req.symbol, status=status,
@@ -61,7 +62,7 @@ class DryRunVenue:
         upd = self._orders[client_order_id] = OrderUpdate(
             client_order_id=client_order_id, symbol=symbol, status=OrderStatus.CANCELED, side=upd.side,
             type=upd.type, exchange_order_id=upd.exchange_order_id, qty=upd.qty, price=upd.price,
-            reduce_only=upd.reduce_only, reason="dry run", recv_ns=time.time_ns(),
+            reduce_only=upd.reduce_only, stop_price=upd.stop_price, reason="dry run", recv_ns=time.time_ns(),
         )
         return upd
 

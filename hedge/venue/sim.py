@@ -60,7 +60,10 @@ from hedge.venue.errors import OrderNotFound, Rejected, VenueError, classify
 
 ACCOUNT = "sim"
 ASSET = "USDT"
-_ORDER_TYPES: dict[OrderType, m.OrderType] = {OrderType.LIMIT: "LIMIT", OrderType.MARKET: "MARKET"}
+_ORDER_TYPES: dict[OrderType, m.OrderType] = {
+    OrderType.LIMIT: "LIMIT", OrderType.MARKET: "MARKET", OrderType.STOP_MARKET: "STOP_MARKET",
+    OrderType.TAKE_PROFIT_MARKET: "TAKE_PROFIT_MARKET",
+}
 
 
 def _venue_error(exc: xerr.Reject) -> VenueError:
@@ -186,9 +189,9 @@ class SimVenue:
     def _update(order: m.Order, now_ns: int) -> OrderUpdate:
         return OrderUpdate(
             ts_ms=order.update_ms, recv_ns=now_ns, client_order_id=order.client_order_id, symbol=order.symbol,
-            status=OrderStatus(order.status), side=Side(order.side), type=OrderType(order.type),
+            status=OrderStatus(order.status), side=Side(order.side), type=OrderType(order.orig_type),
             exchange_order_id=order.order_id, qty=order.quantity, price=order.price, filled_qty=order.filled,
-            avg_price=order.avg_price, reduce_only=order.reduce_only,
+            avg_price=order.avg_price, reduce_only=order.reduce_only, stop_price=order.stop_price,
         )
 
     # ------------------------------------------------------------------ latency
@@ -221,7 +224,10 @@ class SimVenue:
         try:
             order = self.engine.place(ACCOUNT, m.OrderRequest(
                 symbol=req.symbol, side=req.side.value, type=otype, quantity=req.qty, price=req.price,
-                time_in_force=req.tif.value, reduce_only=req.reduce_only, client_order_id=req.client_order_id,
+                time_in_force=req.tif.value, reduce_only=req.reduce_only and not req.close_position,
+                client_order_id=req.client_order_id, stop_price=req.stop_price,
+                working_type="MARK_PRICE" if req.stop_on_mark else "CONTRACT_PRICE",
+                close_position=req.close_position,
             ))
         except xerr.Reject as exc:
             raise _venue_error(exc) from None

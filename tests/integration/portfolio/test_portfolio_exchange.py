@@ -153,6 +153,7 @@ async def desk(
     path: list[tuple[float, float]],
     exits: ExitParams = EXITS,
     before: Callable[[LocalExchange], Awaitable[None]] | None = None,
+    tweak: Callable[[Config], Config] | None = None,
 ) -> AsyncIterator[Desk]:
     exchange = LocalExchange(port=0, market=[str(write_tape(tmp, path))])
     await exchange.start()
@@ -166,7 +167,7 @@ async def desk(
         portfolio=PortfolioConfig(reconcile_confirm_s=0.2, exit_retry_s=2.0, persist_interval_s=0.05),
     )
     cfg = msgspec.structs.replace(cfg, runtime=rt, strategy=msgspec.structs.replace(cfg.strategy, exits=exits))
-    d = Desk(tmp, exchange, cfg)
+    d = Desk(tmp, exchange, tweak(cfg) if tweak is not None else cfg)
     try:
         await d.start()
         yield d
