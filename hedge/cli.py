@@ -6,7 +6,7 @@ and ``main(args) -> int``. Command modules import only argparse-level things at 
 the engine inside ``main``, so ``hedge --help`` stays fast and a broken optional dependency
 cannot take down every command.
 
-Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 3 command not built yet.
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error (a command may document more).
 
 Must never: print from engine code (commands print their own user-facing output here and in
 ``hedge/commands``), or log a secret.
@@ -26,9 +26,8 @@ from hedge import __version__
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-EXIT_NOT_BUILT = 3
 
-# name -> (module under hedge.commands, one-line help); module "" = not built yet.
+# name -> (module under hedge.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run the trading daemon (default venue: the built-in local exchange)"),
     "replay": ("replay", "run the pipeline over recorded ticks with the simulated venue"),
@@ -61,8 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        if module:
-            importlib.import_module(f"hedge.commands.{module}").add_arguments(p)
+        importlib.import_module(f"hedge.commands.{module}").add_arguments(p)
     return parser
 
 
@@ -73,11 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     setup_logging(getattr(args, "log_level", None))
-    module = COMMANDS[args.command][0]
-    if not module:
-        print(f"hedge {args.command}: not built yet.", file=sys.stderr)
-        return EXIT_NOT_BUILT
-    mod = importlib.import_module(f"hedge.commands.{module}")
+    mod = importlib.import_module(f"hedge.commands.{COMMANDS[args.command][0]}")
     try:
         rc: int = mod.main(args)
     except KeyboardInterrupt:
