@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from hedge import __version__
 
 EXIT_OK = 0
-EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 # name -> (module under hedge.commands, one-line help)
