@@ -543,21 +543,7 @@ class LocalExchange:
         return wire.order_json(order, spec)
 
     async def _cancel_order(self, ctx: Ctx) -> Any:
-        symbol, oid, coid = self._lookup(ctx)
-        entry = OrderLogEntry(
-            seq=self._next_seq(),
-            time_ms=self.now_ms(),
-            account=ctx.account,
-            method="DELETE",
-            symbol=symbol,
-            side="",
-            type="",
-            client_order_id=coid or "",
-            http_status=200,
-            order_id=oid or 0,
-            sent_ms=_timestamp(ctx),
-        )
-        self.order_log.append(entry)
+        symbol, oid, coid, entry = self._logged_lookup(ctx, "DELETE")
         try:
             if self._matched(ctx.account, symbol, oid, coid, algo=False) is None:
                 raise errors.cancel_rejected()
@@ -567,6 +553,25 @@ class LocalExchange:
             raise
         entry.order_id, entry.status = order.order_id, order.status
         return wire.order_json(order, self.specs[symbol])
+
+    def _logged_lookup(self, ctx: Ctx, method: str) -> tuple[str, int | None, str | None, OrderLogEntry]:
+        """The order a cancel/query names, and its line in the order log (the outcome filled in later)."""
+        symbol, oid, coid = self._lookup(ctx)
+        entry = OrderLogEntry(
+            seq=self._next_seq(),
+            time_ms=self.now_ms(),
+            account=ctx.account,
+            method=method,
+            symbol=symbol,
+            side="",
+            type="",
+            client_order_id=coid or "",
+            http_status=200,
+            order_id=oid or 0,
+            sent_ms=_timestamp(ctx),
+        )
+        self.order_log.append(entry)
+        return symbol, oid, coid, entry
 
     def _matched(self, account: str, symbol: str, oid: int | None, coid: str | None, *, algo: bool) -> Order | None:
         """The order an endpoint may see: the algo endpoints only conditional orders, the order
@@ -580,21 +585,7 @@ class LocalExchange:
         return None if order.untriggered else order
 
     async def _get_order(self, ctx: Ctx) -> Any:
-        symbol, oid, coid = self._lookup(ctx)
-        entry = OrderLogEntry(
-            seq=self._next_seq(),
-            time_ms=self.now_ms(),
-            account=ctx.account,
-            method="GET",
-            symbol=symbol,
-            side="",
-            type="",
-            client_order_id=coid or "",
-            http_status=200,
-            order_id=oid or 0,
-            sent_ms=_timestamp(ctx),
-        )
-        self.order_log.append(entry)
+        symbol, oid, coid, entry = self._logged_lookup(ctx, "GET")
         try:
             order = self._matched(ctx.account, symbol, oid, coid, algo=False)
             if order is None:
