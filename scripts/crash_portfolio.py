@@ -1,20 +1,26 @@
-"""Crash safety of the portfolio and the router: kill -9 a trading process at random points, restart.
+"""Crash safety of the daemon: kill -9 ``python -m hedge run`` at random points while orders are working.
 
 The local exchange runs in its own process (``python -m hedge exchange``, the bundled real BTCUSDT
-recording). A trading process (``daemon`` mode of this script) wires what ``hedge run`` wires for
-an exchange venue — the ccxt venue, the user-data stream, hedge's market feed, the risk stage, the
-router and the portfolio — plus a trivial trader that opens a small position whenever it is flat,
-with tight exits (0.2-0.3 bp; the recording plays at 4x), so that entries and exits are working
-most of the time. The driver kills it with SIGKILL at random points — 20% during start-up and
-the first reconciliation, 40% just after one of its orders reached the exchange (acks and fills
-in flight), 40% at a random moment — restarts it on the same log directory, and at the end starts
-it once more and stops it gracefully. It checks:
+recording at 4x). The real daemon (``python -m hedge run``) is pointed at it the way a user points it
+at any Binance-compatible URL: ``--venue binance`` with ``runtime.feeds.rest_url_binance`` /
+``ws_url_binance`` set to the exchange and ``BINANCE_API_KEY`` / ``BINANCE_API_SECRET`` set to the
+exchange's test keys. Its configuration directory (written under the run's directory) makes the
+default strategy trade often (micro_scalper with no entry threshold, no expected-return floor) with
+tight exits (0.2-0.3 bp), so that entries and exits are working most of the time; its journals are
+written through (``journal.buffer_bytes: 1``) so a kill loses no record.
 
-- duplicates: no client order id accepted twice by the exchange (``GET /_hedge/orders``);
-- no order before reconciliation: no order reached the exchange between a process's start and
-  its first ``Reconciled``;
-- the ledger equals the exchange's positions after the final reconciliation;
-- drift: how many restarts found a difference the exchange's fills did not explain.
+The driver kills it with SIGKILL at random points — 20% during start-up and the first
+reconciliation, 40% just after one of its orders reached the exchange (acks and fills in flight),
+40% at a random moment — restarts it on the same log directory, and at the end starts it once more
+and stops it gracefully (SIGTERM). It reads the daemon's own ``events.jsonl`` (``Reconciled``) and
+the exchange's order log (``GET /_hedge/orders``), and checks:
+
+- duplicates: no client order id accepted twice by the exchange;
+- no order before reconciliation: no new order reached the exchange between a daemon's start and
+  that process's first ``Reconciled`` (the cancels of the router's recovery of its pending orders,
+  which precede it by design, are counted apart);
+- the ledger equals the exchange's positions after the final graceful run;
+- drift: how many restarts' first reconciliation found a difference the exchange's fills did not explain.
 
 Usage: .venv/bin/python scripts/crash_portfolio.py [--points 100] [--seed 1]   (last line: JSON)
 """
@@ -36,119 +42,79 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SYM = "BTCUSDT"
 
+STRATEGY_YAML = """\
+universe: [BTCUSDT]
+per_trade_nav_pct: 0.03
+screen_min_e_pi_bps: -1000000000.0
+strategies:
+  - name: micro_scalper
+    enabled: true
+    params: {entry_threshold: 0.0, cooldown_s: 1.0}
+signals: {publish_every_ms: 200}
+exits: {tp_pct: 0.00003, sl_pct: 0.00002, trail_bps: 0.2, breakeven_after_R: 0.8, max_R: 3.0}
+"""
+RISK_YAML = """\
+pi_min_bps: -1000000000.0
+cooloff: {consecutive_losses: 1000, consecutive_rejects: 1000, seconds: 1}
+kill_switch: {flag_file: "@DIR@/KILL"}
+"""
+RUNTIME_YAML = """\
+venue: binance
+log_level: WARNING
+log_dir: "@DIR@"
+metrics: {port: 0}
+journal: {buffer_bytes: 1}
+feeds:
+  snapshot_min_interval_s: 0.0
+  backoff_initial_s: 0.05
+  backoff_max_s: 0.2
+  rest_url_binance: http://127.0.0.1:@PORT@
+  ws_url_binance: ws://127.0.0.1:@PORT@
+router: {maker_timeout_s: 0.5, unknown_resolve_s: 5.0}
+portfolio: {reconcile_confirm_s: 0.3, reconcile_interval_s: 5.0, exit_retry_s: 2.0, persist_interval_s: 0.05}
+"""
 
-# ============================================================================ the trading process
+
+def _write_config(directory: Path, port: int) -> Path:
+    """The daemon's configuration directory (files not written keep hedge's defaults)."""
+    cfg = directory / "config"
+    cfg.mkdir(parents=True, exist_ok=True)
+    for name, text in (("strategy.yaml", STRATEGY_YAML), ("risk.yaml", RISK_YAML), ("runtime.yaml", RUNTIME_YAML)):
+        (cfg / name).write_text(text.replace("@DIR@", str(directory)).replace("@PORT@", str(port)))
+    return cfg
 
 
-async def daemon(port: int, directory: Path, incarnation: int) -> None:
-    import msgspec
-
-    from hedge.bus import Bus
-    from hedge.config import ExitParams, FeedsConfig, HttpConfig, PortfolioConfig, default_config
-    from hedge.events import BookUpdate, Nav, OrderIntent, Reconciled, RiskDecision, Side
+def _spawn(config: Path, directory: Path, n: int) -> subprocess.Popen[bytes]:
     from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
-    from hedge.feeds.connection import endpoints
-    from hedge.feeds.market import MarketFeed
-    from hedge.portfolio.stage import PortfolioStage
-    from hedge.risk.stage import RiskStage
-    from hedge.router.pending import PendingOrders
-    from hedge.router.router import Router
-    from hedge.state.atomic import atomic_write
-    from hedge.state.journal import Journals
-    from hedge.venue.binance import BinanceVenue
-    from hedge.venue.user_stream import UserStream
 
-    cfg = default_config()
-    rt = msgspec.structs.replace(
-        cfg.runtime, log_dir=str(directory),
-        router=msgspec.structs.replace(cfg.runtime.router, maker_timeout_s=0.5, unknown_resolve_s=5.0),
-        portfolio=PortfolioConfig(reconcile_confirm_s=0.3, reconcile_interval_s=5.0, exit_retry_s=2.0,
-                                  persist_interval_s=0.05),
-    )
-    exits = ExitParams(tp_pct=0.00003, sl_pct=0.00002, trail_bps=0.2, breakeven_after_R=0.8, max_R=3.0)
-    cfg = msgspec.structs.replace(cfg, runtime=rt, strategy=msgspec.structs.replace(cfg.strategy, exits=exits))
-    bus = Bus()
-    journals = Journals(directory)
-    base = f"http://127.0.0.1:{port}"
-    venue = BinanceVenue(base, HttpConfig(), api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET, name="local",
-                         publish=bus.publish)
-    await venue.start()
-    risk = RiskStage(bus, cfg)
-    risk.attach()
-    router = Router(bus, venue, journals, cfg, pending=PendingOrders(directory / "state" / "pending_orders.jsonl"))
-    portfolio = PortfolioStage(bus, venue, cfg)
-    portfolio.attach()
-    status = directory / f"incarnation-{incarnation}.json"
-    info: dict[str, Any] = {"pid": os.getpid(), "start_ms": int(time.time() * 1000), "ready_ms": 0, "drifts": 0}
-    atomic_write(status, json.dumps(info).encode())
-
-    def on_reconciled(ev: Reconciled) -> None:
-        if not info["ready_ms"]:
-            info["ready_ms"], info["drifts"] = ev.ts_ms, ev.drifts
-            atomic_write(status, json.dumps(info).encode())
-
-    last_entry = [0.0]
-
-    def trade(u: BookUpdate) -> None:  # open a small position whenever flat (one entry per 1.5 s at most)
-        now = time.monotonic()
-        if not portfolio.ready or not u.valid or SYM in portfolio.ledger.entries or now - last_entry[0] < 1.5:
-            return
-        last_entry[0] = now
-        side = Side.BUY if u.update_id % 2 else Side.SELL
-        bus.publish(OrderIntent(intent_id=f"crash-{SYM}-{time.time_ns()}", symbol=SYM, side=side, notional=300.0,
-                                strategy="crash", reason="crash test entry", e_pi_bps=5.0, recv_ns=time.time_ns()))
-
-    vetoes: dict[str, int] = {}
-
-    def on_decision(d: RiskDecision) -> None:  # counted into the status file: why no order went out
-        if not d.allow:
-            for r in d.reasons:
-                vetoes[r] = vetoes.get(r, 0) + 1
-            info["vetoes"] = vetoes
-            atomic_write(status, json.dumps(info).encode())
-
-    bus.subscribe(Reconciled, on_reconciled)
-    bus.subscribe(RiskDecision, on_decision)
-    bus.subscribe(BookUpdate, trade, symbol=SYM)
-    bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="reconcile"))
-    feeds = FeedsConfig(snapshot_min_interval_s=0.0, backoff_initial_s=0.05, backoff_max_s=0.2)
-    services = [
-        UserStream(venue, f"ws://127.0.0.1:{port}", bus.publish),
-        MarketFeed(feeds, [SYM], bus, endpoints("local", feeds, local_port=port)),
-        portfolio,
-    ]
-    await router.start()
-    bus.start()
-    tasks = [asyncio.create_task(s.run()) for s in services]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
-    for t in tasks:
-        t.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-    await router.idle()
-    journals.close()
-    await venue.close()
-
-
-# ============================================================================ the driver
-
-
-def _spawn(port: int, directory: Path, n: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEDGE_", "BINANCE_"))}
+    env |= {"BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET}
     return subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "daemon", "--port", str(port), "--dir", str(directory),
-         "--incarnation", str(n)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(directory / f"incarnation-{n}.log", "wb"),
+        [sys.executable, "-m", "hedge", "run", "--config", str(config)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(directory / f"daemon-{n}.log", "wb"),
     )
 
 
-def _status(directory: Path, n: int) -> dict[str, Any]:
+def _reconciliations(directory: Path) -> list[tuple[int, int]]:
+    """``(ts_ms, drifts)`` of every ``Reconciled`` in the daemon's events journal (torn lines skipped)."""
+    out = []
     try:
-        data: dict[str, Any] = json.loads((directory / f"incarnation-{n}.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-    return data
+        lines = (directory / "events.jsonl").read_bytes().splitlines()
+    except FileNotFoundError:
+        return []
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if rec.get("kind") == "Reconciled":
+            out.append((rec["ts_ns"] // 1_000_000, int(rec["data"]["drifts"])))
+    return out
+
+
+def _first_reconciled(directory: Path, since_ms: int) -> tuple[int, int]:
+    """The first ``Reconciled`` at or after ``since_ms`` (``(0, 0)``: none yet)."""
+    return next(((ts, d) for ts, d in _reconciliations(directory) if ts >= since_ms), (0, 0))
 
 
 def _order_count(port: int) -> int:
@@ -158,12 +124,12 @@ def _order_count(port: int) -> int:
         return len(json.loads(r.read()))
 
 
-def _wait_ready(directory: Path, n: int, within_s: float) -> bool:
+def _wait_ready(directory: Path, since_ms: int, within_s: float) -> bool:
     end = time.monotonic() + within_s
     while time.monotonic() < end:
-        if _status(directory, n).get("ready_ms"):
+        if _first_reconciled(directory, since_ms)[0]:
             return True
-        time.sleep(0.02)
+        time.sleep(0.05)
     return False
 
 
@@ -200,16 +166,17 @@ def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
         assert ex.stdout is not None
         line = ex.stdout.readline()
         port = int(line.split("http://127.0.0.1:")[1].split()[0])
-        windows: list[tuple[int, int, int]] = []  # per process: (spawned_ms, ready_ms or 0, ended_ms)
+        config = _write_config(directory, port)
+        windows: list[tuple[int, int]] = []  # per process: (spawned_ms, ended_ms)
         early = unready = in_flight = 0
         t0 = time.monotonic()
         for n in range(points + 1):
             spawned_ms = int(time.time() * 1000)
-            proc = _spawn(port, directory, n)
+            proc = _spawn(config, directory, n)
             final = n == points
             roll = rng.random()
             if final or roll >= 0.2:
-                if not _wait_ready(directory, n, 30.0):
+                if not _wait_ready(directory, spawned_ms, 30.0):
                     unready += 1
                 if final:
                     time.sleep(1.0)
@@ -230,40 +197,43 @@ def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
                 time.sleep(rng.uniform(0.3, 2.0))
                 proc.kill()
             proc.wait(timeout=30)
-            st = _status(directory, n)
-            windows.append((spawned_ms, st.get("ready_ms", 0), int(time.time() * 1000)))
+            windows.append((spawned_ms, int(time.time() * 1000)))
         elapsed = time.monotonic() - t0
         log, exchange_qty = asyncio.run(_exchange_view(port))
+        (directory / "exchange_orders.json").write_text(json.dumps(log))  # the evidence, next to the journals
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
         ex.send_signal(signal.SIGTERM)
         ex.wait(timeout=10)
+    recs = _reconciliations(directory)
+    firsts = [next(((ts, d) for ts, d in recs if start <= ts < end), (0, 0)) for start, end in windows]
     accepted: dict[str, int] = {}
-    before_ready = 0
+    before_ready = {"POST": 0, "DELETE": 0}  # new orders; cancels (the router's recovery of pending orders)
     for o in log:
-        if o["method"] != "POST" or o["http_status"] != 200:
+        if not o["client_order_id"] or o["method"] not in before_ready:
             continue
-        accepted[o["client_order_id"]] = accepted.get(o["client_order_id"], 0) + 1
-        for start, ready, end in windows:
+        if o["method"] == "POST" and o["http_status"] == 200:
+            accepted[o["client_order_id"]] = accepted.get(o["client_order_id"], 0) + 1
+        for (start, end), (ready, _d) in zip(windows, firsts, strict=True):
             if start <= o["time_ms"] < end and (not ready or o["time_ms"] < ready):
-                before_ready += 1
+                before_ready[o["method"]] += 1
     ledger = LedgerStore.load(directory / "state" / LEDGER_FILE)
     entry = ledger.entries.get(SYM)
     ledger_qty = entry.qty if entry is not None else 0.0
-    drifts = sum(_status(directory, n).get("drifts", 0) for n in range(points + 1))
     return {
         "kill_points": points,
         "killed_during_startup": early,
         "killed_just_after_an_order": in_flight,
         "orders_accepted": sum(accepted.values()),
         "duplicate_client_order_ids": sum(1 for c in accepted.values() if c > 1),
-        "orders_before_reconciled": before_ready,
+        "orders_before_reconciled": before_ready["POST"],
+        "recovery_cancels_before_reconciled": before_ready["DELETE"],
         "ledger_qty": ledger_qty,
         "exchange_qty": exchange_qty,
         "ledger_equals_exchange": abs(ledger_qty - exchange_qty) < 1e-9,
-        "restarts_with_drift": sum(1 for n in range(points + 1) if _status(directory, n).get("drifts")),
-        "drifts": drifts,
+        "restarts_with_drift": sum(1 for _ts, d in firsts if d),
+        "drifts": sum(d for _ts, d in firsts),
         "never_ready": unready,
         "elapsed_s": round(elapsed, 1),
     }
@@ -271,24 +241,10 @@ def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    sub = ap.add_subparsers(dest="mode")
-    d = sub.add_parser("daemon")
-    d.add_argument("--port", type=int, required=True)
-    d.add_argument("--dir", type=Path, required=True)
-    d.add_argument("--incarnation", type=int, required=True)
     ap.add_argument("--points", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dir", dest="out", type=Path, default=None, help="log directory (default: a temporary one)")
     args = ap.parse_args()
-    if args.mode == "daemon":
-        import logging
-
-        from hedge.app import run_async
-
-        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-        run_async(daemon(args.port, args.dir, args.incarnation))
-        return
     if args.out is not None:
         result = drive(args.points, args.seed, args.out)
     else:

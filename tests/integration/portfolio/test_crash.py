@@ -1,6 +1,7 @@
 """Crash safety, a few kill -9 points (``scripts/crash_portfolio.py --points 100`` runs the full set):
-a trading process (ccxt venue, user stream, feed, risk, router, portfolio) on the local exchange is
-killed at random points, some just after an order reached the exchange, and restarted."""
+the real daemon (``python -m hedge run``, pointed at a local exchange in its own process as at any
+Binance-compatible URL) is killed at random points, some just after an order reached the exchange,
+and restarted on the same log directory."""
 
 from __future__ import annotations
 
@@ -23,6 +24,6 @@ def test_kill_9_never_duplicates_an_order_and_the_ledger_ends_equal_to_the_excha
     assert out["kill_points"] == 5 and out["never_ready"] == 0
     assert out["orders_accepted"] > 0, out  # orders were working across the kills
     assert out["duplicate_client_order_ids"] == 0, out
-    assert out["orders_before_reconciled"] == 0, out
+    assert out["orders_before_reconciled"] == 0, out  # per the daemon's events.jsonl and the exchange's order log
     assert out["ledger_equals_exchange"], out
     assert out["drifts"] == 0, out  # every restart explained the exchange's positions by its fills
