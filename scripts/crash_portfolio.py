@@ -12,8 +12,9 @@ written through (``journal.buffer_bytes: 1``) so a kill loses no record.
 The driver kills it with SIGKILL at random points — 20% during start-up and the first
 reconciliation, 40% just after one of its orders reached the exchange (acks and fills in flight),
 40% at a random moment — restarts it on the same log directory, and at the end starts it once more
-and stops it gracefully (SIGTERM). It reads the daemon's own ``events.jsonl`` (``Reconciled``) and
-the exchange's order log (``GET /_hedge/orders``), and checks:
+and stops it gracefully (kill switch first, so no order is left working, then SIGTERM). It reads
+the daemon's own ``events.jsonl`` (``Reconciled``) and the exchange's order log (``GET /_hedge/orders``),
+and checks:
 
 - duplicates: no client order id accepted twice by the exchange;
 - no order before reconciliation: no new order reached the exchange between a daemon's start and
@@ -151,6 +152,25 @@ async def _exchange_view(port: int) -> tuple[list[dict[str, Any]], float]:
     return list(log), pos.qty
 
 
+async def _open_orders(port: int) -> int:
+    from hedge.config import HttpConfig
+    from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
+    from hedge.venue.binance import BinanceVenue
+
+    venue = BinanceVenue(f"http://127.0.0.1:{port}", HttpConfig(), api_key=DEFAULT_API_KEY,
+                         api_secret=DEFAULT_API_SECRET, name="local")
+    try:
+        return len(await venue.open_orders(SYM))
+    finally:
+        await venue.close()
+
+
+def _wait_no_open_orders(port: int, timeout_s: float) -> None:
+    end = time.monotonic() + timeout_s
+    while asyncio.run(_open_orders(port)) and time.monotonic() < end:
+        time.sleep(0.1)
+
+
 def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
     from hedge.portfolio.store import LEDGER_FILE, LedgerStore
 
@@ -180,6 +200,11 @@ def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
                     unready += 1
                 if final:
                     time.sleep(1.0)
+                    # Halt through the kill switch (CancelAll) first: with no order left working,
+                    # nothing can fill after the daemon stops, so its ledger and the exchange compare.
+                    (directory / "KILL").write_text('{"reason": "crash proof: final comparison"}')
+                    _wait_no_open_orders(port, 10.0)
+                    time.sleep(0.5)  # the last user-stream updates reach the ledger
                     proc.send_signal(signal.SIGTERM)
                 elif roll < 0.6:  # just after an order reached the exchange: orders in flight, acks pending
                     seen = _order_count(port)
