@@ -184,9 +184,12 @@ def test_a_daily_drawdown_reducing_survives_the_day_and_lifts_the_next(path: Pat
     b.ready(9_500.0)
     d = b.decide()
     assert not d.allow and d.reasons == (Reason.REDUCING,)  # within the daily limit, yet no new exposure
+    b.store.save_now()
     clock.ns += DAY_NS
     c = Proc(path, clock)
     assert c.stage.machine.state is TradingState.ACTIVE and not c.stage.alt_ext_disabled
+    b.bus.publish(nav(9_500.0))  # the restored REDUCING lifts at a clean new UTC day, as if never restarted
+    assert b.stage.machine.state is TradingState.ACTIVE and not b.stage.alt_ext_disabled
 
 
 def test_a_portfolio_drawdown_reducing_survives_any_restart(path: Path) -> None:
@@ -385,3 +388,9 @@ def test_carry_over_rules(mem: PersistedRisk, now_ms: int, window: int) -> None:
         assert out.returns == () and out.sample_ms == 0
     if out.sample_ms:
         assert 0 <= now_ms - out.sample_ms < 120_000 and out.sample_nav == mem.sample_nav
+
+
+@settings(max_examples=200, deadline=None)
+@given(mem=_mem)
+def test_the_file_format_round_trips(mem: PersistedRisk) -> None:
+    assert msgspec.json.decode(msgspec.json.encode(mem), type=PersistedRisk) == mem
