@@ -41,6 +41,7 @@ from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LEDGER_FILE
 from hedge.risk.dead_man import CountdownFn, DeadManSwitch
 from hedge.risk.kill_switch import KillSwitchService
+from hedge.risk.persisted import RISK_STATE_FILE
 from hedge.risk.stage import VETO_JOURNAL, RiskStage
 from hedge.router.clock import Clock
 from hedge.router.filters import SymbolFilters
@@ -145,19 +146,23 @@ def build_pipeline(
     now_ns: Callable[[], int] = time.time_ns,
     rng: random.Random | None = None,
     persist_ledger: bool = True,
+    persist_risk: bool = True,
 ) -> Pipeline:
     """Build risk, router, signals and the portfolio on ``bus`` around ``venue`` (see the module docstring).
 
-    ``log_dir`` holds the router's pending-orders record and the portfolio's ledger (default
-    ``runtime.log_dir``); ``clock`` drives the router's timers (default: the running loop's) and
-    ``now_ns`` every timestamp the stages make (default: the wall clock; replay passes event time);
-    ``rng`` seeds the retry jitter; ``persist_ledger`` False keeps the ledger in memory (replay).
+    ``log_dir`` holds the router's pending-orders record, the portfolio's ledger and the risk
+    gate's memory (``state/risk_state.json``; default ``runtime.log_dir``); ``clock`` drives the
+    router's timers (default: the running loop's) and ``now_ns`` every timestamp the stages make
+    (default: the wall clock; replay passes event time); ``rng`` seeds the retry jitter;
+    ``persist_ledger`` False keeps the ledger in memory, ``persist_risk`` False the risk gate's
+    memory (replay: nothing read, nothing written, deterministic).
     The portfolio's service (``pipe.portfolio.run``: reconciliation, then the risk stage lets
     orders through) is the caller's to run; replay opens its fresh account with ``start_flat``.
     """
     rt = cfg.runtime
     directory = Path(log_dir if log_dir is not None else rt.log_dir)
-    risk = RiskStage(bus, cfg, journals.writer(VETO_JOURNAL), clock=now_ns)
+    risk = RiskStage(bus, cfg, journals.writer(VETO_JOURNAL), clock=now_ns,
+                     state_file=directory / "state" / RISK_STATE_FILE if persist_risk else None)
     risk.attach()
     router = Router(
         bus,
@@ -181,11 +186,13 @@ def attach_pipeline(
     engine: EngineLike, venue: Venue, *, countdown_cancel_all: CountdownFn | None = None
 ) -> Pipeline:
     """The daemon's wiring: ``build_pipeline`` on the engine's bus and journals, and its services —
-    the pipeline itself (filters, pending-order recovery), the portfolio (reconciliation: no order
-    before the first), the kill switch, and the dead man's switch
+    the risk gate's memory writer, the pipeline itself (filters, pending-order recovery), the
+    portfolio (reconciliation: no order before the first), the kill switch, and the dead man's switch
     when the venue offers ``countdown_cancel_all`` and ``features.dead_man_switch`` is on."""
     cfg = engine.cfg
     pipe = build_pipeline(cfg, engine.bus, engine.journals, venue, log_dir=engine.log_dir)
+    if pipe.risk.store is not None:
+        engine.add_service(pipe.risk.store)
     engine.add_service(pipe)
     engine.add_service(pipe.portfolio)
     ks = cfg.risk.kill_switch

@@ -17,7 +17,9 @@ and a ``DecisionRecorder`` — and running it line by line:
 Nothing reads the wall clock except the optional ``speed`` pacing and the events/s figure, so the
 same recordings and configuration give the same decisions, fills and fingerprint every time.
 A replay starts from a fresh simulated account: the pending-orders record of an earlier replay
-in the same directory is discarded (nothing of it can be live on a new simulated exchange).
+in the same directory is discarded (nothing of it can be live on a new simulated exchange), and
+neither the portfolio's ledger nor the risk gate's memory (``state/risk_state.json``) is read or
+written: a replay never starts from a live daemon's day-start NAV or high-water mark.
 
 Must never: share state between two runs, or let a wall-clock reading into an event.
 """
@@ -91,7 +93,7 @@ class Replay:
         (self.log_dir / PENDING_FILE).unlink(missing_ok=True)
         self.pipeline: Pipeline = build_pipeline(
             cfg, bus, self.engine.journals, self.venue, log_dir=self.log_dir, clock=self.clock,
-            now_ns=self.clock.now_ns, rng=random.Random(0), persist_ledger=False,
+            now_ns=self.clock.now_ns, rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
         self.recorder = DecisionRecorder(bus)
         self.start_nav = ex.starting_balance

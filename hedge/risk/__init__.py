@@ -3,7 +3,8 @@ the kill switch and the dead-man heartbeat.
 
 Must never: import the router or a venue, or send an order. (Modules: ``check`` the gates,
 ``context`` their inputs, ``limits`` the compiled config, ``reasons`` the gate names, ``nav``,
-``trading_state``, ``cooloff``, ``stage`` the bus wiring, ``kill_switch``, ``dead_man``.)
+``trading_state``, ``cooloff``, ``stage`` the bus wiring, ``kill_switch``, ``dead_man``,
+``persisted`` the memory carried over a restart.)
 """
 
 from hedge.risk.check import check_order, historical_cvar

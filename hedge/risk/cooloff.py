@@ -1,6 +1,7 @@
 """Cooloff: a pause on new exposure after too many consecutive losing fills or order rejects.
 
-Owns: the two streak counters and the time the current cooloff ends.
+Owns: the two streak counters and the time the current cooloff ends (both carried over a
+restart through ``restore``: a restart neither ends a cooloff nor resets a streak).
 
 Design: a fill with negative realized PnL extends the loss streak, a positive one resets it
 (zero-PnL fills — opening fills — leave it alone); a *genuine* rejection extends the reject
@@ -39,6 +40,10 @@ class Cooloff:
         self.until_ms = 0
         self.reason = ""
         self.started = 0  # cooloffs begun so far
+
+    def restore(self, *, until_ms: int, reason: str, losses: int, rejects: int) -> None:
+        """Carry a previous process's running cooloff and streaks over (``hedge.risk.persisted``)."""
+        self.until_ms, self.reason, self.losses, self.rejects = until_ms, reason, losses, rejects
 
     def on_realized(self, pnl: float, now_ms: int) -> None:
         if pnl < 0.0:

@@ -9,8 +9,9 @@ of every symbol summed here when a venue reports those separately. Age is measur
 last exchange reading on the local clock; a reading that is too old vetoes every order (see
 ``check_order``). Spot or other wallets are never counted.
 
-The day-start NAV is the first reading of each UTC day this process sees (carrying it over a
-restart is the state files' job).
+The day-start NAV is the first reading of each UTC day. ``restore`` carries the day start, the
+high-water mark and the return history over a restart (``hedge.risk.persisted`` decides what is
+still valid); the NAV itself never is: it is re-read from the exchange.
 
 Must never: estimate NAV from the engine's own fills or prices, or reset the high-water mark.
 """
@@ -18,6 +19,7 @@ Must never: estimate NAV from the engine's own fills or prices, or reset the hig
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 from hedge.events import Balance, Nav, Position
 from hedge.risk.context import NavHealth
@@ -44,6 +46,26 @@ class NavTracker:
         self._returns: deque[float] = deque(maxlen=return_window)
         self.returns: tuple[float, ...] = ()  # rebuilt once per period, so contexts can share it
         self.new_day = False  # set when the last reading opened a new UTC day
+
+    @property
+    def day(self) -> int:
+        """The UTC day (``ms // MS_PER_DAY``) ``day_start_nav`` belongs to; -1 before the first reading."""
+        return self._day
+
+    @property
+    def sample(self) -> tuple[float, int]:
+        """The NAV and time (ms) the next return will be measured from (0, 0 before the first reading)."""
+        return self._sample_nav, self._sample_ms
+
+    def restore(
+        self, *, day: int, day_start_nav: float, hwm: float, returns: Sequence[float], sample: tuple[float, int]
+    ) -> None:
+        """Carry a previous process's memory over (before the first reading). ``day`` -1 = no day start."""
+        self._day, self.day_start_nav = (day, day_start_nav) if day >= 0 and day_start_nav > 0.0 else (-1, 0.0)
+        self.hwm = max(self.hwm, hwm)
+        self._returns.extend(returns)
+        self.returns = tuple(self._returns)
+        self._sample_nav, self._sample_ms = sample
 
     def on_nav(self, ev: Nav, now_ms: int) -> None:
         self._wallet = ev.wallet_balance

@@ -25,6 +25,10 @@ HALTED plus a ``CancelAll`` request for the venue; an unresolved ``PositionDrift
 portfolio's reconciliation found the ledger and the exchange disagreeing without explanation) ->
 REDUCING, left only by an operator restart. Until the portfolio publishes its first
 ``Reconciled`` every order is vetoed (``not_reconciled``; ``risk.require_reconciliation``).
+With a ``state_file`` (the daemon's ``logs/state/risk_state.json``) the stage starts from the
+memory a previous process left (day-start NAV, high-water mark, returns, cooloff, a drawdown's
+REDUCING: ``hedge.risk.persisted`` decides what still holds) and tells its ``store`` — a service
+the caller runs — whenever that memory may have changed; the store writes, off the hot path.
 
 Must never: send or cancel an order itself, do I/O on the hot path other than the in-memory
 journal buffer, or approve an intent without ``check_order``.
@@ -35,12 +39,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import (
+    Alert,
     Balance,
     BookState,
     BookStatus,
@@ -60,12 +66,14 @@ from hedge.events import (
     Reconciled,
     RiskDecision,
     TradingState,
+    TradingStateChange,
 )
 from hedge.risk.check import check_order
 from hedge.risk.context import BookRisk, PositionRisk, RiskContext
 from hedge.risk.cooloff import Cooloff, is_genuine_reject
 from hedge.risk.limits import RiskLimits
 from hedge.risk.nav import NavTracker
+from hedge.risk.persisted import Loaded, PersistedRisk, RiskStateStore, account_key
 from hedge.risk.reasons import Reason
 from hedge.risk.trading_state import TradingStateMachine
 from hedge.state.journal import JournalWriter
@@ -100,8 +108,13 @@ class _OpenOrder(msgspec.Struct, gc=False):
 FINISHED_MEMORY = 4096  # final orders remembered, so a late update cannot resurrect them
 
 
+def _nothing() -> None:
+    pass
+
+
 class RiskStage:
-    """Wire with ``attach()``; ``halt(reason)`` is the kill switch's entry point."""
+    """Wire with ``attach()``; ``halt(reason)`` is the kill switch's entry point; run ``store`` (when
+    there is a ``state_file``) as a service."""
 
     def __init__(
         self,
@@ -110,6 +123,7 @@ class RiskStage:
         journal: JournalWriter | None = None,
         *,
         clock: Callable[[], int] = time.time_ns,
+        state_file: str | Path | None = None,
     ) -> None:
         self.bus = bus
         self.cfg = cfg
@@ -118,7 +132,7 @@ class RiskStage:
         self.clock = clock
         risk = cfg.risk
         self.nav = NavTracker(return_period_s=risk.return_period_s, return_window=risk.return_window)
-        self.machine = TradingStateMachine(bus.publish, clock())
+        self.machine = TradingStateMachine(self._state_changed, clock())
         self.cooloff = Cooloff(risk.cooloff)
         self.user_stream_up = False
         self.reconciled = not risk.require_reconciliation
@@ -142,6 +156,15 @@ class RiskStage:
         self._reduced = 0
         self._vetoes: dict[str, int] = {}
         self._reductions: dict[str, int] = {}
+        self._changed: Callable[[], None] = _nothing  # the memory may have changed (the store's mark_dirty)
+        self.store: RiskStateStore | None = None
+        if state_file is not None:
+            self.store = RiskStateStore(state_file, self.memory)
+            now = clock()
+            self.restore(self.store.load(account=account_key(cfg), now_ms=now // 1_000_000,
+                                         return_period_s=risk.return_period_s, return_window=risk.return_window), now)
+            self._changed = self.store.mark_dirty
+            self._changed()  # the file exists (and says what was carried over) from the start
 
     def attach(self) -> None:
         sub = self.bus.subscribe
@@ -227,7 +250,56 @@ class RiskStage:
             alt_ext_disabled=self.alt_ext_disabled,
         )
 
+    # ------------------------------------------------------------------ the memory that outlives the process
+
+    def memory(self) -> PersistedRisk:
+        """What ``hedge.risk.persisted`` saves of this stage (the store's snapshot)."""
+        nav, cool, machine = self.nav, self.cooloff, self.machine
+        sample_nav, sample_ms = nav.sample
+        return PersistedRisk(
+            account=account_key(self.cfg),
+            day=nav.day,
+            day_start_nav=nav.day_start_nav,
+            hwm=nav.hwm,
+            return_period_s=self.cfg.risk.return_period_s,
+            returns=nav.returns,
+            sample_nav=sample_nav,
+            sample_ms=sample_ms,
+            cooloff_until_ms=cool.until_ms,
+            cooloff_reason=cool.reason,
+            consecutive_losses=cool.losses,
+            consecutive_rejects=cool.rejects,
+            state=machine.state,
+            state_reason=machine.reason,
+            state_since_ns=machine.since_ns,
+            alt_ext_disabled=self.alt_ext_disabled,
+        )
+
+    def restore(self, loaded: Loaded, now_ns: int) -> None:
+        """Start from a previous process's memory (before any event); an unusable file -> REDUCING."""
+        m = loaded.memory
+        self.nav.restore(day=m.day, day_start_nav=m.day_start_nav, hwm=m.hwm, returns=m.returns,
+                         sample=(m.sample_nav, m.sample_ms))
+        self.cooloff.restore(until_ms=m.cooloff_until_ms, reason=m.cooloff_reason, losses=m.consecutive_losses,
+                             rejects=m.consecutive_rejects)
+        self.alt_ext_disabled = m.alt_ext_disabled
+        if loaded.problem:
+            self.alt_ext_disabled = True
+            self.machine.set(TradingState.REDUCING, f"risk state unusable: {loaded.problem}", now_ns)
+            self.bus.publish(Alert(
+                severity="critical", title="risk state unusable",
+                text=f"the risk state file was unusable ({loaded.problem}) and was moved aside: trading is "
+                     "REDUCING (no new exposure) until an operator restart",
+                ts_ms=now_ns // 1_000_000, recv_ns=now_ns,
+            ))
+        elif m.state is TradingState.REDUCING and self.machine.set(TradingState.REDUCING, m.state_reason, now_ns):
+            self.machine.since_ns = m.state_since_ns or now_ns
+
     # ------------------------------------------------------------------ trading state
+
+    def _state_changed(self, ev: TradingStateChange) -> None:
+        self.bus.publish(ev)
+        self._changed()
 
     def halt(self, reason: str) -> None:
         """Kill switch: HALTED (sticky) and a request that the venue cancel every open order."""
@@ -260,6 +332,7 @@ class RiskStage:
             self.machine.set(
                 TradingState.REDUCING, Reason.DAILY_DRAWDOWN if daily else Reason.PORTFOLIO_DRAWDOWN, now_ns
             )
+        self._changed()  # day start, high-water mark, returns, ALT-EXT (the store compares and throttles)
 
     def on_reconciled(self, ev: Reconciled) -> None:
         if not self.reconciled:
@@ -309,6 +382,7 @@ class RiskStage:
     def on_fill(self, ev: Fill) -> None:
         self._marks.setdefault(ev.symbol, ev.price)
         self.cooloff.on_realized(ev.realized_pnl, self.clock() // 1_000_000)
+        self._changed()
 
     def _refresh(self, symbol: str) -> None:
         buy = sell = 0.0
@@ -351,8 +425,10 @@ class RiskStage:
         if status is OrderStatus.REJECTED:
             if is_genuine_reject(ev.reject_code, ev.reason):
                 self.cooloff.on_reject(self.clock() // 1_000_000)
-        elif status is OrderStatus.NEW:
+                self._changed()
+        elif status is OrderStatus.NEW and self.cooloff.rejects:
             self.cooloff.on_accept()
+            self._changed()
         if coid in self._finished:
             return  # a late update of an order already final
         final = status.is_final

@@ -8,7 +8,9 @@ Design: HALTED is sticky for the life of the process — it comes from the kill 
 an operator restart (after removing the flag file) lifts it. REDUCING is entered on a drawdown
 breach and left only by the rule that put it there clearing (a new UTC day for the daily
 drawdown; never automatically for the portfolio drawdown). ``check_order`` re-checks the
-drawdowns itself, so an order is safe even before the state has moved.
+drawdowns itself, so an order is safe even before the state has moved. A drawdown's REDUCING
+outlives a restart (``hedge.risk.persisted`` carries it over); HALTED comes back from the flag
+file, REDUCING for another cause does not come back.
 
 Must never: decide on an order (``check_order`` does), or leave HALTED by itself.
 """
