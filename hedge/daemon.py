@@ -334,7 +334,10 @@ class Daemon:
         for svc in setup.services:
             engine.add_service(svc)
         try:
-            self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown)
+            # The in-process local exchange opens a fresh paper account at every start: the risk
+            # memory of an earlier run (day-start NAV, high-water mark) is about money that is gone.
+            self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown,
+                                            persist_risk=rt.venue != "local")
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
         if rt.once:

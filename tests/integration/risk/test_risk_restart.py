@@ -1,6 +1,6 @@
 """A restart does not reset the risk gate: the daemon's wiring writes logs/state/risk_state.json
-and a new engine starts from it (in-process engines, then the real ``hedge run --once`` on the
-local exchange); replay never reads it."""
+and a new engine starts from it (in-process engines, then the real ``hedge run --once`` against a
+local exchange process); replay and runs on the built-in (fresh paper) exchange never read it."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from hedge.events import (
     TradingState,
     TradingStateChange,
 )
+from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.feeds.recording import bundled_btcusdt
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.replay.runner import Replay
@@ -149,33 +150,54 @@ async def test_replay_neither_reads_nor_writes_the_risk_state(tmp_path: Path) ->
     assert path.read_bytes() == data
 
 
-def hedge_once(tmp: Path, balance: float) -> subprocess.CompletedProcess[str]:
+def hedge_once(tmp: Path, balance: float, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hedge", "run", "--once", "--config", str(ROOT / "configs"),
          "--log-dir", str(tmp / "logs")],
         cwd=tmp, capture_output=True, text=True, timeout=60,
         env={**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0",
-             "HEDGE_RUNTIME__LOCAL_EXCHANGE__STARTING_BALANCE": str(balance)},
+             "HEDGE_RUNTIME__LOCAL_EXCHANGE__STARTING_BALANCE": str(balance), **env},
     )
 
 
-def test_hedge_run_restarted_after_a_loss_on_the_local_exchange_stays_reducing(tmp_path: Path) -> None:
-    # The local exchange lives inside the daemon, so a lower starting balance on the second run is
-    # the account after a 15% loss: daily drawdown limit 10%, portfolio drawdown limit 20%.
-    r = hedge_once(tmp_path, 10_000.0)
-    assert r.returncode == 0, r.stderr[-2000:]
+def test_hedge_run_against_an_account_that_lost_since_the_day_start_stays_reducing(tmp_path: Path) -> None:
+    # A separate local exchange process is "the account" (venue binance at its URL, 10,000 USDT);
+    # an earlier process of this account saw 12,000 at the day's start and wrote it.
     logs = tmp_path / "logs"
-    first = read_state(logs)
-    assert first is not None and first.account == "local" and first.day_start_nav == first.hwm == 10_000.0
-    assert first.state is TradingState.ACTIVE
-
-    r = hedge_once(tmp_path, 8_500.0)
+    earlier = PersistedRisk(account="binance", day=time.time_ns() // 86_400_000_000_000, day_start_nav=12_000.0,
+                            hwm=12_000.0)
+    (logs / "state").mkdir(parents=True)
+    (logs / "state" / RISK_STATE_FILE).write_bytes(msgspec.json.encode(earlier))
+    ex = subprocess.Popen([sys.executable, "-m", "hedge", "exchange", "--port", "0", "--limits", "off"],
+                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert ex.stdout is not None
+        port = int(ex.stdout.readline().split("http://127.0.0.1:")[1].split()[0])
+        r = hedge_once(tmp_path, 10_000.0, HEDGE_RUNTIME__VENUE="binance",
+                       HEDGE_RUNTIME__FEEDS__REST_URL_BINANCE=f"http://127.0.0.1:{port}",
+                       HEDGE_RUNTIME__FEEDS__WS_URL_BINANCE=f"ws://127.0.0.1:{port}",
+                       BINANCE_API_KEY=DEFAULT_API_KEY, BINANCE_API_SECRET=DEFAULT_API_SECRET)
+    finally:
+        ex.terminate()
+        ex.wait(10)
     assert r.returncode == 0, r.stderr[-2000:]
-    second = read_state(logs)
-    assert second is not None and second.day_start_nav == 10_000.0 and second.hwm == 10_000.0
-    assert (second.state, second.state_reason) == (TradingState.REDUCING, Reason.DAILY_DRAWDOWN)
+    after = read_state(logs)  # -16.7% from the carried day start: daily limit 10%, portfolio limit 20%
+    assert after is not None and after.day_start_nav == 12_000.0 and after.hwm == 12_000.0
+    assert (after.state, after.state_reason) == (TradingState.REDUCING, Reason.DAILY_DRAWDOWN)
     changes = [rec.decode(TradingStateChange) for rec in read_journal(logs / "events.jsonl")
                if rec.kind == TradingStateChange.__name__]
     assert [(c.state, c.reason) for c in changes] == [(TradingState.REDUCING, Reason.DAILY_DRAWDOWN)]
     snap = read_surface(logs / "state", s.RiskSnapshotState)  # what operators see (hedge status)
     assert snap is not None and (snap.trading_state, snap.reason) == ("REDUCING", Reason.DAILY_DRAWDOWN)
+
+
+def test_hedge_run_on_the_built_in_exchange_starts_each_paper_account_fresh(tmp_path: Path) -> None:
+    # The in-process local exchange opens a new paper account at every start: a lower balance on
+    # the second run is a different account, not a loss, and nothing is carried or written.
+    for balance in (10_000.0, 5_000.0):
+        r = hedge_once(tmp_path, balance)
+        assert r.returncode == 0, r.stderr[-2000:]
+    logs = tmp_path / "logs"
+    assert read_state(logs) is None
+    snap = read_surface(logs / "state", s.RiskSnapshotState)
+    assert snap is not None and snap.trading_state == "ACTIVE"
