@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import itertools
 import os
 import random
@@ -43,7 +42,6 @@ import pytest_asyncio
 from hedge.bus import Bus
 from hedge.config import HttpConfig, default_config
 from hedge.events import BookUpdate, FeedStatus, OrderIntent, OrderStatus, OrderUpdate, RiskDecision, Side
-from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.limits import UNLIMITED
 from hedge.exchange.server import LocalExchange
@@ -53,6 +51,7 @@ from hedge.router.router import Router
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
+from tests.integration.local_venue import in_background, local_venue
 
 SEED = int(os.environ.get("HEDGE_DUP_SEED", "20261121"))
 TRIALS = 200
@@ -130,8 +129,7 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     unknown: set[str] = set()
     bus.subscribe(OrderUpdate, lambda u: unknown.add(u.client_order_id) if u.status is OrderStatus.UNKNOWN else None)
     journals = Journals(tmp)
-    venue = BinanceVenue(exchange.base_url, HTTP, api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
-                         name="local", publish=bus.publish)
+    venue = local_venue(exchange, HTTP, publish=bus.publish)
     await venue.start()
     cfg = default_config()
     rc = msgspec.structs.replace(cfg.runtime.router, maker_timeout_s=1.5, max_post_only_rejects=1,
@@ -142,20 +140,16 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     lifecycle = RecordingLifecycle()
     router.lifecycle = lifecycle
     us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
-    task = asyncio.get_running_loop().create_task(us.run())
-    await router.start()
-    await asyncio.wait_for(connected.wait(), 10.0)
-    async with aiohttp.ClientSession() as http:
-        try:
+    try:
+        async with in_background(us), aiohttp.ClientSession() as http:
+            await router.start()
+            await asyncio.wait_for(connected.wait(), 10.0)
             yield Rig(exchange, venue, router, bus, http, lifecycle, journals, tmp, unknown)
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await router.idle()
-            journals.close()
-            await venue.close()
-            await exchange.stop()
+    finally:
+        await router.idle()
+        journals.close()
+        await venue.close()
+        await exchange.stop()
 
 
 def _prefix(intent_id: str) -> str:

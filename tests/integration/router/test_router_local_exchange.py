@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import time
@@ -30,7 +29,6 @@ from hedge.events import (
     RiskDecision,
     Side,
 )
-from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.server import LocalExchange
 from hedge.router.clock import Clock, ManualClock
@@ -40,14 +38,11 @@ from hedge.router.router import Router
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
+from tests.integration import local_venue
 
 
 async def wait_for(pred: Callable[[], bool], within_s: float = 10.0) -> None:
-    for _ in range(int(within_s / 0.02)):
-        if pred():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
+    await local_venue.wait_for(pred, within_s, interval_s=0.02)
 
 
 @dataclass
@@ -113,8 +108,7 @@ async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None
     for t in (Fill, Position, OrderUpdate, FeedStatus, RateLimit):
         bus.subscribe(t, events.append)
     journals = Journals(tmp_path)
-    venue = BinanceVenue(exchange.base_url, http or HttpConfig(), api_key=DEFAULT_API_KEY,
-                         api_secret=DEFAULT_API_SECRET, name="local", publish=bus.publish, clock=venue_clock)
+    venue = local_venue.local_venue(exchange, http, publish=bus.publish, clock=venue_clock)
     await venue.start()
     cfg = default_config()
     rc = msgspec.structs.replace(cfg.runtime.router, **{"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0, **router})
@@ -122,15 +116,12 @@ async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None
     router = Router(bus, venue, journals, cfg, pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"),
                     clock=clock)
     us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
-    task = asyncio.get_running_loop().create_task(us.run())
-    await router.start()
-    await wait_for(lambda: any(isinstance(e, FeedStatus) and e.connected for e in events))
     try:
-        yield Live(exchange, venue, router, bus, journals, tmp_path, events)
+        async with local_venue.in_background(us):
+            await router.start()
+            await wait_for(lambda: any(isinstance(e, FeedStatus) and e.connected for e in events))
+            yield Live(exchange, venue, router, bus, journals, tmp_path, events)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await router.idle()
         journals.close()
         await venue.close()
