@@ -147,7 +147,7 @@ def trade_json(fill: Fill, spec: SymbolSpec) -> Json:
     }
 
 
-def _side_notionals(engine: MatchingEngine, acct: Account, symbol: str) -> tuple[float, float]:
+def _side_notionals(acct: Account, symbol: str) -> tuple[float, float]:
     bids = asks = 0.0
     for o in acct.open_orders.values():
         if o.symbol == symbol:
@@ -193,7 +193,7 @@ def position_v2(engine: MatchingEngine, symbol: str, pos: Position, spec: Symbol
 
 def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
     mark = engine.mark_price(symbol)
-    bids, asks = _side_notionals(engine, acct, symbol)
+    bids, asks = _side_notionals(acct, symbol)
     pos_im = engine.position_margin(symbol, pos)
     ord_im = sum(engine.order_margin(o) for o in acct.open_orders.values() if o.symbol == symbol)
     return {
@@ -347,7 +347,7 @@ def order_update_event(
     spec: SymbolSpec,
     now_ms: int,
 ) -> Json:
-    bids, asks = _side_notionals(engine, acct, order.symbol)
+    bids, asks = _side_notionals(acct, order.symbol)
     return {
         "e": "ORDER_TRADE_UPDATE",
         "E": now_ms,

@@ -41,7 +41,7 @@ import pytest_asyncio
 
 from hedge.bus import Bus
 from hedge.config import HttpConfig, default_config
-from hedge.events import BookUpdate, FeedStatus, OrderIntent, OrderStatus, OrderUpdate, RiskDecision, Side
+from hedge.events import FeedStatus, OrderStatus, OrderUpdate, Side
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.limits import UNLIMITED
 from hedge.exchange.server import LocalExchange
@@ -52,6 +52,7 @@ from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
 from tests.integration.local_venue import in_background, local_venue
+from tests.integration.router.approvals import approval, top_of_book
 
 SEED = int(os.environ.get("HEDGE_DUP_SEED", "20261121"))
 TRIALS = 200
@@ -99,14 +100,10 @@ class Rig:
         return float(d["bids"][0][0]), float(d["asks"][0][0])
 
     def book(self, bid: float, ask: float, mid: float) -> None:
-        self.bus.publish(BookUpdate(symbol=SYMBOL, update_id=1, valid=True, bid_px=bid, bid_qty=1.0, ask_px=ask,
-                                    ask_qty=1.0, mid=mid, micro=mid, imbalance=0.0, spread_bps=abs(ask - bid) / mid * 1e4,
-                                    recv_ns=time.time_ns()))
+        self.bus.publish(top_of_book(SYMBOL, bid, ask, mid=mid))
 
     def approve(self, intent_id: str, side: Side, notional: float, urgent: bool) -> None:
-        intent = OrderIntent(intent_id=intent_id, symbol=SYMBOL, side=side, notional=notional, strategy="dup-safety",
-                             reason="trial", urgent=urgent, recv_ns=time.time_ns())
-        self.bus.publish(RiskDecision(intent=intent, allow=True, max_qty=1.0))
+        self.bus.publish(approval(SYMBOL, intent_id, side, notional, strategy="dup-safety", urgent=urgent))
 
     async def order_log(self) -> list[dict[str, Any]]:
         async with self.http.get(f"{self.exchange.base_url}/_hedge/orders") as r:

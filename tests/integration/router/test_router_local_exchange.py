@@ -17,16 +17,13 @@ import pytest
 from hedge.bus import Bus
 from hedge.config import HttpConfig, TwapConfig, default_config
 from hedge.events import (
-    BookUpdate,
     Event,
     FeedStatus,
     Fill,
-    OrderIntent,
     OrderStatus,
     OrderUpdate,
     Position,
     RateLimit,
-    RiskDecision,
     Side,
 )
 from hedge.exchange.faults import FaultSetting
@@ -39,6 +36,7 @@ from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
 from tests.integration import local_venue
+from tests.integration.router.approvals import approval, top_of_book
 
 
 async def wait_for(pred: Callable[[], bool], within_s: float = 10.0) -> None:
@@ -61,10 +59,7 @@ class Live:
 
     def feed(self, bid: float, ask: float, *, mid: float = 0.0, bid_qty: float = 1.0, ask_qty: float = 1.0) -> None:
         """Give the router this view of the book (the tests choose it: stale, crossed, off-tick)."""
-        mid = mid or (bid + ask) / 2
-        self.bus.publish(BookUpdate(symbol="BTCUSDT", update_id=1, valid=True, bid_px=bid, bid_qty=bid_qty,
-                                    ask_px=ask, ask_qty=ask_qty, mid=mid, micro=mid, imbalance=0.0,
-                                    spread_bps=abs(ask - bid) / mid * 1e4, recv_ns=time.time_ns()))
+        self.bus.publish(top_of_book("BTCUSDT", bid, ask, mid=mid, bid_qty=bid_qty, ask_qty=ask_qty))
 
     async def book(self) -> tuple[float, float]:
         """The exchange's current touch, given to the router."""
@@ -73,9 +68,7 @@ class Live:
         return bid, ask
 
     def decide(self, intent_id: str, side: Side, notional: float, *, urgent: bool = False) -> None:
-        intent = OrderIntent(intent_id=intent_id, symbol="BTCUSDT", side=side, notional=notional, strategy="e2e",
-                             reason="test", urgent=urgent, recv_ns=time.time_ns())
-        self.bus.publish(RiskDecision(intent=intent, allow=True, max_qty=1.0))
+        self.bus.publish(approval("BTCUSDT", intent_id, side, notional, strategy="e2e", urgent=urgent))
 
     def sent(self) -> list[tuple[int, dict[str, Any]]]:
         """orders_sent.jsonl: (journal time ns, request) of every order the router sent, in order."""
