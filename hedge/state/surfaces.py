@@ -9,7 +9,9 @@ PnL, the maker ratio counts maker fills, turnover is the sum of |qty| x price.
 Design: handlers are synchronous and only store the latest event (or add to a sum) and mark the
 surface dirty; the Struct for a file is built only when the publisher writes it (at most once per
 ``state.min_interval_s``), so a burst of events costs one build. No market-data-per-tick event is
-subscribed here (MarkPrice arrives about once a second per symbol).
+subscribed here (MarkPrice arrives about once a second per symbol). A row mirrors its event: every
+row field named like an event field is copied from it (``mirror``), and only derived fields are
+spelled out, so a field added to both the event and the row reaches the file without a copy line.
 
 Must never: do I/O (the publisher writes), or hold a secret.
 """
