@@ -78,7 +78,6 @@ class Service(Protocol):
 
 
 class EngineStats(msgspec.Struct, kw_only=True):
-    started_ns: int = 0
     restarts: dict[str, int] = msgspec.field(default_factory=dict)
 
 
@@ -159,7 +158,6 @@ class Engine:
         if install_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.request_stop, signal.Signals(sig).name)
-        self.stats.started_ns = time.time_ns()
         self.journals.write(
             "events", "engine_started", {"venue": self.cfg.runtime.venue, "dry_run": self.cfg.runtime.dry_run}
         )

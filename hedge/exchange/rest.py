@@ -60,6 +60,14 @@ class Ctx:
             raise errors.missing_param(name)
         return value
 
+    def need_int(self, name: str) -> int:
+        """A required integer parameter (missing: as ``need``; not an integer: bad_param)."""
+        value = self.need(name)
+        try:
+            return int(value)
+        except ValueError:
+            raise errors.bad_param(name, value)
+
 
 def decimal_param(text: str, name: str, max_decimals: int) -> float:
     """A decimal parameter; more decimals than ``max_decimals`` is -1111 (BAD_PRECISION)."""

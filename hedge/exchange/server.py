@@ -670,10 +670,7 @@ class LocalExchange:
 
     async def _countdown(self, ctx: Ctx) -> Any:
         symbol = self._spec(ctx).symbol
-        try:
-            countdown = int(ctx.need("countdownTime"))
-        except ValueError:
-            raise errors.bad_param("countdownTime", ctx.get("countdownTime"))
+        countdown = ctx.need_int("countdownTime")
         key = (ctx.account, symbol)
         old = self._countdowns.pop(key, None)
         if old is not None:
@@ -690,10 +687,7 @@ class LocalExchange:
 
     async def _leverage(self, ctx: Ctx) -> Any:
         symbol = self._spec(ctx).symbol
-        try:
-            lev = int(ctx.need("leverage"))
-        except ValueError:
-            raise errors.bad_param("leverage", ctx.get("leverage"))
+        lev = ctx.need_int("leverage")
         if not 1 <= lev <= 125:
             raise errors.bad_leverage(lev)
         self.engine.accounts[ctx.account].position(symbol).leverage = lev

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, Position
+from hedge.exchange.matching import MAINT_MARGIN_RATE, Account, ExecType, Fill, MatchingEngine, Order, Position
 from hedge.exchange.symbols import SymbolSpec
 
 Json = dict[str, Any]
@@ -147,7 +147,7 @@ def trade_json(fill: Fill, spec: SymbolSpec) -> Json:
     }
 
 
-def _side_notionals(engine: MatchingEngine, acct: Account, symbol: str) -> tuple[float, float]:
+def _side_notionals(acct: Account, symbol: str) -> tuple[float, float]:
     bids = asks = 0.0
     for o in acct.open_orders.values():
         if o.symbol == symbol:
@@ -158,16 +158,27 @@ def _side_notionals(engine: MatchingEngine, acct: Account, symbol: str) -> tuple
     return bids, asks
 
 
-def position_v2(engine: MatchingEngine, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
-    mark = engine.mark_price(symbol)
+def _maint_margin(pos: Position, mark: float) -> float:
+    return abs(pos.amount) * mark * MAINT_MARGIN_RATE
+
+
+def _position_prices(engine: MatchingEngine, symbol: str, pos: Position, spec: SymbolSpec, mark: float) -> Json:
+    """The amount, prices and PnL that every positionRisk version reports alike."""
     return {
-        "symbol": symbol,
         "positionAmt": spec.fmt_qty(pos.amount),
         "entryPrice": f"{pos.entry_price:.8f}",
         "breakEvenPrice": f"{pos.entry_price:.8f}",
         "markPrice": f"{mark:.8f}",
         "unRealizedProfit": money(engine.unrealized(symbol, pos)),
         "liquidationPrice": "0",
+    }
+
+
+def position_v2(engine: MatchingEngine, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
+    mark = engine.mark_price(symbol)
+    return {
+        "symbol": symbol,
+        **_position_prices(engine, symbol, pos, spec, mark),
         "leverage": str(pos.leverage),
         "maxNotionalValue": "1000000000",
         "marginType": "cross",
@@ -182,24 +193,19 @@ def position_v2(engine: MatchingEngine, symbol: str, pos: Position, spec: Symbol
 
 def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
     mark = engine.mark_price(symbol)
-    bids, asks = _side_notionals(engine, acct, symbol)
+    bids, asks = _side_notionals(acct, symbol)
     pos_im = engine.position_margin(symbol, pos)
     ord_im = sum(engine.order_margin(o) for o in acct.open_orders.values() if o.symbol == symbol)
     return {
         "symbol": symbol,
         "positionSide": "BOTH",
-        "positionAmt": spec.fmt_qty(pos.amount),
-        "entryPrice": f"{pos.entry_price:.8f}",
-        "breakEvenPrice": f"{pos.entry_price:.8f}",
-        "markPrice": f"{mark:.8f}",
-        "unRealizedProfit": money(engine.unrealized(symbol, pos)),
-        "liquidationPrice": "0",
+        **_position_prices(engine, symbol, pos, spec, mark),
         "isolatedMargin": "0",
         "notional": money(pos.amount * mark),
         "marginAsset": "USDT",
         "isolatedWallet": "0",
         "initialMargin": money(pos_im + ord_im),
-        "maintMargin": money(abs(pos.amount) * mark * 0.004),
+        "maintMargin": money(_maint_margin(pos, mark)),
         "positionInitialMargin": money(pos_im),
         "openOrderInitialMargin": money(ord_im),
         "adl": 0,
@@ -211,7 +217,7 @@ def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Positio
 
 def _totals(engine: MatchingEngine, acct: Account) -> Json:
     wallet, upnl, pos_im, ord_im = engine.totals(acct.key)
-    maint = sum(abs(p.amount) * engine.mark_price(s) * 0.004 for s, p in acct.positions.items())
+    maint = sum(_maint_margin(p, engine.mark_price(s)) for s, p in acct.positions.items())
     avail = engine.available(acct.key)
     return {
         "wallet": wallet,
@@ -220,6 +226,18 @@ def _totals(engine: MatchingEngine, acct: Account) -> Json:
         "ord_im": ord_im,
         "maint": maint,
         "avail": avail,
+    }
+
+
+def _cross_balance(t: Json, now_ms: int) -> Json:
+    """The cross-margin and availability fields that account assets and balances report alike."""
+    return {
+        "crossWalletBalance": money(t["wallet"]),
+        "crossUnPnl": money(t["upnl"]),
+        "availableBalance": money(t["avail"]),
+        "maxWithdrawAmount": money(max(0.0, t["avail"])),
+        "marginAvailable": True,
+        "updateTime": now_ms,
     }
 
 
@@ -236,12 +254,7 @@ def account_json(
         "initialMargin": money(t["pos_im"] + t["ord_im"]),
         "positionInitialMargin": money(t["pos_im"]),
         "openOrderInitialMargin": money(t["ord_im"]),
-        "crossWalletBalance": money(t["wallet"]),
-        "crossUnPnl": money(t["upnl"]),
-        "availableBalance": money(t["avail"]),
-        "maxWithdrawAmount": money(max(0.0, t["avail"])),
-        "marginAvailable": True,
-        "updateTime": now_ms,
+        **_cross_balance(t, now_ms),
     }
     positions: list[Json] = []
     for symbol, pos in acct.positions.items():
@@ -257,7 +270,7 @@ def account_json(
             "notional": money(pos.amount * mark),
             "isolatedWallet": "0",
             "initialMargin": money(engine.position_margin(symbol, pos)),
-            "maintMargin": money(abs(pos.amount) * mark * 0.004),
+            "maintMargin": money(_maint_margin(pos, mark)),
             "updateTime": pos.update_ms,
         }
         if version == 2:
@@ -299,12 +312,7 @@ def balance_json(engine: MatchingEngine, acct: Account, now_ms: int) -> list[Jso
             "accountAlias": "hedgeLocal",
             "asset": "USDT",
             "balance": money(t["wallet"]),
-            "crossWalletBalance": money(t["wallet"]),
-            "crossUnPnl": money(t["upnl"]),
-            "availableBalance": money(t["avail"]),
-            "maxWithdrawAmount": money(max(0.0, t["avail"])),
-            "marginAvailable": True,
-            "updateTime": now_ms,
+            **_cross_balance(t, now_ms),
         }
     ]
 
@@ -339,7 +347,7 @@ def order_update_event(
     spec: SymbolSpec,
     now_ms: int,
 ) -> Json:
-    bids, asks = _side_notionals(engine, acct, order.symbol)
+    bids, asks = _side_notionals(acct, order.symbol)
     return {
         "e": "ORDER_TRADE_UPDATE",
         "E": now_ms,

@@ -111,7 +111,6 @@ class PortfolioStage:
             protect=self.protect,
         )
         self.user_stream = cfg.risk.user_stream
-        self.reconciliations = 0
         self.drifting: set[str] = set()
         self._user_up: bool | None = None
         self._wake = asyncio.Event()
@@ -281,7 +280,6 @@ class PortfolioStage:
         self._flagged = set(missing)
         self.ledger.state.reconciled_ms = started_ms
         self.store.mark_dirty()
-        self.reconciliations += 1
         done = Reconciled(
             trigger=trigger, symbols=len(symbols), drifts=drifts, adopted_positions=adopted,
             adopted_orders=len(cmp.adopted_orders), fills_replayed=cmp.fills_replayed,

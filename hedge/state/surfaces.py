@@ -9,7 +9,9 @@ PnL, the maker ratio counts maker fills, turnover is the sum of |qty| x price.
 Design: handlers are synchronous and only store the latest event (or add to a sum) and mark the
 surface dirty; the Struct for a file is built only when the publisher writes it (at most once per
 ``state.min_interval_s``), so a burst of events costs one build. No market-data-per-tick event is
-subscribed here (MarkPrice arrives about once a second per symbol).
+subscribed here (MarkPrice arrives about once a second per symbol). A row mirrors its event: every
+row field named like an event field is copied from it (``mirror``), and only derived fields are
+spelled out, so a field added to both the event and the row reaches the file without a copy line.
 
 Must never: do I/O (the publisher writes), or hold a secret.
 """
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 from hedge.bus import Bus
 from hedge.events import (
@@ -41,6 +45,15 @@ from hedge.state import schemas as s
 from hedge.state.health import HealthMonitor
 from hedge.state.manifest import SURFACES
 from hedge.state.telemetry import Telemetry
+
+Row = TypeVar("Row", bound=msgspec.Struct)
+Open = TypeVar("Open", Position, LedgerPosition)
+
+
+def mirror(row_type: type[Row], src: msgspec.Struct, **computed: Any) -> Row:
+    """A ``row_type`` holding every field it shares by name with the event ``src``, plus ``computed``."""
+    shared = {f: getattr(src, f) for f in row_type.__struct_fields__ if f not in computed and hasattr(src, f)}
+    return row_type(**shared, **computed)
 
 
 class WriteStats:
@@ -128,18 +141,18 @@ class StateModel:
         self.on_dirty("kpis")
 
     def on_position(self, ev: Position) -> None:
-        if ev.qty == 0.0:
-            self.positions.pop(ev.symbol, None)
-        else:
-            self.positions[ev.symbol] = ev
-        self.on_dirty("positions_state")
+        self._keep_open(self.positions, ev, "positions_state")
 
     def on_ledger(self, ev: LedgerPosition) -> None:
+        self._keep_open(self.ledger, ev, "positions_ledger")
+
+    def _keep_open(self, table: dict[str, Open], ev: Open, surface: str) -> None:
+        """Keep ``ev`` as its symbol's open position, or forget the symbol when it is flat (qty 0)."""
         if ev.qty == 0.0:
-            self.ledger.pop(ev.symbol, None)
+            table.pop(ev.symbol, None)
         else:
-            self.ledger[ev.symbol] = ev
-        self.on_dirty("positions_ledger")
+            table[ev.symbol] = ev
+        self.on_dirty(surface)
 
     def on_risk(self, ev: RiskSnapshot) -> None:
         self.risk = ev
@@ -206,26 +219,11 @@ class StateModel:
         n = self.nav
         if n is None:
             return s.NavState()
-        return s.NavState(
-            nav=n.nav,
-            wallet_balance=n.wallet_balance,
-            unrealized_pnl=n.unrealized_pnl,
-            source=n.source,
-            peak_nav=self.peak_nav,
-            nav_ns=n.recv_ns,
-            readings=self.nav_readings,
-        )
+        return mirror(s.NavState, n, peak_nav=self.peak_nav, nav_ns=n.recv_ns, readings=self.nav_readings)
 
     def _positions_state(self) -> s.PositionsState:
         rows = [
-            s.PositionRow(
-                symbol=p.symbol,
-                qty=p.qty,
-                entry_price=p.entry_price,
-                unrealized_pnl=p.unrealized_pnl,
-                mark_price=p.mark_price,
-                notional=p.qty * (p.mark_price or p.entry_price),
-            )
+            mirror(s.PositionRow, p, notional=p.qty * (p.mark_price or p.entry_price))
             for _, p in sorted(self.positions.items())
         ]
         return s.PositionsState(
@@ -236,34 +234,18 @@ class StateModel:
 
     def _positions_ledger(self) -> s.PositionsLedger:
         return s.PositionsLedger(
-            positions=[
-                s.LedgerRow(
-                    symbol=p.symbol,
-                    qty=p.qty,
-                    entry_price=p.entry_price,
-                    strategy=p.strategy,
-                    tp_price=p.tp_price,
-                    sl_price=p.sl_price,
-                    trail_price=p.trail_price,
-                    realized_pnl=p.realized_pnl,
-                    opened_ms=p.opened_ms,
-                )
-                for _, p in sorted(self.ledger.items())
-            ]
+            positions=[mirror(s.LedgerRow, p) for _, p in sorted(self.ledger.items())]
         )
 
     def _risk_snapshot(self) -> s.RiskSnapshotState:
-        r = self.risk
-        out = s.RiskSnapshotState(
-            trading_state=self.trading_state.value,
-            reason=self.trading_reason,
-            state_changed_ns=self.state_changed_ns,
-        )
-        if r is not None:
-            out.nav, out.peak_nav, out.drawdown, out.daily_drawdown = r.nav, r.peak_nav, r.drawdown, r.daily_drawdown
-            out.gross_exposure, out.net_exposure = r.gross_exposure, r.net_exposure
-            out.var, out.cvar, out.open_orders = r.var, r.cvar, r.open_orders
-        return out
+        state: dict[str, Any] = {
+            "trading_state": self.trading_state.value,
+            "reason": self.trading_reason,
+            "state_changed_ns": self.state_changed_ns,
+        }
+        if self.risk is None:
+            return s.RiskSnapshotState(**state)
+        return mirror(s.RiskSnapshotState, self.risk, **state)
 
     def _kpis(self) -> s.KpisState:
         k = self.kpis
@@ -285,22 +267,7 @@ class StateModel:
     def _router_health(self) -> s.RouterHealthState:
         t = self.t
         return s.RouterHealthState(
-            symbols=[
-                s.RouterSymbolRow(
-                    symbol=r.symbol,
-                    executions=r.executions,
-                    orders=r.orders,
-                    maker_fill_ratio=r.maker_fill_ratio,
-                    fallback_rate=r.fallback_rate,
-                    reject_rate=r.reject_rate,
-                    slippage_bps=r.slippage_bps,
-                    ack_p50_ms=r.ack_p50_ms,
-                    ack_p95_ms=r.ack_p95_ms,
-                    denied=r.denied,
-                    unknown=r.unknown,
-                )
-                for _, r in sorted(self.router.items())
-            ],
+            symbols=[mirror(s.RouterSymbolRow, r) for _, r in sorted(self.router.items())],
             banned_until_ms=self.banned_until_ms,
             requests_sent=t.requests_sent,
             orders_by_outcome=dict(sorted(t.orders_by_outcome.items())),
@@ -312,19 +279,7 @@ class StateModel:
 
     def _symbol_scores(self) -> s.SymbolScores:
         return s.SymbolScores(
-            symbols=[
-                s.SymbolScoreRow(
-                    symbol=x.symbol,
-                    expectancy_bps=x.expectancy_bps,
-                    symbol_score=x.symbol_score,
-                    hybrid_score=x.hybrid_score,
-                    trades=x.trades,
-                    sprt_llr=x.sprt_llr,
-                    enabled=x.enabled,
-                    updated_ns=x.recv_ns,
-                )
-                for _, x in sorted(self.scores.items())
-            ]
+            symbols=[mirror(s.SymbolScoreRow, x, updated_ns=x.recv_ns) for _, x in sorted(self.scores.items())]
         )
 
     def _hybrid_scores(self) -> s.HybridScores:
@@ -352,29 +307,15 @@ class StateModel:
     def _funding(self) -> s.FundingSnapshot:
         return s.FundingSnapshot(
             symbols=[
-                s.FundingRow(
-                    symbol=m.symbol,
-                    funding_rate=m.funding_rate,
-                    next_funding_ms=m.next_funding_ms,
-                    mark_price=m.mark_price,
-                    annualized=m.funding_rate * 3 * 365,
-                )
-                for _, m in sorted(self.marks.items())
+                mirror(s.FundingRow, m, annualized=m.funding_rate * 3 * 365) for _, m in sorted(self.marks.items())
             ]
         )
 
     def _basis(self) -> s.BasisSnapshot:
-        return s.BasisSnapshot(
-            symbols=[
-                s.BasisRow(
-                    symbol=m.symbol,
-                    mark_price=m.mark_price,
-                    index_price=m.index_price,
-                    basis_bps=(m.mark_price - m.index_price) / m.index_price * 1e4 if m.index_price else 0.0,
-                )
-                for _, m in sorted(self.marks.items())
-            ]
-        )
+        def bps(m: MarkPrice) -> float:
+            return (m.mark_price - m.index_price) / m.index_price * 1e4 if m.index_price else 0.0
+
+        return s.BasisSnapshot(symbols=[mirror(s.BasisRow, m, basis_bps=bps(m)) for _, m in sorted(self.marks.items())])
 
     def _diagnostics(self) -> s.Diagnostics:
         t = self.t

@@ -90,6 +90,13 @@ _API_PATHS = (
 )
 
 
+def point_ccxt_at(client: Any, rest_base: str) -> None:
+    """Send a ccxt binanceusdm client's USD-M REST calls to ``rest_base``, with the linear error codes mapped."""
+    for key, path in _API_PATHS:
+        client.urls["api"][key] = rest_base + path
+    client.exceptions["exact"].update(client.exceptions["linear"]["exact"])
+
+
 def fmt(x: float) -> str:
     """A price or quantity already on its grid, as the exact decimal string Binance expects."""
     return format(to_decimal(x), "f")
@@ -150,9 +157,7 @@ class BinanceVenue:
                 "adjustForTimeDifference": False,
             },
         })
-        for key, path in _API_PATHS:
-            ex.urls["api"][key] = self.rest_base + path
-        ex.exceptions["exact"].update(ex.exceptions["linear"]["exact"])
+        point_ccxt_at(ex, self.rest_base)
         ex.hedge_observe = self._observe
         self.client = ex
         self._cids: dict[int, str] = {}  # exchange order id -> client order id (userTrades lacks it)
@@ -371,7 +376,4 @@ class BinanceVenue:
     async def keepalive_listen_key(self) -> None:
         """Extend the listenKey by 60 min; raises ``Rejected`` (-1125) when it no longer exists."""
         await self._call("fapiPrivatePutListenKey", {}, read=False)
-
-    async def close_listen_key(self) -> None:
-        await self._call("fapiPrivateDeleteListenKey", {}, read=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.server import LocalExchange
+from hedge.venue.binance import point_ccxt_at
 
 
 def ccxt_client(port: int, key: str = DEFAULT_API_KEY, secret: str = DEFAULT_API_SECRET) -> Any:
@@ -16,29 +18,25 @@ def ccxt_client(port: int, key: str = DEFAULT_API_KEY, secret: str = DEFAULT_API
     import ccxt.async_support as ccxt
 
     ex = ccxt.binanceusdm({"apiKey": key, "secret": secret, "options": {"fetchCurrencies": False}})
-    base = f"http://127.0.0.1:{port}"
-    for name, path in (
-        ("fapiPublic", "/fapi/v1"),
-        ("fapiPublicV2", "/fapi/v2"),
-        ("fapiPublicV3", "/fapi/v3"),
-        ("fapiPrivate", "/fapi/v1"),
-        ("fapiPrivateV2", "/fapi/v2"),
-        ("fapiPrivateV3", "/fapi/v3"),
-        ("fapiData", "/futures/data"),
-    ):
-        ex.urls["api"][name] = base + path
-    ex.exceptions["exact"].update(ex.exceptions["linear"]["exact"])
+    point_ccxt_at(ex, f"http://127.0.0.1:{port}")
     return ex
 
 
-@pytest.fixture
-async def exchange() -> AsyncIterator[LocalExchange]:
-    ex = LocalExchange(port=0, speed=1.0)
+@contextlib.asynccontextmanager
+async def running_exchange(**kw: Any) -> AsyncIterator[LocalExchange]:
+    """A LocalExchange on a free loopback port for the length of the block (``kw`` as LocalExchange takes them)."""
+    ex = LocalExchange(port=0, **kw)
     await ex.start()
     try:
         yield ex
     finally:
         await ex.stop()
+
+
+@pytest.fixture
+async def exchange() -> AsyncIterator[LocalExchange]:
+    async with running_exchange(speed=1.0) as ex:
+        yield ex
 
 
 @pytest.fixture

@@ -125,18 +125,13 @@ async def test_market_order_moves_position_and_balance(exchange: LocalExchange, 
 
 async def test_signature_timestamp_and_key_errors(exchange: LocalExchange, client: Any) -> None:
     await client.load_markets()
-    bad = ccxt_client(exchange.port, secret="wrong-secret")
-    try:
-        with pytest.raises(ccxt.AuthenticationError, match="-1022"):
-            await bad.fetch_balance()
-    finally:
-        await bad.close()
-    ccxt_bad = ccxt_client(exchange.port, key="unknown-key")
-    try:
-        with pytest.raises(ccxt.AuthenticationError, match="-2015"):
-            await ccxt_bad.fetch_balance()
-    finally:
-        await ccxt_bad.close()
+    for credentials, code in (({"secret": "wrong-secret"}, "-1022"), ({"key": "unknown-key"}, "-2015")):
+        bad = ccxt_client(exchange.port, **credentials)
+        try:
+            with pytest.raises(ccxt.AuthenticationError, match=code):
+                await bad.fetch_balance()
+        finally:
+            await bad.close()
     exchange.faults.settings["clock_skew_ms"].value = 30_000  # server clock 30 s ahead of ccxt's
     with pytest.raises(ccxt.InvalidNonce, match="-1021"):
         await client.fetch_balance()

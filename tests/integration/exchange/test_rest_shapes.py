@@ -18,6 +18,13 @@ async def test_account_balance_positions_and_brackets(exchange: LocalExchange, c
     assert lev["leverage"] == 10
     with pytest.raises(ccxt.ExchangeError, match="-4028"):
         await client.fapiPrivatePostLeverage({"symbol": "BTCUSDT", "leverage": 500})
+    # integer parameters: not an integer is -1130 naming the value, absent is -1102
+    with pytest.raises(ccxt.ExchangeError, match=r"-1130.*'leverage' is not valid. \(ten\)"):
+        await client.fapiPrivatePostLeverage({"symbol": "BTCUSDT", "leverage": "ten"})
+    with pytest.raises(ccxt.ExchangeError, match=r"-1130.*'countdownTime' is not valid. \(1.5\)"):
+        await client.fapiPrivatePostCountdownCancelAll({"symbol": "BTCUSDT", "countdownTime": "1.5"})
+    with pytest.raises(ccxt.ExchangeError, match=r"-1102.*'countdownTime'"):
+        await client.fapiPrivatePostCountdownCancelAll({"symbol": "BTCUSDT"})
     order = await client.create_order("BTC/USDT:USDT", "market", "buy", 0.005)
     px = order["average"]
     brackets = await client.fapiPrivateGetLeverageBracket({"symbol": "BTCUSDT"})

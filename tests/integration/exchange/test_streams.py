@@ -13,16 +13,13 @@ import pytest
 import websockets
 
 from hedge.exchange.server import LocalExchange
+from tests.integration.exchange.conftest import running_exchange
 
 
 @pytest.fixture
 async def fast() -> AsyncIterator[LocalExchange]:
-    ex = LocalExchange(port=0, speed=20.0)
-    await ex.start()
-    try:
+    async with running_exchange(speed=20.0) as ex:
         yield ex
-    finally:
-        await ex.stop()
 
 
 async def _frames(url: str, n: int, wait_s: float = 10.0) -> list[Any]:
@@ -112,9 +109,7 @@ async def test_drop_and_stall_connections(fast: LocalExchange) -> None:
 
 
 async def test_synthetic_market_for_any_symbol() -> None:
-    ex = LocalExchange(port=0, synthetic=["FOOUSDT"], speed=5.0)
-    await ex.start()
-    try:
+    async with running_exchange(synthetic=["FOOUSDT"], speed=5.0) as ex:
         assert "FOOUSDT" in ex.specs and ex.market_files == []
         frames = await _frames(f"ws://127.0.0.1:{ex.port}/stream?streams=foousdt@depth@100ms", 5)
         for a, b in itertools.pairwise(frames):
@@ -122,8 +117,6 @@ async def test_synthetic_market_for_any_symbol() -> None:
         async with aiohttp.ClientSession() as http:
             snap = await (await http.get(f"{ex.base_url}/fapi/v1/depth?symbol=FOOUSDT&limit=5")).json()
         assert len(snap["bids"]) == 5 and float(snap["bids"][0][0]) < float(snap["asks"][0][0])
-    finally:
-        await ex.stop()
 
 
 async def test_interval_depth_merges_the_per_update_diffs(fast: LocalExchange) -> None:

@@ -21,7 +21,7 @@ import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, ExitParams, FeedsConfig, HttpConfig, PortfolioConfig, default_config
+from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig, default_config
 from hedge.events import (
     Alert,
     BookUpdate,
@@ -36,7 +36,6 @@ from hedge.events import (
     Side,
     TradingState,
 )
-from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.connection import endpoints
 from hedge.feeds.market import MarketFeed
@@ -49,9 +48,9 @@ from hedge.router.router import Router
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
 from hedge.state.journal import Journals
-from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
 from tests.integration.exchange.conftest import ccxt_client
+from tests.integration.local_venue import local_venue
 from tests.integration.portfolio.tape import write_tape
 
 SYM = "BTCUSDT"
@@ -72,8 +71,7 @@ class Desk:
         for t in (Reconciled, PositionDrift, Alert, OrderIntent, OrderRequest, LedgerPosition, Fill, BookUpdate):
             self.bus.subscribe(t, self._saw)
         self.journals = Journals(tmp)
-        self.venue = BinanceVenue(exchange.base_url, HttpConfig(), api_key=DEFAULT_API_KEY,
-                                  api_secret=DEFAULT_API_SECRET, name="local", publish=self.bus.publish)
+        self.venue = local_venue(exchange, publish=self.bus.publish)
         self.risk = RiskStage(self.bus, cfg)
         self.risk.attach()
         AlertRouter(self.bus, AlertDispatcher([]), daily_dd_limit=0.1).attach()

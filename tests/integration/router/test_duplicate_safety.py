@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import itertools
 import os
 import random
@@ -42,8 +41,7 @@ import pytest_asyncio
 
 from hedge.bus import Bus
 from hedge.config import HttpConfig, default_config
-from hedge.events import BookUpdate, FeedStatus, OrderIntent, OrderStatus, OrderUpdate, RiskDecision, Side
-from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
+from hedge.events import FeedStatus, OrderStatus, OrderUpdate, Side
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.limits import UNLIMITED
 from hedge.exchange.server import LocalExchange
@@ -53,6 +51,8 @@ from hedge.router.router import Router
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
+from tests.integration.local_venue import in_background, local_venue
+from tests.integration.router.approvals import approval, top_of_book
 
 SEED = int(os.environ.get("HEDGE_DUP_SEED", "20261121"))
 TRIALS = 200
@@ -100,14 +100,10 @@ class Rig:
         return float(d["bids"][0][0]), float(d["asks"][0][0])
 
     def book(self, bid: float, ask: float, mid: float) -> None:
-        self.bus.publish(BookUpdate(symbol=SYMBOL, update_id=1, valid=True, bid_px=bid, bid_qty=1.0, ask_px=ask,
-                                    ask_qty=1.0, mid=mid, micro=mid, imbalance=0.0, spread_bps=abs(ask - bid) / mid * 1e4,
-                                    recv_ns=time.time_ns()))
+        self.bus.publish(top_of_book(SYMBOL, bid, ask, mid=mid))
 
     def approve(self, intent_id: str, side: Side, notional: float, urgent: bool) -> None:
-        intent = OrderIntent(intent_id=intent_id, symbol=SYMBOL, side=side, notional=notional, strategy="dup-safety",
-                             reason="trial", urgent=urgent, recv_ns=time.time_ns())
-        self.bus.publish(RiskDecision(intent=intent, allow=True, max_qty=1.0))
+        self.bus.publish(approval(SYMBOL, intent_id, side, notional, strategy="dup-safety", urgent=urgent))
 
     async def order_log(self) -> list[dict[str, Any]]:
         async with self.http.get(f"{self.exchange.base_url}/_hedge/orders") as r:
@@ -130,8 +126,7 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     unknown: set[str] = set()
     bus.subscribe(OrderUpdate, lambda u: unknown.add(u.client_order_id) if u.status is OrderStatus.UNKNOWN else None)
     journals = Journals(tmp)
-    venue = BinanceVenue(exchange.base_url, HTTP, api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
-                         name="local", publish=bus.publish)
+    venue = local_venue(exchange, HTTP, publish=bus.publish)
     await venue.start()
     cfg = default_config()
     rc = msgspec.structs.replace(cfg.runtime.router, maker_timeout_s=1.5, max_post_only_rejects=1,
@@ -142,20 +137,16 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     lifecycle = RecordingLifecycle()
     router.lifecycle = lifecycle
     us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
-    task = asyncio.get_running_loop().create_task(us.run())
-    await router.start()
-    await asyncio.wait_for(connected.wait(), 10.0)
-    async with aiohttp.ClientSession() as http:
-        try:
+    try:
+        async with in_background(us), aiohttp.ClientSession() as http:
+            await router.start()
+            await asyncio.wait_for(connected.wait(), 10.0)
             yield Rig(exchange, venue, router, bus, http, lifecycle, journals, tmp, unknown)
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await router.idle()
-            journals.close()
-            await venue.close()
-            await exchange.stop()
+    finally:
+        await router.idle()
+        journals.close()
+        await venue.close()
+        await exchange.stop()
 
 
 def _prefix(intent_id: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import time
@@ -18,19 +17,15 @@ import pytest
 from hedge.bus import Bus
 from hedge.config import HttpConfig, TwapConfig, default_config
 from hedge.events import (
-    BookUpdate,
     Event,
     FeedStatus,
     Fill,
-    OrderIntent,
     OrderStatus,
     OrderUpdate,
     Position,
     RateLimit,
-    RiskDecision,
     Side,
 )
-from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.server import LocalExchange
 from hedge.router.clock import Clock, ManualClock
@@ -40,14 +35,12 @@ from hedge.router.router import Router
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
+from tests.integration import local_venue
+from tests.integration.router.approvals import approval, top_of_book
 
 
 async def wait_for(pred: Callable[[], bool], within_s: float = 10.0) -> None:
-    for _ in range(int(within_s / 0.02)):
-        if pred():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
+    await local_venue.wait_for(pred, within_s, interval_s=0.02)
 
 
 @dataclass
@@ -66,10 +59,7 @@ class Live:
 
     def feed(self, bid: float, ask: float, *, mid: float = 0.0, bid_qty: float = 1.0, ask_qty: float = 1.0) -> None:
         """Give the router this view of the book (the tests choose it: stale, crossed, off-tick)."""
-        mid = mid or (bid + ask) / 2
-        self.bus.publish(BookUpdate(symbol="BTCUSDT", update_id=1, valid=True, bid_px=bid, bid_qty=bid_qty,
-                                    ask_px=ask, ask_qty=ask_qty, mid=mid, micro=mid, imbalance=0.0,
-                                    spread_bps=abs(ask - bid) / mid * 1e4, recv_ns=time.time_ns()))
+        self.bus.publish(top_of_book("BTCUSDT", bid, ask, mid=mid, bid_qty=bid_qty, ask_qty=ask_qty))
 
     async def book(self) -> tuple[float, float]:
         """The exchange's current touch, given to the router."""
@@ -78,9 +68,7 @@ class Live:
         return bid, ask
 
     def decide(self, intent_id: str, side: Side, notional: float, *, urgent: bool = False) -> None:
-        intent = OrderIntent(intent_id=intent_id, symbol="BTCUSDT", side=side, notional=notional, strategy="e2e",
-                             reason="test", urgent=urgent, recv_ns=time.time_ns())
-        self.bus.publish(RiskDecision(intent=intent, allow=True, max_qty=1.0))
+        self.bus.publish(approval("BTCUSDT", intent_id, side, notional, strategy="e2e", urgent=urgent))
 
     def sent(self) -> list[tuple[int, dict[str, Any]]]:
         """orders_sent.jsonl: (journal time ns, request) of every order the router sent, in order."""
@@ -113,8 +101,7 @@ async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None
     for t in (Fill, Position, OrderUpdate, FeedStatus, RateLimit):
         bus.subscribe(t, events.append)
     journals = Journals(tmp_path)
-    venue = BinanceVenue(exchange.base_url, http or HttpConfig(), api_key=DEFAULT_API_KEY,
-                         api_secret=DEFAULT_API_SECRET, name="local", publish=bus.publish, clock=venue_clock)
+    venue = local_venue.local_venue(exchange, http, publish=bus.publish, clock=venue_clock)
     await venue.start()
     cfg = default_config()
     rc = msgspec.structs.replace(cfg.runtime.router, **{"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0, **router})
@@ -122,15 +109,12 @@ async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None
     router = Router(bus, venue, journals, cfg, pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"),
                     clock=clock)
     us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
-    task = asyncio.get_running_loop().create_task(us.run())
-    await router.start()
-    await wait_for(lambda: any(isinstance(e, FeedStatus) and e.connected for e in events))
     try:
-        yield Live(exchange, venue, router, bus, journals, tmp_path, events)
+        async with local_venue.in_background(us):
+            await router.start()
+            await wait_for(lambda: any(isinstance(e, FeedStatus) and e.connected for e in events))
+            yield Live(exchange, venue, router, bus, journals, tmp_path, events)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await router.idle()
         journals.close()
         await venue.close()

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from hedge.cli import main
 from hedge.config import load_config
-
-CONFIGS = Path(__file__).resolve().parents[3] / "configs"
-
-
-@pytest.fixture
-def cfg_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "configs"
-    shutil.copytree(CONFIGS, d)
-    (d / "calibrator.yaml").unlink(missing_ok=True)
-    return d
 
 
 def test_calibrate_writes_calibrator_yaml_that_config_overlays(cfg_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

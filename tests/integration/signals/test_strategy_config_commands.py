@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from hedge.cli import main
-
-CONFIGS = Path(__file__).resolve().parents[3] / "configs"
-
-
-@pytest.fixture
-def cfg_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "configs"
-    shutil.copytree(CONFIGS, d)
-    (d / "calibrator.yaml").unlink(missing_ok=True)
-    return d
 
 
 def test_run_reports_bad_strategy_params(cfg_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -15,15 +14,8 @@ import pytest
 from hedge.state import schemas as s
 from hedge.state.manifest import MANIFEST_FILE, SURFACES, read_manifest, read_surface, schema_fields
 from hedge.state.observability import Observability
+from tests.integration.local_venue import wait_for
 from tests.integration.state.session import SYMBOL, publish_session
-
-
-async def wait_for(pred: Callable[[], bool], limit_s: float = 5.0) -> None:
-    deadline = time.monotonic() + limit_s
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 def _kpis_written(d: Path) -> bool:

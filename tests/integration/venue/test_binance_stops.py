@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from hedge.config import HttpConfig
 from hedge.events import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
-from hedge.venue.binance import BinanceVenue
 from hedge.venue.errors import OrderNotFound, Rejected
+from tests.integration.local_venue import local_venue
 from tests.integration.venue.test_binance_venue import Rig, req, rig
 
 __all__ = ["rig"]  # the fixture
@@ -74,8 +72,7 @@ async def test_cancel_all_includes_algo_orders_and_a_new_venue_finds_them(rig: R
     await rig.venue.place(stop("hv-stop-a", Side.SELL, round(bid - 300, 1)))
     await rig.venue.place(req("hv-gtx", Side.BUY, 0.002, round(bid - 50, 1)))
     # another process (a restart) knows nothing of the algo order: cancel/query still find it
-    fresh = BinanceVenue(rig.exchange.base_url, HttpConfig(), api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
-                         name="local2")
+    fresh = local_venue(rig.exchange, name="local2")
     await fresh.start()
     try:
         found = await fresh.query("BTCUSDT", "hv-stop-a")

@@ -8,13 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from hedge.config import HttpConfig
 from hedge.events import Event, OrderRequest, OrderStatus, OrderType, RateLimit, Side, TimeInForce
-from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.server import LocalExchange
 from hedge.venue.binance import BinanceVenue, fmt
 from hedge.venue.errors import OrderNotFound, RateLimited, Rejected, Retryable, UnknownOutcome
+from tests.integration.local_venue import local_venue
 
 
 class Rig:
@@ -45,8 +44,7 @@ async def rig() -> AsyncIterator[Rig]:
     def clock() -> float:  # the venue's view of time moves with the skipped waits
         return time.time() + sum(sleeps)
 
-    venue = BinanceVenue(exchange.base_url, HttpConfig(), api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
-                         name="local", publish=events.append, sleep=fake_sleep, clock=clock)
+    venue = local_venue(exchange, publish=events.append, sleep=fake_sleep, clock=clock)
     await venue.start()
     try:
         yield Rig(exchange, venue, events, sleeps)

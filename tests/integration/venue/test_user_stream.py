@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from hedge.config import HttpConfig
 from hedge.events import (
     Balance,
     Event,
@@ -24,18 +21,10 @@ from hedge.events import (
     Side,
     TimeInForce,
 )
-from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.exchange.server import LocalExchange
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
-
-
-async def wait_for(pred: Callable[[], bool], within_s: float = 5.0) -> None:
-    for _ in range(int(within_s / 0.01)):
-        if pred():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
+from tests.integration.local_venue import in_background, local_venue, wait_for
 
 
 @pytest.fixture
@@ -43,19 +32,15 @@ async def setup(request: Any) -> AsyncIterator[tuple[LocalExchange, BinanceVenue
     paths = getattr(request, "param", "split")
     exchange = LocalExchange(port=0)
     await exchange.start()
-    venue = BinanceVenue(exchange.base_url, HttpConfig(), api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
-                         name="local")
+    venue = local_venue(exchange)
     await venue.start()
     events: list[Event] = []
     us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", events.append, paths=paths, keepalive_s=0.3)
-    task = asyncio.get_running_loop().create_task(us.run())
     try:
-        await wait_for(lambda: any(isinstance(e, FeedStatus) and e.connected for e in events))
-        yield exchange, venue, us, events
+        async with in_background(us):
+            await wait_for(lambda: any(isinstance(e, FeedStatus) and e.connected for e in events))
+            yield exchange, venue, us, events
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await venue.close()
         await exchange.stop()
 

@@ -80,6 +80,14 @@ class MemoryVenue:
                 return f
         return None
 
+    async def _faultable(self, op: str, arg: str) -> None:
+        """A call that a queued fault can fail: yields to the loop once, is recorded, then raises the fault."""
+        await asyncio.sleep(0)
+        self.calls.append((op, arg))
+        fault = self._fault(op)
+        if fault is not None:
+            raise fault.error
+
     def placed(self) -> list[OrderRequest]:
         return [o.req for o in self.orders.values()]
 
@@ -135,11 +143,7 @@ class MemoryVenue:
                 levels[0] = (px, qty - take)
 
     async def cancel(self, symbol: str, client_order_id: str) -> OrderUpdate:
-        await asyncio.sleep(0)
-        self.calls.append(("cancel", client_order_id))
-        fault = self._fault("cancel")
-        if fault is not None:
-            raise fault.error
+        await self._faultable("cancel", client_order_id)
         o = self.orders.get(client_order_id)
         if o is None or o.status not in LIVE:
             raise OrderNotFound("Unknown order sent.", code=-2011, http_status=400)
@@ -147,11 +151,7 @@ class MemoryVenue:
         return o.update()
 
     async def query(self, symbol: str, client_order_id: str) -> OrderUpdate | None:
-        await asyncio.sleep(0)
-        self.calls.append(("query", client_order_id))
-        fault = self._fault("query")
-        if fault is not None:
-            raise fault.error
+        await self._faultable("query", client_order_id)
         o = self.orders.get(client_order_id)
         return o.update() if o is not None else None
 
