@@ -70,7 +70,7 @@ def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     while time.monotonic() < deadline and "".join(screens).count("\x1b[H\x1b[2J") < 3:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=10)
+    proc.wait(timeout=30)  # generous: under load the child may still be drawing
     reader.join(timeout=5)
     out = "".join(screens)
     assert proc.returncode == 0
