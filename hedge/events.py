@@ -418,6 +418,7 @@ class FeedStats(Event, frozen=True, kw_only=True, gc=False):
     parse_errors: int = 0
     gaps: int = 0
     reconnects: int = 0
+    handler_errors: int = 0  # frames whose synchronous handling raised (counted, logged, skipped)
 
 
 class LedgerPosition(Event, frozen=True, kw_only=True, gc=False):

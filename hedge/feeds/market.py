@@ -4,8 +4,9 @@ Owns: ``MarketFeed`` — a supervised service (``name`` + ``async run()``) that 
 connections for its symbols and streams, fetches depth snapshots (``GET /fapi/v1/depth``,
 aiohttp) through the rate-limited ``SnapshotScheduler``, drives the shared ``FrameDispatcher``
 (decode -> publish -> book sync -> BookUpdate), invalidates the books of a connection that went
-down, publishes ``FeedStatus`` on connection changes, and exposes its counters as a
-``FeedStats`` Struct. An optional ``tap`` receives every frame and every snapshot body exactly
+down, publishes ``FeedStatus`` on connection changes, and its cumulative counters as a
+``FeedStats`` event every ``STATS_INTERVAL_S`` (what /metrics and the state files show; the
+``stats()`` Struct has the detail). An optional ``tap`` receives every frame and every snapshot body exactly
 as received (the recorder).
 
 Must never: let one connection's failure stop another, await on the frame path, or log per frame.
@@ -25,12 +26,16 @@ from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import FeedsConfig
 from hedge.events import DepthSnapshot
+from hedge.events import FeedStats as FeedStatsEvent
 from hedge.feeds.codec import Codec
 from hedge.feeds.connection import Endpoints, WsConnection, stream_names, stream_urls
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 from hedge.feeds.sync import RetryAfter, SnapshotScheduler
 
 log = logging.getLogger(__name__)
+
+STATS_INTERVAL_S = 1.0
+STATS_LABEL = "feeds"  # the published counters' connection label: decoding and books are shared by all connections
 
 
 class Tap(Protocol):
@@ -147,6 +152,7 @@ class MarketFeed:
                 self._fetch, self.dispatcher.on_snapshot, min_interval_s=self.cfg.snapshot_min_interval_s
             )
             tasks = [asyncio.create_task(c.run(), name=f"ws:{c.name}") for c in self.connections]
+            tasks.append(asyncio.create_task(self._publish_stats(), name="feeds:stats"))
             try:
                 # Connections never return or raise (they retry forever); only cancellation ends this.
                 await asyncio.gather(*tasks)
@@ -160,3 +166,21 @@ class MarketFeed:
 
     def stats(self) -> FeedStats:
         return self.dispatcher.stats(reconnects=sum(c.reconnects for c in self.connections))
+
+    def stats_event(self) -> FeedStatsEvent:
+        """The cumulative counters as a bus event (all connections of this feed together)."""
+        st = self.stats()
+        return FeedStatsEvent(
+            connection=STATS_LABEL,
+            messages=sum(st.messages.values()),
+            parse_errors=sum(st.parse_errors.values()),
+            gaps=st.gaps,
+            reconnects=st.reconnects,
+            handler_errors=sum(c.callback_errors for c in self.connections),
+            recv_ns=time.time_ns(),
+        )
+
+    async def _publish_stats(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_INTERVAL_S)
+            self.bus.publish(self.stats_event())

@@ -73,6 +73,8 @@ class HedgeCollector:
         yield _counter("messages", "Events published on the bus, by type", "type", stats.published)
         yield _counter("parse_errors", "Frames that failed to decode, by connection", "connection", t.parse_errors())
         yield _counter("gaps", "Depth update-id gaps, by connection", "connection", t.gaps())
+        yield _counter("feed_handler_errors", "Market frames whose handling raised, by connection", "connection",
+                       t.feed_handler_errors())
         yield _counter("resyncs", "Order book resyncs, by symbol", "symbol", t.resyncs())
         yield _counter("reconnects", "Websocket reconnects, by connection", "connection", t.reconnects())
         yield _counter("vetoes", "Orders vetoed by the risk gate, by reason", "reason", t.vetoes)

@@ -237,11 +237,12 @@ class Telemetry:
     def gaps(self) -> dict[str, int]:
         return {c: s.gaps for c, s in self.feed_stats.items()}
 
+    def feed_handler_errors(self) -> dict[str, int]:
+        return {c: s.handler_errors for c, s in self.feed_stats.items()}
+
     def reconnects(self) -> dict[str, int]:
-        out = {c: s.reconnects for c, s in self.feed_stats.items()}
-        for c, st in self.feed_status.items():
-            out[c] = max(out.get(c, 0), st.reconnects)
-        return out
+        """Per websocket connection, from its FeedStatus (a feed's FeedStats totals would count them twice)."""
+        return {c: st.reconnects for c, st in self.feed_status.items()}
 
     def resyncs(self) -> dict[str, int]:
         """Book resyncs by symbol (cumulative counts carried by BookStatus)."""

@@ -19,7 +19,7 @@ import pytest
 from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import FeedsConfig
-from hedge.events import BookState, BookStatus, BookUpdate, FeedStatus
+from hedge.events import BookState, BookStatus, BookUpdate, FeedStats, FeedStatus
 from hedge.feeds.connection import Endpoints, WsConnection, endpoints, stream_names, stream_urls
 from hedge.feeds.market import MarketFeed
 from tests.integration.feeds.fake_binance import FakeBinance
@@ -100,6 +100,66 @@ async def test_a_failing_connection_never_stops_the_others() -> None:
     assert public.connects == 1 and public.reconnects == 0
     assert market.connects >= 3 and market.reconnects >= 3  # kept failing, kept retrying
     assert feed.stats().books["BTCUSDT"].state == BookState.VALID and feed.stats().gaps == 0
+
+
+async def test_the_feed_publishes_its_counters_every_second() -> None:
+    fake = FakeBinance([(0, 299, "idle")], drop_market=True)
+    async with fake.running():
+        cfg = FeedsConfig(streams=["depth", "aggTrade"], watchdog_s=5.0, snapshot_min_interval_s=0.05)
+        bus = Bus()
+        published: list[FeedStats] = []
+        bus.subscribe(FeedStats, published.append)
+        ep = Endpoints(f"ws://127.0.0.1:{fake.ws_port}", f"http://127.0.0.1:{fake.rest_port}")
+        feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, delays=lambda n: 0.05)
+        task = asyncio.create_task(feed.run())
+        try:
+            await _until(lambda: fake.sent_upto >= 298 and fake.market_drops >= 2)
+            feed.dispatcher.on_frame(b'{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate"', 1)  # torn
+            seen = len(published)
+            await _until(lambda: len(published) > seen, 3.0)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    last = published[-1]
+    assert {p.connection for p in published} == {"feeds"}
+    assert last.messages >= 299 and last.parse_errors == 1 and last.gaps == 0 and last.handler_errors == 0
+    assert 2 <= last.reconnects <= sum(c.reconnects for c in feed.connections)  # the failing /market connection
+    assert [p.messages for p in published] == sorted(p.messages for p in published)  # cumulative
+
+
+class _DiskFullOnce:
+    """A recorder tap whose first write fails (a full disk for a moment)."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def write_frame(self, recv_ns: int, raw: bytes | str) -> None:
+        self.frames += 1
+        if self.frames == 1:
+            raise OSError(28, "No space left on device")
+
+    def write_snapshot(self, recv_ns: int, symbol: str, raw: bytes | str) -> None:
+        pass
+
+
+async def test_a_frame_whose_handling_raises_is_counted_and_the_feed_goes_on() -> None:
+    fake = FakeBinance([(0, 200, "idle")])
+    async with fake.running():
+        cfg = FeedsConfig(streams=["depth"], watchdog_s=5.0, snapshot_min_interval_s=0.05)
+        bus = Bus()
+        published: list[FeedStats] = []
+        bus.subscribe(FeedStats, published.append)
+        ep = Endpoints(f"ws://127.0.0.1:{fake.ws_port}", f"http://127.0.0.1:{fake.rest_port}")
+        feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, tap=_DiskFullOnce())
+        task = asyncio.create_task(feed.run())
+        try:
+            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[199].final_id and published
+                         and published[-1].messages >= 199)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert published[-1].handler_errors == 1 and feed.connections[0].reconnects == 0
+    assert feed.stats().books["BTCUSDT"].state == BookState.VALID
 
 
 async def test_backoff_schedule_without_real_sleeping() -> None:

@@ -79,7 +79,7 @@ def now() -> int:
 
 def publish_session(bus: Bus) -> dict[str, float]:
     """Publish a full session; returns a few figures the tests check against the files."""
-    bus.publish(FeedStatus(connection="market", connected=True, recv_ns=now()))
+    bus.publish(FeedStatus(connection="market", connected=True, reconnects=1, recv_ns=now()))
     bus.publish(FeedStatus(connection="user", connected=True, recv_ns=now()))
     bus.publish(BookStatus(symbol=SYMBOL, state=BookState.SYNCING, reason="start", recv_ns=now()))
     bus.publish(BookStatus(symbol=SYMBOL, state=BookState.VALID, recv_ns=now()))
@@ -110,7 +110,8 @@ def publish_session(bus: Bus) -> dict[str, float]:
                                      recv_ns=now()))
         if i == 300:
             _exit(bus, ev.recv_ns, last_px)
-    bus.publish(FeedStats(connection="market", messages=len(market), parse_errors=2, gaps=1, reconnects=1, recv_ns=now()))
+    bus.publish(FeedStats(connection="feeds", messages=len(market), parse_errors=2, gaps=1, reconnects=1, handler_errors=3,
+                          recv_ns=now()))
     bus.publish(RouterHealth(symbol=SYMBOL, executions=2, orders=3, maker_fill_ratio=0.5, fallback_rate=0.5,
                              reject_rate=1 / 3, slippage_bps=0.7, ack_p50_ms=3.0, ack_p95_ms=4.0, recv_ns=now()))
     bus.publish(RateLimit(status=429, retry_after_s=1.0, recv_ns=now()))

@@ -54,9 +54,11 @@ async def test_metrics_counters_move_over_http(running: Observability) -> None:
     assert after[("hedge_messages_total", (("type", "BookTicker"),))] > 0
     assert after[("hedge_orders_total", (("outcome", "FILLED"),))] == 2
     assert after[("hedge_vetoes_total", (("reason", "spread"),))] == 1
-    assert after[("hedge_parse_errors_total", (("connection", "market"),))] == 2
-    assert after[("hedge_gaps_total", (("connection", "market"),))] == 1
+    assert after[("hedge_parse_errors_total", (("connection", "feeds"),))] == 2
+    assert after[("hedge_gaps_total", (("connection", "feeds"),))] == 1
+    assert after[("hedge_feed_handler_errors_total", (("connection", "feeds"),))] == 3
     assert after[("hedge_reconnects_total", (("connection", "market"),))] == 1
+    assert ("hedge_reconnects_total", (("connection", "feeds"),)) not in after  # per connection only, never twice
     assert after[("hedge_rate_limits_total", (("status", "429"),))] == 1
     assert after[("hedge_feed_lag_seconds_count", ())] == before.get(("hedge_feed_lag_seconds_count", ()), 0) + 400
     assert after[("hedge_tick_to_decision_seconds_count", ())] == 3
