@@ -197,7 +197,7 @@ def attach_pipeline(
     engine.add_service(pipe)
     engine.add_service(pipe.portfolio)
     ks = cfg.risk.kill_switch
-    engine.add_service(KillSwitchService(ks.flag_file, pipe.risk.halt, poll_s=ks.poll_s))
+    engine.add_service(KillSwitchService(ks.flag_file, pipe.risk.halt, poll_s=ks.poll_s, publish=engine.bus.publish))
     if countdown_cancel_all is not None and cfg.runtime.features.dead_man_switch:
         dm = cfg.risk.dead_man
         engine.add_service(DeadManSwitch(

@@ -32,7 +32,7 @@ from hedge.risk.context import RiskContext
 from hedge.risk.limits import RiskLimits
 from hedge.risk.reasons import Reason
 
-__all__ = ["check_order", "historical_cvar"]
+__all__ = ["check_order", "historical_cvar", "historical_var"]
 
 _HALTED = TradingState.HALTED
 _REDUCING = TradingState.REDUCING
@@ -68,6 +68,15 @@ def historical_cvar(returns: tuple[float, ...], alpha: float) -> float:
         value = -math.fsum(sorted(returns)[:k]) / k
     memo.returns, memo.alpha, memo.value = returns, alpha, value
     return value
+
+
+def historical_var(returns: tuple[float, ...], alpha: float) -> float:
+    """Historical VaR: the loss (a positive fraction) of the ``ceil(alpha * n)``-th worst return; 0.0 when empty."""
+    n = len(returns)
+    if n == 0:
+        return 0.0
+    k = min(n, max(1, math.ceil(alpha * n - 1e-9)))
+    return -sorted(returns)[k - 1]
 
 
 def _veto(

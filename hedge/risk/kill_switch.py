@@ -9,7 +9,8 @@ Design: the flag file is the single source of truth, so a halt survives a restar
 that starts with the flag present halts at once. SIGUSR1 writes the flag too. Engaging calls
 ``engage(reason)`` (the risk stage's ``halt``: HALTED plus a ``CancelAll`` request the venue
 executes). The file is checked every ``poll_s`` (a stat; 0.25 s by default, well inside the 2 s
-budget).
+budget). Each engagement, and the flag's later removal, is published as a ``KillSwitch`` event
+(journaled in events.jsonl, alerted): HALTED itself stays until the operator restarts.
 
 Must never: remove the flag file (only an operator does), or import a venue.
 """
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from hedge.events import KillSwitch
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +75,17 @@ class KillSwitchService:
     name = "kill-switch"
 
     def __init__(
-        self, flag_file: str | Path, engage: Callable[[str], None], *, poll_s: float = 0.25, signals: bool = True
+        self,
+        flag_file: str | Path,
+        engage: Callable[[str], None],
+        *,
+        poll_s: float = 0.25,
+        signals: bool = True,
+        publish: Callable[[KillSwitch], None] | None = None,
     ) -> None:
         self.flag_file = Path(flag_file)
         self.engage = engage
+        self.publish = publish
         self.poll_s = poll_s
         self.signals = signals
         self.engaged = 0  # how many times the switch fired
@@ -85,7 +95,10 @@ class KillSwitchService:
         """Engage if the flag is present and has not fired yet; True when it fired now."""
         flag = read_flag(self.flag_file)
         if flag is None:
-            self._armed = True
+            if not self._armed:
+                self._armed = True
+                log.warning("kill switch: flag %s removed; trading stays HALTED until a restart", self.flag_file)
+                self._publish(False, f"flag {self.flag_file} removed; HALTED until a restart")
             return False
         if not self._armed:
             return False
@@ -97,6 +110,12 @@ class KillSwitchService:
         self.engaged += 1
         log.critical("%s -> HALTED, cancelling all open orders", reason)
         self.engage(reason)
+        self._publish(True, reason)
+
+    def _publish(self, engaged: bool, reason: str) -> None:
+        if self.publish is not None:
+            now = time.time_ns()
+            self.publish(KillSwitch(engaged=engaged, reason=reason, ts_ms=now // 1_000_000, recv_ns=now))
 
     def on_signal(self) -> None:
         reason = f"SIGUSR1 (pid {os.getpid()})"

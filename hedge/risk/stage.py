@@ -30,6 +30,10 @@ memory a previous process left (day-start NAV, high-water mark, returns, cooloff
 REDUCING: ``hedge.risk.persisted`` decides what still holds) and tells its ``store`` — a service
 the caller runs — whenever that memory may have changed; the store writes, off the hot path.
 
+It publishes a ``RiskSnapshot`` (NAV, drawdowns, exposures, VaR/CVaR, open orders, state) when
+NAV, a position, a mark or the open orders change, at most every ``SNAPSHOT_INTERVAL_NS`` on its
+clock (the state files, /metrics and the drawdown alert read it).
+
 Must never: send or cancel an order itself, do I/O on the hot path other than the in-memory
 journal buffer, or approve an intent without ``check_order``.
 """
@@ -65,10 +69,11 @@ from hedge.events import (
     PositionDrift,
     Reconciled,
     RiskDecision,
+    RiskSnapshot,
     TradingState,
     TradingStateChange,
 )
-from hedge.risk.check import check_order
+from hedge.risk.check import check_order, historical_cvar, historical_var
 from hedge.risk.context import BookRisk, PositionRisk, RiskContext
 from hedge.risk.cooloff import Cooloff, is_genuine_reject
 from hedge.risk.limits import RiskLimits
@@ -105,6 +110,7 @@ class _OpenOrder(msgspec.Struct, gc=False):
     filled: float = 0.0
 
 
+SNAPSHOT_INTERVAL_NS = 250_000_000
 FINISHED_MEMORY = 4096  # final orders remembered, so a late update cannot resurrect them
 
 
@@ -156,6 +162,7 @@ class RiskStage:
         self._reduced = 0
         self._vetoes: dict[str, int] = {}
         self._reductions: dict[str, int] = {}
+        self._snapshot_ns = -SNAPSHOT_INTERVAL_NS  # when the last RiskSnapshot was published
         self._changed: Callable[[], None] = _nothing  # the memory may have changed (the store's mark_dirty)
         self.store: RiskStateStore | None = None
         if state_file is not None:
@@ -309,6 +316,32 @@ class RiskStage:
             CancelAll(reason=reason, flatten=self.cfg.risk.kill_switch.flatten, ts_ms=now // 1_000_000, recv_ns=now)
         )
 
+    def snapshot(self, now_ns: int) -> RiskSnapshot:
+        """The risk view now: exposures at the latest marks as multiples of NAV, VaR/CVaR of the returns."""
+        nav = self.nav
+        value = nav.value
+        gross = net = 0.0
+        for p in self._positions.values():
+            x = p.qty * p.mark
+            gross += abs(x)
+            net += x
+        lim = self.limits
+        enough = len(nav.returns) >= lim.cvar_min_samples
+        return RiskSnapshot(
+            nav=value, peak_nav=nav.hwm, drawdown=nav.portfolio_drawdown(), daily_drawdown=nav.daily_drawdown(),
+            gross_exposure=gross / value if value > 0.0 else 0.0, net_exposure=net / value if value > 0.0 else 0.0,
+            var=historical_var(nav.returns, lim.cvar_alpha) if enough else 0.0,
+            cvar=historical_cvar(nav.returns, lim.cvar_alpha) if enough else 0.0,
+            open_orders=len(self._orders), state=self.machine.state, reason=self.machine.reason,
+            ts_ms=now_ns // 1_000_000, recv_ns=now_ns,
+        )
+
+    def _publish_snapshot(self) -> None:
+        now = self.clock()
+        if now - self._snapshot_ns >= SNAPSHOT_INTERVAL_NS:
+            self._snapshot_ns = now
+            self.bus.publish(self.snapshot(now))
+
     def evaluate(self, now_ns: int) -> None:
         """Apply the state rules to the current NAV: drawdowns, staleness, a new day."""
         nav, lim = self.nav, self.limits
@@ -333,6 +366,7 @@ class RiskStage:
                 TradingState.REDUCING, Reason.DAILY_DRAWDOWN if daily else Reason.PORTFOLIO_DRAWDOWN, now_ns
             )
         self._changed()  # day start, high-water mark, returns, ALT-EXT (the store compares and throttles)
+        self._publish_snapshot()
 
     def on_reconciled(self, ev: Reconciled) -> None:
         if not self.reconciled:
@@ -378,6 +412,7 @@ class RiskStage:
             self._marks[ev.symbol] = ev.mark_price
             if ev.symbol in self._positions:
                 self._refresh(ev.symbol)
+                self._publish_snapshot()
 
     def on_fill(self, ev: Fill) -> None:
         self._marks.setdefault(ev.symbol, ev.price)
@@ -451,6 +486,7 @@ class RiskStage:
         elif ev.qty > 0.0:
             o.remaining = max(0.0, ev.qty - o.filled)
         self._refresh(ev.symbol)
+        self._publish_snapshot()
 
     # ------------------------------------------------------------------ market data and health
 

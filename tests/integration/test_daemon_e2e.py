@@ -160,12 +160,16 @@ def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
                 assert read_surface(state, surface.schema) is not None, surface.file
         nav = read_surface(state, s.NavState)
         assert nav is not None and nav.nav > 0
+        risk = read_surface(state, s.RiskSnapshotState)  # the risk stage's own view reaches its file
+        assert risk is not None and risk.nav > 0 and risk.peak_nav >= risk.nav
+        assert abs(risk.nav - nav.nav) / nav.nav < 0.01
 
         # --- /metrics counters moved; /health answers with its reasons
         status, text = get(f"{metrics_url}/metrics")
         assert status == 200
         assert metric(text, "hedge_order_requests_total") >= len(placed)
         assert metric(text, "hedge_messages_total") > 1000
+        assert 'hedge_parse_errors_total{connection="feeds"}' in text  # the feed's counters are published
         status, health = get(f"{metrics_url}/health")
         assert status in (200, 503) and isinstance(health, dict)
 

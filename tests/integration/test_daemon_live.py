@@ -22,7 +22,7 @@ import pytest
 
 from hedge.config import Config, load_config
 from hedge.daemon import Daemon, direct_cancel_all
-from hedge.events import OrderRequest, OrderType, Side, TimeInForce
+from hedge.events import KillSwitch, OrderRequest, OrderType, Side, TimeInForce
 from hedge.risk.kill_switch import write_flag
 from hedge.venue.binance import BinanceVenue
 
@@ -111,10 +111,14 @@ async def test_direct_cancel_and_kill_flag_cancel_everything_at_the_exchange(liv
     # the flag: the daemon halts and cancels through its router
     await live.rest_orders(2)
     t0 = time.monotonic()
+    engaged: list[KillSwitch] = []
+    assert live.daemon.engine is not None
+    live.daemon.engine.bus.subscribe(KillSwitch, engaged.append)
     write_flag(tmp_path / "KILL", "test")
     while await live.open_orders():
         assert time.monotonic() - t0 < 2.0, "orders still open 2 s after the kill flag"
         await asyncio.sleep(0.05)
+    assert [(e.engaged, e.reason) for e in engaged] == [(True, "kill switch: test")]  # journaled and alerted
 
 
 async def test_the_exchange_cancels_everything_when_the_dead_man_heartbeat_stops(tmp_path: Path) -> None:
