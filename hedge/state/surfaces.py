@@ -37,6 +37,7 @@ from hedge.events import (
     RiskSnapshot,
     RouterHealth,
     Signal,
+    StrategyScore,
     SymbolScore,
     TradingState,
     TradingStateChange,
@@ -93,6 +94,7 @@ class StateModel:
         self.router: dict[str, RouterHealth] = {}
         self.banned_until_ms = 0
         self.scores: dict[str, SymbolScore] = {}
+        self.strategy_scores: dict[tuple[str, str], StrategyScore] = {}
         self.signals: dict[str, dict[str, float]] = {}
         self.marks: dict[str, MarkPrice] = {}
         self._builders: dict[str, Callable[[], s.StateFile]] = {
@@ -125,6 +127,7 @@ class StateModel:
             (OrderUpdate, self.on_order_flow),
             (RateLimit, self.on_order_flow),
             (SymbolScore, self.on_score),
+            (StrategyScore, self.on_strategy_score),
             (Signal, self.on_signal),
             (MarkPrice, self.on_mark),
         )
@@ -196,6 +199,10 @@ class StateModel:
         self.scores[ev.symbol] = ev
         self.on_dirty("symbol_scores")
         self.on_dirty("hybrid_scores")
+
+    def on_strategy_score(self, ev: StrategyScore) -> None:
+        self.strategy_scores[(ev.symbol, ev.strategy)] = ev
+        self.on_dirty("symbol_scores")
 
     def on_signal(self, ev: Signal) -> None:
         self.signals.setdefault(ev.symbol, {})[ev.strategy] = ev.score
@@ -279,7 +286,9 @@ class StateModel:
 
     def _symbol_scores(self) -> s.SymbolScores:
         return s.SymbolScores(
-            symbols=[mirror(s.SymbolScoreRow, x, updated_ns=x.recv_ns) for _, x in sorted(self.scores.items())]
+            symbols=[mirror(s.SymbolScoreRow, x, updated_ns=x.recv_ns) for _, x in sorted(self.scores.items())],
+            strategies=[mirror(s.StrategyScoreRow, x, updated_ns=x.recv_ns)
+                        for _, x in sorted(self.strategy_scores.items())],
         )
 
     def _hybrid_scores(self) -> s.HybridScores:

@@ -12,6 +12,7 @@ from hedge.events import (
     Position,
     RiskSnapshot,
     RouterHealth,
+    StrategyScore,
     SymbolScore,
     TradingState,
     TradingStateChange,
@@ -67,6 +68,11 @@ def test_every_row_surface_carries_its_event_fields() -> None:
         SymbolScore(symbol="BTCUSDT", expectancy_bps=3.0, symbol_score=0.7, hybrid_score=0.8, trades=12,
                     sprt_llr=1.25, enabled=False, recv_ns=13)
     )
+    for strategy, trades in (("trend", 4), ("micro_scalper", 8), ("micro_scalper", 9)):  # the latest per strategy
+        bus.publish(
+            StrategyScore(symbol="BTCUSDT", strategy=strategy, expectancy_bps=1.5, symbol_score=0.4, hybrid_score=0.5,
+                          trades=trades, sprt_llr=-0.5, recv_ns=14)
+        )
     bus.publish(MarkPrice(symbol="BTCUSDT", mark_price=101.0, index_price=100.0, funding_rate=0.0001,
                           next_funding_ms=99))
     bus.publish(MarkPrice(symbol="ETHUSDT", mark_price=50.0, index_price=0.0, funding_rate=-0.0002,
@@ -100,7 +106,12 @@ def test_every_row_surface_carries_its_event_fields() -> None:
         "symbols": [
             {"symbol": "BTCUSDT", "expectancy_bps": 3.0, "symbol_score": 0.7, "hybrid_score": 0.8, "trades": 12,
              "sprt_llr": 1.25, "enabled": False, "updated_ns": 13}
-        ]
+        ],
+        "strategies": [
+            {"symbol": "BTCUSDT", "strategy": name, "expectancy_bps": 1.5, "symbol_score": 0.4, "hybrid_score": 0.5,
+             "trades": trades, "sprt_llr": -0.5, "enabled": True, "updated_ns": 14}
+            for name, trades in (("micro_scalper", 9), ("trend", 4))
+        ],
     }
     funding = body(m.build("funding_snapshot", 7))["symbols"]
     assert funding == [
