@@ -158,7 +158,12 @@ def _side_notionals(engine: MatchingEngine, acct: Account, symbol: str) -> tuple
     return bids, asks
 
 
-def position_v2(engine: MatchingEngine, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
+def liquidation_price(engine: MatchingEngine, acct: Account, symbol: str) -> str:
+    price = engine.liquidation_price(acct.key, symbol)
+    return f"{price:.8f}" if price > 0 else "0"
+
+
+def position_v2(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
     mark = engine.mark_price(symbol)
     return {
         "symbol": symbol,
@@ -167,7 +172,7 @@ def position_v2(engine: MatchingEngine, symbol: str, pos: Position, spec: Symbol
         "breakEvenPrice": f"{pos.entry_price:.8f}",
         "markPrice": f"{mark:.8f}",
         "unRealizedProfit": money(engine.unrealized(symbol, pos)),
-        "liquidationPrice": "0",
+        "liquidationPrice": liquidation_price(engine, acct, symbol),
         "leverage": str(pos.leverage),
         "maxNotionalValue": "1000000000",
         "marginType": "cross",
@@ -193,13 +198,13 @@ def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Positio
         "breakEvenPrice": f"{pos.entry_price:.8f}",
         "markPrice": f"{mark:.8f}",
         "unRealizedProfit": money(engine.unrealized(symbol, pos)),
-        "liquidationPrice": "0",
+        "liquidationPrice": liquidation_price(engine, acct, symbol),
         "isolatedMargin": "0",
         "notional": money(pos.amount * mark),
         "marginAsset": "USDT",
         "isolatedWallet": "0",
         "initialMargin": money(pos_im + ord_im),
-        "maintMargin": money(abs(pos.amount) * mark * 0.004),
+        "maintMargin": money(engine.maint_margin(symbol, pos)),
         "positionInitialMargin": money(pos_im),
         "openOrderInitialMargin": money(ord_im),
         "adl": 0,
@@ -211,7 +216,7 @@ def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Positio
 
 def _totals(engine: MatchingEngine, acct: Account) -> Json:
     wallet, upnl, pos_im, ord_im = engine.totals(acct.key)
-    maint = sum(abs(p.amount) * engine.mark_price(s) * 0.004 for s, p in acct.positions.items())
+    maint = engine.margin_health(acct.key)[1]
     avail = engine.available(acct.key)
     return {
         "wallet": wallet,
@@ -257,7 +262,7 @@ def account_json(
             "notional": money(pos.amount * mark),
             "isolatedWallet": "0",
             "initialMargin": money(engine.position_margin(symbol, pos)),
-            "maintMargin": money(abs(pos.amount) * mark * 0.004),
+            "maintMargin": money(engine.maint_margin(symbol, pos)),
             "updateTime": pos.update_ms,
         }
         if version == 2:
