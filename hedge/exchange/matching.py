@@ -532,13 +532,19 @@ class MatchingEngine:
 
     def margin_health(self, account: str) -> tuple[float, float]:
         """(margin balance = wallet + unrealized PnL, total maintenance margin) of the cross account."""
-        acct = self.accounts[account]
-        upnl = maint = 0.0
+        balance, maint, _ = self._health(self.accounts[account])
+        return balance, maint
+
+    def _health(self, acct: Account) -> tuple[float, float, bool]:
+        """``margin_health`` with each mark read once, and whether every position has a price."""
+        balance, maint, priced = acct.wallet, 0.0, True
         for s, p in acct.positions.items():
             if abs(p.amount) >= EPS:
-                upnl += self.unrealized(s, p)
-                maint += self.maint_margin(s, p)
-        return acct.wallet + upnl, maint
+                mark = self.mark_price(s)
+                priced = priced and mark > 0
+                balance += p.amount * (mark - p.entry_price)
+                maint += abs(p.amount) * mark * self.specs[s].maint_margin_rate
+        return balance, maint, priced
 
     def liquidation_price(self, account: str, symbol: str) -> float:
         """The mark of ``symbol`` at which the account would be liquidated, the other positions and
@@ -572,10 +578,8 @@ class MatchingEngine:
             pos = acct.positions.get(symbol)
             if pos is None or abs(pos.amount) < EPS:
                 continue
-            if any(abs(p.amount) >= EPS and self.mark_price(s) <= 0 for s, p in acct.positions.items()):
-                continue
-            balance, maint = self.margin_health(acct.key)
-            if balance <= maint + EPS:
+            balance, maint, priced = self._health(acct)
+            if priced and balance <= maint + EPS:
                 self._liquidate(acct)
 
     def _liquidate(self, acct: Account) -> None:
