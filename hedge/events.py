@@ -41,6 +41,7 @@ class OrderType(enum.StrEnum):
     MARKET = "MARKET"
     STOP_MARKET = "STOP_MARKET"
     TAKE_PROFIT_MARKET = "TAKE_PROFIT_MARKET"
+    LIQUIDATION = "LIQUIDATION"  # the exchange's own order closing a liquidated position (never sent by hedge)
 
 
 class TimeInForce(enum.StrEnum):
@@ -321,6 +322,7 @@ class Fill(Event, frozen=True, kw_only=True, gc=False):
     realized_pnl: float = 0.0
     trade_id: int = 0
     exchange_order_id: int = 0
+    liquidation: bool = False  # the exchange closed the position by liquidation (not an order of anyone's)
 
 
 class Position(Event, frozen=True, kw_only=True, gc=False):

@@ -3,7 +3,10 @@
 Owns: ``OrderLogEntry`` (one per order request received — POST, DELETE, and GET: a query of one
 order — with its outcome: HTTP status, Binance code, order id and status, fault applied) and the control routes:
 ``GET /_hedge/orders``, ``GET|POST /_hedge/faults``, ``POST /_hedge/actions/<action>``
-(ws_drop, ws_stall, expire_listen_key, funding, reset_faults) and ``GET /_hedge/state``.
+(ws_drop, ws_stall, expire_listen_key, funding, reset_faults, and
+``mark?symbol=S&price=P``: the mark of S is P from now on — applied at once, so positions it puts
+at or below maintenance margin are liquidated before the answer, and kept by the 1-second mark
+loop; ``price=0`` returns S's mark to the mid at the loop's next tick) and ``GET /_hedge/state``.
 Tests use it to inject faults at run time and to prove that no order was duplicated.
 
 Must never: answer a client that is not on a loopback address.
@@ -12,6 +15,7 @@ Must never: answer a client that is not on a loopback address.
 from __future__ import annotations
 
 import ipaddress
+import math
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -97,9 +101,19 @@ class ControlApi:
                     ex.engine.settle_funding(sym)
             elif name == "reset_faults":
                 ex.faults.clear()
+            elif name == "mark":
+                sym, price = q["symbol"].upper(), float(q["price"])
+                if sym not in ex.specs or not math.isfinite(price) or price < 0:
+                    raise ValueError(f"bad symbol or price: {sym} {price}")
+                if price > 0:
+                    ex.mark_overrides[sym] = price
+                    ex.engine.on_mark(sym, price)
+                else:
+                    ex.mark_overrides.pop(sym, None)
+                result.update(symbol=sym, mark=ex.engine.mark_price(sym))
             else:
                 return web.json_response({"error": f"unknown action {name!r}"}, status=404)
-        except ValueError as exc:
+        except (ValueError, KeyError) as exc:
             return web.json_response({"error": str(exc)}, status=400)
         return web.json_response(result)
 

@@ -2,8 +2,9 @@
 
 Owns: accounts (USDT wallet, one-way positions per symbol, leverage), client orders and their
 life cycle (NEW -> PARTIALLY_FILLED -> FILLED | CANCELED | EXPIRED), the filters and margin checks
-that reject an order with Binance's codes, fills, maker/taker fees, realized and unrealized PnL and
-funding. Used by the REST server and, in-process, by replay's simulated venue.
+that reject an order with Binance's codes, fills, maker/taker fees, realized and unrealized PnL,
+funding, maintenance margin, liquidation prices and liquidations (with the insurance fund). Used
+by the REST server and, in-process, by replay's simulated venue.
 
 Fill model (deterministic: the same market and the same requests give the same fills):
 - a taker walks the market book from the best level, never past its limit price; liquidity it took
@@ -24,6 +25,21 @@ book change while the working price falls back to the mid) it becomes a MARKET o
 MARKET, ``orig_type`` kept) and executes at once; a closing one never opens or flips a position,
 takes the whole position when ``close_position``, and expires when there is nothing to close.
 
+Liquidation (one-way mode, cross margin, USDT only): an account is liquidated when its margin
+balance (wallet + unrealized PnL of all positions at their marks) falls to or below its maintenance
+margin (sum of |amount| x mark x the symbol's maintenance margin rate: one bracket, maintenance
+amount 0). It is checked whenever a mark changes: every ``on_mark``, every funding settlement, and
+every book change or trade while a symbol's mark falls back to the mid / last trade. Liquidating
+cancels all the account's open orders first (normal CANCELED events), then closes each position
+with a LIQUIDATION order (client id ``autoclose-<engine ms>``, IOC, reduce-only, taker) that fills
+at once at the mark (NEW, then execution type CALCULATED, status FILLED). Simplification vs
+Binance: Binance sends the position to the liquidation engine at its bankruptcy price and then
+trades it in the book; here it is filled whole at the mark, no book liquidity is consumed, and no
+ADL happens. The fill's commission is the taker fee plus the symbol's clearance fee
+(``liquidation_fee`` x notional) but never more than the wallet holds after the realized PnL; a loss
+beyond the wallet (a mark that gapped past the bankruptcy price) is absorbed by
+``insurance_fund``, so the wallet never goes below zero.
+
 Must never: do I/O, read the wall clock (time comes from the ``clock`` given), or log per event.
 """
 
@@ -42,16 +58,15 @@ from hedge.exchange.symbols import SymbolSpec
 from hedge.feeds.book import OrderBook
 
 Side = Literal["BUY", "SELL"]
-OrderType = Literal["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET"]
+OrderType = Literal["LIMIT", "MARKET", "STOP_MARKET", "TAKE_PROFIT_MARKET", "LIQUIDATION"]
 WorkingType = Literal["MARK_PRICE", "CONTRACT_PRICE"]
 CONDITIONAL: tuple[str, ...] = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
 TimeInForce = Literal["GTC", "IOC", "FOK", "GTX"]
-ExecType = Literal["NEW", "TRADE", "CANCELED", "EXPIRED"]
+ExecType = Literal["NEW", "TRADE", "CANCELED", "EXPIRED", "CALCULATED"]  # CALCULATED: a liquidation fill
 
 EPS = 1e-9
 MAX_HISTORY = 100_000  # closed orders and fills kept per account (older ones are forgotten)
 DEFAULT_LEVERAGE = 20
-MAINT_MARGIN_RATE = 0.004
 
 
 class OrderRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -213,6 +228,7 @@ class MatchingEngine:
         self._markets: dict[str, _Market] = {}
         self._resting: dict[str, list[Order]] = {}
         self._stops: dict[str, list[Order]] = {}  # untriggered STOP_MARKET / TAKE_PROFIT_MARKET
+        self.insurance_fund = 0.0  # clearance fees in, losses beyond a liquidated wallet out
         self._order_ids = itertools.count(1_000_001)
         self._trade_ids = itertools.count(1)
 
@@ -282,6 +298,7 @@ class MatchingEngine:
             m.funding_rate = funding_rate
         if self._stops.get(symbol):
             self._check_stops(symbol)
+        self._check_liquidations(symbol)
 
     def on_trade(self, symbol: str, price: float, qty: float, buyer_is_maker: bool) -> None:
         """A market trade: buyer_is_maker means a seller hit the bids (resting BUYs may fill)."""
@@ -289,6 +306,8 @@ class MatchingEngine:
         m.last_price = price
         if self._stops.get(symbol):
             self._check_stops(symbol)
+        if m.mark <= 0:
+            self._check_liquidations(symbol)  # the mark falls back to the mid / this trade
         resting = self._resting.get(symbol)
         if not resting:
             return
@@ -322,6 +341,7 @@ class MatchingEngine:
             acct.wallet -= pos.amount * mark * rate
             if self.listener is not None:
                 self.listener.on_balance(acct, "FUNDING_FEE", [symbol])
+        self._check_liquidations(symbol)
 
     # ------------------------------------------------------------------------------- orders
 
@@ -506,6 +526,103 @@ class MatchingEngine:
         wallet, upnl, pos_im, ord_im = self.totals(account)
         return wallet + min(upnl, 0.0) - pos_im - ord_im
 
+    def maint_margin(self, symbol: str, pos: Position) -> float:
+        """Maintenance margin of one position: |amount| x mark x the symbol's rate (one bracket)."""
+        return abs(pos.amount) * self.mark_price(symbol) * self.specs[symbol].maint_margin_rate
+
+    def margin_health(self, account: str) -> tuple[float, float]:
+        """(margin balance = wallet + unrealized PnL, total maintenance margin) of the cross account."""
+        balance, maint, _ = self._health(self.accounts[account])
+        return balance, maint
+
+    def _health(self, acct: Account) -> tuple[float, float, bool]:
+        """``margin_health`` with each mark read once, and whether every position has a price."""
+        balance, maint, priced = acct.wallet, 0.0, True
+        for s, p in acct.positions.items():
+            if abs(p.amount) >= EPS:
+                mark = self.mark_price(s)
+                priced = priced and mark > 0
+                balance += p.amount * (mark - p.entry_price)
+                maint += abs(p.amount) * mark * self.specs[s].maint_margin_rate
+        return balance, maint, priced
+
+    def liquidation_price(self, account: str, symbol: str) -> float:
+        """The mark of ``symbol`` at which the account would be liquidated, the other positions and
+        their marks held fixed; 0 when flat or when no positive price liquidates it. Binance's
+        cross-margin one-way formula with maintenance amount 0:
+        ``LP = (WB - TMM1 + UPNL1 - side x size x entry) / (size x MMR - side x size)``
+        (WB wallet, TMM1 / UPNL1 maintenance margin / unrealized PnL of the other positions,
+        side +1 long / -1 short, size = |amount|)."""
+        acct = self.accounts[account]
+        pos = acct.positions.get(symbol)
+        if pos is None or abs(pos.amount) < EPS:
+            return 0.0
+        others_mm = others_upnl = 0.0
+        for s, p in acct.positions.items():
+            if s != symbol and abs(p.amount) >= EPS:
+                others_mm += self.maint_margin(s, p)
+                others_upnl += self.unrealized(s, p)
+        side = 1.0 if pos.amount > 0 else -1.0
+        size = abs(pos.amount)
+        mmr = self.specs[symbol].maint_margin_rate
+        price = (acct.wallet - others_mm + others_upnl - side * size * pos.entry_price) / (size * mmr - side * size)
+        return max(0.0, price)
+
+    # ---------------------------------------------------------------------------- liquidation
+
+    def _check_liquidations(self, symbol: str) -> None:
+        """Liquidate every account holding ``symbol`` whose margin balance is at or below its
+        maintenance margin (the mark of ``symbol`` just moved). An account holding a symbol with no
+        price at all yet (no mark, no book, no trade) is not judged."""
+        for acct in self.accounts.values():
+            pos = acct.positions.get(symbol)
+            if pos is None or abs(pos.amount) < EPS:
+                continue
+            balance, maint, priced = self._health(acct)
+            if priced and balance <= maint + EPS:
+                self._liquidate(acct)
+
+    def _liquidate(self, acct: Account) -> None:
+        """Cancel every open order of the account, then close each position at its mark."""
+        symbols = {o.symbol for o in acct.open_orders.values()}
+        for order in list(acct.open_orders.values()):
+            self._close(order, "CANCELED")
+        for symbol in symbols:
+            self._prune(symbol)
+        now = self.clock()
+        for symbol, pos in list(acct.positions.items()):
+            if abs(pos.amount) < EPS:
+                continue
+            order_id = next(self._order_ids)
+            mark = self.mark_price(symbol)
+            order = Order(
+                order_id=order_id, client_order_id=f"autoclose-{now}", account=acct.key, symbol=symbol,
+                side="SELL" if pos.amount > 0 else "BUY", type="LIQUIDATION", orig_type="LIQUIDATION",
+                time_in_force="IOC", price=mark, quantity=abs(pos.amount), reduce_only=True,
+                time_ms=now, update_ms=now,
+            )
+            if len(acct.orders) > 2 * MAX_HISTORY:
+                self._forget_history(acct)
+            acct.orders[order_id] = order
+            acct.last_by_client_id[(symbol, order.client_order_id)] = order_id
+            acct.open_by_client_id[(symbol, order.client_order_id)] = order_id
+            acct.open_orders[order_id] = order
+            self._emit(order, "NEW", None)
+            self._fill(order, order.quantity, mark, maker=False)
+
+    def _liquidation_commission(self, acct: Account, spec: SymbolSpec, notional: float, realized: float,
+                                taker_fee: float) -> float:
+        """Commission of a liquidation fill: taker fee + clearance fee, at most what the wallet holds
+        after ``realized``; the insurance fund takes the clearance fee and covers a loss beyond the
+        wallet (the wallet is raised by that loss first, so it ends at zero, never below)."""
+        after = acct.wallet + realized
+        charged = min(taker_fee + notional * spec.liquidation_fee, max(0.0, after))
+        self.insurance_fund += max(0.0, charged - taker_fee)
+        if after < 0:
+            self.insurance_fund += after
+            acct.wallet -= after
+        return charged
+
     # ------------------------------------------------------------------------------ internals
 
     def _validate(self, acct: Account, spec: SymbolSpec, req: OrderRequest) -> None:
@@ -637,6 +754,11 @@ class MatchingEngine:
     def _after_book(self, symbol: str, m: _Market) -> None:
         if self._stops.get(symbol) and (m.mark <= 0 or m.last_price <= 0):
             self._check_stops(symbol)  # a working price that falls back to the mid moved
+        self._match_resting(symbol, m)
+        if m.mark <= 0:
+            self._check_liquidations(symbol)  # the mark falls back to the mid
+
+    def _match_resting(self, symbol: str, m: _Market) -> None:
         resting = self._resting.get(symbol)
         if not resting:
             return
@@ -693,6 +815,9 @@ class MatchingEngine:
         pos.update_ms = now
         pos.realized += realized
         fee = qty * price * (self.maker_fee if maker else self.taker_fee)
+        liquidation = order.type == "LIQUIDATION"
+        if liquidation:
+            fee = self._liquidation_commission(acct, spec, qty * price, realized, fee)
         acct.wallet += realized - fee
         order.filled += qty
         order.cum_quote += qty * price
@@ -717,7 +842,7 @@ class MatchingEngine:
             acct.open_orders.pop(order.order_id, None)
         else:
             order.status = "PARTIALLY_FILLED"
-        self._emit(order, "TRADE", fill)
+        self._emit(order, "CALCULATED" if liquidation else "TRADE", fill)
         if self.listener is not None:
             self.listener.on_balance(acct, "ORDER", [order.symbol])
         if abs(pos.amount) < EPS:

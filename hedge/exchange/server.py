@@ -98,6 +98,7 @@ class LocalExchange:
         self.rest = Rest(self.keys, self.limiter, self.faults, self.now_ms)
         self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
         self.last_update_id: dict[str, int] = {}
+        self.mark_overrides: dict[str, float] = {}  # symbol -> mark set by POST /_hedge/actions/mark
         self.order_log: list[OrderLogEntry] = []  # the newest MAX_ORDER_LOG order requests (and queries)
         self._order_seq = 0
         self.events_played = 0
@@ -289,7 +290,8 @@ class LocalExchange:
             self.depth.flush(due_only=True)
 
     async def _marks(self) -> None:
-        """Mark price (= mid) every second; funding settled once per 8-hour boundary crossed."""
+        """Mark price (= mid, or the control API's override) every second; funding settled once per
+        8-hour boundary crossed."""
         tick = 0
         next_funding = (self.now_ms() // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
         while True:
@@ -300,7 +302,7 @@ class LocalExchange:
             if settle:
                 next_funding = (now // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
             for sym in list(self.last_update_id):
-                mid = mid_price(self.engine.book(sym))
+                mid = self.mark_overrides.get(sym) or mid_price(self.engine.book(sym))
                 if mid is None:
                     continue
                 self.engine.on_mark(sym, mid)
@@ -727,7 +729,7 @@ class LocalExchange:
                         continue
                     out.append(wire.position_v3(self.engine, acct, sym, acct.position(sym), self.specs[sym]))
                 else:  # v2 lists every symbol, flat ones included
-                    out.append(wire.position_v2(self.engine, sym, pos or Position(), self.specs[sym]))
+                    out.append(wire.position_v2(self.engine, acct, sym, pos or Position(), self.specs[sym]))
             return out
 
         return position_risk

@@ -3,7 +3,10 @@
 Owns: loading the bundled exchangeInfo (2021-07-21), applying the late-2025 BTCUSDT filters
 (tick 0.10, step 0.001, qty 0.001..1000, MIN_NOTIONAL 100, PERCENT_PRICE 1.05/0.95), inventing a
 plausible entry for a synthetic symbol the file does not list, and turning the filters into a
-typed ``SymbolSpec`` the matching engine enforces.
+typed ``SymbolSpec`` the matching engine enforces, with the symbol's maintenance margin rate (one
+bracket: ``MAINT_MARGIN_RATE``, maintenance amount 0; the file's ``maintMarginPercent`` is a field
+Binance says to ignore) and liquidation clearance fee rate (the entry's ``liquidationFee`` when
+present, else ``DEFAULT_LIQUIDATION_FEE``).
 
 Must never: touch the network, or hold any state that changes after start.
 """
@@ -29,6 +32,8 @@ BTCUSDT_2025_FILTERS: list[dict[str, Any]] = [
     {"notional": "100", "filterType": "MIN_NOTIONAL"},
     {"multiplierDown": "0.9500", "multiplierUp": "1.0500", "multiplierDecimal": "4", "filterType": "PERCENT_PRICE"},
 ]
+MAINT_MARGIN_RATE = 0.004  # Binance BTCUSDT's first bracket (notional up to 50k); one bracket here
+DEFAULT_LIQUIDATION_FEE = 0.0125  # Binance BTCUSDT's liquidationFee (2025)
 RATE_LIMITS: list[dict[str, Any]] = [
     {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000},
     {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
@@ -57,6 +62,8 @@ class SymbolSpec(msgspec.Struct, frozen=True, kw_only=True):
     qty_decimals: int  # decimals of stepSize
     price_precision: int  # pricePrecision: more decimals than this -> -1111
     qty_precision: int  # quantityPrecision
+    maint_margin_rate: float = MAINT_MARGIN_RATE  # one bracket, maintenance amount 0
+    liquidation_fee: float = DEFAULT_LIQUIDATION_FEE  # clearance fee rate of a liquidation's notional
 
     def fmt_price(self, px: float) -> str:
         return f"{px:.{self.price_decimals}f}"
@@ -95,6 +102,7 @@ def spec_from_entry(entry: dict[str, Any]) -> SymbolSpec:
         qty_decimals=_decimals(lot["stepSize"]),
         price_precision=int(entry.get("pricePrecision", 8)),
         qty_precision=int(entry.get("quantityPrecision", 8)),
+        liquidation_fee=float(entry.get("liquidationFee", DEFAULT_LIQUIDATION_FEE)),
     )
 
 

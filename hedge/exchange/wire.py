@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hedge.exchange.matching import MAINT_MARGIN_RATE, Account, ExecType, Fill, MatchingEngine, Order, Position
+from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, Position
 from hedge.exchange.symbols import SymbolSpec
 
 Json = dict[str, Any]
@@ -158,11 +158,13 @@ def _side_notionals(acct: Account, symbol: str) -> tuple[float, float]:
     return bids, asks
 
 
-def _maint_margin(pos: Position, mark: float) -> float:
-    return abs(pos.amount) * mark * MAINT_MARGIN_RATE
+def liquidation_price(engine: MatchingEngine, acct: Account, symbol: str) -> str:
+    price = engine.liquidation_price(acct.key, symbol)
+    return f"{price:.8f}" if price > 0 else "0"
 
 
-def _position_prices(engine: MatchingEngine, symbol: str, pos: Position, spec: SymbolSpec, mark: float) -> Json:
+def _position_prices(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec,
+                     mark: float) -> Json:
     """The amount, prices and PnL that every positionRisk version reports alike."""
     return {
         "positionAmt": spec.fmt_qty(pos.amount),
@@ -170,15 +172,15 @@ def _position_prices(engine: MatchingEngine, symbol: str, pos: Position, spec: S
         "breakEvenPrice": f"{pos.entry_price:.8f}",
         "markPrice": f"{mark:.8f}",
         "unRealizedProfit": money(engine.unrealized(symbol, pos)),
-        "liquidationPrice": "0",
+        "liquidationPrice": liquidation_price(engine, acct, symbol),
     }
 
 
-def position_v2(engine: MatchingEngine, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
+def position_v2(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
     mark = engine.mark_price(symbol)
     return {
         "symbol": symbol,
-        **_position_prices(engine, symbol, pos, spec, mark),
+        **_position_prices(engine, acct, symbol, pos, spec, mark),
         "leverage": str(pos.leverage),
         "maxNotionalValue": "1000000000",
         "marginType": "cross",
@@ -199,13 +201,13 @@ def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Positio
     return {
         "symbol": symbol,
         "positionSide": "BOTH",
-        **_position_prices(engine, symbol, pos, spec, mark),
+        **_position_prices(engine, acct, symbol, pos, spec, mark),
         "isolatedMargin": "0",
         "notional": money(pos.amount * mark),
         "marginAsset": "USDT",
         "isolatedWallet": "0",
         "initialMargin": money(pos_im + ord_im),
-        "maintMargin": money(_maint_margin(pos, mark)),
+        "maintMargin": money(engine.maint_margin(symbol, pos)),
         "positionInitialMargin": money(pos_im),
         "openOrderInitialMargin": money(ord_im),
         "adl": 0,
@@ -217,7 +219,7 @@ def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Positio
 
 def _totals(engine: MatchingEngine, acct: Account) -> Json:
     wallet, upnl, pos_im, ord_im = engine.totals(acct.key)
-    maint = sum(_maint_margin(p, engine.mark_price(s)) for s, p in acct.positions.items())
+    maint = engine.margin_health(acct.key)[1]
     avail = engine.available(acct.key)
     return {
         "wallet": wallet,
@@ -270,7 +272,7 @@ def account_json(
             "notional": money(pos.amount * mark),
             "isolatedWallet": "0",
             "initialMargin": money(engine.position_margin(symbol, pos)),
-            "maintMargin": money(_maint_margin(pos, mark)),
+            "maintMargin": money(engine.maint_margin(symbol, pos)),
             "updateTime": pos.update_ms,
         }
         if version == 2:

@@ -146,6 +146,15 @@ class PortfolioStage:
         if line is not None:
             self.store.mark_dirty()
             self.bus.publish(line)
+        if fill.liquidation:  # an external fill like any other for the ledger, but someone must know
+            log.error("portfolio: %s liquidated by the exchange: %s %g @ %g", fill.symbol, fill.side.value,
+                      fill.qty, fill.price)
+            self.bus.publish(Alert(
+                severity="critical", title=f"liquidation {fill.symbol}",
+                text=f"the exchange liquidated {fill.symbol}: {fill.side.value} {fill.qty:g} @ {fill.price:g} "
+                     f"(order {fill.client_order_id}, realized {fill.realized_pnl:.2f}, fee {fill.fee:.2f})",
+                recv_ns=time.time_ns(),
+            ))
 
     def on_order_update(self, u: OrderUpdate) -> None:
         tag = self.ledger.state.tags.get(u.client_order_id)

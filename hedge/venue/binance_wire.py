@@ -370,10 +370,11 @@ class UserStreamDecoder:
             qty=o.q, price=o.p, filled_qty=o.z, avg_price=o.ap, reduce_only=o.R, stop_price=o.sp, ts_ms=ts,
             recv_ns=recv_ns,
         )]
-        if o.x == "TRADE" and o.l > 0.0:
+        if o.x in ("TRADE", "CALCULATED") and o.l > 0.0:  # CALCULATED: a liquidation / ADL execution
             out.append(Fill(
                 client_order_id=o.c, symbol=o.s, side=side, qty=o.l, price=o.L, fee=o.n, fee_asset=o.N or "USDT",
                 maker=o.m, realized_pnl=o.rp, trade_id=o.t, exchange_order_id=o.i, ts_ms=o.T or ts, recv_ns=recv_ns,
+                liquidation=o.c.startswith("autoclose-"),
             ))
         return out
 

@@ -162,7 +162,7 @@ class SimVenue:
                 ts_ms=fill.time_ms, recv_ns=now, client_order_id=fill.client_order_id, symbol=fill.symbol,
                 side=Side(fill.side), qty=fill.qty, price=fill.price, fee=fill.commission, fee_asset=ASSET,
                 maker=fill.maker, realized_pnl=fill.realized_pnl, trade_id=fill.trade_id,
-                exchange_order_id=fill.order_id,
+                exchange_order_id=fill.order_id, liquidation=order.type == "LIQUIDATION",
             ))
 
     def on_balance(self, account: m.Account, reason: str, symbols: list[str]) -> None:
