@@ -214,18 +214,10 @@ class RouterHealthState(StateFile, kw_only=True):
     banned_418: int = 0
 
 
-class StrategyScoreRow(msgspec.Struct, kw_only=True):
+class StrategyScoreRow(SymbolScoreRow, kw_only=True):
     """One strategy's record on one symbol (the round trips it opened)."""
 
-    symbol: str
     strategy: str
-    expectancy_bps: float
-    symbol_score: float
-    hybrid_score: float
-    trades: int
-    sprt_llr: float = 0.0
-    enabled: bool = True
-    updated_ns: int = 0
 
 
 class SymbolScores(StateFile, kw_only=True):
