@@ -53,25 +53,25 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
     print(f"kill switch engaged: {flag_file} ({args.reason})")
     if not args.cancel:
         return 0
+    from hedge.daemon import SetupError, direct_cancel_all
+
     cancel: Callable[[], Coroutine[Any, Any, object]]
-    if cancel_all is not None:
-        cancel = cancel_all
-    else:
-        import msgspec
-
-        from hedge.daemon import SetupError, direct_cancel_all
-
-        assert cfg is not None
-        if args.log_dir:
-            cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=args.log_dir))
-        try:
-            cancel = direct_cancel_all(cfg)
-        except SetupError as exc:
-            print(f"hedge kill --cancel: {exc}; the running daemon cancels every open order when it sees the flag",
-                  file=sys.stderr)
-            return 3
     try:
+        if cancel_all is not None:
+            cancel = cancel_all
+        else:
+            import msgspec
+
+            assert cfg is not None
+            if args.log_dir:
+                cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=args.log_dir))
+            cancel = direct_cancel_all(cfg)
+        # The venue itself is built inside the loop: missing keys surface here as a SetupError too.
         result = asyncio.run(cancel())
+    except SetupError as exc:
+        print(f"hedge kill --cancel: {exc}; the running daemon cancels every open order when it sees the flag",
+              file=sys.stderr)
+        return 3
     except Exception as exc:
         print(f"hedge kill: the direct cancel failed ({exc}); the flag still halts the daemon", file=sys.stderr)
         return 1

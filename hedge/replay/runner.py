@@ -122,6 +122,8 @@ class Replay:
                 self.pipeline.portfolio.start_flat("replay")  # a fresh simulated account: nothing to reconcile
                 self.venue.start()
                 await self._run(chain((first,), records), first.recv_ns)
+                # The account as it ends, so the state files (NAV, positions, PnL) equal the summary.
+                self.venue.publish_account(self.venue.symbols)
             stats = source.finish(t0)
             summary = self.summary()
             engine.journals.write("events", "replay_finished", summary)

@@ -108,6 +108,20 @@ def test_errors_from_several_files_are_all_reported(tmp_path: Path) -> None:
     assert len(errs) == 2
 
 
+def test_every_error_of_one_file_is_reported(tmp_path: Path) -> None:
+    """check-config promises every error: one pass of fixes, not one run per typo."""
+    write(tmp_path, "risk", "portfolio_dd_limit: x\nmax_open_orders: 0\nbogus: 1\ntier_caps: {CORE: y, FOO: 0.1}\n")
+    errs = errors_of(tmp_path)
+    risk = str(tmp_path / "risk.yaml")
+    assert errs == [
+        f"{risk}: portfolio_dd_limit: Expected `float`, got `str`",
+        f"{risk}: max_open_orders: Expected `int` >= 1",
+        f"{risk}: bogus: unknown key (not in the schema; check its spelling and section)",
+        f"{risk}: tier_caps.CORE: Expected `float`, got `str`",
+        f"{risk}: tier_caps.FOO: unknown key (not in the schema; check its spelling and section)",
+    ]
+
+
 def test_missing_directory(tmp_path: Path) -> None:
     errs = errors_of(tmp_path / "nope")
     assert errs == [f"{tmp_path / 'nope'}: config directory does not exist"]

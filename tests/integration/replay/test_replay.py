@@ -79,6 +79,14 @@ def test_journals_and_state_files_are_written_like_live(first: tuple[ReplaySumma
     kpis = json.loads((d / "state" / "kpis.json").read_text())
     assert kpis["fills"] == s.fills
     assert (d / "state" / "manifest.json").exists() and (d / "state" / "nav_state.json").exists()
+    # The state files end where the summary ends (not at the last periodic account snapshot).
+    nav = json.loads((d / "state" / "nav_state.json").read_text())
+    assert nav["nav"] == pytest.approx(s.end_nav, abs=1e-9)
+    assert kpis["unrealized_pnl"] == pytest.approx(s.unrealized_pnl, abs=1e-9)
+    assert kpis["realized_pnl"] == pytest.approx(s.realized_pnl, abs=1e-9)
+    assert kpis["fees"] == pytest.approx(s.fees, abs=1e-9)
+    positions = json.loads((d / "state" / "positions_state.json").read_text())["positions"]
+    assert {p["symbol"]: p["qty"] for p in positions if p["qty"]} == {k: v for k, v in s.positions.items() if v}
     diag = json.loads((d / "state" / "diagnostics.json").read_text())
     assert diag["books"][0]["last_data_age_s"] < 1.0  # ages in event time, not against today's wall clock
 
