@@ -4,9 +4,11 @@ Owns: ``MarketFeed`` — a supervised service (``name`` + ``async run()``) that 
 connections for its symbols and streams, fetches depth snapshots (``GET /fapi/v1/depth``,
 aiohttp) through the rate-limited ``SnapshotScheduler``, drives the shared ``FrameDispatcher``
 (decode -> publish -> book sync -> BookUpdate), invalidates the books of a connection that went
-down, publishes ``FeedStatus`` on connection changes, and exposes its counters as a
-``FeedStats`` Struct. An optional ``tap`` receives every frame and every snapshot body exactly
-as received (the recorder).
+down, publishes ``FeedStatus`` on connection changes and each connection's counters (the
+``hedge.events.FeedStats`` event: frames, parse errors, gaps of the books it carries, reconnects)
+every ``STATS_INTERVAL_S``, and exposes the whole feed's counters as a ``FeedStats`` Struct.
+An optional ``tap`` receives every frame and every snapshot body exactly as received (the
+recorder).
 
 Must never: let one connection's failure stop another, await on the frame path, or log per frame.
 """
@@ -25,12 +27,15 @@ from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import FeedsConfig
 from hedge.events import DepthSnapshot
+from hedge.events import FeedStats as ConnectionStats
 from hedge.feeds.codec import Codec
 from hedge.feeds.connection import Endpoints, WsConnection, stream_names, stream_urls
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 from hedge.feeds.sync import RetryAfter, SnapshotScheduler
 
 log = logging.getLogger(__name__)
+
+STATS_INTERVAL_S = 1.0  # each connection's counters are published (ConnectionStats) this often
 
 
 class Tap(Protocol):
@@ -74,18 +79,24 @@ class MarketFeed:
             imbalance_levels=cfg.imbalance_levels,
             symbols=self.symbols,
         )
-        on_frame = self.dispatcher.on_frame if tap is None else self._tapped_frame
         names = stream_names(self.symbols, cfg.streams, cfg.depth_speed)
         self.connections: list[WsConnection] = []
+        # Per connection: its own codec (parse errors) and the symbols whose depth it carries (gaps).
+        self._codecs: dict[str, Codec] = {}
+        self._depth_symbols: dict[str, list[str]] = {}
         for cname, url, streams in stream_urls(endpoints.ws_base, names, paths=cfg.stream_paths):
             if not streams:
                 continue
-            depth_symbols = sorted({n.split("@", 1)[0].upper() for n in streams if "@depth" in n})
+            depth_symbols = self._depth_symbols[cname] = sorted(
+                {n.split("@", 1)[0].upper() for n in streams if "@depth" in n}
+            )
+            codec = self._codecs[cname] = Codec(journal=journal)
+            on_frame = self.dispatcher.frame_handler(codec)
             self.connections.append(
                 WsConnection(
                     cname,
                     url,
-                    on_frame,
+                    on_frame if tap is None else self._tapped(on_frame),
                     watchdog_s=cfg.watchdog_s,
                     reconnect_before_s=cfg.reconnect_before_s,
                     delays=delays or backoff_delays(cfg.backoff_initial_s, cfg.backoff_max_s),
@@ -99,10 +110,15 @@ class MarketFeed:
 
     # ------------------------------------------------------------------ hot path
 
-    def _tapped_frame(self, raw: bytes | str, recv_ns: int) -> None:
-        assert self._tap is not None
-        self._tap.write_frame(recv_ns, raw)
-        self.dispatcher.on_frame(raw, recv_ns)
+    def _tapped(self, on_frame: Callable[[bytes | str, int], None]) -> Callable[[bytes | str, int], None]:
+        tap = self._tap
+        assert tap is not None
+
+        def tapped(raw: bytes | str, recv_ns: int) -> None:
+            tap.write_frame(recv_ns, raw)
+            on_frame(raw, recv_ns)
+
+        return tapped
 
     def _down_handler(self, depth_symbols: list[str]) -> Callable[[str], None]:
         def down(reason: str) -> None:
@@ -147,6 +163,7 @@ class MarketFeed:
                 self._fetch, self.dispatcher.on_snapshot, min_interval_s=self.cfg.snapshot_min_interval_s
             )
             tasks = [asyncio.create_task(c.run(), name=f"ws:{c.name}") for c in self.connections]
+            tasks.append(asyncio.create_task(self._publish_stats(), name="feeds:stats"))
             try:
                 # Connections never return or raise (they retry forever); only cancellation ends this.
                 await asyncio.gather(*tasks)
@@ -160,3 +177,22 @@ class MarketFeed:
 
     def stats(self) -> FeedStats:
         return self.dispatcher.stats(reconnects=sum(c.reconnects for c in self.connections))
+
+    def publish_connection_stats(self) -> None:
+        """One ``ConnectionStats`` per connection (the operator's status, diagnostics and metrics)."""
+        books = self.dispatcher.books
+        now = time.time_ns()
+        for c in self.connections:
+            self.bus.publish(ConnectionStats(
+                recv_ns=now,
+                connection=c.name,
+                messages=c.frames,
+                parse_errors=sum(self._codecs[c.name].stats.errors.values()),
+                gaps=sum(books[s].stats.gaps for s in self._depth_symbols[c.name] if s in books),
+                reconnects=c.reconnects,
+            ))
+
+    async def _publish_stats(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_INTERVAL_S)
+            self.publish_connection_stats()

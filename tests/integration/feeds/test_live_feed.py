@@ -19,7 +19,7 @@ import pytest
 from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import FeedsConfig
-from hedge.events import BookState, BookStatus, BookUpdate, FeedStatus
+from hedge.events import BookState, BookStatus, BookUpdate, FeedStats, FeedStatus
 from hedge.feeds.connection import Endpoints, WsConnection, endpoints, stream_names, stream_urls
 from hedge.feeds.market import MarketFeed
 from tests.integration.feeds.fake_binance import FakeBinance
@@ -67,6 +67,13 @@ async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
     # Each drop followed a connection that had delivered data: the backoff restarted at attempt 0.
     assert len(waits) == 2 and all(0.2 <= w <= 0.4 for w in waits)
     assert fake.snapshots == 3 and st.snapshots_applied == 3 and st.gaps == 0
+    # What the operator sees per connection (status, diagnostics, /metrics): the connection's own counters.
+    stats: list[FeedStats] = []
+    bus.subscribe(FeedStats, stats.append)
+    feed.publish_connection_stats()
+    (public,) = stats
+    assert public.connection == "public" and public.reconnects == 2 and public.gaps == 0 and public.parse_errors == 0
+    assert public.messages == feed.connections[0].frames > 300
     valid = [u for u in updates if u.valid]
     for u in valid:
         assert (u.bid_px, u.bid_qty, u.ask_px, u.ask_qty) == TOPS[u.update_id]
@@ -89,10 +96,13 @@ async def test_a_failing_connection_never_stops_the_others() -> None:
         bus = Bus()
         ep = Endpoints(f"ws://127.0.0.1:{fake.ws_port}", f"http://127.0.0.1:{fake.rest_port}")
         feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, delays=lambda n: 0.02)
+        published: list[FeedStats] = []
+        bus.subscribe(FeedStats, published.append)
         assert [c.name for c in feed.connections] == ["public", "market"]
         task = asyncio.create_task(feed.run())
         try:
-            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[298].final_id and fake.market_drops >= 3)
+            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[298].final_id and fake.market_drops >= 3
+                         and len({s.connection for s in published}) == 2)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -100,6 +110,7 @@ async def test_a_failing_connection_never_stops_the_others() -> None:
     assert public.connects == 1 and public.reconnects == 0
     assert market.connects >= 3 and market.reconnects >= 3  # kept failing, kept retrying
     assert feed.stats().books["BTCUSDT"].state == BookState.VALID and feed.stats().gaps == 0
+    assert {s.connection for s in published} == {"public", "market"}  # published periodically by the service
 
 
 async def test_backoff_schedule_without_real_sleeping() -> None:
