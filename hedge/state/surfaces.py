@@ -216,6 +216,11 @@ class StateModel:
             readings=self.nav_readings,
         )
 
+    def _mark(self, p: Position) -> float:
+        """The position's mark, else the feed's latest (Binance's ACCOUNT_UPDATE carries none)."""
+        m = self.marks.get(p.symbol)
+        return p.mark_price or (m.mark_price if m is not None else 0.0)
+
     def _positions_state(self) -> s.PositionsState:
         rows = [
             s.PositionRow(
@@ -223,8 +228,8 @@ class StateModel:
                 qty=p.qty,
                 entry_price=p.entry_price,
                 unrealized_pnl=p.unrealized_pnl,
-                mark_price=p.mark_price,
-                notional=p.qty * (p.mark_price or p.entry_price),
+                mark_price=(mark := self._mark(p)),
+                notional=p.qty * (mark or p.entry_price),
             )
             for _, p in sorted(self.positions.items())
         ]
