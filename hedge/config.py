@@ -582,7 +582,10 @@ def _set_path(tree: dict[str, Any], keys: list[str], value: Any) -> None:
     node[keys[-1]] = value
 
 
-def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
+def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """Apply the environment overrides to the raw files; returns (section, key path) -> the variable
+    that set it, so an invalid value is reported against the variable, not the file."""
+    origin: dict[tuple[str, str], str] = {}
     rt = raw["runtime"]
     if "DRY_RUN" in env:
         rt["dry_run"] = _env_bool("DRY_RUN", env["DRY_RUN"])
@@ -612,6 +615,16 @@ def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
                 )
             keys = _env_keys(_SECTION_TYPES[section], keys)
             _set_path(raw[section], keys, yaml.safe_load(value) if value != "" else "")
+            origin[(section, ".".join(keys))] = name
+    return origin
+
+
+def _blame_env(err: ConfigError, section: str, origin: Mapping[tuple[str, str], str]) -> ConfigError:
+    """``err`` named after the environment variable that set its key, if one did."""
+    for (sec, path), name in origin.items():
+        if sec == section and (err.key == path or err.key.startswith((f"{path}.", f"{path}["))):
+            return ConfigError(f"environment {name}", err.key, err.expected)
+    return err
 
 
 def _env_keys(tp: Any, keys: list[str]) -> list[str]:
@@ -741,8 +754,9 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
         _merge_calibrator(raw["strategy"], d / CALIBRATOR_FILE)
     except ConfigError as e:
         errors.append(e)
+    origin: dict[tuple[str, str], str] = {}
     try:
-        _apply_env(raw, env)
+        origin = _apply_env(raw, env)
     except ConfigError as e:
         errors.append(e)
     sections: dict[str, Section] = {}
@@ -750,7 +764,7 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
         try:
             sections[name] = _convert(name, raw[name], str(d / f"{name}.yaml"))
         except ConfigErrors as e:
-            errors.extend(e.errors)
+            errors.extend(_blame_env(err, name, origin) for err in e.errors)
     if errors:
         raise ConfigErrors(errors)
     cfg = Config(

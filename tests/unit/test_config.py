@@ -156,9 +156,20 @@ def test_environment_overrides(tmp_path: Path) -> None:
         ({"DRY_RUN": "maybe"}, "environment DRY_RUN: expected 0/1/true/false, got 'maybe'"),
         ({"HEDGE_FEATURE_WARP_DRIVE": "1"}, "environment HEDGE_FEATURE_WARP_DRIVE: unknown feature flag 'warp_drive'"),
         ({"HEDGE_BOGUS__X": "1"}, "environment HEDGE_BOGUS__X: expected HEDGE_<RUNTIME|RISK|STRATEGY|SYMBOLS>__<KEY>"),
-        ({"HEDGE_RISK__DAILY_DD_LIMIT": "abc"}, "risk.yaml: daily_dd_limit: Expected `float`, got `str`"),
+        # An invalid value set by a variable names the variable (the file does not hold it).
+        ({"HEDGE_RISK__DAILY_DD_LIMIT": "abc"},
+         "environment HEDGE_RISK__DAILY_DD_LIMIT: daily_dd_limit: Expected `float`, got `str`"),
+        ({"HEDGE_RISK__DAYLY_DD_LIMIT": "0.1"}, "environment HEDGE_RISK__DAYLY_DD_LIMIT: dayly_dd_limit: unknown key"),
+        ({"HEDGE_RUNTIME__METRICS__PORT": "99999"},
+         "environment HEDGE_RUNTIME__METRICS__PORT: metrics.port: Expected `int` <= 65535"),
     ],
 )
 def test_environment_errors(tmp_path: Path, env: dict[str, str], expected: str) -> None:
     errs = errors_of(tmp_path, env)
     assert any(expected in e for e in errs), errs
+
+
+def test_a_file_error_is_still_the_files_next_to_an_environment_override(tmp_path: Path) -> None:
+    write(tmp_path, "runtime", "metrics: {hots: x}\n")
+    errs = errors_of(tmp_path, {"HEDGE_RUNTIME__METRICS__PORT": "9200"})
+    assert errs == [f"{tmp_path / 'runtime.yaml'}: metrics.hots: unknown key (not in the schema; check its spelling and section)"]
