@@ -335,9 +335,11 @@ class Daemon:
             engine.add_service(svc)
         try:
             # The in-process local exchange opens a fresh paper account at every start: the risk
-            # memory of an earlier run (day-start NAV, high-water mark) is about money that is gone.
+            # memory of an earlier run (day-start NAV, high-water mark) and its ledger (positions
+            # that account held: read back, they were "drift" and REDUCING) are about money that is gone.
+            fresh_account = rt.venue == "local"
             self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown,
-                                            persist_risk=rt.venue != "local")
+                                            persist_risk=not fresh_account, persist_ledger=not fresh_account)
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
         if rt.once:
