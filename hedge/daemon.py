@@ -334,10 +334,11 @@ class Daemon:
         for svc in setup.services:
             engine.add_service(svc)
         try:
-            # The in-process local exchange opens a fresh paper account at every start: the risk
-            # memory of an earlier run (day-start NAV, high-water mark) and its ledger (positions
-            # that account held: read back, they were "drift" and REDUCING) are about money that is gone.
-            fresh_account = rt.venue == "local"
+            # The in-process local exchange opens a fresh paper account at every start, and so does a
+            # dry run: the risk memory of an earlier run (day-start NAV, high-water mark) and its ledger
+            # (positions that account held: read back, they were "drift" and REDUCING) are not about
+            # this account. A dry run must also leave the live run's files in the same log dir alone.
+            fresh_account = rt.venue == "local" or rt.dry_run
             self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown,
                                             persist_risk=not fresh_account, persist_ledger=not fresh_account)
         except ValueError as e:  # an unreadable portfolio ledger file names itself

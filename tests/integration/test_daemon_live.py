@@ -168,3 +168,33 @@ async def test_health_turns_503_when_the_market_feed_stalls_and_recovers(tmp_pat
             await until(200, 10)
     finally:
         await stop(live)
+
+
+@pytest.mark.parametrize(("venue", "dry_run", "carried"), [
+    ("local", False, False),  # a fresh paper account at every start
+    ("binance-testnet", True, False),  # a dry run's paper account: the live run's files stay untouched
+    ("binance-testnet", False, True),  # the account outlives the process: risk memory and ledger are read back
+])
+async def test_what_a_start_carries_over_depends_on_whose_account_it_is(
+    tmp_path: Path, venue: str, dry_run: bool, carried: bool
+) -> None:
+    cfg = config(tmp_path)
+    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, venue=venue, dry_run=dry_run))
+    state = tmp_path / "logs" / "state"
+    state.mkdir(parents=True)
+    risk_file, ledger_file = state / "risk_state.json", state / "portfolio_ledger.json"
+    risk_file.write_bytes(b"{not json: a live run's file")
+    ledger_file.write_bytes(b'{"version": 1, "entries": {}}')
+    daemon = Daemon(cfg, env={"BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s"})
+    try:
+        await daemon.start()
+        assert daemon.pipeline is not None
+        assert (daemon.pipeline.risk.store is not None) is carried
+        assert daemon.pipeline.portfolio.persist is carried
+    finally:
+        await daemon.close()
+        if daemon.engine is not None:
+            daemon.engine.journals.close()
+    # Read back (an unusable risk file is moved aside) only when the account is the same one.
+    assert risk_file.exists() is not carried
+    assert ledger_file.read_bytes() == b'{"version": 1, "entries": {}}'
