@@ -127,10 +127,21 @@ def test_latency_is_deterministic_and_changes_the_outcome(first: tuple[ReplaySum
     assert a.orders > 0
 
 
-def test_cryptofeed_recordings_replay_too(tmp_path: Path) -> None:
+def test_cryptofeed_recordings_replay_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     s = replay(tmp_path, files=[bundled_cryptofeed()])
     assert s.lines > 1000 and s.bad_lines == 0 and s.events > 0 and s.book_gaps == 0
     assert len(s.fingerprint) == 64
+    # The default universe (BTCUSDT) is not in this 2021 recording: said, not a silent "0 intents".
+    assert s.intents == 0
+    warned = [r.getMessage() for r in caplog.records if "no book data for" in r.getMessage()]
+    assert len(warned) == 1 and "BTCUSDT" in warned[0] and "SUSHIUSDT" in warned[0]
+
+
+def test_no_missing_symbol_warning_when_the_universe_is_recorded(
+    first: tuple[ReplaySummary, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    s = replay(first[1] / "again", cfg=default_config())
+    assert s.fills > 0 and not [r for r in caplog.records if "no book data for" in r.getMessage()]
 
 
 def test_cli_usage_errors_exit_2_and_failures_exit_1(tmp_path: Path) -> None:
