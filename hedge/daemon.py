@@ -17,7 +17,7 @@ Owns:
   account's NAV, the portfolio's first reconciliation), one round of decisions (one feature
   update per symbol), publish, stop; its ``OnceSummary`` is for the command to print.
 - ``RUNTIME_FILE`` (``<log_dir>/daemon.json``): pid, venue and the local exchange's URL, for
-  operators and tests (the exchange's port is chosen at start).
+  operators and tests (the exchange's port is chosen at start); ``LOCK_FILE``: one daemon per log dir.
 
 Must never: print (the command module does), make a trading decision, or start anything that
 blocks the engine's start on the market (books sync while the engine already runs).
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import time
@@ -67,6 +68,7 @@ from hedge.venue.user_stream import UserStream
 log = logging.getLogger(__name__)
 
 RUNTIME_FILE = "daemon.json"
+LOCK_FILE = "daemon.lock"  # held (flock) by the running daemon: one daemon per log dir
 # The account's NAV is polled this many times per risk.nav_freshness_seconds (it must never go stale).
 NAV_POLLS_PER_FRESHNESS = 3
 
@@ -264,6 +266,21 @@ class OnceCycle:
         self.engine.request_stop("once")
 
 
+def lock_log_dir(log_dir: Path) -> int:
+    """One daemon per log dir: an exclusive ``flock`` on ``<log_dir>/daemon.lock`` for the process's
+    lifetime (released by the kernel even after a crash). Two daemons on one log dir would write
+    the same journals, ledger and pending orders (and trade the same account twice)."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise SetupError(f"another hedge daemon is running on the log dir {log_dir} (see {log_dir / RUNTIME_FILE}): "
+                         "stop it first, or give this one another --log-dir") from None
+    return fd
+
+
 def running_exchange_url(log_dir: str | Path) -> str:
     """The URL of the local exchange inside the daemon that writes ``<log_dir>/daemon.json``."""
     path = Path(log_dir) / RUNTIME_FILE
@@ -313,11 +330,13 @@ class Daemon:
         self.pipeline: Pipeline | None = None
         self.setup: VenueSetup | None = None
         self.once: OnceCycle | None = None
+        self._lock_fd: int | None = None
 
     async def start(self) -> Engine:
         """Wire everything (the local exchange is already listening when this returns)."""
         cfg = self.cfg
         rt = cfg.runtime
+        self._lock_fd = lock_log_dir(Path(rt.log_dir))
         port = 0
         if rt.venue == "local":
             try:
@@ -376,3 +395,6 @@ class Daemon:
             await self.setup.venue.close()
         if self.exchange is not None:
             await self.exchange.stop()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the log dir's lock
+            self._lock_fd = None

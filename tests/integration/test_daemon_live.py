@@ -21,7 +21,7 @@ import msgspec
 import pytest
 
 from hedge.config import Config, load_config
-from hedge.daemon import Daemon, direct_cancel_all
+from hedge.daemon import Daemon, SetupError, direct_cancel_all
 from hedge.events import OrderRequest, OrderType, Side, TimeInForce
 from hedge.risk.kill_switch import write_flag
 from hedge.venue.binance import BinanceVenue
@@ -198,3 +198,20 @@ async def test_what_a_start_carries_over_depends_on_whose_account_it_is(
     # Read back (an unusable risk file is moved aside) only when the account is the same one.
     assert risk_file.exists() is not carried
     assert ledger_file.read_bytes() == b'{"version": 1, "entries": {}}'
+
+
+async def test_one_daemon_per_log_dir(live: Live, tmp_path: Path) -> None:
+    """A second `hedge run` on a running daemon's log dir (journals, ledger, pending orders) is refused."""
+    second = Daemon(config(tmp_path))
+    with pytest.raises(SetupError, match="another hedge daemon is running on the log dir"):
+        await second.start()
+    await second.close()
+    assert second.exchange is None and second.engine is None  # refused before anything started
+    await stop(live)
+    third = Daemon(config(tmp_path))  # the lock went with the first daemon
+    try:
+        await third.start()
+    finally:
+        await third.close()
+        if third.engine is not None:
+            third.engine.journals.close()
