@@ -281,8 +281,25 @@ def lock_log_dir(log_dir: Path) -> int:
     return fd
 
 
+def log_dir_locked(log_dir: Path) -> bool:
+    """Whether a running daemon holds ``log_dir``'s lock (see ``lock_log_dir``)."""
+    try:
+        fd = os.open(log_dir / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the shared lock just taken
+    return False
+
+
 def running_exchange_url(log_dir: str | Path) -> str:
     """The URL of the local exchange inside the daemon that writes ``<log_dir>/daemon.json``."""
+    if not log_dir_locked(Path(log_dir)):  # daemon.json outlives its daemon: its URL would be dead
+        raise SetupError(f"no running daemon's local exchange found in {log_dir} (no daemon holds its lock)")
     path = Path(log_dir) / RUNTIME_FILE
     try:
         url = str(msgspec.json.decode(path.read_bytes()).get("exchange_url", ""))

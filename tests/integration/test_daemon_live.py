@@ -208,6 +208,10 @@ async def test_one_daemon_per_log_dir(live: Live, tmp_path: Path) -> None:
     await second.close()
     assert second.exchange is None and second.engine is None  # refused before anything started
     await stop(live)
+    # daemon.json is still there, but nobody runs: `kill --cancel` says so at once (exit 3), no dead URL retried
+    assert (tmp_path / "logs" / "daemon.json").exists()
+    with pytest.raises(SetupError, match="no running daemon's local exchange"):
+        direct_cancel_all(config(tmp_path))
     third = Daemon(config(tmp_path))  # the lock went with the first daemon
     try:
         await third.start()
