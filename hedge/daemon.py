@@ -270,8 +270,11 @@ def lock_log_dir(log_dir: Path) -> int:
     """One daemon per log dir: an exclusive ``flock`` on ``<log_dir>/daemon.lock`` for the process's
     lifetime (released by the kernel even after a crash). Two daemons on one log dir would write
     the same journals, ledger and pending orders (and trade the same account twice)."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(log_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(log_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise SetupError(f"log dir {log_dir} is not usable: {exc.strerror or exc}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

@@ -83,3 +83,14 @@ def test_the_local_exchange_is_a_fresh_account_so_an_earlier_ledger_is_not_drift
     r = run(tmp_path, "--once")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "reconciled: 1 symbols, 0 drifts" in r.stdout and "drift" not in r.stderr and "REDUCING" not in r.stderr
+
+
+def test_an_unusable_log_dir_exits_2_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    r = subprocess.run(
+        [sys.executable, "-m", "hedge", "run", "--once", "--config", str(ROOT / "configs"), "--log-dir",
+         str(tmp_path / "afile" / "logs")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0"},
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"log dir {tmp_path / 'afile' / 'logs'} is not usable: Not a directory" in r.stderr
