@@ -156,6 +156,9 @@ def test_cli_usage_errors_exit_2_and_failures_exit_1(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("x")
     r = run("--log-dir", str(tmp_path / "a-file" / "logs"))  # cannot be created: a clear failure, exit 1
     assert r.returncode == 1 and "hedge replay: failed:" in r.stderr and "Traceback" not in r.stderr
+    r = run("--log-dir", str(tmp_path / "logs"), "--out", str(tmp_path / "a-file" / "s.json"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "cannot write --out" in r.stderr
+    assert json.loads(r.stdout)["fingerprint"]  # the run's summary is not lost
 
 
 def test_pacing_never_changes_the_outcome(tmp_path: Path) -> None:
