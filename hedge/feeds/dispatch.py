@@ -15,7 +15,7 @@ Must never: await, log per frame, or know where frames come from (socket or file
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import msgspec
 
@@ -25,14 +25,6 @@ from hedge.feeds.codec import Codec, CodecError
 from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
 
 log = logging.getLogger(__name__)
-
-
-def _added(counts: Iterable[dict[str, int]]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for c in counts:
-        for k, n in c.items():
-            out[k] = out.get(k, 0) + n
-    return out
 
 
 class FeedStats(msgspec.Struct, kw_only=True):
@@ -67,14 +59,13 @@ class FrameDispatcher:
     ) -> None:
         self.bus = bus
         self.codec = codec if codec is not None else Codec()
-        self._codecs: list[Codec] = []  # the connections' own (see frame_handler)
         self.books: dict[str, BookSync] = {}
         self._request = request_snapshot
         self._levels = imbalance_levels
+        self._decode = self.codec.decode
         self._publish = bus.publish
         for s in symbols:
             self.book(s)
-        self.on_frame = self.frame_handler(self.codec)
 
     def book(self, symbol: str) -> BookSync:
         sync = self.books.get(symbol)
@@ -83,26 +74,17 @@ class FrameDispatcher:
             self.books[symbol] = sync
         return sync
 
-    def frame_handler(self, codec: Codec) -> Callable[[bytes | str, int], None]:
-        """``on_frame`` decoding with its own ``codec`` (one per connection, for its own counters);
-        ``stats()`` adds every codec's counters up."""
-        if codec is not self.codec:
-            self._codecs.append(codec)
-        decode, publish, books, book = codec.decode, self._publish, self.books, self.book
-
-        def on_frame(raw: bytes | str, recv_ns: int) -> None:
-            """One received frame: decode, publish, and (depth) update the book."""
-            ev = decode(raw, recv_ns)
-            if ev is None:
-                return
-            publish(ev)
-            if type(ev) is DepthDiff:
-                sync = books.get(ev.symbol)
-                if sync is None:
-                    sync = book(ev.symbol)
-                sync.on_diff(ev)
-
-        return on_frame
+    def on_frame(self, raw: bytes | str, recv_ns: int) -> None:
+        """One received frame: decode, publish, and (depth) update the book."""
+        ev = self._decode(raw, recv_ns)
+        if ev is None:
+            return
+        self._publish(ev)
+        if type(ev) is DepthDiff:
+            sync = self.books.get(ev.symbol)
+            if sync is None:
+                sync = self.book(ev.symbol)
+            sync.on_diff(ev)
 
     def on_snapshot(self, snap: DepthSnapshot) -> None:
         self.book(snap.symbol).on_snapshot(snap)
@@ -118,13 +100,13 @@ class FrameDispatcher:
         return True
 
     def stats(self, *, reconnects: int = 0) -> FeedStats:
-        every = [self.codec.stats, *(c.stats for c in self._codecs)]
+        cs = self.codec.stats
         books = {s: msgspec.structs.replace(b.stats) for s, b in self.books.items()}
         return FeedStats(
-            messages=_added(cs.messages for cs in every),
-            unknown_types=_added(cs.unknown for cs in every),
-            parse_errors=_added(cs.errors for cs in every),
-            control=sum(cs.control for cs in every),
+            messages=dict(cs.messages),
+            unknown_types=dict(cs.unknown),
+            parse_errors=dict(cs.errors),
+            control=cs.control,
             diffs_applied=sum(b.diffs_applied for b in books.values()),
             gaps=sum(b.gaps for b in books.values()),
             crossed=sum(b.crossed for b in books.values()),

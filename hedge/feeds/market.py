@@ -81,8 +81,8 @@ class MarketFeed:
         )
         names = stream_names(self.symbols, cfg.streams, cfg.depth_speed)
         self.connections: list[WsConnection] = []
-        # Per connection: its own codec (parse errors) and the symbols whose depth it carries (gaps).
-        self._codecs: dict[str, Codec] = {}
+        # Per connection: its malformed frames and the symbols whose depth it carries (gaps).
+        self.parse_errors: dict[str, int] = {}
         self._depth_symbols: dict[str, list[str]] = {}
         for cname, url, streams in stream_urls(endpoints.ws_base, names, paths=cfg.stream_paths):
             if not streams:
@@ -90,13 +90,12 @@ class MarketFeed:
             depth_symbols = self._depth_symbols[cname] = sorted(
                 {n.split("@", 1)[0].upper() for n in streams if "@depth" in n}
             )
-            codec = self._codecs[cname] = Codec(journal=journal)
-            on_frame = self.dispatcher.frame_handler(codec)
+            self.parse_errors[cname] = 0
             self.connections.append(
                 WsConnection(
                     cname,
                     url,
-                    on_frame if tap is None else self._tapped(on_frame),
+                    self._frame_handler(cname),
                     watchdog_s=cfg.watchdog_s,
                     reconnect_before_s=cfg.reconnect_before_s,
                     delays=delays or backoff_delays(cfg.backoff_initial_s, cfg.backoff_max_s),
@@ -110,15 +109,19 @@ class MarketFeed:
 
     # ------------------------------------------------------------------ hot path
 
-    def _tapped(self, on_frame: Callable[[bytes | str, int], None]) -> Callable[[bytes | str, int], None]:
-        tap = self._tap
-        assert tap is not None
+    def _frame_handler(self, connection: str) -> Callable[[bytes | str, int], None]:
+        """The connection's frames -> the tap (if any) -> the dispatcher, counting its malformed frames."""
+        dispatcher, codec, tap, errors = self.dispatcher, self.dispatcher.codec, self._tap, self.parse_errors
 
-        def tapped(raw: bytes | str, recv_ns: int) -> None:
-            tap.write_frame(recv_ns, raw)
-            on_frame(raw, recv_ns)
+        def on_frame(raw: bytes | str, recv_ns: int) -> None:
+            if tap is not None:
+                tap.write_frame(recv_ns, raw)
+            before = codec.frame_errors
+            dispatcher.on_frame(raw, recv_ns)
+            if codec.frame_errors != before:
+                errors[connection] += 1
 
-        return tapped
+        return on_frame
 
     def _down_handler(self, depth_symbols: list[str]) -> Callable[[str], None]:
         def down(reason: str) -> None:
@@ -187,7 +190,7 @@ class MarketFeed:
                 recv_ns=now,
                 connection=c.name,
                 messages=c.frames,
-                parse_errors=sum(self._codecs[c.name].stats.errors.values()),
+                parse_errors=self.parse_errors[c.name],
                 gaps=sum(books[s].stats.gaps for s in self._depth_symbols[c.name] if s in books),
                 reconnects=c.reconnects,
             ))

@@ -186,3 +186,25 @@ def test_urls_split_and_legacy_paths() -> None:
     assert endpoints("local", cfg, local_port=8123) == Endpoints("ws://127.0.0.1:8123", "http://127.0.0.1:8123")
     with pytest.raises(ValueError):
         endpoints("local", cfg)
+
+
+def test_each_connection_counts_its_own_malformed_frames() -> None:
+    """Parse errors in the operator's per-connection counters belong to the connection that sent them."""
+    from tests.unit.feeds.test_codec import DEPTH, TICKER
+
+    bus = Bus()
+    stats: list[FeedStats] = []
+    bus.subscribe(FeedStats, stats.append)
+    cfg = FeedsConfig(streams=["depth", "bookTicker", "aggTrade"])
+    feed = MarketFeed(cfg, ["BTCUSDT"], bus, Endpoints("ws://127.0.0.1:1", "http://127.0.0.1:1"))
+    public, market = feed.connections
+    assert (public.name, market.name) == ("public", "market")
+    public._on_frame(DEPTH, 1)
+    public._on_frame(TICKER, 2)
+    market._on_frame(b"{not json", 3)
+    market._on_frame(b'{"e":"aggTrade"}', 4)
+    public._on_frame(b"[]", 5)
+    feed.publish_connection_stats()
+    by = {s.connection: s for s in stats}
+    assert by["public"].parse_errors == 1 and by["market"].parse_errors == 2
+    assert sum(feed.stats().parse_errors.values()) == 3  # the feed's own totals are unchanged

@@ -34,27 +34,6 @@ def test_routes_events_and_feeds_books() -> None:
     assert s.diffs_applied == 1 and s.parse_errors == {"bad_snapshot": 1} and s.books["BTCUSDT"].state == "VALID"
 
 
-def test_each_connection_has_its_own_codec_and_the_feed_adds_them_up() -> None:
-    bus = Bus()
-    seen: list[Event] = []
-    bus.subscribe(Event, seen.append)
-    d = FrameDispatcher(bus)
-    a, b = Codec(report_interval_s=1e9), Codec(report_interval_s=1e9)
-    on_a, on_b = d.frame_handler(a), d.frame_handler(b)
-    on_a(DEPTH, 1)
-    on_a(b"{not json", 2)
-    on_b(TICKER, 3)
-    on_b(b'{"e":"depthUpdate"}', 4)
-    on_b(b"[]", 5)
-    d.on_frame(TRADE, 6)
-    assert [type(e).__name__ for e in seen] == ["DepthDiff", "BookTicker", "Trade"]
-    assert d.books["BTCUSDT"].stats.snapshot_requests == 1  # the connection's diff reached the shared book
-    assert sum(a.stats.errors.values()) == 1 and sum(b.stats.errors.values()) == 2
-    s = d.stats()
-    assert s.messages == {"depthUpdate": 1, "bookTicker": 1, "trade": 1}
-    assert s.parse_errors == {"invalid_json": 1, "bad_depthUpdate": 1, "not_an_object": 1}
-
-
 @st.composite
 def corrupted(draw: st.DrawFn) -> bytes:
     f = bytearray(draw(st.sampled_from(FRAMES)))
