@@ -16,8 +16,9 @@ Owns:
 - ``OnceCycle``: ``--once``: connect, sync every book, reconcile (filters, pending orders, the
   account's NAV, the portfolio's first reconciliation), one round of decisions (one feature
   update per symbol), publish, stop; its ``OnceSummary`` is for the command to print.
-- ``RUNTIME_FILE`` (``<log_dir>/daemon.json``): pid, venue and the local exchange's URL, for
-  operators and tests (the exchange's port is chosen at start); ``LOCK_FILE``: one daemon per log dir.
+- ``RUNTIME_FILE`` (``<log_dir>/daemon.json``): pid, venue, the local exchange's URL and the
+  absolute path of the kill flag the daemon watches, for operators, ``hedge kill`` and tests (the
+  exchange's port is chosen at start); ``LOCK_FILE``: one daemon per log dir.
 
 Must never: print (the command module does), make a trading decision, or start anything that
 blocks the engine's start on the market (books sync while the engine already runs).
@@ -393,6 +394,7 @@ class Daemon:
     def _write_runtime_file(self, log_dir: Path) -> None:
         info = {"pid": os.getpid(), "venue": self.cfg.runtime.venue, "dry_run": self.cfg.runtime.dry_run,
                 "exchange_url": self.exchange.base_url if self.exchange is not None else "",
+                "kill_flag": str(Path(self.cfg.risk.kill_switch.flag_file).resolve()),  # what `hedge kill` must write
                 "started_ns": time.time_ns()}
         log_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(log_dir / RUNTIME_FILE, msgspec.json.encode(info))

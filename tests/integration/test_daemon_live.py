@@ -11,6 +11,7 @@ The strategy is disabled: the only orders are the ones the test rests at the exc
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator
@@ -20,9 +21,10 @@ import aiohttp
 import msgspec
 import pytest
 
+from hedge.commands import kill as kill_cmd
 from hedge.config import Config, load_config
-from hedge.daemon import Daemon, SetupError, direct_cancel_all
-from hedge.events import OrderRequest, OrderType, Side, TimeInForce
+from hedge.daemon import RUNTIME_FILE, Daemon, SetupError, direct_cancel_all
+from hedge.events import OrderRequest, OrderType, Side, TimeInForce, TradingState
 from hedge.risk.kill_switch import write_flag
 from hedge.venue.binance import BinanceVenue
 
@@ -219,3 +221,23 @@ async def test_one_daemon_per_log_dir(live: Live, tmp_path: Path) -> None:
         await third.close()
         if third.engine is not None:
             third.engine.journals.close()
+
+
+async def test_hedge_kill_from_another_directory_reaches_the_daemon(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hedge kill --log-dir DIR` run from elsewhere writes the flag the daemon watches (daemon.json),
+    not a relative `logs/KILL` of its own working directory that no daemon reads."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("BINANCE_TESTNET", raising=False)
+    assert kill_cmd.RUNTIME_FILE == RUNTIME_FILE
+    args = argparse.Namespace(config=None, flag_file=None, reason="drill", cancel=False, log_dir=str(tmp_path / "logs"))
+    assert kill_cmd.main(args) == 0
+    assert (tmp_path / "KILL").exists() and not (elsewhere / "logs" / "KILL").exists()
+    assert live.daemon.pipeline is not None
+    deadline = time.monotonic() + 2
+    while live.daemon.pipeline.risk.machine.state is not TradingState.HALTED:
+        assert time.monotonic() < deadline, "the daemon did not halt"
+        await asyncio.sleep(0.05)
