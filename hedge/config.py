@@ -24,7 +24,7 @@ import enum
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
@@ -492,10 +492,11 @@ def _choices(tp: Any) -> list[str] | None:
     return None
 
 
-def _locate(data: Any, tp: Any, path: str) -> tuple[str, str] | None:
-    """Find the first invalid value below ``path``: (key path, what was expected).
+def _problems(data: Any, tp: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every invalid value below ``path``: (key path, what was expected), in file order.
 
-    msgspec reports dict entries as ``[...]``; this walk names the actual key, and lists the
+    msgspec stops at the first error and reports dict entries as ``[...]``; this walk goes on
+    (an operator fixes every error of a file in one pass), names the actual key, and lists the
     allowed values of Literal/Enum fields.
     """
     base = get_args(tp)[0] if get_origin(tp) is Annotated else tp
@@ -505,52 +506,54 @@ def _locate(data: Any, tp: Any, path: str) -> tuple[str, str] | None:
         for key, value in data.items():
             sub = f"{path}.{key}" if path else str(key)
             if key not in info:
-                return sub, "unknown key (not in the schema; check its spelling and section)"
-            found = _locate(value, hints[info[key]], sub)
-            if found:
-                return found
-        return None
+                yield sub, "unknown key (not in the schema; check its spelling and section)"
+            else:
+                yield from _problems(value, hints[info[key]], sub)
+        return
     if get_origin(base) is dict and isinstance(data, dict):
         ktype, vtype = get_args(base)
         for key, value in data.items():
             sub = f"{path}.{key}" if path else str(key)
-            found = _locate(key, ktype, f"{sub} (key)") or _locate(value, vtype, sub)
-            if found:
-                return found
-        return None
+            bad_key = list(_problems(key, ktype, f"{sub} (key)"))
+            yield from bad_key or _problems(value, vtype, sub)
+        return
     if get_origin(base) is list and isinstance(data, list):
         (itype,) = get_args(base)
         for i, value in enumerate(data):
-            found = _locate(value, itype, f"{path}[{i}]")
-            if found:
-                return found
-        return None
+            yield from _problems(value, itype, f"{path}[{i}]")
+        return
     try:
         msgspec.convert(data, tp, strict=True)
     except msgspec.ValidationError as exc:
         choices = _choices(tp)
         if choices is not None:
-            return path, f"invalid value {data!r}; expected one of: {', '.join(choices)}"
-        return path, _PATH_RE.sub("", str(exc))
-    return None
+            yield path, f"invalid value {data!r}; expected one of: {', '.join(choices)}"
+        else:
+            yield path, _PATH_RE.sub("", str(exc))
+
+
+def _locate(data: Any, tp: Any, path: str) -> tuple[str, str] | None:
+    """The first invalid value below ``path`` (see ``_problems``), or None."""
+    return next(_problems(data, tp, path), None)
 
 
 def _convert(section: str, data: Any, file: str) -> Section:
+    """``data`` as the section's Struct; ``ConfigErrors`` naming every invalid key of the file."""
     tp = _SECTION_TYPES[section]
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(file, "", f"expected a mapping of keys, got {type(data).__name__}")
+        raise ConfigErrors([ConfigError(file, "", f"expected a mapping of keys, got {type(data).__name__}")])
     data = _normalize_fractions(data, msgspec.inspect.type_info(tp), "", file)
     try:
         return msgspec.convert(data, tp, strict=True)
     except msgspec.ValidationError as exc:
-        found = _locate(data, tp, "")
-        if found is None:  # msgspec's own words, with its path
+        found = list(_problems(data, tp, ""))
+        if not found:  # msgspec's own words, with its path (e.g. a required key is missing)
             msg = str(exc)
             m = _PATH_RE.search(msg)
-            found = (m.group(1).lstrip(".") if m else "", _PATH_RE.sub("", msg))
-        raise ConfigError(file, *found) from None
+            found = [(m.group(1).lstrip(".") if m else "", _PATH_RE.sub("", msg))]
+        raise ConfigErrors([ConfigError(file, *f) for f in found]) from None
 
 
 # ---------------------------------------------------------------------------- environment
@@ -579,7 +582,10 @@ def _set_path(tree: dict[str, Any], keys: list[str], value: Any) -> None:
     node[keys[-1]] = value
 
 
-def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
+def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """Apply the environment overrides to the raw files; returns (section, key path) -> the variable
+    that set it, so an invalid value is reported against the variable, not the file."""
+    origin: dict[tuple[str, str], str] = {}
     rt = raw["runtime"]
     if "DRY_RUN" in env:
         rt["dry_run"] = _env_bool("DRY_RUN", env["DRY_RUN"])
@@ -609,6 +615,16 @@ def _apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> None:
                 )
             keys = _env_keys(_SECTION_TYPES[section], keys)
             _set_path(raw[section], keys, yaml.safe_load(value) if value != "" else "")
+            origin[(section, ".".join(keys))] = name
+    return origin
+
+
+def _blame_env(err: ConfigError, section: str, origin: Mapping[tuple[str, str], str]) -> ConfigError:
+    """``err`` named after the environment variable that set its key, if one did."""
+    for (sec, path), name in origin.items():
+        if sec == section and (err.key == path or err.key.startswith((f"{path}.", f"{path}["))):
+            return ConfigError(f"environment {name}", err.key, err.expected)
+    return err
 
 
 def _env_keys(tp: Any, keys: list[str]) -> list[str]:
@@ -738,16 +754,17 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
         _merge_calibrator(raw["strategy"], d / CALIBRATOR_FILE)
     except ConfigError as e:
         errors.append(e)
+    origin: dict[tuple[str, str], str] = {}
     try:
-        _apply_env(raw, env)
+        origin = _apply_env(raw, env)
     except ConfigError as e:
         errors.append(e)
     sections: dict[str, Section] = {}
     for name in CONFIG_FILES:
         try:
             sections[name] = _convert(name, raw[name], str(d / f"{name}.yaml"))
-        except ConfigError as e:
-            errors.append(e)
+        except ConfigErrors as e:
+            errors.extend(_blame_env(err, name, origin) for err in e.errors)
     if errors:
         raise ConfigErrors(errors)
     cfg = Config(

@@ -16,8 +16,9 @@ Owns:
 - ``OnceCycle``: ``--once``: connect, sync every book, reconcile (filters, pending orders, the
   account's NAV, the portfolio's first reconciliation), one round of decisions (one feature
   update per symbol), publish, stop; its ``OnceSummary`` is for the command to print.
-- ``RUNTIME_FILE`` (``<log_dir>/daemon.json``): pid, venue and the local exchange's URL, for
-  operators and tests (the exchange's port is chosen at start).
+- ``RUNTIME_FILE`` (``<log_dir>/daemon.json``): pid, venue, the local exchange's URL and the
+  absolute path of the kill flag the daemon watches, for operators, ``hedge kill`` and tests (the
+  exchange's port is chosen at start); ``LOCK_FILE``: one daemon per log dir.
 
 Must never: print (the command module does), make a trading decision, or start anything that
 blocks the engine's start on the market (books sync while the engine already runs).
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import time
@@ -67,6 +69,7 @@ from hedge.venue.user_stream import UserStream
 log = logging.getLogger(__name__)
 
 RUNTIME_FILE = "daemon.json"
+LOCK_FILE = "daemon.lock"  # held (flock) by the running daemon: one daemon per log dir
 # The account's NAV is polled this many times per risk.nav_freshness_seconds (it must never go stale).
 NAV_POLLS_PER_FRESHNESS = 3
 
@@ -264,8 +267,43 @@ class OnceCycle:
         self.engine.request_stop("once")
 
 
+def lock_log_dir(log_dir: Path) -> int:
+    """One daemon per log dir: an exclusive ``flock`` on ``<log_dir>/daemon.lock`` for the process's
+    lifetime (released by the kernel even after a crash). Two daemons on one log dir would write
+    the same journals, ledger and pending orders (and trade the same account twice)."""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(log_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise SetupError(f"log dir {log_dir} is not usable: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise SetupError(f"another hedge daemon is running on the log dir {log_dir} (see {log_dir / RUNTIME_FILE}): "
+                         "stop it first, or give this one another --log-dir") from None
+    return fd
+
+
+def log_dir_locked(log_dir: Path) -> bool:
+    """Whether a running daemon holds ``log_dir``'s lock (see ``lock_log_dir``)."""
+    try:
+        fd = os.open(log_dir / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # also drops the shared lock just taken
+    return False
+
+
 def running_exchange_url(log_dir: str | Path) -> str:
     """The URL of the local exchange inside the daemon that writes ``<log_dir>/daemon.json``."""
+    if not log_dir_locked(Path(log_dir)):  # daemon.json outlives its daemon: its URL would be dead
+        raise SetupError(f"no running daemon's local exchange found in {log_dir} (no daemon holds its lock)")
     path = Path(log_dir) / RUNTIME_FILE
     try:
         url = str(msgspec.json.decode(path.read_bytes()).get("exchange_url", ""))
@@ -313,11 +351,13 @@ class Daemon:
         self.pipeline: Pipeline | None = None
         self.setup: VenueSetup | None = None
         self.once: OnceCycle | None = None
+        self._lock_fd: int | None = None
 
     async def start(self) -> Engine:
         """Wire everything (the local exchange is already listening when this returns)."""
         cfg = self.cfg
         rt = cfg.runtime
+        self._lock_fd = lock_log_dir(Path(rt.log_dir))
         port = 0
         if rt.venue == "local":
             try:
@@ -334,10 +374,13 @@ class Daemon:
         for svc in setup.services:
             engine.add_service(svc)
         try:
-            # The in-process local exchange opens a fresh paper account at every start: the risk
-            # memory of an earlier run (day-start NAV, high-water mark) is about money that is gone.
+            # The in-process local exchange opens a fresh paper account at every start, and so does a
+            # dry run: the risk memory of an earlier run (day-start NAV, high-water mark) and its ledger
+            # (positions that account held: read back, they were "drift" and REDUCING) are not about
+            # this account. A dry run must also leave the live run's files in the same log dir alone.
+            fresh_account = rt.venue == "local" or rt.dry_run
             self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown,
-                                            persist_risk=rt.venue != "local")
+                                            persist_risk=not fresh_account, persist_ledger=not fresh_account)
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
         if rt.once:
@@ -351,6 +394,7 @@ class Daemon:
     def _write_runtime_file(self, log_dir: Path) -> None:
         info = {"pid": os.getpid(), "venue": self.cfg.runtime.venue, "dry_run": self.cfg.runtime.dry_run,
                 "exchange_url": self.exchange.base_url if self.exchange is not None else "",
+                "kill_flag": str(Path(self.cfg.risk.kill_switch.flag_file).resolve()),  # what `hedge kill` must write
                 "started_ns": time.time_ns()}
         log_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(log_dir / RUNTIME_FILE, msgspec.json.encode(info))
@@ -373,3 +417,6 @@ class Daemon:
             await self.setup.venue.close()
         if self.exchange is not None:
             await self.exchange.stop()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the log dir's lock
+            self._lock_fd = None

@@ -183,15 +183,18 @@ def build_pipeline(
 
 
 def attach_pipeline(
-    engine: EngineLike, venue: Venue, *, countdown_cancel_all: CountdownFn | None = None, persist_risk: bool = True
+    engine: EngineLike, venue: Venue, *, countdown_cancel_all: CountdownFn | None = None, persist_risk: bool = True,
+    persist_ledger: bool = True,
 ) -> Pipeline:
     """The daemon's wiring: ``build_pipeline`` on the engine's bus and journals, and its services —
     the risk gate's memory writer (unless ``persist_risk`` is False: an account that is new at
-    every start), the pipeline itself (filters, pending-order recovery), the portfolio
+    every start; ``persist_ledger`` False likewise keeps the portfolio's ledger in memory), the
+    pipeline itself (filters, pending-order recovery), the portfolio
     (reconciliation: no order before the first), the kill switch, and the dead man's switch when
     the venue offers ``countdown_cancel_all`` and ``features.dead_man_switch`` is on."""
     cfg = engine.cfg
-    pipe = build_pipeline(cfg, engine.bus, engine.journals, venue, log_dir=engine.log_dir, persist_risk=persist_risk)
+    pipe = build_pipeline(cfg, engine.bus, engine.journals, venue, log_dir=engine.log_dir, persist_risk=persist_risk,
+                          persist_ledger=persist_ledger)
     if pipe.risk.store is not None:
         engine.add_service(pipe.risk.store)
     engine.add_service(pipe)

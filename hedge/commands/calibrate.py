@@ -108,9 +108,13 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     out = Path(args.out) if args.out else Path(args.config or DEFAULT_CONFIG_DIR) / CALIBRATOR_FILE
-    out.parent.mkdir(parents=True, exist_ok=True)
     body = "# Written by `python -m hedge calibrate`; overrides strategy.yaml's calibrator section.\n"
     body += yaml.safe_dump(msgspec.to_builtins(p), sort_keys=False)
-    atomic_write(out, body.encode())
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, body.encode())
+    except OSError as exc:
+        print(f"hedge calibrate: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"wrote {out}")
     return 0

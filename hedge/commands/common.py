@@ -20,12 +20,18 @@ def add_config_arg(p: argparse.ArgumentParser) -> None:
 
 
 def load_config_or_report(directory: str | None) -> Config | None:
-    """Load the configuration; on errors print each (file: key: expected) to stderr and return None."""
+    """Load the configuration; on errors print each (file: key: expected) to stderr and return None.
+
+    The human log's level becomes ``runtime.log_level`` (which ``HEDGE_LOG_LEVEL`` overrides)."""
+    import logging
+
     from hedge.config import ConfigErrors, load_config
 
     try:
-        return load_config(directory)
+        cfg = load_config(directory)
     except ConfigErrors as exc:
         for err in exc.errors:
             print(f"config error: {err}", file=sys.stderr)
         return None
+    logging.getLogger().setLevel(cfg.runtime.log_level)
+    return cfg

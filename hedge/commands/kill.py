@@ -1,4 +1,5 @@
-"""``hedge kill``: engage the kill switch — write the flag file the daemon watches (it halts and
+"""``hedge kill``: engage the kill switch — write the flag file the daemon watches (the absolute
+path its ``<log_dir>/daemon.json`` names, else ``risk.kill_switch.flag_file``; it halts and
 cancels every open order within ~0.25 s); with ``--cancel`` also cancel directly through the
 exchange's REST API, for when the daemon itself is stuck.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hedge.commands.common import add_config_arg
@@ -29,7 +31,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flag-file", metavar="PATH", help="override risk.kill_switch.flag_file")
     p.add_argument("--reason", default="operator: hedge kill", help="recorded in the flag and the state change")
     p.add_argument("--cancel", action="store_true", help="also cancel every open order directly via REST")
-    p.add_argument("--log-dir", metavar="DIR", help="the daemon's log dir (its daemon.json locates the local exchange)")
+    p.add_argument("--log-dir", metavar="DIR",
+                   help="the daemon's log dir (its daemon.json names the flag it watches and its local exchange)")
+
+
+# hedge.daemon.RUNTIME_FILE, read here without importing the daemon (it loads ccxt: the flag comes first).
+RUNTIME_FILE = "daemon.json"
+
+
+def _watched_flag(log_dir: str | None) -> str:
+    """The kill flag the daemon of ``log_dir`` watches (absolute, from its daemon.json), or ""."""
+    import msgspec
+
+    try:
+        flag = msgspec.json.decode(Path(log_dir or ".", RUNTIME_FILE).read_bytes()).get("kill_flag", "")
+    except (OSError, msgspec.DecodeError, AttributeError):
+        return ""
+    return flag if isinstance(flag, str) else ""
 
 
 def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int:
@@ -44,7 +62,9 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
         cfg = load_config_or_report(args.config)
         if cfg is None:
             return 2
-    flag_file = args.flag_file or (cfg.risk.kill_switch.flag_file if cfg is not None else "")
+    flag_file = args.flag_file or (
+        _watched_flag(args.log_dir or cfg.runtime.log_dir) or cfg.risk.kill_switch.flag_file if cfg is not None else ""
+    )
     try:
         write_flag(flag_file, args.reason)
     except OSError as exc:
@@ -53,25 +73,25 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
     print(f"kill switch engaged: {flag_file} ({args.reason})")
     if not args.cancel:
         return 0
+    from hedge.daemon import SetupError, direct_cancel_all
+
     cancel: Callable[[], Coroutine[Any, Any, object]]
-    if cancel_all is not None:
-        cancel = cancel_all
-    else:
-        import msgspec
-
-        from hedge.daemon import SetupError, direct_cancel_all
-
-        assert cfg is not None
-        if args.log_dir:
-            cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=args.log_dir))
-        try:
-            cancel = direct_cancel_all(cfg)
-        except SetupError as exc:
-            print(f"hedge kill --cancel: {exc}; the running daemon cancels every open order when it sees the flag",
-                  file=sys.stderr)
-            return 3
     try:
+        if cancel_all is not None:
+            cancel = cancel_all
+        else:
+            import msgspec
+
+            assert cfg is not None
+            if args.log_dir:
+                cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=args.log_dir))
+            cancel = direct_cancel_all(cfg)
+        # The venue itself is built inside the loop: missing keys surface here as a SetupError too.
         result = asyncio.run(cancel())
+    except SetupError as exc:
+        print(f"hedge kill --cancel: {exc}; the running daemon cancels every open order when it sees the flag",
+              file=sys.stderr)
+        return 3
     except Exception as exc:
         print(f"hedge kill: the direct cancel failed ({exc}); the flag still halts the daemon", file=sys.stderr)
         return 1

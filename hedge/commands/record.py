@@ -60,7 +60,11 @@ def main(args: argparse.Namespace) -> int:
     if bool(args.ws_url) != bool(args.rest_url):
         print("hedge record: give both --ws-url and --rest-url, or neither", file=sys.stderr)
         return 2
-    summary = run_async(_record(feeds_cfg, symbols, args))
+    try:
+        summary = run_async(_record(feeds_cfg, symbols, args))
+    except OSError as exc:  # the output file (the network retries on its own)
+        print(f"hedge record: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(msgspec.json.encode(summary).decode())
     return 0
 

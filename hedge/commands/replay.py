@@ -94,13 +94,18 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
         print(f"hedge replay: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     data = msgspec.json.encode(summary)
+    rc = 0
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(msgspec.json.format(data, indent=2) + b"\n")
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(msgspec.json.format(data, indent=2) + b"\n")
+        except OSError as exc:  # the run is done: its summary still goes to stdout
+            print(f"hedge replay: cannot write --out {out}: {exc.strerror or exc}", file=sys.stderr)
+            rc = 1
     print(human(summary), file=sys.stderr)
     print(data.decode())
-    return 0
+    return rc
 
 
 def human(s: ReplaySummary) -> str:

@@ -226,6 +226,7 @@ class Codec:
         self._snapshot = msgspec.json.Decoder(_WSnapshot, strict=False)
         self._any = msgspec.json.Decoder()  # error path only: what was it, if not a usable frame?
         self.stats = CodecStats()
+        self.frame_errors = 0  # malformed frames so far (the total of stats.errors but bad_snapshot)
         self._journal = journal
         self._report_interval_s = report_interval_s
         self._last_report: dict[str, float] = {}
@@ -278,6 +279,7 @@ class Codec:
             self._error("no_event_type", raw)
 
     def _error(self, reason: str, raw: bytes | str) -> None:
+        self.frame_errors += 1
         errors = self.stats.errors
         errors[reason] = errors.get(reason, 0) + 1
         self._unreported[reason] = self._unreported.get(reason, 0) + 1

@@ -4,10 +4,12 @@ Owns: ``MarketFeed`` — a supervised service (``name`` + ``async run()``) that 
 connections for its symbols and streams, fetches depth snapshots (``GET /fapi/v1/depth``,
 aiohttp) through the rate-limited ``SnapshotScheduler``, drives the shared ``FrameDispatcher``
 (decode -> publish -> book sync -> BookUpdate), invalidates the books of a connection that went
-down, publishes ``FeedStatus`` on connection changes, and its cumulative counters as a
-``FeedStats`` event every ``STATS_INTERVAL_S`` (what /metrics and the state files show; the
-``stats()`` Struct has the detail). An optional ``tap`` receives every frame and every snapshot body exactly
-as received (the recorder).
+down, publishes ``FeedStatus`` on connection changes and each connection's counters (the
+``hedge.events.FeedStats`` event: frames, parse errors, gaps of the books it carries, reconnects,
+frames whose handling raised)
+every ``STATS_INTERVAL_S``, and exposes the whole feed's counters as a ``FeedStats`` Struct.
+An optional ``tap`` receives every frame and every snapshot body exactly as received (the
+recorder).
 
 Must never: let one connection's failure stop another, await on the frame path, or log per frame.
 """
@@ -26,7 +28,7 @@ from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import FeedsConfig
 from hedge.events import DepthSnapshot
-from hedge.events import FeedStats as FeedStatsEvent
+from hedge.events import FeedStats as ConnectionStats
 from hedge.feeds.codec import Codec
 from hedge.feeds.connection import Endpoints, WsConnection, stream_names, stream_urls
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
@@ -34,8 +36,7 @@ from hedge.feeds.sync import RetryAfter, SnapshotScheduler
 
 log = logging.getLogger(__name__)
 
-STATS_INTERVAL_S = 1.0
-STATS_LABEL = "feeds"  # the published counters' connection label: decoding and books are shared by all connections
+STATS_INTERVAL_S = 1.0  # each connection's counters are published (ConnectionStats) this often
 
 
 class Tap(Protocol):
@@ -79,18 +80,23 @@ class MarketFeed:
             imbalance_levels=cfg.imbalance_levels,
             symbols=self.symbols,
         )
-        on_frame = self.dispatcher.on_frame if tap is None else self._tapped_frame
         names = stream_names(self.symbols, cfg.streams, cfg.depth_speed)
         self.connections: list[WsConnection] = []
+        # Per connection: its malformed frames and the symbols whose depth it carries (gaps).
+        self.parse_errors: dict[str, int] = {}
+        self._depth_symbols: dict[str, list[str]] = {}
         for cname, url, streams in stream_urls(endpoints.ws_base, names, paths=cfg.stream_paths):
             if not streams:
                 continue
-            depth_symbols = sorted({n.split("@", 1)[0].upper() for n in streams if "@depth" in n})
+            depth_symbols = self._depth_symbols[cname] = sorted(
+                {n.split("@", 1)[0].upper() for n in streams if "@depth" in n}
+            )
+            self.parse_errors[cname] = 0
             self.connections.append(
                 WsConnection(
                     cname,
                     url,
-                    on_frame,
+                    self._frame_handler(cname),
                     watchdog_s=cfg.watchdog_s,
                     reconnect_before_s=cfg.reconnect_before_s,
                     delays=delays or backoff_delays(cfg.backoff_initial_s, cfg.backoff_max_s),
@@ -104,10 +110,19 @@ class MarketFeed:
 
     # ------------------------------------------------------------------ hot path
 
-    def _tapped_frame(self, raw: bytes | str, recv_ns: int) -> None:
-        assert self._tap is not None
-        self._tap.write_frame(recv_ns, raw)
-        self.dispatcher.on_frame(raw, recv_ns)
+    def _frame_handler(self, connection: str) -> Callable[[bytes | str, int], None]:
+        """The connection's frames -> the tap (if any) -> the dispatcher, counting its malformed frames."""
+        dispatcher, codec, tap, errors = self.dispatcher, self.dispatcher.codec, self._tap, self.parse_errors
+
+        def on_frame(raw: bytes | str, recv_ns: int) -> None:
+            if tap is not None:
+                tap.write_frame(recv_ns, raw)
+            before = codec.frame_errors
+            dispatcher.on_frame(raw, recv_ns)
+            if codec.frame_errors != before:
+                errors[connection] += 1
+
+        return on_frame
 
     def _down_handler(self, depth_symbols: list[str]) -> Callable[[str], None]:
         def down(reason: str) -> None:
@@ -167,20 +182,22 @@ class MarketFeed:
     def stats(self) -> FeedStats:
         return self.dispatcher.stats(reconnects=sum(c.reconnects for c in self.connections))
 
-    def stats_event(self) -> FeedStatsEvent:
-        """The cumulative counters as a bus event (all connections of this feed together)."""
-        st = self.stats()
-        return FeedStatsEvent(
-            connection=STATS_LABEL,
-            messages=sum(st.messages.values()),
-            parse_errors=sum(st.parse_errors.values()),
-            gaps=st.gaps,
-            reconnects=st.reconnects,
-            handler_errors=sum(c.callback_errors for c in self.connections),
-            recv_ns=time.time_ns(),
-        )
+    def publish_connection_stats(self) -> None:
+        """One ``ConnectionStats`` per connection (the operator's status, diagnostics and metrics)."""
+        books = self.dispatcher.books
+        now = time.time_ns()
+        for c in self.connections:
+            self.bus.publish(ConnectionStats(
+                recv_ns=now,
+                connection=c.name,
+                messages=c.frames,
+                parse_errors=self.parse_errors[c.name],
+                gaps=sum(books[s].stats.gaps for s in self._depth_symbols[c.name] if s in books),
+                reconnects=c.reconnects,
+                handler_errors=c.callback_errors,
+            ))
 
     async def _publish_stats(self) -> None:
         while True:
             await asyncio.sleep(STATS_INTERVAL_S)
-            self.bus.publish(self.stats_event())
+            self.publish_connection_stats()

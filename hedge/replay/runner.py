@@ -122,6 +122,8 @@ class Replay:
                 self.pipeline.portfolio.start_flat("replay")  # a fresh simulated account: nothing to reconcile
                 self.venue.start()
                 await self._run(chain((first,), records), first.recv_ns)
+                # The account as it ends, so the state files (NAV, positions, PnL) equal the summary.
+                self.venue.publish_account(self.venue.symbols)
             stats = source.finish(t0)
             summary = self.summary()
             engine.journals.write("events", "replay_finished", summary)
@@ -132,7 +134,18 @@ class Replay:
             engine.journals.close()
         log.info("replay: %d events in %.2fs (%s events/s), fingerprint %s",
                  summary.events, stats.wall_s, f"{summary.events_per_s:,.0f}", summary.fingerprint[:16])
+        self._warn_missing_symbols()
         return summary
+
+    def _warn_missing_symbols(self) -> None:
+        """A universe symbol the recording has no book data for cannot trade: say so (not a silent 0)."""
+        books = self.source.feed_stats().books
+        synced = {sym for sym, b in books.items() if b.snapshots_applied or b.diffs_applied}
+        missing = [sym for sym in self.cfg.strategy.universe if sym not in synced]
+        if missing:
+            log.warning("replay: the recording has no book data for %s (universe), so nothing of it could trade; "
+                        "it has: %s (set strategy.universe and symbols.yaml to trade those)",
+                        ", ".join(missing), ", ".join(sorted(synced)) or "none")
 
     async def _run(self, records: Iterator[RecordedLine], first_ns: int) -> None:
         clock, handle, settle = self.clock, self.source.handle, self._settle

@@ -104,8 +104,11 @@ class NavTracker:
         age = (now_ms - self.updated_ms) / 1000.0 if self.updated_ms > 0 else float("inf")
         return NavHealth(value=self.value, age_s=age, source=self.source, updated_ms=self.updated_ms)
 
+    # No reading yet (a restart carried the day start and HWM over): no drawdown is known. A NAV
+    # of 0 there is "not read", not "lost everything" (``nav_missing`` vetoes meanwhile).
+
     def daily_drawdown(self) -> float:
-        return 1.0 - self.value / self.day_start_nav if self.day_start_nav > 0.0 else 0.0
+        return 1.0 - self.value / self.day_start_nav if self.day_start_nav > 0.0 and self.updated_ms > 0 else 0.0
 
     def portfolio_drawdown(self) -> float:
-        return 1.0 - self.value / self.hwm if self.hwm > 0.0 else 0.0
+        return 1.0 - self.value / self.hwm if self.hwm > 0.0 and self.updated_ms > 0 else 0.0

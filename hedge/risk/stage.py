@@ -370,7 +370,13 @@ class RiskStage:
 
     def on_reconciled(self, ev: Reconciled) -> None:
         if not self.reconciled:
-            log.info("risk: first reconciliation done (%s); orders may be sent", ev.trigger)
+            m = self.machine
+            if m.state is TradingState.ACTIVE:
+                log.info("risk: first reconciliation done (%s); orders may be sent", ev.trigger)
+            else:
+                log.warning("risk: first reconciliation done (%s); trading state %s (%s): %s", ev.trigger,
+                            m.state.value, m.reason,
+                            "only cancels pass" if m.state is TradingState.HALTED else "only reducing orders pass")
         self.reconciled = True
 
     def on_drift(self, ev: PositionDrift) -> None:

@@ -25,6 +25,8 @@ from hedge.state.prometheus import render
 
 log = logging.getLogger(__name__)
 
+BIND_RETRY_S = 30.0  # the address is in use: try again this often
+
 
 class MetricsServer:
     """A service serving /metrics and /health until cancelled."""
@@ -38,8 +40,11 @@ class MetricsServer:
         host: str = "127.0.0.1",
         port: int = 0,
         masker: Masker | None = None,
+        *,
+        bind_retry_s: float = BIND_RETRY_S,
     ) -> None:
         self.masker = masker if masker is not None else Masker()
+        self.bind_retry_s = bind_retry_s
         self.registry = registry
         self.health = health
         self.host = host
@@ -71,12 +76,29 @@ class MetricsServer:
             content_type="application/json",
         )
 
+    async def _start(self, runner: web.AppRunner) -> web.TCPSite:
+        """Listen; an address in use is said once (not a traceback per retry) and retried quietly."""
+        failures = 0
+        while True:
+            site = web.TCPSite(runner, self.host, self.requested_port)
+            try:
+                await site.start()
+                if failures:
+                    log.info("metrics: %s:%d free again after %d attempt(s)", self.host, self.requested_port, failures)
+                return site
+            except OSError as exc:
+                failures += 1
+                if failures == 1:
+                    log.error("metrics: cannot listen on %s:%d (%s): /metrics and /health are unavailable; retrying "
+                              "every %.0f s (another hedge daemon? set runtime.metrics.port; 0 = any free port)",
+                              self.host, self.requested_port, exc.strerror or exc, self.bind_retry_s)
+            await asyncio.sleep(self.bind_retry_s)
+
     async def run(self) -> None:
         runner = web.AppRunner(self.app(), access_log=None)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.host, self.requested_port)
-            await site.start()
+            site = await self._start(runner)
             server = site._server
             sockets = getattr(server, "sockets", None) or []
             self.port = sockets[0].getsockname()[1] if sockets else self.requested_port

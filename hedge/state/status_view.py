@@ -3,7 +3,8 @@
 Owns: reading logs/state/*.json through their schemas and rendering one screen: NAV and
 drawdown, trading state and exposure, PnL and KPIs, health, positions, feeds and books, alerts.
 A missing file shows as "-" (the engine may not have written it yet); a file that does not parse
-is named in the output rather than crashing the view.
+is named in the output rather than crashing the view; diagnostics.json that is no longer being
+rewritten (the engine stopped or is stuck) makes the health UNKNOWN and is a problem (exit 1).
 
 Must never: write anything, or need the engine to be running (it reads files only).
 """
@@ -17,9 +18,13 @@ from typing import TypeVar
 import msgspec
 
 from hedge.state import schemas as s
-from hedge.state.manifest import read_surface
+from hedge.state.manifest import MANIFEST_FILE, read_surface
 
 F = TypeVar("F", bound=s.StateFile)
+
+# diagnostics.json older than this many state intervals (and STALE_MIN_S) = the engine is not writing it
+STALE_INTERVALS = 5
+STALE_MIN_S = 10.0
 
 
 def _age(now_ns: int, ns: int) -> str:
@@ -37,6 +42,14 @@ class StatusView:
         except (msgspec.DecodeError, OSError) as exc:
             self.problems.append(f"{schema.__name__}: unreadable ({exc})")
             return None
+
+    def _stale_after_s(self) -> float:
+        """How old diagnostics.json may be while the engine runs (it is rewritten every state interval)."""
+        try:
+            interval = float(msgspec.json.decode((self.dir / MANIFEST_FILE).read_bytes()).get("min_interval_s", 1.0))
+        except (OSError, msgspec.DecodeError, AttributeError, TypeError, ValueError):
+            interval = 1.0
+        return max(STALE_MIN_S, STALE_INTERVALS * interval)
 
     def render(self, now_ns: int | None = None) -> str:
         now = now_ns if now_ns is not None else time.time_ns()
@@ -71,6 +84,10 @@ class StatusView:
             )
         if diag is not None:
             health = "OK" if diag.healthy else "UNHEALTHY: " + "; ".join(diag.health_reasons)
+            age_s = (now - diag.updated_ns) * 1e-9
+            if age_s > self._stale_after_s():  # diagnostics are rewritten every interval while the engine runs
+                health = "UNKNOWN (the engine is not writing its state: stopped or stuck; below is its last state)"
+                self.problems.append(f"state files not written for {age_s:.0f} s")
             lag = f"loop lag {diag.loop_lag_ms:.1f} ms"
             lines.append(f"Health   {health}  ({lag}, written {_age(now, diag.updated_ns)})")
         if pos is not None:

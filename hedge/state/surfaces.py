@@ -228,9 +228,14 @@ class StateModel:
             return s.NavState()
         return mirror(s.NavState, n, peak_nav=self.peak_nav, nav_ns=n.recv_ns, readings=self.nav_readings)
 
+    def _mark(self, p: Position) -> float:
+        """The position's mark, else the feed's latest (Binance's ACCOUNT_UPDATE carries none)."""
+        m = self.marks.get(p.symbol)
+        return p.mark_price or (m.mark_price if m is not None else 0.0)
+
     def _positions_state(self) -> s.PositionsState:
         rows = [
-            mirror(s.PositionRow, p, notional=p.qty * (p.mark_price or p.entry_price))
+            mirror(s.PositionRow, p, mark_price=(mark := self._mark(p)), notional=p.qty * (mark or p.entry_price))
             for _, p in sorted(self.positions.items())
         ]
         return s.PositionsState(

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from hedge.backoff import backoff_delays
-from hedge.events import Event, FeedStatus
+from hedge.events import Event, FeedStats, FeedStatus
 from hedge.feeds.connection import WsConnection
 from hedge.venue.binance_wire import ListenKeyExpired, UserStreamDecoder
 from hedge.venue.errors import INVALID_LISTEN_KEY, VenueError
@@ -145,3 +145,5 @@ class UserStream:
             return
         for ev in events:
             self.publish(ev)
+        # The operator's per-connection counters (status, diagnostics): a user frame is rare, never a tick.
+        self.publish(FeedStats(connection=self.connection, messages=self.decoder.frames, recv_ns=recv_ns))

@@ -85,3 +85,15 @@ def test_run_shuts_down_gracefully_on_signal(tmp_path: Path, sig: signal.Signals
     assert kinds[0] == "engine_started" and kinds[-1] == "engine_stopped"
     last = list(read_journal(logs / "events.jsonl"))[-1].decode()
     assert last == {"reason": sig.name}
+
+
+def test_an_unwritable_output_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    bad = tmp_path / "a-file"
+    r = hedge("record", "--symbols", "BTCUSDT", "--out", str(bad / "r.gz"), "--ws-url", "ws://127.0.0.1:1",
+              "--rest-url", "http://127.0.0.1:1", "--minutes", "0.01")
+    assert r.returncode == 1 and "Traceback" not in r.stderr and f"hedge record: cannot write {bad / 'r.gz'}" in r.stderr
+    r = hedge("calibrate", "--tp-bps", "3", "--sl-bps", "3", "--horizon-s", "30", "--out", str(bad / "c.yaml"),
+              timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert f"hedge calibrate: cannot write {bad / 'c.yaml'}" in r.stderr and "fit: a=" in r.stdout

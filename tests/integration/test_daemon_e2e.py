@@ -169,7 +169,7 @@ def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
         assert status == 200
         assert metric(text, "hedge_order_requests_total") >= len(placed)
         assert metric(text, "hedge_messages_total") > 1000
-        assert 'hedge_parse_errors_total{connection="feeds"}' in text  # the feed's counters are published
+        assert 'hedge_parse_errors_total{connection="public"}' in text  # each connection's counters are published
         status, health = get(f"{metrics_url}/health")
         assert status in (200, 503) and isinstance(health, dict)
 

@@ -11,6 +11,7 @@ The strategy is disabled: the only orders are the ones the test rests at the exc
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator
@@ -20,9 +21,10 @@ import aiohttp
 import msgspec
 import pytest
 
+from hedge.commands import kill as kill_cmd
 from hedge.config import Config, load_config
-from hedge.daemon import Daemon, direct_cancel_all
-from hedge.events import KillSwitch, OrderRequest, OrderType, Side, TimeInForce
+from hedge.daemon import RUNTIME_FILE, Daemon, SetupError, direct_cancel_all
+from hedge.events import KillSwitch, OrderRequest, OrderType, Side, TimeInForce, TradingState
 from hedge.risk.kill_switch import write_flag
 from hedge.venue.binance import BinanceVenue
 
@@ -172,3 +174,74 @@ async def test_health_turns_503_when_the_market_feed_stalls_and_recovers(tmp_pat
             await until(200, 10)
     finally:
         await stop(live)
+
+
+@pytest.mark.parametrize(("venue", "dry_run", "carried"), [
+    ("local", False, False),  # a fresh paper account at every start
+    ("binance-testnet", True, False),  # a dry run's paper account: the live run's files stay untouched
+    ("binance-testnet", False, True),  # the account outlives the process: risk memory and ledger are read back
+])
+async def test_what_a_start_carries_over_depends_on_whose_account_it_is(
+    tmp_path: Path, venue: str, dry_run: bool, carried: bool
+) -> None:
+    cfg = config(tmp_path)
+    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, venue=venue, dry_run=dry_run))
+    state = tmp_path / "logs" / "state"
+    state.mkdir(parents=True)
+    risk_file, ledger_file = state / "risk_state.json", state / "portfolio_ledger.json"
+    risk_file.write_bytes(b"{not json: a live run's file")
+    ledger_file.write_bytes(b'{"version": 1, "entries": {}}')
+    daemon = Daemon(cfg, env={"BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s"})
+    try:
+        await daemon.start()
+        assert daemon.pipeline is not None
+        assert (daemon.pipeline.risk.store is not None) is carried
+        assert daemon.pipeline.portfolio.persist is carried
+    finally:
+        await daemon.close()
+        if daemon.engine is not None:
+            daemon.engine.journals.close()
+    # Read back (an unusable risk file is moved aside) only when the account is the same one.
+    assert risk_file.exists() is not carried
+    assert ledger_file.read_bytes() == b'{"version": 1, "entries": {}}'
+
+
+async def test_one_daemon_per_log_dir(live: Live, tmp_path: Path) -> None:
+    """A second `hedge run` on a running daemon's log dir (journals, ledger, pending orders) is refused."""
+    second = Daemon(config(tmp_path))
+    with pytest.raises(SetupError, match="another hedge daemon is running on the log dir"):
+        await second.start()
+    await second.close()
+    assert second.exchange is None and second.engine is None  # refused before anything started
+    await stop(live)
+    # daemon.json is still there, but nobody runs: `kill --cancel` says so at once (exit 3), no dead URL retried
+    assert (tmp_path / "logs" / "daemon.json").exists()
+    with pytest.raises(SetupError, match="no running daemon's local exchange"):
+        direct_cancel_all(config(tmp_path))
+    third = Daemon(config(tmp_path))  # the lock went with the first daemon
+    try:
+        await third.start()
+    finally:
+        await third.close()
+        if third.engine is not None:
+            third.engine.journals.close()
+
+
+async def test_hedge_kill_from_another_directory_reaches_the_daemon(
+    live: Live, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hedge kill --log-dir DIR` run from elsewhere writes the flag the daemon watches (daemon.json),
+    not a relative `logs/KILL` of its own working directory that no daemon reads."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("BINANCE_TESTNET", raising=False)
+    assert kill_cmd.RUNTIME_FILE == RUNTIME_FILE
+    args = argparse.Namespace(config=None, flag_file=None, reason="drill", cancel=False, log_dir=str(tmp_path / "logs"))
+    assert kill_cmd.main(args) == 0
+    assert (tmp_path / "KILL").exists() and not (elsewhere / "logs" / "KILL").exists()
+    assert live.daemon.pipeline is not None
+    deadline = time.monotonic() + 2
+    while live.daemon.pipeline.risk.machine.state is not TradingState.HALTED:
+        assert time.monotonic() < deadline, "the daemon did not halt"
+        await asyncio.sleep(0.05)

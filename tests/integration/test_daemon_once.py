@@ -10,6 +10,7 @@ from pathlib import Path
 
 import msgspec
 
+from hedge.events import Fill, Side
 from hedge.state import schemas as s
 from hedge.state.manifest import read_manifest, read_surface
 
@@ -59,6 +60,37 @@ def test_unreadable_ledger_stops_the_start_with_exit_2_naming_the_file(tmp_path:
     ledger = tmp_path / "logs" / "state" / "portfolio_ledger.json"
     ledger.parent.mkdir(parents=True)
     ledger.write_text("{not json")
-    r = run(tmp_path, "--once")
+    # A venue whose account outlives the process (the ledger is read back); it stops before any request.
+    r = run(tmp_path, "--once", "--venue", "binance-testnet",
+            env={"BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s"})
     assert r.returncode == 2, r.stderr[-2000:]
     assert "portfolio_ledger.json: unreadable ledger" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_local_exchange_is_a_fresh_account_so_an_earlier_ledger_is_not_drift(tmp_path: Path) -> None:
+    """`make run`, stop while holding a position, `make run` again: the new in-process exchange is flat;
+    the earlier run's ledger must not be read back as a position (drift -> REDUCING for the whole run)."""
+    from hedge.config import default_config
+    from hedge.portfolio.ledger import Ledger
+    from hedge.portfolio.store import LedgerStore
+
+    ledger = Ledger(default_config().strategy.exits, None)
+    ledger.apply_fill(Fill(symbol="BTCUSDT", side=Side.BUY, qty=0.004, price=64_000.0, fee=0.05, trade_id=1,
+                           client_order_id="h0-0-0", ts_ms=1))
+    path = tmp_path / "logs" / "state" / "portfolio_ledger.json"
+    path.parent.mkdir(parents=True)
+    LedgerStore(path, ledger.state).save_now()
+    r = run(tmp_path, "--once")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "reconciled: 1 symbols, 0 drifts" in r.stdout and "drift" not in r.stderr and "REDUCING" not in r.stderr
+
+
+def test_an_unusable_log_dir_exits_2_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    r = subprocess.run(
+        [sys.executable, "-m", "hedge", "run", "--once", "--config", str(ROOT / "configs"), "--log-dir",
+         str(tmp_path / "afile" / "logs")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0"},
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"log dir {tmp_path / 'afile' / 'logs'} is not usable: Not a directory" in r.stderr

@@ -108,6 +108,20 @@ def test_errors_from_several_files_are_all_reported(tmp_path: Path) -> None:
     assert len(errs) == 2
 
 
+def test_every_error_of_one_file_is_reported(tmp_path: Path) -> None:
+    """check-config promises every error: one pass of fixes, not one run per typo."""
+    write(tmp_path, "risk", "portfolio_dd_limit: x\nmax_open_orders: 0\nbogus: 1\ntier_caps: {CORE: y, FOO: 0.1}\n")
+    errs = errors_of(tmp_path)
+    risk = str(tmp_path / "risk.yaml")
+    assert errs == [
+        f"{risk}: portfolio_dd_limit: Expected `float`, got `str`",
+        f"{risk}: max_open_orders: Expected `int` >= 1",
+        f"{risk}: bogus: unknown key (not in the schema; check its spelling and section)",
+        f"{risk}: tier_caps.CORE: Expected `float`, got `str`",
+        f"{risk}: tier_caps.FOO: unknown key (not in the schema; check its spelling and section)",
+    ]
+
+
 def test_missing_directory(tmp_path: Path) -> None:
     errs = errors_of(tmp_path / "nope")
     assert errs == [f"{tmp_path / 'nope'}: config directory does not exist"]
@@ -142,9 +156,20 @@ def test_environment_overrides(tmp_path: Path) -> None:
         ({"DRY_RUN": "maybe"}, "environment DRY_RUN: expected 0/1/true/false, got 'maybe'"),
         ({"HEDGE_FEATURE_WARP_DRIVE": "1"}, "environment HEDGE_FEATURE_WARP_DRIVE: unknown feature flag 'warp_drive'"),
         ({"HEDGE_BOGUS__X": "1"}, "environment HEDGE_BOGUS__X: expected HEDGE_<RUNTIME|RISK|STRATEGY|SYMBOLS>__<KEY>"),
-        ({"HEDGE_RISK__DAILY_DD_LIMIT": "abc"}, "risk.yaml: daily_dd_limit: Expected `float`, got `str`"),
+        # An invalid value set by a variable names the variable (the file does not hold it).
+        ({"HEDGE_RISK__DAILY_DD_LIMIT": "abc"},
+         "environment HEDGE_RISK__DAILY_DD_LIMIT: daily_dd_limit: Expected `float`, got `str`"),
+        ({"HEDGE_RISK__DAYLY_DD_LIMIT": "0.1"}, "environment HEDGE_RISK__DAYLY_DD_LIMIT: dayly_dd_limit: unknown key"),
+        ({"HEDGE_RUNTIME__METRICS__PORT": "99999"},
+         "environment HEDGE_RUNTIME__METRICS__PORT: metrics.port: Expected `int` <= 65535"),
     ],
 )
 def test_environment_errors(tmp_path: Path, env: dict[str, str], expected: str) -> None:
     errs = errors_of(tmp_path, env)
     assert any(expected in e for e in errs), errs
+
+
+def test_a_file_error_is_still_the_files_next_to_an_environment_override(tmp_path: Path) -> None:
+    write(tmp_path, "runtime", "metrics: {hots: x}\n")
+    errs = errors_of(tmp_path, {"HEDGE_RUNTIME__METRICS__PORT": "9200"})
+    assert errs == [f"{tmp_path / 'runtime.yaml'}: metrics.hots: unknown key (not in the schema; check its spelling and section)"]

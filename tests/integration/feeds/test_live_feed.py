@@ -67,6 +67,13 @@ async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
     # Each drop followed a connection that had delivered data: the backoff restarted at attempt 0.
     assert len(waits) == 2 and all(0.2 <= w <= 0.4 for w in waits)
     assert fake.snapshots == 3 and st.snapshots_applied == 3 and st.gaps == 0
+    # What the operator sees per connection (status, diagnostics, /metrics): the connection's own counters.
+    stats: list[FeedStats] = []
+    bus.subscribe(FeedStats, stats.append)
+    feed.publish_connection_stats()
+    (public,) = stats
+    assert public.connection == "public" and public.reconnects == 2 and public.gaps == 0 and public.parse_errors == 0
+    assert public.messages == feed.connections[0].frames > 300
     valid = [u for u in updates if u.valid]
     for u in valid:
         assert (u.bid_px, u.bid_qty, u.ask_px, u.ask_qty) == TOPS[u.update_id]
@@ -89,10 +96,13 @@ async def test_a_failing_connection_never_stops_the_others() -> None:
         bus = Bus()
         ep = Endpoints(f"ws://127.0.0.1:{fake.ws_port}", f"http://127.0.0.1:{fake.rest_port}")
         feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, delays=lambda n: 0.02)
+        published: list[FeedStats] = []
+        bus.subscribe(FeedStats, published.append)
         assert [c.name for c in feed.connections] == ["public", "market"]
         task = asyncio.create_task(feed.run())
         try:
-            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[298].final_id and fake.market_drops >= 3)
+            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[298].final_id and fake.market_drops >= 3
+                         and len({s.connection for s in published}) == 2)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -100,31 +110,7 @@ async def test_a_failing_connection_never_stops_the_others() -> None:
     assert public.connects == 1 and public.reconnects == 0
     assert market.connects >= 3 and market.reconnects >= 3  # kept failing, kept retrying
     assert feed.stats().books["BTCUSDT"].state == BookState.VALID and feed.stats().gaps == 0
-
-
-async def test_the_feed_publishes_its_counters_every_second() -> None:
-    fake = FakeBinance([(0, 299, "idle")], drop_market=True)
-    async with fake.running():
-        cfg = FeedsConfig(streams=["depth", "aggTrade"], watchdog_s=5.0, snapshot_min_interval_s=0.05)
-        bus = Bus()
-        published: list[FeedStats] = []
-        bus.subscribe(FeedStats, published.append)
-        ep = Endpoints(f"ws://127.0.0.1:{fake.ws_port}", f"http://127.0.0.1:{fake.rest_port}")
-        feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, delays=lambda n: 0.05)
-        task = asyncio.create_task(feed.run())
-        try:
-            await _until(lambda: fake.sent_upto >= 298 and fake.market_drops >= 2)
-            feed.dispatcher.on_frame(b'{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate"', 1)  # torn
-            seen = len(published)
-            await _until(lambda: len(published) > seen, 3.0)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-    last = published[-1]
-    assert {p.connection for p in published} == {"feeds"}
-    assert last.messages >= 299 and last.parse_errors == 1 and last.gaps == 0 and last.handler_errors == 0
-    assert 2 <= last.reconnects <= sum(c.reconnects for c in feed.connections)  # the failing /market connection
-    assert [p.messages for p in published] == sorted(p.messages for p in published)  # cumulative
+    assert {s.connection for s in published} == {"public", "market"}  # published periodically by the service
 
 
 class _DiskFullOnce:
@@ -235,3 +221,25 @@ def test_urls_split_and_legacy_paths() -> None:
     assert endpoints("local", cfg, local_port=8123) == Endpoints("ws://127.0.0.1:8123", "http://127.0.0.1:8123")
     with pytest.raises(ValueError):
         endpoints("local", cfg)
+
+
+def test_each_connection_counts_its_own_malformed_frames() -> None:
+    """Parse errors in the operator's per-connection counters belong to the connection that sent them."""
+    from tests.unit.feeds.test_codec import DEPTH, TICKER
+
+    bus = Bus()
+    stats: list[FeedStats] = []
+    bus.subscribe(FeedStats, stats.append)
+    cfg = FeedsConfig(streams=["depth", "bookTicker", "aggTrade"])
+    feed = MarketFeed(cfg, ["BTCUSDT"], bus, Endpoints("ws://127.0.0.1:1", "http://127.0.0.1:1"))
+    public, market = feed.connections
+    assert (public.name, market.name) == ("public", "market")
+    public._on_frame(DEPTH, 1)
+    public._on_frame(TICKER, 2)
+    market._on_frame(b"{not json", 3)
+    market._on_frame(b'{"e":"aggTrade"}', 4)
+    public._on_frame(b"[]", 5)
+    feed.publish_connection_stats()
+    by = {s.connection: s for s in stats}
+    assert by["public"].parse_errors == 1 and by["market"].parse_errors == 2
+    assert sum(feed.stats().parse_errors.values()) == 3  # the feed's own totals are unchanged

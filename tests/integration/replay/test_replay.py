@@ -79,6 +79,14 @@ def test_journals_and_state_files_are_written_like_live(first: tuple[ReplaySumma
     kpis = json.loads((d / "state" / "kpis.json").read_text())
     assert kpis["fills"] == s.fills
     assert (d / "state" / "manifest.json").exists() and (d / "state" / "nav_state.json").exists()
+    # The state files end where the summary ends (not at the last periodic account snapshot).
+    nav = json.loads((d / "state" / "nav_state.json").read_text())
+    assert nav["nav"] == pytest.approx(s.end_nav, abs=1e-9)
+    assert kpis["unrealized_pnl"] == pytest.approx(s.unrealized_pnl, abs=1e-9)
+    assert kpis["realized_pnl"] == pytest.approx(s.realized_pnl, abs=1e-9)
+    assert kpis["fees"] == pytest.approx(s.fees, abs=1e-9)
+    positions = json.loads((d / "state" / "positions_state.json").read_text())["positions"]
+    assert {p["symbol"]: p["qty"] for p in positions if p["qty"]} == {k: v for k, v in s.positions.items() if v}
     diag = json.loads((d / "state" / "diagnostics.json").read_text())
     assert diag["books"][0]["last_data_age_s"] < 1.0  # ages in event time, not against today's wall clock
 
@@ -119,10 +127,21 @@ def test_latency_is_deterministic_and_changes_the_outcome(first: tuple[ReplaySum
     assert a.orders > 0
 
 
-def test_cryptofeed_recordings_replay_too(tmp_path: Path) -> None:
+def test_cryptofeed_recordings_replay_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     s = replay(tmp_path, files=[bundled_cryptofeed()])
     assert s.lines > 1000 and s.bad_lines == 0 and s.events > 0 and s.book_gaps == 0
     assert len(s.fingerprint) == 64
+    # The default universe (BTCUSDT) is not in this 2021 recording: said, not a silent "0 intents".
+    assert s.intents == 0
+    warned = [r.getMessage() for r in caplog.records if "no book data for" in r.getMessage()]
+    assert len(warned) == 1 and "BTCUSDT" in warned[0] and "SUSHIUSDT" in warned[0]
+
+
+def test_no_missing_symbol_warning_when_the_universe_is_recorded(
+    first: tuple[ReplaySummary, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    s = replay(first[1] / "again", cfg=default_config())
+    assert s.fills > 0 and not [r for r in caplog.records if "no book data for" in r.getMessage()]
 
 
 def test_cli_usage_errors_exit_2_and_failures_exit_1(tmp_path: Path) -> None:
@@ -137,6 +156,9 @@ def test_cli_usage_errors_exit_2_and_failures_exit_1(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("x")
     r = run("--log-dir", str(tmp_path / "a-file" / "logs"))  # cannot be created: a clear failure, exit 1
     assert r.returncode == 1 and "hedge replay: failed:" in r.stderr and "Traceback" not in r.stderr
+    r = run("--log-dir", str(tmp_path / "logs"), "--out", str(tmp_path / "a-file" / "s.json"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr and "cannot write --out" in r.stderr
+    assert json.loads(r.stdout)["fingerprint"]  # the run's summary is not lost
 
 
 def test_pacing_never_changes_the_outcome(tmp_path: Path) -> None:

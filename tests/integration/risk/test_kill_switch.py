@@ -181,3 +181,14 @@ def test_hedge_kill_cancel_uses_the_injected_cancel_all(tmp_path: Path) -> None:
     assert kill_cmd.main(args, broken) == 1 and (tmp_path / "KILL").exists()
     args.cancel = False
     assert kill_cmd.main(args, cancel_all) == 0 and calls == ["cancel_all"]
+
+
+def test_hedge_kill_cancel_without_testnet_keys_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No keys for the configured venue = no venue to cancel through: exit 3 (not 1), flag written, no secret."""
+    monkeypatch.delenv("BINANCE_API_KEY", raising=False)
+    monkeypatch.setenv("BINANCE_API_SECRET", "s3cr3t-never-printed")
+    monkeypatch.setenv("BINANCE_TESTNET", "1")
+    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True,
+                              log_dir=str(tmp_path))
+    assert kill_cmd.main(args) == 3
+    assert (tmp_path / "KILL").exists()

@@ -110,7 +110,7 @@ def publish_session(bus: Bus) -> dict[str, float]:
                                      recv_ns=now()))
         if i == 300:
             _exit(bus, ev.recv_ns, last_px)
-    bus.publish(FeedStats(connection="feeds", messages=len(market), parse_errors=2, gaps=1, reconnects=1, handler_errors=3,
+    bus.publish(FeedStats(connection="market", messages=len(market), parse_errors=2, gaps=1, reconnects=1, handler_errors=3,
                           recv_ns=now()))
     bus.publish(RouterHealth(symbol=SYMBOL, executions=2, orders=3, maker_fill_ratio=0.5, fallback_rate=0.5,
                              reject_rate=1 / 3, slippage_bps=0.7, ack_p50_ms=3.0, ack_p95_ms=4.0, recv_ns=now()))

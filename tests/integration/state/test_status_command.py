@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -37,6 +38,23 @@ def test_status_shows_the_run(tmp_path: Path) -> None:
     assert "BTCUSDT" in out and "VALID" in out
     assert "market       up" in out and "parse errors 2" in out
     assert "Health   OK" in out
+
+
+def test_status_of_an_engine_that_stopped_writing_is_not_ok(tmp_path: Path) -> None:
+    """Diagnostics last written 10 minutes ago: the daemon is gone; its last 'Health OK' must not read as now."""
+    bus = Bus()
+    obs = Observability(bus, make_config(), tmp_path)
+    publish_session(bus)
+    obs.publisher.flush()
+    assert status("--log-dir", str(tmp_path)).returncode == 0  # just written: fresh
+    diag = obs.state_dir / "diagnostics.json"
+    data = json.loads(diag.read_text())
+    data["updated_ns"] = time.time_ns() - 600 * 10**9
+    diag.write_text(json.dumps(data))
+    r = status("--log-dir", str(tmp_path))
+    assert r.returncode == 1
+    assert "Health   UNKNOWN (the engine is not writing its state" in r.stdout and "Health   OK" not in r.stdout
+    assert "! state files not written for 600 s" in r.stdout
 
 
 def test_status_without_files_says_so(tmp_path: Path) -> None:

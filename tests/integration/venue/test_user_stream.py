@@ -10,6 +10,7 @@ import pytest
 from hedge.events import (
     Balance,
     Event,
+    FeedStats,
     FeedStatus,
     Fill,
     Nav,
@@ -70,6 +71,9 @@ async def test_orders_fills_positions_and_nav(setup: tuple[LocalExchange, Binanc
     assert nav.source == "account_update" and nav.wallet_balance == bal.wallet_balance
     assert nav.nav == pytest.approx(bal.wallet_balance + nav.unrealized_pnl)
     assert us.decoder.skipped == 0
+    # the connection's counters for the operator's status/diagnostics (not "msgs 0" while frames arrive)
+    stats = of(events, FeedStats)
+    assert stats and stats[-1].connection == "user" and stats[-1].messages == us.decoder.frames > 0
 
 
 async def test_keepalive_and_renewal_after_expiry(setup: tuple[LocalExchange, BinanceVenue, UserStream, list[Event]]) -> None:

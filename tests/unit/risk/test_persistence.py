@@ -21,6 +21,7 @@ from hedge.events import (
     Fill,
     Nav,
     OrderIntent,
+    Position,
     PositionDrift,
     Reconciled,
     RiskDecision,
@@ -148,6 +149,25 @@ def test_daily_drawdown_still_vetoes_after_a_restart(path: Path) -> None:
     assert not d.allow and Reason.DAILY_DRAWDOWN in d.reasons
     assert d.observed[Reason.DAILY_DRAWDOWN] == pytest.approx(0.11)
     assert b.stage.machine.state is TradingState.REDUCING
+
+
+def test_a_restart_is_not_a_drawdown_before_the_first_nav_reading(path: Path) -> None:
+    """The account's Position (or the once-a-second check) may come before its NAV: no NAV read yet is
+    not a 100% drawdown from the carried day start (that went REDUCING for the rest of the day)."""
+    clock = Clock()
+    a = Proc(path, clock)
+    a.ready(10_000.0)
+    a.store.save_now()
+    b = Proc(path, clock)
+    b.bus.publish(Position(symbol="BTCUSDT", qty=0.001, entry_price=100.0, unrealized_pnl=-0.1, mark_price=0.0))
+    clock.ns += 1_000 * MS
+    b.stage.evaluate(clock.ns)
+    assert b.stage.machine.state is TradingState.ACTIVE and not b.stage.alt_ext_disabled
+    b.ready(9_990.0)
+    assert b.stage.machine.state is TradingState.ACTIVE
+    assert not [e for e in b.seen if isinstance(e, TradingStateChange)]
+    b.store.save_now()
+    assert saved(path).state is TradingState.ACTIVE and not saved(path).alt_ext_disabled
 
 
 def test_a_day_start_from_an_earlier_utc_day_is_discarded_and_the_hwm_kept(path: Path) -> None:

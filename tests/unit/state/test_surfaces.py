@@ -55,7 +55,7 @@ def test_every_row_surface_carries_its_event_fields() -> None:
     bus.publish(Nav(nav=990.0, wallet_balance=1000.0, unrealized_pnl=-10.0, source="account_update", recv_ns=11))
     bus.publish(Nav(nav=980.0, wallet_balance=1000.0, unrealized_pnl=-20.0, source="reconcile", recv_ns=12))
     bus.publish(Position(symbol="BTCUSDT", qty=0.5, entry_price=100.0, unrealized_pnl=2.0, mark_price=104.0))
-    bus.publish(Position(symbol="ETHUSDT", qty=-2.0, entry_price=50.0))  # no mark yet: priced at entry
+    bus.publish(Position(symbol="ETHUSDT", qty=-2.0, entry_price=50.0))  # no mark in it (an ACCOUNT_UPDATE)
     bus.publish(
         LedgerPosition(symbol="BTCUSDT", qty=0.5, entry_price=100.0, strategy="s", tp_price=110.0, sl_price=95.0,
                        trail_price=97.0, realized_pnl=3.0, opened_ms=5)
@@ -85,8 +85,8 @@ def test_every_row_surface_carries_its_event_fields() -> None:
         "positions": [
             {"symbol": "BTCUSDT", "qty": 0.5, "entry_price": 100.0, "unrealized_pnl": 2.0, "mark_price": 104.0,
              "notional": 52.0},
-            {"symbol": "ETHUSDT", "qty": -2.0, "entry_price": 50.0, "unrealized_pnl": 0.0, "mark_price": 0.0,
-             "notional": -100.0},
+            {"symbol": "ETHUSDT", "qty": -2.0, "entry_price": 50.0, "unrealized_pnl": 0.0, "mark_price": 50.0,
+             "notional": -100.0},  # the position carries no mark: the feed's latest
         ],
         "gross_notional": 152.0,
         "net_notional": -48.0,
