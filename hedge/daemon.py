@@ -159,6 +159,8 @@ class OnceSummary(msgspec.Struct, kw_only=True):
     decisions: int = 0
     approved: int = 0
     orders_sent: int = 0
+    trading_state: str = ""  # the risk gate's state at the end of the cycle (ACTIVE, REDUCING, HALTED)
+    state_reason: str = ""
 
 
 class OnceCycle:
@@ -263,6 +265,8 @@ class OnceCycle:
             self.summary.elapsed_s = round(time.monotonic() - t0, 3)
             self.summary.books_synced = sorted(self._synced)
             self.summary.filters = len(self.pipe.filters)
+            machine = self.pipe.risk.machine
+            self.summary.trading_state, self.summary.state_reason = machine.state.value, machine.reason
         self.engine.observability.publisher.flush()
         self.engine.request_stop("once")
 

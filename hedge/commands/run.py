@@ -61,4 +61,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"  reconciled: {s.reconciled or 'no'}")
         print(f"  round of decisions: {s.features} feature updates, {s.decisions} risk decisions "
               f"({s.approved} approved), {s.orders_sent} orders sent")
+        why = f" ({s.state_reason})" if s.state_reason and s.trading_state != "ACTIVE" else ""
+        print(f"  trading: {s.trading_state}{why}")
     return rc

@@ -11,6 +11,7 @@ from pathlib import Path
 import msgspec
 
 from hedge.events import Fill, Side
+from hedge.risk.kill_switch import write_flag
 from hedge.state import schemas as s
 from hedge.state.manifest import read_manifest, read_surface
 
@@ -32,6 +33,7 @@ def test_once_runs_one_cycle_and_publishes(tmp_path: Path) -> None:
     assert r.stdout.startswith("hedge run --once: ok in ") and "on local" in r.stdout
     assert "books synced: BTCUSDT" in r.stdout and "NAV: 10,000.00 USDT" in r.stdout
     assert "1 feature updates" in r.stdout and "reconciled: 1 symbols, 0 drifts" in r.stdout
+    assert "\n  trading: ACTIVE\n" in r.stdout
     state = tmp_path / "logs" / "state"
     assert read_manifest(state).surfaces
     nav = read_surface(state, s.NavState)
@@ -46,6 +48,14 @@ def test_once_dry_run_uses_the_dry_run_venue_with_paper_nav(tmp_path: Path) -> N
     assert "ok in" in r.stdout and "on dry-run" in r.stdout
     nav = read_surface(tmp_path / "logs" / "state", s.NavState)
     assert nav is not None and nav.source == "paper"
+
+
+def test_once_says_when_trading_is_halted(tmp_path: Path) -> None:
+    flag = tmp_path / "KILL"
+    write_flag(flag, "operator test")
+    r = run(tmp_path, "--once", env={"HEDGE_RISK__KILL_SWITCH__FLAG_FILE": str(flag)})
+    assert r.returncode == 0, r.stderr[-2000:]  # the cycle itself completed
+    assert "\n  trading: HALTED (kill switch: operator test)\n" in r.stdout
 
 
 def test_once_that_cannot_complete_exits_1_and_says_why(tmp_path: Path) -> None:
