@@ -47,6 +47,11 @@ log = logging.getLogger(__name__)
 MAX_SETTLE_STEPS = 100_000  # loop turns before a venue call that never settles is a bug
 
 
+
+def _tidy(x: float) -> float:
+    """A summary figure without binary float noise (0.015000000000000001 -> 0.015): 10 decimals."""
+    return round(x, 10) + 0.0  # + 0.0: no "-0.0"
+
 class Replay:
     """One replay run (see the module docstring). Build, then ``await run()`` once."""
 
@@ -203,17 +208,17 @@ class Replay:
             orders_filled=rec.orders_filled,
             fills=rec.fills,
             maker_fills=rec.maker_fills,
-            filled_qty=rec.filled_qty,
-            traded_notional=rec.traded_notional,
-            maker_ratio=rec.maker_ratio,
-            fees=rec.fees,
-            realized_pnl=rec.realized_pnl,
-            unrealized_pnl=upnl,
-            pnl=wallet + upnl - self.start_nav,
+            filled_qty=_tidy(rec.filled_qty),
+            traded_notional=_tidy(rec.traded_notional),
+            maker_ratio=_tidy(rec.maker_ratio),
+            fees=_tidy(rec.fees),
+            realized_pnl=_tidy(rec.realized_pnl),
+            unrealized_pnl=_tidy(upnl),
+            pnl=_tidy(wallet + upnl - self.start_nav),
             start_nav=self.start_nav,
-            end_nav=wallet + upnl,
+            end_nav=_tidy(wallet + upnl),
             max_drawdown=rec.max_drawdown,
-            positions={s: venue.account.position(s).amount for s in self.cfg.strategy.universe},
+            positions={s: _tidy(venue.account.position(s).amount) for s in self.cfg.strategy.universe},
             open_orders=len(engine.open_orders(ACCOUNT)),
             latency_ms=self.latency_ms,
             fingerprint=rec.fingerprint,

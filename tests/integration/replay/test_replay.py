@@ -66,6 +66,9 @@ def test_the_default_strategy_trades_the_bundled_recording(first: tuple[ReplaySu
     assert s.pnl == pytest.approx(s.end_nav - s.start_nav)
     assert 0.0 <= s.max_drawdown < 1.0
     assert len(s.fingerprint) == 64
+    money = (s.filled_qty, s.traded_notional, s.maker_ratio, s.fees, s.realized_pnl, s.unrealized_pnl, s.pnl,
+             s.end_nav, *s.positions.values())
+    assert all(len(repr(x).partition(".")[2]) <= 10 for x in money), money  # no binary float noise in the JSON
 
 
 def test_journals_and_state_files_are_written_like_live(first: tuple[ReplaySummary, Path]) -> None:
