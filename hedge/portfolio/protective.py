@@ -49,7 +49,7 @@ class ProtectiveStops:
         min_move_bps: float,
         retry_s: float,
         publish: Callable[[OrderIntent], None],
-        write_ahead: Callable[[], None],
+        write_ahead: Callable[[], object],  # raises OSError when it cannot write
         changed: Callable[[], None],
         clock_ms: Callable[[], int],
     ) -> None:

@@ -62,7 +62,7 @@ class ExitScanner:
         trailing: bool,
         retry_s: float,
         publish: Callable[[OrderIntent | LedgerPosition], None],
-        write_ahead: Callable[[], None],
+        write_ahead: Callable[[], object],  # raises OSError when it cannot write
         changed: Callable[[], None],
         clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
         protect: ProtectiveStops | None = None,

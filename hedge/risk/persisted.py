@@ -34,11 +34,10 @@ halting instead would also block the exits that protect open positions. A file w
 another account (venue, or a dry run's paper NAV against a live one) is moved aside the same
 way and the start is fresh: its numbers are about other money.
 
-Writes: ``mark_dirty`` only sets an ``asyncio.Event`` (the hot path does no I/O). The writer
-then takes a snapshot, compares it with the last one written and, when anything changed, writes
-it through ``hedge.state.atomic.atomic_write`` from a worker thread — at most once per
-``interval_s`` (the high-water mark moves on every new high) — and once more, synchronously,
-when it stops (clean shutdown). A failing disk is counted, logged and retried.
+Writes go through ``hedge.state.coalesced.CoalescedWriter`` (``mark_dirty`` only sets an event;
+atomic writes from a worker thread at most once per ``interval_s`` — the high-water mark moves
+on every new high — and once more at clean shutdown; a failing disk is counted, logged and
+retried). The snapshot is compared with the last one encoded: an unchanged memory is not written.
 
 Must never: write from a bus handler, restore HALTED, carry a day start onto another UTC day,
 lower the high-water mark, or raise out of ``load`` / ``run`` because of a bad file or disk.
@@ -46,10 +45,8 @@ lower the high-water mark, or raise out of ``load`` / ``run`` because of a bad f
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -61,7 +58,7 @@ from hedge.config import Config
 from hedge.events import TradingState
 from hedge.risk.limits import MS_PER_DAY
 from hedge.risk.reasons import Reason
-from hedge.state.atomic import atomic_write
+from hedge.state.coalesced import CoalescedWriter
 from hedge.state.masking import Masker
 
 log = logging.getLogger(__name__)
@@ -149,10 +146,9 @@ def carry_over(saved: PersistedRisk, *, now_ms: int, return_period_s: float, ret
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(PersistedRisk)
 _header = msgspec.json.Decoder(_Header)
-_LOG_ERROR_EVERY = 60  # a failing disk is logged on its 1st, 60th, 120th... failure
 
 
-class RiskStateStore:
+class RiskStateStore(CoalescedWriter):
     """The risk state file of one risk stage: ``load`` once, then ``run`` (a service) writes changes."""
 
     name = "risk-state"
@@ -165,18 +161,11 @@ class RiskStateStore:
         interval_s: float = WRITE_INTERVAL_S,
         masker: Masker | None = None,
     ) -> None:
-        self.path = Path(path)
+        super().__init__(path, self._encode, interval_s=interval_s, what="risk", final_write=True)
         self.snapshot = snapshot
-        self.interval_s = interval_s
         self.masker = masker if masker is not None else Masker()
-        self.writes = 0
-        self.errors = 0
         self.load_problems = 0
-        self._dirty = asyncio.Event()
-        self._lock = threading.Lock()
-        self._seq = 0
-        self._written = 0  # the sequence number on disk
-        self._last: PersistedRisk | None = None  # the last snapshot handed to a write
+        self._last: PersistedRisk | None = None  # the last snapshot encoded
 
     # ------------------------------------------------------------------ reading
 
@@ -229,63 +218,11 @@ class RiskStateStore:
 
     # ------------------------------------------------------------------ writing
 
-    def mark_dirty(self) -> None:
-        """Something the memory holds may have changed (hot path: sets an event, nothing else)."""
-        self._dirty.set()
-
-    def _take(self) -> tuple[int, bytes] | None:
-        """A new snapshot to write, or None when nothing changed since the last one."""
+    def _encode(self) -> bytes | None:
+        """The memory's bytes (stamped, masked), or None when it did not change since the last ones."""
         snap = self.snapshot()
         if snap == self._last:
             return None
         self._last = snap
-        self._seq += 1
         stamped = msgspec.structs.replace(snap, saved_ns=time.time_ns())
-        return self._seq, self.masker.mask_bytes(msgspec.json.format(_encoder.encode(stamped), indent=2) + b"\n")
-
-    def _write(self, seq: int, data: bytes) -> None:
-        with self._lock:
-            if seq <= self._written:
-                return  # a newer snapshot is already on disk
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(self.path, data)
-            self._written = seq
-            self.writes += 1
-
-    def _failed(self, exc: OSError) -> None:
-        self.errors += 1
-        self._last = None  # write it again, even if nothing else changes
-        self._dirty.set()
-        if self.errors == 1 or self.errors % _LOG_ERROR_EVERY == 0:
-            log.error("risk: cannot write %s (%s; %d failures); retrying", self.path, exc, self.errors)
-
-    def save_now(self) -> bool:
-        """Write the current memory now if it changed (shutdown, tests); False when nothing changed."""
-        taken = self._take()
-        if taken is None:
-            return False
-        try:
-            self._write(*taken)
-        except OSError as exc:
-            self._failed(exc)
-            raise
-        return True
-
-    async def run(self) -> None:
-        """Write changes, at most once per ``interval_s``, until cancelled; then a final write."""
-        try:
-            while True:
-                await self._dirty.wait()
-                self._dirty.clear()
-                taken = self._take()
-                if taken is not None:
-                    try:
-                        await asyncio.to_thread(self._write, *taken)
-                    except OSError as exc:
-                        self._failed(exc)
-                await asyncio.sleep(self.interval_s)
-        finally:
-            try:
-                self.save_now()
-            except OSError as exc:
-                log.error("risk: final write of %s failed: %s", self.path, exc)
+        return self.masker.mask_bytes(msgspec.json.format(_encoder.encode(stamped), indent=2) + b"\n")

@@ -128,7 +128,8 @@ async def test_coalesced_writes_land_and_an_older_snapshot_never_wins(tmp_path: 
             if path.exists():
                 break
         assert LedgerStore.load(path).entries["BTCUSDT"].qty == 0.01
-        stale = store._snapshot()
+        stale = store._next()
+        assert stale is not None
         led.apply_fill(fill(cid="hAAAA-0-0"))
         store.save_now()
         store._write(*stale)  # a slow worker finishing late must not roll the file back
