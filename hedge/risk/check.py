@@ -64,7 +64,7 @@ def historical_cvar(returns: tuple[float, ...], alpha: float) -> float:
     if n == 0:
         value = 0.0
     else:
-        k = min(n, max(1, math.ceil(alpha * n - 1e-9)))
+        k = _tail_count(n, alpha)
         value = -math.fsum(sorted(returns)[:k]) / k
     memo.returns, memo.alpha, memo.value = returns, alpha, value
     return value
@@ -73,10 +73,12 @@ def historical_cvar(returns: tuple[float, ...], alpha: float) -> float:
 def historical_var(returns: tuple[float, ...], alpha: float) -> float:
     """Historical VaR: the loss (a positive fraction) of the ``ceil(alpha * n)``-th worst return; 0.0 when empty."""
     n = len(returns)
-    if n == 0:
-        return 0.0
-    k = min(n, max(1, math.ceil(alpha * n - 1e-9)))
-    return -sorted(returns)[k - 1]
+    return -sorted(returns)[_tail_count(n, alpha) - 1] if n else 0.0
+
+
+def _tail_count(n: int, alpha: float) -> int:
+    """How many of ``n`` returns make the worst ``alpha`` tail (at least one)."""
+    return min(n, max(1, math.ceil(alpha * n - 1e-9)))
 
 
 def _veto(
