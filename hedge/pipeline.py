@@ -37,14 +37,14 @@ from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import TradingState
+from hedge.model.clock import Clock
+from hedge.model.instrument import SymbolFilters
 from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LEDGER_FILE
 from hedge.risk.dead_man import CountdownFn, DeadManSwitch
 from hedge.risk.kill_switch import KillSwitchService
 from hedge.risk.persisted import RISK_STATE_FILE
 from hedge.risk.stage import VETO_JOURNAL, RiskStage
-from hedge.router.clock import Clock
-from hedge.router.filters import SymbolFilters
 from hedge.router.pending import PendingOrders
 from hedge.router.router import Router
 from hedge.signals.stage import SignalStage

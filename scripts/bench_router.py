@@ -30,8 +30,8 @@ from hedge.app import run_async
 from hedge.bus import Bus
 from hedge.config import default_config
 from hedge.events import BookUpdate, OrderIntent, OrderRequest, OrderStatus, OrderUpdate, RiskDecision, Side
-from hedge.router.clock import ManualClock
-from hedge.router.filters import SymbolFilters
+from hedge.model.clock import EventClock
+from hedge.model.instrument import SymbolFilters
 from hedge.router.health import percentile
 from hedge.router.pending import PendingOrders
 from hedge.router.router import Router
@@ -84,7 +84,7 @@ async def bench(n: int, tmp: Path) -> dict[str, float]:  # the in-process venue
     bus = Bus()
     journals = Journals(tmp)
     venue = RecordingVenue()
-    router = Router(bus, venue, journals, cfg, clock=ManualClock(),
+    router = Router(bus, venue, journals, cfg, clock=EventClock(),
                     pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
     await router.start()
     decided_ns: dict[str, int] = {}
@@ -133,7 +133,7 @@ async def bench_local(n: int, tmp: Path) -> dict[str, float]:
                          name="local")
     try:
         await venue.start()
-        router = Router(bus, venue, journals, cfg, clock=ManualClock(),
+        router = Router(bus, venue, journals, cfg, clock=EventClock(),
                         pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
         await router.start()
         acked_ns: dict[str, int] = {}

@@ -37,8 +37,8 @@ from pathlib import Path
 from hedge.app import Engine
 from hedge.config import Config
 from hedge.feeds.recording import RecordedLine, ReplaySource
+from hedge.model.clock import EventClock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
-from hedge.replay.clock import EventClock
 from hedge.replay.summary import DecisionRecorder, ReplaySummary
 from hedge.venue.sim import ACCOUNT, SimVenue
 

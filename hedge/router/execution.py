@@ -13,8 +13,9 @@ import enum
 from decimal import ROUND_CEILING, ROUND_FLOOR
 
 from hedge.events import OrderIntent, Side
-from hedge.router.clock import Timer
-from hedge.router.filters import OrderFilter, to_decimal, units
+from hedge.model.clock import Timer
+from hedge.model.instrument import to_decimal, units
+from hedge.router.filters import OrderFilter
 
 
 def split_slices(filt: OrderFilter, qty: float, ref: float, n: int) -> list[float]:

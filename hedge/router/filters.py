@@ -1,8 +1,8 @@
 """Exchange filters: an order is rounded and checked here before it may leave the process.
 
-Owns: ``SymbolFilters`` (tick size, step size, quantity bounds for limit and market orders, min
-notional, percent-price band), and ``OrderFilter.prepare()``, which turns a wanted (side, qty,
-price) into an order the exchange will accept, or a ``Denial`` with its reason.
+Owns: ``OrderFilter.prepare()``, which turns a wanted (side, qty, price) into an order the exchange
+will accept under a symbol's ``hedge.model.instrument.SymbolFilters``, or a ``Denial`` with its
+reason.
 
 Design:
 - Exact arithmetic: sizes are ``Decimal`` (parsed from the exchange's strings), a float price or
@@ -23,31 +23,12 @@ log anything, or let an order through that a filter would reject.
 from __future__ import annotations
 
 import enum
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR
 
 import msgspec
 
 from hedge.events import Side
-
-ZERO = Decimal(0)
-
-
-class SymbolFilters(msgspec.Struct, frozen=True, kw_only=True):
-    """One symbol's trading rules, exact (a zero optional bound means "no such filter")."""
-
-    symbol: str
-    tick_size: Decimal
-    step_size: Decimal
-    min_qty: Decimal
-    max_qty: Decimal = ZERO
-    min_price: Decimal = ZERO
-    max_price: Decimal = ZERO
-    market_step_size: Decimal = ZERO  # 0 = same as the limit lot
-    market_min_qty: Decimal = ZERO
-    market_max_qty: Decimal = ZERO
-    min_notional: Decimal = ZERO
-    percent_up: Decimal = ZERO  # BUY price <= reference * percent_up
-    percent_down: Decimal = ZERO  # SELL price >= reference * percent_down
+from hedge.model.instrument import ZERO, SymbolFilters, to_decimal, units
 
 
 class Mode(enum.Enum):
@@ -71,16 +52,6 @@ class Denial(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     filter: str  # PRICE_FILTER | LOT_SIZE | MARKET_LOT_SIZE | MIN_NOTIONAL | PERCENT_PRICE | INPUT
     reason: str
-
-
-def to_decimal(x: float) -> Decimal:
-    """The exact decimal a float was written as (its shortest repr), not its binary expansion."""
-    return Decimal(repr(float(x)))
-
-
-def units(x: Decimal, size: Decimal, rounding: str) -> int:
-    """``x`` as a whole number of ``size`` units, rounded with ``rounding`` (ROUND_FLOOR/CEILING)."""
-    return int((x / size).to_integral_value(rounding=rounding))
 
 
 class OrderFilter:

@@ -66,9 +66,10 @@ from hedge.events import (
     Side,
     TimeInForce,
 )
-from hedge.router.clock import Clock, LoopClock
+from hedge.model.clock import Clock, LiveClock
+from hedge.model.instrument import SymbolFilters
 from hedge.router.execution import Execution, Phase, cancel_timer, split_slices
-from hedge.router.filters import Denial, Mode, OrderFilter, Prepared, SymbolFilters
+from hedge.router.filters import Denial, Mode, OrderFilter, Prepared
 from hedge.router.health import RouterHealthBook
 from hedge.router.lifecycle import (
     Lifecycle,
@@ -131,7 +132,7 @@ class Router:
         # A request older than recvWindow is refused by Binance's matching engine (-5028), so an order
         # not found once this long after its request left can never appear: it is proven absent.
         self.absent_after_s = http.recv_window_ms / 1000.0 + ABSENT_MARGIN_S
-        self.clock: Clock = clock or LoopClock()
+        self.clock: Clock = clock or LiveClock()
         self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
         self.halted = ""  # the reason once ``halt`` was called: nothing new is sent
         self.pending = pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl")
@@ -264,7 +265,7 @@ class Router:
         arrival = book.mid if book is not None and valid else ref
         twap = self.twap_enabled and not intent.urgent and qty * ref >= self.cfg.twap.min_notional_usd
         slices = split_slices(filt, qty, ref, self.cfg.twap.slices if twap else 1)
-        ex = Execution(intent, sum(slices), slices, filt, arrival, self.clock.now())
+        ex = Execution(intent, sum(slices), slices, filt, arrival, self.clock.now_s())
         self.executions[iid] = ex
         self._by_symbol.setdefault(intent.symbol, []).append(ex)
         self._start_slice(ex)
@@ -349,7 +350,7 @@ class Router:
 
     def _send_protective(self, req: OrderRequest) -> None:
         try:
-            rec = self.lifecycle.open(req, now_s=self.clock.now())
+            rec = self.lifecycle.open(req, now_s=self.clock.now_s())
         except LiveOrderExists as exc:
             log.error("router: %s", exc)
             return
@@ -415,7 +416,7 @@ class Router:
         ex.fell_back = ex.intent.urgent
         ex.phase = Phase.TAKER if ex.intent.urgent else Phase.MAKER
         if ex.phase is Phase.MAKER:
-            ex.maker_deadline = self.clock.now() + self.cfg.maker_timeout_s
+            ex.maker_deadline = self.clock.now_s() + self.cfg.maker_timeout_s
             ex.maker_timer = self.clock.call_later(self.cfg.maker_timeout_s, lambda: self._maker_timeout(ex))
         self._send_next(ex)
 
@@ -446,7 +447,7 @@ class Router:
             return
         ex.slice_no += 1
         due = ex.t0 + ex.slice_no * self.cfg.twap.duration_s / len(ex.slices)
-        delay = due - self.clock.now()
+        delay = due - self.clock.now_s()
         if delay > 0:
             ex.timer = self.clock.call_later(delay, lambda: self._start_slice(ex))
         else:
@@ -504,7 +505,7 @@ class Router:
         if book is None or not book.valid:
             ex.waiting_book = True  # never price from an invalid book; resume on the next valid one
             return
-        if ex.phase is Phase.MAKER and self.clock.now() >= ex.maker_deadline:
+        if ex.phase is Phase.MAKER and self.clock.now_s() >= ex.maker_deadline:
             ex.phase, ex.fell_back = Phase.TAKER, True  # the maker time ran out while this order was pending
         remaining = ex.slice_remaining()
         ref = self.marks.get(ex.symbol) or book.mid
@@ -541,7 +542,7 @@ class Router:
             recv_ns=self.now_ns(),
         )
         try:
-            rec = self.lifecycle.open(req, slice_no=ex.slice_no, now_s=self.clock.now())
+            rec = self.lifecycle.open(req, slice_no=ex.slice_no, now_s=self.clock.now_s())
         except LiveOrderExists as exc:
             log.error("router: %s", exc)
             return
@@ -566,7 +567,7 @@ class Router:
     async def _place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
         t0 = time.perf_counter()
-        rec.sent_s = self.clock.now()
+        rec.sent_s = self.clock.now_s()
         try:
             ack = await self.venue.place(rec.request())
         except Rejected as e:
@@ -584,7 +585,7 @@ class Router:
             self._unknown(cid, f"{type(e).__name__}: {e}")
         else:
             self.health[rec.symbol].ack_ms.append((time.perf_counter() - t0) * 1e3)
-            rec.acked_s = self.clock.now()
+            rec.acked_s = self.clock.now_s()
             self._apply_ack(ack)
 
     def _apply_ack(self, ack: OrderAck) -> None:
@@ -777,7 +778,7 @@ class Router:
             return  # the user stream already told us
         self.health[rec.symbol].unknown += 1
         log.warning("router: outcome of %s unknown (%s); resolving", cid, reason)
-        self._unknown_deadline[cid] = self.clock.now() + self.cfg.unknown_resolve_s
+        self._unknown_deadline[cid] = self.clock.now_s() + self.cfg.unknown_resolve_s
         self.clock.call_later(self.backoff(0), lambda: self._resolve_step(cid, 0, allow_resend=True))
 
     def _resolve_step(self, cid: str, n: int, *, allow_resend: bool) -> None:
@@ -785,7 +786,7 @@ class Router:
         if rec is None or rec.status is not S.UNKNOWN:
             return  # resolved meanwhile (user stream, cancel answer)
         deadline = self._unknown_deadline.get(cid, 0.0)
-        if self.clock.now() > deadline:
+        if self.clock.now_s() > deadline:
             self._unknown_deadline.pop(cid, None)
             text = f"order {cid} ({rec.symbol} {rec.side} {rec.qty}) unresolved after {self.cfg.unknown_resolve_s}s"
             log.error("router: %s; intent %s stays blocked", text, rec.intent_id)
@@ -813,7 +814,7 @@ class Router:
         if u is not None:
             self._apply(u, publish=True)
             return
-        early = rec.sent_s + self.absent_after_s - self.clock.now()
+        early = rec.sent_s + self.absent_after_s - self.clock.now_s()
         if rec.status is S.UNKNOWN and early > 0.0:
             # "Not found" so soon may be a request still in flight inside the exchange: ask again once
             # it is too old to ever be executed.
@@ -889,7 +890,7 @@ class Router:
         if filt is None or ref <= 0.0:
             self._deny(intent, abs(qty), 0.0, Denial(filter="INPUT", reason="flatten: no filters or reference price"))
             return
-        ex = Execution(intent, abs(qty), [abs(qty)], filt, ref, self.clock.now())
+        ex = Execution(intent, abs(qty), [abs(qty)], filt, ref, self.clock.now_s())
         ex.market = True
         self.executions[intent.intent_id] = ex
         self._by_symbol.setdefault(symbol, []).append(ex)
@@ -910,10 +911,10 @@ class Router:
                 slice_no=e.slice_no, status=S.UNKNOWN, reason="recovered after restart",
             )
             age_s = (time.time_ns() - req.recv_ns) / 1e9 if req.recv_ns else self.absent_after_s
-            rec.sent_s = self.clock.now() - age_s
+            rec.sent_s = self.clock.now_s() - age_s
             self.lifecycle.adopt(rec)
             self._remember(req.intent_id)
-            self._unknown_deadline[rec.client_order_id] = self.clock.now() + self.cfg.unknown_resolve_s
+            self._unknown_deadline[rec.client_order_id] = self.clock.now_s() + self.cfg.unknown_resolve_s
             self._spawn(self._query_io(rec.client_order_id, allow_resend=False))
         if entries:
             log.warning("router: recovering %d pending order(s) from a previous run", len(entries))

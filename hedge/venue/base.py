@@ -40,7 +40,7 @@ from typing import Protocol
 import msgspec
 
 from hedge.events import Fill, OrderRequest, OrderStatus, OrderUpdate, Position
-from hedge.router.filters import SymbolFilters
+from hedge.model.instrument import SymbolFilters
 
 
 class OrderAck(msgspec.Struct, frozen=True, kw_only=True, gc=False):

@@ -48,7 +48,7 @@ import ccxt.async_support as ccxt_async
 from hedge.backoff import backoff_delays
 from hedge.config import HttpConfig
 from hedge.events import Event, Fill, Nav, OrderRequest, OrderType, OrderUpdate, Position, RateLimit
-from hedge.router.filters import SymbolFilters, to_decimal
+from hedge.model.instrument import SymbolFilters, to_decimal
 from hedge.venue.base import OrderAck
 from hedge.venue.binance_filters import FilterParseError, parse_symbol
 from hedge.venue.binance_wire import (

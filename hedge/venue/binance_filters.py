@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from hedge.router.filters import ZERO, SymbolFilters
+from hedge.model.instrument import ZERO, SymbolFilters
 
 
 class FilterParseError(ValueError):

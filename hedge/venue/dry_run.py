@@ -19,7 +19,7 @@ import time
 from collections.abc import Sequence
 
 from hedge.events import Fill, OrderRequest, OrderStatus, OrderUpdate, Position, TimeInForce
-from hedge.router.filters import SymbolFilters
+from hedge.model.instrument import SymbolFilters
 from hedge.state.journal import Journals, JournalWriter
 from hedge.venue.base import OrderAck
 from hedge.venue.errors import DUPLICATE_CLIENT_ORDER_ID, OrderNotFound, Rejected

@@ -52,8 +52,8 @@ from hedge.exchange import errors as xerr
 from hedge.exchange import matching as m
 from hedge.exchange.symbols import ExchangeInfo
 from hedge.feeds.book import OrderBook
-from hedge.router.clock import Clock
-from hedge.router.filters import SymbolFilters
+from hedge.model.clock import Clock
+from hedge.model.instrument import SymbolFilters
 from hedge.venue.base import OrderAck
 from hedge.venue.binance_filters import parse_symbol
 from hedge.venue.errors import OrderNotFound, Rejected, VenueError, classify

@@ -28,7 +28,7 @@ from hedge.events import (
 )
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.server import LocalExchange
-from hedge.router.clock import Clock, ManualClock
+from hedge.model.clock import Clock, EventClock
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
 from hedge.router.router import Router
@@ -254,7 +254,7 @@ async def test_off_grid_price_and_quantity_arrive_rounded(live: Live) -> None:
 async def test_429_retry_after_is_respected(tmp_path: Path) -> None:
     """The exchange's Retry-After (the rest of its minute window: up to a minute) is waited in full before the
     next attempt; the router's timers and the venue's rate-limit clock are advanced instead of slept."""
-    clock, skipped = ManualClock(0.0), [0.0]
+    clock, skipped = EventClock(0), [0.0]
     async with running(tmp_path, clock=clock, venue_clock=lambda: time.time() + skipped[0]) as live:
         await live.book()
         live.exchange.faults.set("rest_429", FaultSetting(count=1))
@@ -263,11 +263,11 @@ async def test_429_retry_after_is_respected(tmp_path: Path) -> None:
         await live.router.idle()
         (rl,) = [e for e in live.events if isinstance(e, RateLimit)]
         assert rl.status == 429 and rl.retry_after_s >= 1.0
-        clock.advance_to(rl.retry_after_s - 0.05)  # just before Retry-After: nothing new is sent
+        clock.advance_to_ns(round((rl.retry_after_s - 0.05) * 1e9))  # just before Retry-After: nothing new is sent
         await live.router.idle()
         assert len(live.sent()) == 1 and live.posts() == []
         skipped[0] = rl.retry_after_s
-        clock.advance_to(rl.retry_after_s + 0.01)
+        clock.advance_to_ns(round((rl.retry_after_s + 0.01) * 1e9))
         await wait_for(lambda: bool(live.reports()))
         (_, r0), (_, r1) = live.sent()
         assert (r0["client_order_id"], r1["client_order_id"]) == (client_order_id("rl-1", 0, 0),

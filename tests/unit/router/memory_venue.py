@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from hedge.bus import Bus
 from hedge.events import OrderRequest, OrderStatus, OrderType, OrderUpdate, Side, TimeInForce
-from hedge.router.filters import SymbolFilters
+from hedge.model.instrument import SymbolFilters
 from hedge.venue.base import OrderAck
 from hedge.venue.errors import (
     DUPLICATE_CLIENT_ORDER_ID,

@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hedge.events import Side
+from hedge.model.instrument import SymbolFilters, to_decimal
 from hedge.router.execution import split_slices
-from hedge.router.filters import Mode, OrderFilter, Prepared, SymbolFilters, to_decimal
+from hedge.router.filters import Mode, OrderFilter, Prepared
 
 F = OrderFilter(SymbolFilters(symbol="BTCUSDT", tick_size=Decimal("0.1"), step_size=Decimal("0.001"),
                               min_qty=Decimal("0.001"), min_notional=Decimal("100")))

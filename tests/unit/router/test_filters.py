@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hedge.events import Side
-from hedge.router.filters import Denial, Mode, OrderFilter, Prepared, SymbolFilters, to_decimal
+from hedge.model.instrument import SymbolFilters, to_decimal
+from hedge.router.filters import Denial, Mode, OrderFilter, Prepared
 
 TICKS = [Decimal(s) for s in ("0.00001", "0.0001", "0.001", "0.01", "0.1", "0.5", "1", "10")]
 STEPS = [Decimal(s) for s in ("0.001", "0.01", "0.1", "1", "10", "0.000001")]

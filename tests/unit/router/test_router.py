@@ -32,8 +32,8 @@ from hedge.events import (
     Side,
     TimeInForce,
 )
-from hedge.router.clock import ManualClock
-from hedge.router.filters import SymbolFilters
+from hedge.model.clock import EventClock
+from hedge.model.instrument import SymbolFilters
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
 from hedge.router.router import Router
@@ -71,7 +71,7 @@ class Rig:
     bus: Bus
     venue: Any
     journals: Journals
-    clock: ManualClock
+    clock: EventClock
     router: Router
     health: list[RouterHealth] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
@@ -93,9 +93,9 @@ class Rig:
     async def advance(self, seconds: float, step: float = 0.1) -> None:
         """Move the clock in small steps, letting venue tasks run between them."""
         await self.router.idle()
-        start, n = self.clock.now(), max(1, round(seconds / step))
+        start, n = self.clock.now_s(), max(1, round(seconds / step))
         for i in range(1, n + 1):
-            self.clock.advance_to(start + seconds * i / n)
+            self.clock.advance_to_ns(round((start + seconds * i / n) * 1e9))
             await self.router.idle()
 
     def journal(self, name: str) -> list[dict[str, Any]]:
@@ -112,7 +112,7 @@ async def make_rig(tmp_path: Path, venue_factory: Any = None, **router: Any) -> 
     if isinstance(venue, MemoryVenue):
         venue.bids = [(BID, 5.0), (66999.0, 5.0)]
         venue.asks = [(ASK, 5.0), (67001.0, 5.0)]
-    clock = ManualClock(1000.0)
+    clock = EventClock(1_000_000_000_000)
     r = Router(bus, venue, journals, cfg, backoff=backoff, clock=clock,
                pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"))
     rig = Rig(tmp_path, bus, venue, journals, clock, r)
@@ -241,10 +241,10 @@ async def test_twap_slices_on_the_clock_and_never_overlap(rig: Rig) -> None:
 
     def on_place(req: OrderRequest) -> None:
         assert not [o for o in rig.venue.live() if o.req.intent_id == req.intent_id], "two live orders"
-        placed_at.append((rig.clock.now(), req.client_order_id))
+        placed_at.append((rig.clock.now_s(), req.client_order_id))
 
     rig.venue.on_place = on_place
-    t0 = rig.clock.now()
+    t0 = rig.clock.now_s()
     rig.decide(notional=10_000.0)  # >= twap.min_notional_usd 5000 -> 5 slices over 60 s
     for i in range(5):
         await rig.router.idle()
@@ -377,7 +377,7 @@ async def test_crash_restart_adopts_and_regenerates_the_same_id(tmp_path: Path) 
     bus2 = Bus()
     rig1.venue.bus = bus2
     j2 = Journals(tmp_path)
-    r2 = Router(bus2, rig1.venue, j2, cfg, backoff=backoff, clock=ManualClock(),
+    r2 = Router(bus2, rig1.venue, j2, cfg, backoff=backoff, clock=EventClock(),
                 pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"))
     await r2.start()
     await r2.idle()

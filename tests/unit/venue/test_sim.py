@@ -27,7 +27,7 @@ from hedge.events import (
     Trade,
 )
 from hedge.feeds.dispatch import FrameDispatcher
-from hedge.replay.clock import EventClock
+from hedge.model.clock import EventClock
 from hedge.venue.errors import POST_ONLY_REJECT, OrderNotFound, Rejected
 from hedge.venue.sim import SimVenue
 
