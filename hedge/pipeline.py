@@ -177,7 +177,7 @@ def build_pipeline(
     signals = SignalStage(bus, cfg)
     signals.attach()
     portfolio = PortfolioStage(bus, venue, cfg, path=directory / "state" / LEDGER_FILE,
-                               clock_ms=lambda: now_ns() // 1_000_000, persist=persist_ledger)
+                               clock=clock, persist=persist_ledger)
     portfolio.attach()
     return Pipeline(cfg, bus, venue, risk, router, signals, portfolio)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from hedge.bus import Bus
 from hedge.config import ExitParams
 from hedge.events import BookUpdate, Fill, LedgerPosition, Side
+from hedge.model.clock import LiveClock
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LedgerStore
@@ -58,7 +59,7 @@ def main() -> None:
         ledger = Ledger(p)
         store = LedgerStore(Path(d) / "l.json", ledger.state)
         scanner = ExitScanner(ledger, p, trailing=True, retry_s=10.0, publish=bus.publish,
-                              write_ahead=store.save_now, changed=store.mark_dirty)
+                              write_ahead=store.save_now, changed=store.mark_dirty, clock=LiveClock())
         scanner.ready = True
         ledger.apply_fill(Fill(client_order_id="x", symbol="BTCUSDT", side=Side.BUY, qty=0.01, price=30_000.0,
                                fee=0.0, trade_id=1))

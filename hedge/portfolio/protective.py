@@ -25,10 +25,10 @@ Must never: send an order itself, or ask for a second stop while the last one is
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 from hedge.events import OrderIntent, OrderStatus, Side
+from hedge.model.clock import Clock
 from hedge.portfolio.ledger import Entry
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class ProtectiveStops:
         publish: Callable[[OrderIntent], None],
         write_ahead: Callable[[], object],  # raises OSError when it cannot write
         changed: Callable[[], None],
-        clock_ms: Callable[[], int],
+        clock: Clock,
     ) -> None:
         self.entries = entries
         self.min_move = min_move_bps * 1e-4
@@ -59,7 +59,7 @@ class ProtectiveStops:
         self.publish = publish
         self.write_ahead = write_ahead
         self.changed = changed
-        self.clock_ms = clock_ms
+        self.clock = clock
         self.requests = 0
         self.write_failures = 0
 
@@ -70,7 +70,7 @@ class ProtectiveStops:
             return
         if e.stop_live and abs(want - e.stop_px) < want * self.min_move:
             return  # resting, and the stop has not moved far enough to be worth a cancel/replace
-        if not e.stop_live and e.stop_intent and self.clock_ms() - e.stop_ms < self.retry_ms:
+        if not e.stop_live and e.stop_intent and self.clock.now_ms() - e.stop_ms < self.retry_ms:
             return  # the last request is still on its way (or was refused only recently)
         self._request(e, want, tick_ns)
 
@@ -78,7 +78,7 @@ class ProtectiveStops:
         previous = (e.stop_attempts, e.stop_intent, e.stop_px, e.stop_ms, e.stop_live)
         e.stop_attempts += 1
         e.stop_intent = stop_intent_id(e.symbol, e.key, e.stop_attempts)
-        e.stop_px, e.stop_ms, e.stop_live = level, self.clock_ms(), False
+        e.stop_px, e.stop_ms, e.stop_live = level, self.clock.now_ms(), False
         try:
             self.write_ahead()
         except OSError as exc:
@@ -91,7 +91,7 @@ class ProtectiveStops:
         self.publish(OrderIntent(
             intent_id=e.stop_intent, symbol=e.symbol, side=Side.SELL if e.qty > 0.0 else Side.BUY,
             notional=qty * level, strategy=e.strategy, reason=REASON, reduce_only=True, limit_px=level,
-            stop_price=level, tick_ns=tick_ns, recv_ns=time.time_ns(),
+            stop_price=level, tick_ns=tick_ns, recv_ns=self.clock.now_ns(),
         ))
 
     def on_order_update(self, intent_id: str, status: OrderStatus) -> None:
@@ -104,7 +104,7 @@ class ProtectiveStops:
                 if live != e.stop_live:
                     e.stop_live = live
                     if not live:
-                        e.stop_ms = self.clock_ms()  # retried after retry_s
+                        e.stop_ms = self.clock.now_ms()  # retried after retry_s
                     self.changed()
                 return
 

@@ -34,11 +34,11 @@ position while one is working.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 
 from hedge.config import ExitParams
 from hedge.events import BookUpdate, LedgerPosition, OrderIntent, OrderUpdate, Side
+from hedge.model.clock import Clock
 from hedge.portfolio.exits import ExitKind, update
 from hedge.portfolio.ledger import Entry, Ledger
 from hedge.portfolio.protective import ProtectiveStops
@@ -64,7 +64,7 @@ class ExitScanner:
         publish: Callable[[OrderIntent | LedgerPosition], None],
         write_ahead: Callable[[], object],  # raises OSError when it cannot write
         changed: Callable[[], None],
-        clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        clock: Clock,
         protect: ProtectiveStops | None = None,
     ) -> None:
         self.ledger = ledger
@@ -76,7 +76,7 @@ class ExitScanner:
         self.publish = publish
         self.write_ahead = write_ahead
         self.changed = changed
-        self.clock_ms = clock_ms
+        self.clock = clock
         self.ready = False
         self.exits = 0
         self.by_kind: dict[str, int] = {}
@@ -106,7 +106,7 @@ class ExitScanner:
             self.protect.check(e, u.recv_ns)
 
     def _exit(self, e: Entry, kind: ExitKind, px: float, u: BookUpdate) -> None:
-        now = self.clock_ms()
+        now = self.clock.now_ms()
         if e.exit_intent and (self._working.get(e.exit_intent) or now - e.exit_ms < self.retry_ms):
             return  # one live exit per position
         previous = (e.exit_attempts, e.exit_intent, e.exit_ms)
@@ -136,7 +136,7 @@ class ExitScanner:
                 limit_px=px,
                 tick_ns=u.recv_ns,
                 ts_ms=u.ts_ms,
-                recv_ns=time.time_ns(),
+                recv_ns=self.clock.now_ns(),
             )
         )
 
@@ -147,14 +147,14 @@ class ExitScanner:
         e = self._owner(intent_id)
         if e is not None:
             self._working.setdefault(intent_id, set()).add(cid)
-            e.exit_ms = self.clock_ms()
+            e.exit_ms = self.clock.now_ms()
 
     def on_order_update(self, u: OrderUpdate, intent_id: str) -> None:
         e = self._owner(intent_id)
         if e is None:
             self._working.pop(intent_id, None)
             return
-        e.exit_ms = self.clock_ms()
+        e.exit_ms = self.clock.now_ms()
         working = self._working.get(intent_id)
         if working is None:
             working = self._working[intent_id] = set()

@@ -21,7 +21,7 @@ Owns the wiring and the reconciliation schedule:
   (``hedge.portfolio.protective``); its orders' updates and reconciliation's open orders tell
   whether it rests. A protective stop found at the exchange carries an engine client order id,
   so it is never tagged external (the router adopts it as the symbol's protective stop).
-- Time comes from the injected ``clock_ms`` (event time in replay). ``persist=False`` keeps the
+- Time comes from the injected ``Clock`` (event time in replay). ``persist=False`` keeps the
   ledger in memory; only then may ``start_flat`` open trading without a fetch (replay's fresh
   simulated account, which provably starts flat and reports everything on the bus).
 
@@ -35,8 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from hedge.backoff import backoff_delays
@@ -55,6 +53,7 @@ from hedge.events import (
     PositionDrift,
     Reconciled,
 )
+from hedge.model.clock import Clock, LiveClock
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.protective import ProtectiveStops
 from hedge.portfolio.reconcile import Comparison, Mismatch, compare, fetch
@@ -76,14 +75,14 @@ class PortfolioStage:
         cfg: Config,
         *,
         path: str | Path | None = None,
-        clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        clock: Clock | None = None,
         persist: bool = True,
     ) -> None:
         self.bus = bus
         self.venue = venue
         self.cfg = cfg
         self.pcfg = cfg.runtime.portfolio
-        self.clock_ms = clock_ms
+        self.clock: Clock = clock or LiveClock()
         self.path = Path(path) if path is not None else Path(cfg.runtime.log_dir) / "state" / LEDGER_FILE
         exits = cfg.strategy.exits
         self.persist = persist  # False: an in-memory ledger (replay), nothing read or written
@@ -97,7 +96,7 @@ class PortfolioStage:
             publish=bus.publish,
             write_ahead=write_ahead,
             changed=self.store.mark_dirty,
-            clock_ms=clock_ms,
+            clock=self.clock,
         ) if cfg.runtime.features.exchange_stop_orders else None
         self.scanner = ExitScanner(
             self.ledger,
@@ -107,7 +106,7 @@ class PortfolioStage:
             publish=bus.publish,
             write_ahead=write_ahead,
             changed=self.store.mark_dirty,
-            clock_ms=clock_ms,
+            clock=self.clock,
             protect=self.protect,
         )
         self.user_stream = cfg.risk.user_stream
@@ -153,7 +152,7 @@ class PortfolioStage:
                 severity="critical", title=f"liquidation {fill.symbol}",
                 text=f"the exchange liquidated {fill.symbol}: {fill.side.value} {fill.qty:g} @ {fill.price:g} "
                      f"(order {fill.client_order_id}, realized {fill.realized_pnl:.2f}, fee {fill.fee:.2f})",
-                recv_ns=time.time_ns(),
+                recv_ns=self.clock.now_ns(),
             ))
 
     def on_order_update(self, u: OrderUpdate) -> None:
@@ -200,7 +199,7 @@ class PortfolioStage:
                     attempt += 1
                     log.warning("portfolio: reconciliation (%s) failed (%s); again in %.1fs", trigger, exc, wait)
                     self.bus.publish(Heartbeat(component=self.name, ok=False, detail=f"reconciliation failed: {exc}",
-                                               recv_ns=time.time_ns()))
+                                               recv_ns=self.clock.now_ns()))
                     self._trigger = trigger
                     await asyncio.sleep(wait)
                     continue
@@ -220,9 +219,9 @@ class PortfolioStage:
         reports everything on the bus (replay's fresh simulated account, with an in-memory ledger)."""
         if self.persist or self.ledger.entries:
             raise RuntimeError("start_flat is only for an in-memory ledger that holds nothing")
-        now = self.clock_ms()
+        now = self.clock.now_ms()
         self.ledger.state.reconciled_ms = now
-        done = Reconciled(trigger=trigger, symbols=len(self.symbols()), ts_ms=now, recv_ns=time.time_ns())
+        done = Reconciled(trigger=trigger, symbols=len(self.symbols()), ts_ms=now, recv_ns=self.clock.now_ns())
         self.scanner.ready = True
         self.bus.publish(done)
         return done
@@ -248,7 +247,7 @@ class PortfolioStage:
         """One reconciliation: fetch, apply missed fills, confirm differences, act, publish ``Reconciled``."""
         symbols = self.symbols()
         since = self._since(symbols)  # once: both fetches look at the same history
-        started_ms = self.clock_ms()
+        started_ms = self.clock.now_ms()
         cmp = await self._compare(symbols, since)
         if cmp.mismatches:
             await asyncio.sleep(self.pcfg.reconcile_confirm_s)
@@ -256,7 +255,7 @@ class PortfolioStage:
             again.adopted_orders = cmp.adopted_orders + again.adopted_orders
             again.fills_replayed += cmp.fills_replayed
             cmp = again
-        now = self.clock_ms()
+        now = self.clock.now_ms()
         drifts = adopted = 0
         for sym in cmp.agreed:
             e = self.ledger.entries.get(sym)
@@ -267,7 +266,7 @@ class PortfolioStage:
                 self.drifting.discard(sym)
                 q = self.ledger.qty(sym)
                 self.bus.publish(PositionDrift(symbol=sym, local_qty=q, exchange_qty=q, resolved=True,
-                                               recv_ns=time.time_ns()))
+                                               recv_ns=self.clock.now_ns()))
         for m in cmp.mismatches:
             if self._act(m, now):
                 adopted += 1
@@ -277,14 +276,14 @@ class PortfolioStage:
             self.bus.publish(Alert(
                 severity="warning", title=f"external order {o.symbol}",
                 text=f"{o.symbol}: open order {o.client_order_id} ({o.side} {o.qty:g} @ {o.price:g}) was not "
-                     "sent by hedge; adopted as external", recv_ns=time.time_ns(),
+                     "sent by hedge; adopted as external", recv_ns=self.clock.now_ns(),
             ))
         missing = self.ledger.missing_levels()
         if set(missing) - self._flagged:
             self.bus.publish(Alert(
                 severity="warning", title="positions without TP/SL",
                 text=f"no take-profit or no stop on: {', '.join(missing)} (check strategy.exits)",
-                recv_ns=time.time_ns(),
+                recv_ns=self.clock.now_ns(),
             ))
         self._flagged = set(missing)
         self.ledger.state.reconciled_ms = started_ms
@@ -292,7 +291,7 @@ class PortfolioStage:
         done = Reconciled(
             trigger=trigger, symbols=len(symbols), drifts=drifts, adopted_positions=adopted,
             adopted_orders=len(cmp.adopted_orders), fills_replayed=cmp.fills_replayed,
-            ts_ms=now, recv_ns=time.time_ns(),
+            ts_ms=now, recv_ns=self.clock.now_ns(),
         )
         self.scanner.ready = True
         self.bus.publish(done)
@@ -300,7 +299,7 @@ class PortfolioStage:
         return done
 
     async def _compare(self, symbols: list[str], since: dict[str, int]) -> Comparison:
-        snap = await fetch(self.venue, symbols, since, self.clock_ms())
+        snap = await fetch(self.venue, symbols, since, self.clock.now_ms())
         cmp = compare(self.ledger, snap, symbols, self.pcfg.qty_tolerance)
         for line in cmp.lines:
             self.bus.publish(line)
@@ -338,7 +337,7 @@ class PortfolioStage:
             self.bus.publish(Alert(
                 severity="warning", title=f"external position {sym}",
                 text=f"{sym}: the exchange holds {m.exchange_qty:g} @ {m.exchange_entry:g} that hedge did not open; "
-                     "adopted as external with default exits", recv_ns=time.time_ns(),
+                     "adopted as external with default exits", recv_ns=self.clock.now_ns(),
             ))
             return True
         log.error("portfolio: drift on %s: ledger %g, exchange %g; taking the exchange's", sym, m.local_qty,
@@ -350,7 +349,7 @@ class PortfolioStage:
     def _drift(self, m: Mismatch) -> None:
         self.drifting.add(m.symbol)
         self.bus.publish(PositionDrift(symbol=m.symbol, local_qty=m.local_qty, exchange_qty=m.exchange_qty,
-                                       reported=m.reported, recv_ns=time.time_ns()))
+                                       reported=m.reported, recv_ns=self.clock.now_ns()))
 
 
 def _nothing() -> None:

@@ -37,6 +37,7 @@ from hedge.events import (
     Side,
     TradingState,
 )
+from hedge.model.clock import EventClock
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LedgerStore
@@ -330,7 +331,7 @@ async def test_fills_missed_since_the_last_reconciliation_are_found_even_after_l
 async def test_start_flat_only_for_an_in_memory_ledger(rig: Rig) -> None:
     with pytest.raises(RuntimeError):
         PortfolioStage(rig.bus, rig.venue, rig.cfg).start_flat("replay")  # a durable ledger must reconcile
-    mem = PortfolioStage(rig.bus, rig.venue, rig.cfg, persist=False, clock_ms=lambda: 42)
+    mem = PortfolioStage(rig.bus, rig.venue, rig.cfg, persist=False, clock=EventClock(42_000_000))
     mem.attach()
     done = mem.start_flat("replay")
     assert mem.ready and done.ts_ms == 42 and rig.of(Reconciled) == [done]

@@ -11,6 +11,7 @@ import pytest
 from hedge.bus import Bus
 from hedge.config import ExitParams
 from hedge.events import OrderIntent, OrderStatus, Side
+from hedge.model.clock import EventClock
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.protective import ProtectiveStops
 from hedge.portfolio.scanner import ExitScanner
@@ -23,16 +24,16 @@ P = ExitParams()  # at E = 100: SL 99.75, breakeven from 100.20, trail 20 bps
 class Rig:
     def __init__(self, path: Path) -> None:
         self.bus = Bus()
-        self.now_ms = 1_000_000
+        self.clock = EventClock(1_000_000 * 1_000_000)
         self.ledger = Ledger(P)
         self.store = LedgerStore(path, self.ledger.state)
         self.fail_writes = False
         self.protect = ProtectiveStops(self.ledger.entries, min_move_bps=5.0, retry_s=3.0, publish=self.bus.publish,
                                        write_ahead=self.write_ahead, changed=self.store.mark_dirty,
-                                       clock_ms=lambda: self.now_ms)
+                                       clock=self.clock)
         self.scanner = ExitScanner(self.ledger, P, trailing=True, retry_s=3.0, publish=self.bus.publish,
                                    write_ahead=self.write_ahead, changed=self.store.mark_dirty,
-                                   clock_ms=lambda: self.now_ms, protect=self.protect)
+                                   clock=self.clock, protect=self.protect)
         self.bus.subscribe(type(book(1.0)), self.scanner.on_book)
         self.intents: list[OrderIntent] = []
         self.bus.subscribe(OrderIntent, self.intents.append)
@@ -66,7 +67,7 @@ def test_one_stop_per_position_at_its_level_written_ahead(tmp_path: Path) -> Non
         rig.bus.publish(book(100.0))
     assert len(rig.stops()) == 1
     rig.resting()
-    rig.now_ms += 10_000
+    rig.clock.advance_s(10.0)
     rig.bus.publish(book(100.05))
     assert len(rig.stops()) == 1  # resting and the stop has not moved
 
@@ -97,10 +98,10 @@ def test_not_resting_is_retried_after_the_retry_time_and_a_failed_write_sends_no
     rig.bus.publish(book(100.0))
     (first,) = rig.stops()
     rig.protect.on_order_update(first.intent_id, OrderStatus.REJECTED)  # e.g. -2021 or a veto's silence
-    rig.now_ms += 2_000
+    rig.clock.advance_s(2.0)
     rig.bus.publish(book(100.0))
     assert len(rig.stops()) == 1
-    rig.now_ms += 1_500
+    rig.clock.advance_s(1.5)
     rig.bus.publish(book(100.0))
     assert len(rig.stops()) == 2 and rig.stops()[-1].intent_id == "pstop-BTCUSDT-t500-2"
     rig.protect.sync({"pstop-BTCUSDT-t500-2"})  # reconciliation lists it: resting

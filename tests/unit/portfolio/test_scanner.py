@@ -11,6 +11,7 @@ import pytest
 from hedge.bus import Bus
 from hedge.config import ExitParams
 from hedge.events import LedgerPosition, OrderIntent, OrderStatus, OrderUpdate, Side
+from hedge.model.clock import EventClock
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LedgerStore
@@ -22,13 +23,13 @@ P = ExitParams()
 class Rig:
     def __init__(self, path: Path, ledger: Ledger | None = None) -> None:
         self.bus = Bus()
-        self.now_ms = 1_000_000
+        self.clock = EventClock(1_000_000 * 1_000_000)
         self.ledger = ledger or Ledger(P)
         self.store = LedgerStore(path, self.ledger.state)
         self.fail_writes = False
         self.scanner = ExitScanner(self.ledger, P, trailing=True, retry_s=3.0, publish=self.bus.publish,
                                    write_ahead=self.write_ahead, changed=self.store.mark_dirty,
-                                   clock_ms=lambda: self.now_ms)
+                                   clock=self.clock)
         self.scanner.ready = True
         self.bus.subscribe(type(book(1.0)), self.scanner.on_book)
         self.intents: list[OrderIntent] = []
@@ -86,16 +87,16 @@ def test_one_live_exit_per_position_and_a_retry_only_after_silence(tmp_path: Pat
     first = rig.intents[-1].intent_id
     rig.ledger.on_order(request("hBBBB-0-0", first, side=Side.SELL, reduce_only=True))
     rig.scanner.on_order("hBBBB-0-0", first)
-    rig.now_ms += 60_000
+    rig.clock.advance_s(60.0)
     rig.bus.publish(book(99.0))
     assert len(rig.intents) == 1  # its order is working: no second exit, however long
     rig.scanner.on_order_update(
         OrderUpdate(client_order_id="hBBBB-0-0", symbol="BTCUSDT", status=OrderStatus.EXPIRED, side=Side.SELL), first
     )
-    rig.now_ms += 2_999
+    rig.clock.advance_s(2.999)
     rig.bus.publish(book(99.0))
     assert len(rig.intents) == 1  # done, but not silent for exit_retry_s yet
-    rig.now_ms += 1
+    rig.clock.advance_s(0.001)
     rig.bus.publish(book(99.0))
     assert [i.intent_id for i in rig.intents] == [first, "exit-BTCUSDT-t500-2"]
 
@@ -120,10 +121,10 @@ def test_a_restart_continues_the_attempt_numbers_and_respects_the_live_attempt(t
     assert [i.intent_id for i in rig.intents] == ["exit-BTCUSDT-t500-1"]
     # crash: a new process loads the file written ahead of the intent
     again = Rig(path, Ledger(P, LedgerStore.load(path)))
-    again.now_ms = rig.now_ms + 1_000
+    again.clock.advance_to_ns(rig.clock.now_ns() + 1_000 * 1_000_000)
     again.bus.publish(book(99.0))
     assert again.intents == []  # the first attempt is still live (within exit_retry_s)
-    again.now_ms += 3_000
+    again.clock.advance_s(3.0)
     again.bus.publish(book(99.0))
     assert [i.intent_id for i in again.intents] == ["exit-BTCUSDT-t500-2"]
 
@@ -154,7 +155,7 @@ def test_a_missed_final_update_is_healed_by_the_exchanges_open_orders(tmp_path: 
     rig.bus.publish(book(99.0))
     first = rig.intents[-1].intent_id
     rig.scanner.on_order("hBBBB-0-0", first)
-    rig.now_ms += 60_000
+    rig.clock.advance_s(60.0)
     rig.scanner.sync_working({"hBBBB-0-0": first, "hOTHER-0-0": "micro_scalper-BTCUSDT-9"})
     rig.bus.publish(book(99.0))
     assert len(rig.intents) == 1  # the exchange still lists it: still working
