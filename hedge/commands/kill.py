@@ -3,7 +3,7 @@ path its ``<log_dir>/daemon.json`` names, else ``risk.kill_switch.flag_file``; i
 cancels every open order within ~0.25 s); with ``--cancel`` also cancel directly through the
 exchange's REST API, for when the daemon itself is stuck.
 
-``--cancel`` goes through the configured venue (``hedge.daemon.direct_cancel_all``): Binance /
+``--cancel`` goes through the configured venue (``hedge.daemon.cancel.direct_cancel_all``): Binance /
 testnet with the keys from the environment, or the local exchange of the running daemon (its
 URL from ``<log_dir>/daemon.json``).
 
@@ -35,13 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the daemon's log dir (its daemon.json names the flag it watches and its local exchange)")
 
 
-# hedge.daemon.RUNTIME_FILE, read here without importing the daemon (it loads ccxt: the flag comes first).
-RUNTIME_FILE = "daemon.json"
-
-
 def _watched_flag(log_dir: str | None) -> str:
     """The kill flag the daemon of ``log_dir`` watches (absolute, from its daemon.json), or ""."""
     import msgspec
+
+    from hedge.daemon.lock import RUNTIME_FILE  # light: no engine, no ccxt (the flag comes first)
 
     try:
         flag = msgspec.json.decode(Path(log_dir or ".", RUNTIME_FILE).read_bytes()).get("kill_flag", "")
@@ -73,7 +71,8 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
     print(f"kill switch engaged: {flag_file} ({args.reason})")
     if not args.cancel:
         return 0
-    from hedge.daemon import SetupError, direct_cancel_all
+    from hedge.daemon.cancel import direct_cancel_all
+    from hedge.daemon.errors import SetupError
 
     cancel: Callable[[], Coroutine[Any, Any, object]]
     try:
