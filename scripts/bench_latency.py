@@ -21,6 +21,10 @@ run it hot.
 
 Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4]
 Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
+
+Owns: this benchmark's scenario, measurements and report.
+
+Must never: change engine code paths to measure them (it wraps the venue call from outside).
 """
 
 from __future__ import annotations

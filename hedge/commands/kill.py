@@ -10,6 +10,11 @@ URL from ``<log_dir>/daemon.json``).
 Exit codes: 0 done; 1 the flag could not be written or the direct cancel failed (the flag, when
 written, still halts the daemon); 2 configuration error; 3 ``--cancel`` asked but the venue cannot
 be reached (no keys, no running local exchange; the flag was written).
+
+Owns: the ``hedge kill`` arguments, which flag file to write, what it prints and its exit code.
+
+Must never: import the engine or a venue before the flag is written (the flag comes first; only
+``--cancel`` loads the venue), or decide anything the running daemon decides.
 """
 
 from __future__ import annotations

@@ -2,6 +2,11 @@
 
 Exit codes: 0 stopped cleanly (or ``--once`` completed), 1 ``--once`` did not complete a cycle,
 2 configuration error or a venue that cannot be built (e.g. testnet keys missing).
+
+Owns: the ``hedge run`` arguments (overrides of runtime.yaml), what it prints (the ``--once``
+summary, setup and config errors) and its exit code.
+
+Must never: wire the engine itself (``hedge.daemon.wiring.Daemon`` does), or trade.
 """
 
 from __future__ import annotations
