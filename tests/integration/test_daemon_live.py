@@ -23,7 +23,9 @@ import pytest
 
 from hedge.commands import kill as kill_cmd
 from hedge.config import Config, load_config
-from hedge.daemon import RUNTIME_FILE, Daemon, SetupError, direct_cancel_all
+from hedge.daemon.cancel import direct_cancel_all
+from hedge.daemon.errors import SetupError
+from hedge.daemon.wiring import Daemon
 from hedge.events import KillSwitch, OrderRequest, OrderType, Side, TimeInForce, TradingState
 from hedge.risk.kill_switch import write_flag
 from hedge.venue.binance import BinanceVenue
@@ -236,7 +238,6 @@ async def test_hedge_kill_from_another_directory_reaches_the_daemon(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     monkeypatch.delenv("BINANCE_TESTNET", raising=False)
-    assert kill_cmd.RUNTIME_FILE == RUNTIME_FILE
     args = argparse.Namespace(config=None, flag_file=None, reason="drill", cancel=False, log_dir=str(tmp_path / "logs"))
     assert kill_cmd.main(args) == 0
     assert (tmp_path / "KILL").exists() and not (elsewhere / "logs" / "KILL").exists()

@@ -100,7 +100,7 @@ class Desk:
         await self.until(lambda: self.of(Reconciled) and self.risk.user_stream_up and self.book_valid())
 
     def book_valid(self) -> bool:
-        b = self.risk._books.get(SYM)
+        b = self.risk.market.books.get(SYM)
         return b is not None and b.valid
 
     async def until(self, pred: Callable[[], Any], within_s: float = 20.0) -> None:

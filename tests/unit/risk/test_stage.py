@@ -246,7 +246,7 @@ def test_open_orders_fills_and_positions(tmp_path: Path) -> None:
     assert d.reasons == (Reason.SYMBOL_CAP,) and d.max_qty == pytest.approx(2.0)
     rig.clock.advance(0.120)
     rig.update("c1", OrderStatus.NEW, qty=3.0, recv_ns=rig.clock.ns)
-    assert rig.stage.ack_latency_ms == pytest.approx(120.0)
+    assert rig.stage.acks.last_ms == pytest.approx(120.0)
     rig.bus.publish(Fill(client_order_id="c1", symbol="BTCUSDT", side=Side.BUY, qty=1.0, price=100.0, fee=0.0))
     rig.update("c1", OrderStatus.PARTIALLY_FILLED, qty=3.0, filled_qty=1.0)
     p = rig.stage.context("BTCUSDT", rig.clock.ns).positions["BTCUSDT"]
@@ -371,7 +371,7 @@ def test_an_unanswered_order_counts_in_ack_latency(rig: Rig) -> None:
     rig.clock.advance(0.2)
     assert rig.decide().reasons == (Reason.ACK_LATENCY,)
     rig.update("c1", OrderStatus.NEW, qty=1.0, recv_ns=rig.clock.ns - 550_000_000)
-    assert rig.decide().allow and rig.stage.ack_latency_ms == pytest.approx(50.0)
+    assert rig.decide().allow and rig.stage.acks.last_ms == pytest.approx(50.0)
     # a slow ack blocks new exposure for ack_latency_window_s (30 s), then no longer
     rig.request("c2", Side.BUY, 1.0, recv_ns=rig.clock.ns)
     rig.clock.advance(0.7)
