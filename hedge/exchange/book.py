@@ -127,6 +127,10 @@ class Book:
     def ask_qty(self, px: float) -> float:
         return self._asks.qty.get(px, 0.0)
 
+    def depth(self) -> tuple[int, int]:
+        """Number of (bid, ask) levels."""
+        return len(self._bids.keys), len(self._asks.keys)
+
 
 def from_best(book: BookView, asks: bool) -> Iterator[Level]:
     """Levels of one side from the best outwards (the first few cheaply, the rest only if needed)."""
