@@ -2,8 +2,8 @@
 
 Owns: ``SymbolMarket`` (a symbol's book, the liquidity client orders took from each level since
 the market last updated it, the mark, the last trade price, the funding rate) and
-``MarketState``, the matching engine's base: the markets by symbol, the resting client orders per
-symbol, and the prices derived from a market — the mark (the mark given, else the mid, else the
+``MarketState``, the matching engine's base: the markets by symbol, the resting client orders and
+untriggered stops per symbol, and the prices derived from a market — the mark (the mark given, else the mid, else the
 last trade) and the working price of a conditional order (the mark, or the last trade with the
 mid before any).
 
@@ -45,6 +45,7 @@ class MarketState:
         self.clock = clock
         self._markets: dict[str, SymbolMarket] = {}
         self._resting: dict[str, list[Order]] = {}  # open LIMIT orders in the book, per symbol
+        self._stops: dict[str, list[Order]] = {}  # untriggered STOP_MARKET / TAKE_PROFIT_MARKET, per symbol
 
     def market(self, symbol: str) -> SymbolMarket:
         m = self._markets.get(symbol)

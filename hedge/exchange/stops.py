@@ -15,28 +15,15 @@ Must never: fill other than through the execution layer, read the wall clock, or
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 from hedge.exchange import errors
-from hedge.exchange.accounts import Account, Listener
+from hedge.exchange.accounts import Account
 from hedge.exchange.execution import OrderFlow
 from hedge.exchange.orders import EPS, NewOrder, Order, OrderSide
-from hedge.exchange.symbols import SymbolSpec
 
 
 class StopOrders(OrderFlow):
     """Untriggered conditional orders and their triggers (a layer of ``MatchingEngine``)."""
-
-    def __init__(
-        self,
-        specs: dict[str, SymbolSpec],
-        clock: Callable[[], int],
-        maker_fee: float,
-        taker_fee: float,
-        listener: Listener | None,
-    ) -> None:
-        super().__init__(specs, clock, maker_fee, taker_fee, listener)
-        self._stops: dict[str, list[Order]] = {}  # untriggered STOP_MARKET / TAKE_PROFIT_MARKET
 
     @staticmethod
     def _triggered(order_side: OrderSide, otype: str, stop: float, px: float) -> bool:
