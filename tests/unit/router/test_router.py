@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -36,7 +34,7 @@ from hedge.model.clock import EventClock
 from hedge.model.instrument import SymbolFilters
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.dry_run import DryRunVenue
 from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Retryable
@@ -72,7 +70,7 @@ class Rig:
     venue: Any
     journals: Journals
     clock: EventClock
-    router: Router
+    router: RouterStage
     health: list[RouterHealth] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     requests: list[OrderRequest] = field(default_factory=list)
@@ -113,14 +111,15 @@ async def make_rig(tmp_path: Path, venue_factory: Any = None, **router: Any) -> 
         venue.bids = [(BID, 5.0), (66999.0, 5.0)]
         venue.asks = [(ASK, 5.0), (67001.0, 5.0)]
     clock = EventClock(1_000_000_000_000)
-    r = Router(bus, venue, journals, cfg, backoff=backoff, clock=clock,
+    r = RouterStage(bus, venue, journals, cfg, backoff=backoff, clock=clock,
                pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"))
     rig = Rig(tmp_path, bus, venue, journals, clock, r)
     bus.subscribe(RouterHealth, rig.health.append)
     bus.subscribe(Alert, rig.alerts.append)
     bus.subscribe(OrderRequest, rig.requests.append)
     bus.subscribe(OrderUpdate, rig.updates.append)
-    await r.start()
+    r.set_filters(await venue.load_filters())
+    r.recover()
     rig.book()
     return rig
 
@@ -377,9 +376,10 @@ async def test_crash_restart_adopts_and_regenerates_the_same_id(tmp_path: Path) 
     bus2 = Bus()
     rig1.venue.bus = bus2
     j2 = Journals(tmp_path)
-    r2 = Router(bus2, rig1.venue, j2, cfg, backoff=backoff, clock=EventClock(),
+    r2 = RouterStage(bus2, rig1.venue, j2, cfg, backoff=backoff, clock=EventClock(),
                 pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"))
-    await r2.start()
+    r2.set_filters(await rig1.venue.load_filters())
+    r2.recover()
     await r2.idle()
     # found live -> adopted and cancelled (its intent is stale); the record is closed
     assert o.status is OrderStatus.CANCELED
@@ -422,22 +422,6 @@ async def test_dry_run_sends_nothing_and_journals(tmp_path: Path) -> None:
     assert rep["outcome"] == "failed" and rep["filled_qty"] == 0.0
     assert rig.journal("orders_executed") == []
     assert rig.router.task_errors == 0
-    rig.journals.close()
-
-
-async def test_service_refreshes_filters(tmp_path: Path) -> None:
-    rig = await make_rig(tmp_path, filters_refresh_s=0.01)
-    task = asyncio.get_running_loop().create_task(rig.router.run())
-    rig.venue.filters["BTCUSDT"] = msgspec.structs.replace(FILTERS["BTCUSDT"], tick_size=Decimal("0.5"))
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5"):
-            break
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    assert rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5")
-    assert rig.venue.calls[-1] == ("close", "")  # the service closes its venue on shutdown
     rig.journals.close()
 
 

@@ -14,7 +14,7 @@ async def test_halt_cancels_a_resting_maker_order_and_never_replaces_it(tmp_path
     rig.decide("i1", notional=1000.0)
     await rig.router.idle()
     (o,) = rig.venue.live()
-    rig.router.halt("kill switch: test")
+    rig.router.halting.halt("kill switch: test")
     await rig.router.idle()
     assert rig.venue.live() == [] and o.status is OrderStatus.CANCELED
     assert len(rig.requests) == 1  # a cancel for "halted" is not a reprice
@@ -35,7 +35,7 @@ async def test_halt_while_the_placement_is_in_flight_cancels_it_once_acknowledge
     rig.decide("i1", side=Side.SELL, notional=1000.0)  # OrderRequest published; the venue call not yet run
     (req,) = rig.requests
     assert rig.router.lifecycle.orders[req.client_order_id].status is OrderStatus.PENDING
-    rig.router.halt("kill")
+    rig.router.halting.halt("kill")
     await rig.router.idle()
     assert rig.venue.orders[req.client_order_id].status is OrderStatus.CANCELED
     assert rig.venue.live() == [] and rig.router.executions == {} and len(rig.requests) == 1
@@ -51,7 +51,7 @@ async def test_halt_between_twap_slices_ends_the_execution_at_once(tmp_path: Pat
     rig.venue.trade(o.req.price)  # the first slice fills; the next one is due in 12 s
     await rig.router.idle()
     assert rig.venue.live() == [] and "big" in rig.router.executions
-    rig.router.halt("kill")
+    rig.router.halting.halt("kill")
     assert rig.router.executions == {}
     await rig.advance(70.0)
     assert len(rig.requests) == 1

@@ -60,7 +60,7 @@ async def test_flat_position_cancels_and_halt_keeps_it(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path)
     protect(rig, "pstop-1", 66_900.0)
     await rig.router.idle()
-    rig.router.halt("kill switch: test")  # protective stops only reduce risk: kept on halt
+    rig.router.halting.halt("kill switch: test")  # protective stops only reduce risk: kept on halt
     await rig.router.idle()
     assert stops(rig) == [OrderType.STOP_MARKET]
     protect(rig, "pstop-2", 66_950.0)  # but nothing new is placed while halted
