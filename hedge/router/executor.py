@@ -44,8 +44,8 @@ from hedge.events import (
 )
 from hedge.model.clock import Clock
 from hedge.router.desk import RESTING, OrderDesk
-from hedge.router.execution import Execution, Phase, cancel_timer, split_slices
-from hedge.router.filters import Denial, Mode, OrderFilter, Prepared
+from hedge.router.execution import Execution, Phase, cancel_timer, next_order, split_slices
+from hedge.router.filters import Denial, OrderFilter, Prepared
 from hedge.router.lifecycle import LiveOrderExists, OrderRecord, client_order_id
 from hedge.router.records import ExecutionReport
 from hedge.router.slippage import SlippageModel
@@ -234,23 +234,7 @@ class Executor:
         if ex.phase is Phase.MAKER and self.clock.now_s() >= ex.maker_deadline:
             ex.phase, ex.fell_back = Phase.TAKER, True  # the maker time ran out while this order was pending
         remaining = ex.slice_remaining()
-        ref = self.marks.get(ex.symbol) or book.mid
-        otype, reduce_only = OrderType.LIMIT, ex.intent.reduce_only
-        if ex.market:  # a flatten: the market lot, notional at the reference price
-            px, tif, otype = 0.0, TimeInForce.GTC, OrderType.MARKET
-            prep = ex.filter.prepare(ex.side, remaining, px, Mode.MARKET, reference=ref, reduce_only=reduce_only)
-        elif ex.phase is Phase.MAKER:
-            px, tif = (book.bid_px if ex.side is Side.BUY else book.ask_px), TimeInForce.GTX
-            if ex.rejected_px > 0.0:  # after a -5022 at a touch that has not moved: one tick more passive
-                ticks = ex.filter.round_price(ex.side, ex.rejected_px, Mode.MAKER) - ex.side.sign
-                step_back = ex.filter.price_of(ticks)
-                px = min(px, step_back) if ex.side is Side.BUY else max(px, step_back)
-            prep = ex.filter.prepare(ex.side, remaining, px, Mode.MAKER, reference=ref, reduce_only=reduce_only)
-        else:
-            cap_bps = self.slippage.cap_bps(ex.symbol, ex.side, remaining, book)
-            px, tif = SlippageModel.cap_price(ex.arrival_mid, ex.side, cap_bps), TimeInForce.IOC
-            prep = ex.filter.prepare(ex.side, remaining, px, Mode.TAKER, reference=ref, cap=px,
-                                     reduce_only=reduce_only)
+        px, tif, otype, prep = next_order(ex, book, self.marks.get(ex.symbol) or book.mid, self.slippage)
         if isinstance(prep, Denial):
             self.desk.deny(ex.intent, remaining, px, prep)
             ex.reasons.append(f"denied {prep.filter}: {prep.reason}")
