@@ -93,10 +93,11 @@ class OrderDesk:
         self.j_success = journals.writer("orders_success")
         self.j_failed = journals.writer("orders_failed")
         self._finished: dict[str, None] = {}  # insertion-ordered set of finished/recovered intent ids
-        # wired by the stage once every collaborator exists
+        # wired by the stage once every collaborator exists: who resolves an unknown outcome, who drives
+        # an order after each applied change, who retries a placement that certainly did not execute
         self.resolver: UnknownResolver
-        self.on_progress: Callable[[str], None] = lambda cid: None
-        self.on_not_sent: Callable[[str, Retryable], None] = lambda cid, e: None
+        self.on_progress: Callable[[str], None]
+        self.on_not_sent: Callable[[str, Retryable], None]
 
     # ------------------------------------------------------------------ intents acted on
 

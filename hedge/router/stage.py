@@ -90,7 +90,6 @@ class RouterStage:
         http = cfg.runtime.http
         backoff = backoff or backoff_delays(http.backoff_initial_s, http.backoff_max_s)
         self.clock: Clock = clock or LiveClock()
-        self.venue = venue
         self._tasks: set[asyncio.Task[None]] = set()
         self.in_flight = 0  # venue calls started and not finished (replay settles the loop until none is)
         self.ignored = 0  # decisions without an approval, or replayed
