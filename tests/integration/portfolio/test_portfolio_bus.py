@@ -43,7 +43,7 @@ from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LedgerStore
 from hedge.risk.reasons import Reason
 from hedge.risk.stage import RiskStage
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
 from hedge.state.journal import Journals
@@ -97,7 +97,7 @@ class Rig:
         self.venue = Account(self.journals)
         self.risk = RiskStage(self.bus, self.cfg)
         self.risk.attach()
-        self.router = Router(self.bus, self.venue, self.journals, self.cfg, backoff=lambda n: 0.01)
+        self.router = RouterStage(self.bus, self.venue, self.journals, self.cfg, backoff=lambda n: 0.01)
         AlertRouter(self.bus, AlertDispatcher([]), daily_dd_limit=0.1).attach()
         self.seen: list[Event] = []
         self.news = asyncio.Event()
@@ -107,7 +107,8 @@ class Rig:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> PortfolioStage:
-        await self.router.start()
+        self.router.set_filters(await self.venue.load_filters())  # as hedge.pipeline starts it
+        self.router.recover()
         self.portfolio = PortfolioStage(self.bus, self.venue, self.cfg)
         self.portfolio.attach()
         self.task = asyncio.create_task(self.portfolio.run())
@@ -164,7 +165,8 @@ async def rig(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def test_no_order_before_the_first_reconciliation_then_entry_and_take_profit(rig: Rig) -> None:
-    await rig.router.start()
+    rig.router.set_filters(await rig.venue.load_filters())
+    rig.router.recover()
     rig.market()
     rig.bus.publish(entry_intent(1))  # the portfolio has not reconciled: vetoed, nothing sent
     (veto,) = rig.of(RiskDecision)

@@ -44,7 +44,7 @@ from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
 from hedge.risk.stage import RiskStage
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
 from hedge.state.journal import Journals
@@ -75,7 +75,7 @@ class Desk:
         self.risk = RiskStage(self.bus, cfg)
         self.risk.attach()
         AlertRouter(self.bus, AlertDispatcher([]), daily_dd_limit=0.1).attach()
-        self.router = Router(self.bus, self.venue, self.journals, cfg,
+        self.router = RouterStage(self.bus, self.venue, self.journals, cfg,
                              pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
         self.portfolio = PortfolioStage(self.bus, self.venue, cfg)
         self.portfolio.attach()
@@ -94,7 +94,8 @@ class Desk:
 
     async def start(self) -> None:
         await self.venue.start()
-        await self.router.start()
+        self.router.set_filters(await self.venue.load_filters())  # as hedge.pipeline starts it
+        self.router.recover()
         self.bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="reconcile"))
         self.tasks = [asyncio.create_task(s.run()) for s in self.services]
         await self.until(lambda: self.of(Reconciled) and self.risk.user_stream_up and self.book_valid())

@@ -47,7 +47,7 @@ from hedge.exchange.limits import UNLIMITED
 from hedge.exchange.server import LocalExchange
 from hedge.router.lifecycle import Lifecycle, OrderRecord, client_order_id
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
@@ -86,7 +86,7 @@ class RecordingLifecycle(Lifecycle):
 class Rig:
     exchange: LocalExchange
     venue: BinanceVenue
-    router: Router
+    router: RouterStage
     bus: Bus
     http: aiohttp.ClientSession
     lifecycle: RecordingLifecycle
@@ -133,13 +133,14 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
                                  unknown_resolve_s=15.0)
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, router=rc, http=HTTP,
                                                                        log_dir=str(tmp)))
-    router = Router(bus, venue, journals, cfg, pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
     lifecycle = RecordingLifecycle()
-    router.lifecycle = lifecycle
+    router = RouterStage(bus, venue, journals, cfg, pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"),
+                         lifecycle=lifecycle)
     us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
     try:
         async with in_background(us), aiohttp.ClientSession() as http:
-            await router.start()
+            router.set_filters(await venue.load_filters())  # as hedge.pipeline starts it
+            router.recover()
             await asyncio.wait_for(connected.wait(), 10.0)
             yield Rig(exchange, venue, router, bus, http, lifecycle, journals, tmp, unknown)
     finally:

@@ -31,7 +31,7 @@ from hedge.exchange.server import LocalExchange
 from hedge.model.clock import Clock, EventClock
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
@@ -47,7 +47,7 @@ async def wait_for(pred: Callable[[], bool], within_s: float = 10.0) -> None:
 class Live:
     exchange: LocalExchange
     venue: BinanceVenue
-    router: Router
+    router: RouterStage
     bus: Bus
     journals: Journals
     tmp: Path
@@ -106,12 +106,13 @@ async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None
     cfg = default_config()
     rc = msgspec.structs.replace(cfg.runtime.router, **{"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0, **router})
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, router=rc, log_dir=str(tmp_path)))
-    router = Router(bus, venue, journals, cfg, pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"),
-                    clock=clock)
+    router = RouterStage(bus, venue, journals, cfg, pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"),
+                         clock=clock)
     us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
     try:
         async with local_venue.in_background(us):
-            await router.start()
+            router.set_filters(await venue.load_filters())  # as hedge.pipeline starts it
+            router.recover()
             await wait_for(lambda: any(isinstance(e, FeedStatus) and e.connected for e in events))
             yield Live(exchange, venue, router, bus, journals, tmp_path, events)
     finally:
