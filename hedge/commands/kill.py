@@ -10,6 +10,12 @@ URL from ``<log_dir>/daemon.json``).
 Exit codes: 0 done; 1 the flag could not be written or the direct cancel failed (the flag, when
 written, still halts the daemon); 2 configuration error; 3 ``--cancel`` asked but the venue cannot
 be reached (no keys, no running local exchange; the flag was written).
+
+Owns: finding the flag file the running daemon watches, writing it, the optional direct cancel
+and the exit codes above.
+
+Must never: need the daemon to be healthy, or let a failed ``--cancel`` undo the flag: the flag
+is written first, before ccxt or a venue is imported.
 """
 
 from __future__ import annotations

@@ -2,6 +2,12 @@
 
 Exit codes: 0 stopped cleanly (or ``--once`` completed), 1 ``--once`` did not complete a cycle,
 2 configuration error or a venue that cannot be built (e.g. testnet keys missing).
+
+Owns: the command-line overrides of ``runtime`` (venue, dry run, once, log dir), starting the
+``Daemon`` and turning its result or ``SetupError`` into an exit code.
+
+Must never: wire services itself or touch a venue (``hedge.daemon`` does), or swallow a setup
+error silently.
 """
 
 from __future__ import annotations

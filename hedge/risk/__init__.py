@@ -1,10 +1,12 @@
 """Risk: ``check_order()`` — the only place an order can be vetoed — NAV health, trading states,
 the kill switch and the dead-man heartbeat.
 
-Must never: import the router or a venue, or send an order. (Modules: ``check`` the gates,
-``context`` their inputs, ``limits`` the compiled config, ``reasons`` the gate names, ``nav``,
-``trading_state``, ``cooloff``, ``stage`` the bus wiring, ``kill_switch``, ``dead_man``,
-``persisted`` the memory carried over a restart.)
+Owns: the package's public face (``check_order``, its context and limits types, ``Reason``) and
+its modules: ``check`` the gates, ``context`` their inputs, ``limits`` the compiled config,
+``reasons`` the gate names, ``nav``, ``trading_state``, ``cooloff``, ``stage`` the bus wiring,
+``kill_switch``, ``dead_man``, ``persisted`` the memory carried over a restart.
+
+Must never: import the router or a venue, or send an order.
 """
 
 from hedge.risk.check import check_order, historical_cvar
