@@ -10,7 +10,7 @@ import ccxt.async_support as ccxt
 import pytest
 
 from hedge.exchange.server import LocalExchange
-from tests.integration.exchange.conftest import ccxt_client
+from tests.kit.exchange import ccxt_client
 
 SYMBOL = "BTC/USDT:USDT"
 

@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from hedge.exchange.server import LocalExchange
-from tests.integration.exchange.conftest import running_exchange
+from tests.kit.exchange import running_exchange
 
 
 @pytest.fixture

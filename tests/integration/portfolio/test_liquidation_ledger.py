@@ -14,8 +14,8 @@ import pytest
 
 from hedge.events import Alert, Fill, LedgerPosition
 from hedge.exchange.server import LocalExchange
-from tests.integration.exchange.conftest import ccxt_client
 from tests.integration.portfolio.test_portfolio_exchange import P0, SYM, desk
+from tests.kit.exchange import ccxt_client
 
 
 async def _big_long_behind_hedges_back(exchange: LocalExchange) -> None:

@@ -21,7 +21,7 @@ import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig, default_config
+from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig
 from hedge.events import (
     Alert,
     BookUpdate,
@@ -49,9 +49,10 @@ from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
 from hedge.state.journal import Journals
 from hedge.venue.user_stream import UserStream
-from tests.integration.exchange.conftest import ccxt_client
-from tests.integration.local_venue import local_venue
 from tests.integration.portfolio.tape import write_tape
+from tests.kit.config import make_config
+from tests.kit.exchange import ccxt_client, local_venue
+from tests.kit.wait import wait_for
 
 SYM = "BTCUSDT"
 P0 = 60_000.0  # the tape's bid before it moves; the ask is one tick above
@@ -104,10 +105,8 @@ class Desk:
         return b is not None and b.valid
 
     async def until(self, pred: Callable[[], Any], within_s: float = 20.0) -> None:
-        async with asyncio.timeout(within_s):
-            while not pred():
-                self.news.clear()
-                await self.news.wait()
+        """Wait for ``pred`` re-checked whenever the desk saw an event."""
+        await wait_for(pred, within_s, wake=self.news)
 
     def of(self, t: type[Event]) -> list[Any]:
         return [e for e in self.events if isinstance(e, t)]
@@ -157,14 +156,11 @@ async def desk(
     await exchange.start()
     if before is not None:
         await before(exchange)
-    cfg = default_config()
-    rt = cfg.runtime
-    rt = msgspec.structs.replace(
-        rt, log_dir=str(tmp),
-        router=msgspec.structs.replace(rt.router, maker_timeout_s=0.5, unknown_resolve_s=5.0),
-        portfolio=PortfolioConfig(reconcile_confirm_s=0.2, exit_retry_s=2.0, persist_interval_s=0.05),
+    cfg = make_config(
+        tmp, runtime__router={"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0},
+        runtime__portfolio=PortfolioConfig(reconcile_confirm_s=0.2, exit_retry_s=2.0, persist_interval_s=0.05),
+        strategy__exits=exits,
     )
-    cfg = msgspec.structs.replace(cfg, runtime=rt, strategy=msgspec.structs.replace(cfg.strategy, exits=exits))
     d = Desk(tmp, exchange, tweak(cfg) if tweak is not None else cfg)
     try:
         await d.start()

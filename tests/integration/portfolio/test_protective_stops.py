@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +22,16 @@ import pytest
 
 from hedge.config import Config
 from hedge.events import OrderRequest, OrderType
-from tests.integration.exchange.conftest import ccxt_client
 from tests.integration.portfolio.test_portfolio_exchange import EXITS, MOVE_AT, P0, SYM, Desk, desk
+from tests.kit.config import make_config
+from tests.kit.exchange import ccxt_client
+from tests.kit.wait import wait_for
 
 
 def stops_on(min_move_bps: float) -> Any:
     def tweak(cfg: Config) -> Config:
-        rt = cfg.runtime
-        return msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(
-            rt,
-            features=msgspec.structs.replace(rt.features, exchange_stop_orders=True),
-            portfolio=msgspec.structs.replace(rt.portfolio, protective_stop_min_move_bps=min_move_bps),
-        ))
+        return make_config(base=cfg, runtime__features__exchange_stop_orders=True,
+                           runtime__portfolio__protective_stop_min_move_bps=min_move_bps)
     return tweak
 
 
@@ -57,13 +55,6 @@ async def nothing_open(client: Any) -> bool:
     return not await client.fapiPrivateGetOpenOrders({"symbol": SYM}) and not await resting_stops(client)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float, every_s: float = 0.1) -> None:
-    """Poll the exchange (the engine may be dead: there is no event to wait for)."""
-    for _ in range(int(within_s / every_s)):
-        if await check():
-            return
-        await asyncio.sleep(every_s)
-    raise AssertionError("condition not met in time")
 
 
 def stop_requests(d: Desk) -> list[OrderRequest]:
@@ -91,7 +82,7 @@ async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_pat
             async def flat() -> bool:
                 return float((await client.fapiPrivateV2GetPositionRisk({"symbol": SYM}))[0]["positionAmt"]) == 0.0
 
-            await eventually(flat, 20.0)
+            await wait_for(flat, 20.0, interval=0.1)  # poll the exchange: the engine may be dead
             done = await client.fapiPrivateGetOrder({"symbol": SYM, "origClientOrderId": cid})
             assert done["status"] == "FILLED" and done["type"] == "MARKET" and done["origType"] == "STOP_MARKET"
             assert float(done["executedQty"]) == pytest.approx(line.qty)
@@ -148,7 +139,7 @@ async def test_take_profit_cancels_the_protective_stop(tmp_path: Path) -> None:
             algo = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
             return bool(algo["algoStatus"] != "NEW")
 
-        await eventually(cancelled, 10.0)
+        await wait_for(cancelled, 10.0, interval=0.1)
         done = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
         assert done["algoStatus"] == "CANCELED" and float(done["executedQty"]) == 0.0
         assert await nothing_open(client)

@@ -21,14 +21,14 @@ from hedge.events import CancelAll, TradingState, TradingStateChange
 from hedge.risk.kill_switch import KillSwitchService, read_flag, write_flag
 from hedge.risk.stage import RiskStage
 from hedge.state.journal import read_journal
-from tests.unit.risk.helpers import make_config
+from tests.unit.risk.helpers import risk_config
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def rig() -> tuple[Bus, RiskStage, list[tuple[float, object]]]:
     bus = Bus()
-    stage = RiskStage(bus, make_config())
+    stage = RiskStage(bus, risk_config())
     stage.attach()
     seen: list[tuple[float, object]] = []
     for t in (CancelAll, TradingStateChange):

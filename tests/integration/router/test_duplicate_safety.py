@@ -40,7 +40,7 @@ import pytest
 import pytest_asyncio
 
 from hedge.bus import Bus
-from hedge.config import HttpConfig, default_config
+from hedge.config import HttpConfig
 from hedge.events import FeedStatus, OrderStatus, OrderUpdate, Side
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.limits import UNLIMITED
@@ -51,8 +51,9 @@ from hedge.router.router import Router
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
-from tests.integration.local_venue import in_background, local_venue
 from tests.integration.router.approvals import approval, top_of_book
+from tests.kit.config import make_config
+from tests.kit.exchange import in_background, local_venue
 
 SEED = int(os.environ.get("HEDGE_DUP_SEED", "20261121"))
 TRIALS = 200
@@ -128,11 +129,8 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
     journals = Journals(tmp)
     venue = local_venue(exchange, HTTP, publish=bus.publish)
     await venue.start()
-    cfg = default_config()
-    rc = msgspec.structs.replace(cfg.runtime.router, maker_timeout_s=1.5, max_post_only_rejects=1,
-                                 unknown_resolve_s=15.0)
-    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, router=rc, http=HTTP,
-                                                                       log_dir=str(tmp)))
+    cfg = make_config(tmp, runtime__http=HTTP,
+                      runtime__router={"maker_timeout_s": 1.5, "max_post_only_rejects": 1, "unknown_resolve_s": 15.0})
     router = Router(bus, venue, journals, cfg, pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
     lifecycle = RecordingLifecycle()
     router.lifecycle = lifecycle

@@ -19,7 +19,7 @@ from hedge.state.health import HealthMonitor, HealthRules
 from hedge.state.observability import Observability
 from hedge.state.server import MetricsServer
 from hedge.state.telemetry import Telemetry
-from tests.integration.state.conftest import make_config, serving
+from tests.integration.state.conftest import obs_config, serving
 from tests.integration.state.session import SYMBOL, market_event, publish_session, recorded_frames
 
 
@@ -84,7 +84,7 @@ async def test_metrics_counters_move_over_http(running: Observability) -> None:
 
 
 async def test_health_follows_feed_book_user_stream_and_nav(tmp_path: Path) -> None:
-    async with serving(tmp_path, make_config(feed_stale_s=0.3)) as obs:
+    async with serving(tmp_path, obs_config(feed_stale_s=0.3)) as obs:
         status, body = await health(obs)
         assert status == 503
         assert set(body["reasons"]) >= {  # type: ignore[arg-type]

@@ -40,7 +40,7 @@ from hedge.risk.persisted import (
 )
 from hedge.risk.reasons import Reason
 from hedge.risk.stage import RiskStage
-from tests.unit.risk.helpers import NOW_NS, intent, make_config
+from tests.unit.risk.helpers import NOW_NS, intent, risk_config
 
 MS = 1_000_000
 DAY_NS = MS_PER_DAY * MS
@@ -67,7 +67,7 @@ class Proc:
         self.seen: list[object] = []
         for t in (RiskDecision, TradingStateChange, Alert):
             self.bus.subscribe(t, self.seen.append)
-        self.stage = RiskStage(self.bus, cfg or make_config(), clock=clock, state_file=path)
+        self.stage = RiskStage(self.bus, cfg or risk_config(), clock=clock, state_file=path)
         self.stage.attach()
         assert self.stage.store is not None
         self.store: RiskStateStore = self.stage.store
@@ -111,7 +111,7 @@ def path(tmp_path: Path) -> Path:
 
 def test_round_trip_carries_day_start_hwm_returns_cooloff_and_streaks(path: Path) -> None:
     clock = Clock()
-    cfg = make_config(return_period_s=60.0)
+    cfg = risk_config(return_period_s=60.0)
     a = Proc(path, clock, cfg)
     a.ready(10_000.0)
     for v in (10_400.0, 10_200.0):
@@ -242,7 +242,7 @@ def test_halted_and_drift_are_recorded_but_not_restored(path: Path) -> None:
 
 def test_a_running_cooloff_survives_and_an_expired_one_does_not(path: Path) -> None:
     clock = Clock()
-    a = Proc(path, clock, make_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
+    a = Proc(path, clock, risk_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
     a.ready(10_000.0)
     for _ in range(2):
         a.bus.publish(Fill(client_order_id="c", symbol="BTCUSDT", side=Side.SELL, price=100.0, qty=1.0, fee=0.0,
@@ -251,7 +251,7 @@ def test_a_running_cooloff_survives_and_an_expired_one_does_not(path: Path) -> N
     assert until == clock.ns // MS + 60_000
     a.store.save_now()
     clock.ns += 30 * 1_000_000_000
-    b = Proc(path, clock, make_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
+    b = Proc(path, clock, risk_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
     b.ready(10_000.0)
     d = b.decide()
     assert not d.allow and Reason.COOLOFF in d.reasons and d.cooloff_s == pytest.approx(30.0)

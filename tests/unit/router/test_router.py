@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, default_config
+from hedge.config import Config
 from hedge.events import (
     Alert,
     BookUpdate,
@@ -40,6 +40,7 @@ from hedge.router.router import Router
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.dry_run import DryRunVenue
 from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Retryable
+from tests.kit.config import make_config
 
 from .memory_venue import MemoryVenue, unknown
 
@@ -59,10 +60,7 @@ def backoff(n: int) -> float:
 
 
 def config(tmp_path: Path, **router: Any) -> Config:
-    cfg = default_config()
-    rc = msgspec.structs.replace(cfg.runtime.router, max_post_only_rejects=2, **router)
-    rt = msgspec.structs.replace(cfg.runtime, router=rc, log_dir=str(tmp_path))
-    return msgspec.structs.replace(cfg, runtime=rt)
+    return make_config(tmp_path, runtime__router={"max_post_only_rejects": 2, **router})
 
 
 @dataclass
