@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET, sign
@@ -91,6 +92,7 @@ def metric(text: str, name: str) -> float:
                if line.startswith(name) and not line.startswith("#"))
 
 
+@pytest.mark.slow
 def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
     t_start = time.monotonic()
     cfg = lively_config(tmp_path)

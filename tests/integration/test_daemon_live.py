@@ -119,6 +119,7 @@ async def test_direct_cancel_and_kill_flag_cancel_everything_at_the_exchange(liv
     assert [(e.engaged, e.reason) for e in engaged] == [(True, "kill switch: test")]  # journaled and alerted
 
 
+@pytest.mark.slow
 async def test_the_exchange_cancels_everything_when_the_dead_man_heartbeat_stops(tmp_path: Path) -> None:
     live = await start(config(tmp_path, risk__dead_man={"countdown_ms": 5000, "heartbeat_s": 0.5}))
     try:

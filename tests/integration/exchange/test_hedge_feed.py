@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from hedge.bus import Bus
 from hedge.config import FeedsConfig
 from hedge.events import BookState
@@ -18,6 +20,7 @@ from hedge.feeds.market import MarketFeed
 from tests.kit.wait import wait_for
 
 
+@pytest.mark.slow
 async def test_feed_syncs_detects_gap_and_reconnects() -> None:
     ex = LocalExchange(port=0, speed=10.0)
     await ex.start()

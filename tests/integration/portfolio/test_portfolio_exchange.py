@@ -170,6 +170,7 @@ async def desk(
         await exchange.stop()
 
 
+@pytest.mark.slow
 async def test_open_then_take_profit(tmp_path: Path) -> None:
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 80)]) as d:
         line = await d.enter()
@@ -184,6 +185,7 @@ async def test_open_then_take_profit(tmp_path: Path) -> None:
         await d.no_duplicate_orders()
 
 
+@pytest.mark.slow
 async def test_stop_loss(tmp_path: Path) -> None:
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 - 50)]) as d:
         line = await d.enter()
@@ -195,6 +197,7 @@ async def test_stop_loss(tmp_path: Path) -> None:
         await d.no_duplicate_orders()
 
 
+@pytest.mark.slow
 async def test_breakeven_move_then_breakeven_stop(tmp_path: Path) -> None:
     wide_trail = msgspec.structs.replace(EXITS, trail_bps=10.0)  # trail 60: the breakeven stop stays the tighter
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 30), (MOVE_AT + 3.0, P0 - 10)], wide_trail) as d:
@@ -206,6 +209,7 @@ async def test_breakeven_move_then_breakeven_stop(tmp_path: Path) -> None:
         await d.no_duplicate_orders()
 
 
+@pytest.mark.slow
 async def test_trailing_stop(tmp_path: Path) -> None:
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 45), (MOVE_AT + 5.0, P0 + 20)]) as d:  # +45 holds 0.5 s
         line = await d.enter()

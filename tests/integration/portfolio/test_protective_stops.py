@@ -61,6 +61,7 @@ def stop_requests(d: Desk) -> list[OrderRequest]:
     return [r for r in d.of(OrderRequest) if r.type is OrderType.STOP_MARKET]
 
 
+@pytest.mark.slow
 async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_path: Path) -> None:
     t0 = time.monotonic()
     async with desk(tmp_path, [(0, P0), (MOVE_AT + 3.0, P0 - 50)], tweak=stops_on(5.0)) as d:
@@ -92,6 +93,7 @@ async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_pat
             assert algo["algoStatus"] == "FINISHED" and float(algo["executedQty"]) == pytest.approx(line.qty)
 
 
+@pytest.mark.slow
 async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: Path) -> None:
     path = [(0, P0), (MOVE_AT, P0 + 45), (MOVE_AT + 6.0, P0 + 20)]
     async with desk(tmp_path, path, tweak=stops_on(1.0)) as d, exchange_client(d) as client:
@@ -124,6 +126,7 @@ async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: P
         await d.no_duplicate_orders()
 
 
+@pytest.mark.slow
 async def test_take_profit_cancels_the_protective_stop(tmp_path: Path) -> None:
     wide = msgspec.structs.replace(EXITS, breakeven_after_R=100.0)  # the stop never moves: one stop, one cancel
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 80)], wide, tweak=stops_on(5.0)) as d, \

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from hedge.app import Engine
 from hedge.config import Config, default_config
@@ -177,6 +178,7 @@ def test_hedge_run_against_an_account_that_lost_since_the_day_start_stays_reduci
     assert snap is not None and (snap.trading_state, snap.reason) == ("REDUCING", Reason.DAILY_DRAWDOWN)
 
 
+@pytest.mark.slow
 def test_hedge_run_on_the_built_in_exchange_starts_each_paper_account_fresh(tmp_path: Path) -> None:
     # The in-process local exchange opens a new paper account at every start: a lower balance on
     # the second run is a different account, not a loss, and nothing is carried or written.

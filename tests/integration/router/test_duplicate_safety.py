@@ -265,6 +265,7 @@ async def _check_batch(rig: Rig, ids: list[str], seq0: int) -> int:
     return last
 
 
+@pytest.mark.slow
 @pytest.mark.asyncio(loop_scope="module")
 async def test_no_duplicate_order_under_placement_faults(rig: Rig) -> None:
     rng = random.Random(SEED)

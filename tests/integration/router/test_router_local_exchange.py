@@ -175,6 +175,7 @@ def exchange_order(live: Live, cid: str) -> Any:
     return live.venue.client.fapiPrivateGetOrder({"symbol": "BTCUSDT", "origClientOrderId": cid})
 
 
+@pytest.mark.slow
 async def test_maker_fill_on_the_exchange(tmp_path: Path) -> None:
     """Resting post-only orders at the touch, on a fast market: the one the market trades through fills as maker."""
     async with running(tmp_path, speed=20.0, maker_timeout_s=8.0) as live:
