@@ -40,6 +40,7 @@ from hedge.risk.persisted import (
 )
 from hedge.risk.reasons import Reason
 from hedge.risk.stage import RiskStage
+from tests.kit.wait import wait_for
 from tests.unit.risk.helpers import NOW_NS, intent, risk_config
 
 MS = 1_000_000
@@ -322,14 +323,14 @@ async def test_writes_are_throttled_not_per_nav_tick(path: Path) -> None:
         for i in range(30):  # ~0.3 s of ticks, each a new high
             for j in range(100):
                 p.bus.publish(nav(12_001.0 + i * 100 + j))
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.15)
+            await asyncio.sleep(0.01)  # the ticks' pace (the throttle is what is measured), not a wait
+        await wait_for(lambda: exists(path) and saved(path).hwm == 15_000.0, what="the newest high written")
         writes = p.store.writes
         assert 1 <= writes <= 6  # 3000 HWM changes in ~0.45 s: a handful of writes at 0.1 s spacing
         assert saved(path).hwm == 15_000.0
         for _ in range(200):  # only the NAV moves (below the high): nothing persisted changes
             p.bus.publish(nav(14_000.0))
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.25)  # an absence over two write intervals: nothing can be waited for
         assert p.store.writes == writes
         p.bus.publish(nav(15_500.0))
     finally:
@@ -346,7 +347,7 @@ async def test_a_failing_disk_is_counted_and_never_stops_the_writer(tmp_path: Pa
     p = Proc(path, Clock())
     p.store.interval_s = 0.02
     task = asyncio.create_task(p.store.run())
-    await asyncio.sleep(0.1)
+    await wait_for(lambda: p.store.errors >= 2, what="two failed writes")
     assert not task.done() and p.store.errors >= 2 and p.store.writes == 0  # retried, not given up
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

@@ -41,6 +41,7 @@ from hedge.state.journal import Journals, read_journal
 from hedge.venue.dry_run import DryRunVenue
 from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Retryable
 from tests.kit.config import make_config
+from tests.kit.wait import wait_for
 
 from .memory_venue import MemoryVenue, unknown
 
@@ -427,10 +428,7 @@ async def test_service_refreshes_filters(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, filters_refresh_s=0.01)
     task = asyncio.get_running_loop().create_task(rig.router.run())
     rig.venue.filters["BTCUSDT"] = msgspec.structs.replace(FILTERS["BTCUSDT"], tick_size=Decimal("0.5"))
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5"):
-            break
+    await wait_for(lambda: rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5"), what="refreshed filters")
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
