@@ -118,11 +118,11 @@ async def test_drain_covers_events_published_by_stages() -> None:
     final: list[int] = []
 
     async def relay(e: BookTicker) -> None:
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # a stage that awaits I/O, not a wait
         bus.publish(trade(e.symbol, e.update_id))
 
     async def sink(e: Trade) -> None:
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # a stage that awaits I/O, not a wait
         final.append(e.trade_id)
 
     bus.stage("relay", BookTicker, relay)

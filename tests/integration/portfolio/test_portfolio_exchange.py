@@ -33,6 +33,7 @@ from hedge.events import (
     OrderRequest,
     PositionDrift,
     Reconciled,
+    RiskDecision,
     Side,
     TradingState,
 )
@@ -69,7 +70,8 @@ class Desk:
         self.bus = Bus()
         self.events: list[Event] = []
         self.news = asyncio.Event()
-        for t in (Reconciled, PositionDrift, Alert, OrderIntent, OrderRequest, LedgerPosition, Fill, BookUpdate):
+        for t in (Reconciled, PositionDrift, Alert, OrderIntent, RiskDecision, OrderRequest, LedgerPosition, Fill,
+                  BookUpdate):
             self.bus.subscribe(t, self._saw)
         self.journals = Journals(tmp)
         self.venue = local_venue(exchange, publish=self.bus.publish)
@@ -274,5 +276,7 @@ async def test_drift_moves_risk_to_reducing(tmp_path: Path) -> None:
         assert SYM not in d.portfolio.ledger.entries  # the exchange's word is taken
         d.bus.publish(OrderIntent(intent_id="micro_scalper-BTCUSDT-1", symbol=SYM, side=Side.BUY, notional=200.0,
                                   strategy="micro_scalper", reason="test", e_pi_bps=5.0))
-        await asyncio.sleep(0.3)
+        await d.until(lambda: d.of(RiskDecision))
+        assert [x.allow for x in d.of(RiskDecision)] == [False]
+        await d.router.idle()
         assert d.of(OrderRequest) == []  # REDUCING: no new exposure

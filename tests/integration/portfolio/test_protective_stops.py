@@ -105,7 +105,7 @@ async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: P
                 rest = await resting_stops(client)
                 seen.append(len(rest))
                 levels.extend(float(o["triggerPrice"]) for o in rest)
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # the sampling period of the watcher, not a wait
 
         watcher = asyncio.create_task(watch())
         try:
@@ -121,8 +121,7 @@ async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: P
         assert reqs[-1].stop_price >= line.entry_price  # the resting stop locked in at least breakeven
         assert max(seen) == 1 and 1 in seen  # never two protective stops resting at once
         assert max(levels) >= line.entry_price
-        await asyncio.sleep(0.3)
-        assert await nothing_open(client)  # flat: nothing left resting
+        await wait_for(lambda: nothing_open(client), what="flat: nothing left resting", interval=0.05)
         await d.no_duplicate_orders()
 
 

@@ -124,7 +124,7 @@ async def test_a_surface_is_rewritten_at_most_once_per_interval(tmp_path: Path) 
             if m != last_mtime:
                 writes.append(m)
                 last_mtime = m
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.002)  # the events' pace (~500/s), not a wait
         # ~1 s of events at ~500/s -> about 1/0.3 + 1 writes, never one per event.
         assert 2 <= len(writes) <= 5, writes
         assert i > 100

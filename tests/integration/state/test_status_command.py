@@ -15,6 +15,7 @@ from hedge.bus import Bus
 from hedge.state.observability import Observability
 from tests.integration.state.conftest import obs_config
 from tests.integration.state.session import publish_session
+from tests.kit.wait import wait_for_sync
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -84,9 +85,8 @@ def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     screens: list[str] = []
     reader = threading.Thread(target=lambda: screens.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
-    deadline = time.monotonic() + 30  # a loaded machine may take seconds to start the interpreter
-    while time.monotonic() < deadline and "".join(screens).count("\x1b[H\x1b[2J") < 3:
-        time.sleep(0.05)
+    # a loaded machine may take seconds to start the interpreter
+    wait_for_sync(lambda: "".join(screens).count("\x1b[H\x1b[2J") >= 3, 30, what="three screens")
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=30)  # generous: under load the child may still be drawing
     reader.join(timeout=5)
