@@ -1,5 +1,5 @@
 """Shared test set-up: markers by folder (tests/unit -> unit, tests/integration -> integration) and
-the fixtures of the shared kit (tests/kit): a config, the local exchange and a ccxt client on it,
+the fixtures of the shared kit (tests/kit): the local exchange and a ccxt client on it,
 and one replay of the bundled BTCUSDT recording per session."""
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from typing import Any
 
 import pytest
 
-from hedge.config import Config
 from hedge.exchange.server import LocalExchange
 from hedge.replay.summary import ReplaySummary
-from tests.kit.config import make_config
 from tests.kit.exchange import ccxt_session, running_exchange
 from tests.kit.replay import run_replay
 
@@ -28,12 +26,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.unit)
         elif "integration" in parts:
             item.add_marker(pytest.mark.integration)
-
-
-@pytest.fixture
-def tmp_config(tmp_path: Path) -> Config:
-    """The built-in defaults, logging under tmp_path."""
-    return make_config(tmp_path)
 
 
 @pytest.fixture

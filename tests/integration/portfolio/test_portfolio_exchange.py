@@ -52,7 +52,7 @@ from hedge.state.journal import Journals
 from hedge.venue.user_stream import UserStream
 from tests.integration.portfolio.tape import write_tape
 from tests.kit.config import make_config
-from tests.kit.exchange import ccxt_client, local_venue
+from tests.kit.exchange import ccxt_session, local_venue
 from tests.kit.wait import wait_for
 
 SYM = "BTCUSDT"
@@ -229,14 +229,11 @@ async def test_trailing_stop(tmp_path: Path) -> None:
 
 async def _trade_behind_hedges_back(exchange: LocalExchange) -> None:
     """Someone (the exchange's web UI) buys 0.002 and leaves a sell order resting, before hedge starts."""
-    client = ccxt_client(exchange.port)
-    try:
+    async with ccxt_session(exchange.port) as client:
         await client.fapiPrivatePostOrder({"symbol": SYM, "side": "BUY", "type": "MARKET", "quantity": "0.002",
                                            "newClientOrderId": "web_buy_1"})
         await client.fapiPrivatePostOrder({"symbol": SYM, "side": "SELL", "type": "LIMIT", "quantity": "0.002",
                                            "price": "61000.0", "timeInForce": "GTC", "newClientOrderId": "web_tp_1"})
-    finally:
-        await client.close()
 
 
 async def test_external_order_and_position_are_adopted(tmp_path: Path) -> None:
@@ -251,13 +248,10 @@ async def test_external_order_and_position_are_adopted(tmp_path: Path) -> None:
         assert d.risk.context(SYM, time.time_ns()).open_orders == 1  # risk counts the adopted order
         assert d.risk.machine.state is TradingState.ACTIVE
         # the adopted order fills later: its fill closes the external position, attributed to it
-        client = ccxt_client(d.exchange.port)
-        try:
+        async with ccxt_session(d.exchange.port) as client:
             await client.fapiPrivateDeleteOrder({"symbol": SYM, "origClientOrderId": "web_tp_1"})
             await client.fapiPrivatePostOrder({"symbol": SYM, "side": "SELL", "type": "MARKET", "quantity": "0.002",
                                                "newClientOrderId": "web_sell_2", "reduceOnly": "true"})
-        finally:
-            await client.close()
         await d.flat()
 
 

@@ -10,10 +10,8 @@ the local exchange with the real ccxt venue, user stream, market feed, risk stag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from hedge.config import Config
 from hedge.events import OrderRequest, OrderType
 from tests.integration.portfolio.test_portfolio_exchange import EXITS, MOVE_AT, P0, SYM, Desk, desk
 from tests.kit.config import make_config
-from tests.kit.exchange import ccxt_client
+from tests.kit.exchange import ccxt_session
 from tests.kit.wait import wait_for
 
 
@@ -33,15 +31,6 @@ def stops_on(min_move_bps: float) -> Any:
         return make_config(base=cfg, runtime__features__exchange_stop_orders=True,
                            runtime__portfolio__protective_stop_min_move_bps=min_move_bps)
     return tweak
-
-
-@contextlib.asynccontextmanager
-async def exchange_client(d: Desk) -> AsyncIterator[Any]:
-    client = ccxt_client(d.exchange.port)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def resting_stops(client: Any) -> list[dict[str, Any]]:
@@ -67,7 +56,7 @@ async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_pat
     async with desk(tmp_path, [(0, P0), (MOVE_AT + 3.0, P0 - 50)], tweak=stops_on(5.0)) as d:
         line = await d.enter()
         await d.until(lambda: d.portfolio.ledger.entries[SYM].stop_live)
-        async with exchange_client(d) as client:
+        async with ccxt_session(d.exchange.port) as client:
             (o,) = await resting_stops(client)
             want = math.floor(line.sl_price * 10 + 1e-6) / 10  # a long's stop rounds down to the tick
             assert o["side"] == "SELL" and o["closePosition"] is True and o["algoStatus"] == "NEW"
@@ -96,7 +85,7 @@ async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_pat
 @pytest.mark.slow
 async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: Path) -> None:
     path = [(0, P0), (MOVE_AT, P0 + 45), (MOVE_AT + 6.0, P0 + 20)]
-    async with desk(tmp_path, path, tweak=stops_on(1.0)) as d, exchange_client(d) as client:
+    async with desk(tmp_path, path, tweak=stops_on(1.0)) as d, ccxt_session(d.exchange.port) as client:
         seen: list[int] = []
         levels: list[float] = []
 
@@ -129,7 +118,7 @@ async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: P
 async def test_take_profit_cancels_the_protective_stop(tmp_path: Path) -> None:
     wide = msgspec.structs.replace(EXITS, breakeven_after_R=100.0)  # the stop never moves: one stop, one cancel
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 80)], wide, tweak=stops_on(5.0)) as d, \
-            exchange_client(d) as client:
+            ccxt_session(d.exchange.port) as client:
         await d.enter()
         await d.until(lambda: d.portfolio.ledger.entries[SYM].stop_live)
         (cid,) = [r.client_order_id for r in stop_requests(d)]
