@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from hedge.app import Engine
-from hedge.config import Config, default_config
+from hedge.config import Config
 from hedge.events import (
     BookUpdate,
     CancelAll,
@@ -38,6 +38,7 @@ from hedge.risk.kill_switch import KillSwitchService
 from hedge.state.journal import read_journal
 from hedge.venue.binance_filters import bundled_filters
 from hedge.venue.dry_run import DryRunVenue
+from tests.kit.config import make_config
 
 SYM = "BTCUSDT"
 BID, ASK = 30000.0, 30000.01
@@ -76,13 +77,7 @@ class Rig:
 
 
 def config(tmp_path: Path) -> Config:
-    cfg = default_config()
-    ks = msgspec.structs.replace(cfg.risk.kill_switch, flag_file=str(tmp_path / "KILL"))
-    return msgspec.structs.replace(
-        cfg,
-        runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp_path)),
-        risk=msgspec.structs.replace(cfg.risk, kill_switch=ks),
-    )
+    return make_config(tmp_path, risk__kill_switch__flag_file=str(tmp_path / "KILL"))
 
 
 @pytest.fixture

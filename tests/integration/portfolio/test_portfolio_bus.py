@@ -50,7 +50,9 @@ from hedge.state.journal import Journals
 from hedge.venue.binance_filters import bundled_filters
 from hedge.venue.dry_run import DryRunVenue
 from hedge.venue.errors import Retryable
-from tests.unit.risk.helpers import make_config
+from tests.kit.config import make_config
+from tests.kit.wait import wait_for
+from tests.unit.risk.helpers import risk_config
 
 PX = 30_000.0
 SYM = "BTCUSDT"
@@ -81,11 +83,8 @@ class Account(DryRunVenue):
 
 
 def config(tmp_path: Path) -> Config:
-    cfg = make_config()
     pf = PortfolioConfig(reconcile_confirm_s=0.01, reconcile_interval_s=60.0, exit_retry_s=1.0, persist_interval_s=0.01)
-    return msgspec.structs.replace(
-        cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp_path), portfolio=pf)
-    )
+    return make_config(tmp_path, base=risk_config(), runtime__portfolio=pf)
 
 
 class Rig:
@@ -130,10 +129,8 @@ class Rig:
         self.news.set()
 
     async def until(self, t: type[Event], n: int = 1) -> list[Event]:
-        async with asyncio.timeout(5.0):
-            while len(self.of(t)) < n:
-                self.news.clear()
-                await self.news.wait()
+        """The events of type ``t`` once there are ``n``, re-counted whenever the rig saw an event."""
+        await wait_for(lambda: len(self.of(t)) >= n, 5.0, what=f"{n} {t.__name__}", wake=self.news)
         return self.of(t)
 
     def of(self, t: type[Event]) -> list[Event]:

@@ -35,7 +35,7 @@ from hedge.events import (
 from hedge.risk.reasons import Reason
 from hedge.risk.stage import RiskStage
 from hedge.state.journal import JournalWriter, read_journal
-from tests.unit.risk.helpers import NOW_NS, intent, make_config
+from tests.unit.risk.helpers import NOW_NS, intent, risk_config
 
 MS = 1_000_000
 
@@ -56,7 +56,7 @@ class Rig:
         self.bus = Bus()
         self.clock = Clock()
         self.journal = JournalWriter(tmp_path / "risk_vetoes.jsonl")
-        self.stage = RiskStage(self.bus, make_config(**risk), self.journal, clock=self.clock)
+        self.stage = RiskStage(self.bus, risk_config(**risk), self.journal, clock=self.clock)
         self.stage.attach()
         self.seen: list[Event] = []
         for t in (RiskDecision, TradingStateChange, CancelAll):

@@ -21,10 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from hedge.bus import Bus
-from hedge.config import Config, default_config
+from hedge.config import Config
 from hedge.events import (
     Alert,
     DepthDiff,
@@ -46,6 +44,7 @@ from hedge.state.journal import Journals, read_journal
 from hedge.venue.base import OrderAck, Venue
 from hedge.venue.errors import UnknownOutcome, VenueError
 from hedge.venue.sim import SimVenue
+from tests.kit.config import make_config
 
 SYM = "BTCUSDT"
 BID, ASK = 67000.0, 67000.1
@@ -64,10 +63,7 @@ def backoff(n: int) -> float:
 
 
 def config(tmp_path: Path, **router: Any) -> Config:
-    cfg = default_config()
-    rc = msgspec.structs.replace(cfg.runtime.router, max_post_only_rejects=2, **router)
-    rt = msgspec.structs.replace(cfg.runtime, router=rc, log_dir=str(tmp_path))
-    return msgspec.structs.replace(cfg, runtime=rt)
+    return make_config(tmp_path, runtime__router={"max_post_only_rejects": 2, **router})
 
 
 @dataclass
