@@ -6,7 +6,7 @@ STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck contracts unit integration bench clean
+.PHONY: run test test-fast lint typecheck contracts unit integration bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(STAMP_RUN)
 ## test: install with the dev extra; ruff, mypy, import contracts, the full pytest suite
 test: $(STAMP_DEV) lint typecheck contracts
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-fast: the same checks and every test but the ones marked slow (over ~5 s each)
+test-fast: $(STAMP_DEV) lint typecheck contracts
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff check .

@@ -46,7 +46,7 @@ from hedge.risk.kill_switch import KillSwitchService
 from hedge.risk.persisted import RISK_STATE_FILE
 from hedge.risk.stage import VETO_JOURNAL, RiskStage
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.signals.stage import SignalStage
 from hedge.state.journal import Journals
 from hedge.venue.base import Venue
@@ -80,7 +80,7 @@ class Pipeline:
     name = "pipeline"
 
     def __init__(
-        self, cfg: Config, bus: Bus, venue: Venue, risk: RiskStage, router: Router, signals: SignalStage,
+        self, cfg: Config, bus: Bus, venue: Venue, risk: RiskStage, router: RouterStage, signals: SignalStage,
         portfolio: PortfolioStage,
     ) -> None:
         self.cfg = cfg
@@ -164,7 +164,7 @@ def build_pipeline(
     risk = RiskStage(bus, cfg, journals.writer(VETO_JOURNAL), clock=now_ns,
                      state_file=directory / "state" / RISK_STATE_FILE if persist_risk else None)
     risk.attach()
-    router = Router(
+    router = RouterStage(
         bus,
         venue,
         journals,

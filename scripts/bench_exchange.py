@@ -117,9 +117,10 @@ async def stream_rate(port: int, seconds: float) -> dict[str, float]:
 def engine_rate() -> dict[str, float]:
     import itertools
 
-    from hedge.events import DepthDiff, DepthSnapshot, Side, Trade
     from hedge.exchange.market import RecordingTape, bundled_recording
-    from hedge.exchange.matching import MatchingEngine, OrderRequest
+    from hedge.exchange.marketdata import BookDiff, BookSnapshot, MarketTrade
+    from hedge.exchange.matching import MatchingEngine
+    from hedge.exchange.orders import NewOrder
     from hedge.exchange.symbols import ExchangeInfo
 
     tape = RecordingTape(bundled_recording())
@@ -128,11 +129,11 @@ def engine_rate() -> dict[str, float]:
     eng.add_account("a", 1e9)
     t0 = time.perf_counter()
     for i, ev in enumerate(events):
-        if isinstance(ev, DepthDiff):
+        if isinstance(ev, BookDiff):
             eng.on_depth(ev.symbol, ev.bids, ev.asks)
-        elif isinstance(ev, Trade):
-            eng.on_trade(ev.symbol, ev.price, ev.qty, ev.taker_side is Side.SELL)
-        elif isinstance(ev, DepthSnapshot):
+        elif isinstance(ev, MarketTrade):
+            eng.on_trade(ev.symbol, ev.price, ev.qty, ev.buyer_maker)
+        elif isinstance(ev, BookSnapshot):
             eng.on_snapshot(ev.symbol, ev.bids, ev.asks)
         if i % 2000 == 100:
             book = eng.book("BTCUSDT")
@@ -143,7 +144,7 @@ def engine_rate() -> dict[str, float]:
             for k in range(3):
                 for side, px in (("BUY", bid[0] - k * 0.1), ("SELL", ask[0] + k * 0.1)):
                     eng.place(
-                        "a", OrderRequest(symbol="BTCUSDT", side=side, type="LIMIT", quantity=0.01, price=round(px, 1))
+                        "a", NewOrder(symbol="BTCUSDT", side=side, type="LIMIT", quantity=0.01, price=round(px, 1))
                     )  # type: ignore[arg-type]
     dt = time.perf_counter() - t0
     return {"engine_events_per_s": round(len(events) / dt), "engine_fills": len(eng.accounts["a"].fills)}

@@ -1,6 +1,6 @@
 """Benchmark live tick -> order-sent latency: the daemon's engine and its local exchange in one process.
 
-The real daemon wiring (``hedge.daemon.Daemon``, venue ``local``): the local exchange plays the
+The real daemon wiring (``hedge.daemon.wiring.Daemon``, venue ``local``): the local exchange plays the
 bundled BTCUSDT recording, the market feed receives it over loopback websockets, and the decision
 chain (book -> features -> strategy -> risk -> router) runs on the bus. For the first order of
 every intent we measure from the local receive time of the frame that caused it (``recv_ns`` of
@@ -21,6 +21,10 @@ run it hot.
 
 Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4]
 Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
+
+Owns: this benchmark's scenario, measurements and report.
+
+Must never: change engine code paths to measure them (it wraps the venue call from outside).
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import msgspec
 
 from hedge.app import run_async
 from hedge.config import Config, load_config
-from hedge.daemon import Daemon
+from hedge.daemon.wiring import Daemon
 from hedge.events import OrderIntent, OrderRequest
 from hedge.feeds.dispatch import FrameDispatcher
 from hedge.feeds.recording import bundled_btcusdt

@@ -34,7 +34,7 @@ from hedge.model.clock import EventClock
 from hedge.model.instrument import SymbolFilters
 from hedge.router.health import percentile
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.journal import Journals
 from hedge.venue.base import OrderAck
 
@@ -84,9 +84,9 @@ async def bench(n: int, tmp: Path) -> dict[str, float]:  # the in-process venue
     bus = Bus()
     journals = Journals(tmp)
     venue = RecordingVenue()
-    router = Router(bus, venue, journals, cfg, clock=EventClock(),
+    router = RouterStage(bus, venue, journals, cfg, clock=EventClock(),
                     pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
-    await router.start()
+    router.set_filters(await venue.load_filters())  # as hedge.pipeline starts it
     decided_ns: dict[str, int] = {}
     bus.subscribe(OrderRequest, lambda r: decided_ns.__setitem__(r.intent_id, time.perf_counter_ns()))
     bus.publish(BookUpdate(symbol="BTCUSDT", update_id=1, valid=True, bid_px=67000.0, bid_qty=5.0, ask_px=67000.1,
@@ -133,9 +133,9 @@ async def bench_local(n: int, tmp: Path) -> dict[str, float]:
                          name="local")
     try:
         await venue.start()
-        router = Router(bus, venue, journals, cfg, clock=EventClock(),
+        router = RouterStage(bus, venue, journals, cfg, clock=EventClock(),
                         pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
-        await router.start()
+        router.set_filters(await venue.load_filters())  # as hedge.pipeline starts it
         acked_ns: dict[str, int] = {}
         bus.subscribe(OrderUpdate, lambda u: acked_ns.setdefault(u.client_order_id, time.perf_counter_ns()))
         d = await venue.client.fapiPublicGetDepth({"symbol": "BTCUSDT", "limit": 5})

@@ -6,6 +6,12 @@ them (``hedge.signals.calibration``), prints the result and writes the ``calibra
 ``<config dir>/calibrator.yaml`` (atomically), which ``load_config`` overlays on strategy.yaml.
 strategy.yaml itself is never rewritten. A degenerate fit (every label the same) is not written
 unless ``--force``: it would say "never trade" (or "always") from too little evidence.
+
+Owns: the command's options and checks (positive TP/SL/horizon, existing files), the printed
+report of the fit, the degenerate-fit refusal and the atomic write of calibrator.yaml.
+
+Must never: rewrite strategy.yaml or any other config file, or fit anything itself (sampling,
+labelling and the fit are ``hedge.signals.calibration``'s).
 """
 
 from __future__ import annotations

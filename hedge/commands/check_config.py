@@ -1,4 +1,9 @@
-"""``hedge check-config [DIR]``: validate a configuration directory; exit 2 with every error."""
+"""``hedge check-config [DIR]``: validate a configuration directory; exit 2 with every error.
+
+Owns: reporting every configuration error (file: key: expected) and the one-line OK summary.
+
+Must never: start a service, touch the network or write a file; it only loads and validates.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""Options and helpers shared by several commands (config directory, config errors)."""
+"""Options and helpers shared by several commands (config directory, config errors).
+
+Owns: the ``--config DIR`` option and loading it with errors printed to stderr (and the root
+log level set from ``runtime.log_level``).
+
+Must never: exit the process or decide an exit code (the caller does), or hold anything used by
+a single command only.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,12 @@
-"""``hedge exchange``: run the local Binance USD-M exchange on loopback until SIGINT/SIGTERM."""
+"""``hedge exchange``: run the local Binance USD-M exchange on loopback until SIGINT/SIGTERM.
+
+Owns: the command line of the local exchange (address, market source, speed, fault plan, rate
+limits, API key pairs incl. ``HEDGE_EXCHANGE_ACCOUNTS``) mapped onto
+``LocalExchange.from_config``, and its start/stop on signals.
+
+Must never: implement exchange behaviour (that is ``hedge.exchange``), or print a secret (only
+the API keys are printed).
+"""
 
 from __future__ import annotations
 

@@ -3,13 +3,18 @@ path its ``<log_dir>/daemon.json`` names, else ``risk.kill_switch.flag_file``; i
 cancels every open order within ~0.25 s); with ``--cancel`` also cancel directly through the
 exchange's REST API, for when the daemon itself is stuck.
 
-``--cancel`` goes through the configured venue (``hedge.daemon.direct_cancel_all``): Binance /
+``--cancel`` goes through the configured venue (``hedge.daemon.cancel.direct_cancel_all``): Binance /
 testnet with the keys from the environment, or the local exchange of the running daemon (its
 URL from ``<log_dir>/daemon.json``).
 
 Exit codes: 0 done; 1 the flag could not be written or the direct cancel failed (the flag, when
 written, still halts the daemon); 2 configuration error; 3 ``--cancel`` asked but the venue cannot
 be reached (no keys, no running local exchange; the flag was written).
+
+Owns: the ``hedge kill`` arguments, which flag file to write, what it prints and its exit code.
+
+Must never: import the engine or a venue before the flag is written (the flag comes first; only
+``--cancel`` loads the venue), or decide anything the running daemon decides.
 """
 
 from __future__ import annotations
@@ -35,13 +40,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="the daemon's log dir (its daemon.json names the flag it watches and its local exchange)")
 
 
-# hedge.daemon.RUNTIME_FILE, read here without importing the daemon (it loads ccxt: the flag comes first).
-RUNTIME_FILE = "daemon.json"
-
-
 def _watched_flag(log_dir: str | None) -> str:
     """The kill flag the daemon of ``log_dir`` watches (absolute, from its daemon.json), or ""."""
     import msgspec
+
+    from hedge.daemon.lock import RUNTIME_FILE  # light: no engine, no ccxt (the flag comes first)
 
     try:
         flag = msgspec.json.decode(Path(log_dir or ".", RUNTIME_FILE).read_bytes()).get("kill_flag", "")
@@ -73,7 +76,8 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
     print(f"kill switch engaged: {flag_file} ({args.reason})")
     if not args.cancel:
         return 0
-    from hedge.daemon import SetupError, direct_cancel_all
+    from hedge.daemon.cancel import direct_cancel_all
+    from hedge.daemon.errors import SetupError
 
     cancel: Callable[[], Coroutine[Any, Any, object]]
     try:

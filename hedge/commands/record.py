@@ -4,6 +4,12 @@ Every websocket frame is written exactly as received, with its local receive tim
 every REST depth snapshot the books needed, in the hftbacktest line format (``<ns> <json>``,
 gzip), so the file replays with ``hedge replay`` and converts with hftbacktest's tools. Stops
 after ``--minutes`` or on SIGINT/SIGTERM; the file is always closed properly (a valid gzip).
+
+Owns: the options (symbols, stream kinds, endpoints or URL overrides, duration), the recording
+session (market feed tapped into a ``RecordingWriter``, flushed every second, stopped on a
+signal or after ``--minutes``) and its JSON summary.
+
+Must never: trade, place an order or need API keys, or change a frame on its way to the file.
 """
 
 from __future__ import annotations

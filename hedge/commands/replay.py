@@ -14,6 +14,12 @@ JSON summary.
 
 Exit codes: 0 done, 1 the replay failed (or ``--verify-book`` found a mismatch), 2 bad usage,
 configuration or missing file.
+
+Owns: the options and their checks, the choice between a full replay and ``--verify-book``,
+printing/writing the summary and the exit codes.
+
+Must never: run the pipeline differently from ``hedge.replay.runner`` (the fingerprint must be the
+one the tests and other callers get), or read the wall clock into the outcome.
 """
 
 from __future__ import annotations

@@ -1,7 +1,12 @@
-"""``hedge run``: the trading daemon (wiring in ``hedge.daemon``; this module parses, prints, exits).
+"""``hedge run``: the trading daemon (wiring in ``hedge.daemon.wiring``; this module parses, prints, exits).
 
 Exit codes: 0 stopped cleanly (or ``--once`` completed), 1 ``--once`` did not complete a cycle,
 2 configuration error or a venue that cannot be built (e.g. testnet keys missing).
+
+Owns: the ``hedge run`` arguments (overrides of runtime.yaml), what it prints (the ``--once``
+summary, setup and config errors) and its exit code.
+
+Must never: wire the engine itself (``hedge.daemon.wiring.Daemon`` does), or trade.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ def main(args: argparse.Namespace) -> int:
     from hedge.app import run_async
     from hedge.commands.common import load_config_or_report
     from hedge.config import ConfigErrors
-    from hedge.daemon import Daemon, SetupError
+    from hedge.daemon.errors import SetupError
+    from hedge.daemon.wiring import Daemon
 
     cfg = load_config_or_report(args.config)
     if cfg is None:

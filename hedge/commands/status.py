@@ -1,4 +1,11 @@
-"""``hedge status [--log-dir DIR] [--watch [SECONDS]]``: the state files as one terminal screen."""
+"""``hedge status [--log-dir DIR] [--watch [SECONDS]]``: the state files as one terminal screen.
+
+Owns: the one-shot and ``--watch`` modes and the exit code (1 when there are no state files or
+the view found problems).
+
+Must never: write a file, signal or talk to the daemon: it only reads the state directory
+(rendering is ``hedge.state.status_view``'s).
+"""
 
 from __future__ import annotations
 

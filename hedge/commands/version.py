@@ -1,4 +1,9 @@
-"""``hedge version``: print the version."""
+"""``hedge version``: print the version.
+
+Owns: the one output line ``hedge <version>``.
+
+Must never: load the configuration or import anything beyond ``hedge.__version__``.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,7 @@
 """The loopback control API of the local exchange (``/_hedge/...``): faults, actions, the order log.
 
-Owns: ``OrderLogEntry`` (one per order request received — POST, DELETE, and GET: a query of one
-order — with its outcome: HTTP status, Binance code, order id and status, fault applied) and the control routes:
-``GET /_hedge/orders``, ``GET|POST /_hedge/faults``, ``POST /_hedge/actions/<action>``
-(ws_drop, ws_stall, expire_listen_key, funding, reset_faults, and
+Owns: the control routes: ``GET /_hedge/orders`` (the order log), ``GET|POST /_hedge/faults``,
+``POST /_hedge/actions/<action>`` (ws_drop, ws_stall, expire_listen_key, funding, reset_faults, and
 ``mark?symbol=S&price=P``: the mark of S is P from now on — applied at once, so positions it puts
 at or below maintenance margin are liquidated before the answer, and kept by the 1-second mark
 loop; ``price=0`` returns S's mark to the mid at the loop's next tick) and ``GET /_hedge/state``.
@@ -25,24 +23,6 @@ from hedge.exchange.faults import FaultSetting, FaultSpecError
 
 if TYPE_CHECKING:
     from hedge.exchange.server import LocalExchange
-
-
-class OrderLogEntry(msgspec.Struct, kw_only=True):
-    seq: int
-    time_ms: int
-    account: str
-    method: str  # POST (new order), DELETE (cancel) or GET (query of one order)
-    symbol: str
-    side: str
-    type: str
-    client_order_id: str
-    http_status: int  # 0 = connection closed with no answer
-    code: int = 0
-    msg: str = ""
-    order_id: int = 0
-    status: str = ""
-    fault: str = ""
-    sent_ms: int = 0  # the request's own ``timestamp`` (when the client sent it; 0 = none)
 
 
 def _loopback_only(request: web.Request) -> None:
@@ -106,10 +86,10 @@ class ControlApi:
                 if sym not in ex.specs or not math.isfinite(price) or price < 0:
                     raise ValueError(f"bad symbol or price: {sym} {price}")
                 if price > 0:
-                    ex.mark_overrides[sym] = price
+                    ex.marks.overrides[sym] = price
                     ex.engine.on_mark(sym, price)
                 else:
-                    ex.mark_overrides.pop(sym, None)
+                    ex.marks.overrides.pop(sym, None)
                 result.update(symbol=sym, mark=ex.engine.mark_price(sym))
             else:
                 return web.json_response({"error": f"unknown action {name!r}"}, status=404)
@@ -121,7 +101,7 @@ class ControlApi:
         _loopback_only(request)
         ex = self.ex
         body = {
-            "events_played": ex.events_played,
+            "events_played": ex.player.events_played,
             "frames_sent": ex.hub.frames_sent,
             "connections": len(ex.hub.all),
             "last_update_id": ex.last_update_id,

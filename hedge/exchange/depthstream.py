@@ -17,8 +17,8 @@ from collections.abc import Callable
 
 import orjson
 
-from hedge.events import DepthDiff, Level
 from hedge.exchange.faults import Faults
+from hedge.exchange.marketdata import BookDiff, Level
 from hedge.exchange.streams import Hub
 from hedge.exchange.symbols import SymbolSpec
 
@@ -34,14 +34,14 @@ FLUSH_EVERY_S = 0.025
 class _Merged:
     __slots__ = ("asks", "bids", "due_ms", "final_id", "first_id", "prev_id", "symbol")
 
-    def __init__(self, d: DepthDiff, due_ms: int) -> None:
+    def __init__(self, d: BookDiff, due_ms: int) -> None:
         self.symbol = d.symbol
         self.first_id, self.final_id, self.prev_id = d.first_id, d.final_id, d.prev_final_id
         self.bids: dict[float, float] = dict(d.bids)
         self.asks: dict[float, float] = dict(d.asks)
         self.due_ms = due_ms
 
-    def add(self, d: DepthDiff) -> None:
+    def add(self, d: BookDiff) -> None:
         self.final_id = d.final_id
         self.bids.update(d.bids)
         self.asks.update(d.asks)
@@ -77,7 +77,7 @@ class DepthStreams:
         for _ in range(2 if self.faults.fire("depth_dup") else 1):
             self.hub.publish(name, data)
 
-    def on_diff(self, d: DepthDiff) -> None:
+    def on_diff(self, d: BookDiff) -> None:
         low = d.symbol.lower()
         listened = self.hub.has(low + "@depth@0ms") or any(
             self.hub.has(low + suffix) or (low + suffix) in self._merged for suffix, _ in INTERVAL_STREAMS

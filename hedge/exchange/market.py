@@ -1,8 +1,8 @@
 """The market the local exchange plays: a looped real recording or a synthetic order flow.
 
-Owns: the two sources of market events (hedge.events ``DepthSnapshot``, ``DepthDiff``, ``Trade``,
-``BookTicker``, decoded by hedge.feeds' codec) with their play time:
-- ``RecordingTape`` reads hftbacktest-format recordings (via hedge.feeds.recording), starts at the
+Owns: the two sources of market events (``hedge.exchange.marketdata``: ``BookSnapshot``,
+``BookDiff``, ``MarketTrade``, ``TopOfBook``) with their play time:
+- ``RecordingTape`` reads hftbacktest-format recordings (``hedge.exchange.recording``), starts at the
   first REST snapshot, and loops forever. At the end of each pass it emits one synthetic diff that
   morphs the end book back into the start snapshot, then replays the pass again with every update
   id offset so the chain stays unbroken (first ``pu`` of the new pass == ``u`` of the morph diff)
@@ -22,20 +22,16 @@ from pathlib import Path
 
 import msgspec
 
-from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, Side, Trade
-from hedge.feeds.codec import Codec
-from hedge.feeds.recording import bundled_btcusdt, iter_hftbacktest
+from hedge.exchange.marketdata import BookDiff, BookSnapshot, Level, MarketTrade, PlayEvent, TopOfBook
+from hedge.exchange.recording import FrameDecoder, bundled_recording, read_lines
 
-PlayEvent = DepthSnapshot | DepthDiff | Trade | BookTicker
+__all__ = ["PlayEvent", "RecordingPass", "RecordingTape", "SyntheticFlow", "bundled_recording", "load_pass"]
+
 PASS_GAP_NS = 100_000_000  # pause between the end of a pass and the morph diff
 
 
-def bundled_recording() -> list[Path]:
-    return bundled_btcusdt()
-
-
 class RecordingPass(msgspec.Struct, frozen=True):
-    snapshot: DepthSnapshot
+    snapshot: BookSnapshot
     events: list[tuple[int, PlayEvent]]  # (ns since the snapshot, event)
     duration_ns: int
     first_prev_id: int  # pu of the first diff played
@@ -49,19 +45,19 @@ def load_pass(paths: tuple[str, ...]) -> RecordingPass:
 
     The symbol is the snapshot's (from the snapshot body or the ``<symbol>_<date>`` file name).
     """
-    codec = Codec()
-    snapshot: DepthSnapshot | None = None
+    decoder = FrameDecoder()
+    snapshot: BookSnapshot | None = None
     t0 = 0
     decoded: list[tuple[int, PlayEvent]] = []
-    for line in iter_hftbacktest(paths):
+    for line in read_lines(paths):
         if line.is_snapshot:
             if snapshot is None:
                 if not line.symbol:
                     raise ValueError(f"{paths[0]}: cannot tell the symbol of the depth snapshot")
-                snapshot, t0 = codec.decode_snapshot(line.raw, line.symbol, line.recv_ns), line.recv_ns
+                snapshot, t0 = decoder.snapshot(line.raw, line.symbol), line.recv_ns
             continue
-        got = codec.decode(line.raw, line.recv_ns)
-        if isinstance(got, DepthDiff | Trade | BookTicker):
+        got = decoder.frame(line.raw)
+        if got is not None:
             decoded.append((line.recv_ns, got))
     if snapshot is None:
         raise ValueError(f"no depth snapshot in {', '.join(paths)}")
@@ -70,30 +66,30 @@ def load_pass(paths: tuple[str, ...]) -> RecordingPass:
     events: list[tuple[int, PlayEvent]] = []
     for recv, ev in decoded:
         # Diffs buffered before the snapshot arrived still count when they reach past it.
-        if isinstance(ev, DepthDiff) and ev.final_id < snapshot.last_update_id:
+        if isinstance(ev, BookDiff) and ev.final_id < snapshot.last_update_id:
             continue
-        if isinstance(ev, BookTicker) and ev.update_id < snapshot.last_update_id:
+        if isinstance(ev, TopOfBook) and ev.update_id < snapshot.last_update_id:
             continue
-        if isinstance(ev, Trade) and recv < t0:
+        if isinstance(ev, MarketTrade) and recv < t0:
             continue
         events.append((max(0, recv - t0), ev))
-    diffs = [e for _, e in events if isinstance(e, DepthDiff)]
+    diffs = [e for _, e in events if isinstance(e, BookDiff)]
     if not diffs or not diffs[0].first_id <= snapshot.last_update_id <= diffs[0].final_id:
         raise ValueError("recording: no diff after the snapshot straddles its lastUpdateId")
-    trades = [e.trade_id for _, e in events if isinstance(e, Trade)]
+    trades = [e.trade_id for _, e in events if isinstance(e, MarketTrade)]
     span = (max(trades) - min(trades) + 1) if trades else 1
     duration = (events[-1][0] if events else 0) + PASS_GAP_NS
     return RecordingPass(snapshot, events, duration, diffs[0].prev_final_id, diffs[-1].final_id, span)
 
 
 def _morph(
-    symbol: str, end: tuple[dict[float, float], dict[float, float]], start: DepthSnapshot, prev_id: int
-) -> DepthDiff:
+    symbol: str, end: tuple[dict[float, float], dict[float, float]], start: BookSnapshot, prev_id: int
+) -> BookDiff:
     """A diff turning the book ``end`` into the snapshot ``start`` (absolute quantities, 0 deletes)."""
     sb, sa = dict(start.bids), dict(start.asks)
     bids = [(p, 0.0) for p in end[0] if p not in sb] + list(start.bids)
     asks = [(p, 0.0) for p in end[1] if p not in sa] + list(start.asks)
-    return DepthDiff(
+    return BookDiff(
         symbol=symbol, first_id=prev_id + 1, final_id=prev_id + 1, prev_final_id=prev_id, bids=bids, asks=asks
     )
 
@@ -121,7 +117,7 @@ class RecordingTape:
         while True:
             book = (dict(p.snapshot.bids), dict(p.snapshot.asks))
             for t, ev in p.events:
-                if isinstance(ev, DepthDiff):
+                if isinstance(ev, BookDiff):
                     _apply(book[0], ev.bids)
                     _apply(book[1], ev.asks)
                     if offset:
@@ -131,9 +127,9 @@ class RecordingTape:
                             final_id=ev.final_id + offset,
                             prev_final_id=ev.prev_final_id + offset,
                         )
-                elif offset and isinstance(ev, BookTicker):
+                elif offset and isinstance(ev, TopOfBook):
                     ev = replace(ev, update_id=ev.update_id + offset)
-                elif trade_offset and isinstance(ev, Trade):
+                elif trade_offset and isinstance(ev, MarketTrade):
                     ev = replace(ev, trade_id=ev.trade_id + trade_offset)
                 yield base + t, ev
             base += p.duration_ns
@@ -169,7 +165,7 @@ class SyntheticFlow:
         uid, tid, t = 1_000_000, 1, 0
         yield (
             0,
-            DepthSnapshot(
+            BookSnapshot(
                 symbol=self.symbol,
                 last_update_id=uid,
                 bids=[(self._px(k), q) for k, q in sorted(bids.items(), reverse=True)],
@@ -193,12 +189,12 @@ class SyntheticFlow:
             uid += rng.randint(1, 50)
             yield (
                 t,
-                DepthDiff(symbol=self.symbol, first_id=first, final_id=uid, prev_final_id=first - 1, bids=db, asks=da),
+                BookDiff(symbol=self.symbol, first_id=first, final_id=uid, prev_final_id=first - 1, bids=db, asks=da),
             )
             bb, ba = max(bids), min(asks)
             yield (
                 t,
-                BookTicker(
+                TopOfBook(
                     symbol=self.symbol,
                     update_id=uid,
                     bid_px=self._px(bb),
@@ -208,8 +204,8 @@ class SyntheticFlow:
                 ),
             )
             if rng.random() < 0.4:
-                taker = Side.SELL if rng.random() < 0.5 else Side.BUY
-                px = self._px(bb if taker is Side.SELL else ba)
+                seller_takes = rng.random() < 0.5
+                px = self._px(bb if seller_takes else ba)
                 qty = round(rng.randint(1, 20) * self.step_qty, 10)
-                yield t, Trade(symbol=self.symbol, trade_id=tid, price=px, qty=qty, taker_side=taker)
+                yield t, MarketTrade(symbol=self.symbol, trade_id=tid, price=px, qty=qty, buyer_maker=seller_takes)
                 tid += 1

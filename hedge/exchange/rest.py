@@ -27,6 +27,7 @@ from hedge.exchange import errors
 from hedge.exchange.auth import Keys, check_timestamp, split_signature
 from hedge.exchange.faults import Faults
 from hedge.exchange.limits import RateLimiter
+from hedge.exchange.symbols import SymbolSpec
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,22 @@ def decimal_param(text: str, name: str, max_decimals: int) -> float:
     if isinstance(exp, int) and -exp > max_decimals:
         raise errors.bad_precision()
     return float(d)
+
+
+def flag_param(ctx: Ctx, name: str) -> bool:
+    """A boolean request parameter: "true" / "false" (absent = false)."""
+    value = ctx.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise errors.bad_param(name, value)
+    return value == "true"
+
+
+def symbol_param(specs: dict[str, SymbolSpec], ctx: Ctx) -> SymbolSpec:
+    """The listed symbol a request names in ``symbol`` (-1121 when it is not listed)."""
+    spec = specs.get(ctx.need("symbol").upper())
+    if spec is None:
+        raise errors.bad_symbol()
+    return spec
 
 
 def int_param(text: str | None, default: int) -> int:

@@ -17,7 +17,9 @@ from collections.abc import Callable
 import orjson
 
 from hedge.exchange import errors, wire
-from hedge.exchange.matching import CONDITIONAL, Account, ExecType, Fill, MatchingEngine, Order
+from hedge.exchange.accounts import Account
+from hedge.exchange.matching import MatchingEngine
+from hedge.exchange.orders import CONDITIONAL, ExecType, Execution, Order
 from hedge.exchange.streams import Hub, Subscriber
 from hedge.exchange.symbols import SymbolSpec
 
@@ -93,7 +95,7 @@ class UserData:
                     data = data or build()
                     self.hub.publish(name, data)
 
-    def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
+    def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Execution | None) -> None:
         spec = self.specs[order.symbol]
         if order.orig_type in CONDITIONAL:
             # the Algo Service reports a conditional order's own life (placed, cancelled, triggered,

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, Position
+from hedge.exchange.accounts import Account, AccountPosition
+from hedge.exchange.margin import Margin
+from hedge.exchange.orders import ExecType, Execution, Order
 from hedge.exchange.symbols import SymbolSpec
 
 Json = dict[str, Any]
@@ -128,7 +130,7 @@ def algo_update_event(order: Order, spec: SymbolSpec, now_ms: int) -> Json:
     }
 
 
-def trade_json(fill: Fill, spec: SymbolSpec) -> Json:
+def trade_json(fill: Execution, spec: SymbolSpec) -> Json:
     return {
         "buyer": fill.side == "BUY",
         "commission": money(fill.commission),
@@ -158,12 +160,12 @@ def _side_notionals(acct: Account, symbol: str) -> tuple[float, float]:
     return bids, asks
 
 
-def liquidation_price(engine: MatchingEngine, acct: Account, symbol: str) -> str:
+def liquidation_price(engine: Margin, acct: Account, symbol: str) -> str:
     price = engine.liquidation_price(acct.key, symbol)
     return f"{price:.8f}" if price > 0 else "0"
 
 
-def _position_prices(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec,
+def _position_prices(engine: Margin, acct: Account, symbol: str, pos: AccountPosition, spec: SymbolSpec,
                      mark: float) -> Json:
     """The amount, prices and PnL that every positionRisk version reports alike."""
     return {
@@ -176,7 +178,7 @@ def _position_prices(engine: MatchingEngine, acct: Account, symbol: str, pos: Po
     }
 
 
-def position_v2(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
+def position_v2(engine: Margin, acct: Account, symbol: str, pos: AccountPosition, spec: SymbolSpec) -> Json:
     mark = engine.mark_price(symbol)
     return {
         "symbol": symbol,
@@ -193,7 +195,7 @@ def position_v2(engine: MatchingEngine, acct: Account, symbol: str, pos: Positio
     }
 
 
-def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Position, spec: SymbolSpec) -> Json:
+def position_v3(engine: Margin, acct: Account, symbol: str, pos: AccountPosition, spec: SymbolSpec) -> Json:
     mark = engine.mark_price(symbol)
     bids, asks = _side_notionals(acct, symbol)
     pos_im = engine.position_margin(symbol, pos)
@@ -217,7 +219,7 @@ def position_v3(engine: MatchingEngine, acct: Account, symbol: str, pos: Positio
     }
 
 
-def _totals(engine: MatchingEngine, acct: Account) -> Json:
+def _totals(engine: Margin, acct: Account) -> Json:
     wallet, upnl, pos_im, ord_im = engine.totals(acct.key)
     maint = engine.margin_health(acct.key)[1]
     avail = engine.available(acct.key)
@@ -244,7 +246,7 @@ def _cross_balance(t: Json, now_ms: int) -> Json:
 
 
 def account_json(
-    engine: MatchingEngine, acct: Account, specs: dict[str, SymbolSpec], version: int, now_ms: int
+    engine: Margin, acct: Account, specs: dict[str, SymbolSpec], version: int, now_ms: int
 ) -> Json:
     t = _totals(engine, acct)
     asset = {
@@ -307,7 +309,7 @@ def account_json(
     return out
 
 
-def balance_json(engine: MatchingEngine, acct: Account, now_ms: int) -> list[Json]:
+def balance_json(engine: Margin, acct: Account, now_ms: int) -> list[Json]:
     t = _totals(engine, acct)
     return [
         {
@@ -341,11 +343,11 @@ def leverage_bracket_json(symbol: str) -> Json:
 
 
 def order_update_event(
-    engine: MatchingEngine,
+    engine: Margin,
     acct: Account,
     order: Order,
     exec_type: ExecType,
-    fill: Fill | None,
+    fill: Execution | None,
     spec: SymbolSpec,
     now_ms: int,
 ) -> Json:
@@ -394,7 +396,7 @@ def order_update_event(
 
 
 def account_update_event(
-    engine: MatchingEngine, acct: Account, reason: str, symbols: list[str], specs: dict[str, SymbolSpec], now_ms: int
+    engine: Margin, acct: Account, reason: str, symbols: list[str], specs: dict[str, SymbolSpec], now_ms: int
 ) -> Json:
     positions = []
     for symbol in symbols:

@@ -1,7 +1,7 @@
 """The portfolio stage: the ledger, its reconciliation with the exchange and the exit scanner on
 the bus, as one supervised service.
 
-Owns the wiring and the reconciliation schedule:
+Owns: the wiring and the reconciliation schedule:
 - Synchronous subscriptions: ``OrderIntent``/``OrderRequest`` (tag orders with their intent and
   strategy), ``Fill`` (the ledger), ``OrderUpdate`` (the exits' working orders), ``BookUpdate``
   (the exit scanner), ``FeedStatus`` of the user stream (a reconnect schedules a reconciliation).

@@ -1,8 +1,10 @@
 """One approved intent being executed: its slices, phase, fills and timers, and how it is sliced.
 
 Owns: ``Execution`` (the router's mutable working state for one intent: which slice, maker or
-taker phase, what was filled and how, the pending cancel, the timers) and ``split_slices`` (the
-TWAP split of a quantity into exact step multiples that each pass the exchange minimums).
+taker phase, what was filled and how, the pending cancel, the timers), ``split_slices`` (the
+TWAP split of a quantity into exact step multiples that each pass the exchange minimums) and
+``next_order`` (the price, time in force and type of the current phase's next order: a
+post-only at the touch, an IOC capped by the slippage budget, or a flatten's market order).
 
 Must never: talk to a venue or the bus; the router drives it.
 """
@@ -12,10 +14,11 @@ from __future__ import annotations
 import enum
 from decimal import ROUND_CEILING, ROUND_FLOOR
 
-from hedge.events import OrderIntent, Side
+from hedge.events import BookUpdate, OrderIntent, OrderType, Side, TimeInForce
 from hedge.model.clock import Timer
 from hedge.model.instrument import to_decimal, units
-from hedge.router.filters import OrderFilter
+from hedge.router.filters import Denial, Mode, OrderFilter, Prepared
+from hedge.router.slippage import SlippageModel
 
 
 def split_slices(filt: OrderFilter, qty: float, ref: float, n: int) -> list[float]:
@@ -125,3 +128,28 @@ class Execution:
 def cancel_timer(t: Timer | None) -> None:
     if t is not None:
         t.cancel()
+
+
+def next_order(
+    ex: Execution, book: BookUpdate, ref: float, slippage: SlippageModel
+) -> tuple[float, TimeInForce, OrderType, Prepared | Denial]:
+    """The current phase's next order for what is left of the slice, checked against the exchange
+    filters (``ref``: the mark, else the mid): its price (0 for a market order), time in force,
+    type, and the prepared order or why the filters deny it."""
+    remaining = ex.slice_remaining()
+    otype, reduce_only = OrderType.LIMIT, ex.intent.reduce_only
+    if ex.market:  # a flatten: the market lot, notional at the reference price
+        px, tif, otype = 0.0, TimeInForce.GTC, OrderType.MARKET
+        prep = ex.filter.prepare(ex.side, remaining, px, Mode.MARKET, reference=ref, reduce_only=reduce_only)
+    elif ex.phase is Phase.MAKER:
+        px, tif = (book.bid_px if ex.side is Side.BUY else book.ask_px), TimeInForce.GTX
+        if ex.rejected_px > 0.0:  # after a -5022 at a touch that has not moved: one tick more passive
+            ticks = ex.filter.round_price(ex.side, ex.rejected_px, Mode.MAKER) - ex.side.sign
+            step_back = ex.filter.price_of(ticks)
+            px = min(px, step_back) if ex.side is Side.BUY else max(px, step_back)
+        prep = ex.filter.prepare(ex.side, remaining, px, Mode.MAKER, reference=ref, reduce_only=reduce_only)
+    else:
+        cap_bps = slippage.cap_bps(ex.symbol, ex.side, remaining, book)
+        px, tif = SlippageModel.cap_price(ex.arrival_mid, ex.side, cap_bps), TimeInForce.IOC
+        prep = ex.filter.prepare(ex.side, remaining, px, Mode.TAKER, reference=ref, cap=px, reduce_only=reduce_only)
+    return px, tif, otype, prep

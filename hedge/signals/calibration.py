@@ -1,6 +1,6 @@
 """Fitting the calibrator from recorded market data (what ``hedge calibrate`` runs).
 
-Owns the procedure: replay BookUpdate/Trade/MarkPrice events through the same feature engine
+Owns: the procedure. Replay BookUpdate/Trade/MarkPrice events through the same feature engine
 and strategies as live trading; take a sample whenever a strategy has a non-zero score, at most
 one per (strategy, symbol) per ``calibrator.min_gap_ms`` of event time (overlapping samples
 would be near-duplicates); label each by the barrier rule (``labeling.label_barriers``) with

@@ -1,6 +1,6 @@
 """Outcome labels for calibration: did the mid reach +TP before -SL within the horizon?
 
-Owns the barrier labelling of past signals on a recorded mid path. For a signal at index ``k``
+Owns: the barrier labelling of past signals on a recorded mid path. For a signal at index ``k``
 with side ``d`` (+1 buy, -1 sell), the path after it is scanned up to ``ts[k] + horizon_ms``:
 ``r = d * (mid / mid[k] - 1) * 1e4``; the label is 1 if ``r >= tp_bps`` happens before
 ``r <= -sl_bps``, else 0 (stop first, or neither within the horizon). A signal whose horizon runs

@@ -4,7 +4,7 @@ Every record exists twice: per symbol (strategy ``""``, all its round trips) and
 strategy) for the trips a strategy opened. The SPRT of either switches intents off: a symbol
 whose edge is gone, or one strategy on one symbol.
 
-Owns, per record (all in [0, 1] or bps as named):
+Owns: per record (all in [0, 1] or bps as named):
 - ``expectancy_bps``: mean return of the last ``scores.window_trades`` round trips (0 with none);
 - ``symbol_score = tanh(expectancy_bps / expectancy_scale_bps) * min(1, n / window_trades)`` in
   [-1, 1] (a short history counts for less);

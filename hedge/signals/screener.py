@@ -1,6 +1,6 @@
 """The screener: turns a strategy's score on one symbol into an order intent, or into nothing.
 
-Owns, in this order (cheapest first; each refusal is counted in ``skipped`` by reason):
+Owns: the checks, in this order (cheapest first; each refusal is counted in ``skipped`` by reason):
 cooldown per (strategy, symbol), the UTC trading window on event time, the directional bias,
 the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing (and the minimum
 notional), the calibrated ``p_win`` and ``e_pi_bps`` (intents not above

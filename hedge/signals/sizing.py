@@ -1,6 +1,6 @@
 """Conviction sizing: how much unlevered notional one intent asks for.
 
-Owns::
+Owns: the sizing formula::
 
     conviction = max_conviction * min(1, |score|) * regime_multipliers[regime]
                  (* high_vol_tactical_multiplier for a TACTICAL symbol in the high regime)

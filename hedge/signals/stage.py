@@ -1,6 +1,6 @@
 """The signals stage: bus events in, Features / Signal / SymbolScore / StrategyScore / OrderIntent out.
 
-Owns the wiring: synchronous bus subscriptions (plain calls on the hot path, no awaits, no
+Owns: the wiring. Synchronous bus subscriptions (plain calls on the hot path, no awaits, no
 per-tick logging) for BookUpdate, Trade and MarkPrice of the universe's symbols, Fill for
 realized outcomes and Nav for sizing. One book tick runs: features -> every enabled strategy ->
 (only past a strategy's threshold) the screener -> publish Signal + OrderIntent. Features,

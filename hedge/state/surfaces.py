@@ -1,17 +1,15 @@
 """The in-memory model behind the state files: latest values from the bus, built into schemas.
 
-Owns: turning events into the content of each surface of ``hedge/state/manifest.py`` (NAV,
-positions, ledger, risk, KPIs, router health, scores, funding, basis, diagnostics) and telling
-the publisher which surfaces changed. KPIs are computed here from fills and NAV: PnL and fees are
-sums over fills, the win rate counts fills that realized a profit among those that realized any
-PnL, the maker ratio counts maker fills, turnover is the sum of |qty| x price.
+Owns: keeping the latest value of everything a surface of ``hedge/state/manifest.py`` shows (NAV,
+positions, ledger, risk, KPI sums, router health, scores, signals, marks), telling the publisher
+which surfaces changed, and which builder makes each surface (``account_surfaces``,
+``market_surfaces``, ``engine_surfaces``).
 
 Design: handlers are synchronous and only store the latest event (or add to a sum) and mark the
 surface dirty; the Struct for a file is built only when the publisher writes it (at most once per
 ``state.min_interval_s``), so a burst of events costs one build. No market-data-per-tick event is
-subscribed here (MarkPrice arrives about once a second per symbol). A row mirrors its event: every
-row field named like an event field is copied from it (``mirror``), and only derived fields are
-spelled out, so a field added to both the event and the row reaches the file without a copy line.
+subscribed here (MarkPrice arrives about once a second per symbol). A row mirrors its event
+(``hedge.state.mirror``).
 
 Must never: do I/O (the publisher writes), or hold a secret.
 """
@@ -21,8 +19,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
-
-import msgspec
 
 from hedge.bus import Bus
 from hedge.events import (
@@ -42,25 +38,16 @@ from hedge.events import (
     TradingState,
     TradingStateChange,
 )
+from hedge.state import account_surfaces as account
+from hedge.state import engine_surfaces as engine
+from hedge.state import market_surfaces as market
 from hedge.state import schemas as s
+from hedge.state.engine_surfaces import WriteStats
 from hedge.state.health import HealthMonitor
 from hedge.state.manifest import SURFACES
 from hedge.state.telemetry import Telemetry
 
-Row = TypeVar("Row", bound=msgspec.Struct)
 Open = TypeVar("Open", Position, LedgerPosition)
-
-
-def mirror(row_type: type[Row], src: msgspec.Struct, **computed: Any) -> Row:
-    """A ``row_type`` holding every field it shares by name with the event ``src``, plus ``computed``."""
-    shared = {f: getattr(src, f) for f in row_type.__struct_fields__ if f not in computed and hasattr(src, f)}
-    return row_type(**shared, **computed)
-
-
-class WriteStats:
-    def __init__(self) -> None:
-        self.writes = 0
-        self.errors = 0
 
 
 class StateModel:
@@ -98,17 +85,19 @@ class StateModel:
         self.signals: dict[str, dict[str, float]] = {}
         self.marks: dict[str, MarkPrice] = {}
         self._builders: dict[str, Callable[[], s.StateFile]] = {
-            "nav_state": self._nav_state,
-            "positions_state": self._positions_state,
-            "positions_ledger": self._positions_ledger,
-            "risk_snapshot": self._risk_snapshot,
-            "kpis": self._kpis,
-            "router_health": self._router_health,
-            "symbol_scores": self._symbol_scores,
-            "hybrid_scores": self._hybrid_scores,
-            "funding_snapshot": self._funding,
-            "basis_snapshot": self._basis,
-            "diagnostics": self._diagnostics,
+            "nav_state": lambda: account.nav_state(self.nav, self.peak_nav, self.nav_readings),
+            "positions_state": lambda: account.positions_state(self.positions, self.marks),
+            "positions_ledger": lambda: account.positions_ledger(self.ledger),
+            "risk_snapshot": lambda: account.risk_snapshot(self.risk, self.trading_state, self.trading_reason,
+                                                           self.state_changed_ns),
+            "kpis": lambda: account.kpis(self.kpis, self.nav),
+            "router_health": lambda: engine.router_health(self.t, self.router, self.banned_until_ms),
+            "symbol_scores": lambda: market.symbol_scores(self.scores, self.strategy_scores),
+            "hybrid_scores": lambda: market.hybrid_scores(self.scores, self.signals),
+            "funding_snapshot": lambda: market.funding(self.marks),
+            "basis_snapshot": lambda: market.basis(self.marks),
+            "diagnostics": lambda: engine.diagnostics(self.t, self.health, self.bus, self.alert_stats(),
+                                                      self.write_stats),
         }
         missing = {x.name for x in SURFACES} ^ set(self._builders)
         if missing:
@@ -221,170 +210,3 @@ class StateModel:
         f.schema_version = type(f).SCHEMA_VERSION
         f.updated_ns = now_ns if now_ns is not None else time.time_ns()
         return f
-
-    def _nav_state(self) -> s.NavState:
-        n = self.nav
-        if n is None:
-            return s.NavState()
-        return mirror(s.NavState, n, peak_nav=self.peak_nav, nav_ns=n.recv_ns, readings=self.nav_readings)
-
-    def _mark(self, p: Position) -> float:
-        """The position's mark, else the feed's latest (Binance's ACCOUNT_UPDATE carries none)."""
-        m = self.marks.get(p.symbol)
-        return p.mark_price or (m.mark_price if m is not None else 0.0)
-
-    def _positions_state(self) -> s.PositionsState:
-        rows = [
-            mirror(s.PositionRow, p, mark_price=(mark := self._mark(p)), notional=p.qty * (mark or p.entry_price))
-            for _, p in sorted(self.positions.items())
-        ]
-        return s.PositionsState(
-            positions=rows,
-            gross_notional=sum(abs(r.notional) for r in rows),
-            net_notional=sum(r.notional for r in rows),
-        )
-
-    def _positions_ledger(self) -> s.PositionsLedger:
-        return s.PositionsLedger(
-            positions=[mirror(s.LedgerRow, p) for _, p in sorted(self.ledger.items())]
-        )
-
-    def _risk_snapshot(self) -> s.RiskSnapshotState:
-        state: dict[str, Any] = {
-            "trading_state": self.trading_state.value,
-            "reason": self.trading_reason,
-            "state_changed_ns": self.state_changed_ns,
-        }
-        if self.risk is None:
-            return s.RiskSnapshotState(**state)
-        return mirror(s.RiskSnapshotState, self.risk, **state)
-
-    def _kpis(self) -> s.KpisState:
-        k = self.kpis
-        unrealized = self.nav.unrealized_pnl if self.nav is not None else 0.0
-        return s.KpisState(
-            realized_pnl=k.realized_pnl,
-            unrealized_pnl=unrealized,
-            total_pnl=k.realized_pnl - k.fees + unrealized,
-            fees=k.fees,
-            fills=k.fills,
-            maker_fills=k.maker_fills,
-            maker_ratio=k.maker_fills / k.fills if k.fills else 0.0,
-            closing_fills=k.closing_fills,
-            wins=k.wins,
-            win_rate=k.wins / k.closing_fills if k.closing_fills else 0.0,
-            turnover=k.turnover,
-        )
-
-    def _router_health(self) -> s.RouterHealthState:
-        t = self.t
-        return s.RouterHealthState(
-            symbols=[mirror(s.RouterSymbolRow, r) for _, r in sorted(self.router.items())],
-            banned_until_ms=self.banned_until_ms,
-            requests_sent=t.requests_sent,
-            orders_by_outcome=dict(sorted(t.orders_by_outcome.items())),
-            ack_latency_ms_p50=t.order_ack.quantile(0.5) * 1e3,
-            ack_latency_ms_p99=t.order_ack.quantile(0.99) * 1e3,
-            throttled_429=t.throttled_429,
-            banned_418=t.banned_418,
-        )
-
-    def _symbol_scores(self) -> s.SymbolScores:
-        return s.SymbolScores(
-            symbols=[mirror(s.SymbolScoreRow, x, updated_ns=x.recv_ns) for _, x in sorted(self.scores.items())],
-            strategies=[mirror(s.StrategyScoreRow, x, updated_ns=x.recv_ns)
-                        for _, x in sorted(self.strategy_scores.items())],
-        )
-
-    def _hybrid_scores(self) -> s.HybridScores:
-        symbols = set(self.scores) | set(self.signals)
-
-        def key(sym: str) -> tuple[float, str]:
-            sc = self.scores.get(sym)
-            return (-(sc.hybrid_score if sc is not None else float("-inf")), sym)
-
-        rows = []
-        for rank, sym in enumerate(sorted(symbols, key=key), start=1):
-            sc = self.scores.get(sym)
-            rows.append(
-                s.HybridRow(
-                    rank=rank,
-                    symbol=sym,
-                    hybrid_score=sc.hybrid_score if sc is not None else 0.0,
-                    symbol_score=sc.symbol_score if sc is not None else 0.0,
-                    enabled=sc.enabled if sc is not None else True,
-                    signals=dict(sorted(self.signals.get(sym, {}).items())),
-                )
-            )
-        return s.HybridScores(ranking=rows)
-
-    def _funding(self) -> s.FundingSnapshot:
-        return s.FundingSnapshot(
-            symbols=[
-                mirror(s.FundingRow, m, annualized=m.funding_rate * 3 * 365) for _, m in sorted(self.marks.items())
-            ]
-        )
-
-    def _basis(self) -> s.BasisSnapshot:
-        def bps(m: MarkPrice) -> float:
-            return (m.mark_price - m.index_price) / m.index_price * 1e4 if m.index_price else 0.0
-
-        return s.BasisSnapshot(symbols=[mirror(s.BasisRow, m, basis_bps=bps(m)) for _, m in sorted(self.marks.items())])
-
-    def _diagnostics(self) -> s.Diagnostics:
-        t = self.t
-        now = t.clock_ns()
-        stats = self.bus.stats()
-        report = self.health.evaluate(now)
-        feeds: dict[str, s.FeedRow] = {}
-        for conn in sorted(set(t.feed_status) | set(t.feed_stats)):
-            st, fs = t.feed_status.get(conn), t.feed_stats.get(conn)
-            feeds[conn] = s.FeedRow(
-                connection=conn,
-                connected=st.connected if st is not None else True,
-                reason=st.reason if st is not None else "",
-                reconnects=max(st.reconnects if st else 0, fs.reconnects if fs else 0),
-                messages=fs.messages if fs is not None else 0,
-                parse_errors=fs.parse_errors if fs is not None else 0,
-                gaps=fs.gaps if fs is not None else 0,
-                changed_ns=t.feed_status_ns.get(conn, 0),
-            )
-        books = [
-            s.BookRow(
-                symbol=sym,
-                state=t.books[sym].state.value if sym in t.books else "UNKNOWN",
-                reason=t.books[sym].reason if sym in t.books else "",
-                resyncs=t.books[sym].resyncs if sym in t.books else 0,
-                changed_ns=t.books_ns.get(sym, 0),
-                last_data_age_s=round((now - t.last_data_ns[sym]) * 1e-9, 3) if sym in t.last_data_ns else -1.0,
-            )
-            for sym in sorted(set(t.books) | set(t.last_data_ns))
-        ]
-        return s.Diagnostics(
-            vetoes=dict(sorted(t.vetoes.items())),
-            decisions_allowed=t.allowed,
-            decisions_vetoed=t.vetoed,
-            exits=s.ExitPipeline(
-                intents=t.exit_intents,
-                by_reason=dict(sorted(t.exit_by_reason.items())),
-                orders_sent=t.exit_orders_sent,
-                fills=t.exit_fills,
-            ),
-            feeds=list(feeds.values()),
-            books=books,
-            components=[
-                s.ComponentRow(component=c, ok=hb.ok, detail=hb.detail, beat_ns=hb.recv_ns)
-                for c, hb in sorted(t.components.items())
-            ],
-            last_event_age_s=dict(sorted(t.last_event_ages_s(now).items())),
-            messages=dict(sorted(stats.published.items())),
-            handler_errors=dict(sorted(stats.handler_errors.items())),
-            inbox_dropped={i.name: i.dropped + i.overflow for i in stats.inboxes},
-            alerts=self.alert_stats(),
-            loop_lag_ms=t.loop_lag_last_s * 1e3,
-            loop_lag_ms_max=t.loop_lag_max_s * 1e3,
-            state_writes=self.write_stats.writes,
-            state_write_errors=self.write_stats.errors,
-            healthy=report.ok,
-            health_reasons=list(report.reasons),
-        )

@@ -7,8 +7,9 @@ engine), ``Fill``, and after every balance change ``Position`` (``ts_ms``), ``Ba
 at ``start`` a live ``FeedStatus`` for the user stream; every ``account_interval_s`` of event time
 an account snapshot (Position per symbol, Balance, Nav), as a reconciliation would.
 
-Market: the matching engine matches against the engine's own synced book (``book_of``, shared,
-never copied nor applied twice). A ``DepthDiff`` is held until the ``BookUpdate`` with its final
+Market: the matching engine matches against the engine's own synced book (``book_of``, shared
+through the exchange's ``BookView`` interface, never copied nor applied twice: the sync alone
+decides what is in it). A ``DepthDiff`` is held until the ``BookUpdate`` with its final
 update id shows the book sync applied it; then the matching engine forgets the liquidity client
 orders took at its levels and re-checks resting orders. A diff the sync rejected (gap, stale)
 changes nothing; a book that becomes VALID again (new snapshot) resets the taken liquidity.
@@ -49,7 +50,9 @@ from hedge.events import (
     Trade,
 )
 from hedge.exchange import errors as xerr
-from hedge.exchange import matching as m
+from hedge.exchange.accounts import Account
+from hedge.exchange.matching import MatchingEngine
+from hedge.exchange.orders import ExecType, Execution, NewOrder, Order, OrderKind
 from hedge.exchange.symbols import ExchangeInfo
 from hedge.feeds.book import OrderBook
 from hedge.model.clock import Clock
@@ -60,7 +63,7 @@ from hedge.venue.errors import OrderNotFound, Rejected, VenueError, classify
 
 ACCOUNT = "sim"
 ASSET = "USDT"
-_ORDER_TYPES: dict[OrderType, m.OrderType] = {
+_ORDER_TYPES: dict[OrderType, OrderKind] = {
     OrderType.LIMIT: "LIMIT", OrderType.MARKET: "MARKET", OrderType.STOP_MARKET: "STOP_MARKET",
     OrderType.TAKE_PROFIT_MARKET: "TAKE_PROFIT_MARKET",
 }
@@ -99,7 +102,7 @@ class SimVenue:
         self.account_interval_s = account_interval_s
         self.user_stream = user_stream
         self.info = ExchangeInfo(list(self.symbols))
-        self.engine = m.MatchingEngine(
+        self.engine = MatchingEngine(
             self.info.specs, clock=self._now_ms, maker_fee=maker_fee, taker_fee=taker_fee, listener=self
         )
         self.account = self.engine.add_account(ACCOUNT, balance)
@@ -153,7 +156,7 @@ class SimVenue:
         self.publish_account(self.symbols)
         self.clock.call_later(self.account_interval_s, self._snapshot)
 
-    def on_order(self, account: m.Account, order: m.Order, exec_type: m.ExecType, fill: m.Fill | None) -> None:
+    def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Execution | None) -> None:
         now = self.now_ns()
         publish = self.bus.publish
         publish(self._update(order, now))
@@ -165,7 +168,7 @@ class SimVenue:
                 exchange_order_id=fill.order_id, liquidation=order.type == "LIQUIDATION",
             ))
 
-    def on_balance(self, account: m.Account, reason: str, symbols: list[str]) -> None:
+    def on_balance(self, account: Account, reason: str, symbols: list[str]) -> None:
         self.publish_account(symbols)
 
     def publish_account(self, symbols: Sequence[str]) -> None:
@@ -186,7 +189,7 @@ class SimVenue:
                     source="sim"))
 
     @staticmethod
-    def _update(order: m.Order, now_ns: int) -> OrderUpdate:
+    def _update(order: Order, now_ns: int) -> OrderUpdate:
         return OrderUpdate(
             ts_ms=order.update_ms, recv_ns=now_ns, client_order_id=order.client_order_id, symbol=order.symbol,
             status=OrderStatus(order.status), side=Side(order.side), type=OrderType(order.orig_type),
@@ -222,7 +225,7 @@ class SimVenue:
         if otype is None:
             raise Rejected(f"order type {req.type} is not simulated", code=-1116, http_status=400)
         try:
-            order = self.engine.place(ACCOUNT, m.OrderRequest(
+            order = self.engine.place(ACCOUNT, NewOrder(
                 symbol=req.symbol, side=req.side.value, type=otype, quantity=req.qty, price=req.price,
                 time_in_force=req.tif.value, reduce_only=req.reduce_only and not req.close_position,
                 client_order_id=req.client_order_id, stop_price=req.stop_price,
@@ -237,7 +240,7 @@ class SimVenue:
             ts_ms=order.update_ms,
         )
 
-    def _find(self, symbol: str, client_order_id: str) -> m.Order | None:
+    def _find(self, symbol: str, client_order_id: str) -> Order | None:
         try:
             return self.engine.get_order(ACCOUNT, symbol, None, client_order_id)
         except xerr.Reject:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,12 +22,15 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET, sign
 from hedge.risk.kill_switch import write_flag
 from hedge.state import schemas as s
 from hedge.state.manifest import SURFACES, read_manifest, read_surface
+from tests.kit.config import repo_configs
+from tests.kit.wait import wait_for_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 TRADING_S = 25.0
@@ -40,8 +42,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def lively_config(dst: Path) -> Path:
-    shutil.copytree(ROOT / "configs", dst)
+def lively_config(tmp: Path) -> Path:
+    dst = repo_configs(tmp)
     path = dst / "strategy.yaml"
     strat = yaml.safe_load(path.read_text())
     strat["per_trade_nav_pct"] = 0.03
@@ -75,17 +77,6 @@ def signed(base: str, path: str) -> Any:
     return body
 
 
-def wait_for(what: str, check: Any, timeout: float, interval: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(interval)
-
-
 def exchange_positions(base: str) -> dict[str, float]:
     return {p["symbol"]: float(p["positionAmt"]) for p in signed(base, "/fapi/v2/positionRisk")
             if float(p["positionAmt"]) != 0.0}
@@ -101,9 +92,10 @@ def metric(text: str, name: str) -> float:
                if line.startswith(name) and not line.startswith("#"))
 
 
+@pytest.mark.slow
 def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
     t_start = time.monotonic()
-    cfg = lively_config(tmp_path / "configs")
+    cfg = lively_config(tmp_path)
     logs = tmp_path / "logs"
     state = logs / "state"
     metrics_port = free_port()
@@ -121,8 +113,8 @@ def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=stderr, env=env,
     )
     try:
-        info = wait_for("daemon.json", lambda: (logs / "daemon.json").exists()
-                        and json.loads((logs / "daemon.json").read_text()), 20)
+        info = wait_for_sync(lambda: (logs / "daemon.json").exists() and json.loads((logs / "daemon.json").read_text()),
+                             20, what="daemon.json", interval=0.2)
         base = info["exchange_url"]
         assert info["venue"] == "local" and base.startswith("http://127.0.0.1:")
         metrics_url = f"http://127.0.0.1:{metrics_port}"
@@ -133,7 +125,7 @@ def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
             placed = [o for o in orders if o["method"] == "POST" and o["http_status"] == 200]
             return len(placed) >= 3 and time.monotonic() - t_start > TRADING_S
 
-        wait_for("orders at the exchange", traded, TRADING_S + 30, interval=1.0)
+        wait_for_sync(traded, TRADING_S + 30, what="orders at the exchange", interval=1.0)
         _, orders = get(f"{base}/_hedge/orders")
         placed = [o for o in orders if o["method"] == "POST" and o["http_status"] == 200]
         sent = [json.loads(line) for line in (logs / "orders_sent.jsonl").read_text().splitlines()]
@@ -142,7 +134,7 @@ def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
         # --- kill switch: every order cancelled at the exchange within 2 s
         t_kill = time.monotonic()
         write_flag(kill_flag, "e2e test")
-        wait_for("no open order at the exchange", lambda: signed(base, "/fapi/v1/openOrders") == [], 2.0, 0.05)
+        wait_for_sync(lambda: signed(base, "/fapi/v1/openOrders") == [], 2.0, what="no open order at the exchange")
         kill_s = time.monotonic() - t_kill
         assert kill_s < 2.0
 
@@ -150,7 +142,7 @@ def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
         executed = [json.loads(line)["data"] for line in (logs / "orders_executed.jsonl").read_text().splitlines()]
         assert any(e["filled_qty"] > 0 for e in executed), executed
         truth = exchange_positions(base)
-        wait_for("positions state == exchange", lambda: daemon_positions(state) == truth, 5.0)
+        wait_for_sync(lambda: daemon_positions(state) == truth, 5.0, what="positions state == exchange", interval=0.2)
 
         # --- every state file decodes with its schema; the manifest lists them
         manifest = read_manifest(state)

@@ -22,31 +22,29 @@ import msgspec
 import pytest
 
 from hedge.commands import kill as kill_cmd
-from hedge.config import Config, load_config
-from hedge.daemon import RUNTIME_FILE, Daemon, SetupError, direct_cancel_all
+from hedge.config import Config
+from hedge.daemon.cancel import direct_cancel_all
+from hedge.daemon.errors import SetupError
+from hedge.daemon.wiring import Daemon
 from hedge.events import KillSwitch, OrderRequest, OrderType, Side, TimeInForce, TradingState
+from hedge.risk.dead_man import DeadManSwitch
 from hedge.risk.kill_switch import write_flag
 from hedge.venue.binance import BinanceVenue
+from tests.kit.config import make_config, repo_config
+from tests.kit.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def config(tmp: Path, *, metrics_port: int = 0, **risk: object) -> Config:
-    cfg = load_config(ROOT / "configs")
-    st = cfg.strategy
-    rt = cfg.runtime
-    return msgspec.structs.replace(
-        cfg,
-        strategy=msgspec.structs.replace(
-            st, strategies=[msgspec.structs.replace(e, enabled=False) for e in st.strategies]
-        ),
-        runtime=msgspec.structs.replace(
-            rt, log_dir=str(tmp / "logs"),
-            metrics=msgspec.structs.replace(rt.metrics, port=metrics_port, feed_stale_s=1.0),
-        ),
-        risk=msgspec.structs.replace(
-            cfg.risk, kill_switch=msgspec.structs.replace(cfg.risk.kill_switch, flag_file=str(tmp / "KILL")), **risk,
-        ),
+def config(tmp: Path, **changes: object) -> Config:
+    """configs/ with every strategy off, logs and the kill flag under ``tmp``, metrics on any port."""
+    cfg = repo_config()
+    return make_config(
+        tmp / "logs", base=cfg,
+        strategy__strategies=[msgspec.structs.replace(e, enabled=False) for e in cfg.strategy.strategies],
+        runtime__metrics={"port": 0, "feed_stale_s": 1.0},
+        risk__kill_switch__flag_file=str(tmp / "KILL"),
+        **changes,
     )
 
 
@@ -64,10 +62,7 @@ class Live:
         """``n`` resting buy orders far below the market, placed at the exchange under the daemon's account."""
         assert self.daemon.pipeline is not None
         books = self.daemon.pipeline.router.books
-        deadline = time.monotonic() + 10
-        while "BTCUSDT" not in books:
-            assert time.monotonic() < deadline, "no book"
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: "BTCUSDT" in books, 10, what="a BTCUSDT book", interval=0.05)
         price = round(books["BTCUSDT"].mid * 0.95, 1)
         for i in range(n):
             await self.venue.place(OrderRequest(
@@ -79,14 +74,19 @@ class Live:
         return len(await self.venue.open_orders("BTCUSDT"))
 
 
+async def nothing_open(live: Live) -> bool:
+    return await live.open_orders() == 0
+
+
 async def start(cfg: Config) -> Live:
     daemon = Daemon(cfg)
     task = asyncio.get_running_loop().create_task(daemon.run(install_signals=False))
-    deadline = time.monotonic() + 20
-    while daemon.pipeline is None or not daemon.pipeline.filters:
+
+    def started() -> bool:
         assert not task.done(), task
-        assert time.monotonic() < deadline, "the daemon did not start"
-        await asyncio.sleep(0.05)
+        return daemon.pipeline is not None and bool(daemon.pipeline.filters)
+
+    await wait_for(started, 20, what="the daemon's start", interval=0.05)
     return Live(daemon, task)
 
 
@@ -117,31 +117,25 @@ async def test_direct_cancel_and_kill_flag_cancel_everything_at_the_exchange(liv
     assert live.daemon.engine is not None
     live.daemon.engine.bus.subscribe(KillSwitch, engaged.append)
     write_flag(tmp_path / "KILL", "test")
-    while await live.open_orders():
-        assert time.monotonic() - t0 < 2.0, "orders still open 2 s after the kill flag"
-        await asyncio.sleep(0.05)
+    await wait_for(lambda: nothing_open(live), 2.0, what="no open order after the kill flag", interval=0.05)
     assert [(e.engaged, e.reason) for e in engaged] == [(True, "kill switch: test")]  # journaled and alerted
 
 
+@pytest.mark.slow
 async def test_the_exchange_cancels_everything_when_the_dead_man_heartbeat_stops(tmp_path: Path) -> None:
-    cfg = config(tmp_path)
-    cfg = msgspec.structs.replace(cfg, risk=msgspec.structs.replace(
-        cfg.risk, dead_man=msgspec.structs.replace(cfg.risk.dead_man, countdown_ms=5000, heartbeat_s=0.5)))
-    live = await start(cfg)
+    live = await start(config(tmp_path, risk__dead_man={"countdown_ms": 5000, "heartbeat_s": 0.5}))
     try:
         engine = live.daemon.engine
         assert engine is not None
-        await asyncio.sleep(1.0)  # armed, and re-armed at least once
+        dead_man = next(s for s in engine.services if isinstance(s, DeadManSwitch))
+        await wait_for(lambda: dead_man.beats >= 2, 5, what="armed, and re-armed at least once")
         await live.rest_orders(2)
         heartbeat = next(t for t in engine._tasks if t.get_name() == "service:dead-man")
         heartbeat.cancel()
         t0 = time.monotonic()
-        await asyncio.sleep(3.0)
-        assert await live.open_orders() == 2, "cancelled before the countdown ran out"
-        while await live.open_orders():
-            assert time.monotonic() - t0 < 8.0, "the exchange did not cancel after the countdown"
-            await asyncio.sleep(0.1)
-        assert time.monotonic() - t0 > 4.0
+        await wait_for(lambda: nothing_open(live), 8.0, what="the exchange's cancel after the countdown",
+                       interval=0.1)
+        assert time.monotonic() - t0 > 4.0, "cancelled before the countdown ran out"
     finally:
         await stop(live)
 
@@ -156,14 +150,12 @@ async def test_health_turns_503_when_the_market_feed_stalls_and_recovers(tmp_pat
                 async with http.get(f"{obs.server.url}/health") as r:
                     return r.status, await r.json(content_type=None)
 
+            async def answering(status: int) -> dict[str, object] | None:
+                code, body = await health()
+                return body if code == status else None
+
             async def until(status: int, within_s: float) -> dict[str, object]:
-                deadline = time.monotonic() + within_s
-                while True:
-                    code, body = await health()
-                    if code == status:
-                        return body
-                    assert time.monotonic() < deadline, (code, body)
-                    await asyncio.sleep(0.1)
+                return await wait_for(lambda: answering(status), within_s, what=f"/health {status}", interval=0.1)
 
             await until(200, 15)
             async with http.post(f"{live.exchange.base_url}/_hedge/actions/ws_stall", params={"seconds": "4"}) as r:
@@ -184,8 +176,7 @@ async def test_health_turns_503_when_the_market_feed_stalls_and_recovers(tmp_pat
 async def test_what_a_start_carries_over_depends_on_whose_account_it_is(
     tmp_path: Path, venue: str, dry_run: bool, carried: bool
 ) -> None:
-    cfg = config(tmp_path)
-    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, venue=venue, dry_run=dry_run))
+    cfg = config(tmp_path, runtime__venue=venue, runtime__dry_run=dry_run)
     state = tmp_path / "logs" / "state"
     state.mkdir(parents=True)
     risk_file, ledger_file = state / "risk_state.json", state / "portfolio_ledger.json"
@@ -236,12 +227,9 @@ async def test_hedge_kill_from_another_directory_reaches_the_daemon(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     monkeypatch.delenv("BINANCE_TESTNET", raising=False)
-    assert kill_cmd.RUNTIME_FILE == RUNTIME_FILE
     args = argparse.Namespace(config=None, flag_file=None, reason="drill", cancel=False, log_dir=str(tmp_path / "logs"))
     assert kill_cmd.main(args) == 0
     assert (tmp_path / "KILL").exists() and not (elsewhere / "logs" / "KILL").exists()
     assert live.daemon.pipeline is not None
-    deadline = time.monotonic() + 2
-    while live.daemon.pipeline.risk.machine.state is not TradingState.HALTED:
-        assert time.monotonic() < deadline, "the daemon did not halt"
-        await asyncio.sleep(0.05)
+    risk = live.daemon.pipeline.risk
+    await wait_for(lambda: risk.machine.state is TradingState.HALTED, 2, what="the daemon's halt", interval=0.05)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from hedge.events import Fill, Side
 from hedge.risk.kill_switch import write_flag
@@ -58,6 +59,7 @@ def test_once_says_when_trading_is_halted(tmp_path: Path) -> None:
     assert "\n  trading: HALTED (kill switch: operator test)\n" in r.stdout
 
 
+@pytest.mark.slow
 def test_once_that_cannot_complete_exits_1_and_says_why(tmp_path: Path) -> None:
     # the local exchange plays only BTCUSDT: an ETHUSDT book can never sync
     r = run(tmp_path, "--once", env={"HEDGE_STRATEGY__UNIVERSE": "[BTCUSDT, ETHUSDT]",

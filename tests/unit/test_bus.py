@@ -118,11 +118,11 @@ async def test_drain_covers_events_published_by_stages() -> None:
     final: list[int] = []
 
     async def relay(e: BookTicker) -> None:
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # a stage that awaits I/O, not a wait
         bus.publish(trade(e.symbol, e.update_id))
 
     async def sink(e: Trade) -> None:
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0.001)  # a stage that awaits I/O, not a wait
         final.append(e.trade_id)
 
     bus.stage("relay", BookTicker, relay)
@@ -210,7 +210,8 @@ async def test_block_policy_sync_publish_overflows_counted_and_publish_async_wai
         bus.publish(tick("A", i))  # never blocks the hot path: past the bound is counted
     assert st_.inbox.overflow == 2
     waiter = asyncio.ensure_future(bus.publish_async(tick("A", 4)))
-    await asyncio.sleep(0.01)
+    for _ in range(10):  # the loop runs the waiter and the consumer several times over
+        await asyncio.sleep(0)
     assert not waiter.done()  # inbox is full: publish_async waits for room
     gate.set()
     await asyncio.wait_for(waiter, 2)

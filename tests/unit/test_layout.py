@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +28,19 @@ def test_engine_never_imports_tests_or_scripts() -> None:
     assert bad == []
 
 
-def test_every_module_has_a_docstring() -> None:
-    missing = [str(p) for p in (ROOT / "hedge").rglob("*.py")
-               if ast.get_docstring(ast.parse(p.read_text())) is None]
-    assert missing == []
+def _paragraphs(doc: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", doc)]
+
+
+def test_every_module_docstring_says_what_it_owns_and_must_never_do() -> None:
+    """Each hedge module starts with a docstring holding an "Owns:" and a "Must never:" paragraph."""
+    bad = []
+    for p in sorted((ROOT / "hedge").rglob("*.py")):
+        doc = ast.get_docstring(ast.parse(p.read_text()))
+        if doc is None:
+            bad.append(f"{p.relative_to(ROOT)}: no docstring")
+            continue
+        paras = _paragraphs(doc)
+        bad += [f"{p.relative_to(ROOT)}: no {m!r} paragraph" for m in ("Owns:", "Must never:")
+                if not any(x.startswith(m) and len(x) > len(m) + 3 for x in paras)]
+    assert bad == []

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from hedge.app import Engine
-from hedge.config import Config, default_config
+from hedge.config import Config
 from hedge.events import (
     BookUpdate,
     CancelAll,
@@ -28,12 +31,14 @@ from hedge.events import (
     Trade,
     TradingState,
 )
+from hedge.model.instrument import SymbolFilters
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.dead_man import DeadManSwitch
 from hedge.risk.kill_switch import KillSwitchService
 from hedge.state.journal import read_journal
 from hedge.venue.binance_filters import bundled_filters
 from hedge.venue.dry_run import DryRunVenue
+from tests.kit.config import make_config
 
 SYM = "BTCUSDT"
 BID, ASK = 30000.0, 30000.01
@@ -72,13 +77,7 @@ class Rig:
 
 
 def config(tmp_path: Path) -> Config:
-    cfg = default_config()
-    ks = msgspec.structs.replace(cfg.risk.kill_switch, flag_file=str(tmp_path / "KILL"))
-    return msgspec.structs.replace(
-        cfg,
-        runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp_path)),
-        risk=msgspec.structs.replace(cfg.risk, kill_switch=ks),
-    )
+    return make_config(tmp_path, risk__kill_switch__flag_file=str(tmp_path / "KILL"))
 
 
 @pytest.fixture
@@ -185,3 +184,37 @@ async def test_a_failing_cancel_all_is_counted_and_the_router_still_halts(tmp_pa
     await pipe.idle()
     assert pipe.router.cancel_all_errors == 1 and pipe.router.halted == "operator" and pipe.in_flight == 0
     engine.journals.close()
+
+
+class RefreshingFilters(DryRunVenue):
+    """A dry-run venue whose exchange changes BTCUSDT's tick size after the first load."""
+
+    loads = 0
+
+    async def load_filters(self) -> dict[str, SymbolFilters]:
+        self.loads += 1
+        filters = await super().load_filters()
+        if self.loads > 1:
+            filters[SYM] = msgspec.structs.replace(filters[SYM], tick_size=Decimal("0.5"))
+        return filters
+
+
+async def test_the_pipeline_service_refreshes_the_router_filters(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    rc = msgspec.structs.replace(cfg.runtime.router, filters_refresh_s=0.01)
+    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, router=rc))
+    engine = Engine(cfg, log_dir=tmp_path)
+    venue = RefreshingFilters(engine.journals, bundled_filters())
+    pipe = attach_pipeline(engine, venue)
+    task = asyncio.get_running_loop().create_task(pipe.run())
+    try:
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if SYM in pipe.router.filters and pipe.router.filters[SYM].f.tick_size == Decimal("0.5"):
+                break
+        assert pipe.router.filters[SYM].f.tick_size == Decimal("0.5") and venue.loads >= 2
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        engine.journals.close()

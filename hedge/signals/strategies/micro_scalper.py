@@ -7,6 +7,9 @@ Score (clipped to [-1, 1]), only while the spread is at most ``max_spread_bps``:
   + w_flow * flow_imbalance            (taker flow over signals.flow_window_s)
   - w_absorption * absorption          (aggressive flow that failed to move the price)
 
+Owns: its parameters (``MicroScalperParams``: the four weights and ``max_spread_bps``) and the score
+formula above.
+
 Must never: hold state beyond its parameters (it is a pure function of the features).
 """
 

@@ -7,6 +7,9 @@ horizon, ``z = trend_bps / (vol_bps * sqrt(slow_halflife_s))``, and the score is
 (and so a smaller size) when the market is more volatile than the target. No score until one
 slow half-life of data has been seen or while volatility is zero.
 
+Owns: its parameters (``VolTrendParams``, fast half-life below slow) and each symbol's EWMA pair
+and warm-up start.
+
 Must never: read the wall clock (event time only).
 """
 

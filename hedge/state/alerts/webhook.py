@@ -1,6 +1,8 @@
 """Generic webhook notifier: ``POST url`` with ``{"severity", "title", "text", "ts_ms"}``.
 
-Owns: the webhook's JSON document. Must never: include anything but the alert's own fields, or
+Owns: the webhook's JSON document.
+
+Must never: include anything but the alert's own fields, or
 show its URL in an error (webhook URLs often carry a token; it is masked like one).
 """
 

@@ -13,6 +13,7 @@ import time
 
 import aiohttp
 import orjson
+import pytest
 
 from hedge.exchange.market import bundled_recording, load_pass
 from hedge.exchange.server import LocalExchange
@@ -68,6 +69,7 @@ class ClientBook:
         return True
 
 
+@pytest.mark.slow
 async def test_client_book_equals_server_book_through_a_loop() -> None:
     one_pass = load_pass(tuple(str(p) for p in bundled_recording()))
     ex = LocalExchange(port=0, speed=60.0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aiohttp
@@ -10,7 +9,8 @@ import ccxt.async_support as ccxt
 import pytest
 
 from hedge.exchange.server import LocalExchange
-from tests.integration.exchange.conftest import ccxt_client
+from tests.kit.exchange import ccxt_client
+from tests.kit.wait import wait_for
 
 SYMBOL = "BTC/USDT:USDT"
 
@@ -178,6 +178,10 @@ async def test_rate_limit_429_then_418() -> None:
         await ex.stop()
 
 
+async def nothing_open(client: Any) -> bool:
+    return await client.fetch_open_orders(SYMBOL) == []
+
+
 async def test_countdown_cancel_all(exchange: LocalExchange, client: Any) -> None:
     await client.load_markets()
     bid, _ = await _touch(client)
@@ -185,5 +189,4 @@ async def test_countdown_cancel_all(exchange: LocalExchange, client: Any) -> Non
     resp = await client.fapiPrivatePostCountdownCancelAll({"symbol": "BTCUSDT", "countdownTime": 1000})
     assert resp["countdownTime"] == "1000"
     assert len(await client.fetch_open_orders(SYMBOL)) == 1
-    await asyncio.sleep(1.3)
-    assert await client.fetch_open_orders(SYMBOL) == []
+    await wait_for(lambda: nothing_open(client), 5.0, what="the countdown's cancel", interval=0.1)

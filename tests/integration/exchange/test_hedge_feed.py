@@ -8,8 +8,8 @@ resynced, and a dropped connection reconnects.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
+
+import pytest
 
 from hedge.bus import Bus
 from hedge.config import FeedsConfig
@@ -17,15 +17,10 @@ from hedge.events import BookState
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.connection import endpoints
 from hedge.feeds.market import MarketFeed
+from tests.kit.wait import wait_for
 
 
-async def _until(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
-
-
+@pytest.mark.slow
 async def test_feed_syncs_detects_gap_and_reconnects() -> None:
     ex = LocalExchange(port=0, speed=10.0)
     await ex.start()
@@ -34,22 +29,23 @@ async def test_feed_syncs_detects_gap_and_reconnects() -> None:
     task = asyncio.create_task(feed.run())
     try:
         sync = feed.dispatcher.book("BTCUSDT")
-        await _until(lambda: sync.state is BookState.VALID and sync.stats.diffs_applied > 5, 15, "a synced book")
+        await wait_for(lambda: sync.state is BookState.VALID and sync.stats.diffs_applied > 5, 15,
+                       what="a synced book", interval=0.02)
         # the feed's book equals the exchange's book whenever both have applied the same diff
-        await _until(lambda: sync.last_u == ex.last_update_id["BTCUSDT"], 5, "feed caught up")
+        await wait_for(lambda: sync.last_u == ex.last_update_id["BTCUSDT"], 5, what="feed caught up", interval=0.02)
         server = ex.engine.book("BTCUSDT")
         assert sync.book.bids(200) == server.bids(200) and sync.book.asks(200) == server.asks(200)
         before = feed.stats()
         assert before.gaps == 0
         ex.faults.settings["depth_gap"].count = 1
-        await _until(lambda: feed.stats().gaps >= 1, 5, "gap detection")
-        await _until(lambda: feed.stats().snapshots_applied > before.snapshots_applied, 10, "resync snapshot")
-        await _until(lambda: sync.state is BookState.VALID, 10, "valid again")
+        await wait_for(lambda: feed.stats().gaps >= 1, 5, what="gap detection", interval=0.02)
+        await wait_for(lambda: feed.stats().snapshots_applied > before.snapshots_applied, 10,
+                       what="resync snapshot", interval=0.02)
+        await wait_for(lambda: sync.state is BookState.VALID, 10, what="valid again", interval=0.02)
         ex.hub.drop_all()
-        await _until(lambda: feed.stats().reconnects >= 1, 10, "reconnect")
-        await _until(
-            lambda: sync.state is BookState.VALID and sync.last_u == ex.last_update_id["BTCUSDT"], 10, "resynced"
-        )
+        await wait_for(lambda: feed.stats().reconnects >= 1, 10, what="reconnect", interval=0.02)
+        await wait_for(lambda: sync.state is BookState.VALID and sync.last_u == ex.last_update_id["BTCUSDT"], 10,
+                       what="resynced", interval=0.02)
         assert sync.book.bids(50) == ex.engine.book("BTCUSDT").bids(50)
     finally:
         task.cancel()

@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from hedge.exchange.server import LocalExchange
-from tests.integration.exchange.conftest import ccxt_client
+from tests.kit.exchange import ccxt_client
 
 SYMBOL = "BTC/USDT:USDT"
 MMR = 0.004
@@ -98,7 +98,7 @@ async def test_high_leverage_long_is_liquidated_when_the_mark_crosses_its_price(
             trades = await client.fetch_my_trades(SYMBOL)
             assert trades[-1]["side"] == "sell" and trades[-1]["price"] == pytest.approx(below)
             # the override stays: the 1-second mark loop does not put the mid back
-            await asyncio.sleep(1.2)
+            await asyncio.sleep(1.2)  # an absence over one full period of the mark loop: nothing to wait on
             assert float((await client.fapiPublicGetPremiumIndex({"symbol": "BTCUSDT"}))["markPrice"]) == below
             r = await http.post(f"{ex.base_url}/_hedge/actions/mark", params={"symbol": "NOPEUSDT", "price": "1"})
             assert r.status == 400

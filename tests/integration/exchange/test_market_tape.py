@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Trade
 from hedge.exchange.market import RecordingTape, SyntheticFlow, bundled_recording
+from hedge.exchange.marketdata import BookDiff, BookSnapshot, MarketTrade, TopOfBook
 from hedge.feeds.book import OrderBook
 
 
@@ -18,7 +18,7 @@ def test_two_passes_chain_and_the_morph_restores_the_snapshot() -> None:
     n = len(tape.one.events)
     events = list(itertools.islice(tape, 2 * n + 2))  # snapshot, pass 1, morph, pass 2
     snap = events[0][1]
-    assert isinstance(snap, DepthSnapshot)
+    assert isinstance(snap, BookSnapshot)
     book = OrderBook()
     book.apply_snapshot(snap.bids, snap.asks)
     last_u = snap.last_update_id
@@ -28,7 +28,7 @@ def test_two_passes_chain_and_the_morph_restores_the_snapshot() -> None:
     assert times == sorted(times)
     morphs = 0
     for _, ev in events[1:]:
-        if isinstance(ev, DepthDiff):
+        if isinstance(ev, BookDiff):
             if first:
                 assert ev.first_id <= last_u <= ev.final_id
                 first = False
@@ -44,9 +44,9 @@ def test_two_passes_chain_and_the_morph_restores_the_snapshot() -> None:
                 book.apply(ev.bids, ev.asks)
             assert not book.is_crossed()
             last_u = ev.final_id
-        elif isinstance(ev, Trade):
+        elif isinstance(ev, MarketTrade):
             trade_ids.append(ev.trade_id)
-        elif isinstance(ev, BookTicker):
+        elif isinstance(ev, TopOfBook):
             assert ev.update_id >= snap.last_update_id
     assert morphs == 1
     assert trade_ids == sorted(trade_ids) and len(set(trade_ids)) == len(trade_ids)
@@ -59,16 +59,16 @@ def test_synthetic_flow_is_seeded_and_chained() -> None:
     assert a == b
     book = OrderBook()
     snap = a[0][1]
-    assert isinstance(snap, DepthSnapshot)
+    assert isinstance(snap, BookSnapshot)
     book.apply_snapshot(snap.bids, snap.asks)
     last = snap.last_update_id
     for _, ev in a[1:]:
-        if isinstance(ev, DepthDiff):
+        if isinstance(ev, BookDiff):
             assert ev.prev_final_id == last
             last = ev.final_id
             book.apply(ev.bids, ev.asks)
             assert not book.is_crossed()
-        elif isinstance(ev, BookTicker):
+        elif isinstance(ev, TopOfBook):
             assert (ev.bid_px, ev.ask_px) == (book.best_bid()[0], book.best_ask()[0])  # type: ignore[index]
 
 

@@ -12,7 +12,7 @@ import pytest
 import websockets
 
 from hedge.exchange.server import LocalExchange
-from tests.integration.exchange.conftest import ccxt_client
+from tests.kit.exchange import ccxt_client
 
 SYMBOL = "BTC/USDT:USDT"
 

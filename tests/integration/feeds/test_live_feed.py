@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
 
 import pytest
 
@@ -24,12 +23,7 @@ from hedge.feeds.connection import Endpoints, WsConnection, endpoints, stream_na
 from hedge.feeds.market import MarketFeed
 from tests.integration.feeds.fake_binance import FakeBinance
 from tests.integration.feeds.recorded import CHAIN, TOPS, Reference
-
-
-async def _until(cond: Any, limit_s: float = 15.0) -> None:
-    async with asyncio.timeout(limit_s):
-        while not cond():  # noqa: ASYNC110 - polling a plain predicate in a test
-            await asyncio.sleep(0.01)
+from tests.kit.wait import wait_for
 
 
 async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
@@ -53,7 +47,8 @@ async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
         feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, sleep=no_sleep, delays=backoff_delays(0.4, 6.4, random.Random(7)))
         task = asyncio.create_task(feed.run())
         try:
-            await _until(lambda: fake.sent_upto >= 498 and feed.dispatcher.book("BTCUSDT").last_u == CHAIN[498].final_id)
+            await wait_for(lambda: fake.sent_upto >= 498
+                           and feed.dispatcher.book("BTCUSDT").last_u == CHAIN[498].final_id, 15.0)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -101,8 +96,8 @@ async def test_a_failing_connection_never_stops_the_others() -> None:
         assert [c.name for c in feed.connections] == ["public", "market"]
         task = asyncio.create_task(feed.run())
         try:
-            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[298].final_id and fake.market_drops >= 3
-                         and len({s.connection for s in published}) == 2)
+            await wait_for(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[298].final_id
+                           and fake.market_drops >= 3 and len({s.connection for s in published}) == 2, 15.0)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -139,8 +134,8 @@ async def test_a_frame_whose_handling_raises_is_counted_and_the_feed_goes_on() -
         feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, tap=_DiskFullOnce())
         task = asyncio.create_task(feed.run())
         try:
-            await _until(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[199].final_id and published
-                         and published[-1].messages >= 199)
+            await wait_for(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[199].final_id and published
+                           and published[-1].messages >= 199, 15.0)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -193,7 +188,7 @@ async def test_proactive_reconnect_before_connection_limit() -> None:
         conn = WsConnection("public", f"ws://127.0.0.1:{fake.ws_port}/public/stream?streams=btcusdt@depth@100ms",
                             lambda raw, ns: None, watchdog_s=30.0, reconnect_before_s=0.3, sleep=no_sleep)
         task = asyncio.create_task(conn.run())
-        await _until(lambda: conn.connects >= 2)
+        await wait_for(lambda: conn.connects >= 2, 15.0)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert waits and waits[0] == 0.0  # a planned reconnect does not back off

@@ -21,6 +21,7 @@ from hedge.feeds.market import MarketFeed
 from hedge.feeds.recording import RecordingWriter, ReplaySource, iter_hftbacktest
 from tests.integration.feeds.fake_binance import FakeBinance
 from tests.integration.feeds.recorded import CHAIN, CHAIN_RAW
+from tests.kit.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -68,9 +69,7 @@ async def test_live_events_equal_replayed_events(tmp_path: Path) -> None:
         feed = MarketFeed(cfg, ["BTCUSDT"], bus, ep, tap=writer, delays=lambda n: 0.01)
         task = asyncio.create_task(feed.run())
         try:
-            async with asyncio.timeout(20):
-                while feed.dispatcher.book("BTCUSDT").last_u != CHAIN[398].final_id:  # noqa: ASYNC110
-                    await asyncio.sleep(0.01)
+            await wait_for(lambda: feed.dispatcher.book("BTCUSDT").last_u == CHAIN[398].final_id, 20)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)

@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
+@pytest.mark.slow
 def test_kill_9_never_duplicates_an_order_and_the_ledger_ends_equal_to_the_exchange(tmp_path: Path) -> None:
     r = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "crash_portfolio.py"), "--points", "5", "--seed", "3",

@@ -14,18 +14,15 @@ import pytest
 
 from hedge.events import Alert, Fill, LedgerPosition
 from hedge.exchange.server import LocalExchange
-from tests.integration.exchange.conftest import ccxt_client
 from tests.integration.portfolio.test_portfolio_exchange import P0, SYM, desk
+from tests.kit.exchange import ccxt_session
 
 
 async def _big_long_behind_hedges_back(exchange: LocalExchange) -> None:
-    client = ccxt_client(exchange.port)
-    try:
+    async with ccxt_session(exchange.port) as client:
         await client.fapiPrivatePostLeverage({"symbol": SYM, "leverage": 100})
         await client.fapiPrivatePostOrder({"symbol": SYM, "side": "BUY", "type": "MARKET", "quantity": "3.000",
                                            "newClientOrderId": "web_big_1"})
-    finally:
-        await client.close()
 
 
 async def test_liquidation_closes_the_ledger_entry_and_alerts(tmp_path: Path) -> None:
@@ -34,11 +31,8 @@ async def test_liquidation_closes_the_ledger_entry_and_alerts(tmp_path: Path) ->
         assert e.external and e.qty == pytest.approx(3.0)
         (pos,) = await d.venue.positions([SYM])
         assert pos.qty == pytest.approx(3.0)
-        client = ccxt_client(d.exchange.port)
-        try:
+        async with ccxt_session(d.exchange.port) as client:
             [risk] = await client.fapiPrivateV3GetPositionRisk({"symbol": SYM})
-        finally:
-            await client.close()
         lp = float(risk["liquidationPrice"])
         assert P0 * 0.9 < lp < P0
         async with aiohttp.ClientSession() as http:

@@ -43,14 +43,16 @@ from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LedgerStore
 from hedge.risk.reasons import Reason
 from hedge.risk.stage import RiskStage
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
 from hedge.state.journal import Journals
 from hedge.venue.binance_filters import bundled_filters
 from hedge.venue.dry_run import DryRunVenue
 from hedge.venue.errors import Retryable
-from tests.unit.risk.helpers import make_config
+from tests.kit.config import make_config
+from tests.kit.wait import wait_for
+from tests.unit.risk.helpers import risk_config
 
 PX = 30_000.0
 SYM = "BTCUSDT"
@@ -81,11 +83,8 @@ class Account(DryRunVenue):
 
 
 def config(tmp_path: Path) -> Config:
-    cfg = make_config()
     pf = PortfolioConfig(reconcile_confirm_s=0.01, reconcile_interval_s=60.0, exit_retry_s=1.0, persist_interval_s=0.01)
-    return msgspec.structs.replace(
-        cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp_path), portfolio=pf)
-    )
+    return make_config(tmp_path, base=risk_config(), runtime__portfolio=pf)
 
 
 class Rig:
@@ -97,7 +96,7 @@ class Rig:
         self.venue = Account(self.journals)
         self.risk = RiskStage(self.bus, self.cfg)
         self.risk.attach()
-        self.router = Router(self.bus, self.venue, self.journals, self.cfg, backoff=lambda n: 0.01)
+        self.router = RouterStage(self.bus, self.venue, self.journals, self.cfg, backoff=lambda n: 0.01)
         AlertRouter(self.bus, AlertDispatcher([]), daily_dd_limit=0.1).attach()
         self.seen: list[Event] = []
         self.news = asyncio.Event()
@@ -107,7 +106,8 @@ class Rig:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> PortfolioStage:
-        await self.router.start()
+        self.router.set_filters(await self.venue.load_filters())  # as hedge.pipeline starts it
+        self.router.recover()
         self.portfolio = PortfolioStage(self.bus, self.venue, self.cfg)
         self.portfolio.attach()
         self.task = asyncio.create_task(self.portfolio.run())
@@ -129,10 +129,8 @@ class Rig:
         self.news.set()
 
     async def until(self, t: type[Event], n: int = 1) -> list[Event]:
-        async with asyncio.timeout(5.0):
-            while len(self.of(t)) < n:
-                self.news.clear()
-                await self.news.wait()
+        """The events of type ``t`` once there are ``n``, re-counted whenever the rig saw an event."""
+        await wait_for(lambda: len(self.of(t)) >= n, 5.0, what=f"{n} {t.__name__}", wake=self.news)
         return self.of(t)
 
     def of(self, t: type[Event]) -> list[Event]:
@@ -164,7 +162,8 @@ async def rig(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def test_no_order_before_the_first_reconciliation_then_entry_and_take_profit(rig: Rig) -> None:
-    await rig.router.start()
+    rig.router.set_filters(await rig.venue.load_filters())
+    rig.router.recover()
     rig.market()
     rig.bus.publish(entry_intent(1))  # the portfolio has not reconciled: vetoed, nothing sent
     (veto,) = rig.of(RiskDecision)

@@ -21,7 +21,7 @@ import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig, default_config
+from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig
 from hedge.events import (
     Alert,
     BookUpdate,
@@ -33,6 +33,7 @@ from hedge.events import (
     OrderRequest,
     PositionDrift,
     Reconciled,
+    RiskDecision,
     Side,
     TradingState,
 )
@@ -44,14 +45,15 @@ from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
 from hedge.risk.stage import RiskStage
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
 from hedge.state.journal import Journals
 from hedge.venue.user_stream import UserStream
-from tests.integration.exchange.conftest import ccxt_client
-from tests.integration.local_venue import local_venue
 from tests.integration.portfolio.tape import write_tape
+from tests.kit.config import make_config
+from tests.kit.exchange import ccxt_session, local_venue
+from tests.kit.wait import wait_for
 
 SYM = "BTCUSDT"
 P0 = 60_000.0  # the tape's bid before it moves; the ask is one tick above
@@ -68,14 +70,15 @@ class Desk:
         self.bus = Bus()
         self.events: list[Event] = []
         self.news = asyncio.Event()
-        for t in (Reconciled, PositionDrift, Alert, OrderIntent, OrderRequest, LedgerPosition, Fill, BookUpdate):
+        for t in (Reconciled, PositionDrift, Alert, OrderIntent, RiskDecision, OrderRequest, LedgerPosition, Fill,
+                  BookUpdate):
             self.bus.subscribe(t, self._saw)
         self.journals = Journals(tmp)
         self.venue = local_venue(exchange, publish=self.bus.publish)
         self.risk = RiskStage(self.bus, cfg)
         self.risk.attach()
         AlertRouter(self.bus, AlertDispatcher([]), daily_dd_limit=0.1).attach()
-        self.router = Router(self.bus, self.venue, self.journals, cfg,
+        self.router = RouterStage(self.bus, self.venue, self.journals, cfg,
                              pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
         self.portfolio = PortfolioStage(self.bus, self.venue, cfg)
         self.portfolio.attach()
@@ -94,20 +97,19 @@ class Desk:
 
     async def start(self) -> None:
         await self.venue.start()
-        await self.router.start()
+        self.router.set_filters(await self.venue.load_filters())  # as hedge.pipeline starts it
+        self.router.recover()
         self.bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="reconcile"))
         self.tasks = [asyncio.create_task(s.run()) for s in self.services]
         await self.until(lambda: self.of(Reconciled) and self.risk.user_stream_up and self.book_valid())
 
     def book_valid(self) -> bool:
-        b = self.risk._books.get(SYM)
+        b = self.risk.market.books.get(SYM)
         return b is not None and b.valid
 
     async def until(self, pred: Callable[[], Any], within_s: float = 20.0) -> None:
-        async with asyncio.timeout(within_s):
-            while not pred():
-                self.news.clear()
-                await self.news.wait()
+        """Wait for ``pred`` re-checked whenever the desk saw an event."""
+        await wait_for(pred, within_s, wake=self.news)
 
     def of(self, t: type[Event]) -> list[Any]:
         return [e for e in self.events if isinstance(e, t)]
@@ -157,14 +159,11 @@ async def desk(
     await exchange.start()
     if before is not None:
         await before(exchange)
-    cfg = default_config()
-    rt = cfg.runtime
-    rt = msgspec.structs.replace(
-        rt, log_dir=str(tmp),
-        router=msgspec.structs.replace(rt.router, maker_timeout_s=0.5, unknown_resolve_s=5.0),
-        portfolio=PortfolioConfig(reconcile_confirm_s=0.2, exit_retry_s=2.0, persist_interval_s=0.05),
+    cfg = make_config(
+        tmp, runtime__router={"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0},
+        runtime__portfolio=PortfolioConfig(reconcile_confirm_s=0.2, exit_retry_s=2.0, persist_interval_s=0.05),
+        strategy__exits=exits,
     )
-    cfg = msgspec.structs.replace(cfg, runtime=rt, strategy=msgspec.structs.replace(cfg.strategy, exits=exits))
     d = Desk(tmp, exchange, tweak(cfg) if tweak is not None else cfg)
     try:
         await d.start()
@@ -174,6 +173,7 @@ async def desk(
         await exchange.stop()
 
 
+@pytest.mark.slow
 async def test_open_then_take_profit(tmp_path: Path) -> None:
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 80)]) as d:
         line = await d.enter()
@@ -188,6 +188,7 @@ async def test_open_then_take_profit(tmp_path: Path) -> None:
         await d.no_duplicate_orders()
 
 
+@pytest.mark.slow
 async def test_stop_loss(tmp_path: Path) -> None:
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 - 50)]) as d:
         line = await d.enter()
@@ -199,6 +200,7 @@ async def test_stop_loss(tmp_path: Path) -> None:
         await d.no_duplicate_orders()
 
 
+@pytest.mark.slow
 async def test_breakeven_move_then_breakeven_stop(tmp_path: Path) -> None:
     wide_trail = msgspec.structs.replace(EXITS, trail_bps=10.0)  # trail 60: the breakeven stop stays the tighter
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 30), (MOVE_AT + 3.0, P0 - 10)], wide_trail) as d:
@@ -210,6 +212,7 @@ async def test_breakeven_move_then_breakeven_stop(tmp_path: Path) -> None:
         await d.no_duplicate_orders()
 
 
+@pytest.mark.slow
 async def test_trailing_stop(tmp_path: Path) -> None:
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 45), (MOVE_AT + 5.0, P0 + 20)]) as d:  # +45 holds 0.5 s
         line = await d.enter()
@@ -227,14 +230,11 @@ async def test_trailing_stop(tmp_path: Path) -> None:
 
 async def _trade_behind_hedges_back(exchange: LocalExchange) -> None:
     """Someone (the exchange's web UI) buys 0.002 and leaves a sell order resting, before hedge starts."""
-    client = ccxt_client(exchange.port)
-    try:
+    async with ccxt_session(exchange.port) as client:
         await client.fapiPrivatePostOrder({"symbol": SYM, "side": "BUY", "type": "MARKET", "quantity": "0.002",
                                            "newClientOrderId": "web_buy_1"})
         await client.fapiPrivatePostOrder({"symbol": SYM, "side": "SELL", "type": "LIMIT", "quantity": "0.002",
                                            "price": "61000.0", "timeInForce": "GTC", "newClientOrderId": "web_tp_1"})
-    finally:
-        await client.close()
 
 
 async def test_external_order_and_position_are_adopted(tmp_path: Path) -> None:
@@ -249,13 +249,10 @@ async def test_external_order_and_position_are_adopted(tmp_path: Path) -> None:
         assert d.risk.context(SYM, time.time_ns()).open_orders == 1  # risk counts the adopted order
         assert d.risk.machine.state is TradingState.ACTIVE
         # the adopted order fills later: its fill closes the external position, attributed to it
-        client = ccxt_client(d.exchange.port)
-        try:
+        async with ccxt_session(d.exchange.port) as client:
             await client.fapiPrivateDeleteOrder({"symbol": SYM, "origClientOrderId": "web_tp_1"})
             await client.fapiPrivatePostOrder({"symbol": SYM, "side": "SELL", "type": "MARKET", "quantity": "0.002",
                                                "newClientOrderId": "web_sell_2", "reduceOnly": "true"})
-        finally:
-            await client.close()
         await d.flat()
 
 
@@ -274,5 +271,7 @@ async def test_drift_moves_risk_to_reducing(tmp_path: Path) -> None:
         assert SYM not in d.portfolio.ledger.entries  # the exchange's word is taken
         d.bus.publish(OrderIntent(intent_id="micro_scalper-BTCUSDT-1", symbol=SYM, side=Side.BUY, notional=200.0,
                                   strategy="micro_scalper", reason="test", e_pi_bps=5.0))
-        await asyncio.sleep(0.3)
+        await d.until(lambda: d.of(RiskDecision))
+        assert [x.allow for x in d.of(RiskDecision)] == [False]
+        await d.router.idle()
         assert d.of(OrderRequest) == []  # REDUCING: no new exposure

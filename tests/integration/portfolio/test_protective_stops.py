@@ -10,10 +10,8 @@ the local exchange with the real ccxt venue, user stream, market feed, risk stag
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,28 +20,17 @@ import pytest
 
 from hedge.config import Config
 from hedge.events import OrderRequest, OrderType
-from tests.integration.exchange.conftest import ccxt_client
 from tests.integration.portfolio.test_portfolio_exchange import EXITS, MOVE_AT, P0, SYM, Desk, desk
+from tests.kit.config import make_config
+from tests.kit.exchange import ccxt_session
+from tests.kit.wait import wait_for
 
 
 def stops_on(min_move_bps: float) -> Any:
     def tweak(cfg: Config) -> Config:
-        rt = cfg.runtime
-        return msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(
-            rt,
-            features=msgspec.structs.replace(rt.features, exchange_stop_orders=True),
-            portfolio=msgspec.structs.replace(rt.portfolio, protective_stop_min_move_bps=min_move_bps),
-        ))
+        return make_config(base=cfg, runtime__features__exchange_stop_orders=True,
+                           runtime__portfolio__protective_stop_min_move_bps=min_move_bps)
     return tweak
-
-
-@contextlib.asynccontextmanager
-async def exchange_client(d: Desk) -> AsyncIterator[Any]:
-    client = ccxt_client(d.exchange.port)
-    try:
-        yield client
-    finally:
-        await client.close()
 
 
 async def resting_stops(client: Any) -> list[dict[str, Any]]:
@@ -57,25 +44,19 @@ async def nothing_open(client: Any) -> bool:
     return not await client.fapiPrivateGetOpenOrders({"symbol": SYM}) and not await resting_stops(client)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float, every_s: float = 0.1) -> None:
-    """Poll the exchange (the engine may be dead: there is no event to wait for)."""
-    for _ in range(int(within_s / every_s)):
-        if await check():
-            return
-        await asyncio.sleep(every_s)
-    raise AssertionError("condition not met in time")
 
 
 def stop_requests(d: Desk) -> list[OrderRequest]:
     return [r for r in d.of(OrderRequest) if r.type is OrderType.STOP_MARKET]
 
 
+@pytest.mark.slow
 async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_path: Path) -> None:
     t0 = time.monotonic()
     async with desk(tmp_path, [(0, P0), (MOVE_AT + 3.0, P0 - 50)], tweak=stops_on(5.0)) as d:
         line = await d.enter()
         await d.until(lambda: d.portfolio.ledger.entries[SYM].stop_live)
-        async with exchange_client(d) as client:
+        async with ccxt_session(d.exchange.port) as client:
             (o,) = await resting_stops(client)
             want = math.floor(line.sl_price * 10 + 1e-6) / 10  # a long's stop rounds down to the tick
             assert o["side"] == "SELL" and o["closePosition"] is True and o["algoStatus"] == "NEW"
@@ -91,7 +72,7 @@ async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_pat
             async def flat() -> bool:
                 return float((await client.fapiPrivateV2GetPositionRisk({"symbol": SYM}))[0]["positionAmt"]) == 0.0
 
-            await eventually(flat, 20.0)
+            await wait_for(flat, 20.0, interval=0.1)  # poll the exchange: the engine may be dead
             done = await client.fapiPrivateGetOrder({"symbol": SYM, "origClientOrderId": cid})
             assert done["status"] == "FILLED" and done["type"] == "MARKET" and done["origType"] == "STOP_MARKET"
             assert float(done["executedQty"]) == pytest.approx(line.qty)
@@ -101,9 +82,10 @@ async def test_resting_stop_closes_the_position_while_the_engine_is_dead(tmp_pat
             assert algo["algoStatus"] == "FINISHED" and float(algo["executedQty"]) == pytest.approx(line.qty)
 
 
+@pytest.mark.slow
 async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: Path) -> None:
     path = [(0, P0), (MOVE_AT, P0 + 45), (MOVE_AT + 6.0, P0 + 20)]
-    async with desk(tmp_path, path, tweak=stops_on(1.0)) as d, exchange_client(d) as client:
+    async with desk(tmp_path, path, tweak=stops_on(1.0)) as d, ccxt_session(d.exchange.port) as client:
         seen: list[int] = []
         levels: list[float] = []
 
@@ -112,7 +94,7 @@ async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: P
                 rest = await resting_stops(client)
                 seen.append(len(rest))
                 levels.extend(float(o["triggerPrice"]) for o in rest)
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # the sampling period of the watcher, not a wait
 
         watcher = asyncio.create_task(watch())
         try:
@@ -128,15 +110,15 @@ async def test_trailing_stop_replaces_the_resting_stop_one_at_a_time(tmp_path: P
         assert reqs[-1].stop_price >= line.entry_price  # the resting stop locked in at least breakeven
         assert max(seen) == 1 and 1 in seen  # never two protective stops resting at once
         assert max(levels) >= line.entry_price
-        await asyncio.sleep(0.3)
-        assert await nothing_open(client)  # flat: nothing left resting
+        await wait_for(lambda: nothing_open(client), what="flat: nothing left resting", interval=0.05)
         await d.no_duplicate_orders()
 
 
+@pytest.mark.slow
 async def test_take_profit_cancels_the_protective_stop(tmp_path: Path) -> None:
     wide = msgspec.structs.replace(EXITS, breakeven_after_R=100.0)  # the stop never moves: one stop, one cancel
     async with desk(tmp_path, [(0, P0), (MOVE_AT, P0 + 80)], wide, tweak=stops_on(5.0)) as d, \
-            exchange_client(d) as client:
+            ccxt_session(d.exchange.port) as client:
         await d.enter()
         await d.until(lambda: d.portfolio.ledger.entries[SYM].stop_live)
         (cid,) = [r.client_order_id for r in stop_requests(d)]
@@ -148,7 +130,7 @@ async def test_take_profit_cancels_the_protective_stop(tmp_path: Path) -> None:
             algo = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
             return bool(algo["algoStatus"] != "NEW")
 
-        await eventually(cancelled, 10.0)
+        await wait_for(cancelled, 10.0, interval=0.1)
         done = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
         assert done["algoStatus"] == "CANCELED" and float(done["executedQty"]) == 0.0
         assert await nothing_open(client)

@@ -19,36 +19,27 @@ from hedge.feeds.recording import bundled_btcusdt, bundled_cryptofeed
 from hedge.replay.runner import Replay
 from hedge.replay.summary import ReplaySummary
 from hedge.state.journal import read_journal
+from tests.kit.config import make_config
+from tests.kit.replay import BUNDLED_FINGERPRINT, run_replay
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def run(log_dir: Path, cfg: Config | None = None, files: list[Path] | None = None) -> tuple[ReplaySummary, Replay]:
-    r = Replay(cfg or default_config(), files or bundled_btcusdt(), log_dir=log_dir)
-    s = run_async(r.run())
-    assert r.pipeline.router.task_errors == 0  # no venue call failed past the router's own handling
-    assert r.pipeline.router.lifecycle.stats.illegal == 0
-    return s, r
-
-
 def replay(log_dir: Path, cfg: Config | None = None, files: list[Path] | None = None) -> ReplaySummary:
-    return run(log_dir, cfg, files)[0]
+    return run_replay(log_dir, cfg, files)[0]
 
 
 def with_latency(ms: float) -> Config:
-    cfg = default_config()
-    rt = msgspec.structs.replace(cfg.runtime, replay=msgspec.structs.replace(cfg.runtime.replay, latency_ms=ms))
-    return msgspec.structs.replace(cfg, runtime=rt)
+    return make_config(runtime__replay__latency_ms=ms)
 
 
 def lines(path: Path) -> int:
     return sum(1 for _ in read_journal(path)) if path.exists() else 0
 
 
-@pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReplaySummary, Path]:
-    d = tmp_path_factory.mktemp("replay1")
-    return replay(d), d
+@pytest.fixture
+def first(bundled_replay: tuple[ReplaySummary, Path]) -> tuple[ReplaySummary, Path]:
+    return bundled_replay
 
 
 def test_the_default_strategy_trades_the_bundled_recording(first: tuple[ReplaySummary, Path]) -> None:
@@ -65,7 +56,7 @@ def test_the_default_strategy_trades_the_bundled_recording(first: tuple[ReplaySu
     assert s.end_nav - s.start_nav == pytest.approx(s.realized_pnl - s.fees + s.unrealized_pnl, abs=1e-6)
     assert s.pnl == pytest.approx(s.end_nav - s.start_nav)
     assert 0.0 <= s.max_drawdown < 1.0
-    assert len(s.fingerprint) == 64
+    assert s.fingerprint == BUNDLED_FINGERPRINT  # issue 14: a refactor must not change the outcome
     money = (s.filled_qty, s.traded_notional, s.maker_ratio, s.fees, s.realized_pnl, s.unrealized_pnl, s.pnl,
              s.end_nav, *s.positions.values())
     assert all(len(repr(x).partition(".")[2]) <= 10 for x in money), money  # no binary float noise in the JSON
@@ -170,7 +161,7 @@ def test_pacing_never_changes_the_outcome(tmp_path: Path) -> None:
     with gzip.open(bundled_btcusdt()[0], "rb") as src:
         head = [src.readline() for _ in range(12_000)]
     cut.write_bytes(gzip.compress(b"".join(head)))
-    fast = run(tmp_path / "fast", files=[cut])[0]
+    fast = replay(tmp_path / "fast", files=[cut])
     assert fast.fills > 0 and fast.orders > 0
 
     async def yield_once(_: float) -> None:

@@ -21,14 +21,36 @@ from hedge.events import CancelAll, TradingState, TradingStateChange
 from hedge.risk.kill_switch import KillSwitchService, read_flag, write_flag
 from hedge.risk.stage import RiskStage
 from hedge.state.journal import read_journal
-from tests.unit.risk.helpers import make_config
+from tests.kit.wait import wait_for, wait_for_sync
+from tests.unit.risk.helpers import risk_config
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def count_polls(svc: KillSwitchService) -> list[int]:
+    """How many times the service has looked at its flag file (one counter, updated in place)."""
+    polls = [0]
+    check = svc.check
+
+    def counted() -> bool:
+        polls[0] += 1
+        return check()
+
+    svc.check = counted  # type: ignore[method-assign]
+    return polls
+
+
+def catches_sigusr1(pid: int) -> bool:
+    """Whether process ``pid`` has a SIGUSR1 handler installed (Linux: the SigCgt mask of /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGUSR1 - 1) & 1)
+    return False
+
+
 def rig() -> tuple[Bus, RiskStage, list[tuple[float, object]]]:
     bus = Bus()
-    stage = RiskStage(bus, make_config())
+    stage = RiskStage(bus, risk_config())
     stage.attach()
     seen: list[tuple[float, object]] = []
     for t in (CancelAll, TradingStateChange):
@@ -42,9 +64,10 @@ async def test_flag_file_halts_and_requests_cancel_all_within_2s(tmp_path: Path)
     bus.subscribe(CancelAll, lambda e: cancelled.set())
     flag = tmp_path / "run" / "KILL"
     svc = KillSwitchService(flag, stage.halt, poll_s=0.25, signals=False)
+    polls = count_polls(svc)
     task = asyncio.create_task(svc.run())
     try:
-        await asyncio.sleep(0.3)
+        await wait_for(lambda: polls[0] >= 1, what="a poll without the flag")
         assert stage.machine.state is TradingState.ACTIVE and seen == []
         t0 = time.monotonic()
         write_flag(flag, "test: flag file")
@@ -53,7 +76,8 @@ async def test_flag_file_halts_and_requests_cancel_all_within_2s(tmp_path: Path)
         cancels = [(t, e) for t, e in seen if isinstance(e, CancelAll)]
         assert len(cancels) == 1 and cancels[0][0] - t0 < 2.0
         assert cancels[0][1].reason == "kill switch: test: flag file"  # type: ignore[attr-defined]
-        await asyncio.sleep(0.6)  # the flag stays: it fires once, not on every poll
+        done = polls[0]
+        await wait_for(lambda: polls[0] >= done + 2, what="two more polls")  # the flag stays: it fires once
         assert svc.engaged == 1
     finally:
         task.cancel()
@@ -78,18 +102,16 @@ async def test_sigusr1_halts_and_writes_the_flag(tmp_path: Path) -> None:
     _bus, stage, seen = rig()
     flag = tmp_path / "KILL"
     svc = KillSwitchService(flag, stage.halt, poll_s=0.05)
+    polls = count_polls(svc)
     task = asyncio.create_task(svc.run())
     try:
-        await asyncio.sleep(0.1)
+        await wait_for(lambda: polls[0] >= 1, what="the service's start (its SIGUSR1 handler installed)")
         os.kill(os.getpid(), signal.SIGUSR1)
-        for _ in range(100):
-            if stage.machine.state is TradingState.HALTED:
-                break
-            await asyncio.sleep(0.01)
-        assert stage.machine.state is TradingState.HALTED
+        await wait_for(lambda: stage.machine.state is TradingState.HALTED, 1.0, what="HALTED")
         flag_data = read_flag(flag)
         assert flag_data is not None and flag_data.reason.startswith("SIGUSR1") and flag_data.pid == os.getpid()
-        await asyncio.sleep(0.2)
+        done = polls[0]
+        await wait_for(lambda: polls[0] >= done + 2, what="two polls that see the flag it wrote")
         assert svc.engaged == 1 and len([e for _, e in seen if isinstance(e, CancelAll)]) == 1
     finally:
         task.cancel()
@@ -116,7 +138,7 @@ def test_hedge_run_halts_on_sigusr1_or_hedge_kill(tmp_path: Path, how: str) -> N
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and "engine: started" not in proc.stderr.readline():
             pass
-        time.sleep(0.3)  # the kill-switch service has installed its SIGUSR1 handler
+        wait_for_sync(lambda: catches_sigusr1(proc.pid), 5, what="the kill-switch service's SIGUSR1 handler")
         if how == "sigusr1":
             proc.send_signal(signal.SIGUSR1)
         else:

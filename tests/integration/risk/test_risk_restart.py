@@ -9,10 +9,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+import pytest
 
 from hedge.app import Engine
 from hedge.config import Config, default_config
@@ -37,21 +37,15 @@ from hedge.state.journal import read_journal
 from hedge.state.manifest import read_surface
 from hedge.venue.binance_filters import bundled_filters
 from hedge.venue.dry_run import DryRunVenue
+from tests.kit.config import make_config
+from tests.kit.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 SYM = "BTCUSDT"
 
 
 def config(tmp: Path) -> Config:
-    cfg = default_config()
-    rt = cfg.runtime
-    return msgspec.structs.replace(
-        cfg,
-        runtime=msgspec.structs.replace(rt, log_dir=str(tmp / "logs"),
-                                        metrics=msgspec.structs.replace(rt.metrics, enabled=False)),
-        risk=msgspec.structs.replace(cfg.risk, kill_switch=msgspec.structs.replace(
-            cfg.risk.kill_switch, flag_file=str(tmp / "KILL"))),
-    )
+    return make_config(tmp / "logs", runtime__metrics__enabled=False, risk__kill_switch__flag_file=str(tmp / "KILL"))
 
 
 def read_state(log_dir: Path) -> PersistedRisk | None:
@@ -61,13 +55,6 @@ def read_state(log_dir: Path) -> PersistedRisk | None:
         return None
 
 
-async def until(check: Callable[[], object]) -> None:
-    """Poll ``check`` (a file's content, a flag) for up to 5 s."""
-    for _ in range(500):
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("timed out")
 
 
 class Daemonish:
@@ -82,7 +69,7 @@ class Daemonish:
 
     async def start(self) -> None:
         self.task = asyncio.create_task(self.engine.run(install_signals=False))
-        await until(lambda: self.pipe.risk.reconciled)  # the portfolio's first reconciliation (dry-run venue)
+        await wait_for(lambda: self.pipe.risk.reconciled)  # the portfolio's first reconciliation (dry-run venue)
         self.publish(FeedStatus(connection="user", connected=True))
 
     def publish(self, ev: object) -> None:
@@ -115,7 +102,7 @@ async def test_the_daily_drawdown_gate_still_vetoes_after_a_daemon_restart(tmp_p
     first.nav(10_000.0)  # the day's first reading: the day start
     first.nav(9_600.0)  # -4%, within the 10% limit
     assert first.decide().allow
-    await until(lambda: (s := read_state(logs)) is not None and s.day_start_nav == 10_000.0)  # written while running
+    await wait_for(lambda: (s := read_state(logs)) is not None and s.day_start_nav == 10_000.0)  # written while running
     first.nav(10_050.0)
     await first.stop()
     saved = read_state(logs)
@@ -191,6 +178,7 @@ def test_hedge_run_against_an_account_that_lost_since_the_day_start_stays_reduci
     assert snap is not None and (snap.trading_state, snap.reason) == ("REDUCING", Reason.DAILY_DRAWDOWN)
 
 
+@pytest.mark.slow
 def test_hedge_run_on_the_built_in_exchange_starts_each_paper_account_fresh(tmp_path: Path) -> None:
     # The in-process local exchange opens a new paper account at every start: a lower balance on
     # the second run is a different account, not a loss, and nothing is carried or written.

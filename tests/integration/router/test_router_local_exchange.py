@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import time
 from collections.abc import AsyncIterator, Callable
@@ -11,11 +12,10 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import HttpConfig, TwapConfig, default_config
+from hedge.config import HttpConfig, TwapConfig
 from hedge.events import (
     Event,
     FeedStatus,
@@ -31,23 +31,23 @@ from hedge.exchange.server import LocalExchange
 from hedge.model.clock import Clock, EventClock
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
+from hedge.router.stage import RouterStage
 from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
-from tests.integration import local_venue
 from tests.integration.router.approvals import approval, top_of_book
+from tests.kit import exchange as kit_exchange
+from tests.kit.config import make_config
+from tests.kit.wait import wait_for as kit_wait_for
 
-
-async def wait_for(pred: Callable[[], bool], within_s: float = 10.0) -> None:
-    await local_venue.wait_for(pred, within_s, interval_s=0.02)
+wait_for = functools.partial(kit_wait_for, timeout=10.0, interval=0.02)
 
 
 @dataclass
 class Live:
     exchange: LocalExchange
     venue: BinanceVenue
-    router: Router
+    router: RouterStage
     bus: Bus
     journals: Journals
     tmp: Path
@@ -101,17 +101,16 @@ async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None
     for t in (Fill, Position, OrderUpdate, FeedStatus, RateLimit):
         bus.subscribe(t, events.append)
     journals = Journals(tmp_path)
-    venue = local_venue.local_venue(exchange, http, publish=bus.publish, clock=venue_clock)
+    venue = kit_exchange.local_venue(exchange, http, publish=bus.publish, clock=venue_clock)
     await venue.start()
-    cfg = default_config()
-    rc = msgspec.structs.replace(cfg.runtime.router, **{"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0, **router})
-    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, router=rc, log_dir=str(tmp_path)))
-    router = Router(bus, venue, journals, cfg, pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"),
-                    clock=clock)
+    cfg = make_config(tmp_path, runtime__router={"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0, **router})
+    router = RouterStage(bus, venue, journals, cfg, pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"),
+                         clock=clock)
     us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
     try:
-        async with local_venue.in_background(us):
-            await router.start()
+        async with kit_exchange.in_background(us):
+            router.set_filters(await venue.load_filters())  # as hedge.pipeline starts it
+            router.recover()
             await wait_for(lambda: any(isinstance(e, FeedStatus) and e.connected for e in events))
             yield Live(exchange, venue, router, bus, journals, tmp_path, events)
     finally:
@@ -156,7 +155,7 @@ async def test_unknown_outcome_on_the_exchange_is_resolved_without_a_duplicate(l
     live.exchange.faults.set("order_503", FaultSetting(count=1))  # committed, answered "Unknown error"
     await live.book()
     live.decide("e2e-2", Side.BUY, 1000.0)
-    await wait_for(lambda: bool(live.reports()), within_s=15.0)
+    await wait_for(lambda: bool(live.reports()), timeout=15.0)
     (rep,) = live.reports()
     cid0 = client_order_id("e2e-2", 0, 0)
     posts = [e.client_order_id for e in live.exchange.order_log if e.method == "POST"]
@@ -177,13 +176,14 @@ def exchange_order(live: Live, cid: str) -> Any:
     return live.venue.client.fapiPrivateGetOrder({"symbol": "BTCUSDT", "origClientOrderId": cid})
 
 
+@pytest.mark.slow
 async def test_maker_fill_on_the_exchange(tmp_path: Path) -> None:
     """Resting post-only orders at the touch, on a fast market: the one the market trades through fills as maker."""
     async with running(tmp_path, speed=20.0, maker_timeout_s=8.0) as live:
         await live.book()
         live.decide("mk-buy", Side.BUY, 150.0)
         live.decide("mk-sell", Side.SELL, 150.0)
-        await wait_for(lambda: len(live.reports()) == 2, within_s=20.0)
+        await wait_for(lambda: len(live.reports()) == 2, timeout=20.0)
         makers = [r for r in live.reports() if r["maker_qty"] > 0]
         assert makers, live.reports()
         for rep in makers:
@@ -222,7 +222,7 @@ async def test_twap_slices_on_the_exchange(tmp_path: Path) -> None:
     async with running(tmp_path, twap=twap, maker_timeout_s=0.2) as live:
         await live.book()
         live.decide("tw-1", Side.BUY, 450.0)
-        await wait_for(lambda: bool(live.reports()), within_s=15.0)
+        await wait_for(lambda: bool(live.reports()), timeout=15.0)
         (rep,) = live.reports()
         assert rep["slices"] == 3, rep
         firsts = {r["client_order_id"].split("-")[1]: ts for ts, r in live.sent()

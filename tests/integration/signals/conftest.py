@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+from tests.kit.config import repo_configs
 
 
 @pytest.fixture
 def cfg_dir(tmp_path: Path) -> Path:
     """configs/ copied under tmp_path, without a calibrator.yaml (as before any `hedge calibrate`)."""
-    d = tmp_path / "configs"
-    shutil.copytree(CONFIGS, d)
+    d = repo_configs(tmp_path)
     (d / "calibrator.yaml").unlink(missing_ok=True)
     return d

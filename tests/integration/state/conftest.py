@@ -7,21 +7,19 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, MetricsConfig, RuntimeConfig, StateConfig
+from hedge.config import Config
 from hedge.state.alerts.notifier import Notifier
 from hedge.state.observability import Observability
+from tests.kit.config import make_config
 
 
-def make_config(min_interval_s: float = 0.0, **metrics: object) -> Config:
-    rt = RuntimeConfig(
-        state=StateConfig(min_interval_s=min_interval_s),
-        metrics=msgspec.structs.replace(MetricsConfig(port=0, loop_lag_interval_s=0.05), **metrics),
-    )
-    return Config(runtime=rt)
+def obs_config(min_interval_s: float = 0.0, **metrics: object) -> Config:
+    """The built-in defaults with state files written at once and metrics on any port, lag probed every 50 ms."""
+    return make_config(runtime__state__min_interval_s=min_interval_s,
+                       runtime__metrics={"port": 0, "loop_lag_interval_s": 0.05, **metrics})
 
 
 @contextlib.asynccontextmanager
@@ -30,7 +28,7 @@ async def serving(
 ) -> AsyncIterator[Observability]:
     """Observability with every service running (metrics server on an ephemeral port)."""
     bus = Bus()
-    obs = Observability(bus, cfg or make_config(), log_dir, notifiers=notifiers)
+    obs = Observability(bus, cfg or obs_config(), log_dir, notifiers=notifiers)
     bus.start()
     task = asyncio.create_task(obs.run())  # every service, as one
     try:

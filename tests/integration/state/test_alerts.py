@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-import msgspec
 import pytest
 
 from hedge.bus import Bus
@@ -20,20 +19,17 @@ from hedge.state.alerts.notifier import NotifierError
 from hedge.state.alerts.telegram import TelegramNotifier
 from hedge.state.alerts.webhook import WebhookNotifier
 from hedge.state.observability import Observability
-from tests.integration.state.conftest import make_config, serving
+from tests.integration.state.conftest import obs_config, serving
 from tests.integration.state.notify_server import NotifyServer
 from tests.integration.state.session import publish_session
+from tests.kit.config import make_config
+from tests.kit.wait import wait_for
 
 FAKE_TOKEN = "123456:FAKE-telegram-token-do-not-leak"
 FAKE_KEY = "fakeBinanceApiKey0123456789abcdef"
 FAKE_SECRET = "fakeBinanceSecretZYXWVU9876543210"
 
 
-async def until(pred, limit_s: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + limit_s
-    while not pred():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_telegram_and_webhook_deliver_their_formats() -> None:
@@ -43,7 +39,7 @@ async def test_telegram_and_webhook_deliver_their_formats() -> None:
         d = AlertDispatcher([tg, wh])
         task = asyncio.create_task(d.run())
         d.offer(Alert(severity="critical", title="trading HALTED", text="ACTIVE -> HALTED: kill", ts_ms=1700000000000))
-        await until(lambda: d.stats.sent == 2)
+        await wait_for(lambda: d.stats.sent == 2)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     paths = dict(srv.received)
@@ -111,9 +107,7 @@ async def test_hanging_notifier_does_not_slow_the_tick_path(tmp_path: Path) -> N
     async with NotifyServer().running() as srv:
         hang = WebhookNotifier(f"{srv.url}/hang", timeout_s=0.2)
         fail = WebhookNotifier(f"{srv.url}/fail", timeout_s=0.2)
-        cfg = make_config()
-        cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(
-            cfg.runtime, alerts=AlertsConfig(queue_size=8, timeout_s=0.2, dedup_s=0.0)))
+        cfg = make_config(base=obs_config(), runtime__alerts=AlertsConfig(queue_size=8, timeout_s=0.2, dedup_s=0.0))
         async with serving(tmp_path / "a", notifiers=[]) as quiet, \
                 serving(tmp_path / "b", cfg, notifiers=[hang, fail]) as obs:
             # Alternate the two set-ups round by round, so machine load hits both alike; keep the best.
@@ -121,12 +115,12 @@ async def test_hanging_notifier_does_not_slow_the_tick_path(tmp_path: Path) -> N
             for _ in range(5):
                 base_us = min(base_us, _publish_cost_us(quiet, ticks, 100))
                 hung_us = min(hung_us, _publish_cost_us(obs, ticks, 100))
-                await asyncio.sleep(0.01)  # the dispatcher's workers run (and hang) between rounds
+                await asyncio.sleep(0.01)  # the dispatcher's workers run (and hang) between rounds: not a wait
             # The loop stays responsive while the endpoint hangs.
             t0 = time.perf_counter()
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the measurement itself: a 10 ms sleep must not take 100 ms
             assert time.perf_counter() - t0 < 0.1
-            await until(lambda: srv.hanging >= 1 and obs.dispatcher.stats.failed >= 2, 5)
+            await wait_for(lambda: srv.hanging >= 1 and obs.dispatcher.stats.failed >= 2, 5)
             st = obs.dispatcher.stats
             assert st.raised == 500 and st.dropped > 0  # 8-slot queues overflowed; counted, never blocked
         await hang.aclose()
@@ -147,8 +141,8 @@ async def test_router_derives_alerts(tmp_path: Path) -> None:
             bus.publish(FeedStatus(connection="user", connected=False, reason="listenKey expired"))
             bus.publish(FeedStatus(connection="user", connected=False, reason="still down"))  # no second alert
             bus.publish(FeedStatus(connection="user", connected=True))
-            await until(lambda: len(srv.received) == 5)
-            await asyncio.sleep(0.05)
+            assert obs.dispatcher.stats.raised == 5  # the alert router raised exactly these (synchronously)
+            await wait_for(lambda: len(srv.received) == 5)
     titles = [(b["severity"], b["title"]) for _, b in srv.received]
     assert titles == [("critical", "trading HALTED"), ("critical", "kill switch engaged"),
                       ("critical", "venue ban (418)"), ("critical", "user stream down"),
@@ -164,11 +158,8 @@ async def test_no_secret_in_any_output(tmp_path: Path, monkeypatch: pytest.Monke
     from hedge.app import Engine
 
     async with NotifyServer().running() as srv:
-        cfg = make_config()
-        cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(
-            cfg.runtime, alerts=AlertsConfig(timeout_s=1, dedup_s=0.0,
-                                             telegram=TelegramConfig(enabled=True, base_url=f"{srv.url}/fail",
-                                                                     chat_id="42"))))
+        telegram = TelegramConfig(enabled=True, base_url=f"{srv.url}/fail", chat_id="42")
+        cfg = make_config(base=obs_config(), runtime__alerts=AlertsConfig(timeout_s=1, dedup_s=0.0, telegram=telegram))
         engine = Engine(cfg, log_dir=tmp_path / "logs")
         obs = engine.observability
         assert [type(lane.notifier).__name__ for lane in obs.dispatcher.lanes] == ["TelegramNotifier"]
@@ -177,13 +168,13 @@ async def test_no_secret_in_any_output(tmp_path: Path, monkeypatch: pytest.Monke
         publish_session(engine.bus)
         engine.bus.publish(Alert(severity="critical", title="order rejected",
                                  text=f"venue said: bad signature for key {FAKE_KEY}"))
-        await until(lambda: obs.dispatcher.stats.failed >= 3)
+        await wait_for(lambda: obs.dispatcher.stats.failed >= 3)
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{obs.server.url}/metrics") as r:
                 metrics = await r.text()
             async with http.get(f"{obs.server.url}/health") as r:
                 health = await r.text()
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # a grace for late log lines: what is checked is that none holds a secret
         engine.request_stop("test")
         assert await asyncio.wait_for(run, 5) == 0
 

@@ -19,8 +19,9 @@ from hedge.state.health import HealthMonitor, HealthRules
 from hedge.state.observability import Observability
 from hedge.state.server import MetricsServer
 from hedge.state.telemetry import Telemetry
-from tests.integration.state.conftest import make_config, serving
+from tests.integration.state.conftest import obs_config, serving
 from tests.integration.state.session import SYMBOL, market_event, publish_session, recorded_frames
+from tests.kit.wait import wait_for
 
 
 async def scrape(obs: Observability) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -76,15 +77,16 @@ async def test_metrics_counters_move_over_http(running: Observability) -> None:
     assert after[("hedge_healthy", ())] == 1.0
     # Feed lag is observed from the recording's real lags (tens of ms), so it lands below 1 s.
     assert after[("hedge_feed_lag_seconds_bucket", (("le", "1.0"),))] == after[("hedge_feed_lag_seconds_count", ())]
-    await asyncio.sleep(0.2)  # a few loop-lag probes at 50 ms
-    later = await scrape(running)
-    assert later[("hedge_event_loop_lag_seconds_count", ())] >= 2
+    async def probed() -> bool:  # a few loop-lag probes at 50 ms
+        return (await scrape(running))[("hedge_event_loop_lag_seconds_count", ())] >= 2
+
+    await wait_for(probed, what="two loop-lag probes")
     running.bus.publish(TradingStateChange(previous=TradingState.REDUCING, state=TradingState.HALTED, reason="kill"))
     assert (await scrape(running))[("hedge_trading_state", ())] == 2.0
 
 
 async def test_health_follows_feed_book_user_stream_and_nav(tmp_path: Path) -> None:
-    async with serving(tmp_path, make_config(feed_stale_s=0.3)) as obs:
+    async with serving(tmp_path, obs_config(feed_stale_s=0.3)) as obs:
         status, body = await health(obs)
         assert status == 503
         assert set(body["reasons"]) >= {  # type: ignore[arg-type]
@@ -110,9 +112,12 @@ async def test_health_follows_feed_book_user_stream_and_nav(tmp_path: Path) -> N
         assert (await health(obs))[0] == 200
 
         # The feed goes quiet: stale after feed_stale_s, healthy again with the next frame.
-        await asyncio.sleep(0.45)
-        status, body = await health(obs)
-        assert status == 503 and len(body["reasons"]) == 1  # type: ignore[arg-type]
+        async def unhealthy() -> tuple[int, dict[str, object]] | None:
+            answer = await health(obs)
+            return answer if answer[0] == 503 else None
+
+        status, body = await wait_for(unhealthy, 2.0, what="stale after feed_stale_s (0.3 s)")
+        assert len(body["reasons"]) == 1  # type: ignore[arg-type]
         assert str(body["reasons"][0]).startswith(f"feed stale: no market data for {SYMBOL}")  # type: ignore[index]
         live_inputs(obs)
         assert (await health(obs))[0] == 200
@@ -140,7 +145,7 @@ async def test_a_port_in_use_is_said_once_and_served_once_free(caplog: pytest.Lo
     task = asyncio.create_task(server.run())
     try:
         with caplog.at_level(logging.INFO, logger="hedge.state.server"):
-            await asyncio.sleep(0.4)  # several retries
+            await asyncio.sleep(0.4)  # several retries at 50 ms: an absence (one error, not one per retry)
             assert not server.ready.is_set()
             errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
             assert len(errors) == 1 and errors[0].exc_info is None

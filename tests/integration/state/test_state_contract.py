@@ -14,8 +14,8 @@ import pytest
 from hedge.state import schemas as s
 from hedge.state.manifest import MANIFEST_FILE, SURFACES, read_manifest, read_surface, schema_fields
 from hedge.state.observability import Observability
-from tests.integration.local_venue import wait_for
 from tests.integration.state.session import SYMBOL, publish_session
+from tests.kit.wait import wait_for
 
 
 def _kpis_written(d: Path) -> bool:
@@ -104,12 +104,10 @@ async def test_every_surface_parses_after_a_run(running: Observability) -> None:
 async def test_a_surface_is_rewritten_at_most_once_per_interval(tmp_path: Path) -> None:
     from hedge.bus import Bus
     from hedge.events import Nav
-    from tests.integration.state.conftest import make_config
+    from tests.integration.state.conftest import obs_config
 
     bus = Bus()
-    cfg = make_config()
-    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(
-        cfg.runtime, state=msgspec.structs.replace(cfg.runtime.state, min_interval_s=0.3)))
+    cfg = obs_config(min_interval_s=0.3)
     obs = Observability(bus, cfg, tmp_path)
     task = asyncio.create_task(obs.publisher.run())
     try:
@@ -126,7 +124,7 @@ async def test_a_surface_is_rewritten_at_most_once_per_interval(tmp_path: Path) 
             if m != last_mtime:
                 writes.append(m)
                 last_mtime = m
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.002)  # the events' pace (~500/s), not a wait
         # ~1 s of events at ~500/s -> about 1/0.3 + 1 writes, never one per event.
         assert 2 <= len(writes) <= 5, writes
         assert i > 100

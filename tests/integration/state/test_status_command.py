@@ -13,8 +13,9 @@ from pathlib import Path
 
 from hedge.bus import Bus
 from hedge.state.observability import Observability
-from tests.integration.state.conftest import make_config
+from tests.integration.state.conftest import obs_config
 from tests.integration.state.session import publish_session
+from tests.kit.wait import wait_for_sync
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,7 +27,7 @@ def status(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_status_shows_the_run(tmp_path: Path) -> None:
     bus = Bus()
-    obs = Observability(bus, make_config(), tmp_path)
+    obs = Observability(bus, obs_config(), tmp_path)
     publish_session(bus)
     obs.publisher.flush()
     r = status("--log-dir", str(tmp_path))
@@ -43,7 +44,7 @@ def test_status_shows_the_run(tmp_path: Path) -> None:
 def test_status_of_an_engine_that_stopped_writing_is_not_ok(tmp_path: Path) -> None:
     """Diagnostics last written 10 minutes ago: the daemon is gone; its last 'Health OK' must not read as now."""
     bus = Bus()
-    obs = Observability(bus, make_config(), tmp_path)
+    obs = Observability(bus, obs_config(), tmp_path)
     publish_session(bus)
     obs.publisher.flush()
     assert status("--log-dir", str(tmp_path)).returncode == 0  # just written: fresh
@@ -63,7 +64,7 @@ def test_status_without_files_says_so(tmp_path: Path) -> None:
 
 
 def test_status_before_any_event_and_with_a_corrupt_file(tmp_path: Path) -> None:
-    obs = Observability(Bus(), make_config(), tmp_path)
+    obs = Observability(Bus(), obs_config(), tmp_path)
     obs.publisher.flush()
     r = status("--log-dir", str(tmp_path))
     assert r.returncode == 0 and "NAV      no reading yet" in r.stdout
@@ -75,7 +76,7 @@ def test_status_before_any_event_and_with_a_corrupt_file(tmp_path: Path) -> None
 
 def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     bus = Bus()
-    obs = Observability(bus, make_config(), tmp_path)
+    obs = Observability(bus, obs_config(), tmp_path)
     publish_session(bus)
     obs.publisher.flush()
     proc = subprocess.Popen([sys.executable, "-m", "hedge", "status", "--log-dir", str(tmp_path), "--watch", "0.1"],
@@ -84,9 +85,8 @@ def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     screens: list[str] = []
     reader = threading.Thread(target=lambda: screens.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
-    deadline = time.monotonic() + 30  # a loaded machine may take seconds to start the interpreter
-    while time.monotonic() < deadline and "".join(screens).count("\x1b[H\x1b[2J") < 3:
-        time.sleep(0.05)
+    # a loaded machine may take seconds to start the interpreter
+    wait_for_sync(lambda: "".join(screens).count("\x1b[H\x1b[2J") >= 3, 30, what="three screens")
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=30)  # generous: under load the child may still be drawing
     reader.join(timeout=5)

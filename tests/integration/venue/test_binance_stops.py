@@ -8,8 +8,8 @@ import pytest
 
 from hedge.events import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from hedge.venue.errors import OrderNotFound, Rejected
-from tests.integration.local_venue import local_venue
 from tests.integration.venue.test_binance_venue import Rig, req, rig
+from tests.kit.exchange import local_venue
 
 __all__ = ["rig"]  # the fixture
 

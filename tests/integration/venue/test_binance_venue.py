@@ -13,7 +13,7 @@ from hedge.exchange.faults import FaultSetting
 from hedge.exchange.server import LocalExchange
 from hedge.venue.binance import BinanceVenue, fmt
 from hedge.venue.errors import OrderNotFound, RateLimited, Rejected, Retryable, UnknownOutcome
-from tests.integration.local_venue import local_venue
+from tests.kit.exchange import local_venue
 
 
 class Rig:

@@ -25,7 +25,8 @@ from hedge.events import (
 from hedge.exchange.server import LocalExchange
 from hedge.venue.binance import BinanceVenue
 from hedge.venue.user_stream import UserStream
-from tests.integration.local_venue import in_background, local_venue, wait_for
+from tests.kit.exchange import in_background, local_venue
+from tests.kit.wait import wait_for
 
 
 @pytest.fixture

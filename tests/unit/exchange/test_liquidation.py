@@ -21,8 +21,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hedge.exchange.accounts import Account
 from hedge.exchange.errors import Reject
-from hedge.exchange.matching import EPS, Account, ExecType, Fill, MatchingEngine, Order, OrderRequest
+from hedge.exchange.matching import MatchingEngine
+from hedge.exchange.orders import EPS, ExecType, Execution, NewOrder, Order
 from hedge.exchange.symbols import DEFAULT_LIQUIDATION_FEE, MAINT_MARGIN_RATE, ExchangeInfo, SymbolSpec
 
 SPEC = SymbolSpec(
@@ -44,7 +46,7 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[Any, ...]] = []
 
-    def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
+    def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Execution | None) -> None:
         self.events.append(("order", account.key, order.order_id, order.client_order_id, order.type, order.side,
                             exec_type, order.status, fill, account.wallet))
 
@@ -66,7 +68,7 @@ def make(
 
 
 def market(eng: MatchingEngine, side: str, qty: float, symbol: str = "TESTUSDT", account: str = "a") -> Order:
-    return eng.place(account, OrderRequest(symbol=symbol, side=side, type="MARKET", quantity=qty))  # type: ignore[arg-type]
+    return eng.place(account, NewOrder(symbol=symbol, side=side, type="MARKET", quantity=qty))  # type: ignore[arg-type]
 
 
 def ticks_around(price: float, tick: float = 0.1) -> tuple[float, float]:
@@ -115,7 +117,7 @@ def test_long_is_liquidated_at_the_liquidation_price_not_one_tick_before() -> No
     assert new[3] == "autoclose-1234" and new[5] == "SELL" and new[6:8] == ("NEW", "NEW")
     assert calc[6:8] == ("CALCULATED", "FILLED")
     fill = calc[8]
-    assert isinstance(fill, Fill) and fill.price == below and fill.qty == pytest.approx(2.0) and not fill.maker
+    assert isinstance(fill, Execution) and fill.price == below and fill.qty == pytest.approx(2.0) and not fill.maker
     order = eng.accounts["a"].orders[calc[2]]
     assert order.reduce_only and order.time_in_force == "IOC" and order.avg_price == below
     assert eng.accounts["a"].wallet >= 0.0
@@ -145,10 +147,10 @@ def test_short_is_liquidated_when_the_mark_rises_through_its_price() -> None:
 def test_open_orders_are_cancelled_first_and_events_come_in_order() -> None:
     eng, rec = make()
     market(eng, "BUY", 2.0)
-    resting = eng.place("a", OrderRequest(symbol="TESTUSDT", side="BUY", type="LIMIT", quantity=0.1, price=99.0))
-    stop = eng.place("a", OrderRequest(symbol="TESTUSDT", side="SELL", type="STOP_MARKET", quantity=0.0,
+    resting = eng.place("a", NewOrder(symbol="TESTUSDT", side="BUY", type="LIMIT", quantity=0.1, price=99.0))
+    stop = eng.place("a", NewOrder(symbol="TESTUSDT", side="SELL", type="STOP_MARKET", quantity=0.0,
                                        stop_price=50.0, close_position=True, working_type="MARK_PRICE"))
-    other = eng.place("a", OrderRequest(symbol="OTHERUSDT", side="SELL", type="LIMIT", quantity=0.1, price=100.5))
+    other = eng.place("a", NewOrder(symbol="OTHERUSDT", side="SELL", type="LIMIT", quantity=0.1, price=100.5))
     lp = eng.liquidation_price("a", "TESTUSDT")
     start = len(rec.events)
     eng.on_mark("TESTUSDT", ticks_around(lp)[0])

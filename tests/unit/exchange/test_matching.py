@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hedge.exchange.accounts import Account
 from hedge.exchange.errors import Reject
-from hedge.exchange.matching import Account, ExecType, Fill, MatchingEngine, Order, OrderRequest
+from hedge.exchange.matching import MatchingEngine
+from hedge.exchange.orders import ExecType, Execution, NewOrder, Order
 from hedge.exchange.symbols import SymbolSpec
 
 SPEC = SymbolSpec(
@@ -40,7 +42,7 @@ class Events:
         self.orders: list[tuple[int, ExecType, str]] = []
         self.balances: list[str] = []
 
-    def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Fill | None) -> None:
+    def on_order(self, account: Account, order: Order, exec_type: ExecType, fill: Execution | None) -> None:
         self.orders.append((order.order_id, exec_type, order.status))
 
     def on_balance(self, account: Account, reason: str, symbols: list[str]) -> None:
@@ -59,12 +61,12 @@ def make(balance: float = 10_000.0) -> tuple[MatchingEngine, Events]:
     return eng, ev
 
 
-def req(**kw: Any) -> OrderRequest:
+def req(**kw: Any) -> NewOrder:
     base: dict[str, Any] = {"symbol": "TESTUSDT", "side": "BUY", "type": "LIMIT", "quantity": 0.5, "price": 99.9}
-    return OrderRequest(**{**base, **kw})
+    return NewOrder(**{**base, **kw})
 
 
-def code(eng: MatchingEngine, r: OrderRequest) -> int:
+def code(eng: MatchingEngine, r: NewOrder) -> int:
     with pytest.raises(Reject) as e:
         eng.place("a", r)
     return e.value.code
@@ -301,9 +303,9 @@ def test_filters_against_an_oracle(ticks: int, px_off: float, steps: int, qty_of
 
 
 def test_history_is_bounded_but_open_orders_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hedge.exchange.matching as matching
+    import hedge.exchange.accounts as accounts
 
-    monkeypatch.setattr(matching, "MAX_HISTORY", 5)
+    monkeypatch.setattr(accounts, "MAX_HISTORY", 5)
     eng, _ = make()
     keep = eng.place("a", req(price=99.0, quantity=0.1, client_order_id="keep"))
     for i in range(30):

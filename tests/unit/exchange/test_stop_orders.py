@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hedge.exchange.matching import MatchingEngine, OrderRequest
+from hedge.exchange.matching import MatchingEngine
+from hedge.exchange.orders import NewOrder
 from tests.unit.exchange.test_matching import code, make, req
 
 
@@ -14,7 +15,7 @@ def long_position(eng: MatchingEngine, qty: float = 1.0) -> None:
     eng.on_depth("TESTUSDT", [], [(100.1, 5.0)])  # the taken liquidity comes back
 
 
-def stop(**kw: object) -> OrderRequest:
+def stop(**kw: object) -> NewOrder:
     return req(**{"type": "STOP_MARKET", "side": "SELL", "price": 0.0, "quantity": 1.0, "stop_price": 99.5,
                   "reduce_only": True, **kw})
 

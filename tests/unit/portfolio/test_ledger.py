@@ -13,6 +13,7 @@ from hedge.events import Position, Side
 from hedge.portfolio.exits import ExitKind, update
 from hedge.portfolio.ledger import EXTERNAL, Ledger
 from hedge.portfolio.store import LedgerStore
+from tests.kit.wait import wait_for
 from tests.unit.portfolio.helpers import fill, intent, request
 
 P = ExitParams()
@@ -123,10 +124,7 @@ async def test_coalesced_writes_land_and_an_older_snapshot_never_wins(tmp_path: 
     try:
         led.apply_fill(fill(cid="hAAAA-0-0"))
         store.mark_dirty()
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if path.exists():
-                break
+        await wait_for(path.exists, what="the coalesced write")
         assert LedgerStore.load(path).entries["BTCUSDT"].qty == 0.01
         stale = store._next()
         assert stale is not None

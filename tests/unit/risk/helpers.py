@@ -7,6 +7,7 @@ import msgspec
 from hedge.config import Config, CorrelationGroup, RiskConfig, SymbolInfo, SymbolsConfig
 from hedge.events import OrderIntent, Side, Tier
 from hedge.risk.context import BookRisk, NavHealth, PositionRisk, RiskContext
+from tests.kit.config import make_config
 
 NOW_NS = 1_763_000_000_000 * 1_000_000  # a Thursday (weekday 3), 2025-11-13 02:13:20 UTC
 NOW_MS = NOW_NS // 1_000_000
@@ -23,9 +24,10 @@ SYMBOLS = {
 }
 
 
-def make_config(**risk: object) -> Config:
-    return Config(
-        risk=msgspec.convert(risk, RiskConfig) if risk else RiskConfig(),
+def risk_config(**risk: object) -> Config:
+    """The built-in defaults with ``risk`` (validated as a config file's section would be) and SYMBOLS."""
+    return make_config(
+        risk=msgspec.convert(risk, RiskConfig),
         symbols=SymbolsConfig(
             symbols=SYMBOLS,
             correlation_groups={"majors": CorrelationGroup(cap=0.40), "defi": CorrelationGroup(cap=0.10)},

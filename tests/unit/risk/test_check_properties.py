@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from hedge.config import Config, RuntimeConfig, TradingWindow
 from hedge.risk import RiskLimits, check_order
-from tests.unit.risk.helpers import NOW_NS, make_config
+from tests.unit.risk.helpers import NOW_NS, risk_config
 from tests.unit.risk.limits_checker import World, violations
 
 INTENTS_PER_SEQUENCE = 100
@@ -25,7 +25,7 @@ frac = st.floats(0.01, 0.6)
 
 @st.composite
 def configs(draw: st.DrawFn) -> Config:
-    cfg = make_config(
+    cfg = risk_config(
         max_trade_nav_pct=draw(st.floats(0.005, 0.5)),
         tier_caps={"CORE": draw(frac), "SATELLITE": draw(frac), "TACTICAL": draw(frac), "ALT-EXT": draw(frac)},
         symbol_caps=draw(st.sampled_from([{}, {"BTCUSDT": 0.02}, {"SOLUSDT": 0.5}])),
@@ -90,7 +90,7 @@ def test_ten_thousand_intents_were_checked() -> None:
 
 def test_the_property_is_not_vacuous() -> None:
     """With tight exposure caps and some faults, orders are allowed, reduced and vetoed; every gate fires."""
-    cfg = make_config(gross_exposure_max=0.7, net_exposure_max=0.3)
+    cfg = risk_config(gross_exposure_max=0.7, net_exposure_max=0.3)
     tally: dict[str, int] = {}
     for seed in range(10):
         for k, v in run_sequence(cfg, seed, 0.1, 200).items():

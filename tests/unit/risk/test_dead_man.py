@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from hedge.risk.dead_man import DeadManSwitch
+from tests.kit.wait import wait_for
 
 
 async def test_beats_every_symbol_and_survives_failures() -> None:
@@ -16,17 +17,22 @@ async def test_beats_every_symbol_and_survives_failures() -> None:
             raise ConnectionError("timeout")
 
     halted = [False]
-    dm = DeadManSwitch(
-        ["BTCUSDT", "ETHUSDT"], countdown, countdown_ms=30_000, heartbeat_s=0.02, halted=lambda: halted[0]
-    )
+    rounds = [0]
+
+    def is_halted() -> bool:
+        rounds[0] += 1  # asked once per round
+        return halted[0]
+
+    dm = DeadManSwitch(["BTCUSDT", "ETHUSDT"], countdown, countdown_ms=30_000, heartbeat_s=0.02, halted=is_halted)
     task = asyncio.create_task(dm.run())
-    await asyncio.sleep(0.09)
-    assert dm.failures == 1 and dm.beats >= 5
+    await wait_for(lambda: dm.beats >= 5, what="five beats")
+    assert dm.failures == 1
     assert calls[:2] == [("BTCUSDT", 30_000), ("ETHUSDT", 30_000)]
     halted[0] = True  # halted: the exchange's countdown is left to cancel everything
-    await asyncio.sleep(0.03)
-    n = len(calls)
-    await asyncio.sleep(0.08)
+    r = rounds[0]
+    await wait_for(lambda: rounds[0] > r, what="a round that sees the halt")
+    n, r = len(calls), rounds[0]
+    await wait_for(lambda: rounds[0] >= r + 3, what="three more rounds")
     assert len(calls) == n
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

@@ -10,13 +10,14 @@ import pytest
 from hedge.config import Config, RuntimeConfig, TradingWindow
 from hedge.events import Side, TradingState
 from hedge.risk import Reason, RiskLimits, check_order, historical_cvar
-from tests.unit.risk.helpers import NAV, NOW_MS, NOW_NS, PX, book, ctx, intent, make_config, pos
+from tests.kit.config import repo_config
+from tests.unit.risk.helpers import NAV, NOW_MS, NOW_NS, PX, book, ctx, intent, pos, risk_config
 
 
 def limits(**kw: object) -> RiskLimits:
     """Limits with no slippage budget: each gate is judged at exactly the book's one price (100/100),
     so "just under" and "just over" are exact. The budget's own tests are in test_price_paid.py."""
-    return msgspec.structs.replace(RiskLimits.from_config(make_config(**kw)), slippage_budget_bps=0.0)
+    return msgspec.structs.replace(RiskLimits.from_config(risk_config(**kw)), slippage_budget_bps=0.0)
 
 
 LIM = limits()
@@ -137,7 +138,7 @@ def test_reduce_only() -> None:
 
 
 def test_trading_window() -> None:
-    cfg = make_config()
+    cfg = risk_config()
     cfg = msgspec.structs.replace(cfg, runtime=RuntimeConfig(trading_window=TradingWindow(start="02:00", end="02:14")))
     lim = RiskLimits.from_config(cfg)  # NOW is 02:13:20 on a Thursday
     assert check_order(intent(), ctx(), lim).allow
@@ -154,7 +155,7 @@ def test_trading_window() -> None:
 def test_trading_window_wrapping_midnight() -> None:
     lim = RiskLimits.from_config(
         msgspec.structs.replace(
-            make_config(), runtime=RuntimeConfig(trading_window=TradingWindow(start="22:00", end="02:14"))
+            risk_config(), runtime=RuntimeConfig(trading_window=TradingWindow(start="22:00", end="02:14"))
         )
     )
     assert (
@@ -313,8 +314,6 @@ def test_decision_is_json_encodable() -> None:
 
 
 def test_limits_from_the_shipped_config() -> None:
-    from hedge.config import load_config
-
-    lim = RiskLimits.from_config(load_config("configs", env={}))
+    lim = RiskLimits.from_config(repo_config())
     assert lim.symbols["BTCUSDT"].cap == 0.30 and lim.symbols["SUSHIUSDT"].group_cap == 0.10
     assert isinstance(lim, RiskLimits) and not isinstance(lim, Config)

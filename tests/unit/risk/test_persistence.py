@@ -40,7 +40,8 @@ from hedge.risk.persisted import (
 )
 from hedge.risk.reasons import Reason
 from hedge.risk.stage import RiskStage
-from tests.unit.risk.helpers import NOW_NS, intent, make_config
+from tests.kit.wait import wait_for
+from tests.unit.risk.helpers import NOW_NS, intent, risk_config
 
 MS = 1_000_000
 DAY_NS = MS_PER_DAY * MS
@@ -67,7 +68,7 @@ class Proc:
         self.seen: list[object] = []
         for t in (RiskDecision, TradingStateChange, Alert):
             self.bus.subscribe(t, self.seen.append)
-        self.stage = RiskStage(self.bus, cfg or make_config(), clock=clock, state_file=path)
+        self.stage = RiskStage(self.bus, cfg or risk_config(), clock=clock, state_file=path)
         self.stage.attach()
         assert self.stage.store is not None
         self.store: RiskStateStore = self.stage.store
@@ -111,7 +112,7 @@ def path(tmp_path: Path) -> Path:
 
 def test_round_trip_carries_day_start_hwm_returns_cooloff_and_streaks(path: Path) -> None:
     clock = Clock()
-    cfg = make_config(return_period_s=60.0)
+    cfg = risk_config(return_period_s=60.0)
     a = Proc(path, clock, cfg)
     a.ready(10_000.0)
     for v in (10_400.0, 10_200.0):
@@ -242,7 +243,7 @@ def test_halted_and_drift_are_recorded_but_not_restored(path: Path) -> None:
 
 def test_a_running_cooloff_survives_and_an_expired_one_does_not(path: Path) -> None:
     clock = Clock()
-    a = Proc(path, clock, make_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
+    a = Proc(path, clock, risk_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
     a.ready(10_000.0)
     for _ in range(2):
         a.bus.publish(Fill(client_order_id="c", symbol="BTCUSDT", side=Side.SELL, price=100.0, qty=1.0, fee=0.0,
@@ -251,7 +252,7 @@ def test_a_running_cooloff_survives_and_an_expired_one_does_not(path: Path) -> N
     assert until == clock.ns // MS + 60_000
     a.store.save_now()
     clock.ns += 30 * 1_000_000_000
-    b = Proc(path, clock, make_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
+    b = Proc(path, clock, risk_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
     b.ready(10_000.0)
     d = b.decide()
     assert not d.allow and Reason.COOLOFF in d.reasons and d.cooloff_s == pytest.approx(30.0)
@@ -322,14 +323,14 @@ async def test_writes_are_throttled_not_per_nav_tick(path: Path) -> None:
         for i in range(30):  # ~0.3 s of ticks, each a new high
             for j in range(100):
                 p.bus.publish(nav(12_001.0 + i * 100 + j))
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.15)
+            await asyncio.sleep(0.01)  # the ticks' pace (the throttle is what is measured), not a wait
+        await wait_for(lambda: exists(path) and saved(path).hwm == 15_000.0, what="the newest high written")
         writes = p.store.writes
         assert 1 <= writes <= 6  # 3000 HWM changes in ~0.45 s: a handful of writes at 0.1 s spacing
         assert saved(path).hwm == 15_000.0
         for _ in range(200):  # only the NAV moves (below the high): nothing persisted changes
             p.bus.publish(nav(14_000.0))
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.25)  # an absence over two write intervals: nothing can be waited for
         assert p.store.writes == writes
         p.bus.publish(nav(15_500.0))
     finally:
@@ -346,7 +347,7 @@ async def test_a_failing_disk_is_counted_and_never_stops_the_writer(tmp_path: Pa
     p = Proc(path, Clock())
     p.store.interval_s = 0.02
     task = asyncio.create_task(p.store.run())
-    await asyncio.sleep(0.1)
+    await wait_for(lambda: p.store.errors >= 2, what="two failed writes")
     assert not task.done() and p.store.errors >= 2 and p.store.writes == 0  # retried, not given up
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

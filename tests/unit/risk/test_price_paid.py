@@ -10,13 +10,13 @@ import pytest
 
 from hedge.events import Side
 from hedge.risk import Reason, RiskLimits, check_order
-from tests.unit.risk.helpers import NAV, book, ctx, intent, make_config, pos
+from tests.unit.risk.helpers import NAV, book, ctx, intent, pos, risk_config
 
 BUDGET_BPS = 10.0
 
 
 def limits(**kw: object) -> RiskLimits:
-    lim = RiskLimits.from_config(make_config(**kw))
+    lim = RiskLimits.from_config(risk_config(**kw))
     assert lim.slippage_budget_bps == BUDGET_BPS  # router.slippage_budget_bps, as shipped
     return lim
 

@@ -9,11 +9,11 @@ import pytest
 from hedge.bus import Bus
 from hedge.events import Reconciled
 from hedge.risk.stage import RiskStage
-from tests.unit.risk.helpers import make_config
+from tests.unit.risk.helpers import risk_config
 
 
 def test_the_first_reconciliation_line_names_a_halt(caplog: pytest.LogCaptureFixture) -> None:
-    stage = RiskStage(Bus(), make_config())
+    stage = RiskStage(Bus(), risk_config())
     stage.attach()
     stage.halt("kill switch: drill")
     with caplog.at_level(logging.INFO, logger="hedge.risk.stage"):
@@ -25,7 +25,7 @@ def test_the_first_reconciliation_line_names_a_halt(caplog: pytest.LogCaptureFix
 
 
 def test_the_first_reconciliation_line_when_active(caplog: pytest.LogCaptureFixture) -> None:
-    stage = RiskStage(Bus(), make_config())
+    stage = RiskStage(Bus(), risk_config())
     stage.attach()
     with caplog.at_level(logging.INFO, logger="hedge.risk.stage"):
         stage.bus.publish(Reconciled(trigger="start"))

@@ -20,11 +20,11 @@ from hedge.risk.check import check_order
 from hedge.risk.limits import RiskLimits
 from hedge.risk.reasons import ALL_ORDERS, Reason
 from hedge.risk.stage import RiskStage
-from tests.unit.risk.helpers import NOW_NS, ctx, intent, make_config, pos
+from tests.unit.risk.helpers import NOW_NS, ctx, intent, pos, risk_config
 
 
 def test_not_reconciled_vetoes_every_order_even_a_reducing_one() -> None:
-    lim = RiskLimits.from_config(make_config())
+    lim = RiskLimits.from_config(risk_config())
     assert Reason.NOT_RECONCILED in ALL_ORDERS
     ok = check_order(intent(), ctx(), lim)
     assert ok.allow
@@ -36,7 +36,7 @@ def test_not_reconciled_vetoes_every_order_even_a_reducing_one() -> None:
 
 def _stage(**risk: object) -> tuple[Bus, RiskStage, list[object]]:
     bus = Bus()
-    stage = RiskStage(bus, make_config(**risk), clock=lambda: NOW_NS)
+    stage = RiskStage(bus, risk_config(**risk), clock=lambda: NOW_NS)
     stage.attach()
     seen: list[object] = []
     bus.subscribe(RiskDecision, seen.append)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hedge.events import KillSwitch, MarkPrice, OrderStatus, RiskSnapshot, Side, TradingState
 from hedge.risk.check import historical_cvar, historical_var
 from hedge.risk.kill_switch import KillSwitchService, write_flag
-from hedge.risk.stage import SNAPSHOT_INTERVAL_NS
+from hedge.risk.snapshot import SNAPSHOT_INTERVAL_NS
 from tests.unit.risk.test_stage import Rig
 
 

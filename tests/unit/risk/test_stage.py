@@ -36,7 +36,7 @@ from hedge.events import (
 from hedge.risk.reasons import Reason
 from hedge.risk.stage import RiskStage
 from hedge.state.journal import JournalWriter, read_journal
-from tests.unit.risk.helpers import NOW_NS, intent, make_config
+from tests.unit.risk.helpers import NOW_NS, intent, risk_config
 
 MS = 1_000_000
 
@@ -57,7 +57,7 @@ class Rig:
         self.bus = Bus()
         self.clock = Clock()
         self.journal = JournalWriter(tmp_path / "risk_vetoes.jsonl")
-        self.stage = RiskStage(self.bus, make_config(**risk), self.journal, clock=self.clock)
+        self.stage = RiskStage(self.bus, risk_config(**risk), self.journal, clock=self.clock)
         # no slippage budget: caps are judged at the book's one price (100), so the figures are exact
         self.stage.limits = msgspec.structs.replace(self.stage.limits, slippage_budget_bps=0.0)
         self.stage.attach()
@@ -249,7 +249,7 @@ def test_open_orders_fills_and_positions(tmp_path: Path) -> None:
     assert d.reasons == (Reason.SYMBOL_CAP,) and d.max_qty == pytest.approx(2.0)
     rig.clock.advance(0.120)
     rig.update("c1", OrderStatus.NEW, qty=3.0, recv_ns=rig.clock.ns)
-    assert rig.stage.ack_latency_ms == pytest.approx(120.0)
+    assert rig.stage.acks.last_ms == pytest.approx(120.0)
     rig.bus.publish(Fill(client_order_id="c1", symbol="BTCUSDT", side=Side.BUY, qty=1.0, price=100.0, fee=0.0))
     rig.update("c1", OrderStatus.PARTIALLY_FILLED, qty=3.0, filled_qty=1.0)
     p = rig.stage.context("BTCUSDT", rig.clock.ns).positions["BTCUSDT"]
@@ -374,7 +374,7 @@ def test_an_unanswered_order_counts_in_ack_latency(rig: Rig) -> None:
     rig.clock.advance(0.2)
     assert rig.decide().reasons == (Reason.ACK_LATENCY,)
     rig.update("c1", OrderStatus.NEW, qty=1.0, recv_ns=rig.clock.ns - 550_000_000)
-    assert rig.decide().allow and rig.stage.ack_latency_ms == pytest.approx(50.0)
+    assert rig.decide().allow and rig.stage.acks.last_ms == pytest.approx(50.0)
     # a slow ack blocks new exposure for ack_latency_window_s (30 s), then no longer
     rig.request("c2", Side.BUY, 1.0, recv_ns=rig.clock.ns)
     rig.clock.advance(0.7)

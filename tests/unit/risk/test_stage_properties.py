@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hedge.bus import Bus
 from hedge.events import Event, Fill, OrderRequest, OrderStatus, OrderType, OrderUpdate, Position, Side
 from hedge.risk.stage import RiskStage
-from tests.unit.risk.helpers import NOW_MS, make_config
+from tests.unit.risk.helpers import NOW_MS, risk_config
 
 SYM = "BTCUSDT"
 EPS = 1e-9
@@ -116,7 +116,7 @@ ops = st.tuples(
 @given(steps=st.lists(ops, min_size=1, max_size=80))
 def test_stage_never_understates_exposure_and_converges(steps: list[tuple[str, int, int]]) -> None:
     bus = Bus()
-    stage = RiskStage(bus, make_config())
+    stage = RiskStage(bus, risk_config())
     stage.attach()
     ex = Exchange(bus)
     for op, a, b in steps:

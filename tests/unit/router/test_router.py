@@ -1,34 +1,23 @@
-"""Router behaviour against an honest in-memory venue, with a manual clock (nothing sleeps)."""
+"""Router behaviour against the simulated venue (the local exchange's matching engine), with an event clock."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, default_config
 from hedge.events import (
-    Alert,
-    BookUpdate,
     CancelAll,
     FeedStatus,
     OrderIntent,
     OrderRequest,
     OrderStatus,
     OrderType,
-    OrderUpdate,
-    Position,
     RiskDecision,
-    RouterHealth,
     Side,
     TimeInForce,
 )
@@ -36,93 +25,17 @@ from hedge.model.clock import EventClock
 from hedge.model.instrument import SymbolFilters
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
-from hedge.router.router import Router
-from hedge.state.journal import Journals, read_journal
+from hedge.state.journal import Journals
 from hedge.venue.dry_run import DryRunVenue
-from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Retryable
+from hedge.venue.errors import POST_ONLY_REJECT, OrderNotFound, RateLimited, Retryable
 
-from .memory_venue import MemoryVenue, unknown
+from .rig import ASK, BID, MID, SYM, Rig, config, make_rig, start_router, unknown
 
-FILTERS = {
-    "BTCUSDT": SymbolFilters(
-        symbol="BTCUSDT", tick_size=Decimal("0.1"), step_size=Decimal("0.001"), min_qty=Decimal("0.001"),
-        max_qty=Decimal("1000"), min_price=Decimal("556.72"), max_price=Decimal("1000000"),
-        min_notional=Decimal("100"), percent_up=Decimal("1.05"), percent_down=Decimal("0.95"),
-    )
-}
-BID, ASK = 67000.0, 67000.1
-MID = (BID + ASK) / 2
-
-
-def backoff(n: int) -> float:
-    return min(6.4, 0.4 * 2.0**n)
-
-
-def config(tmp_path: Path, **router: Any) -> Config:
-    cfg = default_config()
-    rc = msgspec.structs.replace(cfg.runtime.router, max_post_only_rejects=2, **router)
-    rt = msgspec.structs.replace(cfg.runtime, router=rc, log_dir=str(tmp_path))
-    return msgspec.structs.replace(cfg, runtime=rt)
-
-
-@dataclass
-class Rig:
-    tmp: Path
-    bus: Bus
-    venue: Any
-    journals: Journals
-    clock: EventClock
-    router: Router
-    health: list[RouterHealth] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
-    requests: list[OrderRequest] = field(default_factory=list)
-    updates: list[OrderUpdate] = field(default_factory=list)
-
-    def book(self, bid: float = BID, ask: float = ASK, bid_qty: float = 5.0, ask_qty: float = 5.0) -> None:
-        self.bus.publish(BookUpdate(
-            symbol="BTCUSDT", update_id=1, valid=True, bid_px=bid, bid_qty=bid_qty, ask_px=ask, ask_qty=ask_qty,
-            mid=(bid + ask) / 2, micro=(bid + ask) / 2, imbalance=0.0, spread_bps=(ask - bid) / ((bid + ask) / 2) * 1e4,
-        ))
-
-    def decide(self, intent_id: str = "i1", side: Side = Side.BUY, notional: float = 1000.0, *, allow: bool = True,
-               urgent: bool = False, max_qty: float = 100.0) -> None:
-        intent = OrderIntent(intent_id=intent_id, symbol="BTCUSDT", side=side, notional=notional, strategy="t",
-                             reason="test", urgent=urgent, recv_ns=time.time_ns())
-        self.bus.publish(RiskDecision(intent=intent, allow=allow, max_qty=max_qty if allow else 0.0))
-
-    async def advance(self, seconds: float, step: float = 0.1) -> None:
-        """Move the clock in small steps, letting venue tasks run between them."""
-        await self.router.idle()
-        start, n = self.clock.now_s(), max(1, round(seconds / step))
-        for i in range(1, n + 1):
-            self.clock.advance_to_ns(round((start + seconds * i / n) * 1e9))
-            await self.router.idle()
-
-    def journal(self, name: str) -> list[dict[str, Any]]:
-        self.journals.flush()
-        path = self.tmp / f"{name}.jsonl"
-        return [{"kind": r.kind, **r.decode()} for r in read_journal(path)] if path.exists() else []
-
-
-async def make_rig(tmp_path: Path, venue_factory: Any = None, **router: Any) -> Rig:
-    cfg = config(tmp_path, **router)
-    bus = Bus()
-    journals = Journals(tmp_path)
-    venue = venue_factory(bus, journals) if venue_factory else MemoryVenue(bus, dict(FILTERS))
-    if isinstance(venue, MemoryVenue):
-        venue.bids = [(BID, 5.0), (66999.0, 5.0)]
-        venue.asks = [(ASK, 5.0), (67001.0, 5.0)]
-    clock = EventClock(1_000_000_000_000)
-    r = Router(bus, venue, journals, cfg, backoff=backoff, clock=clock,
-               pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"))
-    rig = Rig(tmp_path, bus, venue, journals, clock, r)
-    bus.subscribe(RouterHealth, rig.health.append)
-    bus.subscribe(Alert, rig.alerts.append)
-    bus.subscribe(OrderRequest, rig.requests.append)
-    bus.subscribe(OrderUpdate, rig.updates.append)
-    await r.start()
-    rig.book()
-    return rig
+FILTERS = SymbolFilters(  # the dry run's (the simulated venue has the local exchange's own)
+    symbol=SYM, tick_size=Decimal("0.1"), step_size=Decimal("0.001"), min_qty=Decimal("0.001"),
+    max_qty=Decimal("1000"), min_price=Decimal("556.72"), max_price=Decimal("1000000"),
+    min_notional=Decimal("100"), percent_up=Decimal("1.05"), percent_down=Decimal("0.95"),
+)
 
 
 @pytest.fixture
@@ -135,20 +48,16 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     rig.journals.close()
 
 
-def pending_left(rig: Rig) -> list[str]:
-    return [e.cid for e in PendingOrders(rig.tmp / "state" / "pending_orders.jsonl").read()]
-
-
 @pytest.mark.parametrize("side", [Side.BUY, Side.SELL])
 async def test_maker_fill(rig: Rig, side: Side) -> None:
     touch = BID if side is Side.BUY else ASK
     rig.decide(side=side, notional=1000.0)  # 1000 / 67000.05 = 0.0149 -> 0.014
     await rig.router.idle()
-    (o,) = rig.venue.live()
+    (o,) = await rig.venue.live()
     assert (o.req.tif, o.req.price, o.req.qty, o.req.side) == (TimeInForce.GTX, touch, 0.014, side)
-    assert pending_left(rig) == [o.req.client_order_id]  # recorded before it was sent
+    assert rig.pending_left() == [o.req.client_order_id]  # recorded before it was sent
     assert rig.journal("orders_sent")[0]["client_order_id"] == o.req.client_order_id
-    rig.venue.trade(touch)  # the user stream reports the fill
+    rig.trade(touch)  # the user stream reports the fill
     await rig.router.idle()
     (rep,) = rig.journal("orders_success")
     assert rep["outcome"] == "filled" and rep["filled_qty"] == 0.014 and rep["maker_qty"] == 0.014
@@ -158,17 +67,17 @@ async def test_maker_fill(rig: Rig, side: Side) -> None:
     assert ex["maker"] is True and ex["filled_qty"] == 0.014
     (h,) = rig.health
     assert (h.symbol, h.maker_fill_ratio, h.fallback_rate, h.reject_rate, h.executions, h.orders) == (
-        "BTCUSDT", 1.0, 0.0, 0.0, 1, 1)
+        SYM, 1.0, 0.0, 0.0, 1, 1)
     assert h.ack_p95_ms >= h.ack_p50_ms > 0.0 and h.unknown == 0 and h.denied == 0
-    # the ack's NEW is published by the router (once), the fill by the venue's stream (once)
+    # NEW and the fill, each once: the user stream's NEW came first, the ack's NEW is a duplicate (not republished)
     assert [(u.status, u.filled_qty) for u in rig.updates] == [(OrderStatus.NEW, 0.0), (OrderStatus.FILLED, 0.014)]
-    assert pending_left(rig) == []
-    assert rig.clock.pending() == 0  # the maker timeout was cancelled
+    assert rig.pending_left() == []
+    assert rig.router.executions == {}  # finished: the maker timeout was cancelled with it
 
 
 async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(rig: Rig) -> None:
-    # The venue's book has moved down through our bid (our book is stale): every GTX buy would take.
-    rig.venue.asks = [(66999.7, 0.005), (67005.0, 0.005), (67020.0, 1.0)]
+    # The exchange's book has moved down through our bid (our book is stale): every GTX buy would take.
+    rig.exchange_book(asks=[(ASK, 0.0), (67001.0, 0.0), (66999.7, 0.005), (67005.0, 0.005), (67020.0, 1.0)])
     codes: list[int] = []
     rig.bus.subscribe(OrderRequest, lambda r: codes.extend(
         rec.reject_code for rec in rig.router.lifecycle.orders.values() if rec.status is OrderStatus.REJECTED))
@@ -185,7 +94,8 @@ async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(r
     cap = MID * (1 + min(10.0, spread_bps / 2 + 1.0 + 1.0) / 1e4)
     assert ioc.price <= cap and cap - ioc.price < 0.1  # rounded down onto the tick, never past the cap
     assert ioc.qty == 0.014
-    (o,) = [o for o in rig.venue.orders.values() if o.req.tif is TimeInForce.IOC]
+    (o,) = await rig.venue.orders()  # the exchange accepted only the taker
+    assert o.req.tif is TimeInForce.IOC
     assert o.status is OrderStatus.EXPIRED and o.filled == pytest.approx(0.010)  # 67020 is beyond the cap
     (rep,) = rig.journal("orders_failed")
     assert rep["outcome"] == "partial" and rep["filled_qty"] == pytest.approx(0.010) and rep["fell_back"]
@@ -193,8 +103,9 @@ async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(r
     assert rep["avg_price"] == pytest.approx((66999.7 + 67005.0) / 2)
     h = rig.health[-1]
     assert h.reject_rate == pytest.approx(3 / 4) and h.fallback_rate == 1.0 and h.maker_fill_ratio == 0.0
-    assert [(u.status, u.reject_code) for u in rig.updates] == [(OrderStatus.REJECTED, POST_ONLY_REJECT)] * 3 + [
-        (OrderStatus.EXPIRED, 0)]
+    # the router publishes the rejects (the user stream never reports one); the taker ends EXPIRED
+    assert [(u.status, u.reject_code) for u in rig.updates[:3]] == [(OrderStatus.REJECTED, POST_ONLY_REJECT)] * 3
+    assert rig.updates[-1].status is OrderStatus.EXPIRED and rig.updates[-1].client_order_id == ioc.client_order_id
     assert set(codes) == {POST_ONLY_REJECT}
     assert rig.router.lifecycle.orders == {}  # the execution is over: its final records are dropped
 
@@ -202,18 +113,18 @@ async def test_post_only_rejects_reprice_then_taker_within_the_slippage_budget(r
 async def test_reprice_when_the_touch_moves_away(rig: Rig) -> None:
     rig.decide(notional=1000.0)
     await rig.router.idle()
-    (first,) = rig.venue.live()
+    (first,) = await rig.venue.live()
     rig.book(bid=BID + 0.1, ask=ASK + 0.1)  # one tick: stays
     await rig.router.idle()
-    assert rig.venue.live() == [first]
-    rig.venue.asks = [(ASK + 0.2, 5.0)]
+    assert [o.req for o in await rig.venue.live()] == [first.req]
     rig.book(bid=BID + 0.2, ask=ASK + 0.2)  # two ticks (router.reprice_ticks): cancel and re-place
     await rig.router.idle()
-    assert first.status is OrderStatus.CANCELED
-    (second,) = rig.venue.live()
+    old, second = await rig.venue.orders()
+    assert old.req == first.req and old.status is OrderStatus.CANCELED
+    assert second.status is OrderStatus.NEW
     assert second.req.price == pytest.approx(BID + 0.2) and second.req.tif is TimeInForce.GTX
     assert second.req.client_order_id != first.req.client_order_id
-    rig.venue.trade(BID + 0.2)
+    rig.trade(BID + 0.2)
     await rig.router.idle()
     assert rig.journal("orders_success")[0]["filled_qty"] == 0.014
 
@@ -221,13 +132,13 @@ async def test_reprice_when_the_touch_moves_away(rig: Rig) -> None:
 async def test_maker_timeout_falls_back_to_taker_for_the_rest(rig: Rig) -> None:
     rig.decide(notional=1000.0)
     await rig.router.idle()
-    rig.venue.trade(BID, qty=0.004)  # partial maker fill
+    rig.trade(BID, qty=5.0, taker=Side.SELL)  # the 5.0 queued ahead of us at the bid
+    rig.trade(BID, qty=0.004, taker=Side.SELL)  # partial maker fill
     await rig.advance(4.9)
-    assert [o.req.tif for o in rig.venue.orders.values()] == [TimeInForce.GTX]
+    assert [o.req.tif for o in await rig.venue.orders()] == [TimeInForce.GTX]
     await rig.advance(0.2)  # maker_timeout_s = 5
-    tifs = [o.req.tif for o in rig.venue.orders.values()]
-    assert tifs == [TimeInForce.GTX, TimeInForce.IOC]
-    gtx, ioc = rig.venue.orders.values()
+    gtx, ioc = await rig.venue.orders()
+    assert (gtx.req.tif, ioc.req.tif) == (TimeInForce.GTX, TimeInForce.IOC)
     assert gtx.status is OrderStatus.CANCELED and ioc.status is OrderStatus.FILLED
     assert ioc.req.qty == pytest.approx(0.010)  # only what the maker did not fill
     (rep,) = rig.journal("orders_success")
@@ -238,9 +149,10 @@ async def test_maker_timeout_falls_back_to_taker_for_the_rest(rig: Rig) -> None:
 
 async def test_twap_slices_on_the_clock_and_never_overlap(rig: Rig) -> None:
     placed_at: list[tuple[float, str]] = []
+    intent_live: list[bool] = []
 
-    def on_place(req: OrderRequest) -> None:
-        assert not [o for o in rig.venue.live() if o.req.intent_id == req.intent_id], "two live orders"
+    async def on_place(req: OrderRequest) -> None:  # entered before the exchange sees the order
+        intent_live.append(any(o.req.intent_id == req.intent_id for o in await rig.venue.live()))
         placed_at.append((rig.clock.now_s(), req.client_order_id))
 
     rig.venue.on_place = on_place
@@ -248,12 +160,13 @@ async def test_twap_slices_on_the_clock_and_never_overlap(rig: Rig) -> None:
     rig.decide(notional=10_000.0)  # >= twap.min_notional_usd 5000 -> 5 slices over 60 s
     for i in range(5):
         await rig.router.idle()
-        (o,) = rig.venue.live()
+        (o,) = await rig.venue.live()
         assert o.req.client_order_id == client_order_id("i1", i, 0)
-        rig.venue.trade(o.req.price)  # each slice fills as maker at once
+        rig.trade(o.req.price)  # each slice fills as maker at once
         await rig.advance(12.0 if i < 4 else 0.0)
     assert [t - t0 for t, _ in placed_at] == pytest.approx([0.0, 12.0, 24.0, 36.0, 48.0])
-    qtys = [o.req.qty for o in rig.venue.orders.values()]
+    assert intent_live == [False] * 5, "two live orders"
+    qtys = [o.req.qty for o in await rig.venue.orders()]
     assert sum(qtys) == pytest.approx(0.149) and max(qtys) - min(qtys) <= 0.001 + 1e-12
     (rep,) = rig.journal("orders_success")
     assert rep["slices"] == 5 and rep["filled_qty"] == pytest.approx(0.149) and rep["orders"] == 5
@@ -275,7 +188,7 @@ async def test_unapproved_and_filter_denied_intents_send_nothing(rig: Rig) -> No
 
 
 async def test_unknown_outcome_found_is_adopted_not_resent(rig: Rig) -> None:
-    rig.venue.fail_next("place", unknown(), accept=True)  # placed, but the answer was lost
+    rig.venue.fail_next("place", unknown(), accept=True)  # placed, but the answer (and the stream's NEW) was lost
     rig.decide()
     await rig.router.idle()
     cid = client_order_id("i1", 0, 0)
@@ -284,7 +197,7 @@ async def test_unknown_outcome_found_is_adopted_not_resent(rig: Rig) -> None:
     assert rig.router.lifecycle.orders[cid].status is OrderStatus.NEW
     assert [c for c in rig.venue.calls if c[0] == "place"] == [("place", cid)]
     assert ("query", cid) in rig.venue.calls
-    rig.venue.trade(BID)
+    rig.trade(BID)
     await rig.router.idle()
     assert rig.journal("orders_success")[0]["filled_qty"] == 0.014
     # the router published what it learnt over REST: UNKNOWN, then NEW from the query; the fill came from the stream
@@ -303,7 +216,8 @@ async def test_unknown_outcome_absent_is_resent_once_under_the_same_id(tmp_path:
     assert rig.venue.calls == [("place", cid), ("query", cid)]
     await rig.advance(0.2)
     assert rig.venue.calls == [("place", cid), ("query", cid), ("query", cid), ("place", cid)]
-    assert len(rig.venue.orders) == 1 and rig.venue.orders[cid].req.client_order_id == cid
+    (o,) = await rig.venue.orders()
+    assert o.req.client_order_id == cid and o.status is OrderStatus.NEW
     assert rig.router.lifecycle.orders[cid].resends == 1
     await rig.router.idle()
     rig.journals.close()
@@ -318,7 +232,7 @@ async def test_unknown_twice_absent_twice_then_next_attempt(tmp_path: Path) -> N
     cid0, cid1 = client_order_id("i1", 0, 0), client_order_id("i1", 0, 1)
     rec0 = rig.router.lifecycle.orders[cid0]
     assert rec0.status is OrderStatus.REJECTED and rec0.reason == "proven absent" and rec0.resends == 1
-    assert [o.req.client_order_id for o in rig.venue.live()] == [cid1]  # only then a new attempt
+    assert [o.req.client_order_id for o in await rig.venue.live()] == [cid1]  # only then a new attempt
     assert [c[0] for c in rig.venue.calls].count("place") == 3
     await rig.router.idle()
     rig.journals.close()
@@ -338,11 +252,13 @@ async def test_unknown_outcome_never_gives_two_live_orders_and_escalates(rig: Ri
     assert [c[0] for c in rig.venue.calls].count("place") == 1
     # the user stream finally reports it: adopted, and the pending timeout's cancel follows
     rig.venue.faults.clear()
-    rig.venue.trade(BID, qty=0.004)
+    rig.trade(BID, qty=5.0, taker=Side.SELL)  # the queue ahead of it
+    rig.trade(BID, qty=0.004, taker=Side.SELL)
     await rig.router.idle()
     cid = client_order_id("i1", 0, 0)
-    assert rig.venue.orders[cid].status is OrderStatus.CANCELED and rig.venue.orders[cid].filled == 0.004
-    assert [o.req.tif for o in rig.venue.orders.values()] == [TimeInForce.GTX, TimeInForce.IOC]
+    gtx, ioc = await rig.venue.orders()
+    assert gtx.req.client_order_id == cid and gtx.status is OrderStatus.CANCELED and gtx.filled == 0.004
+    assert (gtx.req.tif, ioc.req.tif) == (TimeInForce.GTX, TimeInForce.IOC)
     assert rig.journal("orders_success")[0]["filled_qty"] == pytest.approx(0.014)
 
 
@@ -350,7 +266,7 @@ async def test_user_stream_resolves_an_unknown_before_the_query(rig: Rig) -> Non
     rig.venue.fail_next("place", unknown(), accept=True)
     rig.decide()
     await rig.router.idle()
-    rig.venue.trade(BID)
+    rig.trade(BID)
     await rig.advance(1.0)
     assert rig.journal("orders_success")[0]["filled_qty"] == 0.014
     assert not [c for c in rig.venue.calls if c[0] == "query"]
@@ -360,43 +276,40 @@ async def test_rate_limited_placement_waits_retry_after(rig: Rig) -> None:
     rig.venue.fail_next("place", RateLimited("Too many requests", code=-1003, retry_after_s=2.0))
     rig.decide()
     await rig.advance(1.9)
-    assert len(rig.venue.orders) == 0
+    assert await rig.venue.orders() == []
     await rig.advance(0.2)
-    assert len(rig.venue.live()) == 1  # the next attempt, after Retry-After
+    assert len(await rig.venue.live()) == 1  # the next attempt, after Retry-After
 
 
 async def test_crash_restart_adopts_and_regenerates_the_same_id(tmp_path: Path) -> None:
     rig1 = await make_rig(tmp_path)
     rig1.decide("crash-me")
     await rig1.router.idle()
-    (o,) = rig1.venue.live()
+    (o,) = await rig1.venue.live()
     assert o.req.client_order_id == client_order_id("crash-me", 0, 0)
     rig1.journals.close()  # the process dies: no cleanup of the pending record
-    # a second process on the same log dir and exchange
-    cfg = config(tmp_path)
+    # a second process on the same log dir and exchange (its user stream now goes to the new process)
     bus2 = Bus()
     rig1.venue.bus = bus2
     j2 = Journals(tmp_path)
-    r2 = Router(bus2, rig1.venue, j2, cfg, backoff=backoff, clock=EventClock(),
-                pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"))
-    await r2.start()
+    r2 = await start_router(bus2, rig1.venue, j2, config(tmp_path), EventClock(rig1.clock.now_ns()), tmp_path)
     await r2.idle()
     # found live -> adopted and cancelled (its intent is stale); the record is closed
+    (o,) = await rig1.venue.orders()
     assert o.status is OrderStatus.CANCELED
     assert [e.cid for e in PendingOrders(tmp_path / "state" / "pending_orders.jsonl").read()] == []
     # the same approval replayed after the restart is not executed twice
-    intent = OrderIntent(intent_id="crash-me", symbol="BTCUSDT", side=Side.BUY, notional=1000.0, strategy="t",
+    intent = OrderIntent(intent_id="crash-me", symbol=SYM, side=Side.BUY, notional=1000.0, strategy="t",
                          reason="replay")
     bus2.publish(RiskDecision(intent=intent, allow=True, max_qty=1.0))
     await r2.idle()
-    assert len(rig1.venue.orders) == 1 and r2.task_errors == 0
+    assert len(await rig1.venue.orders()) == 1 and r2.task_errors == 0
     j2.close()
 
 
 async def test_crash_between_journal_and_send_is_recovered_without_sending(tmp_path: Path) -> None:
     cid = client_order_id("lost", 0, 0)
-    req = OrderRequest(client_order_id=cid, intent_id="lost", symbol="BTCUSDT", side=Side.BUY,
-                       type=OrderType.LIMIT,
+    req = OrderRequest(client_order_id=cid, intent_id="lost", symbol=SYM, side=Side.BUY, type=OrderType.LIMIT,
                        qty=0.01, price=BID, tif=TimeInForce.GTX)
     p = PendingOrders(tmp_path / "state" / "pending_orders.jsonl")
     p.add(req)
@@ -406,12 +319,12 @@ async def test_crash_between_journal_and_send_is_recovered_without_sending(tmp_p
     rec = rig.router.lifecycle.orders[cid]
     assert rec.status is OrderStatus.REJECTED and rec.reason == "proven absent"
     assert rig.venue.calls == [("query", cid)]  # queried, never resent
-    assert pending_left(rig) == []
+    assert rig.pending_left() == []
     rig.journals.close()
 
 
 async def test_dry_run_sends_nothing_and_journals(tmp_path: Path) -> None:
-    rig = await make_rig(tmp_path, venue_factory=lambda bus, j: DryRunVenue(j, dict(FILTERS)))
+    rig = await make_rig(tmp_path, venue_factory=lambda j: DryRunVenue(j, {SYM: FILTERS}))
     rig.decide(notional=1000.0)
     await rig.advance(5.1)
     dry = rig.journal("orders_dry_run")
@@ -425,44 +338,31 @@ async def test_dry_run_sends_nothing_and_journals(tmp_path: Path) -> None:
     rig.journals.close()
 
 
-async def test_service_refreshes_filters(tmp_path: Path) -> None:
-    rig = await make_rig(tmp_path, filters_refresh_s=0.01)
-    task = asyncio.get_running_loop().create_task(rig.router.run())
-    rig.venue.filters["BTCUSDT"] = msgspec.structs.replace(FILTERS["BTCUSDT"], tick_size=Decimal("0.5"))
-    for _ in range(100):
-        await asyncio.sleep(0.01)
-        if rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5"):
-            break
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    assert rig.router.filters["BTCUSDT"].f.tick_size == Decimal("0.5")
-    assert rig.venue.calls[-1] == ("close", "")  # the service closes its venue on shutdown
-    rig.journals.close()
-
-
 async def test_cancel_all_halts_executions_and_cancels_everything(rig: Rig) -> None:
     rig.decide("a", notional=1000.0)
     rig.decide("b", notional=10_000.0)  # a TWAP: slice 0 now, the rest later
     await rig.router.idle()
-    assert len(rig.venue.live()) == 2
+    assert len(await rig.venue.live()) == 2
     rig.bus.publish(CancelAll(reason="kill switch"))
     await rig.router.idle()
-    assert rig.venue.live() == []
-    assert ("cancel_all", "BTCUSDT") in rig.venue.calls
+    assert await rig.venue.live() == []
+    assert ("cancel_all", SYM) in rig.venue.calls
     reports = rig.journal("orders_failed")
     assert sorted(r["intent_id"] for r in reports) == ["a", "b"]
     assert all("halted: kill switch" in r["reasons"] for r in reports)
-    n = len(rig.venue.orders)
+    n = len(await rig.venue.orders())
     await rig.advance(70.0, step=1.0)  # past the maker timeout and every TWAP slice: nothing more is sent
-    assert len(rig.venue.orders) == n and rig.router.executions == {}
+    assert len(await rig.venue.orders()) == n and rig.router.executions == {}
 
 
 async def test_cancel_all_with_flatten_sends_reduce_only_market_orders(rig: Rig) -> None:
-    rig.bus.publish(Position(symbol="BTCUSDT", qty=0.02, entry_price=66000.0))
+    # a long of 0.02 at the exchange (bought by another process); the exchange reports the position
+    await rig.venue.place(OrderRequest(client_order_id="other", intent_id="other", symbol=SYM, side=Side.BUY,
+                                       type=OrderType.LIMIT, qty=0.02, price=ASK, tif=TimeInForce.IOC))
+    assert rig.router.halting.positions == {SYM: pytest.approx(0.02)}
     rig.bus.publish(CancelAll(reason="flatten now", flatten=True))
     await rig.router.idle()
-    (o,) = rig.venue.orders.values()
+    _, o = await rig.venue.orders()
     assert (o.req.type, o.req.side, o.req.qty, o.req.reduce_only) == (OrderType.MARKET, Side.SELL, 0.02, True)
     assert o.status is OrderStatus.FILLED and o.filled == pytest.approx(0.02)
     (rep,) = rig.journal("orders_success")
@@ -473,7 +373,7 @@ async def test_live_orders_are_queried_after_the_user_stream_comes_back(rig: Rig
     rig.decide(notional=1000.0)
     await rig.router.idle()
     rig.bus.publish(FeedStatus(connection="user", connected=False, reason="reset"))
-    rig.venue.trade(BID, stream=False)  # filled while nobody was listening
+    rig.trade(BID, stream=False)  # filled while nobody was listening
     await rig.router.idle()
     assert rig.journal("orders_success") == []
     rig.bus.publish(FeedStatus(connection="user", connected=True))
@@ -485,7 +385,7 @@ async def test_live_orders_are_queried_after_the_user_stream_comes_back(rig: Rig
 @pytest.mark.parametrize(("notional", "max_qty"), [(float("nan"), 1.0), (float("inf"), float("inf")), (-5.0, 1.0),
                                                    (1000.0, float("nan")), (1000.0, 0.0)])
 async def test_bad_numbers_in_an_approval_are_denied_not_crashed(rig: Rig, notional: float, max_qty: float) -> None:
-    intent = OrderIntent(intent_id="bad", symbol="BTCUSDT", side=Side.BUY, notional=notional, strategy="t", reason="x")
+    intent = OrderIntent(intent_id="bad", symbol=SYM, side=Side.BUY, notional=notional, strategy="t", reason="x")
     rig.bus.publish(RiskDecision(intent=intent, allow=True, max_qty=max_qty))
     await rig.router.idle()
     assert rig.venue.calls == [] and rig.bus.stats().handler_errors == {}
@@ -496,29 +396,25 @@ async def test_bad_numbers_in_an_approval_are_denied_not_crashed(rig: Rig, notio
 async def test_a_failed_query_of_a_live_order_is_retried(rig: Rig) -> None:
     rig.decide(notional=1000.0)
     await rig.router.idle()
-    (o,) = rig.venue.live()
-    o.status = OrderStatus.CANCELED  # cancelled on the exchange, and the stream never said so
+    (o,) = await rig.venue.live()
+    with rig.venue.stream_down():  # cancelled on the exchange, and the stream never said so
+        await rig.venue.cancel(SYM, o.req.client_order_id)
+    rig.venue.calls.clear()
+    rig.venue.fail_next("cancel", OrderNotFound("Unknown order sent.", code=-2011, http_status=400))  # Binance's answer
     rig.venue.fail_next("query", Retryable("Service Unavailable.", http_status=503))
     await rig.advance(5.0)  # maker timeout: cancel -> -2011 -> query fails -> query again after backoff
     await rig.advance(1.0)
-    assert [c[0] for c in rig.venue.calls] == ["place", "cancel", "query", "query", "place"]
-    assert [x.req.tif for x in rig.venue.orders.values()] == [TimeInForce.GTX, TimeInForce.IOC]
+    assert [c[0] for c in rig.venue.calls] == ["cancel", "query", "query", "place"]
+    assert [x.req.tif for x in await rig.venue.orders()] == [TimeInForce.GTX, TimeInForce.IOC]
     (rep,) = rig.journal("orders_success")
     assert rep["fell_back"] and rep["filled_qty"] == 0.014
 
 
 @pytest.mark.parametrize("error", [unknown(), Retryable("Service Unavailable.", http_status=503)])
-async def test_a_failed_answer_after_the_stream_finished_the_order_is_ignored(rig: Rig, error: Exception) -> None:
+async def test_a_failed_answer_after_the_stream_finished_the_order_is_ignored(rig: Rig, error: Any) -> None:
     """Found by the duplicate-safety trials (order_drop on a taker): the order was committed, the user
     stream reported it FILLED and the intent finished before the placement's transport error arrived."""
-    orig = rig.venue.place
-
-    async def place(req: OrderRequest) -> Any:
-        await orig(req)
-        rig.bus.publish(rig.venue.orders[req.client_order_id].update())  # the stream is faster than the answer
-        raise error
-
-    rig.venue.place = place
+    rig.venue.fail_next("place", error, accept=True, stream=True)
     rig.decide(urgent=True)
     await rig.router.idle()
     (rep,) = rig.journal("orders_success")

@@ -1,4 +1,4 @@
-"""Randomised sessions against the in-memory venue: whatever the market and the faults do, one intent
+"""Randomised sessions against the simulated venue: whatever the market and the faults do, one intent
 never has two live orders, no transition is illegal, no handler or task fails, and everything ends."""
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from hedge.events import CancelAll, FeedStatus, Side
 from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Rejected, Retryable
 
-from .memory_venue import unknown
-from .test_router import ASK, BID, make_rig
+from .rig import BID, make_rig, unknown
 
 Step = tuple[str, int]
 steps = st.lists(
@@ -36,16 +35,17 @@ async def session(tmp: Path, plan: list[Step]) -> None:
     expected: list[str] = []  # intents decided before a halt (a halted router ignores later approvals)
     halted = False
 
-    def check() -> None:
+    async def check() -> None:
         live_by_intent: dict[str, int] = {}
-        for o in venue.live():
-            live_by_intent[o.req.intent_id] = live_by_intent.get(o.req.intent_id, 0) + 1
+        for o in await venue.live():
+            iid = o.req.intent_id
+            live_by_intent[iid] = live_by_intent.get(iid, 0) + 1
         assert all(v == 1 for v in live_by_intent.values()), live_by_intent
         assert router.task_errors == 0 and router.lifecycle.stats.illegal == 0
         assert rig.bus.stats().handler_errors == {}
 
-    def on_place(req: object) -> None:
-        check()
+    async def on_place(req: object) -> None:
+        await check()
 
     venue.on_place = on_place
     for action, k in plan:
@@ -56,13 +56,11 @@ async def session(tmp: Path, plan: list[Step]) -> None:
                 expected.append(f"i{n}")
         elif action == "move":
             mid_ticks += k
-            bid, ask = BID + mid_ticks * 0.1, ASK + mid_ticks * 0.1
-            venue.bids = [(round(bid, 1), 5.0), (round(bid - 1, 1), 5.0)]
-            venue.asks = [(round(ask, 1), 5.0), (round(ask + 1, 1), 5.0)]
-            rig.book(round(bid, 1), round(ask, 1))
+            # a thin touch, so that small trades reach resting orders behind it
+            rig.book(round(BID + mid_ticks * 0.1, 1), round(BID + (mid_ticks + 1) * 0.1, 1), 0.002, 0.002)
         elif action in ("trade", "partial"):
             px = round(BID + mid_ticks * 0.1 + k * 0.1, 1)
-            venue.trade(px, qty=1e9 if action == "trade" else 0.003)
+            rig.trade(px, qty=1e9 if action == "trade" else 0.003)
         elif action == "fault_unknown_in":
             venue.fail_next("place", unknown(), accept=True)
         elif action == "fault_unknown_out":
@@ -85,14 +83,14 @@ async def session(tmp: Path, plan: list[Step]) -> None:
         elif action == "stream_up":
             rig.bus.publish(FeedStatus(connection="user", connected=True))
         await rig.advance({"wait": 1.0, "wait_long": 7.0}.get(action, 0.0), step=0.5)
-        check()
+        await check()
     # the market calms down, faults stop, the stream is up: every execution must end
     venue.faults.clear()
     rig.bus.publish(FeedStatus(connection="user", connected=True))
     await rig.advance(130.0, step=1.0)
-    check()
+    await check()
     assert router.executions == {}, list(router.executions)
-    assert venue.live() == []
+    assert await venue.live() == []
     reports = rig.journal("orders_success") + rig.journal("orders_failed")
     assert sorted(r["intent_id"] for r in reports if r["kind"] == "execution") == sorted(expected)
     assert router.ignored == n - len(expected)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from hedge.config import ConfigErrors, load_config
+from tests.kit.config import repo_config
 
 
 def test_calibrator_yaml_overrides_strategy_section(tmp_path: Path) -> None:
@@ -31,6 +32,6 @@ def test_imbalance_levels_must_match_the_book(tmp_path: Path) -> None:
 
 
 def test_shipped_configs_load() -> None:
-    cfg = load_config(Path(__file__).resolve().parents[3] / "configs", env={})
+    cfg = repo_config()
     assert [s.name for s in cfg.strategy.strategies] == ["micro_scalper", "vol_trend"]
     assert cfg.strategy.signals.vol_low_bps < cfg.strategy.signals.vol_high_bps

@@ -18,6 +18,7 @@ from hedge.state.journal import JournalWriter, read_journal
 from hedge.state.manifest import read_surface
 from hedge.state.masking import Masker
 from hedge.state.observability import Observability
+from tests.kit.wait import wait_for
 
 
 async def test_write_errors_are_counted_and_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,18 +36,12 @@ async def test_write_errors_are_counted_and_retried(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(pub, "atomic_write", flaky)
     task = asyncio.create_task(obs.publisher.run())
     bus.publish(Nav(nav=123.0, wallet_balance=123.0, unrealized_pnl=0.0, source="sim", recv_ns=1))
-    for _ in range(200):
-        await asyncio.sleep(0.01)
-        if obs.model.write_stats.errors >= 2:
-            break
+    await wait_for(lambda: obs.model.write_stats.errors >= 2, what="two failed writes")
     assert obs.model.write_stats.errors >= 2  # retried, and counted each time
     assert not (obs.state_dir / "nav_state.json").exists()
     assert (obs.state_dir / "kpis.json").exists()  # the other surfaces were not held up
     failing["on"] = False
-    for _ in range(200):
-        await asyncio.sleep(0.01)
-        if (obs.state_dir / "nav_state.json").exists():
-            break
+    await wait_for((obs.state_dir / "nav_state.json").exists, what="nav_state.json once the disk works")
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     nav = read_surface(obs.state_dir, s.NavState)

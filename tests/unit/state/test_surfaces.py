@@ -19,7 +19,8 @@ from hedge.events import (
 )
 from hedge.state import schemas as s
 from hedge.state.health import HealthMonitor, HealthRules
-from hedge.state.surfaces import StateModel, mirror
+from hedge.state.mirror import mirror
+from hedge.state.surfaces import StateModel
 from hedge.state.telemetry import Telemetry
 
 

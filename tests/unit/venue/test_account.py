@@ -10,6 +10,7 @@ from hedge.events import Event, Nav
 from hedge.venue.account import AccountPoller, PaperAccount
 from hedge.venue.binance_wire import nav_of_account
 from hedge.venue.errors import Retryable
+from tests.kit.wait import wait_for
 
 
 def test_nav_of_account_reads_binance_strings() -> None:
@@ -42,7 +43,7 @@ async def test_poller_retries_failures_then_publishes_every_interval() -> None:
     src = Flaky(failures=2)
     poller = AccountPoller(src, out.append, interval_s=0.05, delays=lambda _n: 0.01)
     task = asyncio.get_running_loop().create_task(poller.run())
-    await asyncio.sleep(0.18)
+    await wait_for(lambda: len([e for e in out if isinstance(e, Nav)]) >= 2, what="two NAV readings")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

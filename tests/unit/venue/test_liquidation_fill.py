@@ -9,8 +9,10 @@ import pytest
 
 from hedge.events import Fill, OrderUpdate, Side
 from hedge.exchange import wire
-from hedge.exchange.matching import Account, ExecType, MatchingEngine, Order, OrderRequest
-from hedge.exchange.matching import Fill as ExFill
+from hedge.exchange.accounts import Account
+from hedge.exchange.matching import MatchingEngine
+from hedge.exchange.orders import ExecType, NewOrder, Order
+from hedge.exchange.orders import Execution as ExFill
 from hedge.exchange.symbols import ExchangeInfo
 from hedge.venue.binance_wire import UserStreamDecoder
 
@@ -36,7 +38,7 @@ def test_liquidation_frames_decode_to_a_flagged_fill() -> None:
     eng.on_snapshot("BTCUSDT", bids=[(60_000.0, 5.0)], asks=[(60_000.1, 5.0)])
     eng.add_account("a", 100.0)
     eng.accounts["a"].position("BTCUSDT").leverage = 100
-    eng.place("a", OrderRequest(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.1))
+    eng.place("a", NewOrder(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.1))
     eng.on_mark("BTCUSDT", 59_000.0)
     dec = UserStreamDecoder()
     events = [ev for f in rec.frames for ev in dec.decode(f)]

@@ -1,0 +1,110 @@
+"""Environment overrides of the config files.
+
+Owns: ``DRY_RUN``, ``BINANCE_TESTNET`` (venue binance-testnet), ``EXECUTOR_ONCE``,
+``HEDGE_LOG_LEVEL``, ``HEDGE_FEATURE_<NAME>=0|1`` and ``HEDGE_<FILE>__<KEY>__<SUBKEY>=<yaml value>``
+applied to the raw files before validation, and which variable set which key (so that an
+invalid value is reported against the variable, not the file).
+
+Must never: read a secret (API keys are read by the venue adapter only) or validate a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
+
+import msgspec
+import yaml
+
+from hedge.config.errors import ConfigError
+from hedge.config.model import CONFIG_FILES, SECTION_TYPES
+from hedge.config.runtime import Features
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _env_bool(name: str, value: str) -> bool:
+    v = value.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise ConfigError(f"environment {name}", "", f"expected 0/1/true/false, got {value!r}")
+
+
+def _set_path(tree: dict[str, Any], keys: list[str], value: Any) -> None:
+    node = tree
+    for k in keys[:-1]:
+        child = node.get(k)
+        if not isinstance(child, dict):
+            child = {}
+            node[k] = child
+        node = child
+    node[keys[-1]] = value
+
+
+def apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """Apply the environment overrides to the raw files; returns (section, key path) -> the variable
+    that set it, so an invalid value is reported against the variable, not the file."""
+    origin: dict[tuple[str, str], str] = {}
+    rt = raw["runtime"]
+    if "DRY_RUN" in env:
+        rt["dry_run"] = _env_bool("DRY_RUN", env["DRY_RUN"])
+    if "BINANCE_TESTNET" in env and _env_bool("BINANCE_TESTNET", env["BINANCE_TESTNET"]):
+        rt["venue"] = "binance-testnet"
+    if "EXECUTOR_ONCE" in env:
+        rt["once"] = _env_bool("EXECUTOR_ONCE", env["EXECUTOR_ONCE"])
+    if "HEDGE_LOG_LEVEL" in env:
+        rt["log_level"] = env["HEDGE_LOG_LEVEL"].upper()
+    flags = {f for f in Features.__struct_fields__}
+    for name, value in env.items():
+        if name.startswith("HEDGE_FEATURE_"):
+            flag = name[len("HEDGE_FEATURE_") :].lower()
+            if flag not in flags:
+                raise ConfigError(f"environment {name}", "", f"unknown feature flag {flag!r}; known: {sorted(flags)}")
+            _set_path(rt, ["features", flag], _env_bool(name, value))
+        elif name.startswith("HEDGE_") and "__" in name:
+            parts = name[len("HEDGE_") :].split("__")
+            section, keys = parts[0].lower(), parts[1:]
+            if section not in raw or not all(keys):
+                raise ConfigError(
+                    f"environment {name}",
+                    "",
+                    f"expected HEDGE_<{'|'.join(s.upper() for s in CONFIG_FILES)}>__<KEY>[__<SUBKEY>...]",
+                )
+            keys = _env_keys(SECTION_TYPES[section], keys)
+            _set_path(raw[section], keys, yaml.safe_load(value) if value != "" else "")
+            origin[(section, ".".join(keys))] = name
+    return origin
+
+
+def blame_env(err: ConfigError, section: str, origin: Mapping[tuple[str, str], str]) -> ConfigError:
+    """``err`` named after the environment variable that set its key, if one did."""
+    for (sec, path), name in origin.items():
+        if sec == section and (err.key == path or err.key.startswith((f"{path}.", f"{path}["))):
+            return ConfigError(f"environment {name}", err.key, err.expected)
+    return err
+
+
+def _env_keys(tp: Any, keys: list[str]) -> list[str]:
+    """Map upper-case env segments onto schema keys: struct fields by name, dict keys verbatim."""
+    out: list[str] = []
+    for key in keys:
+        base = get_args(tp)[0] if get_origin(tp) is Annotated else tp
+        if isinstance(base, type) and issubclass(base, msgspec.Struct):
+            fields = {f.encode_name.lower().replace("-", "_"): f for f in msgspec.structs.fields(base)}
+            f = fields.get(key.lower())
+            if f is None:
+                out.append(key.lower())  # unknown: let validation name it
+                tp = Any
+                continue
+            out.append(f.encode_name)
+            tp = get_type_hints(base, include_extras=True)[f.name]
+        elif get_origin(base) is dict:
+            out.append(key)
+            tp = get_args(base)[1]
+        else:
+            out.append(key.lower())
+            tp = Any
+    return out

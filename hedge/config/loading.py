@@ -1,0 +1,128 @@
+"""Loading: configs/*.yaml read, overlaid, normalised, validated and cross-checked into a ``Config``.
+
+Owns: reading the four files (a missing file means its defaults) and calibrator.yaml (written by
+``hedge calibrate``: its keys override strategy.yaml's ``calibrator``), applying the environment
+(``hedge.config.env``), normalising fractions, converting each file to its section with every
+problem collected into one ``ConfigErrors``, then the cross-file checks.
+
+Must never: hold a secret, or report only the first of several problems of a file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import yaml
+
+from hedge.config.checks import cross_checks
+from hedge.config.env import apply_env, blame_env
+from hedge.config.errors import ConfigError, ConfigErrors, first_problem, locate, problems
+from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR, SECTION_TYPES, Config
+from hedge.config.normalise import normalize_fractions
+from hedge.config.strategy import CalibratorParams
+from hedge.config.types import Section
+
+
+def _convert(section: str, data: Any, file: str) -> Section:
+    """``data`` as the section's Struct; ``ConfigErrors`` naming every invalid key of the file."""
+    tp = SECTION_TYPES[section]
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigErrors([ConfigError(file, "", f"expected a mapping of keys, got {type(data).__name__}")])
+    data = normalize_fractions(data, msgspec.inspect.type_info(tp), "", file)
+    try:
+        return msgspec.convert(data, tp, strict=True)
+    except msgspec.ValidationError as exc:
+        found = list(problems(data, tp, ""))
+        if not found:  # msgspec's own words, with its path (e.g. a required key is missing)
+            found = [first_problem(exc)]
+        raise ConfigErrors([ConfigError(file, *f) for f in found]) from None
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(str(path), where, f"invalid YAML: {problem}") from None
+    except OSError as exc:
+        raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
+
+
+def _merge_calibrator(strategy: dict[str, Any], path: Path) -> None:
+    """Overlay ``calibrator.yaml`` (written by ``hedge calibrate``) on strategy.yaml's calibrator keys."""
+    if not path.exists():
+        return
+    data = _read_yaml(path)
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "", f"expected a mapping of keys, got {type(data).__name__}")
+    found = locate(data, CalibratorParams, "")
+    if found is not None:
+        raise ConfigError(str(path), *found)
+    base = strategy.get("calibrator")
+    strategy["calibrator"] = {**(base if isinstance(base, dict) else {}), **data}
+
+
+def load_config(directory: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load and validate ``directory``/{runtime,risk,strategy,symbols}.yaml, then apply ``env``.
+
+    A missing file means that section's defaults. Raises ``ConfigErrors`` listing every problem.
+    """
+    d = Path(directory) if directory is not None else DEFAULT_CONFIG_DIR
+    env = os.environ if env is None else env
+    errors: list[ConfigError] = []
+    raw: dict[str, dict[str, Any]] = {}
+    if directory is not None and not d.is_dir():
+        raise ConfigErrors([ConfigError(str(d), "", "config directory does not exist")])
+    for name in CONFIG_FILES:
+        path = d / f"{name}.yaml"
+        data: Any = {}
+        if path.exists():
+            try:
+                data = _read_yaml(path)
+            except ConfigError as e:
+                errors.append(e)
+                data = {}
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            errors.append(ConfigError(str(path), "", f"expected a mapping of keys, got {type(data).__name__}"))
+            data = {}
+        raw[name] = data
+    try:
+        _merge_calibrator(raw["strategy"], d / CALIBRATOR_FILE)
+    except ConfigError as e:
+        errors.append(e)
+    origin: dict[tuple[str, str], str] = {}
+    try:
+        origin = apply_env(raw, env)
+    except ConfigError as e:
+        errors.append(e)
+    sections: dict[str, Section] = {}
+    for name in CONFIG_FILES:
+        try:
+            sections[name] = _convert(name, raw[name], str(d / f"{name}.yaml"))
+        except ConfigErrors as e:
+            errors.extend(blame_env(err, name, origin) for err in e.errors)
+    if errors:
+        raise ConfigErrors(errors)
+    cfg = Config(
+        runtime=sections["runtime"],  # type: ignore[arg-type]
+        risk=sections["risk"],  # type: ignore[arg-type]
+        strategy=sections["strategy"],  # type: ignore[arg-type]
+        symbols=sections["symbols"],  # type: ignore[arg-type]
+        source=str(d),
+    )
+    errors = cross_checks(cfg, str(d))
+    if errors:
+        raise ConfigErrors(errors)
+    return cfg

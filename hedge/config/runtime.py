@@ -1,0 +1,187 @@
+"""The schema of runtime.yaml: venue, modes, HTTP, journals, metrics, feeds, router, portfolio, alerts, features.
+
+Owns: one frozen Struct per section of runtime.yaml with the spec's defaults, and the named
+feature flags (``Features``).
+
+Must never: read a file or the environment (``hedge.config.loading`` does), or hold a secret (the
+Telegram bot token and the API keys come from the environment, never from a file).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from hedge.config.types import (
+    HHMM,
+    Fraction,
+    LogLevel,
+    NonNeg,
+    NonNegInt,
+    Port,
+    PosInt,
+    Positive,
+    Section,
+    SymbolName,
+    Venue,
+)
+
+
+class TradingWindow(Section, frozen=True):
+    """UTC hours (and weekdays, 0 = Monday) in which new exposure may be opened."""
+
+    start: HHMM = "00:00"
+    end: HHMM = "24:00"
+    days: list[Annotated[int, msgspec.Meta(ge=0, le=6)]] = msgspec.field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])
+
+
+class HttpConfig(Section, frozen=True):
+    timeout_s: Positive = 3.0
+    backoff_initial_s: Positive = 0.4
+    backoff_max_s: Positive = 6.4
+    read_retries: NonNegInt = 5
+    recv_window_ms: Annotated[int, msgspec.Meta(ge=1, le=60000)] = 5000
+    weight_budget: Fraction = 0.80  # stay under this share of the exchange's weight limit
+
+
+class JournalConfig(Section, frozen=True):
+    max_bytes: PosInt = 50 * 1024 * 1024
+    backups: NonNegInt = 5
+    buffer_bytes: PosInt = 1024 * 1024
+    flush_interval_s: Positive = 1.0
+
+
+class MetricsConfig(Section, frozen=True):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: Port = 9108  # 0 = an ephemeral port (the bound one is logged and exposed)
+    feed_stale_s: Positive = 10.0  # /health: no market data for a symbol this long -> 503
+    user_stream: str = "user"  # the connection / component name of the user-data stream
+    require_user_stream: bool = True  # /health: 503 while the user stream is not live
+    loop_lag_interval_s: Positive = 0.5  # event-loop lag probe period
+
+
+class StateConfig(Section, frozen=True):
+    min_interval_s: NonNeg = 1.0
+
+
+class FeedsConfig(Section, frozen=True):
+    stream_paths: Literal["split", "legacy"] = "split"  # 2026 /public + /market paths, or /stream
+    depth_speed: Literal["0ms", "100ms", "250ms", "500ms"] = "100ms"
+    streams: list[Literal["depth", "bookTicker", "aggTrade", "trade", "markPrice"]] = msgspec.field(
+        default_factory=lambda: ["depth", "bookTicker", "aggTrade", "markPrice"]
+    )
+    watchdog_s: Positive = 10.0  # no data for this long forces a reconnect
+    reconnect_before_s: Positive = 23.5 * 3600  # proactive reconnect ahead of the 24 h limit
+    backoff_initial_s: Positive = 0.4
+    backoff_max_s: Positive = 6.4
+    snapshot_limit: Literal[5, 10, 20, 50, 100, 500, 1000] = 1000
+    snapshot_min_interval_s: NonNeg = 2.0
+    imbalance_levels: PosInt = 5
+    ws_url_binance: str = "wss://fstream.binance.com"
+    rest_url_binance: str = "https://fapi.binance.com"
+    ws_url_testnet: str = "wss://fstream.binancefuture.com"
+    rest_url_testnet: str = "https://testnet.binancefuture.com"
+    snapshot_timeout_s: Positive = 10.0
+
+
+class LocalExchangeConfig(Section, frozen=True):
+    host: str = "127.0.0.1"
+    port: Port = 0  # 0 = any free port
+    market: list[str] = []  # recordings; empty = the bundled BTCUSDT recording
+    synthetic: list[SymbolName] = []
+    speed: Positive = 1.0
+    starting_balance: Positive = 10_000.0
+    maker_fee: float = 0.0002
+    taker_fee: float = 0.0005
+    faults: str = ""  # fault plan, e.g. "order_503=0.05,depth_gap=0.001,seed=7" (see README "Local exchange")
+    limits: Literal["binance", "off"] = "binance"  # Binance's rate limits, or none (benchmarks)
+
+
+class ReplayConfig(Section, frozen=True):
+    """``hedge replay``: the simulated venue (balance and fees are ``local_exchange``'s: the same exchange model)."""
+
+    log_dir: str = "logs/replay"  # journals and state files of a replay (``--log-dir`` overrides)
+    latency_ms: NonNeg = 0.0  # event time between a request and its arrival at the matching engine
+    account_interval_s: Positive = 5.0  # account snapshot (Position, Balance, Nav) period, event time
+
+
+class TwapConfig(Section, frozen=True):
+    min_notional_usd: Positive = 5_000.0
+    slices: PosInt = 5
+    duration_s: Positive = 60.0
+
+
+class RouterConfig(Section, frozen=True):
+    maker_timeout_s: Positive = 5.0
+    reprice_ticks: PosInt = 2  # reprice a resting maker order when the touch moves this far away
+    max_post_only_rejects: NonNegInt = 3
+    slippage_budget_bps: NonNeg = 10.0
+    unknown_resolve_s: Positive = 30.0
+    filters_refresh_s: Positive = 3600.0  # reload the exchange's filters this often
+    twap: TwapConfig = msgspec.field(default_factory=TwapConfig)
+
+
+class PortfolioConfig(Section, frozen=True):
+    """The position ledger, its reconciliation with the exchange and the exit scanner."""
+
+    reconcile_interval_s: Positive = 60.0  # periodic reconciliation (also at start and on user-stream reconnect)
+    reconcile_confirm_s: NonNeg = 0.5  # a difference is fetched again after this long before it counts as drift
+    fills_margin_s: NonNeg = 5.0  # exchange fills are fetched from the last known fill minus this margin
+    exit_retry_s: Positive = 10.0  # an exit attempt with no working order for this long may be retried
+    persist_interval_s: NonNeg = 0.25  # ledger changes are written at most this often (exits: at once)
+    qty_tolerance: NonNeg = 1e-9  # |ledger - exchange| at or below this is agreement
+    # feature exchange_stop_orders: each position's stop also rests at the exchange as a STOP_MARKET
+    protective_stop_min_move_bps: NonNeg = 5.0  # the resting stop is replaced when the stop moved this far
+    protective_stop_working_price: Literal["mark", "last"] = "mark"  # Binance MARK_PRICE / CONTRACT_PRICE
+
+
+class TelegramConfig(Section, frozen=True):
+    enabled: bool = False
+    base_url: str = "https://api.telegram.org"
+    chat_id: str = ""  # the bot token comes from HEDGE_TELEGRAM_TOKEN, never from a file
+
+
+class WebhookConfig(Section, frozen=True):
+    enabled: bool = False
+    url: str = ""
+
+
+class AlertsConfig(Section, frozen=True):
+    queue_size: PosInt = 256
+    timeout_s: Positive = 5.0
+    dedup_s: NonNeg = 60.0  # the same alert title again within this window is counted, not sent
+    telegram: TelegramConfig = msgspec.field(default_factory=TelegramConfig)
+    webhook: WebhookConfig = msgspec.field(default_factory=WebhookConfig)
+
+
+class Features(Section, frozen=True):
+    """Named feature flags (env: ``HEDGE_FEATURE_<NAME>=0|1``)."""
+
+    twap: bool = True
+    trailing_stop: bool = True
+    exchange_stop_orders: bool = False
+    dead_man_switch: bool = True
+    alerts: bool = True
+
+
+class RuntimeConfig(Section, frozen=True):
+    venue: Venue = "local"
+    dry_run: bool = False
+    once: bool = False
+    once_timeout_s: Positive = 60.0  # --once: a cycle not complete by then exits 1, naming what it waited for
+    log_level: LogLevel = "INFO"
+    log_dir: str = "logs"
+    trading_window: TradingWindow = msgspec.field(default_factory=TradingWindow)
+    http: HttpConfig = msgspec.field(default_factory=HttpConfig)
+    journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
+    metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
+    state: StateConfig = msgspec.field(default_factory=StateConfig)
+    feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
+    local_exchange: LocalExchangeConfig = msgspec.field(default_factory=LocalExchangeConfig)
+    replay: ReplayConfig = msgspec.field(default_factory=ReplayConfig)
+    router: RouterConfig = msgspec.field(default_factory=RouterConfig)
+    portfolio: PortfolioConfig = msgspec.field(default_factory=PortfolioConfig)
+    alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
+    features: Features = msgspec.field(default_factory=Features)

@@ -1,0 +1,103 @@
+"""The schema of strategy.yaml: universe, strategies, signals, calibrator, sizing, exits, scores.
+
+Owns: one frozen Struct per section of strategy.yaml with the spec's defaults (the calibrator's
+keys may be overlaid by calibrator.yaml, see ``hedge.config.loading``).
+
+Must never: read a file or the environment, or compute a signal (``hedge.signals`` does).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from hedge.config.types import Fraction, NonNeg, NonNegInt, PosInt, Positive, Section, SymbolName
+from hedge.events import Tier, VolRegime
+
+
+class SignalParams(Section, frozen=True):
+    imbalance_levels: PosInt = 5
+    flow_window_s: Positive = 5.0
+    vol_halflife_s: Positive = 30.0
+    vol_low_bps: NonNeg = 0.3  # realized vol (bps per sqrt(second)) below this -> regime "low"
+    vol_high_bps: NonNeg = 1.5  # above this -> regime "high"
+    absorption_min_flow: NonNeg = 0.6
+    absorption_max_move_bps: Positive = 0.5  # flow with a smaller mid move (its way) is "absorbed"
+    publish_every_ms: NonNegInt = 1000  # Features/SymbolScore per symbol at most this often (event time)
+
+
+class CalibratorParams(Section, frozen=True):
+    """Logistic ``p = 1 / (1 + exp(-(a + b * |score|)))``; written by ``hedge calibrate``.
+
+    ``hedge calibrate`` writes these keys to ``configs/calibrator.yaml``, which overrides this
+    section of strategy.yaml when present (see ``load_config``).
+    """
+
+    a: float = 0.0
+    b: float = 1.0
+    fees_bps: NonNeg = 4.0  # round-trip fees
+    slippage_bps: NonNeg = 1.0  # expected slippage when the symbol's liquidity bucket is unknown
+    horizon_s: Positive = 60.0  # labelling: TP must be hit before SL within this time
+    min_gap_ms: NonNegInt = 1000  # labelling: at most one sample per symbol per gap
+    l2: NonNeg = 1e-3  # ridge penalty of the fit (keeps it finite on one-sided labels)
+    samples: NonNegInt = 0  # fit metadata: labelled samples used
+    positives: NonNegInt = 0  # fit metadata: samples whose TP was hit first
+    fitted_on: str = ""  # fit metadata: the recordings
+
+
+class ExitParams(Section, frozen=True):
+    tp_pct: Fraction = 0.005
+    sl_pct: Fraction = 0.0025
+    trail_bps: NonNeg = 20.0
+    breakeven_after_R: NonNeg = 0.8
+    max_R: Positive = 3.0
+
+
+class SizingParams(Section, frozen=True):
+    tier_multipliers: dict[Tier, NonNeg] = msgspec.field(
+        default_factory=lambda: {Tier.CORE: 1.0, Tier.SATELLITE: 0.75, Tier.TACTICAL: 0.5, Tier.ALT_EXT: 0.25}
+    )
+    max_conviction: Positive = 2.0
+    high_vol_tactical_multiplier: Fraction = 0.5
+    max_notional_usd: Positive = 50_000.0
+    regime_multipliers: dict[VolRegime, NonNeg] = msgspec.field(
+        default_factory=lambda: {VolRegime.LOW: 1.0, VolRegime.NORMAL: 1.0, VolRegime.HIGH: 0.75}
+    )
+    min_notional_usd: NonNeg = 5.0  # smaller intents are not emitted
+
+
+class ScoreParams(Section, frozen=True):
+    """Rolling expectancy, symbol/hybrid scores and the SPRT on realized round trips."""
+
+    window_trades: PosInt = 50
+    min_trades: NonNegInt = 5  # the expectancy gate applies from this many trades on
+    expectancy_scale_bps: Positive = 10.0  # tanh scale of expectancy in the scores
+    liquidity_spread_bps: Positive = 2.0  # spread at which the liquidity score is 0.5
+    weight_signal: NonNeg = 0.4  # hybrid score = weighted mean of signal strength, expectancy, liquidity
+    weight_expectancy: NonNeg = 0.4
+    weight_liquidity: NonNeg = 0.2
+    sprt_p0: Fraction = 0.45  # win rate with no edge (H0)
+    sprt_p1: Fraction = 0.55  # win rate with an edge (H1)
+    sprt_alpha: Fraction = 0.05
+    sprt_beta: Fraction = 0.10
+
+
+class StrategyEntry(Section, frozen=True):
+    name: str
+    enabled: bool = True
+    params: dict[str, float] = {}
+
+
+class StrategyConfig(Section, frozen=True):
+    universe: list[SymbolName] = msgspec.field(default_factory=lambda: ["BTCUSDT"])
+    per_trade_nav_pct: Fraction = 0.01
+    directional_bias: Literal["none", "long", "short"] = "none"
+    expectancy_min_bps: float = -1e9
+    screen_min_e_pi_bps: float = 0.0  # the screener drops intents whose e_pi_bps is not above this
+    strategies: list[StrategyEntry] = msgspec.field(default_factory=lambda: [StrategyEntry(name="micro_scalper")])
+    signals: SignalParams = msgspec.field(default_factory=SignalParams)
+    calibrator: CalibratorParams = msgspec.field(default_factory=CalibratorParams)
+    sizing: SizingParams = msgspec.field(default_factory=SizingParams)
+    exits: ExitParams = msgspec.field(default_factory=ExitParams)
+    scores: ScoreParams = msgspec.field(default_factory=ScoreParams)

@@ -1,0 +1,107 @@
+"""``Daemon``: the daemon's wiring, its run and its release.
+
+Owns: the wiring order — the log dir's lock, the local exchange (started first: its port is the
+venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
+decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
+reconciliation, kill switch, dead-man switch), the ``--once`` cycle, ``daemon.json`` — and the
+lifetime of what the engine does not own (the local exchange, the venue's HTTP client, the
+lock), released after the engine's graceful shutdown.
+
+Must never: print (the command module does), make a trading decision, or start anything that
+blocks the engine's start on the market (books sync while the engine already runs).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from hedge.app import Engine
+from hedge.config import Config
+from hedge.daemon.errors import SetupError
+from hedge.daemon.lock import lock_log_dir, write_runtime_file
+from hedge.daemon.once import OnceCycle
+from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
+from hedge.exchange.server import LocalExchange
+from hedge.feeds.market import MarketFeed
+from hedge.pipeline import Pipeline, attach_pipeline
+from hedge.venue.user_stream import UserStream
+
+
+class Daemon:
+    """``hedge run``: build, run until stopped, release (see the module docstring)."""
+
+    def __init__(self, cfg: Config, *, env: Mapping[str, str] | None = None) -> None:
+        self.cfg = without_user_stream(cfg) if cfg.runtime.dry_run else cfg
+        self.env = os.environ if env is None else env
+        self.exchange: LocalExchange | None = None
+        self.engine: Engine | None = None
+        self.pipeline: Pipeline | None = None
+        self.setup: VenueSetup | None = None
+        self.once: OnceCycle | None = None
+        self._lock_fd: int | None = None
+
+    async def start(self) -> Engine:
+        """Wire everything (the local exchange is already listening when this returns)."""
+        cfg = self.cfg
+        rt = cfg.runtime
+        self._lock_fd = lock_log_dir(Path(rt.log_dir))
+        port = 0
+        if rt.venue == "local":
+            try:
+                self.exchange = LocalExchange.from_config(rt.local_exchange)
+                port = await self.exchange.start()
+            except (OSError, ValueError) as e:
+                raise SetupError(f"local exchange: {e}") from None
+        engine = self.engine = Engine(cfg)
+        setup = self.setup = select_venue(cfg, engine.bus.publish, journals=engine.journals, local_port=port,
+                                              env=self.env)
+        events = engine.journals.writer("events")
+        engine.add_service(MarketFeed(rt.feeds, cfg.strategy.universe, engine.bus, setup.market,
+                                      journal=events.write))
+        for svc in setup.services:
+            engine.add_service(svc)
+        try:
+            # The in-process local exchange opens a fresh paper account at every start, and so does a
+            # dry run: the risk memory of an earlier run (day-start NAV, high-water mark) and its ledger
+            # (positions that account held: read back, they were "drift" and REDUCING) are not about
+            # this account. A dry run must also leave the live run's files in the same log dir alone.
+            fresh_account = rt.venue == "local" or rt.dry_run
+            self.pipeline = attach_pipeline(engine, setup.venue, countdown_cancel_all=setup.countdown,
+                                            persist_risk=not fresh_account, persist_ledger=not fresh_account)
+        except ValueError as e:  # an unreadable portfolio ledger file names itself
+            raise SetupError(str(e)) from None
+        if rt.once:
+            has_stream = any(isinstance(s, UserStream) for s in setup.services)
+            self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,
+                                  timeout_s=rt.once_timeout_s)
+            engine.add_service(self.once)
+        self._write_runtime_file(engine.log_dir)
+        return engine
+
+    def _write_runtime_file(self, log_dir: Path) -> None:
+        rt = self.cfg.runtime
+        write_runtime_file(log_dir, venue=rt.venue, dry_run=rt.dry_run,
+                           exchange_url=self.exchange.base_url if self.exchange is not None else "",
+                           kill_flag=str(Path(self.cfg.risk.kill_switch.flag_file).resolve()))
+
+    async def run(self, *, install_signals: bool = True) -> int:
+        """Start, run until stopped (signal, ``--once``), then release; returns the exit code."""
+        try:
+            engine = await self.start()
+            rc = await engine.run(install_signals=install_signals)
+        finally:
+            await self.close()
+        if self.once is not None and not self.once.summary.ok:
+            return 1
+        return rc
+
+    async def close(self) -> None:
+        if self.setup is not None:
+            await self.setup.venue.close()
+        if self.exchange is not None:
+            await self.exchange.stop()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the log dir's lock
+            self._lock_fd = None

@@ -1,0 +1,239 @@
+"""The order desk: every order this process sent, the venue calls that send and cancel them, and
+what is learnt about them applied in one place.
+
+Owns: the ``Lifecycle`` (one state machine per order), the pending-orders record, the router
+journals, the ``RouterHealth`` counters, the memory of intents already acted on (a replayed
+approval is refused), the placement and cancel calls to the venue, and ``transition``: the one
+door through which a state change enters (published as ``OrderUpdate`` when it was learnt over
+REST, then handed to whoever drives that order through ``on_progress``).
+
+Design: the desk never decides what to send next. A placement without a definite answer goes to
+the unknown-outcome resolver, a placement that certainly did not execute to ``on_not_sent`` (the
+executor retries it), and every applied change to ``on_progress`` (the stage dispatches it to the
+executor or the protective stops). Venue calls run in tasks started by ``spawn``; their results
+are fed back synchronously.
+
+Must never: decide what to send next, resend an order (only the resolver may, once proven
+absent), or let a state change bypass ``transition``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from hedge.bus import Bus
+from hedge.events import (
+    Alert,
+    OrderCancel,
+    OrderIntent,
+    OrderStatus,
+    OrderUpdate,
+    TimeInForce,
+)
+from hedge.model.clock import Clock
+from hedge.router.filters import Denial
+from hedge.router.health import RouterHealthBook
+from hedge.router.lifecycle import Lifecycle, OrderRecord, Outcome
+from hedge.router.pending import PendingOrders
+from hedge.router.records import DeniedOrder, ExecutedOrder
+from hedge.state.journal import Journals
+from hedge.venue.base import OrderAck, Venue
+from hedge.venue.errors import (
+    DUPLICATE_CLIENT_ORDER_ID,
+    AuthError,
+    OrderNotFound,
+    Rejected,
+    Retryable,
+    VenueError,
+)
+
+if TYPE_CHECKING:
+    from hedge.router.unknown import UnknownResolver
+
+log = logging.getLogger(__name__)
+
+S = OrderStatus
+RESTING = (S.NEW, S.PARTIALLY_FILLED)
+_FINISHED_MEMORY = 100_000  # intent ids remembered to refuse a replayed approval
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+class OrderDesk:
+    """The router's orders and the venue calls on them (see the module docstring)."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        venue: Venue,
+        journals: Journals,
+        *,
+        clock: Clock,
+        now_ns: Callable[[], int],
+        pending: PendingOrders,
+        backoff: Callable[[int], float],
+        spawn: Spawn,
+        lifecycle: Lifecycle | None = None,
+    ) -> None:
+        self.bus = bus
+        self.venue = venue
+        self.clock = clock
+        self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
+        self.pending = pending
+        self.backoff = backoff
+        self.spawn = spawn
+        self.lifecycle = lifecycle or Lifecycle()
+        self.health = RouterHealthBook()
+        self.j_sent = journals.writer("orders_sent")
+        self.j_denied = journals.writer("orders_denied")
+        self.j_executed = journals.writer("orders_executed")
+        self.j_success = journals.writer("orders_success")
+        self.j_failed = journals.writer("orders_failed")
+        self._finished: dict[str, None] = {}  # insertion-ordered set of finished/recovered intent ids
+        # wired by the stage once every collaborator exists: who resolves an unknown outcome, who drives
+        # an order after each applied change, who retries a placement that certainly did not execute
+        self.resolver: UnknownResolver
+        self.on_progress: Callable[[str], None]
+        self.on_not_sent: Callable[[str, Retryable], None]
+
+    # ------------------------------------------------------------------ intents acted on
+
+    def remember(self, iid: str) -> None:
+        self._finished[iid] = None
+        if len(self._finished) > _FINISHED_MEMORY:
+            del self._finished[next(iter(self._finished))]
+
+    def seen(self, iid: str) -> bool:
+        return iid in self._finished
+
+    # ------------------------------------------------------------------ state changes
+
+    def transition(
+        self,
+        cid: str,
+        status: OrderStatus,
+        *,
+        filled_qty: float | None = None,
+        avg_price: float | None = None,
+        exchange_order_id: int = 0,
+        reject_code: int = 0,
+        reason: str = "",
+        publish: bool = True,
+        progress: bool = True,
+    ) -> None:
+        """Apply one state change; if it is news, publish it (when it did not come from the bus) and react.
+
+        Outcomes learnt over REST (acks, rejects, cancel and query answers) are published as
+        ``OrderUpdate`` so that risk, telemetry and journals see them: Binance's user stream never
+        reports a rejected order. When the user stream later repeats a state it is a duplicate.
+        """
+        out = self.lifecycle.apply(cid, status, filled_qty=filled_qty, avg_price=avg_price,
+                                   exchange_order_id=exchange_order_id, reject_code=reject_code, reason=reason)
+        if out is not Outcome.APPLIED:
+            return
+        rec = self.lifecycle.orders[cid]
+        if publish:
+            self.bus.publish(OrderUpdate(
+                client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
+                exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
+                avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
+                recv_ns=self.now_ns(),
+            ))
+        if progress:
+            self.on_progress(cid)
+
+    def apply(self, u: OrderUpdate, *, publish: bool) -> None:
+        self.transition(u.client_order_id, u.status, filled_qty=u.filled_qty, avg_price=u.avg_price,
+                        exchange_order_id=u.exchange_order_id, reject_code=u.reject_code, reason=u.reason,
+                        publish=publish)
+
+    def _apply_ack(self, ack: OrderAck) -> None:
+        self.transition(ack.client_order_id, ack.status, filled_qty=ack.filled_qty, avg_price=ack.avg_price,
+                        exchange_order_id=ack.exchange_order_id)
+
+    def closed(self, rec: OrderRecord) -> None:
+        """An order reached a final state: forget the pending record, journal what it did."""
+        self.resolver.deadlines.pop(rec.client_order_id, None)
+        self.forget_pending(rec.client_order_id)
+        if rec.filled_qty > 0.0:
+            self.j_executed.write("order", ExecutedOrder(
+                client_order_id=rec.client_order_id, intent_id=rec.intent_id, symbol=rec.symbol, side=rec.side,
+                tif=rec.tif, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
+                avg_price=rec.avg_price or rec.price, maker=rec.tif is TimeInForce.GTX, status=rec.status,
+                exchange_order_id=rec.exchange_order_id,
+            ))
+
+    def forget_pending(self, cid: str) -> None:
+        try:
+            self.pending.remove(cid)
+        except OSError as exc:  # a full disk: the entry stays open and is queried after a restart
+            log.error("router: cannot close pending record %s: %s", cid, exc)
+
+    def deny(self, intent: OrderIntent, qty: float, price: float, d: Denial) -> None:
+        self.health[intent.symbol].denied += 1
+        self.j_denied.write("denied", DeniedOrder(
+            intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side, qty=qty, price=price,
+            filter=d.filter, reason=d.reason,
+        ))
+
+    def not_sent(self, cid: str, e: Retryable) -> bool:
+        """A failure that certainly did not execute: close the order. False when its outcome was already
+        known (the user stream was faster than this answer): nothing to retry."""
+        rec = self.lifecycle.get(cid)
+        if rec is None or rec.status is not S.PENDING:
+            return False
+        self.transition(cid, S.REJECTED, reject_code=e.code, reason=f"not sent: {e.reason}", progress=False)
+        self.forget_pending(cid)
+        return True
+
+    # ------------------------------------------------------------------ venue calls
+
+    async def place_io(self, rec: OrderRecord) -> None:
+        cid = rec.client_order_id
+        t0 = time.perf_counter()
+        rec.sent_s = self.clock.now_s()
+        try:
+            ack = await self.venue.place(rec.request())
+        except Rejected as e:
+            if e.code == DUPLICATE_CLIENT_ORDER_ID:  # an order with this id exists: find it
+                self.resolver.unknown(cid, f"duplicate client order id ({e.reason})")
+            else:
+                self.health[rec.symbol].rejects += 1
+                self.transition(cid, S.REJECTED, reject_code=e.code, reason=e.reason)
+        except Retryable as e:
+            if self.not_sent(cid, e):
+                self.on_not_sent(cid, e)
+        except AuthError as e:
+            self.transition(cid, S.REJECTED, reject_code=e.code, reason=f"auth: {e.reason}")
+            self.bus.publish(Alert(severity="critical", title="venue auth failed", text=str(e), recv_ns=self.now_ns()))
+        except Exception as e:  # UnknownOutcome, a timeout, a reset, a bug below: the order may exist
+            self.resolver.unknown(cid, f"{type(e).__name__}: {e}")
+        else:
+            self.health[rec.symbol].ack_ms.append((time.perf_counter() - t0) * 1e3)
+            rec.acked_s = self.clock.now_s()
+            self._apply_ack(ack)
+
+    def cancel(self, rec: OrderRecord, reason: str) -> None:
+        self.bus.publish(OrderCancel(client_order_id=rec.client_order_id, symbol=rec.symbol, reason=reason,
+                                     recv_ns=self.now_ns()))
+        self.spawn(self._cancel_io(rec, 0))
+
+    async def _cancel_io(self, rec: OrderRecord, attempt: int) -> None:
+        cid = rec.client_order_id
+        try:
+            u = await self.venue.cancel(rec.symbol, cid)
+        except OrderNotFound:
+            # Already finished (filled or expired) or not yet visible: learn its state by query.
+            await self.resolver.query_io(cid, allow_resend=False)
+            return
+        except VenueError as e:
+            if not rec.live:
+                return
+            delay = max(getattr(e, "retry_after_s", 0.0), self.backoff(attempt))
+            log.warning("router: cancel of %s failed (%s); retry in %.2fs", cid, e, delay)
+            self.clock.call_later(delay, lambda: self.spawn(self._cancel_io(rec, attempt + 1)) if rec.live else None)
+            return
+        self.apply(u, publish=True)

@@ -1,0 +1,360 @@
+"""The execution state machine: an approved intent -> maker-first orders, reprice, taker fallback, TWAP.
+
+Owns: every ``Execution`` in progress, the router's view of the market it prices from (books,
+mark prices, the exchange filters) and the per-slice policy:
+1. Maker: a post-only (GTX) limit at the touch (buy at the bid, sell at the ask). When the touch
+   moves away by ``router.reprice_ticks`` the order is cancelled and re-placed at the new touch.
+   A -5022 (would have taken) is repriced at the current touch, and at least one tick more
+   passive than the rejected price, up to ``router.max_post_only_rejects`` times; the next one
+   falls back.
+2. Taker fallback (after ``router.maker_timeout_s`` from the slice start, after too many -5022,
+   or at once for ``urgent`` intents): an IOC limit capped at the slippage model's budget away
+   from the *arrival* mid. What it cannot fill within the cap stays unfilled and is reported.
+3. TWAP: an intent whose notional is >= ``router.twap.min_notional_usd`` is cut into up to
+   ``router.twap.slices`` slices (each large enough for the exchange's minimums), slice i due at
+   ``i * duration_s / slices`` after arrival; each slice is maker-first. A slice never starts
+   before the previous one has finished: one intent never has two live orders.
+4. A flatten (the kill switch's) is one reduce-only MARKET order.
+An execution ends with one ``ExecutionReport`` (orders_success / orders_failed) and a
+``RouterHealth``.
+
+Design: synchronous; timers go through the injected ``Clock`` (tests and replay advance time).
+Orders are sent and cancelled through the ``OrderDesk``; it hands every applied change back
+through ``progress``. A retryable failure that certainly did not execute is retried here
+(``not_sent``: ``Retry-After`` or backoff, at most ``MAX_SEND_RETRIES``).
+
+Must never: price from an invalid book, send an order that fails the exchange filters, have two
+live orders for one intent, or send anything for an intent that was not approved.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from hedge.config import RouterConfig
+from hedge.events import (
+    BookUpdate,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    RiskDecision,
+    Side,
+    TimeInForce,
+)
+from hedge.model.clock import Clock
+from hedge.router.desk import RESTING, OrderDesk
+from hedge.router.execution import Execution, Phase, cancel_timer, next_order, split_slices
+from hedge.router.filters import Denial, OrderFilter, Prepared
+from hedge.router.lifecycle import LiveOrderExists, OrderRecord, client_order_id
+from hedge.router.records import ExecutionReport
+from hedge.router.slippage import SlippageModel
+from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Retryable
+
+log = logging.getLogger(__name__)
+
+S = OrderStatus
+MAX_SEND_RETRIES = 5
+
+
+class Executor:
+    """Drives every approved intent's execution (see the module docstring)."""
+
+    def __init__(self, desk: OrderDesk, cfg: RouterConfig, slippage: SlippageModel, *, clock: Clock,
+                 twap: bool) -> None:
+        self.desk = desk
+        self.lifecycle = desk.lifecycle
+        self.cfg = cfg
+        self.slippage = slippage
+        self.clock = clock
+        self.twap_enabled = twap
+        self.filters: dict[str, OrderFilter] = {}
+        self.books: dict[str, BookUpdate] = {}
+        self.marks: dict[str, float] = {}
+        self.executions: dict[str, Execution] = {}
+        self.by_symbol: dict[str, list[Execution]] = {}
+        self.by_cid: dict[str, Execution] = {}
+
+    # ------------------------------------------------------------------ arrivals
+
+    def execute(self, d: RiskDecision) -> None:
+        """An approved intent (not seen before, not a protective stop): size, slice and start it."""
+        intent = d.intent
+        iid = intent.intent_id
+        filt = self.filters.get(intent.symbol)
+        book = self.books.get(intent.symbol)
+        valid = book is not None and book.valid
+        ref = intent.limit_px if intent.limit_px > 0.0 else (book.mid if book is not None and valid else 0.0)
+        qty = min(intent.notional / ref, d.max_qty) if ref > 0.0 and d.max_qty > 0.0 else 0.0  # NaN -> 0
+        if filt is None or ref <= 0.0 or not (0.0 < qty < math.inf):
+            why = ("no exchange filters" if filt is None else "no valid book" if ref <= 0.0
+                   else f"no usable quantity (notional {intent.notional!r}, max_qty {d.max_qty!r})")
+            self.desk.deny(intent, 0.0, ref, Denial(filter="INPUT", reason=why))
+            self.desk.remember(iid)
+            self.desk.j_failed.write("execution", ExecutionReport(
+                intent_id=iid, symbol=intent.symbol, side=intent.side, outcome="failed", qty=0.0, filled_qty=0.0,
+                avg_price=0.0, arrival_mid=ref, slippage_bps=0.0, maker_qty=0.0, slices=0, orders=0,
+                fell_back=False, reasons=(f"denied INPUT: {why}",),
+            ))
+            return
+        arrival = book.mid if book is not None and valid else ref
+        twap = self.twap_enabled and not intent.urgent and qty * ref >= self.cfg.twap.min_notional_usd
+        slices = split_slices(filt, qty, ref, self.cfg.twap.slices if twap else 1)
+        self.start(Execution(intent, sum(slices), slices, filt, arrival, self.clock.now_s()))
+
+    def start(self, ex: Execution) -> None:
+        self.executions[ex.intent.intent_id] = ex
+        self.by_symbol.setdefault(ex.symbol, []).append(ex)
+        self._start_slice(ex)
+
+    def on_book(self, u: BookUpdate) -> None:
+        self.books[u.symbol] = u
+        exs = self.by_symbol.get(u.symbol)
+        if not exs or not u.valid:
+            return
+        for ex in list(exs):
+            if ex.waiting_book:
+                ex.waiting_book = False
+                self._send_next(ex)
+            elif ex.phase is Phase.MAKER and not ex.cancel_reason:
+                rec = self.lifecycle.live_order(ex.intent.intent_id)
+                if rec is None or rec.status not in RESTING:
+                    continue
+                away = (u.bid_px - rec.price) if ex.side is Side.BUY else (rec.price - u.ask_px)
+                if away >= self.cfg.reprice_ticks * ex.filter.tick_f * (1.0 - 1e-9):
+                    self.cancel(ex, rec, "reprice")
+
+    def stop(self, ex: Execution, reason: str) -> None:
+        """Stop an execution (halt): no new order; its live order is cancelled, then it finishes."""
+        ex.halted = True
+        ex.reasons.append(reason)
+        cancel_timer(ex.maker_timer)
+        cancel_timer(ex.timer)
+        ex.maker_timer = ex.timer = None
+        rec = self.lifecycle.live_order(ex.intent.intent_id)
+        if rec is None:
+            self._finish(ex)
+        else:
+            self.cancel(ex, rec, "halt")  # sent now if resting, else once the order is acknowledged
+
+    # ------------------------------------------------------------------ slices
+
+    def _start_slice(self, ex: Execution) -> None:
+        ex.timer = None
+        ex.attempt = 0
+        ex.slice_filled = 0.0
+        ex.post_only_rejects = 0
+        ex.rejected_px = 0.0
+        ex.send_retries = 0
+        ex.fell_back = ex.intent.urgent
+        ex.phase = Phase.TAKER if ex.intent.urgent else Phase.MAKER
+        if ex.phase is Phase.MAKER:
+            ex.maker_deadline = self.clock.now_s() + self.cfg.maker_timeout_s
+            ex.maker_timer = self.clock.call_later(self.cfg.maker_timeout_s, lambda: self._maker_timeout(ex))
+        self._send_next(ex)
+
+    def _maker_timeout(self, ex: Execution) -> None:
+        ex.maker_timer = None
+        if ex.phase is not Phase.MAKER:
+            return
+        rec = self.lifecycle.live_order(ex.intent.intent_id)
+        if rec is not None:
+            self.cancel(ex, rec, "timeout")  # the fallback follows once the cancel is confirmed
+        else:
+            cancel_timer(ex.timer)
+            self._go_taker(ex)
+
+    def _go_taker(self, ex: Execution) -> None:
+        ex.phase = Phase.TAKER
+        ex.fell_back = True
+        self._send_next(ex)
+
+    def _slice_done(self, ex: Execution) -> None:
+        cancel_timer(ex.maker_timer)
+        ex.maker_timer = None
+        h = self.desk.health[ex.symbol]
+        h.slices += 1
+        h.fallbacks += ex.fell_back
+        if ex.slice_no + 1 >= len(ex.slices):
+            self._finish(ex)
+            return
+        ex.slice_no += 1
+        due = ex.t0 + ex.slice_no * self.cfg.twap.duration_s / len(ex.slices)
+        delay = due - self.clock.now_s()
+        if delay > 0:
+            ex.timer = self.clock.call_later(delay, lambda: self._start_slice(ex))
+        else:
+            self._start_slice(ex)
+
+    def _finish(self, ex: Execution) -> None:
+        ex.phase = Phase.DONE
+        cancel_timer(ex.maker_timer)
+        cancel_timer(ex.timer)
+        desk = self.desk
+        iid = ex.intent.intent_id
+        self.executions.pop(iid, None)
+        exs = self.by_symbol.get(ex.symbol)
+        if exs is not None and ex in exs:
+            exs.remove(ex)
+        desk.remember(iid)
+        for cid in ex.cids:  # a finished execution's orders are all final: stop tracking them
+            self.by_cid.pop(cid, None)
+            self.lifecycle.forget(cid)
+        avg = ex.filled_notional / ex.filled_qty if ex.filled_qty > 0 else 0.0
+        slip = ex.side.sign * (avg - ex.arrival_mid) / ex.arrival_mid * 1e4 if avg > 0 and ex.arrival_mid > 0 else 0.0
+        done = ex.qty - ex.filled_qty < ex.filter.step_f / 2
+        outcome = "filled" if done and ex.filled_qty > 0 else "partial" if ex.filled_qty > 0 else "failed"
+        report = ExecutionReport(
+            intent_id=iid, symbol=ex.symbol, side=ex.side, outcome=outcome, qty=ex.qty, filled_qty=ex.filled_qty,
+            avg_price=avg, arrival_mid=ex.arrival_mid, slippage_bps=slip, maker_qty=ex.maker_qty,
+            slices=len(ex.slices), orders=ex.orders, fell_back=ex.fell_back, reasons=tuple(ex.reasons),
+        )
+        (desk.j_success if outcome == "filled" else desk.j_failed).write("execution", report)
+        h = desk.health[ex.symbol]
+        h.executions += 1
+        if ex.filled_qty > 0:
+            h.slip_bps_sum += slip
+            h.slip_n += 1
+        desk.bus.publish(h.event(desk.now_ns()))
+
+    # ------------------------------------------------------------------ sending
+
+    def _send_next(self, ex: Execution) -> None:
+        """Place the current slice's next order (maker, taker or, for a flatten, market)."""
+        ex.timer = None
+        if ex.phase is Phase.DONE:
+            return
+        if ex.halted:
+            self._finish(ex)
+            return
+        book = self.books.get(ex.symbol)
+        if book is None or not book.valid:
+            ex.waiting_book = True  # never price from an invalid book; resume on the next valid one
+            return
+        if ex.phase is Phase.MAKER and self.clock.now_s() >= ex.maker_deadline:
+            ex.phase, ex.fell_back = Phase.TAKER, True  # the maker time ran out while this order was pending
+        remaining = ex.slice_remaining()
+        px, tif, otype, prep = next_order(ex, book, self.marks.get(ex.symbol) or book.mid, self.slippage)
+        if isinstance(prep, Denial):
+            self.desk.deny(ex.intent, remaining, px, prep)
+            ex.reasons.append(f"denied {prep.filter}: {prep.reason}")
+            self._slice_done(ex)
+            return
+        self._send(ex, prep, tif, otype)
+
+    def _send(self, ex: Execution, prep: Prepared, tif: TimeInForce, otype: OrderType = OrderType.LIMIT) -> None:
+        desk = self.desk
+        intent = ex.intent
+        cid = client_order_id(intent.intent_id, ex.slice_no, ex.attempt)
+        ex.attempt += 1
+        req = OrderRequest(
+            client_order_id=cid, intent_id=intent.intent_id, symbol=intent.symbol, side=intent.side,
+            type=otype, qty=prep.qty, price=prep.price, tif=tif, reduce_only=intent.reduce_only,
+            recv_ns=desk.now_ns(),
+        )
+        try:
+            rec = self.lifecycle.open(req, slice_no=ex.slice_no, now_s=self.clock.now_s())
+        except LiveOrderExists as exc:
+            log.error("router: %s", exc)
+            return
+        self.by_cid[cid] = ex
+        ex.cids.append(cid)
+        ex.acc_qty = ex.acc_notional = 0.0
+        ex.cancel_reason, ex.cancel_sent = "", False
+        desk.j_sent.write("request", req)
+        try:
+            desk.pending.add(req, ex.slice_no)
+        except OSError as exc:
+            log.error("router: cannot persist pending order %s (%s); not sent", cid, exc)
+            self.lifecycle.apply(cid, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
+            ex.reasons.append("pending record failed")
+            self._slice_done(ex)
+            return
+        ex.orders += 1
+        desk.health[ex.symbol].orders += 1
+        desk.bus.publish(req)
+        desk.spawn(desk.place_io(rec))
+
+    def cancel(self, ex: Execution | None, rec: OrderRecord, reason: str) -> None:
+        """Cancel ``rec`` (of ``ex``, when it is an execution's): once per order, as soon as it rests."""
+        if ex is not None:
+            ex.cancel_reason = reason
+            if ex.cancel_sent or rec.status not in RESTING:
+                return  # sent once the order is acknowledged
+            ex.cancel_sent = True
+        self.desk.cancel(rec, reason)
+
+    def not_sent(self, cid: str, e: Retryable) -> None:
+        """The desk closed ``cid`` after a failure that certainly did not execute: retry later (bounded)."""
+        ex = self.by_cid.get(cid)
+        if ex is None or ex.phase is Phase.DONE:
+            return
+        ex.send_retries += 1
+        banned = isinstance(e, RateLimited) and e.banned
+        if banned or ex.send_retries > MAX_SEND_RETRIES:
+            ex.reasons.append(f"not sent: {e.reason}")
+            self._slice_done(ex)
+            return
+        delay = max(e.retry_after_s, self.desk.backoff(ex.send_retries - 1))
+        log.warning("router: %s not sent (%s); retry in %.2fs", cid, e, delay)
+        ex.timer = self.clock.call_later(delay, lambda: self._send_next(ex))
+
+    # ------------------------------------------------------------------ progress of one order
+
+    def progress(self, rec: OrderRecord) -> None:
+        """React to a change of an order that is not a protective stop: count fills; when it ends,
+        decide what comes next."""
+        cid = rec.client_order_id
+        ex = self.by_cid.get(cid)
+        if ex is not None and ex.phase is not Phase.DONE:
+            self._count_fills(ex, rec)
+        if rec.live:
+            if rec.status in RESTING and (ex is None or (ex.cancel_reason and not ex.cancel_sent)):
+                self.cancel(ex, rec, ex.cancel_reason if ex is not None else "recovery")
+            return
+        self.desk.closed(rec)
+        if ex is None or ex.phase is Phase.DONE:
+            return
+        reason, ex.cancel_reason, ex.cancel_sent = ex.cancel_reason, "", False
+        if ex.halted:
+            self._finish(ex)
+        elif ex.slice_remaining() < ex.filter.step_f / 2:
+            self._slice_done(ex)
+        elif ex.phase is Phase.TAKER:
+            if rec.status is S.REJECTED:
+                ex.reasons.append(f"taker rejected {rec.reject_code}: {rec.reason}")
+            else:
+                ex.reasons.append(f"taker IOC left {ex.slice_remaining():g} unfilled within the slippage cap")
+            self._slice_done(ex)
+        elif reason == "timeout":
+            self._go_taker(ex)
+        elif (rec.status is S.REJECTED and rec.reject_code == POST_ONLY_REJECT) or (
+            rec.status is S.EXPIRED and not reason  # Binance may also expire a crossing GTX
+        ):
+            ex.post_only_rejects += 1
+            ex.rejected_px = rec.price
+            if ex.post_only_rejects > self.cfg.max_post_only_rejects:
+                self._go_taker(ex)
+            else:
+                self._send_next(ex)
+        elif rec.status is S.REJECTED and rec.reason != "proven absent":
+            ex.reasons.append(f"rejected {rec.reject_code}: {rec.reason}")
+            self._slice_done(ex)
+        else:  # repriced, absent, or cancelled/expired by someone else: place again at the touch
+            self._send_next(ex)
+
+    def _count_fills(self, ex: Execution, rec: OrderRecord) -> None:
+        dq = rec.filled_qty - ex.acc_qty
+        if dq <= 0.0:
+            return
+        notional = rec.filled_qty * (rec.avg_price or rec.price)
+        dn = notional - ex.acc_notional
+        ex.acc_qty, ex.acc_notional = rec.filled_qty, notional
+        ex.slice_filled += dq
+        ex.filled_qty += dq
+        ex.filled_notional += dn
+        h = self.desk.health[ex.symbol]
+        h.filled_qty += dq
+        if rec.tif is TimeInForce.GTX:
+            ex.maker_qty += dq
+            h.maker_filled_qty += dq

@@ -1,0 +1,123 @@
+"""Unknown outcomes: an order whose placement had no definite answer is found, or proven absent.
+
+Owns: the resolution of UNKNOWN orders and the queries by client order id. A placement with no
+definite answer (``UnknownOutcome``, a timeout, a reset, a -4116 duplicate id) makes the order
+UNKNOWN: it is queried with backoff while the user stream is watched, for at most
+``router.unknown_resolve_s``; found -> adopted (whatever state the exchange reports); proven
+absent (not found once the request is older than recvWindow + 1 s, after which Binance's matching
+engine refuses it) -> resent once under the SAME client order id; unresolved -> a critical
+``Alert`` and the intent stays blocked. Also the queries of live orders whose state must be
+learnt (a cancel that found nothing, a user-stream gap, orders recovered after a restart).
+
+Must never: resend an order that may exist (not found is proof only once the request is too old
+to ever be executed), resend more than ``MAX_RESENDS`` times, or give up on an order silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from hedge.events import Alert, OrderStatus
+from hedge.model.clock import Clock
+from hedge.router.desk import RESTING, OrderDesk
+
+log = logging.getLogger(__name__)
+
+S = OrderStatus
+MAX_RESENDS = 1
+ABSENT_MARGIN_S = 1.0  # beyond recvWindow: the exchange accepts timestamps up to 1 s ahead of its clock
+
+
+class UnknownResolver:
+    """Finds out what became of the desk's UNKNOWN orders (see the module docstring)."""
+
+    def __init__(self, desk: OrderDesk, *, clock: Clock, backoff: Callable[[int], float], resolve_s: float,
+                 recv_window_ms: int) -> None:
+        self.desk = desk
+        self.clock = clock
+        self.backoff = backoff
+        self.resolve_s = resolve_s
+        # A request older than recvWindow is refused by Binance's matching engine (-5028), so an order
+        # not found once this long after its request left can never appear: it is proven absent.
+        self.absent_after_s = recv_window_ms / 1000.0 + ABSENT_MARGIN_S
+        self.deadlines: dict[str, float] = {}  # client order id -> clock time after which it is unresolved
+
+    def unknown(self, cid: str, reason: str) -> None:
+        """The placement of ``cid`` had no definite answer: resolve it."""
+        desk = self.desk
+        rec = desk.lifecycle.get(cid)
+        if rec is None:
+            return  # the user stream reported it final and its intent is done: nothing is unknown
+        desk.transition(cid, S.UNKNOWN, reason=reason, progress=False)
+        if rec.status is not S.UNKNOWN:
+            return  # the user stream already told us
+        desk.health[rec.symbol].unknown += 1
+        log.warning("router: outcome of %s unknown (%s); resolving", cid, reason)
+        self.deadlines[cid] = self.clock.now_s() + self.resolve_s
+        self.clock.call_later(self.backoff(0), lambda: self._resolve_step(cid, 0, allow_resend=True))
+
+    def watch(self, cid: str) -> None:
+        """A recovered order (UNKNOWN since a restart): query it now, within the same deadline."""
+        self.deadlines[cid] = self.clock.now_s() + self.resolve_s
+        self.desk.spawn(self.query_io(cid, allow_resend=False))
+
+    def requery_live(self) -> None:
+        """Query every resting order (the user stream was down: its updates may have been missed)."""
+        lifecycle = self.desk.lifecycle
+        for cid in list(lifecycle.live_by_intent.values()):
+            if lifecycle.orders[cid].status in RESTING:
+                self.desk.spawn(self.query_io(cid, allow_resend=False))
+
+    def _resolve_step(self, cid: str, n: int, *, allow_resend: bool) -> None:
+        desk = self.desk
+        rec = desk.lifecycle.get(cid)
+        if rec is None or rec.status is not S.UNKNOWN:
+            return  # resolved meanwhile (user stream, cancel answer)
+        deadline = self.deadlines.get(cid, 0.0)
+        if self.clock.now_s() > deadline:
+            self.deadlines.pop(cid, None)
+            text = f"order {cid} ({rec.symbol} {rec.side} {rec.qty}) unresolved after {self.resolve_s}s"
+            log.error("router: %s; intent %s stays blocked", text, rec.intent_id)
+            desk.j_failed.write("unresolved", rec)
+            desk.bus.publish(Alert(severity="critical", title="order outcome unknown", text=text,
+                                   recv_ns=desk.now_ns()))
+            return
+        desk.spawn(self.query_io(cid, allow_resend=allow_resend, n=n))
+
+    async def query_io(self, cid: str, *, allow_resend: bool, n: int = 0) -> None:
+        desk = self.desk
+        rec = desk.lifecycle.get(cid)
+        if rec is None:
+            return  # finished and forgotten meanwhile
+        try:
+            u = await desk.venue.query(rec.symbol, cid)
+        except Exception as e:
+            log.warning("router: query of %s failed (%s)", cid, e)
+            if rec.status is S.UNKNOWN:  # bounded by router.unknown_resolve_s
+                self.clock.call_later(self.backoff(n + 1),
+                                      lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
+            elif rec.live:  # a live order whose state must be learnt (a cancel found nothing, a stream gap)
+                self.clock.call_later(self.backoff(n + 1), lambda: desk.spawn(
+                    self.query_io(cid, allow_resend=allow_resend, n=n + 1)) if rec.live else None)
+            return
+        if u is not None:
+            desk.apply(u, publish=True)
+            return
+        early = rec.sent_s + self.absent_after_s - self.clock.now_s()
+        if rec.status is S.UNKNOWN and early > 0.0:
+            # "Not found" so soon may be a request still in flight inside the exchange: ask again once
+            # it is too old to ever be executed.
+            self.clock.call_later(early, lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
+            return
+        if rec.status is not S.UNKNOWN and rec.live:
+            # A cancel found nothing, and neither does the query: it never reached the book.
+            desk.transition(cid, S.CANCELED, reason="proven absent")
+        elif rec.status is S.UNKNOWN and allow_resend and rec.resends < MAX_RESENDS:
+            desk.lifecycle.resend(cid)
+            log.warning("router: %s proven absent; resending under the same id", cid)
+            desk.j_sent.write("resend", rec.request())
+            desk.health[rec.symbol].orders += 1
+            await desk.place_io(rec)
+        elif rec.status is S.UNKNOWN:
+            desk.transition(cid, S.REJECTED, reason="proven absent")

@@ -1,0 +1,24 @@
+"""One replay of a recording (default: the bundled BTCUSDT recording) with the invariants every
+replay must keep; the session fixture ``bundled_replay`` (tests/conftest.py) runs it once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hedge.app import run_async
+from hedge.config import Config, default_config
+from hedge.feeds.recording import bundled_btcusdt
+from hedge.replay.runner import Replay
+from hedge.replay.summary import ReplaySummary
+
+# ``hedge replay`` of the bundled recording with the built-in defaults (issue 14: must not change).
+BUNDLED_FINGERPRINT = "35c07cdeaef981e4514643145850cbcb4f538542542c34f7a8aa1cb19cfdca98"
+
+
+def run_replay(log_dir: Path, cfg: Config | None = None, files: list[Path] | None = None) -> tuple[ReplaySummary, Replay]:
+    """Replay ``files`` with ``cfg`` (default: the built-in defaults) into ``log_dir``."""
+    r = Replay(cfg or default_config(), files or bundled_btcusdt(), log_dir=log_dir)
+    s = run_async(r.run())
+    assert r.pipeline.router.task_errors == 0  # no venue call failed past the router's own handling
+    assert r.pipeline.router.lifecycle.stats.illegal == 0
+    return s, r
