@@ -1,9 +1,16 @@
 """The market-data hot path shared by the live feed and the replay source: frame -> event -> book.
 
-Owns: the per-symbol ``BookSync`` set (created on a symbol's first diff or snapshot), and the
-route of every decoded frame: each event is published on the bus, and each DepthDiff is also
-fed to its symbol's book, which publishes the ``BookUpdate``. Snapshot bodies are decoded here
-and handed to their book; an unusable body is counted and logged, never raised.
+Owns: the per-symbol ``BookSync`` set, and the route of every decoded frame: each event is
+published on the bus, and each DepthDiff is also fed to its symbol's book, which publishes the
+``BookUpdate``. Snapshot bodies are decoded here and handed to their book; an unusable body is
+counted and logged, never raised.
+
+Which symbols get a book: given ``symbols`` (the live subscription, the replay's universe), those
+and no others: a frame or snapshot of any other symbol is counted (``other_symbols``, at most
+``MAX_NAMED_OTHERS`` names, the rest in ``other_overflow``) and dropped, never published. Given
+none (offline tools: ``--verify-book``, ``calibrate``), a book per symbol seen, up to
+``MAX_OPEN_BOOKS`` well-formed names; a fuzzed or hostile recording cannot grow memory without
+bound.
 
 Design: everything here is synchronous plain calls (decode -> publish -> book -> publish); the
 live connection and the replay source call ``on_frame`` for every frame, so both publish exactly
@@ -26,6 +33,14 @@ from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
 
 log = logging.getLogger(__name__)
 
+MAX_OPEN_BOOKS = 64  # books an open dispatcher (no symbol set given) creates at most
+MAX_NAMED_OTHERS = 32  # distinct dropped symbol names counted by name
+
+
+def _symbol_like(name: str) -> bool:
+    """An exchange symbol's shape: 2-32 upper-case letters and digits (BTCUSDT, 1000PEPEUSDT)."""
+    return 2 <= len(name) <= 32 and name.isascii() and name.isalnum() and name.upper() == name
+
 
 class FeedStats(msgspec.Struct, kw_only=True):
     """The counters of a market-data feed (live or replayed), for metrics and summaries."""
@@ -43,6 +58,8 @@ class FeedStats(msgspec.Struct, kw_only=True):
     snapshots_rejected: int = 0
     reconnects: int = 0
     books: dict[str, BookSyncStats] = {}
+    other_symbols: dict[str, int] = {}  # frames dropped: a symbol outside the set (by name, bounded)
+    other_overflow: int = 0  # frames dropped whose symbol name was not counted by name
 
 
 class FrameDispatcher:
@@ -64,8 +81,26 @@ class FrameDispatcher:
         self._levels = imbalance_levels
         self._decode = self.codec.decode
         self._publish = bus.publish
-        for s in symbols:
+        self._closed = frozenset(symbols)
+        self.other_symbols: dict[str, int] = {}
+        self.other_overflow = 0
+        for s in self._closed:
             self.book(s)
+
+    def _admit(self, symbol: str) -> BookSync | None:
+        """The book of a symbol not yet in ``books``, or None (the frame is counted and dropped)."""
+        if not self._closed and len(self.books) < MAX_OPEN_BOOKS and _symbol_like(symbol):
+            return self.book(symbol)
+        others = self.other_symbols
+        if symbol in others:
+            others[symbol] += 1
+        elif len(others) < MAX_NAMED_OTHERS:
+            others[symbol] = 1
+            log.warning("feeds: frames of %r dropped (%s)", symbol[:40],
+                        "not subscribed" if self._closed else "too many or malformed symbols")
+        else:
+            self.other_overflow += 1
+        return None
 
     def book(self, symbol: str) -> BookSync:
         sync = self.books.get(symbol)
@@ -79,15 +114,18 @@ class FrameDispatcher:
         ev = self._decode(raw, recv_ns)
         if ev is None:
             return
+        sync = self.books.get(ev.symbol)
+        if sync is None and (sync := self._admit(ev.symbol)) is None:
+            return
         self._publish(ev)
         if type(ev) is DepthDiff:
-            sync = self.books.get(ev.symbol)
-            if sync is None:
-                sync = self.book(ev.symbol)
             sync.on_diff(ev)
 
     def on_snapshot(self, snap: DepthSnapshot) -> None:
-        self.book(snap.symbol).on_snapshot(snap)
+        sync = self.books.get(snap.symbol)
+        if sync is None and (sync := self._admit(snap.symbol)) is None:
+            return
+        sync.on_snapshot(snap)
 
     def on_snapshot_body(self, raw: bytes | str, symbol: str, recv_ns: int) -> bool:
         """A raw REST depth body for ``symbol``; False (counted, logged) when it is unusable."""
@@ -116,4 +154,6 @@ class FrameDispatcher:
             snapshots_rejected=sum(b.snapshots_rejected for b in books.values()),
             reconnects=reconnects,
             books=books,
+            other_symbols=dict(self.other_symbols),
+            other_overflow=self.other_overflow,
         )

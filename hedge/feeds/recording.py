@@ -6,7 +6,9 @@ Owns:
   (combined-stream wrappers), REST depth snapshots as their raw ``/fapi/v1/depth`` body. A
   snapshot body has no symbol: hedge's writer inserts a leading ``"symbol"`` key (which
   hftbacktest's converter ignores); the reader otherwise takes the symbol from the file name
-  (``btcusdt_20240718.gz``) or, at replay, from the only book being synced;
+  (``btcusdt_20240718.gz``) or, at replay, from the update-id chain: the book whose buffered diffs
+  it bridges (``U <= lastUpdateId <= u``), else the only book needing one; one it cannot place
+  is counted (``snapshots_unattributed``) and said loudly;
 - the **cryptofeed** raw-data format (bmoscon/cryptofeed ``raw_data_collection``):
   ``<name>.ws.<n>.<m>`` — first line the connect URL, then ``<ts_seconds>: <frame>`` — merged
   by time with its ``<name>.http.<n>.<m>`` sibling (``<url> -> <ts>: <body>``);
@@ -35,9 +37,14 @@ from typing import IO
 import msgspec
 
 from hedge.bus import Bus
+from hedge.events import DepthSnapshot
+from hedge.feeds.codec import CodecError
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 
 log = logging.getLogger(__name__)
+
+PENDING_LINES = 10_000  # how long a symbol-less snapshot may wait for a diff it bridges
+MAX_PENDING_SNAPSHOTS = 8
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "binance-usdm"
 
@@ -263,6 +270,7 @@ class ReplayStats(msgspec.Struct, kw_only=True):
     truncated_files: int = 0
     snapshots: int = 0
     snapshots_unattributed: int = 0
+    lines_seen: int = 0
     first_recv_ns: int = 0
     last_recv_ns: int = 0
     wall_s: float = 0.0
@@ -285,6 +293,7 @@ class ReplaySource:
         *,
         speed: float | None = None,
         imbalance_levels: int = 5,
+        symbols: Sequence[str] = (),
         dispatcher: FrameDispatcher | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -294,9 +303,11 @@ class ReplaySource:
         self.bus = bus
         self.speed = speed if speed is not None and speed > 0 else None
         self.dispatcher = (
-            dispatcher if dispatcher is not None else FrameDispatcher(bus, imbalance_levels=imbalance_levels)
+            dispatcher if dispatcher is not None
+            else FrameDispatcher(bus, imbalance_levels=imbalance_levels, symbols=symbols)
         )
         self.stats = ReplayStats()
+        self._pending: list[tuple[DepthSnapshot, int]] = []  # unattributed snapshots and their deadline line
         self._read = ReadStats()
         self._clock = clock
         self._sleep = sleep
@@ -313,20 +324,63 @@ class ReplaySource:
         if not st.first_recv_ns:
             st.first_recv_ns = rec.recv_ns
         st.last_recv_ns = rec.recv_ns
+        st.lines_seen += 1
         if not rec.is_snapshot:
             self.dispatcher.on_frame(rec.raw, rec.recv_ns)
+            if self._pending:
+                self._retry_pending()
             return
         st.snapshots += 1
-        symbol = rec.symbol
-        if not symbol and len(self.dispatcher.books) == 1:
-            symbol = next(iter(self.dispatcher.books))
-        if not symbol:
-            st.snapshots_unattributed += 1
+        if rec.symbol:
+            self.dispatcher.on_snapshot_body(rec.raw, rec.symbol, rec.recv_ns)
+        else:
+            self._attribute(rec)
+
+    def _attribute(self, rec: RecordedLine) -> None:
+        """A snapshot line that names no symbol: it belongs to the book whose buffered diffs it
+        bridges (``U <= lastUpdateId <= u``); else, when exactly one book needs a snapshot, to that
+        one; else it waits (at most ``PENDING_LINES`` lines) for a diff that it bridges."""
+        try:
+            snap = self.dispatcher.codec.decode_snapshot(rec.raw, "", rec.recv_ns)
+        except CodecError as exc:
+            log.warning("replay: unusable snapshot line: %s", exc)
             return
-        self.dispatcher.on_snapshot_body(rec.raw, symbol, rec.recv_ns)
+        books = self.dispatcher.books
+        fits = [s for s, b in books.items() if b.bridges(snap.last_update_id)]
+        if len(fits) != 1:
+            needy = [s for s, b in books.items() if b.needs_snapshot]
+            fits = needy if len(needy) == 1 and not fits else []
+        if fits:
+            self.dispatcher.on_snapshot(msgspec.structs.replace(snap, symbol=fits[0]))
+            return
+        if len(self._pending) >= MAX_PENDING_SNAPSHOTS:
+            self._give_up(self._pending.pop(0)[0])
+        self._pending.append((snap, self.stats.lines_seen + PENDING_LINES))
+
+    def _retry_pending(self) -> None:
+        """After a frame: hand each waiting snapshot to the one book it now bridges, or give up on it."""
+        books = self.dispatcher.books
+        keep: list[tuple[DepthSnapshot, int]] = []
+        for snap, deadline in self._pending:
+            fits = [s for s, b in books.items() if b.bridges(snap.last_update_id)]
+            if len(fits) == 1:
+                self.dispatcher.on_snapshot(msgspec.structs.replace(snap, symbol=fits[0]))
+            elif self.stats.lines_seen >= deadline:
+                self._give_up(snap)
+            else:
+                keep.append((snap, deadline))
+        self._pending = keep
+
+    def _give_up(self, snap: DepthSnapshot) -> None:
+        self.stats.snapshots_unattributed += 1
+        log.warning("replay: a snapshot without a symbol (lastUpdateId=%d) matches no book's update ids; "
+                    "it was not applied (books that needed it stay unsynced)", snap.last_update_id)
 
     def finish(self, t0: float) -> ReplayStats:
         """Close the run started at ``t0`` (``time.perf_counter()``): read counters and wall time."""
+        for snap, _ in self._pending:
+            self._give_up(snap)
+        self._pending = []
         self.stats.lines = self._read.lines
         self.stats.bad_lines = self._read.bad_lines
         self.stats.truncated_files = self._read.truncated_files

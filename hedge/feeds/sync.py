@@ -189,6 +189,17 @@ class BookSync:
 
     # ------------------------------------------------------------------ snapshots
 
+    def bridges(self, last_update_id: int) -> bool:
+        """Would a snapshot with ``last_update_id`` sync this book now: it needs one, and a buffered
+        diff has ``U <= lastUpdateId <= u`` (the procedure's first applied diff)?"""
+        return self.state is not _VALID and not self._loaded_id and any(
+            d.first_id <= last_update_id <= d.final_id for d in self._buffer
+        )
+
+    @property
+    def needs_snapshot(self) -> bool:
+        return self.state is not _VALID and not self._loaded_id
+
     def on_snapshot(self, snap: DepthSnapshot) -> None:
         """A REST snapshot arrived (fetched on request, or read from a recording)."""
         self._requested = False

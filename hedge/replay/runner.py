@@ -78,7 +78,8 @@ class Replay:
         self.clock = EventClock()
         self.engine = Engine(cfg, log_dir=self.log_dir, clock_ns=self.clock.now_ns)  # state files age in event time
         bus = self.engine.bus
-        self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels)
+        self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels,
+                                   symbols=cfg.strategy.universe)
         dispatcher = self.source.dispatcher
         ex = rt.local_exchange
         self.venue = SimVenue(
@@ -144,13 +145,14 @@ class Replay:
 
     def _warn_missing_symbols(self) -> None:
         """A universe symbol the recording has no book data for cannot trade: say so (not a silent 0)."""
-        books = self.source.feed_stats().books
-        synced = {sym for sym, b in books.items() if b.snapshots_applied or b.diffs_applied}
+        fs = self.source.feed_stats()
+        synced = {sym for sym, b in fs.books.items() if b.snapshots_applied or b.diffs_applied}
         missing = [sym for sym in self.cfg.strategy.universe if sym not in synced]
         if missing:
+            others = sorted(synced | set(fs.other_symbols))  # outside the universe: counted, not replayed
             log.warning("replay: the recording has no book data for %s (universe), so nothing of it could trade; "
                         "it has: %s (set strategy.universe and symbols.yaml to trade those)",
-                        ", ".join(missing), ", ".join(sorted(synced)) or "none")
+                        ", ".join(missing), ", ".join(others) or "none")
 
     async def _run(self, records: Iterator[RecordedLine], first_ns: int) -> None:
         clock, handle, settle = self.clock, self.source.handle, self._settle
@@ -198,6 +200,8 @@ class Replay:
             events_per_s=round(events / st.wall_s) if st.wall_s > 0 else 0.0,
             book_gaps=fs.gaps,
             book_resyncs=fs.resyncs,
+            snapshots_unattributed=st.snapshots_unattributed,
+            symbols_dropped=dict(sorted(fs.other_symbols.items())),
             intents=rec.intents,
             approved=rec.approved,
             reduced=rec.reduced,

@@ -38,6 +38,8 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     events_per_s: float
     book_gaps: int
     book_resyncs: int
+    snapshots_unattributed: int = 0  # snapshot lines with no symbol that matched no book's update ids
+    symbols_dropped: dict[str, int] = {}  # frames of symbols outside the universe (counted, not replayed)
     intents: int
     approved: int
     reduced: int  # approved with a smaller max_qty than asked

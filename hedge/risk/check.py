@@ -14,8 +14,13 @@ Design (the table of gates is in README "Risk"):
 - Three kinds of gate (see ``hedge.risk.reasons``): gates for every order veto; gates for new
   exposure veto an order that adds exposure unless it has a reducing part, to which it is then
   clipped; caps reduce ``max_qty`` to the largest quantity that keeps every measure within its
-  limit — or, for a measure already beyond it, never makes it larger. Quantities and notionals
-  are checked at one reference price: the intent's ``limit_px``, else the touch it would take.
+  limit — or, for a measure already beyond it, never makes it larger.
+- Prices: the wanted quantity is ``notional`` at the reference price (the intent's ``limit_px``,
+  else the touch it would take), and min notional is judged there. Every cap is held at every
+  price the router may pay for the order: from ``min(reference, bid)`` to ``max(reference, ask)``,
+  widened by the router's slippage budget (``router.slippage_budget_bps``). Exposure grows with
+  the price, so the per-trade, symbol, gross and group caps bind at the top of that range; net
+  exposure (|others + own * p|, convex in p) is held at both ends.
 - Hot path: ~20 gates in plain float arithmetic; observed values and limits are only filled in
   for gates that fired.
 
@@ -149,6 +154,9 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
     if not (price > 0.0 and math.isfinite(price)):
         reasons.append(Reason.NO_PRICE)
         price = 0.0
+    budget = lim.slippage_budget_bps * 1e-4
+    p_hi = max(price, book.ask) * (1.0 + budget) if book is not None else price
+    p_lo = min(price, book.bid) * (1.0 - budget) if book is not None else price
     if not (intent.notional > 0.0 and math.isfinite(intent.notional)):
         reasons.append(Reason.BAD_INTENT)
         observed[Reason.BAD_INTENT] = intent.notional
@@ -230,16 +238,14 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
                 return _veto(intent, ctx, reasons, observed, limits, price, cooloff_s)
             q = reduce_part  # keep only the part that shrinks the position
         else:
-            q_trade = max(reduce_part, lim.max_trade_nav_pct * nav / price)
+            q_trade = max(reduce_part, lim.max_trade_nav_pct * nav / p_hi)
             if q > q_trade:
                 reasons.append(Reason.TRADE_NAV_CAP)
-                observed[Reason.TRADE_NAV_CAP] = q * price / nav
+                observed[Reason.TRADE_NAV_CAP] = q * p_hi / nav
                 limits[Reason.TRADE_NAV_CAP] = lim.max_trade_nav_pct
                 q = q_trade
 
-    # ---------------------------------------------------------------- exposure caps
-    x0 = w0 * price
-    ax0 = abs(x0)
+    # ---------------------------------------------------------------- exposure caps (at every price it may pay)
     gross_o = 0.0
     net_o = 0.0
     group_o = 0.0
@@ -255,38 +261,38 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
             o = table.get(other)
             if o is not None and o.group == group:
                 group_o += g
-    step = sign * price
+    aw0 = abs(w0)
+    sw0 = sign * w0
     cap = sl.cap if sl is not None else lim.unknown_cap
-    bound = max(cap * nav, ax0)
-    qmax = (bound - sign * x0) / price
+    qmax = max(cap * nav / p_hi, aw0) - sw0
     if q > qmax:
         reasons.append(Reason.SYMBOL_CAP)
-        observed[Reason.SYMBOL_CAP] = abs(x0 + step * q) / nav
+        observed[Reason.SYMBOL_CAP] = abs(w0 + sign * q) * p_hi / nav
         limits[Reason.SYMBOL_CAP] = cap
         q = qmax
-    bound = max(lim.gross_exposure_max * nav - gross_o, ax0)
-    qmax = (bound - sign * x0) / price
+    qmax = max((lim.gross_exposure_max * nav - gross_o) / p_hi, aw0) - sw0
     if q > qmax:
         reasons.append(Reason.GROSS_EXPOSURE)
-        observed[Reason.GROSS_EXPOSURE] = (gross_o + abs(x0 + step * q)) / nav
+        observed[Reason.GROSS_EXPOSURE] = (gross_o + abs(w0 + sign * q) * p_hi) / nav
         limits[Reason.GROSS_EXPOSURE] = lim.gross_exposure_max
         q = qmax
     if group and sl is not None:
-        bound = max(sl.group_cap * nav - group_o, ax0)
-        qmax = (bound - sign * x0) / price
+        qmax = max((sl.group_cap * nav - group_o) / p_hi, aw0) - sw0
         if q > qmax:
             reasons.append(Reason.GROUP_CAP)
-            observed[Reason.GROUP_CAP] = (group_o + abs(x0 + step * q)) / nav
+            observed[Reason.GROUP_CAP] = (group_o + abs(w0 + sign * q) * p_hi) / nav
             limits[Reason.GROUP_CAP] = sl.group_cap
             q = qmax
-    c = net_o + x0
-    bound = max(lim.net_exposure_max * nav, abs(c))
-    qmax = (bound - sign * c) / price
-    if q > qmax:
-        reasons.append(Reason.NET_EXPOSURE)
-        observed[Reason.NET_EXPOSURE] = abs(c + step * q) / nav
-        limits[Reason.NET_EXPOSURE] = lim.net_exposure_max
-        q = qmax
+    net_cap = lim.net_exposure_max * nav
+    for px in (p_hi, p_lo) if p_lo != p_hi else (p_hi,):
+        c = net_o + w0 * px
+        qmax = (max(net_cap, abs(c)) - sign * c) / px
+        if q > qmax:
+            if Reason.NET_EXPOSURE not in observed:
+                reasons.append(Reason.NET_EXPOSURE)
+                limits[Reason.NET_EXPOSURE] = lim.net_exposure_max
+            observed[Reason.NET_EXPOSURE] = abs(c + sign * q * px) / nav
+            q = qmax
 
     if not q > 0.0:
         return _veto(intent, ctx, reasons, observed, limits, price, cooloff_s)

@@ -46,6 +46,7 @@ class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
     window_days: frozenset[int] = frozenset(range(7))
     symbols: dict[str, SymbolLimits] = {}
     unknown_cap: float = 0.05  # cap applied to a symbol absent from symbols.yaml (only ever reduced)
+    slippage_budget_bps: float = 10.0  # router.slippage_budget_bps: how far past the touch an order may fill
 
     @classmethod
     def from_config(cls, cfg: Config) -> RiskLimits:
@@ -80,6 +81,7 @@ class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
             window_days=frozenset(cfg.runtime.trading_window.days),
             symbols=table,
             unknown_cap=min(risk.tier_caps.cap(t) for t in Tier),
+            slippage_budget_bps=cfg.runtime.router.slippage_budget_bps,
         )
 
     def in_window(self, now_ms: int) -> bool:

@@ -163,3 +163,46 @@ def test_cli_verify_book_missing_file_exits_2() -> None:
     r = _hedge("replay", "--verify-book", "no/such/recording.gz")
     assert r.returncode == 2
     assert "no such file: no/such/recording.gz" in r.stderr
+
+
+def _first_lines(n: int) -> list[bytes]:
+    with gzip.open(bundled_btcusdt()[0], "rb") as f:
+        return [next(f) for _ in range(n)]
+
+
+def _stray(line: bytes) -> bytes:
+    """The same diff as another symbol's (a stray frame of a second stream)."""
+    return line.replace(b"btcusdt@depth", b"ethusdt@depth").replace(b'"s":"BTCUSDT"', b'"s":"ETHUSDT"')
+
+
+def test_a_symbol_less_snapshot_is_attributed_by_the_update_id_chain(tmp_path: Path) -> None:
+    """One stray frame before the snapshot left BTCUSDT unsynced for a whole file on main (two books,
+    a snapshot with no symbol, a file name without one): the snapshot's update id bridges the BTCUSDT
+    diffs buffered, and only those."""
+    lines = _first_lines(3000)
+    rec = tmp_path / "recording.gz"  # no symbol in the name
+    with gzip.open(rec, "wb") as f:
+        f.writelines([_stray(lines[0]), *lines])
+    src = ReplaySource([rec], Bus())
+    rs = src.run_sync()
+    fs = src.feed_stats()
+    assert rs.snapshots == 1 and rs.snapshots_unattributed == 0
+    assert fs.books["BTCUSDT"].state == BookState.VALID and fs.books["BTCUSDT"].snapshots_applied == 1
+    assert fs.books["ETHUSDT"].snapshots_applied == 0
+
+
+def test_a_snapshot_that_bridges_no_book_is_counted_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    lines = _first_lines(3000)
+    snap_at = next(i for i, ln in enumerate(lines) if b"lastUpdateId" in ln)
+    ns, body = lines[snap_at].split(b" ", 1)
+    doc = json.loads(body)
+    doc["lastUpdateId"] = 1  # older than every diff: it bridges nothing
+    lines[snap_at] = ns + b" " + json.dumps(doc).encode() + b"\n"
+    rec = tmp_path / "recording.gz"
+    with gzip.open(rec, "wb") as f:
+        f.writelines([_stray(lines[0]), *lines])
+    src = ReplaySource([rec], Bus())
+    rs = src.run_sync()
+    assert rs.snapshots == 1 and rs.snapshots_unattributed == 1
+    assert src.feed_stats().books["BTCUSDT"].state != BookState.VALID
+    assert any("matches no book's update ids" in r.getMessage() for r in caplog.records)

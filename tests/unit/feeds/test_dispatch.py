@@ -3,13 +3,14 @@ frames (truncated, bytes flipped, fields dropped) never raise out of it and are 
 
 from __future__ import annotations
 
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hedge.bus import Bus
 from hedge.events import BookTicker, BookUpdate, DepthDiff, Event, Trade
 from hedge.feeds.codec import Codec
-from hedge.feeds.dispatch import FrameDispatcher
+from hedge.feeds.dispatch import MAX_NAMED_OTHERS, MAX_OPEN_BOOKS, FrameDispatcher
 from tests.unit.feeds.test_codec import AGG, DEPTH, MARK, TICKER, TRADE
 
 FRAMES = [DEPTH, TICKER, TRADE, AGG, MARK]
@@ -67,5 +68,54 @@ def test_corrupted_frames_never_raise_and_are_counted(frames: list[bytes]) -> No
     total = sum(s.messages.values()) + sum(s.unknown_types.values()) + sum(s.parse_errors.values()) + s.control
     assert total == len(frames)
     market = [e for e in published if isinstance(e, DepthDiff | Trade | BookTicker) or type(e).__name__ == "MarkPrice"]
-    assert len(market) == sum(s.messages.values())
+    dropped = sum(s.other_symbols.values()) + s.other_overflow  # a corrupted symbol name: counted, not booked
+    assert len(market) + dropped == sum(s.messages.values())
     assert bus.handler_errors == {}
+
+
+def _depth_of(symbol: str) -> bytes:
+    return DEPTH.replace(b'"s":"BTCUSDT"', b'"s":"' + symbol.encode() + b'"')
+
+
+def test_a_closed_set_books_only_its_symbols_and_counts_the_rest() -> None:
+    bus = Bus()
+    seen: list[Event] = []
+    bus.subscribe(Event, seen.append)
+    d = FrameDispatcher(bus, symbols=["BTCUSDT"])
+    d.on_frame(_depth_of("ETHUSDT"), 1)
+    d.on_frame(TICKER.replace(b'"s":"BTCUSDT"', b'"s":"ETHUSDT"'), 2)
+    d.on_frame(DEPTH, 3)
+    assert set(d.books) == {"BTCUSDT"}
+    assert [type(e).__name__ for e in seen] == ["DepthDiff"] and seen[0].symbol == "BTCUSDT"
+    assert d.stats().other_symbols == {"ETHUSDT": 2}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=0, max_size=40), min_size=1, max_size=300))
+def test_an_open_dispatcher_never_grows_past_its_bound(names: list[str]) -> None:
+    """Fuzzed symbol names (437 books after fuzzing on main): bounded books, well-formed names only,
+    and every frame either published (its symbol has a book) or counted as dropped."""
+    bus = Bus()
+    published: list[DepthDiff] = []
+    bus.subscribe(DepthDiff, published.append)
+    d = FrameDispatcher(bus)
+    sent = 0
+    for n in names:
+        frame = DEPTH.replace(b'"s":"BTCUSDT"', b'"s":' + orjson.dumps(n))
+        if d.codec.decode(frame, 0) is None:
+            continue
+        sent += 1
+        d.on_frame(frame, 0)
+    s = d.stats()
+    assert len(d.books) <= MAX_OPEN_BOOKS and len(s.other_symbols) <= MAX_NAMED_OTHERS
+    assert all(sym.isascii() and sym.isalnum() and sym.upper() == sym for sym in d.books)
+    assert all(e.symbol in d.books for e in published)
+    assert len(published) + sum(s.other_symbols.values()) + s.other_overflow == sent
+
+
+def test_an_open_dispatcher_stops_at_max_open_books() -> None:
+    d = FrameDispatcher(Bus())
+    for i in range(MAX_OPEN_BOOKS + 10):
+        d.on_frame(_depth_of(f"S{i}USDT"), i)
+    assert len(d.books) == MAX_OPEN_BOOKS
+    assert sum(d.stats().other_symbols.values()) == 10

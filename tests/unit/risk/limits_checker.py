@@ -65,6 +65,9 @@ def violations(intent: OrderIntent, ctx: RiskContext, cfg: Config, d: RiskDecisi
     if not (q > 0 and q * p <= intent.notional * (1 + REL)):
         out.append(f"max_qty {q} not in (0, asked]")
     tol = REL * nav
+    budget = cfg.runtime.router.slippage_budget_bps / 1e4
+    p_hi = max(p, book.ask) * (1 + budget)  # the highest and lowest price the router may pay
+    p_lo = min(p, book.bid) * (1 - budget)
     own = ctx.positions.get(intent.symbol, PositionRisk())
     w = own.qty + own.open_buy if s > 0 else own.qty - own.open_sell
     reducing = s * w < 0 and q <= abs(w) * (1 + REL)
@@ -94,8 +97,21 @@ def violations(intent: OrderIntent, ctx: RiskContext, cfg: Config, d: RiskDecisi
             out.append("portfolio drawdown")
         if len(ctx.returns) >= risk.cvar_min_samples and _cvar(ctx.returns, risk.cvar_alpha) > risk.cvar_limit:
             out.append("cvar")
-        if q * p > max(risk.max_trade_nav_pct * nav, abs(w) * p) + tol:
+        if q * p_hi > max(risk.max_trade_nav_pct * nav, abs(w) * p_hi) + tol:
             out.append("per-trade NAV cap")
+    out += _caps(intent, ctx, cfg, q, w, p_lo, tol)
+    out += _caps(intent, ctx, cfg, q, w, p_hi, tol)
+    placed = math.floor(q / ctx.step_size + 1e-9) * ctx.step_size if ctx.step_size > 0 else q
+    if not intent.reduce_only and placed * p < ctx.min_notional * (1 - REL):
+        out.append("min notional")
+    return out
+
+
+def _caps(intent: OrderIntent, ctx: RiskContext, cfg: Config, q: float, w: float, p: float, tol: float) -> list[str]:
+    """The exposure caps an order of ``q`` filled at price ``p`` breaks (own position valued at ``p``)."""
+    risk, out, nav = cfg.risk, [], ctx.nav.value
+    s = 1 if intent.side is Side.BUY else -1
+    info = cfg.symbols.symbols.get(intent.symbol)
     pre, post = abs(w) * p, abs(w + s * q) * p
     cap = (
         risk.symbol_caps.get(intent.symbol, risk.tier_caps.cap(info.tier))
@@ -103,7 +119,7 @@ def violations(intent: OrderIntent, ctx: RiskContext, cfg: Config, d: RiskDecisi
         else min(risk.tier_caps.cap(t) for t in Tier)
     )
     if post > max(cap * nav, pre) + tol:
-        out.append(f"symbol cap: {post / nav:.6f} > {cap}")
+        out.append(f"symbol cap at {p}: {post / nav:.6f} > {cap}")
     gross = net = group = 0.0
     gname = info.group if info is not None else ""
     for sym, o in ctx.positions.items():
@@ -116,14 +132,11 @@ def violations(intent: OrderIntent, ctx: RiskContext, cfg: Config, d: RiskDecisi
         if gname and oi is not None and oi.group == gname:
             group += g
     if gross + post > max(risk.gross_exposure_max * nav, gross + pre) + tol:
-        out.append("gross exposure")
+        out.append(f"gross exposure at {p}")
     if abs(net + (w + s * q) * p) > max(risk.net_exposure_max * nav, abs(net + w * p)) + tol:
-        out.append("net exposure")
+        out.append(f"net exposure at {p}")
     if gname and group + post > max(cfg.symbols.correlation_groups[gname].cap * nav, group + pre) + tol:
-        out.append("group cap")
-    placed = math.floor(q / ctx.step_size + 1e-9) * ctx.step_size if ctx.step_size > 0 else q
-    if not intent.reduce_only and placed * p < ctx.min_notional * (1 - REL):
-        out.append("min notional")
+        out.append(f"group cap at {p}")
     return out
 
 

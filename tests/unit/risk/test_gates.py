@@ -13,11 +13,14 @@ from hedge.risk import Reason, RiskLimits, check_order, historical_cvar
 from tests.kit.config import repo_config
 from tests.unit.risk.helpers import NAV, NOW_MS, NOW_NS, PX, book, ctx, intent, pos, risk_config
 
-LIM = RiskLimits.from_config(risk_config())
-
 
 def limits(**kw: object) -> RiskLimits:
-    return RiskLimits.from_config(risk_config(**kw))
+    """Limits with no slippage budget: each gate is judged at exactly the book's one price (100/100),
+    so "just under" and "just over" are exact. The budget's own tests are in test_price_paid.py."""
+    return msgspec.structs.replace(RiskLimits.from_config(risk_config(**kw)), slippage_budget_bps=0.0)
+
+
+LIM = limits()
 
 
 def test_base_context_allows_without_reduction() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from hedge.bus import Bus
@@ -57,6 +58,8 @@ class Rig:
         self.clock = Clock()
         self.journal = JournalWriter(tmp_path / "risk_vetoes.jsonl")
         self.stage = RiskStage(self.bus, risk_config(**risk), self.journal, clock=self.clock)
+        # no slippage budget: caps are judged at the book's one price (100), so the figures are exact
+        self.stage.limits = msgspec.structs.replace(self.stage.limits, slippage_budget_bps=0.0)
         self.stage.attach()
         self.seen: list[Event] = []
         for t in (RiskDecision, TradingStateChange, CancelAll):
