@@ -426,6 +426,8 @@ def nav_of_account(r: Any) -> Nav:
         a = msgspec.convert(r, _AccountSnapshot, strict=False)
     except msgspec.ValidationError as e:
         raise ValueError(f"account snapshot: {e}") from None
+    recv_ns = time.time_ns()
+    # Binance's top-level updateTime is 0 on /fapi/v2/account: then the answer's arrival stamps it
+    ts_ms = a.updateTime if a.updateTime > 0 else recv_ns // 1_000_000
     return Nav(nav=a.totalWalletBalance + a.totalUnrealizedProfit, wallet_balance=a.totalWalletBalance,
-               unrealized_pnl=a.totalUnrealizedProfit, source="reconcile", ts_ms=a.updateTime,
-               recv_ns=time.time_ns())
+               unrealized_pnl=a.totalUnrealizedProfit, source="reconcile", ts_ms=ts_ms, recv_ns=recv_ns)

@@ -20,6 +20,12 @@ def test_nav_of_account_reads_binance_strings() -> None:
     assert nav.source == "reconcile" and nav.ts_ms == 1721260800000 and nav.recv_ns > 0
 
 
+def test_a_nav_without_update_time_is_stamped_on_arrival() -> None:
+    """Binance's top-level ``updateTime`` is 0 on /fapi/v2/account: the poll's Nav carried ts_ms 0."""
+    nav = nav_of_account({"totalWalletBalance": "100", "totalUnrealizedProfit": "0", "updateTime": 0, "assets": []})
+    assert nav.ts_ms == nav.recv_ns // 1_000_000 and nav.ts_ms > 1_700_000_000_000
+
+
 @pytest.mark.parametrize("bad", [{}, {"totalWalletBalance": "abc"}, [], "x"])
 def test_nav_of_account_rejects_what_is_not_an_account(bad: object) -> None:
     with pytest.raises(ValueError, match="account snapshot"):
