@@ -169,6 +169,15 @@ class LocalExchange:
         log.info("local exchange listening on %s (market: %s)", self.base_url, ", ".join(s for s, _ in self._sources))
         return self.port
 
+    def route_table(self) -> list[tuple[str, str]]:
+        """(method, path) of every route the running exchange serves (``{name}`` for a path variable)."""
+        assert self._runner is not None, "not started"
+        out = []
+        for route in self._runner.app.router.routes():
+            info = route.resource.get_info() if route.resource is not None else {}
+            out.append((route.method, str(info.get("path") or info.get("formatter", ""))))
+        return out
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
