@@ -279,15 +279,19 @@ async def test_429_retry_after_is_respected(tmp_path: Path) -> None:
 
 async def test_418_halts_every_request(live: Live) -> None:
     await live.book()
-    live.exchange.faults.set("rest_418", FaultSetting(count=1))
+    live.exchange.faults.set("rest_418", FaultSetting(count=1, value=60_000))
     live.decide("ban-1", Side.BUY, 150.0, urgent=True)
     await wait_for(lambda: bool(live.reports()))
-    live.decide("ban-2", Side.SELL, 150.0, urgent=True)  # during the ban: refused before leaving the process
-    await wait_for(lambda: len(live.reports()) == 2)
-    assert all(r["outcome"] == "failed" and any("not sent" in x for x in r["reasons"]) for r in live.reports())
+    assert live.router.halted.startswith("venue ban (418) until ")  # halted at once
+    ignored = live.router.ignored
+    live.decide("ban-2", Side.SELL, 150.0, urgent=True)  # during the ban: refused by the halted router
+    assert live.router.ignored == ignored + 1
+    [report] = live.reports()
+    assert report["outcome"] == "failed" and any("not sent" in x for x in report["reasons"])
     assert live.posts() == []
     assert [e.status for e in live.events if isinstance(e, RateLimit)] == [418]
-    assert len(live.sent()) == 2  # one attempt each: a ban is not retried
+    assert len(live.sent()) == 1  # one attempt: a ban is not retried
+    assert live.exchange.limiter.banned_requests == 1  # nothing more reached the exchange
 
 
 async def test_1021_resyncs_the_clock_and_the_order_goes_through(live: Live) -> None:
