@@ -175,6 +175,7 @@ async def test_unknown_outcome_on_the_exchange_is_resolved_without_a_duplicate(l
     check_books_balance(live, "e2e-2", rep)
 
 
+@pytest.mark.slow
 async def test_an_order_that_never_reached_the_exchange_is_queried_then_resent_once(tmp_path: Path) -> None:
     """rest_drop on the placement (the request never reached the exchange) and the user stream silent: the
     router queries by client order id, finds nothing, and once the request is too old to ever execute
