@@ -119,5 +119,6 @@ class ControlApi:
             "connections": len(ex.hub.all),
             "last_update_id": ex.last_update_id,
             "listen_keys": len(ex.user.keys),
+            "banned_requests": ex.limiter.banned_requests,
         }
         return web.json_response(body)

@@ -118,12 +118,13 @@ class Rest:
             # Time is read once handling starts, as Binance's matching engine checks recvWindow when the
             # request reaches it (-5028): a request delayed beyond its recvWindow is refused, never executed.
             now = self.clock()
-            if self.faults.fire("rest_drop"):
+            what = f"{request.method} {request.path}"
+            if self.faults.fire("rest_drop", what):
                 return drop(request)
             try:
-                if self.faults.fire("rest_418"):
-                    self.limiter.ban(ip, now + BAN_FAULT_MS)
-                if self.faults.fire("rest_429"):
+                if self.faults.fire("rest_418", what):
+                    self.limiter.ban(ip, now + int(self.faults.value("rest_418") or BAN_FAULT_MS))
+                if self.faults.fire("rest_429", what):
                     raise errors.too_many_requests()
                 query = request.raw_path.partition("?")[2]  # as sent: the signature covers these bytes
                 params, text = decode(query, body)

@@ -4,7 +4,8 @@ the bus, as one supervised service.
 Owns: the wiring and the reconciliation schedule:
 - Synchronous subscriptions: ``OrderIntent``/``OrderRequest`` (tag orders with their intent and
   strategy), ``Fill`` (the ledger), ``OrderUpdate`` (the exits' working orders), ``BookUpdate``
-  (the exit scanner), ``FeedStatus`` of the user stream (a reconnect schedules a reconciliation).
+  (the exit scanner), ``FeedStatus`` of the user stream (a reconnect schedules a reconciliation),
+  ``RateLimit`` (the end of a 418 ban schedules a reconciliation: "ban-end").
 - The constructor loads the ledger file; ``run()`` publishes every entry as ``LedgerPosition``, reconcile (retrying
   with backoff until the exchange answers), publish ``Reconciled`` — the risk stage vetoes every
   order until then — and then reconcile every ``portfolio.reconcile_interval_s`` and after each
@@ -51,6 +52,7 @@ from hedge.events import (
     OrderUpdate,
     Position,
     PositionDrift,
+    RateLimit,
     Reconciled,
 )
 from hedge.model.clock import Clock, LiveClock
@@ -61,6 +63,7 @@ from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
 from hedge.venue.base import Venue
 from hedge.venue.errors import VenueError
+from hedge.venue.rate_limit import BAN_END_MARGIN_S
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +131,7 @@ class PortfolioStage:
         sub(OrderUpdate, self.on_order_update)
         sub(BookUpdate, self.scanner.on_book)
         sub(FeedStatus, self.on_feed_status)
+        sub(RateLimit, self.on_rate_limit)
 
     # ------------------------------------------------------------------ bus handlers (sync)
 
@@ -172,6 +176,12 @@ class PortfolioStage:
         if ev.connected and self._user_up is False:
             self.request("reconnect")
         self._user_up = ev.connected
+
+    def on_rate_limit(self, ev: RateLimit) -> None:
+        """A 418 ban: nothing can be fetched until it ends; reconcile the moment it has."""
+        if ev.status == 418 and ev.banned_until_ms > 0:
+            wait_s = (ev.banned_until_ms - self.clock.now_ms()) / 1000.0 + BAN_END_MARGIN_S
+            self.clock.call_later(wait_s, lambda: self.request("ban-end"))
 
     def request(self, trigger: str) -> None:
         """Schedule a reconciliation as soon as the running one (if any) ends."""

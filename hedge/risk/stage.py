@@ -14,7 +14,10 @@ building one copies nothing), calls the pure ``check_order`` and publishes the
 ``RiskDecision``. ``Fill`` events only feed the cooloff (realized PnL). An order still waiting
 for its first answer counts in the order-ack latency with its age.
 Transitions: see ``NavRules`` for NAV; ``halt`` (the kill switch) -> HALTED plus a ``CancelAll``
-request for the venue; an unresolved ``PositionDrift`` (the portfolio's reconciliation found the
+request for the venue; a 418 ban (``RateLimit``) -> HALTED at once, reason "venue ban (418) until
+<ISO time>" (no ``CancelAll`` of its own: nothing can reach the venue during the ban, the router
+stops its executions and cancels their orders the moment the ban ends, and the protective stops
+keep resting at the exchange); an unresolved ``PositionDrift`` (the portfolio's reconciliation found the
 ledger and the exchange disagreeing without explanation) -> REDUCING, left only by an operator
 restart. Until the portfolio publishes its first ``Reconciled`` every order is vetoed
 (``not_reconciled``; ``risk.require_reconciliation``).
@@ -53,10 +56,12 @@ from hedge.events import (
     OrderUpdate,
     Position,
     PositionDrift,
+    RateLimit,
     Reconciled,
     TradingState,
     TradingStateChange,
 )
+from hedge.model.clock import iso_utc
 from hedge.risk.ack_latency import AckLatency
 from hedge.risk.check import check_order
 from hedge.risk.context import RiskContext
@@ -139,6 +144,7 @@ class RiskStage:
         sub(Heartbeat, self.on_heartbeat)
         sub(Reconciled, self.on_reconciled)
         sub(PositionDrift, self.on_drift)
+        sub(RateLimit, self.on_rate_limit)
 
     @property
     def alt_ext_disabled(self) -> bool:
@@ -261,6 +267,11 @@ class RiskStage:
                             m.state.value, m.reason,
                             "only cancels pass" if m.state is TradingState.HALTED else "only reducing orders pass")
         self.reconciled = True
+
+    def on_rate_limit(self, ev: RateLimit) -> None:
+        """A 418 ban: HALTED at once (sticky, like the kill switch: a ban means the engine broke the rules)."""
+        if ev.status == 418:
+            self.machine.set(TradingState.HALTED, f"venue ban (418) until {iso_utc(ev.banned_until_ms)}", self.clock())
 
     def on_drift(self, ev: PositionDrift) -> None:
         """Unexplained drift between the ledger and the exchange: REDUCING until an operator restart."""

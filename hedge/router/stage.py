@@ -12,7 +12,8 @@ The parts, one concept each:
   fallback, TWAP slices, flatten);
 - ``ProtectiveStops`` (protective.py): one closePosition STOP_MARKET per symbol;
 - ``UnknownResolver`` (unknown.py): query by client order id, resend only when proven absent;
-- ``Halt`` (halt.py): the kill switch's CancelAll, halt and flatten;
+- ``Halt`` (halt.py): the kill switch's CancelAll, halt and flatten, and a 418 ban (halted at once,
+  cancel-alls queued until the ban ends);
 - ``recover_pending`` (recovery.py): the orders a previous process left pending.
 
 Reliability: every order is journaled (orders_sent) and recorded in the pending-orders file
@@ -47,6 +48,7 @@ from hedge.events import (
     OrderType,
     OrderUpdate,
     Position,
+    RateLimit,
     RiskDecision,
 )
 from hedge.model.clock import Clock, LiveClock
@@ -122,6 +124,7 @@ class RouterStage:
         bus.subscribe(OrderUpdate, self.on_order_update)
         bus.subscribe(Position, self.on_position)
         bus.subscribe(CancelAll, self.halting.on_cancel_all)
+        bus.subscribe(RateLimit, self.halting.on_rate_limit)
         bus.subscribe(FeedStatus, self.on_feed_status)
 
     # ------------------------------------------------------------------ start (the pipeline's)

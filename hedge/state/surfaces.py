@@ -79,7 +79,6 @@ class StateModel:
         self.state_changed_ns = 0
         self.kpis = s.KpisState()
         self.router: dict[str, RouterHealth] = {}
-        self.banned_until_ms = 0
         self.scores: dict[str, SymbolScore] = {}
         self.strategy_scores: dict[tuple[str, str], StrategyScore] = {}
         self.signals: dict[str, dict[str, float]] = {}
@@ -91,7 +90,7 @@ class StateModel:
             "risk_snapshot": lambda: account.risk_snapshot(self.risk, self.trading_state, self.trading_reason,
                                                            self.state_changed_ns),
             "kpis": lambda: account.kpis(self.kpis, self.nav),
-            "router_health": lambda: engine.router_health(self.t, self.router, self.banned_until_ms),
+            "router_health": lambda: engine.router_health(self.t, self.router, self.t.banned_until_ms),
             "symbol_scores": lambda: market.symbol_scores(self.scores, self.strategy_scores),
             "hybrid_scores": lambda: market.hybrid_scores(self.scores, self.signals),
             "funding_snapshot": lambda: market.funding(self.marks),
@@ -179,9 +178,7 @@ class StateModel:
         self.on_dirty("router_health")
 
     def on_order_flow(self, ev: OrderRequest | OrderUpdate | RateLimit) -> None:
-        # Order counts and latencies are counted by Telemetry; a ban is remembered here.
-        if isinstance(ev, RateLimit) and ev.banned_until_ms:
-            self.banned_until_ms = max(self.banned_until_ms, ev.banned_until_ms)
+        # Order counts, latencies and the ban are counted by Telemetry.
         self.on_dirty("router_health")
 
     def on_score(self, ev: SymbolScore) -> None:

@@ -103,6 +103,7 @@ class Telemetry:
         self.components: dict[str, Heartbeat] = {}
         self.throttled_429 = 0
         self.banned_418 = 0
+        self.banned_until_ms = 0  # the end of the latest 418 ban (wall-clock ms; 0 = never banned)
         self._intent_ns: dict[str, int] = {}
         self._sent_ns: dict[str, int] = {}
         self._exit_coids: dict[str, int] = {}
@@ -221,6 +222,7 @@ class Telemetry:
     def on_rate_limit(self, ev: RateLimit) -> None:
         if ev.status == 418:
             self.banned_418 += 1
+            self.banned_until_ms = max(self.banned_until_ms, ev.banned_until_ms)
         else:
             self.throttled_429 += 1
 

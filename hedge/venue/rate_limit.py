@@ -23,6 +23,7 @@ from hedge.venue.errors import RateLimited
 DEFAULT_WEIGHT_LIMIT_1M = 2400
 DEFAULT_ORDER_LIMIT_10S = 300
 _BAN_DEFAULT_S = 120.0  # a 418 without Retry-After: Binance bans for 2 min at least
+BAN_END_MARGIN_S = 0.05  # what waits for a ban's end resumes this long after it (the check here is strict)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
