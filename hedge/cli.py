@@ -50,13 +50,26 @@ def setup_logging(level: str | None = None) -> None:
     )
 
 
+class CommandParser(argparse.ArgumentParser):
+    """One command's parser: an unknown argument is reported with the command's own usage
+    (argparse's default hands it up to ``hedge``'s parser, which prints the top-level usage)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        ns, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hedge",
         description="Event-driven trading engine for Binance USD-M perpetual futures.",
     )
     parser.add_argument("--version", action="version", version=f"hedge {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         importlib.import_module(f"hedge.commands.{module}").add_arguments(p)

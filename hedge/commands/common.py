@@ -1,7 +1,8 @@
 """Options and helpers shared by several commands (config directory, config errors).
 
 Owns: the ``--config DIR`` option and loading it with errors printed to stderr (and the root
-log level set from ``runtime.log_level``).
+log level set from ``runtime.log_level``), and the exit code of an interrupted command
+(``EXIT_INTERRUPTED``).
 
 Must never: exit the process or decide an exit code (the caller does), or hold anything used by
 a single command only.
@@ -15,6 +16,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hedge.config import Config
+
+
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT) stopped a long command: 128 + the signal's number, as shells do
 
 
 def add_config_arg(p: argparse.ArgumentParser) -> None:

@@ -1,7 +1,8 @@
 """``hedge exchange``: run the local Binance USD-M exchange on loopback until SIGINT/SIGTERM.
 
-Owns: the command line of the local exchange (address, market source, speed, fault plan, rate
-limits, API key pairs incl. ``HEDGE_EXCHANGE_ACCOUNTS``) mapped onto
+Owns: the command line of the local exchange (address and port, the port checked as the config
+checks a ``Port``; market source, speed, fault plan, rate limits, API key pairs incl.
+``HEDGE_EXCHANGE_ACCOUNTS``) mapped onto
 ``LocalExchange.from_config``, and its start/stop on signals.
 
 Must never: implement exchange behaviour (that is ``hedge.exchange``), or print a secret (only
@@ -16,10 +17,22 @@ import os
 from hedge.commands.common import add_config_arg
 
 
+def listen_port(text: str) -> int:
+    """An argparse ``type`` for a port to listen on: 1-65535, or 0 = any free port (the bound one is printed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range (1-65535, or 0 = any free port)")
+    return value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_arg(p)
     p.add_argument("--host", default=None, help="listen address (default: runtime.local_exchange.host, 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="listen port (default: runtime.local_exchange.port; 0 = any)")
+    p.add_argument("--port", type=listen_port, default=None,
+                   help="listen port, 1-65535 (default: runtime.local_exchange.port; 0 = any free port)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--market", nargs="+", metavar="FILE", help="hftbacktest-format recording(s) to loop")
     src.add_argument("--synthetic", metavar="SYMBOLS", help="comma-separated symbols with a synthetic order flow")
