@@ -16,6 +16,6 @@ if getattr(sys.modules["hedge"], "__file__", None) is None:  # a namespace packa
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     importlib.import_module("hedge")
 
-from hedge.cli import main  # noqa: E402
+from hedge.cli import main
 
 sys.exit(main())

@@ -1,5 +1,8 @@
 """``hedge exchange``: run the local Binance USD-M exchange on loopback until SIGINT/SIGTERM.
 
+Exit codes: 0 stopped by SIGTERM, 1 cannot listen, 2 bad usage or configuration, 130 stopped by
+Ctrl-C (SIGINT).
+
 Owns: the command line of the local exchange (address and port, the port checked as the config
 checks a ``Port``; market source, speed, fault plan, rate limits, API key pairs incl.
 ``HEDGE_EXCHANGE_ACCOUNTS``) mapped onto
@@ -62,12 +65,10 @@ def _accounts(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def main(args: argparse.Namespace) -> int:
-    import asyncio
-    import signal
     import sys
 
     from hedge.app import run_async
-    from hedge.commands.common import load_config_or_report
+    from hedge.commands.common import SignalStop, load_config_or_report
     from hedge.exchange.faults import FaultSpecError
     from hedge.exchange.limits import UNLIMITED, Limits
     from hedge.exchange.server import LocalExchange
@@ -101,22 +102,22 @@ def main(args: argparse.Namespace) -> int:
         return 2
 
     async def serve() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = SignalStop()
         try:
-            port = await exchange.start()
-        except OSError as exc:
-            print(f"hedge exchange: cannot listen on {exchange.host}:{exchange.port}: {exc}", file=sys.stderr)
-            return 1
-        print(f"local exchange on http://{exchange.host}:{port} (ws://{exchange.host}:{port}/stream)", flush=True)
-        print(f"api keys: {', '.join(exchange.keys.api_keys())}", flush=True)
-        try:
-            await stop.wait()
+            try:
+                port = await exchange.start()
+            except OSError as exc:
+                print(f"hedge exchange: cannot listen on {exchange.host}:{exchange.port}: {exc}", file=sys.stderr)
+                return 1
+            print(f"local exchange on http://{exchange.host}:{port} (ws://{exchange.host}:{port}/stream)", flush=True)
+            print(f"api keys: {', '.join(exchange.keys.api_keys())}", flush=True)
+            try:
+                await stop.event.wait()
+            finally:
+                await exchange.stop()
         finally:
-            await exchange.stop()
-        print("local exchange stopped", flush=True)
-        return 0
+            stop.close()
+        print(f"local exchange stopped ({stop.signal})", flush=True)
+        return stop.exit_code
 
     return run_async(serve())
