@@ -116,6 +116,11 @@ class Engine:
     def add_service(self, svc: Service) -> None:
         self.services.append(svc)
 
+    @property
+    def stop_reason(self) -> str:
+        """Why the engine stopped ("" while it runs): the signal's name (SIGINT, SIGTERM) or the caller's reason."""
+        return self._stop_reason
+
     def request_stop(self, reason: str = "requested") -> None:
         if self._stop is not None and not self._stop.is_set():
             log.info("engine: stopping (%s)", reason)

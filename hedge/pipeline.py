@@ -42,7 +42,7 @@ from hedge.model.instrument import SymbolFilters
 from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LEDGER_FILE
 from hedge.risk.dead_man import CountdownFn, DeadManSwitch
-from hedge.risk.kill_switch import KillSwitchService
+from hedge.risk.kill_switch import KillSwitchService, kill_flag_path
 from hedge.risk.persisted import RISK_STATE_FILE
 from hedge.risk.stage import VETO_JOURNAL, RiskStage
 from hedge.router.pending import PendingOrders
@@ -200,7 +200,8 @@ def attach_pipeline(
     engine.add_service(pipe)
     engine.add_service(pipe.portfolio)
     ks = cfg.risk.kill_switch
-    engine.add_service(KillSwitchService(ks.flag_file, pipe.risk.halt, poll_s=ks.poll_s, publish=engine.bus.publish))
+    engine.add_service(KillSwitchService(kill_flag_path(ks.flag_file, engine.log_dir), pipe.risk.halt, poll_s=ks.poll_s,
+                                         publish=engine.bus.publish))
     if countdown_cancel_all is not None and cfg.runtime.features.dead_man_switch:
         dm = cfg.risk.dead_man
         engine.add_service(DeadManSwitch(

@@ -3,7 +3,8 @@
 Owns: ``LOCK_FILE`` (``<log_dir>/daemon.lock``, an exclusive ``flock`` held for the process's
 lifetime) and ``RUNTIME_FILE`` (``<log_dir>/daemon.json``: pid, venue, the local exchange's URL and
 the absolute path of the kill flag the daemon watches, for operators, ``hedge kill`` and tests;
-the exchange's port is chosen at start), and reading the running daemon's local exchange URL.
+the exchange's port is chosen at start), and reading from it the running daemon's local exchange
+URL and the kill flag it watches.
 
 Must never: import the engine or a venue (``hedge kill`` reads these before anything else), or
 trust a ``daemon.json`` whose daemon no longer holds the lock.
@@ -73,6 +74,15 @@ def running_exchange_url(log_dir: str | Path) -> str:
     if not url:
         raise SetupError(f"{path} names no local exchange")
     return url
+
+
+def watched_kill_flag(log_dir: str | Path) -> str:
+    """The kill flag the daemon of ``log_dir`` watches (absolute, from its daemon.json), or ""."""
+    try:
+        flag = msgspec.json.decode(Path(log_dir, RUNTIME_FILE).read_bytes()).get("kill_flag", "")
+    except (OSError, msgspec.DecodeError, AttributeError):
+        return ""
+    return flag if isinstance(flag, str) else ""
 
 
 def write_runtime_file(log_dir: Path, *, venue: str, dry_run: bool, exchange_url: str, kill_flag: str) -> None:

@@ -3,9 +3,10 @@
 Owns: the wiring order — the log dir's lock, the local exchange (started first: its port is the
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
-reconciliation, kill switch, dead-man switch), the ``--once`` cycle, ``daemon.json`` — and the
-lifetime of what the engine does not own (the local exchange, the venue's HTTP client, the
-lock), released after the engine's graceful shutdown.
+reconciliation, kill switch, dead-man switch), the ``--once`` cycle, ``daemon.json``, the
+warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
+— and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
+client, the lock), released after the engine's graceful shutdown.
 
 Must never: print (the command module does), make a trading decision, or start anything that
 blocks the engine's start on the market (books sync while the engine already runs).
@@ -13,7 +14,9 @@ blocks the engine's start on the market (books sync while the engine already run
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -26,7 +29,10 @@ from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
 from hedge.pipeline import Pipeline, attach_pipeline
+from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
 from hedge.venue.user_stream import UserStream
+
+log = logging.getLogger(__name__)
 
 
 class Daemon:
@@ -47,6 +53,7 @@ class Daemon:
         cfg = self.cfg
         rt = cfg.runtime
         self._lock_fd = lock_log_dir(Path(rt.log_dir))
+        self._warn_if_halted()
         port = 0
         if rt.venue == "local":
             try:
@@ -80,11 +87,23 @@ class Daemon:
         self._write_runtime_file(engine.log_dir)
         return engine
 
+    @property
+    def kill_flag(self) -> Path:
+        """The kill flag this daemon watches (in its log dir unless configured absolute)."""
+        return kill_flag_path(self.cfg.risk.kill_switch.flag_file, self.cfg.runtime.log_dir)
+
+    def _warn_if_halted(self) -> None:
+        """A flag left from before halts the daemon as soon as it starts: say so first, and how to clear it."""
+        flag = read_flag(self.kill_flag)
+        if flag is not None:
+            log.warning("starting HALTED: %s", halted_notice(flag, self.kill_flag, self.cfg.runtime.log_dir,
+                                                            time.time_ns()))
+
     def _write_runtime_file(self, log_dir: Path) -> None:
         rt = self.cfg.runtime
         write_runtime_file(log_dir, venue=rt.venue, dry_run=rt.dry_run,
                            exchange_url=self.exchange.base_url if self.exchange is not None else "",
-                           kill_flag=str(Path(self.cfg.risk.kill_switch.flag_file).resolve()))
+                           kill_flag=str(self.kill_flag.resolve()))
 
     async def run(self, *, install_signals: bool = True) -> int:
         """Start, run until stopped (signal, ``--once``), then release; returns the exit code."""

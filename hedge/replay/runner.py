@@ -14,6 +14,9 @@ and a ``DecisionRecorder`` — and running it line by line:
    or held by the simulated latency — so an order placed on a tick reaches the matching engine
    before the next recorded line, whatever the machine's speed.
 
+``interrupt()`` (``hedge replay`` calls it on Ctrl-C, from a signal handler) stops the run after
+the line being handled; the summary then covers the lines replayed so far and says so.
+
 Nothing reads the wall clock except the optional ``speed`` pacing and the events/s figure, so the
 same recordings and configuration give the same decisions, fills and fingerprint every time.
 A replay starts from a fresh simulated account: the pending-orders record of an earlier replay
@@ -103,6 +106,11 @@ class Replay:
         )
         self.recorder = DecisionRecorder(bus)
         self.start_nav = ex.starting_balance
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        """Stop after the line being handled (safe from a signal handler: it only sets a flag)."""
+        self.interrupted = True
 
     async def _settle(self) -> None:
         """Run the loop until every venue call is finished or held by the simulated latency."""
@@ -119,6 +127,7 @@ class Replay:
         records = source.records()
         first = next(records, None)
         engine.journals.write("events", "replay_started", {"files": self.files, "latency_ms": self.latency_ms})
+        log.info("replay: started on %s", ", ".join(self.files))
         engine.bus.start()
         t0 = time.perf_counter()
         try:
@@ -138,9 +147,11 @@ class Replay:
             self.pipeline.router.pending.close()
             engine.observability.publisher.flush()
             engine.journals.close()
-        log.info("replay: %d events in %.2fs (%s events/s), fingerprint %s",
-                 summary.events, stats.wall_s, f"{summary.events_per_s:,.0f}", summary.fingerprint[:16])
-        self._warn_missing_symbols()
+        log.info("replay: %s%d events in %.2fs (%s events/s), fingerprint %s",
+                 "INTERRUPTED after " if summary.interrupted else "", summary.events, stats.wall_s,
+                 f"{summary.events_per_s:,.0f}", summary.fingerprint[:16])
+        if not summary.interrupted:  # a replay stopped early proves nothing about the symbols it has
+            self._warn_missing_symbols()
         return summary
 
     def _warn_missing_symbols(self) -> None:
@@ -162,6 +173,8 @@ class Replay:
         wall, sleep = self._wall_clock, self._sleep
         start = wall()
         for rec in records:
+            if self.interrupted:
+                break
             ns = rec.recv_ns
             if speed is not None:  # wall-clock pacing only: everything is settled, nothing can run meanwhile
                 due = (ns - first_ns) / 1e9 / speed - (wall() - start)
@@ -226,4 +239,5 @@ class Replay:
             open_orders=len(engine.open_orders(ACCOUNT)),
             latency_ms=self.latency_ms,
             fingerprint=rec.fingerprint,
+            interrupted=self.interrupted,
         )

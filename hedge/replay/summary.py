@@ -64,6 +64,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     open_orders: int  # still resting at the end
     latency_ms: float
     fingerprint: str
+    interrupted: bool = False  # stopped early (Ctrl-C): everything above covers the lines replayed so far
 
 
 class DecisionRecorder:

@@ -6,6 +6,8 @@ until T"), positions, feeds and books, alerts.
 A missing file shows as "-" (the engine may not have written it yet); a file that does not parse
 is named in the output rather than crashing the view; diagnostics.json that is no longer being
 rewritten (the engine stopped or is stuck) makes the health UNKNOWN and is a problem (exit 1).
+``notices`` (from the caller, read at each render) come right below the title, e.g. a kill flag
+that halts the daemon and the command that clears it.
 
 Must never: write anything, or need the engine to be running (it reads files only).
 """
@@ -13,6 +15,7 @@ Must never: write anything, or need the engine to be running (it reads files onl
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -34,8 +37,9 @@ def _age(now_ns: int, ns: int) -> str:
 
 
 class StatusView:
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, notices: Callable[[], list[str]] = list) -> None:
         self.dir = Path(directory)
+        self.notices = notices
         self.problems: list[str] = []
 
     def _read(self, schema: type[F]) -> F | None:
@@ -62,9 +66,10 @@ class StatusView:
         pos = self._read(s.PositionsState)
         diag = self._read(s.Diagnostics)
         router = self._read(s.RouterHealthState)
+        notices = [f"!! {n}" for n in self.notices()]
         if not any((nav, risk, kpis, pos, diag)) and not self.problems:
-            return f"no state files in {self.dir} (is the engine running, with this --log-dir?)"
-        lines = [f"hedge status - {self.dir}"]
+            return "\n".join([f"no state files in {self.dir} (is the engine running, with this --log-dir?)", *notices])
+        lines = [f"hedge status - {self.dir}", *notices]
         if nav is not None and nav.nav_ns == 0:
             lines.append("NAV      no reading yet")
         elif nav is not None:

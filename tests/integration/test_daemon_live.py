@@ -227,7 +227,8 @@ async def test_hedge_kill_from_another_directory_reaches_the_daemon(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     monkeypatch.delenv("BINANCE_TESTNET", raising=False)
-    args = argparse.Namespace(config=None, flag_file=None, reason="drill", cancel=False, log_dir=str(tmp_path / "logs"))
+    args = argparse.Namespace(config=None, flag_file=None, reason="drill", cancel=False, clear=False,
+                              log_dir=str(tmp_path / "logs"))
     assert kill_cmd.main(args) == 0
     assert (tmp_path / "KILL").exists() and not (elsewhere / "logs" / "KILL").exists()
     assert live.daemon.pipeline is not None

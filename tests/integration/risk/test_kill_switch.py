@@ -198,7 +198,7 @@ def test_hedge_kill_cancel_uses_the_injected_cancel_all(tmp_path: Path) -> None:
     async def broken() -> None:
         raise ConnectionError("exchange unreachable")
 
-    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True)
+    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True, clear=False)
     assert kill_cmd.main(args, cancel_all) == 0 and calls == ["cancel_all"]
     assert kill_cmd.main(args, broken) == 1 and (tmp_path / "KILL").exists()
     args.cancel = False
@@ -210,7 +210,7 @@ def test_hedge_kill_cancel_without_testnet_keys_exits_3(tmp_path: Path, monkeypa
     monkeypatch.delenv("BINANCE_API_KEY", raising=False)
     monkeypatch.setenv("BINANCE_API_SECRET", "s3cr3t-never-printed")
     monkeypatch.setenv("BINANCE_TESTNET", "1")
-    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True,
+    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True, clear=False,
                               log_dir=str(tmp_path))
     assert kill_cmd.main(args) == 3
     assert (tmp_path / "KILL").exists()
