@@ -58,6 +58,7 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
     import asyncio
 
     from hedge.commands.common import load_config_or_report
+    from hedge.model.clock import LiveClock
     from hedge.risk.kill_switch import write_flag
 
     cfg = None
@@ -69,7 +70,7 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
         _watched_flag(args.log_dir or cfg.runtime.log_dir) or cfg.risk.kill_switch.flag_file if cfg is not None else ""
     )
     try:
-        write_flag(flag_file, args.reason)
+        write_flag(flag_file, args.reason, ts_ns=LiveClock().now_ns())
     except OSError as exc:
         print(f"hedge kill: cannot write the flag file {flag_file}: {exc.strerror or exc}", file=sys.stderr)
         return 1

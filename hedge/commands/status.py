@@ -30,17 +30,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from hedge.model.clock import LiveClock
     from hedge.state.manifest import state_dir
     from hedge.state.status_view import StatusView
 
     view = StatusView(state_dir(args.log_dir))
+    clock = LiveClock()
     if args.watch is None:
-        text = view.render()
+        text = view.render(clock.now_ns())
         print(text)
         return 0 if not text.startswith("no state files") and not view.problems else 1
     if args.watch <= 0:
         print("hedge status: --watch needs a positive interval", file=sys.stderr)
         return 2
     while True:
-        print(CLEAR + view.render(), flush=True)
+        print(CLEAR + view.render(clock.now_ns()), flush=True)
         time.sleep(args.watch)

@@ -72,7 +72,6 @@ class OrderDesk:
         journals: Journals,
         *,
         clock: Clock,
-        now_ns: Callable[[], int],
         pending: PendingOrders,
         backoff: Callable[[int], float],
         spawn: Spawn,
@@ -81,7 +80,7 @@ class OrderDesk:
         self.bus = bus
         self.venue = venue
         self.clock = clock
-        self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
+        self.now_ns = clock.now_ns  # stamps recv_ns of what the router publishes (replay: event time)
         self.pending = pending
         self.backoff = backoff
         self.spawn = spawn

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from hedge.events import Fill, Side
+from hedge.model.clock import EventClock
 from hedge.risk.kill_switch import write_flag
 from hedge.state import schemas as s
 from hedge.state.manifest import read_manifest, read_surface
@@ -91,7 +92,7 @@ def test_the_local_exchange_is_a_fresh_account_so_an_earlier_ledger_is_not_drift
                            client_order_id="h0-0-0", ts_ms=1))
     path = tmp_path / "logs" / "state" / "portfolio_ledger.json"
     path.parent.mkdir(parents=True)
-    LedgerStore(path, ledger.state).save_now()
+    LedgerStore(path, ledger.state, clock=EventClock()).save_now()
     r = run(tmp_path, "--once")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "reconciled: 1 symbols, 0 drifts" in r.stdout and "drift" not in r.stderr and "REDUCING" not in r.stderr
