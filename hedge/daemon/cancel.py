@@ -18,6 +18,7 @@ import msgspec
 from hedge.config import Config
 from hedge.daemon.lock import running_exchange_url
 from hedge.daemon.venues import select_venue
+from hedge.model.clock import LiveClock
 
 
 def direct_cancel_all(
@@ -32,7 +33,7 @@ def direct_cancel_all(
         port = int(running_exchange_url(rt.log_dir).rsplit(":", 1)[1])
 
     async def cancel_all() -> int:
-        setup = select_venue(cfg, lambda _ev: None, local_port=port, env=env)
+        setup = select_venue(cfg, lambda _ev: None, clock=LiveClock(), local_port=port, env=env)
         venue = setup.venue
         try:
             symbols = set(cfg.strategy.universe) | {o.symbol for o in await venue.open_orders(None)}

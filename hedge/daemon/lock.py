@@ -14,7 +14,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 
 import msgspec
@@ -75,10 +74,11 @@ def running_exchange_url(log_dir: str | Path) -> str:
     return url
 
 
-def write_runtime_file(log_dir: Path, *, venue: str, dry_run: bool, exchange_url: str, kill_flag: str) -> None:
+def write_runtime_file(log_dir: Path, *, venue: str, dry_run: bool, exchange_url: str, kill_flag: str,
+                       started_ns: int) -> None:
     """``<log_dir>/daemon.json`` for this process (``kill_flag``: the absolute path ``hedge kill`` must write)."""
     info = {"pid": os.getpid(), "venue": venue, "dry_run": dry_run, "exchange_url": exchange_url,
-            "kill_flag": kill_flag, "started_ns": time.time_ns()}
+            "kill_flag": kill_flag, "started_ns": started_ns}
     log_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(log_dir / RUNTIME_FILE, msgspec.json.encode(info))
     if exchange_url:

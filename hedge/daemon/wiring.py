@@ -55,11 +55,11 @@ class Daemon:
             except (OSError, ValueError) as e:
                 raise SetupError(f"local exchange: {e}") from None
         engine = self.engine = Engine(cfg)
-        setup = self.setup = select_venue(cfg, engine.bus.publish, journals=engine.journals, local_port=port,
-                                              env=self.env)
+        setup = self.setup = select_venue(cfg, engine.bus.publish, clock=engine.clock, journals=engine.journals,
+                                          local_port=port, env=self.env)
         events = engine.journals.writer("events")
         engine.add_service(MarketFeed(rt.feeds, cfg.strategy.universe, engine.bus, setup.market,
-                                      journal=events.write))
+                                      journal=events.write, clock=engine.clock))
         for svc in setup.services:
             engine.add_service(svc)
         try:
@@ -77,14 +77,15 @@ class Daemon:
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,
                                   timeout_s=rt.once_timeout_s)
             engine.add_service(self.once)
-        self._write_runtime_file(engine.log_dir)
+        self._write_runtime_file(engine)
         return engine
 
-    def _write_runtime_file(self, log_dir: Path) -> None:
+    def _write_runtime_file(self, engine: Engine) -> None:
         rt = self.cfg.runtime
-        write_runtime_file(log_dir, venue=rt.venue, dry_run=rt.dry_run,
+        write_runtime_file(engine.log_dir, venue=rt.venue, dry_run=rt.dry_run,
                            exchange_url=self.exchange.base_url if self.exchange is not None else "",
-                           kill_flag=str(Path(self.cfg.risk.kill_switch.flag_file).resolve()))
+                           kill_flag=str(Path(self.cfg.risk.kill_switch.flag_file).resolve()),
+                           started_ns=engine.clock.now_ns())
 
     async def run(self, *, install_signals: bool = True) -> int:
         """Start, run until stopped (signal, ``--once``), then release; returns the exit code."""
