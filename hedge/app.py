@@ -18,8 +18,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -44,6 +43,7 @@ from hedge.events import (
     Reconciled,
     TradingStateChange,
 )
+from hedge.model.clock import Clock, LiveClock
 from hedge.state.journal import Journals
 from hedge.state.observability import Observability, attach_observability
 
@@ -84,11 +84,11 @@ class EngineStats(msgspec.Struct, kw_only=True):
 class Engine:
     """One hedge process: bus + journals + supervised services."""
 
-    def __init__(
-        self, cfg: Config, *, log_dir: str | Path | None = None, clock_ns: Callable[[], int] = time.time_ns
-    ) -> None:
-        """``clock_ns``: what the operator surfaces measure ages against (replay: its event clock)."""
+    def __init__(self, cfg: Config, *, log_dir: str | Path | None = None, clock: Clock | None = None) -> None:
+        """``clock``: the process's one clock, handed to every stage and service (default a
+        ``LiveClock``, the daemon's; replay passes its ``EventClock``)."""
         self.cfg = cfg
+        self.clock: Clock = clock or LiveClock()
         rt = cfg.runtime
         self.log_dir = Path(log_dir if log_dir is not None else rt.log_dir)
         self.bus = Bus()
@@ -97,6 +97,7 @@ class Engine:
             max_bytes=rt.journal.max_bytes,
             backups=rt.journal.backups,
             buffer_bytes=rt.journal.buffer_bytes,
+            clock=self.clock,
         )
         self.services: list[Service] = []
         self.stats = EngineStats()
@@ -111,7 +112,7 @@ class Engine:
         for etype in JOURNALED_EVENTS:
             self.bus.subscribe(etype, journal_event)
         # State files, /metrics + /health, alerts: all fed from the bus (see hedge/state/observability.py).
-        self.observability: Observability = attach_observability(self, clock_ns=clock_ns)
+        self.observability: Observability = attach_observability(self)
 
     def add_service(self, svc: Service) -> None:
         self.services.append(svc)
@@ -131,7 +132,7 @@ class Engine:
         delay = backoff_delays(self.cfg.runtime.http.backoff_initial_s, self.cfg.runtime.http.backoff_max_s)
         attempt = 0
         while True:
-            started = time.monotonic()
+            started = self.clock.now_s()
             try:
                 await svc.run()
                 log.info("service %s finished", svc.name)
@@ -141,19 +142,19 @@ class Engine:
             except Exception:
                 n = self.stats.restarts.get(svc.name, 0) + 1
                 self.stats.restarts[svc.name] = n
-                if time.monotonic() - started > 60.0:
+                if self.clock.now_s() - started > 60.0:
                     attempt = 0
                 wait = delay(attempt)
                 attempt += 1
                 log.exception("service %s failed (restart #%d in %.1fs)", svc.name, n, wait)
                 self.bus.publish(
-                    Heartbeat(component=svc.name, ok=False, detail="crashed; restarting", recv_ns=time.time_ns())
+                    Heartbeat(component=svc.name, ok=False, detail="crashed; restarting", recv_ns=self.clock.now_ns())
                 )
                 await asyncio.sleep(wait)
 
     async def _heartbeat(self) -> None:
         while True:
-            self.bus.publish(Heartbeat(component="engine", recv_ns=time.time_ns()))
+            self.bus.publish(Heartbeat(component="engine", recv_ns=self.clock.now_ns()))
             await asyncio.sleep(HEARTBEAT_S)
 
     async def run(self, *, install_signals: bool = True) -> int:
@@ -190,7 +191,7 @@ class Engine:
         return 0
 
     async def shutdown(self) -> None:
-        t0 = time.monotonic()
+        t0 = self.clock.now_s()
         for t in self._tasks:
             t.cancel()
         if self._tasks:
@@ -198,10 +199,10 @@ class Engine:
             for t in pending:
                 log.warning("engine: task %s did not stop within %.1fs", t.get_name(), SHUTDOWN_BUDGET_S)
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.bus.close(), max(0.1, SHUTDOWN_BUDGET_S - (time.monotonic() - t0)))
+            await asyncio.wait_for(self.bus.close(), max(0.1, SHUTDOWN_BUDGET_S - (self.clock.now_s() - t0)))
         self.journals.write("events", "engine_stopped", {"reason": self._stop_reason or "shutdown"})
         self.journals.close()
-        log.info("engine: stopped in %.0f ms", (time.monotonic() - t0) * 1000)
+        log.info("engine: stopped in %.0f ms", (self.clock.now_s() - t0) * 1000)
 
 
 def run_async(main: Coroutine[Any, Any, T]) -> T:

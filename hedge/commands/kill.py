@@ -57,6 +57,7 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
 
     from hedge.commands.common import load_config_or_report
     from hedge.daemon.lock import watched_kill_flag  # light: no engine, no ccxt (the flag comes first)
+    from hedge.model.clock import LiveClock
     from hedge.risk.kill_switch import clear_flag, kill_flag_path, write_flag
 
     cfg = None
@@ -87,7 +88,7 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
                   "until it is restarted, a new one starts ACTIVE")
         return 0
     try:
-        write_flag(flag_file, args.reason)
+        write_flag(flag_file, args.reason, ts_ns=LiveClock().now_ns())
     except OSError as exc:
         print(f"hedge kill: cannot write the flag file {flag_file}: {exc.strerror or exc}", file=sys.stderr)
         return 1

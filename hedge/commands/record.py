@@ -13,6 +13,9 @@ Owns: the options (symbols, stream kinds, endpoints or URL overrides, duration),
 session (market feed tapped into a ``RecordingWriter``, flushed every second, stopped on a
 signal or after ``--minutes``) and its JSON summary.
 
+Clock: the frames' receive times come from the feed's clock; ``time.monotonic()`` here only times
+the command for its summary (a tool, not an engine component; tests/unit/model/test_clock_usage.py).
+
 Must never: trade, place an order or need API keys, or change a frame on its way to the file.
 """
 

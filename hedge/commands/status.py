@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def kill_notices(log_dir: str) -> list[str]:
+def kill_notices(log_dir: str, now_ns: int) -> list[str]:
     """The kill flag of ``log_dir``'s daemon, if present: it is HALTED, why, and how to clear it."""
     from pathlib import Path
 
@@ -40,21 +40,23 @@ def kill_notices(log_dir: str) -> list[str]:
 
     path = Path(watched_kill_flag(log_dir) or kill_flag_path(KillSwitchConfig().flag_file, log_dir))
     flag = read_flag(path)
-    return [] if flag is None else [halted_notice(flag, path, log_dir, time.time_ns())]
+    return [] if flag is None else [halted_notice(flag, path, log_dir, now_ns)]
 
 
 def main(args: argparse.Namespace) -> int:
+    from hedge.model.clock import LiveClock
     from hedge.state.manifest import state_dir
     from hedge.state.status_view import StatusView
 
-    view = StatusView(state_dir(args.log_dir), notices=lambda: kill_notices(args.log_dir))
+    clock = LiveClock()
+    view = StatusView(state_dir(args.log_dir), notices=lambda: kill_notices(args.log_dir, clock.now_ns()))
     if args.watch is None:
-        text = view.render()
+        text = view.render(clock.now_ns())
         print(text)
         return 0 if not text.startswith("no state files") and not view.problems else 1
     if args.watch <= 0:
         print("hedge status: --watch needs a positive interval", file=sys.stderr)
         return 2
     while True:
-        print(CLEAR + view.render(), flush=True)
+        print(CLEAR + view.render(clock.now_ns()), flush=True)
         time.sleep(args.watch)

@@ -12,7 +12,6 @@ Must never: start an engine or a stream, place an order, or call a venue that ba
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
@@ -22,7 +21,7 @@ from hedge.config import Config
 from hedge.daemon.errors import SetupError
 from hedge.daemon.lock import running_exchange_url
 from hedge.daemon.venues import select_venue
-from hedge.model.clock import iso_utc
+from hedge.model.clock import LiveClock, iso_utc
 from hedge.state import schemas
 from hedge.state.manifest import read_surface, state_dir
 
@@ -53,8 +52,9 @@ def direct_cancel_all(
         port = int(running_exchange_url(rt.log_dir).rsplit(":", 1)[1])
 
     async def cancel_all() -> int:
-        refuse_during_ban(rt.log_dir, time.time_ns() // 1_000_000)
-        setup = select_venue(cfg, lambda _ev: None, local_port=port, env=env)
+        clock = LiveClock()
+        refuse_during_ban(rt.log_dir, clock.now_ms())
+        setup = select_venue(cfg, lambda _ev: None, clock=clock, local_port=port, env=env)
         venue = setup.venue
         try:
             symbols = set(cfg.strategy.universe) | {o.symbol for o in await venue.open_orders(None)}

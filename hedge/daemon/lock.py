@@ -15,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 
 import msgspec
@@ -85,10 +84,11 @@ def watched_kill_flag(log_dir: str | Path) -> str:
     return flag if isinstance(flag, str) else ""
 
 
-def write_runtime_file(log_dir: Path, *, venue: str, dry_run: bool, exchange_url: str, kill_flag: str) -> None:
+def write_runtime_file(log_dir: Path, *, venue: str, dry_run: bool, exchange_url: str, kill_flag: str,
+                       started_ns: int) -> None:
     """``<log_dir>/daemon.json`` for this process (``kill_flag``: the absolute path ``hedge kill`` must write)."""
     info = {"pid": os.getpid(), "venue": venue, "dry_run": dry_run, "exchange_url": exchange_url,
-            "kill_flag": kill_flag, "started_ns": time.time_ns()}
+            "kill_flag": kill_flag, "started_ns": started_ns}
     log_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(log_dir / RUNTIME_FILE, msgspec.json.encode(info))
     if exchange_url:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from hedge.daemon.once import OnceCycle
 from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
+from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
 from hedge.venue.user_stream import UserStream
@@ -62,11 +62,11 @@ class Daemon:
             except (OSError, ValueError) as e:
                 raise SetupError(f"local exchange: {e}") from None
         engine = self.engine = Engine(cfg)
-        setup = self.setup = select_venue(cfg, engine.bus.publish, journals=engine.journals, local_port=port,
-                                              env=self.env)
+        setup = self.setup = select_venue(cfg, engine.bus.publish, clock=engine.clock, journals=engine.journals,
+                                          local_port=port, env=self.env)
         events = engine.journals.writer("events")
         engine.add_service(MarketFeed(rt.feeds, cfg.strategy.universe, engine.bus, setup.market,
-                                      journal=events.write))
+                                      journal=events.write, clock=engine.clock))
         for svc in setup.services:
             engine.add_service(svc)
         try:
@@ -84,7 +84,7 @@ class Daemon:
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,
                                   timeout_s=rt.once_timeout_s)
             engine.add_service(self.once)
-        self._write_runtime_file(engine.log_dir)
+        self._write_runtime_file(engine)
         return engine
 
     @property
@@ -97,13 +97,14 @@ class Daemon:
         flag = read_flag(self.kill_flag)
         if flag is not None:
             log.warning("starting HALTED: %s", halted_notice(flag, self.kill_flag, self.cfg.runtime.log_dir,
-                                                            time.time_ns()))
+                                                            LiveClock().now_ns()))
 
-    def _write_runtime_file(self, log_dir: Path) -> None:
+    def _write_runtime_file(self, engine: Engine) -> None:
         rt = self.cfg.runtime
-        write_runtime_file(log_dir, venue=rt.venue, dry_run=rt.dry_run,
+        write_runtime_file(engine.log_dir, venue=rt.venue, dry_run=rt.dry_run,
                            exchange_url=self.exchange.base_url if self.exchange is not None else "",
-                           kill_flag=str(self.kill_flag.resolve()))
+                           kill_flag=str(self.kill_flag.resolve()),
+                           started_ns=engine.clock.now_ns())
 
     async def run(self, *, install_signals: bool = True) -> int:
         """Start, run until stopped (signal, ``--once``), then release; returns the exit code."""

@@ -6,6 +6,9 @@ event: the matching engine first, then the streams in Binance's wire format (dep
 ``DepthStreams``, ``@trade`` / ``@aggTrade``, ``@bookTicker``); the last update id per symbol
 (what ``/fapi/v1/depth`` answers) and the count of events played.
 
+Clock: paced on ``time.monotonic_ns()``: the local exchange plays its market in real time on its own
+clock, apart from the engine's (tests/unit/model/test_clock_usage.py).
+
 Must never: build a market event (the sources do) or change an account other than through the
 matching engine.
 """

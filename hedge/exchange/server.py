@@ -10,6 +10,10 @@ housekeeping loops; stop).
 ``LocalExchange`` is a service (``name`` + ``async run()``) and can be driven directly with
 ``await start()`` (returns the bound port) and ``await stop()``.
 
+Clock: the local exchange keeps its own server clock (``time.time()`` for ``serverTime`` and order
+times, ``time.monotonic()`` for fault timing): it referees the engine and shares no code with it,
+not even ``hedge.model.clock`` (tests/unit/model/test_clock_usage.py).
+
 Must never: import an engine stage (it is a venue of its own), or block the event loop.
 """
 

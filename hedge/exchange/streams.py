@@ -8,6 +8,9 @@ connection faults (drop every connection, stall sending).
 A subscriber that falls ``MAX_BACKLOG`` frames behind is disconnected, as Binance does with slow
 consumers; publishing never waits for a socket.
 
+Clock: the stalled-stream fault is timed on ``time.monotonic()``: the local exchange keeps its own
+clock, apart from the engine's (tests/unit/model/test_clock_usage.py).
+
 Must never: block the publisher on a client, or parse what it forwards.
 """
 

@@ -17,6 +17,10 @@ Owns:
   at max speed or at a real-time multiple, deterministically (event times come from the file);
 - ``bundled_btcusdt()``: the bundled 8-minute BTCUSDT recording.
 
+Clock: the recorded receive times are the events' times; the only direct reads are
+``time.monotonic`` for pacing at a multiple of real time (``speed``) and ``time.perf_counter`` for
+the run's wall time (events/s) — neither reaches an event (tests/unit/model/test_clock_usage.py).
+
 Must never: alter a recorded websocket frame, or read the wall clock into replayed events.
 """
 

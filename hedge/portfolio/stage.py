@@ -90,7 +90,8 @@ class PortfolioStage:
         exits = cfg.strategy.exits
         self.persist = persist  # False: an in-memory ledger (replay), nothing read or written
         self.ledger = Ledger(exits, LedgerStore.load(self.path) if persist else None)
-        self.store = LedgerStore(self.path, self.ledger.state, interval_s=self.pcfg.persist_interval_s)
+        self.store = LedgerStore(self.path, self.ledger.state, clock=self.clock,
+                                 interval_s=self.pcfg.persist_interval_s)
         write_ahead = self.store.save_now if persist else _nothing
         self.protect = ProtectiveStops(
             self.ledger.entries,

@@ -79,7 +79,7 @@ class Replay:
         self.speed = speed if speed is not None and speed > 0 else None
         self.latency_ms = rt.replay.latency_ms
         self.clock = EventClock()
-        self.engine = Engine(cfg, log_dir=self.log_dir, clock_ns=self.clock.now_ns)  # state files age in event time
+        self.engine = Engine(cfg, log_dir=self.log_dir, clock=self.clock)  # the one clock: every stamp in event time
         bus = self.engine.bus
         self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels,
                                    symbols=cfg.strategy.universe)
@@ -89,7 +89,6 @@ class Replay:
             bus,
             cfg.strategy.universe,
             clock=self.clock,
-            now_ns=self.clock.now_ns,
             book_of=lambda s: dispatcher.book(s).book,
             balance=ex.starting_balance,
             maker_fee=ex.maker_fee,
@@ -101,8 +100,8 @@ class Replay:
         self.venue.attach()  # before the pipeline: the exchange matches a tick before the engine sees it
         (self.log_dir / PENDING_FILE).unlink(missing_ok=True)
         self.pipeline: Pipeline = build_pipeline(
-            cfg, bus, self.engine.journals, self.venue, log_dir=self.log_dir, clock=self.clock,
-            now_ns=self.clock.now_ns, rng=random.Random(0), persist_ledger=False, persist_risk=False,
+            cfg, bus, self.engine.journals, self.venue, clock=self.clock, log_dir=self.log_dir,
+            rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
         self.recorder = DecisionRecorder(bus)
         self.start_nav = ex.starting_balance

@@ -27,7 +27,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 import msgspec
 
 from hedge.events import KillSwitch
+from hedge.model.clock import Clock, LiveClock
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,12 @@ def kill_flag_path(flag_file: str | Path, log_dir: str | Path) -> Path:
     return Path(log_dir) / flag_file
 
 
-def write_flag(path: str | Path, reason: str) -> None:
-    """Create (or replace) the flag file atomically: temp file, fsync, rename."""
+def write_flag(path: str | Path, reason: str, *, ts_ns: int) -> None:
+    """Create (or replace) the flag file atomically: temp file, fsync, rename (``ts_ns``: the writer's clock)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
-    data = msgspec.json.encode(KillFlag(reason=reason, ts_ns=time.time_ns(), pid=os.getpid()))
+    data = msgspec.json.encode(KillFlag(reason=reason, ts_ns=ts_ns, pid=os.getpid()))
     with open(tmp, "wb") as f:
         f.write(data + b"\n")
         f.flush()
@@ -108,8 +108,10 @@ class KillSwitchService:
         poll_s: float = 0.25,
         signals: bool = True,
         publish: Callable[[KillSwitch], None] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.flag_file = Path(flag_file)
+        self.clock: Clock = clock or LiveClock()
         self.engage = engage
         self.publish = publish
         self.poll_s = poll_s
@@ -140,13 +142,13 @@ class KillSwitchService:
 
     def _publish(self, engaged: bool, reason: str) -> None:
         if self.publish is not None:
-            now = time.time_ns()
+            now = self.clock.now_ns()
             self.publish(KillSwitch(engaged=engaged, reason=reason, ts_ms=now // 1_000_000, recv_ns=now))
 
     def on_signal(self) -> None:
         reason = f"SIGUSR1 (pid {os.getpid()})"
         try:
-            write_flag(self.flag_file, reason)  # the halt survives a restart
+            write_flag(self.flag_file, reason, ts_ns=self.clock.now_ns())  # the halt survives a restart
         except OSError as exc:
             log.error("kill switch: cannot write %s (%s); halting anyway", self.flag_file, exc.strerror)
         self._armed = False

@@ -13,6 +13,10 @@ executor retries it), and every applied change to ``on_progress`` (the stage dis
 executor or the protective stops). Venue calls run in tasks started by ``spawn``; their results
 are fed back synchronously.
 
+Clock: the engine's ``Clock`` for every stamp and timer; the one direct read,
+``time.perf_counter()`` around a venue call, is the order-ack latency histogram (a duration
+measurement, the point of the figure; tests/unit/model/test_clock_usage.py allows it).
+
 Must never: decide what to send next, resend an order (only the resolver may, once proven
 absent), or let a state change bypass ``transition``.
 """
@@ -72,7 +76,6 @@ class OrderDesk:
         journals: Journals,
         *,
         clock: Clock,
-        now_ns: Callable[[], int],
         pending: PendingOrders,
         backoff: Callable[[int], float],
         spawn: Spawn,
@@ -81,7 +84,7 @@ class OrderDesk:
         self.bus = bus
         self.venue = venue
         self.clock = clock
-        self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
+        self.now_ns = clock.now_ns  # stamps recv_ns of what the router publishes (replay: event time)
         self.pending = pending
         self.backoff = backoff
         self.spawn = spawn

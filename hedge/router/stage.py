@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -85,7 +84,6 @@ class RouterStage:
         backoff: Callable[[int], float] | None = None,
         clock: Clock | None = None,
         pending: PendingOrders | None = None,
-        now_ns: Callable[[], int] = time.time_ns,
         lifecycle: Lifecycle | None = None,
     ) -> None:
         rc = cfg.runtime.router
@@ -97,7 +95,7 @@ class RouterStage:
         self.ignored = 0  # decisions without an approval, or replayed
         self.task_errors = 0  # bugs: a venue task raised past its own error handling
         self.desk = desk = OrderDesk(
-            bus, venue, journals, clock=self.clock, now_ns=now_ns, backoff=backoff, spawn=self._spawn,
+            bus, venue, journals, clock=self.clock, backoff=backoff, spawn=self._spawn,
             pending=pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl"),
             lifecycle=lifecycle,
         )

@@ -48,7 +48,7 @@ class HealthMonitor:
         self.rules = rules
 
     def evaluate(self, now_ns: int | None = None) -> HealthReport:
-        now = now_ns if now_ns is not None else self.t.clock_ns()
+        now = now_ns if now_ns is not None else self.t.clock.now_ns()
         reasons: list[str] = []
         reasons += self._feeds(now)
         reasons += self._books()

@@ -10,7 +10,8 @@ for Structs, orjson for plain mappings; ~1-2 us). The buffer goes to the file wh
 shutdown) and before rotation. Per-event ``await aiofiles.write()`` costs 60-96 us on this
 machine, so it is not used here.
 
-Every line is ``{"ts_ns": <int>, "kind": "<str>", "data": {...}}``. A crash mid-write can
+Every line is ``{"ts_ns": <int>, "kind": "<str>", "data": {...}}`` (``ts_ns`` from the engine's
+clock unless the caller gives one: event time in replay). A crash mid-write can
 leave a torn last line: on open the writer counts it and starts on a fresh line (the torn bytes
 are never rewritten); readers skip and count lines that do not parse.
 
@@ -28,7 +29,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -36,6 +36,7 @@ from typing import IO, Any, TypeVar
 import msgspec
 import orjson
 
+from hedge.model.clock import Clock, LiveClock
 from hedge.state.masking import Masker
 
 log = logging.getLogger(__name__)
@@ -71,9 +72,11 @@ class JournalWriter:
         backups: int = 5,
         buffer_bytes: int = 1024 * 1024,
         masker: Masker | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.path = Path(path)
         self.masker = masker if masker is not None else Masker()
+        self.now_ns = (clock or LiveClock()).now_ns  # stamps a line written without ``ts_ns``
         self.max_bytes = max_bytes
         self.backups = backups
         self.buffer_bytes = buffer_bytes
@@ -104,7 +107,7 @@ class JournalWriter:
     def write(self, kind: str, payload: msgspec.Struct | Mapping[str, Any], ts_ns: int = 0) -> None:
         """Append one record. Synchronous and cheap: the bytes go to the buffer."""
         buf = self._buf
-        buf += b'{"ts_ns":%d,"kind":"%s","data":' % (ts_ns or time.time_ns(), kind.encode())
+        buf += b'{"ts_ns":%d,"kind":"%s","data":' % (ts_ns or self.now_ns(), kind.encode())
         body = encode_payload(payload)
         buf += self.masker.mask_bytes(body) if self.masker else body
         buf += b"}\n"
@@ -200,10 +203,12 @@ class Journals:
         backups: int = 5,
         buffer_bytes: int = 1024 * 1024,
         names: tuple[str, ...] = JOURNAL_NAMES,
+        clock: Clock | None = None,
     ) -> None:
         self.dir = Path(log_dir)
         self._opts = {"max_bytes": max_bytes, "backups": backups, "buffer_bytes": buffer_bytes}
         self._masker = Masker()
+        self._clock: Clock = clock or LiveClock()
         self.writers: dict[str, JournalWriter] = {}
         for n in names:
             self.writer(n)
@@ -211,7 +216,7 @@ class Journals:
     def writer(self, name: str) -> JournalWriter:
         w = self.writers.get(name)
         if w is None:
-            w = JournalWriter(self.dir / f"{name}.jsonl", masker=self._masker, **self._opts)
+            w = JournalWriter(self.dir / f"{name}.jsonl", masker=self._masker, clock=self._clock, **self._opts)
             self.writers[name] = w
         return w
 

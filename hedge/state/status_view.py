@@ -14,7 +14,6 @@ Must never: write anything, or need the engine to be running (it reads files onl
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -57,8 +56,8 @@ class StatusView:
             interval = 1.0
         return max(STALE_MIN_S, STALE_INTERVALS * interval)
 
-    def render(self, now_ns: int | None = None) -> str:
-        now = now_ns if now_ns is not None else time.time_ns()
+    def render(self, now_ns: int) -> str:
+        now = now_ns
         self.problems = []
         nav = self._read(s.NavState)
         risk = self._read(s.RiskSnapshotState)

@@ -16,7 +16,6 @@ Must never: do I/O (the publisher writes), or hold a secret.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -156,7 +155,7 @@ class StateModel:
     def on_trading_state(self, ev: TradingStateChange) -> None:
         self.trading_state = ev.state
         self.trading_reason = ev.reason
-        self.state_changed_ns = ev.recv_ns or time.time_ns()
+        self.state_changed_ns = ev.recv_ns or self.t.clock.now_ns()
         self.on_dirty("risk_snapshot")
 
     def on_fill(self, ev: Fill) -> None:
@@ -205,5 +204,5 @@ class StateModel:
         """The current content of surface ``name``, stamped with its schema version and time."""
         f = self._builders[name]()
         f.schema_version = type(f).SCHEMA_VERSION
-        f.updated_ns = now_ns if now_ns is not None else time.time_ns()
+        f.updated_ns = now_ns if now_ns is not None else self.t.clock.now_ns()
         return f

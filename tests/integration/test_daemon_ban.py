@@ -68,14 +68,14 @@ async def test_a_ban_halts_at_once_is_shown_and_the_queued_cancels_go_out_when_i
         view = StatusView(state_dir(tmp_path / "logs"))
 
         def status_shows_ban() -> str:
-            screen = view.render()
+            screen = view.render(time.time_ns())
             return screen if f"BANNED (418) until {until_iso}" in screen else ""
 
         screen = await wait_for(status_shows_ban, 5, what="hedge status showing the ban", interval=0.05)
         assert f"venue ban (418) until {until_iso}" in screen  # the trading state's reason
 
         # the kill switch during the ban: its cancel-all is queued; `hedge kill --cancel` refuses to call
-        write_flag(tmp_path / "KILL", "operator during the ban")
+        write_flag(tmp_path / "KILL", "operator during the ban", ts_ns=time.time_ns())
         await wait_for(lambda: bool(pipe.router.halting.queued), 3, what="the cancel-all queued", interval=0.02)
         with pytest.raises(SetupError, match=f"bans this IP until {until_iso}"):
             await direct_cancel_all(live.daemon.cfg)()

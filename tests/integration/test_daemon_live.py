@@ -116,7 +116,7 @@ async def test_direct_cancel_and_kill_flag_cancel_everything_at_the_exchange(liv
     engaged: list[KillSwitch] = []
     assert live.daemon.engine is not None
     live.daemon.engine.bus.subscribe(KillSwitch, engaged.append)
-    write_flag(tmp_path / "KILL", "test")
+    write_flag(tmp_path / "KILL", "test", ts_ns=time.time_ns())
     await wait_for(lambda: nothing_open(live), 2.0, what="no open order after the kill flag", interval=0.05)
     assert [(e.engaged, e.reason) for e in engaged] == [(True, "kill switch: test")]  # journaled and alerted
 

@@ -200,7 +200,7 @@ async def test_no_order_before_the_first_reconciliation_then_entry_and_take_prof
 async def test_unexplained_drift_moves_risk_to_reducing_with_an_alert(rig: Rig) -> None:
     led = Ledger(rig.cfg.strategy.exits)
     led.apply_fill(user_fill("hAAAAAAAAAAAAAAAA-0-0", Side.BUY, 0.02, PX, 7))
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()
     # the exchange says flat (qty 0) and reports no fill that would explain it
     await rig.start()
     (done,) = await rig.until(Reconciled)
@@ -217,7 +217,7 @@ async def test_unexplained_drift_moves_risk_to_reducing_with_an_alert(rig: Rig) 
 async def test_an_unreported_symbol_is_kept_and_flagged_never_read_as_flat(rig: Rig) -> None:
     led = Ledger(rig.cfg.strategy.exits)
     led.apply_fill(user_fill("hAAAAAAAAAAAAAAAA-0-0", Side.SELL, 0.02, PX, 7))
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()
     rig.venue.unreported.add(SYM)
     portfolio = await rig.start()
     await rig.until(Reconciled)
@@ -262,7 +262,7 @@ async def test_fills_missed_by_a_crash_are_replayed_and_explain_the_position(rig
     led.on_order(OrderRequest(client_order_id="hBBBBBBBBBBBBBBBB-0-0", intent_id=entry_intent(5).intent_id,
                               symbol=SYM, side=Side.BUY, type=OrderType.LIMIT, qty=0.03, price=PX))
     led.apply_fill(user_fill("hBBBBBBBBBBBBBBBB-0-0", Side.BUY, 0.01, PX, 10))
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()
     # after the save (the crash), two more fills of the same order happened at the exchange
     rig.venue.fills = [user_fill("hBBBBBBBBBBBBBBBB-0-0", Side.BUY, 0.01, PX, 10),
                        user_fill("hBBBBBBBBBBBBBBBB-0-0", Side.BUY, 0.02, PX + 30.0, 11)]
@@ -316,7 +316,7 @@ async def test_fills_missed_since_the_last_reconciliation_are_found_even_after_l
     led.on_order(OrderRequest(client_order_id="hCCCCCCCCCCCCCCCC-0-0", intent_id=entry_intent(6).intent_id,
                               symbol=SYM, side=Side.BUY, type=OrderType.LIMIT, qty=0.01, price=PX))
     led.state.reconciled_ms = now_ms - 20_000  # the last reconciliation; the fill came after it ...
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()  # ... and before this save
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()  # ... and before this save
     fill = user_fill("hCCCCCCCCCCCCCCCC-0-0", Side.BUY, 0.01, PX, 21)
     rig.venue.fills = [msgspec.structs.replace(fill, ts_ms=now_ms - 15_000)]
     rig.venue.held[SYM] = Position(symbol=SYM, qty=0.01, entry_price=PX)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def test_flag_path_clear_and_notice(tmp_path: Path) -> None:
     assert kill_flag_path(tmp_path / "abs" / "KILL", "logs") == tmp_path / "abs" / "KILL"  # absolute: as is
     flag = tmp_path / "KILL"
     assert clear_flag(flag) is None
-    write_flag(flag, "drill")
+    write_flag(flag, "drill", ts_ns=time.time_ns())
     kf = read_flag(flag)
     assert kf is not None
     notice = halted_notice(kf, flag, "some/logs", kf.ts_ns + 90 * 10**9)
@@ -64,12 +65,12 @@ def test_kill_status_and_clear_agree_on_the_log_dirs_flag(tmp_path: Path) -> Non
 @pytest.mark.slow
 def test_a_daemon_halted_by_its_log_dirs_flag_says_so_first_and_a_cwd_flag_halts_nothing(tmp_path: Path) -> None:
     (tmp_path / "logs").mkdir()
-    write_flag(tmp_path / "logs" / "KILL", "left over in the working directory")
+    write_flag(tmp_path / "logs" / "KILL", "left over in the working directory", ts_ns=time.time_ns())
     other = tmp_path / "other"
     r = hedge("run", "--once", "--config", str(ROOT / "configs"), "--log-dir", str(other), cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "starting HALTED" not in r.stderr and "trading: ACTIVE" in r.stdout
-    write_flag(other / "KILL", "tour")
+    write_flag(other / "KILL", "tour", ts_ns=time.time_ns())
     r = hedge("run", "--once", "--config", str(ROOT / "configs"), "--log-dir", str(other), cwd=tmp_path)
     first = r.stderr.splitlines()[0]
     assert " WARNING " in first and f"starting HALTED: kill flag {other / 'KILL'} is present (tour" in first

@@ -70,7 +70,7 @@ async def test_flag_file_halts_and_requests_cancel_all_within_2s(tmp_path: Path)
         await wait_for(lambda: polls[0] >= 1, what="a poll without the flag")
         assert stage.machine.state is TradingState.ACTIVE and seen == []
         t0 = time.monotonic()
-        write_flag(flag, "test: flag file")
+        write_flag(flag, "test: flag file", ts_ns=time.time_ns())
         await asyncio.wait_for(cancelled.wait(), 2.0)
         assert stage.machine.state is TradingState.HALTED
         cancels = [(t, e) for t, e in seen if isinstance(e, CancelAll)]
@@ -94,7 +94,7 @@ async def test_flag_present_at_start_halts_at_once_and_garbage_still_halts(tmp_p
     assert not svc.check()  # fired once
     flag.unlink()
     assert not svc.check()
-    write_flag(flag, "again")
+    write_flag(flag, "again", ts_ns=time.time_ns())
     assert svc.check() and svc.engaged == 2  # re-armed after the flag went away
 
 

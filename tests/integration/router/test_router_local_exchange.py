@@ -6,7 +6,7 @@ import contextlib
 import functools
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -28,7 +28,7 @@ from hedge.events import (
 )
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.server import LocalExchange
-from hedge.model.clock import Clock, EventClock
+from hedge.model.clock import Clock, EventClock, LiveClock
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
 from hedge.router.stage import RouterStage
@@ -98,9 +98,10 @@ class Live:
 
 @contextlib.asynccontextmanager
 async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None = None, clock: Clock | None = None,
-                  venue_clock: Callable[[], float] = time.time, **router: Any) -> AsyncIterator[Live]:
-    """Local exchange + real ccxt venue + user stream + router on one bus (router config overrides; the
-    router's timers and the venue's rate-limit clock may be replaced, to skip long waits)."""
+                  **router: Any) -> AsyncIterator[Live]:
+    """Local exchange + real ccxt venue + user stream + router on one bus and one clock (router config
+    overrides; the clock may be an ``EventClock``, to skip long waits)."""
+    clock = clock or LiveClock()
     exchange = LocalExchange(port=0, speed=speed)
     await exchange.start()
     bus = Bus()
@@ -108,13 +109,13 @@ async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None
     for t in (Fill, Position, OrderUpdate, FeedStatus, RateLimit):
         bus.subscribe(t, events.append)
     journals = Journals(tmp_path)
-    venue = kit_exchange.local_venue(exchange, http, publish=bus.publish, clock=venue_clock)
+    venue = kit_exchange.local_venue(exchange, http, publish=bus.publish, clock=clock)
     await venue.start()
     cfg = make_config(tmp_path, runtime__router={"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0, **router},
                       runtime__http=http or HttpConfig())  # the router's recvWindow is the venue's
     router = RouterStage(bus, venue, journals, cfg, pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"),
                          clock=clock)
-    us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
+    us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish, clock=clock)
     try:
         async with kit_exchange.in_background(us):
             router.set_filters(await venue.load_filters())  # as hedge.pipeline starts it
@@ -298,9 +299,10 @@ async def test_off_grid_price_and_quantity_arrive_rounded(live: Live) -> None:
 
 async def test_429_retry_after_is_respected(tmp_path: Path) -> None:
     """The exchange's Retry-After (the rest of its minute window: up to a minute) is waited in full before the
-    next attempt; the router's timers and the venue's rate-limit clock are advanced instead of slept."""
-    clock, skipped = EventClock(0), [0.0]
-    async with running(tmp_path, clock=clock, venue_clock=lambda: time.time() + skipped[0]) as live:
+    next attempt; the one clock (the router's timers, the venue's rate-limit budget) is advanced instead of slept."""
+    clock = EventClock(time.time_ns())
+    start = clock.now_ns()
+    async with running(tmp_path, clock=clock) as live:
         await live.book()
         live.exchange.faults.set("rest_429", FaultSetting(count=1))
         live.decide("rl-1", Side.BUY, 150.0, urgent=True)
@@ -308,11 +310,10 @@ async def test_429_retry_after_is_respected(tmp_path: Path) -> None:
         await live.router.idle()
         (rl,) = [e for e in live.events if isinstance(e, RateLimit)]
         assert rl.status == 429 and rl.retry_after_s >= 1.0
-        clock.advance_to_ns(round((rl.retry_after_s - 0.05) * 1e9))  # just before Retry-After: nothing new is sent
+        clock.advance_to_ns(start + round((rl.retry_after_s - 0.05) * 1e9))  # just before Retry-After: nothing new is sent
         await live.router.idle()
         assert len(live.sent()) == 1 and live.posts() == []
-        skipped[0] = rl.retry_after_s
-        clock.advance_to_ns(round((rl.retry_after_s + 0.01) * 1e9))
+        clock.advance_to_ns(start + round((rl.retry_after_s + 0.01) * 1e9))
         await wait_for(lambda: bool(live.reports()))
         (_, r0), (_, r1) = live.sent()
         assert (r0["client_order_id"], r1["client_order_id"]) == (client_order_id("rl-1", 0, 0),
