@@ -97,6 +97,7 @@ class Engine:
             max_bytes=rt.journal.max_bytes,
             backups=rt.journal.backups,
             buffer_bytes=rt.journal.buffer_bytes,
+            fsync=rt.journal.fsync,
         )
         self.services: list[Service] = []
         self.stats = EngineStats()

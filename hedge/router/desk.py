@@ -2,7 +2,9 @@
 what is learnt about them applied in one place.
 
 Owns: the ``Lifecycle`` (one state machine per order), the pending-orders record, the router
-journals, the ``RouterHealth`` counters, the memory of intents already acted on (a replayed
+journals (``orders_sent.jsonl``, durable: each request before it is sent and each applied state
+change as an ``update`` line; ``commit`` puts them on disk before an order leaves), the
+``RouterHealth`` counters, the memory of intents already acted on (a replayed
 approval is refused), the placement and cancel calls to the venue, and ``transition``: the one
 door through which a state change enters (published as ``OrderUpdate`` when it was learnt over
 REST, then handed to whoever drives that order through ``on_progress``).
@@ -88,6 +90,7 @@ class OrderDesk:
         self.lifecycle = lifecycle or Lifecycle()
         self.health = RouterHealthBook()
         self.j_sent = journals.writer("orders_sent")
+        self.commit = journals.commit  # group commit of the durable journals (orders_sent, fills)
         self.j_denied = journals.writer("orders_denied")
         self.j_executed = journals.writer("orders_executed")
         self.j_success = journals.writer("orders_success")
@@ -135,13 +138,15 @@ class OrderDesk:
         if out is not Outcome.APPLIED:
             return
         rec = self.lifecycle.orders[cid]
+        update = OrderUpdate(
+            client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
+            exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
+            avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
+            recv_ns=self.now_ns(),
+        )
+        self.j_sent.write("update", update, update.recv_ns)  # the answer, in the audit trail
         if publish:
-            self.bus.publish(OrderUpdate(
-                client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
-                exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
-                avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
-                recv_ns=self.now_ns(),
-            ))
+            self.bus.publish(update)
         if progress:
             self.on_progress(cid)
 
@@ -193,6 +198,7 @@ class OrderDesk:
 
     async def place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
+        self.commit()  # its request line (and every line before it) is on disk before it leaves
         t0 = time.perf_counter()
         rec.sent_s = self.clock.now_s()
         try:
