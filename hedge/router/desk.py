@@ -2,8 +2,9 @@
 what is learnt about them applied in one place.
 
 Owns: the ``Lifecycle`` (one state machine per order), the pending-orders record, the router
-journals (``orders_sent.jsonl``, durable: each request before it is sent and each applied state
-change as an ``update`` line; ``commit`` puts them on disk before an order leaves), the
+journals (durable: ``orders_sent.jsonl``, each request before it is sent, and
+``order_updates.jsonl``, each applied state change; ``commit`` puts them on disk before an order
+leaves), the
 ``RouterHealth`` counters, the memory of intents already acted on (a replayed
 approval is refused), the placement and cancel calls to the venue, and ``transition``: the one
 door through which a state change enters (published as ``OrderUpdate`` when it was learnt over
@@ -41,7 +42,7 @@ from hedge.router.health import RouterHealthBook
 from hedge.router.lifecycle import Lifecycle, OrderRecord, Outcome
 from hedge.router.pending import PendingOrders
 from hedge.router.records import DeniedOrder, ExecutedOrder
-from hedge.state.journal import Journals
+from hedge.state.journal import ORDER_UPDATES, Journals
 from hedge.venue.base import OrderAck, Venue
 from hedge.venue.errors import (
     DUPLICATE_CLIENT_ORDER_ID,
@@ -90,6 +91,7 @@ class OrderDesk:
         self.lifecycle = lifecycle or Lifecycle()
         self.health = RouterHealthBook()
         self.j_sent = journals.writer("orders_sent")
+        self.j_updates = journals.writer(ORDER_UPDATES)
         self.commit = journals.commit  # group commit of the durable journals (orders_sent, fills)
         self.j_denied = journals.writer("orders_denied")
         self.j_executed = journals.writer("orders_executed")
@@ -144,7 +146,7 @@ class OrderDesk:
             avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
             recv_ns=self.now_ns(),
         )
-        self.j_sent.write("update", update, update.recv_ns)  # the answer, in the audit trail
+        self.j_updates.write("update", update, update.recv_ns)  # the answer, in the audit trail
         if publish:
             self.bus.publish(update)
         if progress:

@@ -71,7 +71,8 @@ class FillJournal:
                 if rec.kind != "fill":
                     continue
                 try:
-                    key = rec.decode(_KeyOnly).fill
+                    only: _KeyOnly = rec.decode(_KeyOnly)
+                    key = only.fill
                 except (msgspec.DecodeError, msgspec.ValidationError):
                     stats.torn += 1
                     continue

@@ -1,6 +1,6 @@
 """The JSONL journal: append-only machine logs, one writer per file, cheap enough for the hot path.
 
-Owns: logs/events.jsonl, logs/orders_success.jsonl, logs/orders_failed.jsonl,
+Owns: logs/events.jsonl, logs/order_updates.jsonl, logs/orders_success.jsonl, logs/orders_failed.jsonl,
 logs/orders_denied.jsonl, logs/risk_vetoes.jsonl, logs/orders_executed.jsonl (and any other
 named journal), their buffering, flushing, group commit, size-based rotation and torn-line
 tolerance.
@@ -60,7 +60,8 @@ JOURNAL_NAMES = (
     "orders_executed",
 )
 # The audit trail: on disk (group commit, fdatasync) before the engine acts on its next decision.
-DURABLE_JOURNALS = ("orders_sent", "fills")
+ORDER_UPDATES = "order_updates"
+DURABLE_JOURNALS = ("orders_sent", ORDER_UPDATES, "fills")
 
 _encoder = msgspec.json.Encoder()
 
