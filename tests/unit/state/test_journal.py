@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
@@ -88,3 +89,36 @@ def test_journals_open_every_named_file(tmp_path: Path) -> None:
     assert {"events.jsonl", "orders_success.jsonl", "orders_failed.jsonl", "orders_denied.jsonl",
             "risk_vetoes.jsonl", "orders_executed.jsonl"} <= names
     assert b"nav_stale" in (tmp_path / "risk_vetoes.jsonl").read_bytes()
+
+
+async def test_durable_lines_are_group_committed_once_per_loop_iteration(tmp_path: Path) -> None:
+    js = Journals(tmp_path, names=(), durable=("orders_sent", "fills"))
+    sent, fills, events = js.writer("orders_sent"), js.writer("fills"), js.writer("events")
+    for i in range(3):
+        sent.write("request", {"n": i})
+    fills.write("fill", {"t": 1})
+    events.write("hb", {"n": 0})
+    assert (tmp_path / "orders_sent.jsonl").read_bytes() == b""  # nothing yet: one commit per iteration
+    await asyncio.sleep(0)
+    assert (tmp_path / "orders_sent.jsonl").read_bytes().count(b"\n") == 3
+    assert (tmp_path / "fills.jsonl").read_bytes().count(b"\n") == 1
+    assert (tmp_path / "events.jsonl").read_bytes() == b""  # high-volume journals stay buffered
+    assert js.commits == 1 and sent.syncs == 1 and fills.syncs == 1 and events.syncs == 0
+    sent.write("request", {"n": 3})
+    js.commit()  # the router's barrier before an order leaves: on disk now, not at the next iteration
+    assert (tmp_path / "orders_sent.jsonl").read_bytes().count(b"\n") == 4 and sent.syncs == 2
+    await asyncio.sleep(0)
+    assert js.commits == 2  # the scheduled commit found nothing left to do
+    js.close()
+
+
+def test_without_fsync_the_same_lines_are_written_unsynced(tmp_path: Path) -> None:
+    def lines(fsync: bool) -> tuple[list[bytes], int]:
+        js = Journals(tmp_path / str(fsync), names=(), fsync=fsync)
+        w = js.writer("fills")
+        w.write("fill", {"t": 7}, ts_ns=1)
+        return (tmp_path / str(fsync) / "fills.jsonl").read_bytes().splitlines(), w.syncs
+
+    synced, n_synced = lines(True)  # no running loop here: committed at once
+    unsynced, n_unsynced = lines(False)
+    assert synced == unsynced == [b'{"ts_ns":1,"kind":"fill","data":{"t":7}}'] and (n_synced, n_unsynced) == (1, 0)
