@@ -77,7 +77,7 @@ class Replay:
         self.latency_ms = rt.replay.latency_ms
         self.clock = EventClock()
         self.engine = Engine(cfg, log_dir=self.log_dir, clock_ns=self.clock.now_ns)  # state files age in event time
-        self.engine.journals.fsync = False  # a pure simulation: the same journal lines, no disk round trip
+        self.engine.journals.group.fsync = False  # a pure simulation: the same journal lines, no disk round trip
         bus = self.engine.bus
         self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels,
                                    symbols=cfg.strategy.universe)

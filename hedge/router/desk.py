@@ -3,8 +3,8 @@ what is learnt about them applied in one place.
 
 Owns: the ``Lifecycle`` (one state machine per order), the pending-orders record, the router
 journals (durable: ``orders_sent.jsonl``, each request before it is sent, and
-``order_updates.jsonl``, each applied state change; ``commit`` puts them on disk before an order
-leaves), the
+``order_updates.jsonl``, each applied state change; an order leaves only once every durable line
+written before its request — the fills and answers its decision rests on — is on disk), the
 ``RouterHealth`` counters, the memory of intents already acted on (a replayed
 approval is refused), the placement and cancel calls to the venue, and ``transition``: the one
 door through which a state change enters (published as ``OrderUpdate`` when it was learnt over
@@ -32,6 +32,7 @@ from hedge.events import (
     Alert,
     OrderCancel,
     OrderIntent,
+    OrderRequest,
     OrderStatus,
     OrderUpdate,
     TimeInForce,
@@ -92,7 +93,8 @@ class OrderDesk:
         self.health = RouterHealthBook()
         self.j_sent = journals.writer("orders_sent")
         self.j_updates = journals.writer(ORDER_UPDATES)
-        self.commit = journals.commit  # group commit of the durable journals (orders_sent, fills)
+        self.group = journals.group  # group commit of the durable journals (orders, answers, fills)
+        self._barriers: dict[str, int] = {}  # cid -> durable lines written before its request
         self.j_denied = journals.writer("orders_denied")
         self.j_executed = journals.writer("orders_executed")
         self.j_success = journals.writer("orders_success")
@@ -173,6 +175,11 @@ class OrderDesk:
                 exchange_order_id=rec.exchange_order_id,
             ))
 
+    def journal_request(self, kind: str, req: OrderRequest) -> None:
+        """Journal a request about to be sent ("request", "resend"), noting the durable lines before it."""
+        self._barriers[req.client_order_id] = self.group.seq
+        self.j_sent.write(kind, req)
+
     def forget_pending(self, cid: str) -> None:
         try:
             self.pending.remove(cid)
@@ -200,7 +207,8 @@ class OrderDesk:
 
     async def place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
-        self.commit()  # its request line (and every line before it) is on disk before it leaves
+        self.group.commit()  # its request line in the file before it leaves (synced meanwhile)
+        await self.group.synced(self._barriers.pop(cid, self.group.seq))  # what the decision rests on: on disk
         t0 = time.perf_counter()
         rec.sent_s = self.clock.now_s()
         try:

@@ -11,13 +11,10 @@ for Structs, orjson for plain mappings; ~1-2 us). The buffer goes to the file wh
 shutdown) and before rotation. Per-event ``await aiofiles.write()`` costs 60-96 us on this
 machine, so it is not used here.
 
-Durable journals (``DURABLE_JOURNALS``: the audit trail of orders and fills) are group-committed:
-their first line in a loop iteration schedules one ``Journals.commit()`` (``loop.call_soon``),
-which writes every durable buffer to its file and fdatasyncs each file once. Anything the engine
-does next (a venue call is a task, run after that callback; ``commit()`` is also called right
-before an order leaves) comes after the lines are on disk. With no running loop a durable line
-is committed at once. ``fsync=False`` (replay, a pure simulation) writes the same lines without
-the disk's round trip.
+Durable journals (``DURABLE_JOURNALS``: the audit trail of orders and fills) are group-committed
+(``hedge.state.group_commit``): their lines are written to the file at the next loop turn and
+fdatasynced by a background thread; ``Journals.group.synced(n)`` waits until the first ``n`` are
+on disk. ``fsync=False`` (replay, a pure simulation) writes the same lines without the sync.
 
 Every line is ``{"ts_ns": <int>, "kind": "<str>", "data": {...}}``. A crash mid-write can
 leave a torn last line: on open the writer counts it and starts on a fresh line (the torn bytes
@@ -45,6 +42,7 @@ from typing import IO, Any, TypeVar
 import msgspec
 import orjson
 
+from hedge.state.group_commit import GroupCommit, SyncJob
 from hedge.state.masking import Masker
 
 log = logging.getLogger(__name__)
@@ -98,7 +96,6 @@ class JournalWriter:
         self.rotations = 0
         self.torn_on_open = 0
         self.write_errors = 0
-        self.syncs = 0
         self.on_write = on_write
         self._new_entry = False  # the file's directory entry is not yet on disk
         self._open()
@@ -148,25 +145,14 @@ class JournalWriter:
         self._size += len(data)
         del self._buf[: len(data)]
 
-    def sync(self) -> None:
-        """Flush, then make the file's lines durable (fdatasync; a new file's directory entry too)."""
-        self.flush()
+    def sync_job(self) -> SyncJob | None:
+        """What a sync of the lines written so far needs (a dup of the descriptor, so a rotation may
+        close the file meanwhile; the directory once per new file); None when the last write failed."""
         if self._buf or self._file is None:
-            return  # the write failed: nothing new to make durable (retried at the next commit)
-        try:
-            os.fdatasync(self._file.fileno())
-            if self._new_entry:
-                fd = os.open(self.path.parent, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                self._new_entry = False
-        except OSError as exc:
-            self.write_errors += 1
-            log.error("journal %s: fsync failed (%s)", self.path, exc)
-            return
-        self.syncs += 1
+            return None
+        directory = self.path.parent if self._new_entry else None
+        self._new_entry = False
+        return os.dup(self._file.fileno()), directory
 
     def _rotate(self) -> None:
         assert self._file is not None
@@ -250,10 +236,7 @@ class Journals:
         self._opts = {"max_bytes": max_bytes, "backups": backups, "buffer_bytes": buffer_bytes}
         self._masker = Masker()
         self.durable = durable
-        self.fsync = fsync
-        self.commits = 0
-        self._dirty: list[JournalWriter] = []
-        self._scheduled = False
+        self.group = GroupCommit(fsync=fsync)
         self.writers: dict[str, JournalWriter] = {}
         for n in names:
             self.writer(n)
@@ -261,36 +244,14 @@ class Journals:
     def writer(self, name: str) -> JournalWriter:
         w = self.writers.get(name)
         if w is None:
-            on_write = self._durable_line if name in self.durable else None
+            on_write = self.group.on_line if name in self.durable else None
             w = JournalWriter(self.dir / f"{name}.jsonl", masker=self._masker, on_write=on_write, **self._opts)
             self.writers[name] = w
         return w
 
-    def _durable_line(self, w: JournalWriter) -> None:
-        if w not in self._dirty:
-            self._dirty.append(w)
-        if self._scheduled:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no loop: nothing can act before this returns; commit now
-            self.commit()
-            return
-        self._scheduled = True
-        loop.call_soon(self.commit)
-
     def commit(self) -> None:
-        """Group commit: every durable journal's new lines to its file, each file synced once."""
-        self._scheduled = False
-        if not self._dirty:
-            return
-        dirty, self._dirty = self._dirty, []
-        for w in dirty:
-            if self.fsync:
-                w.sync()
-            else:
-                w.flush()
-        self.commits += 1
+        """The durable journals' buffered lines to their files now (their sync starts)."""
+        self.group.commit()
 
     def write(self, journal: str, kind: str, payload: msgspec.Struct | Mapping[str, Any]) -> None:
         self.writer(journal).write(kind, payload)
@@ -309,6 +270,6 @@ class Journals:
             self.flush()
 
     def close(self) -> None:
-        self.commit()
+        self.group.close()
         for w in self.writers.values():
             w.close()
