@@ -39,6 +39,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -276,20 +277,25 @@ def drive(points: int, seed: int, directory: Path, *, write_through: bool = True
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    ap.add_argument("--points", type=int, default=100)
+def cli(doc: str | None, count: str, default: int, run: Callable[[int, int, Path], dict[str, Any]]) -> None:
+    """The command line of a kill -9 driver: ``--<count> N --seed S [--dir DIR]``; prints run's JSON last."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else "")
+    ap.add_argument(f"--{count}", dest="n", type=int, default=default)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dir", dest="out", type=Path, default=None, help="log directory (default: a temporary one)")
     args = ap.parse_args()
     if args.out is not None:
-        result = drive(args.points, args.seed, args.out)
+        result = run(args.n, args.seed, args.out)
     else:
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            result = drive(args.points, args.seed, Path(tmp))
+            result = run(args.n, args.seed, Path(tmp))
     print(json.dumps(result))
+
+
+def main() -> None:
+    cli(__doc__, "points", 100, drive)
 
 
 if __name__ == "__main__":

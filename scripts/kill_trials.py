@@ -15,17 +15,15 @@ Last line: {"trials", "exchange_fills", "journaled_once", "missing", "duplicated
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from crash_portfolio import drive
+from crash_portfolio import cli, drive
 
 from hedge.state.fill_journal import FILLS_JOURNAL
 from hedge.state.journal import read_journal
@@ -69,17 +67,7 @@ def trials(n: int, seed: int, directory: Path) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    ap.add_argument("--trials", type=int, default=50)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--dir", dest="out", type=Path, default=None, help="log directory (default: a temporary one)")
-    args = ap.parse_args()
-    if args.out is not None:
-        result = trials(args.trials, args.seed, args.out)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            result = trials(args.trials, args.seed, Path(tmp))
-    print(json.dumps(result))
+    cli(__doc__, "trials", 50, trials)
 
 
 if __name__ == "__main__":
