@@ -154,7 +154,6 @@ class GroupCommit:
 
     def close(self) -> None:
         """Commit, wait for the sync thread, sync what is left (the files are closed after this)."""
-        self._scheduled = True  # no new call_soon: the commit is done here
         self.commit()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
@@ -165,4 +164,3 @@ class GroupCommit:
             self._to_sync = {}
             self.sync_errors += run_sync_jobs(jobs)
         self._advance(self.seq)
-        self._scheduled = False

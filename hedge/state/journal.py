@@ -150,9 +150,15 @@ class JournalWriter:
         close the file meanwhile; the directory once per new file); None when the last write failed."""
         if self._buf or self._file is None:
             return None
+        try:
+            fd = os.dup(self._file.fileno())
+        except OSError as exc:  # out of descriptors: the lines are in the file; counted, synced next time
+            self.write_errors += 1
+            log.error("journal %s: cannot sync (%s)", self.path, exc)
+            return None
         directory = self.path.parent if self._new_entry else None
         self._new_entry = False
-        return os.dup(self._file.fileno()), directory
+        return fd, directory
 
     def _rotate(self) -> None:
         assert self._file is not None
@@ -248,10 +254,6 @@ class Journals:
             w = JournalWriter(self.dir / f"{name}.jsonl", masker=self._masker, on_write=on_write, **self._opts)
             self.writers[name] = w
         return w
-
-    def commit(self) -> None:
-        """The durable journals' buffered lines to their files now (their sync starts)."""
-        self.group.commit()
 
     def write(self, journal: str, kind: str, payload: msgspec.Struct | Mapping[str, Any]) -> None:
         self.writer(journal).write(kind, payload)

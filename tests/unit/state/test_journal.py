@@ -108,7 +108,7 @@ async def test_durable_lines_are_group_committed_once_per_loop_iteration(tmp_pat
     await g.synced(4)  # the sync thread fdatasynced both files, once
     assert g.synced_seq == 4 and g.syncs == 1 and g.sync_errors == 0
     sent.write("request", {"n": 3})
-    js.commit()  # the router's commit before an order leaves: in the file now, not at the next turn
+    js.group.commit()  # the router's commit before an order leaves: in the file now, not at the next turn
     assert (tmp_path / "orders_sent.jsonl").read_bytes().count(b"\n") == 4
     await g.synced(5)
     assert g.syncs == 2
