@@ -98,6 +98,7 @@ class Engine:
             backups=rt.journal.backups,
             buffer_bytes=rt.journal.buffer_bytes,
             clock=self.clock,
+            fsync=rt.journal.fsync,
         )
         self.services: list[Service] = []
         self.stats = EngineStats()

@@ -4,6 +4,8 @@ Owns: which decision stages exist, the order in which they subscribe, and the gl
 that no stage may own (it would have to import another stage):
 - the exchange filters, loaded from the venue, go to the router (its order filters) and to the
   risk stage (each symbol's MIN_NOTIONAL and quantity step), at start and every ``router.filters_refresh_s``;
+- the fill journal (``logs/fills.jsonl``): every ``Fill`` on the bus and every fill the
+  portfolio's reconciliation fetches, once each by trade id, before the ledger books it;
 - (``CancelAll``, the kill switch's request, is the router's own: it halts and cancels through
   the venue it already holds.)
 
@@ -12,7 +14,7 @@ The daemon (``hedge run``: the ccxt venue, the local exchange or the dry-run ven
 only the venue and the clock differ (replay's ``EventClock`` drives every timer and every timestamp
 the stages make from the recording's event time; the daemon's is a ``LiveClock``).
 
-Subscription order on the bus: risk, then the router, then signals, then the portfolio (its exit
+Subscription order on the bus: the fill journal, risk, then the router, then signals, then the portfolio (its exit
 scanner sees a tick after the strategies; its exits, like every intent, go through risk). The bus delivers an event to
 every subscriber before anything published from a handler, so an intent is always decided on a
 risk context that has already seen the tick that caused it. A venue's own market and user-stream
@@ -34,7 +36,7 @@ from typing import Protocol
 from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import Config
-from hedge.events import TradingState
+from hedge.events import Fill, TradingState
 from hedge.model.clock import Clock
 from hedge.model.instrument import SymbolFilters
 from hedge.portfolio.stage import PortfolioStage
@@ -46,6 +48,7 @@ from hedge.risk.stage import VETO_JOURNAL, RiskStage
 from hedge.router.pending import PendingOrders
 from hedge.router.stage import RouterStage
 from hedge.signals.stage import SignalStage
+from hedge.state.fill_journal import FILLS_JOURNAL, FillJournal
 from hedge.state.journal import Journals
 from hedge.venue.base import Venue
 from hedge.venue.errors import VenueError
@@ -159,6 +162,8 @@ def build_pipeline(
     """
     rt = cfg.runtime
     directory = Path(log_dir if log_dir is not None else rt.log_dir)
+    fills = FillJournal(journals.writer(FILLS_JOURNAL))
+    bus.subscribe(Fill, fills.on_fill)  # first: a fill is journaled before any stage acts on it
     risk = RiskStage(bus, cfg, journals.writer(VETO_JOURNAL), clock=clock,
                      state_file=directory / "state" / RISK_STATE_FILE if persist_risk else None)
     risk.attach()
@@ -174,7 +179,7 @@ def build_pipeline(
     signals = SignalStage(bus, cfg)
     signals.attach()
     portfolio = PortfolioStage(bus, venue, cfg, path=directory / "state" / LEDGER_FILE,
-                               clock=clock, persist=persist_ledger)
+                               clock=clock, persist=persist_ledger, fill_journal=fills)
     portfolio.attach()
     return Pipeline(cfg, bus, venue, risk, router, signals, portfolio)
 

@@ -10,6 +10,8 @@ Owns: the wiring and the reconciliation schedule:
   with backoff until the exchange answers), publish ``Reconciled`` — the risk stage vetoes every
   order until then — and then reconcile every ``portfolio.reconcile_interval_s`` and after each
   user-stream reconnect, while the store writes changes.
+- Every fill a reconciliation fetches goes to the fill journal (source ``reconcile``; once per
+  trade id, whoever saw it first) before the ledger books it.
 - After a reconciliation: exchange positions the ledger did not know are adopted (external,
   ``Alert``); a difference confirmed by a second fetch is drift: the exchange's quantity is taken
   (``PositionDrift`` unresolved -> the risk stage goes REDUCING; the alert router alerts), and a
@@ -61,6 +63,7 @@ from hedge.portfolio.protective import ProtectiveStops
 from hedge.portfolio.reconcile import Comparison, Mismatch, compare, fetch
 from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
+from hedge.state.fill_journal import RECONCILE, FillJournal
 from hedge.venue.base import Venue
 from hedge.venue.errors import VenueError
 from hedge.venue.rate_limit import BAN_END_MARGIN_S
@@ -80,8 +83,11 @@ class PortfolioStage:
         path: str | Path | None = None,
         clock: Clock | None = None,
         persist: bool = True,
+        fill_journal: FillJournal | None = None,
     ) -> None:
+        """``fill_journal``: where reconciliation's fills are journaled (None: a rig without journals)."""
         self.bus = bus
+        self.fill_journal = fill_journal
         self.venue = venue
         self.cfg = cfg
         self.pcfg = cfg.runtime.portfolio
@@ -311,6 +317,9 @@ class PortfolioStage:
 
     async def _compare(self, symbols: list[str], since: dict[str, int]) -> Comparison:
         snap = await fetch(self.venue, symbols, since, self.clock.now_ms())
+        if self.fill_journal is not None:
+            for f in snap.fills:
+                self.fill_journal.record(f, RECONCILE)
         cmp = compare(self.ledger, snap, symbols, self.pcfg.qty_tolerance)
         for line in cmp.lines:
             self.bus.publish(line)

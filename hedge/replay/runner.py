@@ -80,6 +80,7 @@ class Replay:
         self.latency_ms = rt.replay.latency_ms
         self.clock = EventClock()
         self.engine = Engine(cfg, log_dir=self.log_dir, clock=self.clock)  # the one clock: every stamp in event time
+        self.engine.journals.group.fsync = False  # a pure simulation: the same journal lines, no disk round trip
         bus = self.engine.bus
         self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels,
                                    symbols=cfg.strategy.universe)

@@ -130,7 +130,7 @@ class UnknownResolver:
         elif rec.status is S.UNKNOWN and allow_resend and rec.resends < MAX_RESENDS:
             desk.lifecycle.resend(cid)
             log.warning("router: %s proven absent; resending under the same id", cid)
-            desk.j_sent.write("resend", rec.request())
+            desk.journal_request("resend", rec.request())
             desk.health[rec.symbol].orders += 1
             await desk.place_io(rec)
         elif rec.status is S.UNKNOWN:
