@@ -44,6 +44,7 @@ from hedge.events import (
     TradingStateChange,
 )
 from hedge.model.clock import Clock, LiveClock
+from hedge.reach import level_for
 from hedge.state.journal import Journals
 from hedge.state.observability import Observability, attach_observability
 
@@ -140,14 +141,16 @@ class Engine:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 n = self.stats.restarts.get(svc.name, 0) + 1
                 self.stats.restarts[svc.name] = n
                 if self.clock.now_s() - started > 60.0:
                     attempt = 0
                 wait = delay(attempt)
                 attempt += 1
-                log.exception("service %s failed (restart #%d in %.1fs)", svc.name, n, wait)
+                # An outage already reported (cannot reach HOST) needs no traceback; anything else does.
+                log.log(level_for(exc, logging.ERROR), "service %s failed (restart #%d in %.1fs)", svc.name, n,
+                        wait, exc_info=True)
                 self.bus.publish(
                     Heartbeat(component=svc.name, ok=False, detail="crashed; restarting", recv_ns=self.clock.now_ns())
                 )

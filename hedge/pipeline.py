@@ -41,6 +41,7 @@ from hedge.model.clock import Clock
 from hedge.model.instrument import SymbolFilters
 from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LEDGER_FILE
+from hedge.reach import level_for
 from hedge.risk.dead_man import CountdownFn, DeadManSwitch
 from hedge.risk.kill_switch import KillSwitchService, kill_flag_path
 from hedge.risk.persisted import RISK_STATE_FILE
@@ -124,7 +125,7 @@ class Pipeline:
             try:
                 await self.load_filters()
             except VenueError as exc:
-                log.warning("pipeline: filter refresh failed (%s); keeping the previous filters", exc)
+                log.log(level_for(exc), "pipeline: filter refresh failed (%s); keeping the previous filters", exc)
 
     @property
     def in_flight(self) -> int:

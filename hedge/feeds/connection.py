@@ -34,6 +34,7 @@ from hedge.backoff import backoff_delays
 from hedge.config import FeedsConfig
 from hedge.events import FeedStatus
 from hedge.model.clock import Clock, LiveClock
+from hedge.reach import REACH, Reach
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +121,11 @@ class WsConnection:
         on_down: DownFn | None = None,
         open_timeout_s: float = 10.0,
         clock: Clock | None = None,
+        reach: Reach = REACH,
     ) -> None:
         self.name = name
         self.url = url
+        self.reach = reach
         self.clock: Clock = clock or LiveClock()
         self._on_frame = on_frame
         self._watchdog_s = watchdog_s
@@ -146,8 +149,9 @@ class WsConnection:
         attempt = 0
         while True:
             self._close_reason = ""
-            got_data = False
+            got_data = opened = False
             reason = ""
+            error: Exception | None = None
             try:
                 async with websockets.connect(
                     self.url,
@@ -158,6 +162,8 @@ class WsConnection:
                     ping_timeout=KEEPALIVE_PING_S,
                     close_timeout=1.0,
                 ) as ws:
+                    opened = True
+                    self.reach.reached(self.url)
                     self.connects += 1
                     self._status(True, "connected")
                     got_data = await self._pump(ws)
@@ -165,7 +171,7 @@ class WsConnection:
                 self.connected = False
                 raise
             except Exception as exc:
-                reason = f"{type(exc).__name__}: {exc}"[:200]
+                reason, error = f"{type(exc).__name__}: {exc}"[:200], exc
             reason = self._close_reason or reason or "closed by server"
             if self.connected:
                 self.connected = False
@@ -180,7 +186,10 @@ class WsConnection:
             else:
                 wait = self._delays(attempt)
                 attempt += 1
-            self._log(f"feeds: {self.name} disconnected ({reason}); reconnecting in {wait:.2f}s")
+            if opened:
+                self._log(f"feeds: {self.name} disconnected ({reason}); reconnecting in {wait:.2f}s")
+            else:  # never connected: one line per outage of the host, not per attempt
+                self.reach.failed(self.url, reason, wait, exc=error)
             await self._sleep(wait)
 
     async def _pump(self, ws: ClientConnection) -> bool:

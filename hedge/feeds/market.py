@@ -33,6 +33,7 @@ from hedge.feeds.connection import Endpoints, WsConnection, stream_names, stream
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 from hedge.feeds.sync import RetryAfter, SnapshotScheduler
 from hedge.model.clock import Clock, LiveClock
+from hedge.reach import REACH, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -145,14 +146,20 @@ class MarketFeed:
         assert self._session is not None
         url = f"{self.endpoints.rest_base}/fapi/v1/depth"
         params = {"symbol": symbol, "limit": str(self.cfg.snapshot_limit)}
-        async with self._session.get(url, params=params) as resp:
-            body = await resp.read()
-            recv_ns = self.clock.now_ns()
-            if resp.status in (418, 429):
-                retry = float(resp.headers.get("Retry-After", "60") or 60)
-                raise RetryAfter(retry, f"HTTP {resp.status}")
-            if resp.status != 200:
-                raise SnapshotHttpError(f"HTTP {resp.status}: {body[:200]!r}")
+        try:
+            async with self._session.get(url, params=params) as resp:
+                body = await resp.read()
+                status, retry_after = resp.status, resp.headers.get("Retry-After", "60")
+        except (aiohttp.ClientConnectionError, TimeoutError) as e:  # no HTTP answer: said once per outage
+            reason = f"{type(e).__name__}: {e}".rstrip(": ")[:200]
+            REACH.failed(url, reason, exc=e)
+            raise Unreachable(f"cannot reach {self.endpoints.rest_base}: {reason}") from e
+        recv_ns = self.clock.now_ns()
+        REACH.reached(url)
+        if status in (418, 429):
+            raise RetryAfter(float(retry_after or 60), f"HTTP {status}")
+        if status != 200:
+            raise SnapshotHttpError(f"HTTP {status}: {body[:200]!r}")
         snap = self.dispatcher.codec.decode_snapshot(body, symbol, recv_ns)
         if self._tap is not None:
             self._tap.write_snapshot(recv_ns, symbol, body)

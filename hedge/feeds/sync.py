@@ -36,6 +36,7 @@ from hedge.bus import Bus
 from hedge.events import BookState, BookStatus, BookUpdate, DepthDiff, DepthSnapshot
 from hedge.feeds.book import OrderBook
 from hedge.model.clock import Clock, LiveClock
+from hedge.reach import level_for
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +313,7 @@ class SnapshotScheduler:
                 continue
             except Exception as exc:
                 self.failures += 1
-                log.warning("snapshot %s failed (%s: %s); retrying", symbol, type(exc).__name__, exc)
+                log.log(level_for(exc), "snapshot %s failed (%s: %s); retrying", symbol, type(exc).__name__, exc)
                 continue
             self.fetched += 1
             self._tasks.pop(symbol, None)  # delivery may ask again (e.g. a rejected snapshot)

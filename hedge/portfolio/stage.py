@@ -63,6 +63,7 @@ from hedge.portfolio.protective import ProtectiveStops
 from hedge.portfolio.reconcile import Comparison, Mismatch, compare, fetch
 from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
+from hedge.reach import level_for
 from hedge.state.fill_journal import RECONCILE, FillJournal
 from hedge.venue.base import Venue
 from hedge.venue.errors import VenueError
@@ -214,7 +215,8 @@ class PortfolioStage:
                 except (VenueError, OSError) as exc:
                     wait = delay(attempt)
                     attempt += 1
-                    log.warning("portfolio: reconciliation (%s) failed (%s); again in %.1fs", trigger, exc, wait)
+                    log.log(level_for(exc), "portfolio: reconciliation (%s) failed (%s); again in %.1fs", trigger, exc,
+                            wait)
                     self.bus.publish(Heartbeat(component=self.name, ok=False, detail=f"reconciliation failed: {exc}",
                                                recv_ns=self.clock.now_ns()))
                     self._trigger = trigger

@@ -18,6 +18,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from hedge.reach import level_for
+
 log = logging.getLogger(__name__)
 
 CountdownFn = Callable[[str, int], Awaitable[None]]
@@ -55,7 +57,8 @@ class DeadManSwitch:
                 raise
             except Exception as exc:
                 self.failures += 1
-                log.error("dead-man: countdownCancelAll(%s) failed (%d failures): %s", sym, self.failures, exc)
+                log.log(level_for(exc, logging.ERROR), "dead-man: countdownCancelAll(%s) failed (%d failures): %s", sym,
+                        self.failures, exc)
 
     async def run(self) -> None:
         while True:

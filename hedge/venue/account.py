@@ -23,6 +23,7 @@ from typing import Protocol
 from hedge.backoff import backoff_delays
 from hedge.events import Event, Nav
 from hedge.model.clock import Clock, LiveClock
+from hedge.reach import level_for
 from hedge.venue.errors import VenueError
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class AccountPoller:
                 self.failures += 1
                 wait = min(self._delays(attempt), self.interval_s)
                 attempt += 1
-                log.warning("account: NAV snapshot failed (%s); retry in %.2fs", e, wait)
+                log.log(level_for(e), "account: NAV snapshot failed (%s); retry in %.2fs", e, wait)
                 await asyncio.sleep(wait)
                 continue
             attempt = 0

@@ -49,6 +49,7 @@ from hedge.config import HttpConfig
 from hedge.events import Event, Fill, Nav, OrderRequest, OrderType, OrderUpdate, Position, RateLimit
 from hedge.model.clock import Clock, LiveClock
 from hedge.model.instrument import SymbolFilters, to_decimal
+from hedge.reach import REACH, Reach, Unreachable
 from hedge.venue.base import OrderAck
 from hedge.venue.binance_filters import FilterParseError, parse_symbol
 from hedge.venue.binance_wire import (
@@ -79,6 +80,7 @@ from hedge.venue.rate_limit import RequestBudget
 log = logging.getLogger(__name__)
 
 _CONDITIONAL = (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT_MARKET)
+TIME_SAMPLES = 5  # server-time samples per clock-offset measurement (the shortest round trip wins)
 _API_PATHS = (
     ("fapiPublic", "/fapi/v1"),
     ("fapiPublicV2", "/fapi/v2"),
@@ -95,6 +97,15 @@ def point_ccxt_at(client: Any, rest_base: str) -> None:
     for key, path in _API_PATHS:
         client.urls["api"][key] = rest_base + path
     client.exceptions["exact"].update(client.exceptions["linear"]["exact"])
+
+
+def root_reason(e: BaseException) -> str:
+    """The innermost cause of a transport failure, as ``Type: message`` (ccxt's own message names
+    the whole URL, query and signature included; the cause names the host and what went wrong)."""
+    while e.__cause__ is not None:
+        e = e.__cause__
+    text = str(e).strip()
+    return (f"{type(e).__name__}: {text}" if text else type(e).__name__)[:300]
 
 
 def fmt(x: float) -> str:
@@ -134,9 +145,11 @@ class BinanceVenue:
         publish: Callable[[Event], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Clock | None = None,
+        reach: Reach = REACH,
     ) -> None:
         self.name = name
         self.clock: Clock = clock or LiveClock()
+        self.reach = reach
         self._algo: set[str] = set()  # client ids placed through the Algo Service (conditional orders)
         self.rest_base = rest_base.rstrip("/")
         self.http = http
@@ -182,6 +195,7 @@ class BinanceVenue:
     # ------------------------------------------------------------------ plumbing
 
     def _observe(self, status: int, headers: Mapping[str, str]) -> None:
+        self.reach.reached(self.rest_base)  # an HTTP answer, whatever it says
         self.budget.observe(status, headers)
         if status in (418, 429) and self._publish is not None:
             self._publish(RateLimit(
@@ -194,6 +208,7 @@ class BinanceVenue:
         """One REST call; reads are retried (bounded), writes never."""
         attempts = self.http.read_retries if read else 0
         for attempt in range(attempts + 1):
+            wait = self._delay(attempt)
             try:
                 self.budget.check(order=order)
                 return await getattr(self.client, method)(params)
@@ -202,28 +217,48 @@ class BinanceVenue:
                 if e.code == INVALID_TIMESTAMP:
                     await self.sync_time()
             except ccxt_async.BaseError as e:  # no HTTP answer: timeout, reset, refused, DNS
-                text = f"{type(e).__name__}: {e}"[:300]
-                err = Retryable(text) if read else UnknownOutcome(text)
+                err = self._no_answer(e, read=read, retry_in_s=wait if attempt < attempts else None)
             if not read or not isinstance(err, Retryable | UnknownOutcome) or attempt == attempts:
                 raise err
-            wait = max(getattr(err, "retry_after_s", 0.0), self._delay(attempt))
+            wait = max(getattr(err, "retry_after_s", 0.0), wait)
             if isinstance(err, RateLimited) and err.banned:
                 raise err
-            log.warning("venue %s: %s failed (%s); retry %d in %.2fs", self.name, method, err, attempt + 1, wait)
+            level = logging.DEBUG if isinstance(err.__cause__, Unreachable) else logging.WARNING
+            log.log(level, "venue %s: %s failed (%s); retry %d in %.2fs", self.name, method, err, attempt + 1, wait)
             await self._sleep(wait)
         raise AssertionError("unreachable")
 
-    async def sync_time(self) -> int:
-        """Measure the server-time offset (the midpoint of the round trip) and give it to the signer.
+    def _no_answer(self, e: Exception, *, read: bool, retry_in_s: float | None) -> VenueError:
+        """A request that got no HTTP answer: said once per outage (``Reach``), then a venue error
+        (``Retryable`` for a read, ``UnknownOutcome`` for a write) caused by ``Unreachable``."""
+        reason = root_reason(e)
+        self.reach.failed(self.rest_base, reason, retry_in_s, exc=e)
+        err: VenueError = Retryable(reason) if read else UnknownOutcome(reason)
+        err.__cause__ = Unreachable(f"cannot reach {self.rest_base}: {reason}")
+        return err
 
-        Measured on the signer's own clock (ccxt's ``milliseconds()``, which stamps every signed
-        request), not the engine's: the offset corrects that clock."""
-        t0 = self.client.milliseconds()
-        r = await self.client.fapiPublicGetTime({})
-        t1 = self.client.milliseconds()
-        self.clock_offset_ms = int(int(r["serverTime"]) - (t0 + t1) / 2)
+    async def sync_time(self, samples: int = TIME_SAMPLES) -> int:
+        """Measure the server-time offset and give it to the signer.
+
+        Each sample takes the midpoint of its round trip (offset = server time - (sent + received) / 2);
+        of ``samples`` sequential samples the one with the shortest round trip wins (the first one
+        also pays for opening the connection, and a busy loop delays some answers: both bias the
+        midpoint). Measured on the signer's own clock (ccxt's ``milliseconds()``, which stamps every
+        signed request), not the engine's: the offset corrects that clock."""
+        best_rtt, offset = -1, 0
+        for _ in range(max(1, samples)):
+            t0 = self.client.milliseconds()
+            try:
+                r = await self.client.fapiPublicGetTime({})
+            except ccxt_async.BaseError as e:
+                raise self._no_answer(e, read=True, retry_in_s=None)
+            t1 = self.client.milliseconds()
+            if best_rtt < 0 or t1 - t0 < best_rtt:
+                best_rtt, offset = t1 - t0, round(int(r["serverTime"]) - (t0 + t1) / 2)
+        self.clock_offset_ms = offset
         self.client.options["timeDifference"] = -self.clock_offset_ms
         self.resyncs += 1
+        log.debug("venue %s: clock offset %+d ms (best round trip %d ms of %d)", self.name, offset, best_rtt, samples)
         return self.clock_offset_ms
 
     async def start(self) -> None:

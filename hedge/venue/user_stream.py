@@ -30,6 +30,7 @@ from hedge.backoff import backoff_delays
 from hedge.events import Event, FeedStats, FeedStatus
 from hedge.feeds.connection import WsConnection
 from hedge.model.clock import Clock, LiveClock
+from hedge.reach import level_for
 from hedge.venue.binance_wire import ListenKeyExpired, UserStreamDecoder
 from hedge.venue.errors import INVALID_LISTEN_KEY, VenueError
 
@@ -90,7 +91,7 @@ class UserStream:
             except VenueError as e:
                 wait = self._delays(attempt)
                 attempt += 1
-                log.warning("user stream: cannot create a listenKey (%s); retry in %.2fs", e, wait)
+                log.log(level_for(e), "user stream: cannot create a listenKey (%s); retry in %.2fs", e, wait)
                 self.publish(FeedStatus(connection=self.connection, connected=False, reason=f"listenKey: {e}",
                                         recv_ns=self.clock.now_ns()))
                 await asyncio.sleep(wait)
@@ -125,7 +126,7 @@ class UserStream:
                 except VenueError as e:
                     if e.code == INVALID_LISTEN_KEY:
                         return
-                    log.warning("user stream: keepalive failed (%s)", e)
+                    log.log(level_for(e), "user stream: keepalive failed (%s)", e)
         finally:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -108,3 +108,22 @@ def test_an_unusable_log_dir_exits_2_naming_it(tmp_path: Path) -> None:
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"log dir {tmp_path / 'afile' / 'logs'} is not usable: Not a directory" in r.stderr
+
+
+@pytest.mark.slow
+def test_an_unreachable_venue_says_so_once_per_endpoint_without_tracebacks(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = run(tmp_path, "--once", "--venue", "binance-testnet", env={
+        "BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s", "HEDGE_RUNTIME__ONCE_TIMEOUT_S": "5",
+        "HEDGE_RUNTIME__FEEDS__REST_URL_TESTNET": f"http://127.0.0.1:{port}",
+        "HEDGE_RUNTIME__FEEDS__WS_URL_TESTNET": f"ws://127.0.0.1:{port}", "HEDGE_LOG_LEVEL": "INFO",
+    })
+    assert r.returncode == 1 and "INCOMPLETE" in r.stdout, r.stderr[-3000:]
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    assert r.stderr.count(f"cannot reach http://127.0.0.1:{port}:") == 1, r.stderr[-3000:]
+    assert r.stderr.count(f"cannot reach ws://127.0.0.1:{port}:") == 1, r.stderr[-3000:]
+    assert len(r.stderr.splitlines()) <= 12, r.stderr[-3000:]  # was 500+ lines in 15 s
