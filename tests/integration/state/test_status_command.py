@@ -11,6 +11,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from hedge.bus import Bus
 from hedge.state.observability import Observability
 from tests.integration.state.conftest import obs_config
@@ -93,3 +95,30 @@ def test_status_watch_refreshes_until_interrupted(tmp_path: Path) -> None:
     out = "".join(screens)
     assert proc.returncode == 130  # Ctrl-C, as every long command
     assert out.count("\x1b[H\x1b[2J") >= 3 and out.count("NAV      10,003.50") >= 3
+
+
+
+@pytest.mark.parametrize(("sig", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+def test_status_watch_started_in_the_background_stops_on_a_signal(
+    tmp_path: Path, sig: signal.Signals, expected: int
+) -> None:
+    """A shell starts a background job with SIGINT ignored (``hedge status --watch &``): --watch must
+    still stop on SIGINT (130, as every long command) and on SIGTERM (0)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hedge", "status", "--log-dir", str(tmp_path), "--watch", "0.1"], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # what a shell does for `cmd &`
+    )
+    screens: list[str] = []
+    reader = threading.Thread(target=lambda: screens.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        wait_for_sync(lambda: "no state files" in "".join(screens), 30, what="the first screen")
+        proc.send_signal(sig)
+        rc = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(timeout=5)
+    assert rc == expected
