@@ -410,6 +410,8 @@ class RiskSnapshot(Event, frozen=True, kw_only=True, gc=False):
     open_orders: int = 0
     state: TradingState = TradingState.ACTIVE
     reason: str = ""
+    cooloff_until_ms: int = 0  # new exposure is vetoed until then (0 = no cooloff ever started)
+    cooloff_reason: str = ""
 
 
 class FeedStats(Event, frozen=True, kw_only=True, gc=False):

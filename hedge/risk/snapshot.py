@@ -1,4 +1,4 @@
-"""The risk stage's ``RiskSnapshot``: NAV, drawdowns, exposures, VaR/CVaR, open orders, trading state.
+"""The risk stage's ``RiskSnapshot``: NAV, drawdowns, exposures, VaR/CVaR, open orders, trading state, cooloff.
 
 Owns: building the snapshot (exposures at the latest marks as multiples of NAV, VaR/CVaR of the
 return history once it holds ``cvar_min_samples``) and publishing it at most every
@@ -14,6 +14,7 @@ from hedge.bus import Bus
 from hedge.events import RiskSnapshot
 from hedge.model.clock import Clock
 from hedge.risk.check import historical_cvar, historical_var
+from hedge.risk.cooloff import Cooloff
 from hedge.risk.exposure import Exposure
 from hedge.risk.limits import RiskLimits
 from hedge.risk.nav import NavTracker
@@ -32,6 +33,7 @@ class SnapshotPublisher:
         exposure: Exposure,
         machine: TradingStateMachine,
         limits: RiskLimits,
+        cooloff: Cooloff | None = None,
     ) -> None:
         self.bus = bus
         self.clock = clock
@@ -39,6 +41,7 @@ class SnapshotPublisher:
         self.exposure = exposure
         self.machine = machine
         self.limits = limits
+        self.cooloff = cooloff
         self._published_ns = -SNAPSHOT_INTERVAL_NS  # when the last RiskSnapshot was published
 
     def build(self, now_ns: int) -> RiskSnapshot:
@@ -58,6 +61,8 @@ class SnapshotPublisher:
             var=historical_var(nav.returns, lim.cvar_alpha) if enough else 0.0,
             cvar=historical_cvar(nav.returns, lim.cvar_alpha) if enough else 0.0,
             open_orders=len(self.exposure.orders), state=self.machine.state, reason=self.machine.reason,
+            cooloff_until_ms=self.cooloff.until_ms if self.cooloff is not None else 0,
+            cooloff_reason=self.cooloff.reason if self.cooloff is not None else "",
             ts_ms=now_ns // 1_000_000, recv_ns=now_ns,
         )
 

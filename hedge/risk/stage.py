@@ -113,7 +113,7 @@ class RiskStage:
         self.market = MarketView(risk.user_stream)
         self.acks = AckLatency(risk.ack_latency_window_s, self.clock)
         self.snapshots = SnapshotPublisher(bus, self.clock, nav=self.nav, exposure=self.exposure, machine=self.machine,
-                                           limits=self.limits)
+                                           limits=self.limits, cooloff=self.cooloff)
         self.tally = DecisionTally()
         self.reconciled = not risk.require_reconciliation
         self.min_notional: dict[str, float] = {}

@@ -68,8 +68,11 @@ def diagnostics(
         )
         for sym in sorted(set(t.books) | set(t.last_data_ns))
     ]
+    recent, recent_s = t.veto_window.recent(now)
     return s.Diagnostics(
         vetoes=dict(sorted(t.vetoes.items())),
+        vetoes_recent=recent,
+        vetoes_recent_s=recent_s,
         decisions_allowed=t.allowed,
         decisions_vetoed=t.vetoed,
         exits=s.ExitPipeline(

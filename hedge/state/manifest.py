@@ -88,6 +88,7 @@ class Manifest(msgspec.Struct, kw_only=True):
     manifest_version: int = MANIFEST_VERSION
     generated_ns: int = 0
     min_interval_s: float = 0.0
+    time: str = "wall"  # the writer's clock: "wall" (a daemon) or "event" (a replay: stamps in market time)
     surfaces: list[ManifestEntry] = []
 
 
@@ -95,10 +96,11 @@ def schema_fields(schema: type[s.StateFile]) -> list[str]:
     return [f.encode_name for f in msgspec.structs.fields(schema)]
 
 
-def build_manifest(min_interval_s: float, now_ns: int) -> Manifest:
+def build_manifest(min_interval_s: float, now_ns: int, time: str = "wall") -> Manifest:
     return Manifest(
         generated_ns=now_ns,
         min_interval_s=min_interval_s,
+        time=time,
         surfaces=[
             ManifestEntry(
                 name=x.name,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import msgspec
 
+from hedge.model.clock import EventClock
 from hedge.state.atomic import TMP_SUFFIX, atomic_write
 from hedge.state.manifest import MANIFEST_FILE, SURFACE_BY_NAME, SURFACES, build_manifest
 from hedge.state.masking import Masker
@@ -117,7 +118,8 @@ class StatePublisher:
                 self._dirty.add(name)
 
     def _write_manifest(self) -> None:
-        atomic_write(self.dir / MANIFEST_FILE, encode_state(build_manifest(self.min_interval_s, self.clock.now_ns())))
+        atomic_write(self.dir / MANIFEST_FILE, encode_state(build_manifest(
+            self.min_interval_s, self.clock.now_ns(), time="event" if isinstance(self.clock, EventClock) else "wall")))
         self._manifest_written = True
 
     def _encode(self, name: str) -> bytes:

@@ -159,6 +159,8 @@ class PositionsLedger(StateFile, kw_only=True):
 
 
 class RiskSnapshotState(StateFile, kw_only=True):
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: the cooloff in force
+
     nav: float = 0.0
     peak_nav: float = 0.0
     drawdown: float = 0.0
@@ -171,6 +173,8 @@ class RiskSnapshotState(StateFile, kw_only=True):
     trading_state: str = "ACTIVE"
     reason: str = ""
     state_changed_ns: int = 0
+    cooloff_until_ms: int = 0  # new exposure is vetoed until then (0 = none ever started)
+    cooloff_reason: str = ""
 
 
 class KpisState(StateFile, kw_only=True):
@@ -240,7 +244,11 @@ class BasisSnapshot(StateFile, kw_only=True):
 
 
 class Diagnostics(StateFile, kw_only=True):
-    vetoes: dict[str, int] = {}  # by reason
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: vetoes within the last minute
+
+    vetoes: dict[str, int] = {}  # by reason, since the start
+    vetoes_recent: dict[str, int] = {}  # by reason, within the last ``vetoes_recent_s``
+    vetoes_recent_s: float = 0.0
     decisions_allowed: int = 0
     decisions_vetoed: int = 0
     exits: ExitPipeline = msgspec.field(default_factory=ExitPipeline)

@@ -23,6 +23,7 @@ Must never: block, await, log per event, or decide anything (it only counts what
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,29 @@ PENDING_CAP = 10_000  # ids waiting for their next lifecycle step (older ones ar
 OUTCOME_MEMORY = 50_000  # orders whose counted outcomes are remembered (least recently updated forgotten)
 _NOT_AN_OUTCOME = frozenset({OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED})
 _OUTCOME_BIT = {status: 1 << i for i, status in enumerate(OrderStatus)}
+
+
+class VetoWindow:
+    """Vetoes by reason within the last ``window_s``: the difference between the cumulative counts now
+    and a copy taken about ``window_s`` ago. Copies are taken when a surface asks (``recent``, every
+    state interval), at most one per ``step_s``: nothing on the decision path."""
+
+    def __init__(self, counts: dict[str, int], *, window_s: float = 60.0, step_s: float = 5.0) -> None:
+        self.counts = counts
+        self.window_ns = int(window_s * 1e9)
+        self.step_ns = int(step_s * 1e9)
+        self._copies: deque[tuple[int, dict[str, int]]] = deque()
+
+    def recent(self, now_ns: int) -> tuple[dict[str, int], float]:
+        """(vetoes by reason since the oldest copy within the window, the seconds that covers)."""
+        copies = self._copies
+        if not copies or now_ns - copies[-1][0] >= self.step_ns:
+            copies.append((now_ns, dict(self.counts)))
+        while len(copies) > 1 and now_ns - copies[1][0] >= self.window_ns:
+            copies.popleft()
+        since_ns, then = copies[0]
+        diff = {k: n - then.get(k, 0) for k, n in self.counts.items() if n > then.get(k, 0)}
+        return dict(sorted(diff.items(), key=lambda kv: -kv[1])), round((now_ns - since_ns) * 1e-9, 1)
 
 
 def _event_types() -> list[type[Event]]:
@@ -87,6 +111,7 @@ class Telemetry:
         self.last_seen_ns: dict[type[Event], int] = {}
         self.last_data_ns: dict[str, int] = {}  # market data by symbol
         self.vetoes: dict[str, int] = {}
+        self.veto_window = VetoWindow(self.vetoes)
         self.allowed = 0
         self.vetoed = 0
         self.orders_by_outcome: dict[str, int] = {}

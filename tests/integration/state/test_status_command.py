@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from hedge.bus import Bus
+from hedge.events import Nav, OrderIntent, RiskDecision, RiskSnapshot, Side
+from hedge.model.clock import EventClock
 from hedge.state.observability import Observability
 from tests.integration.state.conftest import obs_config
 from tests.integration.state.session import publish_session
@@ -122,3 +124,49 @@ def test_status_watch_started_in_the_background_stops_on_a_signal(
             proc.wait()
     reader.join(timeout=5)
     assert rc == expected
+
+
+def _vetoes(bus: Bus, reasons: list[tuple[str, ...]]) -> None:
+    for i, why in enumerate(reasons):
+        intent = OrderIntent(intent_id=f"v-{i}", symbol="BTCUSDT", side=Side.BUY, notional=100.0,
+                             strategy="micro_scalper", reason="entry", recv_ns=time.time_ns())
+        bus.publish(RiskDecision(intent=intent, allow=False, max_qty=0.0, reasons=why, recv_ns=time.time_ns()))
+
+
+def test_status_says_why_nothing_trades_vetoes_by_reason_and_the_cooloff_left(tmp_path: Path) -> None:
+    bus = Bus()
+    obs = Observability(bus, obs_config(), tmp_path)
+    publish_session(bus)  # one veto: spread + gross_exposure
+    _vetoes(bus, [("cooloff",)] * 12 + [("min_notional",)] * 3)
+    until_ms = time.time_ns() // 1_000_000 + 300_000
+    bus.publish(RiskSnapshot(nav=10_000.0, cooloff_until_ms=until_ms, cooloff_reason="3 consecutive losses",
+                             recv_ns=time.time_ns()))
+    obs.publisher.flush()
+    r = status("--log-dir", str(tmp_path))
+    assert r.returncode == 0, r.stdout
+    assert "Vetoes   16 of 18 decisions vetoed, by reason: cooloff 12, min_notional 3, gross_exposure 1, spread 1" \
+        in r.stdout
+    cooloff = next(line for line in r.stdout.splitlines() if line.startswith("Cooloff"))
+    left_s = float(cooloff.split("vetoed for ")[1].split(" s more")[0])
+    assert 200 <= left_s <= 300 and "(3 consecutive losses)" in cooloff
+    # a cooloff that has ended is not shown
+    bus.publish(RiskSnapshot(nav=10_000.0, cooloff_until_ms=until_ms - 600_000, recv_ns=time.time_ns()))
+    obs.publisher.flush()
+    assert "Cooloff" not in status("--log-dir", str(tmp_path)).stdout
+
+
+def test_status_of_a_replay_shows_market_time_and_says_it_is_a_replay(tmp_path: Path) -> None:
+    """A replay's stamps are market time (2024): wall-clock ages ("75025888 s ago") and staleness mean nothing."""
+    bus = Bus()
+    event_ns = 1_721_347_500_000_000_000  # 2024-07-19T00:05:00Z
+    clock = EventClock(event_ns)
+    obs = Observability(bus, obs_config(), tmp_path, clock=clock)
+    bus.publish(Nav(nav=10_000.0, wallet_balance=10_000.0, unrealized_pnl=0.0, source="sim", recv_ns=event_ns - 2 * 10**9))
+    bus.publish(RiskSnapshot(nav=10_000.0, cooloff_until_ms=event_ns // 1_000_000 + 18_000, recv_ns=event_ns))
+    obs.publisher.flush()
+    r = status("--log-dir", str(tmp_path))
+    assert r.returncode == 0, r.stdout
+    assert "(a replay, shown as of its last event 2024-07-19T00:05:00Z; ages in market time)" in r.stdout
+    assert "(sim, 2.0 s ago)" in r.stdout
+    assert "Cooloff  new exposure vetoed for 18 s more, until 2024-07-19T00:05:18Z" in r.stdout
+    assert "at the replay's end" in r.stdout and "UNKNOWN" not in r.stdout and "not written" not in r.stdout

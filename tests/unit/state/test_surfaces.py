@@ -134,19 +134,19 @@ def test_risk_snapshot_takes_the_state_from_the_model_and_the_figures_from_the_e
     assert body(m.build("risk_snapshot", 7)) == {
         "nav": 0.0, "peak_nav": 0.0, "drawdown": 0.0, "daily_drawdown": 0.0, "gross_exposure": 0.0,
         "net_exposure": 0.0, "var": 0.0, "cvar": 0.0, "open_orders": 0, "trading_state": "ACTIVE",
-        "reason": "", "state_changed_ns": 0,
+        "reason": "", "state_changed_ns": 0, "cooloff_until_ms": 0, "cooloff_reason": "",
     }
     bus.publish(TradingStateChange(previous=TradingState.ACTIVE, state=TradingState.REDUCING, reason="dd",
                                    recv_ns=21))
     bus.publish(
         RiskSnapshot(nav=900.0, peak_nav=1000.0, drawdown=0.1, daily_drawdown=0.05, gross_exposure=1.5,
                      net_exposure=-0.5, var=0.02, cvar=0.03, open_orders=4, state=TradingState.REDUCING,
-                     reason="the event's own", recv_ns=22)
+                     reason="the event's own", cooloff_until_ms=5_000, cooloff_reason="3 consecutive losses", recv_ns=22)
     )
     assert body(m.build("risk_snapshot", 7)) == {
         "nav": 900.0, "peak_nav": 1000.0, "drawdown": 0.1, "daily_drawdown": 0.05, "gross_exposure": 1.5,
         "net_exposure": -0.5, "var": 0.02, "cvar": 0.03, "open_orders": 4, "trading_state": "REDUCING",
-        "reason": "dd", "state_changed_ns": 21,
+        "reason": "dd", "state_changed_ns": 21, "cooloff_until_ms": 5_000, "cooloff_reason": "3 consecutive losses",
     }
 
 

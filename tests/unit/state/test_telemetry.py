@@ -93,3 +93,20 @@ def test_outcome_memory_is_bounded_and_keeps_recently_updated_orders(monkeypatch
             bus.publish(update(0, OrderStatus.NEW, 1))  # ...refreshed by its own updates
     assert len(t._outcomes_counted) <= 100
     assert t.orders_by_outcome == {"NEW": 1000, "FILLED": 999}
+
+
+def test_the_veto_window_counts_the_last_minute_by_reason() -> None:
+    from hedge.state.telemetry import VetoWindow
+
+    counts: dict[str, int] = {"cooloff": 100}
+    w = VetoWindow(counts, window_s=60.0, step_s=5.0)
+    s = 10**9
+    assert w.recent(0) == ({}, 0.0)
+    for t in range(1, 31):  # 2 s apart: 12 cooloff and 3 min_notional vetoes per 30 s
+        counts["cooloff"] += 1 if t % 5 else 0
+        counts["min_notional"] = counts.get("min_notional", 0) + (t % 10 == 0)
+        w.recent(2 * t * s)
+    recent, span = w.recent(60 * s)
+    assert span == 60.0 and recent == {"cooloff": 24, "min_notional": 3}
+    recent, span = w.recent(130 * s)  # nothing for more than a minute
+    assert recent == {} and span == 70.0  # from the copy at 60 s: the span it covers is said
