@@ -3,7 +3,8 @@
 Owns: the wiring order — the log dir's lock, the local exchange (started first: its port is the
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
-reconciliation, kill switch, dead-man switch), the ``--once`` cycle, ``daemon.json``, the
+reconciliation, kill switch, dead-man switch), the order tape (a log line per order, fill and
+veto burst), the ``--once`` cycle, ``daemon.json``, the
 warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
 — and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
 client, the lock), released after the engine's graceful shutdown.
@@ -30,6 +31,7 @@ from hedge.feeds.market import MarketFeed
 from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
+from hedge.state.tape import OrderTape
 from hedge.venue.user_stream import UserStream
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ class Daemon:
                                             persist_risk=not fresh_account, persist_ledger=not fresh_account)
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
+        engine.add_service(OrderTape(engine.bus, engine.clock))  # the terminal's line per order, fill, veto burst
         if rt.once:
             has_stream = any(isinstance(s, UserStream) for s in setup.services)
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,
