@@ -57,6 +57,13 @@ def shift(open_ms: int, interval: str, n: int) -> int:
     return open_ms + n * _MINUTES[interval] * MINUTE_MS
 
 
+def steps(lo: int, hi: int, interval: str) -> int:
+    """How many bars the bar opening at ``hi`` is after the bar opening at ``lo``."""
+    if interval == MONTH:
+        return _month_index(hi) - _month_index(lo)
+    return (hi - lo) // (_MINUTES[interval] * MINUTE_MS)
+
+
 class Candle(msgspec.Struct, gc=False):
     """One bar. A bar with no trade (count 0) is flat at the previous close; its ids are -1."""
 
@@ -177,7 +184,7 @@ class Bars:
         if lo > hi:
             return []
         if start is None:
-            lo = max(lo, shift(hi, interval, 1 - limit))
+            lo = shift(hi, interval, -min(limit - 1, steps(lo, hi, interval)))
         opens = [lo]
         while len(opens) < limit and (nxt := shift(opens[-1], interval, 1)) <= hi:
             opens.append(nxt)
