@@ -3,7 +3,9 @@
 Owns: start-up order, supervision (a service that raises is logged, counted and restarted with
 backoff 0.4 s -> 6.4 s; it never takes the daemon down), signal handling and graceful
 shutdown: on SIGINT/SIGTERM every task is cancelled, the bus closed, the journals flushed and
-fsynced, all within ``SHUTDOWN_BUDGET_S``.
+fsynced, all within ``SHUTDOWN_BUDGET_S``; then the caller's ``release`` (the daemon: its venue
+client and local exchange) runs, and only then does /metrics and /health stop serving — they
+answer until the process has nothing left to do, so a last scrape sees the final counters.
 
 A service is anything with a ``name`` and an ``async run()`` that works until cancelled (feeds,
 the user stream, the state publisher, the local exchange...). The hot path is not a service:
@@ -18,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -106,6 +108,7 @@ class Engine:
         self._stop: asyncio.Event | None = None
         self._stop_reason = ""
         self._tasks: list[asyncio.Task[None]] = []
+        self._surface_tasks: list[asyncio.Task[None]] = []  # /metrics and /health: stopped last
         events = self.journals.writer("events")
 
         def journal_event(ev: Event) -> None:
@@ -161,8 +164,11 @@ class Engine:
             self.bus.publish(Heartbeat(component="engine", recv_ns=self.clock.now_ns()))
             await asyncio.sleep(HEARTBEAT_S)
 
-    async def run(self, *, install_signals: bool = True) -> int:
-        """Run until ``request_stop`` (or SIGINT/SIGTERM); returns the process exit code."""
+    async def run(
+        self, *, install_signals: bool = True, release: Callable[[], Awaitable[None]] | None = None
+    ) -> int:
+        """Run until ``request_stop`` (or SIGINT/SIGTERM); returns the process exit code. ``release``
+        runs after the engine's shutdown, while /metrics and /health still answer."""
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         if install_signals:
@@ -178,7 +184,10 @@ class Engine:
             ),
             loop.create_task(self._heartbeat(), name="heartbeat"),
         ]
-        self._tasks += [loop.create_task(self._supervise(s), name=f"service:{s.name}") for s in self.services]
+        surface = self.observability.server
+        for s in self.services:
+            task = loop.create_task(self._supervise(s), name=f"service:{s.name}")
+            (self._surface_tasks if s is surface else self._tasks).append(task)
         log.info(
             "engine: started (venue=%s, dry_run=%s, services=%s)",
             self.cfg.runtime.venue,
@@ -188,13 +197,27 @@ class Engine:
         try:
             await self._stop.wait()
         finally:
-            await self.shutdown()
+            await self.shutdown(release)
             if install_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
         return 0
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, release: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Stop every service, drain the bus, close the journals; then ``release``; then /metrics and
+        /health (a scrape during the shutdown is answered, not refused)."""
+        try:
+            await self._stop_services()
+            if release is not None:
+                await release()
+        finally:
+            for t in self._surface_tasks:
+                t.cancel()
+            if self._surface_tasks:
+                await asyncio.wait(self._surface_tasks, timeout=SHUTDOWN_BUDGET_S)
+            self._surface_tasks = []
+
+    async def _stop_services(self) -> None:
         t0 = self.clock.now_s()
         for t in self._tasks:
             t.cancel()

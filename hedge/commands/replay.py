@@ -144,6 +144,8 @@ def human(s: ReplaySummary) -> str:
         f"  PnL {s.pnl:+.4f} USDT (realized {s.realized_pnl:+.4f}, unrealized {s.unrealized_pnl:+.4f})  "
         f"max drawdown {s.max_drawdown:.4%}\n"
         f"  fingerprint {s.fingerprint}"
+        + (f"\n  bad lines {s.bad_lines:,} (counted, not replayed): "
+           + ", ".join(f"{k} {v:,}" for k, v in s.bad_lines_by_kind.items()) if s.bad_lines else "")
         + (f"\n  WARNING: {s.snapshots_unattributed} depth snapshot(s) without a symbol matched no book's update "
            "ids and were not applied: books that needed them never synced" if s.snapshots_unattributed else "")
     )

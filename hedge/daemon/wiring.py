@@ -49,6 +49,7 @@ class Daemon:
         self.setup: VenueSetup | None = None
         self.once: OnceCycle | None = None
         self._lock_fd: int | None = None
+        self._released = False
 
     async def start(self) -> Engine:
         """Wire everything (the local exchange is already listening when this returns)."""
@@ -113,7 +114,8 @@ class Daemon:
         """Start, run until stopped (signal, ``--once``), then release; returns the exit code."""
         try:
             engine = await self.start()
-            rc = await engine.run(install_signals=install_signals)
+            # Released while /metrics and /health still answer: they stop last.
+            rc = await engine.run(install_signals=install_signals, release=self.close)
         finally:
             await self.close()
         if self.once is not None and not self.once.summary.ok:
@@ -121,6 +123,10 @@ class Daemon:
         return rc
 
     async def close(self) -> None:
+        """Release the venue client, the local exchange and the lock (once; a second call does nothing)."""
+        if self._released:
+            return
+        self._released = True
         if self.setup is not None:
             await self.setup.venue.close()
         if self.exchange is not None:

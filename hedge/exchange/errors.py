@@ -105,8 +105,17 @@ def bad_precision() -> Reject:
     return Reject(-1111, "Precision is over the maximum defined for this asset.")
 
 
+def bad_interval() -> Reject:
+    return Reject(-1120, "Invalid interval.")
+
+
 def bad_symbol() -> Reject:
     return Reject(-1121, "Invalid symbol.")
+
+
+def window_too_long(hours: int) -> Reject:
+    """-1127: startTime and endTime further apart than the endpoint allows."""
+    return Reject(-1127, f"More than {hours} hours between startTime and endTime.")
 
 
 def invalid_listen_key() -> Reject:

@@ -113,6 +113,10 @@ class Params:
         value = self.optional_int(name)
         return default if value is None else value
 
+    def limit(self, default: int, maximum: int) -> int:
+        """The optional ``limit`` of a list: ``default`` when absent, else brought into [1, ``maximum``]."""
+        return min(maximum, max(1, self.int_or("limit", default)))
+
     def decimal(self, name: str, max_decimals: int) -> float:
         """A required decimal parameter with at most ``max_decimals`` decimals."""
         return parse_decimal(name, self.need(name), max_decimals)

@@ -1,6 +1,6 @@
 """Order routes of the local exchange: ``/fapi/v1/order``, ``openOrders``, ``allOpenOrders``, countdown.
 
-Owns: the REST handlers of plain orders (new, cancel, query, open orders, cancel all), the
+Owns: the REST handlers of plain orders (new, cancel, query, open orders, all orders, cancel all), the
 dead-man switch (``countdownCancelAll``: cancels the symbol's plain orders when it runs out), the
 parsing of an order request's parameters into a ``NewOrder`` (shared with the algo routes), the
 order-log line of each request with its outcome, and the faults injected on new orders
@@ -25,6 +25,8 @@ from hedge.exchange.symbols import SymbolSpec
 
 if TYPE_CHECKING:
     from hedge.exchange.server import LocalExchange
+
+ALL_ORDERS_WINDOW_MS = 7 * 86_400_000
 
 
 def sent_ms(ctx: Ctx) -> int:
@@ -100,6 +102,7 @@ class OrderRoutes:
         router.add_delete("/fapi/v1/order", ep("SIGNED", 1, self.cancel_order))
         router.add_get("/fapi/v1/order", ep("SIGNED", 1, self.get_order))
         router.add_get("/fapi/v1/openOrders", ep("SIGNED", lambda p: 1 if p.get("symbol") else 40, self.open_orders))
+        router.add_get("/fapi/v1/allOrders", ep("SIGNED", 5, self.all_orders))
         router.add_delete("/fapi/v1/allOpenOrders", ep("SIGNED", 1, self.cancel_all))
         router.add_post("/fapi/v1/countdownCancelAll", ep("SIGNED", 10, self.countdown))
 
@@ -210,6 +213,25 @@ class OrderRoutes:
             wire.order_json(o, self.specs[o.symbol], with_time=True)
             for o in self.engine.open_orders(ctx.account, spec.symbol if spec else None, algo=False)
         ]
+
+    async def all_orders(self, ctx: Ctx) -> Any:
+        """Every order, open or not (symbol optional, as ccxt sends it); the time window is at most
+        7 days, the last 7 days when neither it nor ``orderId`` is given."""
+        spec = ctx.optional_symbol(self.specs)
+        oid = ctx.optional_int("orderId")
+        start, end = ctx.optional_int("startTime"), ctx.optional_int("endTime")
+        if start is not None and end is not None and end - start > ALL_ORDERS_WINDOW_MS:
+            raise errors.window_too_long(ALL_ORDERS_WINDOW_MS // 3_600_000)
+        now = self.ex.now_ms()
+        if oid is None or start is not None or end is not None:
+            if start is None:
+                start = (now if end is None else end) - ALL_ORDERS_WINDOW_MS
+            if end is None:
+                end = start + ALL_ORDERS_WINDOW_MS
+        orders = self.engine.accounts[ctx.account].history(
+            spec.symbol if spec else None, oid, start, end, ctx.limit(500, 1000), now
+        )
+        return [wire.order_json(o, self.specs[o.symbol], with_time=True) for o in orders]
 
     async def cancel_all(self, ctx: Ctx) -> Any:
         self.engine.cancel_all(ctx.account, ctx.symbol(self.specs).symbol, algo=False)

@@ -47,8 +47,10 @@ from hedge.exchange.routes_algo import AlgoRoutes
 from hedge.exchange.routes_market import MarketRoutes
 from hedge.exchange.routes_orders import OrderRoutes
 from hedge.exchange.routes_streams import StreamRoutes
+from hedge.exchange.routes_trades import TradeRoutes
 from hedge.exchange.streams import Hub
 from hedge.exchange.symbols import ExchangeInfo, SymbolSpec
+from hedge.exchange.trades import TradeHistory
 from hedge.exchange.userdata import UserData
 
 log = logging.getLogger(__name__)
@@ -101,7 +103,8 @@ class LocalExchange:
         self.engine.listener = self.user
         self.rest = Rest(self.keys, self.limiter, self.faults, self.now_ms)
         self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
-        self.player = MarketPlayer(self.engine, self.hub, self.depth, self.specs, self.now_ms, speed)
+        self.trades = TradeHistory()  # the market trades played: trades, klines and tickers
+        self.player = MarketPlayer(self.engine, self.hub, self.depth, self.specs, self.now_ms, speed, self.trades)
         self.last_update_id = self.player.last_update_id  # symbol -> u of the last diff played
         self.marks = MarkLoop(self.engine, self.hub, self.specs, self.now_ms, self.last_update_id)
         self.orderlog = OrderLog()
@@ -205,6 +208,7 @@ class LocalExchange:
 
     def _routes(self, router: web.UrlDispatcher) -> None:
         MarketRoutes(self).add_routes(router)
+        TradeRoutes(self).add_routes(router)
         self._order_routes.add_routes(router)
         AlgoRoutes(self, self._order_routes).add_routes(router)
         AccountRoutes(self).add_routes(router)

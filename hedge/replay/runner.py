@@ -202,11 +202,13 @@ class Replay:
         engine = venue.engine
         wallet, upnl, _, _ = engine.totals(ACCOUNT)
         events = sum(fs.messages.values())
+        bad = dict(sorted({**st.bad_kinds, **fs.parse_errors}.items()))
         return ReplaySummary(
             files=self.files,
             symbols=list(self.cfg.strategy.universe),
             lines=st.lines,
-            bad_lines=st.bad_lines,
+            bad_lines=sum(bad.values()),
+            bad_lines_by_kind=bad,
             events=events,
             recorded_s=round((st.last_recv_ns - st.first_recv_ns) / 1e9, 3),
             wall_s=round(st.wall_s, 3),

@@ -4,7 +4,8 @@ Owns: the resolution of UNKNOWN orders and the queries by client order id. A pla
 definite answer (``UnknownOutcome``, a timeout, a reset, a -4116 duplicate id) makes the order
 UNKNOWN: it is queried with backoff while the user stream is watched, for at most
 ``router.unknown_resolve_s`` (at least recvWindow + 2 s: a shorter window could never prove an
-order absent); found -> adopted (whatever state the exchange reports); proven
+order absent; a query refused with Retry-After — 429, a 418 ban — waits that long and the window
+starts again after it); found -> adopted (whatever state the exchange reports); proven
 absent (not found once the request is older than recvWindow + 1 s, after which Binance's matching
 engine refuses it) -> resent once under the SAME client order id; unresolved -> a critical
 ``Alert`` and the intent stays blocked. Also the queries of live orders whose state must be
@@ -26,6 +27,7 @@ from hedge.events import Alert, OrderStatus
 from hedge.model.clock import Clock
 from hedge.router.desk import RESTING, OrderDesk
 from hedge.router.records import OrderQuery
+from hedge.venue.errors import Retryable
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +107,17 @@ class UnknownResolver:
             u = await desk.venue.query(rec.symbol, cid)
         except Exception as e:
             log.warning("router: query of %s failed (%s)", cid, e)
-            if rec.status is S.UNKNOWN:  # bounded by router.unknown_resolve_s
-                self.clock.call_later(self.backoff(n + 1),
-                                      lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
+            wait = self.backoff(n + 1)
+            if isinstance(e, Retryable) and e.retry_after_s > 0.0:
+                # 429/418: no query may go out before then, so that time proves nothing; the order
+                # gets its whole window again once asking is allowed (a ban must not end in "unresolved")
+                wait = max(wait, e.retry_after_s)
+                if cid in self.deadlines:
+                    self.deadlines[cid] = max(self.deadlines[cid], self.clock.now_s() + wait + self.resolve_s)
+            if rec.status is S.UNKNOWN:  # bounded by router.unknown_resolve_s (plus any enforced wait)
+                self.clock.call_later(wait, lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
             elif rec.live:  # a live order whose state must be learnt (a cancel found nothing, a stream gap)
-                self.clock.call_later(self.backoff(n + 1), lambda: desk.spawn(
+                self.clock.call_later(wait, lambda: desk.spawn(
                     self.query_io(cid, allow_resend=allow_resend, n=n + 1)) if rec.live else None)
             return
         desk.j_sent.write("query", OrderQuery(

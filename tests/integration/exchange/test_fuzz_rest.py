@@ -33,7 +33,8 @@ PARAMS = (
     "symbol", "side", "type", "quantity", "price", "timeInForce", "newClientOrderId", "orderId",
     "origClientOrderId", "limit", "leverage", "countdownTime", "algoType", "triggerPrice", "workingType",
     "closePosition", "reduceOnly", "positionSide", "clientAlgoId", "algoId", "recvWindow", "timestamp",
-    "listenKey", "streams", "events", "seconds", "newOrderRespType",
+    "listenKey", "streams", "events", "seconds", "newOrderRespType", "interval", "startTime", "endTime", "fromId",
+    "pair",
 )
 ENUMS = {
     "side": ("BUY", "SELL", "buy", "HOLD"),
@@ -45,7 +46,9 @@ ENUMS = {
     "reduceOnly": ("true", "false", "1"),
     "positionSide": ("BOTH", "LONG", "SHORT", "both"),
     "symbol": ("BTCUSDT", "BTCUSDT", "btcusdt", "ETHUSDT", "BTC"),
-    "limit": ("5", "10", "20", "50", "100", "500", "1000", "7", "0"),
+    "limit": ("5", "10", "20", "50", "100", "500", "1000", "7", "0", "1500", "2000"),
+    "interval": ("1m", "1h", "5m", "1d", "1w", "1M", "3d", "2m", "1s", "1H"),
+    "pair": ("BTCUSDT", "BTCUSDT", "ETHUSDT", "btcusdt"),
 }
 _ORDER = {"symbol": "", "side": "", "quantity": "", "newClientOrderId": ""}
 _ALGO = {"symbol": "", "side": "", "algoType": "", "triggerPrice": "", "workingType": "", "clientAlgoId": ""}
@@ -62,6 +65,15 @@ TEMPLATES = (  # (path prefix, a request that can succeed there: name -> fixed v
     ("/fapi/v1/depth", {"symbol": "", "limit": ""}),
     ("/fapi/v1/userTrades", {"symbol": "", "limit": ""}),
     ("/fapi/v", {"symbol": ""}),
+    ("/fapi/v1/klines", {"symbol": "", "interval": "", "limit": ""}),
+    ("/fapi/v1/klines", {"symbol": "", "interval": "", "startTime": "", "endTime": ""}),
+    ("/fapi/v1/markPriceKlines", {"symbol": "", "interval": "", "startTime": ""}),
+    ("/fapi/v1/indexPriceKlines", {"pair": "", "interval": "", "endTime": ""}),
+    ("/fapi/v1/aggTrades", {"symbol": "", "fromId": "", "limit": ""}),
+    ("/fapi/v1/aggTrades", {"symbol": "", "startTime": "", "endTime": ""}),
+    ("/fapi/v1/trades", {"symbol": "", "limit": ""}),
+    ("/fapi/v1/allOrders", {"symbol": "", "orderId": "", "limit": ""}),
+    ("/fapi/v1/allOrders", {"startTime": "", "endTime": ""}),
     ("/_hedge/actions/mark", {"symbol": "", "price": ""}),
     ("/_hedge/actions/ws_stall", {"seconds": ""}),
     ("/_hedge/actions/funding", {"symbol": ""}),
@@ -124,6 +136,12 @@ class Fuzzer:
             return str(int(time.time() * 1000) + r.choice((0, 0, -10_000, 2_000)))
         if name in ("orderId", "algoId"):
             return str(r.randint(0, 60))
+        if name in ("startTime", "endTime"):
+            now = int(time.time() * 1000)
+            return str(r.choice((now + r.randint(-2 * 86_400_000, 3_600_000), now - r.randint(0, 3_600_000), 0,
+                                 r.randint(0, 2**63 - 1))))
+        if name == "fromId":
+            return str(r.choice((r.randint(0, 10**10), 0, 2**63 - 1)))
         if name in ("recvWindow", "countdownTime", "leverage", "seconds"):
             return r.choice((str(r.randint(0, 70_000)), str(r.randint(1, 125)), self.number()))
         return self.junk()

@@ -287,7 +287,7 @@ async def test_fills_learnt_at_reconciliation_are_journaled_once_with_their_sour
                               symbol=SYM, side=Side.BUY, type=OrderType.LIMIT, qty=0.04, price=PX))
     # the ledger's last save (before a kill) knew trade 30; the fill journal had not kept it
     led.apply_fill(user_fill("hDDDDDDDDDDDDDDDD-0-0", Side.BUY, 0.01, PX, 30))
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()
     rig.venue.fills = [user_fill("hDDDDDDDDDDDDDDDD-0-0", Side.BUY, 0.01, PX, t) for t in (30, 31)]
     rig.venue.held[SYM] = Position(symbol=SYM, qty=0.02, entry_price=PX)
     portfolio = await rig.start()

@@ -265,6 +265,25 @@ async def test_unknown_outcome_never_gives_two_live_orders_and_escalates(rig: Ri
     assert rig.journal("orders_success")[0]["filled_qty"] == pytest.approx(0.014)
 
 
+async def test_a_ban_during_resolution_delays_it_but_never_ends_it_unresolved(tmp_path: Path) -> None:
+    # the order never reached the exchange; every query during a 60 s ban (longer than
+    # unknown_resolve_s, 30 s) is refused with its Retry-After: that time proves nothing
+    rig = await make_rig(tmp_path, maker_timeout_s=600.0)
+    rig.venue.fail_next("place", unknown(), accept=False)
+    rig.venue.fail_next("query", RateLimited("banned", http_status=418, retry_after_s=60.0, banned=True))
+    rig.decide()
+    await rig.advance(59.0, step=0.5)
+    cid = client_order_id("i1", 0, 0)
+    assert [c[0] for c in rig.venue.calls] == ["place", "query"]  # nothing asked during the ban
+    assert not rig.alerts and not rig.journal("orders_failed")
+    await rig.advance(10.0, step=0.5)  # the ban is over: asked again, proven absent, resent once
+    assert [c[0] for c in rig.venue.calls] == ["place", "query", "query", "place"]
+    assert [o.req.client_order_id for o in await rig.venue.live()] == [cid]
+    assert not rig.alerts and rig.router.lifecycle.orders[cid].resends == 1
+    await rig.router.idle()
+    rig.journals.close()
+
+
 async def test_user_stream_resolves_an_unknown_before_the_query(rig: Rig) -> None:
     rig.venue.fail_next("place", unknown(), accept=True)
     rig.decide()
