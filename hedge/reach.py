@@ -17,9 +17,9 @@ query string.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from urllib.parse import urlsplit
+
+from hedge.model.clock import Clock, LiveClock
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,11 @@ class _Outage:
 
 
 class Reach:
-    """Outages by endpoint (see the module docstring). ``now`` is monotonic seconds (injectable)."""
+    """Outages by endpoint (see the module docstring), timed on ``clock``."""
 
-    def __init__(self, *, remind_s: float = REMIND_S, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, remind_s: float = REMIND_S, clock: Clock | None = None) -> None:
         self.remind_s = remind_s
-        self._now = now
+        self._now = (clock or LiveClock()).now_s
         self._outages: dict[str, _Outage] = {}
 
     def failed(self, endpoint: str, reason: str, retry_in_s: float | None = None,

@@ -92,7 +92,7 @@ def test_ctrl_c_stops_record_with_its_summary_marked_interrupted(tmp_path: Path)
     p = Proc("record", "--symbols", "BTCUSDT", "--out", str(out), "--ws-url", "ws://127.0.0.1:1",
              "--rest-url", "http://127.0.0.1:1")
     try:
-        p.wait_for_output("feeds: ")  # the feed is running (and retrying the closed port)
+        p.wait_for_output("cannot reach ws://127.0.0.1:1")  # the feed is running (and retrying the closed port)
         rc = p.interrupt()
     finally:
         p.kill()

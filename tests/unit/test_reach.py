@@ -6,20 +6,21 @@ import logging
 
 import pytest
 
+from hedge.model.clock import EventClock
 from hedge.reach import Reach, Unreachable, endpoint_of, level_for, reported
 
 
 def test_an_outage_is_said_once_then_reminded_and_its_end_is_said(caplog: pytest.LogCaptureFixture) -> None:
-    now = [0.0]
-    reach = Reach(remind_s=60.0, now=lambda: now[0])
+    clock = EventClock(0)
+    reach = Reach(remind_s=60.0, clock=clock)
     caplog.set_level(logging.INFO, logger="hedge.reach")
     for i in range(20):
-        now[0] = i * 2.0
+        clock.advance_to_ns(i * 2 * 10**9)
         reach.failed("https://fapi.example:443/fapi/v1/time?signature=abc", "ConnectionRefusedError", 0.4)
     # 38 s of failures: one line, no reminder yet
     assert [r.getMessage() for r in caplog.records] == [
         "cannot reach https://fapi.example:443: ConnectionRefusedError, retrying in 0.4 s"]
-    now[0] = 61.0
+    clock.advance_to_ns(61 * 10**9)
     reach.failed("https://fapi.example:443/x", "ConnectionRefusedError", 0.4)
     assert caplog.records[-1].getMessage().startswith("still cannot reach https://fapi.example:443 (for 61 s, 21 ")
     reach.reached("https://fapi.example:443/fapi/v1/order")
