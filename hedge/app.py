@@ -41,6 +41,7 @@ from hedge.events import (
     Position,
     PositionDrift,
     Reconciled,
+    RoundTrip,
     TradingStateChange,
 )
 from hedge.model.clock import Clock, LiveClock
@@ -68,6 +69,7 @@ JOURNALED_EVENTS: tuple[type[Event], ...] = (
     Fill,
     Position,
     Nav,
+    RoundTrip,
 )
 
 
