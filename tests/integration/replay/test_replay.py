@@ -111,6 +111,10 @@ def test_cli_replay_in_another_process_agrees_and_writes_the_summary(
     assert printed == written
     assert printed.fingerprint == first[0].fingerprint  # configs/ holds the built-in defaults
     assert (tmp_path / "logs" / "orders_sent.jsonl").exists()
+    perf, same = printed.performance, first[0].performance
+    assert perf is not None and same is not None and perf.trades_csv == str(tmp_path / "logs" / "trades.csv")
+    assert msgspec.structs.replace(perf, trades_csv="") == msgspec.structs.replace(same, trades_csv="")
+    assert "win rate" in r.stderr and f"trade list: {perf.trades_csv}" in r.stderr
 
 
 def test_latency_is_deterministic_and_changes_the_outcome(first: tuple[ReplaySummary, Path], tmp_path: Path) -> None:
