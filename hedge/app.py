@@ -31,6 +31,7 @@ from hedge.events import (
     Alert,
     BookStatus,
     CancelAll,
+    ClosedTrade,
     Event,
     FeedStatus,
     Fill,
@@ -41,7 +42,6 @@ from hedge.events import (
     Position,
     PositionDrift,
     Reconciled,
-    RoundTrip,
     TradingStateChange,
 )
 from hedge.model.clock import Clock, LiveClock
@@ -69,7 +69,7 @@ JOURNALED_EVENTS: tuple[type[Event], ...] = (
     Fill,
     Position,
     Nav,
-    RoundTrip,
+    ClosedTrade,
 )
 
 

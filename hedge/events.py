@@ -437,7 +437,7 @@ class LedgerPosition(Event, frozen=True, kw_only=True, gc=False):
     opened_ms: int = 0
 
 
-class RoundTrip(Event, frozen=True, kw_only=True, gc=False):
+class ClosedTrade(Event, frozen=True, kw_only=True, gc=False):
     """One closed trade of a symbol: from flat (or a flip through zero) until flat again (or the next flip).
 
     Built by ``hedge.portfolio.round_trips`` from the fills the ledger applied; ``ts_ms`` is the

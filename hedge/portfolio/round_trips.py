@@ -1,14 +1,14 @@
 """Round trips: the fills of each symbol cut into trades, from flat until flat again.
 
 Owns: ``RoundTrips`` — per symbol the one open trade (``OpenTrade``) and the rule that turns
-fills into closed ``RoundTrip`` events — and ``FillContext``, what the portfolio knows about a
+fills into closed ``ClosedTrade`` events — and ``FillContext``, what the portfolio knows about a
 fill that the fill does not carry (strategy, reasons, the stop distance it set, the excursions).
 
 Rules (the same average-cost arithmetic as the ledger and the exchange, so the PnL agrees):
 - a fill from flat opens a trade; one in the trade's direction scales in (average cost moves);
 - an opposite fill is a partial exit: it realizes ``(price - average cost) x qty`` in the trade's
   direction and takes the fill's whole fee;
-- the fill that brings the position to zero closes the trade: a ``RoundTrip`` comes out;
+- the fill that brings the position to zero closes the trade: a ``ClosedTrade`` comes out;
 - a fill through zero is split: the closing part ends the trade, the remainder opens the next at
   the fill price; the fee is shared pro rata to the two quantities;
 - ``risk`` is the stop distance per unit the portfolio set (``FillContext.risk_per_unit``, after
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import msgspec
 
-from hedge.events import Fill, RoundTrip
+from hedge.events import ClosedTrade, Fill
 from hedge.portfolio.ledger import QTY_EPS
 
 
@@ -82,12 +82,12 @@ class OpenTrade(msgspec.Struct, kw_only=True):
             if self.worst <= 0.0 or s * (px - self.worst) < 0.0:
                 self.worst = px
 
-    def close(self, ts_ms: int) -> RoundTrip:
+    def close(self, ts_ms: int) -> ClosedTrade:
         entry = self.entry_notional / self.entry_qty if self.entry_qty > 0.0 else self.avg_cost
         exit_px = self.exit_notional / self.exit_qty if self.exit_qty > 0.0 else 0.0
         net = self.gross - self.fees
         s, base = self.sign, self.avg_cost or entry
-        return RoundTrip(
+        return ClosedTrade(
             ts_ms=ts_ms,
             symbol=self.symbol,
             side="long" if s > 0 else "short",
@@ -122,7 +122,7 @@ class RoundTrips:
         t = self.open.get(symbol)
         return t.qty if t is not None else 0.0
 
-    def apply(self, fill: Fill, ctx: FillContext) -> list[RoundTrip]:
+    def apply(self, fill: Fill, ctx: FillContext) -> list[ClosedTrade]:
         """Book one fill; the trades it closed (none, one, or one when it flips through zero)."""
         if fill.qty <= 0.0 or fill.price <= 0.0:
             return []

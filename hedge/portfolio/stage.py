@@ -4,7 +4,7 @@ the bus, as one supervised service.
 Owns: the wiring and the reconciliation schedule:
 - Synchronous subscriptions: ``OrderIntent``/``OrderRequest`` (tag orders with their intent and
   strategy), ``Fill`` (the ledger, then the trade list: ``hedge.portfolio.trade_tracker``, which
-  publishes a ``RoundTrip`` per closed trade), ``OrderUpdate`` (the exits' working orders), ``BookUpdate``
+  publishes a ``ClosedTrade`` per closed trade), ``OrderUpdate`` (the exits' working orders), ``BookUpdate``
   (the exit scanner), ``FeedStatus`` of the user stream (a reconnect schedules a reconciliation),
   ``RateLimit`` (the end of a 418 ban schedules a reconciliation: "ban-end").
 - The constructor loads the ledger file; ``run()`` publishes every entry as ``LedgerPosition``, reconcile (retrying
@@ -122,7 +122,7 @@ class PortfolioStage:
             clock=self.clock,
             protect=self.protect,
         )
-        self.trades = TradeTracker(self.ledger, bus.publish)  # the trade list: a RoundTrip per closed trade
+        self.trades = TradeTracker(self.ledger, bus.publish)  # the trade list: a ClosedTrade per closed trade
         self.user_stream = cfg.risk.user_stream
         self.drifting: set[str] = set()
         self._user_up: bool | None = None

@@ -1,5 +1,5 @@
 """The trade list's feed: every fill the ledger applies (``book``: the ledger first), with what the
-portfolio knows about it, into the round-trip builder; every closed trade published as a ``RoundTrip``.
+portfolio knows about it, into the round-trip builder; every closed trade published as a ``ClosedTrade``.
 
 Owns: the attribution of a fill to a trade's context —
 - entry: the ledger entry after the fill (its key, strategy, entry reason, and the stop distance
@@ -15,7 +15,7 @@ Owns: the attribution of a fill to a trade's context —
   the ledger before the next fill is booked (the trade the builder had is dropped, with a warning:
   its exit was never seen, so it has no PnL to report).
 
-Must never: do I/O or decide anything (it only listens and publishes ``RoundTrip``).
+Must never: do I/O or decide anything (it only listens and publishes ``ClosedTrade``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from hedge.events import Fill, LedgerPosition, OrderIntent, RoundTrip
+from hedge.events import ClosedTrade, Fill, LedgerPosition, OrderIntent
 from hedge.portfolio.ledger import QTY_EPS, Entry, Ledger
 from hedge.portfolio.protective import REASON as PROTECTIVE_STOP
 from hedge.portfolio.protective import STOP_PREFIX
@@ -37,7 +37,7 @@ _REASONS_KEPT = 4096
 
 
 class TradeTracker:
-    def __init__(self, ledger: Ledger, publish: Callable[[RoundTrip], None]) -> None:
+    def __init__(self, ledger: Ledger, publish: Callable[[ClosedTrade], None]) -> None:
         self.ledger = ledger
         self.publish = publish
         self.trips = RoundTrips()

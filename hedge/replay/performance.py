@@ -1,7 +1,7 @@
 """How a replay's trading did: trade statistics, Sharpe and Sortino, exposure time.
 
 Owns: ``PerformanceRecorder`` — a passive bus subscriber that keeps the closed trades
-(``RoundTrip``) and the NAV readings (``Nav``) — the pure metric functions, the ``Performance``
+(``ClosedTrade``) and the NAV readings (``Nav``) — the pure metric functions, the ``Performance``
 Struct that goes into the replay summary, and its lines for a terminal (``describe``).
 
 Definitions (docs/replay.md has the table):
@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 import msgspec
 
 from hedge.bus import Bus
-from hedge.events import Nav, RoundTrip
+from hedge.events import ClosedTrade, Nav
 from hedge.portfolio.round_trips import OpenTrade
 
 RETURN_INTERVAL_S = 60
@@ -65,9 +65,9 @@ class PerformanceRecorder:
     """Closed trades and NAV readings published on a bus."""
 
     def __init__(self, bus: Bus) -> None:
-        self.trips: list[RoundTrip] = []
+        self.trips: list[ClosedTrade] = []
         self.navs: list[tuple[int, float]] = []  # (event time ns, NAV)
-        bus.subscribe(RoundTrip, self.trips.append)
+        bus.subscribe(ClosedTrade, self.trips.append)
         bus.subscribe(Nav, self.on_nav)
 
     def on_nav(self, n: Nav) -> None:
@@ -141,7 +141,7 @@ def exposure(intervals: Iterable[tuple[int, int]], start_ms: int, end_ms: int) -
 
 
 def performance(
-    trips: Sequence[RoundTrip], open_trades: Sequence[OpenTrade], navs: Sequence[tuple[int, float]], *,
+    trips: Sequence[ClosedTrade], open_trades: Sequence[OpenTrade], navs: Sequence[tuple[int, float]], *,
     start_ns: int, end_ns: int, start_nav: float, trades_csv: str,
 ) -> Performance:
     """The figures of one run (see the module docstring for the definitions)."""

@@ -1,4 +1,4 @@
-"""The trade list on disk: ``<log_dir>/trades.csv``, one row per closed trade (``RoundTrip``).
+"""The trade list on disk: ``<log_dir>/trades.csv``, one row per closed trade (``ClosedTrade``).
 
 Owns: the file's columns (``COLUMNS``), the row of one trade, and appending it: the header when
 the file is new or empty, then one line per closed trade, written and flushed as the trade
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hedge.bus import Bus
-from hedge.events import RoundTrip
+from hedge.events import ClosedTrade
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def _num(x: float) -> str:
     return f"{round(x, 10) + 0.0:.10g}"  # no binary noise, no "-0"
 
 
-def row(t: RoundTrip) -> list[str]:
+def row(t: ClosedTrade) -> list[str]:
     """One trade as the CSV's cells, in ``COLUMNS`` order."""
     return [
         t.symbol, t.side, t.strategy, iso_ms(t.opened_ms), iso_ms(t.closed_ms), _num(t.qty), _num(t.entry_price),
@@ -52,7 +52,7 @@ def row(t: RoundTrip) -> list[str]:
 
 
 class TradeCsv:
-    """Appends every ``RoundTrip`` published on a bus to ``<log_dir>/trades.csv``."""
+    """Appends every ``ClosedTrade`` published on a bus to ``<log_dir>/trades.csv``."""
 
     def __init__(self, log_dir: str | Path) -> None:
         self.path = Path(log_dir) / TRADES_FILE
@@ -60,9 +60,9 @@ class TradeCsv:
         self.errors = 0
 
     def attach(self, bus: Bus) -> None:
-        bus.subscribe(RoundTrip, self.on_trip)
+        bus.subscribe(ClosedTrade, self.on_trip)
 
-    def on_trip(self, t: RoundTrip) -> None:
+    def on_trip(self, t: ClosedTrade) -> None:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         try:

@@ -26,6 +26,7 @@ from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig
 from hedge.events import (
     Alert,
     BookUpdate,
+    ClosedTrade,
     Event,
     Fill,
     LedgerPosition,
@@ -35,7 +36,6 @@ from hedge.events import (
     PositionDrift,
     Reconciled,
     RiskDecision,
-    RoundTrip,
     Side,
     TradingState,
 )
@@ -75,7 +75,7 @@ class Desk:
         self.events: list[Event] = []
         self.news = asyncio.Event()
         for t in (Reconciled, PositionDrift, Alert, OrderIntent, RiskDecision, OrderRequest, LedgerPosition, Fill,
-                  BookUpdate, RoundTrip):
+                  BookUpdate, ClosedTrade):
             self.bus.subscribe(t, self._saw)
         self.journals = Journals(tmp)
         self.venue = local_venue(exchange, publish=self.bus.publish)
@@ -139,7 +139,7 @@ class Desk:
 
     def closed_trade(self, reason: str, realized: float) -> None:
         """One round trip, closed by ``reason``, with the ledger's realized PnL, in trades.csv."""
-        (trip,) = self.of(RoundTrip)
+        (trip,) = self.of(ClosedTrade)
         fees = sum(f.fee for f in self.of(Fill))
         assert trip.exit_reason == reason and trip.strategy == "micro_scalper" and trip.entry_reason == "test entry"
         assert trip.gross_pnl == pytest.approx(realized) and trip.fees == pytest.approx(fees)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hedge.config import ExitParams
-from hedge.events import RoundTrip, Side
+from hedge.events import ClosedTrade, Side
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.round_trips import FillContext, RoundTrips
 from hedge.portfolio.trade_tracker import TradeTracker
@@ -102,7 +102,7 @@ def test_trades_reconcile_with_the_ledger_and_the_cash_flows(
     seq: list[tuple[Side, int, int, int]], mark_cents: int
 ) -> None:
     ledger = Ledger(ExitParams())
-    trips: list[RoundTrip] = []
+    trips: list[ClosedTrade] = []
     tracker = TradeTracker(ledger, trips.append)
     cash = fees = traded = 0.0
     pos = 0  # in units

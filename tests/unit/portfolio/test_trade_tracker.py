@@ -10,7 +10,7 @@ import msgspec
 import pytest
 
 from hedge.config import ExitParams
-from hedge.events import OrderIntent, Position, RoundTrip, Side
+from hedge.events import ClosedTrade, OrderIntent, Position, Side
 from hedge.portfolio.exits import update
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.trade_tracker import TradeTracker
@@ -20,9 +20,9 @@ P = ExitParams()  # sl_pct 0.0025: R = 0.25 per unit at 100
 ENTRY_CID = "hAAAA-0-0"
 
 
-def desk() -> tuple[Ledger, TradeTracker, list[RoundTrip]]:
+def desk() -> tuple[Ledger, TradeTracker, list[ClosedTrade]]:
     led = Ledger(P)
-    trips: list[RoundTrip] = []
+    trips: list[ClosedTrade] = []
     tr = TradeTracker(led, trips.append)
     led.on_intent(intent("micro_scalper-BTCUSDT-7"))
     led.on_order(request(ENTRY_CID, "micro_scalper-BTCUSDT-7"))
@@ -96,7 +96,7 @@ def test_a_restarted_ledger_is_seeded_so_its_exit_closes_the_trade() -> None:
     led, tr, _ = desk()
     tr.book(fill(cid=ENTRY_CID, qty=1.0, price=100.0, trade_id=5, fee=0.05))
     again = Ledger(P, led.state)  # the ledger file read back by a new process
-    trips: list[RoundTrip] = []
+    trips: list[ClosedTrade] = []
     tr2 = TradeTracker(again, trips.append)
     assert tr2.trips.qty("BTCUSDT") == 1.0
     tr2.book(fill(side=Side.SELL, qty=1.0, price=102.0, fee=0.05))

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from hedge.events import RoundTrip
+from hedge.events import ClosedTrade
 from hedge.portfolio.round_trips import OpenTrade
 from hedge.replay.performance import (
     MIN_RETURNS,
@@ -25,8 +25,8 @@ S = 1_000_000_000  # ns per second
 ANNUAL = math.sqrt(365 * 24 * 60)
 
 
-def trip(net: float, *, r: float | None = None, opened_s: int = 0, closed_s: int = 60) -> RoundTrip:
-    return RoundTrip(
+def trip(net: float, *, r: float | None = None, opened_s: int = 0, closed_s: int = 60) -> ClosedTrade:
+    return ClosedTrade(
         symbol="BTCUSDT", side="long", key="t1", strategy="s", entry_reason="", exit_reason="take_profit",
         opened_ms=opened_s * 1000, closed_ms=closed_s * 1000, qty=1.0, max_qty=1.0, entry_price=100.0,
         exit_price=100.0 + net, gross_pnl=net, fees=0.0, net_pnl=net, risk=1.0 if r is not None else 0.0,

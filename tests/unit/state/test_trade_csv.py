@@ -7,13 +7,13 @@ import csv
 from pathlib import Path
 
 from hedge.app import Engine
-from hedge.events import RoundTrip
+from hedge.events import ClosedTrade
 from hedge.state.trade_csv import COLUMNS, TRADES_FILE, TradeCsv
 from tests.kit.config import make_config
 
 
-def trip(net: float, r: float | None) -> RoundTrip:
-    return RoundTrip(
+def trip(net: float, r: float | None) -> ClosedTrade:
+    return ClosedTrade(
         symbol="BTCUSDT", side="short", key="t7", strategy="micro_scalper", entry_reason="score=-0.9",
         exit_reason="stop_loss", opened_ms=1_721_347_064_945, closed_ms=1_721_347_092_167, qty=0.002,
         max_qty=0.002, entry_price=63952.7, exit_price=63945.3, gross_pnl=0.0148, fees=0.0148 - net,
