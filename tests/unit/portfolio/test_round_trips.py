@@ -104,13 +104,16 @@ def test_trades_reconcile_with_the_ledger_and_the_cash_flows(
     ledger = Ledger(ExitParams())
     trips: list[ClosedTrade] = []
     tracker = TradeTracker(ledger, trips.append)
-    cash = fees = traded = 0.0
+    cash = fees = traded = ledger_closed = 0.0
     pos = 0  # in units
     crossings = 0
     for i, (side, units, cents, fee_bp) in enumerate(seq):
         qty, price = units * UNIT, cents / 100.0
         fee = qty * price * fee_bp * 1e-6
+        before = ledger.entries.get("BTCUSDT")
         tracker.book(fill(side=side, qty=qty, price=price, fee=fee, trade_id=i + 1, ts_ms=i))
+        if before is not None and ledger.entries.get("BTCUSDT") is not before:  # the ledger closed that entry
+            ledger_closed += before.realized_pnl
         cash -= side.sign * qty * price
         fees += fee
         traded += qty
@@ -128,6 +131,10 @@ def test_trades_reconcile_with_the_ledger_and_the_cash_flows(
     # quantity: every fill's quantity is one trade's entry or exit (a flip's split between two)
     assert 2 * sum(t.qty for t in trips) + (open_t.entry_qty + open_t.exit_qty if open_t else 0.0) == pytest.approx(
         traded)
+    # gross PnL: what the ledger realized on the entries it closed, and on the one still open
+    assert sum(t.gross_pnl for t in trips) == pytest.approx(ledger_closed, abs=1e-9)
+    if open_t is not None:
+        assert open_t.gross == pytest.approx(ledger.entries["BTCUSDT"].realized_pnl, abs=1e-9)
     # fees: all of them, once
     assert sum(t.fees for t in trips) + (open_t.fees if open_t else 0.0) == pytest.approx(fees, abs=1e-9)
     # PnL: closed trades' net + the open trade's realized, unrealized and fees == the cash flows marked
