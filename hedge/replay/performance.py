@@ -187,13 +187,14 @@ def _duration(s: float | None) -> str:
 
 
 def describe(p: Performance) -> str:
-    """The figures in three lines for a terminal."""
-    ratios = (f"Sharpe {_f(p.sharpe, '.2f')}  Sortino {_f(p.sortino, '.2f')} ({p.returns} one-minute NAV returns"
-              + (f"; n/a below {MIN_RETURNS})" if p.returns < MIN_RETURNS else ")"))
+    """The figures in four lines for a terminal."""
     return (
         f"  trades {p.trades} closed, {p.open_trades} open  win rate {_f(p.win_rate, '.1%')}  "
-        f"profit factor {_f(p.profit_factor, '.2f')}  avg win {_f(p.avg_win, '+.4f')} / loss "
-        f"{_f(p.avg_loss, '+.4f')}  expectancy {_f(p.expectancy, '+.4f')} USDT/trade  avg R {_f(p.avg_r, '+.2f')}\n"
-        f"  exposure {_f(p.exposure, '.1%')} of the run  avg holding {_duration(p.avg_holding_s)}  {ratios}\n"
-        f"  trade list: {p.trades_csv}"
+        f"profit factor {_f(p.profit_factor, '.2f')}  expectancy {_f(p.expectancy, '+.4f')} USDT/trade "
+        f"(avg R {_f(p.avg_r, '+.2f')})\n"
+        f"  avg win {_f(p.avg_win, '+.4f')}  avg loss {_f(p.avg_loss, '+.4f')} USDT  "
+        f"avg holding {_duration(p.avg_holding_s)}  exposure {_f(p.exposure, '.1%')} of the run\n"
+        f"  Sharpe {_f(p.sharpe, '.2f')}  Sortino {_f(p.sortino, '.2f')} ({p.returns} one-minute NAV returns"
+        + (f"; n/a below {MIN_RETURNS})\n" if p.returns < MIN_RETURNS else ", annualised)\n")
+        + f"  trade list: {p.trades_csv}"
     )

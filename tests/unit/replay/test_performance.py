@@ -91,3 +91,12 @@ def test_no_trades_and_no_losses() -> None:
     assert "win rate n/a" in describe(p) and "avg holding n/a" in describe(p)
     only_wins = performance([trip(1.0)], [], [], start_ns=0, end_ns=60 * S, start_nav=1.0, trades_csv="t.csv")
     assert only_wins.profit_factor is None and only_wins.win_rate == 1.0  # no loss: no finite factor
+
+
+def test_a_long_enough_run_gets_annualised_ratios() -> None:
+    navs = [(m * 60 * S, 1000.0 + (2.0 if m % 2 else -1.0) + m * 0.1) for m in range(1, 41)]
+    p = performance([], [], navs, start_ns=0, end_ns=40 * 60 * S, start_nav=1000.0, trades_csv="t.csv")
+    rets = nav_returns(navs, start_ns=0, end_ns=40 * 60 * S, start_nav=1000.0)
+    assert p.returns == len(rets) == 40 and p.exposure == 0.0
+    assert p.sharpe == sharpe(rets) and p.sortino == sortino(rets) and p.sharpe is not None and p.sortino is not None
+    assert f"Sharpe {p.sharpe:.2f}  Sortino {p.sortino:.2f} (40 one-minute NAV returns, annualised)" in describe(p)
