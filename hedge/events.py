@@ -437,6 +437,38 @@ class LedgerPosition(Event, frozen=True, kw_only=True, gc=False):
     opened_ms: int = 0
 
 
+class ClosedTrade(Event, frozen=True, kw_only=True, gc=False):
+    """One closed trade of a symbol: from flat (or a flip through zero) until flat again (or the next flip).
+
+    Built by ``hedge.portfolio.round_trips`` from the fills the ledger applied; ``ts_ms`` is the
+    exit time. Money in USDT; ``entry_price``/``exit_price`` are the volume-weighted averages of the
+    trade's entry and exit fills; ``gross_pnl`` is realized on the average cost (the exchange's and
+    the ledger's method: equal to ``(exit_price - entry_price) * qty`` unless it scaled in after a
+    partial exit).
+    """
+
+    symbol: str
+    side: str  # "long" | "short"
+    key: str  # the position's key in the ledger (``t<opening trade id>``)
+    strategy: str
+    entry_reason: str
+    exit_reason: str  # take_profit, stop_loss, breakeven_stop, trailing_stop, protective_stop, flatten, signal, ...
+    opened_ms: int
+    closed_ms: int
+    qty: float  # quantity entered (= quantity exited)
+    max_qty: float  # the largest position held
+    entry_price: float
+    exit_price: float
+    gross_pnl: float
+    fees: float  # entry + exit fees (a flip's fee split pro rata between the close and the open)
+    net_pnl: float
+    risk: float  # initial risk in USDT: the stop distance the portfolio set x the largest position (0 = unknown)
+    r_multiple: float | None  # net_pnl / risk (None when the risk is unknown)
+    mfe_bps: float  # most favourable excursion of the exit price from the average entry, bps (>= 0)
+    mae_bps: float  # most adverse excursion, bps (<= 0)
+    fills: int
+
+
 class KillSwitch(Event, frozen=True, kw_only=True, gc=False):
     """The kill switch was engaged (or released)."""
 

@@ -133,6 +133,8 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
 
 def human(s: ReplaySummary) -> str:
     """The summary in a few lines for a terminal (stderr; stdout keeps the one JSON line)."""
+    from hedge.replay.performance import describe
+
     vetoes = ", ".join(f"{k} {v}" for k, v in s.vetoes.items()) or "none"
     return (
         ("replay INTERRUPTED (Ctrl-C): a partial summary of the lines replayed so far\n" if s.interrupted else "")
@@ -143,7 +145,8 @@ def human(s: ReplaySummary) -> str:
         f"maker ratio {s.maker_ratio:.2f})  fees {s.fees:.4f} USDT\n"
         f"  PnL {s.pnl:+.4f} USDT (realized {s.realized_pnl:+.4f}, unrealized {s.unrealized_pnl:+.4f})  "
         f"max drawdown {s.max_drawdown:.4%}\n"
-        f"  fingerprint {s.fingerprint}"
+        + (describe(s.performance) + "\n" if s.performance is not None else "")
+        + f"  fingerprint {s.fingerprint}"
         + (f"\n  bad lines {s.bad_lines:,} (counted, not replayed): "
            + ", ".join(f"{k} {v:,}" for k, v in s.bad_lines_by_kind.items()) if s.bad_lines else "")
         + (f"\n  WARNING: {s.snapshots_unattributed} depth snapshot(s) without a symbol matched no book's update "

@@ -6,7 +6,8 @@ With ``s`` the position's sign (+1 long, -1 short), ``E`` the entry price and ``
 
 - stop-loss ``SL = E - s * R``; take-profit ``TP = E + s * min(E * tp_pct, max_R * R)`` (the
   take-profit never sits further than ``max_R`` risk units away);
-- the best price seen ``B`` (highest bid of a long, lowest ask of a short);
+- the best price seen ``B`` (highest bid of a long, lowest ask of a short), and the worst (only
+  reported: the trade's adverse excursion);
 - breakeven: once ``s * (B - E) >= breakeven_after_R * R`` the stop moves to at least ``E``;
 - trailing (only once breakeven has armed, so it never tightens the initial stop of a position
   that has not moved its way): the stop follows ``B * (1 - s * trail_bps / 1e4)``;
@@ -51,6 +52,11 @@ class ExitLevels(msgspec.Struct, kw_only=True, gc=False):
     best: float  # best exit price seen since the position opened
     breakeven: bool = False
     stop_kind: ExitKind = ExitKind.STOP_LOSS
+    worst: float = 0.0  # worst exit price seen since the position opened (for the trade's MAE)
+
+    def __post_init__(self) -> None:
+        if self.worst <= 0.0:  # fresh levels, or a ledger file written before ``worst`` was kept
+            self.worst = self.entry
 
 
 def initial_levels(sign: int, entry: float, p: ExitParams) -> ExitLevels:
@@ -72,12 +78,14 @@ def rebase(lv: ExitLevels, entry: float, p: ExitParams) -> None:
         lv.stop, lv.stop_kind = fresh.stop, ExitKind.STOP_LOSS
     if lv.sign * (entry - lv.best) > 0.0:
         lv.best = entry
+    if lv.sign * (entry - lv.worst) < 0.0:
+        lv.worst = entry
 
 
 def update(lv: ExitLevels, px: float, p: ExitParams, trailing: bool) -> ExitKind | None:
     """Apply the exit price ``px`` (bid of a long, ask of a short); the exit it triggers, if any.
 
-    Ratchets ``best``, breakeven and the trailing stop first, then checks the stop and the TP.
+    Ratchets ``best`` (or ``worst``), breakeven and the trailing stop first, then checks the stop and the TP.
     """
     s = lv.sign
     if s * (px - lv.best) > 0.0:
@@ -91,6 +99,8 @@ def update(lv: ExitLevels, px: float, p: ExitParams, trailing: bool) -> ExitKind
                 trail = px * (1.0 - s * p.trail_bps * 1e-4)
                 if s * (trail - lv.stop) > 0.0:
                     lv.stop, lv.stop_kind = trail, ExitKind.TRAILING
+    elif s * (px - lv.worst) < 0.0:
+        lv.worst = px
     if lv.stop > 0.0 and s * (px - lv.stop) <= 0.0:
         return lv.stop_kind
     if lv.tp > 0.0 and s * (px - lv.tp) >= 0.0:

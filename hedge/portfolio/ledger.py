@@ -37,7 +37,7 @@ EXTERNAL = "external"
 _TAGS_KEPT = 4096
 _TRADES_KEPT = 1024
 _INTENTS_KEPT = 4096
-_EPS = 1e-12
+QTY_EPS = 1e-12  # a position this small is flat
 
 
 class Entry(msgspec.Struct, kw_only=True):
@@ -175,7 +175,7 @@ class Ledger:
         closed = min(fill.qty, abs(e.qty))
         e.realized_pnl += (fill.price - e.entry_price) * closed * (1.0 if e.qty > 0.0 else -1.0)
         rest = e.qty + signed
-        if abs(rest) <= _EPS:
+        if abs(rest) <= QTY_EPS:
             del self.entries[sym]
             return self._closed(e, fill.ts_ms)
         if rest * e.qty > 0.0:

@@ -42,7 +42,9 @@ from hedge.config import Config
 from hedge.feeds.recording import RecordedLine, ReplaySource
 from hedge.model.clock import EventClock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
+from hedge.replay.performance import PerformanceRecorder, performance
 from hedge.replay.summary import DecisionRecorder, ReplaySummary
+from hedge.state.trade_csv import TRADES_FILE
 from hedge.venue.sim import ACCOUNT, SimVenue
 
 log = logging.getLogger(__name__)
@@ -100,11 +102,13 @@ class Replay:
         )
         self.venue.attach()  # before the pipeline: the exchange matches a tick before the engine sees it
         (self.log_dir / PENDING_FILE).unlink(missing_ok=True)
+        (self.log_dir / TRADES_FILE).unlink(missing_ok=True)  # this run's trade list only
         self.pipeline: Pipeline = build_pipeline(
             cfg, bus, self.engine.journals, self.venue, clock=self.clock, log_dir=self.log_dir,
             rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
         self.recorder = DecisionRecorder(bus)
+        self.perf = PerformanceRecorder(bus)
         self.start_nav = ex.starting_balance
         self.interrupted = False
 
@@ -242,4 +246,9 @@ class Replay:
             latency_ms=self.latency_ms,
             fingerprint=rec.fingerprint,
             interrupted=self.interrupted,
+            performance=performance(
+                self.perf.trips, list(self.pipeline.portfolio.trades.trips.open.values()), self.perf.navs,
+                start_ns=st.first_recv_ns, end_ns=st.last_recv_ns, start_nav=self.start_nav,
+                trades_csv=str(self.engine.observability.trade_csv.path),
+            ),
         )

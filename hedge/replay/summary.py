@@ -21,6 +21,7 @@ import msgspec
 
 from hedge.bus import Bus
 from hedge.events import Fill, Nav, OrderCancel, OrderIntent, OrderRequest, RiskDecision
+from hedge.replay.performance import Performance
 
 _encode = msgspec.json.Encoder().encode
 
@@ -66,6 +67,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     latency_ms: float
     fingerprint: str
     interrupted: bool = False  # stopped early (Ctrl-C): everything above covers the lines replayed so far
+    performance: Performance | None = None  # trades, win rate, Sharpe ... (hedge.replay.performance)
 
 
 class DecisionRecorder:

@@ -90,9 +90,13 @@ def test_replaying_twice_gives_the_same_fingerprint(first: tuple[ReplaySummary, 
     s2 = replay(tmp_path)
     assert s2.fingerprint == s1.fingerprint
     strip = {"wall_s", "events_per_s"}
-    assert {k: v for k, v in msgspec.structs.asdict(s2).items() if k not in strip} == {
-        k: v for k, v in msgspec.structs.asdict(s1).items() if k not in strip
-    }
+
+    def outcome(s: ReplaySummary) -> dict[str, object]:  # all but the speed and the trade list's path
+        assert s.performance is not None
+        d = {k: v for k, v in msgspec.structs.asdict(s).items() if k not in strip}
+        return {**d, "performance": msgspec.structs.replace(s.performance, trades_csv="")}
+
+    assert outcome(s2) == outcome(s1)
 
 
 def test_cli_replay_in_another_process_agrees_and_writes_the_summary(
@@ -111,6 +115,10 @@ def test_cli_replay_in_another_process_agrees_and_writes_the_summary(
     assert printed == written
     assert printed.fingerprint == first[0].fingerprint  # configs/ holds the built-in defaults
     assert (tmp_path / "logs" / "orders_sent.jsonl").exists()
+    perf, same = printed.performance, first[0].performance
+    assert perf is not None and same is not None and perf.trades_csv == str(tmp_path / "logs" / "trades.csv")
+    assert msgspec.structs.replace(perf, trades_csv="") == msgspec.structs.replace(same, trades_csv="")
+    assert "win rate" in r.stderr and f"trade list: {perf.trades_csv}" in r.stderr
 
 
 def test_latency_is_deterministic_and_changes_the_outcome(first: tuple[ReplaySummary, Path], tmp_path: Path) -> None:
