@@ -85,6 +85,28 @@ async def test_metrics_counters_move_over_http(running: Observability) -> None:
     assert (await scrape(running))[("hedge_trading_state", ())] == 2.0
 
 
+async def test_metrics_show_each_stage_inbox_depth(running: Observability) -> None:
+    """Events waiting behind a stuck stage are a queue depth on /metrics (what the soak watches)."""
+    gate = asyncio.Event()
+
+    async def held(_e: Heartbeat) -> None:
+        await gate.wait()
+
+    running.bus.stage("held", Heartbeat, held, maxsize=16)
+    for _ in range(5):
+        running.bus.publish(Heartbeat(component="soak", ok=True))
+    # the stage's consumer takes the first one and waits; four stay queued
+    depth = await wait_for(lambda: _depth(running), what="the held inbox's depth")
+    assert depth in (4.0, 5.0)
+    gate.set()
+    await running.bus.drain(5)
+    assert (await scrape(running))[("hedge_bus_inbox_depth", (("inbox", "held"),))] == 0.0
+
+
+async def _depth(obs: Observability) -> float | None:
+    return (await scrape(obs)).get(("hedge_bus_inbox_depth", (("inbox", "held"),)))
+
+
 async def test_health_follows_feed_book_user_stream_and_nav(tmp_path: Path) -> None:
     async with serving(tmp_path, obs_config(feed_stale_s=0.3)) as obs:
         status, body = await health(obs)
