@@ -21,7 +21,8 @@ SIGTERM, and the run is judged:
 
 - RSS growth over the last 80% of the run (from the mean RSS of the samples just after the first
   20% to the mean of the last 5%) < 5%, fd growth over the same span <= ``--max-fd-growth``;
-- event-loop lag p99 over the last 80% (from the lag histogram's buckets) < 50 ms;
+- event-loop lag p99 over the last 80% (from the lag histogram's buckets) < 50 ms (``--max-loop-lag-ms``:
+  a loaded machine's scheduling delays show up here too, whatever the daemon does);
 - no client order id accepted twice by the exchange (its order log);
 - the engine's positions (state/positions) == the exchange's;
 - the fill journal (``fills.jsonl``; the ``Fill`` events of ``events.jsonl`` when the daemon writes
@@ -60,7 +61,6 @@ from hedge.state.manifest import read_surface  # noqa: E402
 
 SYM = "BTCUSDT"
 RSS_GROWTH_MAX_PCT = 5.0
-LOOP_LAG_P99_MAX_MS = 50.0
 # One per period, in this order; each is (name, control-API path, JSON body or None).
 FAULTS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
     ("ws_drop", "/_hedge/actions/ws_drop", None),
@@ -427,7 +427,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     goals = {
         "rss_growth": result["rss_growth_pct"] < RSS_GROWTH_MAX_PCT,
         "fd_growth": result["fd_growth"] <= args.max_fd_growth,
-        "loop_lag_p99": result["loop_lag_p99_ms"] < LOOP_LAG_P99_MAX_MS,
+        "loop_lag_p99": result["loop_lag_p99_ms"] < args.max_loop_lag_ms,
         "orders": result["orders"] > 0,
         "duplicate_client_ids": result["duplicate_client_ids"] == 0,
         "position": result["position_equals_exchange"],
@@ -445,6 +445,7 @@ def main() -> int:
     ap.add_argument("--fault-every", type=float, default=60.0, help="seconds between two faults (default 60)")
     ap.add_argument("--sample-every", type=float, default=1.0, help="seconds between two samples (default 1)")
     ap.add_argument("--speed", type=float, default=4.0, help="the exchange's replay speed (default 4)")
+    ap.add_argument("--max-loop-lag-ms", type=float, default=50.0, help="the loop lag p99 goal (default 50)")
     ap.add_argument("--max-fd-growth", type=float, default=10.0, help="open fds the daemon may gain (default 10)")
     ap.add_argument("--dir", type=Path, default=None, help="the run's directory (default: a temporary one)")
     args = ap.parse_args()

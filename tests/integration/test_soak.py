@@ -10,18 +10,23 @@ from pathlib import Path
 
 import pytest
 
+from tests.kit.wait import budget_s
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 @pytest.mark.soak
 def test_two_minute_soak_meets_its_goals(tmp_path: Path) -> None:
-    # one fault every 15 s: all seven kinds within the two minutes
+    # one fault every 15 s: all seven kinds within the two minutes. The loop-lag goal (50 ms) is stretched
+    # by the machine's overload: other processes' CPU time is scheduling delay the daemon cannot help.
+    lag_ms = budget_s(0.050) * 1e3
     r = subprocess.run([sys.executable, "scripts/soak.py", "--minutes", "2", "--fault-every", "15",
-                        "--dir", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+                        "--max-loop-lag-ms", f"{lag_ms:.1f}", "--dir", str(tmp_path)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=900)
     result = json.loads(r.stdout.strip().splitlines()[-1])
     assert result["ok"] and r.returncode == 0, (result, r.stderr[-3000:])
     assert sum(result["faults_injected"].values()) == 7 and len(result["faults_injected"]) == 7
     assert result["orders"] > 0 and result["duplicate_client_ids"] == 0
     assert result["position_equals_exchange"] and result["journal_fills_equal_exchange"]
-    assert result["rss_growth_pct"] < 5.0 and result["loop_lag_p99_ms"] < 50.0
+    assert result["rss_growth_pct"] < 5.0 and result["loop_lag_p99_ms"] < lag_ms
