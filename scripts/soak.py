@@ -72,35 +72,30 @@ FAULTS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
     ("ws_stall", "/_hedge/actions/ws_stall?seconds=5", None),
 )
 
-STRATEGY_YAML = """\
-universe: [BTCUSDT]
-per_trade_nav_pct: 0.03
-screen_min_e_pi_bps: -1000000000.0
-strategies:
-  - name: micro_scalper
-    enabled: true
-    params: {entry_threshold: 0.15, cooldown_s: 1.0}
-signals: {publish_every_ms: 250}
-exits: {tp_pct: 0.0001, sl_pct: 0.00005, trail_bps: 0.5, breakeven_after_R: 0.8, max_R: 3.0}
-"""
-RISK_YAML = """\
-pi_min_bps: -1000000000.0
-daily_dd_limit: 0.5
-portfolio_dd_limit: 0.6
-cooloff: {consecutive_losses: 1000000, consecutive_rejects: 1000000, seconds: 1}
-kill_switch: {flag_file: "@DIR@/KILL"}
-"""
-RUNTIME_YAML = """\
-venue: binance
-log_level: WARNING
-log_dir: "@DIR@/logs"
-metrics: {port: @METRICS@}
-feeds:
-  backoff_initial_s: 0.05
-  backoff_max_s: 1.0
-  rest_url_binance: http://127.0.0.1:@PORT@
-  ws_url_binance: ws://127.0.0.1:@PORT@
-"""
+def config_files(directory: Path, exchange_port: str, metrics_port: int) -> dict[str, dict[str, Any]]:
+    """The daemon's configuration files (JSON is YAML; what is not named keeps hedge's defaults):
+    micro_scalper trading often with tight exits, no cool-off or expected-return gate to stop it."""
+    local = "127.0.0.1:" + exchange_port
+    return {
+        "strategy.yaml": {
+            "universe": [SYM], "per_trade_nav_pct": 0.03, "screen_min_e_pi_bps": -1e9,
+            "strategies": [{"name": "micro_scalper", "enabled": True,
+                            "params": {"entry_threshold": 0.15, "cooldown_s": 1.0}}],
+            "signals": {"publish_every_ms": 250},
+            "exits": {"tp_pct": 1e-4, "sl_pct": 5e-5, "trail_bps": 0.5, "breakeven_after_R": 0.8, "max_R": 3.0},
+        },
+        "risk.yaml": {
+            "pi_min_bps": -1e9, "daily_dd_limit": 0.5, "portfolio_dd_limit": 0.6,
+            "cooloff": {"consecutive_losses": 10**6, "consecutive_rejects": 10**6, "seconds": 1},
+            "kill_switch": {"flag_file": str(directory / "KILL")},
+        },
+        "runtime.yaml": {
+            "venue": "binance", "log_level": "WARNING", "log_dir": str(directory / "logs"),
+            "metrics": {"port": metrics_port},
+            "feeds": {"backoff_initial_s": 0.05, "backoff_max_s": 1.0,
+                      "rest_url_binance": "http://" + local, "ws_url_binance": "ws://" + local},
+        },
+    }
 
 
 # ------------------------------------------------------------------------------------ HTTP
@@ -234,9 +229,8 @@ class Rig:
         port, metrics_port = self.base.rsplit(":", 1)[1], free_port()
         cfg = self.dir / "config"
         cfg.mkdir(exist_ok=True)
-        for name, text in (("strategy.yaml", STRATEGY_YAML), ("risk.yaml", RISK_YAML), ("runtime.yaml", RUNTIME_YAML)):
-            (cfg / name).write_text(text.replace("@DIR@", str(self.dir)).replace("@PORT@", port)
-                                    .replace("@METRICS@", str(metrics_port)))
+        for name, content in config_files(self.dir, port, metrics_port).items():
+            (cfg / name).write_text(json.dumps(content, indent=1))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HEDGE_", "BINANCE_"))}
         env |= {"BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET}
         self.metrics_url = f"http://127.0.0.1:{metrics_port}"
@@ -367,7 +361,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         write_flag(directory / "KILL", "soak: final comparison")
         no_orders = until(lambda: rig.open_orders() == 0, 60)
         rig.collect_trades()
-        until(lambda: rig.engine_position() == rig.exchange_position(), 60)
+        until(lambda: abs((rig.engine_position() or 0.0) - rig.exchange_position()) < 1e-9, 60)
         rig.daemon.send_signal(signal.SIGTERM)
         try:
             daemon_rc = rig.daemon.wait(timeout=60)
