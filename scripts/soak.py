@@ -50,6 +50,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -73,7 +75,7 @@ FAULTS: tuple[tuple[str, str, dict[str, Any] | None], ...] = (
 )
 
 def config_files(directory: Path, exchange_port: str, metrics_port: int) -> dict[str, dict[str, Any]]:
-    """The daemon's configuration files (JSON is YAML; what is not named keeps hedge's defaults):
+    """The daemon's configuration files (what is not named keeps hedge's defaults):
     micro_scalper trading often with tight exits, no cool-off or expected-return gate to stop it."""
     local = "127.0.0.1:" + exchange_port
     return {
@@ -230,7 +232,7 @@ class Rig:
         cfg = self.dir / "config"
         cfg.mkdir(exist_ok=True)
         for name, content in config_files(self.dir, port, metrics_port).items():
-            (cfg / name).write_text(json.dumps(content, indent=1))
+            (cfg / name).write_text(yaml.safe_dump(content))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HEDGE_", "BINANCE_"))}
         env |= {"BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET}
         self.metrics_url = f"http://127.0.0.1:{metrics_port}"
