@@ -27,6 +27,7 @@ SIGTERM, and the run is judged:
 - the engine's positions (state/positions) == the exchange's;
 - the fill journal (``fills.jsonl``; the ``Fill`` events of ``events.jsonl`` when the daemon writes
   no fill journal) holds every exchange fill exactly once, keyed by (symbol, trade id);
+- ``/health`` is 200 again within 60 s of the run's end (it recovered from every fault);
 - the daemon exits 0 with no traceback in its log, and it placed orders.
 
 Usage: .venv/bin/python scripts/soak.py --minutes 60 [--fault-every 60] [--speed 4] [--dir DIR]
@@ -324,6 +325,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     lag_at_warm: list[tuple[float, float]] | None = None
     depth_max: dict[str, float] = {}
     injected: Counter[str] = Counter()
+    unhealthy_s = 0.0
     try:
         if not rig.base:
             raise RuntimeError(f"the local exchange did not start (see {directory / 'exchange.log'})")
@@ -338,6 +340,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                 raise RuntimeError(f"the daemon exited with {rig.daemon.returncode} (see {directory / 'daemon.log'})")
             rss, fds = proc_sample(rig.daemon.pid)
             samples.append((elapsed, rss, fds))
+            unhealthy_s += 0.0 if rig.healthy() else args.sample_every
             m = metrics(rig.metrics_url)
             if lag_at_warm is None and elapsed >= 0.2 * duration_s:
                 lag_at_warm = lag_buckets(m)
@@ -358,8 +361,10 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                      f"faults {n_fault}  orders {m.get(('hedge_order_requests_total', ()), 0.0):.0f}")
         bar.done()
         lag_end = lag_buckets(metrics(rig.metrics_url))
-        # The end: no more faults; the kill switch cancels every order, so nothing fills once stopped.
+        # The end: no more faults; the daemon must have recovered from the last one (healthy again);
+        # then the kill switch cancels every order, so that nothing fills once it has stopped.
         rig.inject("/_hedge/actions/reset_faults", None)
+        recovered = until(rig.healthy, 60)
         write_flag(directory / "KILL", "soak: final comparison")
         no_orders = until(lambda: rig.open_orders() == 0, 60)
         rig.collect_trades()
@@ -395,6 +400,8 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "faults_injected": dict(injected),
         "faults_fired_at_exchange": {k: v for k, v in fired.items() if v},
         "samples": len(samples),
+        "unhealthy_s": unhealthy_s,
+        "healthy_at_end": recovered,
         "rss_mb_start": round(rss0 / 1024, 1),
         "rss_mb_end": round(rss1 / 1024, 1),
         "rss_growth_pct": round((rss1 - rss0) / rss0 * 100, 2) if rss0 else 0.0,
@@ -425,6 +432,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "fd_growth": result["fd_growth"] <= args.max_fd_growth,
         "loop_lag_p99": result["loop_lag_p99_ms"] < args.max_loop_lag_ms,
         "orders": result["orders"] > 0,
+        "recovered": recovered,
         "duplicate_client_ids": result["duplicate_client_ids"] == 0,
         "position": result["position_equals_exchange"],
         "journal_fills": result["journal_fills_equal_exchange"],

@@ -27,6 +27,9 @@ def test_two_minute_soak_meets_its_goals(tmp_path: Path) -> None:
     result = json.loads(r.stdout.strip().splitlines()[-1])
     assert result["ok"] and r.returncode == 0, (result, r.stderr[-3000:])
     assert sum(result["faults_injected"].values()) == 7 and len(result["faults_injected"]) == 7
+    # the order faults wait for the next order, so they fire only if trading went on after each fault
+    assert set(result["faults_fired_at_exchange"]) == {"order_503", "order_drop", "rest_429", "depth_gap"}
+    assert result["healthy_at_end"]
     assert result["orders"] > 0 and result["duplicate_client_ids"] == 0
     assert result["position_equals_exchange"] and result["journal_fills_equal_exchange"]
     assert result["rss_growth_pct"] < 5.0 and result["loop_lag_p99_ms"] < lag_ms
