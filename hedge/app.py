@@ -3,7 +3,9 @@
 Owns: start-up order, supervision (a service that raises is logged, counted and restarted with
 backoff 0.4 s -> 6.4 s; it never takes the daemon down), signal handling and graceful
 shutdown: on SIGINT/SIGTERM every task is cancelled, the bus closed, the journals flushed and
-fsynced, all within ``SHUTDOWN_BUDGET_S``.
+fsynced, all within ``SHUTDOWN_BUDGET_S``; then the caller's ``release`` (the daemon: its venue
+client and local exchange) runs, and only then does /metrics and /health stop serving — they
+answer until the process has nothing left to do, so a last scrape sees the final counters.
 
 A service is anything with a ``name`` and an ``async run()`` that works until cancelled (feeds,
 the user stream, the state publisher, the local exchange...). The hot path is not a service:
@@ -18,8 +20,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -44,6 +45,7 @@ from hedge.events import (
     Reconciled,
     TradingStateChange,
 )
+from hedge.model.clock import Clock, LiveClock
 from hedge.state.journal import Journals
 from hedge.state.observability import Observability, attach_observability
 
@@ -84,11 +86,11 @@ class EngineStats(msgspec.Struct, kw_only=True):
 class Engine:
     """One hedge process: bus + journals + supervised services."""
 
-    def __init__(
-        self, cfg: Config, *, log_dir: str | Path | None = None, clock_ns: Callable[[], int] = time.time_ns
-    ) -> None:
-        """``clock_ns``: what the operator surfaces measure ages against (replay: its event clock)."""
+    def __init__(self, cfg: Config, *, log_dir: str | Path | None = None, clock: Clock | None = None) -> None:
+        """``clock``: the process's one clock, handed to every stage and service (default a
+        ``LiveClock``, the daemon's; replay passes its ``EventClock``)."""
         self.cfg = cfg
+        self.clock: Clock = clock or LiveClock()
         rt = cfg.runtime
         self.log_dir = Path(log_dir if log_dir is not None else rt.log_dir)
         self.bus = Bus()
@@ -97,12 +99,15 @@ class Engine:
             max_bytes=rt.journal.max_bytes,
             backups=rt.journal.backups,
             buffer_bytes=rt.journal.buffer_bytes,
+            clock=self.clock,
+            fsync=rt.journal.fsync,
         )
         self.services: list[Service] = []
         self.stats = EngineStats()
         self._stop: asyncio.Event | None = None
         self._stop_reason = ""
         self._tasks: list[asyncio.Task[None]] = []
+        self._surface_tasks: list[asyncio.Task[None]] = []  # /metrics and /health: stopped last
         events = self.journals.writer("events")
 
         def journal_event(ev: Event) -> None:
@@ -111,10 +116,15 @@ class Engine:
         for etype in JOURNALED_EVENTS:
             self.bus.subscribe(etype, journal_event)
         # State files, /metrics + /health, alerts: all fed from the bus (see hedge/state/observability.py).
-        self.observability: Observability = attach_observability(self, clock_ns=clock_ns)
+        self.observability: Observability = attach_observability(self)
 
     def add_service(self, svc: Service) -> None:
         self.services.append(svc)
+
+    @property
+    def stop_reason(self) -> str:
+        """Why the engine stopped ("" while it runs): the signal's name (SIGINT, SIGTERM) or the caller's reason."""
+        return self._stop_reason
 
     def request_stop(self, reason: str = "requested") -> None:
         if self._stop is not None and not self._stop.is_set():
@@ -126,7 +136,7 @@ class Engine:
         delay = backoff_delays(self.cfg.runtime.http.backoff_initial_s, self.cfg.runtime.http.backoff_max_s)
         attempt = 0
         while True:
-            started = time.monotonic()
+            started = self.clock.now_s()
             try:
                 await svc.run()
                 log.info("service %s finished", svc.name)
@@ -136,23 +146,26 @@ class Engine:
             except Exception:
                 n = self.stats.restarts.get(svc.name, 0) + 1
                 self.stats.restarts[svc.name] = n
-                if time.monotonic() - started > 60.0:
+                if self.clock.now_s() - started > 60.0:
                     attempt = 0
                 wait = delay(attempt)
                 attempt += 1
                 log.exception("service %s failed (restart #%d in %.1fs)", svc.name, n, wait)
                 self.bus.publish(
-                    Heartbeat(component=svc.name, ok=False, detail="crashed; restarting", recv_ns=time.time_ns())
+                    Heartbeat(component=svc.name, ok=False, detail="crashed; restarting", recv_ns=self.clock.now_ns())
                 )
                 await asyncio.sleep(wait)
 
     async def _heartbeat(self) -> None:
         while True:
-            self.bus.publish(Heartbeat(component="engine", recv_ns=time.time_ns()))
+            self.bus.publish(Heartbeat(component="engine", recv_ns=self.clock.now_ns()))
             await asyncio.sleep(HEARTBEAT_S)
 
-    async def run(self, *, install_signals: bool = True) -> int:
-        """Run until ``request_stop`` (or SIGINT/SIGTERM); returns the process exit code."""
+    async def run(
+        self, *, install_signals: bool = True, release: Callable[[], Awaitable[None]] | None = None
+    ) -> int:
+        """Run until ``request_stop`` (or SIGINT/SIGTERM); returns the process exit code. ``release``
+        runs after the engine's shutdown, while /metrics and /health still answer."""
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         if install_signals:
@@ -168,7 +181,10 @@ class Engine:
             ),
             loop.create_task(self._heartbeat(), name="heartbeat"),
         ]
-        self._tasks += [loop.create_task(self._supervise(s), name=f"service:{s.name}") for s in self.services]
+        surface = self.observability.server
+        for s in self.services:
+            task = loop.create_task(self._supervise(s), name=f"service:{s.name}")
+            (self._surface_tasks if s is surface else self._tasks).append(task)
         log.info(
             "engine: started (venue=%s, dry_run=%s, services=%s)",
             self.cfg.runtime.venue,
@@ -178,14 +194,28 @@ class Engine:
         try:
             await self._stop.wait()
         finally:
-            await self.shutdown()
+            await self.shutdown(release)
             if install_signals:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.remove_signal_handler(sig)
         return 0
 
-    async def shutdown(self) -> None:
-        t0 = time.monotonic()
+    async def shutdown(self, release: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Stop every service, drain the bus, close the journals; then ``release``; then /metrics and
+        /health (a scrape during the shutdown is answered, not refused)."""
+        try:
+            await self._stop_services()
+            if release is not None:
+                await release()
+        finally:
+            for t in self._surface_tasks:
+                t.cancel()
+            if self._surface_tasks:
+                await asyncio.wait(self._surface_tasks, timeout=SHUTDOWN_BUDGET_S)
+            self._surface_tasks = []
+
+    async def _stop_services(self) -> None:
+        t0 = self.clock.now_s()
         for t in self._tasks:
             t.cancel()
         if self._tasks:
@@ -193,10 +223,10 @@ class Engine:
             for t in pending:
                 log.warning("engine: task %s did not stop within %.1fs", t.get_name(), SHUTDOWN_BUDGET_S)
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.bus.close(), max(0.1, SHUTDOWN_BUDGET_S - (time.monotonic() - t0)))
+            await asyncio.wait_for(self.bus.close(), max(0.1, SHUTDOWN_BUDGET_S - (self.clock.now_s() - t0)))
         self.journals.write("events", "engine_stopped", {"reason": self._stop_reason or "shutdown"})
         self.journals.close()
-        log.info("engine: stopped in %.0f ms", (time.monotonic() - t0) * 1000)
+        log.info("engine: stopped in %.0f ms", (self.clock.now_s() - t0) * 1000)
 
 
 def run_async(main: Coroutine[Any, Any, T]) -> T:

@@ -23,6 +23,9 @@ Design (the figures are this machine's, see docs/architecture.md):
 - ``drain()`` waits until every stage has processed everything published so far, including
   what stages published while draining (replay and tests rely on it).
 
+Clock: the bus stamps nothing; its one direct read, ``time.monotonic()``, throttles the handler-error
+log line (real time between operator log lines, never an event; tests/unit/model/test_clock_usage.py).
+
 Must never: await on the synchronous path, drop an event silently, or let a subscriber's
 exception reach the publisher.
 """

@@ -6,7 +6,9 @@ and ``main(args) -> int``. Command modules import only argparse-level things at 
 the engine inside ``main``, so ``hedge --help`` stays fast and a broken optional dependency
 cannot take down every command.
 
-Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error (a command may document more).
+Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, 130 interrupted by Ctrl-C
+(SIGINT; a long command stops cleanly and says what it did so far; SIGTERM is an orderly stop, 0).
+A command may document more.
 
 Must never: print from engine code (commands print their own user-facing output here and in
 ``hedge/commands``), or log a secret.
@@ -22,8 +24,8 @@ import sys
 from collections.abc import Sequence
 
 from hedge import __version__
+from hedge.commands.common import EXIT_INTERRUPTED
 
-EXIT_OK = 0
 EXIT_USAGE = 2
 
 # name -> (module under hedge.commands, one-line help)
@@ -50,13 +52,26 @@ def setup_logging(level: str | None = None) -> None:
     )
 
 
+class CommandParser(argparse.ArgumentParser):
+    """One command's parser: an unknown argument is reported with the command's own usage
+    (argparse's default hands it up to ``hedge``'s parser, which prints the top-level usage)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        ns, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return ns, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hedge",
         description="Event-driven trading engine for Binance USD-M perpetual futures.",
     )
     parser.add_argument("--version", action="version", version=f"hedge {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         importlib.import_module(f"hedge.commands.{module}").add_arguments(p)
@@ -73,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mod = importlib.import_module(f"hedge.commands.{COMMANDS[args.command][0]}")
     try:
         rc: int = mod.main(args)
-    except KeyboardInterrupt:
-        return EXIT_OK
+    except KeyboardInterrupt:  # a command without a Ctrl-C handler of its own
+        print(f"hedge {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return rc

@@ -457,7 +457,7 @@ class PositionDrift(Event, frozen=True, kw_only=True, gc=False):
 class Reconciled(Event, frozen=True, kw_only=True, gc=False):
     """The portfolio finished one reconciliation with the exchange (the first one opens trading)."""
 
-    trigger: str  # "start" | "periodic" | "reconnect"
+    trigger: str  # "start" | "periodic" | "reconnect" | "ban-end"
     symbols: int = 0  # symbols compared
     drifts: int = 0  # unexplained differences found (each also a PositionDrift)
     adopted_positions: int = 0  # exchange positions the ledger did not know (tagged external)

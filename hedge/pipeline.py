@@ -4,15 +4,17 @@ Owns: which decision stages exist, the order in which they subscribe, and the gl
 that no stage may own (it would have to import another stage):
 - the exchange filters, loaded from the venue, go to the router (its order filters) and to the
   risk stage (each symbol's MIN_NOTIONAL and quantity step), at start and every ``router.filters_refresh_s``;
+- the fill journal (``logs/fills.jsonl``): every ``Fill`` on the bus and every fill the
+  portfolio's reconciliation fetches, once each by trade id, before the ledger books it;
 - (``CancelAll``, the kill switch's request, is the router's own: it halts and cancels through
   the venue it already holds.)
 
 The daemon (``hedge run``: the ccxt venue, the local exchange or the dry-run venue) and
 ``hedge replay`` (the in-process simulated venue) build the SAME pipeline with ``build_pipeline``;
-only the venue and the clocks differ (replay drives the router's timers and every timestamp the
-stages make from the recording's event time).
+only the venue and the clock differ (replay's ``EventClock`` drives every timer and every timestamp
+the stages make from the recording's event time; the daemon's is a ``LiveClock``).
 
-Subscription order on the bus: risk, then the router, then signals, then the portfolio (its exit
+Subscription order on the bus: the fill journal, risk, then the router, then signals, then the portfolio (its exit
 scanner sees a tick after the strategies; its exits, like every intent, go through risk). The bus delivers an event to
 every subscriber before anything published from a handler, so an intent is always decided on a
 risk context that has already seen the tick that caused it. A venue's own market and user-stream
@@ -28,26 +30,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from hedge.backoff import backoff_delays
 from hedge.bus import Bus
 from hedge.config import Config
-from hedge.events import TradingState
+from hedge.events import Fill, TradingState
 from hedge.model.clock import Clock
 from hedge.model.instrument import SymbolFilters
 from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LEDGER_FILE
 from hedge.risk.dead_man import CountdownFn, DeadManSwitch
-from hedge.risk.kill_switch import KillSwitchService
+from hedge.risk.kill_switch import KillSwitchService, kill_flag_path
 from hedge.risk.persisted import RISK_STATE_FILE
 from hedge.risk.stage import VETO_JOURNAL, RiskStage
 from hedge.router.pending import PendingOrders
 from hedge.router.stage import RouterStage
 from hedge.signals.stage import SignalStage
+from hedge.state.fill_journal import FILLS_JOURNAL, FillJournal
 from hedge.state.journal import Journals
 from hedge.venue.base import Venue
 from hedge.venue.errors import VenueError
@@ -68,6 +69,7 @@ class EngineLike(Protocol):
 
     cfg: Config
     bus: Bus
+    clock: Clock
     journals: Journals
     log_dir: Path
 
@@ -141,9 +143,8 @@ def build_pipeline(
     journals: Journals,
     venue: Venue,
     *,
+    clock: Clock,
     log_dir: str | Path | None = None,
-    clock: Clock | None = None,
-    now_ns: Callable[[], int] = time.time_ns,
     rng: random.Random | None = None,
     persist_ledger: bool = True,
     persist_risk: bool = True,
@@ -151,9 +152,9 @@ def build_pipeline(
     """Build risk, router, signals and the portfolio on ``bus`` around ``venue`` (see the module docstring).
 
     ``log_dir`` holds the router's pending-orders record, the portfolio's ledger and the risk
-    gate's memory (``state/risk_state.json``; default ``runtime.log_dir``); ``clock`` drives the
-    router's timers (default: the running loop's) and ``now_ns`` every timestamp the stages make
-    (default: the wall clock; replay passes event time); ``rng`` seeds the retry jitter;
+    gate's memory (``state/risk_state.json``; default ``runtime.log_dir``); ``clock`` (the engine's
+    one clock: ``LiveClock`` in the daemon, replay's ``EventClock``) drives every stage's timers and
+    every timestamp the stages make; ``rng`` seeds the retry jitter;
     ``persist_ledger`` False keeps the ledger in memory, ``persist_risk`` False the risk gate's
     memory (replay: nothing read, nothing written, deterministic).
     The portfolio's service (``pipe.portfolio.run``: reconciliation, then the risk stage lets
@@ -161,7 +162,9 @@ def build_pipeline(
     """
     rt = cfg.runtime
     directory = Path(log_dir if log_dir is not None else rt.log_dir)
-    risk = RiskStage(bus, cfg, journals.writer(VETO_JOURNAL), clock=now_ns,
+    fills = FillJournal(journals.writer(FILLS_JOURNAL))
+    bus.subscribe(Fill, fills.on_fill)  # first: a fill is journaled before any stage acts on it
+    risk = RiskStage(bus, cfg, journals.writer(VETO_JOURNAL), clock=clock,
                      state_file=directory / "state" / RISK_STATE_FILE if persist_risk else None)
     risk.attach()
     router = RouterStage(
@@ -172,12 +175,11 @@ def build_pipeline(
         backoff=backoff_delays(rt.http.backoff_initial_s, rt.http.backoff_max_s, rng),
         clock=clock,
         pending=PendingOrders(directory / PENDING_FILE),
-        now_ns=now_ns,
     )
     signals = SignalStage(bus, cfg)
     signals.attach()
     portfolio = PortfolioStage(bus, venue, cfg, path=directory / "state" / LEDGER_FILE,
-                               clock=clock, persist=persist_ledger)
+                               clock=clock, persist=persist_ledger, fill_journal=fills)
     portfolio.attach()
     return Pipeline(cfg, bus, venue, risk, router, signals, portfolio)
 
@@ -193,14 +195,15 @@ def attach_pipeline(
     (reconciliation: no order before the first), the kill switch, and the dead man's switch when
     the venue offers ``countdown_cancel_all`` and ``features.dead_man_switch`` is on."""
     cfg = engine.cfg
-    pipe = build_pipeline(cfg, engine.bus, engine.journals, venue, log_dir=engine.log_dir, persist_risk=persist_risk,
-                          persist_ledger=persist_ledger)
+    pipe = build_pipeline(cfg, engine.bus, engine.journals, venue, clock=engine.clock, log_dir=engine.log_dir,
+                          persist_risk=persist_risk, persist_ledger=persist_ledger)
     if pipe.risk.store is not None:
         engine.add_service(pipe.risk.store)
     engine.add_service(pipe)
     engine.add_service(pipe.portfolio)
     ks = cfg.risk.kill_switch
-    engine.add_service(KillSwitchService(ks.flag_file, pipe.risk.halt, poll_s=ks.poll_s, publish=engine.bus.publish))
+    engine.add_service(KillSwitchService(kill_flag_path(ks.flag_file, engine.log_dir), pipe.risk.halt, poll_s=ks.poll_s,
+                                         publish=engine.bus.publish, clock=engine.clock))
     if countdown_cancel_all is not None and cfg.runtime.features.dead_man_switch:
         dm = cfg.risk.dead_man
         engine.add_service(DeadManSwitch(

@@ -19,7 +19,11 @@ CPU spinning or idle in between): the intent path runs ~10 times a second, betwe
 frames, so live it is cold, while the per-stage benchmarks (bench_signals/bench_risk/bench_router)
 run it hot.
 
-Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4]
+The router commits the durable journals (the order's request line written and fdatasynced) right
+before the venue call, so the span includes that commit; ``--no-fsync`` measures it without the
+fdatasync (the cost of durability is the difference; ``journal_fsync`` in the JSON says which).
+
+Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4] [--no-fsync]
 Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
 
 Owns: this benchmark's scenario, measurements and report.
@@ -52,7 +56,7 @@ from hedge.venue.base import OrderAck
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def lively(cfg: Config, log_dir: str, speed: float) -> Config:
+def lively(cfg: Config, log_dir: str, speed: float, *, fsync: bool = True) -> Config:
     st = cfg.strategy
     entries = [
         msgspec.structs.replace(e, params={**e.params, "entry_threshold": 0.15, "cooldown_s": 0.5})
@@ -66,6 +70,7 @@ def lively(cfg: Config, log_dir: str, speed: float) -> Config:
         runtime=msgspec.structs.replace(
             rt, log_dir=log_dir, metrics=msgspec.structs.replace(rt.metrics, port=0),
             local_exchange=msgspec.structs.replace(rt.local_exchange, speed=speed),
+            journal=msgspec.structs.replace(rt.journal, fsync=fsync),
         ),
         risk=msgspec.structs.replace(
             cfg.risk, kill_switch=msgspec.structs.replace(cfg.risk.kill_switch, flag_file=f"{log_dir}/KILL")
@@ -197,11 +202,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--speed", type=float, default=4.0)
+    ap.add_argument("--no-fsync", action="store_true", help="journals written without fdatasync")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = lively(load_config(ROOT / "configs"), str(Path(tmp) / "logs"), args.speed)
+        cfg = lively(load_config(ROOT / "configs"), str(Path(tmp) / "logs"), args.speed, fsync=not args.no_fsync)
         result = run_async(measure(cfg, args.seconds))
         result |= hot_chain(cfg, str(Path(tmp) / "replay"))
+        result["journal_fsync"] = not args.no_fsync
         result["cold_factor"] = round(result["decided_p50_us"] / max(result["decided_hot_p50_us"], 1e-9), 1)
     print(f"tick -> order sent: p50 {result['p50_us']} us, p99 {result['p99_us']} us over {result['samples']} orders")
     print(f"the same chain (tick -> OrderRequest) live: p50 {result['decided_p50_us']} us; "

@@ -57,9 +57,10 @@ def main() -> None:
         lines: list[LedgerPosition] = []
         bus.subscribe(LedgerPosition, lines.append)
         ledger = Ledger(p)
-        store = LedgerStore(Path(d) / "l.json", ledger.state)
+        clock = LiveClock()
+        store = LedgerStore(Path(d) / "l.json", ledger.state, clock=clock)
         scanner = ExitScanner(ledger, p, trailing=True, retry_s=10.0, publish=bus.publish,
-                              write_ahead=store.save_now, changed=store.mark_dirty, clock=LiveClock())
+                              write_ahead=store.save_now, changed=store.mark_dirty, clock=clock)
         scanner.ready = True
         ledger.apply_fill(Fill(client_order_id="x", symbol="BTCUSDT", side=Side.BUY, qty=0.01, price=30_000.0,
                                fee=0.0, trade_id=1))

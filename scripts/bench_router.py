@@ -3,10 +3,13 @@
 In process, each iteration publishes one approved RiskDecision on the bus and measures
 - ``decide``: publish -> OrderRequest published by the router (synchronous part: sizing, filters,
   client order id, lifecycle, orders_sent journal line, pending-record write);
-- ``sent``: publish -> the venue's ``place()`` entered (adds the task hand-off to the I/O side).
+- ``sent``: publish -> the venue's ``place()`` entered (adds the task hand-off to the I/O side and
+  the group commit of the durable journals: the request line written and fdatasynced).
 That venue is an in-process recorder that acknowledges at once (no network). Real journals and
-the real pending-orders file are written under a temporary directory; the clock is manual so no
-timer fires.
+the real pending-orders file are written under a temporary directory (``TMPDIR``: put it on the
+disk the daemon logs to, not a tmpfs); the clock is manual so no timer fires. The in-process run
+is done twice: with the journals' fsync (the default) and without (``nofsync_*``: the cost of
+durability is the difference).
 
 On the local exchange (same process, loopback HTTP, the real ccxt client, the real signing),
 ``local_ack``: publish -> the exchange's acknowledgement applied by the router, for post-only
@@ -78,11 +81,11 @@ class RecordingVenue:
         return None
 
 
-async def bench(n: int, tmp: Path) -> dict[str, float]:  # the in-process venue
+async def bench(n: int, tmp: Path, *, fsync: bool = True) -> dict[str, float]:  # the in-process venue
     cfg = default_config()
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp)))
     bus = Bus()
-    journals = Journals(tmp)
+    journals = Journals(tmp, fsync=fsync)
     venue = RecordingVenue()
     router = RouterStage(bus, venue, journals, cfg, clock=EventClock(),
                     pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
@@ -168,10 +171,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         res = run_async(bench(n, Path(d)))
     with tempfile.TemporaryDirectory() as d:
+        res.update({f"nofsync_{k}": v for k, v in run_async(bench(n, Path(d), fsync=False)).items() if k != "n"})
+    with tempfile.TemporaryDirectory() as d:
         res.update(run_async(bench_local(n_local, Path(d))))
     print(f"intent -> OrderRequest published: p50 {res['decide_p50_us']} us, p99 {res['decide_p99_us']} us")
     print(f"intent -> venue.place() entered:  p50 {res['sent_p50_us']} us, p99 {res['sent_p99_us']} us")
     print(f"{res['intents_per_s']} intents/s (one at a time, each awaited to the venue)")
+    print(f"without the journals' fsync: sent p50 {res['nofsync_sent_p50_us']} us, "
+          f"p99 {res['nofsync_sent_p99_us']} us, {res['nofsync_intents_per_s']} intents/s")
     print(f"local exchange, intent -> ack applied: p50 {res['local_ack_p50_us']} us, p99 {res['local_ack_p99_us']} us")
     print(json.dumps(res))
 

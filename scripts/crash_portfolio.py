@@ -7,14 +7,16 @@ at any Binance-compatible URL: ``--venue binance`` with ``runtime.feeds.rest_url
 exchange's test keys. Its configuration directory (written under the run's directory) makes the
 default strategy trade often (micro_scalper with no entry threshold, no expected-return floor) with
 tight exits (0.2-0.3 bp), so that entries and exits are working most of the time; its journals are
-written through (``journal.buffer_bytes: 1``) so a kill loses no record.
+written through (``journal.buffer_bytes: 1``) so a kill loses no record of ``events.jsonl`` either
+(``drive(..., write_through=False)``: hedge's default buffering, as ``scripts/kill_trials.py`` runs it).
 
 The driver kills it with SIGKILL at random points — 20% during start-up and the first
 reconciliation, 40% just after one of its orders reached the exchange (acks and fills in flight),
 40% at a random moment — restarts it on the same log directory, and at the end starts it once more
 and stops it gracefully (kill switch first, so no order is left working, then SIGTERM). It reads
-the daemon's own ``events.jsonl`` (``Reconciled``) and the exchange's order log (``GET /_hedge/orders``),
-and checks:
+the daemon's own ``events.jsonl`` (``Reconciled``) and the exchange's order log (``GET /_hedge/orders``,
+kept as ``exchange_orders.json`` in the run's directory, with every exchange fill of the account as
+``exchange_trades.json``), and checks:
 
 - duplicates: no client order id accepted twice by the exchange;
 - no order before reconciliation: no new order reached the exchange between a daemon's start and
@@ -37,6 +39,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +66,8 @@ RUNTIME_YAML = """\
 venue: binance
 log_level: WARNING
 log_dir: "@DIR@"
-metrics: {port: 0}
-journal: {buffer_bytes: 1}
-feeds:
+metrics: {port: @METRICS@}
+@JOURNAL@feeds:
   snapshot_min_interval_s: 0.0
   backoff_initial_s: 0.05
   backoff_max_s: 0.2
@@ -76,16 +78,20 @@ portfolio: {reconcile_confirm_s: 0.3, reconcile_interval_s: 5.0, exit_retry_s: 2
 """
 
 
-def _write_config(directory: Path, port: int) -> Path:
+def write_config(directory: Path, port: int, *, write_through: bool = True, metrics_port: int = 0) -> Path:
     """The daemon's configuration directory (files not written keep hedge's defaults)."""
     cfg = directory / "config"
     cfg.mkdir(parents=True, exist_ok=True)
+    subst = {"@DIR@": str(directory), "@PORT@": str(port), "@METRICS@": str(metrics_port),
+             "@JOURNAL@": "journal: {buffer_bytes: 1}\n" if write_through else ""}
     for name, text in (("strategy.yaml", STRATEGY_YAML), ("risk.yaml", RISK_YAML), ("runtime.yaml", RUNTIME_YAML)):
-        (cfg / name).write_text(text.replace("@DIR@", str(directory)).replace("@PORT@", str(port)))
+        for k, v in subst.items():
+            text = text.replace(k, v)
+        (cfg / name).write_text(text)
     return cfg
 
 
-def _spawn(config: Path, directory: Path, n: int) -> subprocess.Popen[bytes]:
+def spawn_daemon(config: Path, directory: Path, n: int) -> subprocess.Popen[bytes]:
     from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HEDGE_", "BINANCE_"))}
@@ -134,7 +140,7 @@ def _wait_ready(directory: Path, since_ms: int, within_s: float) -> bool:
     return False
 
 
-async def _exchange_view(port: int) -> tuple[list[dict[str, Any]], float]:
+async def _exchange_view(port: int) -> tuple[list[dict[str, Any]], list[list[Any]], float]:
     import aiohttp
 
     from hedge.config import HttpConfig
@@ -147,9 +153,10 @@ async def _exchange_view(port: int) -> tuple[list[dict[str, Any]], float]:
     venue = BinanceVenue(base, HttpConfig(), api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET, name="local")
     try:
         (pos,) = await venue.positions([SYM])
+        trades = [[f.symbol, f.trade_id] for f in await venue.recent_fills(SYM, 0)]
     finally:
         await venue.close()
-    return list(log), pos.qty
+    return list(log), trades, pos.qty
 
 
 async def _open_orders(port: int) -> int:
@@ -171,28 +178,33 @@ def _wait_no_open_orders(port: int, timeout_s: float) -> None:
         time.sleep(0.1)
 
 
-def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
+def start_exchange() -> tuple[subprocess.Popen[str], int]:
+    """The local exchange in its own process (the bundled recording at 4x, no rate limits) and its port."""
+    ex = subprocess.Popen(
+        [sys.executable, "-m", "hedge", "exchange", "--port", "0", "--limits", "off", "--speed", "4"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    assert ex.stdout is not None
+    line = ex.stdout.readline()
+    return ex, int(line.split("http://127.0.0.1:")[1].split()[0])
+
+
+def drive(points: int, seed: int, directory: Path, *, write_through: bool = True) -> dict[str, Any]:
     from hedge.portfolio.store import LEDGER_FILE, LedgerStore
 
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still clean up the children
     proc: subprocess.Popen[bytes] | None = None
-    ex = subprocess.Popen(
-        [sys.executable, "-m", "hedge", "exchange", "--port", "0", "--limits", "off", "--speed", "4"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
+    ex, port = start_exchange()
     try:
-        assert ex.stdout is not None
-        line = ex.stdout.readline()
-        port = int(line.split("http://127.0.0.1:")[1].split()[0])
-        config = _write_config(directory, port)
+        config = write_config(directory, port, write_through=write_through)
         windows: list[tuple[int, int]] = []  # per process: (spawned_ms, ended_ms)
         early = unready = in_flight = 0
         t0 = time.monotonic()
         for n in range(points + 1):
             spawned_ms = int(time.time() * 1000)
-            proc = _spawn(config, directory, n)
+            proc = spawn_daemon(config, directory, n)
             final = n == points
             roll = rng.random()
             if final or roll >= 0.2:
@@ -224,8 +236,9 @@ def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
             proc.wait(timeout=30)
             windows.append((spawned_ms, int(time.time() * 1000)))
         elapsed = time.monotonic() - t0
-        log, exchange_qty = asyncio.run(_exchange_view(port))
+        log, trades, exchange_qty = asyncio.run(_exchange_view(port))
         (directory / "exchange_orders.json").write_text(json.dumps(log))  # the evidence, next to the journals
+        (directory / "exchange_trades.json").write_text(json.dumps(trades))
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
@@ -264,20 +277,25 @@ def drive(points: int, seed: int, directory: Path) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
-    ap.add_argument("--points", type=int, default=100)
+def cli(doc: str | None, count: str, default: int, run: Callable[[int, int, Path], dict[str, Any]]) -> None:
+    """The command line of a kill -9 driver: ``--<count> N --seed S [--dir DIR]``; prints run's JSON last."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else "")
+    ap.add_argument(f"--{count}", dest="n", type=int, default=default)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dir", dest="out", type=Path, default=None, help="log directory (default: a temporary one)")
     args = ap.parse_args()
     if args.out is not None:
-        result = drive(args.points, args.seed, args.out)
+        result = run(args.n, args.seed, args.out)
     else:
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
-            result = drive(args.points, args.seed, Path(tmp))
+            result = run(args.n, args.seed, Path(tmp))
     print(json.dumps(result))
+
+
+def main() -> None:
+    cli(__doc__, "points", 100, drive)
 
 
 if __name__ == "__main__":

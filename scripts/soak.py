@@ -365,7 +365,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         # then the kill switch cancels every order, so that nothing fills once it has stopped.
         rig.inject("/_hedge/actions/reset_faults", None)
         recovered = until(rig.healthy, 60)
-        write_flag(directory / "KILL", "soak: final comparison")
+        write_flag(directory / "KILL", "soak: final comparison", ts_ns=time.time_ns())
         no_orders = until(lambda: rig.open_orders() == 0, 60)
         rig.collect_trades()
         until(lambda: abs((rig.engine_position() or 0.0) - rig.exchange_position()) < 1e-9, 60)

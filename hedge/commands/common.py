@@ -1,7 +1,9 @@
 """Options and helpers shared by several commands (config directory, config errors).
 
 Owns: the ``--config DIR`` option and loading it with errors printed to stderr (and the root
-log level set from ``runtime.log_level``).
+log level set from ``runtime.log_level``), the exit code of an interrupted command
+(``EXIT_INTERRUPTED``) and ``SignalStop``, the SIGINT/SIGTERM stop of the commands that serve or
+record until stopped.
 
 Must never: exit the process or decide an exit code (the caller does), or hold anything used by
 a single command only.
@@ -15,6 +17,43 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hedge.config import Config
+
+
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT) stopped a long command: 128 + the signal's number, as shells do
+
+
+class SignalStop:
+    """A stop request set by SIGINT or SIGTERM on the running loop, remembering which signal.
+
+    ``exit_code``: ``EXIT_INTERRUPTED`` after Ctrl-C (SIGINT), 0 after SIGTERM (an orderly stop)
+    or no signal. Build it inside the loop; ``close()`` removes the handlers."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import signal
+
+        self.event = asyncio.Event()
+        self.signal = ""  # the name of the signal that stopped the command
+        self._loop = asyncio.get_running_loop()
+        self._signals = (signal.SIGINT, signal.SIGTERM)
+        for sig in self._signals:
+            self._loop.add_signal_handler(sig, self._on_signal, sig.name)
+
+    def _on_signal(self, name: str) -> None:
+        self.signal = self.signal or name
+        self.event.set()
+
+    @property
+    def interrupted(self) -> bool:
+        return self.signal == "SIGINT"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_INTERRUPTED if self.interrupted else 0
+
+    def close(self) -> None:
+        for sig in self._signals:
+            self._loop.remove_signal_handler(sig)
 
 
 def add_config_arg(p: argparse.ArgumentParser) -> None:

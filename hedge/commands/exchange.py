@@ -1,7 +1,11 @@
 """``hedge exchange``: run the local Binance USD-M exchange on loopback until SIGINT/SIGTERM.
 
-Owns: the command line of the local exchange (address, market source, speed, fault plan, rate
-limits, API key pairs incl. ``HEDGE_EXCHANGE_ACCOUNTS``) mapped onto
+Exit codes: 0 stopped by SIGTERM, 1 cannot listen, 2 bad usage or configuration, 130 stopped by
+Ctrl-C (SIGINT).
+
+Owns: the command line of the local exchange (address and port, the port checked as the config
+checks a ``Port``; market source, speed, fault plan, rate limits, API key pairs incl.
+``HEDGE_EXCHANGE_ACCOUNTS``) mapped onto
 ``LocalExchange.from_config``, and its start/stop on signals.
 
 Must never: implement exchange behaviour (that is ``hedge.exchange``), or print a secret (only
@@ -16,10 +20,22 @@ import os
 from hedge.commands.common import add_config_arg
 
 
+def listen_port(text: str) -> int:
+    """An argparse ``type`` for a port to listen on: 1-65535, or 0 = any free port (the bound one is printed)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range (1-65535, or 0 = any free port)")
+    return value
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_arg(p)
     p.add_argument("--host", default=None, help="listen address (default: runtime.local_exchange.host, 127.0.0.1)")
-    p.add_argument("--port", type=int, default=None, help="listen port (default: runtime.local_exchange.port; 0 = any)")
+    p.add_argument("--port", type=listen_port, default=None,
+                   help="listen port, 1-65535 (default: runtime.local_exchange.port; 0 = any free port)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--market", nargs="+", metavar="FILE", help="hftbacktest-format recording(s) to loop")
     src.add_argument("--synthetic", metavar="SYMBOLS", help="comma-separated symbols with a synthetic order flow")
@@ -49,12 +65,10 @@ def _accounts(args: argparse.Namespace) -> dict[str, str] | None:
 
 
 def main(args: argparse.Namespace) -> int:
-    import asyncio
-    import signal
     import sys
 
     from hedge.app import run_async
-    from hedge.commands.common import load_config_or_report
+    from hedge.commands.common import SignalStop, load_config_or_report
     from hedge.exchange.faults import FaultSpecError
     from hedge.exchange.limits import UNLIMITED, Limits
     from hedge.exchange.server import LocalExchange
@@ -88,22 +102,22 @@ def main(args: argparse.Namespace) -> int:
         return 2
 
     async def serve() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        stop = SignalStop()
         try:
-            port = await exchange.start()
-        except OSError as exc:
-            print(f"hedge exchange: cannot listen on {exchange.host}:{exchange.port}: {exc}", file=sys.stderr)
-            return 1
-        print(f"local exchange on http://{exchange.host}:{port} (ws://{exchange.host}:{port}/stream)", flush=True)
-        print(f"api keys: {', '.join(exchange.keys.api_keys())}", flush=True)
-        try:
-            await stop.wait()
+            try:
+                port = await exchange.start()
+            except OSError as exc:
+                print(f"hedge exchange: cannot listen on {exchange.host}:{exchange.port}: {exc}", file=sys.stderr)
+                return 1
+            print(f"local exchange on http://{exchange.host}:{port} (ws://{exchange.host}:{port}/stream)", flush=True)
+            print(f"api keys: {', '.join(exchange.keys.api_keys())}", flush=True)
+            try:
+                await stop.event.wait()
+            finally:
+                await exchange.stop()
         finally:
-            await exchange.stop()
-        print("local exchange stopped", flush=True)
-        return 0
+            stop.close()
+        print(f"local exchange stopped ({stop.signal})", flush=True)
+        return stop.exit_code
 
     return run_async(serve())

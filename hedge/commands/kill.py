@@ -1,17 +1,24 @@
 """``hedge kill``: engage the kill switch — write the flag file the daemon watches (the absolute
-path its ``<log_dir>/daemon.json`` names, else ``risk.kill_switch.flag_file``; it halts and
-cancels every open order within ~0.25 s); with ``--cancel`` also cancel directly through the
-exchange's REST API, for when the daemon itself is stuck.
+path its ``<log_dir>/daemon.json`` names, else ``risk.kill_switch.flag_file`` in the log dir,
+``<log_dir>/KILL``; it halts and cancels every open order within ~0.25 s); with ``--cancel``
+also cancel directly through the exchange's REST API, for when the daemon itself is stuck.
+``--clear`` removes the flag instead (a running daemon stays HALTED until it is restarted).
+
+The log dir is ``--log-dir`` or ``runtime.log_dir``, never the working directory's: a log dir that
+does not exist is an error (a typo would write a flag no daemon reads), unless the flag is named
+by an absolute path (``--flag-file``, or an absolute ``risk.kill_switch.flag_file``).
 
 ``--cancel`` goes through the configured venue (``hedge.daemon.cancel.direct_cancel_all``): Binance /
 testnet with the keys from the environment, or the local exchange of the running daemon (its
 URL from ``<log_dir>/daemon.json``).
 
-Exit codes: 0 done; 1 the flag could not be written or the direct cancel failed (the flag, when
-written, still halts the daemon); 2 configuration error; 3 ``--cancel`` asked but the venue cannot
-be reached (no keys, no running local exchange; the flag was written).
+Exit codes: 0 done; 1 the flag could not be written (or removed) or the direct cancel failed
+(the flag, when written, still halts the daemon); 2 configuration error or no such log dir; 3
+``--cancel`` asked but the venue cannot be reached (no keys, no running local exchange; the flag
+was written).
 
-Owns: the ``hedge kill`` arguments, which flag file to write, what it prints and its exit code.
+Owns: the ``hedge kill`` arguments, which flag file to write (or clear), what it prints and its
+exit code.
 
 Must never: import the engine or a venue before the flag is written (the flag comes first; only
 ``--cancel`` loads the venue), or decide anything the running daemon decides.
@@ -35,22 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_arg(p)
     p.add_argument("--flag-file", metavar="PATH", help="override risk.kill_switch.flag_file")
     p.add_argument("--reason", default="operator: hedge kill", help="recorded in the flag and the state change")
-    p.add_argument("--cancel", action="store_true", help="also cancel every open order directly via REST")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--cancel", action="store_true", help="also cancel every open order directly via REST")
+    what.add_argument("--clear", action="store_true",
+                      help="remove the flag (a running daemon stays HALTED until restarted; a new one starts ACTIVE)")
     p.add_argument("--log-dir", metavar="DIR",
-                   help="the daemon's log dir (its daemon.json names the flag it watches and its local exchange)")
-
-
-def _watched_flag(log_dir: str | None) -> str:
-    """The kill flag the daemon of ``log_dir`` watches (absolute, from its daemon.json), or ""."""
-    import msgspec
-
-    from hedge.daemon.lock import RUNTIME_FILE  # light: no engine, no ccxt (the flag comes first)
-
-    try:
-        flag = msgspec.json.decode(Path(log_dir or ".", RUNTIME_FILE).read_bytes()).get("kill_flag", "")
-    except (OSError, msgspec.DecodeError, AttributeError):
-        return ""
-    return flag if isinstance(flag, str) else ""
+                   help="the daemon's log dir (default: runtime.log_dir; the flag is <DIR>/KILL, or what its "
+                   "daemon.json names; daemon.json also names its local exchange)")
 
 
 def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int:
@@ -58,18 +56,39 @@ def main(args: argparse.Namespace, cancel_all: CancelAllFn | None = None) -> int
     import asyncio
 
     from hedge.commands.common import load_config_or_report
-    from hedge.risk.kill_switch import write_flag
+    from hedge.daemon.lock import watched_kill_flag  # light: no engine, no ccxt (the flag comes first)
+    from hedge.model.clock import LiveClock
+    from hedge.risk.kill_switch import clear_flag, kill_flag_path, write_flag
 
     cfg = None
     if args.flag_file is None or (args.cancel and cancel_all is None):
         cfg = load_config_or_report(args.config)
         if cfg is None:
             return 2
-    flag_file = args.flag_file or (
-        _watched_flag(args.log_dir or cfg.runtime.log_dir) or cfg.risk.kill_switch.flag_file if cfg is not None else ""
-    )
+    flag_file = args.flag_file
+    if flag_file is None:
+        assert cfg is not None
+        log_dir = args.log_dir or cfg.runtime.log_dir
+        in_log_dir = not Path(cfg.risk.kill_switch.flag_file).is_absolute()
+        if in_log_dir and not Path(log_dir).is_dir():
+            print(f"hedge kill: no log dir {log_dir}: no daemon has run there (check --log-dir; to halt a daemon "
+                  "before its first start, create the directory first)", file=sys.stderr)
+            return 2
+        flag_file = watched_kill_flag(log_dir) or str(kill_flag_path(cfg.risk.kill_switch.flag_file, log_dir))
+    if args.clear:
+        try:
+            removed = clear_flag(flag_file)
+        except OSError as exc:
+            print(f"hedge kill: cannot remove the flag file {flag_file}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        if removed is None:
+            print(f"no kill flag at {flag_file}: nothing to clear")
+        else:
+            print(f"kill flag {flag_file} removed (it said: {removed.reason}); a running daemon stays HALTED "
+                  "until it is restarted, a new one starts ACTIVE")
+        return 0
     try:
-        write_flag(flag_file, args.reason)
+        write_flag(flag_file, args.reason, ts_ns=LiveClock().now_ns())
     except OSError as exc:
         print(f"hedge kill: cannot write the flag file {flag_file}: {exc.strerror or exc}", file=sys.stderr)
         return 1

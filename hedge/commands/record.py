@@ -3,11 +3,18 @@
 Every websocket frame is written exactly as received, with its local receive time in ns, and
 every REST depth snapshot the books needed, in the hftbacktest line format (``<ns> <json>``,
 gzip), so the file replays with ``hedge replay`` and converts with hftbacktest's tools. Stops
-after ``--minutes`` or on SIGINT/SIGTERM; the file is always closed properly (a valid gzip).
+after ``--minutes`` or on SIGINT/SIGTERM; the file is always closed properly (a valid gzip) and
+the JSON summary printed (``"interrupted": true`` after Ctrl-C).
+
+Exit codes: 0 done (``--minutes`` elapsed or SIGTERM), 1 the output cannot be written, 2 bad
+usage or configuration, 130 stopped by Ctrl-C (SIGINT; the recording is complete up to then).
 
 Owns: the options (symbols, stream kinds, endpoints or URL overrides, duration), the recording
 session (market feed tapped into a ``RecordingWriter``, flushed every second, stopped on a
 signal or after ``--minutes``) and its JSON summary.
+
+Clock: the frames' receive times come from the feed's clock; ``time.monotonic()`` here only times
+the command for its summary (a tool, not an engine component; tests/unit/model/test_clock_usage.py).
 
 Must never: trade, place an order or need API keys, or change a frame on its way to the file.
 """
@@ -46,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
     import msgspec
 
     from hedge.app import run_async
-    from hedge.commands.common import load_config_or_report
+    from hedge.commands.common import EXIT_INTERRUPTED, load_config_or_report
 
     cfg = load_config_or_report(args.config)
     if cfg is None:
@@ -72,16 +79,16 @@ def main(args: argparse.Namespace) -> int:
         print(f"hedge record: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(msgspec.json.encode(summary).decode())
-    return 0
+    return EXIT_INTERRUPTED if summary["interrupted"] else 0
 
 
 async def _record(feeds_cfg: FeedsConfig, symbols: list[str], args: argparse.Namespace) -> dict[str, object]:
     import asyncio
     import contextlib
-    import signal
     import time
 
     from hedge.bus import Bus
+    from hedge.commands.common import SignalStop
     from hedge.feeds.connection import Endpoints, endpoints
     from hedge.feeds.market import MarketFeed
     from hedge.feeds.recording import RecordingWriter
@@ -90,9 +97,7 @@ async def _record(feeds_cfg: FeedsConfig, symbols: list[str], args: argparse.Nam
     writer = RecordingWriter(args.out)
     feed = MarketFeed(feeds_cfg, symbols, Bus(), ep, tap=writer)
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = SignalStop()
     t0 = time.monotonic()
     task = loop.create_task(feed.run(), name="record")
 
@@ -105,14 +110,13 @@ async def _record(feeds_cfg: FeedsConfig, symbols: list[str], args: argparse.Nam
     try:
         limit = args.minutes * 60.0 if args.minutes is not None else None
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), limit)
+            await asyncio.wait_for(stop.event.wait(), limit)
     finally:
         for t in (task, flush_task):
             t.cancel()
         await asyncio.gather(task, flush_task, return_exceptions=True)
         writer.close()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        stop.close()
     st = feed.stats()
     return {
         "out": str(args.out),
@@ -123,4 +127,5 @@ async def _record(feeds_cfg: FeedsConfig, symbols: list[str], args: argparse.Nam
         "messages": st.messages,
         "reconnects": st.reconnects,
         "books": {s: b.state for s, b in st.books.items()},
+        "interrupted": stop.interrupted,
     }

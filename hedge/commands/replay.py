@@ -12,11 +12,15 @@ configuration always give the same ``fingerprint``.
 bookTicker with the update id of an applied diff compared with the book's top) and prints one
 JSON summary.
 
+Ctrl-C (SIGINT) stops the replay after the line being handled: the summary of what was replayed
+so far is printed and written to ``--out`` as usual, marked ``"interrupted": true``, and the exit
+code is 130. A second Ctrl-C stops at once, without a summary.
+
 Exit codes: 0 done, 1 the replay failed (or ``--verify-book`` found a mismatch), 2 bad usage,
-configuration or missing file.
+configuration or missing file, 130 interrupted (Ctrl-C).
 
 Owns: the options and their checks, the choice between a full replay and ``--verify-book``,
-printing/writing the summary and the exit codes.
+Ctrl-C during a replay, printing/writing the summary and the exit codes.
 
 Must never: run the pipeline differently from ``hedge.replay.runner`` (the fingerprint must be the
 one the tests and other callers get), or read the wall clock into the outcome.
@@ -79,10 +83,12 @@ def main(args: argparse.Namespace) -> int:
 
 
 def replay(args: argparse.Namespace, files: list[str]) -> int:
+    import signal
+
     import msgspec
 
     from hedge.app import run_async
-    from hedge.commands.common import load_config_or_report
+    from hedge.commands.common import EXIT_INTERRUPTED, load_config_or_report
     from hedge.replay.runner import Replay
 
     cfg = load_config_or_report(args.config)
@@ -94,13 +100,24 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
     if args.latency_ms is not None:
         replay_cfg = msgspec.structs.replace(replay_cfg, latency_ms=args.latency_ms)
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, log_dir=log_dir, replay=replay_cfg))
+    previous = signal.getsignal(signal.SIGINT)
     try:
-        summary = run_async(Replay(cfg, files, log_dir=log_dir, speed=args.speed).run())
+        run = Replay(cfg, files, log_dir=log_dir, speed=args.speed)
+
+        def on_sigint(signum: int, frame: object) -> None:
+            del signum, frame
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C stops at once
+            run.interrupt()
+
+        signal.signal(signal.SIGINT, on_sigint)
+        summary = run_async(run.run())
     except (OSError, RuntimeError) as exc:  # unreadable recording or log dir; a venue call that never settles
         print(f"hedge replay: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGINT, previous)
     data = msgspec.json.encode(summary)
-    rc = 0
+    rc = EXIT_INTERRUPTED if summary.interrupted else 0
     if args.out:
         out = Path(args.out)
         try:
@@ -118,7 +135,8 @@ def human(s: ReplaySummary) -> str:
     """The summary in a few lines for a terminal (stderr; stdout keeps the one JSON line)."""
     vetoes = ", ".join(f"{k} {v}" for k, v in s.vetoes.items()) or "none"
     return (
-        f"replay: {s.events:,} events over {s.recorded_s:.0f}s of market in {s.wall_s:.2f}s "
+        ("replay INTERRUPTED (Ctrl-C): a partial summary of the lines replayed so far\n" if s.interrupted else "")
+        + f"replay: {s.events:,} events over {s.recorded_s:.0f}s of market in {s.wall_s:.2f}s "
         f"({s.events_per_s:,.0f} events/s)\n"
         f"  intents {s.intents}  approved {s.approved}  vetoed {s.vetoed} ({vetoes})\n"
         f"  orders {s.orders}  cancels {s.cancels}  fills {s.fills} (maker {s.maker_fills}, "
@@ -126,6 +144,8 @@ def human(s: ReplaySummary) -> str:
         f"  PnL {s.pnl:+.4f} USDT (realized {s.realized_pnl:+.4f}, unrealized {s.unrealized_pnl:+.4f})  "
         f"max drawdown {s.max_drawdown:.4%}\n"
         f"  fingerprint {s.fingerprint}"
+        + (f"\n  bad lines {s.bad_lines:,} (counted, not replayed): "
+           + ", ".join(f"{k} {v:,}" for k, v in s.bad_lines_by_kind.items()) if s.bad_lines else "")
         + (f"\n  WARNING: {s.snapshots_unattributed} depth snapshot(s) without a symbol matched no book's update "
            "ids and were not applied: books that needed them never synced" if s.snapshots_unattributed else "")
     )

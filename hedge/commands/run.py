@@ -1,7 +1,8 @@
 """``hedge run``: the trading daemon (wiring in ``hedge.daemon.wiring``; this module parses, prints, exits).
 
-Exit codes: 0 stopped cleanly (or ``--once`` completed), 1 ``--once`` did not complete a cycle,
-2 configuration error or a venue that cannot be built (e.g. testnet keys missing).
+Exit codes: 0 stopped cleanly (SIGTERM, or ``--once`` completed), 1 ``--once`` did not complete a
+cycle, 2 configuration error or a venue that cannot be built (e.g. testnet keys missing), 130
+stopped cleanly by Ctrl-C (SIGINT).
 
 Owns: the ``hedge run`` arguments (overrides of runtime.yaml), what it prints (the ``--once``
 summary, setup and config errors) and its exit code.
@@ -29,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
     import msgspec
 
     from hedge.app import run_async
-    from hedge.commands.common import load_config_or_report
+    from hedge.commands.common import EXIT_INTERRUPTED, load_config_or_report
     from hedge.config import ConfigErrors
     from hedge.daemon.errors import SetupError
     from hedge.daemon.wiring import Daemon
@@ -58,6 +59,8 @@ def main(args: argparse.Namespace) -> int:
         for err in exc.errors:
             print(f"config error: {err}", file=sys.stderr)
         return 2
+    if rc == 0 and daemon.engine is not None and daemon.engine.stop_reason == "SIGINT":
+        rc = EXIT_INTERRUPTED
     if daemon.once is not None:
         s = daemon.once.summary
         status = "ok" if s.ok else f"INCOMPLETE ({s.problem})"

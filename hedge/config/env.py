@@ -2,8 +2,8 @@
 
 Owns: ``DRY_RUN``, ``BINANCE_TESTNET`` (venue binance-testnet), ``EXECUTOR_ONCE``,
 ``HEDGE_LOG_LEVEL``, ``HEDGE_FEATURE_<NAME>=0|1`` and ``HEDGE_<FILE>__<KEY>__<SUBKEY>=<yaml value>``
-applied to the raw files before validation, and which variable set which key (so that an
-invalid value is reported against the variable, not the file).
+applied to the raw files before validation, each recorded in ``Sources`` as the origin of its
+key (so that an invalid or normalised value is reported against the variable, not the file).
 
 Must never: read a secret (API keys are read by the venue adapter only) or validate a value.
 """
@@ -19,6 +19,7 @@ import yaml
 from hedge.config.errors import ConfigError
 from hedge.config.model import CONFIG_FILES, SECTION_TYPES
 from hedge.config.runtime import Features
+from hedge.config.sources import Sources
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -44,26 +45,30 @@ def _set_path(tree: dict[str, Any], keys: list[str], value: Any) -> None:
     node[keys[-1]] = value
 
 
-def apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> dict[tuple[str, str], str]:
-    """Apply the environment overrides to the raw files; returns (section, key path) -> the variable
-    that set it, so an invalid value is reported against the variable, not the file."""
-    origin: dict[tuple[str, str], str] = {}
+def apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str], sources: Sources) -> None:
+    """Apply the environment overrides to the raw files, recording each variable in ``sources`` as
+    the origin of the key it set."""
     rt = raw["runtime"]
+
+    def set_runtime(keys: list[str], value: Any, name: str) -> None:
+        _set_path(rt, keys, value)
+        sources.set_by("runtime", ".".join(keys), f"environment {name}")
+
     if "DRY_RUN" in env:
-        rt["dry_run"] = _env_bool("DRY_RUN", env["DRY_RUN"])
+        set_runtime(["dry_run"], _env_bool("DRY_RUN", env["DRY_RUN"]), "DRY_RUN")
     if "BINANCE_TESTNET" in env and _env_bool("BINANCE_TESTNET", env["BINANCE_TESTNET"]):
-        rt["venue"] = "binance-testnet"
+        set_runtime(["venue"], "binance-testnet", "BINANCE_TESTNET")
     if "EXECUTOR_ONCE" in env:
-        rt["once"] = _env_bool("EXECUTOR_ONCE", env["EXECUTOR_ONCE"])
+        set_runtime(["once"], _env_bool("EXECUTOR_ONCE", env["EXECUTOR_ONCE"]), "EXECUTOR_ONCE")
     if "HEDGE_LOG_LEVEL" in env:
-        rt["log_level"] = env["HEDGE_LOG_LEVEL"].upper()
+        set_runtime(["log_level"], env["HEDGE_LOG_LEVEL"].upper(), "HEDGE_LOG_LEVEL")
     flags = {f for f in Features.__struct_fields__}
     for name, value in env.items():
         if name.startswith("HEDGE_FEATURE_"):
             flag = name[len("HEDGE_FEATURE_") :].lower()
             if flag not in flags:
                 raise ConfigError(f"environment {name}", "", f"unknown feature flag {flag!r}; known: {sorted(flags)}")
-            _set_path(rt, ["features", flag], _env_bool(name, value))
+            set_runtime(["features", flag], _env_bool(name, value), name)
         elif name.startswith("HEDGE_") and "__" in name:
             parts = name[len("HEDGE_") :].split("__")
             section, keys = parts[0].lower(), parts[1:]
@@ -75,16 +80,7 @@ def apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str]) -> dict[tu
                 )
             keys = _env_keys(SECTION_TYPES[section], keys)
             _set_path(raw[section], keys, yaml.safe_load(value) if value != "" else "")
-            origin[(section, ".".join(keys))] = name
-    return origin
-
-
-def blame_env(err: ConfigError, section: str, origin: Mapping[tuple[str, str], str]) -> ConfigError:
-    """``err`` named after the environment variable that set its key, if one did."""
-    for (sec, path), name in origin.items():
-        if sec == section and (err.key == path or err.key.startswith((f"{path}.", f"{path}["))):
-            return ConfigError(f"environment {name}", err.key, err.expected)
-    return err
+            sources.set_by(section, ".".join(keys), f"environment {name}")
 
 
 def _env_keys(tp: Any, keys: list[str]) -> list[str]:

@@ -1,9 +1,11 @@
 """Loading: configs/*.yaml read, overlaid, normalised, validated and cross-checked into a ``Config``.
 
 Owns: reading the four files (a missing file means its defaults) and calibrator.yaml (written by
-``hedge calibrate``: its keys override strategy.yaml's ``calibrator``), applying the environment
-(``hedge.config.env``), normalising fractions, converting each file to its section with every
-problem collected into one ``ConfigErrors``, then the cross-file checks.
+``hedge calibrate``: its keys override strategy.yaml's ``calibrator``), refusing any other YAML
+file in the directory (``risk.yml``, ``risks.yaml``: a misnamed file must not silently mean
+defaults), applying the environment (``hedge.config.env``), normalising fractions, converting each
+file to its section with every problem collected into one ``ConfigErrors``, then the cross-file
+checks; every message names what set the value (``hedge.config.sources``).
 
 Must never: hold a secret, or report only the first of several problems of a file.
 """
@@ -19,29 +21,44 @@ import msgspec
 import yaml
 
 from hedge.config.checks import cross_checks
-from hedge.config.env import apply_env, blame_env
+from hedge.config.env import apply_env
 from hedge.config.errors import ConfigError, ConfigErrors, first_problem, locate, problems
 from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR, SECTION_TYPES, Config
 from hedge.config.normalise import normalize_fractions
+from hedge.config.sources import Sources
 from hedge.config.strategy import CalibratorParams
 from hedge.config.types import Section
 
+YAML_SUFFIXES = (".yaml", ".yml")
 
-def _convert(section: str, data: Any, file: str) -> Section:
-    """``data`` as the section's Struct; ``ConfigErrors`` naming every invalid key of the file."""
+
+def _convert(section: str, data: dict[str, Any], sources: Sources) -> Section:
+    """``data`` as the section's Struct; ``ConfigErrors`` naming every invalid key (and what set it)."""
     tp = SECTION_TYPES[section]
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigErrors([ConfigError(file, "", f"expected a mapping of keys, got {type(data).__name__}")])
-    data = normalize_fractions(data, msgspec.inspect.type_info(tp), "", file)
+    data = normalize_fractions(data, msgspec.inspect.type_info(tp), "", lambda key: sources.where(section, key))
     try:
         return msgspec.convert(data, tp, strict=True)
     except msgspec.ValidationError as exc:
         found = list(problems(data, tp, ""))
         if not found:  # msgspec's own words, with its path (e.g. a required key is missing)
             found = [first_problem(exc)]
-        raise ConfigErrors([ConfigError(file, *f) for f in found]) from None
+        raise ConfigErrors([sources.error(section, *f) for f in found]) from None
+
+
+def _unknown_files(d: Path) -> list[ConfigError]:
+    """A YAML file in the config directory that hedge does not read is an error, never ignored: a
+    misnamed ``risk.yml`` or ``risks.yaml`` would otherwise mean the defaults without a word."""
+    known = [f"{name}.yaml" for name in CONFIG_FILES] + [CALIBRATOR_FILE]
+    errors = []
+    for path in sorted(d.iterdir()) if d.is_dir() else []:
+        if path.name.startswith(".") or path.suffix.lower() not in YAML_SUFFIXES or path.name in known:
+            continue
+        if f"{path.stem}.yaml" in known:
+            expected = f"not read: hedge reads {path.stem}.yaml (rename the file; .yml is not an alias)"
+        else:
+            expected = f"unknown config file: hedge reads only {', '.join(known)}"
+        errors.append(ConfigError(str(path), "", expected))
+    return errors
 
 
 def _read_yaml(path: Path) -> Any:
@@ -56,7 +73,7 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
 
 
-def _merge_calibrator(strategy: dict[str, Any], path: Path) -> None:
+def _merge_calibrator(strategy: dict[str, Any], path: Path, sources: Sources) -> None:
     """Overlay ``calibrator.yaml`` (written by ``hedge calibrate``) on strategy.yaml's calibrator keys."""
     if not path.exists():
         return
@@ -70,6 +87,8 @@ def _merge_calibrator(strategy: dict[str, Any], path: Path) -> None:
         raise ConfigError(str(path), *found)
     base = strategy.get("calibrator")
     strategy["calibrator"] = {**(base if isinstance(base, dict) else {}), **data}
+    for key in data:
+        sources.set_by("strategy", f"calibrator.{key}", str(path))
 
 
 def load_config(directory: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -79,10 +98,11 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
     """
     d = Path(directory) if directory is not None else DEFAULT_CONFIG_DIR
     env = os.environ if env is None else env
-    errors: list[ConfigError] = []
+    sources = Sources(d)
     raw: dict[str, dict[str, Any]] = {}
     if directory is not None and not d.is_dir():
         raise ConfigErrors([ConfigError(str(d), "", "config directory does not exist")])
+    errors = _unknown_files(d)
     for name in CONFIG_FILES:
         path = d / f"{name}.yaml"
         data: Any = {}
@@ -99,20 +119,19 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
             data = {}
         raw[name] = data
     try:
-        _merge_calibrator(raw["strategy"], d / CALIBRATOR_FILE)
+        _merge_calibrator(raw["strategy"], d / CALIBRATOR_FILE, sources)
     except ConfigError as e:
         errors.append(e)
-    origin: dict[tuple[str, str], str] = {}
     try:
-        origin = apply_env(raw, env)
+        apply_env(raw, env, sources)
     except ConfigError as e:
         errors.append(e)
     sections: dict[str, Section] = {}
     for name in CONFIG_FILES:
         try:
-            sections[name] = _convert(name, raw[name], str(d / f"{name}.yaml"))
+            sections[name] = _convert(name, raw[name], sources)
         except ConfigErrors as e:
-            errors.extend(blame_env(err, name, origin) for err in e.errors)
+            errors.extend(e.errors)
     if errors:
         raise ConfigErrors(errors)
     cfg = Config(
@@ -122,7 +141,7 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
         symbols=sections["symbols"],  # type: ignore[arg-type]
         source=str(d),
     )
-    errors = cross_checks(cfg, str(d))
+    errors = cross_checks(cfg, sources)
     if errors:
         raise ConfigErrors(errors)
     return cfg

@@ -44,7 +44,7 @@ class CooloffConfig(Section, frozen=True):
 
 
 class KillSwitchConfig(Section, frozen=True):
-    flag_file: str = "logs/KILL"
+    flag_file: str = "KILL"  # relative to runtime.log_dir (an absolute path is used as is)
     flatten: bool = False
     poll_s: Positive = 0.25  # how often the running daemon looks for the flag file
 

@@ -50,6 +50,7 @@ class JournalConfig(Section, frozen=True):
     backups: NonNegInt = 5
     buffer_bytes: PosInt = 1024 * 1024
     flush_interval_s: Positive = 1.0
+    fsync: bool = True  # orders_sent, order_updates, fills: fdatasync at each group commit (off: written, not synced)
 
 
 class MetricsConfig(Section, frozen=True):

@@ -3,7 +3,8 @@
 Owns: ``LOCK_FILE`` (``<log_dir>/daemon.lock``, an exclusive ``flock`` held for the process's
 lifetime) and ``RUNTIME_FILE`` (``<log_dir>/daemon.json``: pid, venue, the local exchange's URL and
 the absolute path of the kill flag the daemon watches, for operators, ``hedge kill`` and tests;
-the exchange's port is chosen at start), and reading the running daemon's local exchange URL.
+the exchange's port is chosen at start), and reading from it the running daemon's local exchange
+URL and the kill flag it watches.
 
 Must never: import the engine or a venue (``hedge kill`` reads these before anything else), or
 trust a ``daemon.json`` whose daemon no longer holds the lock.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 
 import msgspec
@@ -75,10 +75,20 @@ def running_exchange_url(log_dir: str | Path) -> str:
     return url
 
 
-def write_runtime_file(log_dir: Path, *, venue: str, dry_run: bool, exchange_url: str, kill_flag: str) -> None:
+def watched_kill_flag(log_dir: str | Path) -> str:
+    """The kill flag the daemon of ``log_dir`` watches (absolute, from its daemon.json), or ""."""
+    try:
+        flag = msgspec.json.decode(Path(log_dir, RUNTIME_FILE).read_bytes()).get("kill_flag", "")
+    except (OSError, msgspec.DecodeError, AttributeError):
+        return ""
+    return flag if isinstance(flag, str) else ""
+
+
+def write_runtime_file(log_dir: Path, *, venue: str, dry_run: bool, exchange_url: str, kill_flag: str,
+                       started_ns: int) -> None:
     """``<log_dir>/daemon.json`` for this process (``kill_flag``: the absolute path ``hedge kill`` must write)."""
     info = {"pid": os.getpid(), "venue": venue, "dry_run": dry_run, "exchange_url": exchange_url,
-            "kill_flag": kill_flag, "started_ns": time.time_ns()}
+            "kill_flag": kill_flag, "started_ns": started_ns}
     log_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(log_dir / RUNTIME_FILE, msgspec.json.encode(info))
     if exchange_url:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable
 
 import msgspec
@@ -140,7 +139,7 @@ class OnceCycle:
         await self.pipe.idle()
 
     async def run(self) -> None:
-        t0 = time.monotonic()
+        t0 = self.engine.clock.now_s()
         self.summary.problem = "stopped before the cycle completed"
         try:
             await asyncio.wait_for(self._cycle(), self.timeout_s)
@@ -148,7 +147,7 @@ class OnceCycle:
         except TimeoutError:
             self.summary.problem = self._ready_problem() or "no round of decisions within the timeout"
         finally:
-            self.summary.elapsed_s = round(time.monotonic() - t0, 3)
+            self.summary.elapsed_s = round(self.engine.clock.now_s() - t0, 3)
             self.summary.books_synced = sorted(self._synced)
             self.summary.filters = len(self.pipe.filters)
             machine = self.pipe.risk.machine

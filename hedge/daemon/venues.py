@@ -25,6 +25,7 @@ from hedge.daemon.errors import SetupError
 from hedge.events import Event
 from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
 from hedge.feeds.connection import Endpoints, endpoints
+from hedge.model.clock import Clock
 from hedge.risk.dead_man import CountdownFn
 from hedge.state.journal import Journals
 from hedge.venue.account import AccountPoller, PaperAccount
@@ -62,12 +63,13 @@ class OneShot:
 
 
 def select_venue(
-    cfg: Config, publish: Callable[[Event], None], *, journals: Journals | None = None, local_port: int = 0,
-    env: Mapping[str, str] | None = None,
+    cfg: Config, publish: Callable[[Event], None], *, clock: Clock, journals: Journals | None = None,
+    local_port: int = 0, env: Mapping[str, str] | None = None,
 ) -> VenueSetup:
     """The configured venue (see the module docstring); ``SetupError`` when it cannot be built.
 
-    ``journals`` receive a dry run's would-be orders; ``local_port`` is the local exchange's."""
+    ``clock`` is the engine's (every stamp the venue and its services make); ``journals`` receive a
+    dry run's would-be orders; ``local_port`` is the local exchange's."""
     rt = cfg.runtime
     try:
         market = endpoints(rt.venue, rt.feeds, local_port=local_port, local_host=rt.local_exchange.host)
@@ -77,20 +79,22 @@ def select_venue(
     if rt.dry_run:
         if journals is None:
             raise SetupError("a dry run needs journals for the orders it would send")
-        paper = PaperAccount(rt.local_exchange.starting_balance)
-        return VenueSetup(DryRunVenue(journals, bundled_filters()), market,
+        paper = PaperAccount(rt.local_exchange.starting_balance, clock=clock)
+        return VenueSetup(DryRunVenue(journals, bundled_filters(), clock=clock), market,
                           [AccountPoller(paper, publish, interval_s=nav_interval_s)])
     if rt.venue == "local":
         venue = BinanceVenue(market.rest_base, rt.http, api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
-                             name="local", publish=publish)
+                             name="local", publish=publish, clock=clock)
     else:
         try:
-            venue = BinanceVenue.from_env(market.rest_base, rt.http, name=rt.venue, publish=publish, env=env)
+            venue = BinanceVenue.from_env(market.rest_base, rt.http, name=rt.venue, publish=publish, env=env,
+                                          clock=clock)
         except ValueError as e:
             raise SetupError(f"venue {rt.venue}: {e}") from None
     services: list[Service] = [
         OneShot("venue-clock", venue.sync_time),  # the server-time offset, without delaying the start
-        UserStream(venue, market.ws_base, publish, paths=rt.feeds.stream_paths, connection=cfg.risk.user_stream),
+        UserStream(venue, market.ws_base, publish, paths=rt.feeds.stream_paths, connection=cfg.risk.user_stream,
+                   clock=clock),
         AccountPoller(venue, publish, interval_s=nav_interval_s),
     ]
     return VenueSetup(venue, market, services, countdown=venue.countdown_cancel_all)

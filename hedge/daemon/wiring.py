@@ -3,9 +3,10 @@
 Owns: the wiring order — the log dir's lock, the local exchange (started first: its port is the
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
-reconciliation, kill switch, dead-man switch), the ``--once`` cycle, ``daemon.json`` — and the
-lifetime of what the engine does not own (the local exchange, the venue's HTTP client, the
-lock), released after the engine's graceful shutdown.
+reconciliation, kill switch, dead-man switch), the ``--once`` cycle, ``daemon.json``, the
+warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
+— and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
+client, the lock), released after the engine's graceful shutdown.
 
 Must never: print (the command module does), make a trading decision, or start anything that
 blocks the engine's start on the market (books sync while the engine already runs).
@@ -13,6 +14,7 @@ blocks the engine's start on the market (books sync while the engine already run
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,8 +27,12 @@ from hedge.daemon.once import OnceCycle
 from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
+from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
+from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
 from hedge.venue.user_stream import UserStream
+
+log = logging.getLogger(__name__)
 
 
 class Daemon:
@@ -41,12 +47,14 @@ class Daemon:
         self.setup: VenueSetup | None = None
         self.once: OnceCycle | None = None
         self._lock_fd: int | None = None
+        self._released = False
 
     async def start(self) -> Engine:
         """Wire everything (the local exchange is already listening when this returns)."""
         cfg = self.cfg
         rt = cfg.runtime
         self._lock_fd = lock_log_dir(Path(rt.log_dir))
+        self._warn_if_halted()
         port = 0
         if rt.venue == "local":
             try:
@@ -55,11 +63,11 @@ class Daemon:
             except (OSError, ValueError) as e:
                 raise SetupError(f"local exchange: {e}") from None
         engine = self.engine = Engine(cfg)
-        setup = self.setup = select_venue(cfg, engine.bus.publish, journals=engine.journals, local_port=port,
-                                              env=self.env)
+        setup = self.setup = select_venue(cfg, engine.bus.publish, clock=engine.clock, journals=engine.journals,
+                                          local_port=port, env=self.env)
         events = engine.journals.writer("events")
         engine.add_service(MarketFeed(rt.feeds, cfg.strategy.universe, engine.bus, setup.market,
-                                      journal=events.write))
+                                      journal=events.write, clock=engine.clock))
         for svc in setup.services:
             engine.add_service(svc)
         try:
@@ -77,20 +85,34 @@ class Daemon:
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,
                                   timeout_s=rt.once_timeout_s)
             engine.add_service(self.once)
-        self._write_runtime_file(engine.log_dir)
+        self._write_runtime_file(engine)
         return engine
 
-    def _write_runtime_file(self, log_dir: Path) -> None:
+    @property
+    def kill_flag(self) -> Path:
+        """The kill flag this daemon watches (in its log dir unless configured absolute)."""
+        return kill_flag_path(self.cfg.risk.kill_switch.flag_file, self.cfg.runtime.log_dir)
+
+    def _warn_if_halted(self) -> None:
+        """A flag left from before halts the daemon as soon as it starts: say so first, and how to clear it."""
+        flag = read_flag(self.kill_flag)
+        if flag is not None:
+            log.warning("starting HALTED: %s", halted_notice(flag, self.kill_flag, self.cfg.runtime.log_dir,
+                                                            LiveClock().now_ns()))
+
+    def _write_runtime_file(self, engine: Engine) -> None:
         rt = self.cfg.runtime
-        write_runtime_file(log_dir, venue=rt.venue, dry_run=rt.dry_run,
+        write_runtime_file(engine.log_dir, venue=rt.venue, dry_run=rt.dry_run,
                            exchange_url=self.exchange.base_url if self.exchange is not None else "",
-                           kill_flag=str(Path(self.cfg.risk.kill_switch.flag_file).resolve()))
+                           kill_flag=str(self.kill_flag.resolve()),
+                           started_ns=engine.clock.now_ns())
 
     async def run(self, *, install_signals: bool = True) -> int:
         """Start, run until stopped (signal, ``--once``), then release; returns the exit code."""
         try:
             engine = await self.start()
-            rc = await engine.run(install_signals=install_signals)
+            # Released while /metrics and /health still answer: they stop last.
+            rc = await engine.run(install_signals=install_signals, release=self.close)
         finally:
             await self.close()
         if self.once is not None and not self.once.summary.ok:
@@ -98,6 +120,10 @@ class Daemon:
         return rc
 
     async def close(self) -> None:
+        """Release the venue client, the local exchange and the lock (once; a second call does nothing)."""
+        if self._released:
+            return
+        self._released = True
         if self.setup is not None:
             await self.setup.venue.close()
         if self.exchange is not None:

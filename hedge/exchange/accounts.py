@@ -3,8 +3,8 @@
 Owns: ``AccountPosition`` (one symbol's one-way position: signed amount, entry price, leverage,
 realized PnL), ``Account`` (the USDT wallet, positions, every order and the open ones, the
 client-id indexes, the executions), the bounded history (``MAX_HISTORY`` closed orders and
-executions kept), order lookup by id or client id, and the ``Listener`` protocol through which
-every order and balance change is reported.
+executions kept), order lookup by id or client id, the order history Binance's ``allOrders``
+lists, and the ``Listener`` protocol through which every order and balance change is reported.
 
 Must never: compute prices or margins (the matching engine does, from its markets), or do I/O.
 """
@@ -18,6 +18,7 @@ import msgspec
 from hedge.exchange.orders import ExecType, Execution, Order
 
 MAX_HISTORY = 100_000  # closed orders and executions kept per account (older ones are forgotten)
+UNFILLED_KEPT_MS = 3 * 86_400_000  # allOrders no longer lists a canceled/expired order with no fill after this
 DEFAULT_LEVERAGE = 20
 
 
@@ -74,6 +75,25 @@ class Account(msgspec.Struct, kw_only=True):
             order_id = self.last_by_client_id.get((symbol, client_order_id))
         order = self.orders.get(order_id) if order_id is not None else None
         return order if order is not None and order.symbol == symbol else None
+
+    def history(
+        self, symbol: str | None, order_id: int | None, start: int | None, end: int | None, limit: int, now_ms: int
+    ) -> list[Order]:
+        """Binance's allOrders, oldest first: the orders of ``symbol`` (None: every symbol) placed in
+        [start, end] — from ``order_id`` on the first ``limit``, else the last ``limit`` — less the
+        untriggered conditional orders (the algo endpoints list those) and the canceled or expired
+        orders with no fill placed more than 3 days ago."""
+        def listed(o: Order) -> bool:
+            if o.untriggered or (symbol is not None and o.symbol != symbol):
+                return False
+            if o.status in ("CANCELED", "EXPIRED") and o.filled <= 0 and o.time_ms + UNFILLED_KEPT_MS < now_ms:
+                return False
+            if order_id is not None and o.order_id < order_id:
+                return False
+            return (start is None or o.time_ms >= start) and (end is None or o.time_ms <= end)
+
+        out = [o for o in self.orders.values() if listed(o)]
+        return out[:limit] if order_id is not None else out[-limit:]
 
 
 class Listener(Protocol):

@@ -2,8 +2,9 @@
 
 Owns: the key -> secret table (a default test pair unless others are configured), Binance's
 signature rule (hex HMAC-SHA256 of ``query_string + body`` with ``signature`` as the last
-parameter) and its timestamp rule (``timestamp < serverTime + 1000`` and
-``serverTime - timestamp <= recvWindow``, recvWindow default 5000, max 60000).
+parameter; anything but 64 hex digits is -1022) and its timestamp rule (``timestamp < serverTime +
+1000`` and ``serverTime - timestamp <= recvWindow``, recvWindow default 5000, max 60000; both
+integers by the parameter rules of ``params``, so ``recvWindow=abc`` is -1100).
 
 Must never: log or echo a secret, or accept a request whose signature it did not check.
 """
@@ -12,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from hedge.exchange import errors
+from hedge.exchange.params import parse_int
 
 DEFAULT_API_KEY = "hedgeLocalTestApiKey000000000000000000000000000000000000000000001"
 DEFAULT_API_SECRET = "hedgeLocalTestSecret00000000000000000000000000000000000000000001"
 MAX_RECV_WINDOW_MS = 60_000
+_HEX_SIGNATURE = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
 
 def sign(secret: str, payload: str) -> str:
@@ -52,18 +56,16 @@ class Keys:
         secret = self._secrets.get(api_key)
         if secret is None:
             raise errors.bad_api_key()
-        if not hmac.compare_digest(sign(secret, payload), signature.lower()):
+        sig = signature.lower()  # "The signature is not case sensitive."
+        if not _HEX_SIGNATURE.fullmatch(sig) or not hmac.compare_digest(sign(secret, payload), sig):
             raise errors.invalid_signature()
 
 
 def check_timestamp(timestamp: str | None, recv_window: str | None, server_ms: int) -> None:
     if not timestamp:
         raise errors.missing_param("timestamp")
-    try:
-        ts = int(timestamp)
-        window = int(recv_window) if recv_window else 5000
-    except ValueError:
-        raise errors.invalid_timestamp()
+    ts = parse_int("timestamp", timestamp)
+    window = parse_int("recvWindow", recv_window) if recv_window else 5000
     if window <= 0 or window > MAX_RECV_WINDOW_MS:
         raise errors.bad_param("recvWindow", str(window))
     if not (ts < server_ms + 1000 and server_ms - ts <= window):

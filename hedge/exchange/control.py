@@ -5,7 +5,10 @@ Owns: the control routes: ``GET /_hedge/orders`` (the order log), ``GET|POST /_h
 ``mark?symbol=S&price=P``: the mark of S is P from now on — applied at once, so positions it puts
 at or below maintenance margin are liquidated before the answer, and kept by the 1-second mark
 loop; ``price=0`` returns S's mark to the mid at the loop's next tick) and ``GET /_hedge/state``.
-Tests use it to inject faults at run time and to prove that no order was duplicated.
+Tests use it to inject faults at run time and to prove that no order was duplicated. Its errors
+are shaped as Binance's (``{"code", "msg"}``) like every answer on the port: a bad fault plan or
+action value -1130, a missing one -1102, an unknown action 404 -5000, a client off loopback 403
+-1002.
 
 Must never: answer a client that is not on a loopback address.
 """
@@ -19,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from aiohttp import web
 
+from hedge.exchange import errors
 from hedge.exchange.faults import FaultSetting, FaultSpecError
 
 if TYPE_CHECKING:
@@ -27,10 +31,11 @@ if TYPE_CHECKING:
 
 def _loopback_only(request: web.Request) -> None:
     try:
-        if not ipaddress.ip_address(request.remote or "").is_loopback:
-            raise web.HTTPForbidden()
+        loopback = ipaddress.ip_address(request.remote or "").is_loopback
     except ValueError:
-        raise web.HTTPForbidden()
+        loopback = False
+    if not loopback:
+        raise errors.unauthorized()
 
 
 class ControlApi:
@@ -60,7 +65,7 @@ class ControlApi:
             for name, setting in plan.items():
                 self.ex.faults.set(name, setting)
         except (msgspec.ValidationError, msgspec.DecodeError, FaultSpecError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
+            raise errors.bad_param("faults", str(exc))
         return await self.faults_get(request)
 
     async def action(self, request: web.Request) -> web.StreamResponse:
@@ -72,12 +77,18 @@ class ControlApi:
             if name == "ws_drop":
                 result["dropped"] = ex.hub.drop_all()
             elif name == "ws_stall":
-                ex.hub.stall_all(float(q.get("seconds", "5")))
+                seconds = float(q.get("seconds", "5"))
+                if not 0 <= seconds < math.inf:
+                    raise ValueError(f"bad seconds: {seconds}")
+                ex.hub.stall_all(seconds)
             elif name == "expire_listen_key":
                 keys = [q["listenKey"]] if "listenKey" in q else list(ex.user.keys)
                 result["expired"] = [k for k in keys if ex.user.expire(k)]
             elif name == "funding":
-                for sym in [q["symbol"].upper()] if "symbol" in q else list(ex.last_update_id):
+                symbols = [q["symbol"].upper()] if "symbol" in q else list(ex.last_update_id)
+                if not set(symbols) <= set(ex.specs):
+                    raise ValueError(f"bad symbol: {symbols}")
+                for sym in symbols:
                     ex.engine.settle_funding(sym)
             elif name == "reset_faults":
                 ex.faults.clear()
@@ -92,9 +103,11 @@ class ControlApi:
                     ex.marks.overrides.pop(sym, None)
                 result.update(symbol=sym, mark=ex.engine.mark_price(sym))
             else:
-                return web.json_response({"error": f"unknown action {name!r}"}, status=404)
-        except (ValueError, KeyError) as exc:
-            return web.json_response({"error": str(exc)}, status=400)
+                raise errors.invalid_path(request.method, request.path)
+        except KeyError as exc:
+            raise errors.missing_param(str(exc.args[0]))
+        except ValueError as exc:
+            raise errors.bad_param(name, str(exc))
         return web.json_response(result)
 
     async def state(self, request: web.Request) -> web.StreamResponse:
@@ -106,5 +119,6 @@ class ControlApi:
             "connections": len(ex.hub.all),
             "last_update_id": ex.last_update_id,
             "listen_keys": len(ex.user.keys),
+            "banned_requests": ex.limiter.banned_requests,
         }
         return web.json_response(body)

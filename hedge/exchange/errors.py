@@ -2,7 +2,8 @@
 
 Owns: the ``Reject`` exception raised by the matching engine and the REST layer, and one constructor
 per Binance error the local exchange can produce, with Binance's own code, text and HTTP status
-(see the protocol reference, section 4).
+(see the protocol reference, section 4; -5000 for an unknown path or method is what fapi.binance.com
+answers, and -1000 with the reason in brackets is Binance's documented form of that code).
 
 Must never: invent codes Binance does not use, or carry anything but the wire answer.
 """
@@ -58,6 +59,20 @@ def invalid_signature() -> Reject:
     return Reject(-1022, "Signature for this request is not valid.")
 
 
+def unauthorized() -> Reject:
+    return Reject(-1002, "You are not authorized to execute this request.", 403)
+
+
+def invalid_path(method: str, path: str) -> Reject:
+    """No such endpoint (or not for this method): fapi.binance.com answers 404 with -5000."""
+    return Reject(-5000, f"Path {path}, Method {method} is invalid", 404)
+
+
+def refused(status: int, reason: str) -> Reject:
+    """A request the HTTP layer refused (too large, not a websocket upgrade, ...), with its HTTP status."""
+    return Reject(-1000, f"An unknown error occurred while processing the request.[{reason}]", status)
+
+
 def bad_api_key() -> Reject:
     return Reject(-2015, "Invalid API-key, IP, or permissions for action.", 401)
 
@@ -70,18 +85,37 @@ def bad_param(name: str, value: str) -> Reject:
     return Reject(-1130, f"Data sent for parameter '{name}' is not valid. ({value})")
 
 
-def illegal_chars(name: str) -> Reject:
-    return Reject(
-        -1100, f"Illegal characters found in parameter '{name}'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{{1,36}}$'."
-    )
+def illegal_chars(name: str, legal_range: str) -> Reject:
+    return Reject(-1100, f"Illegal characters found in parameter '{name}'; legal range is '{legal_range}'.")
+
+
+def illegal_chars_any() -> Reject:
+    return Reject(-1100, "Illegal characters found in a parameter.")
+
+
+def too_many_params() -> Reject:
+    return Reject(-1101, "Too many parameters sent for this endpoint.")
+
+
+def duplicate_param() -> Reject:
+    return Reject(-1101, "Duplicate values for a parameter detected.")
 
 
 def bad_precision() -> Reject:
     return Reject(-1111, "Precision is over the maximum defined for this asset.")
 
 
+def bad_interval() -> Reject:
+    return Reject(-1120, "Invalid interval.")
+
+
 def bad_symbol() -> Reject:
     return Reject(-1121, "Invalid symbol.")
+
+
+def window_too_long(hours: int) -> Reject:
+    """-1127: startTime and endTime further apart than the endpoint allows."""
+    return Reject(-1127, f"More than {hours} hours between startTime and endTime.")
 
 
 def invalid_listen_key() -> Reject:
@@ -134,10 +168,6 @@ def price_above_max() -> Reject:
 
 def price_not_tick() -> Reject:
     return Reject(-4014, "Price not increased by tick size.")
-
-
-def client_id_too_long() -> Reject:
-    return Reject(-4015, "Client order id length should not be more than 36 chars")
 
 
 def limit_price_too_high(bound: str) -> Reject:

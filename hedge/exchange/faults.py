@@ -6,8 +6,10 @@ probability ``prob`` (seeded, so a run is reproducible); value faults hold a num
   order_503      commit the order, then answer 503 "Unknown error" (status unknown to the client)
   order_1007     commit the order, then answer 408 with -1007 (timeout, status unknown)
   order_drop     commit the order, then close the connection without an answer
-  rest_drop      close the connection of any REST request without handling it
-  rest_429       answer 429 (-1003) with Retry-After;  rest_418: answer 418 (banned)
+  rest_drop      close the connection of a REST request without handling it (it never reached the
+                 exchange: nothing executed, nothing logged)
+  rest_429       answer 429 (-1003) with Retry-After;  rest_418: ban the IP (``value`` ms, default
+                 120 s) and answer 418 with Retry-After
   depth_gap      skip one depth event (the next one's ``pu`` no longer matches)
   depth_dup      send one depth event twice
   rest_delay_ms  handle every REST request this much after receiving it (recvWindow checked then);
@@ -16,7 +18,9 @@ probability ``prob`` (seeded, so a run is reproducible); value faults hold a num
 
 CLI spec: ``order_503=0.05,depth_gap=0.001,rest_delay_ms=200,seed=7`` (event faults take a
 probability, value faults a number). Control API: ``POST /_hedge/faults`` with
-``{"order_503": {"count": 1}}`` / ``{"rest_delay_ms": {"value": 200}}``.
+``{"order_503": {"count": 1}}`` / ``{"rest_delay_ms": {"value": 200}}``. A REST fault may be aimed
+at one endpoint with ``path``: ``{"rest_drop": {"count": 1, "path": "POST /fapi/v1/order"}}``
+(``"/fapi/v1/order"`` matches every method); other requests neither fire nor use it up.
 
 Must never: fire a fault that was not asked for.
 """
@@ -35,6 +39,7 @@ class FaultSetting(msgspec.Struct, kw_only=True):
     count: int = 0
     prob: float = 0.0
     value: float = 0.0
+    path: str = ""  # REST faults: only requests to this "METHOD /path" or "/path" ("" = any)
 
 
 class FaultSpecError(ValueError):
@@ -74,8 +79,11 @@ class Faults:
             raise FaultSpecError(f"unknown fault {name!r}")
         self.settings[name] = setting
 
-    def fire(self, name: str) -> bool:
+    def fire(self, name: str, request: str = "") -> bool:
+        """Whether fault ``name`` fires now (``request``: "METHOD /path" of a REST request, for ``path``)."""
         s = self.settings[name]
+        if s.path and s.path not in (request, request.partition(" ")[2]):
+            return False
         hit = False
         if s.count > 0:
             s.count -= 1

@@ -3,7 +3,8 @@
 Owns: fixed-window counters for ``REQUEST_WEIGHT`` (1 minute) and ``ORDERS`` (10 seconds and
 1 minute), the values of the ``X-MBX-USED-WEIGHT-1M`` / ``X-MBX-ORDER-COUNT-10S|1M`` headers, the
 429 answer (with Retry-After) when a limit is exceeded and the 418 ban when a client keeps sending
-requests after being told to stop.
+requests after being told to stop, and the count of requests answered 418 (tests prove with it that
+a banned client stays silent until its ban ends).
 
 Must never: sleep or block; it only counts and answers.
 """
@@ -54,11 +55,13 @@ class RateLimiter:
         self._orders10: dict[str, _Window] = {}
         self._orders60: dict[str, _Window] = {}
         self._banned_until: dict[str, int] = {}
+        self.banned_requests = 0  # requests answered 418 (the ban's first answer included)
 
     def charge(self, ip: str, weight: int, now_ms: int) -> int:
         """Count a request's weight; returns the weight used in this minute or raises 429/418."""
         until = self._banned_until.get(ip, 0)
         if now_ms < until:
+            self.banned_requests += 1
             raise errors.too_many_requests(until)
         win = self._weight.setdefault(ip, _Window(60_000))
         used = win.add(now_ms, weight)
@@ -66,6 +69,7 @@ class RateLimiter:
             rej = self._rejects.setdefault(ip, _Window(60_000)).add(now_ms, 1)
             if rej > BAN_AFTER_REJECTS:
                 self.ban(ip, now_ms + BAN_MS)
+                self.banned_requests += 1
                 raise errors.too_many_requests(now_ms + BAN_MS)
             raise errors.too_many_requests()
         return used

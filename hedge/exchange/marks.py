@@ -3,8 +3,9 @@
 Owns: ``MarkLoop`` — every ``MARK_INTERVAL_S`` the mark of each played symbol (its mid, or the
 override set by the control API) is given to the matching engine (which liquidates the accounts
 it puts at or below maintenance margin) and published on ``<s>@markPrice@1s`` (and every third
-tick on ``<s>@markPrice``); funding is settled once per 8-hour boundary crossed; the next funding
-time.
+tick on ``<s>@markPrice``) and sampled into the symbol's 1-minute mark bars (``bars``: what
+``markPriceKlines`` / ``indexPriceKlines`` answer; the index is the mark here); funding is settled
+once per 8-hour boundary crossed; the next funding time.
 
 Must never: change an account other than through the matching engine, or block the event loop.
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable
 import orjson
 
 from hedge.exchange.book import mid_price
+from hedge.exchange.candles import Bars
 from hedge.exchange.matching import MatchingEngine
 from hedge.exchange.streams import Hub
 from hedge.exchange.symbols import SymbolSpec
@@ -44,6 +46,7 @@ class MarkLoop:
         self.clock = clock
         self.played = played  # symbols with a market (their last update id)
         self.overrides: dict[str, float] = {}  # symbol -> mark set by POST /_hedge/actions/mark
+        self.bars: dict[str, Bars] = {}  # symbol -> 1-minute bars of the mark, one sample per tick
 
     async def run(self) -> None:
         """Mark price (= mid, or the override) every second; funding settled once per 8-hour boundary crossed."""
@@ -61,6 +64,7 @@ class MarkLoop:
                 if mid is None:
                     continue
                 self.engine.on_mark(sym, mid)
+                self.bars.setdefault(sym, Bars()).add(now, tick, mid, 0.0, True)
                 if settle:
                     self.engine.settle_funding(sym)
                 spec = self.specs[sym]

@@ -2,9 +2,13 @@
 
 Owns: ``MarketPlayer`` — pacing each source's events to their play time (``speed`` x real time,
 yielding to the event loop every ``PLAY_BATCH`` events when behind schedule), and playing one
-event: the matching engine first, then the streams in Binance's wire format (depth diffs through
+event: the matching engine first, then the trade history (``TradeHistory``: what the trade,
+kline and ticker endpoints answer), then the streams in Binance's wire format (depth diffs through
 ``DepthStreams``, ``@trade`` / ``@aggTrade``, ``@bookTicker``); the last update id per symbol
 (what ``/fapi/v1/depth`` answers) and the count of events played.
+
+Clock: paced on ``time.monotonic_ns()``: the local exchange plays its market in real time on its own
+clock, apart from the engine's (tests/unit/model/test_clock_usage.py).
 
 Must never: build a market event (the sources do) or change an account other than through the
 matching engine.
@@ -23,6 +27,7 @@ from hedge.exchange.marketdata import BookDiff, MarketTrade, PlayEvent, TopOfBoo
 from hedge.exchange.matching import MatchingEngine
 from hedge.exchange.streams import Hub
 from hedge.exchange.symbols import SymbolSpec
+from hedge.exchange.trades import TradeHistory
 
 PLAY_BATCH = 512  # events played between two yields to the event loop when behind schedule
 
@@ -36,8 +41,10 @@ class MarketPlayer:
         specs: dict[str, SymbolSpec],
         clock: Callable[[], int],
         speed: float,
+        trades: TradeHistory,
     ) -> None:
         self.engine = engine
+        self.trades = trades
         self.hub = hub
         self.depth = depth
         self.specs = specs
@@ -72,20 +79,21 @@ class MarketPlayer:
             self.depth.on_diff(ev)
         elif isinstance(ev, MarketTrade):
             self.engine.on_trade(sym, ev.price, ev.qty, ev.buyer_maker)
-            self._trade_frames(ev)
+            now = self.clock()
+            self.trades.record(ev, now)
+            self._trade_frames(ev, now)
         elif isinstance(ev, TopOfBook):
             self._ticker_frame(ev)
         else:
             self.engine.on_snapshot(sym, ev.bids, ev.asks)
             self.last_update_id[sym] = ev.last_update_id
 
-    def _trade_frames(self, ev: MarketTrade) -> None:
+    def _trade_frames(self, ev: MarketTrade, now: int) -> None:
         sym = ev.symbol
         low = sym.lower()
         trade, agg = self.hub.has(low + "@trade"), self.hub.has(low + "@aggTrade")
         if not (trade or agg):
             return
-        now = self.clock()
         px, qty = self.specs[sym].fmt_price(ev.price), self.specs[sym].fmt_qty(ev.qty)
         if trade:
             self.hub.publish(

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from hedge.exchange import errors, wire
 from hedge.exchange.accounts import AccountPosition
-from hedge.exchange.rest import Ctx, Handler, int_param, symbol_param
+from hedge.exchange.rest import Ctx, Handler
 
 if TYPE_CHECKING:
     from hedge.exchange.server import LocalExchange
@@ -38,21 +38,22 @@ class AccountRoutes:
             router.add_get(f"/fapi/v{v}/positionRisk", ep("SIGNED", 5, self.position_risk(v)))
 
     async def leverage(self, ctx: Ctx) -> Any:
-        symbol = symbol_param(self.specs, ctx).symbol
-        lev = ctx.need_int("leverage")
+        symbol = ctx.symbol(self.specs).symbol
+        lev = ctx.integer("leverage")
         if not 1 <= lev <= 125:
             raise errors.bad_leverage(lev)
         self.engine.accounts[ctx.account].position(symbol).leverage = lev
         return {"leverage": lev, "maxNotionalValue": "1000000000", "symbol": symbol}
 
     async def leverage_bracket(self, ctx: Ctx) -> Any:
-        if ctx.get("symbol"):
-            return [wire.leverage_bracket_json(symbol_param(self.specs, ctx).symbol)]
+        spec = ctx.optional_symbol(self.specs)
+        if spec is not None:
+            return [wire.leverage_bracket_json(spec.symbol)]
         return [wire.leverage_bracket_json(s) for s in self.specs]
 
     async def user_trades(self, ctx: Ctx) -> Any:
-        spec = symbol_param(self.specs, ctx)
-        limit = min(1000, max(1, int_param(ctx.get("limit"), 500)))
+        spec = ctx.symbol(self.specs)
+        limit = min(1000, max(1, ctx.int_or("limit", 500)))
         fills = [f for f in self.engine.accounts[ctx.account].fills if f.symbol == spec.symbol]
         return [wire.trade_json(f, spec) for f in fills[-limit:]]
 
@@ -70,9 +71,9 @@ class AccountRoutes:
         async def position_risk(ctx: Ctx) -> Any:
             engine = self.engine
             acct = engine.accounts[ctx.account]
-            only = symbol_param(self.specs, ctx).symbol if ctx.get("symbol") else None
+            only = ctx.optional_symbol(self.specs)
             out = []
-            symbols = [only] if only else list(self.specs)
+            symbols = [only.symbol] if only else list(self.specs)
             for sym in symbols:
                 pos = acct.positions.get(sym)
                 has_orders = any(o.symbol == sym for o in acct.open_orders.values())

@@ -17,7 +17,7 @@ from aiohttp import web
 from hedge.exchange import errors, wire
 from hedge.exchange.orderlog import OrderLogEntry
 from hedge.exchange.orders import Order
-from hedge.exchange.rest import Ctx, symbol_param
+from hedge.exchange.rest import Ctx
 from hedge.exchange.routes_orders import OrderRoutes, new_order
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class AlgoRoutes:
         ex.order_log.append(entry)
         try:
             ex.limiter.count_order(ctx.account, now)
-            spec = symbol_param(self.specs, ctx)
+            spec = ctx.symbol(self.specs)
             order = self.engine.place(ctx.account, new_order(ctx, spec, algo=True))
         except errors.Reject as rej:
             entry.http_status, entry.code, entry.msg = rej.status, rej.code, rej.msg
@@ -59,14 +59,11 @@ class AlgoRoutes:
         return wire.algo_json(order, spec)
 
     def _algo_lookup(self, ctx: Ctx) -> Order | None:
-        symbol = symbol_param(self.specs, ctx).symbol
-        aid, caid = ctx.get("algoId"), ctx.get("clientAlgoId")
-        if not aid and not caid:
+        symbol = ctx.symbol(self.specs).symbol
+        aid, caid = ctx.optional_int("algoId"), ctx.get("clientAlgoId")
+        if aid is None and not caid:
             raise errors.missing_param("algoId")
-        try:
-            return self.orders.matched(ctx.account, symbol, int(aid) if aid else None, caid or None, algo=True)
-        except ValueError:
-            raise errors.bad_param("algoId", aid)
+        return self.orders.matched(ctx.account, symbol, aid, caid or None, algo=True)
 
     async def cancel_algo_order(self, ctx: Ctx) -> Any:
         ex = self.ex
@@ -93,10 +90,10 @@ class AlgoRoutes:
         return wire.algo_json(order, self.specs[order.symbol])
 
     async def open_algo_orders(self, ctx: Ctx) -> Any:
-        symbol = symbol_param(self.specs, ctx).symbol if ctx.get("symbol") else None
-        orders = self.engine.open_orders(ctx.account, symbol, algo=True)
+        spec = ctx.optional_symbol(self.specs)
+        orders = self.engine.open_orders(ctx.account, spec.symbol if spec else None, algo=True)
         return [wire.algo_json(o, self.specs[o.symbol]) for o in orders]
 
     async def cancel_all_algo(self, ctx: Ctx) -> Any:
-        self.engine.cancel_all(ctx.account, symbol_param(self.specs, ctx).symbol, algo=True)
+        self.engine.cancel_all(ctx.account, ctx.symbol(self.specs).symbol, algo=True)
         return {"code": 200, "msg": "The operation of cancel all open order is done."}

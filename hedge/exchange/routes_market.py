@@ -15,7 +15,7 @@ from aiohttp import web
 
 from hedge.exchange import errors
 from hedge.exchange.marks import next_funding_ms
-from hedge.exchange.rest import Ctx, int_param, symbol_param
+from hedge.exchange.rest import Ctx
 
 if TYPE_CHECKING:
     from hedge.exchange.server import LocalExchange
@@ -35,7 +35,7 @@ class MarketRoutes:
         router.add_get("/fapi/v1/time", ep("NONE", 1, self.time))
         router.add_get("/fapi/v1/exchangeInfo", ep("NONE", 1, self.exchange_info))
         router.add_get(
-            "/fapi/v1/depth", ep("NONE", lambda p: DEPTH_WEIGHT.get(int_param(p.get("limit"), 500), 20), self.depth)
+            "/fapi/v1/depth", ep("NONE", lambda p: DEPTH_WEIGHT.get(p.int_or("limit", 500), 20), self.depth)
         )
         router.add_get("/fapi/v1/premiumIndex", ep("NONE", 1, self.premium_index))
 
@@ -49,8 +49,8 @@ class MarketRoutes:
         return web.Response(body=self.ex.info.body(self.ex.now_ms()), content_type="application/json")
 
     async def depth(self, ctx: Ctx) -> Any:
-        spec = symbol_param(self.specs, ctx)
-        limit = int_param(ctx.get("limit"), 500)
+        spec = ctx.symbol(self.specs)
+        limit = ctx.int_or("limit", 500)
         if limit not in DEPTH_WEIGHT:
             raise errors.bad_param("limit", str(limit))
         book = self.engine.book(spec.symbol)
@@ -64,7 +64,7 @@ class MarketRoutes:
         }
 
     async def premium_index(self, ctx: Ctx) -> Any:
-        spec = symbol_param(self.specs, ctx)
+        spec = ctx.symbol(self.specs)
         mark = self.engine.mark_price(spec.symbol)
         now = self.ex.now_ms()
         return {

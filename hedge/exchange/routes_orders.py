@@ -1,6 +1,6 @@
 """Order routes of the local exchange: ``/fapi/v1/order``, ``openOrders``, ``allOpenOrders``, countdown.
 
-Owns: the REST handlers of plain orders (new, cancel, query, open orders, cancel all), the
+Owns: the REST handlers of plain orders (new, cancel, query, open orders, all orders, cancel all), the
 dead-man switch (``countdownCancelAll``: cancels the symbol's plain orders when it runs out), the
 parsing of an order request's parameters into a ``NewOrder`` (shared with the algo routes), the
 order-log line of each request with its outcome, and the faults injected on new orders
@@ -20,73 +20,60 @@ from aiohttp import web
 from hedge.exchange import errors, wire
 from hedge.exchange.orderlog import OrderLogEntry
 from hedge.exchange.orders import CONDITIONAL, NewOrder, Order
-from hedge.exchange.rest import Ctx, DropConnection, decimal_param, flag_param, symbol_param
+from hedge.exchange.rest import Ctx, DropConnection
 from hedge.exchange.symbols import SymbolSpec
 
 if TYPE_CHECKING:
     from hedge.exchange.server import LocalExchange
 
+ALL_ORDERS_WINDOW_MS = 7 * 86_400_000
+
 
 def sent_ms(ctx: Ctx) -> int:
     """A signed request's ``timestamp`` (validated before any handler runs), 0 when absent."""
-    ts = ctx.get("timestamp")
-    return int(ts) if ts.isdigit() else 0
+    return ctx.int_or("timestamp", 0)
 
 
 def new_order(ctx: Ctx, spec: SymbolSpec, *, algo: bool = False) -> NewOrder:
     """The order a ``POST /fapi/v1/order`` (or ``algoOrder`` when ``algo``) asks for, or a ``Reject``."""
-    side = ctx.need("side").upper()
-    if side not in ("BUY", "SELL"):
-        raise errors.bad_param("side", side)
+    side = ctx.choice("side", ("BUY", "SELL"))
     otype = ctx.need("type").upper()
     if otype in ("STOP_MARKET", "TAKE_PROFIT_MARKET", "STOP", "TAKE_PROFIT", "TRAILING_STOP_MARKET"):
         if not algo:
             raise errors.use_algo_endpoint()
         if otype not in ("STOP_MARKET", "TAKE_PROFIT_MARKET"):
             raise errors.invalid_order_type(otype)
-        algo_type = ctx.need("algoType").upper()
-        if algo_type != "CONDITIONAL":
-            raise errors.bad_param("algoType", algo_type)
+        ctx.choice("algoType", ("CONDITIONAL",))
     elif algo or otype not in ("LIMIT", "MARKET"):
         raise errors.invalid_order_type(otype)
-    ps = ctx.get("positionSide", "BOTH").upper()
-    if ps != "BOTH":
+    if ctx.get("positionSide", "BOTH").upper() != "BOTH":
         raise errors.position_side_mismatch()
-    close_position = flag_param(ctx, "closePosition")
+    close_position = ctx.flag("closePosition")
     conditional = otype in ("STOP_MARKET", "TAKE_PROFIT_MARKET")
     if close_position and not conditional:
         raise errors.not_required("closePosition")
     if close_position and ctx.get("quantity"):
         raise errors.not_required("quantity")
-    qty = 0.0 if close_position else decimal_param(ctx.need("quantity"), "quantity", spec.qty_precision)
+    qty = 0.0 if close_position else ctx.decimal("quantity", spec.qty_precision)
     price = 0.0
     tif = "GTC"
     if otype == "LIMIT":
-        price = decimal_param(ctx.need("price"), "price", spec.price_precision)
-        tif = ctx.need("timeInForce").upper()
-        if tif not in ("GTC", "IOC", "FOK", "GTX"):
-            raise errors.bad_param("timeInForce", tif)
+        price = ctx.decimal("price", spec.price_precision)
+        tif = ctx.choice("timeInForce", ("GTC", "IOC", "FOK", "GTX"))
     elif ctx.get("price"):
         raise errors.not_required("price")
     stop_price = 0.0
     working_type = "CONTRACT_PRICE"
     if conditional:
-        stop_price = decimal_param(ctx.need("triggerPrice"), "triggerPrice", spec.price_precision)
-        working_type = ctx.get("workingType", "CONTRACT_PRICE").upper()
-        if working_type not in ("MARK_PRICE", "CONTRACT_PRICE"):
-            raise errors.bad_param("workingType", working_type)
+        stop_price = ctx.decimal("triggerPrice", spec.price_precision)
+        working_type = ctx.choice("workingType", ("MARK_PRICE", "CONTRACT_PRICE"), "CONTRACT_PRICE")
     elif ctx.get("stopPrice") or ctx.get("triggerPrice"):
         raise errors.not_required("stopPrice")
-    reduce_only = flag_param(ctx, "reduceOnly")
+    reduce_only = ctx.flag("reduceOnly")
     if reduce_only and close_position:
         raise errors.not_required("reduceOnly")
     id_param = "clientAlgoId" if algo else "newClientOrderId"
-    client_id = ctx.get(id_param)
-    if client_id:
-        if len(client_id) > 36:
-            raise errors.client_id_too_long()
-        if not all(c.isascii() and (c.isalnum() or c in ".:/_-") for c in client_id):
-            raise errors.illegal_chars(id_param)
+    client_id = ctx.client_id(id_param)
     return NewOrder(
         symbol=spec.symbol,
         side=cast(Any, side),
@@ -115,6 +102,7 @@ class OrderRoutes:
         router.add_delete("/fapi/v1/order", ep("SIGNED", 1, self.cancel_order))
         router.add_get("/fapi/v1/order", ep("SIGNED", 1, self.get_order))
         router.add_get("/fapi/v1/openOrders", ep("SIGNED", lambda p: 1 if p.get("symbol") else 40, self.open_orders))
+        router.add_get("/fapi/v1/allOrders", ep("SIGNED", 5, self.all_orders))
         router.add_delete("/fapi/v1/allOpenOrders", ep("SIGNED", 1, self.cancel_all))
         router.add_post("/fapi/v1/countdownCancelAll", ep("SIGNED", 10, self.countdown))
 
@@ -136,14 +124,11 @@ class OrderRoutes:
         return None if order.untriggered else order
 
     def _lookup(self, ctx: Ctx) -> tuple[str, int | None, str | None]:
-        symbol = symbol_param(self.specs, ctx).symbol
-        oid, coid = ctx.get("orderId"), ctx.get("origClientOrderId")
-        if not oid and not coid:
+        symbol = ctx.symbol(self.specs).symbol
+        oid, coid = ctx.optional_int("orderId"), ctx.get("origClientOrderId")
+        if oid is None and not coid:
             raise errors.missing_param("orderId")
-        try:
-            return symbol, (int(oid) if oid else None), (coid or None)
-        except ValueError:
-            raise errors.bad_param("orderId", oid)
+        return symbol, oid, (coid or None)
 
     def _logged_lookup(self, ctx: Ctx, method: str) -> tuple[str, int | None, str | None, OrderLogEntry]:
         """The order a cancel/query names, and its line in the order log (the outcome filled in later)."""
@@ -182,7 +167,7 @@ class OrderRoutes:
         ex.order_log.append(entry)
         try:
             ex.limiter.count_order(ctx.account, now)
-            spec = symbol_param(self.specs, ctx)
+            spec = ctx.symbol(self.specs)
             order = self.engine.place(ctx.account, new_order(ctx, spec))
         except errors.Reject as rej:
             entry.http_status, entry.code, entry.msg = rej.status, rej.code, rej.msg
@@ -223,19 +208,38 @@ class OrderRoutes:
         return wire.order_json(order, self.specs[symbol], with_time=True)
 
     async def open_orders(self, ctx: Ctx) -> Any:
-        symbol = symbol_param(self.specs, ctx).symbol if ctx.get("symbol") else None
+        spec = ctx.optional_symbol(self.specs)
         return [
             wire.order_json(o, self.specs[o.symbol], with_time=True)
-            for o in self.engine.open_orders(ctx.account, symbol, algo=False)
+            for o in self.engine.open_orders(ctx.account, spec.symbol if spec else None, algo=False)
         ]
 
+    async def all_orders(self, ctx: Ctx) -> Any:
+        """Every order, open or not (symbol optional, as ccxt sends it); the time window is at most
+        7 days, the last 7 days when neither it nor ``orderId`` is given."""
+        spec = ctx.optional_symbol(self.specs)
+        oid = ctx.optional_int("orderId")
+        start, end = ctx.optional_int("startTime"), ctx.optional_int("endTime")
+        if start is not None and end is not None and end - start > ALL_ORDERS_WINDOW_MS:
+            raise errors.window_too_long(ALL_ORDERS_WINDOW_MS // 3_600_000)
+        now = self.ex.now_ms()
+        if oid is None or start is not None or end is not None:
+            if start is None:
+                start = (now if end is None else end) - ALL_ORDERS_WINDOW_MS
+            if end is None:
+                end = start + ALL_ORDERS_WINDOW_MS
+        orders = self.engine.accounts[ctx.account].history(
+            spec.symbol if spec else None, oid, start, end, ctx.limit(500, 1000), now
+        )
+        return [wire.order_json(o, self.specs[o.symbol], with_time=True) for o in orders]
+
     async def cancel_all(self, ctx: Ctx) -> Any:
-        self.engine.cancel_all(ctx.account, symbol_param(self.specs, ctx).symbol, algo=False)
+        self.engine.cancel_all(ctx.account, ctx.symbol(self.specs).symbol, algo=False)
         return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
     async def countdown(self, ctx: Ctx) -> Any:
-        symbol = symbol_param(self.specs, ctx).symbol
-        countdown = ctx.need_int("countdownTime")
+        symbol = ctx.symbol(self.specs).symbol
+        countdown = ctx.integer("countdownTime")
         key = (ctx.account, symbol)
         old = self._countdowns.pop(key, None)
         if old is not None:

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from aiohttp import web
 
+from hedge.exchange import errors
 from hedge.exchange.rest import Ctx
 
 if TYPE_CHECKING:
     from hedge.exchange.server import LocalExchange
-
-
-def _no_such_key() -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=orjson.dumps({"code": -1125, "msg": "This listenKey does not exist."}).decode())
 
 
 class StreamRoutes:
@@ -62,12 +58,12 @@ class StreamRoutes:
         if name in self.user.keys:
             return await self.hub.serve(request, [name], combined=False)
         if name and "@" not in name:
-            raise _no_such_key()
+            raise errors.invalid_listen_key()
         return await self.hub.serve(request, [name] if name else [], combined=False)
 
     async def ws_private(self, request: web.Request) -> web.StreamResponse:
         key = request.query.get("listenKey", "")
         if key not in self.user.keys:
-            raise _no_such_key()
+            raise errors.invalid_listen_key()
         events = [e for e in request.query.get("events", "").split("/") if e]
         return await self.hub.serve(request, self.user.stream_names(key, events), combined=False)

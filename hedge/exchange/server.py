@@ -10,6 +10,10 @@ housekeeping loops; stop).
 ``LocalExchange`` is a service (``name`` + ``async run()``) and can be driven directly with
 ``await start()`` (returns the bound port) and ``await stop()``.
 
+Clock: the local exchange keeps its own server clock (``time.time()`` for ``serverTime`` and order
+times, ``time.monotonic()`` for fault timing): it referees the engine and shares no code with it,
+not even ``hedge.model.clock`` (tests/unit/model/test_clock_usage.py).
+
 Must never: import an engine stage (it is a venue of its own), or block the event loop.
 """
 
@@ -37,19 +41,26 @@ from hedge.exchange.marks import MarkLoop
 from hedge.exchange.matching import MatchingEngine
 from hedge.exchange.orderlog import OrderLog
 from hedge.exchange.player import MarketPlayer
-from hedge.exchange.rest import Rest
+from hedge.exchange.rest import Rest, binance_errors
 from hedge.exchange.routes_account import AccountRoutes
 from hedge.exchange.routes_algo import AlgoRoutes
 from hedge.exchange.routes_market import MarketRoutes
 from hedge.exchange.routes_orders import OrderRoutes
 from hedge.exchange.routes_streams import StreamRoutes
+from hedge.exchange.routes_trades import TradeRoutes
 from hedge.exchange.streams import Hub
 from hedge.exchange.symbols import ExchangeInfo, SymbolSpec
+from hedge.exchange.trades import TradeHistory
 from hedge.exchange.userdata import UserData
 
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_S = 0.25
+# aiohttp refuses a request line or header over 8190 bytes itself, as plain text and before any
+# middleware; raised so that such requests reach the parameter rules (a 10,000-character
+# newClientOrderId is -1100, as on Binance). Beyond these, aiohttp's own 400 stands.
+MAX_LINE_BYTES = 1 << 16
+MAX_BODY_BYTES = 1 << 20
 
 
 class LocalExchange:
@@ -92,7 +103,8 @@ class LocalExchange:
         self.engine.listener = self.user
         self.rest = Rest(self.keys, self.limiter, self.faults, self.now_ms)
         self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
-        self.player = MarketPlayer(self.engine, self.hub, self.depth, self.specs, self.now_ms, speed)
+        self.trades = TradeHistory()  # the market trades played: trades, klines and tickers
+        self.player = MarketPlayer(self.engine, self.hub, self.depth, self.specs, self.now_ms, speed, self.trades)
         self.last_update_id = self.player.last_update_id  # symbol -> u of the last diff played
         self.marks = MarkLoop(self.engine, self.hub, self.specs, self.now_ms, self.last_update_id)
         self.orderlog = OrderLog()
@@ -145,9 +157,11 @@ class LocalExchange:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> int:
-        app = web.Application(client_max_size=1 << 20)
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[binance_errors])
         self._routes(app.router)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, max_line_size=MAX_LINE_BYTES, max_field_size=MAX_LINE_BYTES
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
@@ -161,6 +175,15 @@ class LocalExchange:
         self._tasks.append(asyncio.create_task(self._housekeeping(), name="exchange-housekeeping"))
         log.info("local exchange listening on %s (market: %s)", self.base_url, ", ".join(s for s, _ in self._sources))
         return self.port
+
+    def route_table(self) -> list[tuple[str, str]]:
+        """(method, path) of every route the running exchange serves (``{name}`` for a path variable)."""
+        assert self._runner is not None, "not started"
+        out = []
+        for route in self._runner.app.router.routes():
+            info = route.resource.get_info() if route.resource is not None else {}
+            out.append((route.method, str(info.get("path") or info.get("formatter", ""))))
+        return out
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -185,6 +208,7 @@ class LocalExchange:
 
     def _routes(self, router: web.UrlDispatcher) -> None:
         MarketRoutes(self).add_routes(router)
+        TradeRoutes(self).add_routes(router)
         self._order_routes.add_routes(router)
         AlgoRoutes(self, self._order_routes).add_routes(router)
         AccountRoutes(self).add_routes(router)

@@ -8,6 +8,9 @@ connection faults (drop every connection, stall sending).
 A subscriber that falls ``MAX_BACKLOG`` frames behind is disconnected, as Binance does with slow
 consumers; publishing never waits for a socket.
 
+Clock: the stalled-stream fault is timed on ``time.monotonic()``: the local exchange keeps its own
+clock, apart from the engine's (tests/unit/model/test_clock_usage.py).
+
 Must never: block the publisher on a client, or parse what it forwards.
 """
 
@@ -38,6 +41,7 @@ class Subscriber:
         self.closed = False
         self.closing = False  # close once the queue is sent
         self.stalled_until = 0.0
+        self.restalled = asyncio.Event()  # the stall was changed (shortened, ended): look again
 
     def push(self, frame: str) -> None:
         if self.closed:
@@ -65,9 +69,10 @@ class Subscriber:
             while not self.closed:
                 await self.wake.wait()
                 self.wake.clear()
-                delay = self.stalled_until - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                while (delay := self.stalled_until - time.monotonic()) > 0:
+                    self.restalled.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.restalled.wait(), delay)
                 while self.queue and not self.closed:
                     await ws.send_str(self.queue.popleft())
                 if self.closing:
@@ -133,6 +138,7 @@ class Hub:
         until = time.monotonic() + seconds
         for sub in self.all:
             sub.stalled_until = until
+            sub.restalled.set()
 
     async def serve(self, request: web.Request, streams: list[str], combined: bool) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=self.ping_interval_s, compress=False, max_msg_size=1 << 20)

@@ -17,6 +17,10 @@ raises. Malformed frames are reported to the optional ``journal`` callback at mo
 reason per ``report_interval_s`` (with the count since the last report); nothing is logged per
 frame.
 
+Clock: receive times are given with each frame; the one direct read, ``time.monotonic()``,
+throttles the malformed-frame log line (real time between operator log lines, never an event;
+tests/unit/model/test_clock_usage.py).
+
 Must never: raise out of ``decode``, log per frame, or let a Binance field name escape this
 package.
 """

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
@@ -34,6 +33,7 @@ from websockets.asyncio.client import ClientConnection
 from hedge.backoff import backoff_delays
 from hedge.config import FeedsConfig
 from hedge.events import FeedStatus
+from hedge.model.clock import Clock, LiveClock
 from hedge.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -120,9 +120,11 @@ class WsConnection:
         on_status: StatusFn | None = None,
         on_down: DownFn | None = None,
         open_timeout_s: float = 10.0,
+        clock: Clock | None = None,
     ) -> None:
         self.name = name
         self.url = url
+        self.clock: Clock = clock or LiveClock()
         self._on_frame = on_frame
         self._watchdog_s = watchdog_s
         self._reconnect_before_s = reconnect_before_s
@@ -136,7 +138,7 @@ class WsConnection:
         self.reconnects = 0
         self.frames = 0
         self.callback_errors = 0
-        self._last_rx = 0.0
+        self._last_rx_ns = 0  # when the last frame arrived (the clock's ns)
         self._close_reason = ""
         self._last_error_log = -1e9
 
@@ -185,16 +187,16 @@ class WsConnection:
     async def _pump(self, ws: ClientConnection) -> bool:
         """Receive until the connection ends; True if at least one frame arrived."""
         self.connected = True
-        self._last_rx = time.monotonic()
-        watchdog = asyncio.get_running_loop().create_task(self._watchdog(ws, self._last_rx))
+        now_ns = self.clock.now_ns
+        self._last_rx_ns = now_ns()
+        watchdog = asyncio.get_running_loop().create_task(self._watchdog(ws, self._last_rx_ns))
         on_frame = self._on_frame
         recv = ws.recv
         got = False
         try:
             while True:
                 raw = await recv(decode=False)
-                recv_ns = time.time_ns()
-                self._last_rx = time.monotonic()
+                self._last_rx_ns = recv_ns = now_ns()
                 got = True
                 self.frames += 1
                 try:
@@ -209,15 +211,16 @@ class WsConnection:
         finally:
             await cancel_and_wait(watchdog)
 
-    async def _watchdog(self, ws: ClientConnection, opened: float) -> None:
+    async def _watchdog(self, ws: ClientConnection, opened_ns: int) -> None:
         check = max(0.01, min(1.0, self._watchdog_s / 4))
         while True:
             await asyncio.sleep(check)
-            now = time.monotonic()
-            if now - self._last_rx > self._watchdog_s:
-                self._close_reason = f"stalled: no data for {now - self._last_rx:.1f}s"
-            elif now - opened > self._reconnect_before_s:
-                self._close_reason = f"proactive: connection open {now - opened:.0f}s"
+            now_ns = self.clock.now_ns()
+            silent_s, open_s = (now_ns - self._last_rx_ns) / 1e9, (now_ns - opened_ns) / 1e9
+            if silent_s > self._watchdog_s:
+                self._close_reason = f"stalled: no data for {silent_s:.1f}s"
+            elif open_s > self._reconnect_before_s:
+                self._close_reason = f"proactive: connection open {open_s:.0f}s"
             else:
                 continue
             with contextlib.suppress(Exception):
@@ -228,7 +231,7 @@ class WsConnection:
         if self._on_status is not None:
             self._on_status(
                 FeedStatus(
-                    recv_ns=time.time_ns(),
+                    recv_ns=self.clock.now_ns(),
                     connection=self.name,
                     connected=connected,
                     reason=reason,
@@ -238,7 +241,7 @@ class WsConnection:
 
     def _log(self, msg: str) -> None:
         """Connection events are rare, but a flapping peer must not flood the log: one line per 5 s."""
-        now = time.monotonic()
+        now = self.clock.now_s()
         if now - self._last_error_log >= 5.0:
             self._last_error_log = now
             log.warning(msg)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -33,6 +32,7 @@ from hedge.feeds.codec import Codec
 from hedge.feeds.connection import Endpoints, WsConnection, stream_names, stream_urls
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 from hedge.feeds.sync import RetryAfter, SnapshotScheduler
+from hedge.model.clock import Clock, LiveClock
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,10 @@ class MarketFeed:
         journal: Callable[[str, Mapping[str, Any]], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         delays: Callable[[int], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.cfg = cfg
+        self.clock: Clock = clock or LiveClock()
         self.symbols = [s.upper() for s in symbols]
         self.bus = bus
         self.endpoints = endpoints
@@ -103,6 +105,7 @@ class MarketFeed:
                     sleep=sleep,
                     on_status=bus.publish,
                     on_down=self._down_handler(depth_symbols),
+                    clock=self.clock,
                 )
             )
         self._session: aiohttp.ClientSession | None = None
@@ -126,8 +129,9 @@ class MarketFeed:
 
     def _down_handler(self, depth_symbols: list[str]) -> Callable[[str], None]:
         def down(reason: str) -> None:
+            now = self.clock.now_ns()
             for s in depth_symbols:
-                self.dispatcher.book(s).invalidate(f"disconnected: {reason}")
+                self.dispatcher.book(s).invalidate(f"disconnected: {reason}", now)
 
         return down
 
@@ -143,7 +147,7 @@ class MarketFeed:
         params = {"symbol": symbol, "limit": str(self.cfg.snapshot_limit)}
         async with self._session.get(url, params=params) as resp:
             body = await resp.read()
-            recv_ns = time.time_ns()
+            recv_ns = self.clock.now_ns()
             if resp.status in (418, 429):
                 retry = float(resp.headers.get("Retry-After", "60") or 60)
                 raise RetryAfter(retry, f"HTTP {resp.status}")
@@ -158,13 +162,15 @@ class MarketFeed:
 
     async def run(self) -> None:
         # A (re)start follows a stop: whatever the books hold may be stale until resynced.
+        now = self.clock.now_ns()
         for sync in self.dispatcher.books.values():
-            sync.invalidate("feed (re)starting")
+            sync.invalidate("feed (re)starting", now)
         timeout = aiohttp.ClientTimeout(total=self.cfg.snapshot_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             self._session = session
             self._scheduler = SnapshotScheduler(
-                self._fetch, self.dispatcher.on_snapshot, min_interval_s=self.cfg.snapshot_min_interval_s
+                self._fetch, self.dispatcher.on_snapshot, min_interval_s=self.cfg.snapshot_min_interval_s,
+                clock=self.clock,
             )
             tasks = [asyncio.create_task(c.run(), name=f"ws:{c.name}") for c in self.connections]
             tasks.append(asyncio.create_task(self._publish_stats(), name="feeds:stats"))
@@ -185,7 +191,7 @@ class MarketFeed:
     def publish_connection_stats(self) -> None:
         """One ``ConnectionStats`` per connection (the operator's status, diagnostics and metrics)."""
         books = self.dispatcher.books
-        now = time.time_ns()
+        now = self.clock.now_ns()
         for c in self.connections:
             self.bus.publish(ConnectionStats(
                 recv_ns=now,

@@ -17,6 +17,10 @@ Owns:
   at max speed or at a real-time multiple, deterministically (event times come from the file);
 - ``bundled_btcusdt()``: the bundled 8-minute BTCUSDT recording.
 
+Clock: the recorded receive times are the events' times; the only direct reads are
+``time.monotonic`` for pacing at a multiple of real time (``speed``) and ``time.perf_counter`` for
+the run's wall time (events/s) — neither reaches an event (tests/unit/model/test_clock_usage.py).
+
 Must never: alter a recorded websocket frame, or read the wall clock into replayed events.
 """
 
@@ -30,6 +34,7 @@ import logging
 import re
 import time
 import zlib
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -43,6 +48,9 @@ from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 
 log = logging.getLogger(__name__)
 
+TIME_SLACK_NS = 1_000_000_000  # a receive time within 1 s of the stream's is taken as it is
+TIME_LOOKAHEAD = 4  # lines read ahead to judge a receive time outside that window
+UNCONFIRMED_SPAN_NS = 3_600_000_000_000  # the first and last lines: within an hour of their neighbours
 PENDING_LINES = 10_000  # how long a symbol-less snapshot may wait for a diff it bridges
 MAX_PENDING_SNAPSHOTS = 8
 
@@ -66,7 +74,17 @@ class RecordedLine(msgspec.Struct, frozen=True, gc=False):
 class ReadStats(msgspec.Struct, kw_only=True):
     lines: int = 0
     bad_lines: int = 0
+    bad_kinds: dict[str, int] = {}  # bad lines by kind (no_receive_time, receive_time_out_of_order, ...)
     truncated_files: int = 0
+
+    def bad(self, kind: str, line: bytes) -> None:
+        """Count a bad line under ``kind``; the first of each kind is logged (with a sample), no other."""
+        self.bad_lines += 1
+        kinds = self.bad_kinds
+        n = kinds.get(kind, 0)
+        kinds[kind] = n + 1
+        if not n:
+            log.warning("recording: bad line (%s; further ones counted, not logged); sample %r", kind, line[:120])
 
 
 def bundled_btcusdt() -> list[Path]:
@@ -113,7 +131,7 @@ def iter_hftbacktest(paths: Iterable[str | Path], stats: ReadStats | None = None
                     raw = line[sp + 1 :].rstrip(b"\r\n")
                     if recv_ns < 0 or not raw:
                         if line.strip():
-                            st.bad_lines += 1
+                            st.bad("no_receive_time", line)
                         continue
                     st.lines += 1
                     if raw[:9] == b'{"stream"':
@@ -185,7 +203,7 @@ def _iter_cryptofeed_ws(path: Path, st: ReadStats) -> Iterator[RecordedLine]:
                 recv_ns = -1
             if not sep or recv_ns < 0 or not raw:
                 if line.strip():
-                    st.bad_lines += 1
+                    st.bad("no_receive_time", line)
                 continue
             st.lines += 1
             yield RecordedLine(recv_ns, raw)
@@ -205,7 +223,7 @@ def _iter_cryptofeed_http(path: Path, st: ReadStats) -> Iterator[RecordedLine]:
                 recv_ns = -1
             body = body.strip()
             if not (sep and sep2) or recv_ns < 0 or not body:
-                st.bad_lines += 1
+                st.bad("no_receive_time", line)
                 continue
             st.lines += 1
             if b"/depth" in head and m:
@@ -243,8 +261,12 @@ def is_cryptofeed(path: str | Path) -> bool:
 
 
 def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None) -> Iterator[RecordedLine]:
-    """Any mix of supported recordings, in the given order, as one stream."""
+    """Any mix of supported recordings, in the given order, as one stream of plausible receive times."""
     st = stats if stats is not None else ReadStats()
+    return in_time_order(_iter_any(paths, st), st)
+
+
+def _iter_any(paths: Sequence[str | Path], st: ReadStats) -> Iterator[RecordedLine]:
     run: list[Path] = []
     for p in [Path(x) for x in paths]:
         if p.is_dir():
@@ -261,12 +283,60 @@ def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None) 
     yield from iter_hftbacktest(run, st)
 
 
+def in_time_order(lines: Iterable[RecordedLine], st: ReadStats) -> Iterator[RecordedLine]:
+    """``lines`` without those whose receive time is corrupt (counted ``receive_time_out_of_order``).
+
+    A replay's event clock follows the receive times, so one corrupted digit (a time years ahead)
+    would make every periodic timer fire once per period across the jump, and freeze the clock for
+    the lines after it. A time within ``TIME_SLACK_NS`` of the stream's is taken as it is (one
+    comparison per line); one outside it is judged by the next ``TIME_LOOKAHEAD`` lines: a real
+    jump (the recorder paused; files out of order) is followed by lines that continue from it, a
+    corrupt one is not. The first line must be followed within ``UNCONFIRMED_SPAN_NS``; the last,
+    which nothing follows, must be that close to the stream's time.
+    """
+    it = iter(lines)
+    ahead: deque[RecordedLine] = deque()
+    last = -1  # the stream's time: the latest receive time taken (-1: none yet)
+    while True:
+        rec = ahead.popleft() if ahead else next(it, None)
+        if rec is None:
+            return
+        t = rec.recv_ns
+        if last >= 0 and last - TIME_SLACK_NS <= t <= last + TIME_SLACK_NS:
+            if t > last:
+                last = t
+            yield rec
+            continue
+        while len(ahead) < TIME_LOOKAHEAD and (nxt := next(it, None)) is not None:
+            ahead.append(nxt)
+        if _time_confirmed(t, last, ahead):
+            last = t
+            yield rec
+        else:
+            st.lines -= 1
+            st.bad("receive_time_out_of_order", rec.raw)
+
+
+def _time_confirmed(t: int, last: int, ahead: deque[RecordedLine]) -> bool:
+    """Do most of the lines ``ahead`` continue from receive time ``t`` (the stream was at ``last``)?"""
+    if not ahead:  # the last line (or the only one)
+        return last < 0 or abs(t - last) <= UNCONFIRMED_SPAN_NS
+    if last < 0:  # the first line
+        ok = sum(t - TIME_SLACK_NS <= r.recv_ns <= t + UNCONFIRMED_SPAN_NS for r in ahead)
+    elif t > last:
+        ok = sum(r.recv_ns >= t - TIME_SLACK_NS for r in ahead)
+    else:
+        ok = sum(r.recv_ns < last - TIME_SLACK_NS for r in ahead)
+    return 2 * ok > len(ahead)
+
+
 # --------------------------------------------------------------------------- replay
 
 
 class ReplayStats(msgspec.Struct, kw_only=True):
     lines: int = 0
     bad_lines: int = 0
+    bad_kinds: dict[str, int] = {}
     truncated_files: int = 0
     snapshots: int = 0
     snapshots_unattributed: int = 0
@@ -383,6 +453,7 @@ class ReplaySource:
         self._pending = []
         self.stats.lines = self._read.lines
         self.stats.bad_lines = self._read.bad_lines
+        self.stats.bad_kinds = dict(self._read.bad_kinds)
         self.stats.truncated_files = self._read.truncated_files
         self.stats.wall_s = time.perf_counter() - t0
         return self.stats

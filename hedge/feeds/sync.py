@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -35,6 +34,7 @@ import msgspec
 from hedge.bus import Bus
 from hedge.events import BookState, BookStatus, BookUpdate, DepthDiff, DepthSnapshot
 from hedge.feeds.book import OrderBook
+from hedge.model.clock import Clock, LiveClock
 from hedge.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -222,12 +222,12 @@ class BookSync:
         for d in buffered:
             self.on_diff(d)
 
-    def invalidate(self, reason: str, recv_ns: int = 0) -> None:
+    def invalidate(self, reason: str, recv_ns: int) -> None:
         """Mark the book invalid from outside (e.g. its connection dropped): buffered diffs are dropped."""
         self._buffer.clear()
         if self.state is not _VALID and not self._loaded_id:
             return  # nothing is published as valid already
-        self._invalidate(reason, recv_ns or time.time_ns())
+        self._invalidate(reason, recv_ns)
 
     def _invalidate(self, reason: str, recv_ns: int) -> None:
         self.last_u = 0
@@ -274,13 +274,13 @@ class SnapshotScheduler:
         deliver: Callable[[DepthSnapshot], None],
         *,
         min_interval_s: float = 2.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._fetcher = fetcher
         self._deliver = deliver
         self._min_interval_s = min_interval_s
-        self._clock = clock
+        self._clock: Clock = clock or LiveClock()
         self._sleep = sleep
         self._last: dict[str, float] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -297,17 +297,17 @@ class SnapshotScheduler:
         while True:
             last = self._last.get(symbol)
             if last is not None:
-                wait = last + self._min_interval_s - self._clock()
+                wait = last + self._min_interval_s - self._clock.now_s()
                 if wait > 0:
                     await self._sleep(wait)
-            self._last[symbol] = self._clock()
+            self._last[symbol] = self._clock.now_s()
             try:
                 snap = await self._fetcher(symbol)
             except asyncio.CancelledError:
                 raise
             except RetryAfter as exc:
                 self.failures += 1
-                self._last[symbol] = self._clock() + max(0.0, exc.seconds - self._min_interval_s)
+                self._last[symbol] = self._clock.now_s() + max(0.0, exc.seconds - self._min_interval_s)
                 log.warning("snapshot %s refused (%s); retrying in %.1fs", symbol, exc, max(exc.seconds, 0.0))
                 continue
             except Exception as exc:

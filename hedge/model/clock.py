@@ -13,6 +13,7 @@ Design:
   backwards inside a run (a timeout measured across a step stays right).
 - ``EventClock.step(ns)`` is the replay driver's per-line call; a line with no timer due costs one
   comparison.
+- ``iso_utc(ms)`` writes a time for people (logs, /health, reasons): ``2026-01-02T03:04:05Z``.
 
 Must never: run a callback re-entrantly from inside ``call_later`` (callbacks run from the loop or
 from ``advance_*``), let event time go backwards, or import anything else from ``hedge``.
@@ -25,7 +26,13 @@ import heapq
 import itertools
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Protocol
+
+
+def iso_utc(ms: int) -> str:
+    """Epoch milliseconds as an ISO 8601 UTC time to the second (``2026-01-02T03:04:05Z``)."""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Timer(Protocol):

@@ -4,11 +4,14 @@ the bus, as one supervised service.
 Owns: the wiring and the reconciliation schedule:
 - Synchronous subscriptions: ``OrderIntent``/``OrderRequest`` (tag orders with their intent and
   strategy), ``Fill`` (the ledger), ``OrderUpdate`` (the exits' working orders), ``BookUpdate``
-  (the exit scanner), ``FeedStatus`` of the user stream (a reconnect schedules a reconciliation).
+  (the exit scanner), ``FeedStatus`` of the user stream (a reconnect schedules a reconciliation),
+  ``RateLimit`` (the end of a 418 ban schedules a reconciliation: "ban-end").
 - The constructor loads the ledger file; ``run()`` publishes every entry as ``LedgerPosition``, reconcile (retrying
   with backoff until the exchange answers), publish ``Reconciled`` — the risk stage vetoes every
   order until then — and then reconcile every ``portfolio.reconcile_interval_s`` and after each
   user-stream reconnect, while the store writes changes.
+- Every fill a reconciliation fetches goes to the fill journal (source ``reconcile``; once per
+  trade id, whoever saw it first) before the ledger books it.
 - After a reconciliation: exchange positions the ledger did not know are adopted (external,
   ``Alert``); a difference confirmed by a second fetch is drift: the exchange's quantity is taken
   (``PositionDrift`` unresolved -> the risk stage goes REDUCING; the alert router alerts), and a
@@ -51,6 +54,7 @@ from hedge.events import (
     OrderUpdate,
     Position,
     PositionDrift,
+    RateLimit,
     Reconciled,
 )
 from hedge.model.clock import Clock, LiveClock
@@ -59,8 +63,10 @@ from hedge.portfolio.protective import ProtectiveStops
 from hedge.portfolio.reconcile import Comparison, Mismatch, compare, fetch
 from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
+from hedge.state.fill_journal import RECONCILE, FillJournal
 from hedge.venue.base import Venue
 from hedge.venue.errors import VenueError
+from hedge.venue.rate_limit import BAN_END_MARGIN_S
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +83,11 @@ class PortfolioStage:
         path: str | Path | None = None,
         clock: Clock | None = None,
         persist: bool = True,
+        fill_journal: FillJournal | None = None,
     ) -> None:
+        """``fill_journal``: where reconciliation's fills are journaled (None: a rig without journals)."""
         self.bus = bus
+        self.fill_journal = fill_journal
         self.venue = venue
         self.cfg = cfg
         self.pcfg = cfg.runtime.portfolio
@@ -87,7 +96,8 @@ class PortfolioStage:
         exits = cfg.strategy.exits
         self.persist = persist  # False: an in-memory ledger (replay), nothing read or written
         self.ledger = Ledger(exits, LedgerStore.load(self.path) if persist else None)
-        self.store = LedgerStore(self.path, self.ledger.state, interval_s=self.pcfg.persist_interval_s)
+        self.store = LedgerStore(self.path, self.ledger.state, clock=self.clock,
+                                 interval_s=self.pcfg.persist_interval_s)
         write_ahead = self.store.save_now if persist else _nothing
         self.protect = ProtectiveStops(
             self.ledger.entries,
@@ -128,6 +138,7 @@ class PortfolioStage:
         sub(OrderUpdate, self.on_order_update)
         sub(BookUpdate, self.scanner.on_book)
         sub(FeedStatus, self.on_feed_status)
+        sub(RateLimit, self.on_rate_limit)
 
     # ------------------------------------------------------------------ bus handlers (sync)
 
@@ -172,6 +183,12 @@ class PortfolioStage:
         if ev.connected and self._user_up is False:
             self.request("reconnect")
         self._user_up = ev.connected
+
+    def on_rate_limit(self, ev: RateLimit) -> None:
+        """A 418 ban: nothing can be fetched until it ends; reconcile the moment it has."""
+        if ev.status == 418 and ev.banned_until_ms > 0:
+            wait_s = (ev.banned_until_ms - self.clock.now_ms()) / 1000.0 + BAN_END_MARGIN_S
+            self.clock.call_later(wait_s, lambda: self.request("ban-end"))
 
     def request(self, trigger: str) -> None:
         """Schedule a reconciliation as soon as the running one (if any) ends."""
@@ -300,6 +317,9 @@ class PortfolioStage:
 
     async def _compare(self, symbols: list[str], since: dict[str, int]) -> Comparison:
         snap = await fetch(self.venue, symbols, since, self.clock.now_ms())
+        if self.fill_journal is not None:
+            for f in snap.fills:
+                self.fill_journal.record(f, RECONCILE)
         cmp = compare(self.ledger, snap, symbols, self.pcfg.qty_tolerance)
         for line in cmp.lines:
             self.bus.publish(line)

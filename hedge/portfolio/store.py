@@ -18,11 +18,11 @@ Must never: leave a partial file, or run an fsync on the tick path except for a 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import msgspec
 
+from hedge.model.clock import Clock
 from hedge.portfolio.ledger import LedgerState
 from hedge.state.coalesced import CoalescedWriter
 
@@ -33,9 +33,10 @@ _decoder = msgspec.json.Decoder(LedgerState)
 
 
 class LedgerStore(CoalescedWriter):
-    def __init__(self, path: str | Path, state: LedgerState, *, interval_s: float = 0.25) -> None:
+    def __init__(self, path: str | Path, state: LedgerState, *, clock: Clock, interval_s: float = 0.25) -> None:
         super().__init__(path, self._encode, interval_s=interval_s, what="portfolio")
         self.state = state
+        self.clock = clock
 
     @staticmethod
     def load(path: str | Path) -> LedgerState:
@@ -51,5 +52,5 @@ class LedgerStore(CoalescedWriter):
             raise ValueError(f"{p}: unreadable ledger ({exc}); move it aside to start from the exchange") from None
 
     def _encode(self) -> bytes:
-        self.state.saved_ns = time.time_ns()
+        self.state.saved_ns = self.clock.now_ns()
         return _encoder.encode(self.state)

@@ -14,6 +14,9 @@ and a ``DecisionRecorder`` — and running it line by line:
    or held by the simulated latency — so an order placed on a tick reaches the matching engine
    before the next recorded line, whatever the machine's speed.
 
+``interrupt()`` (``hedge replay`` calls it on Ctrl-C, from a signal handler) stops the run after
+the line being handled; the summary then covers the lines replayed so far and says so.
+
 Nothing reads the wall clock except the optional ``speed`` pacing and the events/s figure, so the
 same recordings and configuration give the same decisions, fills and fingerprint every time.
 A replay starts from a fresh simulated account: the pending-orders record of an earlier replay
@@ -76,7 +79,8 @@ class Replay:
         self.speed = speed if speed is not None and speed > 0 else None
         self.latency_ms = rt.replay.latency_ms
         self.clock = EventClock()
-        self.engine = Engine(cfg, log_dir=self.log_dir, clock_ns=self.clock.now_ns)  # state files age in event time
+        self.engine = Engine(cfg, log_dir=self.log_dir, clock=self.clock)  # the one clock: every stamp in event time
+        self.engine.journals.group.fsync = False  # a pure simulation: the same journal lines, no disk round trip
         bus = self.engine.bus
         self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels,
                                    symbols=cfg.strategy.universe)
@@ -86,7 +90,6 @@ class Replay:
             bus,
             cfg.strategy.universe,
             clock=self.clock,
-            now_ns=self.clock.now_ns,
             book_of=lambda s: dispatcher.book(s).book,
             balance=ex.starting_balance,
             maker_fee=ex.maker_fee,
@@ -98,11 +101,16 @@ class Replay:
         self.venue.attach()  # before the pipeline: the exchange matches a tick before the engine sees it
         (self.log_dir / PENDING_FILE).unlink(missing_ok=True)
         self.pipeline: Pipeline = build_pipeline(
-            cfg, bus, self.engine.journals, self.venue, log_dir=self.log_dir, clock=self.clock,
-            now_ns=self.clock.now_ns, rng=random.Random(0), persist_ledger=False, persist_risk=False,
+            cfg, bus, self.engine.journals, self.venue, clock=self.clock, log_dir=self.log_dir,
+            rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
         self.recorder = DecisionRecorder(bus)
         self.start_nav = ex.starting_balance
+        self.interrupted = False
+
+    def interrupt(self) -> None:
+        """Stop after the line being handled (safe from a signal handler: it only sets a flag)."""
+        self.interrupted = True
 
     async def _settle(self) -> None:
         """Run the loop until every venue call is finished or held by the simulated latency."""
@@ -119,6 +127,7 @@ class Replay:
         records = source.records()
         first = next(records, None)
         engine.journals.write("events", "replay_started", {"files": self.files, "latency_ms": self.latency_ms})
+        log.info("replay: started on %s", ", ".join(self.files))
         engine.bus.start()
         t0 = time.perf_counter()
         try:
@@ -138,9 +147,11 @@ class Replay:
             self.pipeline.router.pending.close()
             engine.observability.publisher.flush()
             engine.journals.close()
-        log.info("replay: %d events in %.2fs (%s events/s), fingerprint %s",
-                 summary.events, stats.wall_s, f"{summary.events_per_s:,.0f}", summary.fingerprint[:16])
-        self._warn_missing_symbols()
+        log.info("replay: %s%d events in %.2fs (%s events/s), fingerprint %s",
+                 "INTERRUPTED after " if summary.interrupted else "", summary.events, stats.wall_s,
+                 f"{summary.events_per_s:,.0f}", summary.fingerprint[:16])
+        if not summary.interrupted:  # a replay stopped early proves nothing about the symbols it has
+            self._warn_missing_symbols()
         return summary
 
     def _warn_missing_symbols(self) -> None:
@@ -162,6 +173,8 @@ class Replay:
         wall, sleep = self._wall_clock, self._sleep
         start = wall()
         for rec in records:
+            if self.interrupted:
+                break
             ns = rec.recv_ns
             if speed is not None:  # wall-clock pacing only: everything is settled, nothing can run meanwhile
                 due = (ns - first_ns) / 1e9 / speed - (wall() - start)
@@ -189,11 +202,13 @@ class Replay:
         engine = venue.engine
         wallet, upnl, _, _ = engine.totals(ACCOUNT)
         events = sum(fs.messages.values())
+        bad = dict(sorted({**st.bad_kinds, **fs.parse_errors}.items()))
         return ReplaySummary(
             files=self.files,
             symbols=list(self.cfg.strategy.universe),
             lines=st.lines,
-            bad_lines=st.bad_lines,
+            bad_lines=sum(bad.values()),
+            bad_lines_by_kind=bad,
             events=events,
             recorded_s=round((st.last_recv_ns - st.first_recv_ns) / 1e9, 3),
             wall_s=round(st.wall_s, 3),
@@ -226,4 +241,5 @@ class Replay:
             open_orders=len(engine.open_orders(ACCOUNT)),
             latency_ms=self.latency_ms,
             fingerprint=rec.fingerprint,
+            interrupted=self.interrupted,
         )

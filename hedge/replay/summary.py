@@ -30,8 +30,9 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
 
     files: list[str]
     symbols: list[str]
-    lines: int
-    bad_lines: int
+    lines: int  # lines read with a usable receive time
+    bad_lines: int  # lines not replayed: no usable receive time, or a frame or snapshot that does not decode
+    bad_lines_by_kind: dict[str, int] = {}  # the same, by kind (no_receive_time, invalid_json, bad_depthUpdate...)
     events: int  # market events published (decoded frames and snapshots)
     recorded_s: float  # event time covered
     wall_s: float
@@ -64,6 +65,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     open_orders: int  # still resting at the end
     latency_ms: float
     fingerprint: str
+    interrupted: bool = False  # stopped early (Ctrl-C): everything above covers the lines replayed so far
 
 
 class DecisionRecorder:

@@ -8,13 +8,13 @@ Must never: publish, or decide anything (``check_order`` compares the value with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from hedge.model.clock import Clock
 
 
 class AckLatency:
     """``sent`` on a request, ``answered`` on its first definite answer; ``value(now)`` for the gate."""
 
-    def __init__(self, window_s: float, clock: Callable[[], int]) -> None:
+    def __init__(self, window_s: float, clock: Clock) -> None:
         self.last_ms = 0.0  # the latest measured
         self._at_ns = 0  # when it was measured
         self._window_ns = int(window_s * 1e9)
@@ -22,13 +22,13 @@ class AckLatency:
         self._sent_ns: dict[str, int] = {}  # unanswered requests, oldest first
 
     def sent(self, client_order_id: str, recv_ns: int) -> None:
-        self._sent_ns[client_order_id] = recv_ns or self._clock()
+        self._sent_ns[client_order_id] = recv_ns or self._clock.now_ns()
 
     def answered(self, client_order_id: str, recv_ns: int) -> None:
         """The order's first definite answer (not PENDING, not UNKNOWN) measures its latency."""
         sent = self._sent_ns.pop(client_order_id, 0)
         if sent:
-            self._at_ns = recv_ns or self._clock()
+            self._at_ns = recv_ns or self._clock.now_ns()
             self.last_ms = (self._at_ns - sent) / 1e6
 
     def value(self, now_ns: int) -> float:

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +55,7 @@ import msgspec
 
 from hedge.config import Config
 from hedge.events import TradingState
+from hedge.model.clock import Clock, LiveClock
 from hedge.risk.limits import MS_PER_DAY
 from hedge.risk.reasons import Reason
 from hedge.state.coalesced import CoalescedWriter
@@ -160,9 +160,11 @@ class RiskStateStore(CoalescedWriter):
         *,
         interval_s: float = WRITE_INTERVAL_S,
         masker: Masker | None = None,
+        clock: Clock | None = None,
     ) -> None:
         super().__init__(path, self._encode, interval_s=interval_s, what="risk", final_write=True)
         self.snapshot = snapshot
+        self.clock: Clock = clock or LiveClock()
         self.masker = masker if masker is not None else Masker()
         self.load_problems = 0
         self._last: PersistedRisk | None = None  # the last snapshot encoded
@@ -208,7 +210,7 @@ class RiskStateStore(CoalescedWriter):
         return Loaded(problem=problem)
 
     def _move_aside(self) -> Path | None:
-        aside = self.path.with_name(f"{self.path.name}.{time.time_ns()}{UNUSABLE_SUFFIX}")
+        aside = self.path.with_name(f"{self.path.name}.{self.clock.now_ns()}{UNUSABLE_SUFFIX}")
         try:
             os.replace(self.path, aside)
         except OSError as exc:
@@ -224,5 +226,5 @@ class RiskStateStore(CoalescedWriter):
         if snap == self._last:
             return None
         self._last = snap
-        stamped = msgspec.structs.replace(snap, saved_ns=time.time_ns())
+        stamped = msgspec.structs.replace(snap, saved_ns=self.clock.now_ns())
         return self.masker.mask_bytes(msgspec.json.format(_encoder.encode(stamped), indent=2) + b"\n")

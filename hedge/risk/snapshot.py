@@ -10,10 +10,9 @@ Must never: change the risk view, or publish more often than the interval.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from hedge.bus import Bus
 from hedge.events import RiskSnapshot
+from hedge.model.clock import Clock
 from hedge.risk.check import historical_cvar, historical_var
 from hedge.risk.exposure import Exposure
 from hedge.risk.limits import RiskLimits
@@ -27,7 +26,7 @@ class SnapshotPublisher:
     def __init__(
         self,
         bus: Bus,
-        clock: Callable[[], int],
+        clock: Clock,
         *,
         nav: NavTracker,
         exposure: Exposure,
@@ -64,7 +63,7 @@ class SnapshotPublisher:
 
     def publish(self) -> None:
         """Publish a snapshot unless one was published within the interval."""
-        now = self.clock()
+        now = self.clock.now_ns()
         if now - self._published_ns >= SNAPSHOT_INTERVAL_NS:
             self._published_ns = now
             self.bus.publish(self.build(now))

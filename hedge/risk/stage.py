@@ -14,7 +14,10 @@ building one copies nothing), calls the pure ``check_order`` and publishes the
 ``RiskDecision``. ``Fill`` events only feed the cooloff (realized PnL). An order still waiting
 for its first answer counts in the order-ack latency with its age.
 Transitions: see ``NavRules`` for NAV; ``halt`` (the kill switch) -> HALTED plus a ``CancelAll``
-request for the venue; an unresolved ``PositionDrift`` (the portfolio's reconciliation found the
+request for the venue; a 418 ban (``RateLimit``) -> HALTED at once, reason "venue ban (418) until
+<ISO time>" (no ``CancelAll`` of its own: nothing can reach the venue during the ban, the router
+stops its executions and cancels their orders the moment the ban ends, and the protective stops
+keep resting at the exchange); an unresolved ``PositionDrift`` (the portfolio's reconciliation found the
 ledger and the exchange disagreeing without explanation) -> REDUCING, left only by an operator
 restart. Until the portfolio publishes its first ``Reconciled`` every order is vetoed
 (``not_reconciled``; ``risk.require_reconciliation``).
@@ -30,7 +33,6 @@ journal buffer, or approve an intent without ``check_order``.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,10 +55,12 @@ from hedge.events import (
     OrderUpdate,
     Position,
     PositionDrift,
+    RateLimit,
     Reconciled,
     TradingState,
     TradingStateChange,
 )
+from hedge.model.clock import Clock, LiveClock, iso_utc
 from hedge.risk.ack_latency import AckLatency
 from hedge.risk.check import check_order
 from hedge.risk.context import RiskContext
@@ -91,23 +95,24 @@ class RiskStage:
         cfg: Config,
         journal: JournalWriter | None = None,
         *,
-        clock: Callable[[], int] = time.time_ns,
+        clock: Clock | None = None,
         state_file: str | Path | None = None,
     ) -> None:
         self.bus = bus
         self.cfg = cfg
         self.limits = RiskLimits.from_config(cfg)
         self.journal = journal
-        self.clock = clock
+        self.clock: Clock = clock or LiveClock()
+        now_ns = self.clock.now_ns
         risk = cfg.risk
         self.nav = NavTracker(return_period_s=risk.return_period_s, return_window=risk.return_window)
-        self.machine = TradingStateMachine(self._state_changed, clock())
+        self.machine = TradingStateMachine(self._state_changed, now_ns())
         self.rules = NavRules(self.nav, self.machine, self.limits)
         self.cooloff = Cooloff(risk.cooloff)
         self.exposure = Exposure()
         self.market = MarketView(risk.user_stream)
-        self.acks = AckLatency(risk.ack_latency_window_s, clock)
-        self.snapshots = SnapshotPublisher(bus, clock, nav=self.nav, exposure=self.exposure, machine=self.machine,
+        self.acks = AckLatency(risk.ack_latency_window_s, self.clock)
+        self.snapshots = SnapshotPublisher(bus, self.clock, nav=self.nav, exposure=self.exposure, machine=self.machine,
                                            limits=self.limits)
         self.tally = DecisionTally()
         self.reconciled = not risk.require_reconciliation
@@ -116,8 +121,8 @@ class RiskStage:
         self._changed: Callable[[], None] = _nothing  # the memory may have changed (the store's mark_dirty)
         self.store: RiskStateStore | None = None
         if state_file is not None:
-            self.store = RiskStateStore(state_file, self.memory)
-            now = clock()
+            self.store = RiskStateStore(state_file, self.memory, clock=self.clock)
+            now = now_ns()
             self.restore(self.store.load(account=account_key(cfg), now_ms=now // 1_000_000,
                                          return_period_s=risk.return_period_s, return_window=risk.return_window), now)
             self._changed = self.store.mark_dirty
@@ -139,6 +144,7 @@ class RiskStage:
         sub(Heartbeat, self.on_heartbeat)
         sub(Reconciled, self.on_reconciled)
         sub(PositionDrift, self.on_drift)
+        sub(RateLimit, self.on_rate_limit)
 
     @property
     def alt_ext_disabled(self) -> bool:
@@ -176,7 +182,7 @@ class RiskStage:
         )
 
     def on_intent(self, intent: OrderIntent) -> None:
-        decision = check_order(intent, self.context(intent.symbol, self.clock()), self.limits)
+        decision = check_order(intent, self.context(intent.symbol, self.clock.now_ns()), self.limits)
         self.tally.count(decision)
         if not decision.allow and self.journal is not None:
             self.journal.write("veto", decision, decision.recv_ns)
@@ -239,7 +245,7 @@ class RiskStage:
 
     def halt(self, reason: str) -> None:
         """Kill switch: HALTED (sticky) and a request that the venue cancel every open order."""
-        now = self.clock()
+        now = self.clock.now_ns()
         self.machine.set(TradingState.HALTED, reason, now)
         self.bus.publish(
             CancelAll(reason=reason, flatten=self.cfg.risk.kill_switch.flatten, ts_ms=now // 1_000_000, recv_ns=now)
@@ -262,25 +268,31 @@ class RiskStage:
                             "only cancels pass" if m.state is TradingState.HALTED else "only reducing orders pass")
         self.reconciled = True
 
+    def on_rate_limit(self, ev: RateLimit) -> None:
+        """A 418 ban: HALTED at once (sticky, like the kill switch: a ban means the engine broke the rules)."""
+        if ev.status == 418:
+            reason = f"venue ban (418) until {iso_utc(ev.banned_until_ms)}"
+            self.machine.set(TradingState.HALTED, reason, self.clock.now_ns())
+
     def on_drift(self, ev: PositionDrift) -> None:
         """Unexplained drift between the ledger and the exchange: REDUCING until an operator restart."""
         if not ev.resolved:
-            self.machine.set(TradingState.REDUCING, f"position drift {ev.symbol}", self.clock())
+            self.machine.set(TradingState.REDUCING, f"position drift {ev.symbol}", self.clock.now_ns())
 
     # ------------------------------------------------------------------ account events
 
     def on_nav(self, ev: Nav) -> None:
-        now = self.clock()
+        now = self.clock.now_ns()
         self.nav.on_nav(ev, now // 1_000_000)
         self.evaluate(now)
 
     def on_balance(self, ev: Balance) -> None:
-        now = self.clock()
+        now = self.clock.now_ns()
         self.nav.on_balance(ev, now // 1_000_000)
         self.evaluate(now)
 
     def on_position(self, ev: Position) -> None:
-        now = self.clock()
+        now = self.clock.now_ns()
         if not self.exposure.on_position(ev):
             return  # older than the position already applied (a slow reconciliation)
         self.nav.on_position(ev, now // 1_000_000)
@@ -292,7 +304,7 @@ class RiskStage:
 
     def on_fill(self, ev: Fill) -> None:
         self.exposure.note_price(ev.symbol, ev.price)
-        self.cooloff.on_realized(ev.realized_pnl, self.clock() // 1_000_000)
+        self.cooloff.on_realized(ev.realized_pnl, self.clock.now_ns() // 1_000_000)
         self._changed()
 
     # ------------------------------------------------------------------ orders
@@ -307,7 +319,7 @@ class RiskStage:
             self.acks.answered(ev.client_order_id, ev.recv_ns)
         if status is OrderStatus.REJECTED:
             if is_genuine_reject(ev.reject_code, ev.reason):
-                self.cooloff.on_reject(self.clock() // 1_000_000)
+                self.cooloff.on_reject(self.clock.now_ns() // 1_000_000)
                 self._changed()
         elif status is OrderStatus.NEW and self.cooloff.rejects:
             self.cooloff.on_accept()
@@ -321,4 +333,4 @@ class RiskStage:
         if ev.component == self.market.user_stream:
             self.market.user_stream_status(ev.ok, ev.detail)
         elif ev.component == "engine":
-            self.evaluate(self.clock())  # once a second: NAV staleness
+            self.evaluate(self.clock.now_ns())  # once a second: NAV staleness

@@ -2,7 +2,10 @@
 what is learnt about them applied in one place.
 
 Owns: the ``Lifecycle`` (one state machine per order), the pending-orders record, the router
-journals, the ``RouterHealth`` counters, the memory of intents already acted on (a replayed
+journals (durable: ``orders_sent.jsonl``, each request before it is sent, and
+``order_updates.jsonl``, each applied state change; an order leaves only once every durable line
+written before its request — the fills and answers its decision rests on — is on disk), the
+``RouterHealth`` counters, the memory of intents already acted on (a replayed
 approval is refused), the placement and cancel calls to the venue, and ``transition``: the one
 door through which a state change enters (published as ``OrderUpdate`` when it was learnt over
 REST, then handed to whoever drives that order through ``on_progress``).
@@ -12,6 +15,10 @@ the unknown-outcome resolver, a placement that certainly did not execute to ``on
 executor retries it), and every applied change to ``on_progress`` (the stage dispatches it to the
 executor or the protective stops). Venue calls run in tasks started by ``spawn``; their results
 are fed back synchronously.
+
+Clock: the engine's ``Clock`` for every stamp and timer; the one direct read,
+``time.perf_counter()`` around a venue call, is the order-ack latency histogram (a duration
+measurement, the point of the figure; tests/unit/model/test_clock_usage.py allows it).
 
 Must never: decide what to send next, resend an order (only the resolver may, once proven
 absent), or let a state change bypass ``transition``.
@@ -29,6 +36,7 @@ from hedge.events import (
     Alert,
     OrderCancel,
     OrderIntent,
+    OrderRequest,
     OrderStatus,
     OrderUpdate,
     TimeInForce,
@@ -39,7 +47,7 @@ from hedge.router.health import RouterHealthBook
 from hedge.router.lifecycle import Lifecycle, OrderRecord, Outcome
 from hedge.router.pending import PendingOrders
 from hedge.router.records import DeniedOrder, ExecutedOrder
-from hedge.state.journal import Journals
+from hedge.state.journal import ORDER_UPDATES, Journals
 from hedge.venue.base import OrderAck, Venue
 from hedge.venue.errors import (
     DUPLICATE_CLIENT_ORDER_ID,
@@ -72,7 +80,6 @@ class OrderDesk:
         journals: Journals,
         *,
         clock: Clock,
-        now_ns: Callable[[], int],
         pending: PendingOrders,
         backoff: Callable[[int], float],
         spawn: Spawn,
@@ -81,13 +88,16 @@ class OrderDesk:
         self.bus = bus
         self.venue = venue
         self.clock = clock
-        self.now_ns = now_ns  # stamps recv_ns of what the router publishes (replay: event time)
+        self.now_ns = clock.now_ns  # stamps recv_ns of what the router publishes (replay: event time)
         self.pending = pending
         self.backoff = backoff
         self.spawn = spawn
         self.lifecycle = lifecycle or Lifecycle()
         self.health = RouterHealthBook()
         self.j_sent = journals.writer("orders_sent")
+        self.j_updates = journals.writer(ORDER_UPDATES)
+        self.group = journals.group  # group commit of the durable journals (orders, answers, fills)
+        self._barriers: dict[str, int] = {}  # cid -> durable lines written before its request
         self.j_denied = journals.writer("orders_denied")
         self.j_executed = journals.writer("orders_executed")
         self.j_success = journals.writer("orders_success")
@@ -135,13 +145,15 @@ class OrderDesk:
         if out is not Outcome.APPLIED:
             return
         rec = self.lifecycle.orders[cid]
+        update = OrderUpdate(
+            client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
+            exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
+            avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
+            recv_ns=self.now_ns(),
+        )
+        self.j_updates.write("update", update, update.recv_ns)  # the answer, in the audit trail
         if publish:
-            self.bus.publish(OrderUpdate(
-                client_order_id=cid, symbol=rec.symbol, status=rec.status, side=rec.side, type=rec.type,
-                exchange_order_id=rec.exchange_order_id, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
-                avg_price=rec.avg_price, reduce_only=rec.reduce_only, reject_code=rec.reject_code, reason=rec.reason,
-                recv_ns=self.now_ns(),
-            ))
+            self.bus.publish(update)
         if progress:
             self.on_progress(cid)
 
@@ -165,6 +177,11 @@ class OrderDesk:
                 avg_price=rec.avg_price or rec.price, maker=rec.tif is TimeInForce.GTX, status=rec.status,
                 exchange_order_id=rec.exchange_order_id,
             ))
+
+    def journal_request(self, kind: str, req: OrderRequest) -> None:
+        """Journal a request about to be sent ("request", "resend"), noting the durable lines before it."""
+        self._barriers[req.client_order_id] = self.group.seq
+        self.j_sent.write(kind, req)
 
     def forget_pending(self, cid: str) -> None:
         try:
@@ -193,6 +210,8 @@ class OrderDesk:
 
     async def place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
+        self.group.commit()  # its request line in the file before it leaves (synced meanwhile)
+        await self.group.synced(self._barriers.pop(cid, self.group.seq))  # what the decision rests on: on disk
         t0 = time.perf_counter()
         rec.sent_s = self.clock.now_s()
         try:

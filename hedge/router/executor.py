@@ -261,7 +261,7 @@ class Executor:
         ex.cids.append(cid)
         ex.acc_qty = ex.acc_notional = 0.0
         ex.cancel_reason, ex.cancel_sent = "", False
-        desk.j_sent.write("request", req)
+        desk.journal_request("request", req)
         try:
             desk.pending.add(req, ex.slice_no)
         except OSError as exc:

@@ -8,7 +8,6 @@ Must never: block or log per event; it is updated synchronously by the router.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 
 from hedge.events import RouterHealth
@@ -54,7 +53,7 @@ class SymbolHealth:
         self.slip_n = 0
         self.ack_ms: deque[float] = deque(maxlen=window)
 
-    def event(self, now_ns: int | None = None) -> RouterHealth:
+    def event(self, now_ns: int) -> RouterHealth:
         acks = list(self.ack_ms)
         return RouterHealth(
             symbol=self.symbol,
@@ -68,7 +67,7 @@ class SymbolHealth:
             ack_p95_ms=percentile(acks, 0.95),
             denied=self.denied,
             unknown=self.unknown,
-            recv_ns=time.time_ns() if now_ns is None else now_ns,
+            recv_ns=now_ns,
         )
 
 

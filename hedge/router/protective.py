@@ -100,7 +100,7 @@ class ProtectiveStops:
             log.error("router: %s", exc)
             return
         self._track(req.symbol, req.client_order_id)
-        desk.j_sent.write("request", req)
+        desk.journal_request("request", req)
         try:
             desk.pending.add(req, 0)
         except OSError as exc:

@@ -1,6 +1,7 @@
 """What the router writes to its journals: one typed record per line.
 
-Owns: the payloads of logs/orders_sent.jsonl (every request, written before it is sent),
+Owns: the payloads of logs/orders_sent.jsonl (every request, written before it is sent; kind
+"query": the answer to a query by client order id of an order whose outcome or state was unknown),
 orders_denied.jsonl (refused locally by the exchange filters, never sent),
 orders_executed.jsonl (every order that filled, fully or partly), orders_success.jsonl and
 orders_failed.jsonl (one line per approved intent, when its execution ends).
@@ -13,6 +14,17 @@ from __future__ import annotations
 import msgspec
 
 from hedge.events import OrderStatus, Side, TimeInForce
+
+
+class OrderQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """The answer to a query by client order id: ``found`` False = the exchange has no such order."""
+
+    client_order_id: str
+    intent_id: str
+    symbol: str
+    found: bool
+    status: OrderStatus | None = None  # the exchange's, when found
+    filled_qty: float = 0.0
 
 
 class DeniedOrder(msgspec.Struct, frozen=True, kw_only=True):

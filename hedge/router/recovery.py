@@ -13,7 +13,6 @@ Must never: resend a recovered order, or execute its intent again.
 from __future__ import annotations
 
 import logging
-import time
 
 from hedge.events import OrderStatus
 from hedge.model.clock import Clock
@@ -36,7 +35,7 @@ def recover_pending(desk: OrderDesk, resolver: UnknownResolver, clock: Clock) ->
             stop_price=req.stop_price, stop_on_mark=req.stop_on_mark, close_position=req.close_position,
             slice_no=e.slice_no, status=OrderStatus.UNKNOWN, reason="recovered after restart",
         )
-        age_s = (time.time_ns() - req.recv_ns) / 1e9 if req.recv_ns else resolver.absent_after_s
+        age_s = (clock.now_ns() - req.recv_ns) / 1e9 if req.recv_ns else resolver.absent_after_s
         rec.sent_s = clock.now_s() - age_s
         desk.lifecycle.adopt(rec)
         desk.remember(req.intent_id)

@@ -12,7 +12,8 @@ The parts, one concept each:
   fallback, TWAP slices, flatten);
 - ``ProtectiveStops`` (protective.py): one closePosition STOP_MARKET per symbol;
 - ``UnknownResolver`` (unknown.py): query by client order id, resend only when proven absent;
-- ``Halt`` (halt.py): the kill switch's CancelAll, halt and flatten;
+- ``Halt`` (halt.py): the kill switch's CancelAll, halt and flatten, and a 418 ban (halted at once,
+  cancel-alls queued until the ban ends);
 - ``recover_pending`` (recovery.py): the orders a previous process left pending.
 
 Reliability: every order is journaled (orders_sent) and recorded in the pending-orders file
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -47,6 +47,7 @@ from hedge.events import (
     OrderType,
     OrderUpdate,
     Position,
+    RateLimit,
     RiskDecision,
 )
 from hedge.model.clock import Clock, LiveClock
@@ -83,7 +84,6 @@ class RouterStage:
         backoff: Callable[[int], float] | None = None,
         clock: Clock | None = None,
         pending: PendingOrders | None = None,
-        now_ns: Callable[[], int] = time.time_ns,
         lifecycle: Lifecycle | None = None,
     ) -> None:
         rc = cfg.runtime.router
@@ -95,7 +95,7 @@ class RouterStage:
         self.ignored = 0  # decisions without an approval, or replayed
         self.task_errors = 0  # bugs: a venue task raised past its own error handling
         self.desk = desk = OrderDesk(
-            bus, venue, journals, clock=self.clock, now_ns=now_ns, backoff=backoff, spawn=self._spawn,
+            bus, venue, journals, clock=self.clock, backoff=backoff, spawn=self._spawn,
             pending=pending or PendingOrders(f"{cfg.runtime.log_dir}/state/pending_orders.jsonl"),
             lifecycle=lifecycle,
         )
@@ -122,6 +122,7 @@ class RouterStage:
         bus.subscribe(OrderUpdate, self.on_order_update)
         bus.subscribe(Position, self.on_position)
         bus.subscribe(CancelAll, self.halting.on_cancel_all)
+        bus.subscribe(RateLimit, self.halting.on_rate_limit)
         bus.subscribe(FeedStatus, self.on_feed_status)
 
     # ------------------------------------------------------------------ start (the pipeline's)

@@ -3,11 +3,15 @@
 Owns: the resolution of UNKNOWN orders and the queries by client order id. A placement with no
 definite answer (``UnknownOutcome``, a timeout, a reset, a -4116 duplicate id) makes the order
 UNKNOWN: it is queried with backoff while the user stream is watched, for at most
-``router.unknown_resolve_s``; found -> adopted (whatever state the exchange reports); proven
+``router.unknown_resolve_s`` (at least recvWindow + 2 s: a shorter window could never prove an
+order absent); found -> adopted (whatever state the exchange reports); proven
 absent (not found once the request is older than recvWindow + 1 s, after which Binance's matching
 engine refuses it) -> resent once under the SAME client order id; unresolved -> a critical
 ``Alert`` and the intent stays blocked. Also the queries of live orders whose state must be
 learnt (a cancel that found nothing, a user-stream gap, orders recovered after a restart).
+
+Every answered query is journaled (orders_sent, kind "query": found or not), so the journal shows
+the proof behind each resend.
 
 Must never: resend an order that may exist (not found is proof only once the request is too old
 to ever be executed), resend more than ``MAX_RESENDS`` times, or give up on an order silently.
@@ -21,6 +25,7 @@ from collections.abc import Callable
 from hedge.events import Alert, OrderStatus
 from hedge.model.clock import Clock
 from hedge.router.desk import RESTING, OrderDesk
+from hedge.router.records import OrderQuery
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,12 @@ class UnknownResolver:
         # A request older than recvWindow is refused by Binance's matching engine (-5028), so an order
         # not found once this long after its request left can never appear: it is proven absent.
         self.absent_after_s = recv_window_ms / 1000.0 + ABSENT_MARGIN_S
+        if resolve_s <= self.absent_after_s + ABSENT_MARGIN_S:
+            # A shorter window would give up on every order that never reached the exchange before it
+            # could be proven absent: it would never be resent, only alerted as unresolved.
+            log.warning("router: unknown_resolve_s %gs is too short to prove an order absent (recvWindow + %gs); "
+                        "using %gs", resolve_s, ABSENT_MARGIN_S, self.absent_after_s + 2 * ABSENT_MARGIN_S)
+            self.resolve_s = self.absent_after_s + 2 * ABSENT_MARGIN_S
         self.deadlines: dict[str, float] = {}  # client order id -> clock time after which it is unresolved
 
     def unknown(self, cid: str, reason: str) -> None:
@@ -101,6 +112,9 @@ class UnknownResolver:
                 self.clock.call_later(self.backoff(n + 1), lambda: desk.spawn(
                     self.query_io(cid, allow_resend=allow_resend, n=n + 1)) if rec.live else None)
             return
+        desk.j_sent.write("query", OrderQuery(
+            client_order_id=cid, intent_id=rec.intent_id, symbol=rec.symbol, found=u is not None,
+            status=u.status if u is not None else None, filled_qty=u.filled_qty if u is not None else 0.0))
         if u is not None:
             desk.apply(u, publish=True)
             return
@@ -116,7 +130,7 @@ class UnknownResolver:
         elif rec.status is S.UNKNOWN and allow_resend and rec.resends < MAX_RESENDS:
             desk.lifecycle.resend(cid)
             log.warning("router: %s proven absent; resending under the same id", cid)
-            desk.j_sent.write("resend", rec.request())
+            desk.journal_request("resend", rec.request())
             desk.health[rec.symbol].orders += 1
             await desk.place_io(rec)
         elif rec.status is S.UNKNOWN:

@@ -41,7 +41,7 @@ def router_health(
 def diagnostics(
     t: Telemetry, health: HealthMonitor, bus: Bus, alerts: s.AlertStats, writes: WriteStats
 ) -> s.Diagnostics:
-    now = t.clock_ns()
+    now = t.clock.now_ns()
     stats = bus.stats()
     report = health.evaluate(now)
     feeds: dict[str, s.FeedRow] = {}

@@ -2,8 +2,9 @@
 
 Owns: the liveness rules. Healthy means every configured symbol has live market data and a
 VALID book, no market-data connection is down, the user-data stream is live (when required),
-the NAV reading is fresh, and no component's last heartbeat was a failure. Anything else is
-unhealthy with one human-readable reason per failed rule.
+the NAV reading is fresh, no component's last heartbeat was a failure, and the venue has not
+banned this IP (a 418: "venue banned (418) until <ISO time>", until that time has passed).
+Anything else is unhealthy with one human-readable reason per failed rule.
 
 Design: event-driven. The verdict is computed on request from what ``Telemetry`` recorded from
 FeedStatus, BookStatus, Heartbeat and Nav events and from their ages (``recv_ns``), so a feed
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 import msgspec
 
 from hedge.events import BookState, Nav
+from hedge.model.clock import iso_utc
 from hedge.state.telemetry import Telemetry
 
 
@@ -46,13 +48,14 @@ class HealthMonitor:
         self.rules = rules
 
     def evaluate(self, now_ns: int | None = None) -> HealthReport:
-        now = now_ns if now_ns is not None else self.t.clock_ns()
+        now = now_ns if now_ns is not None else self.t.clock.now_ns()
         reasons: list[str] = []
         reasons += self._feeds(now)
         reasons += self._books()
         reasons += self._user_stream()
         reasons += self._nav(now)
         reasons += self._components()
+        reasons += self._ban(now)
         return HealthReport(ok=not reasons, reasons=reasons, checked_ns=now)
 
     def _feeds(self, now: int) -> list[str]:
@@ -110,6 +113,13 @@ class HealthMonitor:
             for name, hb in sorted(self.t.components.items())
             if not hb.ok and name != self.rules.user_stream
         ]
+
+    def _ban(self, now: int) -> list[str]:
+        until = self.t.banned_until_ms
+        if until * 1_000_000 <= now:
+            return []
+        return [f"venue banned (418) until {iso_utc(until)}: no request is sent; the router's cancels go out "
+                "the moment the ban ends"]
 
 
 def _union(first: Sequence[str], second: Sequence[str]) -> list[str]:

@@ -3,6 +3,9 @@
 Owns: one small periodic task that sleeps ``interval_s`` and records how much later than asked it
 woke up (a busy hot path, a blocking call or GC pauses all show up here) into ``Telemetry``.
 
+Clock: reads ``time.perf_counter()`` directly, on purpose: the lag is a real duration (how late
+the event loop woke), which no injected clock could measure (tests/unit/model/test_clock_usage.py).
+
 Must never: do anything else on its wake-up; its own cost is one sleep per interval.
 """
 

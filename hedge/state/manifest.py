@@ -12,7 +12,6 @@ generated from ``SURFACES`` and ``hedge/state/schemas.py``.
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -96,9 +95,9 @@ def schema_fields(schema: type[s.StateFile]) -> list[str]:
     return [f.encode_name for f in msgspec.structs.fields(schema)]
 
 
-def build_manifest(min_interval_s: float, now_ns: int | None = None) -> Manifest:
+def build_manifest(min_interval_s: float, now_ns: int) -> Manifest:
     return Manifest(
-        generated_ns=now_ns if now_ns is not None else time.time_ns(),
+        generated_ns=now_ns,
         min_interval_s=min_interval_s,
         surfaces=[
             ManifestEntry(

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 from hedge.bus import Bus
 from hedge.config import AlertsConfig, Config
+from hedge.model.clock import Clock, LiveClock
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.notifier import Notifier
 from hedge.state.alerts.router import AlertRouter
@@ -49,6 +49,7 @@ class Service(Protocol):
 
 class EngineLike(Protocol):
     bus: Bus
+    clock: Clock
     cfg: Config
     log_dir: Path
 
@@ -87,12 +88,13 @@ class Observability:
         log_dir: str | Path,
         *,
         notifiers: Sequence[Notifier] | None = None,
-        clock_ns: Callable[[], int] = time.time_ns,
+        clock: Clock | None = None,
     ) -> None:
         rt = cfg.runtime
         self.bus = bus
+        self.clock: Clock = clock or LiveClock()
         self.masker = Masker()  # secrets from the environment, masked in every output
-        self.telemetry = Telemetry(clock_ns)
+        self.telemetry = Telemetry(self.clock)
         self.telemetry.attach(bus)
         self.health = HealthMonitor(
             self.telemetry,
@@ -108,7 +110,8 @@ class Observability:
             notifiers_from_config(rt.alerts) if rt.features.alerts else []
         )
         self.dispatcher = AlertDispatcher(
-            chosen, queue_size=rt.alerts.queue_size, timeout_s=rt.alerts.timeout_s, masker=self.masker
+            chosen, queue_size=rt.alerts.queue_size, timeout_s=rt.alerts.timeout_s, masker=self.masker,
+            clock=self.clock,
         )
         self.alert_router = AlertRouter(
             bus,
@@ -116,6 +119,7 @@ class Observability:
             daily_dd_limit=cfg.risk.daily_dd_limit,
             user_stream=rt.metrics.user_stream,
             dedup_s=rt.alerts.dedup_s,
+            clock=self.clock,
         )
         self.alert_router.attach()
         self.model = StateModel(self.telemetry, self.health, bus, alert_stats=self.dispatcher.snapshot)
@@ -140,11 +144,11 @@ class Observability:
 
 
 def attach_observability(
-    engine: EngineLike, *, notifiers: Sequence[Notifier] | None = None, clock_ns: Callable[[], int] = time.time_ns
+    engine: EngineLike, *, notifiers: Sequence[Notifier] | None = None
 ) -> Observability:
-    """Wire observability onto ``engine``'s bus and add its services to the engine (``clock_ns``: the
-    time ages are measured against; replay passes its event clock)."""
-    obs = Observability(engine.bus, engine.cfg, engine.log_dir, notifiers=notifiers, clock_ns=clock_ns)
+    """Wire observability onto ``engine``'s bus and add its services to the engine (on the engine's
+    clock: every age and stamp; replay's is its event clock)."""
+    obs = Observability(engine.bus, engine.cfg, engine.log_dir, notifiers=notifiers, clock=engine.clock)
     for svc in obs.services:
         engine.add_service(svc)
     return obs

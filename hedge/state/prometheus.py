@@ -113,7 +113,7 @@ class HedgeCollector:
         yield _gauge("peak_nav_usdt", "NAV high-water mark (USDT)", m.peak_nav)
         last_nav = t.last_seen_ns.get(Nav)
         yield _gauge("nav_age_seconds", "Age of the last NAV reading (-1 = none)",
-                     (t.clock_ns() - last_nav) * 1e-9 if last_nav else -1.0)
+                     (t.clock.now_ns() - last_nav) * 1e-9 if last_nav else -1.0)
         yield _gauge("drawdown", "Drawdown from the NAV high-water mark (fraction)", risk.drawdown if risk else 0.0)
         yield _gauge("daily_drawdown", "Drawdown from the day's opening NAV (fraction)",
                      risk.daily_drawdown if risk else 0.0)

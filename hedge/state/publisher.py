@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from pathlib import Path
 
 import msgspec
@@ -49,9 +48,10 @@ class StatePublisher:
     name = "state-publisher"
 
     def __init__(
-        self, model: StateModel, directory: str | Path, min_interval_s: float = 1.0, masker: Masker | None = None
+        self, model: StateModel, directory: str | Path, min_interval_s: float = 1.0, masker: Masker | None = None,
     ) -> None:
         self.model = model
+        self.clock = model.t.clock  # the engine's: write intervals and the manifest's stamp
         self.masker = masker if masker is not None else Masker()
         self.dir = Path(directory)
         self.min_interval_s = min_interval_s
@@ -96,11 +96,11 @@ class StatePublisher:
     def _next_due_in(self) -> float | None:
         if not self._dirty:
             return None
-        now = time.monotonic()
+        now = self.clock.now_s()
         return max(0.0, min(self._last.get(n, 0.0) + self._interval(n) for n in self._dirty) - now)
 
     async def _write_due(self) -> None:
-        now = time.monotonic()
+        now = self.clock.now_s()
         due = [n for n in self._dirty if now - self._last.get(n, float("-inf")) >= self._interval(n)]
         for name in due:
             self._dirty.discard(name)
@@ -112,12 +112,12 @@ class StatePublisher:
                 self._dirty.add(name)
             else:
                 self.stats.writes += 1
-            self._last[name] = time.monotonic()
+            self._last[name] = self.clock.now_s()
             if SURFACE_BY_NAME[name].periodic:
                 self._dirty.add(name)
 
     def _write_manifest(self) -> None:
-        atomic_write(self.dir / MANIFEST_FILE, encode_state(build_manifest(self.min_interval_s)))
+        atomic_write(self.dir / MANIFEST_FILE, encode_state(build_manifest(self.min_interval_s, self.clock.now_ns())))
         self._manifest_written = True
 
     def _encode(self, name: str) -> bytes:
@@ -141,12 +141,12 @@ class StatePublisher:
                 failed.add(name)
                 continue
             self.stats.writes += 1
-            self._last[name] = time.monotonic()
+            self._last[name] = self.clock.now_s()
         self._dirty = failed | {x.name for x in SURFACES if x.periodic}
 
     def _failed(self, name: str, exc: OSError) -> None:
         self.stats.errors += 1
-        now = time.monotonic()
+        now = self.clock.now_s()
         if now - self._last_error_log >= _LOG_EVERY_S:
             self._last_error_log = now
             log.error("state: writing %s failed (%s); %d write errors so far", name, exc, self.stats.errors)

@@ -108,3 +108,5 @@ class MetricsServer:
         finally:
             self.ready.clear()
             await runner.cleanup()
+            if self.port:
+                log.info("metrics: stopped serving /metrics and /health on %s", self.url)

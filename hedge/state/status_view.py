@@ -1,22 +1,26 @@
 """The compact terminal view of the state files (``python -m hedge status``).
 
 Owns: reading logs/state/*.json through their schemas and rendering one screen: NAV and
-drawdown, trading state and exposure, PnL and KPIs, health, positions, feeds and books, alerts.
+drawdown, trading state and exposure, PnL and KPIs, health, a venue ban in force (418: "BANNED
+until T"), positions, feeds and books, alerts.
 A missing file shows as "-" (the engine may not have written it yet); a file that does not parse
 is named in the output rather than crashing the view; diagnostics.json that is no longer being
 rewritten (the engine stopped or is stuck) makes the health UNKNOWN and is a problem (exit 1).
+``notices`` (from the caller, read at each render) come right below the title, e.g. a kill flag
+that halts the daemon and the command that clears it.
 
 Must never: write anything, or need the engine to be running (it reads files only).
 """
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import msgspec
 
+from hedge.model.clock import iso_utc
 from hedge.state import schemas as s
 from hedge.state.manifest import MANIFEST_FILE, read_surface
 
@@ -32,8 +36,9 @@ def _age(now_ns: int, ns: int) -> str:
 
 
 class StatusView:
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, notices: Callable[[], list[str]] = list) -> None:
         self.dir = Path(directory)
+        self.notices = notices
         self.problems: list[str] = []
 
     def _read(self, schema: type[F]) -> F | None:
@@ -51,17 +56,19 @@ class StatusView:
             interval = 1.0
         return max(STALE_MIN_S, STALE_INTERVALS * interval)
 
-    def render(self, now_ns: int | None = None) -> str:
-        now = now_ns if now_ns is not None else time.time_ns()
+    def render(self, now_ns: int) -> str:
+        now = now_ns
         self.problems = []
         nav = self._read(s.NavState)
         risk = self._read(s.RiskSnapshotState)
         kpis = self._read(s.KpisState)
         pos = self._read(s.PositionsState)
         diag = self._read(s.Diagnostics)
+        router = self._read(s.RouterHealthState)
+        notices = [f"!! {n}" for n in self.notices()]
         if not any((nav, risk, kpis, pos, diag)) and not self.problems:
-            return f"no state files in {self.dir} (is the engine running, with this --log-dir?)"
-        lines = [f"hedge status - {self.dir}"]
+            return "\n".join([f"no state files in {self.dir} (is the engine running, with this --log-dir?)", *notices])
+        lines = [f"hedge status - {self.dir}", *notices]
         if nav is not None and nav.nav_ns == 0:
             lines.append("NAV      no reading yet")
         elif nav is not None:
@@ -90,6 +97,10 @@ class StatusView:
                 self.problems.append(f"state files not written for {age_s:.0f} s")
             lag = f"loop lag {diag.loop_lag_ms:.1f} ms"
             lines.append(f"Health   {health}  ({lag}, written {_age(now, diag.updated_ns)})")
+        if router is not None and router.banned_until_ms * 1_000_000 > now:
+            left_s = (router.banned_until_ms * 1_000_000 - now) * 1e-9
+            lines.append(f"Venue    BANNED (418) until {iso_utc(router.banned_until_ms)} ({left_s:.0f} s left): "
+                         "no request is sent; the engine's cancels go out when it ends (docs/operations.md)")
         if pos is not None:
             lines.append(f"Positions ({len(pos.positions)}, gross {pos.gross_notional:,.0f} USDT)")
             lines += [

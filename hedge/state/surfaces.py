@@ -16,7 +16,6 @@ Must never: do I/O (the publisher writes), or hold a secret.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -79,7 +78,6 @@ class StateModel:
         self.state_changed_ns = 0
         self.kpis = s.KpisState()
         self.router: dict[str, RouterHealth] = {}
-        self.banned_until_ms = 0
         self.scores: dict[str, SymbolScore] = {}
         self.strategy_scores: dict[tuple[str, str], StrategyScore] = {}
         self.signals: dict[str, dict[str, float]] = {}
@@ -91,7 +89,7 @@ class StateModel:
             "risk_snapshot": lambda: account.risk_snapshot(self.risk, self.trading_state, self.trading_reason,
                                                            self.state_changed_ns),
             "kpis": lambda: account.kpis(self.kpis, self.nav),
-            "router_health": lambda: engine.router_health(self.t, self.router, self.banned_until_ms),
+            "router_health": lambda: engine.router_health(self.t, self.router, self.t.banned_until_ms),
             "symbol_scores": lambda: market.symbol_scores(self.scores, self.strategy_scores),
             "hybrid_scores": lambda: market.hybrid_scores(self.scores, self.signals),
             "funding_snapshot": lambda: market.funding(self.marks),
@@ -157,7 +155,7 @@ class StateModel:
     def on_trading_state(self, ev: TradingStateChange) -> None:
         self.trading_state = ev.state
         self.trading_reason = ev.reason
-        self.state_changed_ns = ev.recv_ns or time.time_ns()
+        self.state_changed_ns = ev.recv_ns or self.t.clock.now_ns()
         self.on_dirty("risk_snapshot")
 
     def on_fill(self, ev: Fill) -> None:
@@ -179,9 +177,7 @@ class StateModel:
         self.on_dirty("router_health")
 
     def on_order_flow(self, ev: OrderRequest | OrderUpdate | RateLimit) -> None:
-        # Order counts and latencies are counted by Telemetry; a ban is remembered here.
-        if isinstance(ev, RateLimit) and ev.banned_until_ms:
-            self.banned_until_ms = max(self.banned_until_ms, ev.banned_until_ms)
+        # Order counts, latencies and the ban are counted by Telemetry.
         self.on_dirty("router_health")
 
     def on_score(self, ev: SymbolScore) -> None:
@@ -208,5 +204,5 @@ class StateModel:
         """The current content of surface ``name``, stamped with its schema version and time."""
         f = self._builders[name]()
         f.schema_version = type(f).SCHEMA_VERSION
-        f.updated_ns = now_ns if now_ns is not None else time.time_ns()
+        f.updated_ns = now_ns if now_ns is not None else self.t.clock.now_ns()
         return f

@@ -23,7 +23,6 @@ Must never: block, await, log per event, or decide anything (it only counts what
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +45,7 @@ from hedge.events import (
     RiskDecision,
     Trade,
 )
+from hedge.model.clock import Clock, LiveClock
 from hedge.state.histogram import Histogram
 
 PENDING_CAP = 10_000  # ids waiting for their next lifecycle step (older ones are forgotten)
@@ -75,8 +75,8 @@ def _remember(table: dict[str, int], key: str, value: int) -> None:
 class Telemetry:
     """Counters fed by bus events; read by the collector, the state publisher and /health."""
 
-    def __init__(self, clock_ns: Callable[[], int] = time.time_ns) -> None:
-        self.clock_ns = clock_ns
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or LiveClock()  # the engine's: every age the surfaces report is measured on it
         self.feed_lag = Histogram()
         self.tick_to_decision = Histogram()
         self.decision_to_send = Histogram()
@@ -103,6 +103,7 @@ class Telemetry:
         self.components: dict[str, Heartbeat] = {}
         self.throttled_429 = 0
         self.banned_418 = 0
+        self.banned_until_ms = 0  # the end of the latest 418 ban (wall-clock ms; 0 = never banned)
         self._intent_ns: dict[str, int] = {}
         self._sent_ns: dict[str, int] = {}
         self._exit_coids: dict[str, int] = {}
@@ -135,11 +136,11 @@ class Telemetry:
     # ------------------------------------------------------------------ per tick
 
     def on_any(self, ev: Event) -> None:
-        self.last_seen_ns[type(ev)] = ev.recv_ns or self.clock_ns()
+        self.last_seen_ns[type(ev)] = ev.recv_ns or self.clock.now_ns()
 
     def on_market(self, ev: DepthDiff | Trade | BookTicker | MarkPrice) -> None:
         recv = ev.recv_ns
-        self.last_seen_ns[type(ev)] = recv or self.clock_ns()
+        self.last_seen_ns[type(ev)] = recv or self.clock.now_ns()
         if recv:
             self.last_data_ns[ev.symbol] = recv
             if ev.ts_ms:
@@ -206,14 +207,14 @@ class Telemetry:
 
     def on_feed_status(self, ev: FeedStatus) -> None:
         self.feed_status[ev.connection] = ev
-        self.feed_status_ns[ev.connection] = ev.recv_ns or self.clock_ns()
+        self.feed_status_ns[ev.connection] = ev.recv_ns or self.clock.now_ns()
 
     def on_feed_stats(self, ev: FeedStats) -> None:
         self.feed_stats[ev.connection] = ev
 
     def on_book_status(self, ev: BookStatus) -> None:
         self.books[ev.symbol] = ev
-        self.books_ns[ev.symbol] = ev.recv_ns or self.clock_ns()
+        self.books_ns[ev.symbol] = ev.recv_ns or self.clock.now_ns()
 
     def on_heartbeat(self, ev: Heartbeat) -> None:
         self.components[ev.component] = ev
@@ -221,6 +222,7 @@ class Telemetry:
     def on_rate_limit(self, ev: RateLimit) -> None:
         if ev.status == 418:
             self.banned_418 += 1
+            self.banned_until_ms = max(self.banned_until_ms, ev.banned_until_ms)
         else:
             self.throttled_429 += 1
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from typing import Protocol
 
 from hedge.backoff import backoff_delays
 from hedge.events import Event, Nav
+from hedge.model.clock import Clock, LiveClock
 from hedge.venue.errors import VenueError
 
 log = logging.getLogger(__name__)
@@ -35,12 +35,13 @@ class AccountSource(Protocol):
 class PaperAccount:
     """A dry run's account: a constant paper NAV."""
 
-    def __init__(self, balance: float) -> None:
+    def __init__(self, balance: float, *, clock: Clock | None = None) -> None:
         self.balance = balance
+        self.clock: Clock = clock or LiveClock()
 
     async def account_nav(self) -> Nav:
         return Nav(nav=self.balance, wallet_balance=self.balance, unrealized_pnl=0.0, source="paper",
-                   recv_ns=time.time_ns())
+                   recv_ns=self.clock.now_ns())
 
 
 class AccountPoller:

@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -48,6 +47,7 @@ import ccxt.async_support as ccxt_async
 from hedge.backoff import backoff_delays
 from hedge.config import HttpConfig
 from hedge.events import Event, Fill, Nav, OrderRequest, OrderType, OrderUpdate, Position, RateLimit
+from hedge.model.clock import Clock, LiveClock
 from hedge.model.instrument import SymbolFilters, to_decimal
 from hedge.venue.base import OrderAck
 from hedge.venue.binance_filters import FilterParseError, parse_symbol
@@ -133,16 +133,17 @@ class BinanceVenue:
         name: str = "binance",
         publish: Callable[[Event], None] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.name = name
+        self.clock: Clock = clock or LiveClock()
         self._algo: set[str] = set()  # client ids placed through the Algo Service (conditional orders)
         self.rest_base = rest_base.rstrip("/")
         self.http = http
         self._publish = publish
         self._sleep = sleep
         self._delay = backoff_delays(http.backoff_initial_s, http.backoff_max_s)
-        self.budget = RequestBudget(budget=http.weight_budget, clock=clock)
+        self.budget = RequestBudget(budget=http.weight_budget, clock=self.clock)
         self.clock_offset_ms = 0  # server - local
         self.resyncs = 0
         ex = _Client({
@@ -167,12 +168,13 @@ class BinanceVenue:
 
     @classmethod
     def from_env(cls, rest_base: str, http: HttpConfig, *, name: str = "binance",
-                 publish: Callable[[Event], None] | None = None, env: Mapping[str, str] | None = None) -> BinanceVenue:
+                 publish: Callable[[Event], None] | None = None, env: Mapping[str, str] | None = None,
+                 clock: Clock | None = None) -> BinanceVenue:
         e = os.environ if env is None else env
         key, secret = e.get("BINANCE_API_KEY", ""), e.get("BINANCE_API_SECRET", "")
         if not key or not secret:
             raise ValueError("BINANCE_API_KEY and BINANCE_API_SECRET must be set in the environment")
-        return cls(rest_base, http, api_key=key, api_secret=secret, name=name, publish=publish)
+        return cls(rest_base, http, api_key=key, api_secret=secret, name=name, publish=publish, clock=clock)
 
     async def close(self) -> None:
         await self.client.close()
@@ -184,7 +186,8 @@ class BinanceVenue:
         if status in (418, 429) and self._publish is not None:
             self._publish(RateLimit(
                 status=status, retry_after_s=RequestBudget.retry_after(headers),
-                banned_until_ms=int(self.budget.blocked_until * 1000) if status == 418 else 0, recv_ns=time.time_ns(),
+                banned_until_ms=int(self.budget.blocked_until * 1000) if status == 418 else 0,
+                recv_ns=self.clock.now_ns(),
             ))
 
     async def _call(self, method: str, params: dict[str, Any], *, read: bool, order: bool = False) -> Any:
@@ -211,10 +214,13 @@ class BinanceVenue:
         raise AssertionError("unreachable")
 
     async def sync_time(self) -> int:
-        """Measure the server-time offset (the midpoint of the round trip) and give it to the signer."""
-        t0 = time.time() * 1000
+        """Measure the server-time offset (the midpoint of the round trip) and give it to the signer.
+
+        Measured on the signer's own clock (ccxt's ``milliseconds()``, which stamps every signed
+        request), not the engine's: the offset corrects that clock."""
+        t0 = self.client.milliseconds()
         r = await self.client.fapiPublicGetTime({})
-        t1 = time.time() * 1000
+        t1 = self.client.milliseconds()
         self.clock_offset_ms = int(int(r["serverTime"]) - (t0 + t1) / 2)
         self.client.options["timeDifference"] = -self.clock_offset_ms
         self.resyncs += 1
@@ -290,7 +296,7 @@ class BinanceVenue:
             try:
                 r = await self._call("fapiPrivateDeleteOrder", {"symbol": symbol, "origClientOrderId": client_order_id},
                                      read=False)
-                return update_of(rest_order(r))
+                return update_of(rest_order(r), self.clock.now_ns())
             except OrderNotFound:
                 pass  # maybe an algo order of an earlier process: ask the Algo Service
         await self._call("fapiPrivateDeleteAlgoOrder", {"symbol": symbol, "clientAlgoId": client_order_id}, read=False)
@@ -307,7 +313,7 @@ class BinanceVenue:
                                  read=True)
         except OrderNotFound:
             return await self._query_algo(symbol, client_order_id)  # absent only if the Algo Service agrees
-        return update_of(rest_order(r))
+        return update_of(rest_order(r), self.clock.now_ns())
 
     async def _query_algo(self, symbol: str, client_order_id: str) -> OrderUpdate | None:
         try:
@@ -315,13 +321,14 @@ class BinanceVenue:
                                  read=True)
         except OrderNotFound:
             return None  # the exchange answered: no such order
-        return algo_update_of(rest_algo(r))
+        return algo_update_of(rest_algo(r), self.clock.now_ns())
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderUpdate]:
         params = {"symbol": symbol} if symbol else {}
         r = await self._call("fapiPrivateGetOpenOrders", params, read=True)
         a = await self._call("fapiPrivateGetOpenAlgoOrders", params, read=True)
-        return [update_of(rest_order(o)) for o in r] + [algo_update_of(rest_algo(o)) for o in a]
+        now = self.clock.now_ns()
+        return [update_of(rest_order(o), now) for o in r] + [algo_update_of(rest_algo(o), now) for o in a]
 
     async def cancel_all(self, symbol: str) -> int:
         """Every open order of ``symbol``, the Algo Service's conditional orders included."""
@@ -336,16 +343,17 @@ class BinanceVenue:
 
     async def account_nav(self) -> Nav:
         """The account's NAV (wallet balance + unrealized PnL) from ``GET /fapi/v2/account``."""
-        return nav_of_account(await self._call("fapiPrivateV2GetAccount", {}, read=True))
+        r = await self._call("fapiPrivateV2GetAccount", {}, read=True)
+        return nav_of_account(r, self.clock.now_ns())
 
     async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
         if symbols is None:
             r = await self._call("fapiPrivateV2GetPositionRisk", {}, read=True)
-            return [position_of(p) for p in r]
+            return [position_of(p, self.clock.now_ns()) for p in r]
         out: list[Position] = []
         for sym in symbols:
             r = await self._call("fapiPrivateV2GetPositionRisk", {"symbol": sym}, read=True)
-            out.extend(position_of(p) for p in r)
+            out.extend(position_of(p, self.clock.now_ns()) for p in r)
         return out
 
     async def recent_fills(self, symbol: str, since_ms: int) -> list[Fill]:
@@ -363,7 +371,7 @@ class BinanceVenue:
                 self._cids[t.orderId] = cid
                 if len(self._cids) > 10_000:
                     del self._cids[next(iter(self._cids))]
-            out.append(fill_of(t, cid))
+            out.append(fill_of(t, cid, self.clock.now_ns()))
         out.sort(key=lambda f: (f.ts_ms, f.trade_id))
         return out
 

@@ -18,7 +18,6 @@ module and the adapter.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import msgspec
@@ -95,12 +94,12 @@ def ack_of(o: RestOrder) -> OrderAck:
     )
 
 
-def update_of(o: RestOrder) -> OrderUpdate:
+def update_of(o: RestOrder, recv_ns: int) -> OrderUpdate:
     return OrderUpdate(
         client_order_id=o.clientOrderId, symbol=o.symbol, status=_status(o.status), side=Side(o.side),
         type=_otype(o.origType or o.type), exchange_order_id=o.orderId, qty=o.origQty, price=o.price,
         filled_qty=o.executedQty, avg_price=o.avgPrice, reduce_only=o.reduceOnly, stop_price=o.stopPrice,
-        ts_ms=o.updateTime, recv_ns=time.time_ns(),
+        ts_ms=o.updateTime, recv_ns=recv_ns,
     )
 
 
@@ -150,12 +149,12 @@ def algo_ack_of(a: RestAlgo) -> OrderAck:
     )
 
 
-def algo_update_of(a: RestAlgo) -> OrderUpdate:
+def algo_update_of(a: RestAlgo, recv_ns: int) -> OrderUpdate:
     return OrderUpdate(
         client_order_id=a.clientAlgoId, symbol=a.symbol, status=algo_status(a.algoStatus, a.executedQty),
         side=Side(a.side), type=_otype(a.orderType), exchange_order_id=a.algoId, qty=a.quantity,
         filled_qty=a.executedQty, avg_price=a.actualPrice, reduce_only=a.reduceOnly or a.closePosition,
-        stop_price=a.triggerPrice, ts_ms=a.updateTime, recv_ns=time.time_ns(),
+        stop_price=a.triggerPrice, ts_ms=a.updateTime, recv_ns=recv_ns,
     )
 
 
@@ -168,12 +167,12 @@ class RestPosition(msgspec.Struct, kw_only=True):
     updateTime: int = 0
 
 
-def position_of(obj: Any) -> Position:
+def position_of(obj: Any, recv_ns: int) -> Position:
     """One ``GET /fapi/v2/positionRisk`` entry (one-way mode: ``positionAmt`` is signed)."""
     p = msgspec.convert(obj, RestPosition, strict=False)
     return Position(
         symbol=p.symbol, qty=p.positionAmt, entry_price=p.entryPrice, unrealized_pnl=p.unRealizedProfit,
-        mark_price=p.markPrice, ts_ms=p.updateTime, recv_ns=time.time_ns(),
+        mark_price=p.markPrice, ts_ms=p.updateTime, recv_ns=recv_ns,
     )
 
 
@@ -195,12 +194,12 @@ def rest_trade(obj: Any) -> RestTrade:
     return msgspec.convert(obj, RestTrade, strict=False)
 
 
-def fill_of(t: RestTrade, client_order_id: str) -> Fill:
+def fill_of(t: RestTrade, client_order_id: str, recv_ns: int) -> Fill:
     """One ``GET /fapi/v1/userTrades`` entry (which carries no client order id: the caller's)."""
     return Fill(
         client_order_id=client_order_id, symbol=t.symbol, side=Side(t.side), qty=t.qty, price=t.price,
         fee=t.commission, fee_asset=t.commissionAsset, maker=t.maker, realized_pnl=t.realizedPnl, trade_id=t.id,
-        exchange_order_id=t.orderId, ts_ms=t.time, recv_ns=time.time_ns(),
+        exchange_order_id=t.orderId, ts_ms=t.time, recv_ns=recv_ns,
     )
 
 
@@ -336,10 +335,9 @@ class UserStreamDecoder:
         self.skipped = 0  # other event types (TRADE_LITE, MARGIN_CALL ...) and malformed frames
         self.expired = 0
 
-    def decode(self, raw: bytes, recv_ns: int = 0) -> list[Event]:
+    def decode(self, raw: bytes, recv_ns: int) -> list[Event]:
         """Events of one frame; ``[]`` for a skipped one. A listenKeyExpired raises ``ListenKeyExpired``."""
         self.frames += 1
-        recv_ns = recv_ns or time.time_ns()
         try:
             if raw[:10].lstrip().startswith(b'{"stream"'):
                 raw = bytes(_combined_decoder.decode(raw).data)
@@ -420,13 +418,12 @@ class _AccountSnapshot(msgspec.Struct):
     updateTime: int = 0
 
 
-def nav_of_account(r: Any) -> Nav:
+def nav_of_account(r: Any, recv_ns: int) -> Nav:
     """``Nav`` (source ``reconcile``) from a ``GET /fapi/v2/account`` answer; ``ValueError`` if it has no balance."""
     try:
         a = msgspec.convert(r, _AccountSnapshot, strict=False)
     except msgspec.ValidationError as e:
         raise ValueError(f"account snapshot: {e}") from None
-    recv_ns = time.time_ns()
     # Binance's top-level updateTime is 0 on /fapi/v2/account: then the answer's arrival stamps it
     ts_ms = a.updateTime if a.updateTime > 0 else recv_ns // 1_000_000
     return Nav(nav=a.totalWalletBalance + a.totalUnrealizedProfit, wallet_balance=a.totalWalletBalance,

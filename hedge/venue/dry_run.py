@@ -15,10 +15,10 @@ Must never: open a network connection or produce a fill (a dry run must not look
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Sequence
 
 from hedge.events import Fill, OrderRequest, OrderStatus, OrderUpdate, Position, TimeInForce
+from hedge.model.clock import Clock, LiveClock
 from hedge.model.instrument import SymbolFilters
 from hedge.state.journal import Journals, JournalWriter
 from hedge.venue.base import OrderAck
@@ -30,7 +30,8 @@ _LIVE = (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
 class DryRunVenue:
     name = "dry-run"
 
-    def __init__(self, journals: Journals, filters: dict[str, SymbolFilters]) -> None:
+    def __init__(self, journals: Journals, filters: dict[str, SymbolFilters], *, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or LiveClock()
         self._journal: JournalWriter = journals.writer("orders_dry_run")
         self._filters = dict(filters)
         self._orders: dict[str, OrderUpdate] = {}
@@ -48,7 +49,7 @@ class DryRunVenue:
         upd = OrderUpdate(
             client_order_id=req.client_order_id, symbol=req.symbol, status=status, side=req.side, type=req.type,
             exchange_order_id=next(self._ids), qty=req.qty, price=req.price, reduce_only=req.reduce_only,
-            stop_price=req.stop_price, reason="dry run", recv_ns=time.time_ns(),
+            stop_price=req.stop_price, reason="dry run", recv_ns=self.clock.now_ns(),
         )
         self._orders[req.client_order_id] = upd
         return OrderAck(client_order_id=req.client_order_id, symbol=req.symbol, status=status,
@@ -62,7 +63,7 @@ class DryRunVenue:
         upd = self._orders[client_order_id] = OrderUpdate(
             client_order_id=client_order_id, symbol=symbol, status=OrderStatus.CANCELED, side=upd.side,
             type=upd.type, exchange_order_id=upd.exchange_order_id, qty=upd.qty, price=upd.price,
-            reduce_only=upd.reduce_only, stop_price=upd.stop_price, reason="dry run", recv_ns=time.time_ns(),
+            reduce_only=upd.reduce_only, stop_price=upd.stop_price, reason="dry run", recv_ns=self.clock.now_ns(),
         )
         return upd
 
@@ -86,7 +87,7 @@ class DryRunVenue:
         self._journal.flush()
 
     async def positions(self, symbols: Sequence[str] | None = None) -> list[Position]:
-        now = time.time_ns()
+        now = self.clock.now_ns()
         return [Position(symbol=s, qty=0.0, entry_price=0.0, recv_ns=now) for s in symbols or ()]
 
     async def recent_fills(self, symbol: str, since_ms: int) -> list[Fill]:

@@ -15,14 +15,15 @@ Must never: send a request during a ban, or sleep itself.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
+from hedge.model.clock import Clock, LiveClock
 from hedge.venue.errors import RateLimited
 
 DEFAULT_WEIGHT_LIMIT_1M = 2400
 DEFAULT_ORDER_LIMIT_10S = 300
 _BAN_DEFAULT_S = 120.0  # a 418 without Retry-After: Binance bans for 2 min at least
+BAN_END_MARGIN_S = 0.05  # what waits for a ban's end resumes this long after it (the check here is strict)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -40,12 +41,12 @@ class RequestBudget:
         budget: float = 0.80,
         weight_limit_1m: int = DEFAULT_WEIGHT_LIMIT_1M,
         order_limit_10s: int = DEFAULT_ORDER_LIMIT_10S,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
     ) -> None:
         self.budget = budget
         self.weight_limit_1m = weight_limit_1m
         self.order_limit_10s = order_limit_10s
-        self.clock = clock
+        self.clock: Clock = clock or LiveClock()
         self.used_weight = 0
         self.used_orders = 0
         self._weight_window = -1
@@ -56,13 +57,13 @@ class RequestBudget:
 
     @property
     def weight_used_share(self) -> float:
-        if int(self.clock() // 60) != self._weight_window:
+        if int(self.clock.now_s() // 60) != self._weight_window:
             return 0.0
         return self.used_weight / self.weight_limit_1m if self.weight_limit_1m else 0.0
 
     def check(self, *, order: bool) -> None:
         """Raise ``RateLimited`` if this request must not be sent now."""
-        now = self.clock()
+        now = self.clock.now_s()
         if now < self.blocked_until:
             self.refused += 1
             raise RateLimited(
@@ -83,7 +84,7 @@ class RequestBudget:
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Take the counters of one response (any status)."""
-        now = self.clock()
+        now = self.clock.now_s()
         w = _header(headers, "X-MBX-USED-WEIGHT-1M")
         if w is not None and w.strip().isdigit():
             self.used_weight, self._weight_window = int(w), int(now // 60)

@@ -84,7 +84,6 @@ class SimVenue:
         symbols: Sequence[str],
         *,
         clock: Clock,
-        now_ns: Callable[[], int],
         book_of: Callable[[str], OrderBook],
         balance: float = 10_000.0,
         maker_fee: float = 0.0002,
@@ -96,7 +95,7 @@ class SimVenue:
         self.bus = bus
         self.symbols = tuple(symbols)
         self.clock = clock
-        self.now_ns = now_ns
+        self.now_ns = clock.now_ns
         self.latency_s = latency_s
         self.countdowns: dict[str, int] = {}  # the last dead-man countdown armed per symbol
         self.account_interval_s = account_interval_s

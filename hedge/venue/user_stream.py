@@ -29,6 +29,7 @@ from typing import Protocol
 from hedge.backoff import backoff_delays
 from hedge.events import Event, FeedStats, FeedStatus
 from hedge.feeds.connection import WsConnection
+from hedge.model.clock import Clock, LiveClock
 from hedge.tasks import cancel_and_wait
 from hedge.venue.binance_wire import ListenKeyExpired, UserStreamDecoder
 from hedge.venue.errors import INVALID_LISTEN_KEY, VenueError
@@ -59,8 +60,10 @@ class UserStream:
         watchdog_s: float = 2 * 3600.0,
         connection: str = "user",
         delays: Callable[[int], float] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.keys = keys
+        self.clock: Clock = clock or LiveClock()
         self.ws_base = ws_base.rstrip("/")
         self.publish = publish
         self.paths = paths
@@ -89,7 +92,8 @@ class UserStream:
                 wait = self._delays(attempt)
                 attempt += 1
                 log.warning("user stream: cannot create a listenKey (%s); retry in %.2fs", e, wait)
-                self.publish(FeedStatus(connection=self.connection, connected=False, reason=f"listenKey: {e}"))
+                self.publish(FeedStatus(connection=self.connection, connected=False, reason=f"listenKey: {e}",
+                                        recv_ns=self.clock.now_ns()))
                 await asyncio.sleep(wait)
                 continue
             attempt = 0
@@ -97,7 +101,8 @@ class UserStream:
             # The old key's connection is closed: down until the new key's connection is up, so that
             # whoever relies on the stream (the router re-queries its live orders, risk stops new orders)
             # knows updates may have been missed in between.
-            self.publish(FeedStatus(connection=self.connection, connected=False, reason="listenKey renewal"))
+            self.publish(FeedStatus(connection=self.connection, connected=False, reason="listenKey renewal",
+                                    recv_ns=self.clock.now_ns()))
             self.renewals += 1
             log.info("user stream: renewing the listenKey")
 
@@ -106,7 +111,7 @@ class UserStream:
         self._expired = False
         self._wake.clear()
         self.conn = WsConnection(self.connection, self.url(key), self._on_frame, watchdog_s=self.watchdog_s,
-                                 on_status=self._on_status)
+                                 on_status=self._on_status, clock=self.clock)
         task = asyncio.get_running_loop().create_task(self.conn.run(), name="user-stream-ws")
         try:
             while True:

@@ -38,6 +38,35 @@ def test_no_command_and_bad_usage_exit_2() -> None:
     assert hedge("frobnicate").returncode == 2
 
 
+def test_an_unknown_option_shows_the_commands_own_usage() -> None:
+    r = hedge("run", "--bogus")
+    assert r.returncode == 2
+    assert r.stderr.startswith("usage: hedge run ") and "hedge run: error: unrecognized arguments: --bogus" in r.stderr
+    r = hedge("replay", "x.gz", "--bogus")
+    assert r.returncode == 2 and "hedge replay: error: unrecognized arguments: --bogus" in r.stderr
+
+
+def test_check_config_takes_the_directory_positional_or_as_config() -> None:
+    for args in (("configs",), ("--config", "configs"), ("--config", "configs", "configs"), ()):
+        r = hedge("check-config", *args)
+        assert r.returncode == 0 and r.stdout.startswith("configs: OK"), (args, r.stderr)
+    r = hedge("check-config", "configs", "--config", "elsewhere")
+    assert r.returncode == 2 and "two directories given" in r.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536", "http"])
+def test_exchange_refuses_a_port_out_of_range(port: str) -> None:
+    r = hedge("exchange", "--port", port)
+    assert r.returncode == 2 and "hedge exchange: error: argument --port:" in r.stderr
+
+
+def test_python_m_hedge_from_the_folder_that_holds_a_clone_named_hedge(tmp_path: Path) -> None:
+    """The clone's folder would shadow the package (a namespace package from the working directory)."""
+    (tmp_path / "hedge").symlink_to(ROOT)
+    r = hedge("version", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith("hedge "), r.stderr
+
+
 def test_check_config_ok_and_errors(tmp_path: Path) -> None:
     r = hedge("check-config", str(ROOT / "configs"))
     assert r.returncode == 0, r.stderr
@@ -80,7 +109,7 @@ def test_run_shuts_down_gracefully_on_signal(tmp_path: Path, sig: signal.Signals
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert rc == 0
+    assert rc == (130 if sig is signal.SIGINT else 0)  # Ctrl-C: 128 + SIGINT, as every long command
     assert elapsed < budget_s(2.0)
     kinds = [r.kind for r in read_journal(logs / "events.jsonl")]
     assert kinds[0] == "engine_started" and kinds[-1] == "engine_stopped"

@@ -133,7 +133,7 @@ def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
 
         # --- kill switch: every order cancelled at the exchange within 2 s
         t_kill = time.monotonic()
-        write_flag(kill_flag, "e2e test")
+        write_flag(kill_flag, "e2e test", ts_ns=time.time_ns())
         wait_for_sync(lambda: signed(base, "/fapi/v1/openOrders") == [], 30, what="no open order at the exchange")
         kill_s = time.monotonic() - t_kill
         assert kill_s < budget_s(2.0)

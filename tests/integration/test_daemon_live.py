@@ -116,7 +116,7 @@ async def test_direct_cancel_and_kill_flag_cancel_everything_at_the_exchange(liv
     engaged: list[KillSwitch] = []
     assert live.daemon.engine is not None
     live.daemon.engine.bus.subscribe(KillSwitch, engaged.append)
-    write_flag(tmp_path / "KILL", "test")
+    write_flag(tmp_path / "KILL", "test", ts_ns=time.time_ns())
     await wait_for(lambda: nothing_open(live), 30, what="no open order after the kill flag", interval=0.05)
     assert time.monotonic() - t0 < budget_s(2.0)
     assert [(e.engaged, e.reason) for e in engaged] == [(True, "kill switch: test")]  # journaled and alerted
@@ -228,7 +228,8 @@ async def test_hedge_kill_from_another_directory_reaches_the_daemon(
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     monkeypatch.delenv("BINANCE_TESTNET", raising=False)
-    args = argparse.Namespace(config=None, flag_file=None, reason="drill", cancel=False, log_dir=str(tmp_path / "logs"))
+    args = argparse.Namespace(config=None, flag_file=None, reason="drill", cancel=False, clear=False,
+                              log_dir=str(tmp_path / "logs"))
     assert kill_cmd.main(args) == 0
     assert (tmp_path / "KILL").exists() and not (elsewhere / "logs" / "KILL").exists()
     assert live.daemon.pipeline is not None

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from hedge.events import Fill, Side
+from hedge.model.clock import EventClock
 from hedge.risk.kill_switch import write_flag
 from hedge.state import schemas as s
 from hedge.state.manifest import read_manifest, read_surface
@@ -53,7 +55,7 @@ def test_once_dry_run_uses_the_dry_run_venue_with_paper_nav(tmp_path: Path) -> N
 
 def test_once_says_when_trading_is_halted(tmp_path: Path) -> None:
     flag = tmp_path / "KILL"
-    write_flag(flag, "operator test")
+    write_flag(flag, "operator test", ts_ns=time.time_ns())
     r = run(tmp_path, "--once", env={"HEDGE_RISK__KILL_SWITCH__FLAG_FILE": str(flag)})
     assert r.returncode == 0, r.stderr[-2000:]  # the cycle itself completed
     assert "\n  trading: HALTED (kill switch: operator test)\n" in r.stdout
@@ -91,7 +93,7 @@ def test_the_local_exchange_is_a_fresh_account_so_an_earlier_ledger_is_not_drift
                            client_order_id="h0-0-0", ts_ms=1))
     path = tmp_path / "logs" / "state" / "portfolio_ledger.json"
     path.parent.mkdir(parents=True)
-    LedgerStore(path, ledger.state).save_now()
+    LedgerStore(path, ledger.state, clock=EventClock()).save_now()
     r = run(tmp_path, "--once")
     assert r.returncode == 0, r.stderr[-2000:]
     assert "reconciled: 1 symbols, 0 drifts" in r.stdout and "drift" not in r.stderr and "REDUCING" not in r.stderr

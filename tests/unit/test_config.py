@@ -173,3 +173,57 @@ def test_a_file_error_is_still_the_files_next_to_an_environment_override(tmp_pat
     write(tmp_path, "runtime", "metrics: {hots: x}\n")
     errs = errors_of(tmp_path, {"HEDGE_RUNTIME__METRICS__PORT": "9200"})
     assert errs == [f"{tmp_path / 'runtime.yaml'}: metrics.hots: unknown key (not in the schema; check its spelling and section)"]
+
+
+def test_a_percentage_set_by_the_environment_names_the_variable(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    write(tmp_path, "risk", "tier_caps: {SATELLITE: 20}\n")
+    with caplog.at_level(logging.WARNING):
+        cfg = load_config(tmp_path, env={"HEDGE_RISK__DAILY_DD_LIMIT": "10"})
+    assert cfg.risk.daily_dd_limit == pytest.approx(0.10)
+    assert "environment HEDGE_RISK__DAILY_DD_LIMIT: daily_dd_limit = 10 read as a percentage" in caplog.text
+    assert "risk.yaml: daily_dd_limit" not in caplog.text
+    assert f"{tmp_path / 'risk.yaml'}: tier_caps.SATELLITE = 20 read as a percentage" in caplog.text  # the file's own
+
+
+def test_cross_file_checks_name_the_variable_that_set_a_value(tmp_path: Path) -> None:
+    errs = errors_of(tmp_path, {"HEDGE_STRATEGY__UNIVERSE": "[BTCUSDT, NOPEUSDT]"})
+    assert errs == ["environment HEDGE_STRATEGY__UNIVERSE: universe[1]: symbol 'NOPEUSDT' is not defined in "
+                    "symbols.yaml (known: ['BTCUSDT'])"]
+    # the other side of a two-file check is named too
+    errs = errors_of(tmp_path, {"HEDGE_RUNTIME__FEEDS__IMBALANCE_LEVELS": "7"})
+    assert len(errs) == 1 and errs[0].startswith(f"{tmp_path / 'strategy.yaml'}: signals.imbalance_levels: ")
+    assert "(7, from environment HEDGE_RUNTIME__FEEDS__IMBALANCE_LEVELS)" in errs[0]
+    write(tmp_path, "risk", "symbol_caps: {FOOUSDT: 0.1}\n")
+    assert errors_of(tmp_path) == [f"{tmp_path / 'risk.yaml'}: symbol_caps.FOOUSDT: symbol not defined in symbols.yaml"]
+
+
+def test_a_calibrator_yaml_value_is_named_after_that_file(tmp_path: Path) -> None:
+    (tmp_path / "calibrator.yaml").write_text("a: x\n")
+    assert errors_of(tmp_path)[0].startswith(f"{tmp_path / 'calibrator.yaml'}: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("risk.yml", "not read: hedge reads risk.yaml (rename the file; .yml is not an alias)"),
+        ("risks.yaml", "unknown config file: hedge reads only runtime.yaml, risk.yaml, strategy.yaml, symbols.yaml, "
+                       "calibrator.yaml"),
+        ("Strategy.YAML", "unknown config file"),
+    ],
+)
+def test_a_misnamed_config_file_is_an_error_not_silently_the_defaults(tmp_path: Path, name: str, expected: str) -> None:
+    (tmp_path / name).write_text("daily_dd_limit: 0.02\n")
+    errs = errors_of(tmp_path)
+    assert len(errs) == 1 and errs[0].startswith(f"{tmp_path / name}: {expected}"), errs
+
+
+def test_both_yaml_and_yml_of_one_name_is_an_error_and_other_files_are_left_alone(tmp_path: Path) -> None:
+    write(tmp_path, "risk", "daily_dd_limit: 0.02\n")
+    (tmp_path / "risk.yml").write_text("daily_dd_limit: 0.03\n")
+    (tmp_path / "README.md").write_text("notes\n")
+    (tmp_path / ".risk.yaml.swp").write_text("")
+    (tmp_path / "old").mkdir()
+    assert errors_of(tmp_path) == [
+        f"{tmp_path / 'risk.yml'}: not read: hedge reads risk.yaml (rename the file; .yml is not an alias)"]
+    (tmp_path / "risk.yml").unlink()
+    assert load_config(tmp_path, env={}).risk.daily_dd_limit == 0.02

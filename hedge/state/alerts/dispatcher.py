@@ -15,11 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import deque
 from collections.abc import Sequence
 
 from hedge.events import Alert
+from hedge.model.clock import Clock, LiveClock
 from hedge.state.alerts.notifier import Notifier
 from hedge.state.masking import Masker
 from hedge.state.schemas import AlertStats
@@ -48,7 +48,9 @@ class AlertDispatcher:
         queue_size: int = 256,
         timeout_s: float = 5.0,
         masker: Masker | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        self.clock: Clock = clock or LiveClock()
         self.lanes = [_Lane(n, queue_size) for n in notifiers]
         self.timeout_s = timeout_s
         self.masker = masker or Masker()
@@ -104,7 +106,7 @@ class AlertDispatcher:
 
     def _failed(self, notifier: str, what: str) -> None:
         self.stats.failed += 1
-        now = time.monotonic()
+        now = self.clock.now_s()
         if now - self._last_log.get(notifier, -_LOG_EVERY_S) >= _LOG_EVERY_S:
             self._last_log[notifier] = now
             log.warning(

@@ -13,7 +13,6 @@ trading, or put a secret in an alert.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +27,7 @@ from hedge.events import (
     TradingState,
     TradingStateChange,
 )
+from hedge.model.clock import Clock, LiveClock
 from hedge.state.alerts.dispatcher import AlertDispatcher
 
 _STATE_SEVERITY = {TradingState.HALTED: "critical", TradingState.REDUCING: "warning", TradingState.ACTIVE: "info"}
@@ -42,14 +42,14 @@ class AlertRouter:
         daily_dd_limit: float,
         user_stream: str = "user",
         dedup_s: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
     ) -> None:
         self.bus = bus
         self.dispatcher = dispatcher
         self.daily_dd_limit = daily_dd_limit
         self.user_stream = user_stream
         self.dedup_s = dedup_s
-        self.clock = clock
+        self.clock: Clock = clock or LiveClock()
         self._last_sent: dict[str, float] = {}
         self._dd_fired = False
         self._user_down = False
@@ -68,12 +68,12 @@ class AlertRouter:
             self.bus.subscribe(etype, handler)
 
     def raise_alert(self, severity: str, title: str, text: str) -> None:
-        self.bus.publish(Alert(severity=severity, title=title, text=text, recv_ns=time.time_ns()))
+        self.bus.publish(Alert(severity=severity, title=title, text=text, recv_ns=self.clock.now_ns()))
 
     def on_alert(self, ev: Alert) -> None:
         stats = self.dispatcher.stats
         stats.raised += 1
-        now = self.clock()
+        now = self.clock.now_s()
         last = self._last_sent.get(ev.title)
         if last is not None and now - last < self.dedup_s:
             stats.deduplicated += 1

@@ -18,10 +18,10 @@ async def test_account_balance_positions_and_brackets(exchange: LocalExchange, c
     assert lev["leverage"] == 10
     with pytest.raises(ccxt.ExchangeError, match="-4028"):
         await client.fapiPrivatePostLeverage({"symbol": "BTCUSDT", "leverage": 500})
-    # integer parameters: not an integer is -1130 naming the value, absent is -1102
-    with pytest.raises(ccxt.ExchangeError, match=r"-1130.*'leverage' is not valid. \(ten\)"):
+    # integer parameters: not an integer is -1100 naming the legal range (as Binance), absent is -1102
+    with pytest.raises(ccxt.ExchangeError, match=r"-1100.*'leverage'; legal range is '\^\[0-9\]\{1,20\}\$'"):
         await client.fapiPrivatePostLeverage({"symbol": "BTCUSDT", "leverage": "ten"})
-    with pytest.raises(ccxt.ExchangeError, match=r"-1130.*'countdownTime' is not valid. \(1.5\)"):
+    with pytest.raises(ccxt.ExchangeError, match=r"-1100.*'countdownTime'"):
         await client.fapiPrivatePostCountdownCancelAll({"symbol": "BTCUSDT", "countdownTime": "1.5"})
     with pytest.raises(ccxt.ExchangeError, match=r"-1102.*'countdownTime'"):
         await client.fapiPrivatePostCountdownCancelAll({"symbol": "BTCUSDT"})

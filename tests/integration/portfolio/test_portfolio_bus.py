@@ -1,7 +1,8 @@
 """The portfolio on a real Bus with the real risk stage, router and dry-run venue (files on disk):
 no order before the first reconciliation, an exit through risk and the router, drift -> REDUCING
 and an alert, external orders and positions adopted, an unreported symbol never read as flat,
-fills missed by a crash replayed, a user-stream reconnect reconciling again.
+fills missed by a crash replayed (and journaled once, with their source), a user-stream reconnect
+reconciling again.
 
 The account side (positions and fills the exchange reports) is scripted on top of the dry-run
 venue, which never fills; the same scenarios against the local exchange need the ccxt venue."""
@@ -46,7 +47,8 @@ from hedge.risk.stage import RiskStage
 from hedge.router.stage import RouterStage
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
-from hedge.state.journal import Journals
+from hedge.state.fill_journal import FILLS_JOURNAL, FillJournal
+from hedge.state.journal import Journals, read_journal
 from hedge.venue.binance_filters import bundled_filters
 from hedge.venue.dry_run import DryRunVenue
 from hedge.venue.errors import Retryable
@@ -93,6 +95,8 @@ class Rig:
         self.cfg = config(tmp_path)
         self.bus = Bus()
         self.journals = Journals(tmp_path)
+        self.fills = FillJournal(self.journals.writer(FILLS_JOURNAL))
+        self.bus.subscribe(Fill, self.fills.on_fill)  # as hedge.pipeline wires it
         self.venue = Account(self.journals)
         self.risk = RiskStage(self.bus, self.cfg)
         self.risk.attach()
@@ -108,7 +112,7 @@ class Rig:
     async def start(self) -> PortfolioStage:
         self.router.set_filters(await self.venue.load_filters())  # as hedge.pipeline starts it
         self.router.recover()
-        self.portfolio = PortfolioStage(self.bus, self.venue, self.cfg)
+        self.portfolio = PortfolioStage(self.bus, self.venue, self.cfg, fill_journal=self.fills)
         self.portfolio.attach()
         self.task = asyncio.create_task(self.portfolio.run())
         self.market()
@@ -200,7 +204,7 @@ async def test_no_order_before_the_first_reconciliation_then_entry_and_take_prof
 async def test_unexplained_drift_moves_risk_to_reducing_with_an_alert(rig: Rig) -> None:
     led = Ledger(rig.cfg.strategy.exits)
     led.apply_fill(user_fill("hAAAAAAAAAAAAAAAA-0-0", Side.BUY, 0.02, PX, 7))
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()
     # the exchange says flat (qty 0) and reports no fill that would explain it
     await rig.start()
     (done,) = await rig.until(Reconciled)
@@ -217,7 +221,7 @@ async def test_unexplained_drift_moves_risk_to_reducing_with_an_alert(rig: Rig) 
 async def test_an_unreported_symbol_is_kept_and_flagged_never_read_as_flat(rig: Rig) -> None:
     led = Ledger(rig.cfg.strategy.exits)
     led.apply_fill(user_fill("hAAAAAAAAAAAAAAAA-0-0", Side.SELL, 0.02, PX, 7))
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()
     rig.venue.unreported.add(SYM)
     portfolio = await rig.start()
     await rig.until(Reconciled)
@@ -262,7 +266,7 @@ async def test_fills_missed_by_a_crash_are_replayed_and_explain_the_position(rig
     led.on_order(OrderRequest(client_order_id="hBBBBBBBBBBBBBBBB-0-0", intent_id=entry_intent(5).intent_id,
                               symbol=SYM, side=Side.BUY, type=OrderType.LIMIT, qty=0.03, price=PX))
     led.apply_fill(user_fill("hBBBBBBBBBBBBBBBB-0-0", Side.BUY, 0.01, PX, 10))
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()
     # after the save (the crash), two more fills of the same order happened at the exchange
     rig.venue.fills = [user_fill("hBBBBBBBBBBBBBBBB-0-0", Side.BUY, 0.01, PX, 10),
                        user_fill("hBBBBBBBBBBBBBBBB-0-0", Side.BUY, 0.02, PX + 30.0, 11)]
@@ -274,6 +278,35 @@ async def test_fills_missed_by_a_crash_are_replayed_and_explain_the_position(rig
     assert e.qty == pytest.approx(0.03) and e.entry_price == pytest.approx(PX + 20.0)
     assert e.strategy == "micro_scalper" and not e.external
     assert rig.risk.machine.state is TradingState.ACTIVE
+
+
+async def test_fills_learnt_at_reconciliation_are_journaled_once_with_their_source(rig: Rig) -> None:
+    led = Ledger(rig.cfg.strategy.exits)
+    led.on_intent(entry_intent(7))
+    led.on_order(OrderRequest(client_order_id="hDDDDDDDDDDDDDDDD-0-0", intent_id=entry_intent(7).intent_id,
+                              symbol=SYM, side=Side.BUY, type=OrderType.LIMIT, qty=0.04, price=PX))
+    # the ledger's last save (before a kill) knew trade 30; the fill journal had not kept it
+    led.apply_fill(user_fill("hDDDDDDDDDDDDDDDD-0-0", Side.BUY, 0.01, PX, 30))
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()
+    rig.venue.fills = [user_fill("hDDDDDDDDDDDDDDDD-0-0", Side.BUY, 0.01, PX, t) for t in (30, 31)]
+    rig.venue.held[SYM] = Position(symbol=SYM, qty=0.02, entry_price=PX)
+    portfolio = await rig.start()
+    await rig.until(Reconciled)
+    live = user_fill("hDDDDDDDDDDDDDDDD-0-0", Side.BUY, 0.01, PX, 32)
+    rig.bus.publish(live)  # over the user stream
+    rig.bus.publish(user_fill("hDDDDDDDDDDDDDDDD-0-0", Side.BUY, 0.01, PX, 31))  # a late repeat of a learnt one
+    rig.venue.fills += [live, user_fill("hDDDDDDDDDDDDDDDD-0-0", Side.BUY, 0.01, PX, 33)]  # 33: a stream gap
+    rig.venue.held[SYM] = Position(symbol=SYM, qty=0.04, entry_price=PX)
+    portfolio.request("periodic")
+    await rig.until(Reconciled, 2)  # fetches 30-33 again: each is already journaled but 33
+    await rig.stop()
+    lines = [(r.decode()["fill"]["trade_id"], r.decode()["source"])
+             for r in read_journal(rig.tmp / "fills.jsonl") if r.kind == "fill"]
+    assert sorted(lines) == [(30, "reconcile"), (31, "reconcile"), (32, "user_stream"), (33, "reconcile")]
+    assert portfolio.ledger.qty(SYM) == pytest.approx(0.04)
+    # the next process (its fill journal read back from the file) fetches them once more: nothing new
+    again = FillJournal(Journals(rig.tmp).writer(FILLS_JOURNAL))
+    assert not any(again.record(f, "reconcile") for f in rig.venue.fills)
 
 
 async def test_a_user_stream_reconnect_reconciles_again(rig: Rig) -> None:
@@ -316,7 +349,7 @@ async def test_fills_missed_since_the_last_reconciliation_are_found_even_after_l
     led.on_order(OrderRequest(client_order_id="hCCCCCCCCCCCCCCCC-0-0", intent_id=entry_intent(6).intent_id,
                               symbol=SYM, side=Side.BUY, type=OrderType.LIMIT, qty=0.01, price=PX))
     led.state.reconciled_ms = now_ms - 20_000  # the last reconciliation; the fill came after it ...
-    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state).save_now()  # ... and before this save
+    LedgerStore(rig.tmp / "state" / "portfolio_ledger.json", led.state, clock=EventClock()).save_now()  # ... and before this save
     fill = user_fill("hCCCCCCCCCCCCCCCC-0-0", Side.BUY, 0.01, PX, 21)
     rig.venue.fills = [msgspec.structs.replace(fill, ts_ms=now_ms - 15_000)]
     rig.venue.held[SYM] = Position(symbol=SYM, qty=0.01, entry_price=PX)

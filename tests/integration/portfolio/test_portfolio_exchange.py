@@ -40,6 +40,7 @@ from hedge.events import (
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.connection import endpoints
 from hedge.feeds.market import MarketFeed
+from hedge.model.clock import EventClock
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.stage import PortfolioStage
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
@@ -260,7 +261,7 @@ async def test_drift_moves_risk_to_reducing(tmp_path: Path) -> None:
     led = Ledger(EXITS)  # the ledger file says hedge holds 0.01 BTC; the exchange holds nothing, no fill says why
     led.apply_fill(Fill(client_order_id="hAAAAAAAAAAAAAAAA-0-0", symbol=SYM, side=Side.BUY, qty=0.01, price=P0,
                         fee=0.0, trade_id=1, ts_ms=int(time.time() * 1000) - 60_000))
-    LedgerStore(tmp_path / "state" / LEDGER_FILE, led.state).save_now()
+    LedgerStore(tmp_path / "state" / LEDGER_FILE, led.state, clock=EventClock()).save_now()
     async with desk(tmp_path, [(0, P0)]) as d:
         (done,) = d.of(Reconciled)
         assert done.drifts == 1

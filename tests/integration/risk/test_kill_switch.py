@@ -70,7 +70,7 @@ async def test_flag_file_halts_and_requests_cancel_all_within_2s(tmp_path: Path)
         await wait_for(lambda: polls[0] >= 1, what="a poll without the flag")
         assert stage.machine.state is TradingState.ACTIVE and seen == []
         t0 = time.monotonic()
-        write_flag(flag, "test: flag file")
+        write_flag(flag, "test: flag file", ts_ns=time.time_ns())
         await asyncio.wait_for(cancelled.wait(), 30)
         assert stage.machine.state is TradingState.HALTED
         cancels = [(t, e) for t, e in seen if isinstance(e, CancelAll)]
@@ -94,7 +94,7 @@ async def test_flag_present_at_start_halts_at_once_and_garbage_still_halts(tmp_p
     assert not svc.check()  # fired once
     flag.unlink()
     assert not svc.check()
-    write_flag(flag, "again")
+    write_flag(flag, "again", ts_ns=time.time_ns())
     assert svc.check() and svc.engaged == 2  # re-armed after the flag went away
 
 
@@ -198,7 +198,7 @@ def test_hedge_kill_cancel_uses_the_injected_cancel_all(tmp_path: Path) -> None:
     async def broken() -> None:
         raise ConnectionError("exchange unreachable")
 
-    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True)
+    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True, clear=False)
     assert kill_cmd.main(args, cancel_all) == 0 and calls == ["cancel_all"]
     assert kill_cmd.main(args, broken) == 1 and (tmp_path / "KILL").exists()
     args.cancel = False
@@ -210,7 +210,7 @@ def test_hedge_kill_cancel_without_testnet_keys_exits_3(tmp_path: Path, monkeypa
     monkeypatch.delenv("BINANCE_API_KEY", raising=False)
     monkeypatch.setenv("BINANCE_API_SECRET", "s3cr3t-never-printed")
     monkeypatch.setenv("BINANCE_TESTNET", "1")
-    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True,
+    args = argparse.Namespace(config=None, flag_file=str(tmp_path / "KILL"), reason="drill", cancel=True, clear=False,
                               log_dir=str(tmp_path))
     assert kill_cmd.main(args) == 3
     assert (tmp_path / "KILL").exists()

@@ -6,7 +6,7 @@ import contextlib
 import functools
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -28,7 +28,7 @@ from hedge.events import (
 )
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.server import LocalExchange
-from hedge.model.clock import Clock, EventClock
+from hedge.model.clock import Clock, EventClock, LiveClock
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
 from hedge.router.stage import RouterStage
@@ -70,11 +70,18 @@ class Live:
     def decide(self, intent_id: str, side: Side, notional: float, *, urgent: bool = False) -> None:
         self.bus.publish(approval("BTCUSDT", intent_id, side, notional, strategy="e2e", urgent=urgent))
 
-    def sent(self) -> list[tuple[int, dict[str, Any]]]:
-        """orders_sent.jsonl: (journal time ns, request) of every order the router sent, in order."""
+    def sent(self, kinds: tuple[str, ...] = ("request", "resend")) -> list[tuple[int, dict[str, Any]]]:
+        """orders_sent.jsonl: (journal time ns, request) of every order the router sent, in order (``kinds``:
+        "request", "resend", and "query": the answers to queries by client order id)."""
         self.journals.flush()
         p = self.tmp / "orders_sent.jsonl"
-        return [(r.ts_ns, r.decode()) for r in read_journal(p)] if p.exists() else []
+        return [(r.ts_ns, r.decode()) for r in read_journal(p) if r.kind in kinds] if p.exists() else []
+
+    def journaled(self, cid: str) -> list[tuple[str, dict[str, Any]]]:
+        """orders_sent.jsonl's (kind, record) lines of one client order id, in order."""
+        self.journals.flush()
+        return [(r.kind, d) for r in read_journal(self.tmp / "orders_sent.jsonl")
+                if (d := r.decode())["client_order_id"] == cid]
 
     def posts(self, prefix: str = "") -> list[Any]:
         return [e for e in self.exchange.order_log if e.method == "POST" and e.client_order_id.startswith(prefix)]
@@ -91,9 +98,10 @@ class Live:
 
 @contextlib.asynccontextmanager
 async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None = None, clock: Clock | None = None,
-                  venue_clock: Callable[[], float] = time.time, **router: Any) -> AsyncIterator[Live]:
-    """Local exchange + real ccxt venue + user stream + router on one bus (router config overrides; the
-    router's timers and the venue's rate-limit clock may be replaced, to skip long waits)."""
+                  **router: Any) -> AsyncIterator[Live]:
+    """Local exchange + real ccxt venue + user stream + router on one bus and one clock (router config
+    overrides; the clock may be an ``EventClock``, to skip long waits)."""
+    clock = clock or LiveClock()
     exchange = LocalExchange(port=0, speed=speed)
     await exchange.start()
     bus = Bus()
@@ -101,12 +109,13 @@ async def running(tmp_path: Path, *, speed: float = 1.0, http: HttpConfig | None
     for t in (Fill, Position, OrderUpdate, FeedStatus, RateLimit):
         bus.subscribe(t, events.append)
     journals = Journals(tmp_path)
-    venue = kit_exchange.local_venue(exchange, http, publish=bus.publish, clock=venue_clock)
+    venue = kit_exchange.local_venue(exchange, http, publish=bus.publish, clock=clock)
     await venue.start()
-    cfg = make_config(tmp_path, runtime__router={"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0, **router})
+    cfg = make_config(tmp_path, runtime__router={"maker_timeout_s": 0.5, "unknown_resolve_s": 5.0, **router},
+                      runtime__http=http or HttpConfig())  # the router's recvWindow is the venue's
     router = RouterStage(bus, venue, journals, cfg, pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"),
                          clock=clock)
-    us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish)
+    us = UserStream(venue, f"ws://127.0.0.1:{exchange.port}", bus.publish, clock=clock)
     try:
         async with kit_exchange.in_background(us):
             router.set_filters(await venue.load_filters())  # as hedge.pipeline starts it
@@ -165,6 +174,43 @@ async def test_unknown_outcome_on_the_exchange_is_resolved_without_a_duplicate(l
     assert rep["outcome"] == "filled", rep
     assert await live.venue.open_orders("BTCUSDT") == []
     check_books_balance(live, "e2e-2", rep)
+
+
+@pytest.mark.slow
+async def test_an_order_that_never_reached_the_exchange_is_queried_then_resent_once(tmp_path: Path) -> None:
+    """rest_drop on the placement (the request never reached the exchange) and the user stream silent: the
+    router queries by client order id, finds nothing, and once the request is too old to ever execute
+    (recvWindow + 1 s) re-sends it exactly once under the same client order id."""
+    http = HttpConfig(recv_window_ms=1000, backoff_initial_s=0.05, backoff_max_s=0.4)
+    async with running(tmp_path, http=http) as live:
+        await live.book()
+        live.exchange.hub.stall_all(60.0)  # no user-stream frame until the checks are done: only queries can tell
+        try:
+            live.exchange.faults.set("rest_drop", FaultSetting(count=1, path="POST /fapi/v1/order"))
+            live.decide("drop-1", Side.BUY, 150.0, urgent=True)
+            await wait_for(lambda: bool(live.reports()), timeout=20.0)
+            (rep,) = live.reports()
+            cid = client_order_id("drop-1", 0, 0)
+            assert live.exchange.faults.fired["rest_drop"] == 1
+            # the exchange: the re-send is its only order with that id; a query that proved absence came first
+            log = [e for e in live.exchange.order_log if e.client_order_id == cid]
+            assert [(e.method, e.code) for e in log if e.method == "POST"] == [("POST", 0)]
+            (post,) = [e for e in log if e.method == "POST"]
+            assert post.order_id > 0 and post.http_status == 200
+            absent = [e for e in log if e.method == "GET" and e.code == -2013 and e.seq < post.seq]
+            assert absent, log
+            # the engine's journal: the request, the query that found nothing, the single re-send, same id
+            kinds = [k for k, _ in live.journaled(cid)]
+            assert kinds[0] == "request" and kinds.count("resend") == 1 and kinds.count("request") == 1, kinds
+            resend_at = kinds.index("resend")
+            assert any(k == "query" and not d["found"] for k, d in live.journaled(cid)[1:resend_at]), kinds
+            assert [d["client_order_id"] for _, d in live.sent()] == [cid, cid]
+            assert any(isinstance(u, OrderUpdate) and u.client_order_id == cid and u.status is OrderStatus.UNKNOWN
+                       for u in live.events)
+            assert rep["outcome"] == "filled", rep
+            assert not any(isinstance(e, (Fill, Position)) for e in live.events), "the user stream was not silent"
+        finally:
+            live.exchange.hub.stall_all(0.0)
 
 
 # ---------------------------------------------------------------------- the issue's list, on the exchange
@@ -253,9 +299,10 @@ async def test_off_grid_price_and_quantity_arrive_rounded(live: Live) -> None:
 
 async def test_429_retry_after_is_respected(tmp_path: Path) -> None:
     """The exchange's Retry-After (the rest of its minute window: up to a minute) is waited in full before the
-    next attempt; the router's timers and the venue's rate-limit clock are advanced instead of slept."""
-    clock, skipped = EventClock(0), [0.0]
-    async with running(tmp_path, clock=clock, venue_clock=lambda: time.time() + skipped[0]) as live:
+    next attempt; the one clock (the router's timers, the venue's rate-limit budget) is advanced instead of slept."""
+    clock = EventClock(time.time_ns())
+    start = clock.now_ns()
+    async with running(tmp_path, clock=clock) as live:
         await live.book()
         live.exchange.faults.set("rest_429", FaultSetting(count=1))
         live.decide("rl-1", Side.BUY, 150.0, urgent=True)
@@ -263,11 +310,10 @@ async def test_429_retry_after_is_respected(tmp_path: Path) -> None:
         await live.router.idle()
         (rl,) = [e for e in live.events if isinstance(e, RateLimit)]
         assert rl.status == 429 and rl.retry_after_s >= 1.0
-        clock.advance_to_ns(round((rl.retry_after_s - 0.05) * 1e9))  # just before Retry-After: nothing new is sent
+        clock.advance_to_ns(start + round((rl.retry_after_s - 0.05) * 1e9))  # just before Retry-After: nothing new is sent
         await live.router.idle()
         assert len(live.sent()) == 1 and live.posts() == []
-        skipped[0] = rl.retry_after_s
-        clock.advance_to_ns(round((rl.retry_after_s + 0.01) * 1e9))
+        clock.advance_to_ns(start + round((rl.retry_after_s + 0.01) * 1e9))
         await wait_for(lambda: bool(live.reports()))
         (_, r0), (_, r1) = live.sent()
         assert (r0["client_order_id"], r1["client_order_id"]) == (client_order_id("rl-1", 0, 0),
@@ -279,15 +325,19 @@ async def test_429_retry_after_is_respected(tmp_path: Path) -> None:
 
 async def test_418_halts_every_request(live: Live) -> None:
     await live.book()
-    live.exchange.faults.set("rest_418", FaultSetting(count=1))
+    live.exchange.faults.set("rest_418", FaultSetting(count=1, value=60_000))
     live.decide("ban-1", Side.BUY, 150.0, urgent=True)
     await wait_for(lambda: bool(live.reports()))
-    live.decide("ban-2", Side.SELL, 150.0, urgent=True)  # during the ban: refused before leaving the process
-    await wait_for(lambda: len(live.reports()) == 2)
-    assert all(r["outcome"] == "failed" and any("not sent" in x for x in r["reasons"]) for r in live.reports())
+    assert live.router.halted.startswith("venue ban (418) until ")  # halted at once
+    ignored = live.router.ignored
+    live.decide("ban-2", Side.SELL, 150.0, urgent=True)  # during the ban: refused by the halted router
+    assert live.router.ignored == ignored + 1
+    [report] = live.reports()
+    assert report["outcome"] == "failed" and any("not sent" in x for x in report["reasons"])
     assert live.posts() == []
     assert [e.status for e in live.events if isinstance(e, RateLimit)] == [418]
-    assert len(live.sent()) == 2  # one attempt each: a ban is not retried
+    assert len(live.sent()) == 1  # one attempt: a ban is not retried
+    assert live.exchange.limiter.banned_requests == 1  # nothing more reached the exchange
 
 
 async def test_1021_resyncs_the_clock_and_the_order_goes_through(live: Live) -> None:

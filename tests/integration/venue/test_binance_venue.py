@@ -11,6 +11,7 @@ import pytest
 from hedge.events import Event, OrderRequest, OrderStatus, OrderType, RateLimit, Side, TimeInForce
 from hedge.exchange.faults import FaultSetting
 from hedge.exchange.server import LocalExchange
+from hedge.model.clock import EventClock
 from hedge.venue.binance import BinanceVenue, fmt
 from hedge.venue.errors import OrderNotFound, RateLimited, Rejected, Retryable, UnknownOutcome
 from tests.kit.exchange import local_venue
@@ -38,11 +39,11 @@ async def rig() -> AsyncIterator[Rig]:
     events: list[Event] = []
     sleeps: list[float] = []
 
+    clock = EventClock(time.time_ns())  # the venue's view of time: moved only by the skipped waits
+
     async def fake_sleep(s: float) -> None:  # reads' retry waits are recorded and skipped, not slept
         sleeps.append(s)
-
-    def clock() -> float:  # the venue's view of time moves with the skipped waits
-        return time.time() + sum(sleeps)
+        clock.advance_s(s)
 
     venue = local_venue(exchange, publish=events.append, sleep=fake_sleep, clock=clock)
     await venue.start()

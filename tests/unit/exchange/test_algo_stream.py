@@ -47,7 +47,7 @@ def test_algo_updates_then_the_triggered_market_order() -> None:
     raw = [orjson.loads(f) for f in hub.frames if orjson.loads(f)["e"] == "ORDER_TRADE_UPDATE"]
     assert raw and {(r["o"]["o"], r["o"]["ot"]) for r in raw} == {("MARKET", "STOP_MARKET")}
     dec = UserStreamDecoder()
-    events = [e for f in hub.frames for e in dec.decode(f) if isinstance(e, OrderUpdate | Fill)]
+    events = [e for f in hub.frames for e in dec.decode(f, 1) if isinstance(e, OrderUpdate | Fill)]
     ups = [(e.client_order_id, e.status) for e in events if isinstance(e, OrderUpdate)]
     assert ups[:3] == [("s1", OrderStatus.NEW), ("s1", OrderStatus.CANCELED), ("s2", OrderStatus.NEW)]
     assert ups[-1] == ("s2", OrderStatus.FILLED)  # ALGO_UPDATE FINISHED with the executed quantity

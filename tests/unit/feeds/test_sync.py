@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from hedge.bus import Bus
 from hedge.events import BookState, BookStatus, BookUpdate, DepthDiff, DepthSnapshot
 from hedge.feeds.sync import BookSync, SnapshotScheduler
+from hedge.model.clock import EventClock
 
 S = "BTCUSDT"
 
@@ -129,9 +130,9 @@ def test_snapshot_ignored_while_valid_and_external_invalidate() -> None:
     r.sync.on_snapshot(snap(5, [], []))
     r.sync.on_snapshot(snap(7, [(1.0, 1.0)], [(2.0, 1.0)]))
     assert r.sync.stats.snapshots_ignored == 1 and r.sync.book.best_bid() == (100.0, 1.0)
-    r.sync.invalidate("disconnected")
+    r.sync.invalidate("disconnected", 1)
     assert r.sync.state is BookState.INVALID and r.status[-1].reason == "disconnected" and not r.updates[-1].valid
-    r.sync.invalidate("disconnected")
+    r.sync.invalidate("disconnected", 1)
     assert r.sync.stats.resyncs == 1  # already invalid: no second transition
 
 
@@ -223,16 +224,19 @@ def test_valid_updates_always_equal_reference(seed: int, faults: list[str]) -> N
 
 
 class FakeTime:
+    """An event clock that moves only by the scheduler's (skipped) sleeps."""
+
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.clock = EventClock(1000 * 1_000_000_000)
         self.sleeps: list[float] = []
 
-    def clock(self) -> float:
-        return self.now
+    @property
+    def now(self) -> float:
+        return self.clock.now_s()
 
     async def sleep(self, s: float) -> None:
         self.sleeps.append(round(s, 6))
-        self.now += s
+        self.clock.advance_s(s)
         await asyncio.sleep(0)
 
 

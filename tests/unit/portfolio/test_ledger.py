@@ -10,6 +10,7 @@ import pytest
 
 from hedge.config import ExitParams
 from hedge.events import Position, Side
+from hedge.model.clock import EventClock
 from hedge.portfolio.exits import ExitKind, update
 from hedge.portfolio.ledger import EXTERNAL, Ledger
 from hedge.portfolio.store import LedgerStore
@@ -95,7 +96,7 @@ def test_the_store_round_trips_everything_the_ledger_needs(tmp_path: Path) -> No
     led.apply_fill(fill(cid="hAAAA-0-0", price=100.0, trade_id=11, ts_ms=500))
     update(led.entries["BTCUSDT"].levels, 100.4, P, True)
     led.on_exchange_id("hAAAA-0-0", 31337)
-    store = LedgerStore(path, led.state)
+    store = LedgerStore(path, led.state, clock=EventClock())
     store.save_now()
     again = Ledger(P, LedgerStore.load(path))
     e = again.entries["BTCUSDT"]
@@ -119,7 +120,7 @@ async def test_coalesced_writes_land_and_an_older_snapshot_never_wins(tmp_path: 
 
     path = tmp_path / "l.json"
     led = tagged()
-    store = LedgerStore(path, led.state, interval_s=0.01)
+    store = LedgerStore(path, led.state, clock=EventClock(), interval_s=0.01)
     task = asyncio.create_task(store.run())
     try:
         led.apply_fill(fill(cid="hAAAA-0-0"))

@@ -26,7 +26,7 @@ class Rig:
         self.bus = Bus()
         self.clock = EventClock(1_000_000 * 1_000_000)
         self.ledger = Ledger(P)
-        self.store = LedgerStore(path, self.ledger.state)
+        self.store = LedgerStore(path, self.ledger.state, clock=EventClock())
         self.fail_writes = False
         self.protect = ProtectiveStops(self.ledger.entries, min_move_bps=5.0, retry_s=3.0, publish=self.bus.publish,
                                        write_ahead=self.write_ahead, changed=self.store.mark_dirty,

@@ -25,7 +25,7 @@ class Rig:
         self.bus = Bus()
         self.clock = EventClock(1_000_000 * 1_000_000)
         self.ledger = ledger or Ledger(P)
-        self.store = LedgerStore(path, self.ledger.state)
+        self.store = LedgerStore(path, self.ledger.state, clock=EventClock())
         self.fail_writes = False
         self.scanner = ExitScanner(self.ledger, P, trailing=True, retry_s=3.0, publish=self.bus.publish,
                                    write_ahead=self.write_ahead, changed=self.store.mark_dirty,

@@ -30,6 +30,7 @@ from hedge.events import (
     TradingState,
     TradingStateChange,
 )
+from hedge.model.clock import EventClock
 from hedge.risk.limits import MS_PER_DAY
 from hedge.risk.persisted import (
     RISK_STATE_FILE,
@@ -49,14 +50,6 @@ DAY_NS = MS_PER_DAY * MS
 TODAY = NOW_NS // DAY_NS
 
 
-class Clock:
-    def __init__(self, ns: int = NOW_NS) -> None:
-        self.ns = ns
-
-    def __call__(self) -> int:
-        return self.ns
-
-
 def nav(v: float) -> Nav:
     return Nav(nav=v, wallet_balance=v, unrealized_pnl=0.0, source="reconcile")
 
@@ -64,7 +57,7 @@ def nav(v: float) -> Nav:
 class Proc:
     """One "process": a bus and a risk stage on ``path`` (what seen collects: decisions, state changes, alerts)."""
 
-    def __init__(self, path: Path, clock: Clock, cfg: Config | None = None) -> None:
+    def __init__(self, path: Path, clock: EventClock, cfg: Config | None = None) -> None:
         self.bus = Bus()
         self.seen: list[object] = []
         for t in (RiskDecision, TradingStateChange, Alert):
@@ -75,7 +68,7 @@ class Proc:
         self.store: RiskStateStore = self.stage.store
 
     def ready(self, v: float) -> None:
-        ns = self.stage.clock()
+        ns = self.stage.clock.now_ns()
         self.bus.publish(nav(v))
         self.bus.publish(BookUpdate(symbol="BTCUSDT", update_id=1, valid=True, bid_px=100.0, bid_qty=1.0, ask_px=100.0,
                                     ask_qty=1.0, mid=100.0, micro=100.0, imbalance=0.0, spread_bps=1.0,
@@ -112,12 +105,12 @@ def path(tmp_path: Path) -> Path:
 
 
 def test_round_trip_carries_day_start_hwm_returns_cooloff_and_streaks(path: Path) -> None:
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     cfg = risk_config(return_period_s=60.0)
     a = Proc(path, clock, cfg)
     a.ready(10_000.0)
     for v in (10_400.0, 10_200.0):
-        clock.ns += 61 * 1_000_000_000
+        clock.advance_s(61)
         a.bus.publish(nav(v))
     a.bus.publish(Fill(client_order_id="c1", symbol="BTCUSDT", side=Side.SELL, price=100.0, qty=1.0, fee=0.0,
                        realized_pnl=-5.0))
@@ -128,7 +121,7 @@ def test_round_trip_carries_day_start_hwm_returns_cooloff_and_streaks(path: Path
     assert mem.returns == pytest.approx((0.04, 10_200 / 10_400 - 1)) and mem.consecutive_losses == 1
     assert mem.account == "local" and mem.saved_ns > 0
 
-    clock.ns += 5 * 1_000_000_000  # restart a few seconds later, same UTC day
+    clock.advance_s(5)  # restart a few seconds later, same UTC day
     b = Proc(path, clock, cfg)
     assert b.stage.memory() == msgspec.structs.replace(a.stage.memory(), state_reason=b.stage.machine.reason,
                                                        state_since_ns=b.stage.machine.since_ns)
@@ -140,7 +133,7 @@ def test_round_trip_carries_day_start_hwm_returns_cooloff_and_streaks(path: Path
 
 
 def test_daily_drawdown_still_vetoes_after_a_restart(path: Path) -> None:
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     a = Proc(path, clock)
     a.ready(10_000.0)
     a.bus.publish(nav(9_600.0))  # -4%: within the 10% limit
@@ -156,14 +149,14 @@ def test_daily_drawdown_still_vetoes_after_a_restart(path: Path) -> None:
 def test_a_restart_is_not_a_drawdown_before_the_first_nav_reading(path: Path) -> None:
     """The account's Position (or the once-a-second check) may come before its NAV: no NAV read yet is
     not a 100% drawdown from the carried day start (that went REDUCING for the rest of the day)."""
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     a = Proc(path, clock)
     a.ready(10_000.0)
     a.store.save_now()
     b = Proc(path, clock)
     b.bus.publish(Position(symbol="BTCUSDT", qty=0.001, entry_price=100.0, unrealized_pnl=-0.1, mark_price=0.0))
-    clock.ns += 1_000 * MS
-    b.stage.evaluate(clock.ns)
+    clock.advance_to_ns(clock.now_ns() + 1_000 * MS)
+    b.stage.evaluate(clock.now_ns())
     assert b.stage.machine.state is TradingState.ACTIVE and not b.stage.alt_ext_disabled
     b.ready(9_990.0)
     assert b.stage.machine.state is TradingState.ACTIVE
@@ -173,13 +166,13 @@ def test_a_restart_is_not_a_drawdown_before_the_first_nav_reading(path: Path) ->
 
 
 def test_a_day_start_from_an_earlier_utc_day_is_discarded_and_the_hwm_kept(path: Path) -> None:
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     a = Proc(path, clock)
     a.ready(10_000.0)
     a.bus.publish(nav(12_000.0))
     a.bus.publish(nav(10_000.0))
     a.store.save_now()
-    clock.ns += DAY_NS  # restart the next UTC day
+    clock.advance_to_ns(clock.now_ns() + DAY_NS)  # restart the next UTC day
     b = Proc(path, clock)
     assert b.stage.nav.day_start_nav == 0.0 and b.stage.nav.day == -1 and b.stage.nav.hwm == 12_000.0
     b.ready(9_500.0)
@@ -191,7 +184,7 @@ def test_a_day_start_from_an_earlier_utc_day_is_discarded_and_the_hwm_kept(path:
 
 
 def test_a_daily_drawdown_reducing_survives_the_day_and_lifts_the_next(path: Path) -> None:
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     a = Proc(path, clock)
     a.ready(10_000.0)
     a.bus.publish(nav(8_800.0))
@@ -207,7 +200,7 @@ def test_a_daily_drawdown_reducing_survives_the_day_and_lifts_the_next(path: Pat
     d = b.decide()
     assert not d.allow and d.reasons == (Reason.REDUCING,)  # within the daily limit, yet no new exposure
     b.store.save_now()
-    clock.ns += DAY_NS
+    clock.advance_to_ns(clock.now_ns() + DAY_NS)
     c = Proc(path, clock)
     assert c.stage.machine.state is TradingState.ACTIVE and not c.stage.alt_ext_disabled
     b.bus.publish(nav(9_500.0))  # the restored REDUCING lifts at a clean new UTC day, as if never restarted
@@ -215,21 +208,21 @@ def test_a_daily_drawdown_reducing_survives_the_day_and_lifts_the_next(path: Pat
 
 
 def test_a_portfolio_drawdown_reducing_survives_any_restart(path: Path) -> None:
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     a = Proc(path, clock)
     a.ready(10_000.0)
-    clock.ns += DAY_NS
+    clock.advance_to_ns(clock.now_ns() + DAY_NS)
     a.bus.publish(nav(7_900.0))  # a new day: only the portfolio drawdown (-21%) breaches
     assert a.stage.machine.reason == Reason.PORTFOLIO_DRAWDOWN
     a.store.save_now()
-    clock.ns += 3 * DAY_NS
+    clock.advance_to_ns(clock.now_ns() + 3 * DAY_NS)
     b = Proc(path, clock)
     assert b.stage.machine.state is TradingState.REDUCING and b.stage.machine.reason == Reason.PORTFOLIO_DRAWDOWN
     assert b.stage.nav.hwm == 10_000.0 and b.stage.alt_ext_disabled
 
 
 def test_halted_and_drift_are_recorded_but_not_restored(path: Path) -> None:
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     a = Proc(path, clock)
     a.ready(10_000.0)
     a.bus.publish(PositionDrift(symbol="BTCUSDT", local_qty=1.0, exchange_qty=2.0))
@@ -243,21 +236,21 @@ def test_halted_and_drift_are_recorded_but_not_restored(path: Path) -> None:
 
 
 def test_a_running_cooloff_survives_and_an_expired_one_does_not(path: Path) -> None:
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     a = Proc(path, clock, risk_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
     a.ready(10_000.0)
     for _ in range(2):
         a.bus.publish(Fill(client_order_id="c", symbol="BTCUSDT", side=Side.SELL, price=100.0, qty=1.0, fee=0.0,
                            realized_pnl=-1.0))
     until = a.stage.cooloff.until_ms
-    assert until == clock.ns // MS + 60_000
+    assert until == clock.now_ns() // MS + 60_000
     a.store.save_now()
-    clock.ns += 30 * 1_000_000_000
+    clock.advance_s(30)
     b = Proc(path, clock, risk_config(cooloff={"consecutive_losses": 2, "seconds": 60.0}))
     b.ready(10_000.0)
     d = b.decide()
     assert not d.allow and Reason.COOLOFF in d.reasons and d.cooloff_s == pytest.approx(30.0)
-    clock.ns += 31 * 1_000_000_000
+    clock.advance_s(31)
     c = Proc(path, clock)
     assert c.stage.cooloff.until_ms == 0 and c.stage.cooloff.reason == ""
 
@@ -278,7 +271,7 @@ def test_a_running_cooloff_survives_and_an_expired_one_does_not(path: Path) -> N
 def test_an_unusable_file_is_moved_aside_counted_and_the_gate_starts_reducing(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
-    p = Proc(path, Clock())
+    p = Proc(path, EventClock(NOW_NS))
     assert p.store.load_problems == 1
     assert not path.exists() and len(list(path.parent.glob(f"*{UNUSABLE_SUFFIX}"))) == 1
     assert p.stage.machine.state is TradingState.REDUCING and p.stage.machine.reason.startswith("risk state unusable")
@@ -288,20 +281,20 @@ def test_an_unusable_file_is_moved_aside_counted_and_the_gate_starts_reducing(pa
     assert not p.decide().allow  # no new exposure
     p.store.save_now()  # the next write replaces the file with this process's memory
     assert saved(path).state_reason.startswith("risk state unusable")
-    assert Proc(path, Clock()).stage.machine.state is TradingState.ACTIVE  # an operator restart lifts it
+    assert Proc(path, EventClock(NOW_NS)).stage.machine.state is TradingState.ACTIVE  # an operator restart lifts it
 
 
 def test_another_accounts_file_is_moved_aside_and_the_start_is_fresh(path: Path) -> None:
     write(path, PersistedRisk(account="binance", day=TODAY, day_start_nav=50_000.0, hwm=60_000.0,
                               state=TradingState.REDUCING, state_reason=Reason.PORTFOLIO_DRAWDOWN))
-    p = Proc(path, Clock())  # the default config's venue is "local"
+    p = Proc(path, EventClock(NOW_NS))  # the default config's venue is "local"
     assert p.store.load_problems == 0 and p.stage.machine.state is TradingState.ACTIVE
     assert p.stage.nav.hwm == 0.0 and p.stage.nav.day_start_nav == 0.0
     assert len(list(path.parent.glob(f"*{UNUSABLE_SUFFIX}"))) == 1
 
 
 def test_no_file_is_a_first_start(path: Path) -> None:
-    p = Proc(path, Clock())
+    p = Proc(path, EventClock(NOW_NS))
     assert p.store.load_problems == 0 and p.stage.machine.state is TradingState.ACTIVE and p.stage.nav.hwm == 0.0
     assert not path.exists()  # nothing is written until the writer runs
     p.store.save_now()
@@ -312,7 +305,7 @@ def test_no_file_is_a_first_start(path: Path) -> None:
 
 
 async def test_writes_are_throttled_not_per_nav_tick(path: Path) -> None:
-    clock = Clock()
+    clock = EventClock(NOW_NS)
     p = Proc(path, clock)
     p.store.interval_s = 0.1
     p.ready(10_000.0)
@@ -347,7 +340,7 @@ async def test_a_failing_disk_is_counted_and_never_stops_the_writer(tmp_path: Pa
                                                                      ) -> None:
     (tmp_path / "state").write_text("a file where the state directory should be")
     path = tmp_path / "state" / RISK_STATE_FILE
-    p = Proc(path, Clock())
+    p = Proc(path, EventClock(NOW_NS))
     p.store.interval_s = 0.02
     task = asyncio.create_task(p.store.run())
     await wait_for(lambda: p.store.errors >= 2, what="two failed writes")
@@ -360,7 +353,7 @@ async def test_a_failing_disk_is_counted_and_never_stops_the_writer(tmp_path: Pa
 
 def test_secrets_in_reason_texts_are_masked(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BINANCE_API_SECRET", "s3cr3t-value-xyz")
-    p = Proc(path, Clock())
+    p = Proc(path, EventClock(NOW_NS))
     p.stage.halt("kill switch: operator pasted s3cr3t-value-xyz")
     p.store.save_now()
     text = path.read_text()

@@ -16,6 +16,7 @@ from hedge.events import (
     TradingState,
     TradingStateChange,
 )
+from hedge.model.clock import EventClock
 from hedge.risk.check import check_order
 from hedge.risk.limits import RiskLimits
 from hedge.risk.reasons import ALL_ORDERS, Reason
@@ -36,7 +37,7 @@ def test_not_reconciled_vetoes_every_order_even_a_reducing_one() -> None:
 
 def _stage(**risk: object) -> tuple[Bus, RiskStage, list[object]]:
     bus = Bus()
-    stage = RiskStage(bus, risk_config(**risk), clock=lambda: NOW_NS)
+    stage = RiskStage(bus, risk_config(**risk), clock=EventClock(NOW_NS))
     stage.attach()
     seen: list[object] = []
     bus.subscribe(RiskDecision, seen.append)

@@ -4,6 +4,7 @@ open orders, state), throttled on its clock; the kill switch publishes its engag
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -35,16 +36,16 @@ def test_nav_drawdowns_and_exposures_are_published(rig: SnapRig) -> None:
     rig.nav(10_000.0)  # the day start and the high-water mark
     first = rig.snapshots[-1]
     assert (first.nav, first.peak_nav, first.drawdown, first.daily_drawdown) == (10_000.0, 10_000.0, 0.0, 0.0)
-    assert first.state is TradingState.ACTIVE and first.ts_ms == rig.clock.ns // 1_000_000
-    rig.clock.advance(1.0)
+    assert first.state is TradingState.ACTIVE and first.ts_ms == rig.clock.now_ns() // 1_000_000
+    rig.clock.advance_s(1.0)
     rig.position(-30.0, mark_price=100.0)  # short 3,000 USDT at the mark
-    rig.clock.advance(1.0)
+    rig.clock.advance_s(1.0)
     rig.nav(9_500.0)
     s = rig.snapshots[-1]
     assert s.nav == 9_500.0 and s.peak_nav == 10_000.0
     assert s.drawdown == pytest.approx(0.05) and s.daily_drawdown == pytest.approx(0.05)
     assert s.gross_exposure == pytest.approx(3_000.0 / 9_500.0) and s.net_exposure == pytest.approx(-3_000.0 / 9_500.0)
-    rig.clock.advance(1.0)
+    rig.clock.advance_s(1.0)
     rig.bus.publish(MarkPrice(symbol="BTCUSDT", mark_price=110.0, index_price=110.0, funding_rate=0.0,
                               next_funding_ms=0))  # a mark moves the exposure
     assert rig.snapshots[-1].gross_exposure == pytest.approx(3_300.0 / 9_500.0)
@@ -52,11 +53,11 @@ def test_nav_drawdowns_and_exposures_are_published(rig: SnapRig) -> None:
 
 def test_open_orders_and_the_state_are_in_the_snapshot(rig: SnapRig) -> None:
     rig.ready()
-    rig.clock.advance(1.0)
+    rig.clock.advance_s(1.0)
     rig.request("c1", Side.BUY, 1.0)
     rig.update("c1", OrderStatus.NEW, qty=1.0)
     assert rig.snapshots[-1].open_orders == 1
-    rig.clock.advance(1.0)
+    rig.clock.advance_s(1.0)
     rig.stage.halt("test")
     rig.update("c1", OrderStatus.CANCELED, qty=1.0)
     last = rig.snapshots[-1]
@@ -68,7 +69,7 @@ def test_snapshots_are_throttled_on_the_stage_clock(rig: SnapRig) -> None:
     for k in range(50):  # 50 NAV readings inside one interval: one snapshot
         rig.nav(10_000.0 + k)
     assert len(rig.snapshots) == 1
-    rig.clock.ns += SNAPSHOT_INTERVAL_NS
+    rig.clock.advance_to_ns(rig.clock.now_ns() + SNAPSHOT_INTERVAL_NS)
     rig.nav(10_100.0)
     assert len(rig.snapshots) == 2 and rig.snapshots[-1].nav == 10_100.0
 
@@ -79,7 +80,7 @@ def test_var_and_cvar_need_enough_returns(tmp_path: Path) -> None:
     navs = [10_000.0, 9_900.0, 10_100.0, 9_800.0, 10_000.0, 9_700.0, 9_900.0]
     for v in navs:
         rig.nav(v)
-        rig.clock.advance(1.0)
+        rig.clock.advance_s(1.0)
     returns = rig.stage.nav.returns
     assert len(returns) == 6
     last = seen[-1]
@@ -105,7 +106,7 @@ def test_the_kill_switch_publishes_its_engagement_and_the_flag_removal(tmp_path:
     events: list[KillSwitch] = []
     svc = KillSwitchService(flag, halted.append, signals=False, publish=events.append)
     assert not svc.check() and events == []
-    write_flag(flag, "operator")
+    write_flag(flag, "operator", ts_ns=time.time_ns())
     assert svc.check() and not svc.check()  # fires once per appearance
     flag.unlink()
     assert not svc.check()

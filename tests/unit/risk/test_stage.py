@@ -33,6 +33,7 @@ from hedge.events import (
     TradingState,
     TradingStateChange,
 )
+from hedge.model.clock import EventClock
 from hedge.risk.reasons import Reason
 from hedge.risk.stage import RiskStage
 from hedge.state.journal import JournalWriter, read_journal
@@ -41,21 +42,10 @@ from tests.unit.risk.helpers import NOW_NS, intent, risk_config
 MS = 1_000_000
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.ns = NOW_NS
-
-    def __call__(self) -> int:
-        return self.ns
-
-    def advance(self, seconds: float) -> None:
-        self.ns += int(seconds * 1e9)
-
-
 class Rig:
     def __init__(self, tmp_path: Path, **risk: object) -> None:
         self.bus = Bus()
-        self.clock = Clock()
+        self.clock = EventClock(NOW_NS)
         self.journal = JournalWriter(tmp_path / "risk_vetoes.jsonl")
         self.stage = RiskStage(self.bus, risk_config(**risk), self.journal, clock=self.clock)
         # no slippage budget: caps are judged at the book's one price (100), so the figures are exact
@@ -73,7 +63,7 @@ class Rig:
         self.bus.publish(Reconciled(trigger="start"))
 
     def book(self, symbol: str = "BTCUSDT", valid: bool = True, spread_bps: float = 1.0) -> None:
-        ts_ms = self.clock.ns // MS
+        ts_ms = self.clock.now_ns() // MS
         self.bus.publish(
             BookUpdate(
                 symbol=symbol,
@@ -88,7 +78,7 @@ class Rig:
                 imbalance=0.0,
                 spread_bps=spread_bps,
                 ts_ms=ts_ms - 5,
-                recv_ns=self.clock.ns,
+                recv_ns=self.clock.now_ns(),
             )
         )
 
@@ -169,24 +159,24 @@ def test_intent_gets_a_decision_and_vetoes_are_journaled_and_counted(rig: Rig, t
 
 def test_nav_health_from_balance_and_positions(rig: Rig) -> None:
     nav = rig.stage.nav
-    assert nav.nav_health_snapshot(rig.clock.ns // MS).age_s == float("inf")
+    assert nav.nav_health_snapshot(rig.clock.now_ns() // MS).age_s == float("inf")
     rig.bus.publish(Balance(asset="BNB", wallet_balance=99.0))
     assert nav.value == 0.0  # only the USDT futures wallet counts
     rig.bus.publish(Balance(asset="USDT", wallet_balance=1000.0))
     rig.bus.publish(Position(symbol="BTCUSDT", qty=1.0, entry_price=100.0, unrealized_pnl=-30.0, mark_price=70.0))
     rig.bus.publish(Position(symbol="ETHUSDT", qty=-1.0, entry_price=50.0, unrealized_pnl=5.0, mark_price=45.0))
-    rig.clock.advance(12.5)
-    h = nav.nav_health_snapshot(rig.clock.ns // MS)
+    rig.clock.advance_s(12.5)
+    h = nav.nav_health_snapshot(rig.clock.now_ns() // MS)
     assert h.value == pytest.approx(975.0) and h.age_s == pytest.approx(12.5) and h.source == "account_update"
 
 
 def test_stale_nav_vetoes_and_disables_alt_ext(rig: Rig) -> None:
     rig.ready()
-    rig.clock.advance(89.0)
+    rig.clock.advance_s(89.0)
     assert rig.decide().allow
     rig.bus.publish(Heartbeat(component="engine"))
     assert not rig.stage.alt_ext_disabled
-    rig.clock.advance(2.0)
+    rig.clock.advance_s(2.0)
     assert Reason.NAV_STALE in rig.decide().reasons
     rig.bus.publish(Heartbeat(component="engine"))
     assert rig.stage.alt_ext_disabled
@@ -207,11 +197,11 @@ def test_daily_drawdown_moves_to_reducing_and_a_new_day_back_to_active(rig: Rig)
         TradingState.REDUCING,
         Reason.DAILY_DRAWDOWN,
     )
-    assert change.ts_ms == rig.clock.ns // MS and rig.stage.alt_ext_disabled
+    assert change.ts_ms == rig.clock.now_ns() // MS and rig.stage.alt_ext_disabled
     assert Reason.REDUCING in rig.decide().reasons  # no new exposure
     exit_ = rig.decide(intent(100.0, Side.SELL))
     assert exit_.allow and exit_.state is TradingState.REDUCING
-    rig.clock.advance(86_400.0)  # next UTC day: day-start NAV resets, the daily breach clears
+    rig.clock.advance_s(86_400.0)  # next UTC day: day-start NAV resets, the daily breach clears
     rig.nav(8_900.0)
     assert rig.stage.machine.state is TradingState.ACTIVE and not rig.stage.alt_ext_disabled
     assert [e.state for e in rig.of(TradingStateChange)] == [TradingState.REDUCING, TradingState.ACTIVE]  # type: ignore[attr-defined]
@@ -222,7 +212,7 @@ def test_portfolio_drawdown_stays_reducing_across_days(tmp_path: Path) -> None:
     rig.ready(10_000.0)
     rig.nav(7_900.0)
     assert rig.stage.machine.state is TradingState.REDUCING and rig.stage.machine.reason == Reason.PORTFOLIO_DRAWDOWN
-    rig.clock.advance(86_400.0)
+    rig.clock.advance_s(86_400.0)
     rig.nav(7_900.0)
     assert rig.stage.machine.state is TradingState.REDUCING
 
@@ -234,7 +224,7 @@ def test_halt_publishes_state_change_and_cancel_all_and_is_sticky(rig: Rig) -> N
     (cancel,) = rig.of(CancelAll)
     assert isinstance(cancel, CancelAll) and cancel.reason == "kill switch: test" and not cancel.flatten
     assert Reason.HALTED in rig.decide().reasons
-    rig.clock.advance(86_400.0)
+    rig.clock.advance_s(86_400.0)
     rig.nav(10_000.0, source="reconcile")
     assert rig.stage.machine.state is TradingState.HALTED and len(rig.of(TradingStateChange)) == 1
 
@@ -242,23 +232,23 @@ def test_halt_publishes_state_change_and_cancel_all_and_is_sticky(rig: Rig) -> N
 def test_open_orders_fills_and_positions(tmp_path: Path) -> None:
     rig = Rig(tmp_path, symbol_caps={"BTCUSDT": 0.05})
     rig.ready()
-    rig.request("c1", Side.BUY, 3.0, recv_ns=rig.clock.ns)
-    ctx = rig.stage.context("BTCUSDT", rig.clock.ns)
+    rig.request("c1", Side.BUY, 3.0, recv_ns=rig.clock.now_ns())
+    ctx = rig.stage.context("BTCUSDT", rig.clock.now_ns())
     assert ctx.open_orders == 1 and ctx.positions["BTCUSDT"].open_buy == 3.0
     d = rig.decide(intent(300.0))  # 3 resting + 3 asked > 5% cap: reduced to 2
     assert d.reasons == (Reason.SYMBOL_CAP,) and d.max_qty == pytest.approx(2.0)
-    rig.clock.advance(0.120)
-    rig.update("c1", OrderStatus.NEW, qty=3.0, recv_ns=rig.clock.ns)
+    rig.clock.advance_s(0.120)
+    rig.update("c1", OrderStatus.NEW, qty=3.0, recv_ns=rig.clock.now_ns())
     assert rig.stage.acks.last_ms == pytest.approx(120.0)
     rig.bus.publish(Fill(client_order_id="c1", symbol="BTCUSDT", side=Side.BUY, qty=1.0, price=100.0, fee=0.0))
     rig.update("c1", OrderStatus.PARTIALLY_FILLED, qty=3.0, filled_qty=1.0)
-    p = rig.stage.context("BTCUSDT", rig.clock.ns).positions["BTCUSDT"]
+    p = rig.stage.context("BTCUSDT", rig.clock.now_ns()).positions["BTCUSDT"]
     assert (p.qty, p.open_buy) == (0.0, 3.0)  # 2 resting + 1 filled but not yet confirmed
     rig.position(1.0, mark_price=101.0)
-    p = rig.stage.context("BTCUSDT", rig.clock.ns).positions["BTCUSDT"]
+    p = rig.stage.context("BTCUSDT", rig.clock.now_ns()).positions["BTCUSDT"]
     assert (p.qty, p.open_buy) == (1.0, 2.0)
     rig.update("c1", OrderStatus.CANCELED, qty=3.0, filled_qty=1.0)
-    ctx = rig.stage.context("BTCUSDT", rig.clock.ns)
+    ctx = rig.stage.context("BTCUSDT", rig.clock.now_ns())
     assert ctx.open_orders == 0 and ctx.positions["BTCUSDT"].open_buy == 0.0 and ctx.positions["BTCUSDT"].mark == 101.0
     # contexts are snapshots: an earlier one is not changed by later events
     rig.position(0.0, entry_price=0.0, mark_price=0.0)
@@ -271,7 +261,7 @@ def test_consecutive_rejects_and_losses_start_a_cooloff(rig: Rig) -> None:
         rig.reject(f"r{i}", -2019)
     d = rig.decide()
     assert Reason.COOLOFF in d.reasons and d.cooloff_s == pytest.approx(300.0)
-    rig.clock.advance(300.0)
+    rig.clock.advance_s(300.0)
     rig.ready()
     assert rig.decide().allow
     for pnl in (-1.0, -2.0, 3.0, -1.0, -1.0):  # a win resets the streak
@@ -328,10 +318,10 @@ def test_book_status_and_user_stream(rig: Rig) -> None:
 def test_reports_in_any_order_never_understate_exposure(tmp_path: Path) -> None:
     rig = Rig(tmp_path, symbol_caps={"BTCUSDT": 0.05})
     rig.ready()
-    T = rig.clock.ns // MS
+    T = rig.clock.now_ns() // MS
 
     def worst() -> tuple[float, float]:
-        p = rig.stage.context("BTCUSDT", rig.clock.ns).positions.get("BTCUSDT")
+        p = rig.stage.context("BTCUSDT", rig.clock.now_ns()).positions.get("BTCUSDT")
         return (p.worst(+1), p.worst(-1)) if p else (0.0, 0.0)
 
     rig.position(5.0, ts_ms=T)
@@ -349,7 +339,7 @@ def test_reports_in_any_order_never_understate_exposure(tmp_path: Path) -> None:
     assert worst() == (0.0, 0.0)
     # a late non-final update of the finished order does not resurrect it
     rig.update("s1", OrderStatus.PARTIALLY_FILLED, Side.SELL, qty=5.0, filled_qty=2.0, ts_ms=T + 8)
-    assert worst() == (0.0, 0.0) and rig.stage.context("BTCUSDT", rig.clock.ns).open_orders == 0
+    assert worst() == (0.0, 0.0) and rig.stage.context("BTCUSDT", rig.clock.now_ns()).open_orders == 0
     # order update first, account update after: counted once it fills, cleared by the later position
     rig.request("b1", Side.BUY, 2.0)
     rig.update("b1", OrderStatus.PARTIALLY_FILLED, qty=2.0, filled_qty=1.5, ts_ms=T + 30)
@@ -368,19 +358,19 @@ def test_reports_in_any_order_never_understate_exposure(tmp_path: Path) -> None:
 
 def test_an_unanswered_order_counts_in_ack_latency(rig: Rig) -> None:
     rig.ready()
-    rig.request("c1", Side.BUY, 1.0, recv_ns=rig.clock.ns)
-    rig.clock.advance(0.4)
+    rig.request("c1", Side.BUY, 1.0, recv_ns=rig.clock.now_ns())
+    rig.clock.advance_s(0.4)
     assert rig.decide().allow
-    rig.clock.advance(0.2)
+    rig.clock.advance_s(0.2)
     assert rig.decide().reasons == (Reason.ACK_LATENCY,)
-    rig.update("c1", OrderStatus.NEW, qty=1.0, recv_ns=rig.clock.ns - 550_000_000)
+    rig.update("c1", OrderStatus.NEW, qty=1.0, recv_ns=rig.clock.now_ns() - 550_000_000)
     assert rig.decide().allow and rig.stage.acks.last_ms == pytest.approx(50.0)
     # a slow ack blocks new exposure for ack_latency_window_s (30 s), then no longer
-    rig.request("c2", Side.BUY, 1.0, recv_ns=rig.clock.ns)
-    rig.clock.advance(0.7)
-    rig.update("c2", OrderStatus.NEW, qty=1.0, recv_ns=rig.clock.ns)
-    rig.clock.advance(29.0)
+    rig.request("c2", Side.BUY, 1.0, recv_ns=rig.clock.now_ns())
+    rig.clock.advance_s(0.7)
+    rig.update("c2", OrderStatus.NEW, qty=1.0, recv_ns=rig.clock.now_ns())
+    rig.clock.advance_s(29.0)
     rig.ready()
     assert rig.decide().reasons == (Reason.ACK_LATENCY,)
-    rig.clock.advance(1.5)
+    rig.clock.advance_s(1.5)
     assert rig.decide().allow

@@ -247,7 +247,7 @@ class Rig:
 
 
 def sim_venue(bus: Bus, clock: EventClock, feed: FrameDispatcher) -> FaultyVenue:
-    venue = FaultyVenue(bus, [SYM], clock=clock, now_ns=clock.now_ns, book_of=lambda s: feed.book(s).book,
+    venue = FaultyVenue(bus, [SYM], clock=clock, book_of=lambda s: feed.book(s).book,
                         balance=1_000_000.0)
     venue.attach()  # before the router, as the pipeline builders do: fills are published before it acts
     return venue
@@ -256,7 +256,7 @@ def sim_venue(bus: Bus, clock: EventClock, feed: FrameDispatcher) -> FaultyVenue
 async def start_router(bus: Bus, venue: Venue, journals: Journals, cfg: Config, clock: EventClock,
                        tmp_path: Path) -> RouterStage:
     """A router started as ``hedge.pipeline`` starts it: the venue's filters, then recovery."""
-    router = RouterStage(bus, venue, journals, cfg, backoff=backoff, clock=clock, now_ns=clock.now_ns,
+    router = RouterStage(bus, venue, journals, cfg, backoff=backoff, clock=clock,
                          pending=PendingOrders(tmp_path / "state" / "pending_orders.jsonl"))
     router.set_filters(await venue.load_filters())
     router.recover()

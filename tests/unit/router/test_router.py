@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +27,7 @@ from hedge.model.clock import EventClock
 from hedge.model.instrument import SymbolFilters
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
+from hedge.state import group_commit
 from hedge.state.journal import Journals
 from hedge.venue.dry_run import DryRunVenue
 from hedge.venue.errors import POST_ONLY_REJECT, OrderNotFound, RateLimited, Retryable
@@ -422,3 +425,22 @@ async def test_a_failed_answer_after_the_stream_finished_the_order_is_ignored(ri
     await rig.advance(10.0)  # nothing is queried, resent or retried for an order already final
     assert [c[0] for c in rig.venue.calls] == ["place"]
     assert not rig.alerts and rig.router.executions == {}
+
+
+async def test_an_order_leaves_only_once_the_journal_lines_before_it_are_on_disk(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()  # the disk: holds every fdatasync until the test opens it
+    real = group_commit.run_sync_jobs
+    monkeypatch.setattr(group_commit, "run_sync_jobs", lambda jobs: (gate.wait(10), real(jobs))[1])
+    rig.decide("first")
+    await rig.router.idle()  # it went out, though its own request line is not synced yet
+    assert len(rig.venue.accepted) == 1 and rig.journals.group.synced_seq == 0
+    assert [u["status"] for u in rig.journal("order_updates")] == ["NEW"]  # its answer: in the file (kill -9 safe)
+    rig.decide("second", side=Side.SELL)
+    for _ in range(20):  # loop turns, not time: nothing else could let it out
+        await asyncio.sleep(0)
+    assert len(rig.venue.accepted) == 1  # held: the first order's answer is not on disk yet
+    gate.set()
+    await rig.router.idle()
+    assert len(rig.venue.accepted) == 2 and rig.journals.group.synced_seq >= 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hedge.bus import Bus
 from hedge.events import Alert, PositionDrift, RiskSnapshot, TradingState, TradingStateChange
+from hedge.model.clock import EventClock
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
 
@@ -23,16 +24,8 @@ class Recorder:
         return None
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def setup(queue_size: int = 64) -> tuple[Bus, AlertDispatcher, Clock]:
-    bus, clock = Bus(), Clock()
+def setup(queue_size: int = 64) -> tuple[Bus, AlertDispatcher, EventClock]:
+    bus, clock = Bus(), EventClock(100 * 1_000_000_000)
     d = AlertDispatcher([Recorder()], queue_size=queue_size)
     AlertRouter(bus, d, daily_dd_limit=0.10, dedup_s=60.0, clock=clock).attach()
     return bus, d, clock
@@ -48,7 +41,7 @@ def test_daily_drawdown_alerts_once_per_breach() -> None:
         bus.publish(RiskSnapshot(nav=9_000.0, daily_drawdown=dd))
     assert queued(d) == [("critical", "daily drawdown limit")]
     bus.publish(RiskSnapshot(nav=9_500.0, daily_drawdown=0.04))
-    clock.t += 61
+    clock.advance_s(61)
     bus.publish(RiskSnapshot(nav=8_900.0, daily_drawdown=0.105))
     assert queued(d) == [("critical", "daily drawdown limit")] * 2
     assert "10.50% >= limit 10.00%" in d.lanes[0].queue[-1].text
@@ -61,7 +54,7 @@ def test_same_title_within_dedup_window_is_counted_not_sent() -> None:
     bus.publish(PositionDrift(symbol="BTCUSDT", local_qty=0.01, exchange_qty=0.01, resolved=True))
     assert queued(d) == [("warning", "position drift BTCUSDT")]
     assert (d.stats.raised, d.stats.deduplicated) == (3, 2)
-    clock.t += 61
+    clock.advance_s(61)
     bus.publish(PositionDrift(symbol="BTCUSDT", local_qty=0.02, exchange_qty=0.0))
     assert len(queued(d)) == 2
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
@@ -88,3 +89,55 @@ def test_journals_open_every_named_file(tmp_path: Path) -> None:
     assert {"events.jsonl", "orders_success.jsonl", "orders_failed.jsonl", "orders_denied.jsonl",
             "risk_vetoes.jsonl", "orders_executed.jsonl"} <= names
     assert b"nav_stale" in (tmp_path / "risk_vetoes.jsonl").read_bytes()
+
+
+async def test_durable_lines_are_group_committed_once_per_loop_iteration(tmp_path: Path) -> None:
+    js = Journals(tmp_path, names=(), durable=("orders_sent", "fills"))
+    sent, fills, events = js.writer("orders_sent"), js.writer("fills"), js.writer("events")
+    for i in range(3):
+        sent.write("request", {"n": i})
+    fills.write("fill", {"t": 1})
+    events.write("hb", {"n": 0})
+    assert (tmp_path / "orders_sent.jsonl").read_bytes() == b""  # nothing yet: one commit per iteration
+    await asyncio.sleep(0)
+    assert (tmp_path / "orders_sent.jsonl").read_bytes().count(b"\n") == 3  # in the kernel: kill -9 safe
+    assert (tmp_path / "fills.jsonl").read_bytes().count(b"\n") == 1
+    assert (tmp_path / "events.jsonl").read_bytes() == b""  # high-volume journals stay buffered
+    g = js.group
+    assert g.commits == 1 and g.seq == 4
+    await g.synced(4)  # the sync thread fdatasynced both files, once
+    assert g.synced_seq == 4 and g.syncs == 1 and g.sync_errors == 0
+    sent.write("request", {"n": 3})
+    js.group.commit()  # the router's commit before an order leaves: in the file now, not at the next turn
+    assert (tmp_path / "orders_sent.jsonl").read_bytes().count(b"\n") == 4
+    await g.synced(5)
+    assert g.syncs == 2
+    await asyncio.sleep(0)
+    assert g.commits == 2  # the scheduled commit found nothing left to do
+    js.close()
+
+
+async def test_commits_while_a_sync_runs_are_synced_together_in_order(tmp_path: Path) -> None:
+    js = Journals(tmp_path, names=())
+    w = js.writer("fills")
+    g = js.group
+    for i in range(1, 6):  # five loop turns: one sync in flight, the later commits queue behind it
+        w.write("fill", {"t": i})
+        await asyncio.sleep(0)
+    await g.synced(5)
+    assert g.commits == 5 and 1 <= g.syncs <= 5 and g.synced_seq == 5
+    js.close()
+    assert [orjson.loads(x)["data"]["t"] for x in (tmp_path / "fills.jsonl").read_bytes().splitlines()] == [1, 2, 3, 4, 5]
+
+
+def test_without_fsync_the_same_lines_are_written_unsynced(tmp_path: Path) -> None:
+    def lines(fsync: bool) -> tuple[list[bytes], int]:
+        js = Journals(tmp_path / str(fsync), names=(), fsync=fsync)
+        w = js.writer("fills")
+        w.write("fill", {"t": 7}, ts_ns=1)  # no running loop here: committed (and synced) at once
+        assert js.group.synced_seq == 1
+        return (tmp_path / str(fsync) / "fills.jsonl").read_bytes().splitlines(), js.group.syncs
+
+    synced, n_synced = lines(True)
+    unsynced, n_unsynced = lines(False)
+    assert synced == unsynced == [b'{"ts_ns":1,"kind":"fill","data":{"t":7}}'] and (n_synced, n_unsynced) == (1, 0)

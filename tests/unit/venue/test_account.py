@@ -12,24 +12,27 @@ from hedge.venue.binance_wire import nav_of_account
 from hedge.venue.errors import Retryable
 from tests.kit.wait import wait_for
 
+NOW_NS = 1_721_260_900_000_000_000
+
 
 def test_nav_of_account_reads_binance_strings() -> None:
     nav = nav_of_account({"totalWalletBalance": "10000.50000000", "totalUnrealizedProfit": "-12.25000000",
-                          "updateTime": 1721260800000, "assets": []})
+                          "updateTime": 1721260800000, "assets": []}, NOW_NS)
     assert nav.nav == pytest.approx(9988.25) and nav.wallet_balance == 10000.5 and nav.unrealized_pnl == -12.25
-    assert nav.source == "reconcile" and nav.ts_ms == 1721260800000 and nav.recv_ns > 0
+    assert nav.source == "reconcile" and nav.ts_ms == 1721260800000 and nav.recv_ns == NOW_NS
 
 
 def test_a_nav_without_update_time_is_stamped_on_arrival() -> None:
     """Binance's top-level ``updateTime`` is 0 on /fapi/v2/account: the poll's Nav carried ts_ms 0."""
-    nav = nav_of_account({"totalWalletBalance": "100", "totalUnrealizedProfit": "0", "updateTime": 0, "assets": []})
-    assert nav.ts_ms == nav.recv_ns // 1_000_000 and nav.ts_ms > 1_700_000_000_000
+    nav = nav_of_account({"totalWalletBalance": "100", "totalUnrealizedProfit": "0", "updateTime": 0, "assets": []},
+                         NOW_NS)
+    assert nav.ts_ms == NOW_NS // 1_000_000 and nav.recv_ns == NOW_NS
 
 
 @pytest.mark.parametrize("bad", [{}, {"totalWalletBalance": "abc"}, [], "x"])
 def test_nav_of_account_rejects_what_is_not_an_account(bad: object) -> None:
     with pytest.raises(ValueError, match="account snapshot"):
-        nav_of_account(bad)
+        nav_of_account(bad, NOW_NS)
 
 
 class Flaky:

@@ -24,15 +24,15 @@ TRADE = {  # GET /fapi/v1/userTrades
 
 
 def test_position_risk_entry() -> None:
-    p = position_of(POSITION_V2)
+    p = position_of(POSITION_V2, 1)
     assert (p.symbol, p.qty, p.entry_price, p.mark_price) == ("BTCUSDT", -0.012, 63944.1, 63900.0)
     assert p.unrealized_pnl == pytest.approx(0.5292) and p.ts_ms == 1721347022504
-    flat = position_of(FLAT)
+    flat = position_of(FLAT, 1)
     assert flat.qty == 0.0 and flat.ts_ms == 0  # the proof of flatness reconciliation relies on
 
 
 def test_user_trade_entry_with_the_client_order_id_given_by_the_caller() -> None:
-    f = fill_of(rest_trade(TRADE), "h0123456789abcdef-0-1")
+    f = fill_of(rest_trade(TRADE), "h0123456789abcdef-0-1", 1)
     assert (f.client_order_id, f.symbol, f.side, f.qty, f.price) == ("h0123456789abcdef-0-1", "BTCUSDT", Side.SELL,
                                                                      0.002, 7819.01)
     assert (f.trade_id, f.exchange_order_id, f.ts_ms, f.maker) == (698759, 25851813, 1569514978020, False)

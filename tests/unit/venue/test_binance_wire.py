@@ -35,29 +35,29 @@ def test_order_trade_update_gives_an_update_and_a_fill() -> None:
     assert (fill.qty, fill.price, fill.fee, fill.maker, fill.trade_id, fill.realized_pnl) == (
         0.004, 64000.1, 0.05120008, True, 777, 1.5)
     new = dict(OTU, o={**OTU["o"], "x": "NEW", "X": "NEW", "l": "0", "z": "0"})
-    assert [type(e) for e in d.decode(orjson.dumps(new))] == [OrderUpdate]  # no trade, no fill
+    assert [type(e) for e in d.decode(orjson.dumps(new), 1)] == [OrderUpdate]  # no trade, no fill
 
 
 def test_account_update_gives_balances_positions_and_nav() -> None:
     d = UserStreamDecoder()
-    bal, pos, nav = d.decode(orjson.dumps(AU))
+    bal, pos, nav = d.decode(orjson.dumps(AU), 1)
     assert isinstance(bal, Balance) and bal.wallet_balance == 10000.5
     assert isinstance(pos, Position) and (pos.symbol, pos.qty, pos.unrealized_pnl) == ("BTCUSDT", -0.004, -0.2)
     assert isinstance(nav, Nav) and nav.nav == pytest.approx(10000.3) and nav.source == "account_update"
     # a later update of another symbol: NAV keeps BTCUSDT's unrealized PnL
     eth = {**AU, "a": {"m": "ORDER", "B": [], "P": [{"s": "ETHUSDT", "pa": "1", "ep": "3000", "up": "0.5"}]}}
-    *_, nav2 = d.decode(orjson.dumps(eth))
+    *_, nav2 = d.decode(orjson.dumps(eth), 1)
     assert isinstance(nav2, Nav) and nav2.nav == pytest.approx(10000.8)
 
 
 def test_combined_wrapper_expiry_and_others() -> None:
     d = UserStreamDecoder()
     wrapped = orjson.dumps({"stream": "k", "data": OTU})
-    assert len(d.decode(wrapped)) == 2
+    assert len(d.decode(wrapped, 1)) == 2
     with pytest.raises(ListenKeyExpired):
-        d.decode(b'{"e":"listenKeyExpired","E":"1","listenKey":"k"}')
-    assert d.decode(b'{"e":"TRADE_LITE","E":1,"s":"BTCUSDT"}') == []
-    assert d.decode(b'{"e":"ORDER_TRADE_UPDATE","E":1,"o":{"s":"X","c":"c","S":"BUY","X":"WEIRD"}}') == []
+        d.decode(b'{"e":"listenKeyExpired","E":"1","listenKey":"k"}', 1)
+    assert d.decode(b'{"e":"TRADE_LITE","E":1,"s":"BTCUSDT"}', 1) == []
+    assert d.decode(b'{"e":"ORDER_TRADE_UPDATE","E":1,"o":{"s":"X","c":"c","S":"BUY","X":"WEIRD"}}', 1) == []
     assert d.skipped == 2
 
 
@@ -65,7 +65,7 @@ def test_combined_wrapper_expiry_and_others() -> None:
 def test_garbage_never_raises(raw: bytes) -> None:
     d = UserStreamDecoder()
     with contextlib.suppress(ListenKeyExpired):
-        d.decode(raw)
+        d.decode(raw, 1)
 
 
 def test_rest_order_ack_error_body_and_rate_limits() -> None:

@@ -41,7 +41,7 @@ def test_liquidation_frames_decode_to_a_flagged_fill() -> None:
     eng.place("a", NewOrder(symbol="BTCUSDT", side="BUY", type="MARKET", quantity=0.1))
     eng.on_mark("BTCUSDT", 59_000.0)
     dec = UserStreamDecoder()
-    events = [ev for f in rec.frames for ev in dec.decode(f)]
+    events = [ev for f in rec.frames for ev in dec.decode(f, 1)]
     fills = [e for e in events if isinstance(e, Fill)]
     assert [f.liquidation for f in fills] == [False, True]
     liq = fills[1]

@@ -75,7 +75,7 @@ def make(latency_s: float = 0.0, account_interval_s: float = 5.0) -> Sim:
     bus = Bus()
     clock = EventClock(T0)
     feed = FrameDispatcher(bus, symbols=[SYM])
-    venue = SimVenue(bus, [SYM], clock=clock, now_ns=clock.now_ns, book_of=lambda s: feed.book(s).book,
+    venue = SimVenue(bus, [SYM], clock=clock, book_of=lambda s: feed.book(s).book,
                      latency_s=latency_s, account_interval_s=account_interval_s)
     venue.attach()
     sim = Sim(bus, clock, feed, venue)
