@@ -25,8 +25,7 @@ SIGTERM, and the run is judged:
   a loaded machine's scheduling delays show up here too, whatever the daemon does);
 - no client order id accepted twice by the exchange (its order log);
 - the engine's positions (state/positions) == the exchange's;
-- the fill journal (``fills.jsonl``; the ``Fill`` events of ``events.jsonl`` when the daemon writes
-  no fill journal) holds every exchange fill exactly once, keyed by (symbol, trade id);
+- the fill journal (``fills.jsonl``) holds every exchange fill exactly once, keyed by (symbol, trade id);
 - ``/health`` is 200 again within 60 s of the run's end (it recovered from every fault);
 - the daemon exits 0 with no traceback in its log, and it placed orders.
 
@@ -59,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET, sign  # noqa: E402
 from hedge.risk.kill_switch import write_flag  # noqa: E402
 from hedge.state import schemas as s  # noqa: E402
+from hedge.state.fill_journal import FILLS_JOURNAL, FillRecord  # noqa: E402
 from hedge.state.journal import read_journal  # noqa: E402
 from hedge.state.manifest import read_surface  # noqa: E402
 
@@ -186,17 +186,15 @@ def mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
 
 
-def journal_fills(logs: Path) -> tuple[Counter[tuple[str, int]], str]:
-    """How often each (symbol, trade id) is in the fill journal, and which journal that was."""
-    name, kind = ("fills", "fill") if any(logs.glob("fills.jsonl*")) else ("events", "Fill")
+def journal_fills(logs: Path) -> Counter[tuple[str, int]]:
+    """How often each (symbol, trade id) is in the fill journal (fills.jsonl and its rotated backups)."""
     keys: Counter[tuple[str, int]] = Counter()
-    for path in sorted(logs.glob(f"{name}.jsonl*")):
+    for path in sorted(logs.glob(f"{FILLS_JOURNAL}.jsonl*")):
         for rec in read_journal(path):
-            if rec.kind == kind:
-                data: dict[str, Any] = rec.decode()
-                fill = data["fill"] if kind == "fill" else data
-                keys[(fill["symbol"], int(fill["trade_id"]))] += 1
-    return keys, f"{name}.jsonl"
+            if rec.kind == "fill":
+                record: FillRecord = rec.decode(FillRecord)
+                keys[(record.fill.symbol, record.fill.trade_id)] += 1
+    return keys
 
 
 def duplicate_client_ids(order_log: list[dict[str, Any]]) -> int:
@@ -386,7 +384,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     tail = [x for x in samples if x[0] >= 0.95 * duration_s] or samples[-1:]
     rss0, rss1 = mean([x[1] for x in head]), mean([x[1] for x in tail])
     fd0, fd1 = mean([x[2] for x in head]), mean([x[2] for x in tail])
-    journaled, journal = journal_fills(rig.logs)
+    journaled = journal_fills(rig.logs)
     exchange_fills = rig.trades
     missing = len(exchange_fills - set(journaled))
     extra = len(set(journaled) - exchange_fills)
@@ -419,7 +417,6 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "engine_position": engine_qty,
         "position_equals_exchange": engine_qty is not None and abs(engine_qty - exchange_qty) < 1e-9,
         "exchange_fills": len(exchange_fills),
-        "fill_journal": journal,
         "journal_fills_missing": missing,
         "journal_fills_duplicated": duplicated,
         "journal_fills_extra": extra,
