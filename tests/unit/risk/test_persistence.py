@@ -320,7 +320,8 @@ async def test_writes_are_throttled_not_per_nav_tick(path: Path) -> None:
                 p.bus.publish(nav(12_001.0 + i * 100 + j))
             await asyncio.sleep(0.01)  # the ticks' pace (the throttle is what is measured), not a wait
         await wait_for(lambda: exists(path) and saved(path).hwm == 15_000.0, what="the newest high written")
-        writes = p.store.writes
+        with p.store._lock:  # the writer thread renames the file, then counts the write: wait for the count
+            writes = p.store.writes
         # 3000 HWM changes: a write per 0.1 s of the time they took (~0.45 s unloaded), never one per change
         assert 1 <= writes <= (time.monotonic() - t0) / 0.1 + 2, writes
         assert saved(path).hwm == 15_000.0
