@@ -209,6 +209,13 @@ def duplicate_client_ids(order_log: list[dict[str, Any]]) -> int:
 # ----------------------------------------------------------------------------------- run
 
 
+def die_with_parent() -> None:
+    """In a child before it runs: SIGTERM when the soak dies, however it dies (Linux PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+
+
 class Rig:
     """The exchange and daemon processes of one soak, and what was collected from them."""
 
@@ -218,6 +225,7 @@ class Rig:
         self.exchange = subprocess.Popen(
             [sys.executable, "-m", "hedge", "exchange", "--port", "0", "--speed", str(speed)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=(directory / "exchange.log").open("wb"), text=True,
+            preexec_fn=die_with_parent,
         )
         assert self.exchange.stdout is not None
         line = self.exchange.stdout.readline()  # "local exchange on http://127.0.0.1:PORT (...)"
@@ -236,7 +244,8 @@ class Rig:
         env |= {"BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET}
         self.metrics_url = f"http://127.0.0.1:{metrics_port}"
         self.daemon = subprocess.Popen([sys.executable, "-m", "hedge", "run", "--config", str(cfg)], cwd=ROOT,
-                                       env=env, stdout=subprocess.DEVNULL, stderr=(self.dir / "daemon.log").open("wb"))
+                                       env=env, stdout=subprocess.DEVNULL, stderr=(self.dir / "daemon.log").open("wb"),
+                                       preexec_fn=die_with_parent)
 
     def healthy(self) -> bool:
         try:
