@@ -34,6 +34,7 @@ from hedge.backoff import backoff_delays
 from hedge.config import FeedsConfig
 from hedge.events import FeedStatus
 from hedge.model.clock import Clock, LiveClock
+from hedge.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -208,9 +209,7 @@ class WsConnection:
                 self._close_reason = f"connection closed ({exc})"[:200]
             return got
         finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
+            await cancel_and_wait(watchdog)
 
     async def _watchdog(self, ws: ClientConnection, opened_ns: int) -> None:
         check = max(0.01, min(1.0, self._watchdog_s / 4))

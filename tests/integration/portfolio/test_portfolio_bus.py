@@ -134,7 +134,7 @@ class Rig:
 
     async def until(self, t: type[Event], n: int = 1) -> list[Event]:
         """The events of type ``t`` once there are ``n``, re-counted whenever the rig saw an event."""
-        await wait_for(lambda: len(self.of(t)) >= n, 5.0, what=f"{n} {t.__name__}", wake=self.news)
+        await wait_for(lambda: len(self.of(t)) >= n, 30, what=f"{n} {t.__name__}", wake=self.news)
         return self.of(t)
 
     def of(self, t: type[Event]) -> list[Event]:

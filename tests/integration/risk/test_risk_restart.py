@@ -90,7 +90,7 @@ class Daemonish:
     async def stop(self) -> None:
         assert self.task is not None
         self.engine.request_stop("test")
-        assert await asyncio.wait_for(self.task, 5) == 0
+        assert await asyncio.wait_for(self.task, 30) == 0
 
 
 async def test_the_daily_drawdown_gate_still_vetoes_after_a_daemon_restart(tmp_path: Path) -> None:

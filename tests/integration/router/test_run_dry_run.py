@@ -21,12 +21,12 @@ def test_run_dry_run_starts_the_router(tmp_path: Path) -> None:
     )
     seen = ""
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         assert proc.stderr is not None
         while time.monotonic() < deadline and "pipeline: ready" not in seen:
             seen += proc.stderr.readline()
         proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=5)
+        rc = proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
