@@ -39,9 +39,11 @@ from pathlib import Path
 
 from hedge.app import Engine
 from hedge.config import Config
+from hedge.config.calibration_check import calibrator_problems
 from hedge.feeds.recording import RecordedLine, ReplaySource
 from hedge.model.clock import EventClock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
+from hedge.replay.calibration_report import CalibrationReport
 from hedge.replay.summary import DecisionRecorder, ReplaySummary
 from hedge.venue.sim import ACCOUNT, SimVenue
 
@@ -105,6 +107,9 @@ class Replay:
             rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
         self.recorder = DecisionRecorder(bus)
+        self.calibration = CalibrationReport(bus)
+        for problem in calibrator_problems(cfg, 0):  # 0: a replay's data has no age
+            log.warning("replay: calibrator: %s", problem)
         self.start_nav = ex.starting_balance
         self.interrupted = False
 
@@ -240,4 +245,5 @@ class Replay:
             latency_ms=self.latency_ms,
             fingerprint=rec.fingerprint,
             interrupted=self.interrupted,
+            calibration=self.calibration.result(),
         )

@@ -21,6 +21,7 @@ import msgspec
 
 from hedge.bus import Bus
 from hedge.events import Fill, Nav, OrderCancel, OrderIntent, OrderRequest, RiskDecision
+from hedge.replay.calibration_report import TradeCalibration
 
 _encode = msgspec.json.Encoder().encode
 
@@ -65,6 +66,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     latency_ms: float
     fingerprint: str
     interrupted: bool = False  # stopped early (Ctrl-C): everything above covers the lines replayed so far
+    calibration: TradeCalibration | None = None  # the trades' p_win vs outcomes, net expectancy with its CI
 
 
 class DecisionRecorder:
