@@ -55,7 +55,7 @@ strategies:
     enabled: true
     params: {entry_threshold: 0.0, cooldown_s: 1.0}
 signals: {publish_every_ms: 200}
-exits: {tp_pct: 0.00003, sl_pct: 0.00002, trail_bps: 0.2, breakeven_after_R: 0.8, max_R: 3.0}
+exits: {profile: classic, tp_pct: 0.00003, sl_pct: 0.00002, trail_bps: 0.2, breakeven_after_R: 0.8, max_R: 3.0}
 """
 RISK_YAML = """\
 pi_min_bps: -1000000000.0
