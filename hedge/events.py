@@ -249,6 +249,9 @@ class OrderIntent(Event, frozen=True, kw_only=True, gc=False):
     limit_px: float = 0.0  # reference price at decision time (0 = use the book)
     score: float = 0.0
     e_pi_bps: float = 0.0
+    p_win: float = 0.0  # calibrated probability that the take-profit comes first
+    tp_bps: float = 0.0  # the trade's take-profit and stop from entry (0 = the exit rules' fixed levels)
+    sl_bps: float = 0.0
     regime: VolRegime = VolRegime.NORMAL
     tick_ns: int = 0  # recv_ns of the tick that caused it (for tick -> decision latency)
     stop_price: float = 0.0  # > 0: a protective stop resting at the exchange (STOP_MARKET, closes the position)

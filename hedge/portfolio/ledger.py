@@ -72,6 +72,8 @@ class OrderTag(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     strategy: str = ""
     reason: str = ""
     external: bool = False
+    tp_bps: float = 0.0  # the trade's take-profit/stop distances decided with the intent (0 = unknown)
+    sl_bps: float = 0.0
 
 
 class LedgerState(msgspec.Struct, kw_only=True):
@@ -100,7 +102,8 @@ class Ledger:
     def on_intent(self, intent: OrderIntent) -> None:
         """Remember what an intent is for, so its orders' fills can be attributed."""
         self._intents[intent.intent_id] = OrderTag(
-            intent_id=intent.intent_id, strategy=intent.strategy, reason=intent.reason
+            intent_id=intent.intent_id, strategy=intent.strategy, reason=intent.reason,
+            tp_bps=intent.tp_bps, sl_bps=intent.sl_bps,
         )
         if len(self._intents) > _INTENTS_KEPT:
             del self._intents[next(iter(self._intents))]
@@ -192,7 +195,7 @@ class Ledger:
             symbol=fill.symbol,
             qty=signed,
             entry_price=fill.price,
-            levels=initial_levels(sign, fill.price, self.params),
+            levels=initial_levels(sign, fill.price, self.params, *((tag.tp_bps, tag.sl_bps) if tag else (0.0, 0.0))),
             key=f"t{fill.trade_id}" if fill.trade_id else f"x{fill.ts_ms}",
             strategy=EXTERNAL if tag is None else tag.strategy,
             reason="" if tag is None else tag.reason,

@@ -39,9 +39,11 @@ from pathlib import Path
 
 from hedge.app import Engine
 from hedge.config import Config
+from hedge.config.calibration_check import calibrator_problems
 from hedge.feeds.recording import RecordedLine, ReplaySource
 from hedge.model.clock import EventClock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
+from hedge.replay.calibration_report import CalibrationReport
 from hedge.replay.performance import PerformanceRecorder, performance
 from hedge.replay.summary import DecisionRecorder, ReplaySummary
 from hedge.state.trade_csv import TRADES_FILE
@@ -109,6 +111,9 @@ class Replay:
         )
         self.recorder = DecisionRecorder(bus)
         self.perf = PerformanceRecorder(bus)
+        self.calibration = CalibrationReport(bus)
+        for problem in calibrator_problems(cfg, 0):  # 0: a replay's data has no age
+            log.warning("replay: calibrator: %s", problem)
         self.start_nav = ex.starting_balance
         self.interrupted = False
 
@@ -251,4 +256,5 @@ class Replay:
                 start_ns=st.first_recv_ns, end_ns=st.last_recv_ns, start_nav=self.start_nav,
                 trades_csv=str(self.engine.observability.trade_csv.path),
             ),
+            calibration=self.calibration.result(),
         )

@@ -21,6 +21,7 @@ import msgspec
 
 from hedge.bus import Bus
 from hedge.events import Fill, Nav, OrderCancel, OrderIntent, OrderRequest, RiskDecision
+from hedge.replay.calibration_report import TradeCalibration
 from hedge.replay.performance import Performance
 
 _encode = msgspec.json.Encoder().encode
@@ -68,6 +69,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     fingerprint: str
     interrupted: bool = False  # stopped early (Ctrl-C): everything above covers the lines replayed so far
     performance: Performance | None = None  # trades, win rate, Sharpe ... (hedge.replay.performance)
+    calibration: TradeCalibration | None = None  # the trades' p_win vs outcomes, net expectancy with its CI
 
 
 class DecisionRecorder:

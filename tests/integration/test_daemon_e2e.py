@@ -47,6 +47,8 @@ def lively_config(tmp: Path) -> Path:
     path = dst / "strategy.yaml"
     strat = yaml.safe_load(path.read_text())
     strat["per_trade_nav_pct"] = 0.03
+    strat["exits"] = {"profile": "classic"}  # the unfitted calibrator's p >= 0.5 passes the gate at TP 50 / SL 25
+    (dst / "calibrator.yaml").unlink()
     for entry in strat["strategies"]:
         if entry["name"] == "micro_scalper":
             entry["params"].update(entry_threshold=0.15, cooldown_s=1.0)

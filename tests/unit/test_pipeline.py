@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from hedge.app import Engine
-from hedge.config import Config
+from hedge.config import Config, exit_profile
 from hedge.events import (
     BookUpdate,
     CancelAll,
@@ -78,7 +78,9 @@ class Rig:
 
 
 def config(tmp_path: Path) -> Config:
-    return make_config(tmp_path, risk__kill_switch__flag_file=str(tmp_path / "KILL"))
+    # the classic exits with the unfitted calibrator: an intent the gate approves (the scalper's would not)
+    return make_config(tmp_path, risk__kill_switch__flag_file=str(tmp_path / "KILL"),
+                       strategy__exits=exit_profile("classic"))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig
+from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig, exit_profile
 from hedge.events import (
     Alert,
     BookUpdate,
@@ -63,7 +63,7 @@ SYM = "BTCUSDT"
 P0 = 60_000.0  # the tape's bid before it moves; the ask is one tick above
 MOVE_AT = 5.0  # seconds after the exchange starts: the entry is filled by then (it takes ~2 s)
 # R = 30 (sl 5 bps), TP at +60 (10 bps), breakeven from +24, trail 12 (2 bps) unless a test says otherwise
-EXITS = ExitParams(tp_pct=0.001, sl_pct=0.0005, trail_bps=2.0, breakeven_after_R=0.8, max_R=3.0)
+EXITS = exit_profile("classic", tp_pct=0.001, sl_pct=0.0005, trail_bps=2.0, breakeven_after_R=0.8, max_R=3.0)
 
 
 class Desk:

@@ -40,8 +40,8 @@ def reconciles(s: ReplaySummary, log_dir: Path) -> list[dict[str, str]]:
     return trades
 
 
-def test_the_bundled_replay_writes_a_trade_list_that_reconciles(bundled_replay: tuple[ReplaySummary, Path]) -> None:
-    s, log_dir = bundled_replay
+def test_the_bundled_replay_writes_a_trade_list_that_reconciles(classic_replay: tuple[ReplaySummary, Path]) -> None:
+    s, log_dir = classic_replay  # the classic exits trade the bundled recording (the default stays out)
     reconciles(s, log_dir)
     assert s.performance is not None and s.performance.open_trades == 1  # it ends holding a position
     assert s.positions["BTCUSDT"] != 0.0
@@ -50,7 +50,7 @@ def test_the_bundled_replay_writes_a_trade_list_that_reconciles(bundled_replay: 
 @pytest.mark.slow
 def test_with_tight_exits_the_run_ends_flat_and_every_trade_is_in_the_list(tmp_path: Path) -> None:
     (tmp_path / TRADES_FILE).write_text("a stale row of an earlier replay\n")
-    cfg = make_config(strategy__exits__tp_pct=0.002, strategy__exits__sl_pct=0.0005)
+    cfg = make_config(strategy__exits__profile="classic", strategy__exits__tp_pct=0.002, strategy__exits__sl_pct=0.0005)
     s, _ = run_replay(tmp_path, cfg)
     trades = reconciles(s, tmp_path)  # the stale file was replaced, not appended to
     p = s.performance

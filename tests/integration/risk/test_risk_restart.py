@@ -161,6 +161,7 @@ def test_hedge_run_against_an_account_that_lost_since_the_day_start_stays_reduci
         assert ex.stdout is not None
         port = int(ex.stdout.readline().split("http://127.0.0.1:")[1].split()[0])
         r = hedge_once(tmp_path, 10_000.0, HEDGE_RUNTIME__VENUE="binance",
+                       HEDGE_STRATEGY__CALIBRATOR__MAX_AGE_DAYS="0",  # the shipped 2024 fit: not stale here
                        HEDGE_RUNTIME__FEEDS__REST_URL_BINANCE=f"http://127.0.0.1:{port}",
                        HEDGE_RUNTIME__FEEDS__WS_URL_BINANCE=f"ws://127.0.0.1:{port}",
                        BINANCE_API_KEY=DEFAULT_API_KEY, BINANCE_API_SECRET=DEFAULT_API_SECRET)
