@@ -169,7 +169,7 @@ def verify_book(files: list[str]) -> int:
         "files": files,
         "lines": rs.lines,
         "bad_lines": rs.bad_lines,
-        "truncated_files": rs.truncated_files,
+        "damaged_files": rs.damaged,
         "messages": fs.messages,
         "unknown_types": fs.unknown_types,
         "parse_errors": fs.parse_errors,
@@ -195,6 +195,6 @@ def verify_book(files: list[str]) -> int:
         and fs.crossed == 0
         and vs.bookticker_mismatches == 0
         and rs.bad_lines == 0
-        and rs.truncated_files == 0
+        and not rs.damaged
     )
     return 0 if ok else 1
