@@ -7,8 +7,12 @@ them (``hedge.signals.calibration``), prints the result and writes the ``calibra
 strategy.yaml itself is never rewritten. A degenerate fit (every label the same) is not written
 unless ``--force``: it would say "never trade" (or "always") from too little evidence.
 
-Owns: the command's options and checks (positive TP/SL/horizon, existing files), the printed
-report of the fit, the degenerate-fit refusal and the atomic write of calibrator.yaml.
+A file without market data (empty, CSV, random bytes) is refused (exit code 2), as ``hedge
+replay`` does; a truncated gzip is read up to the damage and named in the report.
+
+Owns: the command's options and checks (positive TP/SL/horizon, recordings that exist and hold
+market data), the printed report of the fit, the degenerate-fit refusal and the atomic write of
+calibrator.yaml.
 
 Must never: rewrite strategy.yaml or any other config file, or fit anything itself (sampling,
 labelling and the fit are ``hedge.signals.calibration``'s).
@@ -19,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from hedge.commands.common import add_config_arg, load_config_or_report
+from hedge.commands.common import add_config_arg, check_recordings, load_config_or_report, report_read
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -55,9 +59,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"calibrate: {name} must be > 0", file=sys.stderr)
             return 2
     paths = [Path(f) for f in args.files] if args.files else bundled_btcusdt()
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        print(f"calibrate: no such file: {', '.join(missing)}", file=sys.stderr)
+    if not check_recordings("hedge calibrate", paths):
         return 2
     strategy = cfg.strategy
     if args.horizon_s is not None:
@@ -76,6 +78,8 @@ def main(args: argparse.Namespace) -> int:
     bus.subscribe(MarkPrice, collector.on_mark)
     source = ReplaySource(paths, bus, imbalance_levels=cfg.runtime.feeds.imbalance_levels)
     stats = source.run_sync()
+    if not report_read("hedge calibrate", paths, stats, source.feed_stats()):
+        return 2
     fitted_on = ",".join(p.name for p in paths)
     try:
         res = collector.fit(tp_bps=args.tp_bps, sl_bps=args.sl_bps, fitted_on=fitted_on)
@@ -84,7 +88,8 @@ def main(args: argparse.Namespace) -> int:
         return 1
     exits_tp, exits_sl = strategy.exits.tp_pct * 1e4, strategy.exits.sl_pct * 1e4
     p = res.params
-    print(f"recordings: {fitted_on} ({stats.lines} lines, {stats.bad_lines} bad)")
+    damaged = f", damaged (read up to the damage): {', '.join(stats.damaged)}" if stats.damaged else ""
+    print(f"recordings: {fitted_on} ({stats.lines} lines, {stats.bad_lines} bad{damaged})")
     print(f"book updates: {res.book_updates}  signals: {res.signals}  censored: {res.censored}")
     print(f"labels: TP {res.tp_bps:g} bps before SL {res.sl_bps:g} bps within {p.horizon_s:g} s")
     print(f"samples: {p.samples}  positives: {p.positives} ({p.positives / p.samples:.1%})")

@@ -157,9 +157,13 @@ def read_lines(
 
 
 def _damaged(path: Path, on_damage: Callable[[Path, str], None] | None, lines: int, done: int, why: str) -> None:
-    if on_damage is not None:
-        on_damage(path, f"reading stopped at line {lines + 1:,} (uncompressed byte {done:,}): {why}; "
-                        f"the {lines:,} lines before it were read, the rest is lost")
+    if on_damage is None:
+        return
+    if not lines:
+        on_damage(path, f"reading stopped before its first complete line: {why}; nothing was read")
+        return
+    on_damage(path, f"reading stopped at line {lines + 1:,} (uncompressed byte {done:,}): {why}; "
+                    f"the {lines:,} lines before it were read, the rest is lost")
 
 
 def _is_snapshot(raw: bytes) -> bool:
@@ -332,7 +336,7 @@ def probe(path: str | Path) -> str:
     finally:
         lines.close()
     if st.damaged:
-        return f"damaged before its first market-data line ({next(iter(st.damaged.values()))})"
+        return f"damaged before any market data: {next(iter(st.damaged.values()))}"
     if not st.lines + st.bad_lines:
         return "empty"
     return (f"unknown format: none of its first {PROBE_LINES:,} lines is market data (hftbacktest "
