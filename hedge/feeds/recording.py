@@ -133,27 +133,38 @@ def read_lines(
         gz = f.read(2) == _GZIP_MAGIC
         f.seek(0)
         read = gzip.GzipFile(fileobj=f, mode="rb").read1 if gz else f.read1
-        tail = b""
-        lines = done = 0  # complete lines yielded; their uncompressed bytes
+        tail: list[bytes] = []  # the pieces of the line not ended yet (joined once its end comes)
+        lines = read_bytes = tail_bytes = 0  # complete lines yielded; uncompressed bytes read; of ``tail``
         try:
             while chunk := read(READ_CHUNK):
-                size = len(tail) + len(chunk)
-                parts = (tail + chunk if tail else chunk).split(b"\n")
-                tail = parts.pop()
-                if len(tail) > MAX_LINE:
-                    raise ValueError(f"no line end in {MAX_LINE >> 20} MiB (binary data, not a text recording)")
+                read_bytes += len(chunk)
+                if b"\n" not in chunk:
+                    tail.append(chunk)
+                    tail_bytes += len(chunk)
+                    if tail_bytes > MAX_LINE:
+                        raise ValueError(f"no line end in {MAX_LINE >> 20} MiB (binary data, not a text recording)")
+                    continue
+                if tail:
+                    tail.append(chunk)
+                    chunk = b"".join(tail)
+                parts = chunk.split(b"\n")
+                last = parts.pop()
+                tail = [last] if last else []
+                tail_bytes = len(last)
                 lines += len(parts)
-                done += size - len(tail)
                 yield from parts
         except EOFError:
-            _damaged(path, on_damage, lines, done, "the gzip stream ends before its end marker (truncated: a "
-                     "recorder stopped mid-write, or a partial copy)")
+            why = ("the gzip stream ends before its end marker "
+                   "(truncated: a recorder stopped mid-write, or a partial copy)")
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            why = f"corrupt gzip data: {exc}"
+        except ValueError as exc:
+            why = f"{exc}"
+        else:
+            if tail:
+                yield b"".join(tail)  # a last line without a line end
             return
-        except (zlib.error, gzip.BadGzipFile, ValueError) as exc:
-            _damaged(path, on_damage, lines, done, f"{exc}")
-            return
-        if tail:
-            yield tail  # a last line without a line end
+        _damaged(path, on_damage, lines, read_bytes - tail_bytes, why)
 
 
 def _damaged(path: Path, on_damage: Callable[[Path, str], None] | None, lines: int, done: int, why: str) -> None:
