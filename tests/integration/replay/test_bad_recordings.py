@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import random
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,11 @@ Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def hedge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    """Run a command in this process: (exit code, stdout, stderr). ``replay`` gets its own log dir."""
+def hedge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Run]:
+    """Run a command in this process: (exit code, stdout, stderr). ``replay`` gets its own log dir.
+    The root logger's handlers are put back afterwards (the command points them at the captured stderr)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
 
     def run(*argv: str) -> tuple[int, str, str]:
         extra = ["--log-dir", str(tmp_path / "logs")] if argv[0] == "replay" and "--verify-book" not in argv else []
@@ -45,7 +49,9 @@ def hedge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
         assert "Traceback" not in err
         return rc, out, err
 
-    return run
+    yield run
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 COMMANDS = {
