@@ -12,8 +12,12 @@ label the same) is not written unless ``--force``: it would say "never trade" (o
 too little evidence. ``--check`` writes nothing: it scores the configured calibrator on the
 samples of the recordings strictly later than its ``data_to`` (out of sample).
 
-Owns: the command's options and checks (positive TP/SL/horizon, existing files), the printed
-report of the fit, the degenerate-fit refusal and the atomic write of calibrator.yaml.
+A file without market data (empty, CSV, random bytes) is refused (exit code 2), as ``hedge
+replay`` does; a truncated gzip is read up to the damage and named in the report.
+
+Owns: the command's options and checks (positive TP/SL/horizon, recordings that exist and hold
+market data), the printed report of the fit, the degenerate-fit refusal and the atomic write of
+calibrator.yaml.
 
 Must never: rewrite strategy.yaml or any other config file, or fit anything itself (sampling,
 labelling and the fit are ``hedge.signals.calibration``'s).
@@ -26,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hedge.commands.common import add_config_arg, load_config_or_report
+from hedge.commands.common import add_config_arg, check_recordings, load_config_or_report, report_read
 from hedge.config.geometry import signature
 
 if TYPE_CHECKING:
@@ -73,9 +77,7 @@ def main(args: argparse.Namespace) -> int:
     if cfg is None or not _options_ok(args):
         return 2
     paths = [Path(f) for f in args.files] if args.files else bundled_btcusdt()
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        print(f"calibrate: no such file: {', '.join(missing)}", file=sys.stderr)
+    if not check_recordings("hedge calibrate", paths):
         return 2
     strategy = cfg.strategy
     if args.horizon_s is not None:
@@ -98,8 +100,11 @@ def main(args: argparse.Namespace) -> int:
     bus.subscribe(MarkPrice, collector.on_mark)
     source = ReplaySource(paths, bus, imbalance_levels=cfg.runtime.feeds.imbalance_levels)
     stats = source.run_sync()
+    if not report_read("hedge calibrate", paths, stats, source.feed_stats()):
+        return 2
     fitted_on = ",".join(p.name for p in paths)
-    print(f"recordings: {fitted_on} ({stats.lines} lines, {stats.bad_lines} bad)")
+    damaged = f", damaged (read up to the damage): {', '.join(stats.damaged)}" if stats.damaged else ""
+    print(f"recordings: {fitted_on} ({stats.lines} lines, {stats.bad_lines} bad{damaged})")
     if args.check:
         return _check(collector, cfg.strategy.calibrator)
     try:

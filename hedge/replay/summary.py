@@ -35,6 +35,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     lines: int  # lines read with a usable receive time
     bad_lines: int  # lines not replayed: no usable receive time, or a frame or snapshot that does not decode
     bad_lines_by_kind: dict[str, int] = {}  # the same, by kind (no_receive_time, invalid_json, bad_depthUpdate...)
+    damaged_files: dict[str, str] = {}  # file -> where reading stopped before its end (truncated/corrupt gzip)
     events: int  # market events published (decoded frames and snapshots)
     recorded_s: float  # event time covered
     wall_s: float
