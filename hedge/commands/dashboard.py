@@ -36,7 +36,7 @@ def streamlit_argv(app: str, args: argparse.Namespace) -> list[str]:
         "--server.address", HOST, "--server.port", str(args.port), "--server.headless", "true",
         "--server.fileWatcherType", "none", "--server.runOnSave", "false",
         "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
-        "--client.toolbarMode", "minimal", "--global.developmentMode", "false",
+        "--client.toolbarMode", "viewer", "--global.developmentMode", "false",
         "--", "--refresh", str(args.refresh),
     ]
     for d in args.log_dir or ["logs"]:
@@ -46,7 +46,7 @@ def streamlit_argv(app: str, args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace) -> int:  # noqa: RET503 - ends in exec
     if importlib.util.find_spec("streamlit") is None:
         print("hedge dashboard: Streamlit is not installed: pip install 'hedge[dashboard]'", file=sys.stderr)
         return 2
@@ -64,4 +64,4 @@ def main(args: argparse.Namespace) -> int:
     assert spec is not None and spec.submodule_search_locations
     app = os.path.join(next(iter(spec.submodule_search_locations)), "app.py")
     print(f"hedge dashboard: http://{HOST}:{args.port} (Ctrl-C stops it)", file=sys.stderr, flush=True)
-    os.execv(sys.executable, streamlit_argv(app, args))
+    os.execv(sys.executable, streamlit_argv(app, args))  # replaces this process: never returns

@@ -32,6 +32,7 @@ from hedge.dashboard.tail import JournalTail
 log = logging.getLogger("hedge.dashboard")
 
 PANELS: tuple[ModuleType, ...] = (equity, execution, risk, router, positions, scores, health)
+PANEL_KEY = "panel"  # session state: the title of the open tab
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -51,8 +52,8 @@ def limits(config: str | None) -> Limits:
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def journal_tail(log_dir: Path, name: str) -> JournalTail:
-    budget, keep = TAILS[name]
-    return JournalTail(log_dir / f"{name}.jsonl", keep, budget)
+    spec = TAILS[name]
+    return JournalTail(log_dir / f"{name}.jsonl", spec.keep, spec.budget, extract=spec.extract)
 
 
 def labels(dirs: Sequence[Path]) -> list[str]:
@@ -87,9 +88,12 @@ def body(args: argparse.Namespace) -> None:
         kind = "replay" if run.replay else "daemon"
         missing = "" if run.log_dir.is_dir() else " - NO SUCH DIRECTORY"
         st.caption(f"**{run.label}** ({kind}): `{run.log_dir}`{missing}")
-    for tab, panel in zip(st.tabs([p.TITLE for p in PANELS]), PANELS, strict=True):
-        with tab:
-            render_panel(panel, runs)
+    # only the open tab runs (a rerun on switching): one panel's reads and charts per render
+    tabs = st.tabs([p.TITLE for p in PANELS], key=PANEL_KEY, on_change="rerun")
+    for tab, panel in zip(tabs, PANELS, strict=True):
+        if tab.open:
+            with tab:
+                render_panel(panel, runs)
 
 
 def main(argv: Sequence[str]) -> None:

@@ -14,7 +14,6 @@ import pandas as pd
 import streamlit as st
 
 from hedge.dashboard import series
-from hedge.dashboard.lines import FillLine, NavLine
 from hedge.dashboard.source import Run
 from hedge.dashboard.widgets import bad_lines_note, iso, pct, show_freshness, show_problems
 
@@ -22,15 +21,15 @@ TITLE = "Equity"
 
 
 def _nav(run: Run) -> pd.DataFrame:
-    lines, bad = run.tails["events"].decoded("Nav", NavLine)
-    bad_lines_note(run.tails["events"], bad)
-    return series.nav_frame(lines)
+    return series.nav_frame(run.tail("events").rows("Nav"))
 
 
 def render_run(run: Run) -> None:
-    events, fills = run.tails["events"], run.tails["fills"]
+    events, fills = run.tail("events"), run.tail("fills")
     show_freshness(run, [run.nav, run.kpis], [events, fills])
     show_problems(run.nav, run.kpis)
+    bad_lines_note(events, events.bad_lines)
+    bad_lines_note(fills, fills.bad_lines)
     nav, kpis = run.nav.value, run.kpis.value
     curve = _nav(run)
     cols = st.columns(5)
@@ -56,11 +55,10 @@ def render_run(run: Run) -> None:
     left, right = st.columns(2)
     left.markdown("**Daily PnL (USDT, UTC days)**")
     left.bar_chart(series.daily_pnl(curve), height=220)
-    fill_lines, bad = fills.decoded("fill", FillLine)
-    bad_lines_note(fills, bad)
+    fill_rows = fills.rows("fill")
     right.markdown("**Fees and realized PnL, cumulative (fills.jsonl window)**")
-    if fill_lines:
-        right.line_chart(series.thin(series.fees_frame(fill_lines)), height=220)
+    if len(fill_rows):
+        right.line_chart(series.thin(series.fees_frame(fill_rows)), height=220)
     else:
         right.caption("no fills yet")
 

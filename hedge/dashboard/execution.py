@@ -15,7 +15,6 @@ import streamlit as st
 from hedge.dashboard import series
 from hedge.dashboard.lines import RequestLine, UpdateLine, VetoLine
 from hedge.dashboard.source import Run
-from hedge.dashboard.tail import line_ts_ns
 from hedge.dashboard.widgets import bad_lines_note, iso, show_freshness, show_problems
 
 TITLE = "Execution"
@@ -23,7 +22,7 @@ RECENT = 30
 
 
 def _recent_orders(run: Run) -> pd.DataFrame:
-    sent, updates = run.tails["orders_sent"], run.tails["order_updates"]
+    sent, updates = run.tail("orders_sent"), run.tail("order_updates")
     requests, bad = sent.decoded("request", RequestLine)
     bad_lines_note(sent, bad)
     recent = requests[-RECENT:]
@@ -48,7 +47,7 @@ def _recent_orders(run: Run) -> pd.DataFrame:
 
 
 def _latest_vetoes(run: Run) -> pd.DataFrame:
-    tail = run.tails["risk_vetoes"]
+    tail = run.tail("risk_vetoes")
     vetoes, bad = tail.decoded("veto", VetoLine)
     bad_lines_note(tail, bad)
     rows = []
@@ -65,13 +64,13 @@ def _latest_vetoes(run: Run) -> pd.DataFrame:
 
 
 def render_run(run: Run) -> None:
-    tails = [run.tails[n] for n in ("orders_sent", "order_updates", "fills", "risk_vetoes")]
+    tails = [run.tail(n) for n in ("orders_sent", "order_updates", "fills", "risk_vetoes")]
     show_freshness(run, [run.diag], tails)
     show_problems(run.diag)
-    sent_ts = [line_ts_ns(x) for x in run.tails["orders_sent"].get("request")]
-    fill_ts = [line_ts_ns(x) for x in run.tails["fills"].get("fill")]
+    sent_ts = run.tail("orders_sent").rows("request")[:, 0]
+    fill_ts = run.tail("fills").rows("fill")[:, 0]
     st.markdown("**Orders sent and fills over time**")
-    if sent_ts or fill_ts:
+    if len(sent_ts) or len(fill_ts):
         st.bar_chart(series.counts({"orders": sent_ts, "fills": fill_ts}), height=220, stack=False)
     else:
         st.caption("no orders yet")

@@ -20,7 +20,7 @@ TITLE = "Health"
 
 
 def render_run(run: Run) -> None:
-    events = run.tails["events"]
+    events = run.tail("events")
     fresh = show_freshness(run, [run.diag], [events])
     show_problems(run.diag)
     diag = run.diag.value

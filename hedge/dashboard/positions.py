@@ -75,7 +75,7 @@ def render_run(run: Run) -> None:
     if run.positions.value is not None:
         p = run.positions.value
         st.caption(f"exchange: gross {p.gross_notional:,.2f} USDT, net {p.net_notional:+,.2f} USDT")
-    drift_lines, _ = run.tails["events"].decoded("PositionDrift", EventLine)
+    drift_lines, _ = run.tail("events").decoded("PositionDrift", EventLine)
     if drift_lines:
         st.markdown("**Drift reported by reconciliation (latest)**")
         st.dataframe(pd.DataFrame([{"time": iso(d.ts_ns), **d.data} for d in reversed(drift_lines[-20:])]),

@@ -59,7 +59,7 @@ def _symbols_table(run: Run, limits: Limits) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 def _kill_switch(run: Run) -> None:
-    events, _ = run.tails["events"].decoded("KillSwitch", EventLine)
+    events, _ = run.tail("events").decoded("KillSwitch", EventLine)
     flag = run.kill.value
     if flag is not None:
         reason = flag.get("reason", "") if isinstance(flag, dict) else str(flag)
@@ -109,7 +109,7 @@ def render_run(run: Run) -> None:
     st.markdown("**Correlation groups**")
     if not groups.empty:
         st.dataframe(groups, hide_index=True)
-    changes, _ = run.tails["events"].decoded("TradingStateChange", EventLine)
+    changes, _ = run.tail("events").decoded("TradingStateChange", EventLine)
     if changes:
         st.markdown("**Trading state changes (latest)**")
         st.dataframe(pd.DataFrame([{"time": iso(c.ts_ns), **c.data} for c in reversed(changes[-20:])]),

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from hedge.dashboard import series
-from hedge.dashboard.lines import ExecutionLine
 from hedge.dashboard.readers import read_json
 from hedge.dashboard.source import Run
 from hedge.dashboard.widgets import bad_lines_note, pct, show_freshness, show_problems
@@ -26,18 +26,16 @@ TITLE = "Router health"
 
 
 def _executions(run: Run) -> pd.DataFrame:
-    rows = []
+    """Every execution report of the window, both journals, in time order."""
+    parts = []
     for name in ("orders_success", "orders_failed"):
-        tail = run.tails[name]
-        lines, bad = tail.decoded("execution", ExecutionLine)
-        bad_lines_note(tail, bad)
-        rows += [(x.ts_ns, x.data) for x in lines]
-    rows.sort(key=lambda r: r[0])
-    frame = pd.DataFrame({
-        "slippage (bps)": [d.slippage_bps for _, d in rows],
-        "unfilled (fraction)": [1.0 - d.filled_qty / d.qty if d.qty > 0 else 0.0 for _, d in rows],
-        "fell back": [d.fell_back for _, d in rows],
-    }, index=pd.to_datetime([t for t, _ in rows], unit="ns", utc=True))
+        tail = run.tail(name)
+        bad_lines_note(tail, tail.bad_lines)
+        parts.append(tail.rows("execution"))
+    rows = np.concatenate([p for p in parts if p.shape[1] == 4] or [np.empty((0, 4))])
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    frame = pd.DataFrame({"slippage (bps)": rows[:, 1], "unfilled (fraction)": rows[:, 2], "fell back": rows[:, 3] > 0},
+                         index=pd.to_datetime(rows[:, 0].astype(np.int64), unit="ns", utc=True))
     frame.index.name = "time"
     return frame
 
@@ -74,7 +72,7 @@ def _tca(run: Run) -> None:
 
 
 def render_run(run: Run) -> None:
-    tails = [run.tails["orders_success"], run.tails["orders_failed"]]
+    tails = [run.tail("orders_success"), run.tail("orders_failed")]
     show_freshness(run, [run.router, run.kpis], tails)
     show_problems(run.router, run.kpis)
     health, kpis = run.router.value, run.kpis.value

@@ -16,8 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hedge.dashboard.lines import FillLine, NavLine
-
 MAX_POINTS = 2_000
 
 
@@ -34,12 +32,11 @@ def thin(frame: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
     return frame.iloc[keep]
 
 
-def nav_frame(lines: Sequence[NavLine]) -> pd.DataFrame:
-    """NAV readings in time order with the drawdown from the running peak (a fraction, <= 0)."""
-    if not lines:
+def nav_frame(rows: np.ndarray[Any, Any]) -> pd.DataFrame:
+    """NAV readings ((ts_ns, nav) rows) in time order with the drawdown from the running peak (<= 0)."""
+    if len(rows) == 0:
         return pd.DataFrame({"nav": [], "drawdown": []}, index=_index([]))
-    ts = np.fromiter((x.ts_ns for x in lines), dtype=np.int64, count=len(lines))
-    nav = np.fromiter((x.data.nav for x in lines), dtype=np.float64, count=len(lines))
+    ts, nav = rows[:, 0].astype(np.int64), rows[:, 1]
     order = np.argsort(ts, kind="stable")
     ts, nav = ts[order], nav[order]
     peak = np.maximum.accumulate(nav)
@@ -61,23 +58,21 @@ def daily_pnl(nav: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def fees_frame(fills: Sequence[FillLine]) -> pd.DataFrame:
-    """Cumulative fees and realized PnL over the fills of the window."""
-    if not fills:
+def fees_frame(rows: np.ndarray[Any, Any]) -> pd.DataFrame:
+    """Cumulative fees and realized PnL over the fills of the window ((ts_ns, fee, realized) rows)."""
+    if len(rows) == 0:
         return pd.DataFrame({"fees": [], "realized_pnl": []}, index=_index([]))
-    ts = [x.ts_ns for x in fills]
-    fees = np.cumsum([x.data.fill.fee for x in fills])
-    realized = np.cumsum([x.data.fill.realized_pnl for x in fills])
-    return pd.DataFrame({"fees": fees, "realized_pnl": realized}, index=_index(ts)).sort_index()
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    return pd.DataFrame({"fees": np.cumsum(rows[:, 1]), "realized_pnl": np.cumsum(rows[:, 2])},
+                        index=_index(rows[:, 0].astype(np.int64)))
 
 
-def counts(series: dict[str, Sequence[int]], buckets: int = 60) -> pd.DataFrame:
-    """How many timestamps of each series fall in each of ~``buckets`` equal time buckets."""
-    stamps = [t for ts in series.values() for t in ts]
-    if not stamps:
+def counts(series: dict[str, np.ndarray[Any, Any]], buckets: int = 60) -> pd.DataFrame:
+    """How many timestamps (ns) of each series fall in each of ``buckets`` equal time buckets."""
+    present = [ts for ts in series.values() if len(ts)]
+    if not present:
         return pd.DataFrame({name: [] for name in series})
-    lo, hi = min(stamps), max(stamps)
-    width = max(1, (hi - lo) // buckets + 1)
-    edges = lo + width * np.arange(buckets + 1)
-    cols = {name: np.histogram(np.asarray(ts, dtype=np.int64), bins=edges)[0] for name, ts in series.items()}
-    return pd.DataFrame(cols, index=_index(edges[:-1]))
+    lo, hi = min(float(ts.min()) for ts in present), max(float(ts.max()) for ts in present)
+    edges = np.linspace(lo, hi + 1.0, buckets + 1)
+    cols = {name: np.histogram(ts, bins=edges)[0] for name, ts in series.items()}
+    return pd.DataFrame(cols, index=_index(edges[:-1].astype(np.int64)))

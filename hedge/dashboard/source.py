@@ -75,14 +75,13 @@ class Run:
     diag: FileRead[s.Diagnostics]
     daemon: FileRead[Any]
     kill: FileRead[Any]
-    tails: dict[str, JournalTail]
+    tail_factory: TailFactory
     limits: Limits
     now_ns: int = 0
+    tails: dict[str, JournalTail] = dataclasses.field(default_factory=dict)  # refreshed at first use
 
     @classmethod
     def load(cls, log_dir: Path, label: str, limits: Limits, tail: TailFactory, wall_ns: int) -> Run:
-        from hedge.dashboard.lines import TAILS
-
         daemon = read_json(log_dir / "daemon.json")
         run = cls(
             log_dir=log_dir, label=label, replay=is_replay(log_dir), interval_s=min_interval_s(log_dir),
@@ -92,12 +91,18 @@ class Run:
             kpis=read_state(log_dir, s.KpisState), router=read_state(log_dir, s.RouterHealthState),
             scores=read_state(log_dir, s.SymbolScores), hybrid=read_state(log_dir, s.HybridScores),
             diag=read_state(log_dir, s.Diagnostics), daemon=daemon, kill=kill_flag(log_dir, daemon),
-            tails={name: tail(log_dir, name) for name in TAILS}, limits=limits,
+            tail_factory=tail, limits=limits,
         )
-        for t in run.tails.values():
-            t.refresh()
         run.now_ns = run.end_ns() if run.replay else wall_ns
         return run
+
+    def tail(self, name: str) -> JournalTail:
+        """The tail of ``<name>.jsonl``, brought up to date once per render (only the panels shown read)."""
+        got = self.tails.get(name)
+        if got is None:
+            got = self.tails[name] = self.tail_factory(self.log_dir, name)
+            got.refresh()
+        return got
 
     def state_reads(self) -> list[FileRead[Any]]:
         return [self.nav, self.positions, self.ledger, self.risk, self.kpis, self.router, self.scores,

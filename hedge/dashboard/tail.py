@@ -20,25 +20,18 @@ from __future__ import annotations
 import collections
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
+import numpy as np
 
 T = TypeVar("T")
 
 ALL = "*"  # the ``keep`` key that keeps every line whatever its kind
+CHUNK = 4 * 1024 * 1024  # bytes read at a time
 _PREFIX = b'{"ts_ns":'
-
-
-def line_ts_ns(line: bytes) -> int:
-    """The ``ts_ns`` of a journal line from its prefix (0 when it has none)."""
-    end = line.find(b",", len(_PREFIX))
-    try:
-        return int(line[len(_PREFIX):end]) if line.startswith(_PREFIX) else 0
-    except ValueError:
-        return 0
 
 
 def pick(data: bytes, kinds: Iterable[str]) -> dict[str, list[bytes]]:
@@ -80,20 +73,29 @@ def decode_lines(lines: Iterable[bytes], into: type[T]) -> tuple[list[T], int]:
     return out, len(batch) - len(out)
 
 
+Extractor = Callable[[list[bytes]], "np.ndarray[Any, Any]"]
+
+
 class JournalTail:
     """The newest lines of ``path`` (and ``path.1`` ... when the current file is short of the budget)."""
 
-    def __init__(self, path: str | Path, keep: Mapping[str, int], budget_bytes: int, backups: int = 5) -> None:
-        """``keep``: kind -> most lines kept (``ALL``: every line, whatever its kind)."""
+    def __init__(self, path: str | Path, keep: Mapping[str, int], budget_bytes: int, backups: int = 5,
+                 extract: Mapping[str, tuple[Extractor, int]] | None = None) -> None:
+        """``keep``: kind -> most raw lines kept (``ALL``: every line, whatever its kind). ``extract``:
+        kind -> (a function turning a batch of lines into rows of floats, most rows kept): such kinds
+        are kept as numbers only (a NAV curve of 250k points is 4 MB, not 60)."""
         self.path = Path(path)
         self.budget = budget_bytes
         self.backups = backups
         self.keep = dict(keep)
+        self.extract = dict(extract or {})
         self.lines: dict[str, collections.deque[bytes]] = {k: collections.deque(maxlen=n) for k, n in keep.items()}
+        self._rows: dict[str, list[np.ndarray[Any, Any]]] = {k: [] for k in self.extract}
         self.version = 0  # bumped whenever lines were added or dropped
         self.exists = False
         self.mtime_ns = 0
         self.bytes_read = 0
+        self.bad_lines = 0
         self._ino = -1
         self._offset = 0
         self._lock = threading.Lock()
@@ -115,18 +117,16 @@ class JournalTail:
                 self._reload(st.st_ino, st.st_size)
             elif st.st_size > self._offset:
                 start = max(self._offset, st.st_size - self.budget)
-                at, data = self._read(self.path, start, st.st_size, mid_line=start > self._offset)
-                self._offset = at + self._consumed(data)
-                self._add(data)
+                self._offset = self._scan(self.path, start, st.st_size, mid_line=start > self._offset)
+                self.version += 1
 
     def _reload(self, ino: int, size: int) -> None:
         for q in self.lines.values():
             q.clear()
+        for rows in self._rows.values():
+            rows.clear()
         self._ino = ino
-        segments: list[bytes] = []
-        start = max(0, size - self.budget)
-        at, current = self._read(self.path, start, size, mid_line=start > 0)
-        self._offset = at + self._consumed(current)
+        plan: list[tuple[Path, int, int]] = []  # newest first
         left = self.budget - size
         for i in range(1, self.backups + 1):
             if left <= 0:
@@ -136,49 +136,89 @@ class JournalTail:
                 bsize = os.stat(backup).st_size
             except OSError:
                 break
-            bstart = max(0, bsize - left)
-            segments.append(self._read(backup, bstart, bsize, mid_line=bstart > 0)[1])
+            plan.append((backup, max(0, bsize - left), bsize))
             left -= bsize
-        for data in reversed(segments):
-            self._add(data)
-        self._add(current)
+        for backup, bstart, bsize in reversed(plan):
+            self._scan(backup, bstart, bsize, mid_line=bstart > 0)
+        start = max(0, size - self.budget)
+        self._offset = self._scan(self.path, start, size, mid_line=start > 0)
         self.version += 1
 
-    def _read(self, path: Path, start: int, end: int, *, mid_line: bool) -> tuple[int, bytes]:
-        """(file offset of the returned bytes, the bytes from ``start`` to ``end``)."""
+    def _scan(self, path: Path, start: int, end: int, *, mid_line: bool) -> int:
+        """Take the complete lines between ``start`` and ``end`` in chunks (bounded memory); returns the
+        offset after the last complete line (a line still being written is read next time)."""
+        carry = b""
+        pos = start
         try:
             with open(path, "rb") as f:
                 f.seek(start)
-                data = f.read(end - start)
+                while pos < end:
+                    chunk = f.read(min(CHUNK, end - pos))
+                    if not chunk:
+                        break
+                    pos += len(chunk)
+                    self.bytes_read += len(chunk)
+                    data = carry + chunk
+                    if mid_line:  # the window starts inside a line: drop its rest
+                        cut = data.find(b"\n") + 1
+                        if not cut:
+                            carry = b""
+                            continue
+                        data, mid_line = data[cut:], False
+                    last = data.rfind(b"\n") + 1
+                    self._add(data[:last])
+                    carry = data[last:]
         except OSError:
-            return start, b""
-        self.bytes_read += len(data)
-        if mid_line:  # the window starts inside a line: drop its rest
-            cut = data.find(b"\n") + 1
-            return start + cut, data[cut:] if cut else b""
-        return start, data
-
-    @staticmethod
-    def _consumed(data: bytes) -> int:
-        """Bytes of ``data`` up to its last newline (a line still being written is read next time)."""
-        return data.rfind(b"\n") + 1
+            return pos
+        return pos - len(carry)
 
     def _add(self, data: bytes) -> None:
-        data = data[: data.rfind(b"\n") + 1]
         if not data:
             return
-        kinds = [k for k in self.keep if k != ALL]
+        kinds = [k for k in (*self.keep, *self.extract) if k != ALL]
         for kind, found in pick(data, kinds).items():
-            self.lines[kind].extend(found)
+            if kind in self.lines:
+                self.lines[kind].extend(found)
+            if kind in self.extract and found:
+                self._take_rows(kind, found)
         if ALL in self.keep:
             self.lines[ALL].extend(x for x in data.split(b"\n") if x)
-        self.version += 1
+
+    def _take_rows(self, kind: str, found: list[bytes]) -> None:
+        fn, cap = self.extract[kind]
+        try:
+            rows = fn(found)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            good = []
+            for line in found:
+                try:
+                    good.append(fn([line]))
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    self.bad_lines += 1
+            if not good:
+                return
+            rows = np.concatenate(good)
+        kept = self._rows[kind]
+        kept.append(rows)
+        if sum(len(r) for r in kept) > 2 * cap:
+            kept[:] = [np.concatenate(kept)[-cap:]]
 
     # ------------------------------------------------------------------------------ views
 
     def get(self, kind: str = ALL) -> list[bytes]:
         with self._lock:
             return list(self.lines.get(kind, ()))
+
+    def rows(self, kind: str) -> np.ndarray[Any, Any]:
+        """The extracted rows of ``kind`` (oldest first; column 0 is ``ts_ns`` as a float64)."""
+        with self._lock:
+            kept = self._rows.get(kind) or []
+            if len(kept) > 1:
+                kept[:] = [np.concatenate(kept)]
+            if not kept:
+                return np.empty((0, 1))
+            cap = self.extract[kind][1]
+            return kept[0][-cap:]
 
     def decoded(self, kind: str, into: type[T]) -> tuple[list[T], int]:
         """The kept lines of ``kind`` decoded as ``into`` (cached until new lines arrive) and the bad ones."""
