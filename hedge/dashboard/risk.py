@@ -86,16 +86,13 @@ def render_run(run: Run) -> None:
                     + (f" - {risk.reason}" if risk.reason else ""))
         if risk.state_changed_ns:
             st.caption(f"since {iso(risk.state_changed_ns)}")
+        lim = limits.cfg.risk
         cols = st.columns(4)
-        cols[0].metric("Drawdown", pct(risk.drawdown), f"limit {pct(limits.cfg.risk.portfolio_dd_limit)}",
-                       delta_color="off")
-        cols[1].metric("Daily drawdown", pct(risk.daily_drawdown), f"limit {pct(limits.cfg.risk.daily_dd_limit)}",
-                       delta_color="off")
-        cols[2].metric("VaR / CVaR", f"{pct(risk.var)} / {pct(risk.cvar)}", f"limit {pct(limits.cfg.risk.cvar_limit)}",
-                       delta_color="off")
-        cols[3].metric("Gross / net exposure", f"{risk.gross_exposure:.3f}x / {risk.net_exposure:+.3f}x",
-                       f"limits {limits.cfg.risk.gross_exposure_max:g}x / {limits.cfg.risk.net_exposure_max:g}x",
-                       delta_color="off")
+        cols[0].metric(f"Drawdown (limit {pct(lim.portfolio_dd_limit)})", pct(risk.drawdown))
+        cols[1].metric(f"Daily drawdown (limit {pct(lim.daily_dd_limit)})", pct(risk.daily_drawdown))
+        cols[2].metric(f"VaR / CVaR (limit {pct(lim.cvar_limit)})", f"{pct(risk.var)} / {pct(risk.cvar)}")
+        cols[3].metric(f"Gross / net exposure (limits {lim.gross_exposure_max:g}x / {lim.net_exposure_max:g}x)",
+                       f"{risk.gross_exposure:.3f}x / {risk.net_exposure:+.3f}x")
         table = _limits_table(run, limits)
         st.markdown("**Use of each limit (value / limit)**")
         st.bar_chart(table.set_index("measure")[["use"]], height=200, horizontal=True)
