@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -28,10 +27,12 @@ from hedge.dashboard import equity, execution, health, positions, risk, router, 
 from hedge.dashboard.lines import TAILS
 from hedge.dashboard.source import Limits, Run
 from hedge.dashboard.tail import JournalTail
+from hedge.model.clock import LiveClock
 
 log = logging.getLogger("hedge.dashboard")
 
 PANELS: tuple[ModuleType, ...] = (equity, execution, risk, router, positions, scores, health)
+CLOCK = LiveClock()  # a daemon's files are read against the wall clock
 PANEL_KEY = "panel"  # session state: the title of the open tab
 
 
@@ -83,7 +84,7 @@ def render_panel(panel: ModuleType, runs: list[Run]) -> None:
 def body(args: argparse.Namespace) -> None:
     lim = limits(args.config)
     dirs = [Path(d).resolve() for d in args.log_dir]
-    runs = [Run.load(d, label, lim, journal_tail, time.time_ns()) for d, label in zip(dirs, labels(dirs), strict=True)]
+    runs = [Run.load(d, label, lim, journal_tail, CLOCK.now_ns()) for d, label in zip(dirs, labels(dirs), strict=True)]
     for run in runs:
         kind = "replay" if run.replay else "daemon"
         missing = "" if run.log_dir.is_dir() else " - NO SUCH DIRECTORY"

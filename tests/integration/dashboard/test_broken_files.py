@@ -8,13 +8,10 @@ import os
 import time
 from pathlib import Path
 
-import pytest
-
 from hedge.dashboard.app import PANELS
 from tests.integration.dashboard.conftest import Drive, texts
 
 
-@pytest.mark.slow  # every panel, then four more app runs
 def test_corrupt_partial_and_missing_state_files_are_named(dashboard: Drive, replay_copy: Path) -> None:
     state = replay_copy / "state"
     (state / "nav_state.json").write_text('{"schema_version": 1, "nav": 12')  # torn
@@ -59,7 +56,6 @@ def test_missing_log_dir_and_bad_config(dashboard: Drive, tmp_path: Path) -> Non
     assert "daily_dd_limit" in text and "built-in defaults are shown" in text
 
 
-@pytest.mark.slow  # every panel
 def test_a_stopped_daemons_panels_turn_red(dashboard: Drive, replay_copy: Path) -> None:
     """A daemon's log dir (daemon.json) read against the wall clock: files older than 3 intervals are stale."""
     (replay_copy / "daemon.json").write_text(json.dumps({"pid": 1, "venue": "local"}))

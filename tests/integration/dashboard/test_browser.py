@@ -4,12 +4,12 @@ a screenshot of each panel is saved (HEDGE_DASHBOARD_SHOTS=DIR keeps them, e.g. 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -59,12 +59,13 @@ async def test_dashboard_in_chromium(bundled_replay: tuple[object, Path], tmp_pa
 
     log_dir = bundled_replay[1]
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "hedge", "dashboard", "--log-dir", str(log_dir), "--port",
-                               str(port), "--refresh", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hedge", "dashboard", "--log-dir", str(log_dir), "--port", str(port), "--refresh", "0",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
     shots = Path(os.environ.get("HEDGE_DASHBOARD_SHOTS") or tmp_path)
     try:
-        await wait_for(lambda: _listening(port) or server.poll() is not None, timeout=60)
-        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        await wait_for(lambda: _listening(port) or server.returncode is not None, timeout=60, interval=0.1)
+        assert server.returncode is None, "hedge dashboard exited"
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = await browser.new_page(viewport={"width": 1400, "height": 1100})
@@ -86,4 +87,4 @@ async def test_dashboard_in_chromium(bundled_replay: tuple[object, Path], tmp_pa
         assert (shots / "dashboard-equity.png").stat().st_size > 10_000
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        await asyncio.wait_for(server.wait(), 30)

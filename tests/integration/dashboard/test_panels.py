@@ -21,7 +21,6 @@ def replay_dir(bundled_replay: tuple[object, Path]) -> Path:
     return bundled_replay[1]
 
 
-@pytest.mark.slow  # seven app runs
 def test_every_panel_renders_its_title_and_no_error(dashboard: Drive, replay_dir: Path) -> None:
     for panel in PANELS:
         at = dashboard([replay_dir], panel.TITLE)
