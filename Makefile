@@ -4,9 +4,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+STAMP_DASH := $(VENV)/.installed-dashboard
+LOG_DIR ?= logs
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint typecheck contracts unit integration bench clean
+.PHONY: run dashboard test test-fast lint typecheck contracts unit integration bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +25,14 @@ $(STAMP_DEV): pyproject.toml | $(PY)
 ## run: install and start the daemon on the built-in local exchange
 run: $(STAMP_RUN)
 	$(PY) -m hedge run
+
+$(STAMP_DASH): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dashboard]'
+	touch $@
+
+## dashboard: install the dashboard extra and serve it on http://127.0.0.1:8501 over LOG_DIR (default logs)
+dashboard: $(STAMP_DASH)
+	$(PY) -m hedge dashboard --log-dir $(LOG_DIR)
 
 ## test: install with the dev extra; ruff, mypy, import contracts, the full pytest suite
 test: $(STAMP_DEV) lint typecheck contracts

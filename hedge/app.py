@@ -33,6 +33,7 @@ from hedge.events import (
     Alert,
     BookStatus,
     CancelAll,
+    ClosedTrade,
     Event,
     FeedStatus,
     Fill,
@@ -71,6 +72,7 @@ JOURNALED_EVENTS: tuple[type[Event], ...] = (
     Fill,
     Position,
     Nav,
+    ClosedTrade,
 )
 
 

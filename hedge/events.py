@@ -249,6 +249,9 @@ class OrderIntent(Event, frozen=True, kw_only=True, gc=False):
     limit_px: float = 0.0  # reference price at decision time (0 = use the book)
     score: float = 0.0
     e_pi_bps: float = 0.0
+    p_win: float = 0.0  # calibrated probability that the take-profit comes first
+    tp_bps: float = 0.0  # the trade's take-profit and stop from entry (0 = the exit rules' fixed levels)
+    sl_bps: float = 0.0
     regime: VolRegime = VolRegime.NORMAL
     tick_ns: int = 0  # recv_ns of the tick that caused it (for tick -> decision latency)
     stop_price: float = 0.0  # > 0: a protective stop resting at the exchange (STOP_MARKET, closes the position)
@@ -437,6 +440,38 @@ class LedgerPosition(Event, frozen=True, kw_only=True, gc=False):
     trail_price: float = 0.0
     realized_pnl: float = 0.0
     opened_ms: int = 0
+
+
+class ClosedTrade(Event, frozen=True, kw_only=True, gc=False):
+    """One closed trade of a symbol: from flat (or a flip through zero) until flat again (or the next flip).
+
+    Built by ``hedge.portfolio.round_trips`` from the fills the ledger applied; ``ts_ms`` is the
+    exit time. Money in USDT; ``entry_price``/``exit_price`` are the volume-weighted averages of the
+    trade's entry and exit fills; ``gross_pnl`` is realized on the average cost (the exchange's and
+    the ledger's method: equal to ``(exit_price - entry_price) * qty`` unless it scaled in after a
+    partial exit).
+    """
+
+    symbol: str
+    side: str  # "long" | "short"
+    key: str  # the position's key in the ledger (``t<opening trade id>``)
+    strategy: str
+    entry_reason: str
+    exit_reason: str  # take_profit, stop_loss, breakeven_stop, trailing_stop, protective_stop, flatten, signal, ...
+    opened_ms: int
+    closed_ms: int
+    qty: float  # quantity entered (= quantity exited)
+    max_qty: float  # the largest position held
+    entry_price: float
+    exit_price: float
+    gross_pnl: float
+    fees: float  # entry + exit fees (a flip's fee split pro rata between the close and the open)
+    net_pnl: float
+    risk: float  # initial risk in USDT: the stop distance the portfolio set x the largest position (0 = unknown)
+    r_multiple: float | None  # net_pnl / risk (None when the risk is unknown)
+    mfe_bps: float  # most favourable excursion of the exit price from the average entry, bps (>= 0)
+    mae_bps: float  # most adverse excursion, bps (<= 0)
+    fills: int
 
 
 class KillSwitch(Event, frozen=True, kw_only=True, gc=False):

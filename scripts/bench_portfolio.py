@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from hedge.bus import Bus
-from hedge.config import ExitParams
+from hedge.config import exit_profile
 from hedge.events import BookUpdate, Fill, LedgerPosition, Side
 from hedge.model.clock import LiveClock
 from hedge.portfolio.ledger import Ledger
@@ -51,7 +51,7 @@ def measure(handler: object, events: list[BookUpdate]) -> tuple[float, float]:
 
 
 def main() -> None:
-    p = ExitParams()
+    p = exit_profile("classic")
     with tempfile.TemporaryDirectory() as d:
         bus = Bus()
         lines: list[LedgerPosition] = []

@@ -55,7 +55,7 @@ strategies:
     enabled: true
     params: {entry_threshold: 0.0, cooldown_s: 1.0}
 signals: {publish_every_ms: 200}
-exits: {tp_pct: 0.00003, sl_pct: 0.00002, trail_bps: 0.2, breakeven_after_R: 0.8, max_R: 3.0}
+exits: {profile: classic, tp_pct: 0.00003, sl_pct: 0.00002, trail_bps: 0.2, breakeven_after_R: 0.8, max_R: 3.0}
 """
 RISK_YAML = """\
 pi_min_bps: -1000000000.0
@@ -88,6 +88,16 @@ def write_config(directory: Path, port: int, *, write_through: bool = True, metr
         for k, v in subst.items():
             text = text.replace(k, v)
         (cfg / name).write_text(text)
+    # A real venue refuses an unfitted calibrator; this harness turns the gate off (pi_min_bps), so it
+    # declares a calibrator "fitted" for its own geometry that never goes stale.
+    from hedge.config import load_config
+    from hedge.config.geometry import signature
+
+    geometry = signature(load_config(cfg, env={}).strategy.exits)
+    (cfg / "calibrator.yaml").write_text(
+        f"samples: 1\nfitted_on: crash harness (gate off)\ndata_to: '2024-01-01T00:00:00+00:00'\n"
+        f"max_age_days: 0\ngeometry: '{geometry}'\n"
+    )
     return cfg
 
 

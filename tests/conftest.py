@@ -13,7 +13,7 @@ import pytest
 from hedge.exchange.server import LocalExchange
 from hedge.replay.summary import ReplaySummary
 from tests.kit.exchange import ccxt_session, running_exchange
-from tests.kit.replay import run_replay
+from tests.kit.replay import classic_config, run_replay
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +47,10 @@ def bundled_replay(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReplaySumm
     """The bundled BTCUSDT recording replayed once with the built-in defaults: (summary, log dir)."""
     d = tmp_path_factory.mktemp("bundled-replay")
     return run_replay(d)[0], d
+
+
+@pytest.fixture(scope="session")
+def classic_replay(tmp_path_factory: pytest.TempPathFactory) -> tuple[ReplaySummary, Path]:
+    """The bundled recording replayed once with the classic exit profile (it trades): (summary, log dir)."""
+    d = tmp_path_factory.mktemp("classic-replay")
+    return run_replay(d, classic_config())[0], d

@@ -1,9 +1,10 @@
-"""Options and helpers shared by several commands (config directory, config errors).
+"""Options and helpers shared by several commands (config directory, config errors, recordings).
 
 Owns: the ``--config DIR`` option and loading it with errors printed to stderr (and the root
 log level set from ``runtime.log_level``), the exit code of an interrupted command
 (``EXIT_INTERRUPTED``) and ``SignalStop``, the SIGINT/SIGTERM stop of the commands that serve or
-record until stopped.
+record until stopped; the check of the recordings a command is given (``check_recordings``:
+missing files, no market data) and the report of what their read said (``report_read``).
 
 Must never: exit the process or decide an exit code (the caller does), or hold anything used by
 a single command only.
@@ -16,7 +17,12 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
     from hedge.config import Config
+    from hedge.feeds.dispatch import FeedStats
+    from hedge.feeds.recording import ReplayStats
 
 
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT) stopped a long command: 128 + the signal's number, as shells do
@@ -81,3 +87,36 @@ def load_config_or_report(directory: str | None) -> Config | None:
         return None
     logging.getLogger().setLevel(cfg.runtime.log_level)
     return cfg
+
+
+def check_recordings(prog: str, files: Sequence[str | Path]) -> bool:
+    """Do ``files`` all exist and hold market data? Each problem is printed to stderr (``prog: ...``):
+    a missing file, or one that is empty, damaged before its first line or of an unknown format."""
+    from pathlib import Path
+
+    from hedge.feeds.recording import probe
+
+    missing = [str(f) for f in files if not Path(f).exists()]
+    if missing:
+        print(f"{prog}: no such file: {', '.join(missing)}", file=sys.stderr)
+        return False
+    problems = [(f, why) for f in files if (why := probe(f))]
+    for f, why in problems:
+        print(f"{prog}: no market data in {f}: {why}", file=sys.stderr)
+    return not problems
+
+
+def report_read(prog: str, files: Sequence[str | Path], rs: ReplayStats, fs: FeedStats) -> bool:
+    """After a read of ``files``: print what is wrong with the input to stderr (``WARNING``: mostly
+    bad lines, a book with diffs but no snapshot, with the ``prog`` command that fixes it); False
+    when nothing usable was read (no event)."""
+    from hedge.feeds.input_report import input_problems
+
+    for problem in input_problems(files, rs, fs, prog):
+        print(f"{prog}: WARNING: {problem}", file=sys.stderr)
+    if sum(fs.messages.values()):
+        return True
+    bad = rs.bad_lines + sum(fs.parse_errors.values())
+    print(f"{prog}: no market data in {', '.join(map(str, files))}: no market event decoded ({bad:,} bad lines)",
+          file=sys.stderr)
+    return False

@@ -16,8 +16,16 @@ Ctrl-C (SIGINT) stops the replay after the line being handled: the summary of wh
 so far is printed and written to ``--out`` as usual, marked ``"interrupted": true``, and the exit
 code is 130. A second Ctrl-C stops at once, without a summary.
 
-Exit codes: 0 done, 1 the replay failed (or ``--verify-book`` found a mismatch), 2 bad usage,
-configuration or missing file, 130 interrupted (Ctrl-C).
+A recording is checked before the run (``hedge.feeds.recording.probe``): a missing, empty, CSV or
+random-byte file — anything without a market-data line among its first lines — is refused with
+``no market data in FILE: ...`` and exit code 2. A truncated or corrupt gzip is read up to the
+damage: one warning names the file, the line and the byte where reading stopped, the summary lists
+it under ``damaged_files``, and the exit code stays 0 (nothing usable read at all: 2). Input that
+is mostly bad lines, or a book with depth diffs but no snapshot (a file that continues an earlier
+one), is warned about on stderr with what to do.
+
+Exit codes: 0 done, 1 the replay failed (or ``--verify-book`` found a mismatch, or a book it could
+not verify), 2 bad usage, configuration, a missing file or no market data, 130 interrupted (Ctrl-C).
 
 Owns: the options and their checks, the choice between a full replay and ``--verify-book``,
 Ctrl-C during a replay, printing/writing the summary and the exit codes.
@@ -57,14 +65,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _files(args: argparse.Namespace) -> list[str] | None:
+    from hedge.commands.common import check_recordings
     from hedge.feeds.recording import bundled_btcusdt
 
     files = [str(f) for f in args.files] or [str(p) for p in bundled_btcusdt()]
-    missing = [f for f in files if not Path(f).exists()]
-    if missing:
-        print(f"hedge replay: no such file: {', '.join(missing)}", file=sys.stderr)
-        return None
-    return files
+    return files if check_recordings("hedge replay", files) else None
 
 
 def main(args: argparse.Namespace) -> int:
@@ -117,7 +122,7 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     data = msgspec.json.encode(summary)
-    rc = EXIT_INTERRUPTED if summary.interrupted else 0
+    rc = EXIT_INTERRUPTED if summary.interrupted else 0 if summary.events else 2
     if args.out:
         out = Path(args.out)
         try:
@@ -128,11 +133,16 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
             rc = 1
     print(human(summary), file=sys.stderr)
     print(data.decode())
+    if rc == 2:
+        print(f"hedge replay: no market data in {', '.join(files)}: no market event decoded "
+              f"({summary.bad_lines:,} bad lines)", file=sys.stderr)
     return rc
 
 
 def human(s: ReplaySummary) -> str:
     """The summary in a few lines for a terminal (stderr; stdout keeps the one JSON line)."""
+    from hedge.replay.performance import describe
+
     vetoes = ", ".join(f"{k} {v}" for k, v in s.vetoes.items()) or "none"
     return (
         ("replay INTERRUPTED (Ctrl-C): a partial summary of the lines replayed so far\n" if s.interrupted else "")
@@ -143,9 +153,11 @@ def human(s: ReplaySummary) -> str:
         f"maker ratio {s.maker_ratio:.2f})  fees {s.fees:.4f} USDT\n"
         f"  PnL {s.pnl:+.4f} USDT (realized {s.realized_pnl:+.4f}, unrealized {s.unrealized_pnl:+.4f})  "
         f"max drawdown {s.max_drawdown:.4%}\n"
-        f"  fingerprint {s.fingerprint}"
+        + (describe(s.performance) + "\n" if s.performance is not None else "")
+        + f"  fingerprint {s.fingerprint}"
         + (f"\n  bad lines {s.bad_lines:,} (counted, not replayed): "
            + ", ".join(f"{k} {v:,}" for k, v in s.bad_lines_by_kind.items()) if s.bad_lines else "")
+        + "".join(f"\n  DAMAGED {f}: {where}" for f, where in s.damaged_files.items())
         + (f"\n  WARNING: {s.snapshots_unattributed} depth snapshot(s) without a symbol matched no book's update "
            "ids and were not applied: books that needed them never synced" if s.snapshots_unattributed else "")
     )
@@ -155,6 +167,8 @@ def verify_book(files: list[str]) -> int:
     import msgspec
 
     from hedge.bus import Bus
+    from hedge.commands.common import report_read
+    from hedge.feeds.input_report import no_snapshot
     from hedge.feeds.recording import ReplaySource
     from hedge.feeds.verify import BookVerifier
 
@@ -169,7 +183,7 @@ def verify_book(files: list[str]) -> int:
         "files": files,
         "lines": rs.lines,
         "bad_lines": rs.bad_lines,
-        "truncated_files": rs.truncated_files,
+        "damaged_files": rs.damaged,
         "messages": fs.messages,
         "unknown_types": fs.unknown_types,
         "parse_errors": fs.parse_errors,
@@ -190,11 +204,14 @@ def verify_book(files: list[str]) -> int:
         "events_per_s": round(events / rs.wall_s) if rs.wall_s > 0 else 0,
     }
     print(msgspec.json.encode(summary).decode())
+    if not report_read("hedge replay --verify-book", files, rs, fs):
+        return 2
     ok = (
         fs.gaps == 0
         and fs.crossed == 0
         and vs.bookticker_mismatches == 0
         and rs.bad_lines == 0
-        and rs.truncated_files == 0
+        and not rs.damaged
+        and not any(no_snapshot(b) for b in fs.books.values())  # a book it could not verify
     )
     return 0 if ok else 1

@@ -49,6 +49,7 @@ from hedge.config.strategy import (
     SizingParams,
     StrategyConfig,
     StrategyEntry,
+    exit_profile,
 )
 from hedge.config.symbols import CorrelationGroup, LiquidityBucket, SymbolInfo, SymbolsConfig
 from hedge.config.types import (
@@ -120,5 +121,6 @@ __all__ = [
     "Venue",
     "WebhookConfig",
     "default_config",
+    "exit_profile",
     "load_config",
 ]

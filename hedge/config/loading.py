@@ -26,7 +26,7 @@ from hedge.config.errors import ConfigError, ConfigErrors, first_problem, locate
 from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR, SECTION_TYPES, Config
 from hedge.config.normalise import normalize_fractions
 from hedge.config.sources import Sources
-from hedge.config.strategy import CalibratorParams
+from hedge.config.strategy import EXIT_PROFILES, CalibratorParams
 from hedge.config.types import Section
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -91,6 +91,13 @@ def _merge_calibrator(strategy: dict[str, Any], path: Path, sources: Sources) ->
         sources.set_by("strategy", f"calibrator.{key}", str(path))
 
 
+def _apply_exit_profile(strategy: dict[str, Any]) -> None:
+    """``exits.profile`` names the base of the section: its values, then the keys given next to it."""
+    exits = strategy.get("exits")
+    if isinstance(exits, dict) and exits.get("profile") in EXIT_PROFILES:
+        strategy["exits"] = {**EXIT_PROFILES[exits["profile"]], **exits}
+
+
 def load_config(directory: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Load and validate ``directory``/{runtime,risk,strategy,symbols}.yaml, then apply ``env``.
 
@@ -126,6 +133,7 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
         apply_env(raw, env, sources)
     except ConfigError as e:
         errors.append(e)
+    _apply_exit_profile(raw["strategy"])
     sections: dict[str, Section] = {}
     for name in CONFIG_FILES:
         try:

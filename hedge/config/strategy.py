@@ -38,20 +38,55 @@ class CalibratorParams(Section, frozen=True):
     b: float = 1.0
     fees_bps: NonNeg = 4.0  # round-trip fees
     slippage_bps: NonNeg = 1.0  # expected slippage when the symbol's liquidity bucket is unknown
-    horizon_s: Positive = 60.0  # labelling: TP must be hit before SL within this time
     min_gap_ms: NonNegInt = 1000  # labelling: at most one sample per symbol per gap
     l2: NonNeg = 1e-3  # ridge penalty of the fit (keeps it finite on one-sided labels)
+    fit_fraction: Fraction = 0.6  # `hedge calibrate`: the earliest share of the samples fits, the rest validates
+    max_age_days: NonNeg = 30.0  # a real venue refuses a fit whose newest sample is older (0 = never stale)
     samples: NonNegInt = 0  # fit metadata: labelled samples used
     positives: NonNegInt = 0  # fit metadata: samples whose TP was hit first
     fitted_on: str = ""  # fit metadata: the recordings
+    data_from: str = ""  # fit metadata: first fitted sample (UTC, ISO 8601)
+    data_to: str = ""  # fit metadata: last sample whose outcome the fit saw (UTC, ISO 8601)
+    geometry: str = ""  # fit metadata: the trade geometry labelled (``hedge.config.geometry.signature``)
+    validation_samples: NonNegInt = 0  # fit metadata: later samples held out and scored
+    brier: NonNeg = 0.0  # fit metadata, on the held-out samples
+    log_loss: NonNeg = 0.0
+    ece: NonNeg = 0.0  # expected calibration error
 
 
 class ExitParams(Section, frozen=True):
-    tp_pct: Fraction = 0.005
-    sl_pct: Fraction = 0.0025
+    """The trade geometry: what the calibrator labels and the portfolio manages (``hedge.config.geometry``).
+
+    Take-profit and stop-loss in bps: ``tp_pct * 1e4 + tp_vol * vol * sqrt(horizon_s)`` (and the
+    same for the stop), ``vol`` the realized volatility (bps per sqrt(second)) when the entry was
+    decided. The defaults are the ``scalper`` profile; ``profile: classic`` gives the original
+    fixed levels (tp 0.5%, sl 0.25%, trail 20 bps, breakeven at 0.8 R, max 3 R, no time stop).
+    """
+
+    profile: Literal["scalper", "classic"] = "scalper"  # the base the other keys of this section override
+    tp_pct: Fraction = 0.0001
+    sl_pct: Fraction = 0.0001
+    tp_vol: NonNeg = 1.0  # take-profit: this many volatility units (vol * sqrt(horizon_s)) beyond tp_pct
+    sl_vol: NonNeg = 1.0
     trail_bps: NonNeg = 20.0
-    breakeven_after_R: NonNeg = 0.8
+    breakeven_after_R: NonNeg = 3.0  # >= max_R: breakeven (and trailing) never arm before the take-profit
     max_R: Positive = 3.0
+    horizon_s: Positive = 30.0  # the trade's horizon: the calibrator's labelling window and the time stop
+    time_stop: bool = True  # close a position still open after horizon_s
+
+
+EXIT_PROFILES: dict[str, dict[str, object]] = {
+    "scalper": {},  # the defaults above
+    "classic": {
+        "tp_pct": 0.005, "sl_pct": 0.0025, "tp_vol": 0.0, "sl_vol": 0.0, "trail_bps": 20.0,
+        "breakeven_after_R": 0.8, "max_R": 3.0, "horizon_s": 60.0, "time_stop": False,
+    },
+}
+
+
+def exit_profile(name: str, **changes: object) -> ExitParams:
+    """The named profile's ``ExitParams`` with ``changes`` (KeyError for an unknown name)."""
+    return msgspec.convert({**EXIT_PROFILES[name], "profile": name, **changes}, ExitParams)
 
 
 class SizingParams(Section, frozen=True):
@@ -94,7 +129,7 @@ class StrategyConfig(Section, frozen=True):
     per_trade_nav_pct: Fraction = 0.01
     directional_bias: Literal["none", "long", "short"] = "none"
     expectancy_min_bps: float = -1e9
-    screen_min_e_pi_bps: float = 0.0  # the screener drops intents whose e_pi_bps is not above this
+    screen_min_e_pi_bps: float = -1e9  # the screener drops intents with e_pi_bps not above this (risk gates pi_min_bps)
     strategies: list[StrategyEntry] = msgspec.field(default_factory=lambda: [StrategyEntry(name="micro_scalper")])
     signals: SignalParams = msgspec.field(default_factory=SignalParams)
     calibrator: CalibratorParams = msgspec.field(default_factory=CalibratorParams)

@@ -6,7 +6,8 @@ decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio wit
 reconciliation, kill switch, dead-man switch), the order tape (a log line per order, fill and
 veto burst), the ``--once`` cycle, ``daemon.json``, the
 warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
-— and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
+— the calibrator check first (``hedge.config.calibration_check``: a real venue refuses an
+unfitted or stale calibrator) — and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
 client, the lock), released after the engine's graceful shutdown.
 
 Must never: print (the command module does), make a trading decision, or start anything that
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from hedge.app import Engine
 from hedge.config import Config
+from hedge.config.calibration_check import calibrator_problems, refuses
 from hedge.daemon.errors import SetupError
 from hedge.daemon.lock import lock_log_dir, write_runtime_file
 from hedge.daemon.once import OnceCycle
@@ -55,6 +57,7 @@ class Daemon:
         """Wire everything (the local exchange is already listening when this returns)."""
         cfg = self.cfg
         rt = cfg.runtime
+        self._check_calibrator()
         self._lock_fd = lock_log_dir(Path(rt.log_dir))
         self._warn_if_halted()
         port = 0
@@ -95,6 +98,14 @@ class Daemon:
     def kill_flag(self) -> Path:
         """The kill flag this daemon watches (in its log dir unless configured absolute)."""
         return kill_flag_path(self.cfg.risk.kill_switch.flag_file, self.cfg.runtime.log_dir)
+
+    def _check_calibrator(self) -> None:
+        """Real orders on a real venue are never gated by an unfitted or stale calibrator; elsewhere: a warning."""
+        problems = calibrator_problems(self.cfg, LiveClock().now_ms())
+        if problems and refuses(self.cfg):
+            raise SetupError(f"refusing to trade on {self.cfg.runtime.venue}: " + "; ".join(problems))
+        for p in problems:
+            log.warning("calibrator: %s", p)
 
     def _warn_if_halted(self) -> None:
         """A flag left from before halts the daemon as soon as it starts: say so first, and how to clear it."""

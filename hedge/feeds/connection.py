@@ -35,6 +35,7 @@ from hedge.config import FeedsConfig
 from hedge.events import FeedStatus
 from hedge.model.clock import Clock, LiveClock
 from hedge.reach import REACH, Reach
+from hedge.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +218,7 @@ class WsConnection:
                 self._close_reason = f"connection closed ({exc})"[:200]
             return got
         finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
+            await cancel_and_wait(watchdog)
 
     async def _watchdog(self, ws: ClientConnection, opened_ns: int) -> None:
         check = max(0.01, min(1.0, self._watchdog_s / 4))

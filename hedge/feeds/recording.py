@@ -15,7 +15,11 @@ Owns:
 - ``ReplaySource``: reads recordings (several files as one continuous stream) and drives the
   same ``FrameDispatcher`` as the live feed, so it publishes the same events in the same order;
   at max speed or at a real-time multiple, deterministically (event times come from the file);
-- ``bundled_btcusdt()``: the bundled 8-minute BTCUSDT recording.
+- ``bundled_btcusdt()``: the bundled 8-minute BTCUSDT recording;
+- reading a damaged file (``read_lines``): a gzip stream cut short or corrupt is read up to the
+  damage, and the file is named once, with the line and byte where it stopped
+  (``ReadStats.damaged``); ``probe``: whether a file holds market data at all (a command refuses
+  an empty, CSV or random-byte file instead of replaying nothing).
 
 Clock: the recorded receive times are the events' times; the only direct reads are
 ``time.monotonic`` for pacing at a multiple of real time (``speed``) and ``time.perf_counter`` for
@@ -35,9 +39,9 @@ import re
 import time
 import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
-from typing import IO
 
 import msgspec
 
@@ -53,6 +57,9 @@ TIME_LOOKAHEAD = 4  # lines read ahead to judge a receive time outside that wind
 UNCONFIRMED_SPAN_NS = 3_600_000_000_000  # the first and last lines: within an hour of their neighbours
 PENDING_LINES = 10_000  # how long a symbol-less snapshot may wait for a diff it bridges
 MAX_PENDING_SNAPSHOTS = 8
+READ_CHUNK = 1 << 18  # uncompressed bytes asked per read
+MAX_LINE = 64 << 20  # a longer "line" is binary data without line ends: the file is damaged there
+PROBE_LINES = 1000  # the lines ``probe`` looks at for market data
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "binance-usdm"
 
@@ -75,7 +82,7 @@ class ReadStats(msgspec.Struct, kw_only=True):
     lines: int = 0
     bad_lines: int = 0
     bad_kinds: dict[str, int] = {}  # bad lines by kind (no_receive_time, receive_time_out_of_order, ...)
-    truncated_files: int = 0
+    damaged: dict[str, str] = {}  # file -> where and why reading stopped before its end
 
     def bad(self, kind: str, line: bytes) -> None:
         """Count a bad line under ``kind``; the first of each kind is logged (with a sample), no other."""
@@ -85,6 +92,21 @@ class ReadStats(msgspec.Struct, kw_only=True):
         kinds[kind] = n + 1
         if not n:
             log.warning("recording: bad line (%s; further ones counted, not logged); sample %r", kind, line[:120])
+
+    def damage(self, path: Path, where: str) -> None:
+        """``path`` stopped early (``where``: the line and byte, and why): one warning, and remembered."""
+        self.damaged[str(path)] = where
+        log.warning("recording %s is damaged: %s", path, where)
+
+
+class _QuietStats(ReadStats, kw_only=True):
+    """Counters for a look at a file's first lines (``probe``): nothing logged."""
+
+    def bad(self, kind: str, line: bytes) -> None:
+        self.bad_lines += 1
+
+    def damage(self, path: Path, where: str) -> None:
+        self.damaged[str(path)] = where
 
 
 def bundled_btcusdt() -> list[Path]:
@@ -98,12 +120,61 @@ def bundled_cryptofeed() -> Path:
     return DATA_DIR / "cryptofeed" / "BINANCE_FUTURES.ws.1.0"
 
 
-def _open(path: Path) -> IO[bytes]:
+def read_lines(
+    path: Path, on_damage: Callable[[Path, str], None] | None = None
+) -> Generator[bytes, None, None]:
+    """The lines of a recording file, gzip or plain, without their line ends, up to any damage.
+
+    A gzip stream cut short (a recorder killed mid-write, a partial copy) or corrupt ends the file
+    where the damage begins: the complete lines before it are yielded, the partial one is not, and
+    ``on_damage(path, where)`` is told the line and uncompressed byte where reading stopped, and why.
+    """
     with open(path, "rb") as f:
         gz = f.read(2) == _GZIP_MAGIC
-    if gz:
-        return io.BufferedReader(gzip.open(path, "rb"), buffer_size=1 << 20)
-    return open(path, "rb", buffering=1 << 20)
+        f.seek(0)
+        read = gzip.GzipFile(fileobj=f, mode="rb").read1 if gz else f.read1
+        tail: list[bytes] = []  # the pieces of the line not ended yet (joined once its end comes)
+        lines = read_bytes = tail_bytes = 0  # complete lines yielded; uncompressed bytes read; of ``tail``
+        try:
+            while chunk := read(READ_CHUNK):
+                read_bytes += len(chunk)
+                if b"\n" not in chunk:
+                    tail.append(chunk)
+                    tail_bytes += len(chunk)
+                    if tail_bytes > MAX_LINE:
+                        raise ValueError(f"no line end in {MAX_LINE >> 20} MiB (binary data, not a text recording)")
+                    continue
+                if tail:
+                    tail.append(chunk)
+                    chunk = b"".join(tail)
+                parts = chunk.split(b"\n")
+                last = parts.pop()
+                tail = [last] if last else []
+                tail_bytes = len(last)
+                lines += len(parts)
+                yield from parts
+        except EOFError:
+            why = ("the gzip stream ends before its end marker "
+                   "(truncated: a recorder stopped mid-write, or a partial copy)")
+        except (zlib.error, gzip.BadGzipFile) as exc:
+            why = f"corrupt gzip data: {exc}"
+        except ValueError as exc:
+            why = f"{exc}"
+        else:
+            if tail:
+                yield b"".join(tail)  # a last line without a line end
+            return
+        _damaged(path, on_damage, lines, read_bytes - tail_bytes, why)
+
+
+def _damaged(path: Path, on_damage: Callable[[Path, str], None] | None, lines: int, done: int, why: str) -> None:
+    if on_damage is None:
+        return
+    if not lines:
+        on_damage(path, f"reading stopped before its first complete line: {why}; nothing was read")
+        return
+    on_damage(path, f"reading stopped at line {lines + 1:,} (uncompressed byte {done:,}): {why}; "
+                    f"the {lines:,} lines before it were read, the rest is lost")
 
 
 def _is_snapshot(raw: bytes) -> bool:
@@ -119,33 +190,30 @@ def iter_hftbacktest(paths: Iterable[str | Path], stats: ReadStats | None = None
     for p in paths:
         path = Path(p)
         m = _NAME_SYMBOL.match(path.name)
-        name_symbol = m.group(1).upper() if m else ""
-        with _open(path) as f:
-            try:
-                for line in f:
-                    sp = line.find(b" ")
-                    try:
-                        recv_ns = int(line[:sp]) if sp > 0 else -1
-                    except ValueError:
-                        recv_ns = -1
-                    raw = line[sp + 1 :].rstrip(b"\r\n")
-                    if recv_ns < 0 or not raw:
-                        if line.strip():
-                            st.bad("no_receive_time", line)
-                        continue
-                    st.lines += 1
-                    if raw[:9] == b'{"stream"':
-                        yield RecordedLine(recv_ns, raw)
-                    elif _is_snapshot(raw):
-                        bm = _BODY_SYMBOL.search(raw, 0, 200)
-                        sym = bm.group(1).decode().upper() if bm else name_symbol
-                        yield RecordedLine(recv_ns, raw, True, sym)
-                    else:
-                        yield RecordedLine(recv_ns, raw)
-            except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-                # A recorder killed mid-write leaves a gzip stream without its end: keep what was read.
-                st.truncated_files += 1
-                log.warning("recording %s is truncated (%s); read up to the damage", path, exc)
+        yield from _hftbacktest_records(read_lines(path, st.damage), m.group(1).upper() if m else "", st)
+
+
+def _hftbacktest_records(lines: Iterable[bytes], name_symbol: str, st: ReadStats) -> Iterator[RecordedLine]:
+    for line in lines:
+        sp = line.find(b" ")
+        try:
+            recv_ns = int(line[:sp]) if sp > 0 else -1
+        except ValueError:
+            recv_ns = -1
+        raw = line[sp + 1 :].rstrip(b"\r\n")
+        if recv_ns < 0 or not raw:
+            if line.strip():
+                st.bad("no_receive_time", line)
+            continue
+        st.lines += 1
+        if raw[:9] == b'{"stream"':
+            yield RecordedLine(recv_ns, raw)
+        elif _is_snapshot(raw):
+            bm = _BODY_SYMBOL.search(raw, 0, 200)
+            sym = bm.group(1).decode().upper() if bm else name_symbol
+            yield RecordedLine(recv_ns, raw, True, sym)
+        else:
+            yield RecordedLine(recv_ns, raw)
 
 
 class RecordingWriter:
@@ -187,47 +255,45 @@ def _seconds_to_ns(text: str) -> int:
     return int(sec) * 1_000_000_000 + int((frac + "000000000")[:9])
 
 
-def _iter_cryptofeed_ws(path: Path, st: ReadStats) -> Iterator[RecordedLine]:
-    with _open(path) as f:
-        first = True
-        for line in f:
-            if first:
-                first = False
-                if b" <-> " in line:
-                    continue  # the connect URL line
-            ts, sep, raw = line.partition(b": ")
-            raw = raw.strip()
-            try:
-                recv_ns = _seconds_to_ns(ts.decode())
-            except (ValueError, UnicodeError):
-                recv_ns = -1
-            if not sep or recv_ns < 0 or not raw:
-                if line.strip():
-                    st.bad("no_receive_time", line)
-                continue
-            st.lines += 1
-            yield RecordedLine(recv_ns, raw)
-
-
-def _iter_cryptofeed_http(path: Path, st: ReadStats) -> Iterator[RecordedLine]:
-    with _open(path) as f:
-        for line in f:
-            if not line.strip():
-                continue
-            head, sep, rest = line.partition(b" -> ")
-            ts, sep2, body = rest.partition(b": ")
-            m = _URL_SYMBOL.search(head.decode("utf-8", "replace"))
-            try:
-                recv_ns = _seconds_to_ns(ts.decode())
-            except (ValueError, UnicodeError):
-                recv_ns = -1
-            body = body.strip()
-            if not (sep and sep2) or recv_ns < 0 or not body:
+def _cryptofeed_ws_records(lines: Iterable[bytes], st: ReadStats) -> Iterator[RecordedLine]:
+    first = True
+    for line in lines:
+        if first:
+            first = False
+            if b" <-> " in line:
+                continue  # the connect URL line
+        ts, sep, raw = line.partition(b": ")
+        raw = raw.strip()
+        try:
+            recv_ns = _seconds_to_ns(ts.decode())
+        except (ValueError, UnicodeError):
+            recv_ns = -1
+        if not sep or recv_ns < 0 or not raw:
+            if line.strip():
                 st.bad("no_receive_time", line)
-                continue
-            st.lines += 1
-            if b"/depth" in head and m:
-                yield RecordedLine(recv_ns, body, True, m.group(1).upper())
+            continue
+        st.lines += 1
+        yield RecordedLine(recv_ns, raw)
+
+
+def _cryptofeed_http_records(lines: Iterable[bytes], st: ReadStats) -> Iterator[RecordedLine]:
+    for line in lines:
+        if not line.strip():
+            continue
+        head, sep, rest = line.partition(b" -> ")
+        ts, sep2, body = rest.partition(b": ")
+        m = _URL_SYMBOL.search(head.decode("utf-8", "replace"))
+        try:
+            recv_ns = _seconds_to_ns(ts.decode())
+        except (ValueError, UnicodeError):
+            recv_ns = -1
+        body = body.strip()
+        if not (sep and sep2) or recv_ns < 0 or not body:
+            st.bad("no_receive_time", line)
+            continue
+        st.lines += 1
+        if b"/depth" in head and m:
+            yield RecordedLine(recv_ns, body, True, m.group(1).upper())
 
 
 def _http_sibling(ws_path: Path) -> Path | None:
@@ -246,9 +312,9 @@ def iter_cryptofeed(
     st = stats if stats is not None else ReadStats()
     ws = Path(ws_path)
     http = Path(http_path) if http_path is not None else _http_sibling(ws)
-    streams: list[Iterator[RecordedLine]] = [_iter_cryptofeed_ws(ws, st)]
+    streams: list[Iterator[RecordedLine]] = [_cryptofeed_ws_records(read_lines(ws, st.damage), st)]
     if http is not None:
-        streams.insert(0, _iter_cryptofeed_http(http, st))
+        streams.insert(0, _cryptofeed_http_records(read_lines(http, st.damage), st))
     yield from heapq.merge(*streams, key=lambda r: r.recv_ns)
 
 
@@ -256,8 +322,36 @@ def is_cryptofeed(path: str | Path) -> bool:
     p = Path(path)
     if ".ws." in p.name:
         return True
-    with _open(p) as f:
-        return b" <-> " in f.readline()
+    lines = read_lines(p)
+    try:
+        return b" <-> " in next(lines, b"")
+    finally:
+        lines.close()
+
+
+def probe(path: str | Path) -> str:
+    """Why ``path`` holds no market data this reader knows ("" when it does): it must be a directory
+    of cryptofeed ``*.ws.*`` files, or a file with a market-data line (a receive time and a JSON
+    body) among its first ``PROBE_LINES`` lines. Reads only those lines; logs nothing."""
+    p = Path(path)
+    if p.is_dir():
+        found = sorted(p.glob("*.ws.*"))
+        return next(filter(None, map(probe, found)), "") if found else "a directory without cryptofeed *.ws.* files"
+    st = _QuietStats()
+    lines = read_lines(p, st.damage)
+    try:
+        head = islice(lines, PROBE_LINES)
+        records = _cryptofeed_ws_records(head, st) if is_cryptofeed(p) else _hftbacktest_records(head, "", st)
+        if any(r.raw[:1] == b"{" for r in records):
+            return ""
+    finally:
+        lines.close()
+    if st.damaged:
+        return f"damaged before any market data: {next(iter(st.damaged.values()))}"
+    if not st.lines + st.bad_lines:
+        return "empty"
+    return (f"unknown format: none of its first {PROBE_LINES:,} lines is market data (hftbacktest "
+            "'<receive ns> <JSON>' or cryptofeed '<seconds>: <JSON>')")
 
 
 def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None) -> Iterator[RecordedLine]:
@@ -337,7 +431,7 @@ class ReplayStats(msgspec.Struct, kw_only=True):
     lines: int = 0
     bad_lines: int = 0
     bad_kinds: dict[str, int] = {}
-    truncated_files: int = 0
+    damaged: dict[str, str] = {}  # file -> where and why reading stopped before its end
     snapshots: int = 0
     snapshots_unattributed: int = 0
     lines_seen: int = 0
@@ -454,7 +548,7 @@ class ReplaySource:
         self.stats.lines = self._read.lines
         self.stats.bad_lines = self._read.bad_lines
         self.stats.bad_kinds = dict(self._read.bad_kinds)
-        self.stats.truncated_files = self._read.truncated_files
+        self.stats.damaged = dict(self._read.damaged)
         self.stats.wall_s = time.perf_counter() - t0
         return self.stats
 

@@ -25,7 +25,6 @@ on the hot path, or request snapshots faster than the rate limit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -37,6 +36,7 @@ from hedge.events import BookState, BookStatus, BookUpdate, DepthDiff, DepthSnap
 from hedge.feeds.book import OrderBook
 from hedge.model.clock import Clock, LiveClock
 from hedge.reach import level_for
+from hedge.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +325,5 @@ class SnapshotScheduler:
         for t in tasks:
             t.cancel()
         for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+            await cancel_and_wait(t)
         self._tasks.clear()

@@ -1,12 +1,17 @@
 """Exit rules: take-profit, stop-loss, breakeven, trailing stop and the max-R cap, as plain arithmetic.
 
 Owns: the levels of one position (``ExitLevels``) and the rule that moves them on a new price.
-With ``s`` the position's sign (+1 long, -1 short), ``E`` the entry price and ``R = E * sl_pct``
-(the initial risk per unit):
+With ``s`` the position's sign (+1 long, -1 short), ``E`` the entry price, and the trade's
+take-profit and stop distances in bps from ``hedge.config.geometry.barriers`` (decided with the
+entry, at its volatility, and carried on the intent; a position without them, e.g. adopted from
+the exchange, gets the geometry at zero volatility), ``R = E * sl_bps / 1e4`` the initial risk:
 
-- stop-loss ``SL = E - s * R``; take-profit ``TP = E + s * min(E * tp_pct, max_R * R)`` (the
-  take-profit never sits further than ``max_R`` risk units away);
-- the best price seen ``B`` (highest bid of a long, lowest ask of a short);
+- stop-loss ``SL = E - s * R``; take-profit ``TP = E + s * E * tp_bps / 1e4`` (never further
+  than ``max_R`` risk units away);
+- the time stop (``exits.time_stop``): a position still open ``exits.horizon_s`` after its
+  opening fill is closed (the scanner checks it, on event time);
+- the best price seen ``B`` (highest bid of a long, lowest ask of a short), and the worst (only
+  reported: the trade's adverse excursion);
 - breakeven: once ``s * (B - E) >= breakeven_after_R * R`` the stop moves to at least ``E``;
 - trailing (only once breakeven has armed, so it never tightens the initial stop of a position
   that has not moved its way): the stop follows ``B * (1 - s * trail_bps / 1e4)``;
@@ -26,6 +31,7 @@ import enum
 import msgspec
 
 from hedge.config import ExitParams
+from hedge.config.geometry import barriers
 
 
 class ExitKind(enum.StrEnum):
@@ -33,6 +39,7 @@ class ExitKind(enum.StrEnum):
     STOP_LOSS = "stop_loss"
     BREAKEVEN = "breakeven_stop"
     TRAILING = "trailing_stop"
+    TIME_STOP = "time_stop"
 
     @property
     def urgent(self) -> bool:
@@ -51,33 +58,45 @@ class ExitLevels(msgspec.Struct, kw_only=True, gc=False):
     best: float  # best exit price seen since the position opened
     breakeven: bool = False
     stop_kind: ExitKind = ExitKind.STOP_LOSS
+    tp_bps: float = 0.0  # the trade's distances from entry (0 = the geometry at zero volatility)
+    sl_bps: float = 0.0
+    worst: float = 0.0  # worst exit price seen since the position opened (for the trade's MAE)
+
+    def __post_init__(self) -> None:
+        if self.worst <= 0.0:  # fresh levels, or a ledger file written before ``worst`` was kept
+            self.worst = self.entry
 
 
-def initial_levels(sign: int, entry: float, p: ExitParams) -> ExitLevels:
-    """Fresh levels for a position opened at ``entry`` (TP capped at ``max_R`` risk units)."""
-    risk = entry * p.sl_pct
-    tp_dist = entry * p.tp_pct
+def initial_levels(sign: int, entry: float, p: ExitParams, tp_bps: float = 0.0, sl_bps: float = 0.0) -> ExitLevels:
+    """Fresh levels for a position opened at ``entry`` with the trade's TP/SL distances in bps
+    (0: ``barriers(p, 0)``); the TP is capped at ``max_R`` risk units."""
+    if tp_bps <= 0.0 or sl_bps <= 0.0:
+        tp_bps, sl_bps = barriers(p, 0.0)
+    risk = entry * sl_bps * 1e-4
+    tp_dist = entry * tp_bps * 1e-4
     if risk > 0.0:
         tp_dist = min(tp_dist, p.max_R * risk)
     tp = entry + sign * tp_dist if tp_dist > 0.0 else 0.0
     stop = entry - sign * risk if risk > 0.0 else 0.0
-    return ExitLevels(sign=sign, entry=entry, tp=tp, stop=stop, risk=risk, best=entry)
+    return ExitLevels(sign=sign, entry=entry, tp=tp, stop=stop, risk=risk, best=entry, tp_bps=tp_bps, sl_bps=sl_bps)
 
 
 def rebase(lv: ExitLevels, entry: float, p: ExitParams) -> None:
     """The position grew at a new average ``entry``: new TP and R, the stop never loosened."""
-    fresh = initial_levels(lv.sign, entry, p)
+    fresh = initial_levels(lv.sign, entry, p, lv.tp_bps, lv.sl_bps)
     lv.entry, lv.tp, lv.risk = entry, fresh.tp, fresh.risk
     if lv.stop <= 0.0 or lv.sign * (fresh.stop - lv.stop) > 0.0:
         lv.stop, lv.stop_kind = fresh.stop, ExitKind.STOP_LOSS
     if lv.sign * (entry - lv.best) > 0.0:
         lv.best = entry
+    if lv.sign * (entry - lv.worst) < 0.0:
+        lv.worst = entry
 
 
 def update(lv: ExitLevels, px: float, p: ExitParams, trailing: bool) -> ExitKind | None:
     """Apply the exit price ``px`` (bid of a long, ask of a short); the exit it triggers, if any.
 
-    Ratchets ``best``, breakeven and the trailing stop first, then checks the stop and the TP.
+    Ratchets ``best`` (or ``worst``), breakeven and the trailing stop first, then checks the stop and the TP.
     """
     s = lv.sign
     if s * (px - lv.best) > 0.0:
@@ -91,6 +110,8 @@ def update(lv: ExitLevels, px: float, p: ExitParams, trailing: bool) -> ExitKind
                 trail = px * (1.0 - s * p.trail_bps * 1e-4)
                 if s * (trail - lv.stop) > 0.0:
                     lv.stop, lv.stop_kind = trail, ExitKind.TRAILING
+    elif s * (px - lv.worst) < 0.0:
+        lv.worst = px
     if lv.stop > 0.0 and s * (px - lv.stop) <= 0.0:
         return lv.stop_kind
     if lv.tp > 0.0 and s * (px - lv.tp) >= 0.0:

@@ -37,7 +37,7 @@ EXTERNAL = "external"
 _TAGS_KEPT = 4096
 _TRADES_KEPT = 1024
 _INTENTS_KEPT = 4096
-_EPS = 1e-12
+QTY_EPS = 1e-12  # a position this small is flat
 
 
 class Entry(msgspec.Struct, kw_only=True):
@@ -72,6 +72,8 @@ class OrderTag(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     strategy: str = ""
     reason: str = ""
     external: bool = False
+    tp_bps: float = 0.0  # the trade's take-profit/stop distances decided with the intent (0 = unknown)
+    sl_bps: float = 0.0
 
 
 class LedgerState(msgspec.Struct, kw_only=True):
@@ -100,7 +102,8 @@ class Ledger:
     def on_intent(self, intent: OrderIntent) -> None:
         """Remember what an intent is for, so its orders' fills can be attributed."""
         self._intents[intent.intent_id] = OrderTag(
-            intent_id=intent.intent_id, strategy=intent.strategy, reason=intent.reason
+            intent_id=intent.intent_id, strategy=intent.strategy, reason=intent.reason,
+            tp_bps=intent.tp_bps, sl_bps=intent.sl_bps,
         )
         if len(self._intents) > _INTENTS_KEPT:
             del self._intents[next(iter(self._intents))]
@@ -175,7 +178,7 @@ class Ledger:
         closed = min(fill.qty, abs(e.qty))
         e.realized_pnl += (fill.price - e.entry_price) * closed * (1.0 if e.qty > 0.0 else -1.0)
         rest = e.qty + signed
-        if abs(rest) <= _EPS:
+        if abs(rest) <= QTY_EPS:
             del self.entries[sym]
             return self._closed(e, fill.ts_ms)
         if rest * e.qty > 0.0:
@@ -192,7 +195,7 @@ class Ledger:
             symbol=fill.symbol,
             qty=signed,
             entry_price=fill.price,
-            levels=initial_levels(sign, fill.price, self.params),
+            levels=initial_levels(sign, fill.price, self.params, *((tag.tp_bps, tag.sl_bps) if tag else (0.0, 0.0))),
             key=f"t{fill.trade_id}" if fill.trade_id else f"x{fill.ts_ms}",
             strategy=EXTERNAL if tag is None else tag.strategy,
             reason="" if tag is None else tag.reason,

@@ -22,7 +22,7 @@ Must never: send, cancel or size an order, or treat a missing answer as a zero.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 
@@ -79,16 +79,22 @@ async def fetch(venue: Venue, symbols: Sequence[str], since_ms: dict[str, int], 
     return Snapshot(positions=positions, open_orders=orders, fills=fills)
 
 
-def compare(ledger: Ledger, snap: Snapshot, symbols: Sequence[str], tolerance: float) -> Comparison:
-    """Apply what the ledger missed from ``snap``, then list where it still disagrees."""
+def compare(
+    ledger: Ledger, snap: Snapshot, symbols: Sequence[str], tolerance: float,
+    *, apply_fill: Callable[[Fill], LedgerPosition | None] | None = None,
+) -> Comparison:
+    """Apply what the ledger missed from ``snap``, then list where it still disagrees.
+
+    ``apply_fill`` books one fill (default ``ledger.apply_fill``; the stage also feeds its trade list)."""
     out = Comparison()
+    book = apply_fill or ledger.apply_fill
     for o in snap.open_orders:
         cid = o.client_order_id
         if not ledger.knows_order(cid) and not ENGINE_ORDER_ID.match(cid) and ledger.tag_external(cid):
             out.adopted_orders.append(o)
         ledger.on_exchange_id(cid, o.exchange_order_id)
     for f in snap.fills:
-        line = ledger.apply_fill(f)
+        line = book(f)
         if line is not None:
             out.fills_replayed += 1
             out.lines.append(line)

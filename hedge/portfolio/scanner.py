@@ -23,6 +23,9 @@ Design:
   slippage cap, or an attempt whose orders a crash left behind (the router cancels those). Risk
   counts working orders in the worst case, so a second reduce-only order that would over-close a
   position is vetoed (``nothing_to_reduce``) anyway.
+- The time stop (``exits.time_stop``): a position still open ``exits.horizon_s`` after its opening
+  fill (book event time against the fill's time) is closed like a stop (urgent), so the trade
+  the portfolio manages is the one the calibrator labelled.
 - Nothing is asked for before the first reconciliation (``ready``): levels still move.
 - With ``protect`` (feature ``exchange_stop_orders``) a tick that triggers nothing also lets the
   position ask for its protective stop at the exchange (``hedge.portfolio.protective``).
@@ -71,6 +74,7 @@ class ExitScanner:
         self.protect = protect  # feature exchange_stop_orders: the stop also rests at the exchange
         self.entries = ledger.entries
         self.params = params
+        self.time_stop_ms = int(params.horizon_s * 1000) if params.time_stop else 0
         self.trailing = trailing
         self.retry_ms = int(retry_s * 1000)
         self.publish = publish
@@ -95,6 +99,8 @@ class ExitScanner:
             return
         stop = lv.stop
         kind = update(lv, px, self.params, self.trailing)
+        if kind is None and self.time_stop_ms and u.ts_ms - e.opened_ms >= self.time_stop_ms:
+            kind = ExitKind.TIME_STOP
         if lv.stop != stop:
             self.changed()
             self.publish(self.ledger.event(u.symbol))

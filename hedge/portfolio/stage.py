@@ -3,7 +3,8 @@ the bus, as one supervised service.
 
 Owns: the wiring and the reconciliation schedule:
 - Synchronous subscriptions: ``OrderIntent``/``OrderRequest`` (tag orders with their intent and
-  strategy), ``Fill`` (the ledger), ``OrderUpdate`` (the exits' working orders), ``BookUpdate``
+  strategy), ``Fill`` (the ledger, then the trade list: ``hedge.portfolio.trade_tracker``, which
+  publishes a ``ClosedTrade`` per closed trade), ``OrderUpdate`` (the exits' working orders), ``BookUpdate``
   (the exit scanner), ``FeedStatus`` of the user stream (a reconnect schedules a reconciliation),
   ``RateLimit`` (the end of a 418 ban schedules a reconciliation: "ban-end").
 - The constructor loads the ledger file; ``run()`` publishes every entry as ``LedgerPosition``, reconcile (retrying
@@ -49,6 +50,7 @@ from hedge.events import (
     FeedStatus,
     Fill,
     Heartbeat,
+    LedgerPosition,
     OrderIntent,
     OrderRequest,
     OrderUpdate,
@@ -63,6 +65,7 @@ from hedge.portfolio.protective import ProtectiveStops
 from hedge.portfolio.reconcile import Comparison, Mismatch, compare, fetch
 from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
+from hedge.portfolio.trade_tracker import TradeTracker
 from hedge.reach import level_for
 from hedge.state.fill_journal import RECONCILE, FillJournal
 from hedge.venue.base import Venue
@@ -120,6 +123,7 @@ class PortfolioStage:
             clock=self.clock,
             protect=self.protect,
         )
+        self.trades = TradeTracker(self.ledger, bus.publish)  # the trade list: a ClosedTrade per closed trade
         self.user_stream = cfg.risk.user_stream
         self.drifting: set[str] = set()
         self._user_up: bool | None = None
@@ -144,6 +148,7 @@ class PortfolioStage:
     # ------------------------------------------------------------------ bus handlers (sync)
 
     def on_intent(self, intent: OrderIntent) -> None:
+        self.trades.on_intent(intent)
         if not intent.reduce_only:
             self.ledger.on_intent(intent)
 
@@ -153,7 +158,7 @@ class PortfolioStage:
         self.scanner.on_order(req.client_order_id, req.intent_id)
 
     def on_fill(self, fill: Fill) -> None:
-        line = self.ledger.apply_fill(fill)
+        line = self.apply_fill(fill)
         if line is not None:
             self.store.mark_dirty()
             self.bus.publish(line)
@@ -166,6 +171,10 @@ class PortfolioStage:
                      f"(order {fill.client_order_id}, realized {fill.realized_pnl:.2f}, fee {fill.fee:.2f})",
                 recv_ns=self.clock.now_ns(),
             ))
+
+    def apply_fill(self, fill: Fill) -> LedgerPosition | None:
+        """The ledger books the fill (None: a duplicate), then the trade list."""
+        return self.trades.book(fill)
 
     def on_order_update(self, u: OrderUpdate) -> None:
         tag = self.ledger.state.tags.get(u.client_order_id)
@@ -322,7 +331,7 @@ class PortfolioStage:
         if self.fill_journal is not None:
             for f in snap.fills:
                 self.fill_journal.record(f, RECONCILE)
-        cmp = compare(self.ledger, snap, symbols, self.pcfg.qty_tolerance)
+        cmp = compare(self.ledger, snap, symbols, self.pcfg.qty_tolerance, apply_fill=self.apply_fill)
         for line in cmp.lines:
             self.bus.publish(line)
         if cmp.lines or cmp.adopted_orders:

@@ -39,10 +39,15 @@ from pathlib import Path
 
 from hedge.app import Engine
 from hedge.config import Config
+from hedge.config.calibration_check import calibrator_problems
+from hedge.feeds.input_report import input_problems, no_snapshot
 from hedge.feeds.recording import RecordedLine, ReplaySource
 from hedge.model.clock import EventClock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
+from hedge.replay.calibration_report import CalibrationReport
+from hedge.replay.performance import PerformanceRecorder, performance
 from hedge.replay.summary import DecisionRecorder, ReplaySummary
+from hedge.state.trade_csv import TRADES_FILE
 from hedge.venue.sim import ACCOUNT, SimVenue
 
 log = logging.getLogger(__name__)
@@ -100,11 +105,16 @@ class Replay:
         )
         self.venue.attach()  # before the pipeline: the exchange matches a tick before the engine sees it
         (self.log_dir / PENDING_FILE).unlink(missing_ok=True)
+        (self.log_dir / TRADES_FILE).unlink(missing_ok=True)  # this run's trade list only
         self.pipeline: Pipeline = build_pipeline(
             cfg, bus, self.engine.journals, self.venue, clock=self.clock, log_dir=self.log_dir,
             rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
         self.recorder = DecisionRecorder(bus)
+        self.perf = PerformanceRecorder(bus)
+        self.calibration = CalibrationReport(bus)
+        for problem in calibrator_problems(cfg, 0):  # 0: a replay's data has no age
+            log.warning("replay: calibrator: %s", problem)
         self.start_nav = ex.starting_balance
         self.interrupted = False
 
@@ -151,14 +161,18 @@ class Replay:
                  "INTERRUPTED after " if summary.interrupted else "", summary.events, stats.wall_s,
                  f"{summary.events_per_s:,.0f}", summary.fingerprint[:16])
         if not summary.interrupted:  # a replay stopped early proves nothing about the symbols it has
-            self._warn_missing_symbols()
+            self._warn_input()
         return summary
 
-    def _warn_missing_symbols(self) -> None:
-        """A universe symbol the recording has no book data for cannot trade: say so (not a silent 0)."""
+    def _warn_input(self) -> None:
+        """Say what is wrong with the input (mostly bad lines; a book with diffs but no snapshot), and
+        name a universe symbol the recording has no book data for: it cannot trade (not a silent 0)."""
         fs = self.source.feed_stats()
+        for problem in input_problems(self.files, self.source.stats, fs, "hedge replay"):
+            log.warning("replay: %s", problem)
         synced = {sym for sym, b in fs.books.items() if b.snapshots_applied or b.diffs_applied}
-        missing = [sym for sym in self.cfg.strategy.universe if sym not in synced]
+        missing = [sym for sym in self.cfg.strategy.universe
+                   if sym not in synced and not no_snapshot(fs.books[sym])]  # that one is said above
         if missing:
             others = sorted(synced | set(fs.other_symbols))  # outside the universe: counted, not replayed
             log.warning("replay: the recording has no book data for %s (universe), so nothing of it could trade; "
@@ -209,6 +223,7 @@ class Replay:
             lines=st.lines,
             bad_lines=sum(bad.values()),
             bad_lines_by_kind=bad,
+            damaged_files=dict(st.damaged),
             events=events,
             recorded_s=round((st.last_recv_ns - st.first_recv_ns) / 1e9, 3),
             wall_s=round(st.wall_s, 3),
@@ -242,4 +257,10 @@ class Replay:
             latency_ms=self.latency_ms,
             fingerprint=rec.fingerprint,
             interrupted=self.interrupted,
+            performance=performance(
+                self.perf.trips, list(self.pipeline.portfolio.trades.trips.open.values()), self.perf.navs,
+                start_ns=st.first_recv_ns, end_ns=st.last_recv_ns, start_nav=self.start_nav,
+                trades_csv=str(self.engine.observability.trade_csv.path),
+            ),
+            calibration=self.calibration.result(),
         )

@@ -21,6 +21,8 @@ import msgspec
 
 from hedge.bus import Bus
 from hedge.events import Fill, Nav, OrderCancel, OrderIntent, OrderRequest, RiskDecision
+from hedge.replay.calibration_report import TradeCalibration
+from hedge.replay.performance import Performance
 
 _encode = msgspec.json.Encoder().encode
 
@@ -33,6 +35,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     lines: int  # lines read with a usable receive time
     bad_lines: int  # lines not replayed: no usable receive time, or a frame or snapshot that does not decode
     bad_lines_by_kind: dict[str, int] = {}  # the same, by kind (no_receive_time, invalid_json, bad_depthUpdate...)
+    damaged_files: dict[str, str] = {}  # file -> where reading stopped before its end (truncated/corrupt gzip)
     events: int  # market events published (decoded frames and snapshots)
     recorded_s: float  # event time covered
     wall_s: float
@@ -66,6 +69,8 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     latency_ms: float
     fingerprint: str
     interrupted: bool = False  # stopped early (Ctrl-C): everything above covers the lines replayed so far
+    performance: Performance | None = None  # trades, win rate, Sharpe ... (hedge.replay.performance)
+    calibration: TradeCalibration | None = None  # the trades' p_win vs outcomes, net expectancy with its CI
 
 
 class DecisionRecorder:

@@ -29,24 +29,23 @@ def sigmoid(z: float) -> float:
 
 
 class Calibrator:
-    """``predict_p`` and ``e_pi_bps`` for fitted parameters and one trade geometry (TP/SL in bps)."""
+    """``predict_p`` and ``e_pi_bps`` for fitted parameters (TP/SL in bps: ``hedge.config.geometry.barriers``)."""
 
-    __slots__ = ("a", "b", "fees_bps", "sl_bps", "tp_bps")
+    __slots__ = ("a", "b", "fees_bps")
 
-    def __init__(self, params: CalibratorParams, tp_bps: float, sl_bps: float) -> None:
+    def __init__(self, params: CalibratorParams) -> None:
         self.a = params.a
         self.b = params.b
         self.fees_bps = params.fees_bps
-        self.tp_bps = tp_bps
-        self.sl_bps = sl_bps
 
     def predict_p(self, score: float) -> float:
         """Probability that TP is hit before SL for a signal of strength ``score`` (sign ignored)."""
         return sigmoid(self.a + self.b * (score if score >= 0.0 else -score))
 
-    def e_pi_bps(self, p: float, slippage_bps: float) -> float:
-        """Expected return in bps of a trade whose TP-first probability is ``p``."""
-        return p * self.tp_bps - (1.0 - p) * self.sl_bps - self.fees_bps - slippage_bps
+    def e_pi_bps(self, p: float, slippage_bps: float, tp_bps: float, sl_bps: float) -> float:
+        """Expected return in bps of a trade with TP/SL ``tp_bps``/``sl_bps`` whose TP-first probability is ``p``
+        (a trade that reaches neither is counted as a full stop: conservative)."""
+        return p * tp_bps - (1.0 - p) * sl_bps - self.fees_bps - slippage_bps
 
 
 class LogisticFit(msgspec.Struct, frozen=True, kw_only=True):

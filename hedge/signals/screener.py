@@ -3,8 +3,10 @@
 Owns: the checks, in this order (cheapest first; each refusal is counted in ``skipped`` by reason):
 cooldown per (strategy, symbol), the UTC trading window on event time, the directional bias,
 the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing (and the minimum
-notional), the calibrated ``p_win`` and ``e_pi_bps`` (intents not above
-``screen_min_e_pi_bps`` are dropped here; ``risk.check_order`` enforces ``pi_min_bps``).
+notional), the calibrated ``p_win`` and ``e_pi_bps`` of the trade the portfolio will manage (TP/SL
+from ``hedge.config.geometry.barriers`` at the tick's realized volatility, carried on the intent;
+intents not above ``screen_min_e_pi_bps`` are dropped here; ``risk.check_order`` enforces
+``pi_min_bps`` and says ``expected_return`` when it vetoes).
 
 Intent ids are deterministic: ``<strategy>-<symbol>-<update id of the triggering book tick>``,
 and every timestamp on the intent is the tick's, so that replaying a recording twice yields the
@@ -16,6 +18,7 @@ Must never: approve or veto an order (only risk does), use uuid or the wall cloc
 from __future__ import annotations
 
 from hedge.config import Config
+from hedge.config.geometry import barriers
 from hedge.events import OrderIntent, Side, Signal, Tier
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.features import SymbolFeatures
@@ -43,6 +46,7 @@ class Screener:
             if info.liquidity in syms.liquidity_buckets
         }
         self._default_slippage = st.calibrator.slippage_bps
+        self._exits = st.exits
         self._last_ms: dict[str, dict[str, int]] = {}
         self.nav = 0.0
         self.skipped: dict[str, int] = {}
@@ -52,6 +56,9 @@ class Screener:
 
     def signal(self, strategy: str, f: SymbolFeatures, score: float) -> Signal:
         """``strategy``'s view of ``f.symbol`` with its calibrated ``p_win`` and ``e_pi_bps``."""
+        return self._signal(strategy, f, score, *barriers(self._exits, f.vol_bps))
+
+    def _signal(self, strategy: str, f: SymbolFeatures, score: float, tp_bps: float, sl_bps: float) -> Signal:
         p = self.calibrator.predict_p(score)
         return Signal(
             ts_ms=f.ts_ms,
@@ -60,7 +67,9 @@ class Screener:
             strategy=strategy,
             score=score,
             p_win=p,
-            e_pi_bps=self.calibrator.e_pi_bps(p, self._slippage.get(f.symbol, self._default_slippage)),
+            e_pi_bps=self.calibrator.e_pi_bps(
+                p, self._slippage.get(f.symbol, self._default_slippage), tp_bps, sl_bps
+            ),
             regime=f.regime,
         )
 
@@ -93,7 +102,8 @@ class Screener:
         if notional < self.sizer.min_notional or notional <= 0.0:
             self._skip("min_notional")
             return None
-        signal = self.signal(name, f, score)
+        tp_bps, sl_bps = barriers(self._exits, f.vol_bps)
+        signal = self._signal(name, f, score, tp_bps, sl_bps)
         if signal.e_pi_bps <= self._e_pi_min:
             self._skip("e_pi")
             return None
@@ -110,6 +120,9 @@ class Screener:
             limit_px=f.mid,
             score=score,
             e_pi_bps=signal.e_pi_bps,
+            p_win=signal.p_win,
+            tp_bps=tp_bps,
+            sl_bps=sl_bps,
             regime=f.regime,
             tick_ns=f.recv_ns,
         )

@@ -56,7 +56,7 @@ class SignalStage:
         self._latest = [0.0] * len(self._gates)  # this tick's score of each strategy (no per-tick list)
         self.scores = ScoreBoard(st.scores)
         self.round_trips = RoundTripTracker()
-        calibrator = Calibrator(st.calibrator, st.exits.tp_pct * 1e4, st.exits.sl_pct * 1e4)
+        calibrator = Calibrator(st.calibrator)
         self.screener = Screener(cfg, calibrator, Sizer(st.sizing, st.per_trade_nav_pct), self.scores)
         self._every_ms = st.signals.publish_every_ms
         self._last_pub: dict[str, int] = {}

@@ -2,8 +2,9 @@
 
 Owns: assembling ``Telemetry`` (counters), ``HealthMonitor`` (/health rules), ``StateModel`` +
 ``StatePublisher`` (logs/state/*.json and the manifest), the Prometheus registry and
-``MetricsServer`` (/metrics, /health), the ``LoopLagProbe``, and the alert path
-(``AlertRouter`` -> ``AlertDispatcher`` -> notifiers from config) from the configuration.
+``MetricsServer`` (/metrics, /health), the trade list (``TradeCsv``: trades.csv), the
+``LoopLagProbe``, and the alert path (``AlertRouter`` -> ``AlertDispatcher`` -> notifiers from
+config) from the configuration.
 ``services`` lists the long-running parts for the engine to supervise; ``attach_observability``
 does both steps for anything shaped like an Engine.
 
@@ -37,6 +38,7 @@ from hedge.state.publisher import StatePublisher
 from hedge.state.server import MetricsServer
 from hedge.state.surfaces import StateModel
 from hedge.state.telemetry import Telemetry
+from hedge.state.trade_csv import TradeCsv
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,8 @@ class Observability:
             HedgeCollector(self.telemetry, self.model, self.health, bus, self.dispatcher.snapshot)
         )
         self.server = MetricsServer(self.registry, self.health, rt.metrics.host, rt.metrics.port, self.masker)
+        self.trade_csv = TradeCsv(log_dir)  # <log_dir>/trades.csv: one row per closed trade
+        self.trade_csv.attach(bus)
         self.loop_lag = LoopLagProbe(self.telemetry, rt.metrics.loop_lag_interval_s)
         self.services: list[Service] = [self.publisher, self.dispatcher, self.loop_lag]
         if rt.metrics.enabled:

@@ -93,6 +93,13 @@ class HedgeCollector:
         yield _counter("bus_handler_errors", "Bus subscribers that raised", "handler", stats.handler_errors)
         yield _counter("bus_inbox_dropped", "Events dropped or overflowed in stage inboxes", "inbox",
                        {i.name: i.dropped + i.overflow for i in stats.inboxes})
+        depths: dict[str, int] = {}
+        for i in stats.inboxes:
+            depths[i.name] = depths.get(i.name, 0) + i.depth
+        depth = GaugeMetricFamily(f"{PREFIX}_bus_inbox_depth", "Events waiting in stage inboxes", labels=["inbox"])
+        for name, n in sorted(depths.items()):
+            depth.add_metric([name], n)
+        yield depth
 
         yield _histogram("tick_to_decision_seconds", "Tick receipt to order intent", t.tick_to_decision)
         yield _histogram("decision_to_send_seconds", "Order intent to order request sent", t.decision_to_send)

@@ -31,6 +31,7 @@ from hedge.events import Event, FeedStats, FeedStatus
 from hedge.feeds.connection import WsConnection
 from hedge.model.clock import Clock, LiveClock
 from hedge.reach import level_for
+from hedge.tasks import cancel_and_wait
 from hedge.venue.binance_wire import ListenKeyExpired, UserStreamDecoder
 from hedge.venue.errors import INVALID_LISTEN_KEY, VenueError
 
@@ -128,9 +129,7 @@ class UserStream:
                         return
                     log.log(level_for(e), "user stream: keepalive failed (%s)", e)
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     @property
     def expired(self) -> bool:

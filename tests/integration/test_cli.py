@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hedge.state.journal import read_journal
+from tests.kit.wait import budget_s
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,7 +93,7 @@ def test_run_shuts_down_gracefully_on_signal(tmp_path: Path, sig: signal.Signals
         env={**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0"},
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         started = False
         assert proc.stderr is not None
         while time.monotonic() < deadline:
@@ -103,13 +104,13 @@ def test_run_shuts_down_gracefully_on_signal(tmp_path: Path, sig: signal.Signals
         assert started, "daemon did not start"
         t0 = time.monotonic()
         proc.send_signal(sig)
-        rc = proc.wait(timeout=5)
+        rc = proc.wait(timeout=30)
         elapsed = time.monotonic() - t0
     finally:
         if proc.poll() is None:
             proc.kill()
     assert rc == (130 if sig is signal.SIGINT else 0)  # Ctrl-C: 128 + SIGINT, as every long command
-    assert elapsed < 2.0
+    assert elapsed < budget_s(2.0)
     kinds = [r.kind for r in read_journal(logs / "events.jsonl")]
     assert kinds[0] == "engine_started" and kinds[-1] == "engine_stopped"
     last = list(read_journal(logs / "events.jsonl"))[-1].decode()

@@ -26,7 +26,7 @@ from hedge.state.manifest import state_dir
 from hedge.state.status_view import StatusView
 from hedge.venue.errors import RateLimited
 from tests.integration.test_daemon_live import Live, config, start, stop
-from tests.kit.wait import wait_for
+from tests.kit.wait import budget_s, wait_for
 
 BAN_MS = 8000
 
@@ -71,12 +71,12 @@ async def test_a_ban_halts_at_once_is_shown_and_the_queued_cancels_go_out_when_i
             screen = view.render(time.time_ns())
             return screen if f"BANNED (418) until {until_iso}" in screen else ""
 
-        screen = await wait_for(status_shows_ban, 5, what="hedge status showing the ban", interval=0.05)
+        screen = await wait_for(status_shows_ban, 30, what="hedge status showing the ban", interval=0.05)
         assert f"venue ban (418) until {until_iso}" in screen  # the trading state's reason
 
         # the kill switch during the ban: its cancel-all is queued; `hedge kill --cancel` refuses to call
         write_flag(tmp_path / "KILL", "operator during the ban", ts_ns=time.time_ns())
-        await wait_for(lambda: bool(pipe.router.halting.queued), 3, what="the cancel-all queued", interval=0.02)
+        await wait_for(lambda: bool(pipe.router.halting.queued), 30, what="the cancel-all queued", interval=0.02)
         with pytest.raises(SetupError, match=f"bans this IP until {until_iso}"):
             await direct_cancel_all(live.daemon.cfg)()
         heard = live.exchange.limiter.banned_requests
@@ -88,8 +88,8 @@ async def test_a_ban_halts_at_once_is_shown_and_the_queued_cancels_go_out_when_i
         await wait_for(lambda: resting(live) == 0, BAN_MS / 1000 + 10, what="the cancel-all after the ban",
                        interval=0.02)
         assert time.time() * 1000 >= until
-        assert time.time() * 1000 - until < 5000, "the cancels went out late"
-        await wait_for(lambda: any(isinstance(e, Reconciled) and e.trigger == "ban-end" for e in events), 10,
+        assert time.time() * 1000 - until < budget_s(5.0) * 1000, "the cancels went out late"
+        await wait_for(lambda: any(isinstance(e, Reconciled) and e.trigger == "ban-end" for e in events), 30,
                        what="a reconciliation after the ban", interval=0.05)
         assert live.exchange.limiter.banned_requests == heard  # silent during the ban: it was not extended
         assert not pipe.router.halting.queued and pipe.router.cancel_all_errors == 0

@@ -31,7 +31,7 @@ from hedge.risk.dead_man import DeadManSwitch
 from hedge.risk.kill_switch import write_flag
 from hedge.venue.binance import BinanceVenue
 from tests.kit.config import make_config, repo_config
-from tests.kit.wait import wait_for
+from tests.kit.wait import budget_s, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ class Live:
         """``n`` resting buy orders far below the market, placed at the exchange under the daemon's account."""
         assert self.daemon.pipeline is not None
         books = self.daemon.pipeline.router.books
-        await wait_for(lambda: "BTCUSDT" in books, 10, what="a BTCUSDT book", interval=0.05)
+        await wait_for(lambda: "BTCUSDT" in books, 30, what="a BTCUSDT book", interval=0.05)
         price = round(books["BTCUSDT"].mid * 0.95, 1)
         for i in range(n):
             await self.venue.place(OrderRequest(
@@ -93,7 +93,7 @@ async def start(cfg: Config) -> Live:
 async def stop(live: Live) -> None:
     assert live.daemon.engine is not None
     live.daemon.engine.request_stop("test")
-    assert await asyncio.wait_for(live.task, 5) == 0
+    assert await asyncio.wait_for(live.task, 30) == 0
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ async def test_direct_cancel_and_kill_flag_cancel_everything_at_the_exchange(liv
     # hedge kill --cancel's path: a separate venue client, the exchange found through daemon.json
     t0 = time.monotonic()
     assert await direct_cancel_all(live.daemon.cfg)() == 3
-    assert await live.open_orders() == 0 and time.monotonic() - t0 < 2.0
+    assert await live.open_orders() == 0 and time.monotonic() - t0 < budget_s(2.0)
     # the flag: the daemon halts and cancels through its router
     await live.rest_orders(2)
     t0 = time.monotonic()
@@ -117,7 +117,8 @@ async def test_direct_cancel_and_kill_flag_cancel_everything_at_the_exchange(liv
     assert live.daemon.engine is not None
     live.daemon.engine.bus.subscribe(KillSwitch, engaged.append)
     write_flag(tmp_path / "KILL", "test", ts_ns=time.time_ns())
-    await wait_for(lambda: nothing_open(live), 2.0, what="no open order after the kill flag", interval=0.05)
+    await wait_for(lambda: nothing_open(live), 30, what="no open order after the kill flag", interval=0.05)
+    assert time.monotonic() - t0 < budget_s(2.0)
     assert [(e.engaged, e.reason) for e in engaged] == [(True, "kill switch: test")]  # journaled and alerted
 
 
@@ -128,12 +129,12 @@ async def test_the_exchange_cancels_everything_when_the_dead_man_heartbeat_stops
         engine = live.daemon.engine
         assert engine is not None
         dead_man = next(s for s in engine.services if isinstance(s, DeadManSwitch))
-        await wait_for(lambda: dead_man.beats >= 2, 5, what="armed, and re-armed at least once")
+        await wait_for(lambda: dead_man.beats >= 2, 30, what="armed, and re-armed at least once")
         await live.rest_orders(2)
         heartbeat = next(t for t in engine._tasks if t.get_name() == "service:dead-man")
         heartbeat.cancel()
         t0 = time.monotonic()
-        await wait_for(lambda: nothing_open(live), 8.0, what="the exchange's cancel after the countdown",
+        await wait_for(lambda: nothing_open(live), 30, what="the exchange's cancel after the countdown",
                        interval=0.1)
         assert time.monotonic() - t0 > 4.0, "cancelled before the countdown ran out"
     finally:
@@ -233,4 +234,4 @@ async def test_hedge_kill_from_another_directory_reaches_the_daemon(
     assert (tmp_path / "KILL").exists() and not (elsewhere / "logs" / "KILL").exists()
     assert live.daemon.pipeline is not None
     risk = live.daemon.pipeline.risk
-    await wait_for(lambda: risk.machine.state is TradingState.HALTED, 2, what="the daemon's halt", interval=0.05)
+    await wait_for(lambda: risk.machine.state is TradingState.HALTED, 30, what="the daemon's halt", interval=0.05)

@@ -76,7 +76,8 @@ def test_unreadable_ledger_stops_the_start_with_exit_2_naming_the_file(tmp_path:
     ledger.write_text("{not json")
     # A venue whose account outlives the process (the ledger is read back); it stops before any request.
     r = run(tmp_path, "--once", "--venue", "binance-testnet",
-            env={"BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s"})
+            env={"BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s",
+                 "HEDGE_STRATEGY__CALIBRATOR__MAX_AGE_DAYS": "0"})  # the shipped 2024 fit: not stale here
     assert r.returncode == 2, r.stderr[-2000:]
     assert "portfolio_ledger.json: unreadable ledger" in r.stderr and "Traceback" not in r.stderr
 

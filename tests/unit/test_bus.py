@@ -214,7 +214,7 @@ async def test_block_policy_sync_publish_overflows_counted_and_publish_async_wai
         await asyncio.sleep(0)
     assert not waiter.done()  # inbox is full: publish_async waits for room
     gate.set()
-    await asyncio.wait_for(waiter, 2)
+    await asyncio.wait_for(waiter, 30)
     await bus.drain(limit_s=5)
     assert got == [0, 1, 2, 3, 4]
     await bus.close()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hedge.config import ConfigErrors, load_config
+from hedge.config import ConfigErrors, exit_profile, load_config
 from hedge.events import Tier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,8 +32,10 @@ def test_shipped_configs_are_valid_and_match_spec_defaults() -> None:
     assert (risk.daily_dd_limit, risk.cvar_alpha, risk.spread_bps_limit, risk.latency_ms_limit) == (
         0.10, 0.1, 80, 500)
     assert risk.nav_freshness_seconds == 90
-    assert (strat.exits.tp_pct, strat.exits.trail_bps, strat.exits.breakeven_after_R, strat.exits.max_R) == (
-        0.005, 20, 0.8, 3.0)
+    assert strat.exits == exit_profile("scalper")  # the shipped exits are the built-in scalper profile
+    classic = load_config(ROOT / "configs", env={"HEDGE_STRATEGY__EXITS__PROFILE": "classic"}).strategy.exits
+    assert (classic.tp_pct, classic.trail_bps, classic.breakeven_after_R, classic.max_R, classic.time_stop) == (
+        0.005, 20, 0.8, 3.0, False)  # the original literal defaults, by name
     assert risk.tier_caps.cap(Tier.ALT_EXT) == 0.05 and risk.tier_caps.cap(Tier.CORE) == 0.30
     assert cfg.symbols.symbols["BTCUSDT"].tier is Tier.CORE
 

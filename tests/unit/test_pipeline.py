@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from hedge.app import Engine
-from hedge.config import Config
+from hedge.config import Config, exit_profile
 from hedge.events import (
     BookUpdate,
     CancelAll,
@@ -39,6 +39,7 @@ from hedge.state.journal import read_journal
 from hedge.venue.binance_filters import bundled_filters
 from hedge.venue.dry_run import DryRunVenue
 from tests.kit.config import make_config
+from tests.kit.wait import wait_for
 
 SYM = "BTCUSDT"
 BID, ASK = 30000.0, 30000.01
@@ -77,7 +78,9 @@ class Rig:
 
 
 def config(tmp_path: Path) -> Config:
-    return make_config(tmp_path, risk__kill_switch__flag_file=str(tmp_path / "KILL"))
+    # the classic exits with the unfitted calibrator: an intent the gate approves (the scalper's would not)
+    return make_config(tmp_path, risk__kill_switch__flag_file=str(tmp_path / "KILL"),
+                       strategy__exits=exit_profile("classic"))
 
 
 @pytest.fixture
@@ -208,10 +211,8 @@ async def test_the_pipeline_service_refreshes_the_router_filters(tmp_path: Path)
     pipe = attach_pipeline(engine, venue)
     task = asyncio.get_running_loop().create_task(pipe.run())
     try:
-        for _ in range(500):
-            await asyncio.sleep(0.01)
-            if SYM in pipe.router.filters and pipe.router.filters[SYM].f.tick_size == Decimal("0.5"):
-                break
+        await wait_for(lambda: SYM in pipe.router.filters and pipe.router.filters[SYM].f.tick_size == Decimal("0.5"),
+                       what="the refreshed filters")
         assert pipe.router.filters[SYM].f.tick_size == Decimal("0.5") and venue.loads >= 2
     finally:
         task.cancel()

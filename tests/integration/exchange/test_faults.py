@@ -16,6 +16,7 @@ import ccxt.async_support as ccxt
 import pytest
 
 from hedge.exchange.server import LocalExchange
+from tests.kit.wait import wait_for
 
 SYMBOL = "BTC/USDT:USDT"
 ROOT = Path(__file__).resolve().parents[3]
@@ -89,11 +90,14 @@ async def test_a_delayed_order_executes_late_unless_older_than_its_recv_window(e
                                       {"newClientOrderId": cid, "recvWindow": window})
     await _set(exchange, {"rest_delay_ms": {"value": 0}})
     client.timeout = 10_000
-    # Both requests are handled by now. Not a condition: the stale one leaves no trace (it never reaches
-    # the engine, which is the point), so the wait covers its 600 ms delay.
+    # The first one executes late (a condition); the stale one leaves no trace (it never reaches the engine,
+    # which is the point), so an absence covers its 600 ms delay: the later it is handled, the staler it is.
+    async def open_ids() -> set[str]:
+        return {o["clientOrderId"] for o in await client.fetch_open_orders(SYMBOL)}
+
+    await wait_for(open_ids, what="the late order")
     await asyncio.sleep(0.8)
-    open_ids = {o["clientOrderId"] for o in await client.fetch_open_orders(SYMBOL)}
-    assert open_ids == {"late-ok"}
+    assert await open_ids() == {"late-ok"}
     posts = [e for e in await _order_log(exchange) if e["method"] == "POST"]
     assert [e["client_order_id"] for e in posts] == ["late-ok"]  # the stale one never reached the engine
     assert posts[0]["sent_ms"] > 0 and posts[0]["time_ms"] - posts[0]["sent_ms"] >= 550

@@ -29,22 +29,22 @@ async def test_feed_syncs_detects_gap_and_reconnects() -> None:
     task = asyncio.create_task(feed.run())
     try:
         sync = feed.dispatcher.book("BTCUSDT")
-        await wait_for(lambda: sync.state is BookState.VALID and sync.stats.diffs_applied > 5, 15,
+        await wait_for(lambda: sync.state is BookState.VALID and sync.stats.diffs_applied > 5, 30,
                        what="a synced book", interval=0.02)
         # the feed's book equals the exchange's book whenever both have applied the same diff
-        await wait_for(lambda: sync.last_u == ex.last_update_id["BTCUSDT"], 5, what="feed caught up", interval=0.02)
+        await wait_for(lambda: sync.last_u == ex.last_update_id["BTCUSDT"], 30, what="feed caught up", interval=0.02)
         server = ex.engine.book("BTCUSDT")
         assert sync.book.bids(200) == server.bids(200) and sync.book.asks(200) == server.asks(200)
         before = feed.stats()
         assert before.gaps == 0
         ex.faults.settings["depth_gap"].count = 1
-        await wait_for(lambda: feed.stats().gaps >= 1, 5, what="gap detection", interval=0.02)
-        await wait_for(lambda: feed.stats().snapshots_applied > before.snapshots_applied, 10,
+        await wait_for(lambda: feed.stats().gaps >= 1, 30, what="gap detection", interval=0.02)
+        await wait_for(lambda: feed.stats().snapshots_applied > before.snapshots_applied, 30,
                        what="resync snapshot", interval=0.02)
-        await wait_for(lambda: sync.state is BookState.VALID, 10, what="valid again", interval=0.02)
+        await wait_for(lambda: sync.state is BookState.VALID, 30, what="valid again", interval=0.02)
         ex.hub.drop_all()
-        await wait_for(lambda: feed.stats().reconnects >= 1, 10, what="reconnect", interval=0.02)
-        await wait_for(lambda: sync.state is BookState.VALID and sync.last_u == ex.last_update_id["BTCUSDT"], 10,
+        await wait_for(lambda: feed.stats().reconnects >= 1, 30, what="reconnect", interval=0.02)
+        await wait_for(lambda: sync.state is BookState.VALID and sync.last_u == ex.last_update_id["BTCUSDT"], 30,
                        what="resynced", interval=0.02)
         assert sync.book.bids(50) == ex.engine.book("BTCUSDT").bids(50)
     finally:

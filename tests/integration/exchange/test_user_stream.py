@@ -68,7 +68,7 @@ async def test_order_and_account_updates_reach_only_the_signing_account() -> Non
             assert acct["a"]["P"][0]["s"] == "BTCUSDT" and acct["a"]["P"][0]["pa"] == "-0.010"
             assert float(acct["a"]["B"][0]["wb"]) == pytest.approx(10_000 - float(trade["n"]))
             # the filtered private stream got the ACCOUNT_UPDATE and no order event
-            only = orjson.loads(await asyncio.wait_for(ws_a_accounts.recv(), 5))
+            only = orjson.loads(await asyncio.wait_for(ws_a_accounts.recv(), 30))
             assert only["e"] == "ACCOUNT_UPDATE" and only["a"]["P"][0]["pa"] == "-0.010"
             # bob saw nothing of alice's activity
             with pytest.raises(TimeoutError):
@@ -89,7 +89,7 @@ async def test_listen_key_expiry_and_keepalive(exchange: LocalExchange, client: 
         ev = await _next_event(ws, "listenKeyExpired")
         assert ev["listenKey"] == key and isinstance(ev["E"], str)  # Binance sends E as a string here
         with pytest.raises(websockets.ConnectionClosed):
-            await asyncio.wait_for(ws.recv(), 5)
+            await asyncio.wait_for(ws.recv(), 30)
     with pytest.raises(ccxt.ExchangeError, match="-1125"):
         await client.fapiPrivatePutListenKey()
     with pytest.raises(websockets.InvalidStatus):

@@ -18,7 +18,7 @@ import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, PortfolioConfig
+from hedge.config import Config, PortfolioConfig, exit_profile
 from hedge.events import (
     Alert,
     BookUpdate,
@@ -86,7 +86,7 @@ class Account(DryRunVenue):
 
 def config(tmp_path: Path) -> Config:
     pf = PortfolioConfig(reconcile_confirm_s=0.01, reconcile_interval_s=60.0, exit_retry_s=1.0, persist_interval_s=0.01)
-    return make_config(tmp_path, base=risk_config(), runtime__portfolio=pf)
+    return make_config(tmp_path, base=risk_config(), runtime__portfolio=pf, strategy__exits=exit_profile("classic"))
 
 
 class Rig:
@@ -134,7 +134,7 @@ class Rig:
 
     async def until(self, t: type[Event], n: int = 1) -> list[Event]:
         """The events of type ``t`` once there are ``n``, re-counted whenever the rig saw an event."""
-        await wait_for(lambda: len(self.of(t)) >= n, 5.0, what=f"{n} {t.__name__}", wake=self.news)
+        await wait_for(lambda: len(self.of(t)) >= n, 30, what=f"{n} {t.__name__}", wake=self.news)
         return self.of(t)
 
     def of(self, t: type[Event]) -> list[Event]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -21,10 +22,11 @@ import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig
+from hedge.config import Config, ExitParams, FeedsConfig, PortfolioConfig, exit_profile
 from hedge.events import (
     Alert,
     BookUpdate,
+    ClosedTrade,
     Event,
     Fill,
     LedgerPosition,
@@ -50,6 +52,7 @@ from hedge.router.stage import RouterStage
 from hedge.state.alerts.dispatcher import AlertDispatcher
 from hedge.state.alerts.router import AlertRouter
 from hedge.state.journal import Journals
+from hedge.state.trade_csv import TradeCsv
 from hedge.venue.user_stream import UserStream
 from tests.integration.portfolio.tape import write_tape
 from tests.kit.config import make_config
@@ -60,7 +63,7 @@ SYM = "BTCUSDT"
 P0 = 60_000.0  # the tape's bid before it moves; the ask is one tick above
 MOVE_AT = 5.0  # seconds after the exchange starts: the entry is filled by then (it takes ~2 s)
 # R = 30 (sl 5 bps), TP at +60 (10 bps), breakeven from +24, trail 12 (2 bps) unless a test says otherwise
-EXITS = ExitParams(tp_pct=0.001, sl_pct=0.0005, trail_bps=2.0, breakeven_after_R=0.8, max_R=3.0)
+EXITS = exit_profile("classic", tp_pct=0.001, sl_pct=0.0005, trail_bps=2.0, breakeven_after_R=0.8, max_R=3.0)
 
 
 class Desk:
@@ -72,7 +75,7 @@ class Desk:
         self.events: list[Event] = []
         self.news = asyncio.Event()
         for t in (Reconciled, PositionDrift, Alert, OrderIntent, RiskDecision, OrderRequest, LedgerPosition, Fill,
-                  BookUpdate):
+                  BookUpdate, ClosedTrade):
             self.bus.subscribe(t, self._saw)
         self.journals = Journals(tmp)
         self.venue = local_venue(exchange, publish=self.bus.publish)
@@ -83,6 +86,8 @@ class Desk:
                              pending=PendingOrders(tmp / "state" / "pending_orders.jsonl"))
         self.portfolio = PortfolioStage(self.bus, self.venue, cfg)
         self.portfolio.attach()
+        self.trade_csv = TradeCsv(tmp)  # as the daemon's observability wires it: <log_dir>/trades.csv
+        self.trade_csv.attach(self.bus)
         feeds = FeedsConfig(snapshot_min_interval_s=0.0, backoff_initial_s=0.05, backoff_max_s=0.2)
         self.services = [
             UserStream(self.venue, f"ws://127.0.0.1:{exchange.port}", self.bus.publish),
@@ -131,6 +136,16 @@ class Desk:
         await self.until(lambda: self.of(LedgerPosition) and self.of(LedgerPosition)[-1].qty == 0.0)
         (pos,) = await self.venue.positions([SYM])
         assert pos.qty == 0.0 and SYM not in self.portfolio.ledger.entries
+
+    def closed_trade(self, reason: str, realized: float) -> None:
+        """One round trip, closed by ``reason``, with the ledger's realized PnL, in trades.csv."""
+        (trip,) = self.of(ClosedTrade)
+        fees = sum(f.fee for f in self.of(Fill))
+        assert trip.exit_reason == reason and trip.strategy == "micro_scalper" and trip.entry_reason == "test entry"
+        assert trip.gross_pnl == pytest.approx(realized) and trip.fees == pytest.approx(fees)
+        assert trip.r_multiple is not None and trip.risk == pytest.approx(trip.qty * trip.entry_price * EXITS.sl_pct)
+        (row,) = list(csv.DictReader(self.trade_csv.path.read_text().splitlines()))
+        assert row["exit_reason"] == reason and float(row["net_pnl"]) == pytest.approx(realized - fees)
 
     async def no_duplicate_orders(self) -> None:
         async with aiohttp.ClientSession() as s, s.get(f"{self.exchange.base_url}/_hedge/orders") as r:
@@ -186,6 +201,7 @@ async def test_open_then_take_profit(tmp_path: Path) -> None:
         assert ex.reason == "take_profit" and not ex.urgent and ex.side is Side.SELL
         closed = d.of(LedgerPosition)[-1]
         assert closed.realized_pnl > 0.008 * 59.0  # sold at or above the take-profit (+60)
+        d.closed_trade("take_profit", closed.realized_pnl)
         await d.no_duplicate_orders()
 
 
@@ -197,6 +213,7 @@ async def test_stop_loss(tmp_path: Path) -> None:
         (ex,) = d.exits()
         assert ex.reason == "stop_loss" and ex.urgent
         assert d.of(LedgerPosition)[-1].realized_pnl < 0.0
+        d.closed_trade("stop_loss", d.of(LedgerPosition)[-1].realized_pnl)
         assert line.sl_price == pytest.approx(line.entry_price - 30.0, abs=0.1)
         await d.no_duplicate_orders()
 

@@ -130,7 +130,7 @@ async def test_take_profit_cancels_the_protective_stop(tmp_path: Path) -> None:
             algo = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
             return bool(algo["algoStatus"] != "NEW")
 
-        await wait_for(cancelled, 10.0, interval=0.1)
+        await wait_for(cancelled, 30, interval=0.1)
         done = await client.fapiPrivateGetAlgoOrder({"symbol": SYM, "clientAlgoId": cid})
         assert done["algoStatus"] == "CANCELED" and float(done["executedQty"]) == 0.0
         assert await nothing_open(client)

@@ -14,13 +14,13 @@ import msgspec
 import pytest
 
 from hedge.app import run_async
-from hedge.config import Config, default_config
+from hedge.config import Config
 from hedge.feeds.recording import bundled_btcusdt, bundled_cryptofeed
 from hedge.replay.runner import Replay
 from hedge.replay.summary import ReplaySummary
 from hedge.state.journal import read_journal
 from tests.kit.config import make_config
-from tests.kit.replay import BUNDLED_FINGERPRINT, run_replay
+from tests.kit.replay import BUNDLED_FINGERPRINT, CLASSIC_FINGERPRINT, classic_config, run_replay
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -30,7 +30,7 @@ def replay(log_dir: Path, cfg: Config | None = None, files: list[Path] | None = 
 
 
 def with_latency(ms: float) -> Config:
-    return make_config(runtime__replay__latency_ms=ms)
+    return make_config(base=classic_config(), runtime__replay__latency_ms=ms)
 
 
 def lines(path: Path) -> int:
@@ -42,8 +42,22 @@ def first(bundled_replay: tuple[ReplaySummary, Path]) -> tuple[ReplaySummary, Pa
     return bundled_replay
 
 
-def test_the_default_strategy_trades_the_bundled_recording(first: tuple[ReplaySummary, Path]) -> None:
+@pytest.fixture(scope="module")
+def classic(classic_replay: tuple[ReplaySummary, Path]) -> tuple[ReplaySummary, Path]:
+    """The bundled recording with the classic exit profile and no fitted calibrator: it trades."""
+    return classic_replay
+
+
+def test_the_default_strategy_stays_out_where_the_gate_sees_no_edge(first: tuple[ReplaySummary, Path]) -> None:
     s, _ = first
+    assert s.intents > 0 and s.approved == 0 and s.vetoes == {"expected_return": s.intents}
+    assert s.orders == s.fills == 0 and s.pnl == 0.0
+    assert s.calibration is not None and s.calibration.trades == 0
+    assert s.fingerprint == BUNDLED_FINGERPRINT  # changed on purpose by issue 25 only
+
+
+def test_the_classic_profile_trades_the_bundled_recording(classic: tuple[ReplaySummary, Path]) -> None:
+    s, _ = classic
     assert s.events == s.lines == 71_984 and s.bad_lines == 0 and s.book_gaps == 0
     assert s.recorded_s == pytest.approx(479.784)
     assert s.intents > 0 and s.approved > 0 and s.orders > 0 and s.fills > 0
@@ -56,14 +70,15 @@ def test_the_default_strategy_trades_the_bundled_recording(first: tuple[ReplaySu
     assert s.end_nav - s.start_nav == pytest.approx(s.realized_pnl - s.fees + s.unrealized_pnl, abs=1e-6)
     assert s.pnl == pytest.approx(s.end_nav - s.start_nav)
     assert 0.0 <= s.max_drawdown < 1.0
-    assert s.fingerprint == BUNDLED_FINGERPRINT  # issue 14: a refactor must not change the outcome
+    assert s.fingerprint == CLASSIC_FINGERPRINT  # the pre-issue-25 defaults, exactly: the profile is faithful
+    assert s.calibration is not None and s.calibration.trades >= 1
     money = (s.filled_qty, s.traded_notional, s.maker_ratio, s.fees, s.realized_pnl, s.unrealized_pnl, s.pnl,
              s.end_nav, *s.positions.values())
     assert all(len(repr(x).partition(".")[2]) <= 10 for x in money), money  # no binary float noise in the JSON
 
 
-def test_journals_and_state_files_are_written_like_live(first: tuple[ReplaySummary, Path]) -> None:
-    s, d = first
+def test_journals_and_state_files_are_written_like_live(classic: tuple[ReplaySummary, Path]) -> None:
+    s, d = classic
     assert lines(d / "orders_sent.jsonl") == s.orders
     assert lines(d / "risk_vetoes.jsonl") == s.vetoed
     assert lines(d / "orders_success.jsonl") + lines(d / "orders_failed.jsonl") == s.approved
@@ -90,9 +105,13 @@ def test_replaying_twice_gives_the_same_fingerprint(first: tuple[ReplaySummary, 
     s2 = replay(tmp_path)
     assert s2.fingerprint == s1.fingerprint
     strip = {"wall_s", "events_per_s"}
-    assert {k: v for k, v in msgspec.structs.asdict(s2).items() if k not in strip} == {
-        k: v for k, v in msgspec.structs.asdict(s1).items() if k not in strip
-    }
+
+    def outcome(s: ReplaySummary) -> dict[str, object]:  # all but the speed and the trade list's path
+        assert s.performance is not None
+        d = {k: v for k, v in msgspec.structs.asdict(s).items() if k not in strip}
+        return {**d, "performance": msgspec.structs.replace(s.performance, trades_csv="")}
+
+    assert outcome(s2) == outcome(s1)
 
 
 def test_cli_replay_in_another_process_agrees_and_writes_the_summary(
@@ -109,15 +128,19 @@ def test_cli_replay_in_another_process_agrees_and_writes_the_summary(
     printed = msgspec.json.decode(r.stdout.strip().splitlines()[-1], type=ReplaySummary)
     written = msgspec.json.decode(out.read_bytes(), type=ReplaySummary)
     assert printed == written
-    assert printed.fingerprint == first[0].fingerprint  # configs/ holds the built-in defaults
-    assert (tmp_path / "logs" / "orders_sent.jsonl").exists()
+    assert printed.fingerprint == first[0].fingerprint  # configs/ (and its fitted calibrator): no trade either
+    assert (tmp_path / "logs" / "risk_vetoes.jsonl").exists()
+    perf, same = printed.performance, first[0].performance
+    assert perf is not None and same is not None and perf.trades_csv == str(tmp_path / "logs" / "trades.csv")
+    assert msgspec.structs.replace(perf, trades_csv="") == msgspec.structs.replace(same, trades_csv="")
+    assert f"trade list: {perf.trades_csv}" in r.stderr
 
 
-def test_latency_is_deterministic_and_changes_the_outcome(first: tuple[ReplaySummary, Path], tmp_path: Path) -> None:
+def test_latency_is_deterministic_and_changes_the_outcome(classic: tuple[ReplaySummary, Path], tmp_path: Path) -> None:
     a = replay(tmp_path / "a", with_latency(50.0))
     b = replay(tmp_path / "b", with_latency(50.0))
     assert a.fingerprint == b.fingerprint and a.latency_ms == 50.0
-    assert a.fingerprint != first[0].fingerprint
+    assert a.fingerprint != classic[0].fingerprint
     assert a.orders > 0
 
 
@@ -134,7 +157,7 @@ def test_cryptofeed_recordings_replay_too(tmp_path: Path, caplog: pytest.LogCapt
 def test_no_missing_symbol_warning_when_the_universe_is_recorded(
     first: tuple[ReplaySummary, Path], caplog: pytest.LogCaptureFixture
 ) -> None:
-    s = replay(first[1] / "again", cfg=default_config())
+    s = replay(first[1] / "again", cfg=classic_config())
     assert s.fills > 0 and not [r for r in caplog.records if "no book data for" in r.getMessage()]
 
 
@@ -161,12 +184,12 @@ def test_pacing_never_changes_the_outcome(tmp_path: Path) -> None:
     with gzip.open(bundled_btcusdt()[0], "rb") as src:
         head = [src.readline() for _ in range(12_000)]
     cut.write_bytes(gzip.compress(b"".join(head)))
-    fast = replay(tmp_path / "fast", files=[cut])
+    fast = replay(tmp_path / "fast", classic_config(), files=[cut])
     assert fast.fills > 0 and fast.orders > 0
 
     async def yield_once(_: float) -> None:
         await asyncio.sleep(0)  # the loop gets to run before EVERY line, as a slow wall clock would allow
 
-    paced = Replay(default_config(), [cut], log_dir=tmp_path / "paced", speed=1.0, wall_clock=lambda: 0.0,
+    paced = Replay(classic_config(), [cut], log_dir=tmp_path / "paced", speed=1.0, wall_clock=lambda: 0.0,
                    sleep=yield_once)
     assert run_async(paced.run()).fingerprint == fast.fingerprint

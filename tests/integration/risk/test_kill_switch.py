@@ -21,7 +21,7 @@ from hedge.events import CancelAll, TradingState, TradingStateChange
 from hedge.risk.kill_switch import KillSwitchService, read_flag, write_flag
 from hedge.risk.stage import RiskStage
 from hedge.state.journal import read_journal
-from tests.kit.wait import wait_for, wait_for_sync
+from tests.kit.wait import budget_s, wait_for, wait_for_sync
 from tests.unit.risk.helpers import risk_config
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -71,10 +71,10 @@ async def test_flag_file_halts_and_requests_cancel_all_within_2s(tmp_path: Path)
         assert stage.machine.state is TradingState.ACTIVE and seen == []
         t0 = time.monotonic()
         write_flag(flag, "test: flag file", ts_ns=time.time_ns())
-        await asyncio.wait_for(cancelled.wait(), 2.0)
+        await asyncio.wait_for(cancelled.wait(), 30)
         assert stage.machine.state is TradingState.HALTED
         cancels = [(t, e) for t, e in seen if isinstance(e, CancelAll)]
-        assert len(cancels) == 1 and cancels[0][0] - t0 < 2.0
+        assert len(cancels) == 1 and cancels[0][0] - t0 < budget_s(2.0)
         assert cancels[0][1].reason == "kill switch: test: flag file"  # type: ignore[attr-defined]
         done = polls[0]
         await wait_for(lambda: polls[0] >= done + 2, what="two more polls")  # the flag stays: it fires once
@@ -107,7 +107,7 @@ async def test_sigusr1_halts_and_writes_the_flag(tmp_path: Path) -> None:
     try:
         await wait_for(lambda: polls[0] >= 1, what="the service's start (its SIGUSR1 handler installed)")
         os.kill(os.getpid(), signal.SIGUSR1)
-        await wait_for(lambda: stage.machine.state is TradingState.HALTED, 1.0, what="HALTED")
+        await wait_for(lambda: stage.machine.state is TradingState.HALTED, 30, what="HALTED")
         flag_data = read_flag(flag)
         assert flag_data is not None and flag_data.reason.startswith("SIGUSR1") and flag_data.pid == os.getpid()
         done = polls[0]
@@ -135,10 +135,10 @@ def test_hedge_run_halts_on_sigusr1_or_hedge_kill(tmp_path: Path, how: str) -> N
     )
     try:
         assert proc.stderr is not None
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and "engine: started" not in proc.stderr.readline():
             pass
-        wait_for_sync(lambda: catches_sigusr1(proc.pid), 5, what="the kill-switch service's SIGUSR1 handler")
+        wait_for_sync(lambda: catches_sigusr1(proc.pid), 30, what="the kill-switch service's SIGUSR1 handler")
         if how == "sigusr1":
             proc.send_signal(signal.SIGUSR1)
         else:

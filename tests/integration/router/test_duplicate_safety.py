@@ -141,7 +141,7 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
         async with in_background(us), aiohttp.ClientSession() as http:
             router.set_filters(await venue.load_filters())  # as hedge.pipeline starts it
             router.recover()
-            await asyncio.wait_for(connected.wait(), 10.0)
+            await asyncio.wait_for(connected.wait(), 30)
             yield Rig(exchange, venue, router, bus, http, lifecycle, journals, tmp, unknown)
     finally:
         await router.idle()

@@ -164,7 +164,7 @@ async def test_unknown_outcome_on_the_exchange_is_resolved_without_a_duplicate(l
     live.exchange.faults.set("order_503", FaultSetting(count=1))  # committed, answered "Unknown error"
     await live.book()
     live.decide("e2e-2", Side.BUY, 1000.0)
-    await wait_for(lambda: bool(live.reports()), timeout=15.0)
+    await wait_for(lambda: bool(live.reports()), timeout=30)
     (rep,) = live.reports()
     cid0 = client_order_id("e2e-2", 0, 0)
     posts = [e.client_order_id for e in live.exchange.order_log if e.method == "POST"]
@@ -268,7 +268,7 @@ async def test_twap_slices_on_the_exchange(tmp_path: Path) -> None:
     async with running(tmp_path, twap=twap, maker_timeout_s=0.2) as live:
         await live.book()
         live.decide("tw-1", Side.BUY, 450.0)
-        await wait_for(lambda: bool(live.reports()), timeout=15.0)
+        await wait_for(lambda: bool(live.reports()), timeout=30)
         (rep,) = live.reports()
         assert rep["slices"] == 3, rep
         firsts = {r["client_order_id"].split("-")[1]: ts for ts, r in live.sent()

@@ -21,12 +21,12 @@ def test_run_dry_run_starts_the_router(tmp_path: Path) -> None:
     )
     seen = ""
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 60
         assert proc.stderr is not None
         while time.monotonic() < deadline and "pipeline: ready" not in seen:
             seen += proc.stderr.readline()
         proc.send_signal(signal.SIGTERM)
-        rc = proc.wait(timeout=5)
+        rc = proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -40,8 +40,21 @@ def test_run_on_binance_without_keys_exits_2(tmp_path: Path) -> None:
     r = subprocess.run(
         [sys.executable, "-m", "hedge", "run", "--venue", "binance-testnet", "--config", str(ROOT / "configs"),
          "--log-dir", str(tmp_path / "logs")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**env, "HEDGE_RUNTIME__METRICS__PORT": "0"},
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**env, "HEDGE_RUNTIME__METRICS__PORT": "0", "HEDGE_STRATEGY__CALIBRATOR__MAX_AGE_DAYS": "0"},
     )
     assert r.returncode == 2
     assert "BINANCE_API_KEY and BINANCE_API_SECRET must be set" in r.stderr
     assert "BINANCE_API_SECRET=" not in r.stderr
+
+
+def test_run_on_a_real_venue_refuses_the_stale_shipped_calibrator(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "hedge", "run", "--venue", "binance-testnet", "--config", str(ROOT / "configs"),
+         "--log-dir", str(tmp_path / "logs")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0", "BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s"},
+    )
+    assert r.returncode == 2
+    assert "refusing to trade on binance-testnet: the calibrator was fitted on data up to 2024-07-18" in r.stderr
+    assert not (tmp_path / "logs").exists()  # refused before anything was opened or sent

@@ -12,26 +12,31 @@ from hedge.config import load_config
 
 def test_calibrate_writes_calibrator_yaml_that_config_overlays(cfg_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     strategy_before = (cfg_dir / "strategy.yaml").read_text()
-    rc = main(["calibrate", "--config", str(cfg_dir), "--tp-bps", "3", "--sl-bps", "3", "--horizon-s", "30"])
+    rc = main(["calibrate", "--config", str(cfg_dir)])
     out, err = capsys.readouterr()
     assert rc == 0, err
-    assert "labels: TP 3 bps before SL 3 bps within 30 s" in out
+    assert "geometry: tp=1bps+1vol sl=1bps+1vol max_R=3 horizon=30s" in out
+    assert "held out (later):" in out and "p bucket" in out
     assert f"wrote {cfg_dir / 'calibrator.yaml'}" in out
-    assert "warning: fitted with TP/SL 3/3 bps" in err
     assert (cfg_dir / "strategy.yaml").read_text() == strategy_before  # never rewritten
+    text = (cfg_dir / "calibrator.yaml").read_text()
+    assert "# Reliability, held out (later samples):" in text  # the table is written beside the fit
     cal = load_config(cfg_dir, env={}).strategy.calibrator
-    assert cal.samples > 100 and 0 < cal.positives < cal.samples
-    assert cal.horizon_s == 30.0 and cal.fitted_on == "btcusdt_20240718.gz,btcusdt_20240719.gz"
+    assert cal.samples > 100 and 0 < cal.positives < cal.samples and cal.validation_samples > 100
+    assert cal.fitted_on == "btcusdt_20240718.gz,btcusdt_20240719.gz" and cal.data_from < cal.data_to
+    assert 0.0 < cal.ece < 1.0 and 0.0 < cal.brier < 1.0 and cal.log_loss > 0.0
     assert f"a={cal.a:.6f} b={cal.b:.6f}" in out
-    assert cal.b > 0.0  # on this recording a stronger scalper score is likelier to win
+    assert main(["calibrate", "--config", str(cfg_dir), "--check"]) == 0  # scores what is later than its data_to
+    assert f"out of sample: samples after {cal.data_to}" in capsys.readouterr().out
 
 
 def test_degenerate_fit_is_not_written_without_force(cfg_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["calibrate", "--config", str(cfg_dir)])  # exits' TP 50 / SL 25 bps: never reached in 8 minutes
+    # the classic TP 50 / SL 25 bps: never reached in 8 minutes
+    rc = main(["calibrate", "--config", str(cfg_dir), "--tp-bps", "50", "--sl-bps", "25"])
     _, err = capsys.readouterr()
     assert rc == 1 and "labels are losses" in err
     assert not (cfg_dir / "calibrator.yaml").exists()
-    assert main(["calibrate", "--config", str(cfg_dir), "--force"]) == 0
+    assert main(["calibrate", "--config", str(cfg_dir), "--tp-bps", "50", "--sl-bps", "25", "--force"]) == 0
     assert load_config(cfg_dir, env={}).strategy.calibrator.positives == 0
 
 

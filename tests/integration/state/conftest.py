@@ -32,7 +32,7 @@ async def serving(
     bus.start()
     task = asyncio.create_task(obs.run())  # every service, as one
     try:
-        await asyncio.wait_for(obs.server.ready.wait(), 5)
+        await asyncio.wait_for(obs.server.ready.wait(), 30)
         yield obs
     finally:
         task.cancel()

@@ -116,11 +116,15 @@ async def test_hanging_notifier_does_not_slow_the_tick_path(tmp_path: Path) -> N
                 base_us = min(base_us, _publish_cost_us(quiet, ticks, 100))
                 hung_us = min(hung_us, _publish_cost_us(obs, ticks, 100))
                 await asyncio.sleep(0.01)  # the dispatcher's workers run (and hang) between rounds: not a wait
-            # The loop stays responsive while the endpoint hangs.
-            t0 = time.perf_counter()
-            await asyncio.sleep(0.01)  # the measurement itself: a 10 ms sleep must not take 100 ms
-            assert time.perf_counter() - t0 < 0.1
-            await wait_for(lambda: srv.hanging >= 1 and obs.dispatcher.stats.failed >= 2, 5)
+            # The loop stays responsive while the endpoint hangs: a 10 ms sleep must not take the 0.2 s a
+            # notifier awaited on the loop would block it for. The best of ten, as load may delay any one.
+            naps = []
+            for _ in range(10):
+                t0 = time.perf_counter()
+                await asyncio.sleep(0.01)  # the measurement itself, not a wait
+                naps.append(time.perf_counter() - t0)
+            assert min(naps) < 0.1, naps
+            await wait_for(lambda: srv.hanging >= 1 and obs.dispatcher.stats.failed >= 2, 30)
             st = obs.dispatcher.stats
             assert st.raised == 500 and st.dropped > 0  # 8-slot queues overflowed; counted, never blocked
         await hang.aclose()
@@ -164,7 +168,7 @@ async def test_no_secret_in_any_output(tmp_path: Path, monkeypatch: pytest.Monke
         obs = engine.observability
         assert [type(lane.notifier).__name__ for lane in obs.dispatcher.lanes] == ["TelegramNotifier"]
         run = asyncio.create_task(engine.run(install_signals=False))
-        await asyncio.wait_for(obs.server.ready.wait(), 5)
+        await asyncio.wait_for(obs.server.ready.wait(), 30)
         publish_session(engine.bus)
         engine.bus.publish(Alert(severity="critical", title="order rejected",
                                  text=f"venue said: bad signature for key {FAKE_KEY}"))
@@ -176,7 +180,7 @@ async def test_no_secret_in_any_output(tmp_path: Path, monkeypatch: pytest.Monke
                 health = await r.text()
         await asyncio.sleep(0.1)  # a grace for late log lines: what is checked is that none holds a secret
         engine.request_stop("test")
-        assert await asyncio.wait_for(run, 5) == 0
+        assert await asyncio.wait_for(run, 30) == 0
 
     outputs = {"metrics": metrics, "health": health, "caplog": caplog.text}
     outputs |= {str(p): p.read_text(errors="replace") for p in (tmp_path / "logs").rglob("*") if p.is_file()}

@@ -85,6 +85,28 @@ async def test_metrics_counters_move_over_http(running: Observability) -> None:
     assert (await scrape(running))[("hedge_trading_state", ())] == 2.0
 
 
+async def test_metrics_show_each_stage_inbox_depth(running: Observability) -> None:
+    """Events waiting behind a stuck stage are a queue depth on /metrics (what the soak watches)."""
+    gate = asyncio.Event()
+
+    async def held(_e: Heartbeat) -> None:
+        await gate.wait()
+
+    running.bus.stage("held", Heartbeat, held, maxsize=16)
+    for _ in range(5):
+        running.bus.publish(Heartbeat(component="soak", ok=True))
+    # the stage's consumer takes the first one and waits; four stay queued
+    depth = await wait_for(lambda: _depth(running), what="the held inbox's depth")
+    assert depth in (4.0, 5.0)
+    gate.set()
+    await running.bus.drain(5)
+    assert (await scrape(running))[("hedge_bus_inbox_depth", (("inbox", "held"),))] == 0.0
+
+
+async def _depth(obs: Observability) -> float | None:
+    return (await scrape(obs)).get(("hedge_bus_inbox_depth", (("inbox", "held"),)))
+
+
 async def test_health_follows_feed_book_user_stream_and_nav(tmp_path: Path) -> None:
     async with serving(tmp_path, obs_config(feed_stale_s=0.3)) as obs:
         status, body = await health(obs)
@@ -116,7 +138,7 @@ async def test_health_follows_feed_book_user_stream_and_nav(tmp_path: Path) -> N
             answer = await health(obs)
             return answer if answer[0] == 503 else None
 
-        status, body = await wait_for(unhealthy, 2.0, what="stale after feed_stale_s (0.3 s)")
+        status, body = await wait_for(unhealthy, 30, what="stale after feed_stale_s (0.3 s)")
         assert len(body["reasons"]) == 1  # type: ignore[arg-type]
         assert str(body["reasons"][0]).startswith(f"feed stale: no market data for {SYMBOL}")  # type: ignore[index]
         live_inputs(obs)
@@ -151,7 +173,7 @@ async def test_a_port_in_use_is_said_once_and_served_once_free(caplog: pytest.Lo
             assert len(errors) == 1 and errors[0].exc_info is None
             assert f"cannot listen on 127.0.0.1:{port}" in errors[0].getMessage()
             holder.close()
-            await asyncio.wait_for(server.ready.wait(), 2.0)
+            await asyncio.wait_for(server.ready.wait(), 30)
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/health") as resp:
             assert resp.status in (200, 503)
     finally:

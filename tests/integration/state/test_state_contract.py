@@ -113,10 +113,11 @@ async def test_a_surface_is_rewritten_at_most_once_per_interval(tmp_path: Path) 
     try:
         await wait_for(lambda: (obs.state_dir / "nav_state.json").exists())
         writes = []
-        t_end = time.monotonic() + 1.0
+        t0 = time.monotonic()
         i = 0
         last_mtime = 0
-        while time.monotonic() < t_end:
+        # ~1 s of events, and until 2 writes are seen (a loaded machine may run the writer late)
+        while time.monotonic() < t0 + 1.0 or (len(writes) < 2 and time.monotonic() < t0 + 30):
             i += 1
             bus.publish(Nav(nav=1000.0 + i, wallet_balance=1000.0, unrealized_pnl=0.0, source="sim",
                             recv_ns=time.time_ns()))
@@ -125,8 +126,8 @@ async def test_a_surface_is_rewritten_at_most_once_per_interval(tmp_path: Path) 
                 writes.append(m)
                 last_mtime = m
             await asyncio.sleep(0.002)  # the events' pace (~500/s), not a wait
-        # ~1 s of events at ~500/s -> about 1/0.3 + 1 writes, never one per event.
-        assert 2 <= len(writes) <= 5, writes
+        # ~1 s of events at ~500/s -> about 1/0.3 + 1 writes (one per 0.3 s of the time taken), never one per event.
+        assert 2 <= len(writes) <= (time.monotonic() - t0) / 0.3 + 2, writes
         assert i > 100
     finally:
         task.cancel()

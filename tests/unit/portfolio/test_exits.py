@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedge.config import ExitParams
+from hedge.config import exit_profile
 from hedge.portfolio.exits import ExitKind, initial_levels, rebase, update
 
-P = ExitParams()  # tp 0.5%, sl 0.25%, trail 20 bps, breakeven after 0.8 R, max 3 R
+P = exit_profile("classic")  # tp 0.5%, sl 0.25%, trail 20 bps, breakeven after 0.8 R, max 3 R
 
 
 def test_initial_levels_long_and_short() -> None:
@@ -22,15 +22,15 @@ def test_initial_levels_long_and_short() -> None:
 
 
 def test_take_profit_is_capped_at_max_r() -> None:
-    tight = ExitParams(sl_pct=0.001)  # R = 0.1 at 100: 3 R = 0.3 < 0.5 % take-profit
+    tight = exit_profile("classic", sl_pct=0.001)  # R = 0.1 at 100: 3 R = 0.3 < 0.5 % take-profit
     assert initial_levels(1, 100.0, tight).tp == pytest.approx(100.3)
     assert initial_levels(-1, 100.0, tight).tp == pytest.approx(99.7)
-    wide = ExitParams(sl_pct=0.01, max_R=3.0)  # 3 R = 3.0 > 0.5: the tp_pct level stands
+    wide = exit_profile("classic", sl_pct=0.01, max_R=3.0)  # 3 R = 3.0 > 0.5: the tp_pct level stands
     assert initial_levels(1, 100.0, wide).tp == pytest.approx(100.5)
 
 
 def test_no_stop_when_sl_pct_is_zero() -> None:
-    lv = initial_levels(1, 100.0, ExitParams(sl_pct=0.0))
+    lv = initial_levels(1, 100.0, exit_profile("classic", sl_pct=0.0))
     assert lv.stop == 0.0 and lv.tp == pytest.approx(100.5)
     assert update(lv, 50.0, P, True) is None  # nothing to hit; the consistency check flags it
 
@@ -98,7 +98,7 @@ prices = st.lists(st.floats(min_value=50.0, max_value=150.0, allow_nan=False), m
 def test_stop_only_ratchets_in_the_positions_favour(
     sign: int, path: list[float], trailing: bool, sl: float, trail: float, be: float
 ) -> None:
-    p = ExitParams(sl_pct=sl, trail_bps=trail, breakeven_after_R=be)
+    p = exit_profile("classic", sl_pct=sl, trail_bps=trail, breakeven_after_R=be)
     lv = initial_levels(sign, 100.0, p)
     best = 100.0
     for px in path:

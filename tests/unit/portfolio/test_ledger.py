@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hedge.config import ExitParams
+from hedge.config import exit_profile
 from hedge.events import Position, Side
 from hedge.model.clock import EventClock
 from hedge.portfolio.exits import ExitKind, update
@@ -17,7 +17,7 @@ from hedge.portfolio.store import LedgerStore
 from tests.kit.wait import wait_for
 from tests.unit.portfolio.helpers import fill, intent, request
 
-P = ExitParams()
+P = exit_profile("classic")
 
 
 def tagged() -> Ledger:
@@ -84,7 +84,7 @@ def test_adopt_and_force_take_the_exchanges_word() -> None:
 
 
 def test_missing_levels_are_flagged() -> None:
-    led = Ledger(ExitParams(sl_pct=0.0))
+    led = Ledger(exit_profile("classic", sl_pct=0.0))
     led.apply_fill(fill())
     assert led.missing_levels() == ["BTCUSDT"]
     assert Ledger(P).missing_levels() == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import ExitParams
+from hedge.config import exit_profile
 from hedge.events import OrderIntent, OrderStatus, Side
 from hedge.model.clock import EventClock
 from hedge.portfolio.ledger import Ledger
@@ -18,7 +18,7 @@ from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LedgerStore
 from tests.unit.portfolio.helpers import book, fill, intent, request
 
-P = ExitParams()  # at E = 100: SL 99.75, breakeven from 100.20, trail 20 bps
+P = exit_profile("classic")  # at E = 100: SL 99.75, breakeven from 100.20, trail 20 bps
 
 
 class Rig:

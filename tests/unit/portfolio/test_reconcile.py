@@ -3,7 +3,7 @@ an unreported symbol is a mismatch, never a zero."""
 
 from __future__ import annotations
 
-from hedge.config import ExitParams
+from hedge.config import exit_profile
 from hedge.events import OrderStatus, OrderUpdate, Position, Side
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.reconcile import ENGINE_ORDER_ID, Snapshot, compare
@@ -22,13 +22,13 @@ def flat(sym: str) -> Position:
 
 
 def test_agreement_and_an_explicit_zero() -> None:
-    led = Ledger(ExitParams())
+    led = Ledger(exit_profile("classic"))
     out = compare(led, snap([flat("BTCUSDT"), flat("ETHUSDT")]), SYMS, 1e-9)
     assert out.agreed == SYMS and out.mismatches == []
 
 
 def test_missed_fills_explain_the_exchange_position_and_apply_once() -> None:
-    led = Ledger(ExitParams())
+    led = Ledger(exit_profile("classic"))
     fills = [fill(qty=0.01, trade_id=1), fill(qty=0.02, trade_id=2)]
     s = snap([Position(symbol="BTCUSDT", qty=0.03, entry_price=100.0), flat("ETHUSDT")], fills=fills)
     out = compare(led, s, SYMS, 1e-9)
@@ -38,7 +38,7 @@ def test_missed_fills_explain_the_exchange_position_and_apply_once() -> None:
 
 
 def test_differences_and_unreported_symbols_are_mismatches() -> None:
-    led = Ledger(ExitParams())
+    led = Ledger(exit_profile("classic"))
     led.apply_fill(fill(symbol="BTCUSDT", qty=0.02, trade_id=5))
     led.apply_fill(fill(symbol="ETHUSDT", side=Side.SELL, qty=1.0, trade_id=6))
     out = compare(led, snap([Position(symbol="BTCUSDT", qty=0.01, entry_price=99.0)]), SYMS, 1e-9)
@@ -49,7 +49,7 @@ def test_differences_and_unreported_symbols_are_mismatches() -> None:
 
 
 def test_open_orders_not_sent_by_hedge_are_tagged_external_once() -> None:
-    led = Ledger(ExitParams())
+    led = Ledger(exit_profile("classic"))
     ours = client_order_id("micro_scalper-BTCUSDT-1", 0, 0)
     assert ENGINE_ORDER_ID.match(ours)  # the router's id format is recognised
     orders = [OrderUpdate(client_order_id=c, symbol="BTCUSDT", status=OrderStatus.NEW, side=Side.BUY, qty=0.01)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import ExitParams
+from hedge.config import exit_profile
 from hedge.events import LedgerPosition, OrderIntent, OrderStatus, OrderUpdate, Side
 from hedge.model.clock import EventClock
 from hedge.portfolio.ledger import Ledger
@@ -17,7 +17,7 @@ from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LedgerStore
 from tests.unit.portfolio.helpers import book, fill, intent, request
 
-P = ExitParams()
+P = exit_profile("classic")
 
 
 class Rig:

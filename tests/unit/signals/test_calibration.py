@@ -6,7 +6,8 @@ import msgspec
 import pytest
 
 from hedge.bus import Bus
-from hedge.config import CalibratorParams, StrategyConfig, StrategyEntry
+from hedge.config import CalibratorParams, StrategyConfig, StrategyEntry, exit_profile
+from hedge.config.geometry import signature
 from hedge.events import BookUpdate, Event, MarkPrice, Trade
 from hedge.feeds.recording import ReplaySource, bundled_btcusdt
 from hedge.signals.calibration import SampleCollector, calibrate
@@ -34,7 +35,8 @@ def synthetic() -> list[Event]:
 
 
 def test_calibration_learns_that_strong_scores_win() -> None:
-    cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(horizon_s=5.0, min_gap_ms=10_000))
+    cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(min_gap_ms=10_000, fit_fraction=1.0),
+                         exits=exit_profile("scalper", horizon_s=5.0))
     res = calibrate(synthetic(), cfg, tp_bps=3.0, sl_bps=3.0, fitted_on="synthetic")
     assert res.book_updates == 4000
     assert res.signals == 40 and res.censored == 0
@@ -54,12 +56,14 @@ def recorded_events() -> list[Event]:
 
 
 def test_calibration_on_the_bundled_recording() -> None:
-    cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(horizon_s=30.0))
+    cfg = StrategyConfig(strategies=SCALPER)  # the scalper's geometry, fit on the earlier 60%
     events = recorded_events()
-    res = calibrate(events, cfg, tp_bps=2.0, sl_bps=2.0)
+    res = calibrate(events, cfg)
     assert res.book_updates == sum(isinstance(e, BookUpdate) and e.valid for e in events) > 9000
     assert 0 < res.params.positives < res.params.samples
-    assert res.params.samples + res.censored == res.signals
+    assert res.validation is not None and res.validation.n == res.params.validation_samples > 0
+    assert res.params.samples + res.purged + res.validation.n + res.censored == res.signals
+    assert res.params.geometry == signature(cfg.exits) and res.params.data_from < res.params.data_to
     assert math.isfinite(res.params.a) and math.isfinite(res.params.b) and res.fit.converged
     collector = SampleCollector(cfg)  # the same run driven by bus subscriptions, as the command does
     bus = Bus()
@@ -67,11 +71,11 @@ def test_calibration_on_the_bundled_recording() -> None:
     bus.subscribe(Trade, collector.on_trade)
     bus.subscribe(MarkPrice, collector.on_mark)
     ReplaySource(bundled_btcusdt(), bus).run_sync()
-    again = collector.fit(tp_bps=2.0, sl_bps=2.0)
+    again = collector.fit()
     assert msgspec.json.encode(again) == msgspec.json.encode(res)
 
 
 def test_nothing_to_label_is_a_clear_error() -> None:
-    cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(horizon_s=3600.0))
+    cfg = StrategyConfig(strategies=SCALPER, exits=exit_profile("scalper", horizon_s=3600.0))
     with pytest.raises(ValueError, match="no labelled samples"):
         calibrate(synthetic()[:50], cfg, tp_bps=50.0, sl_bps=50.0)

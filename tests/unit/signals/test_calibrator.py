@@ -8,13 +8,13 @@ from hedge.signals.calibrator import Calibrator, fit_logistic, sigmoid
 
 
 def test_predict_p_and_e_pi_hand_values() -> None:
-    c = Calibrator(CalibratorParams(a=-1.0, b=2.0, fees_bps=4.0), tp_bps=50.0, sl_bps=25.0)
+    c = Calibrator(CalibratorParams(a=-1.0, b=2.0, fees_bps=4.0))
     assert c.predict_p(0.5) == pytest.approx(0.5)
     assert c.predict_p(-0.5) == pytest.approx(0.5)  # the sign of the score is the side
     p = c.predict_p(1.0)
     assert p == pytest.approx(1.0 / (1.0 + np.exp(-1.0)))
-    assert c.e_pi_bps(0.5, 1.0) == pytest.approx(0.5 * 50 - 0.5 * 25 - 4 - 1)
-    assert c.e_pi_bps(0.2, 2.0) == pytest.approx(10 - 20 - 4 - 2)
+    assert c.e_pi_bps(0.5, 1.0, 50.0, 25.0) == pytest.approx(0.5 * 50 - 0.5 * 25 - 4 - 1)
+    assert c.e_pi_bps(0.2, 2.0, 50.0, 25.0) == pytest.approx(10 - 20 - 4 - 2)
 
 
 def test_sigmoid_is_stable_at_extremes() -> None:

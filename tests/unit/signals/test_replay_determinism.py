@@ -7,7 +7,7 @@ import hashlib
 import msgspec
 
 from hedge.bus import Bus
-from hedge.config import Config, StrategyConfig, StrategyEntry
+from hedge.config import Config, StrategyConfig, StrategyEntry, exit_profile
 from hedge.events import Features, Nav, OrderIntent, Signal
 from hedge.feeds.recording import ReplaySource, bundled_btcusdt
 from hedge.signals.stage import SignalStage
@@ -17,7 +17,7 @@ STRATEGIES = [StrategyEntry(name="micro_scalper"), StrategyEntry(name="vol_trend
 
 def replay(features: list[Features] | None = None) -> tuple[list[OrderIntent], list[Signal]]:
     bus = Bus()
-    SignalStage(bus, Config(strategy=StrategyConfig(strategies=STRATEGIES))).attach()
+    SignalStage(bus, Config(strategy=StrategyConfig(strategies=STRATEGIES, exits=exit_profile("classic")))).attach()
     intents: list[OrderIntent] = []
     signals: list[Signal] = []
     bus.subscribe(OrderIntent, intents.append)

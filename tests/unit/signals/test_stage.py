@@ -15,6 +15,7 @@ from hedge.config import (
     StrategyConfig,
     StrategyEntry,
     TradingWindow,
+    exit_profile,
 )
 from hedge.events import (
     BookUpdate,
@@ -40,6 +41,8 @@ SCALPER = StrategyEntry(name="micro_scalper", params={"entry_threshold": 0.5, "c
 def make(**strategy_kw: Any) -> tuple[Bus, SignalStage, dict[type, list[Any]]]:
     runtime = strategy_kw.pop("runtime", RuntimeConfig())
     strategy_kw.setdefault("strategies", [SCALPER])
+    strategy_kw.setdefault("exits", exit_profile("classic"))  # fixed TP 50 / SL 25 bps: hand-checkable e_pi
+    strategy_kw.setdefault("screen_min_e_pi_bps", 0.0)
     cfg = Config(runtime=runtime, strategy=StrategyConfig(**strategy_kw))
     bus = Bus()
     stage = SignalStage(bus, cfg)
