@@ -10,16 +10,16 @@ import pytest
 
 from hedge.app import run_async
 from hedge.bus import Bus
-from hedge.config import default_config
 from hedge.events import Fill, LedgerPosition, OrderIntent, RiskDecision, Side
 from hedge.feeds.recording import bundled_btcusdt
 from hedge.model.clock import EventClock
 from hedge.replay.runner import Replay
 from hedge.state.tape import OrderTape
+from tests.kit.replay import classic_config
 
 
 def test_a_replay_tells_every_order_and_fill_on_one_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    r = Replay(default_config(), bundled_btcusdt(), log_dir=tmp_path)
+    r = Replay(classic_config(), bundled_btcusdt(), log_dir=tmp_path)  # the profile that trades this recording
     OrderTape(r.engine.bus, r.clock)
     caplog.set_level(logging.INFO, logger="hedge.tape")
     s = run_async(r.run())
