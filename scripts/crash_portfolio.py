@@ -88,17 +88,21 @@ def write_config(directory: Path, port: int, *, write_through: bool = True, metr
         for k, v in subst.items():
             text = text.replace(k, v)
         (cfg / name).write_text(text)
-    # A real venue refuses an unfitted calibrator; this harness turns the gate off (pi_min_bps), so it
-    # declares a calibrator "fitted" for its own geometry that never goes stale.
+    declare_fitted_calibrator(cfg, "crash harness (gate off)")
+    return cfg
+
+
+def declare_fitted_calibrator(cfg: Path, note: str) -> None:
+    """A real venue refuses an unfitted calibrator; a harness that turns the gate off (pi_min_bps)
+    declares one "fitted" for its own geometry that never goes stale."""
     from hedge.config import load_config
     from hedge.config.geometry import signature
 
     geometry = signature(load_config(cfg, env={}).strategy.exits)
     (cfg / "calibrator.yaml").write_text(
-        f"samples: 1\nfitted_on: crash harness (gate off)\ndata_to: '2024-01-01T00:00:00+00:00'\n"
+        f"samples: 1\nfitted_on: {note}\ndata_to: '2024-01-01T00:00:00+00:00'\n"
         f"max_age_days: 0\ngeometry: '{geometry}'\n"
     )
-    return cfg
 
 
 def spawn_daemon(config: Path, directory: Path, n: int) -> subprocess.Popen[bytes]:

@@ -55,6 +55,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crash_portfolio import declare_fitted_calibrator  # noqa: E402
+
 from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET, sign  # noqa: E402
 from hedge.risk.kill_switch import write_flag  # noqa: E402
 from hedge.state import schemas as s  # noqa: E402
@@ -182,6 +184,20 @@ def proc_sample(pid: int) -> tuple[int, int]:
     return rss, len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def fd_kinds(pid: int) -> Counter[str]:
+    """The open fds of process ``pid`` by kind: socket, pipe, anon_inode:[...], or a file's name."""
+    kinds: Counter[str] = Counter()
+    fd_dir = Path(f"/proc/{pid}/fd")
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(fd_dir / fd)
+        except OSError:  # closed meanwhile
+            continue
+        kinds[target.split(":", 1)[0] if target.startswith(("socket:", "pipe:")) else
+              target if target.startswith("anon_inode:") else Path(target).name] += 1
+    return kinds
+
+
 def mean(xs: list[float]) -> float:
     return sum(xs) / len(xs) if xs else 0.0
 
@@ -240,6 +256,7 @@ class Rig:
         cfg.mkdir(exist_ok=True)
         for name, content in config_files(self.dir, port, metrics_port).items():
             (cfg / name).write_text(yaml.safe_dump(content))
+        declare_fitted_calibrator(cfg, "soak (gate off)")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HEDGE_", "BINANCE_"))}
         env |= {"BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET}
         self.metrics_url = f"http://127.0.0.1:{metrics_port}"
@@ -330,6 +347,8 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     rig = Rig(directory, args.speed)
     samples: list[tuple[float, int, int]] = []  # (elapsed s, RSS kB, fds)
     lag_at_warm: list[tuple[float, float]] | None = None
+    fds_warm: Counter[str] = Counter()
+    fds_end: Counter[str] = Counter()
     depth_max: dict[str, float] = {}
     injected: Counter[str] = Counter()
     unhealthy_s = 0.0
@@ -338,8 +357,10 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             raise RuntimeError(f"the local exchange did not start (see {directory / 'exchange.log'})")
         rig.start_daemon()
         assert rig.daemon is not None
-        if not until(rig.healthy, 180):
-            raise RuntimeError(f"the daemon never became healthy (see {directory / 'daemon.log'})")
+        if not until(lambda: rig.healthy() or rig.daemon is None or rig.daemon.poll() is not None, 180) \
+                or rig.daemon.poll() is not None:
+            raise RuntimeError(f"the daemon never became healthy (exit code {rig.daemon.poll()}; see "
+                               f"{directory / 'daemon.log'})")
         next_fault, n_fault = args.fault_every, 0
         bar = Progress()
         for elapsed in ticks(duration_s, args.sample_every):
@@ -351,6 +372,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             m = metrics(rig.metrics_url)
             if lag_at_warm is None and elapsed >= 0.2 * duration_s:
                 lag_at_warm = lag_buckets(m)
+                fds_warm = fd_kinds(rig.daemon.pid)
             for (name, labels), v in m.items():
                 if name == "hedge_bus_inbox_depth":
                     inbox = dict(labels)["inbox"]
@@ -368,6 +390,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                      f"faults {n_fault}  orders {m.get(('hedge_order_requests_total', ()), 0.0):.0f}")
         bar.done()
         lag_end = lag_buckets(metrics(rig.metrics_url))
+        fds_end = fd_kinds(rig.daemon.pid)
         # The end: no more faults; the daemon must have recovered from the last one (healthy again);
         # then the kill switch cancels every order, so that nothing fills once it has stopped.
         rig.inject("/_hedge/actions/reset_faults", None)
@@ -414,6 +437,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "rss_growth_pct": round((rss1 - rss0) / rss0 * 100, 2) if rss0 else 0.0,
         "fds_start": round(fd0, 1),
         "fd_growth": round(fd1 - fd0, 1),
+        "fds_gained_by_kind": {k: v for k, v in sorted((fds_end - fds_warm).items())},
         "loop_lag_p99_ms": round(quantile(lag_at_warm or [], lag_end, 0.99) * 1e3, 2),
         "loop_lag_p50_ms": round(quantile(lag_at_warm or [], lag_end, 0.50) * 1e3, 2),
         "queue_depth_max": max(depth_max.values(), default=0.0),

@@ -92,7 +92,10 @@ def render_run(run: Run) -> None:
             st.markdown("**Each strategy on each symbol**")
             st.dataframe(_scores_table(scores.strategies, lower, upper), hide_index=True)
     cal = params.calibrator
-    st.markdown(f"**Calibration curve** (a={cal.a:g}, b={cal.b:g}, horizon {cal.horizon_s:g} s"
-                + (f", fitted on {cal.samples} samples" if cal.samples else ", not fitted: defaults") + ")")
+    held_out = (f"; held out: {cal.validation_samples} samples, Brier {cal.brier:.3f}, ECE {cal.ece:.3f}"
+                if cal.validation_samples else "")
+    st.markdown(f"**Calibration curve** (a={cal.a:g}, b={cal.b:g}, horizon {params.exits.horizon_s:g} s"
+                + (f", fitted on {cal.samples} samples up to {cal.data_to or '?'}{held_out}" if cal.samples
+                   else ", not fitted: defaults") + ")")
     st.line_chart(calibration_curve(cal.a, cal.b), height=200)
     _factors(run)

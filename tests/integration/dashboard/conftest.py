@@ -41,10 +41,10 @@ def dashboard(monkeypatch: pytest.MonkeyPatch) -> Drive:
 
 
 @pytest.fixture
-def replay_copy(bundled_replay: tuple[object, Path], tmp_path: Path) -> Path:
+def replay_copy(classic_replay: tuple[object, Path], tmp_path: Path) -> Path:
     """A copy of the bundled replay's log dir that a test may break."""
     d = tmp_path / "replay"
-    shutil.copytree(bundled_replay[1], d)
+    shutil.copytree(classic_replay[1], d)
     return d
 
 

@@ -54,10 +54,10 @@ def _figure(log_dir: Path, title: str) -> str:
     }[title]
 
 
-async def test_dashboard_in_chromium(bundled_replay: tuple[object, Path], tmp_path: Path) -> None:
+async def test_dashboard_in_chromium(classic_replay: tuple[object, Path], tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
-    log_dir = bundled_replay[1]
+    log_dir = classic_replay[1]
     port = _free_port()
     server = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "hedge", "dashboard", "--log-dir", str(log_dir), "--port", str(port), "--refresh", "0",

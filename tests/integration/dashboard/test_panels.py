@@ -17,8 +17,8 @@ def _state(d: Path, name: str) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def replay_dir(bundled_replay: tuple[object, Path]) -> Path:
-    return bundled_replay[1]
+def replay_dir(classic_replay: tuple[object, Path]) -> Path:
+    return classic_replay[1]
 
 
 def test_every_panel_renders_its_title_and_no_error(dashboard: Drive, replay_dir: Path) -> None:
