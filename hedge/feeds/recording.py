@@ -421,7 +421,9 @@ def _time_confirmed(t: int, last: int, ahead: deque[RecordedLine]) -> bool:
         ok = sum(r.recv_ns >= t - TIME_SLACK_NS for r in ahead)
     else:
         ok = sum(r.recv_ns < last - TIME_SLACK_NS for r in ahead)
-    return 2 * ok > len(ahead)
+    # near the end of the stream fewer lines are left to vote: a tie there (one of two is itself a
+    # corrupted line) keeps the line rather than dropping a real jump
+    return 2 * ok > len(ahead) or (len(ahead) < TIME_LOOKAHEAD and 2 * ok == len(ahead))
 
 
 # --------------------------------------------------------------------------- replay

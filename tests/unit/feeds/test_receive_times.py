@@ -54,6 +54,12 @@ def test_the_first_and_last_lines_are_judged_too() -> None:
     assert times([T0])[0] == [T0]  # a one-line recording has nothing to judge it by
 
 
+def test_a_real_jump_next_to_a_corrupted_line_at_the_end_is_kept() -> None:
+    ts = [T0] * 4 + [T0 + 10**9 + 1] * 3  # a real jump of just over a second, three lines before the end
+    fuzzed = [*ts[:5], ts[5] - 9 * 10**9 - 1 - 2 * TIME_SLACK_NS, ts[6]]  # the next line's time corrupted
+    assert times(fuzzed)[0] == [*ts[:5], ts[6]]
+
+
 def test_jitter_within_the_slack_is_kept() -> None:
     ts = [T0, T0 + 5 * MS, T0 + 3 * MS, T0 + 900 * MS, T0 + 899 * MS]
     assert times(ts)[0] == ts

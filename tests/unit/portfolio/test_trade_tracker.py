@@ -9,14 +9,14 @@ import logging
 import msgspec
 import pytest
 
-from hedge.config import ExitParams
+from hedge.config.strategy import exit_profile
 from hedge.events import ClosedTrade, OrderIntent, Position, Side
 from hedge.portfolio.exits import update
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.trade_tracker import TradeTracker
 from tests.unit.portfolio.helpers import fill, intent, request
 
-P = ExitParams()  # sl_pct 0.0025: R = 0.25 per unit at 100
+P = exit_profile("classic")  # sl_pct 0.0025: R = 0.25 per unit at 100
 ENTRY_CID = "hAAAA-0-0"
 
 
