@@ -5,8 +5,9 @@ arrival mid, decision-to-first-order latency, each fill with its liquidity, fee 
 1 s / 5 s / 30 s, cost in bps of filled notional vs the arrival mid with fees, the opportunity
 cost of the unfilled rest marked at the end mid, shortfall, reprices, fallback, time to fill,
 fills beyond the slippage budget) and ``TcaRecorder``, which builds them from the executor's
-hooks (``started``, ``order``, ``reprice``, ``finished``) and the bus (``Fill``, ``BookUpdate``),
-and writes each once its last markout is due.
+hooks (``started``, ``order``, ``reprice``, ``finished``) and the bus (``Fill``; ``BookUpdate`` for
+the latest mid), marks each fill out on clock timers, and writes each record once its last
+markout is due (or at ``close``).
 
 Markouts are side-signed: positive = the mid moved our way after the fill (for a buy: up).
 Times are the router clock's (event time in replay).
@@ -16,7 +17,7 @@ Must never: publish, or take part in a decision (it only listens); read the wall
 
 from __future__ import annotations
 
-from collections import deque
+import functools
 
 import msgspec
 
@@ -88,16 +89,14 @@ class IntentTca(msgspec.Struct, kw_only=True):
 class _Open:
     """An execution being recorded: its record, its decision time, its orders."""
 
-    __slots__ = ("cids", "done_s", "rec", "t0")
+    __slots__ = ("cids", "done_s", "rec", "t0", "written")
 
     def __init__(self, rec: IntentTca, t0: float) -> None:
         self.rec = rec
         self.t0 = t0
         self.done_s = -1.0  # router clock when the execution finished (-1: running)
         self.cids: list[str] = []
-
-
-_Due = tuple[float, float, TcaFill]  # due time, side sign, fill
+        self.written = False
 
 
 class TcaRecorder:
@@ -113,9 +112,7 @@ class TcaRecorder:
         self._open: dict[str, _Open] = {}  # intent id -> recording
         self._orders: dict[str, tuple[_Open, bool]] = {}  # client order id -> (its execution, fallback)
         self._mids: dict[str, float] = {}
-        # symbol -> horizon -> fills waiting for that markout, in due order
-        self._markouts: dict[str, dict[str, deque[_Due]]] = {}
-        self._closing: deque[_Open] = deque()  # finished, waiting for their last markout
+        self._closing: dict[str, _Open] = {}  # finished, waiting for their last markout
         bus.subscribe(Fill, self.on_fill)
         bus.subscribe(BookUpdate, self.on_book)
 
@@ -150,7 +147,8 @@ class TcaRecorder:
         o.rec.filled_qty = filled_qty
         o.rec.end_mid = self._mids.get(o.rec.symbol, 0.0)
         o.done_s = self.clock.now_s()
-        self._closing.append(o)
+        self._closing[intent_id] = o
+        self.clock.call_later(_LAST_S + 1e-3, lambda: self._write(o))  # after the last fill's last markout
 
     # ------------------------------------------------------------------ bus
 
@@ -160,39 +158,37 @@ class TcaRecorder:
             return
         o, fallback = entry
         rec, now = o.rec, self.clock.now_s()
-        sign = rec.side.sign
-        slip = sign * (f.price - rec.arrival_mid) / rec.arrival_mid * 1e4 if rec.arrival_mid > 0 else 0.0
+        slip = rec.side.sign * (f.price - rec.arrival_mid) / rec.arrival_mid * 1e4 if rec.arrival_mid > 0 else 0.0
         fill = TcaFill(t_s=now - o.t0, qty=f.qty, price=f.price, fee=f.fee, maker=f.maker, fallback=fallback,
                        slippage_bps=slip, markout_bps={})
         rec.fills.append(fill)
         if rec.time_to_fill_s < 0 and rec.qty - sum(x.qty for x in rec.fills) <= rec.qty * 1e-9:
             rec.time_to_fill_s = fill.t_s
-        by_h = self._markouts.setdefault(rec.symbol, {h: deque() for h in MARKOUTS_S})
         for h, dt in MARKOUTS_S.items():
-            by_h[h].append((now + dt, sign, fill))
+            self.clock.call_later(dt, functools.partial(self._mark, o, fill, h))
 
     def on_book(self, u: BookUpdate) -> None:
-        if not u.valid:
+        if u.valid:
+            self._mids[u.symbol] = u.mid
+
+    def _mark(self, o: _Open, fill: TcaFill, horizon: str) -> None:
+        mid = self._mids.get(o.rec.symbol, 0.0)
+        if o.written or mid <= 0.0 or fill.price <= 0.0:
             return
-        self._mids[u.symbol] = u.mid
-        now = self.clock.now_s()
-        by_h = self._markouts.get(u.symbol)
-        if by_h is not None:
-            for h, q in by_h.items():
-                while q and q[0][0] <= now:
-                    _, sign, fill = q.popleft()
-                    fill.markout_bps[h] = sign * (u.mid - fill.price) / fill.price * 1e4 if fill.price > 0 else 0.0
-        while self._closing and self._closing[0].done_s + _LAST_S < now:
-            self._write(self._closing.popleft())
+        fill.markout_bps[horizon] = o.rec.side.sign * (mid - fill.price) / fill.price * 1e4
 
     def close(self) -> None:
         """The end of the run: write every finished execution (markouts not yet due stay absent)."""
-        while self._closing:
-            self._write(self._closing.popleft())
+        for o in list(self._closing.values()):
+            self._write(o)
 
     def _write(self, o: _Open) -> None:
+        if o.written:
+            return
+        o.written = True
         rec = o.rec
         rec.close()
+        self._closing.pop(rec.intent_id, None)
         for cid in o.cids:
             self._orders.pop(cid, None)
         self.done.append(rec)
