@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("dashboard", "serve the operator dashboard (Streamlit) on 127.0.0.1"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
     "calibrate": ("calibrate", "fit the TP-before-SL calibrator from recordings"),
+    "tca": ("tca", "transaction-cost table, tca.json and charts of one or more runs' log directories"),
     "version": ("version", "print the version"),
 }
 

@@ -115,6 +115,8 @@ class TwapConfig(Section, frozen=True):
 
 
 class RouterConfig(Section, frozen=True):
+    # taker: every intent as the capped IOC (the baseline); maker_first: post-only at the touch, then the IOC
+    mode: Literal["taker", "maker_first"] = "maker_first"
     maker_timeout_s: Positive = 5.0
     reprice_ticks: PosInt = 2  # reprice a resting maker order when the touch moves this far away
     max_post_only_rejects: NonNegInt = 3

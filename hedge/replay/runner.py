@@ -47,6 +47,7 @@ from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
 from hedge.replay.calibration_report import CalibrationReport
 from hedge.replay.performance import PerformanceRecorder, performance
 from hedge.replay.summary import DecisionRecorder, ReplaySummary
+from hedge.router.tca_stats import tca_block
 from hedge.state.trade_csv import TRADES_FILE
 from hedge.venue.sim import ACCOUNT, SimVenue
 
@@ -150,6 +151,7 @@ class Replay:
                 # The account as it ends, so the state files (NAV, positions, PnL) equal the summary.
                 self.venue.publish_account(self.venue.symbols)
             stats = source.finish(t0)
+            self.pipeline.router.tca.close()  # the executions whose last markout is past the recording's end
             summary = self.summary()
             engine.journals.write("events", "replay_finished", summary)
         finally:  # journals, pending record and state files are closed even when the replay fails
@@ -263,4 +265,5 @@ class Replay:
                 trades_csv=str(self.engine.observability.trade_csv.path),
             ),
             calibration=self.calibration.result(),
+            tca=tca_block(self.pipeline.router.tca.done),
         )

@@ -23,6 +23,7 @@ from hedge.bus import Bus
 from hedge.events import Fill, Nav, OrderCancel, OrderIntent, OrderRequest, RiskDecision
 from hedge.replay.calibration_report import TradeCalibration
 from hedge.replay.performance import Performance
+from hedge.router.tca_stats import TcaStats
 
 _encode = msgspec.json.Encoder().encode
 
@@ -71,6 +72,7 @@ class ReplaySummary(msgspec.Struct, kw_only=True):
     interrupted: bool = False  # stopped early (Ctrl-C): everything above covers the lines replayed so far
     performance: Performance | None = None  # trades, win rate, Sharpe ... (hedge.replay.performance)
     calibration: TradeCalibration | None = None  # the trades' p_win vs outcomes, net expectancy with its CI
+    tca: dict[str, dict[str, TcaStats]] = {}  # router mode -> liquidity -> costs (hedge.router.tca_stats)
 
 
 class DecisionRecorder:

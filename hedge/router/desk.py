@@ -175,7 +175,7 @@ class OrderDesk:
                 client_order_id=rec.client_order_id, intent_id=rec.intent_id, symbol=rec.symbol, side=rec.side,
                 tif=rec.tif, qty=rec.qty, price=rec.price, filled_qty=rec.filled_qty,
                 avg_price=rec.avg_price or rec.price, maker=rec.tif is TimeInForce.GTX, status=rec.status,
-                exchange_order_id=rec.exchange_order_id,
+                exchange_order_id=rec.exchange_order_id, fallback=rec.fallback,
             ))
 
     def journal_request(self, kind: str, req: OrderRequest) -> None:

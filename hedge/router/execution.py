@@ -143,6 +143,8 @@ def next_order(
         prep = ex.filter.prepare(ex.side, remaining, px, Mode.MARKET, reference=ref, reduce_only=reduce_only)
     elif ex.phase is Phase.MAKER:
         px, tif = (book.bid_px if ex.side is Side.BUY else book.ask_px), TimeInForce.GTX
+        budget = SlippageModel.cap_price(ex.arrival_mid, ex.side, slippage.budget_bps)  # a chased touch stops here
+        px = min(px, budget) if ex.side is Side.BUY else max(px, budget)
         if ex.rejected_px > 0.0:  # after a -5022 at a touch that has not moved: one tick more passive
             ticks = ex.filter.round_price(ex.side, ex.rejected_px, Mode.MAKER) - ex.side.sign
             step_back = ex.filter.price_of(ticks)

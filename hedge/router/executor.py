@@ -49,6 +49,7 @@ from hedge.router.filters import Denial, OrderFilter, Prepared
 from hedge.router.lifecycle import LiveOrderExists, OrderRecord, client_order_id
 from hedge.router.records import ExecutionReport
 from hedge.router.slippage import SlippageModel
+from hedge.router.tca import TcaRecorder
 from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Retryable
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,10 @@ class Executor:
     """Drives every approved intent's execution (see the module docstring)."""
 
     def __init__(self, desk: OrderDesk, cfg: RouterConfig, slippage: SlippageModel, *, clock: Clock,
-                 twap: bool) -> None:
+                 twap: bool, tca: TcaRecorder) -> None:
         self.desk = desk
+        self.tca = tca
+        self.maker_first = cfg.mode == "maker_first"
         self.lifecycle = desk.lifecycle
         self.cfg = cfg
         self.slippage = slippage
@@ -104,6 +107,8 @@ class Executor:
 
     def start(self, ex: Execution) -> None:
         self.executions[ex.intent.intent_id] = ex
+        if not ex.market:
+            self.tca.started(ex.intent.intent_id, ex.symbol, ex.side, ex.qty, ex.arrival_mid)
         self.by_symbol.setdefault(ex.symbol, []).append(ex)
         self._start_slice(ex)
 
@@ -123,6 +128,7 @@ class Executor:
                 away = (u.bid_px - rec.price) if ex.side is Side.BUY else (rec.price - u.ask_px)
                 if away >= self.cfg.reprice_ticks * ex.filter.tick_f * (1.0 - 1e-9):
                     self.cancel(ex, rec, "reprice")
+                    self.tca.reprice(ex.intent.intent_id)
 
     def stop(self, ex: Execution, reason: str) -> None:
         """Stop an execution (halt): no new order; its live order is cancelled, then it finishes."""
@@ -146,8 +152,8 @@ class Executor:
         ex.post_only_rejects = 0
         ex.rejected_px = 0.0
         ex.send_retries = 0
-        ex.fell_back = ex.intent.urgent
-        ex.phase = Phase.TAKER if ex.intent.urgent else Phase.MAKER
+        ex.fell_back = ex.intent.urgent and self.maker_first  # in taker mode nothing falls back: it is the plan
+        ex.phase = Phase.MAKER if self.maker_first and not ex.intent.urgent else Phase.TAKER
         if ex.phase is Phase.MAKER:
             ex.maker_deadline = self.clock.now_s() + self.cfg.maker_timeout_s
             ex.maker_timer = self.clock.call_later(self.cfg.maker_timeout_s, lambda: self._maker_timeout(ex))
@@ -210,6 +216,7 @@ class Executor:
             slices=len(ex.slices), orders=ex.orders, fell_back=ex.fell_back, reasons=tuple(ex.reasons),
         )
         (desk.j_success if outcome == "filled" else desk.j_failed).write("execution", report)
+        self.tca.finished(iid, outcome, ex.filled_qty)
         h = desk.health[ex.symbol]
         h.executions += 1
         if ex.filled_qty > 0:
@@ -259,6 +266,8 @@ class Executor:
             return
         self.by_cid[cid] = ex
         ex.cids.append(cid)
+        rec.fallback = ex.fell_back and tif is TimeInForce.IOC
+        self.tca.order(intent.intent_id, cid, rec.fallback)
         ex.acc_qty = ex.acc_notional = 0.0
         ex.cancel_reason, ex.cancel_sent = "", False
         desk.journal_request("request", req)

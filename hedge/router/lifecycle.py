@@ -110,6 +110,7 @@ class OrderRecord(msgspec.Struct, kw_only=True):
     created_s: float = 0.0
     sent_s: float = 0.0  # when the last request for it left (router clock)
     acked_s: float = 0.0
+    fallback: bool = False  # the taker IOC of a maker-first slice (orders_executed "fallback")
 
     @property
     def live(self) -> bool:

@@ -50,6 +50,7 @@ class ExecutedOrder(msgspec.Struct, frozen=True, kw_only=True):
     maker: bool
     status: OrderStatus
     exchange_order_id: int = 0
+    fallback: bool = False  # the taker IOC after a maker-first attempt (jq 'select(.fallback==true)')
 
 
 class ExecutionReport(msgspec.Struct, frozen=True, kw_only=True):

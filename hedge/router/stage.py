@@ -62,6 +62,7 @@ from hedge.router.pending import PendingOrders
 from hedge.router.protective import ProtectiveStops
 from hedge.router.recovery import recover_pending
 from hedge.router.slippage import SlippageModel
+from hedge.router.tca import TcaRecorder
 from hedge.router.unknown import UnknownResolver
 from hedge.state.journal import Journals
 from hedge.venue.base import Venue
@@ -104,8 +105,10 @@ class RouterStage:
         self.resolver = desk.resolver = UnknownResolver(
             desk, clock=self.clock, backoff=backoff, resolve_s=rc.unknown_resolve_s,
             recv_window_ms=http.recv_window_ms)
+        self.tca = TcaRecorder(bus, self.clock, journals.writer("tca"), mode=rc.mode,
+                               budget_bps=rc.slippage_budget_bps)
         self.executor = Executor(desk, rc, SlippageModel(cfg.symbols, rc.slippage_budget_bps), clock=self.clock,
-                                 twap=cfg.runtime.features.twap)
+                                 twap=cfg.runtime.features.twap, tca=self.tca)
         self.executions: dict[str, Execution] = self.executor.executions
         self.books: dict[str, BookUpdate] = self.executor.books
         self.halting = Halt(desk, self.executor, clock=self.clock)

@@ -1,0 +1,122 @@
+"""``hedge tca LOGDIR...``: the transaction-cost table of one or more runs, tca.json and PNG charts.
+
+Owns: reading every ``tca.jsonl`` of the given log directories (one per run: a replay in each
+``router.mode`` compares one to one), printing the table (per mode and liquidity: cost, shortfall,
+markouts, maker share, fill rate, fills beyond the budget, median time to fill), and writing
+``tca.json`` (the block) with ``tca_cost.png`` (cost and shortfall by mode) and
+``tca_markouts.png`` (markout curves per mode and liquidity) to ``--out`` (default: the first LOGDIR).
+
+Must never: write into a log directory other than ``--out``, or change a record it reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hedge.router.tca import IntentTca
+    from hedge.router.tca_stats import TcaStats
+
+COLUMNS = ("mode", "liquidity", "intents", "fills", "cost_bps", "shortfall_bps", "mo_1s", "mo_5s", "mo_30s",
+           "maker_share", "fill_rate", "over_budget", "ttf_p50_s")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("log_dirs", metavar="LOGDIR", nargs="+", help="log directories with a tca.jsonl (one per run)")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="where tca.json and the charts go (default: the first LOGDIR)")
+
+
+def read_records(log_dirs: list[str]) -> list[IntentTca]:
+    import msgspec
+
+    from hedge.router.tca import IntentTca
+    from hedge.state.journal import read_journal
+
+    out: list[IntentTca] = []
+    for d in log_dirs:
+        path = Path(d) / "tca.jsonl"
+        if path.exists():
+            out += [msgspec.convert(r.decode(), IntentTca) for r in read_journal(path) if r.kind == "tca"]
+    return out
+
+
+def _cell(x: float | int | None) -> str:
+    return "-" if x is None else f"{x:.2f}" if isinstance(x, float) else str(x)
+
+
+def table(block: dict[str, dict[str, TcaStats]]) -> str:
+    rows = [COLUMNS]
+    for mode, by_liq in block.items():
+        for liq, s in by_liq.items():
+            mo = s.markout_bps
+            rows.append((mode, liq, _cell(s.intents), _cell(s.fills), _cell(s.cost_bps), _cell(s.shortfall_bps),
+                         _cell(mo.get("1s")), _cell(mo.get("5s")), _cell(mo.get("30s")), _cell(s.maker_share),
+                         _cell(s.fill_rate), _cell(s.budget_violations), _cell(s.time_to_fill_p50_s)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def charts(block: dict[str, dict[str, TcaStats]], out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from hedge.router.tca import MARKOUTS_S
+
+    modes = list(block)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    xs = range(len(modes))
+    ax.bar([x - 0.2 for x in xs], [block[m]["all"].cost_bps for m in modes], width=0.4, label="cost (filled)")
+    ax.bar([x + 0.2 for x in xs], [block[m]["all"].shortfall_bps or 0.0 for m in modes], width=0.4,
+           label="shortfall (incl. unfilled)")
+    ax.set_xticks(list(xs), modes)
+    ax.set_ylabel("bps vs arrival mid (fees included)")
+    ax.set_title("Execution cost by router mode")
+    ax.legend()
+    cost = out / "tca_cost.png"
+    fig.tight_layout()
+    fig.savefig(cost, dpi=100)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for m in modes:
+        for liq in ("maker", "taker"):
+            mo = block[m][liq].markout_bps
+            pts = [(MARKOUTS_S[h], mo[h]) for h in MARKOUTS_S if h in mo]
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"{m} {liq}")
+    ax.axhline(0.0, color="grey", lw=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("seconds after the fill")
+    ax.set_ylabel("markout, bps (positive = moved our way)")
+    ax.set_title("Markouts by mode and liquidity")
+    if ax.lines[1:]:
+        ax.legend()
+    curves = out / "tca_markouts.png"
+    fig.tight_layout()
+    fig.savefig(curves, dpi=100)
+    plt.close(fig)
+    return [cost, curves]
+
+
+def main(args: argparse.Namespace) -> int:
+    import msgspec
+
+    from hedge.router.tca_stats import tca_block
+
+    records = read_records(args.log_dirs)
+    if not records:
+        print(f"hedge tca: no tca.jsonl records in {', '.join(args.log_dirs)}", file=sys.stderr)
+        return 1
+    block = tca_block(records)
+    out = Path(args.out or args.log_dirs[0])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tca.json").write_bytes(msgspec.json.format(msgspec.json.encode(block)) + b"\n")
+    print(table(block))
+    for p in [out / "tca.json", *charts(block, out)]:
+        print(f"wrote {p}")
+    return 0
