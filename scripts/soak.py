@@ -87,6 +87,8 @@ def config_files(directory: Path, exchange_port: str, metrics_port: int) -> dict
             "strategies": [{"name": "micro_scalper", "enabled": True,
                             "params": {"entry_threshold": 0.15, "cooldown_s": 1.0}}],
             "signals": {"publish_every_ms": 250},
+            # the SPRT would switch a losing symbol off within minutes: a soak must keep trading
+            "scores": {"sprt_p0": 0.4999, "sprt_p1": 0.5001, "sprt_alpha": 0.001, "sprt_beta": 0.001},
             "exits": {"tp_pct": 1e-4, "sl_pct": 5e-5, "trail_bps": 0.5, "breakeven_after_R": 0.8, "max_R": 3.0},
         },
         "risk.yaml": {
@@ -348,6 +350,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     samples: list[tuple[float, int, int]] = []  # (elapsed s, RSS kB, fds)
     lag_at_warm: list[tuple[float, float]] | None = None
     fds_warm: Counter[str] = Counter()
+    orders_seen: list[tuple[float, float]] = []  # (elapsed s, orders requested so far)
     fds_end: Counter[str] = Counter()
     depth_max: dict[str, float] = {}
     injected: Counter[str] = Counter()
@@ -368,8 +371,10 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                 raise RuntimeError(f"the daemon exited with {rig.daemon.returncode} (see {directory / 'daemon.log'})")
             rss, fds = proc_sample(rig.daemon.pid)
             samples.append((elapsed, rss, fds))
+            orders_seen.append((elapsed, 0.0))
             unhealthy_s += 0.0 if rig.healthy() else args.sample_every
             m = metrics(rig.metrics_url)
+            orders_seen[-1] = (elapsed, m.get(("hedge_order_requests_total", ()), 0.0))
             if lag_at_warm is None and elapsed >= 0.2 * duration_s:
                 lag_at_warm = lag_buckets(m)
                 fds_warm = fd_kinds(rig.daemon.pid)
@@ -443,6 +448,8 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "queue_depth_max": max(depth_max.values(), default=0.0),
         "queue_depth_max_by_inbox": {k: v for k, v in sorted(depth_max.items()) if v},
         "orders": len(posts),
+        "orders_last_20pct": round(orders_seen[-1][1] - next(n for t, n in orders_seen if t >= 0.8 * duration_s))
+        if orders_seen else 0,
         "orders_accepted": sum(1 for e in posts if e["order_id"]),
         "duplicate_client_ids": duplicate_client_ids(order_log),
         "open_orders_cancelled_at_end": no_orders,
@@ -462,6 +469,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "fd_growth": result["fd_growth"] <= args.max_fd_growth,
         "loop_lag_p99": result["loop_lag_p99_ms"] < args.max_loop_lag_ms,
         "orders": result["orders"] > 0,
+        "trading_until_the_end": result["orders_last_20pct"] > 0,
         "recovered": recovered,
         "duplicate_client_ids": result["duplicate_client_ids"] == 0,
         "position": result["position_equals_exchange"],
