@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("record", "record Binance USD-M market data to a gzip file"),
     "exchange": ("exchange", "run the local Binance-compatible exchange on loopback"),
     "check-config": ("check_config", "validate the configuration directory"),
+    "doctor": ("doctor", "check the machine, configuration, key and account before a run"),
     "status": ("status", "show the state files in the terminal"),
     "dashboard": ("dashboard", "serve the operator dashboard (Streamlit) on 127.0.0.1"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
