@@ -45,6 +45,7 @@ def promtool(*args: str) -> str:
 @needs_promtool
 def test_promtool_checks_and_unit_tests_pass() -> None:
     assert "SUCCESS" in promtool("check", "config", "prometheus.yml")
+    assert "SUCCESS" in promtool("check", "config", "compose.yml")
     assert f"SUCCESS: {len(rules())} rules found" in promtool("check", "rules", "alerts.yml")
     assert "SUCCESS" in promtool("test", "rules", "alerts_test.yml")
 
@@ -64,6 +65,22 @@ def test_thresholds_follow_the_configuration() -> None:
     assert by_name["HedgeDailyDrawdownNearLimit"] == f"hedge_daily_drawdown > {0.8 * cfg.risk.daily_dd_limit:.2f}"
     assert by_name["HedgeDrawdownNearLimit"] == f"hedge_drawdown > {0.8 * cfg.risk.portfolio_dd_limit:.2f}"
     assert by_name["HedgeFeedStale"] == f"hedge_feed_age_seconds > {cfg.runtime.metrics.feed_stale_s:g}"
+
+
+def test_compose_stack_is_consistent() -> None:
+    """docker-compose's Prometheus scrapes the hedge service with the same rules; Grafana is provisioned
+    with that Prometheus and the dashboard directory; the image checks /health."""
+    local, compose = (yaml.safe_load((PROM / n).read_text()) for n in ("prometheus.yml", "compose.yml"))
+    assert compose["scrape_configs"][0]["static_configs"] == [{"targets": ["hedge:9108"]}]
+    compose["scrape_configs"][0]["static_configs"] = local["scrape_configs"][0]["static_configs"]
+    assert compose == local
+    stack = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    assert set(stack["services"]) == {"hedge", "prometheus", "grafana"}
+    ds = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yml").read_text())["datasources"][0]
+    assert ds["url"] == "http://prometheus:9090"
+    assert DASHBOARDS and all(json.loads(p.read_text())["panels"] for p in DASHBOARDS)
+    docker = (DEPLOY / "Dockerfile").read_text()
+    assert "HEALTHCHECK" in docker and "/health" in docker and "\nUSER hedge\n" in docker
 
 
 def named_metrics() -> set[str]:
