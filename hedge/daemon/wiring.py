@@ -3,7 +3,8 @@
 Owns: the wiring order — the log dir's lock, the local exchange (started first: its port is the
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
-reconciliation, kill switch, dead-man switch), the ``--once`` cycle, ``daemon.json``, the
+reconciliation, kill switch, dead-man switch), the ``--once`` cycle (or the ``--minutes`` run and
+its report), ``daemon.json``, the
 warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
 — the calibrator check first (``hedge.config.calibration_check``: a real venue refuses an
 unfitted or stale calibrator) — and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
@@ -26,6 +27,7 @@ from hedge.config.calibration_check import calibrator_problems, refuses
 from hedge.daemon.errors import SetupError
 from hedge.daemon.lock import lock_log_dir, write_runtime_file
 from hedge.daemon.once import OnceCycle
+from hedge.daemon.report import BoundedRun
 from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 class Daemon:
     """``hedge run``: build, run until stopped, release (see the module docstring)."""
 
-    def __init__(self, cfg: Config, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, cfg: Config, *, env: Mapping[str, str] | None = None, minutes: float = 0.0) -> None:
         self.cfg = without_user_stream(cfg) if cfg.runtime.dry_run else cfg
         self.env = os.environ if env is None else env
         self.exchange: LocalExchange | None = None
@@ -48,6 +50,8 @@ class Daemon:
         self.pipeline: Pipeline | None = None
         self.setup: VenueSetup | None = None
         self.once: OnceCycle | None = None
+        self.minutes = minutes  # > 0: stop after this long (``--minutes``) and report the run
+        self.bounded: BoundedRun | None = None
         self._lock_fd: int | None = None
         self._released = False
 
@@ -88,6 +92,9 @@ class Daemon:
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,
                                   timeout_s=rt.once_timeout_s)
             engine.add_service(self.once)
+        elif self.minutes > 0:
+            self.bounded = BoundedRun(engine, minutes=self.minutes, venue=rt.venue)
+            engine.add_service(self.bounded)
         self._write_runtime_file(engine)
         return engine
 
