@@ -70,6 +70,7 @@ def main(args: argparse.Namespace) -> int:
     from hedge.config import ConfigErrors
     from hedge.daemon.errors import SetupError
     from hedge.daemon.wiring import Daemon
+    from hedge.replay.summary import DecisionRecorder
 
     cfg = load_config_or_report(args.config)
     if cfg is None:
@@ -87,7 +88,7 @@ def main(args: argparse.Namespace) -> int:
         cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, **overrides))
     if args.preflight and not preflight(cfg):
         return 2
-    daemon = Daemon(cfg, minutes=0.0 if cfg.runtime.once else args.minutes)
+    daemon = Daemon(cfg, minutes=0.0 if cfg.runtime.once else args.minutes, recorder=DecisionRecorder)
     try:
         rc = run_async(daemon.run())
     except SetupError as exc:

@@ -1,9 +1,11 @@
 """``hedge run --minutes N``: trade for N minutes, stop cleanly, and report what the run did.
 
-Owns: ``BoundedRun``, the service that records the run from the bus (order requests and outcomes,
-fills with maker share and fees, realized PnL, NAV at start and end, vetoes by reason, alerts,
-health incidents: each turn of ``/health`` from ok to failing, with its first reasons) and stops
-the engine when the time is up; and ``RunReport``, the live counterpart of the replay summary,
+Owns: ``BoundedRun``, the service that records the run from the bus — the replay's own
+``DecisionRecorder``, which the command hands in (``Recorder``: the daemon and the replay are
+sibling layers) (orders, vetoes by reason, fills, maker share, fees, realized PnL, drawdown,
+the decision fingerprint), plus order outcomes, NAV at start and end, alerts and health
+incidents (each turn of ``/health`` from ok to failing, with its first reasons) — and stops the
+engine when the time is up; and ``RunReport``, the live counterpart of the replay summary,
 written to ``<log_dir>/run_report.json``.
 
 Must never: make a trading decision, or print (the command prints the report).
@@ -14,11 +16,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
+from typing import Protocol
 
 import msgspec
 
 from hedge.app import Engine
-from hedge.events import Alert, Fill, Nav, OrderRequest, OrderUpdate, RiskDecision
+from hedge.bus import Bus
+from hedge.events import Alert, Nav, OrderUpdate
 
 HEALTH_POLL_S = 1.0
 REPORT_FILE = "run_report.json"
@@ -33,13 +38,15 @@ class RunReport(msgspec.Struct, kw_only=True):
     order_outcomes: dict[str, int] = {}
     fills: int = 0
     maker_fills: int = 0
-    maker_share: float = 0.0  # of the filled notional
+    maker_share: float = 0.0  # of the filled quantity, as the replay's maker_ratio
     notional_usdt: float = 0.0
     fees_usdt: float = 0.0
     realized_pnl_usdt: float = 0.0
     nav_start: float = 0.0
     nav_end: float = 0.0
     pnl_usdt: float = 0.0  # NAV end - start
+    max_drawdown: float = 0.0
+    fingerprint: str = ""  # of the decisions, as a replay's
     vetoes: dict[str, int] = {}
     alerts: dict[str, int] = {}  # "severity: title" -> count
     health_incidents: list[str] = []
@@ -52,9 +59,11 @@ class RunReport(msgspec.Struct, kw_only=True):
             f"hedge run --minutes {self.minutes:g}: {self.elapsed_s / 60:.1f} min on {self.venue} "
             f"(stopped: {self.stop_reason})",
             f"  orders: {self.orders_sent} sent; outcomes: {counts(self.order_outcomes)}",
-            f"  fills: {self.fills} ({self.maker_fills} maker, {self.maker_share:.0%} of {self.notional_usdt:,.2f} "
-            f"USDT notional); fees {self.fees_usdt:,.4f} USDT; realized PnL {self.realized_pnl_usdt:+,.4f} USDT",
-            f"  NAV: {self.nav_start:,.2f} -> {self.nav_end:,.2f} USDT (PnL {self.pnl_usdt:+,.2f})",
+            f"  fills: {self.fills} ({self.maker_fills} maker, {self.maker_share:.0%} of the quantity; "
+            f"{self.notional_usdt:,.2f} USDT notional); fees {self.fees_usdt:,.4f} USDT; "
+            f"realized PnL {self.realized_pnl_usdt:+,.4f} USDT",
+            f"  NAV: {self.nav_start:,.2f} -> {self.nav_end:,.2f} USDT (PnL {self.pnl_usdt:+,.2f}, "
+            f"max drawdown {self.max_drawdown:.2%})",
             f"  vetoes: {counts(self.vetoes)}",
             f"  alerts: {counts(self.alerts)}",
             f"  health incidents: {len(self.health_incidents)}"
@@ -62,55 +71,51 @@ class RunReport(msgspec.Struct, kw_only=True):
         ]
 
 
+class Recorder(Protocol):
+    """What the run report reads of the decisions (``hedge.replay.summary.DecisionRecorder``)."""
+
+    orders: int
+    vetoes: dict[str, int]
+    fills: int
+    maker_fills: int
+    traded_notional: float
+    fees: float
+    realized_pnl: float
+    max_drawdown: float
+
+    @property
+    def maker_ratio(self) -> float: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+
 class BoundedRun:
     """Records the run and stops the engine after ``minutes`` (see the module docstring)."""
 
     name = "bounded-run"
 
-    def __init__(self, engine: Engine, *, minutes: float, venue: str) -> None:
+    def __init__(self, engine: Engine, recorder: Callable[[Bus], Recorder], *, minutes: float, venue: str) -> None:
         self.engine = engine
         self.minutes = minutes
         self.report = RunReport(venue=venue, minutes=minutes)
         self._t0 = time.monotonic()
         self._outcomes: Counter[str] = Counter()
-        self._vetoes: Counter[str] = Counter()
         self._alerts: Counter[str] = Counter()
-        self._maker_notional = 0.0
         self._healthy = True
+        self.decisions = recorder(engine.bus)
         bus = engine.bus
-        bus.subscribe(OrderRequest, self._on_request)
         bus.subscribe(OrderUpdate, self._on_update)
-        bus.subscribe(Fill, self._on_fill)
         bus.subscribe(Nav, self._on_nav)
-        bus.subscribe(RiskDecision, self._on_decision)
         bus.subscribe(Alert, self._on_alert)
-
-    def _on_request(self, _r: OrderRequest) -> None:
-        self.report.orders_sent += 1
 
     def _on_update(self, u: OrderUpdate) -> None:
         self._outcomes[u.status.value] += 1
-
-    def _on_fill(self, f: Fill) -> None:
-        r = self.report
-        notional = f.qty * f.price
-        r.fills += 1
-        r.notional_usdt += notional
-        r.fees_usdt += f.fee
-        r.realized_pnl_usdt += f.realized_pnl
-        if f.maker:
-            r.maker_fills += 1
-            self._maker_notional += notional
 
     def _on_nav(self, n: Nav) -> None:
         if not self.report.nav_start:
             self.report.nav_start = n.nav
         self.report.nav_end = n.nav
-
-    def _on_decision(self, d: RiskDecision) -> None:
-        if not d.allow:
-            for reason in d.reasons or ("unspecified",):
-                self._vetoes[reason] += 1
 
     def _on_alert(self, a: Alert) -> None:
         self._alerts[f"{a.severity}: {a.title}"] += 1
@@ -135,10 +140,12 @@ class BoundedRun:
         r = self.report
         r.elapsed_s = time.monotonic() - self._t0
         r.stop_reason = self.engine.stop_reason or "shutdown"
+        d = self.decisions
         r.order_outcomes = dict(self._outcomes)
-        r.vetoes = dict(self._vetoes)
         r.alerts = dict(self._alerts)
-        r.maker_share = self._maker_notional / r.notional_usdt if r.notional_usdt else 0.0
+        r.orders_sent, r.vetoes, r.fills, r.maker_fills = d.orders, dict(d.vetoes), d.fills, d.maker_fills
+        r.maker_share, r.notional_usdt, r.fees_usdt = d.maker_ratio, d.traded_notional, d.fees
+        r.realized_pnl_usdt, r.max_drawdown, r.fingerprint = d.realized_pnl, d.max_drawdown, d.fingerprint
         r.pnl_usdt = r.nav_end - r.nav_start
         (self.engine.log_dir / REPORT_FILE).write_bytes(msgspec.json.format(msgspec.json.encode(r)))
         return r
