@@ -2,13 +2,16 @@
 
 Owns: Python and the installed dependencies against ``hedge``'s requirements, the log directory
 (writable, free disk), the metrics port (free to bind), the API keys (present; only their length
-is ever shown) and the calibrator (``calibrator_problems``: FAIL where ``refuses``, else WARN).
+is ever shown), the calibrator (``calibrator_problems``: FAIL where ``refuses``, else WARN) and
+the enabled alert endpoints (a TCP connection to each, and the Telegram token present).
 
-Must never: print or log a key, keep a file it wrote to test the log directory, or hold a port.
+Must never: print or log a key or token, keep a file it wrote to test the log directory, hold a
+port, or send an alert.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import re
@@ -19,6 +22,7 @@ import tempfile
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from hedge.config import Config
 from hedge.config.calibration_check import calibrator_problems, refuses
@@ -123,3 +127,25 @@ def calibrator(cfg: Config, now_ms: int) -> Check:
     status: Status = "FAIL" if refuses(cfg) else "WARN"
     return Check("calibrator", status, "; ".join(problems),
                  "a real run refuses to start on it" if status == "FAIL" else "fine on the local exchange or a dry run")
+
+
+async def alert_endpoints(cfg: Config, env: Mapping[str, str] | None = None) -> Check:
+    a = cfg.runtime.alerts
+    urls = {name: url for name, on, url in (("telegram", a.telegram.enabled, a.telegram.base_url),
+                                              ("webhook", a.webhook.enabled, a.webhook.url)) if on}
+    if not urls:
+        return passed("alert endpoints", "none enabled")
+    e = os.environ if env is None else env
+    no_token = "telegram" in urls and not e.get("HEDGE_TELEGRAM_TOKEN")
+    problems = ["telegram: HEDGE_TELEGRAM_TOKEN not set"] if no_token else []
+    for name, url in urls.items():
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), a.timeout_s)
+            writer.close()
+        except (OSError, TimeoutError) as exc:
+            problems.append(f"{name}: {parts.hostname}:{port} unreachable ({type(exc).__name__})")
+    if problems:
+        return Check("alert endpoints", "FAIL", "; ".join(problems), "fix runtime.alerts or the network")
+    return passed("alert endpoints", f"{', '.join(urls)} reachable")

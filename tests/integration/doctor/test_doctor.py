@@ -44,7 +44,7 @@ async def test_all_pass_on_the_local_exchange(tmp_path: Path) -> None:
         checks = await run_doctor(ex, sound_config(tmp_path))
     assert failed(checks) == set(), [c.line() for c in checks.values()]
     assert {"python", "log dir", "metrics port", "api keys", "calibrator", "clock skew", "key permissions",
-            "symbols", "position mode", "margin/leverage", "listen key", "rate limits"} <= set(checks)
+            "symbols", "position mode", "margin/leverage", "listen key", "rate limits", "alert endpoints"} <= set(checks)
     assert exit_code(checks.values()) == 0
     assert "withdrawals disabled" in checks["key permissions"].detail
 

@@ -46,3 +46,19 @@ def test_unwritable_log_dir_fails(tmp_path: Path) -> None:
 def test_exit_code_is_the_worst_status() -> None:
     ok, warn, fail = Check("a", "PASS", ""), Check("b", "WARN", ""), Check("c", "FAIL", "")
     assert (exit_code([ok]), exit_code([ok, warn]), exit_code([warn, fail, ok]), exit_code([])) == (0, 1, 2, 0)
+
+
+async def test_alert_endpoints_reachable_or_named(tmp_path: Path) -> None:
+    import asyncio
+
+    assert (await host.alert_endpoints(make_config(tmp_path))).detail == "none enabled"
+    server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        up = make_config(tmp_path, runtime__alerts__webhook={"enabled": True, "url": f"http://127.0.0.1:{port}/hook"})
+        assert (await host.alert_endpoints(up)).status == "PASS"
+    down = await host.alert_endpoints(up)
+    assert down.status == "FAIL" and f"webhook: 127.0.0.1:{port} unreachable" in down.detail
+    tg = make_config(tmp_path, runtime__alerts__telegram={"enabled": True, "base_url": f"http://127.0.0.1:{port}"})
+    c = await host.alert_endpoints(tg, {})
+    assert c.status == "FAIL" and "HEDGE_TELEGRAM_TOKEN not set" in c.detail
