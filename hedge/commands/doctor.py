@@ -28,13 +28,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import asyncio
     import os
-    import time
 
     import msgspec
 
     from hedge.config import ConfigErrors, load_config
     from hedge.doctor.result import Check, exit_code
     from hedge.doctor.run import doctor
+    from hedge.model.clock import LiveClock
 
     env = dict(os.environ)
     if args.venue:
@@ -46,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
                         f"`hedge check-config {args.config or 'configs'}` lists them")]
     else:
         first = Check("config", "PASS", f"{args.config or 'configs'}: valid (venue {cfg.runtime.venue})")
-        checks = [first, *asyncio.run(doctor(cfg, now_ms=int(time.time() * 1000), env=env, rest_url=args.rest_url))]
+        checks = [first, *asyncio.run(doctor(cfg, now_ms=LiveClock().now_ms(), env=env, rest_url=args.rest_url))]
     if args.json:
         sys.stdout.write(msgspec.json.encode(checks).decode() + "\n")
     else:

@@ -48,12 +48,12 @@ def preflight(cfg: Config) -> bool:
     """``hedge doctor`` on ``cfg``: its lines printed; False on a FAIL."""
     import asyncio
     import os
-    import time
 
     from hedge.doctor.result import exit_code
     from hedge.doctor.run import doctor
+    from hedge.model.clock import LiveClock
 
-    checks = asyncio.run(doctor(cfg, now_ms=int(time.time() * 1000), env=dict(os.environ)))
+    checks = asyncio.run(doctor(cfg, now_ms=LiveClock().now_ms(), env=dict(os.environ)))
     for c in checks:
         print(f"preflight: {c.line()}")
     if exit_code(checks) == 2:

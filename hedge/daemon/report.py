@@ -14,7 +14,6 @@ Must never: make a trading decision, or print (the command prints the report).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Protocol
@@ -99,7 +98,7 @@ class BoundedRun:
         self.engine = engine
         self.minutes = minutes
         self.report = RunReport(venue=venue, minutes=minutes)
-        self._t0 = time.monotonic()
+        self._t0 = engine.clock.now_s()
         self._outcomes: Counter[str] = Counter()
         self._alerts: Counter[str] = Counter()
         self._healthy = True
@@ -123,13 +122,13 @@ class BoundedRun:
     def _check_health(self) -> None:
         report = self.engine.observability.health.evaluate()
         if self._healthy and not report.ok:
-            at = time.monotonic() - self._t0
+            at = self.engine.clock.now_s() - self._t0
             self.report.health_incidents.append(f"+{at:.0f}s: " + "; ".join(report.reasons[:3]))
         self._healthy = report.ok
 
     async def run(self) -> None:
         deadline = self._t0 + self.minutes * 60
-        while (left := deadline - time.monotonic()) > 0:
+        while (left := deadline - self.engine.clock.now_s()) > 0:
             await asyncio.sleep(min(HEALTH_POLL_S, left))
             self._check_health()
         self.engine.request_stop(f"--minutes {self.minutes:g} elapsed")
@@ -138,7 +137,7 @@ class BoundedRun:
     def finish(self) -> RunReport:
         """The report at the end of the run (also written to ``<log_dir>/run_report.json``)."""
         r = self.report
-        r.elapsed_s = time.monotonic() - self._t0
+        r.elapsed_s = self.engine.clock.now_s() - self._t0
         r.stop_reason = self.engine.stop_reason or "shutdown"
         d = self.decisions
         r.order_outcomes = dict(self._outcomes)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+
+from hedge.model.clock import LiveClock
 
 
 class VenueAnswer(Exception):
@@ -34,15 +35,16 @@ class DoctorClient:
         self.recv_window_ms = recv_window_ms
         self.offset_ms = 0  # server time - local time, once measured
         self.used_weight = 0  # the last X-MBX-USED-WEIGHT-1M header seen
+        self._clock = LiveClock()  # the wall clock requests are signed with
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s))
 
     async def close(self) -> None:
         await self._session.close()
 
     async def measure_offset(self, base: str) -> int:
-        t0 = time.time() * 1000
+        t0 = self._clock.now_ms()
         body = await self.request("GET", base, "/fapi/v1/time")
-        t1 = time.time() * 1000
+        t1 = self._clock.now_ms()
         self.offset_ms = int(int(body["serverTime"]) - (t0 + t1) / 2)
         return self.offset_ms
 
@@ -51,7 +53,7 @@ class DoctorClient:
         query = dict(params or {})
         headers = {"X-MBX-APIKEY": self._key} if signed or keyed else {}
         if signed:
-            query.update(recvWindow=self.recv_window_ms, timestamp=int(time.time() * 1000) + self.offset_ms)
+            query.update(recvWindow=self.recv_window_ms, timestamp=self._clock.now_ms() + self.offset_ms)
             text = urlencode(query)
             query_text = f"{text}&signature={hmac.new(self._secret, text.encode(), hashlib.sha256).hexdigest()}"
         else:
