@@ -8,7 +8,7 @@ STAMP_DASH := $(VENV)/.installed-dashboard
 LOG_DIR ?= logs
 PYTEST_ARGS ?=
 
-.PHONY: run dashboard test test-fast lint typecheck contracts unit integration bench clean
+.PHONY: run smoke dashboard test test-fast lint typecheck contracts unit integration bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,14 @@ $(STAMP_DEV): pyproject.toml | $(PY)
 ## run: install and start the daemon on the built-in local exchange
 run: $(STAMP_RUN)
 	$(PY) -m hedge run
+
+## smoke: `hedge doctor` (warnings allowed, a FAIL stops) then `hedge run --once` on the local exchange (<= 60 s)
+SMOKE_DIR ?= /tmp/hedge-smoke
+smoke: $(STAMP_RUN)
+	rm -rf $(SMOKE_DIR)
+	HEDGE_RUNTIME__METRICS__PORT=0 HEDGE_RUNTIME__LOG_DIR=$(SMOKE_DIR) timeout 60 $(VENV)/bin/hedge doctor --venue local; \
+	  rc=$$?; [ $$rc -le 1 ] || exit $$rc
+	HEDGE_RUNTIME__METRICS__PORT=0 timeout 60 $(VENV)/bin/hedge run --venue local --once --log-dir $(SMOKE_DIR)
 
 $(STAMP_DASH): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dashboard]'

@@ -1,6 +1,8 @@
 """The command line: ``python -m hedge <command>`` (also installed as ``hedge``).
 
-Owns: argument parsing, logging set-up, event-loop choice (uvloop when available) and exit codes.
+Owns: argument parsing, reading ``./.env`` into the environment before any command (python-dotenv;
+a variable already in the process environment wins; ``.env.example`` lists every variable),
+logging set-up, event-loop choice (uvloop when available) and exit codes.
 Each command lives in its own module under ``hedge/commands`` exposing ``add_arguments(parser)``
 and ``main(args) -> int``. Command modules import only argparse-level things at the top and
 the engine inside ``main``, so ``hedge --help`` stays fast and a broken optional dependency
@@ -35,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "record": ("record", "record Binance USD-M market data to a gzip file"),
     "exchange": ("exchange", "run the local Binance-compatible exchange on loopback"),
     "check-config": ("check_config", "validate the configuration directory"),
+    "doctor": ("doctor", "check the machine, configuration, key and account before a run"),
     "status": ("status", "show the state files in the terminal"),
     "dashboard": ("dashboard", "serve the operator dashboard (Streamlit) on 127.0.0.1"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
@@ -80,7 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_dotenv_file(path: str = ".env") -> bool:
+    """Read ``path`` (relative to the working directory) into ``os.environ`` without overriding a
+    variable already set; False when there is no such file."""
+    from dotenv import load_dotenv
+
+    return os.path.isfile(path) and load_dotenv(path, override=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    load_dotenv_file()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:

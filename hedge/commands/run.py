@@ -1,11 +1,12 @@
 """``hedge run``: the trading daemon (wiring in ``hedge.daemon.wiring``; this module parses, prints, exits).
 
-Exit codes: 0 stopped cleanly (SIGTERM, or ``--once`` completed), 1 ``--once`` did not complete a
-cycle, 2 configuration error or a venue that cannot be built (e.g. testnet keys missing), 130
-stopped cleanly by Ctrl-C (SIGINT).
+Exit codes: 0 stopped cleanly (SIGTERM, ``--once`` completed, ``--minutes`` elapsed), 1 ``--once``
+did not complete a cycle, 2 configuration error, a venue that cannot be built (e.g. testnet keys
+missing) or a ``--preflight`` doctor check that FAILED, 130 stopped cleanly by Ctrl-C (SIGINT).
 
-Owns: the ``hedge run`` arguments (overrides of runtime.yaml), what it prints (the ``--once``
-summary, setup and config errors) and its exit code.
+Owns: the ``hedge run`` arguments (overrides of runtime.yaml), ``--preflight`` (``hedge doctor``
+first; refuse on a FAIL), what it prints (the preflight checks, the ``--once`` summary, the
+``--minutes`` run report, setup and config errors) and its exit code.
 
 Must never: wire the engine itself (``hedge.daemon.wiring.Daemon`` does), or trade.
 """
@@ -14,8 +15,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from hedge.commands.common import add_config_arg
+
+if TYPE_CHECKING:
+    from hedge.config import Config
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -24,6 +29,37 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--venue", choices=["local", "binance-testnet", "binance"], help="override runtime.venue")
     p.add_argument("--dry-run", action="store_true", help="no order leaves the process (also DRY_RUN=1)")
     p.add_argument("--log-dir", metavar="DIR", help="override runtime.log_dir")
+    p.add_argument("--minutes", type=positive_minutes, default=0.0, metavar="N",
+                   help="trade N minutes, stop cleanly, print and write a run report (<log dir>/run_report.json)")
+    p.add_argument("--preflight", action="store_true", help="run `hedge doctor` first and refuse to start on a FAIL")
+
+
+def positive_minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number of minutes, got {text!r}")
+    return value
+
+
+def preflight(cfg: Config) -> bool:
+    """``hedge doctor`` on ``cfg``: its lines printed; False on a FAIL."""
+    import asyncio
+    import os
+
+    from hedge.doctor.result import exit_code
+    from hedge.doctor.run import doctor
+    from hedge.model.clock import LiveClock
+
+    checks = asyncio.run(doctor(cfg, now_ms=LiveClock().now_ms(), env=dict(os.environ)))
+    for c in checks:
+        print(f"preflight: {c.line()}")
+    if exit_code(checks) == 2:
+        print("hedge run: refusing to start: a preflight check FAILED (see above)", file=sys.stderr)
+        return False
+    return True
 
 
 def main(args: argparse.Namespace) -> int:
@@ -34,6 +70,7 @@ def main(args: argparse.Namespace) -> int:
     from hedge.config import ConfigErrors
     from hedge.daemon.errors import SetupError
     from hedge.daemon.wiring import Daemon
+    from hedge.replay.summary import DecisionRecorder
 
     cfg = load_config_or_report(args.config)
     if cfg is None:
@@ -49,7 +86,9 @@ def main(args: argparse.Namespace) -> int:
         overrides["log_dir"] = args.log_dir
     if overrides:
         cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, **overrides))
-    daemon = Daemon(cfg)
+    if args.preflight and not preflight(cfg):
+        return 2
+    daemon = Daemon(cfg, minutes=0.0 if cfg.runtime.once else args.minutes, recorder=DecisionRecorder)
     try:
         rc = run_async(daemon.run())
     except SetupError as exc:
@@ -72,4 +111,7 @@ def main(args: argparse.Namespace) -> int:
               f"({s.approved} approved), {s.orders_sent} orders sent")
         why = f" ({s.state_reason})" if s.state_reason and s.trading_state != "ACTIVE" else ""
         print(f"  trading: {s.trading_state}{why}")
+    if daemon.bounded is not None and daemon.engine is not None:
+        for line in daemon.bounded.finish().lines():
+            print(line)
     return rc

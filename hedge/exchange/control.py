@@ -1,7 +1,9 @@
 """The loopback control API of the local exchange (``/_hedge/...``): faults, actions, the order log.
 
 Owns: the control routes: ``GET /_hedge/orders`` (the order log), ``GET|POST /_hedge/faults``,
-``POST /_hedge/actions/<action>`` (ws_drop, ws_stall, expire_listen_key, funding, reset_faults, and
+``POST /_hedge/actions/<action>`` (ws_drop, ws_stall, expire_listen_key, funding, reset_faults,
+``api_restrictions?enableWithdrawals=true|false&enableFutures=..``: the permissions every key
+reports on ``/sapi/v1/account/apiRestrictions``, and
 ``mark?symbol=S&price=P``: the mark of S is P from now on — applied at once, so positions it puts
 at or below maintenance margin are liquidated before the answer, and kept by the 1-second mark
 loop; ``price=0`` returns S's mark to the mid at the loop's next tick) and ``GET /_hedge/state``.
@@ -24,6 +26,7 @@ from aiohttp import web
 
 from hedge.exchange import errors
 from hedge.exchange.faults import FaultSetting, FaultSpecError
+from hedge.exchange.params import Params
 
 if TYPE_CHECKING:
     from hedge.exchange.server import LocalExchange
@@ -90,6 +93,8 @@ class ControlApi:
                     raise ValueError(f"bad symbol: {symbols}")
                 for sym in symbols:
                     ex.engine.settle_funding(sym)
+            elif name == "api_restrictions":
+                result.update(ex.restrictions.switch(Params(dict(q))))
             elif name == "reset_faults":
                 ex.faults.clear()
             elif name == "mark":

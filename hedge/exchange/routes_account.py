@@ -2,7 +2,8 @@
 
 Owns: the REST handlers ``/fapi/v{2,3}/account``, ``/fapi/v{2,3}/balance``,
 ``/fapi/v{2,3}/positionRisk`` (v3 lists symbols with a position or open orders, v2 every
-symbol), ``/fapi/v1/leverage``, ``/fapi/v1/leverageBracket`` and ``/fapi/v1/userTrades``.
+symbol), ``/fapi/v1/leverage``, ``/fapi/v1/leverageBracket``, ``/fapi/v1/userTrades`` and
+``/fapi/v1/positionSide/dual`` (always one-way mode).
 
 Must never: change an account except a symbol's leverage.
 """
@@ -32,6 +33,7 @@ class AccountRoutes:
         router.add_post("/fapi/v1/leverage", ep("SIGNED", 1, self.leverage))
         router.add_get("/fapi/v1/leverageBracket", ep("SIGNED", 1, self.leverage_bracket))
         router.add_get("/fapi/v1/userTrades", ep("SIGNED", 5, self.user_trades))
+        router.add_get("/fapi/v1/positionSide/dual", ep("SIGNED", 30, self.position_mode))
         for v in (2, 3):
             router.add_get(f"/fapi/v{v}/account", ep("SIGNED", 5, self.account(v)))
             router.add_get(f"/fapi/v{v}/balance", ep("SIGNED", 5, self.balance))
@@ -50,6 +52,9 @@ class AccountRoutes:
         if spec is not None:
             return [wire.leverage_bracket_json(spec.symbol)]
         return [wire.leverage_bracket_json(s) for s in self.specs]
+
+    async def position_mode(self, ctx: Ctx) -> Any:
+        return {"dualSidePosition": False}  # one-way mode only: the exchange has no hedge mode
 
     async def user_trades(self, ctx: Ctx) -> Any:
         spec = ctx.symbol(self.specs)

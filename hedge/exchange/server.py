@@ -3,7 +3,7 @@
 Owns: ``LocalExchange`` — assembling the exchange (symbols, keys, faults, rate limits, the
 matching engine and its accounts, the stream hub, user data, the market player, the mark loop,
 the order log) and its aiohttp application: the routes of each resource (``routes_market``,
-``routes_orders``, ``routes_algo``, ``routes_account``, ``routes_streams``, ``control``), and the
+``routes_orders``, ``routes_algo``, ``routes_account``, ``routes_streams``, ``routes_spot``, ``control``), and the
 life cycle (start: bind, then play every market source and run the mark, depth-flush and
 housekeeping loops; stop).
 
@@ -46,6 +46,7 @@ from hedge.exchange.routes_account import AccountRoutes
 from hedge.exchange.routes_algo import AlgoRoutes
 from hedge.exchange.routes_market import MarketRoutes
 from hedge.exchange.routes_orders import OrderRoutes
+from hedge.exchange.routes_spot import ApiRestrictions, SpotRoutes
 from hedge.exchange.routes_streams import StreamRoutes
 from hedge.exchange.routes_trades import TradeRoutes
 from hedge.exchange.streams import Hub
@@ -93,6 +94,7 @@ class LocalExchange:
         self.info = ExchangeInfo([*self.synthetic, *([tape.symbol] if tape else [])])
         self.specs: dict[str, SymbolSpec] = self.info.specs
         self.keys = Keys(accounts)
+        self.restrictions = ApiRestrictions(createTime=int(time.time() * 1000))  # every key's permissions
         self.faults = Faults(faults, seed)
         self.limiter = RateLimiter(limits)
         self.engine = MatchingEngine(self.specs, clock=self.now_ms, maker_fee=maker_fee, taker_fee=taker_fee)
@@ -213,6 +215,7 @@ class LocalExchange:
         AlgoRoutes(self, self._order_routes).add_routes(router)
         AccountRoutes(self).add_routes(router)
         StreamRoutes(self).add_routes(router)
+        SpotRoutes(self).add_routes(router)
         ControlApi(self).add_routes(router)
 
     async def _flush_depth(self) -> None:

@@ -128,6 +128,12 @@ class HedgeCollector:
         for conn, st in sorted(t.feed_status.items()):
             feeds.add_metric([conn], 1.0 if st.connected else 0.0)
         yield feeds
+        now = t.clock.now_ns()
+        ages = GaugeMetricFamily(f"{PREFIX}_feed_age_seconds", "Seconds since a symbol's last market data",
+                                 labels=["symbol"])
+        for sym, last in sorted(t.last_data_ns.items()):
+            ages.add_metric([sym], max(0.0, (now - last) * 1e-9))
+        yield ages
         books = GaugeMetricFamily(f"{PREFIX}_book_valid", "1 while a book is VALID", labels=["symbol"])
         for sym, bs in sorted(t.books.items()):
             books.add_metric([sym], 1.0 if bs.state is BookState.VALID else 0.0)
