@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-config": ("check_config", "validate the configuration directory"),
     "status": ("status", "show the state files in the terminal"),
     "dashboard": ("dashboard", "serve the operator dashboard (Streamlit) on 127.0.0.1"),
+    "gate": ("gate", "serve the pre-trade gate over HTTP on 127.0.0.1 (check_order for other runners)"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
     "calibrate": ("calibrate", "fit the TP-before-SL calibrator from recordings"),
     "version": ("version", "print the version"),
