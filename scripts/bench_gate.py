@@ -55,7 +55,7 @@ def _serve(port_out: mp.connection.Connection) -> None:  # the child process
         def context(_symbol: str, now_ns: int) -> RiskContext:
             return msgspec.structs.replace(base, now_ns=now_ns)
 
-        service = GateService(cfg, context, clock=clock, publish=Bus().publish)
+        service = GateService(cfg, context, clock=clock, on_fill=Bus().publish)
         server = GateServer(GateApp(service), "127.0.0.1", 0)
         task = asyncio.get_running_loop().create_task(server.run())
         await server.started.wait()

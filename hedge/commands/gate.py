@@ -20,9 +20,10 @@ from hedge.commands.exchange import listen_port
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_arg(p)
-    p.add_argument("--host", default="127.0.0.1",
-                   help="listen address (default 127.0.0.1; any other needs HEDGE_GATE_TOKEN)")
-    p.add_argument("--port", type=listen_port, default=8000, help="listen port (default 8000; 0 = any free port)")
+    p.add_argument("--host", default=None,
+                   help="listen address (default: runtime.gate.host, 127.0.0.1; any other needs HEDGE_GATE_TOKEN)")
+    p.add_argument("--port", type=listen_port, default=None,
+                   help="listen port (default: runtime.gate.port, 8000; 0 = any free port)")
     p.add_argument("--venue", choices=["local", "binance-testnet", "binance"],
                    help="the account the gate decides with (default: runtime.venue; local = a running "
                         "`hedge exchange` on runtime.local_exchange.port)")
@@ -48,7 +49,8 @@ def main(args: argparse.Namespace) -> int:
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, **overrides))
 
     async def serve() -> tuple[int, str]:
-        gate = StandaloneGate(cfg, host=args.host, port=args.port)
+        g = cfg.runtime.gate
+        gate = StandaloneGate(cfg, host=args.host or g.host, port=g.port if args.port is None else args.port)
         rc = await gate.run()
         return rc, gate.engine.stop_reason
 

@@ -3,7 +3,8 @@
 Owns: the wiring order — the log dir's lock, the local exchange (started first: its port is the
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
-reconciliation, kill switch, dead-man switch), the ``--once`` cycle, ``daemon.json``, the
+reconciliation, kill switch, dead-man switch), the pre-trade gate on the pipeline's risk stage
+when ``runtime.gate.enabled``, the ``--once`` cycle, ``daemon.json``, the
 warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
 — the calibrator check first (``hedge.config.calibration_check``: a real venue refuses an
 unfitted or stale calibrator) — and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
@@ -24,11 +25,13 @@ from hedge.app import Engine
 from hedge.config import Config
 from hedge.config.calibration_check import calibrator_problems, refuses
 from hedge.daemon.errors import SetupError
+from hedge.daemon.gate import embedded_gate
 from hedge.daemon.lock import lock_log_dir, write_runtime_file
 from hedge.daemon.once import OnceCycle
 from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
+from hedge.gate.app import GateServer
 from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
@@ -48,6 +51,7 @@ class Daemon:
         self.pipeline: Pipeline | None = None
         self.setup: VenueSetup | None = None
         self.once: OnceCycle | None = None
+        self.gate: GateServer | None = None
         self._lock_fd: int | None = None
         self._released = False
 
@@ -83,6 +87,12 @@ class Daemon:
                                             persist_risk=not fresh_account, persist_ledger=not fresh_account)
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
+        if rt.gate.enabled:
+            try:
+                self.gate = embedded_gate(engine, self.pipeline.risk, self.env)
+            except ValueError as e:  # a public address without a token
+                raise SetupError(str(e)) from None
+            engine.add_service(self.gate)
         if rt.once:
             has_stream = any(isinstance(s, UserStream) for s in setup.services)
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,

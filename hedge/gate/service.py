@@ -4,9 +4,9 @@ Owns: the mapping of a ``CheckRequest`` onto an ``OrderIntent`` and onto the con
 runner's touch and feed lag are the book the gates see; NAV, positions, open orders, cooloff,
 trading state and ack latency are the risk stage's), the decision id, the bounded idempotency
 cache (a repeated key answers the same bytes), the journal lines (vetoes in ``risk_vetoes``,
-post-trade reports in ``orders_success/failed/denied``; fills go on the bus, where the risk
-stage's cooloff and the engine's ``events`` journal take them as they take the daemon's own)
-and the counters ``/metrics`` shows.
+post-trade reports in ``orders_success/failed/denied``; each reported fill goes to ``on_fill``:
+the risk stage's cooloff and the ``events`` journal take it as they take the daemon's own) and
+the counters ``/metrics`` shows.
 
 Must never: decide anything itself (``check_order`` does, with the daemon's ``RiskLimits``), or
 hold the account view (the risk stage keeps it from the venue's events).
@@ -22,7 +22,7 @@ from collections.abc import Callable
 import msgspec
 
 from hedge.config import Config
-from hedge.events import Event, Fill, OrderIntent, RiskDecision
+from hedge.events import Fill, OrderIntent, RiskDecision
 from hedge.gate.outcomes import Outcomes
 from hedge.gate.schemas import CheckRequest, CheckResponse, HealthOut, PostTradeAck, PostTradeLog, ReasonOut
 from hedge.model.clock import Clock
@@ -70,13 +70,13 @@ class GateService:
     """``check`` / ``posttrade`` / ``health`` for the HTTP layer (``hedge.gate.app``); plain calls, no awaits."""
 
     def __init__(
-        self, cfg: Config, context: ContextFn, *, clock: Clock, publish: Callable[[Event], None],
+        self, cfg: Config, context: ContextFn, *, clock: Clock, on_fill: Callable[[Fill], None],
         journals: Journals | None = None, cache_size: int = CACHE_SIZE,
     ) -> None:
         self.limits = RiskLimits.from_config(cfg)
         self._context = context
         self._clock = clock
-        self._publish = publish
+        self._on_fill = on_fill
         self._journals = journals
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cache_size = cache_size
@@ -117,10 +117,10 @@ class GateService:
         return body
 
     def log_posttrade(self, req: PostTradeLog) -> PostTradeAck:
-        """Feed ``req``'s fills to the bus (the risk stage's cooloff, the events journal) and journal it."""
+        """Feed ``req``'s fills to ``on_fill`` (the risk stage's cooloff, the events journal) and journal it."""
         now = self._clock.now_ns()
         for f in req.fills:
-            self._publish(Fill(client_order_id=req.order_id, symbol=req.symbol, side=req.side, qty=f.qty,
+            self._on_fill(Fill(client_order_id=req.order_id, symbol=req.symbol, side=req.side, qty=f.qty,
                                price=f.price, fee=f.fee, maker=f.maker, realized_pnl=f.realized_pnl,
                                trade_id=f.trade_id, ts_ms=now // 1_000_000, recv_ns=now))
         self.outcomes.record(req.outcome, req.realized_pnl)

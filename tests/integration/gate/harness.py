@@ -26,7 +26,7 @@ class GateThread:
         self.context: RiskContext = ctx()
         self.bus = Bus()
         self.service = GateService(cfg, lambda _sym, _now: self.context, clock=EventClock(NOW_NS),
-                                   publish=self.bus.publish)
+                                   on_fill=self.bus.publish)
         self.server = GateServer(GateApp(self.service, token=token, max_body=max_body), "127.0.0.1", 0)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="gate", daemon=True)
