@@ -4,7 +4,8 @@ Owns: the wiring order — the log dir's lock, the local exchange (started first
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
 reconciliation, kill switch, dead-man switch), the pre-trade gate on the pipeline's risk stage
-when ``runtime.gate.enabled``, the ``--once`` cycle, ``daemon.json``, the
+when ``runtime.gate.enabled``, the remote gate risk asks when ``risk.gate_url`` is set, the
+``--once`` cycle, ``daemon.json``, the
 warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
 — the calibrator check first (``hedge.config.calibration_check``: a real venue refuses an
 unfitted or stale calibrator) — and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
@@ -32,6 +33,7 @@ from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
 from hedge.gate.app import GateServer
+from hedge.gate.remote import RemoteGate
 from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
@@ -52,6 +54,7 @@ class Daemon:
         self.setup: VenueSetup | None = None
         self.once: OnceCycle | None = None
         self.gate: GateServer | None = None
+        self.remote_gate: RemoteGate | None = None
         self._lock_fd: int | None = None
         self._released = False
 
@@ -87,6 +90,8 @@ class Daemon:
                                             persist_risk=not fresh_account, persist_ledger=not fresh_account)
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
+        if cfg.risk.gate_url:
+            self.remote_gate = self.pipeline.risk.remote = RemoteGate(cfg, clock=engine.clock, env=self.env)
         if rt.gate.enabled:
             try:
                 self.gate = embedded_gate(engine, self.pipeline.risk, self.env)
@@ -141,10 +146,13 @@ class Daemon:
         return rc
 
     async def close(self) -> None:
-        """Release the venue client, the local exchange and the lock (once; a second call does nothing)."""
+        """Release the venue client, the remote gate's client, the local exchange and the lock (once; a second
+        call does nothing)."""
         if self._released:
             return
         self._released = True
+        if self.remote_gate is not None:
+            await self.remote_gate.close()
         if self.setup is not None:
             await self.setup.venue.close()
         if self.exchange is not None:
