@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "check the machine, configuration, key and account before a run"),
     "status": ("status", "show the state files in the terminal"),
     "dashboard": ("dashboard", "serve the operator dashboard (Streamlit) on 127.0.0.1"),
+    "gate": ("gate", "serve the pre-trade gate over HTTP on 127.0.0.1 (check_order for other runners)"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
     "calibrate": ("calibrate", "fit the TP-before-SL calibrator from recordings"),
     "tca": ("tca", "transaction-cost table, tca.json and charts of one or more runs' log directories"),

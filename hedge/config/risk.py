@@ -76,6 +76,8 @@ class RiskConfig(Section, frozen=True):
     require_user_stream: bool = True  # the user-data stream must be up for any new order
     require_reconciliation: bool = True  # no order before the portfolio's first reconciliation (Reconciled)
     user_stream: str = "user"  # FeedStatus.connection / Heartbeat.component of the user-data stream
+    gate_url: str = ""  # a remote pre-trade gate asked after every local approval ("" = none; docs/gate.md)
+    gate_timeout_ms: Positive = 50.0  # the remote gate's latency budget: no answer by then is a veto
     cooloff: CooloffConfig = msgspec.field(default_factory=CooloffConfig)
     kill_switch: KillSwitchConfig = msgspec.field(default_factory=KillSwitchConfig)
     dead_man: DeadManConfig = msgspec.field(default_factory=DeadManConfig)

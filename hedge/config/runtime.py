@@ -63,6 +63,15 @@ class MetricsConfig(Section, frozen=True):
     loop_lag_interval_s: Positive = 0.5  # event-loop lag probe period
 
 
+class GateConfig(Section, frozen=True):
+    """The pre-trade gate over HTTP (docs/gate.md): ``enabled`` serves it inside the daemon (on the
+    daemon's own risk context); ``host``/``port`` are also ``hedge gate``'s defaults."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"  # any other address needs HEDGE_GATE_TOKEN
+    port: Port = 8000  # 0 = an ephemeral port
+
+
 class StateConfig(Section, frozen=True):
     min_interval_s: NonNeg = 1.0
 
@@ -180,6 +189,7 @@ class RuntimeConfig(Section, frozen=True):
     http: HttpConfig = msgspec.field(default_factory=HttpConfig)
     journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
     metrics: MetricsConfig = msgspec.field(default_factory=MetricsConfig)
+    gate: GateConfig = msgspec.field(default_factory=GateConfig)
     state: StateConfig = msgspec.field(default_factory=StateConfig)
     feeds: FeedsConfig = msgspec.field(default_factory=FeedsConfig)
     local_exchange: LocalExchangeConfig = msgspec.field(default_factory=LocalExchangeConfig)

@@ -4,7 +4,9 @@ Owns: the wiring order — the log dir's lock, the local exchange (started first
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
 reconciliation, kill switch, dead-man switch), the order tape (a log line per order, fill and
-veto burst), the ``--once`` cycle (or the ``--minutes`` run and its report), ``daemon.json``, the
+veto burst), the pre-trade gate on the pipeline's risk stage when ``runtime.gate.enabled``, the
+remote gate risk asks when ``risk.gate_url`` is set, the ``--once`` cycle (or the ``--minutes`` run
+and its report), ``daemon.json``, the
 warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
 — the calibrator check first (``hedge.config.calibration_check``: a real venue refuses an
 unfitted or stale calibrator) — and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
@@ -26,12 +28,15 @@ from hedge.bus import Bus
 from hedge.config import Config
 from hedge.config.calibration_check import calibrator_problems, refuses
 from hedge.daemon.errors import SetupError
+from hedge.daemon.gate import embedded_gate
 from hedge.daemon.lock import lock_log_dir, write_runtime_file
 from hedge.daemon.once import OnceCycle
 from hedge.daemon.report import BoundedRun, Recorder
 from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
+from hedge.gate.app import GateServer
+from hedge.gate.remote import RemoteGate
 from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
@@ -56,6 +61,8 @@ class Daemon:
         self.minutes = minutes  # > 0 (with ``recorder``): stop after this long (``--minutes``) and report the run
         self._recorder = recorder
         self.bounded: BoundedRun | None = None
+        self.gate: GateServer | None = None
+        self.remote_gate: RemoteGate | None = None
         self._lock_fd: int | None = None
         self._released = False
 
@@ -92,6 +99,14 @@ class Daemon:
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
         engine.add_service(OrderTape(engine.bus, engine.clock))  # the terminal's line per order, fill, veto burst
+        if cfg.risk.gate_url:
+            self.remote_gate = self.pipeline.risk.remote = RemoteGate(cfg, clock=engine.clock, env=self.env)
+        if rt.gate.enabled:
+            try:
+                self.gate = embedded_gate(engine, self.pipeline.risk, self.env)
+            except ValueError as e:  # a public address without a token
+                raise SetupError(str(e)) from None
+            engine.add_service(self.gate)
         if rt.once:
             has_stream = any(isinstance(s, UserStream) for s in setup.services)
             self.once = OnceCycle(engine, self.pipeline, user_stream=cfg.risk.user_stream if has_stream else None,
@@ -143,10 +158,13 @@ class Daemon:
         return rc
 
     async def close(self) -> None:
-        """Release the venue client, the local exchange and the lock (once; a second call does nothing)."""
+        """Release the venue client, the remote gate's client, the local exchange and the lock (once; a second
+        call does nothing)."""
         if self._released:
             return
         self._released = True
+        if self.remote_gate is not None:
+            await self.remote_gate.close()
         if self.setup is not None:
             await self.setup.venue.close()
         if self.exchange is not None:

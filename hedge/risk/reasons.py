@@ -29,6 +29,7 @@ class Reason(enum.StrEnum):
     MAX_OPEN_ORDERS = "max_open_orders"
     NOTHING_TO_REDUCE = "nothing_to_reduce"
     MIN_NOTIONAL = "min_notional"
+    REMOTE_GATE = "remote_gate"  # risk.gate_url: the remote gate vetoed, did not answer in time, or failed
     # orders that add exposure
     REDUCING = "reducing"
     UNKNOWN_SYMBOL = "unknown_symbol"
@@ -64,6 +65,7 @@ ALL_ORDERS = frozenset(
         Reason.MAX_OPEN_ORDERS,
         Reason.NOTHING_TO_REDUCE,
         Reason.MIN_NOTIONAL,
+        Reason.REMOTE_GATE,
     }
 )
 CAPS = frozenset(

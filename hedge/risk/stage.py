@@ -25,6 +25,9 @@ With a ``state_file`` (the daemon's ``logs/state/risk_state.json``) the stage st
 memory a previous process left (day-start NAV, high-water mark, returns, cooloff, a drawdown's
 REDUCING: ``hedge.risk.persisted`` decides what still holds) and tells its ``store`` — a service
 the caller runs — whenever that memory may have changed; the store writes, off the hot path.
+With a ``remote`` second opinion (the daemon's ``risk.gate_url``: ``hedge.gate.remote``) an intent
+``check_order`` allows is published only once the remote gate has answered, in a task of its own
+(the remote fails closed: it answers a veto on a timeout or an error; a veto is never re-asked).
 
 Must never: send or cancel an order itself, do I/O on the hot path other than the in-memory
 journal buffer, or approve an intent without ``check_order``.
@@ -32,8 +35,9 @@ journal buffer, or approve an intent without ``check_order``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from hedge.bus import Bus
@@ -57,6 +61,7 @@ from hedge.events import (
     PositionDrift,
     RateLimit,
     Reconciled,
+    RiskDecision,
     TradingState,
     TradingStateChange,
 )
@@ -118,6 +123,9 @@ class RiskStage:
         self.reconciled = not risk.require_reconciliation
         self.min_notional: dict[str, float] = {}
         self.step_size: dict[str, float] = {}
+        # risk.gate_url (set by the daemon): asked after every local approval; it never raises (fails closed)
+        self.remote: Callable[[RiskDecision], Awaitable[RiskDecision]] | None = None
+        self._remote_tasks: set[asyncio.Task[None]] = set()
         self._changed: Callable[[], None] = _nothing  # the memory may have changed (the store's mark_dirty)
         self.store: RiskStateStore | None = None
         if state_file is not None:
@@ -183,6 +191,18 @@ class RiskStage:
 
     def on_intent(self, intent: OrderIntent) -> None:
         decision = check_order(intent, self.context(intent.symbol, self.clock.now_ns()), self.limits)
+        if decision.allow and self.remote is not None:  # risk.gate_url: a second opinion, off the hot path
+            task = asyncio.get_running_loop().create_task(self._ask_remote(decision), name="risk:remote-gate")
+            self._remote_tasks.add(task)
+            task.add_done_callback(self._remote_tasks.discard)
+            return
+        self._decided(decision)
+
+    async def _ask_remote(self, decision: RiskDecision) -> None:
+        assert self.remote is not None
+        self._decided(await self.remote(decision))
+
+    def _decided(self, decision: RiskDecision) -> None:
         self.tally.count(decision)
         if not decision.allow and self.journal is not None:
             self.journal.write("veto", decision, decision.recv_ns)

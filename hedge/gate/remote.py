@@ -1,0 +1,104 @@
+"""``RemoteGate``: the daemon asking a remote pre-trade gate (``risk.gate_url``) after each local approval.
+
+Owns: the client side of ``/pretrade/check`` — the request built from the approved decision (its
+``max_qty`` at its price, the intent's expected return, probability and regime; the intent id is
+the idempotency key, so a retry gets the same answer), the bearer token from ``HEDGE_GATE_TOKEN``,
+the latency budget (``risk.gate_timeout_ms``) and the merge: the smaller ``max_qty`` of the two
+(a remote reduction adds the reason ``remote_gate``); failures counted by kind.
+
+Fails closed: a remote veto, no answer within the budget, a connection error, a non-200 status
+or an answer that does not decode is a veto with reason ``remote_gate`` (observed: the elapsed
+ms; limit: the budget), which the risk stage counts and journals like any veto.
+
+Must never: raise into the risk stage, let an order through that the remote gate did not allow,
+or log the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import Counter
+from collections.abc import Mapping
+
+import aiohttp
+import msgspec
+
+from hedge.config import Config
+from hedge.events import RiskDecision
+from hedge.gate.app import TOKEN_ENV
+from hedge.gate.schemas import CheckRequest, CheckResponse
+from hedge.model.clock import Clock
+from hedge.risk.reasons import Reason
+
+log = logging.getLogger(__name__)
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(CheckResponse).decode
+
+
+class RemoteGate:
+    def __init__(self, cfg: Config, *, clock: Clock, env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        token = env.get(TOKEN_ENV)
+        self.url = cfg.risk.gate_url.rstrip("/") + "/pretrade/check"
+        self.budget_ms = cfg.risk.gate_timeout_ms
+        self._headers = {"Content-Type": "application/json"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self.failures: Counter[str] = Counter()  # timeout / error / status / decode / veto
+
+    def request(self, d: RiskDecision) -> CheckRequest:
+        i = d.intent
+        return CheckRequest(
+            idempotency_key=i.intent_id, symbol=i.symbol, side=i.side, quantity=d.max_qty, price=d.price,
+            order_type="MARKET" if i.urgent else "LIMIT", reduce_only=i.reduce_only, e_pi_bps=i.e_pi_bps,
+            p_tp=i.p_win, regime=i.regime, strategy=i.strategy[:64],
+        )
+
+    async def __call__(self, d: RiskDecision) -> RiskDecision:
+        """``d`` (allowed) as the remote gate leaves it: allowed with the smaller ``max_qty``, or vetoed."""
+        t0 = self._clock.now_ns()
+        try:
+            body = _encode(self.request(d))
+            if self._session is None:
+                self._session = aiohttp.ClientSession()
+            async with asyncio.timeout(self.budget_ms / 1000.0):
+                async with self._session.post(self.url, data=body, headers=self._headers) as r:
+                    raw = await r.read()
+                    if r.status != 200:
+                        return self._veto(d, t0, "status", f"HTTP {r.status}")
+            answer = _decode(raw)
+        except TimeoutError:
+            return self._veto(d, t0, "timeout", f"no answer within {self.budget_ms:g} ms")
+        except (aiohttp.ClientError, OSError) as e:
+            return self._veto(d, t0, "error", type(e).__name__)
+        except (msgspec.ValidationError, msgspec.DecodeError) as e:
+            return self._veto(d, t0, "decode", str(e))
+        if not answer.allow:
+            return self._veto(d, t0, "veto", ",".join(r.name for r in answer.reasons))
+        if answer.max_qty < d.max_qty:
+            return msgspec.structs.replace(
+                d, max_qty=answer.max_qty, reasons=(*d.reasons, Reason.REMOTE_GATE),
+                observed={**d.observed, Reason.REMOTE_GATE: d.max_qty},
+                limits={**d.limits, Reason.REMOTE_GATE: answer.max_qty},
+            )
+        return d
+
+    def _veto(self, d: RiskDecision, t0: int, kind: str, why: str) -> RiskDecision:
+        self.failures[kind] += 1
+        elapsed_ms = (self._clock.now_ns() - t0) / 1e6
+        log.warning("remote gate: veto of %s %s (%s: %s)", d.intent.side.value, d.intent.symbol, kind, why)
+        return msgspec.structs.replace(
+            d, allow=False, max_qty=0.0, reasons=(*d.reasons, Reason.REMOTE_GATE),
+            observed={**d.observed, Reason.REMOTE_GATE: elapsed_ms},
+            limits={**d.limits, Reason.REMOTE_GATE: self.budget_ms},
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
