@@ -70,9 +70,9 @@ class Daemon:
         """Wire everything (the local exchange is already listening when this returns)."""
         cfg = self.cfg
         rt = cfg.runtime
+        self._warn_if_halted()  # the first line an operator reads when a flag halts this daemon
         self._check_calibrator()
         self._lock_fd = lock_log_dir(Path(rt.log_dir))
-        self._warn_if_halted()
         port = 0
         if rt.venue == "local":
             try:
