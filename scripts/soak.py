@@ -352,6 +352,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     fds_warm: Counter[str] = Counter()
     orders_seen: list[tuple[float, float]] = []  # (elapsed s, orders requested so far)
     fds_end: Counter[str] = Counter()
+    fds_settled = 0
     depth_max: dict[str, float] = {}
     injected: Counter[str] = Counter()
     unhealthy_s = 0.0
@@ -395,11 +396,16 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                      f"faults {n_fault}  orders {m.get(('hedge_order_requests_total', ()), 0.0):.0f}")
         bar.done()
         lag_end = lag_buckets(metrics(rig.metrics_url))
-        fds_end = fd_kinds(rig.daemon.pid)
         # The end: no more faults; the daemon must have recovered from the last one (healthy again);
         # then the kill switch cancels every order, so that nothing fills once it has stopped.
         rig.inject("/_hedge/actions/reset_faults", None)
         recovered = until(rig.healthy, 60)
+        # A fault's reconnects leave sockets closing for a while: fds are judged once that has settled
+        # (a leak never settles), within 30 s of the recovery.
+        fd_warm = mean([x[2] for x in samples if 0.2 * duration_s <= x[0] < 0.25 * duration_s] or [samples[0][2]])
+        until(lambda: proc_sample(rig.daemon.pid)[1] <= fd_warm + args.max_fd_growth, 30)  # type: ignore[union-attr]
+        fds_settled = proc_sample(rig.daemon.pid)[1]
+        fds_end = fd_kinds(rig.daemon.pid)
         write_flag(directory / "KILL", "soak: final comparison", ts_ns=time.time_ns())
         no_orders = until(lambda: rig.open_orders() == 0, 60)
         rig.collect_trades()
@@ -420,7 +426,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     head = [x for x in warm if x[0] < 0.25 * duration_s] or warm[:1]
     tail = [x for x in samples if x[0] >= 0.95 * duration_s] or samples[-1:]
     rss0, rss1 = mean([x[1] for x in head]), mean([x[1] for x in tail])
-    fd0, fd1 = mean([x[2] for x in head]), mean([x[2] for x in tail])
+    fd0 = mean([x[2] for x in head])
     journaled = journal_fills(rig.logs)
     exchange_fills = rig.trades
     missing = len(exchange_fills - set(journaled))
@@ -441,7 +447,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "rss_mb_end": round(rss1 / 1024, 1),
         "rss_growth_pct": round((rss1 - rss0) / rss0 * 100, 2) if rss0 else 0.0,
         "fds_start": round(fd0, 1),
-        "fd_growth": round(fd1 - fd0, 1),
+        "fd_growth": round(fds_settled - fd0, 1),  # once the last fault's reconnects have settled
         "fds_gained_by_kind": {k: v for k, v in sorted((fds_end - fds_warm).items())},
         "loop_lag_p99_ms": round(quantile(lag_at_warm or [], lag_end, 0.99) * 1e3, 2),
         "loop_lag_p50_ms": round(quantile(lag_at_warm or [], lag_end, 0.50) * 1e3, 2),
