@@ -111,6 +111,7 @@ class Replay:
             cfg, bus, self.engine.journals, self.venue, clock=self.clock, log_dir=self.log_dir,
             rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
+        self.pipeline.router.tca.keep_all()  # the summary's tca block aggregates every execution
         self.recorder = DecisionRecorder(bus)
         self.perf = PerformanceRecorder(bus)
         self.calibration = CalibrationReport(bus)

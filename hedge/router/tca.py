@@ -12,12 +12,16 @@ markout is due (or at ``close``).
 Markouts are side-signed: positive = the mid moved our way after the fill (for a buy: up).
 Times are the router clock's (event time in replay).
 
+Memory: a daemon runs for weeks, so only the newest ``LIVE_KEPT`` records stay in ``done`` (the
+journal has them all); a replay, whose summary aggregates every execution, calls ``keep_all``.
+
 Must never: publish, or take part in a decision (it only listens); read the wall clock.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import deque
 
 import msgspec
 
@@ -29,6 +33,7 @@ from hedge.state.journal import JournalWriter
 MARKOUTS_S: dict[str, float] = {"1s": 1.0, "5s": 5.0, "30s": 30.0}
 _LAST_S = max(MARKOUTS_S.values())
 BUDGET_EPS_BPS = 1e-6  # float noise of a fill exactly at the cap
+LIVE_KEPT = 1000  # finished records a live recorder keeps in memory (tca.jsonl has every one)
 
 
 class TcaFill(msgspec.Struct, kw_only=True):
@@ -108,7 +113,7 @@ class TcaRecorder:
         self.journal = journal
         self.mode = mode
         self.budget_bps = budget_bps
-        self.done: list[IntentTca] = []  # written, in the order their markouts completed
+        self.done: deque[IntentTca] = deque(maxlen=LIVE_KEPT)  # written, in the order their markouts completed
         self._open: dict[str, _Open] = {}  # intent id -> recording
         self._orders: dict[str, tuple[_Open, bool]] = {}  # client order id -> (its execution, fallback)
         self._mids: dict[str, float] = {}
@@ -117,6 +122,10 @@ class TcaRecorder:
         bus.subscribe(BookUpdate, self.on_book)
 
     # ------------------------------------------------------------------ executor hooks
+
+    def keep_all(self) -> None:
+        """Keep every finished record in ``done`` (a replay's summary aggregates them all)."""
+        self.done = deque(self.done)
 
     def started(self, intent_id: str, symbol: str, side: Side, qty: float, arrival_mid: float) -> None:
         rec = IntentTca(intent_id=intent_id, symbol=symbol, side=side, mode=self.mode, qty=qty,

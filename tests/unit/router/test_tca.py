@@ -149,3 +149,14 @@ async def _session(tmp: Path, mode: str, plan: list[tuple[str, int, float]]) -> 
 def test_no_fill_beyond_the_slippage_budget_in_any_mode(mode: str, plan: list[tuple[str, int, float]]) -> None:
     with tempfile.TemporaryDirectory() as d:
         asyncio.run(_session(Path(d), mode, plan))
+
+
+def test_a_live_recorder_keeps_only_the_newest_records_and_a_replay_all() -> None:
+    from hedge.bus import Bus
+    from hedge.model.clock import EventClock
+    from hedge.router.tca import LIVE_KEPT, TcaRecorder
+
+    live = TcaRecorder(Bus(), EventClock(), None, mode="maker_first", budget_bps=10.0)
+    assert live.done.maxlen == LIVE_KEPT  # a daemon runs for weeks: tca.jsonl has every record
+    live.keep_all()
+    assert live.done.maxlen is None  # a replay's summary aggregates every execution
