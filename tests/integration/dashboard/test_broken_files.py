@@ -70,7 +70,9 @@ def test_a_stopped_daemons_panels_turn_red(dashboard: Drive, replay_copy: Path) 
     for panel in PANELS:
         at = dashboard([replay_copy], panel.TITLE)
         ages = [c.value for c in at.caption if "data age" in c.value]
-        assert ages and all(a.startswith(":red[STALE: data age 6") for a in ages), (panel.TITLE, ages)
+        assert ages and all(a.startswith(":red[STALE: data age ") for a in ages), (panel.TITLE, ages)
+        # 60 s old when written; a loaded machine may take a while to get here, never less
+        assert all(float(a.split("data age ")[1].split(" s")[0]) >= 60 for a in ages), (panel.TITLE, ages)
 
 
 def test_a_running_daemons_panels_are_green(dashboard: Drive, replay_copy: Path) -> None:
