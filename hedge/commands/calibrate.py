@@ -51,6 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="write even when every label is the same (a degenerate fit)")
     p.add_argument("--check", action="store_true",
                    help="score the configured calibrator on the samples later than its data_to; write nothing")
+    p.add_argument("--eval-gap-ms", type=int, default=None,
+                   help="--check: one scored sample per strategy and symbol per gap (default: calibrator.eval_gap_ms)")
 
 
 def _options_ok(args: argparse.Namespace) -> bool:
@@ -58,6 +60,9 @@ def _options_ok(args: argparse.Namespace) -> bool:
         if value is not None and value <= 0.0:
             print(f"calibrate: {name} must be > 0", file=sys.stderr)
             return False
+    if args.eval_gap_ms is not None and args.eval_gap_ms < 0:
+        print("calibrate: --eval-gap-ms must be >= 0", file=sys.stderr)
+        return False
     if args.fit_fraction is not None and not 0.0 < args.fit_fraction <= 1.0:
         print("calibrate: --fit-fraction must be in (0, 1]", file=sys.stderr)
         return False
@@ -106,7 +111,7 @@ def main(args: argparse.Namespace) -> int:
     damaged = f", damaged (read up to the damage): {', '.join(stats.damaged)}" if stats.damaged else ""
     print(f"recordings: {fitted_on} ({stats.lines} lines, {stats.bad_lines} bad{damaged})")
     if args.check:
-        return _check(collector, cfg.strategy.calibrator)
+        return _check(collector, cfg.strategy.calibrator, args.eval_gap_ms, int(strategy.exits.horizon_s * 1000))
     try:
         res = collector.fit(tp_bps=args.tp_bps, sl_bps=args.sl_bps, fitted_on=fitted_on)
     except ValueError as exc:
@@ -127,20 +132,31 @@ def main(args: argparse.Namespace) -> int:
     return _write(res, Path(args.out) if args.out else Path(args.config or DEFAULT_CONFIG_DIR) / CALIBRATOR_FILE)
 
 
-def _check(collector: SampleCollector, cal: CalibratorParams) -> int:
+def _check(collector: SampleCollector, cal: CalibratorParams, gap_ms: int | None, horizon_ms: int) -> int:
     from hedge.config.calibration_check import epoch_ms
-    from hedge.signals.reliability import format_table
+    from hedge.signals.calibration_stats import block_bootstrap, ece_equal_mass, noise_floor
+    from hedge.signals.reliability import brier, ece, format_table, log_loss
 
     after = epoch_ms(cal.data_to) if cal.data_to else None
     if cal.samples == 0 or after is None:
         print("calibrate --check: the configured calibrator records no fit (data_to); nothing to score",
               file=sys.stderr)
         return 1
-    r = collector.evaluate(cal, after)
-    print(f"out of sample: samples after {cal.data_to} (the fit: {cal.fitted_on}, {cal.data_from} -> {cal.data_to})")
-    for line in format_table(r):
+    f = collector.evaluate(cal, after, gap_ms)
+    gap = cal.eval_gap_ms if gap_ms is None else gap_ms
+    print(f"out of sample: samples after {cal.data_to} (the fit: {cal.fitted_on}, {cal.data_from} -> {cal.data_to}), "
+          f"one per {gap} ms")
+    for line in format_table(f.reliability):
         print(f"  {line}")
-    return 0 if r.n else 1
+    if not f.reliability.n:
+        return 1
+    print(f"  95% intervals: block bootstrap, blocks of {horizon_ms} ms (the labelling horizon), 1000 draws")
+    for name, stat in (("ece (10 equal-width)", ece), ("ece (10 equal-mass)", ece_equal_mass),
+                       ("brier", brier), ("log_loss", log_loss)):
+        ci = block_bootstrap(f.ts_ms, f.p, f.y, stat, block_ms=horizon_ms)
+        floor = f"  (a calibrated forecaster's mean at this n: {noise_floor(f.p, stat):.4f})" if "ece" in name else ""
+        print(f"  {name}: {ci.value:.4f} [{ci.lo:.4f}, {ci.hi:.4f}] over {ci.blocks} blocks{floor}")
+    return 0
 
 
 def _report(res: CalibrationResult, strategy: StrategyConfig) -> None:
@@ -159,8 +175,9 @@ def _report(res: CalibrationResult, strategy: StrategyConfig) -> None:
         prob = calibrator.predict_p(s)
         e_pi = calibrator.e_pi_bps(prob, p.slippage_bps, res.tp_bps, res.sl_bps)
         print(f"  |score|={s:.2f}: p={prob:.4f}  e_pi_bps={e_pi:+.2f} (at the mean TP/SL)")
-    for title, table in (("in sample", res.in_sample), ("held out (later)", res.validation)):
-        print(f"{title}:" + ("" if table else " none (fit_fraction 1)"))
+    held = "held out (later)" if res.validation_kind == "later" else f"cross-validated ({p.cv_folds} blocked folds)"
+    for title, table in (("in sample", res.in_sample), (held, res.validation)):
+        print(f"{title}:" + ("" if table else " none"))
         for line in format_table(table) if table else []:
             print(f"  {line}")
     exits_geo = signature(strategy.exits)
@@ -176,7 +193,8 @@ def _write(res: CalibrationResult, out: Path) -> int:
     from hedge.state.atomic import atomic_write
 
     body = "# Written by `python -m hedge calibrate`; overrides strategy.yaml's calibrator section.\n"
-    for title, table in (("in sample", res.in_sample), ("held out (later samples)", res.validation)):
+    held = "held out (later samples)" if res.validation_kind == "later" else "cross-validated (blocked, purged)"
+    for title, table in (("in sample", res.in_sample), (held, res.validation)):
         lines = format_table(table) if table else ["none"]
         body += f"# Reliability, {title}:\n" + "".join(f"#   {line}\n" for line in lines)
     body += yaml.safe_dump(msgspec.to_builtins(res.params), sort_keys=False)

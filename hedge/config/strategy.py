@@ -38,9 +38,12 @@ class CalibratorParams(Section, frozen=True):
     b: float = 1.0
     fees_bps: NonNeg = 4.0  # round-trip fees
     slippage_bps: NonNeg = 1.0  # expected slippage when the symbol's liquidity bucket is unknown
-    min_gap_ms: NonNegInt = 1000  # labelling: at most one sample per symbol per gap
+    min_gap_ms: NonNegInt = 0  # fit labelling: at most one sample per strategy and symbol per gap (0: every signal)
     l2: NonNeg = 1e-3  # ridge penalty of the fit (keeps it finite on one-sided labels)
     fit_fraction: Fraction = 0.6  # `hedge calibrate`: the earliest share of the samples fits, the rest validates
+    slope_l2: NonNeg = 0.0  # prior precision on the slope b (shrinks p toward the base rate; chosen by CV)
+    eval_gap_ms: NonNegInt = 1000  # scoring (held out, cross-validation, --check): one sample per gap
+    cv_folds: PosInt = 5  # fit_fraction 1: blocked, purged cross-validation folds that score the fit
     max_age_days: NonNeg = 30.0  # a real venue refuses a fit whose newest sample is older (0 = never stale)
     samples: NonNegInt = 0  # fit metadata: labelled samples used
     positives: NonNegInt = 0  # fit metadata: samples whose TP was hit first

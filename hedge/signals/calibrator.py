@@ -2,7 +2,9 @@
 
 Owns: ``p(score) = 1 / (1 + exp(-(a + b * |score|)))``, the expected return of a trade
 ``e_pi_bps = p * TP - (1 - p) * SL - fees - slippage`` (all in bps), and the fit of ``(a, b)``
-by Newton/IRLS logistic regression with a small ridge penalty (numpy only).
+by Newton/IRLS logistic regression with a small ridge penalty and an optional Gaussian prior on the
+slope alone (``slope_l2``: shrinks ``b`` toward 0, i.e. ``p`` toward the fit's base rate, since the
+intercept then carries the win rate) (numpy only).
 
 Must never: decide whether an order may go (``risk.check_order`` enforces ``pi_min_bps``; this
 only computes the figure the gate reads), or fit on the hot path.
@@ -57,13 +59,18 @@ class LogisticFit(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def fit_logistic(
-    x: FloatArray, y: FloatArray, l2: float = 1e-3, max_iter: int = 100, tol: float = 1e-10
+    x: FloatArray, y: FloatArray, l2: float = 1e-3, max_iter: int = 100, tol: float = 1e-10,
+    slope_l2: float = 0.0,
 ) -> LogisticFit:
-    """Fit ``P(y=1 | x) = sigmoid(a + b x)`` by Newton-Raphson (IRLS) with ridge ``l2`` on ``a`` and ``b``.
+    """Fit ``P(y=1 | x) = sigmoid(a + b x)`` by Newton-Raphson (IRLS) with ridge ``l2`` on ``a`` and ``b``
+    and ``slope_l2`` more on ``b`` (a zero-mean Gaussian prior of precision ``slope_l2`` on the slope:
+    the larger, the closer every ``p`` is to the base rate; the penalised ``|b|`` never grows with it).
 
-    Raises ``ValueError`` on empty or mismatched input. The ridge keeps the fit finite when every
-    label is the same (then ``a`` is large in magnitude rather than infinite).
+    Raises ``ValueError`` on empty or mismatched input or a negative penalty. The ridge keeps the fit
+    finite when every label is the same (then ``a`` is large in magnitude rather than infinite).
     """
+    if l2 < 0.0 or slope_l2 < 0.0:
+        raise ValueError("l2 and slope_l2 must be >= 0")
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if x.ndim != 1 or x.shape != y.shape or x.size == 0:
@@ -72,7 +79,7 @@ def fit_logistic(
         raise ValueError("x must be finite and y must be 0/1")
     design = np.column_stack([np.ones_like(x), x])
     beta = np.zeros(2)
-    ridge = l2 * np.eye(2)
+    ridge = np.diag([l2, l2 + slope_l2])
     converged = False
     it = 0
     while it < max_iter:

@@ -56,5 +56,5 @@ def test_run_on_a_real_venue_refuses_the_stale_shipped_calibrator(tmp_path: Path
         env={**os.environ, "HEDGE_RUNTIME__METRICS__PORT": "0", "BINANCE_API_KEY": "k", "BINANCE_API_SECRET": "s"},
     )
     assert r.returncode == 2
-    assert "refusing to trade on binance-testnet: the calibrator was fitted on data up to 2024-07-18" in r.stderr
+    assert "refusing to trade on binance-testnet: the calibrator was fitted on data up to 2024-07-19T00:00:12" in r.stderr
     assert not (tmp_path / "logs").exists()  # refused before anything was opened or sent

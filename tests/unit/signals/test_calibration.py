@@ -56,7 +56,8 @@ def recorded_events() -> list[Event]:
 
 
 def test_calibration_on_the_bundled_recording() -> None:
-    cfg = StrategyConfig(strategies=SCALPER)  # the scalper's geometry, fit on the earlier 60%
+    # the scalper's geometry, fit on the earlier 60%; fit and scored samples at one density (the identity below)
+    cfg = StrategyConfig(strategies=SCALPER, calibrator=CalibratorParams(min_gap_ms=1000, eval_gap_ms=1000))
     events = recorded_events()
     res = calibrate(events, cfg)
     assert res.book_updates == sum(isinstance(e, BookUpdate) and e.valid for e in events) > 9000
