@@ -1,6 +1,7 @@
 """Is the calibrator fit for trading? The check ``hedge run`` (and later ``hedge doctor``) applies.
 
-Owns: ``calibrator_problems`` — the reasons a configuration's calibrator must not gate real
+Owns: ``applied`` — the calibrator the screener uses (a fit for another geometry is not applied) —
+and ``calibrator_problems`` — the reasons a configuration's calibrator must not gate real
 orders: never fitted (no samples, no provenance), fitted for another trade geometry than the
 exit rules manage, or fitted on data older than ``calibrator.max_age_days`` (at ``now_ms``; a
 replay passes 0: no age) — and ``refuses``: whether a run must refuse to start on them (real
@@ -13,8 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
+
 from hedge.config.geometry import signature
 from hedge.config.model import Config
+from hedge.config.strategy import CalibratorParams
 
 REAL_VENUES = ("binance", "binance-testnet")
 
@@ -33,6 +37,17 @@ def refuses(cfg: Config) -> bool:
     return rt.venue in REAL_VENUES and not rt.dry_run and any(s.enabled for s in cfg.strategy.strategies)
 
 
+def applied(cfg: Config) -> CalibratorParams:
+    """The calibrator the screener uses: the configured fit where it was fitted for the geometry the exit
+    rules trade (or records none), else the unfitted default (a=0, b=1) with the configured costs — a fit
+    labels one TP/SL/horizon, and its p means nothing for another (``calibrator_problems`` says so)."""
+    cal = cfg.strategy.calibrator
+    if cal.geometry and cal.geometry != signature(cfg.strategy.exits):
+        default = CalibratorParams()
+        return msgspec.structs.replace(cal, a=default.a, b=default.b)
+    return cal
+
+
 def calibrator_problems(cfg: Config, now_ms: int) -> list[str]:
     """Why ``cfg``'s calibrator is unfitted or stale at ``now_ms`` (empty: fit for trading)."""
     cal = cfg.strategy.calibrator
@@ -45,7 +60,8 @@ def calibrator_problems(cfg: Config, now_ms: int) -> list[str]:
     want = signature(cfg.strategy.exits)
     if cal.geometry != want:
         out.append(f"the calibrator was fitted for the geometry {cal.geometry or '(unrecorded)'!r}, "
-                   f"the exit rules trade {want!r}: run `hedge calibrate` again")
+                   f"the exit rules trade {want!r}: its fit is not applied (p is the unfitted guess); "
+                   "run `hedge calibrate` again")
     last = epoch_ms(cal.data_to) if cal.data_to else None
     if last is None:
         out.append(f"the calibrator records no valid data_to ({cal.data_to!r}): its age is unknown")

@@ -21,6 +21,7 @@ from collections import deque
 
 from hedge.bus import Bus
 from hedge.config import Config
+from hedge.config.calibration_check import applied
 from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, Trade
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.features import FeatureEngine
@@ -56,7 +57,7 @@ class SignalStage:
         self._latest = [0.0] * len(self._gates)  # this tick's score of each strategy (no per-tick list)
         self.scores = ScoreBoard(st.scores)
         self.round_trips = RoundTripTracker()
-        calibrator = Calibrator(st.calibrator)
+        calibrator = Calibrator(applied(cfg))
         self.screener = Screener(cfg, calibrator, Sizer(st.sizing, st.per_trade_nav_pct), self.scores)
         self._every_ms = st.signals.publish_every_ms
         self._last_pub: dict[str, int] = {}

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from hedge.config import Config, default_config, load_config
-from hedge.config.calibration_check import calibrator_problems, epoch_ms, refuses
+from hedge.config.calibration_check import applied, calibrator_problems, epoch_ms, refuses
 from hedge.daemon.errors import SetupError
 from hedge.daemon.wiring import Daemon
 from tests.kit.config import CONFIGS, make_config
@@ -37,6 +37,17 @@ def test_stale_by_age_and_by_geometry() -> None:
     assert "geometry" in calibrator_problems(other, at)[0]
     never = make_config(base=cfg, strategy__calibrator__max_age_days=0.0)
     assert calibrator_problems(never, at + 10**12) == []
+
+
+def test_a_fit_applies_only_to_the_geometry_it_labelled() -> None:
+    cfg = fitted()
+    cal = cfg.strategy.calibrator
+    assert applied(cfg) == cal and (cal.a, cal.b) != (0.0, 1.0)
+    other = make_config(base=cfg, strategy__exits__horizon_s=90.0)
+    used = applied(other)
+    assert (used.a, used.b) == (0.0, 1.0)  # the unfitted guess, which calibrator_problems names
+    assert (used.fees_bps, used.slippage_bps) == (cal.fees_bps, cal.slippage_bps)  # costs still apply
+    assert "not applied" in calibrator_problems(other, 0)[0]
 
 
 def test_only_real_orders_on_a_real_venue_refuse() -> None:
