@@ -7,6 +7,10 @@ STAMP_DEV := $(VENV)/.installed-dev
 STAMP_DASH := $(VENV)/.installed-dashboard
 LOG_DIR ?= logs
 PYTEST_ARGS ?=
+# The suite mostly waits on sockets and subprocesses: 4 workers on 2 cores (`make test PYTEST_WORKERS=0`: one process).
+# loadgroup: tests sharing one heavy service (a Ray, an emulator) carry @pytest.mark.xdist_group and share a worker.
+PYTEST_WORKERS ?= 4
+XDIST = -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: run smoke dashboard test test-fast lint typecheck contracts unit integration bench clean
 
@@ -44,11 +48,11 @@ dashboard: $(STAMP_DASH)
 
 ## test: install with the dev extra; ruff, mypy, import contracts, the full pytest suite
 test: $(STAMP_DEV) lint typecheck contracts
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## test-fast: the same checks and every test but the ones marked slow (over ~5 s each)
 test-fast: $(STAMP_DEV) lint typecheck contracts
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff check .
