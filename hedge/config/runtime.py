@@ -170,7 +170,7 @@ class AlertsConfig(Section, frozen=True):
 
 class Features(Section, frozen=True):
     """Named feature flags, read once at start (env: ``HEDGE_FEATURE_<NAME>=0|1``, or the seed's
-    ``*_V6_ENABLED`` names of ``hedge.config.env.SEED_FLAGS``; docs/configuration.md "Feature flags")."""
+    ``*_V6_ENABLED`` names of ``hedge.config.env.SEED_FLAGS``; docs/configuration.md "Environment")."""
 
     twap: bool = True
     trailing_stop: bool = True

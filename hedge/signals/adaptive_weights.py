@@ -6,7 +6,9 @@ its bounded target at every update, the liquidity weight unchanged; and the weig
 newest ``HISTORY`` points, for factor_diagnostics.json).
 
 Updates come from the factor diagnostics at each completed factor block, stamped with the tick's
-event time: the same recording gives the same weights. Must never: read a clock, leave
+event time: the same recording gives the same weights.
+
+Must never: read a clock, leave
 ``[min_multiplier, max_multiplier]``, or change a weight while it is off (it is then not built).
 """
 

@@ -1,6 +1,6 @@
 """Conviction from the factors and the risk state: a size multiplier in [0, 1] for an entry intent.
 
-Owns (``strategy.conviction``, on with it or ``runtime.features.intel``; docs/intel.md)::
+Owns: the multiplier (``strategy.conviction``, on with it or ``runtime.features.intel``; docs/intel.md)::
 
     conviction = (agreement_floor + (1 - agreement_floor) * agreement) * risk_multiplier
     risk_multiplier = ramp(dd_used) * (reducing_multiplier if REDUCING, 0 if HALTED, else 1)

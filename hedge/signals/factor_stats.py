@@ -15,7 +15,9 @@ Refreshed at every completed block of ``block`` samples:
 - ``attributed_bps``: realized round-trip returns credited to the factor (``hedge.signals.factor_diagnostics``).
 
 Plain floats and deques: the work happens once per resolved sample (about once a second), never
-per tick. Must never: read a clock or allocate per tick.
+per tick.
+
+Must never: read a clock or allocate per tick.
 """
 
 from __future__ import annotations
