@@ -527,3 +527,31 @@ class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
     ack_p95_ms: float
     denied: int = 0  # orders refused locally by the exchange filters
     unknown: int = 0  # orders whose outcome was (at least once) unknown
+
+
+class FactorRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One factor on one symbol against the forward return at the trade horizon (docs/intel.md)."""
+
+    symbol: str
+    factor: str
+    samples: int  # resolved samples since the start
+    ic: float  # rolling Pearson IC over the window
+    ir: float  # mean / std of the block ICs
+    blocks: int
+    hit_rate: float
+    pnl_bps: float  # cumulative sign(factor) * forward return (0 for a magnitude factor)
+    mean_pnl_bps: float  # its window mean
+    attributed_bps: float  # realized round-trip returns credited to the factor (it agreed at entry)
+    attributed_trips: int
+
+
+class FactorReport(Event, frozen=True, kw_only=True, gc=False):
+    """The factor table and the hybrid score's weights (adaptive overlay), at most every
+    ``factor_diagnostics.publish_every_ms`` of event time (published by the signals stage)."""
+
+    horizon_s: float
+    window_samples: int
+    rows: tuple[FactorRow, ...] = ()
+    adaptive: bool = False
+    weights: tuple[float, float, float] = (0.0, 0.0, 0.0)  # hybrid score: signal, expectancy, liquidity
+    weights_history: tuple[tuple[int, float, float, float], ...] = ()  # (ts_ms, signal, expectancy, liquidity)

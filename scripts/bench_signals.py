@@ -9,7 +9,10 @@ screener and its gates run). Measured on one core, best of ``REPEATS`` runs:
 - ``trade_us``: SignalStage.on_trade;
 - ``real_book_us``: SignalStage.on_book over the bundled real BTCUSDT recording's BookUpdates
   alone (from the feeds' ReplaySource, collected first), per BookUpdate;
-- ``real_event_us``: the recording's BookUpdates and Trades interleaved, per event.
+- ``real_event_us``: the recording's BookUpdates and Trades interleaved, per event;
+- ``stage_factors_off_us`` / ``stage_factors_on_us``: ``stage_us`` with the factor diagnostics off
+  and on (the default), measured alternately (best of ``REPEATS`` * 2 each) so that the machine's
+  load hits both alike; ``factors_cost_pct`` their difference.
 Target (issue 6): ``stage_us`` < 5 us per BookUpdate. Last line: one JSON object.
 """
 
@@ -24,6 +27,7 @@ from typing import Any
 
 from hedge.bus import Bus
 from hedge.config import Config, StrategyConfig, StrategyEntry
+from hedge.config.intel import FactorDiagnosticsParams
 from hedge.events import BookUpdate, Event, Nav, OrderIntent, Side, Trade
 from hedge.feeds.recording import ReplaySource, bundled_btcusdt
 from hedge.signals.features import FeatureEngine
@@ -35,6 +39,10 @@ REPEATS = 3
 CFG = Config(
     strategy=StrategyConfig(strategies=[StrategyEntry(name="micro_scalper"), StrategyEntry(name="vol_trend")])
 )
+
+CFG_NO_FACTORS = Config(strategy=StrategyConfig(
+    strategies=CFG.strategy.strategies, factor_diagnostics=FactorDiagnosticsParams(enabled=False),
+))
 
 
 def make_stream(n: int) -> tuple[list[BookUpdate], list[Trade]]:
@@ -77,8 +85,8 @@ def best_us(run: Callable[[], int]) -> float:
     return best
 
 
-def fresh_stage(bus: Bus) -> SignalStage:
-    stage = SignalStage(bus, CFG)
+def fresh_stage(bus: Bus, cfg: Config = CFG) -> SignalStage:
+    stage = SignalStage(bus, cfg)
     stage.screener.nav = 10_000.0
     return stage
 
@@ -153,6 +161,21 @@ def main() -> None:
         "target_us": 5.0,
     }
     res["real_book_us"] = round(best_us(real_books_only), 3)
+
+    def stage_with(cfg: Config) -> Callable[[], int]:
+        def run() -> int:
+            on_book = fresh_stage(Bus(), cfg).on_book
+            for b in books:
+                on_book(b)
+            return len(books)
+        return run
+
+    off, on = float("inf"), float("inf")
+    for _ in range(2):
+        off = min(off, best_us(stage_with(CFG_NO_FACTORS)))
+        on = min(on, best_us(stage_with(CFG)))
+    res["stage_factors_off_us"], res["stage_factors_on_us"] = round(off, 3), round(on, 3)
+    res["factors_cost_pct"] = round((on / off - 1.0) * 100.0, 1)
     res["ok"] = res["stage_us"] < 5.0 and res["real_book_us"] < 5.0
     for k, v in res.items():
         print(f"{k:>14}: {v}")

@@ -1,7 +1,9 @@
 """Environment overrides of the config files.
 
 Owns: ``DRY_RUN``, ``BINANCE_TESTNET`` (venue binance-testnet), ``EXECUTOR_ONCE``,
-``HEDGE_LOG_LEVEL``, ``HEDGE_FEATURE_<NAME>=0|1`` and ``HEDGE_<FILE>__<KEY>__<SUBKEY>=<yaml value>``
+``HEDGE_LOG_LEVEL``, ``HEDGE_FEATURE_<NAME>=0|1``, the seed's flag names (``SEED_FLAGS``, strictly
+``0|1|true|false``; ``RISK_ENGINE_V6_ENABLED`` may only say on: the typed RiskDecision is always on
+in hedge), and ``HEDGE_<FILE>__<KEY>__<SUBKEY>=<yaml value>``
 applied to the raw files before validation, each recorded in ``Sources`` as the origin of its
 key (so that an invalid or normalised value is reported against the variable, not the file).
 
@@ -10,6 +12,7 @@ Must never: read a secret (API keys are read by the venue adapter only) or valid
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
@@ -21,8 +24,22 @@ from hedge.config.model import CONFIG_FILES, SECTION_TYPES
 from hedge.config.runtime import Features
 from hedge.config.sources import Sources
 
+log = logging.getLogger(__name__)
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+# The seed's environment names of the feature flags -> ``runtime.features.<name>``. When the same flag
+# is also given as ``HEDGE_FEATURE_<NAME>``, hedge's own name wins (a warning names both).
+SEED_FLAGS = {
+    "INTEL_V6_ENABLED": "intel",
+    "PIPELINE_V6_SHADOW_ENABLED": "shadow_pipeline",
+    "ROUTER_AUTOTUNE_V6_ENABLED": "router_autotune",
+    "ROUTER_AUTOTUNE_V6_APPLY_ENABLED": "router_autotune_apply",
+    "FEEDBACK_ALLOCATOR_V6_ENABLED": "feedback_allocator",
+}
+RISK_ENGINE_FLAG = "RISK_ENGINE_V6_ENABLED"  # always on in hedge: 0 is a configuration error
+_STRICT = {"1": True, "true": True, "0": False, "false": False}
 
 
 def _env_bool(name: str, value: str) -> bool:
@@ -32,6 +49,24 @@ def _env_bool(name: str, value: str) -> bool:
     if v in _FALSE:
         return False
     raise ConfigError(f"environment {name}", "", f"expected 0/1/true/false, got {value!r}")
+
+
+def _strict_bool(name: str, value: str) -> bool:
+    v = _STRICT.get(value.strip().lower())
+    if v is None:
+        raise ConfigError(f"environment {name}", "", f"expected 0, 1, true or false, got {value!r}")
+    return v
+
+
+def _seed_flags(env: Mapping[str, str]) -> dict[str, tuple[bool, str]]:
+    """The seed's flag variables present in ``env``: flag -> (value, variable)."""
+    if RISK_ENGINE_FLAG in env and not _strict_bool(RISK_ENGINE_FLAG, env[RISK_ENGINE_FLAG]):
+        raise ConfigError(
+            f"environment {RISK_ENGINE_FLAG}", "",
+            "the typed RiskDecision (risk engine v6) is always on in hedge and cannot be turned off: "
+            "unset the variable or set it to 1",
+        )
+    return {flag: (_strict_bool(var, env[var]), var) for var, flag in SEED_FLAGS.items() if var in env}
 
 
 def _set_path(tree: dict[str, Any], keys: list[str], value: Any) -> None:
@@ -63,6 +98,14 @@ def apply_env(raw: dict[str, dict[str, Any]], env: Mapping[str, str], sources: S
     if "HEDGE_LOG_LEVEL" in env:
         set_runtime(["log_level"], env["HEDGE_LOG_LEVEL"].upper(), "HEDGE_LOG_LEVEL")
     flags = {f for f in Features.__struct_fields__}
+    seed = _seed_flags(env)
+    for flag, (on, var) in seed.items():
+        own = f"HEDGE_FEATURE_{flag.upper()}"
+        if own in env:
+            if _env_bool(own, env[own]) != on:
+                log.warning("config: %s=%s and %s=%s disagree: %s wins", var, env[var], own, env[own], own)
+            continue
+        set_runtime(["features", flag], on, var)
     for name, value in env.items():
         if name.startswith("HEDGE_FEATURE_"):
             flag = name[len("HEDGE_FEATURE_") :].lower()

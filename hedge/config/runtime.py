@@ -169,13 +169,19 @@ class AlertsConfig(Section, frozen=True):
 
 
 class Features(Section, frozen=True):
-    """Named feature flags (env: ``HEDGE_FEATURE_<NAME>=0|1``)."""
+    """Named feature flags, read once at start (env: ``HEDGE_FEATURE_<NAME>=0|1``, or the seed's
+    ``*_V6_ENABLED`` names of ``hedge.config.env.SEED_FLAGS``; docs/configuration.md "Environment")."""
 
     twap: bool = True
     trailing_stop: bool = True
     exchange_stop_orders: bool = False
     dead_man_switch: bool = True
     alerts: bool = True
+    intel: bool = False  # INTEL_V6_ENABLED: conviction from the factors and the risk state (docs/intel.md)
+    shadow_pipeline: bool = False  # PIPELINE_V6_SHADOW_ENABLED: reserved, the shadow pipeline (not built yet)
+    router_autotune: bool = False  # ROUTER_AUTOTUNE_V6_ENABLED
+    router_autotune_apply: bool = False  # ROUTER_AUTOTUNE_V6_APPLY_ENABLED (0 = propose only: the safe default)
+    feedback_allocator: bool = False  # FEEDBACK_ALLOCATOR_V6_ENABLED: reserved, the feedback allocator (not built yet)
 
 
 class RuntimeConfig(Section, frozen=True):

@@ -1,4 +1,4 @@
-"""The schema of strategy.yaml: universe, strategies, signals, calibrator, sizing, exits, scores.
+"""The schema of strategy.yaml: universe, strategies, signals, calibrator, sizing, exits, scores, intel.
 
 Owns: one frozen Struct per section of strategy.yaml with the spec's defaults (the calibrator's
 keys may be overlaid by calibrator.yaml, see ``hedge.config.loading``).
@@ -12,6 +12,7 @@ from typing import Literal
 
 import msgspec
 
+from hedge.config.intel import ConvictionParams, FactorDiagnosticsParams
 from hedge.config.types import Fraction, NonNeg, NonNegInt, PosInt, Positive, Section, SymbolName
 from hedge.events import Tier, VolRegime
 
@@ -139,3 +140,5 @@ class StrategyConfig(Section, frozen=True):
     sizing: SizingParams = msgspec.field(default_factory=SizingParams)
     exits: ExitParams = msgspec.field(default_factory=ExitParams)
     scores: ScoreParams = msgspec.field(default_factory=ScoreParams)
+    factor_diagnostics: FactorDiagnosticsParams = msgspec.field(default_factory=FactorDiagnosticsParams)
+    conviction: ConvictionParams = msgspec.field(default_factory=ConvictionParams)

@@ -58,8 +58,18 @@ class ScoreBoard:
     def __init__(self, params: ScoreParams) -> None:
         self.params = params
         self._stats: dict[tuple[str, str], SymbolStats] = {}
-        w = params.weight_signal + params.weight_expectancy + params.weight_liquidity
-        self._w = (w if w > 0.0 else 1.0, params.weight_signal, params.weight_expectancy, params.weight_liquidity)
+        self._w = (1.0, 0.0, 0.0, 0.0)
+        self.set_weights((params.weight_signal, params.weight_expectancy, params.weight_liquidity))
+
+    @property
+    def weights(self) -> tuple[float, float, float]:
+        """The hybrid score's (signal, expectancy, liquidity) weights."""
+        return self._w[1], self._w[2], self._w[3]
+
+    def set_weights(self, w: tuple[float, float, float]) -> None:
+        """New hybrid-score weights (the adaptive overlay, ``hedge.signals.adaptive_weights``)."""
+        total = w[0] + w[1] + w[2]
+        self._w = (total if total > 0.0 else 1.0, w[0], w[1], w[2])
 
     def stats(self, symbol: str, strategy: str = "") -> SymbolStats:
         key = (symbol, strategy)

@@ -2,8 +2,9 @@
 
 Owns: the checks, in this order (cheapest first; each refusal is counted in ``skipped`` by reason):
 cooldown per (strategy, symbol), the UTC trading window on event time, the directional bias,
-the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing (and the minimum
-notional), the calibrated ``p_win`` and ``e_pi_bps`` of the trade the portfolio will manage (TP/SL
+the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing (times the factor and
+risk-state conviction of ``hedge.signals.conviction`` when it is on; then the minimum notional), the
+calibrated ``p_win`` and ``e_pi_bps`` of the trade the portfolio will manage (TP/SL
 from ``hedge.config.geometry.barriers`` at the tick's realized volatility, carried on the intent;
 intents not above ``screen_min_e_pi_bps`` are dropped here; ``risk.check_order`` enforces
 ``pi_min_bps`` and says ``expected_return`` when it vetoes).
@@ -21,6 +22,7 @@ from hedge.config import Config
 from hedge.config.geometry import barriers
 from hedge.events import OrderIntent, Side, Signal, Tier
 from hedge.signals.calibrator import Calibrator
+from hedge.signals.conviction import Conviction
 from hedge.signals.features import SymbolFeatures
 from hedge.signals.scores import ScoreBoard
 from hedge.signals.sizing import Sizer
@@ -49,6 +51,7 @@ class Screener:
         self._exits = st.exits
         self._last_ms: dict[str, dict[str, int]] = {}
         self.nav = 0.0
+        self.conviction: Conviction | None = None  # set by the stage when conviction is on (docs/intel.md)
         self.skipped: dict[str, int] = {}
 
     def _skip(self, reason: str) -> None:
@@ -99,6 +102,8 @@ class Screener:
             return None
         tier = self._tier.get(f.symbol, Tier.TACTICAL)
         notional = self.sizer.notional(self.nav, score, f.regime, tier)
+        if self.conviction is not None:
+            notional *= self.conviction.multiplier(f, score)
         if notional < self.sizer.min_notional or notional <= 0.0:
             self._skip("min_notional")
             return None

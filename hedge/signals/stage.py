@@ -3,11 +3,15 @@
 Owns: the wiring. Synchronous bus subscriptions (plain calls on the hot path, no awaits, no
 per-tick logging) for BookUpdate, Trade and MarkPrice of the universe's symbols, Fill for
 realized outcomes and Nav for sizing. One book tick runs: features -> every enabled strategy ->
-(only past a strategy's threshold) the screener -> publish Signal + OrderIntent. Features,
+the factor diagnostics (``hedge.signals.factor_diagnostics``, when on) -> (only past a strategy's
+threshold) the screener -> publish Signal + OrderIntent. Every strategy scores the tick before any
+is screened, so the factors and conviction see the whole tick. Features,
 SymbolScore and every strategy's current Signal (its view, whether or not it trades) are
 published per symbol at most every ``signals.publish_every_ms`` of event time. Whenever a round
 trip closes: SymbolScore (the symbol's whole record) and, for a trip a strategy opened,
-StrategyScore (that strategy's record on the symbol).
+StrategyScore (that strategy's record on the symbol). A ``FactorReport`` goes out with the
+throttled publish at most every ``factor_diagnostics.publish_every_ms``; conviction (when on) reads
+``RiskSnapshot``.
 Fills are attributed to strategies through the router's OrderRequest (client order id ->
 intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
 
@@ -22,8 +26,11 @@ from collections import deque
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.config.calibration_check import applied
-from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, Trade
+from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, RiskSnapshot, Trade
+from hedge.signals.adaptive_weights import AdaptiveWeights
 from hedge.signals.calibrator import Calibrator
+from hedge.signals.conviction import Conviction
+from hedge.signals.factor_diagnostics import FactorDiagnostics
 from hedge.signals.features import FeatureEngine
 from hedge.signals.round_trips import RoundTripTracker
 from hedge.signals.scores import ScoreBoard
@@ -65,6 +72,22 @@ class SignalStage:
         self._order_strategy: dict[str, str] = {}
         self._order_fifo: deque[str] = deque()
         self.intents = 0
+        self.factors = self._factor_diagnostics(cfg)
+        self.conviction: Conviction | None = None
+        if cfg.runtime.features.intel or st.conviction.enabled:
+            self.conviction = Conviction(st.conviction, cfg.risk.portfolio_dd_limit, cfg.risk.daily_dd_limit,
+                                         self._latest)
+            self.screener.conviction = self.conviction
+
+    def _factor_diagnostics(self, cfg: Config) -> FactorDiagnostics | None:
+        fd = cfg.strategy.factor_diagnostics
+        if not fd.enabled:
+            return None
+        scores = self.scores
+        overlay = AdaptiveWeights(fd.auto_weighting, scores.weights, scores.set_weights) \
+            if fd.auto_weighting.adaptive else None
+        return FactorDiagnostics(fd, cfg.strategy.exits.horizon_s, [s.name for s in self.strategies], overlay,
+                                 lambda symbol: scores.stats(symbol).expectancy_bps)
 
     def attach(self) -> None:
         bus = self.bus
@@ -75,6 +98,8 @@ class SignalStage:
         bus.subscribe(OrderRequest, self.on_order)
         bus.subscribe(Fill, self.on_fill)
         bus.subscribe(Nav, self.on_nav)
+        if self.conviction is not None:
+            bus.subscribe(RiskSnapshot, self.conviction.on_risk)
 
     # ------------------------------------------------------------------ hot path
 
@@ -85,8 +110,14 @@ class SignalStage:
         publish = self.bus.publish
         strongest = 0.0
         latest = self._latest
-        for k, (strat, threshold) in enumerate(self._gates):
-            latest[k] = s = strat.score(f)
+        gates = self._gates
+        for k, (strat, _) in enumerate(gates):
+            latest[k] = strat.score(f)
+        factors = self.factors
+        if factors is not None:
+            factors.on_tick(f, latest)
+        for k, (strat, threshold) in enumerate(gates):
+            s = latest[k]
             a = s if s >= 0.0 else -s
             if a > strongest:
                 strongest = a
@@ -94,11 +125,15 @@ class SignalStage:
                 out = self.screener.screen(strat, f, s)
                 if out is not None:
                     self.intents += 1
+                    if factors is not None:
+                        factors.on_entry(f, latest, out[1].side.sign)
                     publish(out[0])
                     publish(out[1])
         last = self._last_pub.get(f.symbol)
         if last is None or f.ts_ms - last >= self._every_ms:
             self._last_pub[f.symbol] = f.ts_ms
+            if factors is not None and factors.due(f.ts_ms):
+                publish(factors.report(f.ts_ms, f.recv_ns, self.scores.weights))
             self.scores.stats(f.symbol).signal = strongest
             publish(f.snapshot())
             publish(self.scores.snapshot(f.symbol, f.spread_bps, f.ts_ms, f.recv_ns))
@@ -130,6 +165,8 @@ class SignalStage:
         if trip is None:
             return
         on_symbol, on_strategy = self.scores.on_round_trip(trip)
+        if self.factors is not None:
+            self.factors.on_round_trip(sym, trip.return_bps)
         if was[0] and on_symbol is SprtDecision.NO_EDGE:
             log.warning("signals: SPRT switched %s off (edge gone)", sym)
         if was[1] and on_strategy is SprtDecision.NO_EDGE:

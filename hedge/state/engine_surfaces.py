@@ -1,4 +1,4 @@
-"""The engine's own surfaces: router health and diagnostics (feeds, books, components, bus, alerts, writes).
+"""The engine's own surfaces: router health and diagnostics (feeds, books, components, bus, alerts, writes, flags).
 
 Owns: turning ``Telemetry``'s counters, the ``HealthMonitor``'s verdict, the bus's statistics,
 the alert dispatcher's and the publisher's counts into ``router_health`` and ``diagnostics``;
@@ -39,7 +39,8 @@ def router_health(
 
 
 def diagnostics(
-    t: Telemetry, health: HealthMonitor, bus: Bus, alerts: s.AlertStats, writes: WriteStats
+    t: Telemetry, health: HealthMonitor, bus: Bus, alerts: s.AlertStats, writes: WriteStats,
+    features: dict[str, bool] | None = None,
 ) -> s.Diagnostics:
     now = t.clock.now_ns()
     stats = bus.stats()
@@ -98,4 +99,5 @@ def diagnostics(
         state_write_errors=writes.errors,
         healthy=report.ok,
         health_reasons=list(report.reasons),
+        features=dict(features or {}),
     )

@@ -65,7 +65,10 @@ SURFACES: tuple[Surface, ...] = (
     Surface("basis_snapshot", s.BasisSnapshot, "feeds", ("MarkPrice",), "mark vs index basis"),
     Surface("diagnostics", s.Diagnostics, "state",
             ("RiskDecision", "OrderIntent", "FeedStatus", "FeedStats", "BookStatus", "Heartbeat", "Event"),
-            "veto counters, exit pipeline, feed liveness, book resyncs, last event ages, health", periodic=True),
+            "veto counters, exit pipeline, feed liveness, book resyncs, last event ages, health, feature flags",
+            periodic=True),
+    Surface("factor_diagnostics", s.FactorDiagnosticsState, "signals", ("FactorReport",),
+            "each factor's rolling IC, IR, hit rate and PnL attribution; the hybrid score's weights"),
 )
 
 SURFACE_BY_NAME: dict[str, Surface] = {x.name: x for x in SURFACES}

@@ -2,7 +2,8 @@
 
 Owns: turning the model's latest scores, signals and marks into ``symbol_scores``,
 ``hybrid_scores`` (ranked by hybrid score, then symbol), ``funding_snapshot`` (annualized at three
-fundings a day) and ``basis_snapshot`` (mark vs index, in bps).
+fundings a day), ``basis_snapshot`` (mark vs index, in bps) and ``factor_diagnostics`` (the latest
+``FactorReport``).
 
 Must never: do I/O, keep state of its own (the model holds the latest values), or rank by anything
 but the published scores.
@@ -10,7 +11,7 @@ but the published scores.
 
 from __future__ import annotations
 
-from hedge.events import MarkPrice, StrategyScore, SymbolScore
+from hedge.events import FactorReport, MarkPrice, StrategyScore, SymbolScore
 from hedge.state import schemas as s
 from hedge.state.mirror import mirror
 
@@ -59,3 +60,19 @@ def basis(marks: dict[str, MarkPrice]) -> s.BasisSnapshot:
         return (m.mark_price - m.index_price) / m.index_price * 1e4 if m.index_price else 0.0
 
     return s.BasisSnapshot(symbols=[mirror(s.BasisRow, m, basis_bps=bps(m)) for _, m in sorted(marks.items())])
+
+
+def factor_diagnostics(report: FactorReport | None, enabled: bool) -> s.FactorDiagnosticsState:
+    if report is None:
+        return s.FactorDiagnosticsState(enabled=enabled)
+    return s.FactorDiagnosticsState(
+        enabled=enabled,
+        adaptive=report.adaptive,
+        horizon_s=report.horizon_s,
+        window_samples=report.window_samples,
+        report_ms=report.ts_ms,
+        factors=[mirror(s.FactorRowState, r) for r in report.rows],
+        weights=dict(zip(("signal", "expectancy", "liquidity"), report.weights, strict=True)),
+        weights_history=[s.WeightPoint(ts_ms=t, signal=a, expectancy=b, liquidity=c)
+                         for t, a, b, c in report.weights_history],
+    )

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+import msgspec
+
 from hedge.bus import Bus
 from hedge.config import AlertsConfig, Config
 from hedge.model.clock import Clock, LiveClock
@@ -124,7 +126,11 @@ class Observability:
             clock=self.clock,
         )
         self.alert_router.attach()
-        self.model = StateModel(self.telemetry, self.health, bus, alert_stats=self.dispatcher.snapshot)
+        self.model = StateModel(
+            self.telemetry, self.health, bus, alert_stats=self.dispatcher.snapshot,
+            features=msgspec.structs.asdict(rt.features),
+            factors_enabled=cfg.strategy.factor_diagnostics.enabled,
+        )
         self.model.attach(bus)
         self.state_dir = state_dir(log_dir)
         self.publisher = StatePublisher(self.model, self.state_dir, rt.state.min_interval_s, self.masker)

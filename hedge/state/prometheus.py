@@ -138,6 +138,11 @@ class HedgeCollector:
         for sym, bs in sorted(t.books.items()):
             books.add_metric([sym], 1.0 if bs.state is BookState.VALID else 0.0)
         yield books
+        flags = GaugeMetricFamily(f"{PREFIX}_feature_enabled", "1 when a feature flag (runtime.features) is on",
+                                  labels=["flag"])
+        for flag, on in m.features.items():
+            flags.add_metric([flag], 1.0 if on else 0.0)
+        yield flags
 
 
 def build_registry(collector: HedgeCollector) -> CollectorRegistry:

@@ -244,7 +244,7 @@ class BasisSnapshot(StateFile, kw_only=True):
 
 
 class Diagnostics(StateFile, kw_only=True):
-    SCHEMA_VERSION: ClassVar[int] = 2  # 2: vetoes within the last minute
+    SCHEMA_VERSION: ClassVar[int] = 3  # 2: vetoes within the last minute; 3: feature flags
 
     vetoes: dict[str, int] = {}  # by reason, since the start
     vetoes_recent: dict[str, int] = {}  # by reason, within the last ``vetoes_recent_s``
@@ -266,3 +266,38 @@ class Diagnostics(StateFile, kw_only=True):
     state_write_errors: int = 0
     healthy: bool = False
     health_reasons: list[str] = []
+    features: dict[str, bool] = {}  # runtime.features, as read at start
+
+
+class FactorRowState(msgspec.Struct, kw_only=True):
+    symbol: str
+    factor: str
+    samples: int
+    ic: float  # rolling Pearson IC against the forward return at the horizon (|return| for vol_regime)
+    ir: float  # mean / std of the block ICs
+    blocks: int = 0
+    hit_rate: float = 0.0
+    pnl_bps: float = 0.0  # cumulative sign(factor) * forward return
+    mean_pnl_bps: float = 0.0
+    attributed_bps: float = 0.0  # realized round-trip returns credited to the factor
+    attributed_trips: int = 0
+
+
+class WeightPoint(msgspec.Struct, kw_only=True):
+    ts_ms: int
+    signal: float
+    expectancy: float
+    liquidity: float
+
+
+class FactorDiagnosticsState(StateFile, kw_only=True):
+    """docs/intel.md: the factor table and the hybrid score's weights (adaptive overlay)."""
+
+    enabled: bool = False  # strategy.factor_diagnostics.enabled
+    adaptive: bool = False  # strategy.factor_diagnostics.auto_weighting.adaptive
+    horizon_s: float = 0.0
+    window_samples: int = 0
+    report_ms: int = 0  # event time of the report
+    factors: list[FactorRowState] = []  # by symbol, then factor
+    weights: dict[str, float] = {}  # hybrid score: signal, expectancy, liquidity
+    weights_history: list[WeightPoint] = []  # the overlay's newest updates (empty while it is off)

@@ -135,6 +135,8 @@ class StatusView:
             lag = f"loop lag {diag.loop_lag_ms:.1f} ms"
             when = "at the replay's end" if replay else f"written {_age(now, diag.updated_ns)}"
             lines.append(f"Health   {health}  ({lag}, {when})")
+            if diag.features:
+                lines.append("Features " + "  ".join(f"{k}={'on' if v else 'off'}" for k, v in diag.features.items()))
         if router is not None and router.banned_until_ms * 1_000_000 > now:
             left_s = (router.banned_until_ms * 1_000_000 - now) * 1e-9
             lines.append(f"Venue    BANNED (418) until {iso_utc(router.banned_until_ms)} ({left_s:.0f} s left): "

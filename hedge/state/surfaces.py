@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from hedge.bus import Bus
 from hedge.events import (
+    FactorReport,
     Fill,
     LedgerPosition,
     MarkPrice,
@@ -60,6 +61,8 @@ class StateModel:
         *,
         alert_stats: Callable[[], s.AlertStats] = s.AlertStats,
         write_stats: WriteStats | None = None,
+        features: dict[str, bool] | None = None,
+        factors_enabled: bool = False,
     ) -> None:
         self.t = telemetry
         self.health = health
@@ -82,6 +85,9 @@ class StateModel:
         self.strategy_scores: dict[tuple[str, str], StrategyScore] = {}
         self.signals: dict[str, dict[str, float]] = {}
         self.marks: dict[str, MarkPrice] = {}
+        self.features = dict(sorted((features or {}).items()))  # runtime.features, read once at start
+        self.factors_enabled = factors_enabled
+        self.factor_report: FactorReport | None = None
         self._builders: dict[str, Callable[[], s.StateFile]] = {
             "nav_state": lambda: account.nav_state(self.nav, self.peak_nav, self.nav_readings),
             "positions_state": lambda: account.positions_state(self.positions, self.marks),
@@ -95,7 +101,8 @@ class StateModel:
             "funding_snapshot": lambda: market.funding(self.marks),
             "basis_snapshot": lambda: market.basis(self.marks),
             "diagnostics": lambda: engine.diagnostics(self.t, self.health, self.bus, self.alert_stats(),
-                                                      self.write_stats),
+                                                      self.write_stats, self.features),
+            "factor_diagnostics": lambda: market.factor_diagnostics(self.factor_report, self.factors_enabled),
         }
         missing = {x.name for x in SURFACES} ^ set(self._builders)
         if missing:
@@ -117,6 +124,7 @@ class StateModel:
             (StrategyScore, self.on_strategy_score),
             (Signal, self.on_signal),
             (MarkPrice, self.on_mark),
+            (FactorReport, self.on_factors),
         )
         for etype, handler in subs:
             bus.subscribe(etype, handler)
@@ -206,3 +214,7 @@ class StateModel:
         f.schema_version = type(f).SCHEMA_VERSION
         f.updated_ns = now_ns if now_ns is not None else self.t.clock.now_ns()
         return f
+
+    def on_factors(self, ev: FactorReport) -> None:
+        self.factor_report = ev
+        self.on_dirty("factor_diagnostics")

@@ -99,7 +99,8 @@ def test_scores_and_health(dashboard: Drive, replay_dir: Path) -> None:
     scores = _state(replay_dir, "symbol_scores")
     table = at.dataframe[1].value
     assert table["trades"].iloc[0] == scores["symbols"][0]["trades"]
-    assert "no factor_diagnostics.json" in texts(at)
+    assert "**Factor diagnostics**" in texts(at)  # the replay writes factor_diagnostics.json (docs/intel.md)
+    assert any("ic" in d.value.columns and "factor" in d.value.columns for d in at.dataframe)
     assert any("p(TP before SL)" in f.columns for f in chart_frames(at))
     at = dashboard([replay_dir], "Health")
     assert "/health: OK" in texts(at)
