@@ -86,3 +86,17 @@ def test_auto_rests_only_when_the_maker_leg_is_expected_to_be_cheaper() -> None:
     # a large alpha (decays while waiting) against a middling probability: cross
     mid_p = _choice(flow=0.02, e_pi_bps=200.0)
     assert 0.1 < mid_p.p_fill < 0.3 and not mid_p.rest
+
+
+def test_reliability_bins_by_hand() -> None:
+    from hedge.router.tca import IntentTca, SliceChoice
+    from hedge.router.tca_stats import reliability
+
+    def ch(p: float, filled: bool, rest: bool = True) -> SliceChoice:
+        return SliceChoice(slice_no=0, rest=rest, p_fill=p, maker_bps=0.0, taker_bps=1.0, features=feat(), filled=filled)
+
+    rec = IntentTca(intent_id="a", symbol="X", side=Side.BUY, mode="auto",
+                    choices=[ch(0.1, False), ch(0.15, True), ch(0.9, True), ch(0.95, True), ch(0.5, False, rest=False)])
+    bins = reliability([rec])
+    assert [(b.lo, b.attempts, b.predicted, b.realised) for b in bins] == [
+        (0.0, 2, pytest.approx(0.125), 0.5), (0.8, 2, pytest.approx(0.925), 1.0)]  # the taker choice is no attempt
