@@ -1,7 +1,8 @@
 """The TCA aggregate: per router mode and per liquidity, what a set of executions cost.
 
 Owns: ``reliability`` (auto mode's maker attempts binned by predicted fill probability: the mean
-prediction against the realised fill rate per bin), ``TcaStats`` (one row: cost and shortfall in bps, markouts at 1 s / 5 s / 30 s, maker share,
+prediction against the realised fill rate per bin), ``TcaStats``
+(one row: cost and shortfall in bps, markouts at 1 s / 5 s / 30 s, maker share,
 fill rate, fills beyond the slippage budget, median time to fill) and ``tca_block`` (the replay
 summary's ``tca`` block and ``hedge tca``'s table: mode -> {"all", "maker", "taker"} -> row).
 
