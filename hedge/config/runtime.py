@@ -149,8 +149,7 @@ class AutotuneConfig(Section, frozen=True):
     timeout_max_s: Positive = 30.0
     reprice_min: PosInt = 1
     reprice_max: PosInt = 5
-    fallback_high: NonNeg = 0.6  # fallback rate over which the maker leg is judged not worth its wait
-    fallback_low: NonNeg = 0.2
+    fallback_high: NonNeg = 0.6  # fallback rate from which proposals are made
     taker_below_maker_share: NonNeg = 0.1  # propose mode taker when the maker share stays under this
 
 
