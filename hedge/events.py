@@ -527,6 +527,10 @@ class RouterHealth(Event, frozen=True, kw_only=True, gc=False):
     ack_p95_ms: float
     denied: int = 0  # orders refused locally by the exchange filters
     unknown: int = 0  # orders whose outcome was (at least once) unknown
+    liquidity: str = ""  # the symbol's liquidity bucket (symbols.yaml)
+    fill_rate: float = 0.0  # filled / wanted quantity of the finished executions
+    twap_executions: int = 0  # executions cut into more than one slice
+    quality: float = 0.0  # 0..1, see hedge/router/health.py ``quality``
 
 
 class FactorRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -555,3 +559,14 @@ class FactorReport(Event, frozen=True, kw_only=True, gc=False):
     adaptive: bool = False
     weights: tuple[float, float, float] = (0.0, 0.0, 0.0)  # hybrid score: signal, expectancy, liquidity
     weights_history: tuple[tuple[int, float, float, float], ...] = ()  # (ts_ms, signal, expectancy, liquidity)
+
+
+class RouterAutotune(Event, frozen=True, kw_only=True):
+    """Router autotune after one window of executions: the parameters in force, what it proposes, why."""
+
+    windows: int  # windows evaluated so far
+    apply: bool  # features.router_autotune_apply: proposals are applied (else only proposed)
+    params: dict[str, float | str]  # in force after this window
+    proposed: dict[str, float | str]  # this window's proposals (new values; {} = none)
+    applied: dict[str, float | str]  # what this window changed ({} = nothing)
+    evidence: dict[str, float]  # the window's TCA figures behind the proposals

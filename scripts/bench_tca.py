@@ -27,7 +27,7 @@ from hedge.config import Config, default_config, exit_profile
 from hedge.feeds.recording import bundled_btcusdt
 from hedge.replay.runner import Replay
 
-MODES = ("taker", "maker_first")
+MODES = ("taker", "maker_first", "auto")
 
 
 def measurement_config(mode: str) -> Config:

@@ -4,7 +4,9 @@ Owns: reading every ``tca.jsonl`` of the given log directories (one per run: a r
 ``router.mode`` compares one to one), printing the table (per mode and liquidity: cost, shortfall,
 markouts, maker share, fill rate, fills beyond the budget, median time to fill), and writing
 ``tca.json`` (the block) with ``tca_cost.png`` (cost and shortfall by mode) and
-``tca_markouts.png`` (markout curves per mode and liquidity) to ``--out`` (default: the first LOGDIR).
+``tca_markouts.png`` (markout curves per mode and liquidity) to ``--out`` (default: the first LOGDIR);
+with auto-mode records, also the fill model's reliability (predicted vs realised maker fill
+probability per bin: printed, ``tca_fill_reliability.json`` and ``tca_fill_reliability.png``).
 
 Must never: write into a log directory other than ``--out``, or change a record it reads.
 """
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hedge.router.tca import IntentTca
-    from hedge.router.tca_stats import TcaStats
+    from hedge.router.tca_stats import ReliabilityBin, TcaStats
 
 COLUMNS = ("mode", "liquidity", "intents", "fills", "cost_bps", "shortfall_bps", "mo_1s", "mo_5s", "mo_30s",
            "maker_share", "fill_rate", "over_budget", "ttf_p50_s")
@@ -106,7 +108,7 @@ def charts(block: dict[str, dict[str, TcaStats]], out: Path) -> list[Path]:
 def main(args: argparse.Namespace) -> int:
     import msgspec
 
-    from hedge.router.tca_stats import tca_block
+    from hedge.router.tca_stats import reliability, tca_block
 
     records = read_records(args.log_dirs)
     if not records:
@@ -117,6 +119,39 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "tca.json").write_bytes(msgspec.json.format(msgspec.json.encode(block)) + b"\n")
     print(table(block))
-    for p in [out / "tca.json", *charts(block, out)]:
+    written = [out / "tca.json", *charts(block, out)]
+    bins = reliability(records)
+    if bins:
+        print("\nfill probability (auto, maker attempts): predicted vs realised")
+        for b in bins:
+            print(f"  P in [{b.lo:.1f}, {b.hi:.1f}): {b.attempts:4d} attempts, predicted {b.predicted:.3f}, "
+                  f"realised {b.realised:.3f}")
+        (out / "tca_fill_reliability.json").write_bytes(msgspec.json.format(msgspec.json.encode(bins)) + b"\n")
+        written += [out / "tca_fill_reliability.json", reliability_chart(bins, out)]
+    for p in written:
         print(f"wrote {p}")
     return 0
+
+
+def reliability_chart(bins: list[ReliabilityBin], out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.5, label="calibrated")
+    ax.plot([b.predicted for b in bins], [b.realised for b in bins], marker="o", label="auto: maker attempts")
+    for b in bins:
+        ax.annotate(str(b.attempts), (b.predicted, b.realised), textcoords="offset points", xytext=(4, 4))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted P(maker fill within the timeout)")
+    ax.set_ylabel("realised fill rate")
+    ax.set_title("Fill-probability reliability")
+    ax.legend()
+    path = out / "tca_fill_reliability.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -25,6 +25,8 @@ from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR
 from hedge.config.risk import CooloffConfig, DeadManConfig, KillSwitchConfig, RiskConfig, TierCaps
 from hedge.config.runtime import (
     AlertsConfig,
+    AutoRouterConfig,
+    AutotuneConfig,
     Features,
     FeedsConfig,
     GateConfig,
@@ -76,6 +78,8 @@ __all__ = [
     "FRACTION_META",
     "HHMM",
     "AlertsConfig",
+    "AutoRouterConfig",
+    "AutotuneConfig",
     "CalibratorParams",
     "Config",
     "ConfigError",

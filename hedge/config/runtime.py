@@ -123,9 +123,40 @@ class TwapConfig(Section, frozen=True):
     duration_s: Positive = 60.0
 
 
+class AutoRouterConfig(Section, frozen=True):
+    """``router.mode: auto``: rest or cross per slice, from the fill-probability model and the intent's alpha."""
+
+    k_flow: NonNeg = 1.0  # the fill model's prior coefficients (hedge/router/fillprob.py), refitted online
+    k_vol: NonNeg = 0.05
+    window_s: Positive = 10.0  # trade flow and volatility are averaged over this much of the router clock
+    maker_fee_bps: float = 2.0
+    taker_fee_bps: float = 5.0
+    alpha_horizon_s: Positive = 30.0  # the intent's e_pi_bps decays over this (the calibrator's horizon)
+    default_alpha_bps: NonNeg = 2.0  # the alpha assumed when an intent carries no e_pi_bps
+    adverse_bps: NonNeg = 0.5  # prior adverse selection of a maker fill (replaced by its 5 s markouts)
+    margin_bps: NonNeg = 0.0  # rest only when resting is expected to be cheaper by at least this
+    refit_every: NonNegInt = 20  # refit the model after this many new maker attempts (0 = never)
+    max_samples: PosInt = 2000  # the newest attempts the fit uses
+
+
+class AutotuneConfig(Section, frozen=True):
+    """Router autotune (features router_autotune / router_autotune_apply): bounds and pace of its steps."""
+
+    window: PosInt = 20  # executions per evaluation
+    confirm: PosInt = 2  # the same proposal in this many consecutive windows before it is applied
+    timeout_step: Positive = 1.25  # maker_timeout_s is multiplied or divided by this per step
+    timeout_min_s: Positive = 0.5
+    timeout_max_s: Positive = 30.0
+    reprice_min: PosInt = 1
+    reprice_max: PosInt = 5
+    fallback_high: NonNeg = 0.6  # fallback rate from which proposals are made
+    taker_below_maker_share: NonNeg = 0.1  # propose mode taker when the maker share stays under this
+
+
 class RouterConfig(Section, frozen=True):
-    # taker: every intent as the capped IOC (the baseline); maker_first: post-only at the touch, then the IOC
-    mode: Literal["taker", "maker_first"] = "maker_first"
+    # taker: every intent as the capped IOC (the baseline); maker_first: post-only at the touch, then the IOC;
+    # auto: per slice, maker-first or taker by expected cost (router.auto)
+    mode: Literal["taker", "maker_first", "auto"] = "maker_first"
     maker_timeout_s: Positive = 5.0
     reprice_ticks: PosInt = 2  # reprice a resting maker order when the touch moves this far away
     max_post_only_rejects: NonNegInt = 3
@@ -133,6 +164,8 @@ class RouterConfig(Section, frozen=True):
     unknown_resolve_s: Positive = 30.0
     filters_refresh_s: Positive = 3600.0  # reload the exchange's filters this often
     twap: TwapConfig = msgspec.field(default_factory=TwapConfig)
+    auto: AutoRouterConfig = msgspec.field(default_factory=AutoRouterConfig)
+    autotune: AutotuneConfig = msgspec.field(default_factory=AutotuneConfig)
 
 
 class PortfolioConfig(Section, frozen=True):
@@ -179,8 +212,8 @@ class Features(Section, frozen=True):
     alerts: bool = True
     intel: bool = False  # INTEL_V6_ENABLED: conviction from the factors and the risk state (docs/intel.md)
     shadow_pipeline: bool = False  # PIPELINE_V6_SHADOW_ENABLED: reserved, the shadow pipeline (not built yet)
-    router_autotune: bool = False  # ROUTER_AUTOTUNE_V6_ENABLED
-    router_autotune_apply: bool = False  # ROUTER_AUTOTUNE_V6_APPLY_ENABLED (0 = propose only: the safe default)
+    router_autotune: bool = False  # ROUTER_AUTOTUNE_V6_ENABLED: propose router parameters from recent TCA
+    router_autotune_apply: bool = False  # ROUTER_AUTOTUNE_V6_APPLY_ENABLED: and apply them (bounded steps); 0 = propose
     feedback_allocator: bool = False  # FEEDBACK_ALLOCATOR_V6_ENABLED: reserved, the feedback allocator (not built yet)
 
 

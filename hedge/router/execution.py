@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import enum
 from decimal import ROUND_CEILING, ROUND_FLOOR
+from typing import TYPE_CHECKING
 
 from hedge.events import BookUpdate, OrderIntent, OrderType, Side, TimeInForce
 from hedge.model.clock import Timer
 from hedge.model.instrument import to_decimal, units
 from hedge.router.filters import Denial, Mode, OrderFilter, Prepared
 from hedge.router.slippage import SlippageModel
+
+if TYPE_CHECKING:
+    from hedge.router.auto import Choice
 
 
 def split_slices(filt: OrderFilter, qty: float, ref: float, n: int) -> list[float]:
@@ -54,6 +58,7 @@ class Execution:
         "attempt",
         "cancel_reason",
         "cancel_sent",
+        "choice",
         "cids",
         "fell_back",
         "filled_notional",
@@ -73,6 +78,7 @@ class Execution:
         "rejected_px",
         "send_retries",
         "slice_filled",
+        "slice_maker0",
         "slice_no",
         "slices",
         "t0",
@@ -90,6 +96,8 @@ class Execution:
         self.t0 = t0
         self.slice_no = 0
         self.slice_filled = 0.0
+        self.slice_maker0 = 0.0  # maker_qty when the slice started
+        self.choice: Choice | None = None  # auto mode: the current slice's decision
         self.filled_qty = 0.0
         self.filled_notional = 0.0
         self.maker_qty = 0.0

@@ -10,11 +10,13 @@ mark prices, the exchange filters) and the per-slice policy:
 2. Taker fallback (after ``router.maker_timeout_s`` from the slice start, after too many -5022,
    or at once for ``urgent`` intents): an IOC limit capped at the slippage model's budget away
    from the *arrival* mid. What it cannot fill within the cap stays unfilled and is reported.
-3. TWAP: an intent whose notional is >= ``router.twap.min_notional_usd`` is cut into up to
+3. Mode: ``taker`` skips step 1 (every slice is the capped IOC, the baseline); ``auto`` decides per
+   slice, from ``AutoRouter``'s expected costs, whether step 1 is worth trying.
+4. TWAP: an intent whose notional is >= ``router.twap.min_notional_usd`` is cut into up to
    ``router.twap.slices`` slices (each large enough for the exchange's minimums), slice i due at
    ``i * duration_s / slices`` after arrival; each slice is maker-first. A slice never starts
    before the previous one has finished: one intent never has two live orders.
-4. A flatten (the kill switch's) is one reduce-only MARKET order.
+5. A flatten (the kill switch's) is one reduce-only MARKET order.
 An execution ends with one ``ExecutionReport`` (orders_success / orders_failed) and a
 ``RouterHealth``.
 
@@ -43,13 +45,14 @@ from hedge.events import (
     TimeInForce,
 )
 from hedge.model.clock import Clock
+from hedge.router.auto import AutoRouter, Choice
 from hedge.router.desk import RESTING, OrderDesk
 from hedge.router.execution import Execution, Phase, cancel_timer, next_order, split_slices
 from hedge.router.filters import Denial, OrderFilter, Prepared
 from hedge.router.lifecycle import LiveOrderExists, OrderRecord, client_order_id
 from hedge.router.records import ExecutionReport
 from hedge.router.slippage import SlippageModel
-from hedge.router.tca import TcaRecorder
+from hedge.router.tca import SliceChoice, TcaRecorder
 from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Retryable
 
 log = logging.getLogger(__name__)
@@ -62,12 +65,13 @@ class Executor:
     """Drives every approved intent's execution (see the module docstring)."""
 
     def __init__(self, desk: OrderDesk, cfg: RouterConfig, slippage: SlippageModel, *, clock: Clock,
-                 twap: bool, tca: TcaRecorder) -> None:
+                 twap: bool, tca: TcaRecorder, auto: AutoRouter | None = None) -> None:
         self.desk = desk
         self.tca = tca
-        self.maker_first = cfg.mode == "maker_first"
+        self.auto = auto  # mode auto: the per-slice choice (its MarketStats follow the books here)
         self.lifecycle = desk.lifecycle
         self.cfg = cfg
+        self.maker_first = cfg.mode != "taker"  # a maker leg is possible (maker_first, auto)
         self.slippage = slippage
         self.clock = clock
         self.twap_enabled = twap
@@ -112,8 +116,15 @@ class Executor:
         self.by_symbol.setdefault(ex.symbol, []).append(ex)
         self._start_slice(ex)
 
+    def set_config(self, cfg: RouterConfig) -> None:
+        """New router parameters (autotune): they apply from the next slice or order."""
+        self.cfg = cfg
+        self.maker_first = cfg.mode != "taker"
+
     def on_book(self, u: BookUpdate) -> None:
         self.books[u.symbol] = u
+        if self.auto is not None and u.valid:
+            self.auto.stats.on_book(self.clock.now_s(), u)
         exs = self.by_symbol.get(u.symbol)
         if not exs or not u.valid:
             return
@@ -153,7 +164,15 @@ class Executor:
         ex.rejected_px = 0.0
         ex.send_retries = 0
         ex.fell_back = ex.intent.urgent and self.maker_first  # in taker mode nothing falls back: it is the plan
-        ex.phase = Phase.MAKER if self.maker_first and not ex.intent.urgent else Phase.TAKER
+        ex.slice_maker0 = ex.maker_qty
+        ex.choice = None
+        rest = self.maker_first and not ex.intent.urgent
+        book = self.books.get(ex.symbol)
+        if rest and self.auto is not None and book is not None and book.valid:
+            ex.choice = c = self.auto.choose(self.clock.now_s(), ex.intent, ex.slice_remaining(), book,
+                                             ex.filter.tick_f, self.cfg.maker_timeout_s)
+            rest = c.rest
+        ex.phase = Phase.MAKER if rest else Phase.TAKER
         if ex.phase is Phase.MAKER:
             ex.maker_deadline = self.clock.now_s() + self.cfg.maker_timeout_s
             ex.maker_timer = self.clock.call_later(self.cfg.maker_timeout_s, lambda: self._maker_timeout(ex))
@@ -181,6 +200,8 @@ class Executor:
         h = self.desk.health[ex.symbol]
         h.slices += 1
         h.fallbacks += ex.fell_back
+        if ex.choice is not None:
+            self._choice_done(ex, ex.choice)
         if ex.slice_no + 1 >= len(ex.slices):
             self._finish(ex)
             return
@@ -191,6 +212,16 @@ class Executor:
             ex.timer = self.clock.call_later(delay, lambda: self._start_slice(ex))
         else:
             self._start_slice(ex)
+
+    def _choice_done(self, ex: Execution, c: Choice) -> None:
+        """Auto mode: the slice's choice and, for a maker attempt, whether it filled as maker in time."""
+        filled = ex.maker_qty - ex.slice_maker0 >= ex.slices[ex.slice_no] - ex.filter.step_f / 2
+        ex.choice = None
+        self.tca.choice(ex.intent.intent_id, SliceChoice(
+            slice_no=ex.slice_no, rest=c.rest, p_fill=c.p_fill, maker_bps=c.maker_bps, taker_bps=c.taker_bps,
+            features=c.features, filled=filled and c.rest))
+        if c.rest and self.auto is not None and not ex.halted:
+            self.auto.attempt_done(c.features, filled)
 
     def _finish(self, ex: Execution) -> None:
         ex.phase = Phase.DONE
@@ -219,6 +250,8 @@ class Executor:
         self.tca.finished(iid, outcome, ex.filled_qty)
         h = desk.health[ex.symbol]
         h.executions += 1
+        h.wanted_qty += ex.qty
+        h.twap_executions += len(ex.slices) > 1
         if ex.filled_qty > 0:
             h.slip_bps_sum += slip
             h.slip_n += 1

@@ -14,7 +14,9 @@ The parts, one concept each:
 - ``UnknownResolver`` (unknown.py): query by client order id, resend only when proven absent;
 - ``Halt`` (halt.py): the kill switch's CancelAll, halt and flatten, and a 418 ban (halted at once,
   cancel-alls queued until the ban ends);
-- ``recover_pending`` (recovery.py): the orders a previous process left pending.
+- ``recover_pending`` (recovery.py): the orders a previous process left pending;
+- ``AutoRouter`` (auto.py, ``router.mode: auto``): rest first or cross, per slice, by expected cost;
+- ``Autotune`` (autotune.py, features router_autotune / router_autotune_apply): parameters from recent TCA.
 
 Reliability: every order is journaled (orders_sent) and recorded in the pending-orders file
 BEFORE its request is sent, under a deterministic client order id (see lifecycle.py).
@@ -49,15 +51,19 @@ from hedge.events import (
     Position,
     RateLimit,
     RiskDecision,
+    Trade,
 )
 from hedge.model.clock import Clock, LiveClock
 from hedge.model.instrument import SymbolFilters
+from hedge.router.auto import AutoRouter
+from hedge.router.autotune import Autotune
 from hedge.router.desk import RESTING, OrderDesk
 from hedge.router.execution import Execution
 from hedge.router.executor import Executor
 from hedge.router.filters import OrderFilter
 from hedge.router.halt import Halt
 from hedge.router.lifecycle import Lifecycle, is_engine_order_id
+from hedge.router.market_stats import MarketStats
 from hedge.router.pending import PendingOrders
 from hedge.router.protective import ProtectiveStops
 from hedge.router.recovery import recover_pending
@@ -107,8 +113,21 @@ class RouterStage:
             recv_window_ms=http.recv_window_ms)
         self.tca = TcaRecorder(bus, self.clock, journals.writer("tca"), mode=rc.mode,
                                budget_bps=rc.slippage_budget_bps)
-        self.executor = Executor(desk, rc, SlippageModel(cfg.symbols, rc.slippage_budget_bps), clock=self.clock,
-                                 twap=cfg.runtime.features.twap, tca=self.tca)
+        slippage = SlippageModel(cfg.symbols, rc.slippage_budget_bps)
+        self.auto = AutoRouter(rc.auto, slippage, MarketStats(rc.auto.window_s)) if rc.mode == "auto" else None
+        self.executor = Executor(desk, rc, slippage, clock=self.clock, twap=cfg.runtime.features.twap, tca=self.tca,
+                                 auto=self.auto)
+        desk.health.budget_bps = rc.slippage_budget_bps
+        for sym, info in cfg.symbols.symbols.items():
+            desk.health[sym].liquidity = info.liquidity
+        features = cfg.runtime.features
+        self.autotune: Autotune | None = None
+        if features.router_autotune or features.router_autotune_apply:
+            self.autotune = Autotune(rc, apply=features.router_autotune_apply, bus=bus, clock=self.clock,
+                                     journal=journals.writer("router_autotune"), set_config=self.executor.set_config)
+            self.tca.listeners.append(self.autotune.observe)
+        if self.auto is not None:
+            self.tca.listeners.append(self.auto.observe)
         self.executions: dict[str, Execution] = self.executor.executions
         self.books: dict[str, BookUpdate] = self.executor.books
         self.halting = Halt(desk, self.executor, clock=self.clock)
@@ -127,6 +146,8 @@ class RouterStage:
         bus.subscribe(CancelAll, self.halting.on_cancel_all)
         bus.subscribe(RateLimit, self.halting.on_rate_limit)
         bus.subscribe(FeedStatus, self.on_feed_status)
+        if self.auto is not None:
+            bus.subscribe(Trade, self.on_trade)
 
     # ------------------------------------------------------------------ start (the pipeline's)
 
@@ -182,6 +203,10 @@ class RouterStage:
             self.protective.protect(intent, self.executor.filters.get(intent.symbol))
             return
         self.executor.execute(d)
+
+    def on_trade(self, t: Trade) -> None:
+        if self.auto is not None:
+            self.auto.stats.on_trade(self.clock.now_s(), t)
 
     def on_mark(self, m: MarkPrice) -> None:
         self.executor.marks[m.symbol] = m.mark_price

@@ -5,7 +5,7 @@ arrival mid, decision-to-first-order latency, each fill with its liquidity, fee 
 1 s / 5 s / 30 s, cost in bps of filled notional vs the arrival mid with fees, the opportunity
 cost of the unfilled rest marked at the end mid, shortfall, reprices, fallback, time to fill,
 fills beyond the slippage budget) and ``TcaRecorder``, which builds them from the executor's
-hooks (``started``, ``order``, ``reprice``, ``finished``) and the bus (``Fill``; ``BookUpdate`` for
+hooks (``started``, ``order``, ``choice``, ``reprice``, ``finished``) and the bus (``Fill``; ``BookUpdate`` for
 the latest mid), marks each fill out on clock timers, and writes each record once its last
 markout is due (or at ``close``).
 
@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import functools
 from collections import deque
+from collections.abc import Callable
 
 import msgspec
 
 from hedge.bus import Bus
 from hedge.events import BookUpdate, Fill, Side
 from hedge.model.clock import Clock
+from hedge.router.fillprob import FillFeatures
 from hedge.state.journal import JournalWriter
 
 MARKOUTS_S: dict[str, float] = {"1s": 1.0, "5s": 5.0, "30s": 30.0}
@@ -47,6 +49,19 @@ class TcaFill(msgspec.Struct, kw_only=True):
     fallback: bool  # of a taker order after a maker-first attempt
     slippage_bps: float  # side-signed vs the arrival mid, fees excluded (positive = paid)
     markout_bps: dict[str, float] = {}  # horizon -> side-signed mid move from the fill price
+
+
+class SliceChoice(msgspec.Struct, kw_only=True):
+    """Auto mode: one slice's choice (rest first or cross), its predicted maker fill probability and
+    what happened (``filled``: the slice filled completely as maker within the maker timeout)."""
+
+    slice_no: int
+    rest: bool
+    p_fill: float
+    maker_bps: float  # expected cost of maker first (bps of the arrival mid)
+    taker_bps: float  # expected cost of crossing at once
+    features: FillFeatures
+    filled: bool = False
 
 
 class IntentTca(msgspec.Struct, kw_only=True):
@@ -74,6 +89,7 @@ class IntentTca(msgspec.Struct, kw_only=True):
     shortfall_usd: float = 0.0  # cost + opportunity
     shortfall_bps: float = 0.0  # of the wanted notional at the arrival mid
     budget_violations: int = 0  # fills beyond router.slippage_budget_bps from the arrival mid
+    choices: list[SliceChoice] = []  # auto mode: one per slice
 
     def close(self) -> None:
         """Fill in the cost figures from the fills (at the end of the execution)."""
@@ -118,6 +134,7 @@ class TcaRecorder:
         self._orders: dict[str, tuple[_Open, bool]] = {}  # client order id -> (its execution, fallback)
         self._mids: dict[str, float] = {}
         self._closing: dict[str, _Open] = {}  # finished, waiting for their last markout
+        self.listeners: list[Callable[[IntentTca], None]] = []  # told of each record as it is written
         bus.subscribe(Fill, self.on_fill)
         bus.subscribe(BookUpdate, self.on_book)
 
@@ -142,6 +159,11 @@ class TcaRecorder:
         o.rec.fallback |= fallback
         o.cids.append(client_order_id)
         self._orders[client_order_id] = (o, fallback)
+
+    def choice(self, intent_id: str, c: SliceChoice) -> None:
+        o = self._open.get(intent_id)
+        if o is not None:
+            o.rec.choices.append(c)
 
     def reprice(self, intent_id: str) -> None:
         o = self._open.get(intent_id)
@@ -203,3 +225,5 @@ class TcaRecorder:
         self.done.append(rec)
         if self.journal is not None:
             self.journal.write("tca", rec)
+        for listener in self.listeners:
+            listener(rec)

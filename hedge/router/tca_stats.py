@@ -1,6 +1,8 @@
 """The TCA aggregate: per router mode and per liquidity, what a set of executions cost.
 
-Owns: ``TcaStats`` (one row: cost and shortfall in bps, markouts at 1 s / 5 s / 30 s, maker share,
+Owns: ``reliability`` (auto mode's maker attempts binned by predicted fill probability: the mean
+prediction against the realised fill rate per bin), ``TcaStats``
+(one row: cost and shortfall in bps, markouts at 1 s / 5 s / 30 s, maker share,
 fill rate, fills beyond the slippage budget, median time to fill) and ``tca_block`` (the replay
 summary's ``tca`` block and ``hedge tca``'s table: mode -> {"all", "maker", "taker"} -> row).
 
@@ -85,3 +87,26 @@ def tca_block(records: Iterable[IntentTca]) -> dict[str, dict[str, TcaStats]]:
     for r in records:
         by_mode.setdefault(r.mode, []).append(r)
     return {mode: {liq: _row(recs, liq) for liq in LIQUIDITY} for mode, recs in sorted(by_mode.items())}
+
+
+class ReliabilityBin(msgspec.Struct, kw_only=True):
+    lo: float
+    hi: float
+    attempts: int
+    predicted: float  # mean predicted fill probability
+    realised: float  # share of the attempts that filled as maker within the maker timeout
+
+
+def reliability(records: Iterable[IntentTca], bins: int = 5) -> list[ReliabilityBin]:
+    """The maker attempts of auto mode (``choices`` that rested) in ``bins`` equal bins of predicted P
+    (empty bins left out): a calibrated model has ``realised`` close to ``predicted`` in each."""
+    out: list[ReliabilityBin] = []
+    attempts = [c for r in records for c in r.choices if c.rest]
+    for i in range(bins):
+        lo, hi = i / bins, (i + 1) / bins
+        inside = [c for c in attempts if lo <= c.p_fill < hi or (i == bins - 1 and c.p_fill == 1.0)]
+        if inside:
+            out.append(ReliabilityBin(lo=lo, hi=hi, attempts=len(inside),
+                                      predicted=_r(statistics.fmean(c.p_fill for c in inside)),
+                                      realised=_r(sum(c.filled for c in inside) / len(inside))))
+    return out

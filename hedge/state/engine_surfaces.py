@@ -2,6 +2,7 @@
 
 Owns: turning ``Telemetry``'s counters, the ``HealthMonitor``'s verdict, the bus's statistics,
 the alert dispatcher's and the publisher's counts into ``router_health`` and ``diagnostics``;
+the router autotune's latest window into ``router_autotune``;
 ``WriteStats``, the publisher's count of state-file writes and failures.
 
 Must never: do I/O, or change a counter (it only reads them).
@@ -10,7 +11,7 @@ Must never: do I/O, or change a counter (it only reads them).
 from __future__ import annotations
 
 from hedge.bus import Bus
-from hedge.events import RouterHealth
+from hedge.events import RouterAutotune, RouterHealth
 from hedge.state import schemas as s
 from hedge.state.health import HealthMonitor
 from hedge.state.mirror import mirror
@@ -36,6 +37,10 @@ def router_health(
         throttled_429=t.throttled_429,
         banned_418=t.banned_418,
     )
+
+
+def router_autotune(ev: RouterAutotune | None) -> s.RouterAutotuneState:
+    return s.RouterAutotuneState() if ev is None else mirror(s.RouterAutotuneState, ev)
 
 
 def diagnostics(

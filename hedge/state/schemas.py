@@ -205,6 +205,10 @@ class RouterSymbolRow(msgspec.Struct, kw_only=True):
     ack_p95_ms: float = 0.0
     denied: int = 0
     unknown: int = 0
+    liquidity: str = ""  # the symbol's liquidity bucket
+    fill_rate: float = 0.0  # filled / wanted quantity
+    twap_executions: int = 0  # executions cut into TWAP slices
+    quality: float = 0.0  # 0..1 execution quality score (docs/tca.md)
 
 
 class RouterHealthState(StateFile, kw_only=True):
@@ -216,6 +220,17 @@ class RouterHealthState(StateFile, kw_only=True):
     ack_latency_ms_p99: float = 0.0
     throttled_429: int = 0
     banned_418: int = 0
+
+
+class RouterAutotuneState(StateFile, kw_only=True):
+    """Router autotune: parameters in force, the latest window's proposals and evidence (features router_autotune*)."""
+
+    windows: int = 0
+    apply: bool = False
+    params: dict[str, float | str] = {}
+    proposed: dict[str, float | str] = {}
+    applied: dict[str, float | str] = {}
+    evidence: dict[str, float] = {}
 
 
 class StrategyScoreRow(SymbolScoreRow, kw_only=True):

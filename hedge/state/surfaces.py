@@ -31,6 +31,7 @@ from hedge.events import (
     Position,
     RateLimit,
     RiskSnapshot,
+    RouterAutotune,
     RouterHealth,
     Signal,
     StrategyScore,
@@ -81,6 +82,7 @@ class StateModel:
         self.state_changed_ns = 0
         self.kpis = s.KpisState()
         self.router: dict[str, RouterHealth] = {}
+        self.autotune: RouterAutotune | None = None
         self.scores: dict[str, SymbolScore] = {}
         self.strategy_scores: dict[tuple[str, str], StrategyScore] = {}
         self.signals: dict[str, dict[str, float]] = {}
@@ -96,6 +98,7 @@ class StateModel:
                                                            self.state_changed_ns),
             "kpis": lambda: account.kpis(self.kpis, self.nav),
             "router_health": lambda: engine.router_health(self.t, self.router, self.t.banned_until_ms),
+            "router_autotune": lambda: engine.router_autotune(self.autotune),
             "symbol_scores": lambda: market.symbol_scores(self.scores, self.strategy_scores),
             "hybrid_scores": lambda: market.hybrid_scores(self.scores, self.signals),
             "funding_snapshot": lambda: market.funding(self.marks),
@@ -117,6 +120,7 @@ class StateModel:
             (TradingStateChange, self.on_trading_state),
             (Fill, self.on_fill),
             (RouterHealth, self.on_router),
+            (RouterAutotune, self.on_autotune),
             (OrderRequest, self.on_order_flow),
             (OrderUpdate, self.on_order_flow),
             (RateLimit, self.on_order_flow),
@@ -183,6 +187,10 @@ class StateModel:
     def on_router(self, ev: RouterHealth) -> None:
         self.router[ev.symbol] = ev
         self.on_dirty("router_health")
+
+    def on_autotune(self, ev: RouterAutotune) -> None:
+        self.autotune = ev
+        self.on_dirty("router_autotune")
 
     def on_order_flow(self, ev: OrderRequest | OrderUpdate | RateLimit) -> None:
         # Order counts, latencies and the ban are counted by Telemetry.

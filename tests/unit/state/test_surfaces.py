@@ -63,7 +63,8 @@ def test_every_row_surface_carries_its_event_fields() -> None:
     )
     bus.publish(
         RouterHealth(symbol="BTCUSDT", executions=4, orders=6, maker_fill_ratio=0.5, fallback_rate=0.25,
-                     reject_rate=0.1, slippage_bps=1.5, ack_p50_ms=20.0, ack_p95_ms=40.0, denied=1, unknown=2)
+                     reject_rate=0.1, slippage_bps=1.5, ack_p50_ms=20.0, ack_p95_ms=40.0, denied=1, unknown=2,
+                     liquidity="deep", fill_rate=0.9, twap_executions=1, quality=0.7)
     )
     bus.publish(
         SymbolScore(symbol="BTCUSDT", expectancy_bps=3.0, symbol_score=0.7, hybrid_score=0.8, trades=12,
@@ -101,7 +102,8 @@ def test_every_row_surface_carries_its_event_fields() -> None:
     router = body(m.build("router_health", 7))
     assert router["symbols"] == [
         {"symbol": "BTCUSDT", "executions": 4, "orders": 6, "maker_fill_ratio": 0.5, "fallback_rate": 0.25,
-         "reject_rate": 0.1, "slippage_bps": 1.5, "ack_p50_ms": 20.0, "ack_p95_ms": 40.0, "denied": 1, "unknown": 2}
+         "reject_rate": 0.1, "slippage_bps": 1.5, "ack_p50_ms": 20.0, "ack_p95_ms": 40.0, "denied": 1, "unknown": 2,
+         "liquidity": "deep", "fill_rate": 0.9, "twap_executions": 1, "quality": 0.7}
     ]
     assert body(m.build("symbol_scores", 7)) == {
         "symbols": [

@@ -1,0 +1,101 @@
+"""The auto router's choice per slice: rest at the touch first, or cross at once, by expected cost.
+
+Owns: ``AutoRouter`` — the features of a maker attempt (from ``MarketStats`` and the book), its
+predicted fill probability (``fillprob``), the cost comparison, and the data the model learns
+from: each finished maker attempt (``attempt_done``) and the maker fills' 5 s markouts from the
+TCA records (``observe``). The coefficients are refitted every ``refit_every`` attempts over the
+newest ``max_samples``; the order of events fixes the result, so a replay is deterministic.
+
+The comparison, in bps of the arrival mid (``h`` = half the spread, ``T`` = maker timeout):
+    taker        = slippage.expected_bps (h + the bucket's slippage) + taker fee
+    maker fill   = -h + maker fee + adverse selection (the maker fills' mean 5 s markout, signed as a cost)
+    waiting      = alpha * (1 - exp(-T / alpha_horizon_s)) (alpha = the intent's e_pi_bps, else the default)
+    maker first  = P * maker fill + (1 - P) * (taker + waiting)
+It rests when ``maker first + margin_bps < taker``. The slippage budget caps both legs either way
+(``execution.next_order``).
+
+Must never: send, cancel or time anything (the executor does); read the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import msgspec
+
+from hedge.config import AutoRouterConfig
+from hedge.events import BookUpdate, OrderIntent, Side
+from hedge.router.fillprob import FillFeatures, FillParams, FillSample, fill_probability, fit
+from hedge.router.market_stats import MarketStats
+from hedge.router.slippage import SlippageModel
+from hedge.router.tca import IntentTca
+
+
+class Choice(msgspec.Struct, frozen=True, kw_only=True):
+    """One slice's decision, as the TCA record keeps it."""
+
+    rest: bool
+    p_fill: float
+    maker_bps: float  # expected cost of maker first
+    taker_bps: float  # expected cost of crossing now
+    features: FillFeatures
+
+
+class AutoRouter:
+    """Maker first or taker, per slice (see the module docstring)."""
+
+    def __init__(self, cfg: AutoRouterConfig, slippage: SlippageModel, stats: MarketStats) -> None:
+        self.cfg = cfg
+        self.slippage = slippage
+        self.stats = stats
+        self.prior = FillParams(k_flow=cfg.k_flow, k_vol=cfg.k_vol)
+        self.params = self.prior
+        self.samples: deque[FillSample] = deque(maxlen=cfg.max_samples)
+        self._new = 0
+        self.adverse_bps = cfg.adverse_bps
+        self._markout_qty = 0.0
+        self._markout_sum = 0.0
+
+    def features(self, t: float, intent: OrderIntent, qty: float, book: BookUpdate, tick: float,
+                 horizon_s: float) -> FillFeatures:
+        buy = intent.side is Side.BUY
+        mid = book.mid
+        return FillFeatures(
+            queue_ahead=book.bid_qty if buy else book.ask_qty, own_qty=qty,
+            flow_qty_s=self.stats.flow(t, intent.symbol, intent.side),
+            vol_bps_s=self.stats.vol_bps_s(t, intent.symbol),
+            tick_bps=tick / mid * 1e4 if mid > 0 else 0.0,
+            spread_ticks=round((book.ask_px - book.bid_px) / tick) if tick > 0 else 1.0,
+            horizon_s=horizon_s,
+        )
+
+    def choose(self, t: float, intent: OrderIntent, qty: float, book: BookUpdate, tick: float,
+               horizon_s: float) -> Choice:
+        c = self.cfg
+        x = self.features(t, intent, qty, book, tick, horizon_s)
+        p = fill_probability(x, self.params)
+        taker = self.slippage.expected_bps(intent.symbol, intent.side, qty, book) + c.taker_fee_bps
+        maker_fill = -book.spread_bps / 2.0 + c.maker_fee_bps + self.adverse_bps
+        alpha = intent.e_pi_bps if intent.e_pi_bps > 0.0 else c.default_alpha_bps
+        waiting = alpha * (1.0 - math.exp(-horizon_s / c.alpha_horizon_s))
+        maker = p * maker_fill + (1.0 - p) * (taker + waiting)
+        return Choice(rest=maker + c.margin_bps < taker, p_fill=p, maker_bps=maker, taker_bps=taker, features=x)
+
+    def attempt_done(self, features: FillFeatures, filled: bool) -> None:
+        """A maker attempt ended (filled as maker, or not within its time): learn from it."""
+        self.samples.append(FillSample(features=features, filled=filled))
+        self._new += 1
+        if self.cfg.refit_every and self._new >= self.cfg.refit_every:
+            self._new = 0
+            self.params = fit(list(self.samples), self.prior)
+
+    def observe(self, rec: IntentTca) -> None:
+        """A TCA record was written: its maker fills' 5 s markouts update the adverse-selection estimate."""
+        for f in rec.fills:
+            m = f.markout_bps.get("5s")
+            if f.maker and m is not None:
+                self._markout_qty += f.qty
+                self._markout_sum += f.qty * m
+        if self._markout_qty > 0:
+            self.adverse_bps = max(0.0, -self._markout_sum / self._markout_qty)
