@@ -46,6 +46,7 @@ def main(args: argparse.Namespace) -> int:
     from hedge.commands.progress import ProgressBar
     from hedge.feeds.recording import bundled_btcusdt
     from hedge.research import sweep, sweep_report, table
+    from hedge.research.points import PointResult
     from hedge.research.spec import SpecError, check, load_spec, point_env, points
 
     if args.workers < 1:
@@ -77,7 +78,7 @@ def main(args: argparse.Namespace) -> int:
     bar = ProgressBar("sweep", len(pts), after_s=0.0)
     failed = 0
 
-    def done(n: int, res: sweep.PointResult) -> None:
+    def done(n: int, res: PointResult) -> None:
         nonlocal failed
         failed += bool(res.row["error"])
         bar.update(n, f"{failed} failed" if failed else "")

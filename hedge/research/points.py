@@ -49,19 +49,18 @@ def _thin(navs: list[tuple[int, float]]) -> list[tuple[int, float]]:
     return [navs[min(len(navs) - 1, round((i + 1) * step) - 1)] for i in range(MAX_CURVE_POINTS)]
 
 
-def _calibrated_dir(cfg: Config, config_dir: str | None, env: Mapping[str, str], train: list[str],
-                    into: Path) -> tuple[Path, str]:
+def _calibrated_dir(cfg: Config, config_dir: str | None, train: list[str], into: Path) -> tuple[Path, str]:
     """A copy of the configuration directory with calibrator.yaml fitted on ``train`` (as ``hedge calibrate``)."""
     src = Path(config_dir) if config_dir is not None else DEFAULT_CONFIG_DIR
     into.mkdir(parents=True, exist_ok=True)
     for f in sorted(src.glob("*.yaml")) if src.is_dir() else []:
         if f.name != CALIBRATOR_FILE:
             shutil.copyfile(f, into / f.name)
-    collector, stats, _ = collect(cfg, cfg.strategy, train)
+    collector, _, _ = collect(cfg, cfg.strategy, train)
     res = collector.fit(fitted_on=",".join(Path(p).name for p in train))
     p = res.params
     if p.positives in (0, p.samples):
-        raise ValueError(f"walk-forward: all {p.samples} labels of {', '.join(train)} are "
+        raise ValueError(f"walk-forward: all {p.samples} labels of {', '.join(Path(t).name for t in train)} are "
                          f"{'wins' if p.positives else 'losses'}: a degenerate fit (hedge calibrate refuses it)")
     text = calibrator_yaml(res)
     (into / CALIBRATOR_FILE).write_text(text)
@@ -85,7 +84,7 @@ def run_point(point: Point, config_dir: str | None, env: Mapping[str, str]) -> P
     try:
         cfg = load_config(config_dir, env=env)
         if point.window.train:
-            cal_dir, calibrator = _calibrated_dir(cfg, config_dir, env, point.window.train, work / "config")
+            cal_dir, calibrator = _calibrated_dir(cfg, config_dir, point.window.train, work / "config")
             cfg = load_config(cal_dir, env=env)
         log_dir = work / "log"
         rt = cfg.runtime

@@ -34,7 +34,8 @@ def connect(address: str | None, workers: int) -> dict[str, Any]:
         else:
             ray.init(address=address, log_to_driver=False)
         started = True
-    return {"cpus": ray.cluster_resources().get("CPU", 0.0), "started": started}
+    resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    return {"cpus": resources.get("CPU", 0.0), "started": started}
 
 
 def _lost(point: Point, exc: BaseException) -> PointResult:
