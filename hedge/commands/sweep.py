@@ -29,7 +29,8 @@ from pathlib import Path
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec", metavar="SPEC.yaml", help="the sweep spec (docs/sweeps.md)")
     p.add_argument("files", nargs="*", metavar="FILE",
-                   help="recordings (override the spec's; default: the bundled BTCUSDT recordings)")
+                   help="recordings (override the spec's; A+B: one recording in two files, read as one stream; "
+                   "default: the bundled BTCUSDT recording, its two files as one)")
     p.add_argument("--address", metavar="auto|ray://HOST:PORT", default=None,
                    help="an existing Ray cluster (default: start a local Ray of --workers CPUs)")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="local Ray CPUs (default 2)")
@@ -47,17 +48,18 @@ def main(args: argparse.Namespace) -> int:
     from hedge.feeds.recording import bundled_btcusdt
     from hedge.research import sweep, sweep_report, table
     from hedge.research.points import PointResult
-    from hedge.research.spec import SpecError, check, load_spec, point_env, points
+    from hedge.research.spec import SpecError, check, load_spec, point_env, points, recordings
 
     if args.workers < 1:
         print("hedge sweep: --workers must be >= 1", file=sys.stderr)
         return 2
     try:
         spec = load_spec(args.spec)
-        files = [str(f) for f in args.files] or spec.recordings or [str(p) for p in bundled_btcusdt()]
+        recs = recordings(spec, [str(f) for f in args.files], [str(p) for p in bundled_btcusdt()])
+        files = [f for r in recs for f in r]
         if not check_recordings("hedge sweep", files):
             return 2
-        pts = points(spec, files)
+        pts = points(spec, recs)
         problems = check(spec, spec.config, os.environ)
     except SpecError as exc:
         print(f"hedge sweep: {exc}", file=sys.stderr)

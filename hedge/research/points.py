@@ -25,13 +25,16 @@ from typing import Any
 
 import msgspec
 
+from hedge.app import run_async
 from hedge.config import CALIBRATOR_FILE, DEFAULT_CONFIG_DIR, Config, load_config
+from hedge.feeds.input_report import no_snapshot
+from hedge.replay.runner import Replay
 from hedge.research.calibration import calibrator_yaml, collect
 from hedge.research.spec import Point
 
 MAX_CURVE_POINTS = 400  # NAV readings kept per row for the equity chart
 METRIC_COLUMNS = ("pnl", "max_drawdown", "fills", "maker_share", "shortfall_bps", "orders", "events",
-                  "fingerprint", "wall_s", "error")
+                  "fingerprint", "wall_s", "error", "warning")
 
 
 class PointResult(msgspec.Struct, kw_only=True):
@@ -67,16 +70,21 @@ def _calibrated_dir(cfg: Config, config_dir: str | None, train: list[str], into:
     return into, text
 
 
+def _unsynced(run: Replay) -> str:
+    """A universe symbol whose book never synced (depth diffs, no snapshot): the row traded nothing of it."""
+    books = run.source.feed_stats().books
+    bad = [s for s in run.cfg.strategy.universe if s in books and no_snapshot(books[s])]
+    return (f"no snapshot for {', '.join(bad)}: its book never synced (a file that continues an earlier one? "
+            "join them: a.gz+b.gz)") if bad else ""
+
+
 def run_point(point: Point, config_dir: str | None, env: Mapping[str, str]) -> PointResult:
     """Run ``point`` (see the module docstring); ``env`` is the point's configuration environment."""
-    from hedge.app import run_async
-    from hedge.replay.runner import Replay
-
     logging.getLogger("hedge").setLevel(logging.WARNING)  # a worker's log is not the user's terminal
-    row: dict[str, Any] = {"point": point.index, "recordings": ",".join(Path(f).name for f in point.window.test),
-                           "trained_on": ",".join(Path(f).name for f in point.window.train), **point.params}
+    row: dict[str, Any] = {"point": point.index, "recordings": point.window.test_label,
+                           "trained_on": point.window.train_label, **point.params}
     row.update(dict.fromkeys(METRIC_COLUMNS))
-    row["error"] = ""
+    row["error"] = row["warning"] = ""
     calibrator = ""
     curve: list[tuple[int, float]] = []
     t0 = time.perf_counter()
@@ -96,6 +104,7 @@ def run_point(point: Point, config_dir: str | None, env: Mapping[str, str]) -> P
                    shortfall_bps=shortfall[0] if len(shortfall) == 1 else None, orders=s.orders,
                    events=s.events, fingerprint=s.fingerprint)
         curve = _thin(run.perf.navs)
+        row["warning"] = _unsynced(run)
     except Exception as exc:  # a failed point is a row with its error, never the end of the sweep
         row["error"] = f"{type(exc).__name__}: {exc}"
         logging.getLogger(__name__).debug("point %d failed:\n%s", point.index, traceback.format_exc())

@@ -13,7 +13,8 @@ Spec keys::
     params:          # dotted configuration key -> [values] or {from, to, step}
       strategy.exits.profile: [classic, calibrated]
       strategy.exits.horizon_s: {from: 30, to: 90, step: 30}
-    recordings: [a.gz, b.gz]   # FILES on the command line win; default: the bundled recordings
+    recordings: [a.gz, [b1.gz, b2.gz]]  # a list: one recording in several files (read as one stream);
+                               # FILES on the command line win (a.gz+b.gz joins); default: the bundled pair
     runs: each                 # each: one replay per recording (default); together: one over all
     config: configs            # the base configuration directory (default ./configs)
     walk_forward: {train: 1, test: 1}   # calibrate on `train` recordings, replay the next `test`
@@ -57,7 +58,7 @@ class ReportSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 class SweepSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     params: dict[str, list[Value] | dict[str, float]] = {}
-    recordings: list[str] = []
+    recordings: list[str | list[str]] = []
     runs: str = "each"
     config: str | None = None
     walk_forward: WalkForward | None = None
@@ -65,10 +66,32 @@ class SweepSpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class Window(msgspec.Struct, frozen=True):
-    """The recordings one replay runs over, and (walk-forward) the ones its calibrator is fitted on."""
+    """The files one replay runs over, and (walk-forward) the ones its calibrator is fitted on; the
+    labels name them in the table (``+`` joins the files of one recording, ``,`` recordings)."""
 
     test: list[str]
     train: list[str] = []
+    test_label: str = ""
+    train_label: str = ""
+
+
+Recording = list[str]  # one recording: its files in order, read as one stream
+
+
+def recordings(spec: SweepSpec, files: Sequence[str], default: Sequence[str]) -> list[Recording]:
+    """The recordings: ``files`` (``a+b`` joins files into one), else the spec's, else ``default`` as one."""
+    if files:
+        return [f.split("+") for f in files]
+    if spec.recordings:
+        return [[r] if isinstance(r, str) else list(r) for r in spec.recordings]
+    return [list(default)]
+
+
+def _window(test: Sequence[Recording], train: Sequence[Recording] = ()) -> Window:
+    def label(recs: Sequence[Recording]) -> str:
+        return ",".join("+".join(Path(f).name for f in r) for r in recs)
+
+    return Window([f for r in test for f in r], [f for r in train for f in r], label(test), label(train))
 
 
 class Point(msgspec.Struct, frozen=True):
@@ -119,25 +142,25 @@ def expand(key: str, values: list[Value] | dict[str, float]) -> list[Value]:
     return [int(lo + i * step) if whole else _decimal(lo + i * step) for i in range(n)]
 
 
-def windows(spec: SweepSpec, files: Sequence[str]) -> list[Window]:
-    """The recording windows in time order (the files as given)."""
+def windows(spec: SweepSpec, recs: Sequence[Recording]) -> list[Window]:
+    """The recording windows in time order (the recordings as given)."""
     wf = spec.walk_forward
     if wf is None:
-        return [Window([f]) for f in files] if spec.runs == "each" else [Window(list(files))]
+        return [_window([r]) for r in recs] if spec.runs == "each" else [_window(recs)]
     if wf.train < 1 or wf.test < 1:
         raise SpecError("walk_forward: train and test must be >= 1")
-    out = [Window(list(files[i + wf.train:i + wf.train + wf.test]), list(files[i:i + wf.train]))
-           for i in range(0, len(files) - wf.train - wf.test + 1, wf.test)]
+    out = [_window(recs[i + wf.train:i + wf.train + wf.test], recs[i:i + wf.train])
+           for i in range(0, len(recs) - wf.train - wf.test + 1, wf.test)]
     if not out:
-        raise SpecError(f"walk_forward: {len(files)} recording(s) hold no window of train {wf.train} + test {wf.test}")
+        raise SpecError(f"walk_forward: {len(recs)} recording(s) hold no window of train {wf.train} + test {wf.test}")
     return out
 
 
-def points(spec: SweepSpec, files: Sequence[str]) -> list[Point]:
+def points(spec: SweepSpec, recs: Sequence[Recording]) -> list[Point]:
     """Every point in the table's order: the product of the values (spec order), then the windows."""
     keys = list(spec.params)
     grids = [expand(k, spec.params[k]) for k in keys]
-    wins = windows(spec, files)
+    wins = windows(spec, recs)
     total = len(wins)
     for g in grids:
         total *= len(g)

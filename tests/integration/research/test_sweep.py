@@ -52,7 +52,7 @@ def test_the_table_holds_every_point_in_spec_order(swept: Path) -> None:
     rows = pq.read_table(swept / "results.parquet").to_pylist()
     assert [(r["point"], r["strategy.exits.profile"], r["runtime.replay.latency_ms"]) for r in rows] == [
         (0, "classic", 0), (1, "classic", 5), (2, "scalper", 0), (3, "scalper", 5)]
-    assert all(r["error"] == "" and r["recordings"] == "btcusdt_20240718.gz" for r in rows)
+    assert all(r["error"] == r["warning"] == "" and r["recordings"] == "btcusdt_20240718.gz" for r in rows)
     assert rows[0]["fills"] > 0 and rows[0]["pnl"] != 0.0 and rows[2]["fills"] == 0
     with (swept / "results.csv").open() as f:
         assert [r["fingerprint"] for r in csv.DictReader(f)] == [r["fingerprint"] for r in rows]
@@ -70,7 +70,7 @@ def test_a_row_is_a_plain_hedge_replay(swept: Path, tmp_path: Path) -> None:
 
 def test_the_same_points_give_the_same_rows_and_a_failed_point_is_a_row(swept: Path, tmp_path: Path) -> None:
     rows = pq.read_table(swept / "results.parquet").to_pylist()
-    pts = [Point(0, {KEYS[0]: "classic", KEYS[1]: 0}, Window([DAY1])),
+    pts = [Point(0, {KEYS[0]: "classic", KEYS[1]: 0}, Window([DAY1], test_label="btcusdt_20240718.gz")),
            Point(1, {KEYS[0]: "classic", KEYS[1]: 0}, Window([str(tmp_path / "gone.gz")]))]
     got = run_ray(pts, None, [point_env(os.environ, p.params) for p in pts])
     again = {k: v for k, v in got[0].row.items() if k != "wall_s"}
@@ -87,6 +87,7 @@ def test_walk_forward_fits_on_one_day_and_replays_the_next(tmp_path: Path) -> No
     assert [(r["trained_on"], r["recordings"]) for r in rows] == [("btcusdt_20240718.gz", "btcusdt_20240719.gz")] * 2
     assert "degenerate fit" in rows[0]["error"]  # classic: every label of day 1 a loss, as hedge calibrate says
     assert rows[1]["error"] == ""
+    assert "no snapshot for BTCUSDT" in rows[1]["warning"]  # day 2 alone continues day 1: its book never syncs
     config = tmp_path / "config"  # what `hedge calibrate DAY1 --out config/calibrator.yaml` gives, on configs/
     shutil.copytree("configs", config)
     shutil.copyfile(tmp_path / "out" / "calibrators" / "0001.yaml", config / "calibrator.yaml")

@@ -9,7 +9,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hedge.config import load_config
-from hedge.research.spec import SpecError, SweepSpec, WalkForward, check, env_name, expand, load_spec, point_env, points
+from hedge.research.spec import (
+    SpecError,
+    SweepSpec,
+    WalkForward,
+    check,
+    env_name,
+    expand,
+    load_spec,
+    point_env,
+    points,
+    recordings,
+)
 
 
 def test_a_range_includes_its_end_without_float_noise() -> None:
@@ -32,19 +43,29 @@ def test_a_range_has_its_count_and_bounds(lo: int, n: int, step: float) -> None:
 
 def test_points_are_the_product_in_spec_order_then_the_recordings() -> None:
     spec = SweepSpec(params={"strategy.a": [1, 2], "risk.b": ["x", "y"]})
-    pts = points(spec, ["d1.gz", "d2.gz"])
+    pts = points(spec, [["d1.gz"], ["d2.gz"]])
     assert [p.index for p in pts] == list(range(8))
     assert [(p.params["strategy.a"], p.params["risk.b"], p.window.test[0]) for p in pts[:3]] == [
         (1, "x", "d1.gz"), (1, "x", "d2.gz"), (1, "y", "d1.gz")]
-    assert points(spec, ["d1.gz", "d2.gz"]) == pts
+    assert points(spec, [["d1.gz"], ["d2.gz"]]) == pts
 
 
 def test_walk_forward_windows_move_on_by_the_test_size() -> None:
     spec = SweepSpec(params={"strategy.a": [1]}, walk_forward=WalkForward(train=2, test=1))
-    wins = [(p.window.train, p.window.test) for p in points(spec, ["a", "b", "c", "d"])]
+    wins = [(p.window.train, p.window.test) for p in points(spec, [["a"], ["b"], ["c"], ["d"]])]
     assert wins == [(["a", "b"], ["c"]), (["b", "c"], ["d"])]
     with pytest.raises(SpecError, match="no window"):
-        points(spec, ["a", "b"])
+        points(spec, [["a"], ["b"]])
+
+
+def test_a_recording_may_span_files() -> None:
+    spec = SweepSpec(params={"strategy.a": [1]}, recordings=["x/a.gz", ["x/b1.gz", "x/b2.gz"]])
+    assert recordings(spec, [], ["d.gz"]) == [["x/a.gz"], ["x/b1.gz", "x/b2.gz"]]
+    assert recordings(spec, ["y/c1.gz+y/c2.gz"], ["d.gz"]) == [["y/c1.gz", "y/c2.gz"]]
+    assert recordings(SweepSpec(), [], ["d1.gz", "d2.gz"]) == [["d1.gz", "d2.gz"]]  # the bundled pair: one stream
+    pts = points(spec, recordings(spec, [], []))
+    assert [(p.window.test, p.window.test_label) for p in pts] == [
+        (["x/a.gz"], "a.gz"), (["x/b1.gz", "x/b2.gz"], "b1.gz+b2.gz")]
 
 
 def test_a_point_is_the_environment_hedge_replay_reads() -> None:
