@@ -73,14 +73,16 @@ def heatmap(rows: Sequence[dict[str, Any]], kx: str, ky: str, metric: str, path:
 
 
 def equity_curves(curves: Sequence[tuple[str, Sequence[tuple[int, float]]]], path: Path) -> Path:
-    """NAV against time since each run's start (minutes), one line per (label, [(ns, nav)])."""
+    """PnL (NAV minus the first NAV) against time since each run's start (minutes), one line per
+    (label, [(ns, nav)])."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for label, curve in curves:
         if curve:
-            t0 = curve[0][0]
-            ax.plot([(t - t0) / 60e9 for t, _ in curve], [v for _, v in curve], label=label, lw=1.2)
+            t0, nav0 = curve[0]
+            ax.plot([(t - t0) / 60e9 for t, _ in curve], [v - nav0 for _, v in curve], label=label, lw=1.2)
+    ax.axhline(0.0, color="grey", lw=0.5)
     ax.set_xlabel("minutes since the recording's start")
-    ax.set_ylabel("NAV, USDT")
+    ax.set_ylabel("PnL, USDT (NAV - start NAV)")
     ax.set_title("Equity curves of the best points")
     if ax.lines:
         ax.legend(fontsize=7, loc="best")
