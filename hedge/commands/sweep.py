@@ -13,7 +13,8 @@ A failed point is a row with its error; the exit code is then 1 (0 when all ran,
 Each row equals a plain ``hedge replay``: ``HEDGE_<key with __>=<value> hedge replay FILES --config DIR``
 gives the row's fingerprint (a walk-forward row: ``--config`` a copy of DIR with the point's calibrator.yaml).
 
-Owns: the options and their checks, the progress bar, writing the output files, the exit code.
+Owns: the options and their checks, the progress bar, writing the output files, the exit code (and
+the sweep's wall time for sweep.json: a duration, the one wall-clock reading here).
 
 Must never: change what a point computes (``hedge.research.points`` does), or print the table to stdout
 in any order but the spec's.

@@ -5,6 +5,7 @@ the calibrator on the train recordings as ``hedge calibrate`` does and write cal
 copy of the configuration directory, replay the test recordings with a plain ``Replay`` into a
 temporary log directory, and return the row (the summary's figures), the NAV curve (thinned) and
 the worker's facts (pid, peak RSS). Any failure becomes the row's ``error``: a point never raises.
+The one wall-clock reading is the row's ``wall_s`` (a duration, never part of the replay).
 
 Must never: run a replay differently from ``hedge replay`` (the row's fingerprint must be the one a
 plain ``hedge replay`` with the same variables and configuration gives), or keep state between points.
