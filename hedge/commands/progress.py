@@ -3,13 +3,16 @@
 Owns: ``ProgressBar`` — drawn only when stderr is a TTY (a pipe, a log file or CI sees nothing) and
 only once the run has lasted ``after_s`` (a short run never flashes a bar), redrawn at most every
 ``every_s``, with the done/total count, the share, the rate and the time left; without a total it
-shows the count and the rate. ``close()`` clears the line so the command's own output follows.
+shows the count and the rate. While drawn, a log line clears the bar first (a filter on the root
+logger's handlers; the next update draws it again below). ``close()`` clears the line and removes
+the filter, so the command's own output follows.
 
 Must never: write to stdout (commands keep it for their JSON), or draw on anything but a terminal.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from typing import TextIO
@@ -33,6 +36,15 @@ class ProgressBar:
         self._last_draw = 0.0
         self.drawn = False
         self.done = 0
+        self._handlers: list[logging.Handler] = []
+        if self.enabled:
+            self._handlers = list(logging.getLogger().handlers)
+            for h in self._handlers:
+                h.addFilter(self._clear_before_log)
+
+    def _clear_before_log(self, record: logging.LogRecord) -> bool:
+        self._clear()
+        return True
 
     def update(self, done: int, note: str = "") -> None:
         self.done = done
@@ -57,8 +69,14 @@ class ProgressBar:
         return (f"{self.label} [{'#' * fill}{'.' * (WIDTH - fill)}] {share:4.0%} {self.done:,}/{self.total:,} "
                 f"({elapsed:.0f}s, ~{left:.0f}s left){tail}")
 
-    def close(self) -> None:
+    def _clear(self) -> None:
         if self.drawn:
             self.stream.write("\r\033[K")
             self.stream.flush()
             self.drawn = False
+
+    def close(self) -> None:
+        self._clear()
+        for h in self._handlers:
+            h.removeFilter(self._clear_before_log)
+        self._handlers = []

@@ -36,3 +36,21 @@ def test_a_short_run_draws_nothing() -> None:
     bar.close()
     assert out.getvalue() == ""
     assert "10" in bar.line(2.0)  # without a total: the count and the rate
+
+
+def test_a_log_line_clears_the_bar_first() -> None:
+    import logging
+
+    out = Tty()
+    handler = logging.StreamHandler(out)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        bar = ProgressBar("replay", 10, stream=out, after_s=0.0, every_s=0.0)
+        bar.update(5)
+        logging.getLogger("hedge.test").warning("a line")
+        assert out.getvalue().split("\r\033[K")[-1] == "a line\n"  # the bar cleared, then the log line
+        bar.close()
+        assert not handler.filters
+    finally:
+        root.removeHandler(handler)
