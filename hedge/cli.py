@@ -44,6 +44,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
     "calibrate": ("calibrate", "fit the TP-before-SL calibrator from recordings"),
     "tca": ("tca", "transaction-cost table, tca.json and charts of one or more runs' log directories"),
+    "sweep": ("sweep", "replay many settings and walk-forward windows as Ray tasks; a table and a report"),
+    "report": ("report", "charts of one run's log directory (equity, drawdown, fills, vetoes) as PNG and HTML"),
     "version": ("version", "print the version"),
 }
 

@@ -72,11 +72,9 @@ def _options_ok(args: argparse.Namespace) -> bool:
 def main(args: argparse.Namespace) -> int:
     import msgspec
 
-    from hedge.bus import Bus
     from hedge.config import CALIBRATOR_FILE, DEFAULT_CONFIG_DIR, ConfigErrors
-    from hedge.events import BookUpdate, MarkPrice, Trade
-    from hedge.feeds.recording import ReplaySource, bundled_btcusdt
-    from hedge.signals.calibration import SampleCollector
+    from hedge.feeds.recording import bundled_btcusdt
+    from hedge.research.calibration import collect
 
     cfg = load_config_or_report(args.config)
     if cfg is None or not _options_ok(args):
@@ -94,18 +92,12 @@ def main(args: argparse.Namespace) -> int:
             strategy, calibrator=msgspec.structs.replace(strategy.calibrator, fit_fraction=args.fit_fraction)
         )
     try:
-        collector = SampleCollector(strategy, f"{cfg.source}/strategy.yaml" if cfg.source else "strategy.yaml")
+        collector, stats, feed_stats = collect(cfg, strategy, paths)
     except ConfigErrors as exc:
         for err in exc.errors:
             print(f"config error: {err}", file=sys.stderr)
         return 2
-    bus = Bus()
-    bus.subscribe(BookUpdate, collector.on_book)
-    bus.subscribe(Trade, collector.on_trade)
-    bus.subscribe(MarkPrice, collector.on_mark)
-    source = ReplaySource(paths, bus, imbalance_levels=cfg.runtime.feeds.imbalance_levels)
-    stats = source.run_sync()
-    if not report_read("hedge calibrate", paths, stats, source.feed_stats()):
+    if not report_read("hedge calibrate", paths, stats, feed_stats):
         return 2
     fitted_on = ",".join(p.name for p in paths)
     damaged = f", damaged (read up to the damage): {', '.join(stats.damaged)}" if stats.damaged else ""
@@ -186,21 +178,12 @@ def _report(res: CalibrationResult, strategy: StrategyConfig) -> None:
 
 
 def _write(res: CalibrationResult, out: Path) -> int:
-    import msgspec
-    import yaml
-
-    from hedge.signals.reliability import format_table
+    from hedge.research.calibration import calibrator_yaml
     from hedge.state.atomic import atomic_write
 
-    body = "# Written by `python -m hedge calibrate`; overrides strategy.yaml's calibrator section.\n"
-    held = "held out (later samples)" if res.validation_kind == "later" else "cross-validated (blocked, purged)"
-    for title, table in (("in sample", res.in_sample), (held, res.validation)):
-        lines = format_table(table) if table else ["none"]
-        body += f"# Reliability, {title}:\n" + "".join(f"#   {line}\n" for line in lines)
-    body += yaml.safe_dump(msgspec.to_builtins(res.params), sort_keys=False)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, body.encode())
+        atomic_write(out, calibrator_yaml(res).encode())
     except OSError as exc:
         print(f"hedge calibrate: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return 1

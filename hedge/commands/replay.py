@@ -12,6 +12,9 @@ configuration always give the same ``fingerprint``.
 bookTicker with the update id of an applied diff compared with the book's top) and prints one
 JSON summary.
 
+On a terminal (stderr a TTY) a progress bar shows the lines replayed out of the recordings' lines
+once the run has lasted two seconds; it is cleared before the summary is printed.
+
 Ctrl-C (SIGINT) stops the replay after the line being handled: the summary of what was replayed
 so far is printed and written to ``--out`` as usual, marked ``"interrupted": true``, and the exit
 code is 130. A second Ctrl-C stops at once, without a summary.
@@ -94,6 +97,7 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
 
     from hedge.app import run_async
     from hedge.commands.common import EXIT_INTERRUPTED, load_config_or_report
+    from hedge.commands.progress import ProgressBar
     from hedge.replay.runner import Replay
 
     cfg = load_config_or_report(args.config)
@@ -106,8 +110,9 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
         replay_cfg = msgspec.structs.replace(replay_cfg, latency_ms=args.latency_ms)
     cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, log_dir=log_dir, replay=replay_cfg))
     previous = signal.getsignal(signal.SIGINT)
+    bar = ProgressBar("replay", count_lines(files) if sys.stderr.isatty() else None)
     try:
-        run = Replay(cfg, files, log_dir=log_dir, speed=args.speed)
+        run = Replay(cfg, files, log_dir=log_dir, speed=args.speed, on_progress=bar.update if bar.enabled else None)
 
         def on_sigint(signum: int, frame: object) -> None:
             del signum, frame
@@ -120,6 +125,7 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
         print(f"hedge replay: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     finally:
+        bar.close()
         signal.signal(signal.SIGINT, previous)
     data = msgspec.json.encode(summary)
     rc = EXIT_INTERRUPTED if summary.interrupted else 0 if summary.events else 2
@@ -137,6 +143,25 @@ def replay(args: argparse.Namespace, files: list[str]) -> int:
         print(f"hedge replay: no market data in {', '.join(files)}: no market event decoded "
               f"({summary.bad_lines:,} bad lines)", file=sys.stderr)
     return rc
+
+
+def count_lines(files: list[str]) -> int | None:
+    """Lines in the recordings (the progress bar's total: about one replayed line each); None when
+    a file is not a line file (a directory of cryptofeed files, a columnar file) or unreadable."""
+    import gzip
+
+    total = 0
+    for f in files:
+        path = Path(f)
+        if not path.is_file() or path.suffix not in (".gz", ".txt", ".jsonl", ""):
+            return None
+        try:
+            with gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb") as fh:
+                while chunk := fh.read(1 << 22):
+                    total += chunk.count(b"\n")
+        except (OSError, EOFError):  # damaged: the replay itself says where
+            return None
+    return total
 
 
 def human(s: ReplaySummary) -> str:

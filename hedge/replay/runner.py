@@ -54,6 +54,7 @@ from hedge.venue.sim import ACCOUNT, SimVenue
 log = logging.getLogger(__name__)
 
 MAX_SETTLE_STEPS = 100_000  # loop turns before a venue call that never settles is a bug
+PROGRESS_EVERY = 4096  # lines between two ``on_progress`` calls
 
 
 
@@ -73,9 +74,13 @@ class Replay:
         speed: float | None = None,
         wall_clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_progress: Callable[[int], None] | None = None,
     ) -> None:
         """``speed`` None = as fast as possible, else a multiple of real time, paced with ``wall_clock``
-        and ``sleep`` (injectable: a test paces adversarially without waiting)."""
+        and ``sleep`` (injectable: a test paces adversarially without waiting). ``on_progress`` is
+        called with the number of lines handled so far every ``PROGRESS_EVERY`` lines (a progress
+        bar; it must not touch the run)."""
+        self.on_progress = on_progress
         rt = cfg.runtime
         self._wall_clock = wall_clock
         self._sleep = sleep
@@ -188,10 +193,13 @@ class Replay:
         pipe, speed = self.pipeline, self.speed
         router = pipe.router
         wall, sleep = self._wall_clock, self._sleep
+        progress, every = self.on_progress, PROGRESS_EVERY
         start = wall()
-        for rec in records:
+        for n, rec in enumerate(records):
             if self.interrupted:
                 break
+            if progress is not None and n % every == 0:
+                progress(n)
             ns = rec.recv_ns
             if speed is not None:  # wall-clock pacing only: everything is settled, nothing can run meanwhile
                 due = (ns - first_ns) / 1e9 / speed - (wall() - start)

@@ -34,6 +34,9 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
     "bus.py": (frozenset({"monotonic"}), "the handler-error log throttle: real time between log lines"),
     "feeds/codec.py": (frozenset({"monotonic"}), "the malformed-frame log throttle: real time between log lines"),
     "commands/record.py": (frozenset({"monotonic"}), "a command line tool's elapsed time, not an engine component"),
+    "commands/progress.py": (frozenset({"monotonic"}), "a progress bar's elapsed time and rate: a display, never an outcome"),
+    "commands/sweep.py": (frozenset({"perf_counter"}), "a sweep's wall time (sweep.json): a duration measurement"),
+    "research/points.py": (frozenset({"perf_counter"}), "a sweep point's wall_s column: a duration measurement"),
     # The local exchange referees the engine and shares no code with it: it keeps its own server clock.
     "exchange/server.py": (frozenset({"time", "monotonic"}), "the local exchange's server time and fault timing"),
     "exchange/streams.py": (frozenset({"monotonic"}), "the local exchange's stalled-stream fault"),
