@@ -17,7 +17,8 @@ from hedge.feeds.recording import bundled_btcusdt
 from hedge.research.spec import Point, Window, point_env
 from hedge.research.sweep import run_ray
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_ray")]
+# one worker holds the one local Ray (make test: xdist --dist loadgroup)
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("local_ray"), pytest.mark.xdist_group("ray")]
 
 DAY1 = str(bundled_btcusdt()[0])  # the short bundled recording (8 minutes)
 SPEC = """params:
