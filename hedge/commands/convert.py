@@ -10,6 +10,9 @@ Exit codes: 0 done, 1 an input unreadable or the output not writable, 2 bad usag
 
 Owns: the options, naming the outputs, and the summary.
 
+Clock: ``time.perf_counter()`` times each file's conversion for the summary (a tool, not an engine
+component; tests/unit/model/test_clock_usage.py).
+
 Must never: change what a recording says (the conversion is the feeds' ``convert``).
 """
 
