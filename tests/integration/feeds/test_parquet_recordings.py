@@ -136,9 +136,9 @@ async def test_the_local_exchange_plays_a_tape_as_its_market(bundled_tapes: list
     async with running_exchange(market=bundled_tapes, speed=50.0) as ex:
         assert ex.market_files == bundled_tapes
         await wait_for(lambda: ex.player.events_played > 100, 30)
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{ex.port}/fapi/v1/depth", params={"symbol": "BTCUSDT"}) as r:
-                body = json.loads(await r.text())
+        async with aiohttp.ClientSession() as http, \
+                http.get(f"http://127.0.0.1:{ex.port}/fapi/v1/depth", params={"symbol": "BTCUSDT"}) as r:
+            body = json.loads(await r.text())
     assert r.status == 200 and body["bids"] and body["asks"]
     assert float(body["bids"][0][0]) < float(body["asks"][0][0])
     assert body["lastUpdateId"] >= _depth_rows(bundled_tapes)[0].prev_final_id
