@@ -1,0 +1,117 @@
+"""Benchmark Parquet tapes against their gz source on the bundled BTCUSDT recording (71,984 messages).
+
+Converts the two bundled files (``hedge.feeds.parquet.convert``, timed), then alternates rounds of:
+- reading to events (the stage a tape replaces: gz lines + msgspec JSON decoding, vs tape rows built
+  into the same events), gz vs tape;
+- the feeds alone (read -> decode -> book sync onto a bare bus: where JSON decoding lives), gz vs tape;
+- the full replay (``hedge.replay.runner.Replay``, as ``hedge replay``), gz vs tape, with the default
+  configuration and the classic exit profile (it trades), checking every fingerprint is equal.
+Reports best-of-rounds events/s of each and the speed-ups, file sizes and conversion time.
+
+Usage: .venv/bin/python scripts/bench_parquet.py [ROUNDS]   (default 3)
+Last line: one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hedge.app import run_async
+from hedge.bus import Bus
+from hedge.config import Config, default_config, exit_profile
+from hedge.feeds.codec import Codec
+from hedge.feeds.parquet import best_codec, convert
+from hedge.feeds.recording import RecordedLine, ReplaySource, bundled_btcusdt, iter_recording
+from hedge.replay.runner import Replay
+from hedge.replay.summary import ReplaySummary
+
+
+def read_events(files: list[Path]) -> float:
+    """Events/s of reading ``files`` into hedge events (gz: lines decoded by the codec; a tape: its rows)."""
+    codec = Codec()
+    t0 = time.perf_counter()
+    n = 0
+    for r in iter_recording(files):
+        if isinstance(r, RecordedLine):
+            ev = codec.decode_snapshot(r.raw, r.symbol, r.recv_ns) if r.is_snapshot else codec.decode(r.raw, r.recv_ns)
+            n += ev is not None
+        else:
+            n += 1
+    return n / (time.perf_counter() - t0)
+
+
+def feeds_only(files: list[Path]) -> float:
+    source = ReplaySource(files, Bus())
+    st = source.run_sync()
+    return sum(source.feed_stats().messages.values()) / st.wall_s
+
+
+def replay(files: list[Path], cfg: Config) -> ReplaySummary:
+    with tempfile.TemporaryDirectory() as tmp:
+        return run_async(Replay(cfg, files, log_dir=tmp).run())
+
+
+def main(rounds: int) -> int:
+    import msgspec
+
+    gz = bundled_btcusdt()
+    base = default_config()
+    classic = msgspec.structs.replace(base, strategy=msgspec.structs.replace(base.strategy,
+                                                                              exits=exit_profile("classic")))
+    with tempfile.TemporaryDirectory() as tmp:
+        tapes = [Path(tmp) / f.name.replace(".gz", ".parquet") for f in gz]
+        t0 = time.perf_counter()
+        for src, out in zip(gz, tapes, strict=True):
+            convert(src, out)
+        convert_s = time.perf_counter() - t0
+        feeds: dict[str, list[float]] = {"gz": [], "parquet": []}
+        reads: dict[str, list[float]] = {"gz": [], "parquet": []}
+        full: dict[str, list[ReplaySummary]] = {"gz": [], "parquet": []}
+        prints: dict[str, set[str]] = {"default": set(), "classic": set()}
+        for i in range(rounds):
+            for name, files in (("gz", gz), ("parquet", tapes)):
+                reads[name].append(read_events(files))
+                feeds[name].append(feeds_only(files))
+                s = replay(files, base)
+                full[name].append(s)
+                prints["default"].add(s.fingerprint)
+                prints["classic"].add(replay(files, classic).fingerprint)
+            print(f"round {i + 1}: read gz {reads['gz'][-1]:>9,.0f} parquet {reads['parquet'][-1]:>9,.0f} | "
+                  f"feeds gz {feeds['gz'][-1]:>9,.0f} ev/s  parquet {feeds['parquet'][-1]:>9,.0f} ev/s"
+                  f" | replay gz {full['gz'][-1].events_per_s:>8,.0f} ev/s  parquet "
+                  f"{full['parquet'][-1].events_per_s:>8,.0f} ev/s", flush=True)
+        sizes = {"gz_bytes": sum(f.stat().st_size for f in gz), "parquet_bytes": sum(f.stat().st_size for f in tapes)}
+    best_feeds = {k: max(v) for k, v in feeds.items()}
+    best_reads = {k: max(v) for k, v in reads.items()}
+    best_full = {k: min(v, key=lambda s: s.wall_s) for k, v in full.items()}
+    result = {
+        "bench": "parquet",
+        "rounds": rounds,
+        "events": best_full["gz"].events,
+        "codec": best_codec(),
+        **sizes,
+        "size_ratio": round(sizes["parquet_bytes"] / sizes["gz_bytes"], 3),
+        "convert_s": round(convert_s, 3),
+        "read_gz_events_per_s": round(best_reads["gz"]),
+        "read_parquet_events_per_s": round(best_reads["parquet"]),
+        "read_speedup": round(best_reads["parquet"] / best_reads["gz"], 2),
+        "feeds_gz_events_per_s": round(best_feeds["gz"]),
+        "feeds_parquet_events_per_s": round(best_feeds["parquet"]),
+        "feeds_speedup": round(best_feeds["parquet"] / best_feeds["gz"], 2),
+        "replay_gz_events_per_s": round(best_full["gz"].events / best_full["gz"].wall_s),
+        "replay_parquet_events_per_s": round(best_full["parquet"].events / best_full["parquet"].wall_s),
+        "replay_speedup": round(best_full["gz"].wall_s / best_full["parquet"].wall_s, 2),
+        "fingerprints_equal": len(prints["default"]) == 1 and len(prints["classic"]) == 1,
+        "fingerprint_default": next(iter(prints["default"])),
+        "fingerprint_classic": next(iter(prints["classic"])),
+    }
+    print(json.dumps(result))
+    return 0 if result["fingerprints_equal"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3))
