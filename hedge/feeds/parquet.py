@@ -30,6 +30,7 @@ final name (``write`` goes through a temporary file and an atomic rename).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -239,10 +240,32 @@ def iter_parquet(path: str | Path, st: ReadStats) -> Iterator[Record]:
         n = batch.num_rows
         st.lines += n
         kinds: pa.DictionaryArray = batch.column("kind")
-        codes = _values(kinds.indices)
-        out: list[Any] = [None] * n
-        skipped = False
-        for code, kind in enumerate(kinds.dictionary.to_pylist()):
+        built: list[Record] = []
+        where: list[np.ndarray[Any, Any]] = []
+        with _no_gc():
+            _build(batch, kinds, st, built, where)
+        if where:  # back in row order: the built events sorted by the row each came from
+            yield from map(built.__getitem__, np.argsort(np.concatenate(where), kind="stable").tolist())
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """The cyclic GC paused while a batch's events are built: hundreds of thousands of level tuples,
+    none in a cycle, would otherwise trigger collection after collection (measured: up to 2x)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _build(batch: pa.RecordBatch, kinds: pa.DictionaryArray, st: ReadStats, built: list[Record],
+           where: list[np.ndarray[Any, Any]]) -> None:
+    """Each kind's events of ``batch`` into ``built``, and the rows they came from into ``where``."""
+    codes = _values(kinds.indices)
+    for code, kind in enumerate(kinds.dictionary.to_pylist()):
             rows = (codes == code).nonzero()[0]
             if not rows.size:
                 continue
@@ -251,11 +274,9 @@ def iter_parquet(path: str | Path, st: ReadStats) -> Iterator[Record]:
                 st.lines -= rows.size
                 for _ in range(rows.size):
                     st.bad("unknown_tape_kind", str(kind).encode())
-                skipped = True
                 continue
-            for i, rec in zip(rows.tolist(), build(_Rows(batch, rows)), strict=True):
-                out[i] = rec
-        yield from (r for r in out if r is not None) if skipped else out
+            built += build(_Rows(batch, rows))
+            where.append(rows)
 
 
 def _values(arr: pa.Array) -> np.ndarray[Any, Any]:
@@ -291,7 +312,9 @@ class _Rows:
         if not len(starts):
             return []
         lo, hi = int(starts.min()), int(ends.max())
-        pairs = list(zip(px[lo:hi].tolist(), qty[lo:hi].tolist(), strict=True))
+        both = np.empty(hi - lo, dtype=[("p", "f8"), ("q", "f8")])
+        both["p"], both["q"] = px[lo:hi], qty[lo:hi]
+        pairs = both.tolist()  # (price, qty) tuples, built in C
         return [pairs[a - lo : b - lo] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
