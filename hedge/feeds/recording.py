@@ -12,6 +12,10 @@ Owns:
 - the **cryptofeed** raw-data format (bmoscon/cryptofeed ``raw_data_collection``):
   ``<name>.ws.<n>.<m>`` — first line the connect URL, then ``<ts_seconds>: <frame>`` — merged
   by time with its ``<name>.http.<n>.<m>`` sibling (``<url> -> <ts>: <body>``);
+- telling a **Parquet tape** (``is_parquet``: ``.parquet`` or the ``PAR1`` magic; a directory of
+  them, as ``hedge record --format parquet`` leaves it) from the text formats; the tape itself is
+  read by ``hedge.feeds.parquet`` into typed events (``Record``), which the replay source publishes
+  without decoding;
 - ``ReplaySource``: reads recordings (several files as one continuous stream) and drives the
   same ``FrameDispatcher`` as the live feed, so it publishes the same events in the same order;
   at max speed or at a real-time multiple, deterministically (event times come from the file);
@@ -341,8 +345,10 @@ def probe(path: str | Path) -> str:
     body) among its first ``PROBE_LINES`` lines. Reads only those lines; logs nothing."""
     p = Path(path)
     if p.is_dir():
-        found = sorted(p.glob("*.ws.*"))
-        return next(filter(None, map(probe, found)), "") if found else "a directory without cryptofeed *.ws.* files"
+        found = sorted(p.glob("*.ws.*")) or sorted(p.glob("*.parquet"))
+        if not found:
+            return "a directory without cryptofeed *.ws.* files or Parquet tapes"
+        return next(filter(None, map(probe, found)), "")
     if is_parquet(p):
         from hedge.feeds.parquet import probe_parquet  # pyarrow only for a Parquet tape
 
@@ -382,6 +388,8 @@ def _iter_any(paths: Sequence[str | Path], st: ReadStats) -> Iterator[Record]:
         elif p.is_dir():
             yield from iter_hftbacktest(run, st)
             run = []
+            if not any(p.glob("*.ws.*")):  # a directory of tapes (``hedge record --format parquet``)
+                yield from _iter_any(sorted(p.glob("*.parquet")), st)
             for ws in sorted(p.glob("*.ws.*")):
                 yield from iter_cryptofeed(ws, stats=st)
         elif is_cryptofeed(p):

@@ -127,8 +127,9 @@ async def test_record_parquet_killed_leaves_readable_files(tmp_path: Path) -> No
     first = next(i for i, ev in enumerate(sent) if ev is not None and ev.final_id == got[0].final_id)
     assert [(e.final_id, e.bids, e.asks) for e in got] == [
         (e.final_id, e.bids, e.asks) for e in sent[first : first + len(got)] if e is not None]
-    src = ReplaySource(files, Bus())
+    src = ReplaySource([out], Bus())  # the directory: its tapes in name (= time) order
     src.run_sync()
+    assert src.stats.lines == sum(pq.ParquetFile(f).metadata.num_rows for f in files)
     assert src.feed_stats().gaps == 0 and src.feed_stats().books["BTCUSDT"].state == "VALID"
 
 
