@@ -34,7 +34,8 @@ EXIT_USAGE = 2
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "run the trading daemon (default venue: the built-in local exchange)"),
     "replay": ("replay", "run the pipeline over recorded ticks with the simulated venue"),
-    "record": ("record", "record Binance USD-M market data to a gzip file"),
+    "record": ("record", "record Binance USD-M market data (gzip, or rolling Parquet files)"),
+    "convert": ("convert", "convert recordings (hftbacktest gz, cryptofeed) to typed Parquet tapes"),
     "exchange": ("exchange", "run the local Binance-compatible exchange on loopback"),
     "check-config": ("check_config", "validate the configuration directory"),
     "doctor": ("doctor", "check the machine, configuration, key and account before a run"),

@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=listen_port, default=None,
                    help="listen port, 1-65535 (default: runtime.local_exchange.port; 0 = any free port)")
     src = p.add_mutually_exclusive_group()
-    src.add_argument("--market", nargs="+", metavar="FILE", help="hftbacktest-format recording(s) to loop")
+    src.add_argument("--market", nargs="+", metavar="FILE", help="recordings to loop: hftbacktest gz or Parquet")
     src.add_argument("--synthetic", metavar="SYMBOLS", help="comma-separated symbols with a synthetic order flow")
     p.add_argument("--speed", type=float, default=None, help="replay speed factor (default 1.0 = real time)")
     p.add_argument(

@@ -1,4 +1,4 @@
-"""``hedge record --symbols A,B --out FILE.gz [--minutes N]``: record Binance USD-M market data.
+"""``hedge record --symbols A,B --out FILE.gz|DIR [--format gz|parquet] [--minutes N]``: record market data.
 
 Every websocket frame is written exactly as received, with its local receive time in ns, and
 every REST depth snapshot the books needed, in the hftbacktest line format (``<ns> <json>``,
@@ -6,11 +6,16 @@ gzip), so the file replays with ``hedge replay`` and converts with hftbacktest's
 after ``--minutes`` or on SIGINT/SIGTERM; the file is always closed properly (a valid gzip) and
 the JSON summary printed (``"interrupted": true`` after Ctrl-C).
 
+``--format parquet``: ``--out`` is a directory of rolling typed tapes (``hedge.feeds.rolling``:
+one file per ``--roll-minutes`` of data, rewritten whole every ``--flush-seconds``, atomically), so
+even a ``kill -9`` leaves only complete, readable files.
+
 Exit codes: 0 done (``--minutes`` elapsed or SIGTERM), 1 the output cannot be written, 2 bad
 usage or configuration, 130 stopped by Ctrl-C (SIGINT; the recording is complete up to then).
 
 Owns: the options (symbols, stream kinds, endpoints or URL overrides, duration), the recording
-session (market feed tapped into a ``RecordingWriter``, flushed every second, stopped on a
+session (market feed tapped into a ``RecordingWriter`` flushed every second, or a ``RollingTape``
+flushed every ``--flush-seconds``; stopped on a
 signal or after ``--minutes``) and its JSON summary.
 
 Clock: the frames' receive times come from the feed's clock; ``time.monotonic()`` here only times
@@ -36,7 +41,12 @@ STREAM_KINDS = ("depth", "bookTicker", "aggTrade", "trade", "markPrice")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_config_arg(p)
     p.add_argument("--symbols", required=True, help="comma-separated symbols, e.g. BTCUSDT,ETHUSDT")
-    p.add_argument("--out", required=True, metavar="FILE.gz", help="output file (gzip)")
+    p.add_argument("--out", required=True, metavar="FILE.gz|DIR", help="output file (gz) or directory (parquet)")
+    p.add_argument("--format", choices=["gz", "parquet"], default="gz",
+                   help="gz: one hftbacktest-format file; parquet: rolling typed tapes in the --out directory")
+    p.add_argument("--roll-minutes", type=float, default=5.0, help="parquet: a new file per this much data (5)")
+    p.add_argument("--flush-seconds", type=float, default=5.0,
+                   help="parquet: rows reach the (always readable) file this often (5)")
     p.add_argument("--minutes", type=float, default=None, help="stop after this many minutes (default: until Ctrl-C)")
     p.add_argument(
         "--venue", choices=["binance", "binance-testnet"], default="binance", help="endpoints (default: binance)"
@@ -92,9 +102,14 @@ async def _record(feeds_cfg: FeedsConfig, symbols: list[str], args: argparse.Nam
     from hedge.feeds.connection import Endpoints, endpoints
     from hedge.feeds.market import MarketFeed
     from hedge.feeds.recording import RecordingWriter
+    from hedge.feeds.rolling import RollingTape
 
     ep = Endpoints(args.ws_url, args.rest_url) if args.ws_url else endpoints(args.venue, feeds_cfg)
-    writer = RecordingWriter(args.out)
+    parquet = args.format == "parquet"
+    writer: RecordingWriter | RollingTape = (
+        RollingTape(args.out, prefix="-".join(s.lower() for s in symbols), roll_s=args.roll_minutes * 60.0)
+        if parquet else RecordingWriter(args.out)
+    )
     feed = MarketFeed(feeds_cfg, symbols, Bus(), ep, tap=writer)
     loop = asyncio.get_running_loop()
     stop = SignalStop()
@@ -103,8 +118,12 @@ async def _record(feeds_cfg: FeedsConfig, symbols: list[str], args: argparse.Nam
 
     async def flusher() -> None:
         while True:
-            await asyncio.sleep(1.0)
-            writer.flush()
+            if isinstance(writer, RollingTape):
+                await asyncio.sleep(args.flush_seconds)
+                await writer.flush_async()
+            else:
+                await asyncio.sleep(1.0)
+                writer.flush()
 
     flush_task = loop.create_task(flusher(), name="record-flush")
     try:
@@ -122,6 +141,7 @@ async def _record(feeds_cfg: FeedsConfig, symbols: list[str], args: argparse.Nam
         "out": str(args.out),
         "symbols": symbols,
         "seconds": round(time.monotonic() - t0, 3),
+        "files": [str(f) for f in writer.files] if isinstance(writer, RollingTape) else [str(args.out)],
         "frames": writer.frames,
         "snapshots": writer.snapshots,
         "messages": st.messages,

@@ -2,7 +2,8 @@
 
 Owns: the two sources of market events (``hedge.exchange.marketdata``: ``BookSnapshot``,
 ``BookDiff``, ``MarketTrade``, ``TopOfBook``) with their play time:
-- ``RecordingTape`` reads hftbacktest-format recordings (``hedge.exchange.recording``), starts at the
+- ``RecordingTape`` reads hftbacktest-format recordings (``hedge.exchange.recording``) or Parquet
+  tapes (``hedge.exchange.tape``), starts at the
   first REST snapshot, and loops forever. At the end of each pass it emits one synthetic diff that
   morphs the end book back into the start snapshot, then replays the pass again with every update
   id offset so the chain stays unbroken (first ``pu`` of the new pass == ``u`` of the morph diff)
@@ -15,6 +16,7 @@ Must never: schedule, sleep or send; it only yields ``(play_time_ns, event)`` pa
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -24,8 +26,11 @@ import msgspec
 
 from hedge.exchange.marketdata import BookDiff, BookSnapshot, Level, MarketTrade, PlayEvent, TopOfBook
 from hedge.exchange.recording import FrameDecoder, bundled_recording, read_lines
+from hedge.exchange.tape import is_tape, read_tape
 
 __all__ = ["PlayEvent", "RecordingPass", "RecordingTape", "SyntheticFlow", "bundled_recording", "load_pass"]
+
+log = logging.getLogger(__name__)
 
 PASS_GAP_NS = 100_000_000  # pause between the end of a pass and the morph diff
 
@@ -45,20 +50,16 @@ def load_pass(paths: tuple[str, ...]) -> RecordingPass:
 
     The symbol is the snapshot's (from the snapshot body or the ``<symbol>_<date>`` file name).
     """
-    decoder = FrameDecoder()
     snapshot: BookSnapshot | None = None
     t0 = 0
     decoded: list[tuple[int, PlayEvent]] = []
-    for line in read_lines(paths):
-        if line.is_snapshot:
-            if snapshot is None:
-                if not line.symbol:
-                    raise ValueError(f"{paths[0]}: cannot tell the symbol of the depth snapshot")
-                snapshot, t0 = decoder.snapshot(line.raw, line.symbol), line.recv_ns
-            continue
-        got = decoder.frame(line.raw)
-        if got is not None:
-            decoded.append((line.recv_ns, got))
+    for recv_ns, ev in _recorded(paths):
+        if not isinstance(ev, BookSnapshot):
+            decoded.append((recv_ns, ev))
+        elif snapshot is None:
+            if not ev.symbol:
+                raise ValueError(f"{paths[0]}: cannot tell the symbol of the depth snapshot")
+            snapshot, t0 = ev, recv_ns
     if snapshot is None:
         raise ValueError(f"no depth snapshot in {', '.join(paths)}")
     symbol = snapshot.symbol
@@ -80,6 +81,23 @@ def load_pass(paths: tuple[str, ...]) -> RecordingPass:
     span = (max(trades) - min(trades) + 1) if trades else 1
     duration = (events[-1][0] if events else 0) + PASS_GAP_NS
     return RecordingPass(snapshot, events, duration, diffs[0].prev_final_id, diffs[-1].final_id, span)
+
+
+def _recorded(paths: tuple[str, ...]) -> Iterator[tuple[int, PlayEvent]]:
+    """Every playable event of the recordings, in order, with its receive time."""
+    decoder = FrameDecoder()
+    for path in paths:
+        if is_tape(path):
+            yield from read_tape(path)
+            continue
+        for line in read_lines([path]):
+            if line.is_snapshot:
+                try:
+                    yield line.recv_ns, decoder.snapshot(line.raw, line.symbol)
+                except ValueError as exc:  # a snapshot the tape cannot use is skipped, as a bad frame is
+                    log.warning("exchange: %s (skipped)", exc)
+            elif (got := decoder.frame(line.raw)) is not None:
+                yield line.recv_ns, got
 
 
 def _morph(

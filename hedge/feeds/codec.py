@@ -221,6 +221,15 @@ _TYPE_NAME = {
 }
 
 
+_EVENT_NAME: dict[type, str] = {
+    DepthDiff: "depthUpdate",
+    Trade: "trade",
+    BookTicker: "bookTicker",
+    MarkPrice: "markPriceUpdate",
+    DepthSnapshot: "snapshot",
+}
+
+
 class Codec:
     """Decode Binance USD-M market frames and depth snapshots into hedge events."""
 
@@ -297,6 +306,12 @@ class Codec:
         log.warning("feeds: malformed frame (%s), %d since last report; sample %r", reason, count, sample)
         if self._journal is not None:
             self._journal("malformed_frame", {"reason": reason, "count": count, "sample": sample})
+
+    def count(self, ev: MarketEvent | DepthSnapshot) -> None:
+        """Count an event decoded elsewhere (a Parquet tape) under the name its frame would have."""
+        name = "aggTrade" if type(ev) is Trade and ev.aggregated else _EVENT_NAME[type(ev)]
+        counts = self._counts
+        counts[name] = counts.get(name, 0) + 1
 
     # ------------------------------------------------------------------ snapshots
 

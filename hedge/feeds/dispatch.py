@@ -28,7 +28,7 @@ import msgspec
 
 from hedge.bus import Bus
 from hedge.events import DepthDiff, DepthSnapshot
-from hedge.feeds.codec import Codec, CodecError
+from hedge.feeds.codec import Codec, CodecError, MarketEvent
 from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
 
 log = logging.getLogger(__name__)
@@ -112,8 +112,15 @@ class FrameDispatcher:
     def on_frame(self, raw: bytes | str, recv_ns: int) -> None:
         """One received frame: decode, publish, and (depth) update the book."""
         ev = self._decode(raw, recv_ns)
-        if ev is None:
-            return
+        if ev is not None:
+            self._route(ev)
+
+    def on_event(self, ev: MarketEvent) -> None:
+        """An event decoded already (a Parquet tape): counted as its frame would be, then routed."""
+        self.codec.count(ev)
+        self._route(ev)
+
+    def _route(self, ev: MarketEvent) -> None:
         sync = self.books.get(ev.symbol)
         if sync is None and (sync := self._admit(ev.symbol)) is None:
             return

@@ -12,6 +12,10 @@ Owns:
 - the **cryptofeed** raw-data format (bmoscon/cryptofeed ``raw_data_collection``):
   ``<name>.ws.<n>.<m>`` — first line the connect URL, then ``<ts_seconds>: <frame>`` — merged
   by time with its ``<name>.http.<n>.<m>`` sibling (``<url> -> <ts>: <body>``);
+- telling a **Parquet tape** (``is_parquet``: ``.parquet`` or the ``PAR1`` magic; a directory of
+  them, as ``hedge record --format parquet`` leaves it) from the text formats; the tape itself is
+  read by ``hedge.feeds.parquet`` into typed events (``Record``), which the replay source publishes
+  without decoding;
 - ``ReplaySource``: reads recordings (several files as one continuous stream) and drives the
   same ``FrameDispatcher`` as the live feed, so it publishes the same events in the same order;
   at max speed or at a real-time multiple, deterministically (event times come from the file);
@@ -47,7 +51,7 @@ import msgspec
 
 from hedge.bus import Bus
 from hedge.events import DepthSnapshot
-from hedge.feeds.codec import CodecError
+from hedge.feeds.codec import CodecError, MarketEvent
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,7 @@ PROBE_LINES = 1000  # the lines ``probe`` looks at for market data
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "binance-usdm"
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_PARQUET_MAGIC = b"PAR1"
 _NAME_SYMBOL = re.compile(r"^([A-Za-z0-9]+)_\d{8}")
 _BODY_SYMBOL = re.compile(rb'"symbol"\s*:\s*"([A-Za-z0-9]+)"')
 _URL_SYMBOL = re.compile(r"[?&]symbol=([A-Za-z0-9]+)")
@@ -76,6 +81,11 @@ class RecordedLine(msgspec.Struct, frozen=True, gc=False):
     raw: bytes
     is_snapshot: bool = False
     symbol: str = ""
+
+
+# What a recording yields, in replay order: a raw line (gz, cryptofeed: decoded by the dispatcher) or an
+# already typed event (a Parquet tape, ``hedge.feeds.parquet``: no JSON decoding left to do).
+Record = RecordedLine | MarketEvent | DepthSnapshot
 
 
 class ReadStats(msgspec.Struct, kw_only=True):
@@ -335,8 +345,14 @@ def probe(path: str | Path) -> str:
     body) among its first ``PROBE_LINES`` lines. Reads only those lines; logs nothing."""
     p = Path(path)
     if p.is_dir():
-        found = sorted(p.glob("*.ws.*"))
-        return next(filter(None, map(probe, found)), "") if found else "a directory without cryptofeed *.ws.* files"
+        found = sorted(p.glob("*.ws.*")) or sorted(p.glob("*.parquet"))
+        if not found:
+            return "a directory without cryptofeed *.ws.* files or Parquet tapes"
+        return next(filter(None, map(probe, found)), "")
+    if is_parquet(p):
+        from hedge.feeds.parquet import probe_parquet  # pyarrow only for a Parquet tape
+
+        return probe_parquet(p)
     st = _QuietStats()
     lines = read_lines(p, st.damage)
     try:
@@ -354,18 +370,26 @@ def probe(path: str | Path) -> str:
             "'<receive ns> <JSON>' or cryptofeed '<seconds>: <JSON>')")
 
 
-def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None) -> Iterator[RecordedLine]:
+def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None) -> Iterator[Record]:
     """Any mix of supported recordings, in the given order, as one stream of plausible receive times."""
     st = stats if stats is not None else ReadStats()
     return in_time_order(_iter_any(paths, st), st)
 
 
-def _iter_any(paths: Sequence[str | Path], st: ReadStats) -> Iterator[RecordedLine]:
+def _iter_any(paths: Sequence[str | Path], st: ReadStats) -> Iterator[Record]:
     run: list[Path] = []
     for p in [Path(x) for x in paths]:
-        if p.is_dir():
+        if is_parquet(p):
+            from hedge.feeds.parquet import iter_parquet  # pyarrow only for a Parquet tape
+
             yield from iter_hftbacktest(run, st)
             run = []
+            yield from iter_parquet(p, st)
+        elif p.is_dir():
+            yield from iter_hftbacktest(run, st)
+            run = []
+            if not any(p.glob("*.ws.*")):  # a directory of tapes (``hedge record --format parquet``)
+                yield from _iter_any(sorted(p.glob("*.parquet")), st)
             for ws in sorted(p.glob("*.ws.*")):
                 yield from iter_cryptofeed(ws, stats=st)
         elif is_cryptofeed(p):
@@ -377,7 +401,18 @@ def _iter_any(paths: Sequence[str | Path], st: ReadStats) -> Iterator[RecordedLi
     yield from iter_hftbacktest(run, st)
 
 
-def in_time_order(lines: Iterable[RecordedLine], st: ReadStats) -> Iterator[RecordedLine]:
+def is_parquet(path: str | Path) -> bool:
+    """A Parquet tape (``hedge.feeds.parquet``): by its extension, else its ``PAR1`` magic."""
+    p = Path(path)
+    if p.suffix == ".parquet":
+        return True
+    if not p.is_file():
+        return False
+    with open(p, "rb") as f:
+        return f.read(4) == _PARQUET_MAGIC
+
+
+def in_time_order(lines: Iterable[Record], st: ReadStats) -> Iterator[Record]:
     """``lines`` without those whose receive time is corrupt (counted ``receive_time_out_of_order``).
 
     A replay's event clock follows the receive times, so one corrupted digit (a time years ahead)
@@ -389,7 +424,7 @@ def in_time_order(lines: Iterable[RecordedLine], st: ReadStats) -> Iterator[Reco
     which nothing follows, must be that close to the stream's time.
     """
     it = iter(lines)
-    ahead: deque[RecordedLine] = deque()
+    ahead: deque[Record] = deque()
     last = -1  # the stream's time: the latest receive time taken (-1: none yet)
     while True:
         rec = ahead.popleft() if ahead else next(it, None)
@@ -408,10 +443,10 @@ def in_time_order(lines: Iterable[RecordedLine], st: ReadStats) -> Iterator[Reco
             yield rec
         else:
             st.lines -= 1
-            st.bad("receive_time_out_of_order", rec.raw)
+            st.bad("receive_time_out_of_order", rec.raw if type(rec) is RecordedLine else repr(rec).encode())
 
 
-def _time_confirmed(t: int, last: int, ahead: deque[RecordedLine]) -> bool:
+def _time_confirmed(t: int, last: int, ahead: deque[Record]) -> bool:
     """Do most of the lines ``ahead`` continue from receive time ``t`` (the stream was at ``last``)?"""
     if not ahead:  # the last line (or the only one)
         return last < 0 or abs(t - last) <= UNCONFIRMED_SPAN_NS
@@ -479,18 +514,21 @@ class ReplaySource:
         self._sleep = sleep
         self._yield_every = yield_every
 
-    def records(self) -> Iterator[RecordedLine]:
+    def records(self) -> Iterator[Record]:
         """The recording's lines in replay order (read counters go to ``stats`` at ``finish``), for a
         driver that interleaves its own work between lines (``hedge replay``'s event clock)."""
         return iter_recording(self.paths, self._read)
 
-    def handle(self, rec: RecordedLine) -> None:
-        """Publish one recorded line's events (a frame, or a snapshot for its book)."""
+    def handle(self, rec: Record) -> None:
+        """Publish one recorded line's events (a frame, or a snapshot for its book), or one typed event."""
         st = self.stats
         if not st.first_recv_ns:
             st.first_recv_ns = rec.recv_ns
         st.last_recv_ns = rec.recv_ns
         st.lines_seen += 1
+        if not isinstance(rec, RecordedLine):
+            self._typed(rec)
+            return
         if not rec.is_snapshot:
             self.dispatcher.on_frame(rec.raw, rec.recv_ns)
             if self._pending:
@@ -502,15 +540,34 @@ class ReplaySource:
         else:
             self._attribute(rec)
 
+    def _typed(self, ev: MarketEvent | DepthSnapshot) -> None:
+        """An event a Parquet tape decoded already: counted and routed as its frame would be."""
+        dispatcher = self.dispatcher
+        if not isinstance(ev, DepthSnapshot):
+            dispatcher.on_event(ev)
+            if self._pending:
+                self._retry_pending()
+            return
+        self.stats.snapshots += 1
+        dispatcher.codec.count(ev)
+        if ev.symbol:
+            dispatcher.on_snapshot(ev)
+        else:
+            self._place(ev)
+
     def _attribute(self, rec: RecordedLine) -> None:
-        """A snapshot line that names no symbol: it belongs to the book whose buffered diffs it
-        bridges (``U <= lastUpdateId <= u``); else, when exactly one book needs a snapshot, to that
-        one; else it waits (at most ``PENDING_LINES`` lines) for a diff that it bridges."""
+        """A snapshot line that names no symbol: decoded, then placed (``_place``)."""
         try:
             snap = self.dispatcher.codec.decode_snapshot(rec.raw, "", rec.recv_ns)
         except CodecError as exc:
             log.warning("replay: unusable snapshot line: %s", exc)
             return
+        self._place(snap)
+
+    def _place(self, snap: DepthSnapshot) -> None:
+        """A snapshot that names no symbol belongs to the book whose buffered diffs it bridges
+        (``U <= lastUpdateId <= u``); else, when exactly one book needs a snapshot, to that one; else
+        it waits (at most ``PENDING_LINES`` lines) for a diff that it bridges."""
         books = self.dispatcher.books
         fits = [s for s, b in books.items() if b.bridges(snap.last_update_id)]
         if len(fits) != 1:

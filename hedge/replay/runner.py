@@ -41,7 +41,7 @@ from hedge.app import Engine
 from hedge.config import Config
 from hedge.config.calibration_check import calibrator_problems
 from hedge.feeds.input_report import input_problems, no_snapshot
-from hedge.feeds.recording import RecordedLine, ReplaySource
+from hedge.feeds.recording import Record, ReplaySource
 from hedge.model.clock import EventClock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
 from hedge.replay.calibration_report import CalibrationReport
@@ -187,7 +187,7 @@ class Replay:
                         "it has: %s (set strategy.universe and symbols.yaml to trade those)",
                         ", ".join(missing), ", ".join(others) or "none")
 
-    async def _run(self, records: Iterator[RecordedLine], first_ns: int) -> None:
+    async def _run(self, records: Iterator[Record], first_ns: int) -> None:
         clock, handle, settle = self.clock, self.source.handle, self._settle
         step = clock.step
         pipe, speed = self.pipeline, self.speed

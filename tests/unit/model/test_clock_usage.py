@@ -37,6 +37,7 @@ ALLOWED: dict[str, tuple[frozenset[str], str]] = {
     "commands/progress.py": (frozenset({"monotonic"}), "a progress bar's elapsed time and rate: a display, never an outcome"),
     "commands/sweep.py": (frozenset({"perf_counter"}), "a sweep's wall time (sweep.json): a duration measurement"),
     "research/points.py": (frozenset({"perf_counter"}), "a sweep point's wall_s column: a duration measurement"),
+    "commands/convert.py": (frozenset({"perf_counter"}), "a command line tool's elapsed time per file converted"),
     # The local exchange referees the engine and shares no code with it: it keeps its own server clock.
     "exchange/server.py": (frozenset({"time", "monotonic"}), "the local exchange's server time and fault timing"),
     "exchange/streams.py": (frozenset({"monotonic"}), "the local exchange's stalled-stream fault"),
