@@ -66,6 +66,8 @@ SURFACES: tuple[Surface, ...] = (
     Surface("diagnostics", s.Diagnostics, "state",
             ("RiskDecision", "OrderIntent", "FeedStatus", "FeedStats", "BookStatus", "Heartbeat", "Event"),
             "veto counters, exit pipeline, feed liveness, book resyncs, last event ages, health", periodic=True),
+    Surface("leaderboard_state", s.LeaderboardState, "portfolio", ("ClosedTrade", "Fill"),
+            "strategies x symbols ranked by net PnL: trades, win rate, expectancy, maker share, drawdown"),
 )
 
 SURFACE_BY_NAME: dict[str, Surface] = {x.name: x for x in SURFACES}
