@@ -168,6 +168,21 @@ class AlertsConfig(Section, frozen=True):
     webhook: WebhookConfig = msgspec.field(default_factory=WebhookConfig)
 
 
+class FirestoreConfig(Section, frozen=True):
+    """The one-way state sync to Firestore (``features.firestore_sync``, ``hedge sync``); docs/firestore.md."""
+
+    project: str = ""  # empty: GOOGLE_CLOUD_PROJECT, else the credentials' project (the emulator: "hedge-local")
+    root: str = "hedge"  # top-level collection
+    instance: str = "default"  # this engine's document under it
+    interval_s: Positive = 1.0  # state files are read (and changes queued) this often
+    nav_history_s: Annotated[float, msgspec.Meta(ge=1.0)] = 60.0  # one NAV history point per this many seconds
+    queue_size: PosInt = 64  # documents waiting; full -> the oldest document's pending write is dropped
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100  # writes per commit (Firestore: <= 500)
+    timeout_s: Positive = 10.0  # per commit
+    backoff_initial_s: Positive = 0.5
+    backoff_max_s: Positive = 30.0
+
+
 class Features(Section, frozen=True):
     """Named feature flags (env: ``HEDGE_FEATURE_<NAME>=0|1``)."""
 
@@ -176,6 +191,7 @@ class Features(Section, frozen=True):
     exchange_stop_orders: bool = False
     dead_man_switch: bool = True
     alerts: bool = True
+    firestore_sync: bool = False
 
 
 class RuntimeConfig(Section, frozen=True):
@@ -198,3 +214,4 @@ class RuntimeConfig(Section, frozen=True):
     portfolio: PortfolioConfig = msgspec.field(default_factory=PortfolioConfig)
     alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
     features: Features = msgspec.field(default_factory=Features)
+    firestore: FirestoreConfig = msgspec.field(default_factory=FirestoreConfig)
