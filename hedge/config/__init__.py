@@ -25,6 +25,7 @@ from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR
 from hedge.config.risk import CooloffConfig, DeadManConfig, KillSwitchConfig, RiskConfig, TierCaps
 from hedge.config.runtime import (
     AlertsConfig,
+    BtcModelConfig,
     Features,
     FeedsConfig,
     FirestoreConfig,
@@ -77,6 +78,7 @@ __all__ = [
     "FRACTION_META",
     "HHMM",
     "AlertsConfig",
+    "BtcModelConfig",
     "CalibratorParams",
     "Config",
     "ConfigError",

@@ -183,6 +183,15 @@ class FirestoreConfig(Section, frozen=True):
     backoff_max_s: Positive = 30.0
 
 
+class BtcModelConfig(Section, frozen=True):
+    """The BTC model's 4h and daily readings sent to the notifiers (``features.btc_model``); docs/telegram.md."""
+
+    symbol: SymbolName = "BTCUSDT"
+    intervals: list[Literal["4h", "1d"]] = msgspec.field(default_factory=lambda: ["4h", "1d"])
+    check_s: Positive = 30.0  # how often a new close is looked for
+    timeout_s: Positive = 10.0  # per REST request
+
+
 class Features(Section, frozen=True):
     """Named feature flags (env: ``HEDGE_FEATURE_<NAME>=0|1``)."""
 
@@ -192,6 +201,7 @@ class Features(Section, frozen=True):
     dead_man_switch: bool = True
     alerts: bool = True
     firestore_sync: bool = False
+    btc_model: bool = False
 
 
 class RuntimeConfig(Section, frozen=True):
@@ -215,3 +225,4 @@ class RuntimeConfig(Section, frozen=True):
     alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
     features: Features = msgspec.field(default_factory=Features)
     firestore: FirestoreConfig = msgspec.field(default_factory=FirestoreConfig)
+    btc_model: BtcModelConfig = msgspec.field(default_factory=BtcModelConfig)
