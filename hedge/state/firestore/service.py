@@ -128,8 +128,7 @@ class FirestoreSync:
                 data = (self.dir / f"{surface}.json").read_bytes()
             except OSError:
                 continue  # not written yet
-            if self._seen.pop(surface, None) == data:
-                self._seen[surface] = data
+            if surface in self._seen and self._seen[surface] == data:
                 self.stats.unchanged += 1
                 continue
             try:
@@ -138,8 +137,7 @@ class FirestoreSync:
                 continue  # never happens with the atomic writer; a hand-edited file is skipped
             self._seen[surface] = data
             doc = make_doc(self.layout.state(surface), content, _int(content, "updated_ns"))
-            if self._written.pop(doc.path, None) == doc.content_hash:
-                self._written[doc.path] = doc.content_hash
+            if doc.path in self._written and self._written[doc.path] == doc.content_hash:
                 self.stats.unchanged += 1
                 continue
             out.append(doc)
