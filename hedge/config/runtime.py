@@ -201,6 +201,30 @@ class AlertsConfig(Section, frozen=True):
     webhook: WebhookConfig = msgspec.field(default_factory=WebhookConfig)
 
 
+class FirestoreConfig(Section, frozen=True):
+    """The one-way state sync to Firestore (``features.firestore_sync``, ``hedge sync``); docs/firestore.md."""
+
+    project: str = ""  # empty: GOOGLE_CLOUD_PROJECT, else the credentials' project (the emulator: "hedge-local")
+    root: str = "hedge"  # top-level collection
+    instance: str = "default"  # this engine's document under it
+    interval_s: Positive = 1.0  # state files are read (and changes queued) this often
+    nav_history_s: Annotated[float, msgspec.Meta(ge=1.0)] = 60.0  # one NAV history point per this many seconds
+    queue_size: PosInt = 64  # documents waiting; full -> the oldest document's pending write is dropped
+    batch_size: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100  # writes per commit (Firestore: <= 500)
+    timeout_s: Positive = 10.0  # per commit
+    backoff_initial_s: Positive = 0.5
+    backoff_max_s: Positive = 30.0
+
+
+class BtcModelConfig(Section, frozen=True):
+    """The BTC model's 4h and daily readings sent to the notifiers (``features.btc_model``); docs/telegram.md."""
+
+    symbol: SymbolName = "BTCUSDT"
+    intervals: list[Literal["4h", "1d"]] = msgspec.field(default_factory=lambda: ["4h", "1d"])
+    check_s: Positive = 30.0  # how often a new close is looked for
+    timeout_s: Positive = 10.0  # per REST request
+
+
 class Features(Section, frozen=True):
     """Named feature flags, read once at start (env: ``HEDGE_FEATURE_<NAME>=0|1``, or the seed's
     ``*_V6_ENABLED`` names of ``hedge.config.env.SEED_FLAGS``; docs/configuration.md "Environment")."""
@@ -215,6 +239,8 @@ class Features(Section, frozen=True):
     router_autotune: bool = False  # ROUTER_AUTOTUNE_V6_ENABLED: propose router parameters from recent TCA
     router_autotune_apply: bool = False  # ROUTER_AUTOTUNE_V6_APPLY_ENABLED: and apply them (bounded steps); 0 = propose
     feedback_allocator: bool = False  # FEEDBACK_ALLOCATOR_V6_ENABLED: reserved, the feedback allocator (not built yet)
+    firestore_sync: bool = False
+    btc_model: bool = False
 
 
 class RuntimeConfig(Section, frozen=True):
@@ -237,3 +263,5 @@ class RuntimeConfig(Section, frozen=True):
     portfolio: PortfolioConfig = msgspec.field(default_factory=PortfolioConfig)
     alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
     features: Features = msgspec.field(default_factory=Features)
+    firestore: FirestoreConfig = msgspec.field(default_factory=FirestoreConfig)
+    btc_model: BtcModelConfig = msgspec.field(default_factory=BtcModelConfig)

@@ -4,10 +4,10 @@ Owns: the wiring order — the log dir's lock, the local exchange (started first
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
 reconciliation, kill switch, dead-man switch), the order tape (a log line per order, fill and
-veto burst), the pre-trade gate on the pipeline's risk stage when ``runtime.gate.enabled``, the
-remote gate risk asks when ``risk.gate_url`` is set, the ``--once`` cycle (or the ``--minutes`` run
-and its report), ``daemon.json``, the
-warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
+veto burst), the BTC model's job when ``features.btc_model``, the pre-trade gate on the
+pipeline's risk stage when ``runtime.gate.enabled``, the remote gate risk asks when
+``risk.gate_url`` is set, the ``--once`` cycle (or the ``--minutes`` run and its report),
+``daemon.json``, the warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
 — the calibrator check first (``hedge.config.calibration_check``: a real venue refuses an
 unfitted or stale calibrator) — and the lifetime of what the engine does not own (the local exchange, the venue's HTTP
 client, the lock), released after the engine's graceful shutdown.
@@ -40,6 +40,8 @@ from hedge.gate.remote import RemoteGate
 from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
+from hedge.state.btc_model.job import BtcModelJob
+from hedge.state.btc_model.market import Market
 from hedge.state.tape import OrderTape
 from hedge.venue.user_stream import UserStream
 
@@ -99,6 +101,9 @@ class Daemon:
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
         engine.add_service(OrderTape(engine.bus, engine.clock))  # the terminal's line per order, fill, veto burst
+        if rt.features.btc_model:  # the 4h/daily BTC readings, sent as alerts (REST klines, off the tick path)
+            engine.add_service(BtcModelJob(Market(setup.market.rest_base, timeout_s=rt.btc_model.timeout_s),
+                                           engine.bus.publish, rt.btc_model, engine.log_dir, engine.clock))
         if cfg.risk.gate_url:
             self.remote_gate = self.pipeline.risk.remote = RemoteGate(cfg, clock=engine.clock, env=self.env)
         if rt.gate.enabled:

@@ -5,7 +5,8 @@ in UTC, weeks on Mondays, months on the calendar) and their arithmetic (``open_o
 ``Candle`` (one bar: OHLC, volume and quote volume, taker-buy volumes, trade count, first and last
 trade id); ``aggregate`` (bars into a larger interval); and ``Bars``, one series' bounded store of
 bars of one interval, built price by price, with the window query the klines endpoints answer
-(gaps between bars filled with flat bars at the previous close, up to the current bar).
+(gaps between bars filled with flat bars at the previous close, up to the current bar), and a store
+put after a history of larger bars (``after``: the klines' synthetic past).
 
 Must never: read the clock or do I/O (times are given), or hold more than ``MAX_BARS`` bars.
 """
@@ -150,6 +151,14 @@ class Bars:
                 del bars[:TRIM]
             bars.append(flat(start, price))
         bars[-1].add(trade_id, price, qty, buyer_maker)
+
+    def after(self, history: list[Candle], interval: str) -> Bars:
+        """A new store of ``interval`` bars: ``history`` (bars of ``interval`` ending before this store's
+        first bar) followed by this store's bars merged into ``interval`` bars."""
+        out = Bars(interval, max_bars=len(history) + len(self.bars) + 1)
+        out.bars = [*history, *aggregate(self.bars, interval)]
+        out._last_ms = self._last_ms
+        return out
 
     def since(self, start_ms: int) -> Candle | None:
         """The bars opening at or after ``open_of(start_ms)`` merged into one (None: no trade since)."""

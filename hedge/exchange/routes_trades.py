@@ -3,7 +3,8 @@
 Owns: the public REST handlers built from the market trades played (``TradeHistory``) and the
 book: ``/fapi/v1/trades``, ``/fapi/v1/aggTrades`` (one aggregate per market trade, as the
 ``@aggTrade`` stream sends them), ``/fapi/v1/klines`` (every Binance interval, from the 1-minute
-bars), ``/fapi/v1/markPriceKlines`` and ``/fapi/v1/indexPriceKlines`` (from the mark's 1-minute
+bars; 1h and longer intervals reach back into ``hedge.exchange.history``'s synthetic past),
+``/fapi/v1/markPriceKlines`` and ``/fapi/v1/indexPriceKlines`` (from the mark's 1-minute
 bars; the index is the mark here), ``/fapi/v1/ticker/24hr`` (the last 24 hours at minute
 granularity), ``/fapi/v1|v2/ticker/price`` and ``/fapi/v1/ticker/bookTicker``; their Binance
 request weights and wire shapes. Without ``symbol`` the tickers list the symbols the exchange plays.
@@ -111,7 +112,9 @@ class TradeRoutes:
 
     async def klines(self, ctx: Ctx) -> Any:
         spec = ctx.symbol(self.specs)
-        interval, bars = self._window(ctx, self.trades.bars(spec.symbol))
+        interval = ctx.need("interval")
+        source = self.ex.history.klines_source(spec.symbol, self.trades.bars(spec.symbol), interval)
+        interval, bars = self._window(ctx, source)
         fp, fq = spec.fmt_price, spec.fmt_qty
         return [
             [c.open_ms, fp(c.open), fp(c.high), fp(c.low), fp(c.close), fq(c.volume),

@@ -34,6 +34,7 @@ from hedge.exchange.auth import Keys
 from hedge.exchange.control import ControlApi
 from hedge.exchange.depthstream import FLUSH_EVERY_S, DepthStreams
 from hedge.exchange.faults import Faults
+from hedge.exchange.history import History
 from hedge.exchange.limits import UNLIMITED, Limits, RateLimiter
 from hedge.exchange.market import RecordingTape, SyntheticFlow, bundled_recording
 from hedge.exchange.marketdata import PlayEvent
@@ -106,6 +107,7 @@ class LocalExchange:
         self.rest = Rest(self.keys, self.limiter, self.faults, self.now_ms)
         self.depth = DepthStreams(self.hub, self.specs, self.faults, self.now_ms)
         self.trades = TradeHistory()  # the market trades played: trades, klines and tickers
+        self.history = History()  # the klines' synthetic past before the first trade played
         self.player = MarketPlayer(self.engine, self.hub, self.depth, self.specs, self.now_ms, speed, self.trades)
         self.last_update_id = self.player.last_update_id  # symbol -> u of the last diff played
         self.marks = MarkLoop(self.engine, self.hub, self.specs, self.now_ms, self.last_update_id)

@@ -71,6 +71,8 @@ SURFACES: tuple[Surface, ...] = (
             periodic=True),
     Surface("factor_diagnostics", s.FactorDiagnosticsState, "signals", ("FactorReport",),
             "each factor's rolling IC, IR, hit rate and PnL attribution; the hybrid score's weights"),
+    Surface("leaderboard_state", s.LeaderboardState, "portfolio", ("ClosedTrade", "Fill"),
+            "strategies x symbols ranked by net PnL: trades, win rate, expectancy, maker share, drawdown"),
 )
 
 SURFACE_BY_NAME: dict[str, Surface] = {x.name: x for x in SURFACES}

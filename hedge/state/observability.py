@@ -3,7 +3,8 @@
 Owns: assembling ``Telemetry`` (counters), ``HealthMonitor`` (/health rules), ``StateModel`` +
 ``StatePublisher`` (logs/state/*.json and the manifest), the Prometheus registry and
 ``MetricsServer`` (/metrics, /health), the trade list (``TradeCsv``: trades.csv), the
-``LoopLagProbe``, and the alert path (``AlertRouter`` -> ``AlertDispatcher`` -> notifiers from
+``LoopLagProbe``, the one-way Firestore sync of the state files (``features.firestore_sync``),
+and the alert path (``AlertRouter`` -> ``AlertDispatcher`` -> notifiers from
 config) from the configuration.
 ``services`` lists the long-running parts for the engine to supervise; ``attach_observability``
 does both steps for anything shaped like an Engine.
@@ -31,6 +32,8 @@ from hedge.state.alerts.notifier import Notifier
 from hedge.state.alerts.router import AlertRouter
 from hedge.state.alerts.telegram import TelegramNotifier
 from hedge.state.alerts.webhook import WebhookNotifier
+from hedge.state.firestore.metrics import FirestoreCollector
+from hedge.state.firestore.service import FirestoreSync, SyncStats
 from hedge.state.health import HealthMonitor, HealthRules
 from hedge.state.looplag import LoopLagProbe
 from hedge.state.manifest import state_dir
@@ -137,6 +140,8 @@ class Observability:
         self.registry = build_registry(
             HedgeCollector(self.telemetry, self.model, self.health, bus, self.dispatcher.snapshot)
         )
+        self.sync_stats = SyncStats()  # hedge_firestore_* (zeros while features.firestore_sync is off)
+        self.registry.register(FirestoreCollector(self.sync_stats))
         self.server = MetricsServer(self.registry, self.health, rt.metrics.host, rt.metrics.port, self.masker)
         self.trade_csv = TradeCsv(log_dir)  # <log_dir>/trades.csv: one row per closed trade
         self.trade_csv.attach(bus)
@@ -144,6 +149,9 @@ class Observability:
         self.services: list[Service] = [self.publisher, self.dispatcher, self.loop_lag]
         if rt.metrics.enabled:
             self.services.append(self.server)
+        if rt.features.firestore_sync:  # reads the state files the publisher wrote: never on the tick path
+            self.services.append(FirestoreSync(self.state_dir, rt.firestore, self.clock, stats=self.sync_stats,
+                                               masker=self.masker))
 
 
     async def run(self) -> None:

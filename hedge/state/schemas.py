@@ -131,6 +131,25 @@ class AlertStats(msgspec.Struct, kw_only=True):
     deduplicated: int = 0
 
 
+class LeaderboardRow(msgspec.Struct, kw_only=True):
+    """One strategy's closed trades on one symbol (net of fees, USDT)."""
+
+    rank: int  # 1 = the highest net PnL
+    strategy: str
+    symbol: str
+    pnl: float  # net PnL: sum of the closed trades' net_pnl
+    trades: int
+    wins: int = 0  # trades with net_pnl > 0
+    win_rate: float = 0.0  # wins / trades
+    expectancy: float = 0.0  # mean net PnL per trade, USDT
+    expectancy_bps: float = 0.0  # mean of net_pnl / (entry_price x qty), basis points
+    fills: int = 0
+    maker_fills: int = 0
+    maker_share: float = 0.0  # maker_fills / fills
+    max_drawdown: float = 0.0  # largest fall of the cumulative net PnL from its peak, USDT (>= 0)
+    last_closed_ms: int = 0
+
+
 # ---------------------------------------------------------------------------------- files
 
 
@@ -316,3 +335,11 @@ class FactorDiagnosticsState(StateFile, kw_only=True):
     factors: list[FactorRowState] = []  # by symbol, then factor
     weights: dict[str, float] = {}  # hybrid score: signal, expectancy, liquidity
     weights_history: list[WeightPoint] = []  # the overlay's newest updates (empty while it is off)
+
+
+class LeaderboardState(StateFile, kw_only=True):
+    """Strategies x symbols ranked by net PnL (from the closed trades, as trades.csv)."""
+
+    rows: list[LeaderboardRow] = []  # best net PnL first
+    trades: int = 0
+    pnl: float = 0.0

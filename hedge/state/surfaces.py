@@ -1,7 +1,7 @@
 """The in-memory model behind the state files: latest values from the bus, built into schemas.
 
 Owns: keeping the latest value of everything a surface of ``hedge/state/manifest.py`` shows (NAV,
-positions, ledger, risk, KPI sums, router health, scores, signals, marks), telling the publisher
+positions, ledger, risk, KPI sums, router health, scores, signals, marks, the leaderboard's sums), telling the publisher
 which surfaces changed, and which builder makes each surface (``account_surfaces``,
 ``market_surfaces``, ``engine_surfaces``).
 
@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from hedge.bus import Bus
 from hedge.events import (
     FactorReport,
+    ClosedTrade,
     Fill,
     LedgerPosition,
     MarkPrice,
@@ -45,6 +46,7 @@ from hedge.state import market_surfaces as market
 from hedge.state import schemas as s
 from hedge.state.engine_surfaces import WriteStats
 from hedge.state.health import HealthMonitor
+from hedge.state.leaderboard import Leaderboard
 from hedge.state.manifest import SURFACES
 from hedge.state.telemetry import Telemetry
 
@@ -90,6 +92,7 @@ class StateModel:
         self.features = dict(sorted((features or {}).items()))  # runtime.features, read once at start
         self.factors_enabled = factors_enabled
         self.factor_report: FactorReport | None = None
+        self.leaderboard = Leaderboard()
         self._builders: dict[str, Callable[[], s.StateFile]] = {
             "nav_state": lambda: account.nav_state(self.nav, self.peak_nav, self.nav_readings),
             "positions_state": lambda: account.positions_state(self.positions, self.marks),
@@ -106,6 +109,7 @@ class StateModel:
             "diagnostics": lambda: engine.diagnostics(self.t, self.health, self.bus, self.alert_stats(),
                                                       self.write_stats, self.features),
             "factor_diagnostics": lambda: market.factor_diagnostics(self.factor_report, self.factors_enabled),
+            "leaderboard_state": self.leaderboard.build,
         }
         missing = {x.name for x in SURFACES} ^ set(self._builders)
         if missing:
@@ -129,6 +133,7 @@ class StateModel:
             (Signal, self.on_signal),
             (MarkPrice, self.on_mark),
             (FactorReport, self.on_factors),
+            (ClosedTrade, self.on_closed_trade),
         )
         for etype, handler in subs:
             bus.subscribe(etype, handler)
@@ -182,7 +187,12 @@ class StateModel:
             k.closing_fills += 1
             if ev.realized_pnl > 0.0:
                 k.wins += 1
+        self.leaderboard.on_fill(ev)
         self.on_dirty("kpis")
+
+    def on_closed_trade(self, ev: ClosedTrade) -> None:
+        self.leaderboard.on_closed_trade(ev)
+        self.on_dirty("leaderboard_state")
 
     def on_router(self, ev: RouterHealth) -> None:
         self.router[ev.symbol] = ev
