@@ -21,8 +21,8 @@ from typing import Any, TypeVar
 
 from hedge.bus import Bus
 from hedge.events import (
-    FactorReport,
     ClosedTrade,
+    FactorReport,
     Fill,
     LedgerPosition,
     MarkPrice,
