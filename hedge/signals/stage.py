@@ -22,13 +22,13 @@ from collections import deque
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, Trade
+from hedge.model.sprt import SprtDecision
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.features import FeatureEngine
 from hedge.signals.round_trips import RoundTripTracker
 from hedge.signals.scores import ScoreBoard
 from hedge.signals.screener import Screener
 from hedge.signals.sizing import Sizer
-from hedge.signals.sprt import SprtDecision
 from hedge.signals.strategies import build_strategies
 from hedge.signals.strategies.base import Strategy
 
