@@ -5,6 +5,10 @@ Generates the dir with scripts/make_big_logdir.py (unless ``--log-dir`` is given
 through Playwright) and times navigation -> every panel drawn (the first panel, Equity: its title,
 figures and NAV chart; the app runs only the open tab), then each other panel's switch time. Memory: the dashboard
 server's peak RSS (VmHWM) after the render. Goals (issue 17): first render <= 3 s, memory <= 300 MB.
+Also reported: how long the server took to listen (``server_ready_s``; it reads the journals before it
+listens: ``server_warm_s``), the server-side time of each script run (``server_script_s``, from the
+app's log: one per page load and panel switch) and the load average at the start and the end (the
+browser's times swing with it on this shared 2-core machine).
 
     python scripts/bench_dashboard.py [--log-dir DIR] [--lines 1000000] [--renders 3]
 Last line: one JSON object.
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -83,18 +88,22 @@ def main() -> None:
                         "--lines", str(args.lines)], check=True, stdout=subprocess.DEVNULL)
     lines = sum(p.read_bytes().count(b"\n") for p in log_dir.glob("*.jsonl*"))
     port = free_port()
+    err = tempfile.NamedTemporaryFile(prefix="hedge-dash-", suffix=".err", delete=False)  # noqa: SIM115
+    t_start = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-m", "hedge", "dashboard", "--log-dir", str(log_dir),
                                "--port", str(port), "--refresh", "0"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=err)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.1)
+        ready = time.perf_counter() - t_start
+        load = os.getloadavg()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -104,12 +113,20 @@ def main() -> None:
             again = [render_once(browser.new_page(), url) for _ in range(args.renders)]
             browser.close()
         rss = peak_rss_mb(server.pid)
+        load_end = os.getloadavg()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps({"journal_lines": lines, "first_render_s": round(first[1], 3),
+    log = Path(err.name).read_text()
+    os.unlink(err.name)
+    scripts = [float(x) for x in re.findall(r"dashboard: script run in ([0-9.]+) s", log)]
+    warm = re.findall(r"modules imported in ([0-9.]+) s", log)
+    print(json.dumps({"journal_lines": lines, "server_ready_s": round(ready, 3),
+                      "server_warm_s": float(warm[0]) if warm else None,
+                      "server_script_s": scripts, "loadavg_start": [round(x, 2) for x in load],
+                      "loadavg_end": [round(x, 2) for x in load_end], "first_render_s": round(first[1], 3),
                       "first_figures_s": round(first[0], 3), "next_renders_s": [round(x[1], 3) for x in again],
                       "panel_switch_s": switches, "peak_rss_mb_after_first": round(rss_first, 1),
                       "peak_rss_mb": round(rss, 1), "goal_render_s": 3.0, "goal_rss_mb": 300.0,

@@ -3,7 +3,9 @@
 Owns: the options and their checks (the dashboard extra installed, a positive port and refresh),
 and the Streamlit command line that serves ``hedge/dashboard/app.py`` on loopback only, headless,
 without usage statistics, file watching or error details (the app shows its own error lines).
-The process becomes Streamlit's (``exec``): Ctrl-C and SIGTERM stop it as they stop Streamlit.
+The process becomes the dashboard's server (``exec`` of ``hedge.dashboard.serve``: it reads the
+journals the first page shows, then runs Streamlit's own command line in-process): Ctrl-C and
+SIGTERM stop it as they stop Streamlit.
 
 Must never: import the dashboard package's panels or Streamlit itself (it only locates the app
 file), bind anything but 127.0.0.1, or write into a log dir.
@@ -32,7 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def streamlit_argv(app: str, args: argparse.Namespace) -> list[str]:
     argv = [
-        sys.executable, "-m", "streamlit", "run", app,
+        sys.executable, "-m", "hedge.dashboard.serve", "run", app,
         "--server.address", HOST, "--server.port", str(args.port), "--server.headless", "true",
         "--server.fileWatcherType", "none", "--server.runOnSave", "false",
         "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",

@@ -3,7 +3,8 @@
 Owns: ``BoundedRun``, the service that records the run from the bus — the replay's own
 ``DecisionRecorder``, which the command hands in (``Recorder``: the daemon and the replay are
 sibling layers) (orders, vetoes by reason, fills, maker share, fees, realized PnL, drawdown,
-the decision fingerprint), plus order outcomes, NAV at start and end, alerts and health
+the decision fingerprint), plus the orders by outcome (each order's final status), NAV at start and
+end, alerts and health
 incidents (each turn of ``/health`` from ok to failing, with its first reasons) — and stops the
 engine when the time is up; and ``RunReport``, the live counterpart of the replay summary,
 written to ``<log_dir>/run_report.json``.
@@ -22,7 +23,7 @@ import msgspec
 
 from hedge.app import Engine
 from hedge.bus import Bus
-from hedge.events import Alert, Nav, OrderUpdate
+from hedge.events import Alert, Nav, OrderStatus, OrderUpdate
 
 HEALTH_POLL_S = 1.0
 REPORT_FILE = "run_report.json"
@@ -34,7 +35,7 @@ class RunReport(msgspec.Struct, kw_only=True):
     elapsed_s: float = 0.0
     stop_reason: str = ""
     orders_sent: int = 0
-    order_outcomes: dict[str, int] = {}
+    order_outcomes: dict[str, int] = {}  # orders by their outcome (final status; open ones by their latest)
     fills: int = 0
     maker_fills: int = 0
     maker_share: float = 0.0  # of the filled quantity, as the replay's maker_ratio
@@ -99,7 +100,7 @@ class BoundedRun:
         self.minutes = minutes
         self.report = RunReport(venue=venue, minutes=minutes)
         self._t0 = engine.clock.now_s()
-        self._outcomes: Counter[str] = Counter()
+        self._status: dict[str, OrderStatus] = {}  # client order id -> its latest status (a final one sticks)
         self._alerts: Counter[str] = Counter()
         self._healthy = True
         self.decisions = recorder(engine.bus)
@@ -109,7 +110,11 @@ class BoundedRun:
         bus.subscribe(Alert, self._on_alert)
 
     def _on_update(self, u: OrderUpdate) -> None:
-        self._outcomes[u.status.value] += 1
+        """An order's outcome is its final status once it has one: the REST answer and the user stream both
+        report it (a late stream NEW after the REST FILLED changes nothing), as ``order_updates.jsonl`` keeps it."""
+        was = self._status.get(u.client_order_id)
+        if was is None or not was.is_final:
+            self._status[u.client_order_id] = u.status
 
     def _on_nav(self, n: Nav) -> None:
         if not self.report.nav_start:
@@ -140,7 +145,7 @@ class BoundedRun:
         r.elapsed_s = self.engine.clock.now_s() - self._t0
         r.stop_reason = self.engine.stop_reason or "shutdown"
         d = self.decisions
-        r.order_outcomes = dict(self._outcomes)
+        r.order_outcomes = dict(Counter(st.value for st in self._status.values()))
         r.alerts = dict(self._alerts)
         r.orders_sent, r.vetoes, r.fills, r.maker_fills = d.orders, dict(d.vetoes), d.fills, d.maker_fills
         r.maker_share, r.notional_usdt, r.fees_usdt = d.maker_ratio, d.traded_notional, d.fees

@@ -36,7 +36,7 @@ from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
 from hedge.gate.app import GateServer
-from hedge.gate.remote import RemoteGate
+from hedge.gate.remote import RemoteGate, RemoteGateCollector
 from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
@@ -106,6 +106,7 @@ class Daemon:
                                            engine.bus.publish, rt.btc_model, engine.log_dir, engine.clock))
         if cfg.risk.gate_url:
             self.remote_gate = self.pipeline.risk.remote = RemoteGate(cfg, clock=engine.clock, env=self.env)
+            engine.observability.registry.register(RemoteGateCollector(self.remote_gate))  # on the daemon's /metrics
         if rt.gate.enabled:
             try:
                 self.gate = embedded_gate(engine, self.pipeline.risk, self.env)

@@ -5,7 +5,8 @@ DIR] [--refresh SECONDS]`` (``hedge dashboard`` builds that command). With sever
 panel shows each run in turn and the Equity panel compares them first.
 
 Owns: the options, the page, the process-wide caches (the configuration's limits; one incremental
-``JournalTail`` per journal, ``st.cache_resource``: a refresh reads only what was appended), the
+``JournalTail`` per journal, ``st.cache_resource``: a refresh reads only what was appended; the
+ones ``hedge.dashboard.serve`` read at the server's start are taken as they are), the
 auto-refresh (a fragment rerun every ``--refresh`` seconds; 0 = off) and the rule that a panel
 that fails shows an error line naming the panel and the log dir, never a traceback.
 
@@ -24,7 +25,7 @@ from types import ModuleType
 import streamlit as st
 
 from hedge.dashboard import equity, execution, health, positions, risk, router, scores
-from hedge.dashboard.lines import TAILS
+from hedge.dashboard.serve import tail_of
 from hedge.dashboard.source import Limits, Run
 from hedge.dashboard.tail import JournalTail
 from hedge.model.clock import LiveClock
@@ -53,8 +54,7 @@ def limits(config: str | None) -> Limits:
 
 @st.cache_resource(show_spinner=False, max_entries=256)
 def journal_tail(log_dir: Path, name: str) -> JournalTail:
-    spec = TAILS[name]
-    return JournalTail(log_dir / f"{name}.jsonl", spec.keep, spec.budget, extract=spec.extract)
+    return tail_of(log_dir, name)  # read at the server's start when ``hedge dashboard`` started it (``serve``)
 
 
 def labels(dirs: Sequence[Path]) -> list[str]:
@@ -98,6 +98,7 @@ def body(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str]) -> None:
+    t0 = CLOCK.now_ns()
     args = parse_args(argv)
     st.set_page_config(page_title="hedge dashboard", layout="wide")
     st.title("hedge dashboard")
@@ -109,6 +110,7 @@ def main(argv: Sequence[str]) -> None:
         st.fragment(run_every=args.refresh)(body)(args)
     else:
         body(args)
+    log.info("dashboard: script run in %.3f s", (CLOCK.now_ns() - t0) / 1e9)  # server side (scripts/bench_dashboard.py)
 
 
 if __name__ == "__main__":

@@ -25,22 +25,26 @@ def _nav(run: Run) -> pd.DataFrame:
 
 
 def render_run(run: Run) -> None:
-    events, fills = run.tail("events"), run.tail("fills")
-    show_freshness(run, [run.nav, run.kpis], [events, fills])
-    show_problems(run.nav, run.kpis)
-    bad_lines_note(events, events.bad_lines)
-    bad_lines_note(fills, fills.bad_lines)
+    # the headline figures come from the state files: drawn before the journals are read (the page shows
+    # them while the tails refresh); the freshness line above them is filled in once the tails are read
+    head = st.container()
     nav, kpis = run.nav.value, run.kpis.value
-    curve = _nav(run)
     cols = st.columns(5)
     if nav is not None:
         cols[0].metric("NAV (USDT)", f"{nav.nav:,.2f}")
         cols[1].metric("Peak NAV", f"{nav.peak_nav:,.2f}")
-    if not curve.empty:
-        cols[2].metric("Max drawdown (window)", pct(-float(curve["drawdown"].min())))
     if kpis is not None:
         cols[3].metric("Total PnL", f"{kpis.total_pnl:+,.2f}")
         cols[4].metric("Fees", f"{kpis.fees:,.2f}")
+    events, fills = run.tail("events"), run.tail("fills")
+    with head:
+        show_freshness(run, [run.nav, run.kpis], [events, fills])
+        show_problems(run.nav, run.kpis)
+        bad_lines_note(events, events.bad_lines)
+        bad_lines_note(fills, fills.bad_lines)
+    curve = _nav(run)
+    if not curve.empty:
+        cols[2].metric("Max drawdown (window)", pct(-float(curve["drawdown"].min())))
     if curve.empty:
         st.info(f"no NAV readings in `{events.path}` yet (its Nav lines are the NAV history)")
         return

@@ -1,6 +1,6 @@
 """The gate's HTTP application: routes, bearer-token auth, the body size limit and the error answers.
 
-Owns: ``POST /pretrade/check``, ``POST /posttrade/log``, ``GET /health``, ``GET /metrics``,
+Owns: ``POST /pretrade/check``, ``POST /posttrade/log``, ``POST /posttrade/reset``, ``GET /health``, ``GET /metrics``,
 ``GET /openapi.json``; the rule that a bound address other than loopback needs a token
 (``check_binding``); the answers to a bad request: 401 without the token, 413 over the size
 limit, 422 with the field path (msgspec's ``ValidationError`` names it) for a body that does not
@@ -23,7 +23,7 @@ from aiohttp import web
 
 from hedge import __version__
 from hedge.gate.metrics import build_registry, render
-from hedge.gate.schemas import CheckRequest, ErrorOut, PostTradeLog, openapi
+from hedge.gate.schemas import CheckRequest, EdgeReset, ErrorOut, PostTradeLog, openapi
 from hedge.gate.service import GateService
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _encode = msgspec.json.Encoder().encode
 _check_decoder = msgspec.json.Decoder(CheckRequest)
 _posttrade_decoder = msgspec.json.Decoder(PostTradeLog)
+_reset_decoder = msgspec.json.Decoder(EdgeReset)
 
 
 def is_loopback(host: str) -> bool:
@@ -76,6 +77,7 @@ class GateApp:
         self.app = web.Application(client_max_size=max_body, middlewares=[self._guard])
         self.app.router.add_post("/pretrade/check", self.pretrade_check)
         self.app.router.add_post("/posttrade/log", self.posttrade_log)
+        self.app.router.add_post("/posttrade/reset", self.posttrade_reset)
         self.app.router.add_get("/health", self.health)
         self.app.router.add_get("/metrics", self.metrics)
         self.app.router.add_get("/openapi.json", self.openapi)
@@ -115,6 +117,12 @@ class GateApp:
         if isinstance(req, web.Response):
             return req
         return _json(self.service.log_posttrade(req))
+
+    async def posttrade_reset(self, request: web.Request) -> web.Response:
+        req = await self._decode(request, _reset_decoder)
+        if isinstance(req, web.Response):
+            return req
+        return _json(self.service.reset_edge(req))
 
     async def health(self, request: web.Request) -> web.Response:
         h = self.service.health()

@@ -1,5 +1,5 @@
 """The gate's Prometheus metrics: decisions, vetoes by gate, idempotent replays, post-trade reports,
-bad requests, decision latency, the trading state and the reported outcomes.
+bad requests, decision latency, the trading state and the post-trade evidence per strategy x symbol.
 
 Owns: the collector that reads ``GateService``'s counters at scrape time and its registry.
 
@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from hedge.events import TradingState
-from hedge.gate.service import GateService
+from hedge.gate.service import GateService, edge_out
 
 
 class GateCollector:
@@ -49,11 +49,21 @@ class GateCollector:
             g.add_metric([st.value], 1.0 if st is health.state else 0.0)
         yield g
         yield GaugeMetricFamily("hedge_gate_nav", "the account NAV the gate decides with (USDT)", value=health.nav)
-        o = s.outcomes
-        yield GaugeMetricFamily("hedge_gate_expectancy", "mean realised PnL per reported round trip",
-                                value=o.expectancy)
-        yield GaugeMetricFamily("hedge_gate_sprt_llr", "SPRT log-likelihood ratio of the reported outcomes",
-                                value=o.llr)
+        labels = ["symbol", "strategy"]
+        exp = GaugeMetricFamily("hedge_gate_expectancy", "mean realised PnL per reported round trip (window)",
+                                labels=labels)
+        llr = GaugeMetricFamily("hedge_gate_sprt_llr", "SPRT log-likelihood ratio of the reported outcomes",
+                                labels=labels)
+        off = GaugeMetricFamily("hedge_gate_no_edge", "1 while the post-trade evidence vetoes new exposure",
+                                labels=labels)
+        for (symbol, strategy), ev in sorted(s.outcomes.records.items()):
+            out = edge_out(symbol, strategy, ev)
+            exp.add_metric([symbol, strategy], out.expectancy)
+            llr.add_metric([symbol, strategy], out.sprt_llr)
+            off.add_metric([symbol, strategy], 1.0 if out.vetoing else 0.0)
+        yield exp
+        yield llr
+        yield off
 
 
 def build_registry(service: GateService) -> CollectorRegistry:

@@ -21,6 +21,7 @@ PosFinite = Annotated[float, msgspec.Meta(gt=0.0, lt=1e15)]
 NonNegFinite = Annotated[float, msgspec.Meta(ge=0.0, lt=1e15)]
 AnyFinite = Annotated[float, msgspec.Meta(gt=-1e15, lt=1e15)]
 Probability = Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+StrategyName = Annotated[str, msgspec.Meta(max_length=64)]
 
 
 class CheckRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -41,7 +42,7 @@ class CheckRequest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     sprt_llr: AnyFinite = 0.0
     bid: NonNegFinite = 0.0
     ask: NonNegFinite = 0.0
-    strategy: Annotated[str, msgspec.Meta(max_length=64)] = "external"
+    strategy: StrategyName = "external"  # the post-trade evidence it is judged on is this strategy's
 
 
 class ReasonOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +85,7 @@ class PostTradeLog(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     realized_pnl: AnyFinite = 0.0  # the round trip's realised PnL when it closed (0 = still open)
     outcome: Literal["win", "loss", "open"] = "open"
     reason: Annotated[str, msgspec.Meta(max_length=512)] = ""
+    strategy: StrategyName = "external"  # whose evidence the outcome counts in (as in its ``CheckRequest``)
 
 
 class PostTradeAck(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,6 +93,29 @@ class PostTradeAck(msgspec.Struct, frozen=True, kw_only=True):
     fills: int
     cooloff_s: float
     state: TradingState
+    edge: EdgeOut | None = None  # the strategy x symbol's evidence after this report (None: no record)
+
+
+class EdgeReset(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An operator's fresh start for one strategy x symbol's post-trade evidence."""
+
+    symbol: Symbol
+    strategy: StrategyName = "external"
+
+
+class EdgeOut(msgspec.Struct, frozen=True, kw_only=True):
+    """One strategy x symbol's post-trade evidence: ``vetoing`` when ``check_order`` vetoes its new exposure."""
+
+    symbol: str
+    strategy: str
+    trips: int = 0
+    wins: int = 0
+    losses: int = 0
+    expectancy: float = 0.0
+    expectancy_hi: float | None = None  # upper end of the 95% CI; None below ``scores.min_trades`` trips
+    sprt_llr: float = 0.0
+    sprt_off: bool = False
+    vetoing: bool = False
 
 
 class HealthOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -109,6 +134,7 @@ class ErrorOut(msgspec.Struct, frozen=True, kw_only=True):
 _ROUTES: tuple[tuple[str, str, type | None, type, str], ...] = (
     ("/pretrade/check", "post", CheckRequest, CheckResponse, "Ask the gate before sending an order"),
     ("/posttrade/log", "post", PostTradeLog, PostTradeAck, "Report what became of an order"),
+    ("/posttrade/reset", "post", EdgeReset, EdgeOut, "Forget a strategy x symbol's post-trade evidence"),
     ("/health", "get", None, HealthOut, "Liveness and the trading state"),
 )
 

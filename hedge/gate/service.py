@@ -6,7 +6,8 @@ trading state and ack latency are the risk stage's), the decision id, the bounde
 cache (a repeated key answers the same bytes), the journal lines (vetoes in ``risk_vetoes``,
 post-trade reports in ``orders_success/failed/denied``; each reported fill goes to ``on_fill``:
 the risk stage's cooloff and the ``events`` journal take it as they take the daemon's own) and
-the counters ``/metrics`` shows.
+the counters ``/metrics`` shows, and the post-trade evidence (``Outcomes``) it hands ``check_order``
+per strategy x symbol (with the operator's reset).
 
 Must never: decide anything itself (``check_order`` does, with the daemon's ``RiskLimits``), or
 hold the account view (the risk stage keeps it from the venue's events).
@@ -15,6 +16,8 @@ hold the account view (the risk stage keeps it from the venue's events).
 from __future__ import annotations
 
 import itertools
+import logging
+import math
 import os
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -23,8 +26,17 @@ import msgspec
 
 from hedge.config import Config
 from hedge.events import Fill, OrderIntent, RiskDecision
-from hedge.gate.outcomes import Outcomes
-from hedge.gate.schemas import CheckRequest, CheckResponse, HealthOut, PostTradeAck, PostTradeLog, ReasonOut
+from hedge.gate.outcomes import Evidence, Outcomes
+from hedge.gate.schemas import (
+    CheckRequest,
+    CheckResponse,
+    EdgeOut,
+    EdgeReset,
+    HealthOut,
+    PostTradeAck,
+    PostTradeLog,
+    ReasonOut,
+)
 from hedge.model.clock import Clock
 from hedge.risk.check import check_order
 from hedge.risk.context import BookRisk, RiskContext
@@ -32,6 +44,7 @@ from hedge.risk.limits import RiskLimits
 from hedge.state.histogram import Histogram
 from hedge.state.journal import Journals
 
+log = logging.getLogger(__name__)
 ContextFn = Callable[[str, int], RiskContext]  # (symbol, now_ns) -> the risk stage's context
 CACHE_SIZE = 100_000
 _POSTTRADE_JOURNAL = {"filled": "orders_success", "failed": "orders_failed", "denied": "orders_denied"}
@@ -91,8 +104,10 @@ class GateService:
         self.latency = Histogram()  # seconds spent deciding (cache misses)
 
     def context(self, req: CheckRequest, now_ns: int) -> RiskContext:
-        """The risk stage's context for ``req.symbol`` with the runner's view of the book."""
-        return msgspec.structs.replace(self._context(req.symbol, now_ns), book=runner_book(req))
+        """The risk stage's context for ``req.symbol`` with the runner's view of the book and the post-trade
+        evidence on ``req.strategy`` x ``req.symbol``."""
+        return msgspec.structs.replace(self._context(req.symbol, now_ns), book=runner_book(req),
+                                       edge=self.outcomes.edge(req.symbol, req.strategy))
 
     def check(self, req: CheckRequest) -> bytes:
         """The JSON answer to ``req``: decided once per idempotency key, then the same bytes."""
@@ -123,13 +138,30 @@ class GateService:
             self._on_fill(Fill(client_order_id=req.order_id, symbol=req.symbol, side=req.side, qty=f.qty,
                                price=f.price, fee=f.fee, maker=f.maker, realized_pnl=f.realized_pnl,
                                trade_id=f.trade_id, ts_ms=now // 1_000_000, recv_ns=now))
-        self.outcomes.record(req.outcome, req.realized_pnl)
+        ev = self.outcomes.record(req.symbol, req.strategy, req.outcome, req.realized_pnl)
         self.posttrade[req.status] += 1
         if self._journals is not None:
             self._journals.write(_POSTTRADE_JOURNAL[req.status], "posttrade", req)
+        edge = None
+        if ev is not None:
+            edge = edge_out(req.symbol, req.strategy, ev)
+            if edge.vetoing:
+                log.warning("gate: %s on %s has no edge (SPRT llr %.3f%s, expectancy CI high %s): its new exposure "
+                            "is vetoed until the evidence recovers or POST /posttrade/reset", req.strategy,
+                            req.symbol, edge.sprt_llr, ", off" if edge.sprt_off else "", edge.expectancy_hi)
         ctx = self._context(req.symbol, now)
         return PostTradeAck(order_id=req.order_id, fills=len(req.fills),
-                            cooloff_s=max(0.0, (ctx.cooloff_until_ms - now // 1_000_000) / 1000.0), state=ctx.state)
+                            cooloff_s=max(0.0, (ctx.cooloff_until_ms - now // 1_000_000) / 1000.0), state=ctx.state,
+                            edge=edge)
+
+    def reset_edge(self, req: EdgeReset) -> EdgeOut:
+        """An operator's fresh start for ``req.strategy`` x ``req.symbol`` (journaled in ``events``)."""
+        had = self.outcomes.reset(req.symbol, req.strategy)
+        log.warning("gate: post-trade evidence of %s on %s reset by an operator (%s)", req.strategy, req.symbol,
+                    "it had a record" if had else "it had none")
+        if self._journals is not None:
+            self._journals.write("events", "GateEdgeReset", req)
+        return EdgeOut(symbol=req.symbol, strategy=req.strategy)
 
     def health(self) -> HealthOut:
         now = self._clock.now_ns()
@@ -138,3 +170,11 @@ class GateService:
         fresh = nav.updated_ms > 0 and nav.age_s <= self.limits.nav_freshness_s
         return HealthOut(ok=fresh and ctx.reconciled, state=ctx.state, nav=nav.value,
                          nav_age_s=nav.age_s if nav.updated_ms > 0 else None, reconciled=ctx.reconciled)
+
+
+def edge_out(symbol: str, strategy: str, ev: Evidence) -> EdgeOut:
+    r = ev.risk()
+    hi = r.expectancy_hi
+    return EdgeOut(symbol=symbol, strategy=strategy, trips=ev.trips, wins=ev.wins, losses=ev.losses,
+                   expectancy=ev.expectancy, expectancy_hi=hi if math.isfinite(hi) else None, sprt_llr=r.sprt_llr,
+                   sprt_off=r.sprt_off, vetoing=r.sprt_off or hi < 0.0)

@@ -233,6 +233,16 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
                 reasons.append(Reason.CVAR)
                 observed[Reason.CVAR] = cvar
                 limits[Reason.CVAR] = lim.cvar_limit
+        edge = ctx.edge
+        if edge is not None:  # post-trade evidence (the gate service): the strategy lost its edge here
+            if edge.sprt_off:
+                reasons.append(Reason.SPRT_NO_EDGE)
+                observed[Reason.SPRT_NO_EDGE] = edge.sprt_llr
+                limits[Reason.SPRT_NO_EDGE] = edge.sprt_lower
+            if edge.expectancy_hi < 0.0:
+                reasons.append(Reason.NEGATIVE_EXPECTANCY)
+                observed[Reason.NEGATIVE_EXPECTANCY] = edge.expectancy_hi
+                limits[Reason.NEGATIVE_EXPECTANCY] = 0.0
         if len(reasons) > n_before:
             if reduce_part <= 0.0:
                 return _veto(intent, ctx, reasons, observed, limits, price, cooloff_s)

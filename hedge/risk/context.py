@@ -2,7 +2,8 @@
 
 Owns: the shape of the risk gates' inputs — NAV health, trading state, positions with their
 open orders, the order's book, latencies, user-stream liveness, return history, day-start NAV
-and high-water mark, cooloff and the exchange's minimum notional for the symbol.
+and high-water mark, cooloff, the exchange's minimum notional for the symbol and (gate service) the post-trade
+evidence on the intent's strategy x symbol.
 
 Design: a snapshot, not a live view. The risk stage builds one per intent from state it keeps
 current from bus events (dicts inside are replaced, never mutated, so a context stays valid
@@ -55,6 +56,19 @@ class BookRisk(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     lag_ms: float = 0.0
 
 
+class EdgeRisk(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Post-trade evidence on the intent's strategy x symbol (the gate service's ``Outcomes``; ``None`` elsewhere).
+
+    ``sprt_off``: the SPRT accepted "no edge" (stays so until an operator resets it);
+    ``expectancy_hi``: upper end of the 95% CI of the mean realised PnL per round trip (``inf`` with
+    too few trips to judge)."""
+
+    sprt_off: bool = False
+    sprt_llr: float = 0.0
+    sprt_lower: float = 0.0
+    expectancy_hi: float = float("inf")
+
+
 class RiskContext(msgspec.Struct, frozen=True, kw_only=True):
     now_ns: int  # local wall clock when the snapshot was taken
     state: TradingState = TradingState.ACTIVE
@@ -74,6 +88,7 @@ class RiskContext(msgspec.Struct, frozen=True, kw_only=True):
     min_notional: float = 0.0  # the exchange's MIN_NOTIONAL for the intent's symbol (0 = none)
     step_size: float = 0.0  # the exchange's quantity step for the intent's symbol (0 = none): MIN_NOTIONAL
     # is judged on the quantity rounded down to it, as the router will place it
+    edge: EdgeRisk | None = None  # post-trade evidence (the gate service); None = no such gate
 
     @property
     def now_ms(self) -> int:

@@ -43,6 +43,8 @@ class Reason(enum.StrEnum):
     DAILY_DRAWDOWN = "daily_drawdown"
     PORTFOLIO_DRAWDOWN = "portfolio_drawdown"
     CVAR = "cvar"
+    SPRT_NO_EDGE = "sprt_no_edge"  # gate service: the strategy x symbol's SPRT accepted "no edge"
+    NEGATIVE_EXPECTANCY = "negative_expectancy"  # gate service: its expectancy's 95% CI is below 0
     # caps: the order is reduced to fit
     REDUCE_ONLY_CLIP = "reduce_only_clip"
     TRADE_NAV_CAP = "trade_nav_cap"

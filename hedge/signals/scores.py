@@ -24,8 +24,8 @@ from collections import deque
 
 from hedge.config import ScoreParams
 from hedge.events import StrategyScore, SymbolScore
+from hedge.model.sprt import Sprt, SprtDecision
 from hedge.signals.round_trips import RoundTrip
-from hedge.signals.sprt import Sprt, SprtDecision
 
 
 class SymbolStats:

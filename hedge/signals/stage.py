@@ -27,6 +27,7 @@ from hedge.bus import Bus
 from hedge.config import Config
 from hedge.config.calibration_check import applied
 from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, RiskSnapshot, Trade
+from hedge.model.sprt import SprtDecision
 from hedge.signals.adaptive_weights import AdaptiveWeights
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.conviction import Conviction
@@ -36,7 +37,6 @@ from hedge.signals.round_trips import RoundTripTracker
 from hedge.signals.scores import ScoreBoard
 from hedge.signals.screener import Screener
 from hedge.signals.sizing import Sizer
-from hedge.signals.sprt import SprtDecision
 from hedge.signals.strategies import build_strategies
 from hedge.signals.strategies.base import Strategy
 

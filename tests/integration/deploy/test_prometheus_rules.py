@@ -43,9 +43,17 @@ def promtool(*args: str) -> str:
 
 
 @needs_promtool
-def test_promtool_checks_and_unit_tests_pass() -> None:
+def test_promtool_checks_and_unit_tests_pass(tmp_path: Path) -> None:
     assert "SUCCESS" in promtool("check", "config", "prometheus.yml")
-    assert "SUCCESS" in promtool("check", "config", "compose.yml")
+    # compose.yml reads the gate's token from a Docker secret; promtool wants the file: one in its place
+    token = tmp_path / "gate_token"
+    token.write_text("t")
+    compose = PROM / f".compose-check-{os.getpid()}.yml"
+    compose.write_text((PROM / "compose.yml").read_text().replace("/run/secrets/gate_token", str(token)))
+    try:
+        assert "SUCCESS" in promtool("check", "config", compose.name)
+    finally:
+        compose.unlink()
     assert f"SUCCESS: {len(rules())} rules found" in promtool("check", "rules", "alerts.yml")
     assert "SUCCESS" in promtool("test", "rules", "alerts_test.yml")
 
@@ -73,9 +81,10 @@ def test_compose_stack_is_consistent() -> None:
     local, compose = (yaml.safe_load((PROM / n).read_text()) for n in ("prometheus.yml", "compose.yml"))
     assert compose["scrape_configs"][0]["static_configs"] == [{"targets": ["hedge:9108"]}]
     compose["scrape_configs"][0]["static_configs"] = local["scrape_configs"][0]["static_configs"]
+    assert compose["scrape_configs"].pop()["job_name"] == "hedge-gate"  # the gate (test_compose_stack.py)
     assert compose == local
     stack = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
-    assert set(stack["services"]) == {"hedge", "prometheus", "grafana"}
+    assert set(stack["services"]) == {"hedge", "gate", "prometheus", "grafana"}
     ds = yaml.safe_load((DEPLOY / "grafana/provisioning/datasources/prometheus.yml").read_text())["datasources"][0]
     assert ds["url"] == "http://prometheus:9090"
     assert DASHBOARDS and all(json.loads(p.read_text())["panels"] for p in DASHBOARDS)

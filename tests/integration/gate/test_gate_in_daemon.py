@@ -1,6 +1,7 @@
 """``runtime.gate.enabled``: the daemon serves the gate on its own risk stage. A check is decided with
 the daemon's context (its NAV, its trading state); a reported losing fill counts in the daemon's
-cooloff streak and its events journal, but never reaches the daemon's ledger."""
+cooloff streak and its events journal, but never reaches the daemon's ledger; reported losing round trips of
+a runner's strategy veto that strategy's new exposure (its expectancy's CI below 0)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,17 @@ async def test_the_daemon_serves_the_gate_on_its_own_risk_stage(tmp_path: Path) 
                     "order_id": "ext-1", "symbol": "BTCUSDT", "side": "SELL", "status": "filled",
                     "fills": [{"qty": 0.001, "price": 59_000.0, "realized_pnl": -1.0}], "outcome": "loss"}) as r:
                 assert r.status == 200
+            for i in range(5):  # five closed losing trips of one runner's strategy: its expectancy CI is below 0
+                async with http.post(f"{url}/posttrade/log", json={
+                        "order_id": f"ext-l{i}", "symbol": "BTCUSDT", "side": "SELL", "status": "filled",
+                        "realized_pnl": -1.0 - i % 2, "outcome": "loss", "strategy": "ext"}) as r:
+                    ack = await r.json()
+            assert ack["edge"]["vetoing"] is True and ack["edge"]["trips"] == 5
+            check = {"symbol": "BTCUSDT", "side": "BUY", "quantity": 0.002, "price": 60_000.0, "e_pi_bps": 5.0}
+            async with http.post(f"{url}/pretrade/check", json={**check, "idempotency_key": "e1",
+                                                                "strategy": "ext"}) as r:
+                d = await r.json()
+            assert not d["allow"] and "negative_expectancy" in [x["name"] for x in d["reasons"]]
         assert risk.cooloff.losses == losses_before + 1
         assert daemon.pipeline.portfolio.ledger.qty("BTCUSDT") == qty_before
     finally:

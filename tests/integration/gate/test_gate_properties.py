@@ -1,5 +1,5 @@
 """The gate over real HTTP on 127.0.0.1: its answer is ``check_order``'s decision for random orders and
-contexts; a repeated idempotency key answers the same decision; no request body gets a 5xx."""
+contexts and post-trade evidence; a repeated idempotency key answers the same decision; no request body gets a 5xx."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hedge.events import OrderIntent, Side, TradingState, VolRegime
+from hedge.gate.outcomes import Outcomes
 from hedge.risk.check import check_order
 from hedge.risk.context import BookRisk, PositionRisk
 from hedge.risk.limits import RiskLimits
@@ -81,12 +82,31 @@ def _body(req: dict[str, Any]) -> dict[str, Any]:
     return {"idempotency_key": f"k-{next(_keys)}", **body}
 
 
+pnl_sequences = st.lists(st.sampled_from([-3.0, -1.0, -1.0, -0.5, -0.5, 0.5, 4.0]), max_size=30)  # both verdicts occur
+
+
+def _report(client: Client, symbol: str, strategy: str, pnls: list[float]) -> Any:
+    """An operator's reset, then ``pnls`` as closed round trips of ``strategy`` on ``symbol``; the evidence
+    an independent ``Outcomes`` holds for the same sequence."""
+    status, _ = client.request("POST", "/posttrade/reset", {"symbol": symbol, "strategy": strategy})
+    assert status == 200
+    mine = Outcomes(CFG)
+    for i, p in enumerate(pnls):
+        outcome = "win" if p > 0 else "loss"
+        status, ack = client.request("POST", "/posttrade/log", {
+            "order_id": f"o-{i}", "symbol": symbol, "side": "SELL", "status": "filled", "realized_pnl": p,
+            "outcome": outcome, "strategy": strategy})
+        assert status == 200, ack
+        mine.record(symbol, strategy, outcome, p)
+    return mine.edge(symbol, strategy)
+
+
 def _expected(body: dict[str, Any], context: Any) -> Any:
     px = body["price"]
     bid, ask = body.get("bid", px), body.get("ask", px)
     intent = OrderIntent(
         intent_id=body["idempotency_key"], symbol=body["symbol"], side=Side(body["side"]),
-        notional=body["quantity"] * px, strategy="external", reason="gate",
+        notional=body["quantity"] * px, strategy=body.get("strategy", "external"), reason="gate",
         reduce_only=body.get("reduce_only", False), limit_px=px, e_pi_bps=body.get("e_pi_bps", 0.0),
     )
     book = BookRisk(valid=True, bid=bid, ask=ask, spread_bps=(ask - bid) / ((ask + bid) / 2) * 1e4,
@@ -95,14 +115,16 @@ def _expected(body: dict[str, Any], context: Any) -> Any:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(req=requests, c=contexts)
+@given(req=requests, c=contexts, strategy=st.sampled_from(["external", "momo"]), pnls=pnl_sequences)
 def test_http_answer_is_check_orders_decision(gate: GateThread, client: Client, req: dict[str, Any],
-                                               c: dict[str, Any]) -> None:
+                                               c: dict[str, Any], strategy: str, pnls: list[float]) -> None:
+    """... with the post-trade evidence a random sequence of reported outcomes left on the strategy x symbol."""
     gate.context = ctx(**c)
-    body = _body(req)
+    edge = _report(client, req["symbol"], strategy, pnls)
+    body = {**_body(req), "strategy": strategy}
     status, got = client.request("POST", "/pretrade/check", body)
     assert status == 200, got
-    want = _expected(body, gate.context)
+    want = _expected(body, msgspec.structs.replace(gate.context, edge=edge))
     assert got["allow"] == want.allow
     assert got["max_qty"] == pytest.approx(want.max_qty, rel=1e-12, abs=1e-12)
     assert [r["name"] for r in got["reasons"]] == list(want.reasons)
@@ -155,7 +177,7 @@ valid = {"idempotency_key": "f", "symbol": "BTCUSDT", "side": "BUY", "quantity":
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    path=st.sampled_from(["/pretrade/check", "/posttrade/log"]),
+    path=st.sampled_from(["/pretrade/check", "/posttrade/log", "/posttrade/reset"]),
     body=st.one_of(
         st.binary(max_size=300),
         json_values.map(lambda v: msgspec.json.encode(v)),
@@ -181,4 +203,4 @@ def test_health_metrics_and_openapi(gate: GateThread, client: Client) -> None:
     assert status == 200 and doc["openapi"].startswith("3.")
     req = doc["components"]["schemas"]["CheckRequest"]
     assert {"idempotency_key", "symbol", "side", "quantity", "price"} <= set(req["required"])
-    assert set(doc["paths"]) >= {"/pretrade/check", "/posttrade/log", "/health", "/metrics"}
+    assert set(doc["paths"]) >= {"/pretrade/check", "/posttrade/log", "/posttrade/reset", "/health", "/metrics"}

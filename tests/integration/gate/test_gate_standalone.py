@@ -76,7 +76,8 @@ async def test_standalone_gate_decides_with_the_venues_account(tmp_path: Path, e
         async with http.get(f"{url}/metrics") as r:
             text = await r.text()
         assert 'hedge_gate_posttrade_total{status="filled"} ' + f"{float(losses)}" in text
-        assert "hedge_gate_sprt_llr -" in text
+        assert 'hedge_gate_sprt_llr{strategy="external",symbol="BTCUSDT"} -' in text
+        assert 'hedge_gate_no_edge{strategy="external",symbol="BTCUSDT"} 0.0' in text  # 3 trips: too few
     journal = tmp_path / "orders_success.jsonl"
     assert journal.exists() and journal.read_text().count('"posttrade"') == losses
     assert (tmp_path / "events.jsonl").read_text().count('"Fill"') == losses

@@ -46,7 +46,7 @@ def test_nav_frame_drawdown_and_daily_pnl() -> None:
     nav = series.nav_frame(rows)
     assert nav["drawdown"].tolist() == pytest.approx([0.0, 0.0, -0.25, 95 / 120 - 1])
     assert series.daily_pnl(nav)["pnl"].tolist() == pytest.approx([20.0, -25.0])
-    assert len(series.thin(series.nav_frame(np.column_stack([np.arange(10_000.0), np.ones(10_000)])))) == 2_000
+    assert len(series.thin(series.nav_frame(np.column_stack([np.arange(10_000.0), np.ones(10_000)])))) == series.MAX_POINTS
 
 
 def test_r_multiple_and_sprt() -> None:

@@ -97,6 +97,8 @@ def violations(intent: OrderIntent, ctx: RiskContext, cfg: Config, d: RiskDecisi
             out.append("portfolio drawdown")
         if len(ctx.returns) >= risk.cvar_min_samples and _cvar(ctx.returns, risk.cvar_alpha) > risk.cvar_limit:
             out.append("cvar")
+        if ctx.edge is not None and (ctx.edge.sprt_off or ctx.edge.expectancy_hi < 0.0):
+            out.append("no edge")
         if q * p_hi > max(risk.max_trade_nav_pct * nav, abs(w) * p_hi) + tol:
             out.append("per-trade NAV cap")
     out += _caps(intent, ctx, cfg, q, w, p_lo, tol)

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from hedge.signals.sprt import Sprt, SprtDecision
+from hedge.model.sprt import Sprt, SprtDecision
 
 
 def test_llr_steps_and_bounds_hand_values() -> None:
