@@ -1,4 +1,4 @@
-"""One real Firestore emulator per test session (per xdist worker): started once, on a free port."""
+"""One real Firestore emulator per test session (the tests share one xdist worker: xdist_group "firestore"): started once, on a free port."""
 
 from __future__ import annotations
 

@@ -19,6 +19,9 @@ from tests.integration.test_daemon_e2e import free_port, get, lively_config, met
 from tests.kit.firestore import FirestoreEmulator, documents
 from tests.kit.wait import wait_for_sync
 
+# one worker holds the one emulator (make test: xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("firestore")
+
 
 @pytest.mark.slow
 def test_the_daemon_syncs_its_state_files(emulator_env: FirestoreEmulator, tmp_path: Path) -> None:

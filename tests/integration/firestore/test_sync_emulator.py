@@ -24,6 +24,9 @@ from hedge.state.firestore.service import FirestoreSync
 from tests.kit.firestore import FirestoreEmulator, documents
 from tests.kit.wait import wait_for
 
+# one worker holds the one emulator (make test: xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("firestore")
+
 
 def _files(state: Path) -> dict[str, dict[str, Any]]:
     return {n: json.loads((state / f"{n}.json").read_text()) for n in SYNCED_SURFACES}
