@@ -36,6 +36,7 @@ from hedge.config.runtime import (
     ReplayConfig,
     RouterConfig,
     RuntimeConfig,
+    ShadowConfig,
     StateConfig,
     TelegramConfig,
     TradingWindow,
@@ -43,6 +44,7 @@ from hedge.config.runtime import (
     WebhookConfig,
 )
 from hedge.config.strategy import (
+    AllocatorParams,
     CalibratorParams,
     ExitParams,
     ScoreParams,
@@ -76,6 +78,7 @@ __all__ = [
     "FRACTION_META",
     "HHMM",
     "AlertsConfig",
+    "AllocatorParams",
     "CalibratorParams",
     "Config",
     "ConfigError",
@@ -108,6 +111,7 @@ __all__ = [
     "RuntimeConfig",
     "ScoreParams",
     "Section",
+    "ShadowConfig",
     "SignalParams",
     "SizingParams",
     "StateConfig",

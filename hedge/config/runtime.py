@@ -1,4 +1,5 @@
-"""The schema of runtime.yaml: venue, modes, HTTP, journals, metrics, feeds, router, portfolio, alerts, features.
+"""The schema of runtime.yaml: venue, modes, HTTP, journals, metrics, feeds, router, portfolio, alerts, shadow,
+features.
 
 Owns: one frozen Struct per section of runtime.yaml with the spec's defaults, and the named
 feature flags (``Features``).
@@ -168,6 +169,16 @@ class AlertsConfig(Section, frozen=True):
     webhook: WebhookConfig = msgspec.field(default_factory=WebhookConfig)
 
 
+class ShadowConfig(Section, frozen=True):
+    """The shadow pipeline (feature ``shadow_pipeline``, docs/intel.md): a candidate configuration decides
+    on the live ticks beside the live pipeline and sends nothing (fills only in its own simulated account)."""
+
+    config_dir: str = ""  # the candidate's config directory ("" = the live configuration)
+    overlay: str = ""  # a YAML file {runtime|risk|strategy|symbols: {key: value}} merged over the candidate
+    report_interval_s: Positive = 60.0  # the comparison with the live pipeline (shadow_state.json), event time
+    differences_kept: PosInt = 20  # the newest intents/decisions on which the two pipelines differed
+
+
 class Features(Section, frozen=True):
     """Named feature flags (env: ``HEDGE_FEATURE_<NAME>=0|1``)."""
 
@@ -176,6 +187,8 @@ class Features(Section, frozen=True):
     exchange_stop_orders: bool = False
     dead_man_switch: bool = True
     alerts: bool = True
+    shadow_pipeline: bool = False  # a candidate configuration decides on the same ticks, sends nothing
+    feedback_allocator: bool = False  # per symbol x strategy risk budget from realized trips (docs/intel.md)
 
 
 class RuntimeConfig(Section, frozen=True):
@@ -197,4 +210,5 @@ class RuntimeConfig(Section, frozen=True):
     router: RouterConfig = msgspec.field(default_factory=RouterConfig)
     portfolio: PortfolioConfig = msgspec.field(default_factory=PortfolioConfig)
     alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
+    shadow: ShadowConfig = msgspec.field(default_factory=ShadowConfig)
     features: Features = msgspec.field(default_factory=Features)

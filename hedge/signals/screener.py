@@ -2,9 +2,10 @@
 
 Owns: the checks, in this order (cheapest first; each refusal is counted in ``skipped`` by reason):
 cooldown per (strategy, symbol), the UTC trading window on event time, the directional bias,
-the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing (and the minimum
-notional), the calibrated ``p_win`` and ``e_pi_bps`` of the trade the portfolio will manage (TP/SL
-from ``hedge.config.geometry.barriers`` at the tick's realized volatility, carried on the intent;
+the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing times the feedback
+allocator's budget when it is on (and the minimum notional), the calibrated ``p_win`` and
+``e_pi_bps`` of the trade the portfolio will manage (TP/SL from ``hedge.config.geometry.barriers``
+at the tick's realized volatility, carried on the intent;
 intents not above ``screen_min_e_pi_bps`` are dropped here; ``risk.check_order`` enforces
 ``pi_min_bps`` and says ``expected_return`` when it vetoes).
 
@@ -17,9 +18,12 @@ Must never: approve or veto an order (only risk does), use uuid or the wall cloc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hedge.config import Config
 from hedge.config.geometry import barriers
 from hedge.events import OrderIntent, Side, Signal, Tier
+from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.features import SymbolFeatures
 from hedge.signals.scores import ScoreBoard
@@ -49,6 +53,8 @@ class Screener:
         self._exits = st.exits
         self._last_ms: dict[str, dict[str, int]] = {}
         self.nav = 0.0
+        self.allocator: FeedbackAllocator | None = None  # the feedback allocator's budgets (feature flag)
+        self.now_ms: Callable[[], int] = lambda: 0  # the one clock's time (set with ``allocator``)
         self.skipped: dict[str, int] = {}
 
     def _skip(self, reason: str) -> None:
@@ -98,7 +104,8 @@ class Screener:
             self._skip("no_nav")
             return None
         tier = self._tier.get(f.symbol, Tier.TACTICAL)
-        notional = self.sizer.notional(self.nav, score, f.regime, tier)
+        budget = 1.0 if self.allocator is None else self.allocator.multiplier(f.symbol, name, self.now_ms())
+        notional = self.sizer.notional(self.nav, score, f.regime, tier, budget)
         if notional < self.sizer.min_notional or notional <= 0.0:
             self._skip("min_notional")
             return None

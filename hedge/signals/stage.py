@@ -7,7 +7,9 @@ realized outcomes and Nav for sizing. One book tick runs: features -> every enab
 SymbolScore and every strategy's current Signal (its view, whether or not it trades) are
 published per symbol at most every ``signals.publish_every_ms`` of event time. Whenever a round
 trip closes: SymbolScore (the symbol's whole record) and, for a trip a strategy opened,
-StrategyScore (that strategy's record on the symbol).
+StrategyScore (that strategy's record on the symbol, with its feedback-allocator budget when
+``features.feedback_allocator`` is on: the trip's evidence sets the budget that scales the stream's
+next intents, ``hedge.signals.allocator``).
 Fills are attributed to strategies through the router's OrderRequest (client order id ->
 intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
 
@@ -23,6 +25,8 @@ from hedge.bus import Bus
 from hedge.config import Config
 from hedge.config.calibration_check import applied
 from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, Trade
+from hedge.model.clock import Clock
+from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.features import FeatureEngine
 from hedge.signals.round_trips import RoundTripTracker
@@ -46,7 +50,11 @@ class SignalStage:
 
     name = "signals"
 
-    def __init__(self, bus: Bus, cfg: Config, strategies: list[Strategy] | None = None) -> None:
+    def __init__(
+        self, bus: Bus, cfg: Config, strategies: list[Strategy] | None = None, *, clock: Clock | None = None
+    ) -> None:
+        """``clock`` (the engine's one clock) times the feedback allocator's budgets; the allocator runs
+        only with ``features.feedback_allocator`` on and a clock given."""
         st = cfg.strategy
         self.bus = bus
         self.universe = tuple(st.universe)
@@ -65,6 +73,11 @@ class SignalStage:
         self._order_strategy: dict[str, str] = {}
         self._order_fifo: deque[str] = deque()
         self.intents = 0
+        self.allocator: FeedbackAllocator | None = None
+        self._clock = clock
+        if clock is not None and cfg.runtime.features.feedback_allocator:
+            self.allocator = self.screener.allocator = FeedbackAllocator(st.allocator)
+            self.screener.now_ms = clock.now_ms
 
     def attach(self) -> None:
         bus = self.bus
@@ -138,7 +151,11 @@ class SignalStage:
         publish = self.bus.publish
         publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns))
         if trip.strategy:
-            publish(self.scores.strategy_snapshot(sym, trip.strategy, spread, fill.ts_ms, fill.recv_ns))
+            budget = 1.0
+            if self.allocator is not None and self._clock is not None and on_strategy is not None:
+                budget = self.allocator.on_trip(sym, trip.strategy, self.scores.symbol_score(sym, trip.strategy),
+                                                on_strategy, self._clock.now_ms())
+            publish(self.scores.strategy_snapshot(sym, trip.strategy, spread, fill.ts_ms, fill.recv_ns, budget))
 
     def on_nav(self, n: Nav) -> None:
         self.screener.nav = n.nav

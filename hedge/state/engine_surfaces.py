@@ -1,4 +1,4 @@
-"""The engine's own surfaces: router health and diagnostics (feeds, books, components, bus, alerts, writes).
+"""The engine's own surfaces: router health, the shadow's report, diagnostics (feeds, books, bus, alerts, writes).
 
 Owns: turning ``Telemetry``'s counters, the ``HealthMonitor``'s verdict, the bus's statistics,
 the alert dispatcher's and the publisher's counts into ``router_health`` and ``diagnostics``;
@@ -10,7 +10,7 @@ Must never: do I/O, or change a counter (it only reads them).
 from __future__ import annotations
 
 from hedge.bus import Bus
-from hedge.events import RouterHealth
+from hedge.events import RouterHealth, ShadowReport
 from hedge.state import schemas as s
 from hedge.state.health import HealthMonitor
 from hedge.state.mirror import mirror
@@ -36,6 +36,13 @@ def router_health(
         throttled_429=t.throttled_429,
         banned_418=t.banned_418,
     )
+
+
+def shadow_state(r: ShadowReport | None) -> s.ShadowState:
+    """The shadow pipeline's latest report (``enabled`` False until one arrives: the feature is off)."""
+    if r is None:
+        return s.ShadowState()
+    return mirror(s.ShadowState, r, enabled=True, report_ns=r.recv_ns)
 
 
 def diagnostics(

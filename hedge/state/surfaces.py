@@ -1,7 +1,7 @@
 """The in-memory model behind the state files: latest values from the bus, built into schemas.
 
 Owns: keeping the latest value of everything a surface of ``hedge/state/manifest.py`` shows (NAV,
-positions, ledger, risk, KPI sums, router health, scores, signals, marks), telling the publisher
+positions, ledger, risk, KPI sums, router health, scores, signals, marks, the shadow's report), telling the publisher
 which surfaces changed, and which builder makes each surface (``account_surfaces``,
 ``market_surfaces``, ``engine_surfaces``).
 
@@ -31,6 +31,7 @@ from hedge.events import (
     RateLimit,
     RiskSnapshot,
     RouterHealth,
+    ShadowReport,
     Signal,
     StrategyScore,
     SymbolScore,
@@ -82,6 +83,7 @@ class StateModel:
         self.strategy_scores: dict[tuple[str, str], StrategyScore] = {}
         self.signals: dict[str, dict[str, float]] = {}
         self.marks: dict[str, MarkPrice] = {}
+        self.shadow: ShadowReport | None = None
         self._builders: dict[str, Callable[[], s.StateFile]] = {
             "nav_state": lambda: account.nav_state(self.nav, self.peak_nav, self.nav_readings),
             "positions_state": lambda: account.positions_state(self.positions, self.marks),
@@ -92,6 +94,7 @@ class StateModel:
             "router_health": lambda: engine.router_health(self.t, self.router, self.t.banned_until_ms),
             "symbol_scores": lambda: market.symbol_scores(self.scores, self.strategy_scores),
             "hybrid_scores": lambda: market.hybrid_scores(self.scores, self.signals),
+            "shadow_state": lambda: engine.shadow_state(self.shadow),
             "funding_snapshot": lambda: market.funding(self.marks),
             "basis_snapshot": lambda: market.basis(self.marks),
             "diagnostics": lambda: engine.diagnostics(self.t, self.health, self.bus, self.alert_stats(),
@@ -117,6 +120,7 @@ class StateModel:
             (StrategyScore, self.on_strategy_score),
             (Signal, self.on_signal),
             (MarkPrice, self.on_mark),
+            (ShadowReport, self.on_shadow),
         )
         for etype, handler in subs:
             bus.subscribe(etype, handler)
@@ -197,6 +201,10 @@ class StateModel:
         self.marks[ev.symbol] = ev
         self.on_dirty("funding_snapshot")
         self.on_dirty("basis_snapshot")
+
+    def on_shadow(self, ev: ShadowReport) -> None:
+        self.shadow = ev
+        self.on_dirty("shadow_state")
 
     # ------------------------------------------------------------------ building
 
