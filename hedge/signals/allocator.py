@@ -64,7 +64,7 @@ class FeedbackAllocator:
         age = now_ms - b.set_ms
         if age <= 0:
             return b.target
-        return 1.0 + (b.target - 1.0) * 0.5 ** (age / self._half_life_ms)
+        return 1.0 + (b.target - 1.0) * math.pow(0.5, age / self._half_life_ms)
 
     def multiplier(self, symbol: str, strategy: str, now_ms: int) -> float:
         """The stream's budget at ``now_ms``: 1.0 without evidence, else its target decayed toward 1.0."""

@@ -12,7 +12,7 @@ from hedge.events import Tier, VolRegime
 from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.sizing import Sizer
 from hedge.signals.sprt import SprtDecision
-from tests.kit import make_config
+from tests.kit.config import make_config
 
 P = AllocatorParams(min_budget=0.25, max_budget=1.5, half_life_s=60.0, edge_boost=1.25)
 VERDICTS = st.sampled_from(list(SprtDecision))
@@ -64,7 +64,7 @@ def test_the_sizer_caps_still_rule() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    trips=st.lists(st.tuples(st.floats(-5, 5, allow_nan=True), VERDICTS, st.integers(0, 10**9)), max_size=8),
+    trips=st.lists(st.tuples(st.floats(-5, 5) | st.just(float("nan")), VERDICTS, st.integers(0, 10**9)), max_size=8),
     lo=st.floats(0.01, 1.0), hi=st.floats(1.0, 5.0), half_life=st.floats(0.001, 1e5),
     probes=st.lists(st.integers(0, 2 * 10**9), min_size=1, max_size=8),
 )
