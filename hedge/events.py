@@ -392,6 +392,7 @@ class StrategyScore(Event, frozen=True, kw_only=True, gc=False):
     trades: int
     sprt_llr: float = 0.0
     enabled: bool = True
+    budget: float = 1.0  # the feedback allocator's risk-budget multiplier for the stream (1.0 when off)
 
 
 # --------------------------------------------------------------------------- operator snapshots
@@ -511,6 +512,27 @@ class RateLimit(Event, frozen=True, kw_only=True, gc=False):
 
 
 # --------------------------------------------------------------------------- execution health
+
+
+class ShadowReport(Event, frozen=True, kw_only=True, gc=False):
+    """The shadow pipeline against the live one (``hedge.shadow``): agreement and hypothetical results."""
+
+    candidate: str  # where the candidate configuration came from
+    ticks: int  # market events the shadow decided on
+    live_intents: int
+    shadow_intents: int
+    intents_agreed: int  # same id, side and notional on both
+    intent_agreement: float  # agreed / intents seen by either (1.0 when neither had one)
+    decisions_agreed: int  # same allow and max_qty, of the intents both had
+    decisions_compared: int
+    decision_agreement: float  # agreed / compared (1.0 when nothing was compared)
+    live_fills: int
+    shadow_orders: int  # hypothetical: placed on the shadow's simulated account only
+    shadow_fills: int
+    live_pnl: float  # NAV change since the shadow started
+    shadow_pnl: float  # hypothetical NAV change of the shadow's simulated account
+    errors: int  # exceptions inside the shadow (counted, logged; the live pipeline goes on)
+    differences: list[str] = []  # the newest differences, "<intent id>: live ... / shadow ..."
 
 
 class RouterHealth(Event, frozen=True, kw_only=True, gc=False):

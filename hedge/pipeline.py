@@ -177,7 +177,7 @@ def build_pipeline(
         clock=clock,
         pending=PendingOrders(directory / PENDING_FILE),
     )
-    signals = SignalStage(bus, cfg)
+    signals = SignalStage(bus, cfg, clock=clock)
     signals.attach()
     portfolio = PortfolioStage(bus, venue, cfg, path=directory / "state" / LEDGER_FILE,
                                clock=clock, persist=persist_ledger, fill_journal=fills)

@@ -40,6 +40,7 @@ from hedge.config.runtime import (
     ReplayConfig,
     RouterConfig,
     RuntimeConfig,
+    ShadowConfig,
     StateConfig,
     TelegramConfig,
     TradingWindow,
@@ -47,6 +48,7 @@ from hedge.config.runtime import (
     WebhookConfig,
 )
 from hedge.config.strategy import (
+    AllocatorParams,
     CalibratorParams,
     ExitParams,
     ScoreParams,
@@ -80,6 +82,7 @@ __all__ = [
     "FRACTION_META",
     "HHMM",
     "AlertsConfig",
+    "AllocatorParams",
     "AutoRouterConfig",
     "AutotuneConfig",
     "BtcModelConfig",
@@ -116,6 +119,7 @@ __all__ = [
     "RuntimeConfig",
     "ScoreParams",
     "Section",
+    "ShadowConfig",
     "SignalParams",
     "SizingParams",
     "StateConfig",

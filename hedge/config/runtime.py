@@ -1,4 +1,5 @@
-"""The schema of runtime.yaml: venue, modes, HTTP, journals, metrics, feeds, router, portfolio, alerts, features.
+"""The schema of runtime.yaml: venue, modes, HTTP, journals, metrics, feeds, router, portfolio, alerts, shadow,
+features.
 
 Owns: one frozen Struct per section of runtime.yaml with the spec's defaults, and the named
 feature flags (``Features``).
@@ -225,6 +226,16 @@ class BtcModelConfig(Section, frozen=True):
     timeout_s: Positive = 10.0  # per REST request
 
 
+class ShadowConfig(Section, frozen=True):
+    """The shadow pipeline (feature ``shadow_pipeline``, docs/intel.md): a candidate configuration decides
+    on the live ticks beside the live pipeline and sends nothing (fills only in its own simulated account)."""
+
+    config_dir: str = ""  # the candidate's config directory ("" = the live configuration)
+    overlay: str = ""  # a YAML file {runtime|risk|strategy|symbols: {key: value}} merged over the candidate
+    report_interval_s: Positive = 60.0  # the comparison with the live pipeline (shadow_state.json), event time
+    differences_kept: PosInt = 20  # the newest intents/decisions on which the two pipelines differed
+
+
 class Features(Section, frozen=True):
     """Named feature flags, read once at start (env: ``HEDGE_FEATURE_<NAME>=0|1``, or the seed's
     ``*_V6_ENABLED`` names of ``hedge.config.env.SEED_FLAGS``; docs/configuration.md "Environment")."""
@@ -235,10 +246,10 @@ class Features(Section, frozen=True):
     dead_man_switch: bool = True
     alerts: bool = True
     intel: bool = False  # INTEL_V6_ENABLED: conviction from the factors and the risk state (docs/intel.md)
-    shadow_pipeline: bool = False  # PIPELINE_V6_SHADOW_ENABLED: reserved, the shadow pipeline (not built yet)
+    shadow_pipeline: bool = False  # PIPELINE_V6_SHADOW_ENABLED: a candidate config decides on the ticks, sends nothing
     router_autotune: bool = False  # ROUTER_AUTOTUNE_V6_ENABLED: propose router parameters from recent TCA
     router_autotune_apply: bool = False  # ROUTER_AUTOTUNE_V6_APPLY_ENABLED: and apply them (bounded steps); 0 = propose
-    feedback_allocator: bool = False  # FEEDBACK_ALLOCATOR_V6_ENABLED: reserved, the feedback allocator (not built yet)
+    feedback_allocator: bool = False  # FEEDBACK_ALLOCATOR_V6_ENABLED: risk budget per symbol x strategy
     firestore_sync: bool = False
     btc_model: bool = False
 
@@ -262,6 +273,7 @@ class RuntimeConfig(Section, frozen=True):
     router: RouterConfig = msgspec.field(default_factory=RouterConfig)
     portfolio: PortfolioConfig = msgspec.field(default_factory=PortfolioConfig)
     alerts: AlertsConfig = msgspec.field(default_factory=AlertsConfig)
+    shadow: ShadowConfig = msgspec.field(default_factory=ShadowConfig)
     features: Features = msgspec.field(default_factory=Features)
     firestore: FirestoreConfig = msgspec.field(default_factory=FirestoreConfig)
     btc_model: BtcModelConfig = msgspec.field(default_factory=BtcModelConfig)

@@ -1,4 +1,4 @@
-"""The schema of strategy.yaml: universe, strategies, signals, calibrator, sizing, exits, scores, intel.
+"""The schema of strategy.yaml: universe, strategies, signals, calibrator, sizing, exits, scores, intel, allocator.
 
 Owns: one frozen Struct per section of strategy.yaml with the spec's defaults (the calibrator's
 keys may be overlaid by calibrator.yaml, see ``hedge.config.loading``).
@@ -122,6 +122,20 @@ class ScoreParams(Section, frozen=True):
     sprt_beta: Fraction = 0.10
 
 
+class AllocatorParams(Section, frozen=True):
+    """The feedback allocator (feature ``feedback_allocator``, docs/intel.md): a risk-budget multiplier per
+    symbol and strategy from the strategy's realized round trips, bounded, decaying toward 1.0."""
+
+    min_budget: Positive = 0.25  # the smallest multiplier (also the budget of a stream the SPRT switched off)
+    max_budget: Positive = 1.5  # the largest multiplier
+    half_life_s: Positive = 3600.0  # event time in which a budget halves its distance to 1.0 without new trips
+    edge_boost: Positive = 1.25  # an SPRT "edge" verdict multiplies the target (then bounded)
+
+    def __post_init__(self) -> None:
+        if not self.min_budget <= 1.0 <= self.max_budget:
+            raise ValueError(f"need min_budget <= 1 <= max_budget, got {self.min_budget} and {self.max_budget}")
+
+
 class StrategyEntry(Section, frozen=True):
     name: str
     enabled: bool = True
@@ -142,3 +156,4 @@ class StrategyConfig(Section, frozen=True):
     scores: ScoreParams = msgspec.field(default_factory=ScoreParams)
     factor_diagnostics: FactorDiagnosticsParams = msgspec.field(default_factory=FactorDiagnosticsParams)
     conviction: ConvictionParams = msgspec.field(default_factory=ConvictionParams)
+    allocator: AllocatorParams = msgspec.field(default_factory=AllocatorParams)

@@ -4,7 +4,8 @@ Owns: the wiring order — the log dir's lock, the local exchange (started first
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
 reconciliation, kill switch, dead-man switch), the order tape (a log line per order, fill and
-veto burst), the BTC model's job when ``features.btc_model``, the pre-trade gate on the
+veto burst), the BTC model's job when ``features.btc_model``, the shadow pipeline when ``features.shadow_pipeline`` is on (a candidate
+configuration deciding on the same ticks, sending nothing), the pre-trade gate on the
 pipeline's risk stage when ``runtime.gate.enabled``, the remote gate risk asks when
 ``risk.gate_url`` is set, the ``--once`` cycle (or the ``--minutes`` run and its report),
 ``daemon.json``, the warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
@@ -42,6 +43,8 @@ from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
 from hedge.state.btc_model.job import BtcModelJob
 from hedge.state.btc_model.market import Market
+from hedge.shadow.candidate import candidate_config
+from hedge.shadow.pipeline import ShadowPipeline
 from hedge.state.tape import OrderTape
 from hedge.venue.user_stream import UserStream
 
@@ -86,8 +89,9 @@ class Daemon:
         setup = self.setup = select_venue(cfg, engine.bus.publish, clock=engine.clock, journals=engine.journals,
                                           local_port=port, env=self.env)
         events = engine.journals.writer("events")
-        engine.add_service(MarketFeed(rt.feeds, cfg.strategy.universe, engine.bus, setup.market,
-                                      journal=events.write, clock=engine.clock))
+        feed = MarketFeed(rt.feeds, cfg.strategy.universe, engine.bus, setup.market, journal=events.write,
+                          clock=engine.clock)
+        engine.add_service(feed)
         for svc in setup.services:
             engine.add_service(svc)
         try:
@@ -100,6 +104,13 @@ class Daemon:
                                             persist_risk=not fresh_account, persist_ledger=not fresh_account)
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
+        if rt.features.shadow_pipeline:  # after the live pipeline: it decides on a tick first
+            sh = rt.shadow
+            engine.add_service(ShadowPipeline(
+                cfg, candidate_config(cfg, self.env), engine.bus, engine.journals, clock=engine.clock,
+                log_dir=engine.log_dir, book_of=lambda s: feed.dispatcher.book(s).book,
+                candidate_name=sh.config_dir or sh.overlay,
+            ))
         engine.add_service(OrderTape(engine.bus, engine.clock))  # the terminal's line per order, fill, veto burst
         if rt.features.btc_model:  # the 4h/daily BTC readings, sent as alerts (REST klines, off the tick path)
             engine.add_service(BtcModelJob(Market(setup.market.rest_base, timeout_s=rt.btc_model.timeout_s),

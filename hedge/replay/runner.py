@@ -3,7 +3,8 @@
 Owns: assembling one replay — an ``Engine`` (bus, journals, state files: as live, under the
 replay's log directory), the feeds' ``ReplaySource``, the ``SimVenue`` on the local exchange's
 matching engine, the pipeline from ``hedge.pipeline.build_pipeline`` (the daemon's own builder),
-and a ``DecisionRecorder`` — and running it line by line:
+a ``DecisionRecorder`` and, with ``features.shadow_pipeline``, the ``ShadowPipeline`` (a candidate
+configuration on the same lines, sending nothing) — and running it line by line:
 
 1. the ``EventClock`` moves to the line's recorded receive time; router timers and simulated
    latencies due before it fire first, one due time after the other, and the venue calls each
@@ -48,6 +49,8 @@ from hedge.replay.calibration_report import CalibrationReport
 from hedge.replay.performance import PerformanceRecorder, performance
 from hedge.replay.summary import DecisionRecorder, ReplaySummary
 from hedge.router.tca_stats import tca_block
+from hedge.shadow.candidate import candidate_config
+from hedge.shadow.pipeline import ShadowPipeline
 from hedge.state.trade_csv import TRADES_FILE
 from hedge.venue.sim import ACCOUNT, SimVenue
 
@@ -118,6 +121,13 @@ class Replay:
         )
         self.pipeline.router.tca.keep_all()  # the summary's tca block aggregates every execution
         self.recorder = DecisionRecorder(bus)
+        self.shadow: ShadowPipeline | None = None
+        if rt.features.shadow_pipeline:  # after the live pipeline: the live one decides on a tick first
+            sh = rt.shadow
+            self.shadow = ShadowPipeline(
+                cfg, candidate_config(cfg), bus, self.engine.journals, clock=self.clock, log_dir=self.log_dir,
+                book_of=lambda s: dispatcher.book(s).book, candidate_name=sh.config_dir or sh.overlay,
+            )
         self.perf = PerformanceRecorder(bus)
         self.calibration = CalibrationReport(bus)
         for problem in calibrator_problems(cfg, 0):  # 0: a replay's data has no age
@@ -129,11 +139,17 @@ class Replay:
         """Stop after the line being handled (safe from a signal handler: it only sets a flag)."""
         self.interrupted = True
 
+    @property
+    def in_flight(self) -> int:
+        """Venue calls started and neither finished nor held by the simulated latency (the shadow's too)."""
+        own = self.pipeline.in_flight - self.venue.waiting
+        return own if self.shadow is None else own + self.shadow.in_flight
+
     async def _settle(self) -> None:
         """Run the loop until every venue call is finished or held by the simulated latency."""
-        pipe, venue = self.pipeline, self.venue
+        pipe = self.pipeline
         steps = 0
-        while pipe.in_flight > venue.waiting:
+        while self.in_flight > 0:
             await asyncio.sleep(0)
             steps += 1
             if steps > MAX_SETTLE_STEPS:
@@ -153,10 +169,14 @@ class Replay:
                 await self.pipeline.start()
                 self.pipeline.portfolio.start_flat("replay")  # a fresh simulated account: nothing to reconcile
                 self.venue.start()
+                if self.shadow is not None:
+                    await self.shadow.start()
                 await self._run(chain((first,), records), first.recv_ns)
                 # The account as it ends, so the state files (NAV, positions, PnL) equal the summary.
                 self.venue.publish_account(self.venue.symbols)
             stats = source.finish(t0)
+            if self.shadow is not None and first is not None:
+                self.shadow.finish()
             self.pipeline.router.tca.close()  # the executions whose last markout is past the recording's end
             summary = self.summary()
             engine.journals.write("events", "replay_finished", summary)
@@ -190,8 +210,9 @@ class Replay:
     async def _run(self, records: Iterator[Record], first_ns: int) -> None:
         clock, handle, settle = self.clock, self.source.handle, self._settle
         step = clock.step
-        pipe, speed = self.pipeline, self.speed
-        router = pipe.router
+        speed = self.speed
+        router = self.pipeline.router
+        shadow = self.shadow.pipeline.router if self.shadow is not None else router
         wall, sleep = self._wall_clock, self._sleep
         progress, every = self.on_progress, PROGRESS_EVERY
         start = wall()
@@ -209,17 +230,17 @@ class Replay:
                 await self._timers_until(ns)
                 clock.advance_to_ns(ns)
             handle(rec)
-            if router.in_flight:  # a plain attribute: this runs for every line
+            if router.in_flight or shadow.in_flight:  # plain attributes: this runs for every line
                 await settle()
         await settle()
 
     async def _timers_until(self, ns: int) -> None:
         """Fire the timers due by ``ns`` one due time after the other, settling the venue calls each
         caused before the next (a maker timeout's cancel and taker order happen at the timeout's time)."""
-        clock, pipe = self.clock, self.pipeline
+        clock = self.clock
         while (t := clock.next_due_ns()) is not None and t <= ns:
             clock.advance_to_ns(t)
-            if pipe.router.in_flight:
+            if self.in_flight > 0:
                 await self._settle()
 
     def summary(self) -> ReplaySummary:

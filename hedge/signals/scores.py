@@ -125,9 +125,10 @@ class ScoreBoard:
         )
 
     def strategy_snapshot(
-        self, symbol: str, strategy: str, spread_bps: float, ts_ms: int, recv_ns: int
+        self, symbol: str, strategy: str, spread_bps: float, ts_ms: int, recv_ns: int, budget: float = 1.0
     ) -> StrategyScore:
-        """One strategy's record on the symbol (the round trips it opened); signal strength is the symbol's."""
+        """One strategy's record on the symbol (the round trips it opened); signal strength is the symbol's;
+        ``budget`` is the feedback allocator's for the stream (1.0 when it is off)."""
         s = self.stats(symbol, strategy)
         sym = self.symbol_score(symbol, strategy)
         return StrategyScore(
@@ -141,4 +142,5 @@ class ScoreBoard:
             trades=s.trades,
             sprt_llr=s.sprt.llr,
             enabled=s.sprt.enabled,
+            budget=budget,
         )

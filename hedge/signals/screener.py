@@ -2,8 +2,9 @@
 
 Owns: the checks, in this order (cheapest first; each refusal is counted in ``skipped`` by reason):
 cooldown per (strategy, symbol), the UTC trading window on event time, the directional bias,
-the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing (times the factor and
-risk-state conviction of ``hedge.signals.conviction`` when it is on; then the minimum notional), the
+the SPRT switch and the rolling-expectancy gate, a known NAV, conviction sizing (times the feedback
+allocator's budget, then the factor and risk-state conviction of ``hedge.signals.conviction``, each
+when it is on; then the minimum notional), the
 calibrated ``p_win`` and ``e_pi_bps`` of the trade the portfolio will manage (TP/SL
 from ``hedge.config.geometry.barriers`` at the tick's realized volatility, carried on the intent;
 intents not above ``screen_min_e_pi_bps`` are dropped here; ``risk.check_order`` enforces
@@ -18,9 +19,12 @@ Must never: approve or veto an order (only risk does), use uuid or the wall cloc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hedge.config import Config
 from hedge.config.geometry import barriers
 from hedge.events import OrderIntent, Side, Signal, Tier
+from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.conviction import Conviction
 from hedge.signals.features import SymbolFeatures
@@ -52,6 +56,8 @@ class Screener:
         self._last_ms: dict[str, dict[str, int]] = {}
         self.nav = 0.0
         self.conviction: Conviction | None = None  # set by the stage when conviction is on (docs/intel.md)
+        self.allocator: FeedbackAllocator | None = None  # the feedback allocator's budgets (feature flag)
+        self.now_ms: Callable[[], int] = lambda: 0  # the one clock's time (set with ``allocator``)
         self.skipped: dict[str, int] = {}
 
     def _skip(self, reason: str) -> None:
@@ -101,7 +107,8 @@ class Screener:
             self._skip("no_nav")
             return None
         tier = self._tier.get(f.symbol, Tier.TACTICAL)
-        notional = self.sizer.notional(self.nav, score, f.regime, tier)
+        budget = 1.0 if self.allocator is None else self.allocator.multiplier(f.symbol, name, self.now_ms())
+        notional = self.sizer.notional(self.nav, score, f.regime, tier, budget)
         if self.conviction is not None:
             notional *= self.conviction.multiplier(f, score)
         if notional < self.sizer.min_notional or notional <= 0.0:

@@ -4,7 +4,8 @@ Owns: the sizing formula::
 
     conviction = max_conviction * min(1, |score|) * regime_multipliers[regime]
                  (* high_vol_tactical_multiplier for a TACTICAL symbol in the high regime)
-    notional   = NAV * per_trade_nav_pct * tier_multipliers[tier] * conviction
+    notional   = NAV * per_trade_nav_pct * tier_multipliers[tier] * conviction * budget
+                 (budget: the feedback allocator's multiplier for the stream, 1.0 when it is off)
     capped at  min(max_notional_usd, NAV * per_trade_nav_pct * tier_multiplier * max_conviction)
 
 Must never: size above its caps, or stand in for the risk limits (``risk.check_order`` still
@@ -40,11 +41,12 @@ class Sizer:
             c *= self._tactical_high
         return c if c < self._max_conv else self._max_conv
 
-    def notional(self, nav: float, score: float, regime: VolRegime, tier: Tier) -> float:
-        """Unlevered USDT notional for a signal of ``score``; 0 when NAV is not a positive number."""
+    def notional(self, nav: float, score: float, regime: VolRegime, tier: Tier, budget: float = 1.0) -> float:
+        """Unlevered USDT notional for a signal of ``score`` times the stream's risk ``budget`` (the feedback
+        allocator's; the caps still rule); 0 when NAV is not a positive number."""
         if not 0.0 < nav < math.inf:  # also NaN
             return 0.0
         base = nav * self._pct * self._tier[tier]
-        n = base * self.conviction(score, regime, tier)
+        n = base * self.conviction(score, regime, tier) * budget
         cap = min(self._max_usd, base * self._max_conv)
         return n if n < cap else cap

@@ -9,7 +9,9 @@ is screened, so the factors and conviction see the whole tick. Features,
 SymbolScore and every strategy's current Signal (its view, whether or not it trades) are
 published per symbol at most every ``signals.publish_every_ms`` of event time. Whenever a round
 trip closes: SymbolScore (the symbol's whole record) and, for a trip a strategy opened,
-StrategyScore (that strategy's record on the symbol). A ``FactorReport`` goes out with the
+StrategyScore (that strategy's record on the symbol, with its feedback-allocator budget when
+``features.feedback_allocator`` is on: the trip's evidence sets the budget that scales the stream's
+next intents, ``hedge.signals.allocator``). A ``FactorReport`` goes out with the
 throttled publish at most every ``factor_diagnostics.publish_every_ms``; conviction (when on) reads
 ``RiskSnapshot``.
 Fills are attributed to strategies through the router's OrderRequest (client order id ->
@@ -27,8 +29,10 @@ from hedge.bus import Bus
 from hedge.config import Config
 from hedge.config.calibration_check import applied
 from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, RiskSnapshot, Trade
+from hedge.model.clock import Clock
 from hedge.model.sprt import SprtDecision
 from hedge.signals.adaptive_weights import AdaptiveWeights
+from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.conviction import Conviction
 from hedge.signals.factor_diagnostics import FactorDiagnostics
@@ -53,7 +57,11 @@ class SignalStage:
 
     name = "signals"
 
-    def __init__(self, bus: Bus, cfg: Config, strategies: list[Strategy] | None = None) -> None:
+    def __init__(
+        self, bus: Bus, cfg: Config, strategies: list[Strategy] | None = None, *, clock: Clock | None = None
+    ) -> None:
+        """``clock`` (the engine's one clock) times the feedback allocator's budgets; the allocator runs
+        only with ``features.feedback_allocator`` on and a clock given."""
         st = cfg.strategy
         self.bus = bus
         self.universe = tuple(st.universe)
@@ -78,6 +86,12 @@ class SignalStage:
             self.conviction = Conviction(st.conviction, cfg.risk.portfolio_dd_limit, cfg.risk.daily_dd_limit,
                                          self._latest)
             self.screener.conviction = self.conviction
+
+        self.allocator: FeedbackAllocator | None = None
+        self._clock = clock
+        if clock is not None and cfg.runtime.features.feedback_allocator:
+            self.allocator = self.screener.allocator = FeedbackAllocator(st.allocator)
+            self.screener.now_ms = clock.now_ms
 
     def _factor_diagnostics(self, cfg: Config) -> FactorDiagnostics | None:
         fd = cfg.strategy.factor_diagnostics
@@ -175,7 +189,11 @@ class SignalStage:
         publish = self.bus.publish
         publish(self.scores.snapshot(sym, spread, fill.ts_ms, fill.recv_ns))
         if trip.strategy:
-            publish(self.scores.strategy_snapshot(sym, trip.strategy, spread, fill.ts_ms, fill.recv_ns))
+            budget = 1.0
+            if self.allocator is not None and self._clock is not None and on_strategy is not None:
+                budget = self.allocator.on_trip(sym, trip.strategy, self.scores.symbol_score(sym, trip.strategy),
+                                                on_strategy, self._clock.now_ms())
+            publish(self.scores.strategy_snapshot(sym, trip.strategy, spread, fill.ts_ms, fill.recv_ns, budget))
 
     def on_nav(self, n: Nav) -> None:
         self.screener.nav = n.nav

@@ -1,4 +1,5 @@
-"""The engine's own surfaces: router health and diagnostics (feeds, books, components, bus, alerts, writes, flags).
+"""The engine's own surfaces: router health, the shadow's report, diagnostics (feeds, books, components, bus,
+alerts, writes, flags).
 
 Owns: turning ``Telemetry``'s counters, the ``HealthMonitor``'s verdict, the bus's statistics,
 the alert dispatcher's and the publisher's counts into ``router_health`` and ``diagnostics``;
@@ -11,7 +12,7 @@ Must never: do I/O, or change a counter (it only reads them).
 from __future__ import annotations
 
 from hedge.bus import Bus
-from hedge.events import RouterAutotune, RouterHealth
+from hedge.events import RouterAutotune, RouterHealth, ShadowReport
 from hedge.state import schemas as s
 from hedge.state.health import HealthMonitor
 from hedge.state.mirror import mirror
@@ -41,6 +42,13 @@ def router_health(
 
 def router_autotune(ev: RouterAutotune | None) -> s.RouterAutotuneState:
     return s.RouterAutotuneState() if ev is None else mirror(s.RouterAutotuneState, ev)
+
+
+def shadow_state(r: ShadowReport | None) -> s.ShadowState:
+    """The shadow pipeline's latest report (``enabled`` False until one arrives: the feature is off)."""
+    if r is None:
+        return s.ShadowState()
+    return mirror(s.ShadowState, r, enabled=True, report_ns=r.recv_ns)
 
 
 def diagnostics(

@@ -63,6 +63,8 @@ SURFACES: tuple[Surface, ...] = (
             "per-symbol expectancy and scores, and each strategy's on each symbol"),
     Surface("hybrid_scores", s.HybridScores, "signals", ("SymbolScore", "Signal"),
             "symbols ranked by hybrid score, with each strategy's latest signal"),
+    Surface("shadow_state", s.ShadowState, "shadow", ("ShadowReport",),
+            "the shadow pipeline's agreement with the live one, its hypothetical fills and PnL"),
     Surface("funding_snapshot", s.FundingSnapshot, "feeds", ("MarkPrice",), "funding rate and next funding time"),
     Surface("basis_snapshot", s.BasisSnapshot, "feeds", ("MarkPrice",), "mark vs index basis"),
     Surface("diagnostics", s.Diagnostics, "state",

@@ -256,13 +256,37 @@ class StrategyScoreRow(SymbolScoreRow, kw_only=True):
     """One strategy's record on one symbol (the round trips it opened)."""
 
     strategy: str
+    budget: float = 1.0  # the feedback allocator's multiplier when this row was made (decays toward 1.0)
 
 
 class SymbolScores(StateFile, kw_only=True):
-    SCHEMA_VERSION: ClassVar[int] = 2  # 2: per-strategy rows
+    SCHEMA_VERSION: ClassVar[int] = 3  # 2: per-strategy rows; 3: each strategy's risk budget
 
     symbols: list[SymbolScoreRow] = []
     strategies: list[StrategyScoreRow] = []  # by symbol, then strategy
+
+
+class ShadowState(StateFile, kw_only=True):
+    """The shadow pipeline's comparison with the live one (feature ``shadow_pipeline``; docs/intel.md)."""
+
+    enabled: bool = False
+    candidate: str = ""
+    ticks: int = 0
+    live_intents: int = 0
+    shadow_intents: int = 0
+    intents_agreed: int = 0
+    intent_agreement: float = 1.0
+    decisions_agreed: int = 0
+    decisions_compared: int = 0
+    decision_agreement: float = 1.0
+    live_fills: int = 0
+    shadow_orders: int = 0
+    shadow_fills: int = 0
+    live_pnl: float = 0.0
+    shadow_pnl: float = 0.0
+    errors: int = 0
+    differences: list[str] = []
+    report_ns: int = 0  # when the comparison was made
 
 
 class HybridScores(StateFile, kw_only=True):

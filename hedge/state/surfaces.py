@@ -1,7 +1,7 @@
 """The in-memory model behind the state files: latest values from the bus, built into schemas.
 
 Owns: keeping the latest value of everything a surface of ``hedge/state/manifest.py`` shows (NAV,
-positions, ledger, risk, KPI sums, router health, scores, signals, marks, the leaderboard's sums), telling the publisher
+positions, ledger, risk, KPI sums, router health, scores, signals, marks, the leaderboard's sums, the shadow's report), telling the publisher
 which surfaces changed, and which builder makes each surface (``account_surfaces``,
 ``market_surfaces``, ``engine_surfaces``).
 
@@ -34,6 +34,7 @@ from hedge.events import (
     RiskSnapshot,
     RouterAutotune,
     RouterHealth,
+    ShadowReport,
     Signal,
     StrategyScore,
     SymbolScore,
@@ -93,6 +94,7 @@ class StateModel:
         self.factors_enabled = factors_enabled
         self.factor_report: FactorReport | None = None
         self.leaderboard = Leaderboard()
+        self.shadow: ShadowReport | None = None
         self._builders: dict[str, Callable[[], s.StateFile]] = {
             "nav_state": lambda: account.nav_state(self.nav, self.peak_nav, self.nav_readings),
             "positions_state": lambda: account.positions_state(self.positions, self.marks),
@@ -104,6 +106,7 @@ class StateModel:
             "router_autotune": lambda: engine.router_autotune(self.autotune),
             "symbol_scores": lambda: market.symbol_scores(self.scores, self.strategy_scores),
             "hybrid_scores": lambda: market.hybrid_scores(self.scores, self.signals),
+            "shadow_state": lambda: engine.shadow_state(self.shadow),
             "funding_snapshot": lambda: market.funding(self.marks),
             "basis_snapshot": lambda: market.basis(self.marks),
             "diagnostics": lambda: engine.diagnostics(self.t, self.health, self.bus, self.alert_stats(),
@@ -134,6 +137,7 @@ class StateModel:
             (MarkPrice, self.on_mark),
             (FactorReport, self.on_factors),
             (ClosedTrade, self.on_closed_trade),
+            (ShadowReport, self.on_shadow),
         )
         for etype, handler in subs:
             bus.subscribe(etype, handler)
@@ -223,6 +227,10 @@ class StateModel:
         self.marks[ev.symbol] = ev
         self.on_dirty("funding_snapshot")
         self.on_dirty("basis_snapshot")
+
+    def on_shadow(self, ev: ShadowReport) -> None:
+        self.shadow = ev
+        self.on_dirty("shadow_state")
 
     # ------------------------------------------------------------------ building
 

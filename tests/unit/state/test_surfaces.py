@@ -73,7 +73,7 @@ def test_every_row_surface_carries_its_event_fields() -> None:
     for strategy, trades in (("trend", 4), ("micro_scalper", 8), ("micro_scalper", 9)):  # the latest per strategy
         bus.publish(
             StrategyScore(symbol="BTCUSDT", strategy=strategy, expectancy_bps=1.5, symbol_score=0.4, hybrid_score=0.5,
-                          trades=trades, sprt_llr=-0.5, recv_ns=14)
+                          trades=trades, sprt_llr=-0.5, recv_ns=14, budget=trades / 10)
         )
     bus.publish(MarkPrice(symbol="BTCUSDT", mark_price=101.0, index_price=100.0, funding_rate=0.0001,
                           next_funding_ms=99))
@@ -112,7 +112,7 @@ def test_every_row_surface_carries_its_event_fields() -> None:
         ],
         "strategies": [
             {"symbol": "BTCUSDT", "strategy": name, "expectancy_bps": 1.5, "symbol_score": 0.4, "hybrid_score": 0.5,
-             "trades": trades, "sprt_llr": -0.5, "enabled": True, "updated_ns": 14}
+             "trades": trades, "sprt_llr": -0.5, "enabled": True, "updated_ns": 14, "budget": trades / 10}
             for name, trades in (("micro_scalper", 9), ("trend", 4))
         ],
     }
