@@ -4,8 +4,9 @@ Owns: the wiring order — the log dir's lock, the local exchange (started first
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
 reconciliation, kill switch, dead-man switch), the order tape (a log line per order, fill and
-veto burst), the BTC model's job when ``features.btc_model``, the shadow pipeline when ``features.shadow_pipeline`` is on (a candidate
-configuration deciding on the same ticks, sending nothing), the pre-trade gate on the
+veto burst), the BTC model's job when ``features.btc_model``, the shadow pipeline when
+``features.shadow_pipeline`` is on (a candidate configuration deciding on the same ticks, sending
+nothing), the pre-trade gate on the
 pipeline's risk stage when ``runtime.gate.enabled``, the remote gate risk asks when
 ``risk.gate_url`` is set, the ``--once`` cycle (or the ``--minutes`` run and its report),
 ``daemon.json``, the warning when a kill flag makes it start HALTED (logged first, with the command that clears it)
@@ -41,10 +42,10 @@ from hedge.gate.remote import RemoteGate, RemoteGateCollector
 from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
-from hedge.state.btc_model.job import BtcModelJob
-from hedge.state.btc_model.market import Market
 from hedge.shadow.candidate import candidate_config
 from hedge.shadow.pipeline import ShadowPipeline
+from hedge.state.btc_model.job import BtcModelJob
+from hedge.state.btc_model.market import Market
 from hedge.state.tape import OrderTape
 from hedge.venue.user_stream import UserStream
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 
 from hedge.config import AllocatorParams
-from hedge.signals.sprt import SprtDecision
+from hedge.model.sprt import SprtDecision
 
 
 class _Budget:

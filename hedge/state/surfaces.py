@@ -1,7 +1,8 @@
 """The in-memory model behind the state files: latest values from the bus, built into schemas.
 
 Owns: keeping the latest value of everything a surface of ``hedge/state/manifest.py`` shows (NAV,
-positions, ledger, risk, KPI sums, router health, scores, signals, marks, the leaderboard's sums, the shadow's report), telling the publisher
+positions, ledger, risk, KPI sums, router health, scores, signals, marks, the leaderboard's sums,
+the shadow's report), telling the publisher
 which surfaces changed, and which builder makes each surface (``account_surfaces``,
 ``market_surfaces``, ``engine_surfaces``).
 

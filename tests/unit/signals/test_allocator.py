@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from hedge.config import AllocatorParams
 from hedge.events import Tier, VolRegime
+from hedge.model.sprt import SprtDecision
 from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.sizing import Sizer
-from hedge.signals.sprt import SprtDecision
 from tests.kit.config import make_config
 
 P = AllocatorParams(min_budget=0.25, max_budget=1.5, half_life_s=60.0, edge_boost=1.25)
