@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gate": ("gate", "serve the pre-trade gate over HTTP on 127.0.0.1 (check_order for other runners)"),
     "kill": ("kill", "engage the kill switch: halt, cancel all open orders"),
     "calibrate": ("calibrate", "fit the TP-before-SL calibrator from recordings"),
+    "calibrate-fills": ("calibrate_fills", "fit the fill-probability model (router.mode auto) from recordings"),
     "tca": ("tca", "transaction-cost table, tca.json and charts of one or more runs' log directories"),
     "version": ("version", "print the version"),
 }
