@@ -33,16 +33,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def read_records(log_dirs: list[str]) -> list[IntentTca]:
+    """Every execution's record, once: a directory named twice (``a`` and ``a/``) is read once, and
+    within a directory an intent's record counts once (the last: a replay into a log dir that an
+    earlier run wrote appends to its journals, and would otherwise count every execution twice)."""
     import msgspec
 
     from hedge.router.tca import IntentTca
     from hedge.state.journal import read_journal
 
     out: list[IntentTca] = []
+    seen_dirs: set[Path] = set()
     for d in log_dirs:
-        path = Path(d) / "tca.jsonl"
-        if path.exists():
-            out += [msgspec.convert(r.decode(), IntentTca) for r in read_journal(path) if r.kind == "tca"]
+        path = (Path(d) / "tca.jsonl").resolve()
+        if path in seen_dirs or not path.exists():
+            continue
+        seen_dirs.add(path)
+        by_intent: dict[tuple[str, str], IntentTca] = {}
+        for r in read_journal(path):
+            if r.kind == "tca":
+                rec = msgspec.convert(r.decode(), IntentTca)
+                by_intent[(rec.mode, rec.intent_id)] = rec
+        out += by_intent.values()
     return out
 
 

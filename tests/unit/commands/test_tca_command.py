@@ -43,3 +43,14 @@ def test_the_command_compares_the_modes_and_writes_json_and_charts(tmp_path: Pat
 
 def test_no_records_is_an_error(tmp_path: Path) -> None:
     assert command.main(argparse.Namespace(log_dirs=[str(tmp_path)], out=None)) == 1
+
+
+def test_each_execution_counts_once(tmp_path: Path) -> None:
+    """A directory named twice, or one a second run appended to, does not double the fills (it showed 128
+    fills for 63 intents when the same log dir was given as ``a`` and ``a/``)."""
+    _run(tmp_path / "a", "taker", 100.05, maker=False)
+    _run(tmp_path / "a", "taker", 100.05, maker=False)  # a second run into the same log dir appends
+    recs = command.read_records([str(tmp_path / "a"), str(tmp_path / "a") + "/"])
+    assert len(recs) == 1 and sum(len(r.fills) for r in recs) == 1
+    _run(tmp_path / "b", "taker", 100.05, maker=False)
+    assert len(command.read_records([str(tmp_path / "a"), str(tmp_path / "b")])) == 2  # two runs: two records
