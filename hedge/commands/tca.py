@@ -6,7 +6,9 @@ markouts, maker share, fill rate, fills beyond the budget, median time to fill),
 ``tca.json`` (the block) with ``tca_cost.png`` (cost and shortfall by mode) and
 ``tca_markouts.png`` (markout curves per mode and liquidity) to ``--out`` (default: the first LOGDIR);
 with auto-mode records, also the fill model's reliability (predicted vs realised maker fill
-probability per bin: printed, ``tca_fill_reliability.json`` and ``tca_fill_reliability.png``).
+probability per bin: printed, ``tca_fill_reliability.json`` and ``tca_fill_reliability.png``) and
+``tca_fill_probability.png`` (predicted and realised fill probability vs distance from the touch
+and vs queue ahead).
 
 Must never: write into a log directory other than ``--out``, or change a record it reads.
 """
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from hedge.router.fillprob import FillFeatures
     from hedge.router.tca import IntentTca
     from hedge.router.tca_stats import ReliabilityBin, TcaStats
 
@@ -33,16 +36,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def read_records(log_dirs: list[str]) -> list[IntentTca]:
+    """Every execution's record, once: a directory named twice (``a`` and ``a/``) is read once, and
+    within a directory an intent's record counts once (the last: a replay into a log dir that an
+    earlier run wrote appends to its journals, and would otherwise count every execution twice)."""
     import msgspec
 
     from hedge.router.tca import IntentTca
     from hedge.state.journal import read_journal
 
     out: list[IntentTca] = []
+    seen_dirs: set[Path] = set()
     for d in log_dirs:
-        path = Path(d) / "tca.jsonl"
-        if path.exists():
-            out += [msgspec.convert(r.decode(), IntentTca) for r in read_journal(path) if r.kind == "tca"]
+        path = (Path(d) / "tca.jsonl").resolve()
+        if path in seen_dirs or not path.exists():
+            continue
+        seen_dirs.add(path)
+        by_intent: dict[tuple[str, str], IntentTca] = {}
+        for r in read_journal(path):
+            if r.kind == "tca":
+                rec = msgspec.convert(r.decode(), IntentTca)
+                by_intent[(rec.mode, rec.intent_id)] = rec
+        out += by_intent.values()
     return out
 
 
@@ -128,6 +142,8 @@ def main(args: argparse.Namespace) -> int:
                   f"realised {b.realised:.3f}")
         (out / "tca_fill_reliability.json").write_bytes(msgspec.json.format(msgspec.json.encode(bins)) + b"\n")
         written += [out / "tca_fill_reliability.json", reliability_chart(bins, out)]
+    if any(r.choices for r in records):
+        written.append(fill_features_chart(records, out))
     for p in written:
         print(f"wrote {p}")
     return 0
@@ -151,6 +167,50 @@ def reliability_chart(bins: list[ReliabilityBin], out: Path) -> Path:
     ax.set_title("Fill-probability reliability")
     ax.legend()
     path = out / "tca_fill_reliability.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+QUEUE_EDGES = (0.0, 0.01, 0.1, 1.0, 10.0)  # quantity ahead bins (base asset)
+
+
+def fill_features_chart(records: list[IntentTca], out: Path) -> Path:
+    """Fill probability vs distance from the touch and vs queue ahead: the model's mean P over every
+    auto choice and the realised maker fill rate of the attempts, per bin (n annotated)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    choices = [c for r in records for c in r.choices]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    def queue_bin(f: FillFeatures) -> float:
+        return max(e for e in QUEUE_EDGES if f.queue_ahead >= e)
+
+    def distance(f: FillFeatures) -> float:
+        return f.distance_ticks
+
+    keys = (("distance from the touch, ticks", distance), ("queue ahead (base qty, bin lower edge)", queue_bin))
+    for ax, (label, key) in zip(axes, keys, strict=True):
+        bins: dict[float, list[tuple[float, bool, bool]]] = {}
+        for c in choices:
+            bins.setdefault(key(c.features), []).append((c.p_fill, c.rest, c.filled))
+        xs = sorted(bins)
+        pos = range(len(xs))
+        ax.plot(pos, [sum(p for p, _, _ in bins[x]) / len(bins[x]) for x in xs], marker="o", label="predicted P")
+        real = [(i, [f for _, r, f in bins[x] if r]) for i, x in enumerate(xs)]
+        ax.plot([i for i, v in real if v], [sum(v) / len(v) for _, v in real if v], marker="s", label="realised")
+        for i, x in enumerate(xs):
+            ax.annotate(f"n={len(bins[x])}", (i, 0.02))
+        ax.set_xticks(list(pos), [f"{x:g}" for x in xs])
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(label)
+        ax.set_ylabel("P(maker fill within the timeout)")
+        ax.legend()
+    fig.suptitle("Fill probability (auto)")
+    path = out / "tca_fill_probability.png"
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

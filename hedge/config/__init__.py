@@ -21,7 +21,7 @@ import an engine stage.
 
 from hedge.config.errors import ConfigError, ConfigErrors
 from hedge.config.loading import load_config
-from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR, Config, default_config
+from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR, FILLPROB_FILE, Config, default_config
 from hedge.config.risk import CooloffConfig, DeadManConfig, KillSwitchConfig, RiskConfig, TierCaps
 from hedge.config.runtime import (
     AlertsConfig,
@@ -30,6 +30,7 @@ from hedge.config.runtime import (
     BtcModelConfig,
     Features,
     FeedsConfig,
+    FillModel,
     FirestoreConfig,
     GateConfig,
     HttpConfig,
@@ -79,6 +80,7 @@ __all__ = [
     "CALIBRATOR_FILE",
     "CONFIG_FILES",
     "DEFAULT_CONFIG_DIR",
+    "FILLPROB_FILE",
     "FRACTION_META",
     "HHMM",
     "AlertsConfig",
@@ -96,6 +98,7 @@ __all__ = [
     "ExitParams",
     "Features",
     "FeedsConfig",
+    "FillModel",
     "FirestoreConfig",
     "Fraction",
     "GateConfig",

@@ -23,8 +23,9 @@ import yaml
 from hedge.config.checks import cross_checks
 from hedge.config.env import apply_env
 from hedge.config.errors import ConfigError, ConfigErrors, first_problem, locate, problems
-from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR, SECTION_TYPES, Config
+from hedge.config.model import CALIBRATOR_FILE, CONFIG_FILES, DEFAULT_CONFIG_DIR, FILLPROB_FILE, SECTION_TYPES, Config
 from hedge.config.normalise import normalize_fractions
+from hedge.config.runtime import FillModel
 from hedge.config.sources import Sources
 from hedge.config.strategy import EXIT_PROFILES, CalibratorParams
 from hedge.config.types import Section
@@ -48,7 +49,7 @@ def _convert(section: str, data: dict[str, Any], sources: Sources) -> Section:
 def _unknown_files(d: Path) -> list[ConfigError]:
     """A YAML file in the config directory that hedge does not read is an error, never ignored: a
     misnamed ``risk.yml`` or ``risks.yaml`` would otherwise mean the defaults without a word."""
-    known = [f"{name}.yaml" for name in CONFIG_FILES] + [CALIBRATOR_FILE]
+    known = [f"{name}.yaml" for name in CONFIG_FILES] + [CALIBRATOR_FILE, FILLPROB_FILE]
     errors = []
     for path in sorted(d.iterdir()) if d.is_dir() else []:
         if path.name.startswith(".") or path.suffix.lower() not in YAML_SUFFIXES or path.name in known:
@@ -73,8 +74,10 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError(str(path), "", f"cannot read: {exc.strerror}") from None
 
 
-def _merge_calibrator(strategy: dict[str, Any], path: Path, sources: Sources) -> None:
-    """Overlay ``calibrator.yaml`` (written by ``hedge calibrate``) on strategy.yaml's calibrator keys."""
+def _merge_fitted(section: dict[str, Any], keys: tuple[str, ...], path: Path, tp: type, sources: Sources,
+                  section_name: str) -> None:
+    """Overlay a fitted file (``calibrator.yaml`` by ``hedge calibrate``, ``fillprob.yaml`` by ``hedge
+    calibrate-fills``) on the keys at ``keys`` inside ``section``."""
     if not path.exists():
         return
     data = _read_yaml(path)
@@ -82,13 +85,18 @@ def _merge_calibrator(strategy: dict[str, Any], path: Path, sources: Sources) ->
         return
     if not isinstance(data, dict):
         raise ConfigError(str(path), "", f"expected a mapping of keys, got {type(data).__name__}")
-    found = locate(data, CalibratorParams, "")
+    found = locate(data, tp, "")
     if found is not None:
         raise ConfigError(str(path), *found)
-    base = strategy.get("calibrator")
-    strategy["calibrator"] = {**(base if isinstance(base, dict) else {}), **data}
+    node = section
+    for key in keys[:-1]:
+        child = node.get(key)
+        node[key] = child = dict(child) if isinstance(child, dict) else {}
+        node = child
+    base = node.get(keys[-1])
+    node[keys[-1]] = {**(base if isinstance(base, dict) else {}), **data}
     for key in data:
-        sources.set_by("strategy", f"calibrator.{key}", str(path))
+        sources.set_by(section_name, ".".join((*keys, key)), str(path))
 
 
 def _apply_exit_profile(strategy: dict[str, Any]) -> None:
@@ -126,7 +134,11 @@ def load_config(directory: str | Path | None = None, env: Mapping[str, str] | No
             data = {}
         raw[name] = data
     try:
-        _merge_calibrator(raw["strategy"], d / CALIBRATOR_FILE, sources)
+        _merge_fitted(raw["strategy"], ("calibrator",), d / CALIBRATOR_FILE, CalibratorParams, sources, "strategy")
+    except ConfigError as e:
+        errors.append(e)
+    try:
+        _merge_fitted(raw["runtime"], ("router", "auto", "model"), d / FILLPROB_FILE, FillModel, sources, "runtime")
     except ConfigError as e:
         errors.append(e)
     try:

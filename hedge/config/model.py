@@ -22,6 +22,7 @@ from hedge.config.types import Section
 CONFIG_FILES = ("runtime", "risk", "strategy", "symbols")
 # Machine-written by ``hedge calibrate``; when present its keys override strategy.yaml's ``calibrator``.
 CALIBRATOR_FILE = "calibrator.yaml"
+FILLPROB_FILE = "fillprob.yaml"  # written by hedge calibrate-fills; overlays runtime router.auto.model
 DEFAULT_CONFIG_DIR = Path("configs")
 
 

@@ -124,20 +124,50 @@ class TwapConfig(Section, frozen=True):
     duration_s: Positive = 60.0
 
 
+class FillModel(Section, frozen=True):
+    """The fill-probability model's coefficients (hedge/router/fillprob.py) and the provenance of their fit.
+
+    Written by ``hedge calibrate-fills`` to ``<config dir>/fillprob.yaml``, which overlays these keys;
+    the defaults here are that command's fit on btcusdt_20240718, rounded."""
+
+    b0: float = -1.75
+    b_dist: float = -0.33  # per tick behind the touch
+    b_queue: float = -0.46  # per log1p(quantity ahead + own)
+    b_flow: float = 1.3  # per log1p(taker quantity hitting our side over the horizon)
+    b_spread: float = 0.0  # per tick of spread beyond one
+    b_vol: float = -0.46  # per log1p(ticks of mid movement over the horizon)
+    horizon_s: Positive = 5.0  # the horizon the coefficients were fitted at (others rescale, constant hazard)
+    p_min: Fraction = 0.01
+    p_max: Fraction = 0.99
+    fitted_on: str = ""  # provenance, written by hedge calibrate-fills
+    data_from: str = ""
+    data_to: str = ""
+    samples: NonNegInt = 0
+    positives: NonNegInt = 0
+    brier: NonNeg = 0.0  # in sample
+    log_loss: NonNeg = 0.0
+    ece: NonNeg = 0.0
+    checked_on: str = ""  # a later recording scored out of sample (never fitted on)
+    check_samples: NonNegInt = 0
+    check_brier: NonNeg = 0.0
+    check_log_loss: NonNeg = 0.0
+    check_ece: NonNeg = 0.0
+
+
 class AutoRouterConfig(Section, frozen=True):
     """``router.mode: auto``: rest or cross per slice, from the fill-probability model and the intent's alpha."""
 
-    k_flow: NonNeg = 1.0  # the fill model's prior coefficients (hedge/router/fillprob.py), refitted online
-    k_vol: NonNeg = 0.05
+    model: FillModel = msgspec.field(default_factory=FillModel)  # fitted by hedge calibrate-fills (fillprob.yaml)
     window_s: Positive = 10.0  # trade flow and volatility are averaged over this much of the router clock
+    vol_sample_s: Positive = 1.0  # the mid is sampled this often for volatility (quote flicker is not movement)
     maker_fee_bps: float = 2.0
     taker_fee_bps: float = 5.0
     alpha_horizon_s: Positive = 30.0  # the intent's e_pi_bps decays over this (the calibrator's horizon)
     default_alpha_bps: NonNeg = 2.0  # the alpha assumed when an intent carries no e_pi_bps
     adverse_bps: NonNeg = 0.5  # prior adverse selection of a maker fill (replaced by its 5 s markouts)
     margin_bps: NonNeg = 0.0  # rest only when resting is expected to be cheaper by at least this
-    refit_every: NonNegInt = 20  # refit the model after this many new maker attempts (0 = never)
-    max_samples: PosInt = 2000  # the newest attempts the fit uses
+    refit_every: NonNegInt = 20  # re-estimate the model's intercept after this many maker attempts (0 = never)
+    max_samples: PosInt = 2000  # the newest attempts the online update uses
 
 
 class AutotuneConfig(Section, frozen=True):

@@ -1,10 +1,12 @@
 """The auto router's choice per slice: rest at the touch first, or cross at once, by expected cost.
 
 Owns: ``AutoRouter`` — the features of a maker attempt (from ``MarketStats`` and the book), its
-predicted fill probability (``fillprob``), the cost comparison, and the data the model learns
-from: each finished maker attempt (``attempt_done``) and the maker fills' 5 s markouts from the
-TCA records (``observe``). The coefficients are refitted every ``refit_every`` attempts over the
-newest ``max_samples``; the order of events fixes the result, so a replay is deterministic.
+predicted fill probability (``fillprob``, with the model ``hedge calibrate-fills`` fitted from
+recordings: ``router.auto.model``), the cost comparison, and the data it updates from: each
+finished maker attempt (``attempt_done``) and the maker fills' 5 s markouts from the TCA records
+(``observe``). Every ``refit_every`` attempts the model's intercept is re-estimated over the newest
+``max_samples`` (the fitted slopes stay); the order of events fixes the result, so a replay is
+deterministic.
 
 The comparison, in bps of the arrival mid (``h`` = half the spread, ``T`` = maker timeout):
     taker        = slippage.expected_bps (h + the bucket's slippage) + taker fee
@@ -26,7 +28,7 @@ import msgspec
 
 from hedge.config import AutoRouterConfig
 from hedge.events import BookUpdate, OrderIntent, Side
-from hedge.router.fillprob import FillFeatures, FillParams, FillSample, fill_probability, fit
+from hedge.router.fillprob import FillFeatures, FillSample, fill_probability, shift_intercept
 from hedge.router.market_stats import MarketStats
 from hedge.router.slippage import SlippageModel
 from hedge.router.tca import IntentTca
@@ -49,8 +51,7 @@ class AutoRouter:
         self.cfg = cfg
         self.slippage = slippage
         self.stats = stats
-        self.prior = FillParams(k_flow=cfg.k_flow, k_vol=cfg.k_vol)
-        self.params = self.prior
+        self.intercept = cfg.model.b0  # the online update's (starts at the fit's)
         self.samples: deque[FillSample] = deque(maxlen=cfg.max_samples)
         self._new = 0
         self.adverse_bps = cfg.adverse_bps
@@ -74,7 +75,7 @@ class AutoRouter:
                horizon_s: float) -> Choice:
         c = self.cfg
         x = self.features(t, intent, qty, book, tick, horizon_s)
-        p = fill_probability(x, self.params)
+        p = fill_probability(x, self.cfg.model, intercept=self.intercept)
         taker = self.slippage.expected_bps(intent.symbol, intent.side, qty, book) + c.taker_fee_bps
         maker_fill = -book.spread_bps / 2.0 + c.maker_fee_bps + self.adverse_bps
         alpha = intent.e_pi_bps if intent.e_pi_bps > 0.0 else c.default_alpha_bps
@@ -88,7 +89,7 @@ class AutoRouter:
         self._new += 1
         if self.cfg.refit_every and self._new >= self.cfg.refit_every:
             self._new = 0
-            self.params = fit(list(self.samples), self.prior)
+            self.intercept = shift_intercept(list(self.samples), self.cfg.model)
 
     def observe(self, rec: IntentTca) -> None:
         """A TCA record was written: its maker fills' 5 s markouts update the adverse-selection estimate."""

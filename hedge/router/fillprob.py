@@ -1,18 +1,19 @@
-"""The fill-probability model: how likely a post-only order at the touch fills within its maker timeout.
+"""The fill-probability model: how likely a post-only order fills (as maker, fully) within its horizon.
 
-Owns: ``FillFeatures`` (what is known when a maker slice starts: quantity ahead at the touch, our
-own quantity, the recent rate of trades hitting our side, volatility, spread, the horizon),
-``FillParams`` (the model's two coefficients and its clip), ``fill_probability`` and ``fit``
-(maximum likelihood of the coefficients over observed maker attempts, by deterministic
-coordinate grid search).
+Owns: ``FillFeatures`` (what is known when a maker order starts resting: its distance from the
+touch, the quantity ahead of it at its price, its own quantity, the recent rate of taker quantity
+hitting its side, volatility, spread, the horizon), ``design`` (the model's feature vector),
+``fill_probability`` (the fitted ``FillModel``'s logistic, rescaled to the horizon) and
+``shift_intercept`` (the deterministic online update: the intercept of highest likelihood over
+observed maker attempts, on a fixed grid).
 
-The model is a constant hazard over the horizon ``T``:
-    depletion  = flow_qty_s * T / (queue_ahead + own_qty)   (times the queue in front of and
-                 including us is traded through by takers on our side)
-    vol_ticks  = vol_bps_s * sqrt(T) / tick_bps             (how far the price wanders, in ticks)
-    hazard     = (k_flow * depletion + k_vol * vol_ticks) / max(1, spread_ticks)
-    P(fill)    = clip(1 - exp(-hazard), p_min, p_max)
-A wide spread divides the hazard: others improve in front of a resting order before it is reached.
+The model (fitted from recordings by ``hedge calibrate-fills``, see ``fill_labels``/``fill_fit``):
+    z   = b0 + b_dist * distance_ticks + b_queue * log1p(queue_ahead + own_qty)
+          + b_flow * log1p(flow_qty_s * T0) + b_spread * (spread_ticks - 1) + b_vol * log1p(vol_ticks)
+    vol_ticks = vol_bps_s * sqrt(T0) / tick_bps (the mid's movement over T0 in ticks; ``MarketStats``
+                samples the mid on a grid so quote flicker is not counted as movement)
+    P(T0) = sigmoid(z);  P(T) = 1 - (1 - P(T0)) ** (T / T0)   (a constant hazard beyond the fit's T0)
+clipped to [p_min, p_max].
 
 Must never: read a clock, a file or the bus; it is pure arithmetic on what it is given.
 """
@@ -24,29 +25,38 @@ from collections.abc import Sequence
 
 import msgspec
 
+from hedge.config import FillModel
+
 
 class FillFeatures(msgspec.Struct, frozen=True, kw_only=True):
     queue_ahead: float  # quantity already resting at our price (we join behind it)
     own_qty: float
     flow_qty_s: float  # rate of taker quantity hitting our side of the book (qty/s, recent)
-    vol_bps_s: float  # mid volatility, bps per sqrt(second) (recent)
+    vol_bps_s: float  # mid volatility, bps per sqrt(second) (recent, grid-sampled)
     tick_bps: float  # one tick in bps of the mid
     spread_ticks: float
     horizon_s: float  # the maker timeout
-
-    def depletion(self) -> float:
-        size = self.queue_ahead + self.own_qty
-        return self.flow_qty_s * self.horizon_s / size if size > 0 else 0.0
-
-    def vol_ticks(self) -> float:
-        return self.vol_bps_s * math.sqrt(max(self.horizon_s, 0.0)) / self.tick_bps if self.tick_bps > 0 else 0.0
+    distance_ticks: float = 0.0  # how far behind the touch the order rests (0 = at the touch)
 
 
-class FillParams(msgspec.Struct, frozen=True, kw_only=True):
-    k_flow: float = 1.0
-    k_vol: float = 0.05
-    p_min: float = 0.01
-    p_max: float = 0.99
+def design(x: FillFeatures, horizon0_s: float) -> tuple[float, float, float, float, float]:
+    """The model's features (without the intercept), at the fit's horizon ``horizon0_s``."""
+    vol_ticks = x.vol_bps_s * math.sqrt(horizon0_s) / x.tick_bps if x.tick_bps > 0 else 0.0
+    return (x.distance_ticks, math.log1p(max(0.0, x.queue_ahead + x.own_qty)),
+            math.log1p(max(0.0, x.flow_qty_s) * horizon0_s), max(0.0, x.spread_ticks - 1.0), math.log1p(vol_ticks))
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def fill_probability(x: FillFeatures, m: FillModel, *, intercept: float | None = None) -> float:
+    d = design(x, m.horizon_s)
+    z = (m.b0 if intercept is None else intercept) + m.b_dist * d[0] + m.b_queue * d[1] + m.b_flow * d[2] \
+        + m.b_spread * d[3] + m.b_vol * d[4]
+    p0 = _sigmoid(z)
+    p = 1.0 - (1.0 - p0) ** (max(x.horizon_s, 0.0) / m.horizon_s) if p0 < 1.0 else 1.0
+    return min(m.p_max, max(m.p_min, p))
 
 
 class FillSample(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,34 +66,25 @@ class FillSample(msgspec.Struct, frozen=True, kw_only=True):
     filled: bool
 
 
-def fill_probability(x: FillFeatures, p: FillParams) -> float:
-    hazard = (p.k_flow * x.depletion() + p.k_vol * x.vol_ticks()) / max(1.0, x.spread_ticks)
-    return min(p.p_max, max(p.p_min, 1.0 - math.exp(-max(0.0, hazard))))
-
-
-def log_likelihood(samples: Sequence[FillSample], p: FillParams) -> float:
+def log_likelihood(samples: Sequence[FillSample], m: FillModel, intercept: float) -> float:
     ll = 0.0
     for s in samples:
-        q = fill_probability(s.features, p)
+        q = fill_probability(s.features, m, intercept=intercept)
         ll += math.log(q if s.filled else 1.0 - q)
     return ll
 
 
-_GRID = tuple(10 ** (e / 8) for e in range(-24, 9))  # 1e-3 .. 10, geometric (33 points)
+_SHIFTS = tuple(s / 4 for s in range(-16, 17))  # -4 .. +4 in logit, 0.25 apart
 
 
-def fit(samples: Sequence[FillSample], prior: FillParams, *, rounds: int = 2) -> FillParams:
-    """The coefficients of highest likelihood over ``samples`` (each searched on a fixed grid, with
-    0, in turn, starting from ``prior``); ``prior`` itself when there are no samples or every
-    sample has the same outcome (the likelihood then has no interior maximum)."""
+def shift_intercept(samples: Sequence[FillSample], m: FillModel) -> float:
+    """The intercept of highest likelihood over ``samples`` among ``m.b0`` + a fixed grid of shifts
+    (the fitted slopes stay); ``m.b0`` when there are no samples or every sample has the same outcome."""
     if not samples or len({s.filled for s in samples}) < 2:
-        return prior
-    best, best_ll = prior, log_likelihood(samples, prior)
-    for _ in range(rounds):
-        for field in ("k_flow", "k_vol"):
-            for v in (0.0, *_GRID):
-                cand = msgspec.structs.replace(best, **{field: v})
-                ll = log_likelihood(samples, cand)
-                if ll > best_ll + 1e-12:
-                    best, best_ll = cand, ll
+        return m.b0
+    best, best_ll = m.b0, log_likelihood(samples, m, m.b0)
+    for s in _SHIFTS:
+        ll = log_likelihood(samples, m, m.b0 + s)
+        if ll > best_ll + 1e-12:
+            best, best_ll = m.b0 + s, ll
     return best

@@ -2,7 +2,10 @@
 
 Owns: per symbol, an exponentially decayed rate (qty/s) of taker quantity by taker side, and an
 exponentially decayed variance rate of the mid's returns (bps^2/s), both over ``window_s`` of the
-router clock (event time in replay, so a replay gives the same figures every time).
+router clock (event time in replay, so a replay gives the same figures every time). The mid is
+sampled at most once per ``vol_sample_s``: a one-tick spread that flickers to two moves the mid by
+half a tick and back many times a second, which is quote noise, not movement a resting order sees
+(counted tick by tick, it made BTC's 0.016 bps tick look like many ticks of movement).
 
 A maker BUY rests at the bid and is hit by SELL takers: ``flow(symbol, Side.BUY)`` is the rate of
 sell-taker quantity (and the reverse for a maker sell).
@@ -37,8 +40,10 @@ class _Decayed:
 class MarketStats:
     """Recent flow and volatility per symbol (see the module docstring)."""
 
-    def __init__(self, window_s: float) -> None:
+    def __init__(self, window_s: float, vol_sample_s: float = 1.0) -> None:
         self.window = window_s
+        self.vol_sample_s = vol_sample_s
+        self._mid_t: dict[str, float] = {}
         self._flow: dict[tuple[str, Side], _Decayed] = {}
         self._var: dict[str, _Decayed] = {}
         self._mid: dict[str, float] = {}
@@ -51,10 +56,11 @@ class MarketStats:
         d.add(t, tr.qty, self.window)
 
     def on_book(self, t: float, u: BookUpdate) -> None:
-        last = self._mid.get(u.symbol, 0.0)
-        if u.mid == last or u.mid <= 0.0:
+        if u.mid <= 0.0 or t < self._mid_t.get(u.symbol, -math.inf) + self.vol_sample_s:
             return
+        last = self._mid.get(u.symbol, 0.0)
         self._mid[u.symbol] = u.mid
+        self._mid_t[u.symbol] = t
         if last > 0.0:
             d = self._var.get(u.symbol)
             if d is None:

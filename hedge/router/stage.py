@@ -114,7 +114,8 @@ class RouterStage:
         self.tca = TcaRecorder(bus, self.clock, journals.writer("tca"), mode=rc.mode,
                                budget_bps=rc.slippage_budget_bps)
         slippage = SlippageModel(cfg.symbols, rc.slippage_budget_bps)
-        self.auto = AutoRouter(rc.auto, slippage, MarketStats(rc.auto.window_s)) if rc.mode == "auto" else None
+        stats = MarketStats(rc.auto.window_s, rc.auto.vol_sample_s)
+        self.auto = AutoRouter(rc.auto, slippage, stats) if rc.mode == "auto" else None
         self.executor = Executor(desk, rc, slippage, clock=self.clock, twap=cfg.runtime.features.twap, tca=self.tca,
                                  auto=self.auto)
         desk.health.budget_bps = rc.slippage_budget_bps

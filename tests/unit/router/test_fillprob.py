@@ -6,10 +6,11 @@ import math
 
 import pytest
 
-from hedge.config import AutoRouterConfig, default_config
+from hedge.config import AutoRouterConfig, FillModel, default_config
 from hedge.events import BookUpdate, OrderIntent, Side, Trade
 from hedge.router.auto import AutoRouter
-from hedge.router.fillprob import FillFeatures, FillParams, FillSample, fill_probability, fit
+from hedge.router.fill_fit import fit_fill_model
+from hedge.router.fillprob import FillFeatures, FillSample, design, fill_probability, shift_intercept
 from hedge.router.market_stats import MarketStats
 from hedge.router.slippage import SlippageModel
 
@@ -20,28 +21,51 @@ def feat(**kw: float) -> FillFeatures:
     return FillFeatures(**(base | kw))
 
 
+MODEL = FillModel(b0=-1.0, b_dist=-0.5, b_queue=-0.4, b_flow=1.0, b_spread=-0.2, b_vol=0.3, horizon_s=5.0)
+
+
 def test_probability_by_hand() -> None:
-    # depletion = 0.4 * 5 / (3 + 1) = 0.5; hazard = 1.0 x 0.5
-    assert fill_probability(feat(), FillParams(k_flow=1.0, k_vol=0.0)) == pytest.approx(1 - math.exp(-0.5))
-    # vol_ticks = 2 x sqrt(4) / 0.5 = 8; hazard = (1 x 0.4 + 0.05 x 8) / 2 spread ticks = 0.4
-    x = feat(flow_qty_s=0.4, horizon_s=4.0, vol_bps_s=2.0, spread_ticks=2.0)
-    assert x.depletion() == pytest.approx(0.4) and x.vol_ticks() == pytest.approx(8.0)
-    assert fill_probability(x, FillParams(k_flow=1.0, k_vol=0.05)) == pytest.approx(1 - math.exp(-0.4))
-    # more queue ahead, less chance; nothing trades and nothing moves: the floor
-    assert fill_probability(feat(queue_ahead=30.0), FillParams()) < fill_probability(feat(), FillParams())
-    assert fill_probability(feat(flow_qty_s=0.0), FillParams(p_min=0.01)) == 0.01
-    assert fill_probability(feat(flow_qty_s=1e6), FillParams(p_max=0.99)) == 0.99
+    x = feat(distance_ticks=1.0, vol_bps_s=0.1)
+    d = design(x, 5.0)  # vol_ticks = 0.1 x sqrt(5) / 0.5
+    assert d == pytest.approx((1.0, math.log1p(4.0), math.log1p(2.0), 0.0, math.log1p(0.1 * math.sqrt(5) / 0.5)))
+    z = -1.0 - 0.5 * d[0] - 0.4 * d[1] + 1.0 * d[2] + 0.3 * d[4]
+    p0 = 1 / (1 + math.exp(-z))
+    assert fill_probability(x, MODEL) == pytest.approx(p0)
+    # another horizon: a constant hazard, 1 - (1 - p0) ** (T / T0)
+    assert fill_probability(feat(distance_ticks=1.0, vol_bps_s=0.1, horizon_s=10.0), MODEL) == pytest.approx(
+        1 - (1 - p0) ** 2)
+    # more queue ahead or further behind the touch: less chance; the clip holds
+    assert fill_probability(feat(queue_ahead=30.0), MODEL) < fill_probability(feat(), MODEL)
+    assert fill_probability(feat(distance_ticks=2.0), MODEL) < fill_probability(feat(), MODEL)
+    assert fill_probability(feat(flow_qty_s=1e9), MODEL) == MODEL.p_max
 
 
-def test_fit_finds_the_maximum_likelihood_on_its_grid() -> None:
-    # depletion 1 (flow 0.8 x 5 / 4), no volatility: 6 of 10 filled -> 1 - exp(-k) = 0.6, k = ln 2.5 = 0.92;
-    # of the grid's neighbours 0.75 (P 0.53) and 1.0 (P 0.63), 1.0 is the likelier
-    samples = [FillSample(features=feat(flow_qty_s=0.8), filled=i < 6) for i in range(10)]
-    got = fit(samples, FillParams(k_flow=0.1, k_vol=0.0))
-    assert got.k_flow == pytest.approx(1.0) and got.k_vol == 0.0
-    prior = FillParams(k_flow=0.3)
-    assert fit([FillSample(features=feat(), filled=True)] * 5, prior) is prior  # one outcome only: no maximum
-    assert fit([], prior) is prior
+def test_the_online_update_shifts_only_the_intercept_to_its_likeliest_grid_point() -> None:
+    x = feat()
+    p0 = fill_probability(x, MODEL)
+    samples = [FillSample(features=x, filled=i < 9) for i in range(10)]  # 90% filled where the model says p0
+    b0 = shift_intercept(samples, MODEL)
+    target = math.log(0.9 / 0.1) - (math.log(p0 / (1 - p0)) - MODEL.b0)  # the exact maximum
+    assert abs(b0 - target) <= 0.125 and b0 == MODEL.b0 + round((b0 - MODEL.b0) * 4) / 4
+    assert shift_intercept([FillSample(features=x, filled=True)] * 5, MODEL) == MODEL.b0  # one outcome: no maximum
+    assert shift_intercept([], MODEL) == MODEL.b0
+
+
+def test_the_offline_fit_recovers_known_coefficients() -> None:
+    import random
+
+    rng = random.Random(7)
+    samples = []
+    for _ in range(6000):
+        x = feat(distance_ticks=float(rng.randint(0, 3)), queue_ahead=rng.expovariate(0.5),
+                 flow_qty_s=rng.expovariate(2.0), spread_ticks=float(rng.randint(1, 3)), vol_bps_s=rng.random())
+        samples.append(FillSample(features=x, filled=rng.random() < fill_probability(x, MODEL)))
+    got = fit_fill_model(samples, MODEL).model
+    for name in ("b0", "b_dist", "b_queue", "b_flow", "b_spread", "b_vol"):
+        assert getattr(got, name) == pytest.approx(getattr(MODEL, name), abs=0.25), name
+    assert fit_fill_model(samples, MODEL).converged
+    with pytest.raises(ValueError):
+        fit_fill_model(samples[:1], MODEL)
 
 
 def test_market_stats_decay_by_hand() -> None:
@@ -53,13 +77,15 @@ def test_market_stats_decay_by_hand() -> None:
     book = dict(symbol="X", update_id=1, valid=True, bid_px=99.0, bid_qty=1.0, ask_px=101.0, ask_qty=1.0,
                 micro=100.0, imbalance=0.0, spread_bps=200.0)
     ms.on_book(0.0, BookUpdate(mid=100.0, **book))
-    ms.on_book(0.0, BookUpdate(mid=100.01, **book))  # +1 bp: variance rate 1 / 10 per s
-    assert ms.vol_bps_s(0.0, "X") == pytest.approx(math.sqrt(0.1), rel=1e-3)
+    ms.on_book(0.5, BookUpdate(mid=100.02, **book))  # within the 1 s sampling step: quote flicker, not counted
+    ms.on_book(1.0, BookUpdate(mid=100.01, **book))  # +1 bp: variance rate 1 / 10 per s
+    assert ms.vol_bps_s(1.0, "X") == pytest.approx(math.sqrt(0.1), rel=1e-3)
 
 
 def _choice(flow: float, e_pi_bps: float = 0.0):  # type: ignore[no-untyped-def]
     cfg = default_config()
-    ac = AutoRouterConfig(k_flow=1.0, k_vol=0.0, adverse_bps=0.5, maker_fee_bps=2.0, taker_fee_bps=5.0,
+    model = FillModel(b0=-4.0, b_dist=0.0, b_queue=0.0, b_flow=3.0, b_spread=0.0, b_vol=0.0, horizon_s=5.0)
+    ac = AutoRouterConfig(model=model, adverse_bps=0.5, maker_fee_bps=2.0, taker_fee_bps=5.0,
                           default_alpha_bps=2.0, alpha_horizon_s=30.0)
     stats = MarketStats(window_s=10.0)
     if flow:
@@ -79,12 +105,12 @@ def _choice(flow: float, e_pi_bps: float = 0.0):  # type: ignore[no-untyped-def]
 
 
 def test_auto_rests_only_when_the_maker_leg_is_expected_to_be_cheaper() -> None:
-    quiet = _choice(flow=0.0)  # nothing trades at our side: P at the floor, waiting only adds alpha decay
-    assert quiet.p_fill == 0.01 and not quiet.rest
-    busy = _choice(flow=1.0)  # 1/s through a queue of 0.51 in 5 s: ~P 0.99, the maker fee beats the taker's
-    assert busy.p_fill > 0.95 and busy.rest
+    quiet = _choice(flow=0.0)  # nothing trades at our side: P = sigmoid(-4), waiting only adds alpha decay
+    assert quiet.p_fill == pytest.approx(1 / (1 + math.exp(4))) and not quiet.rest
+    busy = _choice(flow=1.0)  # 1/s: z = -4 + 3 log1p(5): P 0.8, the maker fee beats the taker's
+    assert busy.p_fill > 0.75 and busy.rest
     # a large alpha (decays while waiting) against a middling probability: cross
-    mid_p = _choice(flow=0.02, e_pi_bps=200.0)
+    mid_p = _choice(flow=0.3, e_pi_bps=200.0)
     assert 0.1 < mid_p.p_fill < 0.3 and not mid_p.rest
 
 
