@@ -178,14 +178,7 @@ def _report(res: CalibrationResult, strategy: StrategyConfig) -> None:
 
 
 def _write(res: CalibrationResult, out: Path) -> int:
+    from hedge.commands.common import write_config_file
     from hedge.research.calibration import calibrator_yaml
-    from hedge.state.atomic import atomic_write
 
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, calibrator_yaml(res).encode())
-    except OSError as exc:
-        print(f"hedge calibrate: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {out}")
-    return 0
+    return write_config_file("hedge calibrate", out, calibrator_yaml(res))

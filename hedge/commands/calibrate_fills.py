@@ -210,16 +210,9 @@ def _write(m: FillModel, lines: list[str], out: Path) -> int:
     import msgspec
     import yaml
 
-    from hedge.state.atomic import atomic_write
+    from hedge.commands.common import write_config_file
 
     body = "# Written by `python -m hedge calibrate-fills`; overrides runtime.yaml's router.auto.model.\n"
     body += "".join(f"# {line}\n" for line in lines)
     body += yaml.safe_dump(msgspec.to_builtins(m), sort_keys=False)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, body.encode())
-    except OSError as exc:
-        print(f"hedge calibrate-fills: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print(f"wrote {out}")
-    return 0
+    return write_config_file("hedge calibrate-fills", out, body)

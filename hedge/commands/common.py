@@ -4,7 +4,8 @@ Owns: the ``--config DIR`` option and loading it with errors printed to stderr (
 log level set from ``runtime.log_level``), the exit code of an interrupted command
 (``EXIT_INTERRUPTED``) and ``SignalStop``, the SIGINT/SIGTERM stop of the commands that serve or
 record until stopped; the check of the recordings a command is given (``check_recordings``:
-missing files, no market data) and the report of what their read said (``report_read``).
+missing files, no market data) and the report of what their read said (``report_read``); writing a
+machine-written config file atomically (``write_config_file``: calibrator.yaml, fillprob.yaml).
 
 Must never: exit the process or decide an exit code (the caller does), or hold anything used by
 a single command only.
@@ -120,3 +121,17 @@ def report_read(prog: str, files: Sequence[str | Path], rs: ReplayStats, fs: Fee
     print(f"{prog}: no market data in {', '.join(map(str, files))}: no market event decoded ({bad:,} bad lines)",
           file=sys.stderr)
     return False
+
+
+def write_config_file(command: str, out: Path, text: str) -> int:
+    """Write ``text`` to ``out`` atomically (its directory made): 0, or 1 with the reason on stderr."""
+    from hedge.state.atomic import atomic_write
+
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(out, text.encode())
+    except OSError as exc:
+        print(f"{command}: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}")
+    return 0
