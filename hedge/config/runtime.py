@@ -176,6 +176,7 @@ class Features(Section, frozen=True):
     exchange_stop_orders: bool = False
     dead_man_switch: bool = True
     alerts: bool = True
+    tracemalloc: bool = False  # diagnosis: SIGUSR2 snapshots, growth in <log dir>/tracemalloc.txt
 
 
 class RuntimeConfig(Section, frozen=True):

@@ -40,6 +40,7 @@ from hedge.gate.remote import RemoteGate
 from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
+from hedge.state.memory_probe import MemoryProbe
 from hedge.state.tape import OrderTape
 from hedge.venue.user_stream import UserStream
 
@@ -99,6 +100,8 @@ class Daemon:
         except ValueError as e:  # an unreadable portfolio ledger file names itself
             raise SetupError(str(e)) from None
         engine.add_service(OrderTape(engine.bus, engine.clock))  # the terminal's line per order, fill, veto burst
+        if rt.features.tracemalloc:  # a diagnosis (scripts/soak.py --tracemalloc): SIGUSR2 snapshots
+            engine.add_service(MemoryProbe(Path(rt.log_dir)))
         if cfg.risk.gate_url:
             self.remote_gate = self.pipeline.risk.remote = RemoteGate(cfg, clock=engine.clock, env=self.env)
         if rt.gate.enabled:
