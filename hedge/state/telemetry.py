@@ -49,7 +49,12 @@ from hedge.events import (
 from hedge.model.clock import Clock, LiveClock
 from hedge.state.histogram import Histogram
 
-PENDING_CAP = 10_000  # ids waiting for their next lifecycle step (older ones are forgotten)
+# Ids waiting for their next lifecycle step (intent -> its first request, request -> its first answer;
+# older ones are forgotten: that one latency sample is lost, nothing else). Safe: each step follows
+# within milliseconds to seconds, and a vetoed intent is dropped at its veto; 4,096 is >= 3.4 min of
+# orders at Binance's order-rate limit. Was 10,000: the intents that never became an order (filtered,
+# ignored) filled it over an hour of a lively strategy.
+PENDING_CAP = 4096
 # Orders whose counted outcomes are remembered (least recently updated forgotten). Safe: the second
 # report of a state (REST answer vs user stream, a reconciliation's query) comes within seconds of the
 # first, and 4,096 updated orders take >= 3.4 min even at Binance's order-rate limit (1,200/min); an
@@ -184,6 +189,7 @@ class Telemetry:
             self.allowed += 1
             return
         self.vetoed += 1
+        self._intent_ns.pop(ev.intent.intent_id, None)  # no request will follow
         vetoes = self.vetoes
         for reason in ev.reasons or ("unspecified",):
             vetoes[reason] = vetoes.get(reason, 0) + 1
