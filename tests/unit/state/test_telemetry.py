@@ -124,11 +124,12 @@ def test_outcome_memory_levels_off_at_its_default_bound() -> None:
 def test_intents_that_never_become_orders_leave_no_pending_stamp() -> None:
     bus, t = Bus(), Telemetry()
     t.attach(bus)
-    for i in range(tm.PENDING_CAP + 2000):
+    n = 2 * tm.PENDING_CAP + 2000
+    for i in range(n):
         bus.publish(intent(i, 10 + i, 1 + i))
         if i % 2:  # vetoed: forgotten at once
             bus.publish(RiskDecision(intent=intent(i, 10 + i, 1 + i), allow=False, max_qty=0.0, reasons=("spread",)))
         # the others: approved but never sent (filtered, ignored): forgotten beyond the cap
     assert len(t._intent_ns) == tm.PENDING_CAP <= 4096
     assert all(int(k.removeprefix("i")) % 2 == 0 for k in t._intent_ns)
-    assert t.vetoed == (tm.PENDING_CAP + 2000) // 2
+    assert t.vetoed == n // 2
