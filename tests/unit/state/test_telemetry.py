@@ -130,6 +130,6 @@ def test_intents_that_never_become_orders_leave_no_pending_stamp() -> None:
         if i % 2:  # vetoed: forgotten at once
             bus.publish(RiskDecision(intent=intent(i, 10 + i, 1 + i), allow=False, max_qty=0.0, reasons=("spread",)))
         # the others: approved but never sent (filtered, ignored): forgotten beyond the cap
-    assert len(t._intent_ns) == tm.PENDING_CAP <= 4096
+    assert tm.PENDING_CAP - 1 <= len(t._intent_ns) <= tm.PENDING_CAP <= 4096  # the last one was vetoed
     assert all(int(k.removeprefix("i")) % 2 == 0 for k in t._intent_ns)
     assert t.vetoed == n // 2
