@@ -237,8 +237,9 @@ def die_with_parent() -> None:
 class Rig:
     """The exchange and daemon processes of one soak, and what was collected from them."""
 
-    def __init__(self, directory: Path, speed: float) -> None:
+    def __init__(self, directory: Path, speed: float, *, tracemalloc: bool = False) -> None:
         self.dir = directory
+        self.tracemalloc = tracemalloc
         self.logs = directory / "logs"
         self.exchange = subprocess.Popen(
             [sys.executable, "-m", "hedge", "exchange", "--port", "0", "--speed", str(speed)],
@@ -261,6 +262,8 @@ class Rig:
         declare_fitted_calibrator(cfg, "soak (gate off)")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HEDGE_", "BINANCE_"))}
         env |= {"BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET}
+        if self.tracemalloc:
+            env["HEDGE_FEATURE_TRACEMALLOC"] = "1"
         self.metrics_url = f"http://127.0.0.1:{metrics_port}"
         self.daemon = subprocess.Popen([sys.executable, "-m", "hedge", "run", "--config", str(cfg)], cwd=ROOT,
                                        env=env, stdout=subprocess.DEVNULL, stderr=(self.dir / "daemon.log").open("wb"),
@@ -283,6 +286,17 @@ class Rig:
     def engine_position(self) -> float | None:
         ps = read_surface(self.logs / "state", s.PositionsState)
         return None if ps is None else sum(p.qty for p in ps.positions if p.symbol == SYM)
+
+    def memory_snapshot(self, wait_report: bool) -> None:
+        """With ``--tracemalloc``: the daemon's memory probe takes a snapshot (SIGUSR2); the first is its
+        baseline, a later one rewrites logs/tracemalloc.txt (waited for: comparing takes a while)."""
+        if not self.tracemalloc or self.daemon is None:
+            return
+        report = self.logs / "tracemalloc.txt"
+        before = report.stat().st_mtime_ns if report.exists() else 0
+        self.daemon.send_signal(signal.SIGUSR2)
+        if wait_report:
+            until(lambda: report.exists() and report.stat().st_mtime_ns != before, 300)
 
     def open_orders(self) -> int:
         return len(signed(self.base, "/fapi/v1/openOrders", symbol=SYM))
@@ -346,7 +360,7 @@ def ticks(duration_s: float, every_s: float) -> Iterator[float]:
 
 def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     duration_s = args.minutes * 60.0
-    rig = Rig(directory, args.speed)
+    rig = Rig(directory, args.speed, tracemalloc=args.tracemalloc)
     samples: list[tuple[float, int, int]] = []  # (elapsed s, RSS kB, fds)
     lag_at_warm: list[tuple[float, float]] | None = None
     fds_warm: Counter[str] = Counter()
@@ -356,6 +370,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     depth_max: dict[str, float] = {}
     injected: Counter[str] = Counter()
     unhealthy_s = 0.0
+    slow_scrapes = 0
     try:
         if not rig.base:
             raise RuntimeError(f"the local exchange did not start (see {directory / 'exchange.log'})")
@@ -374,11 +389,20 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
             samples.append((elapsed, rss, fds))
             orders_seen.append((elapsed, 0.0))
             unhealthy_s += 0.0 if rig.healthy() else args.sample_every
-            m = metrics(rig.metrics_url)
+            scraped = True
+            try:
+                m = metrics(rig.metrics_url)
+            except (OSError, urllib.error.URLError):
+                if not args.tracemalloc:  # a traced daemon is slow to answer: that sample has no metrics
+                    raise
+                slow_scrapes += 1
+                scraped = False
+                m = {("hedge_order_requests_total", ()): orders_seen[-2][1] if len(orders_seen) > 1 else 0.0}
             orders_seen[-1] = (elapsed, m.get(("hedge_order_requests_total", ()), 0.0))
-            if lag_at_warm is None and elapsed >= 0.2 * duration_s:
+            if lag_at_warm is None and elapsed >= 0.2 * duration_s and scraped:
                 lag_at_warm = lag_buckets(m)
                 fds_warm = fd_kinds(rig.daemon.pid)
+                rig.memory_snapshot(wait_report=False)
             for (name, labels), v in m.items():
                 if name == "hedge_bus_inbox_depth":
                     inbox = dict(labels)["inbox"]
@@ -396,6 +420,7 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
                      f"faults {n_fault}  orders {m.get(('hedge_order_requests_total', ()), 0.0):.0f}")
         bar.done()
         lag_end = lag_buckets(metrics(rig.metrics_url))
+        rig.memory_snapshot(wait_report=True)
         # The end: no more faults; the daemon must have recovered from the last one (healthy again);
         # then the kill switch cancels every order, so that nothing fills once it has stopped.
         rig.inject("/_hedge/actions/reset_faults", None)
@@ -426,6 +451,8 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
     head = [x for x in warm if x[0] < 0.25 * duration_s] or warm[:1]
     tail = [x for x in samples if x[0] >= 0.95 * duration_s] or samples[-1:]
     rss0, rss1 = mean([x[1] for x in head]), mean([x[1] for x in tail])
+    first = [x for x in samples if x[0] < 0.05 * duration_s] or samples[:1]
+    rss_first = mean([x[1] for x in first])
     fd0 = mean([x[2] for x in head])
     journaled = journal_fills(rig.logs)
     exchange_fills = rig.trades
@@ -443,9 +470,16 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "samples": len(samples),
         "unhealthy_s": unhealthy_s,
         "healthy_at_end": recovered,
+        # RSS: the mean over the first 5% of the run (healthy, before the warm-up), over 20-25% (the
+        # warm-up baseline: "start") and over the last 5% ("end"). The goal is start -> end (the
+        # last 80% of the run); first -> end (the warm-up's own growth included) is for information.
+        "rss_mb_first": round(rss_first / 1024, 1),
         "rss_mb_start": round(rss0 / 1024, 1),
         "rss_mb_end": round(rss1 / 1024, 1),
         "rss_growth_pct": round((rss1 - rss0) / rss0 * 100, 2) if rss0 else 0.0,
+        "rss_growth_from_first_pct": round((rss1 - rss_first) / rss_first * 100, 2) if rss_first else 0.0,
+        "rss_kb_per_order_after_warmup": round((rss1 - rss0) / max(1.0, orders_seen[-1][1] - next(
+            (n for t, n in orders_seen if t >= 0.2 * duration_s), 0.0)), 2) if orders_seen else 0.0,
         "fds_start": round(fd0, 1),
         "fd_growth": round(fds_settled - fd0, 1),  # once the last fault's reconnects have settled
         "fds_gained_by_kind": {k: v for k, v in sorted((fds_end - fds_warm).items())},
@@ -470,6 +504,9 @@ def soak(args: argparse.Namespace, directory: Path) -> dict[str, Any]:
         "daemon_exit_code": daemon_rc,
         "daemon_tracebacks": log_text.count("Traceback"),
     }
+    if args.tracemalloc:
+        result["tracemalloc_report"] = str(rig.logs / "tracemalloc.txt")
+        result["scrapes_timed_out"] = slow_scrapes
     goals = {
         "rss_growth": result["rss_growth_pct"] < RSS_GROWTH_MAX_PCT,
         "fd_growth": result["fd_growth"] <= args.max_fd_growth,
@@ -495,6 +532,9 @@ def main() -> int:
     ap.add_argument("--speed", type=float, default=4.0, help="the exchange's replay speed (default 4)")
     ap.add_argument("--max-loop-lag-ms", type=float, default=50.0, help="the loop lag p99 goal (default 50)")
     ap.add_argument("--max-fd-growth", type=float, default=10.0, help="open fds the daemon may gain (default 10)")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="diagnosis: the daemon traces allocations; what grew from the warm-up to the end, by "
+                         "traceback, goes to logs/tracemalloc.txt (its RSS figures then include tracemalloc's own)")
     ap.add_argument("--dir", type=Path, default=None, help="the run's directory (default: a temporary one)")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: still stop the children

@@ -282,6 +282,7 @@ class Features(Section, frozen=True):
     feedback_allocator: bool = False  # FEEDBACK_ALLOCATOR_V6_ENABLED: risk budget per symbol x strategy
     firestore_sync: bool = False
     btc_model: bool = False
+    tracemalloc: bool = False  # diagnosis: SIGUSR2 snapshots, growth in <log dir>/tracemalloc.txt
 
 
 class RuntimeConfig(Section, frozen=True):

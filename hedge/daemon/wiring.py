@@ -46,6 +46,7 @@ from hedge.shadow.candidate import candidate_config
 from hedge.shadow.pipeline import ShadowPipeline
 from hedge.state.btc_model.job import BtcModelJob
 from hedge.state.btc_model.market import Market
+from hedge.state.memory_probe import MemoryProbe
 from hedge.state.tape import OrderTape
 from hedge.venue.user_stream import UserStream
 
@@ -116,6 +117,8 @@ class Daemon:
         if rt.features.btc_model:  # the 4h/daily BTC readings, sent as alerts (REST klines, off the tick path)
             engine.add_service(BtcModelJob(Market(setup.market.rest_base, timeout_s=rt.btc_model.timeout_s),
                                            engine.bus.publish, rt.btc_model, engine.log_dir, engine.clock))
+        if rt.features.tracemalloc:  # a diagnosis (scripts/soak.py --tracemalloc): SIGUSR2 snapshots
+            engine.add_service(MemoryProbe(Path(rt.log_dir)))
         if cfg.risk.gate_url:
             self.remote_gate = self.pipeline.risk.remote = RemoteGate(cfg, clock=engine.clock, env=self.env)
             engine.observability.registry.register(RemoteGateCollector(self.remote_gate))  # on the daemon's /metrics

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from hedge.model.clock import Clock
 
+# Unanswered requests remembered (oldest forgotten beyond it). Every request is answered (a definite
+# status, or "not sent" / unresolved as REJECTED) within seconds, so this only caps a pathological
+# pile-up: 4,096 unanswered orders would long have tripped the ack-latency limit.
+SENT_MEMORY = 4096
+
 
 class AckLatency:
     """``sent`` on a request, ``answered`` on its first definite answer; ``value(now)`` for the gate."""
@@ -23,6 +28,8 @@ class AckLatency:
 
     def sent(self, client_order_id: str, recv_ns: int) -> None:
         self._sent_ns[client_order_id] = recv_ns or self._clock.now_ns()
+        if len(self._sent_ns) > SENT_MEMORY:
+            del self._sent_ns[next(iter(self._sent_ns))]
 
     def answered(self, client_order_id: str, recv_ns: int) -> None:
         """The order's first definite answer (not PENDING, not UNKNOWN) measures its latency."""

@@ -35,7 +35,10 @@ from hedge.state.journal import JournalWriter
 MARKOUTS_S: dict[str, float] = {"1s": 1.0, "5s": 5.0, "30s": 30.0}
 _LAST_S = max(MARKOUTS_S.values())
 BUDGET_EPS_BPS = 1e-6  # float noise of a fill exactly at the cap
-LIVE_KEPT = 1000  # finished records a live recorder keeps in memory (tca.jsonl has every one)
+# Finished records a live recorder keeps in memory: tca.jsonl has every one and nothing in a daemon
+# reads ``done`` (the newest are kept for inspection). 100 (~150 KB) fills within minutes; 1,000
+# (~1.5 MB) took most of an hour's soak to fill, and its RSS grew meanwhile.
+LIVE_KEPT = 100
 
 
 class TcaFill(msgspec.Struct, kw_only=True):

@@ -49,8 +49,18 @@ from hedge.events import (
 from hedge.model.clock import Clock, LiveClock
 from hedge.state.histogram import Histogram
 
-PENDING_CAP = 10_000  # ids waiting for their next lifecycle step (older ones are forgotten)
-OUTCOME_MEMORY = 50_000  # orders whose counted outcomes are remembered (least recently updated forgotten)
+# Ids waiting for their next lifecycle step (intent -> its first request, request -> its first answer;
+# older ones are forgotten: that one latency sample is lost, nothing else). Safe: each step follows
+# within milliseconds to seconds, and a vetoed intent is dropped at its veto; 4,096 is >= 3.4 min of
+# orders at Binance's order-rate limit. Was 10,000: the intents that never became an order (filtered,
+# ignored) filled it over an hour of a lively strategy.
+PENDING_CAP = 4096
+# Orders whose counted outcomes are remembered (least recently updated forgotten). Safe: the second
+# report of a state (REST answer vs user stream, a reconciliation's query) comes within seconds of the
+# first, and 4,096 updated orders take >= 3.4 min even at Binance's order-rate limit (1,200/min); an
+# order is refreshed on each update, so a resting one stays. Bounded so that a soak's RSS levels off
+# within minutes (was 50,000: ~6 MB, never full in an hour of a lively strategy).
+OUTCOME_MEMORY = 4096
 _NOT_AN_OUTCOME = frozenset({OrderStatus.PENDING, OrderStatus.PARTIALLY_FILLED})
 _OUTCOME_BIT = {status: 1 << i for i, status in enumerate(OrderStatus)}
 
@@ -179,6 +189,7 @@ class Telemetry:
             self.allowed += 1
             return
         self.vetoed += 1
+        self._intent_ns.pop(ev.intent.intent_id, None)  # no request will follow
         vetoes = self.vetoes
         for reason in ev.reasons or ("unspecified",):
             vetoes[reason] = vetoes.get(reason, 0) + 1

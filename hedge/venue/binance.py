@@ -92,6 +92,13 @@ _API_PATHS = (
 )
 
 
+# Conditional orders' client ids remembered, to send their cancels and queries straight to the Algo
+# Service. Only a shortcut: an id not remembered (forgotten, or placed by an earlier process) goes to
+# /fapi/v1/order first and to the Algo Service on -2011, so forgetting is always safe. 4,096 so that
+# the set stops growing with every protective stop (it was unbounded).
+ALGO_KEPT = 4096
+
+
 def point_ccxt_at(client: Any, rest_base: str) -> None:
     """Send a ccxt binanceusdm client's USD-M REST calls to ``rest_base``, with the linear error codes mapped."""
     for key, path in _API_PATHS:
@@ -150,7 +157,7 @@ class BinanceVenue:
         self.name = name
         self.clock: Clock = clock or LiveClock()
         self.reach = reach
-        self._algo: set[str] = set()  # client ids placed through the Algo Service (conditional orders)
+        self._algo: dict[str, None] = {}  # client ids placed through the Algo Service, oldest first (``ALGO_KEPT``)
         self.rest_base = rest_base.rstrip("/")
         self.http = http
         self._publish = publish
@@ -322,7 +329,9 @@ class BinanceVenue:
             params["quantity"] = fmt(req.qty)
             if req.reduce_only:
                 params["reduceOnly"] = "true"
-        self._algo.add(req.client_order_id)  # before the call: an unknown outcome is queried there too
+        self._algo[req.client_order_id] = None  # before the call: an unknown outcome is queried there too
+        if len(self._algo) > ALGO_KEPT:
+            del self._algo[next(iter(self._algo))]
         r = await self._call("fapiPrivatePostAlgoOrder", params, read=False, order=True)
         return algo_ack_of(rest_algo(r))
 

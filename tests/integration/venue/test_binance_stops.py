@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hedge.events import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from hedge.venue import binance
 from hedge.venue.errors import OrderNotFound, Rejected
 from tests.integration.venue.test_binance_venue import Rig, req, rig
 from tests.kit.exchange import local_venue
@@ -82,3 +83,15 @@ async def test_cancel_all_includes_algo_orders_and_a_new_venue_finds_them(rig: R
         assert await fresh.open_orders("BTCUSDT") == []
     finally:
         await fresh.close()
+
+
+async def test_remembered_algo_ids_are_bounded_and_a_forgotten_stop_is_still_cancelled(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(binance, "ALGO_KEPT", 3)
+    bid, _ = await long_position(rig)
+    for i in range(6):
+        await rig.venue.place(stop(f"hv-many-{i}", Side.SELL, round(bid - 300 - i, 1)))
+    assert list(rig.venue._algo) == ["hv-many-3", "hv-many-4", "hv-many-5"]  # the newest 3 only
+    c = await rig.venue.cancel("BTCUSDT", "hv-many-0")  # forgotten: /order says -2011, the Algo Service has it
+    assert c.status is OrderStatus.CANCELED and c.type is OrderType.STOP_MARKET
+    assert (await rig.venue.query("BTCUSDT", "hv-many-1")).status is OrderStatus.NEW  # type: ignore[union-attr]

@@ -25,6 +25,7 @@ from hedge.events import (
 )
 from hedge.model.clock import EventClock
 from hedge.model.instrument import SymbolFilters
+from hedge.router import desk as desk_mod
 from hedge.router.lifecycle import client_order_id
 from hedge.router.pending import PendingOrders
 from hedge.state import group_commit
@@ -463,3 +464,15 @@ async def test_an_order_leaves_only_once_the_journal_lines_before_it_are_on_disk
     gate.set()
     await rig.router.idle()
     assert len(rig.venue.accepted) == 2 and rig.journals.group.synced_seq >= 2
+
+
+async def test_the_memory_of_finished_intents_stays_bounded(rig: Rig) -> None:
+    n = desk_mod._FINISHED_MEMORY + 1000
+    for i in range(n):  # each denied by its filter: finished at once, remembered
+        rig.decide(f"tiny{i}", notional=50.0)
+    await rig.router.idle()
+    assert len(rig.router.desk._finished) == desk_mod._FINISHED_MEMORY <= 4096
+    ignored = rig.router.ignored
+    rig.decide(f"tiny{n - 1}", notional=5000.0)  # the newest are still refused on a replayed approval
+    await rig.router.idle()
+    assert rig.router.ignored == ignored + 1 and rig.venue.calls == []

@@ -157,6 +157,6 @@ def test_a_live_recorder_keeps_only_the_newest_records_and_a_replay_all() -> Non
     from hedge.router.tca import LIVE_KEPT, TcaRecorder
 
     live = TcaRecorder(Bus(), EventClock(), None, mode="maker_first", budget_bps=10.0)
-    assert live.done.maxlen == LIVE_KEPT  # a daemon runs for weeks: tca.jsonl has every record
+    assert live.done.maxlen == LIVE_KEPT <= 100  # a daemon runs for weeks: tca.jsonl has every record
     live.keep_all()
     assert live.done.maxlen is None  # a replay's summary aggregates every execution

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hedge.bus import Bus
-from hedge.events import OrderIntent, OrderRequest, OrderStatus, OrderType, OrderUpdate, Side, Trade
+from hedge.events import OrderIntent, OrderRequest, OrderStatus, OrderType, OrderUpdate, RiskDecision, Side, Trade
 from hedge.state import telemetry as tm
 from hedge.state.telemetry import Telemetry
 
@@ -110,3 +110,26 @@ def test_the_veto_window_counts_the_last_minute_by_reason() -> None:
     assert span == 60.0 and recent == {"cooloff": 24, "min_notional": 3}
     recent, span = w.recent(130 * s)  # nothing for more than a minute
     assert recent == {} and span == 70.0  # from the copy at 60 s: the span it covers is said
+
+
+def test_outcome_memory_levels_off_at_its_default_bound() -> None:
+    bus, t = Bus(), Telemetry()
+    t.attach(bus)
+    for i in range(tm.OUTCOME_MEMORY + 2000):
+        bus.publish(update(i, OrderStatus.FILLED, 1))
+    assert len(t._outcomes_counted) == tm.OUTCOME_MEMORY <= 4096
+    assert t.orders_by_outcome == {"FILLED": tm.OUTCOME_MEMORY + 2000}
+
+
+def test_intents_that_never_become_orders_leave_no_pending_stamp() -> None:
+    bus, t = Bus(), Telemetry()
+    t.attach(bus)
+    n = 2 * tm.PENDING_CAP + 2000
+    for i in range(n):
+        bus.publish(intent(i, 10 + i, 1 + i))
+        if i % 2:  # vetoed: forgotten at once
+            bus.publish(RiskDecision(intent=intent(i, 10 + i, 1 + i), allow=False, max_qty=0.0, reasons=("spread",)))
+        # the others: approved but never sent (filtered, ignored): forgotten beyond the cap
+    assert tm.PENDING_CAP - 1 <= len(t._intent_ns) <= tm.PENDING_CAP <= 4096  # the last one was vetoed
+    assert all(int(k.removeprefix("i")) % 2 == 0 for k in t._intent_ns)
+    assert t.vetoed == n // 2
