@@ -77,11 +77,9 @@ def table(block: dict[str, dict[str, TcaStats]]) -> str:
 
 
 def charts(block: dict[str, dict[str, TcaStats]], out: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from hedge.research.charts import save  # also selects the Agg backend
     from hedge.router.tca import MARKOUTS_S
 
     modes = list(block)
@@ -95,9 +93,7 @@ def charts(block: dict[str, dict[str, TcaStats]], out: Path) -> list[Path]:
     ax.set_title("Execution cost by router mode")
     ax.legend()
     cost = out / "tca_cost.png"
-    fig.tight_layout()
-    fig.savefig(cost, dpi=100)
-    plt.close(fig)
+    save(fig, cost)
     fig, ax = plt.subplots(figsize=(6, 4))
     for m in modes:
         for liq in ("maker", "taker"):
@@ -113,9 +109,7 @@ def charts(block: dict[str, dict[str, TcaStats]], out: Path) -> list[Path]:
     if ax.lines[1:]:
         ax.legend()
     curves = out / "tca_markouts.png"
-    fig.tight_layout()
-    fig.savefig(curves, dpi=100)
-    plt.close(fig)
+    save(fig, curves)
     return [cost, curves]
 
 
@@ -150,10 +144,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def reliability_chart(bins: list[ReliabilityBin], out: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from hedge.research.charts import save  # also selects the Agg backend
 
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", lw=0.5, label="calibrated")
@@ -167,9 +160,7 @@ def reliability_chart(bins: list[ReliabilityBin], out: Path) -> Path:
     ax.set_title("Fill-probability reliability")
     ax.legend()
     path = out / "tca_fill_reliability.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path)
     return path
 
 
@@ -179,10 +170,9 @@ QUEUE_EDGES = (0.0, 0.01, 0.1, 1.0, 10.0)  # quantity ahead bins (base asset)
 def fill_features_chart(records: list[IntentTca], out: Path) -> Path:
     """Fill probability vs distance from the touch and vs queue ahead: the model's mean P over every
     auto choice and the realised maker fill rate of the attempts, per bin (n annotated)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from hedge.research.charts import save  # also selects the Agg backend
 
     choices = [c for r in records for c in r.choices]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -211,7 +201,5 @@ def fill_features_chart(records: list[IntentTca], out: Path) -> Path:
         ax.legend()
     fig.suptitle("Fill probability (auto)")
     path = out / "tca_fill_probability.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save(fig, path)
     return path

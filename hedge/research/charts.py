@@ -25,7 +25,8 @@ import numpy as np
 DPI = 100
 
 
-def _save(fig: Any, path: Path) -> Path:
+def save(fig: Any, path: Path) -> Path:
+    """Lay ``fig`` out, write it to ``path`` as a PNG and close it (every chart of hedge, also ``hedge tca``'s)."""
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
@@ -69,7 +70,7 @@ def heatmap(rows: Sequence[dict[str, Any]], kx: str, ky: str, metric: str, path:
                 ax.text(j, i, f"{grid[i, j]:.4g}", ha="center", va="center", fontsize=8)
     fig.colorbar(im, ax=ax, label=f"{metric} (mean over the other keys and recordings)")
     ax.set_title(f"{metric} by {kx} and {ky}")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def equity_curves(curves: Sequence[tuple[str, Sequence[tuple[int, float]]]], path: Path) -> Path:
@@ -86,7 +87,7 @@ def equity_curves(curves: Sequence[tuple[str, Sequence[tuple[int, float]]]], pat
     ax.set_title("Equity curves of the best points")
     if ax.lines:
         ax.legend(fontsize=7, loc="best")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def equity_drawdown(ts_ns: np.ndarray[Any, Any], nav: np.ndarray[Any, Any], drawdown: np.ndarray[Any, Any],
@@ -99,7 +100,7 @@ def equity_drawdown(ts_ns: np.ndarray[Any, Any], nav: np.ndarray[Any, Any], draw
     bottom.fill_between(t, drawdown * 100.0, 0.0, color="tab:red", alpha=0.4, step="post")
     bottom.set_ylabel("drawdown, %")
     bottom.set_xlabel("time (UTC)")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def fills_on_price(price: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
@@ -120,7 +121,7 @@ def fills_on_price(price: tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]],
     ax.set_xlabel("time (UTC)")
     if ax.collections or ax.lines:
         ax.legend(fontsize=7, loc="best")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def vetoes_over_time(edges_ns: np.ndarray[Any, Any], by_reason: dict[str, np.ndarray[Any, Any]], path: Path) -> Path:
@@ -137,7 +138,7 @@ def vetoes_over_time(edges_ns: np.ndarray[Any, Any], by_reason: dict[str, np.nda
     ax.set_xlabel("time (UTC)")
     if by_reason:
         ax.legend(fontsize=7, loc="best")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def table_html(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
