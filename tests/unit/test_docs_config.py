@@ -1,5 +1,6 @@
-"""The docs stay true: docs/configuration.md lists exactly the configuration schema's keys, and every
-relative link in README.md and docs/*.md points to a file (and heading) that exists."""
+"""The docs stay true: docs/configuration.md lists exactly the configuration schema's keys, README's
+tables list every docs page and every command, and every relative link in README.md and docs/*.md
+points to a file (and heading) that exists."""
 
 from __future__ import annotations
 
@@ -190,3 +191,23 @@ def test_docs_exist() -> None:
     for page in ("architecture.md", "configuration.md", "local-exchange.md", "market-data.md", "signals.md",
                  "risk.md", "execution.md", "positions.md", "state.md", "replay.md", "operations.md"):
         assert page in names, page
+
+
+def _readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def test_the_readme_documentation_table_links_every_docs_page() -> None:
+    linked = set(re.findall(r"\]\(docs/([a-z0-9-]+\.md)\)", _readme_section("Documentation")))
+    pages = {p.name for p in (ROOT / "docs").glob("*.md")}
+    assert pages - linked == set(), "docs pages missing from README's Documentation table"
+
+
+def test_the_readme_commands_table_lists_every_command() -> None:
+    from hedge.cli import COMMANDS
+
+    listed = set(re.findall(r"^\| `([a-z-]+)", _readme_section("Commands"), re.M))
+    assert set(COMMANDS) - listed == set(), "commands missing from README's Commands table"
