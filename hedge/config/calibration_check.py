@@ -1,4 +1,4 @@
-"""Is the calibrator fit for trading? The check ``hedge run`` (and later ``hedge doctor``) applies.
+"""Is the calibrator fit for trading? The check ``hedge run``, ``hedge replay`` and ``hedge doctor`` apply.
 
 Owns: ``applied`` — the calibrator the screener uses (a fit for another geometry is not applied) —
 and ``calibrator_problems`` — the reasons a configuration's calibrator must not gate real
