@@ -192,14 +192,20 @@ def _atomic(path: Path, fsync: bool) -> Iterator[pq.ParquetWriter]:
         with pq.ParquetWriter(tmp, SCHEMA, compression=best_codec()) as w:
             yield w
         if fsync:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync(tmp)
         os.replace(tmp, path)
+        if fsync:
+            _fsync(path.parent)  # the rename itself: without it a crash may bring back the older file
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write(path: str | Path, tables: list[pa.Table], *, fsync: bool = False) -> Path:
