@@ -8,6 +8,9 @@ cascade minus the shadow's part. Two histograms, their sums, and ``share`` = sha
 goal of docs/intel.md: <= 0.30); exported on the daemon's /metrics (``ShadowCostCollector``) and
 carried by the ``ShadowReport`` (``shadow_state.json``).
 
+Clock: ``time.perf_counter()`` around the shadow's handling of a sampled tick, a duration measurement
+that no decision reads (tests/unit/model/test_clock_usage.py).
+
 Not counted: work outside a tick's cascade (the shadow venue's simulated acks and fills, timers),
 and the read, decode and stream handling before the live bus (shared by both).
 
