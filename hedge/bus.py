@@ -22,9 +22,13 @@ Design (the figures are this machine's, see docs/architecture.md):
   and the other subscribers go on.
 - ``drain()`` waits until every stage has processed everything published so far, including
   what stages published while draining (replay and tests rely on it).
+- **Cascade timing** (opt-in, ``time_cascades``; the shadow pipeline's cost per tick): every n-th
+  outermost publish of chosen types is timed with everything it published in turn; ``timing`` is
+  True meanwhile. Off, it costs ``publish`` one attribute test.
 
-Clock: the bus stamps nothing; its one direct read, ``time.monotonic()``, throttles the handler-error
-log line (real time between operator log lines, never an event; tests/unit/model/test_clock_usage.py).
+Clock: the bus stamps nothing; its direct reads are ``time.monotonic()``, which throttles the
+handler-error log line (real time between operator log lines, never an event), and
+``time.perf_counter()`` around a timed cascade (a duration measurement; tests/unit/model/test_clock_usage.py).
 
 Must never: await on the synchronous path, drop an event silently, or let a subscriber's
 exception reach the publisher.
@@ -259,6 +263,10 @@ class Bus:
         self._folded: dict[str, int] = {}
         self.handler_errors: dict[str, int] = {}
         self._last_error_log: dict[str, float] = {}
+        self._timed: frozenset[type[Event]] = frozenset()  # cascade timing (``time_cascades``): off
+        self._time_every = self._time_left = 0
+        self._observe: Callable[[float], None] | None = None
+        self.timing = False  # True while a timed cascade runs
 
     # ------------------------------------------------------------------ subscribing
 
@@ -330,11 +338,25 @@ class Bus:
 
     # ------------------------------------------------------------------ publishing
 
+    def time_cascades(self, types: tuple[type[Event], ...], every: int, observe: Callable[[float], None]) -> None:
+        """Time every ``every``-th outermost publish of one of ``types`` (the event and all it published in turn,
+        dispatched before ``publish`` returns) and pass the seconds to ``observe``."""
+        self._timed = frozenset(types)
+        self._time_every = self._time_left = every
+        self._observe = observe
+
     def publish(self, event: Event) -> None:
         """Deliver ``event`` now to sync handlers and inboxes. Never blocks, never raises."""
         if self._dispatching:
             self._pending.append(event)
             return
+        timed = False
+        if self._timed and type(event) in self._timed:
+            self._time_left -= 1
+            if self._time_left <= 0:
+                self._time_left = self._time_every
+                timed = self.timing = True
+                t0 = time.perf_counter()
         self._dispatching = True
         try:
             self._dispatch(event)
@@ -343,6 +365,10 @@ class Bus:
                 self._dispatch(pending.popleft())
         finally:
             self._dispatching = False
+        if timed:
+            self.timing = False
+            assert self._observe is not None
+            self._observe(time.perf_counter() - t0)
 
     async def publish_async(self, event: Event) -> None:
         """Like ``publish``, but first wait for room in every BLOCK inbox on the event's route."""

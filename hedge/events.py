@@ -532,6 +532,10 @@ class ShadowReport(Event, frozen=True, kw_only=True, gc=False):
     live_pnl: float  # NAV change since the shadow started
     shadow_pnl: float  # hypothetical NAV change of the shadow's simulated account
     errors: int  # exceptions inside the shadow (counted, logged; the live pipeline goes on)
+    cost_samples: int = 0  # sampled ticks timed (hedge.shadow.cost)
+    shadow_us_per_tick: float = 0.0  # the shadow's mean handling time of a sampled tick
+    live_us_per_tick: float = 0.0  # the live pipeline's (book sync included), same ticks
+    cost_share: float = 0.0  # shadow / live on those ticks (goal <= 0.30)
     differences: list[str] = []  # the newest differences, "<intent id>: live ... / shadow ..."
 
 

@@ -43,6 +43,7 @@ from hedge.model.clock import LiveClock
 from hedge.pipeline import Pipeline, attach_pipeline
 from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
 from hedge.shadow.candidate import candidate_config
+from hedge.shadow.cost import ShadowCostCollector
 from hedge.shadow.pipeline import ShadowPipeline
 from hedge.state.btc_model.job import BtcModelJob
 from hedge.state.btc_model.market import Market
@@ -108,11 +109,13 @@ class Daemon:
             raise SetupError(str(e)) from None
         if rt.features.shadow_pipeline:  # after the live pipeline: it decides on a tick first
             sh = rt.shadow
-            engine.add_service(ShadowPipeline(
+            shadow = ShadowPipeline(
                 cfg, candidate_config(cfg, self.env), engine.bus, engine.journals, clock=engine.clock,
                 log_dir=engine.log_dir, book_of=lambda s: feed.dispatcher.book(s).book,
                 candidate_name=sh.config_dir or sh.overlay,
-            ))
+            )
+            engine.add_service(shadow)
+            engine.observability.registry.register(ShadowCostCollector(shadow.cost))  # its cost per tick, /metrics
         engine.add_service(OrderTape(engine.bus, engine.clock))  # the terminal's line per order, fill, veto burst
         if rt.features.btc_model:  # the 4h/daily BTC readings, sent as alerts (REST klines, off the tick path)
             engine.add_service(BtcModelJob(Market(setup.market.rest_base, timeout_s=rt.btc_model.timeout_s),

@@ -5,6 +5,10 @@ the same opportunity) and their risk decisions, the agreement rates, the newest 
 fill counts and the NAV change of each side since the shadow started (the shadow's is hypothetical:
 its own simulated account), and the ``ShadowReport`` built from them.
 
+Two keys agree when equal, numbers within ``REL_TOL`` relative: in the daemon the live NAV comes
+from the exchange's account and the shadow's from its simulated one, which differ in the last digits
+(a notional of 162.83936467 against 162.83936304 is the same decision).
+
 Pairing is bounded: an intent or decision that waits for its twin longer than ``_PENDING`` newer
 ones never pairs (it counts as a difference, as an intent only one side had does).
 
@@ -13,12 +17,22 @@ Must never: publish on either bus, or take part in a decision (it only listens).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict, deque
 
 from hedge.events import Fill, Nav, OrderIntent, OrderRequest, RiskDecision, ShadowReport
+from hedge.shadow.cost import ShadowCost
 
 _PENDING = 4096
+REL_TOL = 1e-6
 Key = tuple[object, ...]
+
+
+def same(a: Key, b: Key) -> bool:
+    """``a`` and ``b`` agree: equal, their floats within ``REL_TOL`` relative."""
+    return len(a) == len(b) and all(
+        x == y or (isinstance(x, float) and isinstance(y, float) and math.isclose(x, y, rel_tol=REL_TOL))
+        for x, y in zip(a, b, strict=True))
 
 
 class _Pairing:
@@ -43,7 +57,7 @@ class _Pairing:
                 self.only += 1
             return None
         self.compared += 1
-        if twin == key:
+        if same(twin, key):
             self.agreed += 1
             return None
         return (key, twin) if side == 0 else (twin, key)
@@ -105,7 +119,7 @@ class Comparison:
             s.first_nav = n.nav
         s.last_nav = n.nav
 
-    def report(self, *, ticks: int, errors: int, ts_ms: int, recv_ns: int) -> ShadowReport:
+    def report(self, *, ticks: int, errors: int, cost: ShadowCost, ts_ms: int, recv_ns: int) -> ShadowReport:
         live, shadow = self.sides
         ip, dp = self.intents, self.decisions
         seen = ip.compared + ip.unpaired
@@ -127,5 +141,9 @@ class Comparison:
             live_pnl=live.pnl,
             shadow_pnl=shadow.pnl,
             errors=errors,
+            cost_samples=cost.samples,
+            shadow_us_per_tick=cost.mean_us(cost.shadow),
+            live_us_per_tick=cost.mean_us(cost.live),
+            cost_share=cost.share,
             differences=list(self.differences),
         )

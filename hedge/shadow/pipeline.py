@@ -7,7 +7,8 @@ in-memory ledger and risk memory (nothing read, nothing written: separate instan
 ones). It subscribes to the live bus's market data AFTER the live pipeline and forwards each event
 to its bus; its intents, decisions, orders and fills go to ``shadow_decisions.jsonl`` in the live
 log directory; every ``runtime.shadow.report_interval_s`` of the one clock's time it publishes a
-``ShadowReport`` (``hedge.shadow.compare``) on the live bus (``state/shadow_state.json``).
+``ShadowReport`` (``hedge.shadow.compare``) on the live bus (``state/shadow_state.json``), with its
+cost per tick against the live pipeline's (``hedge.shadow.cost``, sampled).
 
 Isolation: the shadow's bus counts a handler's exception (the bus never lets it reach the
 publisher); a forward that raises anyway is counted and logged, and the live handler returns. The
@@ -47,6 +48,7 @@ from hedge.feeds.book import OrderBook
 from hedge.model.clock import Clock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
 from hedge.shadow.compare import Comparison
+from hedge.shadow.cost import ShadowCost
 from hedge.state.journal import Journals, JournalWriter
 from hedge.venue.sim import SimVenue
 
@@ -98,6 +100,7 @@ class ShadowPipeline:
         self._journal: JournalWriter = journals.writer(SHADOW_JOURNAL)
         self.ticks = 0
         self.forward_errors = 0
+        self.cost = ShadowCost(live_bus, _MARKET)
         self._user_stream = live_cfg.risk.user_stream
         self._listen()
 
@@ -124,7 +127,7 @@ class ShadowPipeline:
         """A live market event, decided on by the shadow too (never raises into the live bus)."""
         self.ticks += 1
         try:
-            self.bus.publish(ev)
+            self.cost.forward(self.bus.publish, ev)
         except Exception:  # the shadow must never hurt the live pipeline
             self.forward_errors += 1
             log.exception("shadow: forwarding %s failed (%d so far)", type(ev).__name__, self.forward_errors)
@@ -154,7 +157,8 @@ class ShadowPipeline:
 
     def report(self) -> ShadowReport:
         now = self.clock.now_ns()
-        return self.compare.report(ticks=self.ticks, errors=self.errors, ts_ms=now // 1_000_000, recv_ns=now)
+        return self.compare.report(ticks=self.ticks, errors=self.errors, cost=self.cost, ts_ms=now // 1_000_000,
+                                   recv_ns=now)
 
     def _periodic(self) -> None:
         self.publish_report()

@@ -45,10 +45,14 @@ def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(f"{PREFIX}_{name}", doc, value=value)
 
 
+def buckets(h: Histogram) -> list[tuple[str, int]]:
+    """``h``'s cumulative buckets as Prometheus wants them (``le`` label, count)."""
+    return [("+Inf" if b == float("inf") else repr(b), n) for b, n in h.cumulative()]
+
+
 def _histogram(name: str, doc: str, h: Histogram) -> HistogramMetricFamily:
     fam = HistogramMetricFamily(f"{PREFIX}_{name}", doc)
-    buckets = [("+Inf" if b == float("inf") else repr(b), n) for b, n in h.cumulative()]
-    fam.add_metric([], buckets, sum_value=h.sum)
+    fam.add_metric([], buckets(h), sum_value=h.sum)
     return fam
 
 

@@ -269,6 +269,8 @@ class SymbolScores(StateFile, kw_only=True):
 class ShadowState(StateFile, kw_only=True):
     """The shadow pipeline's comparison with the live one (feature ``shadow_pipeline``; docs/intel.md)."""
 
+    SCHEMA_VERSION: ClassVar[int] = 2  # 2: the cost per tick
+
     enabled: bool = False
     candidate: str = ""
     ticks: int = 0
@@ -285,6 +287,10 @@ class ShadowState(StateFile, kw_only=True):
     live_pnl: float = 0.0
     shadow_pnl: float = 0.0
     errors: int = 0
+    cost_samples: int = 0  # sampled ticks timed
+    shadow_us_per_tick: float = 0.0  # the shadow's mean handling time of a sampled tick
+    live_us_per_tick: float = 0.0  # the live pipeline's on the same ticks
+    cost_share: float = 0.0  # shadow / live (goal <= 0.30)
     differences: list[str] = []
     report_ns: int = 0  # when the comparison was made
 

@@ -6,12 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hedge.config import SignalParams
+from hedge.config import Config, SignalParams
 from hedge.config.intel import ConvictionParams
-from hedge.events import RiskSnapshot, TradingState
+from hedge.events import OrderIntent, RiskSnapshot, TradingState
 from hedge.signals.conviction import Conviction, conviction, risk_multiplier
 from hedge.signals.factors import agreement
 from hedge.signals.features import SymbolFeatures
+from tests.unit.signals.test_stage import bullish, make, nav
 
 P = ConvictionParams(enabled=True, agreement_floor=0.5, drawdown_start=0.5, reducing_multiplier=0.5)
 
@@ -74,3 +75,32 @@ def test_conviction_is_in_unit_range_and_never_grows_with_drawdown(
     c_lo, c_hi = conviction(p, agree, lo, state), conviction(p, agree, hi, state)
     assert 0.0 <= c_hi <= c_lo <= 1.0
     assert risk_multiplier(p, hi, state) <= risk_multiplier(p, lo, state)
+
+
+@pytest.mark.parametrize(("used", "state", "expected"), [
+    (0.0, TradingState.ACTIVE, 1.0),
+    (0.5, TradingState.ACTIVE, 1.0),  # the ramp starts at half the limit
+    (0.75, TradingState.ACTIVE, 0.5),  # drawdown nears its limit: half the size
+    (0.9, TradingState.ACTIVE, 0.2),
+    (0.0, TradingState.REDUCING, 0.5),  # REDUCING: reducing_multiplier
+    (0.75, TradingState.REDUCING, 0.25),
+])
+def test_the_stage_sizes_its_intents_down_as_drawdown_nears_its_limit_and_in_reducing(
+    used: float, state: TradingState, expected: float
+) -> None:
+    """Through the signal stage on a bus: the intent's notional, relative to the same tick's with no risk
+    used, is the hand-valued risk multiplier (the factors' agreement is the same in both)."""
+    def notional(snapshot: RiskSnapshot | None) -> float:
+        bus, stage, seen = make(conviction=P)
+        assert stage.conviction is not None
+        nav(bus)
+        if snapshot is not None:
+            bus.publish(snapshot)
+        bus.publish(bullish(0))
+        (intent,) = seen[OrderIntent]
+        return float(intent.notional)
+
+    limit = Config().risk.portfolio_dd_limit
+    base = notional(None)
+    assert base > 0
+    assert notional(RiskSnapshot(nav=10_000.0, drawdown=used * limit, state=state)) == pytest.approx(expected * base)
