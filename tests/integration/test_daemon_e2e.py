@@ -95,6 +95,7 @@ def metric(text: str, name: str) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("heavy-b")  # see tests/conftest.py: at most two of the heaviest daemon tests at once
 @pytest.mark.timeout(300)  # a daemon start, TRADING_S of trading (more until a fill on a loaded machine), the checks
 def test_daemon_trades_on_the_local_exchange_end_to_end(tmp_path: Path) -> None:
     t_start = time.monotonic()
