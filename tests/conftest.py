@@ -1,6 +1,13 @@
 """Shared test set-up: markers by folder (tests/unit -> unit, tests/integration -> integration) and
 the fixtures of the shared kit (tests/kit): the local exchange and a ccxt client on it,
-and one replay of the bundled BTCUSDT recording per session."""
+and one replay of the bundled BTCUSDT recording per session.
+
+Under pytest-xdist (``make test``: ``-n 4 --dist loadgroup``) the heaviest daemon tests (each starts
+``hedge run`` subprocesses: the soak, the kill -9 trials, the e2e and metrics daemons, Prometheus
+live) carry ``@pytest.mark.xdist_group("heavy-a")`` or ``("heavy-b")``: a group runs on one worker,
+so at most two of them run at once on the 2 shared cores (four at once pushed them past their
+timeouts). A group is scheduled where its first test is collected (deploy/, portfolio/): early, so
+the two long units do not end up as the run's tail."""
 
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ UNKNOWN: it is queried with backoff while the user stream is watched, for at mos
 ``router.unknown_resolve_s`` (at least recvWindow + 2 s: a shorter window could never prove an
 order absent; a query refused with Retry-After — 429, a 418 ban — waits that long and the window
 starts again after it); found -> adopted (whatever state the exchange reports); proven
-absent (not found once the request is older than recvWindow + 1 s, after which Binance's matching
-engine refuses it) -> resent once under the SAME client order id; unresolved -> a critical
+absent (not found by a query *asked* once the request is older than recvWindow + 1 s, after which
+Binance's matching engine refuses it; an answer arriving late proves nothing about the time it
+arrives) -> resent once under the SAME client order id; unresolved -> a critical
 ``Alert`` and the intent stays blocked. Also the queries of live orders whose state must be
 learnt (a cancel that found nothing, a user-stream gap, orders recovered after a restart).
 
@@ -15,7 +16,9 @@ Every answered query is journaled (orders_sent, kind "query": found or not), so 
 the proof behind each resend.
 
 Must never: resend an order that may exist (not found is proof only once the request is too old
-to ever be executed), resend more than ``MAX_RESENDS`` times, or give up on an order silently.
+to ever be executed), act on a "not found" older than what it learnt meanwhile (the user stream's
+NEW of a late placement: closing it would orphan a resting order), resend more than
+``MAX_RESENDS`` times, or give up on an order silently.
 """
 
 from __future__ import annotations
@@ -103,6 +106,9 @@ class UnknownResolver:
         rec = desk.lifecycle.get(cid)
         if rec is None:
             return  # finished and forgotten meanwhile
+        # "Not found" describes the exchange when it handled the query, at the latest when it was asked:
+        # proof is judged at that time and against what the router knew then, never at the answer's arrival.
+        asked_s, status0, resends0 = self.clock.now_s(), rec.status, rec.resends
         try:
             u = await desk.venue.query(rec.symbol, cid)
         except Exception as e:
@@ -126,10 +132,16 @@ class UnknownResolver:
         if u is not None:
             desk.apply(u, publish=True)
             return
-        early = rec.sent_s + self.absent_after_s - self.clock.now_s()
-        if rec.status is S.UNKNOWN and early > 0.0:
-            # "Not found" so soon may be a request still in flight inside the exchange: ask again once
-            # it is too old to ever be executed.
+        if rec.status is not status0 or rec.resends != resends0:
+            # Learnt meanwhile (the user stream's NEW of a placement that was still inside the exchange, a
+            # resend): this "not found" is older than what the router knows now. It proves nothing.
+            log.info("router: %s not found by a query asked while %s, but %s since: the answer is stale",
+                     cid, status0.value, rec.status.value)
+            return
+        if rec.status is S.UNKNOWN and asked_s < rec.sent_s + self.absent_after_s:
+            # "Not found" when asked so soon may be a request still in flight inside the exchange: ask again
+            # once it is too old to ever be executed (the answer may arrive after that: it was asked before).
+            early = max(0.0, rec.sent_s + self.absent_after_s - self.clock.now_s())
             self.clock.call_later(early, lambda: self._resolve_step(cid, n + 1, allow_resend=allow_resend))
             return
         if rec.status is not S.UNKNOWN and rec.live:

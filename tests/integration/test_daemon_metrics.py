@@ -27,6 +27,7 @@ SCRAPE_S = float(os.environ.get("HEDGE_TEST_SCRAPE_S", "40"))
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("heavy-b")  # see tests/conftest.py: at most two of the heaviest daemon tests at once
 def test_metrics_and_health_answer_every_second_through_a_run(tmp_path: Path) -> None:
     cfg = lively_config(tmp_path)
     logs = tmp_path / "logs"

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("heavy-a")  # see tests/conftest.py: at most two of the heaviest daemon tests at once
 @pytest.mark.soak
 @pytest.mark.timeout(900)  # two minutes of soak plus the start and the final comparison
 def test_two_minute_soak_meets_its_goals(tmp_path: Path) -> None:

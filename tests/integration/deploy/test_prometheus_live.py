@@ -38,6 +38,7 @@ def feed_stale(base: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("heavy-a")  # see tests/conftest.py: at most two of the heaviest daemon tests at once
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(PROMETHEUS is None, reason="prometheus missing: apt-get install prometheus (.ci/run does)")
 def test_prometheus_scrapes_the_daemon_and_the_feed_stale_alert_fires_and_resolves(tmp_path: Path) -> None:

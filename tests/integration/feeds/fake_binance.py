@@ -34,6 +34,7 @@ class FakeBinance:
         self.connections = 0
         self.paths: list[str] = []
         self.sent_upto = -1
+        self.delivered_upto = -1  # 'idle': the last frame the client has read (it answered a ping sent after it)
         self.snapshots = 0
         self.ref = Reference()
         self.ws_port = 0
@@ -62,6 +63,8 @@ class FakeBinance:
             return
         if then == "idle":  # open, no more depth, but alive: a control reply now and then
             with contextlib.suppress(ConnectionClosed):
+                await (await ws.ping())  # answered once the client has read every frame sent before it
+                self.delivered_upto = self.sent_upto
                 while True:
                     await ws.send('{"result":null,"id":1}')
                     await asyncio.sleep(0.05)

@@ -10,6 +10,7 @@ import asyncio
 import gzip
 import itertools
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -31,12 +32,22 @@ async def test_record_then_replay(tmp_path: Path) -> None:
     fake = FakeBinance([(0, 400, "idle")])
     async with fake.running():
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "hedge", "record", "--symbols", "BTCUSDT", "--out", str(out), "--minutes", "0.05",
+            sys.executable, "-m", "hedge", "record", "--symbols", "BTCUSDT", "--out", str(out),
             "--streams", "depth", "--ws-url", f"ws://127.0.0.1:{fake.ws_port}",
             "--rest-url", f"http://127.0.0.1:{fake.rest_port}", "--config", str(ROOT / "configs"),
             cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+        try:
+            # stopped (SIGTERM: an orderly stop) once it has read all 400 frames, not after a fixed time: on a
+            # loaded machine 3 s of recording held only part of them
+            await wait_for(lambda: fake.delivered_upto >= 399, 60, what="the recorder reading all 400 frames",
+                           interval=0.05)
+            proc.send_signal(signal.SIGTERM)
+            stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
     assert proc.returncode == 0, stderr.decode()
     summary = json.loads(stdout.decode().strip().splitlines()[-1])
     assert summary["snapshots"] == 1 and summary["books"] == {"BTCUSDT": "VALID"}
