@@ -12,10 +12,20 @@ import tempfile
 import zlib
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hedge.feeds.recording import ReadStats, RecordedLine, bundled_btcusdt, iter_recording, probe, read_lines
+from hedge.feeds import recording
+from hedge.feeds.recording import (
+    ReadStats,
+    RecordedLine,
+    bundled_btcusdt,
+    gzip_readers,
+    iter_recording,
+    probe,
+    read_lines,
+)
 
 LINES = gzip.decompress(bundled_btcusdt()[0].read_bytes()).splitlines(keepends=True)[:400]
 # Two gzip members (a recorder that appended), small blocks: cuts land in headers, blocks and trailers.
@@ -74,3 +84,26 @@ def test_a_line_without_an_end_in_64_mib_is_damage_not_memory(tmp_path: Path) ->
     seen: list[str] = []
     assert list(read_lines(big, lambda p, where: seen.append(where))) == []
     assert len(seen) == 1 and "no line end in 64 MiB" in seen[0]
+
+
+def _damaged_reads() -> list[tuple[list[RecordedLine], str]]:
+    corrupt = bytearray(DATA)
+    corrupt[len(MEMBER1) + 200] ^= 0x55  # inside the second member's deflate data
+    out = []
+    for damaged in (DATA[: len(MEMBER1) - 100], DATA[: len(DATA) * 3 // 4], bytes(corrupt)):
+        recs, stats, _ = _read(damaged, "btcusdt_20240718.gz")
+        [where] = stats.damaged.values()
+        out.append((recs, where.split(":")[0]))  # where reading stopped; the error's own words differ
+    return out
+
+
+@pytest.mark.parametrize("reader", list(gzip_readers()))
+def test_every_installed_inflater_reads_and_reports_damage_alike(reader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """isal and zlib-ng (which fail a whole buffer before the damage) give the lines the standard
+    library's gzip (``HEDGE_PURE=1``) gives, and stop at the same line on a cut or a corrupt block."""
+    monkeypatch.setattr(recording, "_INFLATER", ("gzip", *gzip_readers()["gzip"]))
+    expected = _damaged_reads()
+    assert expected[0][0] and expected[2][0]  # lines before the damage: there is something to lose
+    monkeypatch.setattr(recording, "_INFLATER", (reader, *gzip_readers()[reader]))
+    assert _read(DATA, "btcusdt_20240718.gz")[0] == FULL
+    assert _damaged_reads() == expected
