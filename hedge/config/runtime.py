@@ -182,6 +182,20 @@ class AutotuneConfig(Section, frozen=True):
     reprice_max: PosInt = 5
     fallback_high: NonNeg = 0.6  # fallback rate from which proposals are made
     taker_below_maker_share: NonNeg = 0.1  # propose mode taker when the maker share stays under this
+    reprices_min: PosInt = 1  # bounds of max_reprices once it is set (0 = no limit: the first step sets the max)
+    reprices_max: PosInt = 8
+    offset_max_ticks: NonNegInt = 3  # upper bound of maker_offset_ticks (lower: 0)
+    adverse_markout_bps: NonNeg = 1.0  # maker fills' mean 5 s markout below minus this: rest one tick further back
+    cost_high_bps: NonNeg = 8.0  # mean cost of the filled part above this: slice more (TWAP)
+    opportunity_high_bps: NonNeg = 5.0  # mean opportunity cost of the unfilled rest above this: slice less
+    twap_notional_step: Positive = 1.5  # twap.min_notional_usd is multiplied or divided by this per step
+    twap_notional_min_usd: Positive = 1_000.0
+    twap_notional_max_usd: Positive = 50_000.0
+    twap_slices_min: PosInt = 2
+    twap_slices_max: PosInt = 10
+    margin_step_bps: Positive = 0.5  # auto.margin_bps per step
+    margin_max_bps: NonNeg = 5.0  # upper bound of auto.margin_bps (lower: 0)
+    fallback_low: NonNeg = 0.2  # auto mode: fallback rate under this (and maker share >= 0.5): rest more readily
 
 
 class RouterConfig(Section, frozen=True):
@@ -190,6 +204,8 @@ class RouterConfig(Section, frozen=True):
     mode: Literal["taker", "maker_first", "auto"] = "maker_first"
     maker_timeout_s: Positive = 5.0
     reprice_ticks: PosInt = 2  # reprice a resting maker order when the touch moves this far away
+    max_reprices: NonNegInt = 0  # per slice: the touch moving away once more falls back to the taker (0 = no limit)
+    maker_offset_ticks: NonNegInt = 0  # a maker order rests this many ticks behind the touch (0 = at the touch)
     max_post_only_rejects: NonNegInt = 3
     slippage_budget_bps: NonNeg = 10.0
     unknown_resolve_s: Positive = 30.0

@@ -19,7 +19,8 @@ configuration on the same lines, sending nothing) — and running it line by lin
 the line being handled; the summary then covers the lines replayed so far and says so.
 
 Nothing reads the wall clock except the optional ``speed`` pacing and the events/s figure, so the
-same recordings and configuration give the same decisions, fills and fingerprint every time.
+same recordings and configuration give the same decisions, fills and fingerprint every time, and
+the same journals and state files byte for byte (the speed is printed, not journaled).
 A replay starts from a fresh simulated account: the pending-orders record of an earlier replay
 in the same directory is discarded (nothing of it can be live on a new simulated exchange), and
 neither the portfolio's ledger nor the risk gate's memory (``state/risk_state.json``) is read or
@@ -47,7 +48,7 @@ from hedge.model.clock import EventClock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
 from hedge.replay.calibration_report import CalibrationReport
 from hedge.replay.performance import PerformanceRecorder, performance
-from hedge.replay.summary import DecisionRecorder, ReplaySummary
+from hedge.replay.summary import DecisionRecorder, ReplaySummary, journaled
 from hedge.router.tca_stats import tca_block
 from hedge.shadow.candidate import candidate_config
 from hedge.shadow.pipeline import ShadowPipeline
@@ -179,7 +180,7 @@ class Replay:
                 self.shadow.finish()
             self.pipeline.router.tca.close()  # the executions whose last markout is past the recording's end
             summary = self.summary()
-            engine.journals.write("events", "replay_finished", summary)
+            engine.journals.write("events", "replay_finished", journaled(summary))
         finally:  # journals, pending record and state files are closed even when the replay fails
             await engine.bus.close()
             self.pipeline.router.pending.close()

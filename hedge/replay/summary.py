@@ -4,7 +4,9 @@ Owns: ``DecisionRecorder`` — a passive bus subscriber that hashes, in publish 
 decision and its outcome (sha256 over OrderIntent id/side/notional, RiskDecision allow/max_qty/
 reasons, OrderRequest fields, Fill fields; never a receive time), counts intents, vetoes by
 reason, orders, cancels and fills, and follows the NAV for the drawdown — and ``ReplaySummary``,
-the msgspec Struct ``hedge replay`` prints and writes.
+the msgspec Struct ``hedge replay`` prints and writes, and ``journaled`` (the summary as
+``events.jsonl``'s ``replay_finished`` line: without the run's wall-clock speed, so every journal a
+replay writes is the same on every run of the same recordings).
 
 Two replays of the same recordings with the same configuration publish the same decisions in the
 same order, so they have the same fingerprint; any change of a decision, a price, a size or a
@@ -26,6 +28,8 @@ from hedge.replay.performance import Performance
 from hedge.router.tca_stats import TcaStats
 
 _encode = msgspec.json.Encoder().encode
+
+WALL_CLOCK_FIELDS = ("wall_s", "events_per_s")  # the run's speed: printed, never journaled
 
 
 class ReplaySummary(msgspec.Struct, kw_only=True):
@@ -161,3 +165,11 @@ class DecisionRecorder:
     @property
     def maker_ratio(self) -> float:
         return self.maker_qty / self.filled_qty if self.filled_qty > 0.0 else 0.0
+
+
+def journaled(s: ReplaySummary) -> dict[str, object]:
+    """The summary as journaled: every field but ``WALL_CLOCK_FIELDS`` (event time only)."""
+    data: dict[str, object] = msgspec.to_builtins(s)
+    for k in WALL_CLOCK_FIELDS:
+        del data[k]
+    return data

@@ -16,9 +16,9 @@ executor retries it), and every applied change to ``on_progress`` (the stage dis
 executor or the protective stops). Venue calls run in tasks started by ``spawn``; their results
 are fed back synchronously.
 
-Clock: the engine's ``Clock`` for every stamp and timer; the one direct read,
-``time.perf_counter()`` around a venue call, is the order-ack latency histogram (a duration
-measurement, the point of the figure; tests/unit/model/test_clock_usage.py allows it).
+Clock: the engine's ``Clock`` for every stamp, timer and duration, the order-ack latency too
+(live: monotonic nanoseconds; replay: event time, so ``router_health.json`` is the same on every
+run of the same recording).
 
 Must never: decide what to send next, resend an order (only the resolver may, once proven
 absent), or let a state change bypass ``transition``.
@@ -27,7 +27,6 @@ absent), or let a state change bypass ``transition``.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -217,7 +216,7 @@ class OrderDesk:
         cid = rec.client_order_id
         self.group.commit()  # its request line in the file before it leaves (synced meanwhile)
         await self.group.synced(self._barriers.pop(cid, self.group.seq))  # what the decision rests on: on disk
-        t0 = time.perf_counter()
+        t0_ns = self.clock.now_ns()
         rec.sent_s = self.clock.now_s()
         try:
             ack = await self.venue.place(rec.request())
@@ -236,7 +235,7 @@ class OrderDesk:
         except Exception as e:  # UnknownOutcome, a timeout, a reset, a bug below: the order may exist
             self.resolver.unknown(cid, f"{type(e).__name__}: {e}")
         else:
-            self.health[rec.symbol].ack_ms.append((time.perf_counter() - t0) * 1e3)
+            self.health[rec.symbol].ack_ms.append((self.clock.now_ns() - t0_ns) / 1e6)
             rec.acked_s = self.clock.now_s()
             self._apply_ack(ack)
 

@@ -4,7 +4,8 @@ Owns: ``Execution`` (the router's mutable working state for one intent: which sl
 taker phase, what was filled and how, the pending cancel, the timers), ``split_slices`` (the
 TWAP split of a quantity into exact step multiples that each pass the exchange minimums) and
 ``next_order`` (the price, time in force and type of the current phase's next order: a
-post-only at the touch, an IOC capped by the slippage budget, or a flatten's market order).
+post-only at the touch (or ``router.maker_offset_ticks`` behind it), an IOC capped by the
+slippage budget, or a flatten's market order).
 
 Must never: talk to a venue or the bus; the router drives it.
 """
@@ -80,6 +81,7 @@ class Execution:
         "slice_filled",
         "slice_maker0",
         "slice_no",
+        "slice_reprices",
         "slices",
         "t0",
         "timer",
@@ -96,6 +98,7 @@ class Execution:
         self.t0 = t0
         self.slice_no = 0
         self.slice_filled = 0.0
+        self.slice_reprices = 0  # maker orders of this slice cancelled because the touch moved away
         self.slice_maker0 = 0.0  # maker_qty when the slice started
         self.choice: Choice | None = None  # auto mode: the current slice's decision
         self.filled_qty = 0.0
@@ -139,11 +142,12 @@ def cancel_timer(t: Timer | None) -> None:
 
 
 def next_order(
-    ex: Execution, book: BookUpdate, ref: float, slippage: SlippageModel
+    ex: Execution, book: BookUpdate, ref: float, slippage: SlippageModel, offset_ticks: int = 0
 ) -> tuple[float, TimeInForce, OrderType, Prepared | Denial]:
     """The current phase's next order for what is left of the slice, checked against the exchange
-    filters (``ref``: the mark, else the mid): its price (0 for a market order), time in force,
-    type, and the prepared order or why the filters deny it."""
+    filters (``ref``: the mark, else the mid; ``offset_ticks``: a maker order rests this far behind
+    the touch): its price (0 for a market order), time in force, type, and the prepared order or
+    why the filters deny it."""
     remaining = ex.slice_remaining()
     otype, reduce_only = OrderType.LIMIT, ex.intent.reduce_only
     if ex.market:  # a flatten: the market lot, notional at the reference price
@@ -151,6 +155,8 @@ def next_order(
         prep = ex.filter.prepare(ex.side, remaining, px, Mode.MARKET, reference=ref, reduce_only=reduce_only)
     elif ex.phase is Phase.MAKER:
         px, tif = (book.bid_px if ex.side is Side.BUY else book.ask_px), TimeInForce.GTX
+        if offset_ticks:  # rest behind the touch
+            px -= ex.side.sign * offset_ticks * ex.filter.tick_f
         budget = SlippageModel.cap_price(ex.arrival_mid, ex.side, slippage.budget_bps)  # a chased touch stops here
         px = min(px, budget) if ex.side is Side.BUY else max(px, budget)
         if ex.rejected_px > 0.0:  # after a -5022 at a touch that has not moved: one tick more passive

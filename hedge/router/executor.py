@@ -2,8 +2,10 @@
 
 Owns: every ``Execution`` in progress, the router's view of the market it prices from (books,
 mark prices, the exchange filters) and the per-slice policy:
-1. Maker: a post-only (GTX) limit at the touch (buy at the bid, sell at the ask). When the touch
-   moves away by ``router.reprice_ticks`` the order is cancelled and re-placed at the new touch.
+1. Maker: a post-only (GTX) limit at the touch (buy at the bid, sell at the ask), or
+   ``router.maker_offset_ticks`` behind it. When the touch moves away by ``router.reprice_ticks``
+   the order is cancelled and re-placed at the new touch; after ``router.max_reprices`` such
+   reprices in a slice (0 = no limit) the next one falls back to the taker instead.
    A -5022 (would have taken) is repriced at the current touch, and at least one tick more
    passive than the rejected price, up to ``router.max_post_only_rejects`` times; the next one
    falls back.
@@ -71,7 +73,9 @@ class Executor:
         self.auto = auto  # mode auto: the per-slice choice (its MarketStats follow the books here)
         self.lifecycle = desk.lifecycle
         self.cfg = cfg
-        self.maker_first = cfg.mode != "taker"  # a maker leg is possible (maker_first, auto)
+        self.maker_first = cfg.mode != "taker"
+        if self.auto is not None:
+            self.auto.cfg = cfg.auto  # a maker leg is possible (maker_first, auto)
         self.slippage = slippage
         self.clock = clock
         self.twap_enabled = twap
@@ -120,6 +124,8 @@ class Executor:
         """New router parameters (autotune): they apply from the next slice or order."""
         self.cfg = cfg
         self.maker_first = cfg.mode != "taker"
+        if self.auto is not None:
+            self.auto.cfg = cfg.auto
 
     def on_book(self, u: BookUpdate) -> None:
         self.books[u.symbol] = u
@@ -138,6 +144,10 @@ class Executor:
                     continue
                 away = (u.bid_px - rec.price) if ex.side is Side.BUY else (rec.price - u.ask_px)
                 if away >= self.cfg.reprice_ticks * ex.filter.tick_f * (1.0 - 1e-9):
+                    if self.cfg.max_reprices and ex.slice_reprices >= self.cfg.max_reprices:
+                        self.cancel(ex, rec, "reprice_limit")  # chased enough: the fallback follows the cancel
+                        continue
+                    ex.slice_reprices += 1
                     self.cancel(ex, rec, "reprice")
                     self.tca.reprice(ex.intent.intent_id)
 
@@ -160,6 +170,7 @@ class Executor:
         ex.timer = None
         ex.attempt = 0
         ex.slice_filled = 0.0
+        ex.slice_reprices = 0
         ex.post_only_rejects = 0
         ex.rejected_px = 0.0
         ex.send_retries = 0
@@ -274,7 +285,8 @@ class Executor:
         if ex.phase is Phase.MAKER and self.clock.now_s() >= ex.maker_deadline:
             ex.phase, ex.fell_back = Phase.TAKER, True  # the maker time ran out while this order was pending
         remaining = ex.slice_remaining()
-        px, tif, otype, prep = next_order(ex, book, self.marks.get(ex.symbol) or book.mid, self.slippage)
+        px, tif, otype, prep = next_order(ex, book, self.marks.get(ex.symbol) or book.mid, self.slippage,
+                                            self.cfg.maker_offset_ticks)
         if isinstance(prep, Denial):
             self.desk.deny(ex.intent, remaining, px, prep)
             ex.reasons.append(f"denied {prep.filter}: {prep.reason}")
@@ -368,7 +380,7 @@ class Executor:
             else:
                 ex.reasons.append(f"taker IOC left {ex.slice_remaining():g} unfilled within the slippage cap")
             self._slice_done(ex)
-        elif reason == "timeout":
+        elif reason in ("timeout", "reprice_limit"):
             self._go_taker(ex)
         elif (rec.status is S.REJECTED and rec.reject_code == POST_ONLY_REJECT) or (
             rec.status is S.EXPIRED and not reason  # Binance may also expire a crossing GTX

@@ -25,7 +25,6 @@ DATETIME_READS = frozenset({"now", "utcnow", "today"})
 # module (relative to hedge/) -> the time functions it may read, and why (each module's docstring says so too)
 ALLOWED: dict[str, tuple[frozenset[str], str]] = {
     "model/clock.py": (frozenset({"time_ns", "monotonic_ns"}), "the one clock itself"),
-    "router/desk.py": (frozenset({"perf_counter"}), "the order-ack latency histogram: a duration measurement"),
     "state/looplag.py": (frozenset({"perf_counter"}), "the event-loop lag probe: a duration measurement"),
     "shadow/cost.py": (frozenset({"perf_counter"}), "the shadow's handling time of a sampled tick: a duration measurement"),
     "feeds/recording.py": (frozenset({"monotonic", "perf_counter"}),
