@@ -2,8 +2,8 @@
 outcomes, each symbol's execution quality, and the TCA report when a log dir has one.
 
 Owns: this panel's figures from router_health.json and kpis.json, the per-execution slippage,
-fill rate and fallbacks of orders_success.jsonl / orders_failed.jsonl, a per-symbol quality score
-when router_health.json carries one (a newer engine's field), and the TCA output (``tca.json``
+fill rate and fallbacks of orders_success.jsonl / orders_failed.jsonl, each symbol's quality score,
+liquidity bucket, fill rate and TWAP use (router_health.json), and the TCA output (``tca.json``
 and ``*.png`` charts in the log dir or its ``tca/`` folder) when present.
 
 Must never: write, or recompute a figure router_health.json publishes.
@@ -43,12 +43,11 @@ def _executions(run: Run) -> pd.DataFrame:
 def _symbols(run: Run) -> pd.DataFrame:
     health = run.router.value
     assert health is not None
-    raw_rows = run.router.extra("symbols", [])
-    quality = {r.get("symbol"): r.get("quality_score") for r in raw_rows if isinstance(r, dict)}
     rows = []
     for r in health.symbols:
-        row = {"symbol": r.symbol, "quality score": quality.get(r.symbol), "executions": r.executions,
-               "orders": r.orders, "maker fill ratio": r.maker_fill_ratio, "fallback rate": r.fallback_rate,
+        row = {"symbol": r.symbol, "quality score": r.quality, "liquidity": r.liquidity, "executions": r.executions,
+               "fill rate": r.fill_rate, "TWAP executions": r.twap_executions, "orders": r.orders,
+               "maker fill ratio": r.maker_fill_ratio, "fallback rate": r.fallback_rate,
                "reject rate": r.reject_rate, "slippage (bps)": r.slippage_bps, "ack p50 (ms)": r.ack_p50_ms,
                "ack p95 (ms)": r.ack_p95_ms, "denied": r.denied, "unknown": r.unknown}
         rows.append(row)

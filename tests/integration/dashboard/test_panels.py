@@ -80,6 +80,9 @@ def test_router_health_per_symbol_and_outcomes(dashboard: Drive, replay_dir: Pat
     health = _state(replay_dir, "router_health")
     table = at.dataframe[0].value
     assert table["executions"].iloc[0] == health["symbols"][0]["executions"]
+    row = health["symbols"][0]
+    assert 0.0 < row["quality"] <= 1.0 and table["quality score"].iloc[0] == row["quality"]
+    assert table["liquidity"].iloc[0] == row["liquidity"] and table["fill rate"].iloc[0] == row["fill_rate"]
     outcomes = next(f for f in chart_frames(at) if "orders" in f.columns)
     assert dict(zip(outcomes.iloc[:, 0], outcomes["orders"], strict=True)) == health["orders_by_outcome"]
     assert "fell back to taker" in texts(at)
