@@ -4,14 +4,16 @@ Owns: ``SharedFeatures`` — a ``FeatureEngine`` whose states ARE the live engin
 read only): ``on_book`` returns the live state of the tick's symbol (the live engine has already
 updated it: the shadow handles a tick after the live pipeline), ``on_trade`` and ``on_mark`` change
 nothing (the live engine took them). ``shareable`` says when the shadow may use it: the candidate's
-feature parameters (``strategy.signals``) equal the live ones and every candidate symbol is a live
-one; the features are then exactly those the candidate's own engine would derive, so its decisions
-are unchanged.
+feature parameters (``strategy.signals``, but ``publish_every_ms``: a view's cadence) equal the live
+ones and every candidate symbol is a live one; the features are then exactly those the candidate's
+own engine would derive, so its decisions are unchanged.
 
 Must never: write a feature state (the live pipeline's), or be used when ``shareable`` is False.
 """
 
 from __future__ import annotations
+
+import msgspec
 
 from hedge.config import Config
 from hedge.events import BookUpdate, MarkPrice, Trade
@@ -19,8 +21,10 @@ from hedge.signals.features import FeatureEngine, SymbolFeatures
 
 
 def shareable(live: Config, candidate: Config) -> bool:
-    """The candidate's features are the live pipeline's (same parameters, its symbols among the live ones)."""
-    return (candidate.strategy.signals == live.strategy.signals
+    """The candidate's features are the live pipeline's (same parameters but the views' publishing cadence,
+    its symbols among the live ones)."""
+    lp, cp = live.strategy.signals, candidate.strategy.signals
+    return (msgspec.structs.replace(cp, publish_every_ms=lp.publish_every_ms) == lp
             and set(candidate.strategy.universe) <= set(live.strategy.universe))
 
 

@@ -107,7 +107,7 @@ class ShadowPipeline:
         self.journals = Journals(self.dir, names=(), clock=clock, durable=(), fsync=False)
         (self.dir / PENDING_FILE).unlink(missing_ok=True)  # a fresh simulated account: nothing is pending
         self.pipeline: Pipeline = build_pipeline(
-            _lean(candidate), self.bus, self.journals, self.venue, clock=clock, log_dir=self.dir,
+            lean(candidate), self.bus, self.journals, self.venue, clock=clock, log_dir=self.dir,
             rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
         signals = self.pipeline.signals
@@ -120,7 +120,7 @@ class ShadowPipeline:
         self._journal: JournalWriter = journals.writer(SHADOW_JOURNAL)
         self.ticks = 0
         self.forward_errors = 0
-        self.cost = ShadowCost(live_bus, _MARKET)
+        self.cost = ShadowCost(live_bus)
         self._user_stream = live_cfg.risk.user_stream
         self._listen()
 
@@ -148,7 +148,10 @@ class ShadowPipeline:
         """A live market event, decided on by the shadow too (never raises into the live bus)."""
         self.ticks += 1
         try:
-            self.cost.forward(self.bus.publish, ev)
+            if self.live_bus.timing:  # a sampled tick (hedge.shadow.cost)
+                self.cost.forward(self.bus.publish, ev)
+            else:
+                self.bus.publish(ev)
         except Exception:  # the shadow must never hurt the live pipeline
             self.forward_errors += 1
             log.exception("shadow: forwarding %s failed (%d so far)", type(ev).__name__, self.forward_errors)
@@ -210,7 +213,7 @@ class ShadowPipeline:
             self.finish()
 
 
-def _lean(candidate: Config) -> Config:
+def lean(candidate: Config) -> Config:
     """``candidate`` as the shadow builds it: factor diagnostics only for the adaptive overlay (no decision
     reads them otherwise)."""
     fd = candidate.strategy.factor_diagnostics
