@@ -112,7 +112,7 @@ class Daemon:
             shadow = ShadowPipeline(
                 cfg, candidate_config(cfg, self.env), engine.bus, engine.journals, clock=engine.clock,
                 log_dir=engine.log_dir, book_of=lambda s: feed.dispatcher.book(s).book,
-                candidate_name=sh.config_dir or sh.overlay,
+                candidate_name=sh.config_dir or sh.overlay, live_features=self.pipeline.signals.features,
             )
             engine.add_service(shadow)
             engine.observability.registry.register(ShadowCostCollector(shadow.cost))  # its cost per tick, /metrics

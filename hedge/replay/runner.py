@@ -128,6 +128,7 @@ class Replay:
             self.shadow = ShadowPipeline(
                 cfg, candidate_config(cfg), bus, self.engine.journals, clock=self.clock, log_dir=self.log_dir,
                 book_of=lambda s: dispatcher.book(s).book, candidate_name=sh.config_dir or sh.overlay,
+                live_features=self.pipeline.signals.features,
             )
         self.perf = PerformanceRecorder(bus)
         self.calibration = CalibrationReport(bus)

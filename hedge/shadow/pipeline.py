@@ -10,6 +10,14 @@ log directory; every ``runtime.shadow.report_interval_s`` of the one clock's tim
 ``ShadowReport`` (``hedge.shadow.compare``) on the live bus (``state/shadow_state.json``), with its
 cost per tick against the live pipeline's (``hedge.shadow.cost``, sampled).
 
+Lean (only what its purpose needs: intents, decisions, hypothetical fills and PnL, the comparison):
+its signals publish no views (Features, SymbolScore, Signal, FactorReport: nobody reads them), the
+factor diagnostics run only when the candidate's adaptive overlay needs them, and when the
+candidate's feature parameters equal the live ones its signals read the live pipeline's features
+(``hedge.shadow.features``) instead of deriving them again. Its market subscriptions are per symbol
+(the live and the candidate universe: the feed carries no other), so it handles a tick after every
+live stage did, the live features included.
+
 Isolation: the shadow's bus counts a handler's exception (the bus never lets it reach the
 publisher); a forward that raises anyway is counted and logged, and the live handler returns. The
 report's ``errors`` is their sum with the shadow router's failed venue tasks.
@@ -26,6 +34,8 @@ import random
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+
+import msgspec
 
 from hedge.bus import Bus
 from hedge.config import Config
@@ -49,6 +59,8 @@ from hedge.model.clock import Clock
 from hedge.pipeline import PENDING_FILE, Pipeline, build_pipeline
 from hedge.shadow.compare import Comparison
 from hedge.shadow.cost import ShadowCost
+from hedge.shadow.features import SharedFeatures, shareable
+from hedge.signals.features import FeatureEngine
 from hedge.state.journal import Journals, JournalWriter
 from hedge.venue.sim import SimVenue
 
@@ -75,7 +87,9 @@ class ShadowPipeline:
         log_dir: str | Path,
         book_of: Callable[[str], OrderBook],
         candidate_name: str = "",
+        live_features: FeatureEngine | None = None,
     ) -> None:
+        """``live_features``: the live pipeline's feature engine, read instead of a second one when ``shareable``."""
         self.live_bus = live_bus
         self.clock = clock
         self.cfg = candidate
@@ -93,21 +107,28 @@ class ShadowPipeline:
         self.journals = Journals(self.dir, names=(), clock=clock, durable=(), fsync=False)
         (self.dir / PENDING_FILE).unlink(missing_ok=True)  # a fresh simulated account: nothing is pending
         self.pipeline: Pipeline = build_pipeline(
-            candidate, self.bus, self.journals, self.venue, clock=clock, log_dir=self.dir, rng=random.Random(0),
-            persist_ledger=False, persist_risk=False,
+            lean(candidate), self.bus, self.journals, self.venue, clock=clock, log_dir=self.dir,
+            rng=random.Random(0), persist_ledger=False, persist_risk=False,
         )
+        signals = self.pipeline.signals
+        signals.views = False
+        self.shares_features = live_features is not None and shareable(live_cfg, candidate)
+        if live_features is not None and self.shares_features:
+            signals.features = SharedFeatures(live_features)
+        self._symbols = tuple(dict.fromkeys((*live_cfg.strategy.universe, *candidate.strategy.universe)))
         self.compare = Comparison(candidate_name or "live configuration", sh.differences_kept)
         self._journal: JournalWriter = journals.writer(SHADOW_JOURNAL)
         self.ticks = 0
         self.forward_errors = 0
-        self.cost = ShadowCost(live_bus, _MARKET)
+        self.cost = ShadowCost(live_bus)
         self._user_stream = live_cfg.risk.user_stream
         self._listen()
 
     def _listen(self) -> None:
         c, live, own = self.compare, self.live_bus, self.bus
-        for etype in _MARKET:
-            live.subscribe(etype, self.forward)
+        for sym in self._symbols:  # per symbol: after the live stages' own (per symbol) handlers
+            for etype in _MARKET:
+                live.subscribe(etype, self.forward, symbol=sym)
         live.subscribe(FeedStatus, self.on_feed_status)
         for side, bus in ((0, live), (1, own)):
             bus.subscribe(OrderIntent, partial(c.on_intent, side))
@@ -127,7 +148,10 @@ class ShadowPipeline:
         """A live market event, decided on by the shadow too (never raises into the live bus)."""
         self.ticks += 1
         try:
-            self.cost.forward(self.bus.publish, ev)
+            if self.live_bus.timing:  # a sampled tick (hedge.shadow.cost)
+                self.cost.forward(self.bus.publish, ev)
+            else:
+                self.bus.publish(ev)
         except Exception:  # the shadow must never hurt the live pipeline
             self.forward_errors += 1
             log.exception("shadow: forwarding %s failed (%d so far)", type(ev).__name__, self.forward_errors)
@@ -144,7 +168,8 @@ class ShadowPipeline:
         self.pipeline.portfolio.start_flat("shadow")
         self.venue.start()
         self.clock.call_later(self.interval_s, self._periodic)
-        log.info("shadow: started (candidate: %s; journals in %s)", self.compare.candidate, self.dir)
+        log.info("shadow: started (candidate: %s; journals in %s; %s)", self.compare.candidate, self.dir,
+                 "the live features shared" if self.shares_features else "its own features")
 
     @property
     def errors(self) -> int:
@@ -187,3 +212,12 @@ class ShadowPipeline:
         finally:
             self.finish()
 
+
+def lean(candidate: Config) -> Config:
+    """``candidate`` as the shadow builds it: factor diagnostics only for the adaptive overlay (no decision
+    reads them otherwise)."""
+    fd = candidate.strategy.factor_diagnostics
+    if not fd.enabled or fd.auto_weighting.adaptive:
+        return candidate
+    return msgspec.structs.replace(candidate, strategy=msgspec.structs.replace(
+        candidate.strategy, factor_diagnostics=msgspec.structs.replace(fd, enabled=False)))

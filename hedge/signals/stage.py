@@ -13,7 +13,8 @@ StrategyScore (that strategy's record on the symbol, with its feedback-allocator
 ``features.feedback_allocator`` is on: the trip's evidence sets the budget that scales the stream's
 next intents, ``hedge.signals.allocator``). A ``FactorReport`` goes out with the
 throttled publish at most every ``factor_diagnostics.publish_every_ms``; conviction (when on) reads
-``RiskSnapshot``.
+``RiskSnapshot``. ``views`` False (a shadow pipeline: nobody reads its views) skips the throttled
+publish of Features / SymbolScore / Signal / FactorReport; no decision reads them.
 Fills are attributed to strategies through the router's OrderRequest (client order id ->
 intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
 
@@ -80,6 +81,7 @@ class SignalStage:
         self._order_strategy: dict[str, str] = {}
         self._order_fifo: deque[str] = deque()
         self.intents = 0
+        self.views = True  # publish the throttled views (Features, SymbolScore, Signal, FactorReport)
         self.factors = self._factor_diagnostics(cfg)
         self.conviction: Conviction | None = None
         if cfg.runtime.features.intel or st.conviction.enabled:
@@ -143,6 +145,8 @@ class SignalStage:
                         factors.on_entry(f, latest, out[1].side.sign)
                     publish(out[0])
                     publish(out[1])
+        if not self.views:
+            return
         last = self._last_pub.get(f.symbol)
         if last is None or f.ts_ms - last >= self._every_ms:
             self._last_pub[f.symbol] = f.ts_ms

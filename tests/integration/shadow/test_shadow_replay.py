@@ -60,6 +60,9 @@ def test_a_candidate_equal_to_live_agrees_100_percent(same: tuple[ReplaySummary,
     assert rep.shadow_orders == summary.orders > 0 and rep.shadow_fills == rep.live_fills == summary.fills > 0
     assert rep.shadow_pnl == pytest.approx(summary.pnl, abs=1e-6)  # hypothetical = what live got, here
     assert rep.errors == 0 and rep.differences == []
+    sig = r.shadow.pipeline.signals  # lean: the live features read, no views, no diagnostics
+    assert r.shadow.shares_features and sig.features.states is r.pipeline.signals.features.states
+    assert not sig.views and sig.factors is None and r.pipeline.signals.factors is not None
     state = read_surface(state_dir(d), s.ShadowState)
     assert state is not None and state.enabled and state.intent_agreement == 1.0
     assert state.ticks == rep.ticks > 0
@@ -84,3 +87,17 @@ def test_another_candidate_shows_its_differences_and_its_bugs_stay_inside(tmp_pa
     assert rep.shadow_intents < rep.live_intents  # a higher threshold: fewer entries
     assert rep.intent_agreement < 1.0 and rep.differences
     assert rec.fingerprint != CLASSIC_FINGERPRINT
+    assert r.shadow.shares_features  # the same features, other decisions
+
+
+def test_a_candidate_with_other_feature_parameters_derives_its_own(tmp_path: Path) -> None:
+    overlay = tmp_path / "candidate.yaml"
+    overlay.write_text("strategy:\n  signals: {flow_window_s: 2.5}\n")
+    summary, r, _ = replay(shadow_on(classic_config(), overlay=str(overlay)), tmp_path / "run")
+    assert summary.fingerprint == CLASSIC_FINGERPRINT
+    assert r.shadow is not None and not r.shadow.shares_features
+    sig = r.shadow.pipeline.signals
+    assert sig.features.states is not r.pipeline.signals.features.states
+    assert sig.features.params.flow_window_s == 2.5
+    rep = r.shadow.report()
+    assert rep.errors == 0 and rep.ticks > 0 and rep.shadow_intents > 0

@@ -3,12 +3,13 @@ included), the shadow's part inside it is split out; the comparison's tolerance 
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from hedge.bus import Bus
 from hedge.events import Heartbeat, Side, Trade
 from hedge.shadow.compare import same
-from hedge.shadow.cost import ShadowCost, ShadowCostCollector
+from hedge.shadow.cost import OUTLIER_S, ShadowCost, ShadowCostCollector
 from hedge.state.prometheus import render
 
 
@@ -51,3 +52,19 @@ def test_keys_agree_within_a_relative_tolerance_on_numbers_only() -> None:
     assert not same(("BUY", 162.84), ("SELL", 162.84))
     assert same((True, 0.00254659533341774, ()), (True, 0.0025465953079516234, ()))
     assert not same((True, 0.0025, ()), (True, 0.0025, ("max_position",)))
+
+
+def test_a_descheduled_sample_is_not_counted_and_the_clock_reads_are_taken_out() -> None:
+    live, own = Bus(), Bus()
+    cost = ShadowCost(live, (Trade,), every=1)
+    assert 0.0 < cost.timer_s < 1e-5  # one clock read: tens of nanoseconds
+    cost._on_cascade(OUTLIER_S * 2)  # the process was descheduled inside the cascade
+    assert cost.discarded == 1 and cost.samples == 0
+    cost.timer_s = 1e-6  # exaggerated, to see where it is taken out
+    cost._inside, cost._spans = 5e-6, 2  # two shadow spans inside a cascade of 20 us
+    cost._on_cascade(20e-6)
+    assert cost.shadow.sum == pytest.approx(3e-6)  # 5 - 2 reads
+    assert cost.live.sum == pytest.approx(12e-6)  # 20 - 5 - (1 + 2) reads
+    live.subscribe(Trade, lambda t: cost.forward(own.publish, t))
+    live.publish(trade(1))
+    assert cost.samples == 2 and cost._spans == 0 and cost._inside == 0.0
