@@ -223,23 +223,15 @@ class Executor:
         for cid in ex.cids:  # a finished execution's orders are all final: stop tracking them
             self.by_cid.pop(cid, None)
             self.lifecycle.forget(cid)
-        avg = ex.filled_notional / ex.filled_qty if ex.filled_qty > 0 else 0.0
-        slip = ex.side.sign * (avg - ex.arrival_mid) / ex.arrival_mid * 1e4 if avg > 0 and ex.arrival_mid > 0 else 0.0
-        done = ex.qty - ex.filled_qty < ex.filter.step_f / 2
-        outcome = "filled" if done and ex.filled_qty > 0 else "partial" if ex.filled_qty > 0 else "failed"
-        report = ExecutionReport(
-            intent_id=iid, symbol=ex.symbol, side=ex.side, outcome=outcome, qty=ex.qty, filled_qty=ex.filled_qty,
-            avg_price=avg, arrival_mid=ex.arrival_mid, slippage_bps=slip, maker_qty=ex.maker_qty,
-            slices=len(ex.slices), orders=ex.orders, fell_back=ex.fell_back, reasons=tuple(ex.reasons),
-        )
-        (desk.j_success if outcome == "filled" else desk.j_failed).write("execution", report)
-        self.tca.finished(iid, outcome, ex.filled_qty)
+        report = ex.report()
+        (desk.j_success if report.outcome == "filled" else desk.j_failed).write("execution", report)
+        self.tca.finished(iid, report.outcome, ex.filled_qty)
         h = desk.health[ex.symbol]
         h.executions += 1
         h.wanted_qty += ex.qty
         h.twap_executions += len(ex.slices) > 1
         if ex.filled_qty > 0:
-            h.slip_bps_sum += slip
+            h.slip_bps_sum += report.slippage_bps
             h.slip_n += 1
         desk.bus.publish(h.event(desk.now_ns()))
 
