@@ -13,10 +13,11 @@ Owns: the wiring and the reconciliation schedule:
   user-stream reconnect, while the store writes changes.
 - Every fill a reconciliation fetches goes to the fill journal (source ``reconcile``; once per
   trade id, whoever saw it first) before the ledger books it.
-- After a reconciliation: exchange positions the ledger did not know are adopted (external,
-  ``Alert``); a difference confirmed by a second fetch is drift: the exchange's quantity is taken
-  (``PositionDrift`` unresolved -> the risk stage goes REDUCING; the alert router alerts), and a
-  symbol the exchange did not report keeps its ledger entry, flagged unconfirmed, also as drift.
+- After a reconciliation (acted on by ``hedge.portfolio.drift``): exchange positions the ledger
+  did not know are adopted (external, ``Alert``); a difference confirmed by a second fetch is
+  drift: the exchange's quantity is taken (``PositionDrift`` unresolved -> the risk stage goes
+  REDUCING; the alert router alerts), and a symbol the exchange did not report keeps its ledger
+  entry, flagged unconfirmed, also as drift.
   Open orders are republished as ``OrderUpdate`` so risk counts them; external ones are tagged
   (``Alert``). Positions without a take-profit or a stop are flagged (``Alert``, once per symbol
   until it is fixed). Each reconciliation beats a ``Heartbeat`` (component ``portfolio``); a
@@ -54,15 +55,14 @@ from hedge.events import (
     OrderIntent,
     OrderRequest,
     OrderUpdate,
-    Position,
-    PositionDrift,
     RateLimit,
     Reconciled,
 )
 from hedge.model.clock import Clock, LiveClock
+from hedge.portfolio.drift import DriftResolver
 from hedge.portfolio.ledger import Ledger
 from hedge.portfolio.protective import ProtectiveStops
-from hedge.portfolio.reconcile import Comparison, Mismatch, compare, fetch
+from hedge.portfolio.reconcile import Comparison, compare, fetch
 from hedge.portfolio.scanner import ExitScanner
 from hedge.portfolio.store import LEDGER_FILE, LedgerStore
 from hedge.portfolio.trade_tracker import TradeTracker
@@ -125,7 +125,7 @@ class PortfolioStage:
         )
         self.trades = TradeTracker(self.ledger, bus.publish)  # the trade list: a ClosedTrade per closed trade
         self.user_stream = cfg.risk.user_stream
-        self.drifting: set[str] = set()
+        self.drift = DriftResolver(self.ledger, bus.publish, self.store.mark_dirty, self.clock)
         self._user_up: bool | None = None
         self._wake = asyncio.Event()
         self._flagged: set[str] = set()  # symbols already alerted for missing TP/SL
@@ -286,17 +286,9 @@ class PortfolioStage:
         now = self.clock.now_ms()
         drifts = adopted = 0
         for sym in cmp.agreed:
-            e = self.ledger.entries.get(sym)
-            if e is not None and e.unconfirmed:
-                e.unconfirmed = False
-                self.store.mark_dirty()
-            if sym in self.drifting:
-                self.drifting.discard(sym)
-                q = self.ledger.qty(sym)
-                self.bus.publish(PositionDrift(symbol=sym, local_qty=q, exchange_qty=q, resolved=True,
-                                               recv_ns=self.clock.now_ns()))
+            self.drift.agreed(sym)
         for m in cmp.mismatches:
-            if self._act(m, now):
+            if self.drift.act(m, now):
                 adopted += 1
             else:
                 drifts += 1
@@ -350,37 +342,6 @@ class PortfolioStage:
         for p in snap.positions.values():
             self.bus.publish(p)
         return cmp
-
-    def _act(self, m: Mismatch, now_ms: int) -> bool:
-        """Resolve one confirmed difference; True when it was an adoption rather than drift."""
-        sym = m.symbol
-        self.store.mark_dirty()
-        if not m.reported:
-            e = self.ledger.entries[sym]
-            e.unconfirmed = True
-            log.error("portfolio: %s held in the ledger (%g) but not reported by the exchange", sym, m.local_qty)
-            self._drift(m)
-            return False
-        pos = Position(symbol=sym, qty=m.exchange_qty, entry_price=m.exchange_entry)
-        if m.local_qty == 0.0:
-            self.bus.publish(self.ledger.adopt(pos, now_ms))
-            log.warning("portfolio: adopted external position %s %g @ %g", sym, m.exchange_qty, m.exchange_entry)
-            self.bus.publish(Alert(
-                severity="warning", title=f"external position {sym}",
-                text=f"{sym}: the exchange holds {m.exchange_qty:g} @ {m.exchange_entry:g} that hedge did not open; "
-                     "adopted as external with default exits", recv_ns=self.clock.now_ns(),
-            ))
-            return True
-        log.error("portfolio: drift on %s: ledger %g, exchange %g; taking the exchange's", sym, m.local_qty,
-                  m.exchange_qty)
-        self.bus.publish(self.ledger.force(pos, now_ms))
-        self._drift(m)
-        return False
-
-    def _drift(self, m: Mismatch) -> None:
-        self.drifting.add(m.symbol)
-        self.bus.publish(PositionDrift(symbol=m.symbol, local_qty=m.local_qty, exchange_qty=m.exchange_qty,
-                                       reported=m.reported, recv_ns=self.clock.now_ns()))
 
 
 def _nothing() -> None:

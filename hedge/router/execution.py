@@ -1,8 +1,9 @@
 """One approved intent being executed: its slices, phase, fills and timers, and how it is sliced.
 
 Owns: ``Execution`` (the router's mutable working state for one intent: which slice, maker or
-taker phase, what was filled and how, the pending cancel, the timers), ``split_slices`` (the
-TWAP split of a quantity into exact step multiples that each pass the exchange minimums) and
+taker phase, what was filled and how, the pending cancel, the timers; and its final report),
+``split_slices`` (the TWAP split of a quantity into exact step multiples that each pass the
+exchange minimums) and
 ``next_order`` (the price, time in force and type of the current phase's next order: a
 post-only at the touch (or ``router.maker_offset_ticks`` behind it), an IOC capped by the
 slippage budget, or a flatten's market order).
@@ -20,6 +21,7 @@ from hedge.events import BookUpdate, OrderIntent, OrderType, Side, TimeInForce
 from hedge.model.clock import Timer
 from hedge.model.instrument import to_decimal, units
 from hedge.router.filters import Denial, Mode, OrderFilter, Prepared
+from hedge.router.records import ExecutionReport
 from hedge.router.slippage import SlippageModel
 
 if TYPE_CHECKING:
@@ -134,6 +136,20 @@ class Execution:
 
     def slice_remaining(self) -> float:
         return self.slices[self.slice_no] - self.slice_filled
+
+    def report(self) -> ExecutionReport:
+        """How this execution ended: outcome, average price, slippage vs the arrival mid."""
+        avg = self.filled_notional / self.filled_qty if self.filled_qty > 0 else 0.0
+        arrival = self.arrival_mid
+        slip = self.side.sign * (avg - arrival) / arrival * 1e4 if avg > 0 and arrival > 0 else 0.0
+        done = self.qty - self.filled_qty < self.filter.step_f / 2
+        outcome = "filled" if done and self.filled_qty > 0 else "partial" if self.filled_qty > 0 else "failed"
+        return ExecutionReport(
+            intent_id=self.intent.intent_id, symbol=self.symbol, side=self.side, outcome=outcome, qty=self.qty,
+            filled_qty=self.filled_qty, avg_price=avg, arrival_mid=arrival, slippage_bps=slip,
+            maker_qty=self.maker_qty, slices=len(self.slices), orders=self.orders, fell_back=self.fell_back,
+            reasons=tuple(self.reasons),
+        )
 
 
 def cancel_timer(t: Timer | None) -> None:

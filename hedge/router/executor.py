@@ -1,7 +1,9 @@
 """The execution state machine: an approved intent -> maker-first orders, reprice, taker fallback, TWAP.
 
 Owns: every ``Execution`` in progress, the router's view of the market it prices from (books,
-mark prices, the exchange filters) and the per-slice policy:
+mark prices, the exchange filters), its orders, timers and fill accounting, acting out this plan
+(the decisions in it, which leg a slice starts with, when the maker leg reprices or gives up and
+what follows an order's end, are ``SlicePolicy``'s, in slice_policy.py):
 1. Maker: a post-only (GTX) limit at the touch (buy at the bid, sell at the ask), or
    ``router.maker_offset_ticks`` behind it. When the touch moves away by ``router.reprice_ticks``
    the order is cancelled and re-placed at the new touch; after ``router.max_reprices`` such
@@ -43,19 +45,19 @@ from hedge.events import (
     OrderStatus,
     OrderType,
     RiskDecision,
-    Side,
     TimeInForce,
 )
 from hedge.model.clock import Clock
-from hedge.router.auto import AutoRouter, Choice
+from hedge.router.auto import AutoRouter
 from hedge.router.desk import RESTING, OrderDesk
 from hedge.router.execution import Execution, Phase, cancel_timer, next_order, split_slices
 from hedge.router.filters import Denial, OrderFilter, Prepared
 from hedge.router.lifecycle import LiveOrderExists, OrderRecord, client_order_id
 from hedge.router.records import ExecutionReport
+from hedge.router.slice_policy import Next, SlicePolicy
 from hedge.router.slippage import SlippageModel
-from hedge.router.tca import SliceChoice, TcaRecorder
-from hedge.venue.errors import POST_ONLY_REJECT, RateLimited, Retryable
+from hedge.router.tca import TcaRecorder
+from hedge.venue.errors import RateLimited, Retryable
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +72,9 @@ class Executor:
                  twap: bool, tca: TcaRecorder, auto: AutoRouter | None = None) -> None:
         self.desk = desk
         self.tca = tca
-        self.auto = auto  # mode auto: the per-slice choice (its MarketStats follow the books here)
+        self.policy = SlicePolicy(cfg, tca, auto)  # each slice's leg; when the maker leg gives up
         self.lifecycle = desk.lifecycle
         self.cfg = cfg
-        self.maker_first = cfg.mode != "taker"
-        if self.auto is not None:
-            self.auto.cfg = cfg.auto  # a maker leg is possible (maker_first, auto)
         self.slippage = slippage
         self.clock = clock
         self.twap_enabled = twap
@@ -123,14 +122,11 @@ class Executor:
     def set_config(self, cfg: RouterConfig) -> None:
         """New router parameters (autotune): they apply from the next slice or order."""
         self.cfg = cfg
-        self.maker_first = cfg.mode != "taker"
-        if self.auto is not None:
-            self.auto.cfg = cfg.auto
+        self.policy.set_config(cfg)
 
     def on_book(self, u: BookUpdate) -> None:
         self.books[u.symbol] = u
-        if self.auto is not None and u.valid:
-            self.auto.stats.on_book(self.clock.now_s(), u)
+        self.policy.on_book(self.clock.now_s(), u)
         exs = self.by_symbol.get(u.symbol)
         if not exs or not u.valid:
             return
@@ -142,14 +138,11 @@ class Executor:
                 rec = self.lifecycle.live_order(ex.intent.intent_id)
                 if rec is None or rec.status not in RESTING:
                     continue
-                away = (u.bid_px - rec.price) if ex.side is Side.BUY else (rec.price - u.ask_px)
-                if away >= self.cfg.reprice_ticks * ex.filter.tick_f * (1.0 - 1e-9):
-                    if self.cfg.max_reprices and ex.slice_reprices >= self.cfg.max_reprices:
-                        self.cancel(ex, rec, "reprice_limit")  # chased enough: the fallback follows the cancel
-                        continue
-                    ex.slice_reprices += 1
-                    self.cancel(ex, rec, "reprice")
-                    self.tca.reprice(ex.intent.intent_id)
+                why = self.policy.reprice(ex, rec.price, u)
+                if why:
+                    self.cancel(ex, rec, why)  # reprice_limit: the fallback follows the cancel
+                    if why == "reprice":
+                        self.tca.reprice(ex.intent.intent_id)
 
     def stop(self, ex: Execution, reason: str) -> None:
         """Stop an execution (halt): no new order; its live order is cancelled, then it finishes."""
@@ -174,15 +167,8 @@ class Executor:
         ex.post_only_rejects = 0
         ex.rejected_px = 0.0
         ex.send_retries = 0
-        ex.fell_back = ex.intent.urgent and self.maker_first  # in taker mode nothing falls back: it is the plan
         ex.slice_maker0 = ex.maker_qty
-        ex.choice = None
-        rest = self.maker_first and not ex.intent.urgent
-        book = self.books.get(ex.symbol)
-        if rest and self.auto is not None and book is not None and book.valid:
-            ex.choice = c = self.auto.choose(self.clock.now_s(), ex.intent, ex.slice_remaining(), book,
-                                             ex.filter.tick_f, self.cfg.maker_timeout_s)
-            rest = c.rest
+        rest = self.policy.opens_maker(ex, self.books.get(ex.symbol), self.clock.now_s())
         ex.phase = Phase.MAKER if rest else Phase.TAKER
         if ex.phase is Phase.MAKER:
             ex.maker_deadline = self.clock.now_s() + self.cfg.maker_timeout_s
@@ -211,8 +197,7 @@ class Executor:
         h = self.desk.health[ex.symbol]
         h.slices += 1
         h.fallbacks += ex.fell_back
-        if ex.choice is not None:
-            self._choice_done(ex, ex.choice)
+        self.policy.slice_done(ex)
         if ex.slice_no + 1 >= len(ex.slices):
             self._finish(ex)
             return
@@ -223,16 +208,6 @@ class Executor:
             ex.timer = self.clock.call_later(delay, lambda: self._start_slice(ex))
         else:
             self._start_slice(ex)
-
-    def _choice_done(self, ex: Execution, c: Choice) -> None:
-        """Auto mode: the slice's choice and, for a maker attempt, whether it filled as maker in time."""
-        filled = ex.maker_qty - ex.slice_maker0 >= ex.slices[ex.slice_no] - ex.filter.step_f / 2
-        ex.choice = None
-        self.tca.choice(ex.intent.intent_id, SliceChoice(
-            slice_no=ex.slice_no, rest=c.rest, p_fill=c.p_fill, maker_bps=c.maker_bps, taker_bps=c.taker_bps,
-            features=c.features, filled=filled and c.rest))
-        if c.rest and self.auto is not None and not ex.halted:
-            self.auto.attempt_done(c.features, filled)
 
     def _finish(self, ex: Execution) -> None:
         ex.phase = Phase.DONE
@@ -248,23 +223,15 @@ class Executor:
         for cid in ex.cids:  # a finished execution's orders are all final: stop tracking them
             self.by_cid.pop(cid, None)
             self.lifecycle.forget(cid)
-        avg = ex.filled_notional / ex.filled_qty if ex.filled_qty > 0 else 0.0
-        slip = ex.side.sign * (avg - ex.arrival_mid) / ex.arrival_mid * 1e4 if avg > 0 and ex.arrival_mid > 0 else 0.0
-        done = ex.qty - ex.filled_qty < ex.filter.step_f / 2
-        outcome = "filled" if done and ex.filled_qty > 0 else "partial" if ex.filled_qty > 0 else "failed"
-        report = ExecutionReport(
-            intent_id=iid, symbol=ex.symbol, side=ex.side, outcome=outcome, qty=ex.qty, filled_qty=ex.filled_qty,
-            avg_price=avg, arrival_mid=ex.arrival_mid, slippage_bps=slip, maker_qty=ex.maker_qty,
-            slices=len(ex.slices), orders=ex.orders, fell_back=ex.fell_back, reasons=tuple(ex.reasons),
-        )
-        (desk.j_success if outcome == "filled" else desk.j_failed).write("execution", report)
-        self.tca.finished(iid, outcome, ex.filled_qty)
+        report = ex.report()
+        (desk.j_success if report.outcome == "filled" else desk.j_failed).write("execution", report)
+        self.tca.finished(iid, report.outcome, ex.filled_qty)
         h = desk.health[ex.symbol]
         h.executions += 1
         h.wanted_qty += ex.qty
         h.twap_executions += len(ex.slices) > 1
         if ex.filled_qty > 0:
-            h.slip_bps_sum += slip
+            h.slip_bps_sum += report.slippage_bps
             h.slip_n += 1
         desk.bus.publish(h.event(desk.now_ns()))
 
@@ -370,31 +337,14 @@ class Executor:
         if ex is None or ex.phase is Phase.DONE:
             return
         reason, ex.cancel_reason, ex.cancel_sent = ex.cancel_reason, "", False
-        if ex.halted:
+        nxt = self.policy.after_close(ex, rec, reason)
+        if nxt is Next.FINISH:
             self._finish(ex)
-        elif ex.slice_remaining() < ex.filter.step_f / 2:
+        elif nxt is Next.SLICE_DONE:
             self._slice_done(ex)
-        elif ex.phase is Phase.TAKER:
-            if rec.status is S.REJECTED:
-                ex.reasons.append(f"taker rejected {rec.reject_code}: {rec.reason}")
-            else:
-                ex.reasons.append(f"taker IOC left {ex.slice_remaining():g} unfilled within the slippage cap")
-            self._slice_done(ex)
-        elif reason in ("timeout", "reprice_limit"):
+        elif nxt is Next.TAKER:
             self._go_taker(ex)
-        elif (rec.status is S.REJECTED and rec.reject_code == POST_ONLY_REJECT) or (
-            rec.status is S.EXPIRED and not reason  # Binance may also expire a crossing GTX
-        ):
-            ex.post_only_rejects += 1
-            ex.rejected_px = rec.price
-            if ex.post_only_rejects > self.cfg.max_post_only_rejects:
-                self._go_taker(ex)
-            else:
-                self._send_next(ex)
-        elif rec.status is S.REJECTED and rec.reason != "proven absent":
-            ex.reasons.append(f"rejected {rec.reject_code}: {rec.reason}")
-            self._slice_done(ex)
-        else:  # repriced, absent, or cancelled/expired by someone else: place again at the touch
+        else:
             self._send_next(ex)
 
     def _count_fills(self, ex: Execution, rec: OrderRecord) -> None:
