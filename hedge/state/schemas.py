@@ -287,6 +287,7 @@ class ShadowState(StateFile, kw_only=True):
     live_pnl: float = 0.0
     shadow_pnl: float = 0.0
     errors: int = 0
+    # the cost: measured durations (CPU timers, not event time), so two replays differ here only
     cost_samples: int = 0  # sampled ticks timed
     shadow_us_per_tick: float = 0.0  # the shadow's mean handling time of a sampled tick
     live_us_per_tick: float = 0.0  # the live pipeline's on the same ticks
