@@ -298,6 +298,7 @@ class Features(Section, frozen=True):
     feedback_allocator: bool = False  # FEEDBACK_ALLOCATOR_V6_ENABLED: risk budget per symbol x strategy
     firestore_sync: bool = False
     btc_model: bool = False
+    malloc_trim: bool = True  # glibc's mmap/trim thresholds at 64 KiB and malloc_trim(0) every minute (RSS)
     tracemalloc: bool = False  # diagnosis: SIGUSR2 snapshots, growth in <log dir>/tracemalloc.txt
 
 

@@ -45,6 +45,7 @@ from hedge.risk.kill_switch import halted_notice, kill_flag_path, read_flag
 from hedge.shadow.candidate import candidate_config
 from hedge.shadow.cost import ShadowCostCollector
 from hedge.shadow.pipeline import ShadowPipeline
+from hedge.state.allocator import AllocatorPolicy
 from hedge.state.btc_model.job import BtcModelJob
 from hedge.state.btc_model.market import Market
 from hedge.state.memory_probe import MemoryProbe
@@ -120,6 +121,8 @@ class Daemon:
         if rt.features.btc_model:  # the 4h/daily BTC readings, sent as alerts (REST klines, off the tick path)
             engine.add_service(BtcModelJob(Market(setup.market.rest_base, timeout_s=rt.btc_model.timeout_s),
                                            engine.bus.publish, rt.btc_model, engine.log_dir, engine.clock))
+        if rt.features.malloc_trim:  # glibc: heap fragmentation was the soak's RSS growth (docs/operations.md)
+            engine.add_service(AllocatorPolicy())
         if rt.features.tracemalloc:  # a diagnosis (scripts/soak.py --tracemalloc): SIGUSR2 snapshots
             engine.add_service(MemoryProbe(Path(rt.log_dir)))
         if cfg.risk.gate_url:
