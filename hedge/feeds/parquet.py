@@ -23,6 +23,13 @@ codec); ``iter_parquet`` the reader (row groups -> hedge events, built per kind 
 ``probe_parquet`` the check that a file is one. Compression: snappy, else the
 best codec this pyarrow has.
 
+Reader design (measured, docs/recordings.md): the cost is building the engine's Python objects —
+the event structs and the (price, qty) level tuples of the depth diffs — not reading the file
+(Arrow decodes the bundled recording in ~20 ms of ~160). So a batch is built kind by kind from
+whole columns (C-level conversions, one ``zip`` for all of a batch's level tuples) with the GC
+paused, and handed out by a C iterator. A reader costing nothing would make a full replay at most
+~1.8x faster than gz (``scripts/bench_parquet.py``'s ``free`` bound): the rest is the engine.
+
 Must never: change a price, a quantity, an id or the order of rows; hold a partial file under a
 final name (``write`` goes through a temporary file and an atomic rename).
 """
