@@ -1,10 +1,10 @@
 """Joining an existing Ray cluster for a sweep: the address forms, the cluster's token, one-line errors.
 
-Owns: ``join(address)`` — check the address's form (``auto``; ``HOST:PORT``, the head's GCS port,
-joining as a driver; ``ray://HOST:PORT``, the head's Ray client server), check that something
-listens there before Ray is asked (Ray itself waits 20-30 s on a dead address), use the cluster's
-token when one is available, then ``ray.init`` it; every failure is a ``ClusterError`` whose text is
-one line naming the address and what to do.
+Owns: the address forms (``auto``; ``HOST:PORT``, the head's GCS port, joining as a driver;
+``ray://HOST:PORT``, the head's Ray client server), ``probe`` (the form, and something listening
+there, before Ray is asked: Ray itself waits 20-30 s on a dead address), ``join`` (use the
+cluster's token when one is available, then ``ray.init`` it); every failure is a ``ClusterError``
+whose text is one line naming the address and what to do.
 
 The token (Ray >= 2.5x enables token authentication on a cluster started where a token exists):
 Ray looks for it in ``RAY_AUTH_TOKEN``, else the file ``RAY_AUTH_TOKEN_PATH``, else
@@ -71,11 +71,10 @@ def _use_token_if_available() -> None:
 
 
 def join(address: str) -> None:
-    """``ray.init`` the cluster at ``address`` (see the module docstring); ``ClusterError`` when it fails."""
+    """``ray.init`` the cluster at ``address`` (``probe`` it first); ``ClusterError`` when it fails."""
     import ray
 
     if address != AUTO:
-        probe(address)
         _use_token_if_available()
     try:
         ray.init(address=address, log_to_driver=False)
@@ -84,5 +83,7 @@ def join(address: str) -> None:
         if address == AUTO:
             raise ClusterError(f"no Ray cluster found from this node (--address auto: {first}): start one "
                                "(ray start --head) or give its address, HOST:PORT or ray://HOST:PORT") from None
-        raise ClusterError(f"cannot join the Ray cluster at {address} ({type(exc).__name__}: {first}): the port "
-                           f"answers; is it {_what(address)}? {TOKEN_HINT}") from None
+        refused = "auth" in f"{exc} {exc.__cause__}".lower()
+        raise ClusterError(f"cannot join the Ray cluster at {address} ({type(exc).__name__}: {first}): "
+                           + ("it refused this driver's token (missing or wrong)" if refused
+                              else f"the port answers; is it {_what(address)}?") + f" {TOKEN_HINT}") from None

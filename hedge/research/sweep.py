@@ -28,11 +28,11 @@ OnDone = Callable[[int, PointResult], None]
 
 def connect(address: str | None, workers: int) -> dict[str, Any]:
     """Start or join Ray; returns what it has (the cluster's CPUs, whether this call started it)."""
+    if address is not None and address != cluster.AUTO:
+        cluster.probe(address)  # the form, and something listening there, before Ray is imported or asked
     import ray
 
     started = False
-    if address is not None and address != cluster.AUTO:
-        cluster.host_port(address)  # the form, even when a Ray is already up
     if not ray.is_initialized():
         if address is None:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
