@@ -283,18 +283,10 @@ class Executor:
         ex.acc_qty = ex.acc_notional = 0.0
         ex.cancel_reason, ex.cancel_sent = "", False
         desk.journal_request("request", req)
-        try:
-            desk.pending.add(req, ex.slice_no)
-        except OSError as exc:
-            log.error("router: cannot persist pending order %s (%s); not sent", cid, exc)
-            self.lifecycle.apply(cid, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
-            ex.reasons.append("pending record failed")
-            self._slice_done(ex)
-            return
         ex.orders += 1
         desk.health[ex.symbol].orders += 1
         desk.bus.publish(req)
-        desk.spawn(desk.place_io(rec))
+        desk.send(rec, req, ex.slice_no)  # the pending record and the venue call, in the order's task
 
     def cancel(self, ex: Execution | None, rec: OrderRecord, reason: str) -> None:
         """Cancel ``rec`` (of ``ex``, when it is an execution's): once per order, as soon as it rests."""
