@@ -125,7 +125,7 @@ class OrderFilter:
             fast = self._pass(side, qty, price, mode, reference, cap, reduce_only)
             if fast is not None:
                 return fast
-        return self._prepare_exact(side, qty, price, mode, reference=reference, cap=cap, reduce_only=reduce_only)
+        return self._prepare_exact(side, qty, price, mode, reference, cap, reduce_only)
 
     def _pass(self, side: Side, qty: float, price: float, mode: Mode, reference: float, cap: float,
               reduce_only: bool) -> Prepared | None:
@@ -150,17 +150,8 @@ class OrderFilter:
         return Prepared(price=px, qty=steps * sg.a / sg.pow10, price_ticks=ticks, qty_steps=steps,
                         notional=units_ * (tg.a * sg.a) / self.notional_div)
 
-    def _prepare_exact(
-        self,
-        side: Side,
-        qty: float,
-        price: float,
-        mode: Mode,
-        *,
-        reference: float,
-        cap: float = 0.0,
-        reduce_only: bool = False,
-    ) -> Prepared | Denial:
+    def _prepare_exact(self, side: Side, qty: float, price: float, mode: Mode, reference: float, cap: float,
+                       reduce_only: bool) -> Prepared | Denial:
         """``prepare`` in exact ``Decimal`` arithmetic: market orders, denials and their reasons."""
         f = self.f
         if not (qty > 0.0 and qty < float("inf")):
