@@ -212,6 +212,20 @@ class OrderDesk:
 
     # ------------------------------------------------------------------ venue calls
 
+    def send(self, rec: OrderRecord, req: OrderRequest, slice_no: int) -> None:
+        """Send a new order (its request journaled and published): in its task, its pending record,
+        then the venue call. A pending record that cannot be written rejects it, never sent."""
+        self.spawn(self._persist_and_place(rec, req, slice_no))
+
+    async def _persist_and_place(self, rec: OrderRecord, req: OrderRequest, slice_no: int) -> None:
+        try:
+            self.pending.add(req, slice_no)  # before the request leaves: a crash after it finds the order
+        except OSError as exc:
+            log.error("router: cannot persist pending order %s (%s); not sent", req.client_order_id, exc)
+            self.transition(req.client_order_id, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
+            return
+        await self.place_io(rec)
+
     async def place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
         self.group.commit()  # its request line in the file before it leaves (synced meanwhile)
