@@ -7,9 +7,14 @@ deleting an absent level is normal (Binance's rule 9).
 Design (docs/architecture.md): a dict price -> qty plus a sorted list of price keys kept with
 ``bisect``. Each side keeps its keys in ascending order of ``sign * price`` (bids +price,
 asks -price), so the BEST level of both sides is the LAST key: inserts and deletes near the
-touch — the common case — move few list items. Measured ~10 us per 40-level diff including the
-top-of-book figures; a SortedDict costs 2.5x that, and a tick grid needs a bounded price range
-that real Binance books (levels from 1,000 to 69,000 in the BTCUSDT recording) do not have.
+touch — the common case — move few list items. Only the best ``WINDOW`` keys are kept in that
+sorted list; the others (a diff's far levels: the BTCUSDT recording's span 1,000 to 69,000, ~5,000
+a side) sit in an unordered set, all below the sorted ones, so inserting or deleting them is O(1)
+instead of a bisect over thousands of keys. Past ``WINDOW`` the lowest half is spilled to the set;
+below ``WINDOW // 16`` (or when ``top(n)`` wants more) the best of the set are moved back with
+``heapq.nlargest``. Measured on the recording: apply + touch -14% (~11 us per 44-level diff on
+this loaded machine; windows 16..1024 all measured, larger is faster). A SortedDict costs 2.5x,
+and a tick grid needs a bounded price range that real Binance books do not have.
 Prices are the floats decoded from the exchange's decimal strings: the same string always gives
 the same float, so dict lookups are exact.
 
@@ -24,7 +29,6 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable
 
 from hedge.events import Level
-
 
 WINDOW = 1024  # near keys kept sorted at most (a spill leaves half); see the module docstring
 
