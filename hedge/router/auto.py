@@ -8,13 +8,20 @@ finished maker attempt (``attempt_done``) and the maker fills' 5 s markouts from
 ``max_samples`` (the fitted slopes stay); the order of events fixes the result, so a replay is
 deterministic.
 
-The comparison, in bps of the arrival mid (``h`` = half the spread, ``T`` = maker timeout):
+The comparison, in bps of the arrival mid (``h`` = half the spread, ``T`` = maker timeout), for
+the maker leg the router actually runs (pegged to the touch, repriced, then the capped IOC), with
+``P`` its chance to fill as maker within ``T`` (the model is fitted on labels of that pegged order):
     taker        = slippage.expected_bps (h + the bucket's slippage) + taker fee
-    maker fill   = -h + maker fee + adverse selection (the maker fills' mean 5 s markout, signed as a cost)
-    waiting      = alpha * (1 - exp(-T / alpha_horizon_s)) (alpha = the intent's e_pi_bps, else the default)
-    maker first  = P * maker fill + (1 - P) * (taker + waiting)
+    maker fill   = maker fee + fill price (model.fill_bps: where the pegged order filled vs the start
+                   mid, the chase included) + adverse selection (the maker fills' 5 s markouts)
+    fallback     = taker + drift + alpha_weight * alpha * (1 - exp(-T / alpha_horizon_s))
+    drift        = how much worse than h the fallback crosses: the fit's ``fallback_bps - h`` as
+                   ``drift_prior_n`` observations, then each taker fallback's slippage vs arrival - h
+    maker first  = P * maker fill + (1 - P) * fallback
 It rests when ``maker first + margin_bps < taker``. The slippage budget caps both legs either way
-(``execution.next_order``).
+(``execution.next_order``). The intent's ``e_pi_bps`` is weighted 0 by default: read as alpha
+decaying over 30 s it said a 5 s wait costs 2.6-3.7 bps, where maker_first's fallbacks on 0718 paid
+0.21 bps more than crossing at once (docs/tca.md).
 
 Must never: send, cancel or time anything (the executor does); read the wall clock.
 """
@@ -57,6 +64,15 @@ class AutoRouter:
         self.adverse_bps = cfg.adverse_bps
         self._markout_qty = 0.0
         self._markout_sum = 0.0
+        self._drift_n = 0  # taker fallbacks observed, and the sum of their drift (slippage vs arrival - h)
+        self._drift_sum = 0.0
+
+    def drift_bps(self) -> float:
+        """The expected extra cost of crossing after the wait instead of now (bps, >= 0)."""
+        c = self.cfg
+        prior = c.model.fallback_bps - c.model.half_spread_bps
+        return max(0.0, (c.drift_prior_n * prior + self._drift_sum) / (c.drift_prior_n + self._drift_n)) \
+            if c.drift_prior_n + self._drift_n > 0 else 0.0
 
     def features(self, t: float, intent: OrderIntent, qty: float, book: BookUpdate, tick: float,
                  horizon_s: float) -> FillFeatures:
@@ -77,9 +93,9 @@ class AutoRouter:
         x = self.features(t, intent, qty, book, tick, horizon_s)
         p = fill_probability(x, self.cfg.model, intercept=self.intercept)
         taker = self.slippage.expected_bps(intent.symbol, intent.side, qty, book) + c.taker_fee_bps
-        maker_fill = -book.spread_bps / 2.0 + c.maker_fee_bps + self.adverse_bps
+        maker_fill = c.maker_fee_bps + c.model.fill_bps + self.adverse_bps
         alpha = intent.e_pi_bps if intent.e_pi_bps > 0.0 else c.default_alpha_bps
-        waiting = alpha * (1.0 - math.exp(-horizon_s / c.alpha_horizon_s))
+        waiting = self.drift_bps() + c.alpha_weight * alpha * (1.0 - math.exp(-horizon_s / c.alpha_horizon_s))
         maker = p * maker_fill + (1.0 - p) * (taker + waiting)
         return Choice(rest=maker + c.margin_bps < taker, p_fill=p, maker_bps=maker, taker_bps=taker, features=x)
 
@@ -92,8 +108,13 @@ class AutoRouter:
             self.intercept = shift_intercept(list(self.samples), self.cfg.model)
 
     def observe(self, rec: IntentTca) -> None:
-        """A TCA record was written: its maker fills' 5 s markouts update the adverse-selection estimate."""
+        """A TCA record was written: its maker fills' 5 s markouts update the adverse-selection estimate,
+        its taker fallbacks the drift (each fill's slippage vs arrival beyond the half spread it crossed)."""
+        h = self.cfg.model.half_spread_bps
         for f in rec.fills:
+            if f.fallback and not f.maker:
+                self._drift_n += 1
+                self._drift_sum += f.slippage_bps - h
             m = f.markout_bps.get("5s")
             if f.maker and m is not None:
                 self._markout_qty += f.qty
