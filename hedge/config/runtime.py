@@ -174,6 +174,9 @@ class AutoRouterConfig(Section, frozen=True):
     # 0718 e_pi_bps x (1 - exp(-5/30)) said 2.6-3.7 bps, maker_first's fallbacks paid 0.21 bps vs arrival)
     alpha_weight: NonNeg = 0.0
     drift_prior_n: NonNeg = 10.0  # the fitted drift (model.fallback_bps) counts as this many observed fallbacks
+    # the maker timeouts auto may rest for, per slice, as multiples of router.maker_timeout_s: it takes the one of
+    # least expected cost (a longer wait fills more often, P at a constant hazard, and drifts more, linearly)
+    horizons: list[Positive] = msgspec.field(default_factory=lambda: [1.0, 2.0, 4.0])
     adverse_bps: NonNeg = 0.5  # prior adverse selection of a maker fill (replaced by its 5 s markouts)
     margin_bps: NonNeg = 0.0  # rest only when resting is expected to be cheaper by at least this
     refit_every: NonNegInt = 20  # re-estimate the model's intercept after this many maker attempts (0 = never)
