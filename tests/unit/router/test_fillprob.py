@@ -140,7 +140,7 @@ def test_auto_rests_for_the_horizon_of_least_expected_cost() -> None:
 
 
 def test_the_drift_follows_the_taker_fallbacks_it_observes() -> None:
-    from hedge.router.tca import TcaFill, IntentTca
+    from hedge.router.tca import IntentTca, TcaFill
 
     _, auto = _choice(flow=0.0)
     assert auto.drift_bps_s() == pytest.approx(0.4 / 5)  # the fit's: (fallback 0.5 - half spread 0.1) / 5 s
