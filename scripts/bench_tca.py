@@ -11,6 +11,10 @@ in the second file (it continues the first's book and has no snapshot, so it can
 alone). ``auto`` uses the fill model in configs/fillprob.yaml (``hedge calibrate-fills``, fitted on
 the first file only).
 
+An execution still running when a recording ends writes no record, and a mode that waits longer
+(auto may rest up to 4x the maker timeout) leaves more of them at the end of the 3-minute 0718: each
+set also compares the modes on the intents every mode recorded (``same_intents``).
+
 Last line: one JSON object: per set and mode, the ``tca`` "all" row (cost_bps, shortfall_bps,
 shortfall_usd, markout_bps, maker_share, fill_rate, budget_violations, time_to_fill_p50_s) with
 the maker/taker rows' markouts, the shortfall ratio of each mode to ``taker`` and the goals met.
@@ -81,6 +85,14 @@ def _compare(rows: dict[str, dict[str, object]]) -> dict[str, object]:
         "zero_budget_violations": all(rows[m]["budget_violations"] == 0 for m in MODES)}}
 
 
+def _same_intents(recs: dict[str, list[tuple[float, IntentTca]]]) -> dict[str, object]:
+    """The modes compared on the intents each of them recorded (the rest are still running at the end)."""
+    common = set.intersection(*({r.intent_id for _, r in recs[m]} for m in MODES))
+    rows = {m: _row([r for _, r in recs[m] if r.intent_id in common], m) for m in MODES}
+    return {"intents": len(common), **{m: {k: rows[m][k] for k in ("shortfall_usd", "maker_share", "fill_rate")}
+                                       for m in MODES}, **_compare(rows)}
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="bench-tca-"))
     files = bundled_btcusdt()
@@ -91,21 +103,24 @@ def main() -> None:
     for name, paths in sets.items():
         rows: dict[str, dict[str, object]] = {}
         intents: dict[str, int] = {}
+        all_recs: dict[str, list[tuple[float, IntentTca]]] = {}
+        tails: dict[str, list[tuple[float, IntentTca]]] = {}
         for mode in MODES:
             d = out / name / mode
             s = run_async(Replay(measurement_config(mode), paths, log_dir=d).run())
             intents[mode] = s.approved
-            recs = _records(d)
+            recs = all_recs[mode] = _records(d)
             rows[mode] = _row([r for _, r in recs], mode)
             print(f"{name} {mode}: {json.dumps(rows[mode])}", file=sys.stderr)
             if name == "both":  # the executions that arrived in the later file (it continues the first's book)
-                tail = [r for t, r in recs if t > first_end]
-                later[mode] = _row(tail, mode) if tail else {}
+                tails[mode] = [(t, r) for t, r in recs if t > first_end]
+                later[mode] = _row([r for _, r in tails[mode]], mode) if tails[mode] else {}
         if len(set(intents.values())) != 1:
             raise SystemExit(f"{name}: the modes did not execute the same intents: {intents}")
-        result[name] = {**rows, **_compare(rows)}
+        result[name] = {**rows, **_compare(rows), "same_intents": _same_intents(all_recs)}
     if all(later.values()):  # the later file alone cannot be replayed: it has no book snapshot of its own
-        result[files[1].name + " (arrivals after the first file, in the 'both' run)"] = {**later, **_compare(later)}
+        result[files[1].name + " (arrivals after the first file, in the 'both' run)"] = {
+            **later, **_compare(later), "same_intents": _same_intents(tails)}
     print(json.dumps(result))
 
 

@@ -1,7 +1,9 @@
 """``hedge calibrate-fills FILE... [--check FILE...]``: fit the fill-probability model from recordings.
 
 Replays the recordings through the feeds' ReplaySource, simulates resting orders 0..k ticks behind
-the touch against the recorded book and trades (``hedge.router.fill_labels``), fits the model by
+the touch against the recorded book and trades (``hedge.router.fill_labels``), each following the
+touch as the router's maker leg does (``router.reprice_ticks``, ``router.max_reprices``, the
+slippage budget; ``--static``: never repriced, the first model's labels), fits the model by
 maximum likelihood (``hedge.router.fill_fit``), prints the fit, its reliability table (and, with
 ``--check``, the table on later recordings the fit never saw) and fill rates by distance and by
 queue ahead, and writes the ``router.auto.model`` keys with their provenance (recordings, dates,
@@ -25,7 +27,7 @@ from hedge.commands.common import add_config_arg, check_recordings, load_config_
 
 if TYPE_CHECKING:
     from hedge.config import Config, FillModel
-    from hedge.router.fill_labels import FillLabeller
+    from hedge.router.fill_labels import FillLabeller, Peg
     from hedge.router.fillprob import FillFeatures
     from hedge.signals.reliability import Reliability
 
@@ -42,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--own-qty", type=float, default=0.001, help="the simulated order's quantity (default 0.001)")
     p.add_argument("--max-distance", type=int, default=3, help="ticks behind the touch to simulate (default 3)")
     p.add_argument("--every-s", type=float, default=0.5, help="one set of simulated orders per this (default 0.5)")
+    p.add_argument("--static", action="store_true",
+                   help="simulated orders stay at their price (default: they reprice as router.reprice_ticks / "
+                        "max_reprices / slippage_budget_bps say, as the router's maker leg does)")
     p.add_argument("--tick", type=float, default=None, help="price tick (default: from the book's levels)")
     p.add_argument("--out", default=None, help="output file (default: <config dir>/fillprob.yaml)")
     p.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
@@ -56,6 +61,7 @@ def label(paths: Sequence[Path], cfg: Config, args: argparse.Namespace, horizon_
     from hedge.router.market_stats import MarketStats
 
     auto = cfg.runtime.router.auto
+    peg = peg_of(cfg, args)
     bus = Bus()
     source = ReplaySource(paths, bus, imbalance_levels=cfg.runtime.feeds.imbalance_levels)
     labeller: list[FillLabeller] = []
@@ -64,7 +70,8 @@ def label(paths: Sequence[Path], cfg: Config, args: argparse.Namespace, horizon_
         book = source.dispatcher.books[u.symbol].book
         tick = args.tick or _tick_of([p for p, _ in book.bids(DEPTH_LEVELS)])
         labeller.append(FillLabeller(MarketStats(auto.window_s, auto.vol_sample_s), tick=tick, horizon_s=horizon_s,
-                                     own_qty=args.own_qty, max_distance=args.max_distance, every_s=args.every_s))
+                                     own_qty=args.own_qty, max_distance=args.max_distance, every_s=args.every_s,
+                                     peg=peg))
         return labeller[0]
 
     def on_book(u: BookUpdate) -> None:
@@ -88,6 +95,20 @@ def label(paths: Sequence[Path], cfg: Config, args: argparse.Namespace, horizon_
           f"tick {labeller[0].tick:g}")
     labeller[0].finish()
     return labeller[0]
+
+
+def peg_of(cfg: Config, args: argparse.Namespace) -> Peg:
+    from hedge.router.fill_labels import Peg
+
+    r = cfg.runtime.router
+    return Peg() if args.static else Peg(reprice_ticks=r.reprice_ticks, max_reprices=r.max_reprices,
+                                         budget_bps=r.slippage_budget_bps)
+
+
+def _label_name(peg: Peg) -> str:
+    if not peg.reprice_ticks:
+        return "static"
+    return f"peg reprice_ticks={peg.reprice_ticks} max_reprices={peg.max_reprices} budget_bps={peg.budget_bps:g}"
 
 
 def _tick_of(prices: list[float]) -> float:
@@ -132,7 +153,8 @@ def main(args: argparse.Namespace) -> int:
     y = [s.filled for s in fitted.samples]
     in_sample = score(predict(fitted.samples, res.model), y)
     model = msgspec_replace(
-        res.model, fitted_on=",".join(p.name for p in paths), data_from=_iso(fitted.times[0]),
+        res.model, label=_label_name(peg_of(cfg, args)), fitted_on=",".join(p.name for p in paths),
+        data_from=_iso(fitted.times[0]),
         data_to=_iso(fitted.times[-1] + horizon), samples=len(y), positives=sum(y),
         brier=round(in_sample.brier, 6), log_loss=round(in_sample.log_loss, 6), ece=round(in_sample.ece, 6))
     sections = [("in sample", in_sample, fitted)]
@@ -177,7 +199,9 @@ def _report(m: FillModel, iterations: int, converged: bool,
 
     out = [f"fit: {m.samples} samples ({m.positives} filled, {m.positives / max(m.samples, 1):.1%}) "
            f"{m.data_from} -> {m.data_to}, horizon {m.horizon_s:g} s; Newton {iterations} iterations, "
-           f"converged={converged}",
+           f"converged={converged}; label: {m.label}",
+           f"  maker price when filled {m.fill_bps:+.3f} bps, fallback touch when not {m.fallback_bps:+.3f} bps "
+           "(vs the start mid, side-signed, fees excluded)",
            f"  b0={m.b0:+.4f} dist={m.b_dist:+.4f} queue={m.b_queue:+.4f} flow={m.b_flow:+.4f} "
            f"spread={m.b_spread:+.4f} vol={m.b_vol:+.4f}"]
     for title, rel, lab in sections:

@@ -128,17 +128,23 @@ class FillModel(Section, frozen=True):
     """The fill-probability model's coefficients (hedge/router/fillprob.py) and the provenance of their fit.
 
     Written by ``hedge calibrate-fills`` to ``<config dir>/fillprob.yaml``, which overlays these keys;
-    the defaults here are that command's fit on btcusdt_20240718, rounded."""
+    the defaults here are that command's fit on btcusdt_20240718 (orders pegged as the router's maker
+    leg: reprice_ticks 2, no reprice limit, budget 10 bps), rounded."""
 
-    b0: float = -1.75
-    b_dist: float = -0.33  # per tick behind the touch
-    b_queue: float = -0.46  # per log1p(quantity ahead + own)
-    b_flow: float = 1.3  # per log1p(taker quantity hitting our side over the horizon)
+    b0: float = -1.64
+    b_dist: float = -0.3  # per tick behind the touch
+    b_queue: float = -0.41  # per log1p(quantity ahead + own)
+    b_flow: float = 0.88  # per log1p(taker quantity hitting our side over the horizon)
     b_spread: float = 0.0  # per tick of spread beyond one
-    b_vol: float = -0.46  # per log1p(ticks of mid movement over the horizon)
+    b_vol: float = -0.27  # per log1p(ticks of mid movement over the horizon)
     horizon_s: Positive = 5.0  # the horizon the coefficients were fitted at (others rescale, constant hazard)
     p_min: Fraction = 0.01
     p_max: Fraction = 0.99
+    # what the labelled path paid vs its start mid (side-signed bps, fees excluded), from the same fit:
+    fill_bps: float = 0.13  # mean maker price of the filled
+    fallback_bps: float = 0.06  # mean opposite touch when the unfilled gave up (what the fallback crosses at)
+    half_spread_bps: NonNeg = 0.008  # mean half spread at the start (fallback_bps - this = the drift while waiting)
+    label: str = ""  # the simulated order's policy: "static", or "peg reprice_ticks=.. max_reprices=.. budget_bps=.."
     fitted_on: str = ""  # provenance, written by hedge calibrate-fills
     data_from: str = ""
     data_to: str = ""
@@ -164,6 +170,13 @@ class AutoRouterConfig(Section, frozen=True):
     taker_fee_bps: float = 5.0
     alpha_horizon_s: Positive = 30.0  # the intent's e_pi_bps decays over this (the calibrator's horizon)
     default_alpha_bps: NonNeg = 2.0  # the alpha assumed when an intent carries no e_pi_bps
+    # the share of that decay added to the measured drift while waiting (0: the drift is the measured one: on
+    # 0718 e_pi_bps x (1 - exp(-5/30)) said 2.6-3.7 bps, maker_first's fallbacks paid 0.21 bps vs arrival)
+    alpha_weight: NonNeg = 0.0
+    drift_prior_n: NonNeg = 10.0  # the fitted drift (model.fallback_bps) counts as this many observed fallbacks
+    # the maker timeouts auto may rest for, per slice, as multiples of router.maker_timeout_s: it takes the one of
+    # least expected cost (a longer wait fills more often, P at a constant hazard, and drifts more, linearly)
+    horizons: list[Positive] = msgspec.field(default_factory=lambda: [1.0, 2.0, 4.0])
     adverse_bps: NonNeg = 0.5  # prior adverse selection of a maker fill (replaced by its 5 s markouts)
     margin_bps: NonNeg = 0.0  # rest only when resting is expected to be cheaper by at least this
     refit_every: NonNegInt = 20  # re-estimate the model's intercept after this many maker attempts (0 = never)

@@ -8,13 +8,25 @@ finished maker attempt (``attempt_done``) and the maker fills' 5 s markouts from
 ``max_samples`` (the fitted slopes stay); the order of events fixes the result, so a replay is
 deterministic.
 
-The comparison, in bps of the arrival mid (``h`` = half the spread, ``T`` = maker timeout):
+The comparison, in bps of the arrival mid (``h`` = half the spread, ``T`` = maker timeout), for
+the maker leg the router actually runs (pegged to the touch, repriced, then the capped IOC), with
+``P`` its chance to fill as maker within ``T`` (the model is fitted on labels of that pegged order):
     taker        = slippage.expected_bps (h + the bucket's slippage) + taker fee
-    maker fill   = -h + maker fee + adverse selection (the maker fills' mean 5 s markout, signed as a cost)
-    waiting      = alpha * (1 - exp(-T / alpha_horizon_s)) (alpha = the intent's e_pi_bps, else the default)
-    maker first  = P * maker fill + (1 - P) * (taker + waiting)
-It rests when ``maker first + margin_bps < taker``. The slippage budget caps both legs either way
-(``execution.next_order``).
+    maker fill   = maker fee + fill price (model.fill_bps: where the pegged order filled vs the start
+                   mid, the chase included) + adverse selection (the maker fills' 5 s markouts)
+    fallback     = taker + drift x T + alpha_weight * alpha * (1 - exp(-T / alpha_horizon_s))
+    drift        = how much worse than h the fallback crosses, per second waited: the fit's
+                   ``(fallback_bps - h) / horizon_s`` as ``drift_prior_n`` observations, then each taker
+                   fallback's slippage vs arrival - h over its wait (a ratio of sums)
+    maker first  = P(T) * maker fill + (1 - P(T)) * fallback
+for each ``T`` in ``horizons`` x ``router.maker_timeout_s``: it takes the ``T`` of least cost and
+rests for that long when ``maker first + margin_bps < taker`` (the executor's maker timeout for the
+slice is ``Choice.features.horizon_s``). On 0718 a pegged order fills 9.9% within 5 s and 35.5%
+within 20 s (the constant hazard said 34%), and the fallback's drift grew 0.05 -> 0.26 bps.
+The slippage budget caps both legs either way
+(``execution.next_order``). The intent's ``e_pi_bps`` is weighted 0 by default: read as alpha
+decaying over 30 s it said a 5 s wait costs 2.6-3.7 bps, where maker_first's fallbacks on 0718 paid
+0.21 bps more than crossing at once (docs/tca.md).
 
 Must never: send, cancel or time anything (the executor does); read the wall clock.
 """
@@ -57,6 +69,16 @@ class AutoRouter:
         self.adverse_bps = cfg.adverse_bps
         self._markout_qty = 0.0
         self._markout_sum = 0.0
+        self._drift_s = 0.0  # the taker fallbacks observed: their waits (s) and drift (slippage vs arrival - h)
+        self._drift_sum = 0.0
+
+    def drift_bps_s(self) -> float:
+        """The expected extra cost of crossing after the wait instead of now, per second waited (bps/s, >= 0)."""
+        c = self.cfg
+        m = c.model
+        wait = c.drift_prior_n * m.horizon_s + self._drift_s
+        return max(0.0, (c.drift_prior_n * (m.fallback_bps - m.half_spread_bps) + self._drift_sum) / wait) \
+            if wait > 0 else 0.0
 
     def features(self, t: float, intent: OrderIntent, qty: float, book: BookUpdate, tick: float,
                  horizon_s: float) -> FillFeatures:
@@ -73,14 +95,23 @@ class AutoRouter:
 
     def choose(self, t: float, intent: OrderIntent, qty: float, book: BookUpdate, tick: float,
                horizon_s: float) -> Choice:
+        """The cheapest plan for a slice: rest for one of the horizons (``horizon_s`` x ``horizons``) or cross."""
         c = self.cfg
-        x = self.features(t, intent, qty, book, tick, horizon_s)
-        p = fill_probability(x, self.cfg.model, intercept=self.intercept)
         taker = self.slippage.expected_bps(intent.symbol, intent.side, qty, book) + c.taker_fee_bps
-        maker_fill = -book.spread_bps / 2.0 + c.maker_fee_bps + self.adverse_bps
+        maker_fill = c.maker_fee_bps + c.model.fill_bps + self.adverse_bps
         alpha = intent.e_pi_bps if intent.e_pi_bps > 0.0 else c.default_alpha_bps
-        waiting = alpha * (1.0 - math.exp(-horizon_s / c.alpha_horizon_s))
-        maker = p * maker_fill + (1.0 - p) * (taker + waiting)
+        drift = self.drift_bps_s()
+        best: tuple[float, float, FillFeatures] | None = None
+        for k in c.horizons or [1.0]:
+            h = horizon_s * k
+            x = self.features(t, intent, qty, book, tick, h)
+            p = fill_probability(x, c.model, intercept=self.intercept)
+            waiting = drift * h + c.alpha_weight * alpha * (1.0 - math.exp(-h / c.alpha_horizon_s))
+            maker = p * maker_fill + (1.0 - p) * (taker + waiting)
+            if best is None or maker < best[0] - 1e-12:
+                best = (maker, p, x)
+        assert best is not None
+        maker, p, x = best
         return Choice(rest=maker + c.margin_bps < taker, p_fill=p, maker_bps=maker, taker_bps=taker, features=x)
 
     def attempt_done(self, features: FillFeatures, filled: bool) -> None:
@@ -92,8 +123,13 @@ class AutoRouter:
             self.intercept = shift_intercept(list(self.samples), self.cfg.model)
 
     def observe(self, rec: IntentTca) -> None:
-        """A TCA record was written: its maker fills' 5 s markouts update the adverse-selection estimate."""
+        """A TCA record was written: its maker fills' 5 s markouts update the adverse-selection estimate,
+        its taker fallbacks the drift (each fill's slippage vs arrival beyond the half spread it crossed)."""
+        h = self.cfg.model.half_spread_bps
         for f in rec.fills:
+            if f.fallback and not f.maker:
+                self._drift_s += f.t_s
+                self._drift_sum += f.slippage_bps - h
             m = f.markout_bps.get("5s")
             if f.maker and m is not None:
                 self._markout_qty += f.qty

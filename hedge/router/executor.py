@@ -177,8 +177,9 @@ class Executor:
         rest = self.policy.opens_maker(ex, self.books.get(ex.symbol), self.clock.now_s())
         ex.phase = Phase.MAKER if rest else Phase.TAKER
         if ex.phase is Phase.MAKER:
-            ex.maker_deadline = self.clock.now_s() + self.cfg.maker_timeout_s
-            ex.maker_timer = self.clock.call_later(self.cfg.maker_timeout_s, lambda: self._maker_timeout(ex))
+            timeout = self.policy.maker_timeout_s(ex)  # auto: the horizon it chose
+            ex.maker_deadline = self.clock.now_s() + timeout
+            ex.maker_timer = self.clock.call_later(timeout, lambda: self._maker_timeout(ex))
         self._send_next(ex)
 
     def _maker_timeout(self, ex: Execution) -> None:

@@ -2,7 +2,10 @@
 
 Owns: ``fit_fill_model`` — the coefficients of ``fillprob``'s logistic (intercept and the five
 slopes of ``design``) of maximum L2-penalised likelihood over ``FillSample``s all taken at one
-horizon, by Newton's method (deterministic: the same samples give the same coefficients), and
+horizon, by Newton's method (deterministic: the same samples give the same coefficients), with
+the mean ``path_bps`` of the filled (``fill_bps``: the maker price vs the start mid) and of the
+unfilled (``fallback_bps``: the touch the fallback crosses at, vs the start mid) and the mean half
+spread at the start (``half_spread_bps``), and
 ``predict`` (the fitted model's probabilities for samples, to score them).
 
 Must never: read a clock, a file or the bus; label samples (``fill_labels`` does) or write the
@@ -53,7 +56,12 @@ def fit_fill_model(samples: Sequence[FillSample], base: FillModel, *, l2: float 
     p = np.clip(1.0 / (1.0 + np.exp(-(x @ w))), 1e-12, 1.0 - 1e-12)
     ll = float(np.sum(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)))
     b = [round(float(v), 6) for v in w]
-    model = msgspec.structs.replace(base, b0=b[0], b_dist=b[1], b_queue=b[2], b_flow=b[3], b_spread=b[4], b_vol=b[5])
+    path = np.array([s.path_bps for s in samples])
+    model = msgspec.structs.replace(base, b0=b[0], b_dist=b[1], b_queue=b[2], b_flow=b[3], b_spread=b[4], b_vol=b[5],
+                                    fill_bps=round(float(path[y > 0].mean()), 6),
+                                    fallback_bps=round(float(path[y == 0].mean()), 6),
+                                    half_spread_bps=round(float(np.mean(
+                                        [s.features.tick_bps * s.features.spread_ticks / 2 for s in samples])), 6))
     return FitResult(model=model, iterations=it, converged=converged, log_likelihood=ll)
 
 

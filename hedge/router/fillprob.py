@@ -60,10 +60,12 @@ def fill_probability(x: FillFeatures, m: FillModel, *, intercept: float | None =
 
 
 class FillSample(msgspec.Struct, frozen=True, kw_only=True):
-    """One maker attempt: what was known at its start and whether it filled as maker."""
+    """One maker attempt: what was known at its start and whether it filled as maker (and, from the
+    labeller, the price its path paid against the start mid: side-signed bps, fees excluded)."""
 
     features: FillFeatures
     filled: bool
+    path_bps: float = 0.0
 
 
 def log_likelihood(samples: Sequence[FillSample], m: FillModel, intercept: float) -> float:

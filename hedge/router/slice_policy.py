@@ -2,10 +2,10 @@
 
 Owns: the router mode (``taker``: every slice is the capped IOC; ``maker_first``: every slice
 that is not ``urgent`` tries the maker leg first; ``auto``: ``AutoRouter`` chooses per slice from
-the expected costs, and the choice's outcome goes to the TCA and back to the fill model) and the
-maker leg's limits: reprice once the touch moved ``router.reprice_ticks`` away, at most
-``router.max_reprices`` times a slice (0 = no limit), retry a post-only reject at most
-``router.max_post_only_rejects`` times; past either limit the slice falls back to the taker.
+the expected costs and for how long the maker leg rests, and the choice's outcome goes to the TCA
+and back to the fill model) and the maker leg's limits: reprice once the touch moved
+``router.reprice_ticks`` away, at most ``router.max_reprices`` times a slice (0 = no limit), retry
+a post-only reject at most ``router.max_post_only_rejects`` times; past either limit the slice falls back to the taker.
 
 Must never: send or cancel an order or set a timer: it decides, the ``Executor`` acts.
 """
@@ -64,6 +64,10 @@ class SlicePolicy:
                                              ex.filter.tick_f, self.cfg.maker_timeout_s)
             rest = c.rest
         return rest
+
+    def maker_timeout_s(self, ex: Execution) -> float:
+        """How long ``ex``'s slice rests before the fallback: auto's chosen horizon, else ``router.maker_timeout_s``."""
+        return ex.choice.features.horizon_s if ex.choice is not None else self.cfg.maker_timeout_s
 
     def reprice(self, ex: Execution, price: float, u: BookUpdate) -> str:
         """``ex``'s resting maker order at ``price`` and the new touch ``u``: "" (keep it), "reprice"

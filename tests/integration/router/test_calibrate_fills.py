@@ -29,6 +29,8 @@ def test_calibrate_fills_writes_fillprob_yaml_that_config_overlays(tmp_path: Pat
     assert m.samples > 1000 and 0 < m.positives < m.samples and m.check_samples > 1000
     assert m.data_from < m.data_to and 0.0 < m.brier < 1.0 and 0.0 < m.check_ece < 1.0
     assert f"b0={m.b0:+.4f}" in out
+    assert m.label == "peg reprice_ticks=2 max_reprices=0 budget_bps=10"  # the router's maker leg, as configured
+    assert m.fill_bps > m.half_spread_bps > 0.0  # a pegged order that fills was chased above its start touch
 
 
 def test_a_bad_fillprob_yaml_is_a_config_error(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import msgspec
 import pytest
 
 from hedge.config import AutoRouterConfig, FillModel, default_config
@@ -82,36 +83,71 @@ def test_market_stats_decay_by_hand() -> None:
     assert ms.vol_bps_s(1.0, "X") == pytest.approx(math.sqrt(0.1), rel=1e-3)
 
 
-def _choice(flow: float, e_pi_bps: float = 0.0):  # type: ignore[no-untyped-def]
+_ARGS = (OrderIntent(intent_id="a", symbol="BTCUSDT", side=Side.BUY, notional=670.0, strategy="s", reason="r"),
+         0.01, BookUpdate(symbol="BTCUSDT", update_id=1, valid=True, bid_px=67000.0, bid_qty=0.5, ask_px=67000.1,
+                          ask_qty=0.5, mid=67000.05, micro=67000.05, imbalance=0.0,
+                          spread_bps=0.1 / 67000.05 * 1e4), 0.1, 5.0)
+
+
+def _choice(flow: float, e_pi_bps: float = 0.0, alpha_weight: float = 0.0,  # type: ignore[no-untyped-def]
+            horizons: tuple[float, ...] = (1.0,)):
     cfg = default_config()
-    model = FillModel(b0=-4.0, b_dist=0.0, b_queue=0.0, b_flow=3.0, b_spread=0.0, b_vol=0.0, horizon_s=5.0)
+    model = FillModel(b0=-4.0, b_dist=0.0, b_queue=0.0, b_flow=3.0, b_spread=0.0, b_vol=0.0, horizon_s=5.0,
+                      fill_bps=0.3, fallback_bps=0.5, half_spread_bps=0.1)
     ac = AutoRouterConfig(model=model, adverse_bps=0.5, maker_fee_bps=2.0, taker_fee_bps=5.0,
-                          default_alpha_bps=2.0, alpha_horizon_s=30.0)
+                          default_alpha_bps=2.0, alpha_horizon_s=30.0, alpha_weight=alpha_weight,
+                          horizons=list(horizons))
     stats = MarketStats(window_s=10.0)
     if flow:
         stats.on_trade(0.0, Trade(symbol="BTCUSDT", trade_id=1, price=67000.0, qty=flow * 10.0, taker_side=Side.SELL))
     slip = SlippageModel(cfg.symbols, 10.0)
     auto = AutoRouter(ac, slip, stats)
-    book = BookUpdate(symbol="BTCUSDT", update_id=1, valid=True, bid_px=67000.0, bid_qty=0.5, ask_px=67000.1,
-                      ask_qty=0.5, mid=67000.05, micro=67000.05, imbalance=0.0, spread_bps=0.1 / 67000.05 * 1e4)
-    intent = OrderIntent(intent_id="a", symbol="BTCUSDT", side=Side.BUY, notional=670.0, strategy="s", reason="r",
-                         e_pi_bps=e_pi_bps)
-    c = auto.choose(0.0, intent, 0.01, book, 0.1, 5.0)
+    book = _ARGS[2]
+    intent = msgspec.structs.replace(_ARGS[0], e_pi_bps=e_pi_bps)
+    c = auto.choose(0.0, intent, *_ARGS[1:])
+    if horizons != (1.0,):
+        return c, auto
     taker = slip.expected_bps("BTCUSDT", Side.BUY, 0.01, book) + 5.0
     alpha = e_pi_bps or 2.0
-    maker = c.p_fill * (-book.spread_bps / 2 + 2.0 + 0.5) + (1 - c.p_fill) * (taker + alpha * (1 - math.exp(-5 / 30)))
+    # the pegged path: maker fee + where it fills + adverse; else the fallback: taker + drift (0.5 - 0.1) + alpha
+    waiting = 0.4 + alpha_weight * alpha * (1 - math.exp(-5 / 30))
+    maker = c.p_fill * (2.0 + 0.3 + 0.5) + (1 - c.p_fill) * (taker + waiting)
     assert c.taker_bps == pytest.approx(taker) and c.maker_bps == pytest.approx(maker)
-    return c
+    return c, auto
 
 
 def test_auto_rests_only_when_the_maker_leg_is_expected_to_be_cheaper() -> None:
-    quiet = _choice(flow=0.0)  # nothing trades at our side: P = sigmoid(-4), waiting only adds alpha decay
+    quiet, _ = _choice(flow=0.0)  # nothing trades at our side: P = sigmoid(-4), the drift outweighs the saving
     assert quiet.p_fill == pytest.approx(1 / (1 + math.exp(4))) and not quiet.rest
-    busy = _choice(flow=1.0)  # 1/s: z = -4 + 3 log1p(5): P 0.8, the maker fee beats the taker's
+    busy, _ = _choice(flow=1.0)  # 1/s: z = -4 + 3 log1p(5): P 0.8, the maker fee beats the taker's
     assert busy.p_fill > 0.75 and busy.rest
-    # a large alpha (decays while waiting) against a middling probability: cross
-    mid_p = _choice(flow=0.3, e_pi_bps=200.0)
-    assert 0.1 < mid_p.p_fill < 0.3 and not mid_p.rest
+    mid_p, _ = _choice(flow=0.3, e_pi_bps=200.0)  # a middling probability: resting pays (alpha weighted 0)
+    assert 0.1 < mid_p.p_fill < 0.3 and mid_p.rest
+    mid_p, _ = _choice(flow=0.3, e_pi_bps=200.0, alpha_weight=1.0)  # a large alpha decaying while it waits: cross
+    assert not mid_p.rest
+
+
+def test_auto_rests_for_the_horizon_of_least_expected_cost() -> None:
+    # P(T) grows at a constant hazard, the drift linearly (0.08 bps/s here): with P(5 s) ~0.2 the longer
+    # wait pays (the 3 bps fee saving is worth more than 1.2 bps more drift)
+    one, _ = _choice(flow=0.3)
+    c, auto = _choice(flow=0.3, horizons=(1.0, 2.0, 4.0))
+    assert c.rest and c.features.horizon_s == 20.0 and c.maker_bps < one.maker_bps
+    assert c.p_fill == pytest.approx(1 - (1 - one.p_fill) ** 4)
+    auto.cfg = msgspec.structs.replace(auto.cfg, drift_prior_n=1e6, model=msgspec.structs.replace(
+        auto.cfg.model, fallback_bps=5.1))  # a 1 bps/s drift: 5 s at most, and then only when it is cheaper
+    assert auto.choose(0.0, *_ARGS).features.horizon_s == 5.0
+
+
+def test_the_drift_follows_the_taker_fallbacks_it_observes() -> None:
+    from hedge.router.tca import IntentTca, TcaFill
+
+    _, auto = _choice(flow=0.0)
+    assert auto.drift_bps_s() == pytest.approx(0.4 / 5)  # the fit's: (fallback 0.5 - half spread 0.1) / 5 s
+    fills = [TcaFill(t_s=5.0, qty=0.01, price=1.0, fee=0.0, maker=False, fallback=True, slippage_bps=2.1,
+                     markout_bps={}) for _ in range(10)]
+    auto.observe(IntentTca(intent_id="a", symbol="X", side=Side.BUY, mode="auto", fills=fills))
+    assert auto.drift_bps_s() == pytest.approx((10 * 0.4 + 10 * 2.0) / (10 * 5 + 10 * 5))  # a ratio of sums
 
 
 def test_reliability_bins_by_hand() -> None:
