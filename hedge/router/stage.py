@@ -23,6 +23,9 @@ BEFORE its request is sent, under a deterministic client order id (see lifecycle
 
 Concurrency: bus handlers (decisions, book updates, user-stream order updates) are synchronous
 and only decide; every venue call runs in its own task, whose result is fed back synchronously.
+Starting one raises ``hedge.handoff``: the websocket receive loop that delivered the deciding frame
+yields to the task before its next buffered frame, so an order leaves before more market data is
+handled (live, the task otherwise waited behind the rest of the frame batch: ~140 us at p50).
 Timers go through an injectable ``Clock``, so tests and replay advance time instead of sleeping.
 The daemon and replay drive it through ``hedge.pipeline``: ``set_filters`` then ``recover`` at
 start, ``set_filters`` again on every refresh.
@@ -53,6 +56,7 @@ from hedge.events import (
     RiskDecision,
     Trade,
 )
+from hedge.handoff import HANDOFF, Handoff
 from hedge.model.clock import Clock, LiveClock
 from hedge.model.instrument import SymbolFilters
 from hedge.router.auto import AutoRouter
@@ -92,11 +96,13 @@ class RouterStage:
         clock: Clock | None = None,
         pending: PendingOrders | None = None,
         lifecycle: Lifecycle | None = None,
+        handoff: Handoff = HANDOFF,
     ) -> None:
         rc = cfg.runtime.router
         http = cfg.runtime.http
         backoff = backoff or backoff_delays(http.backoff_initial_s, http.backoff_max_s)
         self.clock: Clock = clock or LiveClock()
+        self.handoff = handoff
         self._tasks: set[asyncio.Task[None]] = set()
         self.in_flight = 0  # venue calls started and not finished (replay settles the loop until none is)
         self.ignored = 0  # decisions without an approval, or replayed
@@ -184,6 +190,7 @@ class RouterStage:
         self._tasks.add(task)
         self.in_flight += 1
         task.add_done_callback(self._task_done)
+        self.handoff.request()  # the receive loop yields to it before its next buffered frame
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
