@@ -106,15 +106,18 @@ def pct(xs: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(p * len(s)))]
 
 
-STAGES = ("dispatch", "book", "features", "signal", "intent", "decision", "request", "unwound", "task", "place")
+STAGES = ("dispatch", "book", "features", "signal", "intent", "decision", "request", "task", "place")
 
 
 class Stages:
     """Per-stage stamps of the frame being handled, read from outside the engine: the dispatcher's
     entry (wrapped), then each bus event of the chain once it reached every subscriber (the bench
-    subscribes last), the frame handler returning (``unwound``), the router's venue task starting
-    (``task``: ``OrderDesk.place_io`` entered) and the venue call (``place``: ``task`` -> ``place``
-    is the journal commit and the durability wait). In the engine clock's ns, like ``recv_ns``."""
+    subscribes last), the router's venue task starting (``task``: ``OrderDesk.place_io`` entered)
+    and the venue call (``place``; ``task`` -> ``place`` is the journal commit and the durability
+    wait). In the engine clock's ns, like ``recv_ns``. Each stage is timed from the stamp before it
+    in time; one stamped after ``place`` is left out (with the venue task started eagerly, inside
+    the router's decision handler, the RiskDecision and OrderRequest fan-outs end after the call:
+    ``intent`` -> ``task`` is then the risk check and the router's decision together)."""
 
     def __init__(self, now_ns: Any) -> None:
         self.now_ns = now_ns
@@ -144,10 +147,11 @@ class Stages:
 
     def _close(self, st: dict[str, int]) -> None:
         prev = st["recv"]
-        for s in STAGES:
-            if s in st:
-                self.deltas[s].append((st[s] - prev) / 1e3)
-                prev = st[s]
+        for s in sorted((s for s in STAGES if s in st), key=lambda s: (st[s], STAGES.index(s))):
+            self.deltas[s].append((st[s] - prev) / 1e3)
+            prev = st[s]
+            if s == "place":
+                return
 
     def report(self) -> dict[str, float]:
         return {f"stage_{s}_p50_us": round(pct(v, 0.5), 1) for s, v in self.deltas.items() if v}
@@ -161,8 +165,6 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
     def timed_frame(self: FrameDispatcher, raw: bytes | str, recv_ns: int) -> None:
         stages.frame(recv_ns)
         plain_frame(self, raw, recv_ns)
-        if "intent" in stages.cur:
-            stages.cur["unwound"] = stages.now_ns()
 
     FrameDispatcher.on_frame = timed_frame  # type: ignore[method-assign]
     daemon = Daemon(cfg)

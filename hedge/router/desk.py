@@ -13,8 +13,9 @@ REST, then handed to whoever drives that order through ``on_progress``).
 Design: the desk never decides what to send next. A placement without a definite answer goes to
 the unknown-outcome resolver, a placement that certainly did not execute to ``on_not_sent`` (the
 executor retries it), and every applied change to ``on_progress`` (the stage dispatches it to the
-executor or the protective stops). Venue calls run in tasks started by ``spawn``; their results
-are fed back synchronously.
+executor or the protective stops). Venue calls run in tasks started by ``spawn`` (a placement by
+``send``: its first step runs at once, up to the request written; see router/stage.py); their
+results are fed back synchronously.
 
 Clock: the engine's ``Clock`` for every stamp, timer and duration, the order-ack latency too
 (live: monotonic nanoseconds; replay: event time, so ``router_health.json`` is the same on every
@@ -40,6 +41,7 @@ from hedge.events import (
     OrderUpdate,
     TimeInForce,
 )
+from hedge.handoff import settled
 from hedge.model.clock import Clock
 from hedge.router.filters import Denial
 from hedge.router.health import RouterHealthBook
@@ -87,6 +89,7 @@ class OrderDesk:
         pending: PendingOrders,
         backoff: Callable[[int], float],
         spawn: Spawn,
+        spawn_now: Spawn | None = None,
         lifecycle: Lifecycle | None = None,
     ) -> None:
         self.bus = bus
@@ -96,6 +99,7 @@ class OrderDesk:
         self.pending = pending
         self.backoff = backoff
         self.spawn = spawn
+        self.spawn_now = spawn_now or spawn  # a placement's task, started eagerly (the stage's)
         self.lifecycle = lifecycle or Lifecycle()
         self.health = RouterHealthBook()
         self.j_sent = journals.writer("orders_sent")
@@ -212,6 +216,10 @@ class OrderDesk:
 
     # ------------------------------------------------------------------ venue calls
 
+    def send(self, rec: OrderRecord) -> None:
+        """Place ``rec`` (journaled and recorded pending): its task's first step runs now."""
+        self.spawn_now(self.place_io(rec))
+
     async def place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
         self.group.commit()  # its request line in the file before it leaves (synced meanwhile)
@@ -219,7 +227,7 @@ class OrderDesk:
         t0_ns = self.clock.now_ns()
         rec.sent_s = self.clock.now_s()
         try:
-            ack = await self.venue.place(rec.request())
+            ack = await settled(self.venue.place(rec.request()))  # its outcome on the task's own turn
         except Rejected as e:
             if e.code == DUPLICATE_CLIENT_ORDER_ID:  # an order with this id exists: find it
                 self.resolver.unknown(cid, f"duplicate client order id ({e.reason})")

@@ -294,7 +294,7 @@ class Executor:
         ex.orders += 1
         desk.health[ex.symbol].orders += 1
         desk.bus.publish(req)
-        desk.spawn(desk.place_io(rec))
+        desk.send(rec)
 
     def cancel(self, ex: Execution | None, rec: OrderRecord, reason: str) -> None:
         """Cancel ``rec`` (of ``ex``, when it is an execution's): once per order, as soon as it rests."""

@@ -109,7 +109,7 @@ class ProtectiveStops:
             return
         desk.health[req.symbol].orders += 1
         desk.bus.publish(req)
-        desk.spawn(desk.place_io(rec))
+        desk.send(rec)
 
     def on_flat(self, symbol: str) -> None:
         """The exchange reports ``symbol``'s position flat: its protective stop has nothing to protect."""
