@@ -188,7 +188,7 @@ class OrderDesk:
 
     def journal_request(self, kind: str, req: OrderRequest) -> None:
         """Journal a request about to be sent ("request", "resend"), noting the durable lines before it."""
-        self._barriers[req.client_order_id] = self.group.seq
+        self._barriers[req.client_order_id] = self.group.barrier_seq  # the answers and fills before it
         self.j_sent.write(kind, req)
 
     def forget_pending(self, cid: str) -> None:
