@@ -222,7 +222,7 @@ class OrderDesk:
 
     async def place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
-        self.group.commit()  # its request line in the file before it leaves (synced meanwhile)
+        self.group.write()  # its request line in the file before it leaves (synced meanwhile, from the next turn)
         await self.group.synced(self._barriers.pop(cid, self.group.seq))  # what the decision rests on: on disk
         t0_ns = self.clock.now_ns()
         rec.sent_s = self.clock.now_s()

@@ -107,6 +107,13 @@ class GroupCommit:
     def commit(self) -> None:
         """Every dirty durable buffer to its file now; their sync started (or queued behind the running one)."""
         self._scheduled = False
+        self.write()
+        self._start_sync()
+
+    def write(self) -> None:
+        """Every dirty durable buffer to its file now (a kill -9 loses nothing); their sync starts at
+        the commit already scheduled for them (the router, right before an order leaves: starting the
+        sync thread there would put a thread hand-off between the decision and the request)."""
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, {}
@@ -118,7 +125,6 @@ class GroupCommit:
             return
         self._to_sync |= dirty
         self._to_sync_seq = self.seq
-        self._start_sync()
 
     def _start_sync(self, *, urgent: bool = False) -> None:
         """Sync what was written since the running syncs started: when none runs, or ``urgent`` (an
