@@ -19,9 +19,15 @@ CPU spinning or idle in between): the intent path runs ~10 times a second, betwe
 frames, so live it is cold, while the per-stage benchmarks (bench_signals/bench_risk/bench_router)
 run it hot.
 
-The router commits the durable journals (the order's request line written and fdatasynced) right
-before the venue call, so the span includes that commit; ``--no-fsync`` measures it without the
-fdatasync (the cost of durability is the difference; ``journal_fsync`` in the JSON says which).
+The router writes the order's request line to its file right before the venue call and waits
+until the answers and fills journaled before it are fdatasynced (docs/state.md), so the span
+includes that; ``--no-fsync`` measures it without the fdatasync (the cost of durability is the
+difference; ``journal_fsync`` in the JSON says which).
+
+Stages (``stage_<name>_p50_us``, ``Stages``): the same samples split at stamps taken from outside
+the engine (a wrapped dispatcher entry, bus subscriptions added last, wrapped ``place_io`` and
+``place``); ``durable_waits`` counts placements (all, not only first ones) that had to wait for a
+sync.
 
 Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4] [--no-fsync]
 Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
