@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hedge.state import group_commit
-from hedge.state.journal import Journals
+from hedge.state.group_commit import GroupCommit
+from hedge.state.journal import Journals, JournalWriter
 from tests.kit.wait import wait_for
 
 
@@ -31,6 +33,14 @@ def gated(monkeypatch: pytest.MonkeyPatch) -> list[threading.Event]:
     return gates
 
 
+@pytest.fixture
+def fills(tmp_path: Path) -> Iterator[tuple[GroupCommit, JournalWriter]]:
+    """The group commit and the fills journal of fresh journals (closed after the test)."""
+    js = Journals(tmp_path, names=())
+    yield js.group, js.writer("fills")
+    js.close()
+
+
 async def test_request_lines_are_not_a_barrier_answers_and_fills_are(tmp_path: Path) -> None:
     js = Journals(tmp_path, names=())
     g = js.group
@@ -45,10 +55,9 @@ async def test_request_lines_are_not_a_barrier_answers_and_fills_are(tmp_path: P
 
 
 async def test_a_waiter_gets_its_own_sync_beside_the_running_one_and_order_is_kept(
-    tmp_path: Path, gated: list[threading.Event]
+    fills: tuple[GroupCommit, JournalWriter], gated: list[threading.Event]
 ) -> None:
-    js = Journals(tmp_path, names=())
-    g, w = js.group, js.writer("fills")
+    g, w = fills
     w.write("fill", {"t": 1})
     await asyncio.sleep(0)  # committed; its sync runs (held at the gate)
     await wait_for(lambda: len(gated) == 1, timeout=10)
@@ -62,14 +71,12 @@ async def test_a_waiter_gets_its_own_sync_beside_the_running_one_and_order_is_ke
     gated[0].set()
     await asyncio.wait_for(waiter, 10)
     assert g.synced_seq == 2 and g.syncs == 2 and g.sync_errors == 0
-    js.close()
 
 
 async def test_without_a_waiter_later_commits_queue_behind_the_running_sync(
-    tmp_path: Path, gated: list[threading.Event]
+    fills: tuple[GroupCommit, JournalWriter], gated: list[threading.Event]
 ) -> None:
-    js = Journals(tmp_path, names=())
-    g, w = js.group, js.writer("fills")
+    g, w = fills
     for i in range(3):
         w.write("fill", {"t": i})
         await asyncio.sleep(0)
@@ -80,4 +87,3 @@ async def test_without_a_waiter_later_commits_queue_behind_the_running_sync(
     gated[1].set()
     await asyncio.wait_for(g.synced(3), 10)
     assert g.syncs == 2
-    js.close()
