@@ -5,7 +5,10 @@ Converts the two bundled files (``hedge.feeds.parquet.convert``, timed), then al
   into the same events), gz vs tape;
 - the feeds alone (read -> decode -> book sync onto a bare bus: where JSON decoding lives), gz vs tape;
 - the full replay (``hedge.replay.runner.Replay``, as ``hedge replay``), gz vs tape, with the default
-  configuration and the classic exit profile (it trades), checking every fingerprint is equal.
+  configuration and the classic exit profile (it trades), checking every fingerprint is equal;
+- the bound a reader cannot beat: the feeds and the full replay fed from records already in memory (a
+  reader costing nothing; ``free``), so ``replay_speedup_cap`` = free / gz is the most any tape reader
+  could give the whole replay while the engine's own per-event work stays as it is.
 Every figure is events per CPU second of this process (``time.process_time``): the machine is shared,
 and wall time mostly measured the other jobs (the same run's wall-time rates varied 3x between rounds).
 Reports the best round of each and the speed-ups (best vs best, and the median of the paired
@@ -29,7 +32,7 @@ from hedge.bus import Bus
 from hedge.config import Config, default_config, exit_profile
 from hedge.feeds.codec import Codec
 from hedge.feeds.parquet import best_codec, convert
-from hedge.feeds.recording import RecordedLine, ReplaySource, bundled_btcusdt, iter_recording
+from hedge.feeds.recording import Record, RecordedLine, ReplaySource, bundled_btcusdt, iter_recording
 from hedge.replay.runner import Replay
 from hedge.replay.summary import ReplaySummary
 
@@ -48,18 +51,24 @@ def read_events(files: list[Path]) -> float:
     return n / (time.process_time() - t0)
 
 
-def feeds_only(files: list[Path]) -> float:
+def feeds_only(files: list[Path], records: list[Record] | None = None) -> float:
+    """Events/s of the feeds alone (``records``: fed from memory instead of read from ``files``)."""
     source = ReplaySource(files, Bus())
+    if records is not None:
+        source.records = lambda: iter(records)  # type: ignore[method-assign]
     t0 = time.process_time()
     source.run_sync()
     return sum(source.feed_stats().messages.values()) / (time.process_time() - t0)
 
 
-def replay(files: list[Path], cfg: Config) -> tuple[ReplaySummary, float]:
-    """One full replay and its events per CPU second."""
+def replay(files: list[Path], cfg: Config, records: list[Record] | None = None) -> tuple[ReplaySummary, float]:
+    """One full replay and its events per CPU second (``records``: fed from memory, see ``feeds_only``)."""
     with tempfile.TemporaryDirectory() as tmp:
+        run = Replay(cfg, files, log_dir=tmp)
+        if records is not None:
+            run.source.records = lambda: iter(records)  # type: ignore[method-assign]
         t0 = time.process_time()
-        s = run_async(Replay(cfg, files, log_dir=tmp).run())
+        s = run_async(run.run())
         return s, s.events / (time.process_time() - t0)
 
 
@@ -76,9 +85,10 @@ def main(rounds: int) -> int:
         for src, out in zip(gz, tapes, strict=True):
             convert(src, out)
         convert_s = time.perf_counter() - t0
-        feeds: dict[str, list[float]] = {"gz": [], "parquet": []}
+        feeds: dict[str, list[float]] = {"gz": [], "parquet": [], "free": []}
         reads: dict[str, list[float]] = {"gz": [], "parquet": []}
-        full: dict[str, list[float]] = {"gz": [], "parquet": []}
+        full: dict[str, list[float]] = {"gz": [], "parquet": [], "free": []}
+        in_memory = list(iter_recording(tapes))
         prints: dict[str, set[str]] = {"default": set(), "classic": set()}
         for i in range(rounds):
             for name, files in (("gz", gz), ("parquet", tapes)):
@@ -89,9 +99,14 @@ def main(rounds: int) -> int:
                 events = s.events
                 prints["default"].add(s.fingerprint)
                 prints["classic"].add(replay(files, classic)[0].fingerprint)
+            feeds["free"].append(feeds_only(tapes, in_memory))
+            s, rate = replay(tapes, base, in_memory)
+            full["free"].append(rate)
+            prints["default"].add(s.fingerprint)
             print(f"round {i + 1}: read gz {reads['gz'][-1]:>9,.0f} parquet {reads['parquet'][-1]:>9,.0f} | "
-                  f"feeds gz {feeds['gz'][-1]:>9,.0f} ev/s  parquet {feeds['parquet'][-1]:>9,.0f} ev/s"
-                  f" | replay gz {full['gz'][-1]:>8,.0f} ev/s  parquet {full['parquet'][-1]:>8,.0f} ev/s (per CPU s)",
+                  f"feeds gz {feeds['gz'][-1]:>9,.0f} parquet {feeds['parquet'][-1]:>9,.0f} "
+                  f"free {feeds['free'][-1]:>9,.0f} | replay gz {full['gz'][-1]:>8,.0f} "
+                  f"parquet {full['parquet'][-1]:>8,.0f} free {full['free'][-1]:>8,.0f} (events per CPU s)",
                   flush=True)
         sizes = {"gz_bytes": sum(f.stat().st_size for f in gz), "parquet_bytes": sum(f.stat().st_size for f in tapes)}
     best_feeds = {k: max(v) for k, v in feeds.items()}
@@ -121,6 +136,10 @@ def main(rounds: int) -> int:
         "replay_parquet_events_per_s": round(best_full["parquet"]),
         "replay_speedup": round(best_full["parquet"] / best_full["gz"], 2),
         "replay_speedup_paired_median": paired(full),
+        "feeds_free_events_per_s": round(best_feeds["free"]),
+        "feeds_speedup_cap": round(best_feeds["free"] / best_feeds["gz"], 2),
+        "replay_free_events_per_s": round(best_full["free"]),
+        "replay_speedup_cap": round(best_full["free"] / best_full["gz"], 2),
         "fingerprints_equal": len(prints["default"]) == 1 and len(prints["classic"]) == 1,
         "fingerprint_default": next(iter(prints["default"])),
         "fingerprint_classic": next(iter(prints["classic"])),

@@ -2,9 +2,10 @@
 
 In process, each iteration publishes one approved RiskDecision on the bus and measures
 - ``decide``: publish -> OrderRequest published by the router (synchronous part: sizing, filters,
-  client order id, lifecycle, orders_sent journal line, pending-record write);
-- ``sent``: publish -> the venue's ``place()`` entered (adds the task hand-off to the I/O side and
-  the group commit of the durable journals: the request line written and fdatasynced).
+  client order id, lifecycle, orders_sent journal line in memory);
+- ``sent``: publish -> the venue's ``place()`` entered (adds the task hand-off to the I/O side, the
+  pending-record write and the group commit of the durable journals: the request line written and
+  fdatasynced).
 That venue is an in-process recorder that acknowledges at once (no network). Real journals and
 the real pending-orders file are written under a temporary directory (``TMPDIR``: put it on the
 disk the daemon logs to, not a tmpfs); the clock is manual so no timer fires. The in-process run

@@ -4,7 +4,9 @@ The spec (``hedge.research.spec``) names configuration keys with value lists or 
 recordings and an optional walk-forward. Every key and value is checked against the
 configuration schema before anything runs (exit 2 with each problem named). Each point is one
 replay in a Ray task: a local Ray of ``--workers`` CPUs by default, an existing cluster with
-``--address auto|ray://HOST:PORT`` (its workers must see the recordings at the same paths).
+``--address auto|HOST:PORT|ray://HOST:PORT`` (``hedge.research.cluster``: a cluster that cannot be
+joined is one line naming the address, exit 1); on a cluster the recordings and the configuration
+directory travel through Ray's object store (``--shared-fs``: the workers see them at the same paths).
 ``--out DIR`` (default ``sweeps/<spec name>``) gets ``results.parquet`` and ``results.csv`` (one row
 per point, in the spec's order), ``report.html`` with the charts, ``sweep.json`` (how it ran:
 workers, wall time, per-worker peak memory) and, for a walk-forward, ``calibrators/<point>.yaml``.
@@ -32,8 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="recordings (override the spec's; A+B: one recording in two files, read as one stream; "
                    "default: the bundled BTCUSDT recording, its two files as one)")
-    p.add_argument("--address", metavar="auto|ray://HOST:PORT", default=None,
-                   help="an existing Ray cluster (default: start a local Ray of --workers CPUs)")
+    p.add_argument("--address", metavar="auto|HOST:PORT|ray://HOST:PORT", default=None,
+                   help="an existing Ray cluster: auto (this node's), HOST:PORT (the head's GCS port) or "
+                   "ray://HOST:PORT (its Ray client server); default: start a local Ray of --workers CPUs")
+    p.add_argument("--shared-fs", action="store_true",
+                   help="with --address: the workers see the recordings and the config directory at the same "
+                   "paths (a shared file system); default: send them through Ray's object store")
     p.add_argument("--workers", type=int, default=2, metavar="N", help="local Ray CPUs (default 2)")
     p.add_argument("--out", metavar="DIR", default=None, help="output directory (default sweeps/<spec name>)")
 
@@ -47,12 +53,18 @@ def main(args: argparse.Namespace) -> int:
     from hedge.commands.common import check_recordings
     from hedge.commands.progress import ProgressBar
     from hedge.feeds.recording import bundled_btcusdt
-    from hedge.research import sweep, sweep_report, table
+    from hedge.research import cluster, sweep, sweep_report, table
     from hedge.research.points import PointResult
     from hedge.research.spec import SpecError, check, load_spec, point_env, points, recordings
 
     if args.workers < 1:
         print("hedge sweep: --workers must be >= 1", file=sys.stderr)
+        return 2
+    try:
+        if args.address not in (None, cluster.AUTO):
+            cluster.host_port(args.address)
+    except cluster.ClusterError as exc:
+        print(f"hedge sweep: {exc}", file=sys.stderr)
         return 2
     try:
         spec = load_spec(args.spec)
@@ -74,8 +86,12 @@ def main(args: argparse.Namespace) -> int:
     envs = [point_env(os.environ, p.params) for p in pts]
     try:
         info = sweep.connect(args.address, args.workers)
-    except Exception as exc:  # ray's own errors (no cluster at the address, ...)
-        print(f"hedge sweep: cannot start or join Ray: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except cluster.ClusterError as exc:
+        print(f"hedge sweep: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # ray's own errors starting a local Ray
+        print(f"hedge sweep: cannot start Ray: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+              file=sys.stderr)
         return 1
     print(f"hedge sweep: {len(pts)} replays on Ray ({info['cpus']:.0f} CPUs)", file=sys.stderr)
     bar = ProgressBar("sweep", len(pts), after_s=0.0)
@@ -88,7 +104,7 @@ def main(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        results = sweep.run_ray(pts, spec.config, envs, done)
+        results = sweep.run_ray(pts, spec.config, envs, done, ship=args.address is not None and not args.shared_fs)
     finally:
         bar.close()
     wall = time.perf_counter() - t0
@@ -104,7 +120,8 @@ def main(args: argparse.Namespace) -> int:
     for r in results:
         rss[r.pid] = max(rss.get(r.pid, 0.0), r.rss_mb)
     meta = {"spec": str(args.spec), "files": files, "points": len(pts), "failed": failed,
-            "address": args.address or "local", "cpus": info["cpus"], "wall_s": round(wall, 3),
+            "address": args.address or "local", "inputs": "shared paths" if args.address is None or args.shared_fs
+            else "object store", "cpus": info["cpus"], "wall_s": round(wall, 3),
             "worker_peak_rss_mb": {str(k): v for k, v in sorted(rss.items()) if k}}
     (out / "sweep.json").write_bytes(msgspec.json.format(msgspec.json.encode(meta)) + b"\n")
     best = sweep_report.ranked(results, spec.report.metric)

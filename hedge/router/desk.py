@@ -27,6 +27,7 @@ absent), or let a state change bypass ``transition``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -216,9 +217,22 @@ class OrderDesk:
 
     # ------------------------------------------------------------------ venue calls
 
-    def send(self, rec: OrderRecord) -> None:
-        """Place ``rec`` (journaled and recorded pending): its task's first step runs now."""
-        self.spawn_now(self.place_io(rec))
+    def send(self, rec: OrderRecord, req: OrderRequest, slice_no: int) -> None:
+        """Send a new order (its request journaled and published): in its task, its pending record,
+        then the venue call. A pending record that cannot be written rejects it, never sent. The
+        task's first step runs now (``spawn_now``): the pending record, the request line written and,
+        when nothing is to wait for, the request itself, from inside the decision."""
+        self.spawn_now(self._persist_and_place(rec, req, slice_no))
+
+    async def _persist_and_place(self, rec: OrderRecord, req: OrderRequest, slice_no: int) -> None:
+        try:
+            self.pending.add(req, slice_no)  # before the request leaves: a crash after it finds the order
+        except OSError as exc:
+            log.error("router: cannot persist pending order %s (%s); not sent", req.client_order_id, exc)
+            await asyncio.sleep(0)  # the outcome on the task's own turn, not inside the decision handler
+            self.transition(req.client_order_id, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
+            return
+        await self.place_io(rec)
 
     async def place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id

@@ -14,7 +14,7 @@ Must never: talk to a venue or the bus; the router drives it.
 from __future__ import annotations
 
 import enum
-from decimal import ROUND_CEILING, ROUND_FLOOR
+from decimal import ROUND_CEILING
 from typing import TYPE_CHECKING
 
 from hedge.events import BookUpdate, OrderIntent, OrderType, Side, TimeInForce
@@ -34,15 +34,16 @@ def split_slices(filt: OrderFilter, qty: float, ref: float, n: int) -> list[floa
     Their sum is ``qty`` rounded down to the step. Below one step, ``[qty]`` (the filters deny it).
     """
     f = filt.f
-    total = units(to_decimal(qty), f.step_size, ROUND_FLOOR)
+    total = filt.steps.floor(qty)
     if total <= 0:
         return [qty]
-    if n > 1:
-        min_qty = max(f.min_qty, f.min_notional / to_decimal(ref))
-        min_steps = max(1, units(min_qty, f.step_size, ROUND_CEILING))
-        n = max(1, min(n, total // min_steps))
+    if n == 1:
+        return [filt.steps.value(total)]
+    min_qty = max(f.min_qty, f.min_notional / to_decimal(ref))
+    min_steps = max(1, units(min_qty, f.step_size, ROUND_CEILING))
+    n = max(1, min(n, total // min_steps))
     base, extra = divmod(total, n)
-    return [float((base + (1 if i < extra else 0)) * f.step_size) for i in range(n)]
+    return [filt.steps.value(base + (1 if i < extra else 0)) for i in range(n)]
 
 
 class Phase(enum.Enum):

@@ -1,8 +1,9 @@
 """The pending-orders record: every order that may be live, persisted before its request is sent.
 
 Owns: ``logs/state/pending_orders.jsonl``: an "open" line is written (one ``os.write`` on an
-O_APPEND descriptor, so it is in the kernel before the request leaves) when an order is created,
-a "close" line when it reaches a final state. After a crash the open entries are exactly the
+O_APPEND descriptor, so it is in the kernel before the request leaves) in the order's task, right
+before its venue call (``OrderDesk.send``: off the decision, which only publishes the request), a
+"close" line when it reaches a final state. After a crash the open entries are exactly the
 orders whose fate the new process must learn (query by client order id) before it trades that
 intent again: sent or not, filled or not.
 

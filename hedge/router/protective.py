@@ -101,15 +101,9 @@ class ProtectiveStops:
             return
         self._track(req.symbol, req.client_order_id)
         desk.journal_request("request", req)
-        try:
-            desk.pending.add(req, 0)
-        except OSError as exc:
-            log.error("router: cannot persist pending order %s (%s); not sent", req.client_order_id, exc)
-            desk.transition(req.client_order_id, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
-            return
         desk.health[req.symbol].orders += 1
         desk.bus.publish(req)
-        desk.send(rec)
+        desk.send(rec, req, 0)
 
     def on_flat(self, symbol: str) -> None:
         """The exchange reports ``symbol``'s position flat: its protective stop has nothing to protect."""

@@ -21,7 +21,6 @@ import asyncio
 import ctypes
 import ctypes.util
 import logging
-import time
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,6 @@ class AllocatorPolicy:
         self.libc = _glibc()
         self.trims = 0
         self.released = 0  # trims that returned memory to the kernel (malloc_trim's answer)
-        self.last_trim_s = 0.0  # how long the last trim took (worker thread)
 
     def apply_thresholds(self) -> bool:
         """Set the mmap and trim thresholds; True if glibc took both."""
@@ -71,9 +69,7 @@ class AllocatorPolicy:
     def trim(self) -> int:
         """Return the free heap pages to the kernel (blocking: call it off the loop thread)."""
         assert self.libc is not None
-        t0 = time.perf_counter()
         released = int(self.libc.malloc_trim(0))
-        self.last_trim_s = time.perf_counter() - t0
         self.trims += 1
         self.released += released
         return released
