@@ -370,6 +370,16 @@ class Bus:
             assert self._observe is not None
             self._observe(time.perf_counter() - t0)
 
+    def publish_needed(self, etype: type[Event]) -> bool:
+        """Must an ``etype`` event be built and published? False when no subscriber would receive
+        it (nor a timed cascade start with it): that publish is then counted as made, so that a
+        hot-path publisher may skip building events nobody reads and the stats stay the same."""
+        route = self._routes.get(etype) or self._resolve(etype)
+        if route.handlers or route.inboxes or route.keyed_handlers or route.keyed_inboxes or etype in self._timed:
+            return True
+        route.count += 1
+        return False
+
     async def publish_async(self, event: Event) -> None:
         """Like ``publish``, but first wait for room in every BLOCK inbox on the event's route."""
         route = self._routes.get(type(event)) or self._resolve(type(event))

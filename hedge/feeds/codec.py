@@ -11,6 +11,9 @@ decoded with ``strict=False`` (Binance sends decimals as strings; msgspec conver
 Unknown fields are ignored. The wire Struct is then mapped onto the hedge event (measured: the
 extra construction costs ~0.2 us, and keeps events.py free of wire names).
 
+``Codec.wire`` stops at the wire Struct (counted) so that the dispatcher can skip building a
+BookTicker nobody subscribes to; ``event_of`` builds the event, ``decode`` does both.
+
 Counting: ``stats.messages`` by event type, ``stats.unknown`` by unknown ``e`` (e.g. kline),
 ``stats.errors`` by reason. A frame that cannot be used returns ``None`` — ``decode`` never
 raises. Malformed frames are reported to the optional ``journal`` callback at most once per
@@ -132,12 +135,12 @@ class _WMark(
     next: int = 0
 
 
-_Wire = _WDepth | _WAggTrade | _WTrade | _WBookTicker | _WMark
+Wire = _WDepth | _WAggTrade | _WTrade | _WBookTicker | _WMark
 
 
 class _Combined(msgspec.Struct):
     stream: str
-    data: _Wire
+    data: Wire
 
 
 class _WSnapshot(msgspec.Struct, rename={"last_update_id": "lastUpdateId", "ts": "E", "tt": "T"}):
@@ -161,7 +164,11 @@ class CodecStats(msgspec.Struct, kw_only=True):
     control: int = 0
 
 
-def _event_of(w: _Wire, recv_ns: int) -> MarketEvent:
+WireTicker = _WBookTicker  # the dispatcher's test for a bookTicker before its event is built
+
+
+def event_of(w: Wire, recv_ns: int) -> MarketEvent:
+    """The hedge event of a decoded wire Struct (``Codec.wire``)."""
     if type(w) is _WBookTicker:
         return BookTicker(
             ts_ms=w.ts,
@@ -235,7 +242,7 @@ class Codec:
 
     def __init__(self, *, journal: JournalFn | None = None, report_interval_s: float = 60.0) -> None:
         self._combined = msgspec.json.Decoder(_Combined, strict=False)
-        self._raw = msgspec.json.Decoder(_Wire, strict=False)
+        self._raw = msgspec.json.Decoder(Wire, strict=False)
         self._snapshot = msgspec.json.Decoder(_WSnapshot, strict=False)
         self._any = msgspec.json.Decoder()  # error path only: what was it, if not a usable frame?
         self.stats = CodecStats()
@@ -250,6 +257,11 @@ class Codec:
 
     def decode(self, raw: bytes | str, recv_ns: int) -> MarketEvent | None:
         """One frame -> one event, or None (unknown type, control reply or malformed; counted)."""
+        w = self.wire(raw)
+        return None if w is None else event_of(w, recv_ns)
+
+    def wire(self, raw: bytes | str) -> Wire | None:
+        """One frame -> its wire Struct (counted, see ``event_of``), or None as ``decode``."""
         try:
             if raw[:9] in (b'{"stream"', '{"stream"'):  # noqa: SIM108 - two decoders, one per frame shape
                 w = self._combined.decode(raw).data
@@ -261,7 +273,7 @@ class Codec:
         name = _TYPE_NAME[type(w)]
         counts = self._counts
         counts[name] = counts.get(name, 0) + 1
-        return _event_of(w, recv_ns)
+        return w
 
     def _not_decoded(self, raw: bytes | str) -> None:
         """The error path: classify (unknown type, control reply or malformed) and count."""

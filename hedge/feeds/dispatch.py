@@ -14,7 +14,9 @@ bound.
 
 Design: everything here is synchronous plain calls (decode -> publish -> book -> publish); the
 live connection and the replay source call ``on_frame`` for every frame, so both publish exactly
-the same events in the same order for the same input.
+the same events in the same order for the same input. BookTicker frames (~3/4 of all) go no further
+than their wire Struct when the bus has nobody for them (``Bus.publish_needed``: the publish is
+counted, nothing is built); with a subscriber (the engine's telemetry) they are published as ever.
 
 Must never: await, log per frame, or know where frames come from (socket or file).
 """
@@ -27,8 +29,8 @@ from collections.abc import Iterable
 import msgspec
 
 from hedge.bus import Bus
-from hedge.events import DepthDiff, DepthSnapshot
-from hedge.feeds.codec import Codec, CodecError, MarketEvent
+from hedge.events import BookTicker, DepthDiff, DepthSnapshot
+from hedge.feeds.codec import Codec, CodecError, MarketEvent, WireTicker, event_of
 from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
 
 log = logging.getLogger(__name__)
@@ -79,8 +81,9 @@ class FrameDispatcher:
         self.books: dict[str, BookSync] = {}
         self._request = request_snapshot
         self._levels = imbalance_levels
-        self._decode = self.codec.decode
+        self._wire = self.codec.wire
         self._publish = bus.publish
+        self._publish_needed = bus.publish_needed
         self._closed = frozenset(symbols)
         self.other_symbols: dict[str, int] = {}
         self.other_overflow = 0
@@ -110,10 +113,20 @@ class FrameDispatcher:
         return sync
 
     def on_frame(self, raw: bytes | str, recv_ns: int) -> None:
-        """One received frame: decode, publish, and (depth) update the book."""
-        ev = self._decode(raw, recv_ns)
-        if ev is not None:
-            self._route(ev)
+        """One received frame: decode, publish, and (depth) update the book.
+
+        A bookTicker (most frames) is built into its event only when the bus has a subscriber for
+        it (``Bus.publish_needed``; the publish is counted either way)."""
+        w = self._wire(raw)
+        if w is None:
+            return
+        if type(w) is WireTicker:
+            if w.sym not in self.books and self._admit(w.sym) is None:
+                return
+            if self._publish_needed(BookTicker):
+                self._publish(event_of(w, recv_ns))
+            return
+        self._route(event_of(w, recv_ns))
 
     def on_event(self, ev: MarketEvent) -> None:
         """An event decoded already (a Parquet tape): counted as its frame would be, then routed."""

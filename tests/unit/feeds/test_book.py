@@ -1,4 +1,5 @@
-"""OrderBook: levels, deletes, top-N, derived figures; hypothesis: equal to a naive dict book."""
+"""OrderBook: levels, deletes, top-N, derived figures; hypothesis: equal to a naive dict book (at every
+near-key window size)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hedge.feeds.book import OrderBook
+from hedge.feeds.book import WINDOW, OrderBook
 
 
 def test_snapshot_then_diffs() -> None:
@@ -52,13 +53,15 @@ qtys = st.sampled_from([0.0, 0.0, 0.001, 0.5, 1.25, 37.0])
 levels = st.lists(st.tuples(prices, qtys), max_size=12)
 
 
-@settings(max_examples=120, deadline=None)
-@given(snap_b=levels, snap_a=levels, diffs=st.lists(st.tuples(levels, levels), max_size=15), n=st.integers(1, 8))
+@settings(max_examples=200, deadline=None)
+@given(snap_b=levels, snap_a=levels, diffs=st.lists(st.tuples(levels, levels), max_size=15), n=st.integers(1, 8),
+       window=st.sampled_from([2, 3, 5, 16, WINDOW]))
 def test_book_equals_naive_reference(
     snap_b: list[tuple[float, float]], snap_a: list[tuple[float, float]],
-    diffs: list[tuple[list[tuple[float, float]], list[tuple[float, float]]]], n: int,
+    diffs: list[tuple[list[tuple[float, float]], list[tuple[float, float]]]], n: int, window: int,
 ) -> None:
-    book, ref = OrderBook(), NaiveBook()
+    # Small windows: levels move between the sorted near keys and the far set on most diffs.
+    book, ref = OrderBook(window), NaiveBook()
     book.apply_snapshot(snap_b, snap_a)
     ref.apply(snap_b, snap_a)
     for bids, asks in [([], []), *diffs]:

@@ -119,3 +119,16 @@ def test_an_open_dispatcher_stops_at_max_open_books() -> None:
         d.on_frame(_depth_of(f"S{i}USDT"), i)
     assert len(d.books) == MAX_OPEN_BOOKS
     assert sum(d.stats().other_symbols.values()) == 10
+
+
+def test_book_ticker_built_only_for_subscribers_and_counted_either_way() -> None:
+    bus = Bus()
+    d = FrameDispatcher(bus, symbols=["BTCUSDT"])
+    d.on_frame(TICKER, 1)  # nobody subscribes: no event built, the publish still counted
+    d.on_frame(TICKER.replace(b'"s":"BTCUSDT"', b'"s":"ETHUSDT"'), 2)  # another symbol: dropped as before
+    assert bus.published() == {"BookTicker": 1} and d.other_symbols == {"ETHUSDT": 1}
+    got: list[BookTicker] = []
+    bus.subscribe(BookTicker, got.append)
+    d.on_frame(TICKER, 3)
+    assert [(t.recv_ns, t.bid_px, t.ask_qty) for t in got] == [(3, 63943.9, 0.095)]
+    assert bus.published() == {"BookTicker": 2} and d.stats().messages == {"bookTicker": 3}
