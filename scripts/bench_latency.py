@@ -19,9 +19,15 @@ CPU spinning or idle in between): the intent path runs ~10 times a second, betwe
 frames, so live it is cold, while the per-stage benchmarks (bench_signals/bench_risk/bench_router)
 run it hot.
 
-The router commits the durable journals (the order's request line written and fdatasynced) right
-before the venue call, so the span includes that commit; ``--no-fsync`` measures it without the
-fdatasync (the cost of durability is the difference; ``journal_fsync`` in the JSON says which).
+The router writes the order's request line to its file right before the venue call and waits
+until the answers and fills journaled before it are fdatasynced (docs/state.md), so the span
+includes that; ``--no-fsync`` measures it without the fdatasync (the cost of durability is the
+difference; ``journal_fsync`` in the JSON says which).
+
+Stages (``stage_<name>_p50_us``, ``Stages``): the same samples split at stamps taken from outside
+the engine (a wrapped dispatcher entry, bus subscriptions added last, wrapped ``place_io`` and
+``place``); ``durable_waits`` counts placements (all, not only first ones) that had to wait for a
+sync.
 
 Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4] [--no-fsync]
 Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
@@ -47,9 +53,10 @@ import msgspec
 from hedge.app import run_async
 from hedge.config import Config, load_config
 from hedge.daemon.wiring import Daemon
-from hedge.events import OrderIntent, OrderRequest
+from hedge.events import BookUpdate, Features, OrderIntent, OrderRequest, RiskDecision, Signal
 from hedge.feeds.dispatch import FrameDispatcher
 from hedge.feeds.recording import bundled_btcusdt
+from hedge.model.clock import LiveClock
 from hedge.replay.runner import Replay
 from hedge.venue.base import OrderAck
 
@@ -105,12 +112,93 @@ def pct(xs: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(p * len(s)))]
 
 
+STAGES = ("dispatch", "book", "features", "signal", "intent", "decision", "request", "task", "place")
+
+
+class Stages:
+    """Per-stage stamps of the frame being handled, read from outside the engine: the dispatcher's
+    entry (wrapped), then each bus event of the chain once it reached every subscriber (the bench
+    subscribes last), the router's venue task starting (``task``: ``OrderDesk.place_io`` entered)
+    and the venue call (``place``; ``task`` -> ``place`` is the journal commit and the durability
+    wait). In the engine clock's ns, like ``recv_ns``. Each stage is timed from the stamp before it
+    in time; one stamped after ``place`` is left out (with the venue task started eagerly, inside
+    the router's decision handler, the RiskDecision and OrderRequest fan-outs end after the call:
+    ``intent`` -> ``task`` is then the risk check and the router's decision together)."""
+
+    def __init__(self, now_ns: Any) -> None:
+        self.now_ns = now_ns
+        self.recv_ns = 0
+        self.cur: dict[str, int] = {}  # the frame being handled: stage -> stamp
+        self.by_intent: dict[str, dict[str, int]] = {}  # intent -> its frame's stamps (first order only)
+        self.deltas: dict[str, list[float]] = {s: [] for s in STAGES}
+
+    def frame(self, recv_ns: int) -> None:
+        self.recv_ns, self.cur = recv_ns, {"recv": recv_ns, "dispatch": self.now_ns()}
+
+    def mark(self, stage: str, recv_ns: int) -> None:
+        if recv_ns == self.recv_ns and stage not in self.cur:
+            self.cur[stage] = self.now_ns()
+
+    def intent(self, i: OrderIntent) -> None:
+        if i.tick_ns == self.recv_ns:
+            self.mark("intent", i.tick_ns)
+            self.by_intent[i.intent_id] = self.cur
+
+    def order(self, intent_id: str, stage: str) -> None:
+        st = self.by_intent.get(intent_id)
+        if st is not None and stage not in st:
+            st[stage] = self.now_ns()
+            if stage == "place":
+                self._close(st)
+
+    def _close(self, st: dict[str, int]) -> None:
+        prev = st["recv"]
+        for s in sorted((s for s in STAGES if s in st), key=lambda s: (st[s], STAGES.index(s))):
+            self.deltas[s].append((st[s] - prev) / 1e3)
+            prev = st[s]
+            if s == "place":
+                return
+
+    def report(self) -> dict[str, float]:
+        return {f"stage_{s}_p50_us": round(pct(v, 0.5), 1) for s, v in self.deltas.items() if v}
+
+
 async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
     hot, cold = await cold_call_us(0.0), await cold_call_us(0.02)
+    stages = Stages(LiveClock().now_ns)
+    plain_frame = FrameDispatcher.on_frame
+
+    def timed_frame(self: FrameDispatcher, raw: bytes | str, recv_ns: int) -> None:
+        stages.frame(recv_ns)
+        plain_frame(self, raw, recv_ns)
+
+    FrameDispatcher.on_frame = timed_frame  # type: ignore[method-assign]
     daemon = Daemon(cfg)
     engine = await daemon.start()
     assert daemon.setup is not None
     venue: Any = daemon.setup.venue
+    stages.now_ns = engine.clock.now_ns
+    for etype, stage in ((BookUpdate, "book"), (Features, "features"), (Signal, "signal")):
+        engine.bus.subscribe(etype, lambda e, stage=stage: stages.mark(stage, e.recv_ns))
+    engine.bus.subscribe(OrderIntent, stages.intent)
+    engine.bus.subscribe(RiskDecision, lambda d: stages.order(d.intent.intent_id, "decision"))
+    assert daemon.pipeline is not None
+    desk: Any = daemon.pipeline.router.desk
+    plain_place_io = desk.place_io
+    group: Any = engine.journals.group
+    plain_synced = group.synced
+    waits = {"synced": 0, "waited": 0}
+
+    async def timed_place_io(rec: Any) -> None:
+        stages.order(rec.intent_id, "task")
+        await plain_place_io(rec)
+
+    async def timed_synced(n: int) -> None:
+        waits["synced"] += 1
+        waits["waited"] += n > group.synced_seq
+        await plain_synced(n)
+
+    desk.place_io, group.synced = timed_place_io, timed_synced
     tick_ns: dict[str, int] = {}
     first: set[str] = set()
     lat_us: list[float] = []
@@ -124,6 +212,7 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
         intent_us.append((time.time_ns() - i.tick_ns) / 1e3)
 
     def on_request(r: OrderRequest) -> None:
+        stages.order(r.intent_id, "request")
         t = tick_ns.get(r.intent_id, 0)
         if t and r.intent_id not in published:
             published.add(r.intent_id)
@@ -135,6 +224,7 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
 
     async def timed_place(req: OrderRequest) -> OrderAck:
         now = time.time_ns()
+        stages.order(req.intent_id, "place")
         t = tick_ns.get(req.intent_id, 0)
         if t and req.intent_id not in first:
             first.add(req.intent_id)
@@ -150,7 +240,9 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
         engine.request_stop("benchmark done")
         await task
         await daemon.close()
-    return {
+        FrameDispatcher.on_frame = plain_frame  # type: ignore[method-assign]
+    return stages.report() | {
+        "durable_waits": waits["waited"], "durable_checks": waits["synced"],
         "bench": "latency",
         "what": "frame local receive -> venue.place entered (first order of each intent), live daemon + local exchange",
         "samples": len(lat_us),

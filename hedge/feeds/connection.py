@@ -7,7 +7,10 @@ Owns:
   split paths (``/public/stream?streams=`` for depth, bookTicker and trade; ``/market/stream``
   for aggTrade and markPrice) or the legacy ``/stream?streams=`` path;
 - ``WsConnection``: connect (``websockets``, ``compression=None``), receive frames as bytes and
-  hand each to a synchronous callback with its local receive time; reconnect with exponential
+  hand each to a synchronous callback with its local receive time; when that callback handed off
+  urgent work (``hedge.handoff``: the router scheduled a venue call, e.g. an order to send), yield
+  to the event loop once before the next frame, which ``websockets`` would otherwise hand over
+  without suspending when a batch of frames arrived together; reconnect with exponential
   backoff 0.4 s -> 6.4 s with jitter, then keep retrying at the cap (the attempt counter
   resets once a connection has delivered data); a watchdog forces a reconnect when no frame
   arrived for ``watchdog_s`` (Binance's retired legacy paths still accept the handshake but
@@ -33,6 +36,7 @@ from websockets.asyncio.client import ClientConnection
 from hedge.backoff import backoff_delays
 from hedge.config import FeedsConfig
 from hedge.events import FeedStatus
+from hedge.handoff import HANDOFF, Handoff
 from hedge.model.clock import Clock, LiveClock
 from hedge.reach import REACH, Reach
 from hedge.tasks import cancel_and_wait
@@ -123,10 +127,12 @@ class WsConnection:
         open_timeout_s: float = 10.0,
         clock: Clock | None = None,
         reach: Reach = REACH,
+        handoff: Handoff = HANDOFF,
     ) -> None:
         self.name = name
         self.url = url
         self.reach = reach
+        self.handoff = handoff
         self.clock: Clock = clock or LiveClock()
         self._on_frame = on_frame
         self._watchdog_s = watchdog_s
@@ -141,6 +147,7 @@ class WsConnection:
         self.reconnects = 0
         self.frames = 0
         self.callback_errors = 0
+        self.yields = 0  # times the receive loop yielded to a task a frame handed off
         self._last_rx_ns = 0  # when the last frame arrived (the clock's ns)
         self._close_reason = ""
         self._last_error_log = -1e9
@@ -201,6 +208,7 @@ class WsConnection:
         watchdog = asyncio.get_running_loop().create_task(self._watchdog(ws, self._last_rx_ns))
         on_frame = self._on_frame
         recv = ws.recv
+        handoff = self.handoff
         got = False
         try:
             while True:
@@ -213,6 +221,9 @@ class WsConnection:
                 except Exception as exc:
                     self.callback_errors += 1
                     self._log(f"feeds: {self.name} frame handler raised {type(exc).__name__}: {exc}")
+                if handoff.pending and handoff.take():  # an order to send: it goes before the next frame
+                    self.yields += 1
+                    await asyncio.sleep(0)
         except websockets.ConnectionClosed as exc:
             if not self._close_reason:
                 self._close_reason = f"connection closed ({exc})"[:200]

@@ -13,8 +13,9 @@ REST, then handed to whoever drives that order through ``on_progress``).
 Design: the desk never decides what to send next. A placement without a definite answer goes to
 the unknown-outcome resolver, a placement that certainly did not execute to ``on_not_sent`` (the
 executor retries it), and every applied change to ``on_progress`` (the stage dispatches it to the
-executor or the protective stops). Venue calls run in tasks started by ``spawn``; their results
-are fed back synchronously.
+executor or the protective stops). Venue calls run in tasks started by ``spawn`` (a placement by
+``send``: its first step runs at once, up to the request written; see router/stage.py); their
+results are fed back synchronously.
 
 Clock: the engine's ``Clock`` for every stamp, timer and duration, the order-ack latency too
 (live: monotonic nanoseconds; replay: event time, so ``router_health.json`` is the same on every
@@ -26,6 +27,7 @@ absent), or let a state change bypass ``transition``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -40,6 +42,7 @@ from hedge.events import (
     OrderUpdate,
     TimeInForce,
 )
+from hedge.handoff import settled
 from hedge.model.clock import Clock
 from hedge.router.filters import Denial
 from hedge.router.health import RouterHealthBook
@@ -87,6 +90,7 @@ class OrderDesk:
         pending: PendingOrders,
         backoff: Callable[[int], float],
         spawn: Spawn,
+        spawn_now: Spawn | None = None,
         lifecycle: Lifecycle | None = None,
     ) -> None:
         self.bus = bus
@@ -96,6 +100,7 @@ class OrderDesk:
         self.pending = pending
         self.backoff = backoff
         self.spawn = spawn
+        self.spawn_now = spawn_now or spawn  # a placement's task, started eagerly (the stage's)
         self.lifecycle = lifecycle or Lifecycle()
         self.health = RouterHealthBook()
         self.j_sent = journals.writer("orders_sent")
@@ -184,7 +189,7 @@ class OrderDesk:
 
     def journal_request(self, kind: str, req: OrderRequest) -> None:
         """Journal a request about to be sent ("request", "resend"), noting the durable lines before it."""
-        self._barriers[req.client_order_id] = self.group.seq
+        self._barriers[req.client_order_id] = self.group.barrier_seq  # the answers and fills before it
         self.j_sent.write(kind, req)
 
     def forget_pending(self, cid: str) -> None:
@@ -214,26 +219,29 @@ class OrderDesk:
 
     def send(self, rec: OrderRecord, req: OrderRequest, slice_no: int) -> None:
         """Send a new order (its request journaled and published): in its task, its pending record,
-        then the venue call. A pending record that cannot be written rejects it, never sent."""
-        self.spawn(self._persist_and_place(rec, req, slice_no))
+        then the venue call. A pending record that cannot be written rejects it, never sent. The
+        task's first step runs now (``spawn_now``): the pending record, the request line written and,
+        when nothing is to wait for, the request itself, from inside the decision."""
+        self.spawn_now(self._persist_and_place(rec, req, slice_no))
 
     async def _persist_and_place(self, rec: OrderRecord, req: OrderRequest, slice_no: int) -> None:
         try:
             self.pending.add(req, slice_no)  # before the request leaves: a crash after it finds the order
         except OSError as exc:
             log.error("router: cannot persist pending order %s (%s); not sent", req.client_order_id, exc)
+            await asyncio.sleep(0)  # the outcome on the task's own turn, not inside the decision handler
             self.transition(req.client_order_id, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
             return
         await self.place_io(rec)
 
     async def place_io(self, rec: OrderRecord) -> None:
         cid = rec.client_order_id
-        self.group.commit()  # its request line in the file before it leaves (synced meanwhile)
+        self.group.write()  # its request line in the file before it leaves (synced meanwhile, from the next turn)
         await self.group.synced(self._barriers.pop(cid, self.group.seq))  # what the decision rests on: on disk
         t0_ns = self.clock.now_ns()
         rec.sent_s = self.clock.now_s()
         try:
-            ack = await self.venue.place(rec.request())
+            ack = await settled(self.venue.place(rec.request()))  # its outcome on the task's own turn
         except Rejected as e:
             if e.code == DUPLICATE_CLIENT_ORDER_ID:  # an order with this id exists: find it
                 self.resolver.unknown(cid, f"duplicate client order id ({e.reason})")

@@ -61,6 +61,7 @@ JOURNAL_NAMES = (
 # The audit trail: on disk (group commit, fdatasync) before the engine acts on its next decision.
 ORDER_UPDATES = "order_updates"
 DURABLE_JOURNALS = ("orders_sent", ORDER_UPDATES, "fills")
+REQUEST_JOURNALS = ("orders_sent",)  # durable, but no order waits for their lines (group_commit.py)
 
 _encoder = msgspec.json.Encoder()
 
@@ -255,7 +256,8 @@ class Journals:
     def writer(self, name: str) -> JournalWriter:
         w = self.writers.get(name)
         if w is None:
-            on_write = self.group.on_line if name in self.durable else None
+            on_write = ((self.group.on_request_line if name in REQUEST_JOURNALS else self.group.on_line)
+                        if name in self.durable else None)
             w = JournalWriter(self.dir / f"{name}.jsonl", masker=self._masker, clock=self._clock, on_write=on_write,
                               **self._opts)
             self.writers[name] = w

@@ -21,6 +21,7 @@ from hedge.config import FeedsConfig
 from hedge.events import BookState, BookStatus, BookUpdate, FeedStats, FeedStatus
 from hedge.feeds.connection import Endpoints, WsConnection, endpoints, stream_names, stream_urls
 from hedge.feeds.market import MarketFeed
+from hedge.handoff import Handoff
 from tests.integration.feeds.fake_binance import FakeBinance
 from tests.integration.feeds.recorded import CHAIN, TOPS, Reference
 from tests.kit.wait import wait_for
@@ -193,6 +194,30 @@ async def test_proactive_reconnect_before_connection_limit() -> None:
         await asyncio.gather(task, return_exceptions=True)
     assert waits and waits[0] == 0.0  # a planned reconnect does not back off
     assert conn.frames >= 50
+
+
+async def test_a_task_a_frame_handed_off_runs_before_the_next_buffered_frame() -> None:
+    fake = FakeBinance([(0, 50, "idle")])  # 50 frames sent back to back: they arrive in batches
+    handoff = Handoff()
+    seen: list[tuple[int, int]] = []  # (the frame that started the task, frames handled when it ran)
+    tasks: list[asyncio.Task[None]] = []
+
+    async def urgent(n: int) -> None:
+        seen.append((n, conn.frames))
+
+    def on_frame(raw: bytes, ns: int) -> None:
+        if conn.frames % 5 == 0:
+            tasks.append(asyncio.get_running_loop().create_task(urgent(conn.frames)))
+            handoff.request()
+
+    async with fake.running():
+        conn = WsConnection("public", f"ws://127.0.0.1:{fake.ws_port}/public/stream?streams=btcusdt@depth@100ms",
+                            on_frame, watchdog_s=30.0, handoff=handoff)
+        task = asyncio.create_task(conn.run())
+        await wait_for(lambda: conn.frames >= 50 and len(seen) >= 10, 30)
+        task.cancel()
+        await asyncio.gather(task, *tasks, return_exceptions=True)
+    assert seen[:10] == [(n, n) for n in range(5, 55, 5)] and conn.yields == len(seen)
 
 
 def test_urls_split_and_legacy_paths() -> None:

@@ -32,9 +32,9 @@ async def test_halt_cancels_a_resting_maker_order_and_never_replaces_it(tmp_path
 
 async def test_halt_while_the_placement_is_in_flight_cancels_it_once_acknowledged(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path)
-    rig.decide("i1", side=Side.SELL, notional=1000.0)  # OrderRequest published; the venue call not yet run
+    rig.decide("i1", side=Side.SELL, notional=1000.0)  # the request sent at once; its answer not yet handled
     (req,) = rig.requests
-    assert rig.router.lifecycle.orders[req.client_order_id].status is OrderStatus.PENDING
+    assert rig.router.lifecycle.orders[req.client_order_id].acked_s == 0.0 and rig.router.in_flight == 1
     rig.router.halting.halt("kill")
     await rig.router.idle()
     (o,) = await rig.venue.orders()
