@@ -1,9 +1,9 @@
 """The doctor's checks of the machine and the configuration (no network).
 
 Owns: Python and the installed dependencies against ``hedge``'s requirements, the build (compiled or
-pure), the log directory (writable, free disk), the metrics port (free to bind), the API keys (present; only their length
-is ever shown), the calibrator (``calibrator_problems``: FAIL where ``refuses``, else WARN) and
-the enabled alert endpoints (a TCP connection to each, and the Telegram token present).
+pure), the log directory (writable, free disk), the metrics port (free to bind), the API keys
+(present; only their length is ever shown), the calibrator (``calibrator_problems``: FAIL where
+``refuses``, else WARN) and the enabled alert endpoints (a TCP connection to each, and the Telegram token present).
 
 Must never: print or log a key or token, keep a file it wrote to test the log directory, hold a
 port, or send an alert.
