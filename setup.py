@@ -37,7 +37,7 @@ HOT_MODULES = [
 # Annotations are not C types here (annotation_typing off): a `float` parameter stays a Python float
 # (a C double would turn ints and numpy scalars into floats, and None into a TypeError), so the
 # compiled module behaves exactly as its .py does; the gain is the interpreter's dispatch, not typing.
-DIRECTIVES = {"language_level": 3, "annotation_typing": True, "binding": True, "embedsignature": False}
+DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True, "embedsignature": False}
 
 
 def _source(module: str) -> Path:
