@@ -54,9 +54,14 @@ class OptionalCythonBuild(build_ext):
             try:
                 from Cython.Build import cythonize
 
+                wanted = {ext.name for ext in dist.ext_modules}
+                # exclude_failures: a module Cython cannot compile is left out (pure), not the whole build
                 dist.ext_modules = cythonize(dist.ext_modules, compiler_directives=DIRECTIVES, quiet=True,
-                                             nthreads=os.cpu_count() or 1, build_dir=str(ROOT / "build" / "cython"))
-            except Exception as e:  # no Cython, a Cython error: the install goes on pure
+                                             nthreads=os.cpu_count() or 1, exclude_failures=True,
+                                             build_dir=str(ROOT / "build" / "cython"))
+                for name in sorted(wanted - {ext.name for ext in dist.ext_modules}):
+                    self.warn(f"hedge: Cython cannot compile {name}; it runs as pure Python")
+            except Exception as e:  # no Cython: the install goes on pure
                 self.warn(f"hedge: the hot path is not compiled ({e}); every module runs as pure Python")
                 dist.ext_modules = []
         super().finalize_options()
