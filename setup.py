@@ -5,7 +5,7 @@ compiles each ``.py`` of ``HOT_MODULES`` unchanged into an extension under ``hed
 beside its ``.py``: ``hedge.native`` loads it, and ``HEDGE_PURE=1`` keeps the ``.py``) and writes
 ``hedge/_native/manifest.json``: module -> extension file and the SHA-256 of the source compiled.
 A module that fails to compile (no C compiler, a Cython error) is left out with a warning and the
-install still succeeds: that module runs as pure Python. docs/architecture.md "Compiled hot path".
+install still succeeds: that module runs as pure Python. docs/replay.md, "The compiled build (Cython) and pure mode".
 """
 
 from __future__ import annotations
