@@ -18,11 +18,13 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP_RUN): pyproject.toml | $(PY)
+# setup.py compiles the hot path (Cython; hedge/native.py): a change to it reinstalls. A hot module edited
+# since the build runs pure until then (`hedge version` says which); HEDGE_PURE=1 runs everything pure.
+$(STAMP_RUN): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-$(STAMP_DEV): pyproject.toml | $(PY)
+$(STAMP_DEV): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP_RUN)
 
@@ -38,7 +40,7 @@ smoke: $(STAMP_RUN)
 	  rc=$$?; [ $$rc -le 1 ] || exit $$rc
 	HEDGE_RUNTIME__METRICS__PORT=0 timeout 60 $(VENV)/bin/hedge run --venue local --once --log-dir $(SMOKE_DIR)
 
-$(STAMP_DASH): pyproject.toml | $(PY)
+$(STAMP_DASH): pyproject.toml setup.py | $(PY)
 	$(PY) -m pip install --quiet -e '.[dashboard]'
 	touch $@
 
@@ -73,4 +75,4 @@ bench: $(STAMP_DEV)
 	@for s in scripts/bench_*.py; do echo "== $$s"; $(PY) $$s || exit 1; done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info hedge/_native

@@ -1,9 +1,9 @@
 """The doctor's checks of the machine and the configuration (no network).
 
-Owns: Python and the installed dependencies against ``hedge``'s requirements, the log directory
-(writable, free disk), the metrics port (free to bind), the API keys (present; only their length
-is ever shown), the calibrator (``calibrator_problems``: FAIL where ``refuses``, else WARN) and
-the enabled alert endpoints (a TCP connection to each, and the Telegram token present).
+Owns: Python and the installed dependencies against ``hedge``'s requirements, the build (compiled or
+pure), the log directory (writable, free disk), the metrics port (free to bind), the API keys
+(present; only their length is ever shown), the calibrator (``calibrator_problems``: FAIL where
+``refuses``, else WARN) and the enabled alert endpoints (a TCP connection to each, and the Telegram token present).
 
 Must never: print or log a key or token, keep a file it wrote to test the log directory, hold a
 port, or send an alert.
@@ -72,6 +72,13 @@ def python_and_dependencies(dist: str = "hedge") -> Check:
     if bad:
         return Check("python", "FAIL", f"Python {py}; " + "; ".join(bad), "reinstall: make .venv/.installed-run")
     return passed("python", f"Python {py}; {len(found)} dependencies in range")
+
+
+def build() -> Check:
+    """Compiled hot path or pure Python (``hedge.native``): information, never a warning (both behave the same)."""
+    from hedge import native
+
+    return passed("build", native.status())
 
 
 def log_dir(cfg: Config) -> Check:

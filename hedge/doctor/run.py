@@ -23,7 +23,7 @@ BINANCE_SPOT_API = "https://api.binance.com"  # /sapi lives on the spot API host
 
 async def diagnose(cfg: Config, *, rest: str, spot: str, api_key: str, api_secret: str,
                    now_ms: int, env: Mapping[str, str] | None = None) -> list[Check]:
-    checks = [host.python_and_dependencies(), host.log_dir(cfg), host.metrics_port(cfg),
+    checks = [host.python_and_dependencies(), host.build(), host.log_dir(cfg), host.metrics_port(cfg),
               host.api_keys(cfg, env), host.calibrator(cfg, now_ms), await host.alert_endpoints(cfg, env)]
     if not api_key or not api_secret:
         return [*checks, Check("venue", "FAIL", "skipped: no API key", "set the keys, then run doctor again")]

@@ -1,8 +1,10 @@
-"""``HEDGE_PURE=1`` (the standard library's gzip instead of isal / zlib-ng) replays to the same fingerprint.
+"""``HEDGE_PURE=1`` (every module pure Python, the standard library's gzip) replays to the same fingerprints.
 
-The suite's in-process replays (``bundled_replay``) read with the fastest inflater installed; this
-one runs ``hedge replay`` in a subprocess with ``HEDGE_PURE=1``, so both reading paths are held to
-``BUNDLED_FINGERPRINT``.
+The suite's in-process replays (``bundled_replay``, ``classic_replay``) run the compiled hot path when the
+install built it (``hedge.native``; ``.ci/run`` sets ``HEDGE_EXPECT_COMPILED=1``, so CI fails rather than
+quietly run pure) and read with the fastest inflater installed; these tests run ``hedge replay`` in a
+subprocess with ``HEDGE_PURE=1``, so both builds and both reading paths are held to
+``BUNDLED_FINGERPRINT`` and ``CLASSIC_FINGERPRINT``.
 """
 
 from __future__ import annotations
@@ -15,24 +17,65 @@ from pathlib import Path
 
 import pytest
 
+from hedge import native
 from hedge.feeds import recording
 from hedge.feeds.recording import bundled_btcusdt
 from hedge.replay.summary import ReplaySummary
-from tests.kit.replay import BUNDLED_FINGERPRINT
+from tests.kit.replay import BUNDLED_FINGERPRINT, CLASSIC_FINGERPRINT
+
+PURE = {**os.environ, "HEDGE_PURE": "1"}
+
+
+def pure_replay(log_dir: Path, **env: str) -> dict[str, object]:
+    files = [str(p) for p in bundled_btcusdt()]
+    out = subprocess.run([sys.executable, "-m", "hedge", "replay", *files, "--log-dir", str(log_dir)],
+                         env={**PURE, **env}, capture_output=True, text=True, check=True, timeout=300).stdout
+    summary: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    return summary
+
+
+def test_version_says_which_build_runs() -> None:
+    """``hedge version`` names the mode; ``HEDGE_PURE=1`` loads no extension, even where they are built."""
+    probe = ("import hedge.feeds.book, hedge.bus; from hedge import native; "
+             "print(len(native.compiled_modules())); print(native.status())")
+    count, status = subprocess.run([sys.executable, "-c", probe], env=PURE, capture_output=True, text=True,
+                                   check=True, timeout=120).stdout.split("\n")[:2]
+    assert (count, status) == ("0", "pure (HEDGE_PURE=1)")
+    out = subprocess.run([sys.executable, "-m", "hedge", "version"], capture_output=True, text=True, check=True,
+                         timeout=120).stdout.strip()
+    assert out == f"hedge 0.1.0 ({native.status()})"
+    built = native._manifest()
+    if os.environ.get("HEDGE_EXPECT_COMPILED"):
+        assert built, "CI expects the compiled build: setup.py built no extension"
+    assert ("compiled: " in out) == bool(built) or "stale" in out, out
 
 
 @pytest.mark.slow
-def test_pure_mode_replays_to_the_fingerprint_of_the_fast_reader(
-    tmp_path: Path, bundled_replay: tuple[ReplaySummary, Path]
+def test_pure_mode_replays_to_the_fingerprints_of_the_compiled_build(
+    tmp_path: Path, bundled_replay: tuple[ReplaySummary, Path], classic_replay: tuple[ReplaySummary, Path]
 ) -> None:
     assert recording._INFLATER[0] != "gzip"  # ccxt brings zlib-ng, the dev extra isal: the suite reads fast
+    if native._manifest():  # the in-process replays ran the extensions
+        assert {"hedge.feeds.book", "hedge.bus"} & set(native.compiled_modules()), native.status()
     assert bundled_replay[0].fingerprint == BUNDLED_FINGERPRINT
-    env = {**os.environ, "HEDGE_PURE": "1"}
+    assert classic_replay[0].fingerprint == CLASSIC_FINGERPRINT
     probe = "from hedge.feeds import recording; print(recording._INFLATER[0])"
-    assert subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+    assert subprocess.run([sys.executable, "-c", probe], env=PURE, capture_output=True, text=True,
                           check=True, timeout=120).stdout.strip() == "gzip"
-    files = [str(p) for p in bundled_btcusdt()]
-    out = subprocess.run([sys.executable, "-m", "hedge", "replay", *files, "--log-dir", str(tmp_path / "logs")],
-                         env=env, capture_output=True, text=True, check=True, timeout=300).stdout
-    summary = json.loads(out.strip().splitlines()[-1])
+    summary = pure_replay(tmp_path / "logs")
     assert summary["fingerprint"] == BUNDLED_FINGERPRINT and summary["events"] == bundled_replay[0].events
+    summary = pure_replay(tmp_path / "classic", HEDGE_STRATEGY__EXITS__PROFILE="classic")
+    assert summary["fingerprint"] == CLASSIC_FINGERPRINT and summary["events"] == classic_replay[0].events
+
+
+def test_a_changed_source_is_imported_pure(tmp_path: Path) -> None:
+    """An editable install whose ``.py`` changed after the build: the finder leaves that module to the ``.py``."""
+    so = tmp_path / "book.so"
+    so.write_bytes(b"")
+    finder = native._Finder({"hedge.feeds.book": {"file": str(so), "sha256": "0" * 64}})
+    assert finder.find_spec("hedge.feeds.book", None) is None
+    assert finder.find_spec("hedge.feeds.sync", None) is None  # not in the manifest
+    src = native.source_path("hedge.feeds.book")
+    finder.entries["hedge.feeds.book"]["sha256"] = native.digest(src)
+    spec = finder.find_spec("hedge.feeds.book", None)
+    assert spec is not None and spec.origin == str(so) and spec.name == "hedge.feeds.book"

@@ -1,0 +1,115 @@
+"""Build: compile the per-message hot path with Cython 3 (pure-Python mode), optional; pyproject.toml has the rest.
+
+``pip install .`` / ``pip install -e .`` (Cython is a build requirement in pyproject's ``[build-system]``)
+compiles each ``.py`` of ``HOT_MODULES`` unchanged into an extension under ``hedge/_native/`` (never
+beside its ``.py``: ``hedge.native`` loads it, and ``HEDGE_PURE=1`` keeps the ``.py``) and writes
+``hedge/_native/manifest.json``: module -> extension file and the SHA-256 of the source compiled.
+A module that fails to compile (no C compiler, a Cython error) is left out with a warning and the
+install still succeeds: that module runs as pure Python. docs/replay.md, "The compiled build (Cython) and pure mode".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+# what compiles and measurably helps (or does not hurt): scripts/bench_pipeline.py, compiled vs HEDGE_PURE=1
+HOT_MODULES = [
+    "hedge.feeds.codec",
+    "hedge.feeds.book",
+    "hedge.feeds.sync",
+    "hedge.feeds.dispatch",
+    "hedge.bus",
+    "hedge.state.telemetry",
+    "hedge.signals.features",
+    "hedge.signals.flow",
+    "hedge.signals.volatility",
+    "hedge.venue.sim",
+    "hedge.exchange.matching",
+    "hedge.risk.check",
+]
+# Annotations are not C types here (annotation_typing off): a `float` parameter stays a Python float
+# (a C double would turn ints and numpy scalars into floats, and None into a TypeError), so the
+# compiled module behaves exactly as its .py does; the gain is the interpreter's dispatch, not typing.
+DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True, "embedsignature": False}
+
+
+def _source(module: str) -> Path:
+    return ROOT.joinpath(*module.split(".")).with_suffix(".py")
+
+
+class OptionalCythonBuild(build_ext):
+    """Cythonizes at build time, puts extensions under hedge/_native/, never fails the install."""
+
+    def finalize_options(self) -> None:
+        dist = self.distribution
+        if dist.ext_modules and not getattr(dist, "hedge_cythonized", False):
+            dist.hedge_cythonized = True  # type: ignore[attr-defined]
+            try:
+                from Cython.Build import cythonize
+
+                wanted = {ext.name for ext in dist.ext_modules}
+                # exclude_failures: a module Cython cannot compile is left out (pure), not the whole build
+                dist.ext_modules = cythonize(dist.ext_modules, compiler_directives=DIRECTIVES, quiet=True,
+                                             nthreads=os.cpu_count() or 1, exclude_failures=True,
+                                             build_dir=str(ROOT / "build" / "cython"))
+                for name in sorted(wanted - {ext.name for ext in dist.ext_modules}):
+                    self.warn(f"hedge: Cython cannot compile {name}; it runs as pure Python")
+            except Exception as e:  # no Cython: the install goes on pure
+                self.warn(f"hedge: the hot path is not compiled ({e}); every module runs as pure Python")
+                dist.ext_modules = []
+        super().finalize_options()
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
+
+    def run(self) -> None:
+        self.built: list[str] = []
+        try:
+            super().run()
+        except Exception as e:  # no compiler at all
+            self.warn(f"hedge: the hot path is not compiled ({e}); every module runs as pure Python")
+        self._write_manifest()
+
+    def build_extension(self, ext: Extension) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as e:  # that module stays pure
+            self.warn(f"hedge: {ext.name} is not compiled ({e}); it runs as pure Python")
+            return
+        self.built.append(ext.name)
+
+    def _native(self, base: Path, ext_name: str) -> Path:
+        """``hedge.feeds.book`` -> ``<base>/hedge/_native/feeds/book.<abi>.so`` (never beside the .py)."""
+        parts = ext_name.split(".")
+        return base / "hedge" / "_native" / Path(*parts[1:-1]) / self.get_ext_filename(parts[-1])
+
+    def get_ext_fullpath(self, ext_name: str) -> str:
+        return str(self._native(ROOT if self.inplace else Path(self.build_lib), ext_name))
+
+    def copy_extensions_to_source(self) -> None:
+        """(editable installs: built in build_lib, then copied) into the source tree's hedge/_native/."""
+        for name in self.built:
+            dst = self._native(ROOT, name)
+            self.mkpath(str(dst.parent))
+            self.copy_file(str(self._native(Path(self.build_lib), name)), str(dst))
+
+    def _write_manifest(self) -> None:
+        base = ROOT if self.inplace else Path(self.build_lib)
+        native = base / "hedge" / "_native"
+        manifest = {name: {"file": str(self._native(base, name).relative_to(native)),
+                           "sha256": hashlib.sha256(_source(name).read_bytes()).hexdigest()}
+                    for name in sorted(self.built)}
+        native.mkdir(parents=True, exist_ok=True)
+        (native / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        self.announce(f"hedge: compiled {len(manifest)} of {len(HOT_MODULES)} hot modules", level=3)
+
+setup(
+    ext_modules=[Extension(m, [str(_source(m).relative_to(ROOT))]) for m in HOT_MODULES],
+    cmdclass={"build_ext": OptionalCythonBuild},
+)
