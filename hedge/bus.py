@@ -25,6 +25,10 @@ Design (the figures are this machine's, see docs/architecture.md):
 - **Cascade timing** (opt-in, ``time_cascades``; the shadow pipeline's cost per tick): every n-th
   outermost publish of chosen types is timed with everything it published in turn; ``timing`` is
   True meanwhile. Off, it costs ``publish`` one attribute test.
+- **Per-event cost** (a replay publishes ~83k events for 72k raw messages, most of them market
+  messages with one or two handlers): ``publish`` dispatches the outermost event inline (no extra
+  frame), a route's plain handlers are a tuple walked directly, and inboxes / per-symbol
+  subscribers are only looked at when the route has some (``_Route.rest``, resolved once).
 
 Clock: the bus stamps nothing; its direct reads are ``time.monotonic()``, which throttles the
 handler-error log line (real time between operator log lines, never an event), and
@@ -216,7 +220,7 @@ class Inbox(Generic[E]):
 class _Route:
     """Everything one concrete event type is delivered to, resolved once."""
 
-    __slots__ = ("blocking", "count", "handlers", "inboxes", "keyed_handlers", "keyed_inboxes", "name")
+    __slots__ = ("blocking", "count", "handlers", "inboxes", "keyed_handlers", "keyed_inboxes", "name", "rest")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -226,6 +230,7 @@ class _Route:
         self.keyed_handlers: dict[Hashable, tuple[Handler[Any], ...]] = {}
         self.keyed_inboxes: dict[Hashable, tuple[Inbox[Any], ...]] = {}
         self.blocking: tuple[Inbox[Any], ...] = ()
+        self.rest = False  # inboxes or per-symbol subscribers (``Bus._deliver_rest``)
 
 
 class Stage:
@@ -350,13 +355,45 @@ class Bus:
         if self._dispatching:
             self._pending.append(event)
             return
-        timed = False
         if self._timed and type(event) in self._timed:
-            self._time_left -= 1
-            if self._time_left <= 0:
-                self._time_left = self._time_every
-                timed = self.timing = True
-                t0 = time.perf_counter()
+            self._publish_timed(event)
+            return
+        # The outermost event is dispatched inline (no ``_dispatch`` frame: most events are raw
+        # market messages with a single handler and nothing they publish in turn).
+        route = self._routes.get(type(event)) or self._resolve(type(event))
+        route.count += 1
+        self._dispatching = True
+        try:
+            for h in route.handlers:
+                try:
+                    h(event)
+                except Exception as exc:
+                    self._failed(_name_of(h), event, exc)
+            if route.rest:
+                self._deliver_rest(route, event)
+            pending = self._pending
+            while pending:
+                self._dispatch(pending.popleft())
+        finally:
+            self._dispatching = False
+
+    def _publish_timed(self, event: Event) -> None:
+        """``publish`` of an event type ``time_cascades`` watches: every ``every``-th cascade is timed."""
+        self._time_left -= 1
+        if self._time_left > 0:
+            self._timed_off(event)
+            return
+        self._time_left = self._time_every
+        self.timing = True
+        t0 = time.perf_counter()
+        try:
+            self._timed_off(event)
+        finally:
+            self.timing = False
+        assert self._observe is not None
+        self._observe(time.perf_counter() - t0)
+
+    def _timed_off(self, event: Event) -> None:
         self._dispatching = True
         try:
             self._dispatch(event)
@@ -365,10 +402,6 @@ class Bus:
                 self._dispatch(pending.popleft())
         finally:
             self._dispatching = False
-        if timed:
-            self.timing = False
-            assert self._observe is not None
-            self._observe(time.perf_counter() - t0)
 
     async def publish_async(self, event: Event) -> None:
         """Like ``publish``, but first wait for room in every BLOCK inbox on the event's route."""
@@ -386,6 +419,11 @@ class Bus:
                 h(event)
             except Exception as exc:
                 self._failed(_name_of(h), event, exc)
+        if route.rest:
+            self._deliver_rest(route, event)
+
+    def _deliver_rest(self, route: _Route, event: Event) -> None:
+        """Inboxes and per-symbol subscribers (after the route's plain handlers)."""
         for inbox in route.inboxes:
             inbox.offer(event)
         if route.keyed_handlers or route.keyed_inboxes:
@@ -423,6 +461,7 @@ class Bus:
         route.keyed_inboxes = {k: tuple(v) for k, v in keyed_i.items()}
         every = list(inboxes) + [i for v in keyed_i.values() for i in v]
         route.blocking = tuple(i for i in every if i.policy is Policy.BLOCK)
+        route.rest = bool(route.inboxes or route.keyed_handlers or route.keyed_inboxes)
         self._routes[etype] = route
         return route
 
