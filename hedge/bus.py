@@ -27,8 +27,9 @@ Design (the figures are this machine's, see docs/architecture.md):
   True meanwhile. Off, it costs ``publish`` one attribute test.
 - **Per-event cost** (a replay publishes ~83k events for 72k raw messages, most of them market
   messages with one or two handlers): ``publish`` dispatches the outermost event inline (no extra
-  frame), a route's plain handlers are a tuple walked directly, and inboxes / per-symbol
-  subscribers are only looked at when the route has some (``_Route.rest``, resolved once).
+  frame); a route's handlers are one tuple walked directly — with per-symbol subscribers and no
+  inbox, one tuple per symbol (the plain handlers then that symbol's: the same order) — and
+  inboxes are only looked at when the route has some (``_Route.rest``, resolved once).
 
 Clock: the bus stamps nothing; its direct reads are ``time.monotonic()``, which throttles the
 handler-error log line (real time between operator log lines, never an event), and
@@ -220,7 +221,8 @@ class Inbox(Generic[E]):
 class _Route:
     """Everything one concrete event type is delivered to, resolved once."""
 
-    __slots__ = ("blocking", "count", "handlers", "inboxes", "keyed_handlers", "keyed_inboxes", "name", "rest")
+    __slots__ = ("blocking", "by_symbol", "count", "handlers", "inboxes", "keyed_handlers", "keyed_inboxes", "name",
+                 "rest")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -230,7 +232,11 @@ class _Route:
         self.keyed_handlers: dict[Hashable, tuple[Handler[Any], ...]] = {}
         self.keyed_inboxes: dict[Hashable, tuple[Inbox[Any], ...]] = {}
         self.blocking: tuple[Inbox[Any], ...] = ()
-        self.rest = False  # inboxes or per-symbol subscribers (``Bus._deliver_rest``)
+        # A route without inboxes: its handlers for each symbol, the plain ones then that symbol's, in
+        # one tuple (one walk, no second lookup). Else empty, and ``rest`` is set: the inboxes and
+        # per-symbol subscribers are delivered by ``Bus._deliver_rest`` after the plain handlers.
+        self.by_symbol: dict[Hashable, tuple[Handler[Any], ...]] = {}
+        self.rest = False
 
 
 class Stage:
@@ -364,7 +370,10 @@ class Bus:
         route.count += 1
         self._dispatching = True
         try:
-            for h in route.handlers:
+            handlers = route.handlers
+            if route.by_symbol:
+                handlers = route.by_symbol.get(getattr(event, "symbol", None), handlers)
+            for h in handlers:
                 try:
                     h(event)
                 except Exception as exc:
@@ -414,7 +423,10 @@ class Bus:
     def _dispatch(self, event: Event) -> None:
         route = self._routes.get(type(event)) or self._resolve(type(event))
         route.count += 1
-        for h in route.handlers:
+        handlers = route.handlers
+        if route.by_symbol:
+            handlers = route.by_symbol.get(getattr(event, "symbol", None), handlers)
+        for h in handlers:
             try:
                 h(event)
             except Exception as exc:
@@ -461,7 +473,10 @@ class Bus:
         route.keyed_inboxes = {k: tuple(v) for k, v in keyed_i.items()}
         every = list(inboxes) + [i for v in keyed_i.values() for i in v]
         route.blocking = tuple(i for i in every if i.policy is Policy.BLOCK)
-        route.rest = bool(route.inboxes or route.keyed_handlers or route.keyed_inboxes)
+        if route.inboxes or route.keyed_inboxes:
+            route.rest = True
+        else:
+            route.by_symbol = {k: route.handlers + v for k, v in route.keyed_handlers.items()}
         self._routes[etype] = route
         return route
 
