@@ -123,6 +123,9 @@ class Telemetry:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or LiveClock()  # the engine's: every age the surfaces report is measured on it
         self.feed_lag = Histogram()
+        # A replay sets False: its feed lag is the recording's, and nothing serves it (no /metrics;
+        # no state file holds it), so the per-message lag maths is skipped (~3% of a replay's CPU).
+        self.track_feed_lag = True
         self.tick_to_decision = Histogram()
         self.decision_to_send = Histogram()
         self.order_ack = Histogram()
@@ -199,7 +202,7 @@ class Telemetry:
             seen[etype] = recv
             data[ev.symbol] = recv
             ts = ev.ts_ms
-            if ts:
+            if ts and self.track_feed_lag:
                 lag = recv * 1e-9 - ts * 1e-3
                 if not lag > 0.0:
                     lag = 0.0
