@@ -26,10 +26,11 @@ Design (the figures are this machine's, see docs/architecture.md):
   outermost publish of chosen types is timed with everything it published in turn; ``timing`` is
   True meanwhile. Off, it costs ``publish`` one attribute test.
 - **Per-event cost** (a replay publishes ~83k events for 72k raw messages, most of them market
-  messages with one or two handlers): ``publish`` dispatches the outermost event inline (no extra
-  frame); a route's handlers are one tuple walked directly — with per-symbol subscribers and no
-  inbox, one tuple per symbol (the plain handlers then that symbol's: the same order) — and
-  inboxes are only looked at when the route has some (``_Route.rest``, resolved once).
+  messages with one or two handlers): ``publish`` delivers the event and everything published
+  meanwhile in one inline loop (no frame per event); a route's handlers are one tuple walked
+  directly — with per-symbol subscribers and no inbox, one tuple per symbol (the plain handlers
+  then that symbol's: the same order) — and inboxes are only looked at when the route has some
+  (``_Route.rest``, resolved once).
 
 Clock: the bus stamps nothing; its direct reads are ``time.monotonic()``, which throttles the
 handler-error log line (real time between operator log lines, never an event), and
@@ -361,56 +362,40 @@ class Bus:
         if self._dispatching:
             self._pending.append(event)
             return
+        timed = False
         if self._timed and type(event) in self._timed:
-            self._publish_timed(event)
-            return
-        # The outermost event is dispatched inline (no ``_dispatch`` frame: most events are raw
-        # market messages with a single handler and nothing they publish in turn).
-        route = self._routes.get(type(event)) or self._resolve(type(event))
-        route.count += 1
+            self._time_left -= 1
+            if self._time_left <= 0:
+                self._time_left = self._time_every
+                timed = self.timing = True
+                t0 = time.perf_counter()
+        # One loop, inline, for the event and what its handlers publish in turn (no frame per event:
+        # most events are raw market messages with one or two handlers).
+        routes, pending = self._routes, self._pending
         self._dispatching = True
         try:
-            handlers = route.handlers
-            if route.by_symbol:
-                handlers = route.by_symbol.get(getattr(event, "symbol", None), handlers)
-            for h in handlers:
-                try:
-                    h(event)
-                except Exception as exc:
-                    self._failed(_name_of(h), event, exc)
-            if route.rest:
-                self._deliver_rest(route, event)
-            pending = self._pending
-            while pending:
-                self._dispatch(pending.popleft())
+            while True:
+                route = routes.get(type(event)) or self._resolve(type(event))
+                route.count += 1
+                handlers = route.handlers
+                if route.by_symbol:
+                    handlers = route.by_symbol.get(getattr(event, "symbol", None), handlers)
+                for h in handlers:
+                    try:
+                        h(event)
+                    except Exception as exc:
+                        self._failed(_name_of(h), event, exc)
+                if route.rest:
+                    self._deliver_rest(route, event)
+                if not pending:
+                    break
+                event = pending.popleft()
         finally:
             self._dispatching = False
-
-    def _publish_timed(self, event: Event) -> None:
-        """``publish`` of an event type ``time_cascades`` watches: every ``every``-th cascade is timed."""
-        self._time_left -= 1
-        if self._time_left > 0:
-            self._timed_off(event)
-            return
-        self._time_left = self._time_every
-        self.timing = True
-        t0 = time.perf_counter()
-        try:
-            self._timed_off(event)
-        finally:
+        if timed:
             self.timing = False
-        assert self._observe is not None
-        self._observe(time.perf_counter() - t0)
-
-    def _timed_off(self, event: Event) -> None:
-        self._dispatching = True
-        try:
-            self._dispatch(event)
-            pending = self._pending
-            while pending:
-                self._dispatch(pending.popleft())
-        finally:
-            self._dispatching = False
+            assert self._observe is not None
+            self._observe(time.perf_counter() - t0)
 
     async def publish_async(self, event: Event) -> None:
         """Like ``publish``, but first wait for room in every BLOCK inbox on the event's route."""
@@ -419,20 +404,6 @@ class Bus:
             if inbox.full():
                 await inbox.wait_for_room()
         self.publish(event)
-
-    def _dispatch(self, event: Event) -> None:
-        route = self._routes.get(type(event)) or self._resolve(type(event))
-        route.count += 1
-        handlers = route.handlers
-        if route.by_symbol:
-            handlers = route.by_symbol.get(getattr(event, "symbol", None), handlers)
-        for h in handlers:
-            try:
-                h(event)
-            except Exception as exc:
-                self._failed(_name_of(h), event, exc)
-        if route.rest:
-            self._deliver_rest(route, event)
 
     def _deliver_rest(self, route: _Route, event: Event) -> None:
         """Inboxes and per-symbol subscribers (after the route's plain handlers)."""
