@@ -96,6 +96,8 @@ class Replay:
         self.clock = EventClock()
         self.engine = Engine(cfg, log_dir=self.log_dir, clock=self.clock)  # the one clock: every stamp in event time
         self.engine.journals.group.fsync = False  # a pure simulation: the same journal lines, no disk round trip
+        self.engine.observability.publisher.fsync = False  # and the same state files
+        self.engine.observability.telemetry.track_feed_lag = False  # served by /metrics only: not in a replay
         bus = self.engine.bus
         self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels,
                                    symbols=cfg.strategy.universe)

@@ -10,6 +10,7 @@ service's task conflates all the changes of one interval into a single build + e
 event-loop thread (consistent, no locks) and hands the bytes to a worker thread for the atomic
 write (temp file, fsync, rename: milliseconds that must not stall the loop). A failing disk is
 logged (rate-limited) and counted; the surface stays dirty and is retried next interval.
+``fsync`` (True) makes each write durable; a replay turns it off (the same bytes, no disk round trip).
 
 Every file's bytes pass through ``Masker`` (a secret that slipped into a reason text is written
 as ``***``).
@@ -57,6 +58,7 @@ class StatePublisher:
         self.dir = Path(directory)
         self.min_interval_s = min_interval_s
         self.stats = model.write_stats
+        self.fsync = True  # durable writes; a replay (pure simulation) sets False: the same bytes
         self._dirty: set[str] = {x.name for x in SURFACES}  # every file exists after the first round
         self._manifest_written = False
         self._last: dict[str, float] = {}
@@ -107,7 +109,7 @@ class StatePublisher:
             self._dirty.discard(name)
             data = self._encode(name)
             try:
-                await asyncio.to_thread(atomic_write, self.dir / SURFACE_BY_NAME[name].file, data)
+                await asyncio.to_thread(atomic_write, self.dir / SURFACE_BY_NAME[name].file, data, fsync=self.fsync)
             except OSError as exc:
                 self._failed(name, exc)
                 self._dirty.add(name)
@@ -119,7 +121,8 @@ class StatePublisher:
 
     def _write_manifest(self) -> None:
         atomic_write(self.dir / MANIFEST_FILE, encode_state(build_manifest(
-            self.min_interval_s, self.clock.now_ns(), time="event" if isinstance(self.clock, EventClock) else "wall")))
+            self.min_interval_s, self.clock.now_ns(), time="event" if isinstance(self.clock, EventClock) else "wall")),
+            fsync=self.fsync)
         self._manifest_written = True
 
     def _encode(self, name: str) -> bytes:
@@ -137,7 +140,7 @@ class StatePublisher:
         for name in sorted(self._dirty):
             data = self._encode(name)
             try:
-                atomic_write(self.dir / SURFACE_BY_NAME[name].file, data)
+                atomic_write(self.dir / SURFACE_BY_NAME[name].file, data, fsync=self.fsync)
             except OSError as exc:
                 self._failed(name, exc)
                 failed.add(name)

@@ -18,11 +18,20 @@ too. The statuses already counted per order are remembered for the ``OUTCOME_MEM
 recently updated orders (an order is refreshed on every update, so only long-finished orders
 are forgotten).
 
+Market data is the bulk of the events (~87% of a replay's): each market type gets its own closure
+(``market_handler``) with the histogram's ``observe`` inlined (the same stamps, buckets and
+sequential sum as calling ``observe``).
+Deferring the work instead (buffering the events and folding them in batches with numpy) was
+measured and is slower in a full replay: events kept alive by a buffer no longer recycle hot
+allocator blocks (the decoder's next allocation misses cache, whole arenas are freed and
+refaulted), which costs more than the handler saves.
+
 Must never: block, await, log per event, or decide anything (it only counts what others did).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -100,6 +109,9 @@ def _event_types() -> list[type[Event]]:
     return out
 
 
+MarketEvent = DepthDiff | Trade | BookTicker | MarkPrice
+
+
 def _remember(table: dict[str, int], key: str, value: int) -> None:
     if len(table) >= PENDING_CAP:
         del table[next(iter(table))]
@@ -112,6 +124,9 @@ class Telemetry:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or LiveClock()  # the engine's: every age the surfaces report is measured on it
         self.feed_lag = Histogram()
+        # A replay sets False: its feed lag is the recording's, and nothing serves it (no /metrics;
+        # no state file holds it), so the per-message lag maths is skipped (~3% of a replay's CPU).
+        self.track_feed_lag = True
         self.tick_to_decision = Histogram()
         self.decision_to_send = Histogram()
         self.order_ack = Histogram()
@@ -145,11 +160,11 @@ class Telemetry:
         self._outcomes_counted: dict[str, int] = {}  # client order id -> bitmask of statuses counted
 
     def attach(self, bus: Bus) -> None:
-        # Market data gets one handler doing both the last-seen stamp and the feed lag; every
-        # other event type (known when attaching) gets the bare stamp.
+        # Market data gets one handler per type doing both the last-seen stamp and the feed lag;
+        # every other event type (known when attaching) gets the bare stamp.
         market: tuple[type[Any], ...] = (DepthDiff, Trade, BookTicker, MarkPrice)
         for etype in market:
-            bus.subscribe(etype, self.on_market)
+            bus.subscribe(etype, self.market_handler(etype))
         for etype in _event_types():
             if not issubclass(etype, market):
                 bus.subscribe(etype, self.on_any)
@@ -173,14 +188,32 @@ class Telemetry:
     def on_any(self, ev: Event) -> None:
         self.last_seen_ns[type(ev)] = ev.recv_ns or self.clock.now_ns()
 
-    def on_market(self, ev: DepthDiff | Trade | BookTicker | MarkPrice) -> None:
-        recv = ev.recv_ns
-        self.last_seen_ns[type(ev)] = recv or self.clock.now_ns()
-        if recv:
-            self.last_data_ns[ev.symbol] = recv
-            if ev.ts_ms:
-                lag = recv * 1e-9 - ev.ts_ms * 1e-3
-                self.feed_lag.observe(lag if lag > 0.0 else 0.0)
+    def market_handler(self, etype: type[Event]) -> Callable[[MarketEvent], None]:
+        """The handler of market events of ``etype``: the last-seen stamp of the type and of the
+        symbol, and the feed lag (clamped at 0) into ``feed_lag`` with ``observe`` inlined — about
+        half the cost of a method doing the same (no ``type()`` call, no ``observe`` frame, every
+        container a closure variable)."""
+        seen, data, lag_h, now = self.last_seen_ns, self.last_data_ns, self.feed_lag, self.clock.now_ns
+        counts, bounds = lag_h.counts, lag_h.bounds
+
+        def on(ev: MarketEvent) -> None:
+            recv = ev.recv_ns
+            if not recv:
+                seen[etype] = now()
+                return
+            seen[etype] = recv
+            data[ev.symbol] = recv
+            ts = ev.ts_ms
+            if ts and self.track_feed_lag:
+                lag = recv * 1e-9 - ts * 1e-3
+                if not lag > 0.0:
+                    lag = 0.0
+                counts[bisect_left(bounds, lag)] += 1
+                lag_h.count += 1
+                lag_h.sum += lag
+
+        on.__qualname__ = f"Telemetry.on_market[{etype.__name__}]"
+        return on
 
     # ------------------------------------------------------------------ per decision
 

@@ -223,3 +223,28 @@ async def test_block_policy_sync_publish_overflows_counted_and_publish_async_wai
 def test_inbox_rejects_nonpositive_bound() -> None:
     with pytest.raises(ValueError, match="maxsize"):
         Bus().stage("x", BookTicker, lambda e: asyncio.sleep(0), maxsize=0)  # type: ignore[arg-type,return-value]
+
+
+@pytest.mark.parametrize("with_inbox", [False, True])
+def test_per_symbol_handlers_run_after_the_plain_ones_in_subscription_order(with_inbox: bool) -> None:
+    """The merged per-symbol handler tuple (no inbox) and the general path (an inbox) call the same
+    handlers in the same order; a failing one is isolated in both; counts are per event."""
+    bus = Bus()
+    calls: list[str] = []
+    bus.subscribe(BookTicker, lambda e: calls.append(f"keyed-A1:{e.symbol}"), symbol="A")
+    bus.subscribe(BookTicker, lambda e: calls.append(f"plain1:{e.symbol}"))
+    bus.subscribe(BookTicker, lambda e: 1 / 0, symbol="B")
+    bus.subscribe(BookTicker, lambda e: calls.append(f"plain2:{e.symbol}"))
+    bus.subscribe(BookTicker, lambda e: calls.append(f"keyed-A2:{e.symbol}"), symbol="A")
+    if with_inbox:
+        bus.stage("s", BookTicker, _noop, maxsize=10, policy=Policy.DROP_OLDEST)
+    for sym in ("A", "B", "C"):
+        bus.publish(tick(sym, 1))
+    assert calls == ["plain1:A", "plain2:A", "keyed-A1:A", "keyed-A2:A", "plain1:B", "plain2:B",
+                     "plain1:C", "plain2:C"]
+    assert sum(bus.handler_errors.values()) == 1
+    assert bus.published() == {"BookTicker": 3}
+
+
+async def _noop(_: Event) -> None:
+    return None

@@ -28,10 +28,10 @@ async def test_write_errors_are_counted_and_retried(tmp_path: Path, monkeypatch:
     real = pub.atomic_write
     failing = {"on": True}
 
-    def flaky(path: Path, data: bytes) -> None:
+    def flaky(path: Path, data: bytes, *, fsync: bool = True) -> None:
         if failing["on"] and path.name == "nav_state.json":
             raise OSError(errno.ENOSPC, "No space left on device")
-        real(path, data)
+        real(path, data, fsync=fsync)
 
     monkeypatch.setattr(pub, "atomic_write", flaky)
     task = asyncio.create_task(obs.publisher.run())

@@ -133,3 +133,15 @@ def test_intents_that_never_become_orders_leave_no_pending_stamp() -> None:
     assert tm.PENDING_CAP - 1 <= len(t._intent_ns) <= tm.PENDING_CAP <= 4096  # the last one was vetoed
     assert all(int(k.removeprefix("i")) % 2 == 0 for k in t._intent_ns)
     assert t.vetoed == n // 2
+
+
+def test_without_feed_lag_tracking_market_data_is_still_stamped() -> None:
+    """A replay turns the feed-lag maths off: the liveness stamps stay, the histogram stays empty."""
+    bus, t = Bus(), Telemetry()
+    t.attach(bus)
+    t.track_feed_lag = False
+    recv = 1_700_000_000_123 * MS
+    bus.publish(Trade(symbol="ETHUSDT", trade_id=1, price=1.0, qty=1.0, taker_side=Side.SELL, ts_ms=1_700_000_000_100,
+                      recv_ns=recv))
+    assert t.feed_lag.count == 0
+    assert t.last_data_ns == {"ETHUSDT": recv} and t.last_seen_ns[Trade] == recv
