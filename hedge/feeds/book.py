@@ -56,7 +56,7 @@ class _Side:
                 qty.pop(px, None)
         self.qty = qty
         sign = self.sign
-        keys = sorted(sign * px for px in qty)
+        keys = sorted([sign * px for px in qty])
         cut = max(0, len(keys) - self.high // 2)
         self.far = set(keys[:cut])
         self.keys = keys[cut:]
@@ -121,7 +121,10 @@ class _Side:
         sign = self.sign
         qty = self.qty
         keys = self.keys
-        return sum(qty[sign * k] for k in keys[-n:]) if n > 0 else 0.0
+        v = 0.0
+        for k in keys[-n:] if n > 0 else ():
+            v += qty[sign * k]
+        return v
 
 
 class OrderBook:
