@@ -114,3 +114,15 @@ def compiled_modules() -> list[str]:
     return [name for name, mod in sys.modules.items()
             if name.startswith("hedge.") and isinstance(getattr(mod, "__loader__", None),
                                                          importlib.machinery.ExtensionFileLoader)]
+
+
+def load_pure(module: str) -> ModuleType:
+    """A fresh copy of ``module`` executed from its ``.py`` (plain Python, whatever the build), named
+    ``<module>__pure`` and not put in ``sys.modules``: the reference a compiled module is tested and
+    measured against in the same process (tests/unit/feeds/test_book.py, scripts/bench_book.py)."""
+    spec = importlib.util.spec_from_file_location(module + "__pure", source_path(module))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no source for {module}")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -21,7 +21,6 @@ Last line: one JSON object.
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import sys
 import time
@@ -55,14 +54,6 @@ def recorded_steps() -> list[Step]:
     return steps
 
 
-def pure_module() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_bench_pure_book", native.source_path("hedge.feeds.book"))
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def run(mod: ModuleType, steps: list[Step]) -> tuple[float, Any]:
     book = mod.OrderBook()
     apply, load, touch = book.apply, book.apply_snapshot, book.touch
@@ -85,7 +76,7 @@ def main() -> None:
     steps = recorded_steps()
     levels = sum(len(b) + len(a) for s, b, a in steps if not s)
     diffs = sum(1 for s, _, _ in steps if not s)
-    impls: dict[str, ModuleType] = {"loaded": loaded, "pure": pure_module()}
+    impls: dict[str, ModuleType] = {"loaded": loaded, "pure": native.load_pure("hedge.feeds.book")}
     best: dict[str, float] = {k: float("inf") for k in impls}
     ends: dict[str, Any] = {}
     timers: dict[str, Callable[[], tuple[float, Any]]] = {k: (lambda m=m: run(m, steps)) for k, m in impls.items()}

@@ -15,7 +15,7 @@ cdef class _Side:
     @cython.locals(qty=dict, keys=list, cut=Py_ssize_t)
     cpdef load(self, levels)
 
-    @cython.locals(qty=dict, keys=list, far=set, n=Py_ssize_t, cut=Py_ssize_t)
+    @cython.locals(qty=dict, keys=list, far=set, size=Py_ssize_t, n=Py_ssize_t, cut=Py_ssize_t)
     cpdef apply(self, levels)
 
     @cython.locals(far=set, take=list)

@@ -66,16 +66,19 @@ class _Side:
         keys = self.keys
         far = self.far
         sign = self.sign
+        size = len(qty)
         for px, q in levels:
             if q > 0.0:
-                if px not in qty:
+                qty[px] = q
+                if len(qty) != size:  # a new level (one dict operation for both cases, not `in` + set)
+                    size += 1
                     k = sign * px
                     if keys and k > keys[0]:
                         insort(keys, k)
                     else:
                         far.add(k)
-                qty[px] = q
             elif qty.pop(px, None) is not None:
+                size -= 1
                 k = sign * px
                 if keys and k >= keys[0]:
                     del keys[bisect_left(keys, k)]
