@@ -3,7 +3,7 @@
 ``pip install`` (setup.py) compiles the per-message modules listed in setup.py's ``HOT_MODULES`` with
 Cython 3 in pure-Python mode (the ``.py`` files unchanged) and puts each extension *beside* the
 package, under ``hedge/_native/`` (``hedge/_native/feeds/book.<abi>.so`` for ``hedge.feeds.book``),
-with ``manifest.json`` (module -> extension file and the SHA-256 of the ``.py`` it was compiled from).
+with ``manifest.json`` (module -> extension file and the SHA-256 of the ``.py`` (and ``.pxd``) it was compiled from).
 Nothing there shadows a ``.py``: a normal import always finds the pure module. ``install()`` (called
 by ``hedge/__init__``) puts a finder first on ``sys.meta_path`` that answers for exactly the modules
 in the manifest with their extension, unless:
@@ -50,7 +50,13 @@ def source_path(module: str) -> Path:
 
 
 def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 of a module's source: its ``.py`` and, when there is one, its augmenting ``.pxd``
+    (book.pxd: the C types a compiled module was built with); setup.py hashes the same way."""
+    h = hashlib.sha256(path.read_bytes())
+    pxd = path.with_suffix(".pxd")
+    if pxd.exists():
+        h.update(pxd.read_bytes())
+    return h.hexdigest()
 
 
 class _Finder(importlib.abc.MetaPathFinder):
