@@ -24,7 +24,6 @@ import gc
 import json
 import sys
 import time
-from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -49,7 +48,7 @@ def recorded_steps() -> list[Step]:
         steps.append((True, s.bids, s.asks))
         on_snapshot(s)
 
-    src.dispatcher.on_snapshot = snap  # type: ignore[method-assign]
+    src.dispatcher.on_snapshot = snap  # type: ignore[method-assign,assignment]
     src.run_sync()
     return steps
 
@@ -79,10 +78,9 @@ def main() -> None:
     impls: dict[str, ModuleType] = {"loaded": loaded, "pure": native.load_pure("hedge.feeds.book")}
     best: dict[str, float] = {k: float("inf") for k in impls}
     ends: dict[str, Any] = {}
-    timers: dict[str, Callable[[], tuple[float, Any]]] = {k: (lambda m=m: run(m, steps)) for k, m in impls.items()}
     for _ in range(rounds):
-        for name, timer in timers.items():
-            dt, ends[name] = timer()
+        for name, mod in impls.items():
+            dt, ends[name] = run(mod, steps)
             best[name] = min(best[name], dt)
     assert ends["loaded"] == ends["pure"], "the loaded and the pure book disagree"
     kind = "compiled" if "hedge.feeds.book" in native.compiled_modules() else "pure"
