@@ -3,7 +3,8 @@
 ``pip install .`` / ``pip install -e .`` (Cython is a build requirement in pyproject's ``[build-system]``)
 compiles each ``.py`` of ``HOT_MODULES`` unchanged into an extension under ``hedge/_native/`` (never
 beside its ``.py``: ``hedge.native`` loads it, and ``HEDGE_PURE=1`` keeps the ``.py``) and writes
-``hedge/_native/manifest.json``: module -> extension file and the SHA-256 of the source compiled.
+``hedge/_native/manifest.json``: module -> extension file and the SHA-256 of the source compiled (the
+``.py`` and, for ``feeds/book``, its augmenting ``.pxd`` of C types).
 A module that fails to compile (no C compiler, a Cython error) is left out with a warning and the
 install still succeeds: that module runs as pure Python. docs/replay.md, "The compiled build (Cython) and pure mode".
 """
@@ -42,6 +43,15 @@ DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True, 
 
 def _source(module: str) -> Path:
     return ROOT.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def _digest(path: Path) -> str:
+    """The ``.py`` and its augmenting ``.pxd`` if any (C types for Cython): as hedge.native.digest."""
+    h = hashlib.sha256(path.read_bytes())
+    pxd = path.with_suffix(".pxd")
+    if pxd.exists():
+        h.update(pxd.read_bytes())
+    return h.hexdigest()
 
 
 class OptionalCythonBuild(build_ext):
@@ -103,7 +113,7 @@ class OptionalCythonBuild(build_ext):
         base = ROOT if self.inplace else Path(self.build_lib)
         native = base / "hedge" / "_native"
         manifest = {name: {"file": str(self._native(base, name).relative_to(native)),
-                           "sha256": hashlib.sha256(_source(name).read_bytes()).hexdigest()}
+                           "sha256": _digest(_source(name))}
                     for name in sorted(self.built)}
         native.mkdir(parents=True, exist_ok=True)
         (native / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -3,7 +3,7 @@
 ``pip install`` (setup.py) compiles the per-message modules listed in setup.py's ``HOT_MODULES`` with
 Cython 3 in pure-Python mode (the ``.py`` files unchanged) and puts each extension *beside* the
 package, under ``hedge/_native/`` (``hedge/_native/feeds/book.<abi>.so`` for ``hedge.feeds.book``),
-with ``manifest.json`` (module -> extension file and the SHA-256 of the ``.py`` it was compiled from).
+with ``manifest.json`` (module -> extension file and the SHA-256 of the ``.py`` (and ``.pxd``) it was compiled from).
 Nothing there shadows a ``.py``: a normal import always finds the pure module. ``install()`` (called
 by ``hedge/__init__``) puts a finder first on ``sys.meta_path`` that answers for exactly the modules
 in the manifest with their extension, unless:
@@ -50,7 +50,13 @@ def source_path(module: str) -> Path:
 
 
 def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """SHA-256 of a module's source: its ``.py`` and, when there is one, its augmenting ``.pxd``
+    (book.pxd: the C types a compiled module was built with); setup.py hashes the same way."""
+    h = hashlib.sha256(path.read_bytes())
+    pxd = path.with_suffix(".pxd")
+    if pxd.exists():
+        h.update(pxd.read_bytes())
+    return h.hexdigest()
 
 
 class _Finder(importlib.abc.MetaPathFinder):
@@ -114,3 +120,15 @@ def compiled_modules() -> list[str]:
     return [name for name, mod in sys.modules.items()
             if name.startswith("hedge.") and isinstance(getattr(mod, "__loader__", None),
                                                          importlib.machinery.ExtensionFileLoader)]
+
+
+def load_pure(module: str) -> ModuleType:
+    """A fresh copy of ``module`` executed from its ``.py`` (plain Python, whatever the build), named
+    ``<module>__pure`` and not put in ``sys.modules``: the reference a compiled module is tested and
+    measured against in the same process (tests/unit/feeds/test_book.py, scripts/bench_book.py)."""
+    spec = importlib.util.spec_from_file_location(module + "__pure", source_path(module))
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no source for {module}")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

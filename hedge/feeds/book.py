@@ -16,7 +16,16 @@ below ``WINDOW // 16`` (or when ``top(n)`` wants more) the best of the set are m
 this loaded machine; windows 16..1024 all measured, larger is faster). A SortedDict costs 2.5x,
 and a tick grid needs a bounded price range that real Binance books do not have.
 Prices are the floats decoded from the exchange's decimal strings: the same string always gives
-the same float, so dict lookups are exact.
+the same float, so dict lookups are exact. Setting a level is one dict store; the dict's size says
+whether it was new (one hash instead of ``in`` + store).
+
+Compiled (setup.py HOT_MODULES), ``book.pxd`` beside this file declares both classes as cdef classes
+with typed fields (dict/list/set, sizes as C integers) and typed locals: attribute and method access
+become C struct and C calls, dict/list operations direct C-API calls. Prices and quantities stay
+Python floats (typing them C doubles would box them again for every dict key and list compare).
+This file stays plain Python and is the reference (``HEDGE_PURE=1``); the tests run both.
+Measured (scripts/bench_book.py, the recordings' 400k levels, apply + touch): compiled 156 ns a level
+vs pure 224 (1.43x; main's untyped compile 1.09x).
 
 Must never: know about synchronisation (update ids, gaps, snapshots' ids), the bus, or a wire
 format. The local exchange reuses this class for its own market.
@@ -56,7 +65,7 @@ class _Side:
                 qty.pop(px, None)
         self.qty = qty
         sign = self.sign
-        keys = sorted(sign * px for px in qty)
+        keys = sorted([sign * px for px in qty])
         cut = max(0, len(keys) - self.high // 2)
         self.far = set(keys[:cut])
         self.keys = keys[cut:]
@@ -66,16 +75,19 @@ class _Side:
         keys = self.keys
         far = self.far
         sign = self.sign
+        size = len(qty)
         for px, q in levels:
             if q > 0.0:
-                if px not in qty:
+                qty[px] = q
+                if len(qty) != size:  # a new level (one dict operation for both cases, not `in` + set)
+                    size += 1
                     k = sign * px
                     if keys and k > keys[0]:
                         insort(keys, k)
                     else:
                         far.add(k)
-                qty[px] = q
             elif qty.pop(px, None) is not None:
+                size -= 1
                 k = sign * px
                 if keys and k >= keys[0]:
                     del keys[bisect_left(keys, k)]
@@ -121,7 +133,10 @@ class _Side:
         sign = self.sign
         qty = self.qty
         keys = self.keys
-        return sum(qty[sign * k] for k in keys[-n:]) if n > 0 else 0.0
+        v = 0.0
+        for k in keys[-n:] if n > 0 else ():
+            v += qty[sign * k]
+        return v
 
 
 class OrderBook:

@@ -1,17 +1,40 @@
 """OrderBook: levels, deletes, top-N, derived figures; hypothesis: equal to a naive dict book (at every
-near-key window size)."""
+near-key window size). Every test runs against both books: the one ``hedge.feeds.book`` imports (the
+compiled extension when the build has it: cdef classes from book.pxd) and the ``.py`` run as plain Python."""
 
 from __future__ import annotations
+
+import os
+from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hedge.feeds.book import WINDOW, OrderBook
+from hedge import native
+from hedge.feeds import book as loaded
+from hedge.feeds.book import WINDOW
+
+PURE = native.load_pure("hedge.feeds.book")
 
 
-def test_snapshot_then_diffs() -> None:
-    b = OrderBook()
+@pytest.fixture(scope="module", params=["compiled", "pure"])
+def impl(request: pytest.FixtureRequest) -> ModuleType:
+    if request.param == "pure":
+        return PURE
+    if "hedge.feeds.book" not in native.compiled_modules():
+        if os.environ.get("HEDGE_EXPECT_COMPILED"):
+            pytest.fail(f"hedge.feeds.book is not compiled: {native.status()}")
+        pytest.skip(f"hedge.feeds.book runs pure here ({native.status()})")
+    return loaded
+
+
+def test_the_two_books_differ_only_in_build() -> None:
+    assert PURE.OrderBook is not loaded.OrderBook and PURE.WINDOW == WINDOW
+
+
+def test_snapshot_then_diffs(impl: ModuleType) -> None:
+    b = impl.OrderBook()
     assert b.best_bid() is None and b.best_ask() is None and not b.is_crossed()
     b.apply_snapshot([(100.0, 1.0), (99.5, 2.0), (98.0, 0.0)], [(101.0, 3.0), (102.0, 4.0)])
     assert b.depth() == (2, 2)  # a zero level in a snapshot is not a level
@@ -57,11 +80,11 @@ levels = st.lists(st.tuples(prices, qtys), max_size=12)
 @given(snap_b=levels, snap_a=levels, diffs=st.lists(st.tuples(levels, levels), max_size=15), n=st.integers(1, 8),
        window=st.sampled_from([2, 3, 5, 16, WINDOW]))
 def test_book_equals_naive_reference(
-    snap_b: list[tuple[float, float]], snap_a: list[tuple[float, float]],
+    impl: ModuleType, snap_b: list[tuple[float, float]], snap_a: list[tuple[float, float]],
     diffs: list[tuple[list[tuple[float, float]], list[tuple[float, float]]]], n: int, window: int,
 ) -> None:
     # Small windows: levels move between the sorted near keys and the far set on most diffs.
-    book, ref = OrderBook(window), NaiveBook()
+    book, ref = impl.OrderBook(window), NaiveBook()
     book.apply_snapshot(snap_b, snap_a)
     ref.apply(snap_b, snap_a)
     for bids, asks in [([], []), *diffs]:
