@@ -9,7 +9,8 @@ side when its last entry intent was screened), driving the adaptive overlay at e
 block of the first strategy's signal, and the ``FactorReport`` event.
 
 Cost: one comparison per tick until a sample is taken or due (``wake``, read by the stage before it
-calls ``on_tick``; ``_Track.next_ms`` inside); the statistics run once per resolved sample. Event time only (the ticks' ``ts_ms``): a replay gives the same table.
+calls ``on_tick``; ``_Track.next_ms`` inside); the statistics run once per resolved sample.
+Event time only (the ticks' ``ts_ms``): a replay gives the same table.
 
 Must never: read a clock, publish on every tick, or change a decision (the overlay changes the hybrid
 score's weights only when ``auto_weighting.adaptive`` is on).

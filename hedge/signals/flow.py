@@ -11,6 +11,9 @@ Definitions (event time, window ``W`` ms, a trade at ``t`` stays in while ``t > 
   ``absorption = f * max(0, 1 - max(0, m) / max_move_bps)``, else 0. Positive absorption means
   aggressive buyers are being absorbed by passive sellers (a bearish sign); negative, the reverse.
 
+Cost: ``expire`` returns at once when no trade leaves; ``imbalance`` is refreshed only when the
+window's volumes change (not per book tick).
+
 Must never: keep more than the window, or read the wall clock.
 """
 

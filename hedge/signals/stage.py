@@ -17,6 +17,8 @@ throttled publish at most every ``factor_diagnostics.publish_every_ms``; convict
 publish of Features / SymbolScore / Signal / FactorReport; no decision reads them.
 Fills are attributed to strategies through the router's OrderRequest (client order id ->
 intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
+Cost per tick (docs/signals.md): scorers and thresholds bound once, the factor diagnostics entered
+only when their ``wake`` time for the symbol has come, the screen and the views in their own methods.
 
 Must never: block, await, or publish an intent from an invalid book.
 """
@@ -125,23 +127,19 @@ class SignalStage:
         if not f.valid:
             return
         latest = self._latest
-        k = 0
-        for score in self._scorers:
+        for k, score in enumerate(self._scorers):
             latest[k] = score(f)
-            k += 1
         factors = self.factors
         if factors is not None and f.ts_ms >= factors.wake.get(f.symbol, 0.0):
             factors.on_tick(f, latest)
         strongest = 0.0
-        k = 0
-        for threshold in self._thresholds:
+        for k, threshold in enumerate(self._thresholds):
             s = latest[k]
             a = s if s >= 0.0 else -s
             if a > strongest:
                 strongest = a
             if a >= threshold and a > 0.0:
                 self._screen(k, f, s)
-            k += 1
         if self.views:
             last = self._last_pub.get(f.symbol)
             if last is None or f.ts_ms - last >= self._every_ms:
