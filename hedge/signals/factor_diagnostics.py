@@ -8,8 +8,9 @@ closed round trip's return is split equally among the directional factors that a
 side when its last entry intent was screened), driving the adaptive overlay at each completed
 block of the first strategy's signal, and the ``FactorReport`` event.
 
-Cost: one comparison per tick until a sample is taken or due (``_Track.next_ms``); the statistics run
-once per resolved sample. Event time only (the ticks' ``ts_ms``): a replay gives the same table.
+Cost: one comparison per tick until a sample is taken or due (``wake``, read by the stage before it
+calls ``on_tick``; ``_Track.next_ms`` inside); the statistics run once per resolved sample.
+Event time only (the ticks' ``ts_ms``): a replay gives the same table.
 
 Must never: read a clock, publish on every tick, or change a decision (the overlay changes the hybrid
 score's weights only when ``auto_weighting.adaptive`` is on).
@@ -59,6 +60,9 @@ class FactorDiagnostics:
         self.overlay = overlay
         self._realized = realized_bps  # the symbol's realized mean return (the score board's expectancy)
         self._tracks: dict[str, _Track] = {}
+        # symbol -> the earliest event time at which it has work (its track's ``next_ms``): the stage
+        # calls ``on_tick`` only from then on, so a tick with nothing due costs one dict lookup
+        self.wake: dict[str, float] = {}
         self._last_pub_ms = -_INF
         self.samples = 0
 
@@ -91,7 +95,7 @@ class FactorDiagnostics:
         if ts >= tr.next_sample_ms:
             pend.append((ts + self._horizon_ms, mid, factor_values(f, scores)))
             tr.next_sample_ms = ts + self.p.sample_every_ms
-        tr.next_ms = min(tr.next_sample_ms, pend[0][0]) if pend else tr.next_sample_ms
+        tr.next_ms = self.wake[f.symbol] = min(tr.next_sample_ms, pend[0][0]) if pend else tr.next_sample_ms
 
     def on_entry(self, f: SymbolFeatures, scores: Sequence[float], side: float) -> None:
         """An entry intent was screened on ``f.symbol``: remember the factors for its round trip."""

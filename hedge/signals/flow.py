@@ -11,6 +11,9 @@ Definitions (event time, window ``W`` ms, a trade at ``t`` stays in while ``t > 
   ``absorption = f * max(0, 1 - max(0, m) / max_move_bps)``, else 0. Positive absorption means
   aggressive buyers are being absorbed by passive sellers (a bearish sign); negative, the reverse.
 
+Cost: ``expire`` returns at once when no trade leaves; ``imbalance`` is refreshed only when the
+window's volumes change (not per book tick).
+
 Must never: keep more than the window, or read the wall clock.
 """
 
@@ -24,7 +27,7 @@ _INF = float("inf")
 class TradeFlow:
     """Rolling taker-flow window of one symbol."""
 
-    __slots__ = ("_trades", "buy_vol", "max_move_bps", "min_flow", "sell_vol", "window_ms")
+    __slots__ = ("_trades", "buy_vol", "imbalance", "max_move_bps", "min_flow", "sell_vol", "window_ms")
 
     def __init__(self, window_ms: int, min_flow: float, max_move_bps: float) -> None:
         if window_ms <= 0 or max_move_bps <= 0.0:
@@ -36,6 +39,7 @@ class TradeFlow:
         self._trades: deque[tuple[int, float, float]] = deque()
         self.buy_vol = 0.0
         self.sell_vol = 0.0
+        self.imbalance = 0.0  # of the window's volumes, refreshed only when they change
 
     def add(self, ts_ms: int, qty: float, is_buy: bool, mid: float) -> None:
         """One taker trade of ``qty`` (buy when the taker bought) while the book mid was ``mid``."""
@@ -48,11 +52,14 @@ class TradeFlow:
         else:
             self.sell_vol += qty
             self._trades.append((ts_ms, -qty, mid))
+        self._refresh()
 
     def expire(self, now_ms: int) -> None:
         """Drop the trades that have left the window."""
         trades = self._trades
         cutoff = now_ms - self.window_ms
+        if not trades or trades[0][0] > cutoff:  # nothing leaves (an empty window's sums are already 0)
+            return
         while trades and trades[0][0] <= cutoff:
             q = trades.popleft()[1]
             if q > 0.0:
@@ -62,17 +69,18 @@ class TradeFlow:
         if not trades:  # reset the running sums: no drift from float subtraction
             self.buy_vol = 0.0
             self.sell_vol = 0.0
+        self._refresh()
 
     def __len__(self) -> int:
         return len(self._trades)
 
-    @property
-    def imbalance(self) -> float:
+    def _refresh(self) -> None:
         total = self.buy_vol + self.sell_vol
         if total <= 0.0:
-            return 0.0
+            self.imbalance = 0.0
+            return
         x = (self.buy_vol - self.sell_vol) / total
-        return 1.0 if x > 1.0 else -1.0 if x < -1.0 else x
+        self.imbalance = 1.0 if x > 1.0 else -1.0 if x < -1.0 else x
 
     def absorption(self, mid: float) -> float:
         """Absorption against the current ``mid`` (see the module docstring), in [-1, 1]."""

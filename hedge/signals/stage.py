@@ -17,6 +17,8 @@ throttled publish at most every ``factor_diagnostics.publish_every_ms``; convict
 publish of Features / SymbolScore / Signal / FactorReport; no decision reads them.
 Fills are attributed to strategies through the router's OrderRequest (client order id ->
 intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
+Cost per tick (docs/signals.md): scorers and thresholds bound once, the factor diagnostics entered
+only when their ``wake`` time for the symbol has come, the screen and the views in their own methods.
 
 Must never: block, await, or publish an intent from an invalid book.
 """
@@ -37,7 +39,7 @@ from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.conviction import Conviction
 from hedge.signals.factor_diagnostics import FactorDiagnostics
-from hedge.signals.features import FeatureEngine
+from hedge.signals.features import FeatureEngine, SymbolFeatures
 from hedge.signals.round_trips import RoundTripTracker
 from hedge.signals.scores import ScoreBoard
 from hedge.signals.screener import Screener
@@ -69,8 +71,9 @@ class SignalStage:
         self.features = FeatureEngine(st.signals)
         where = f"{cfg.source}/strategy.yaml" if cfg.source else "strategy.yaml"
         self.strategies = build_strategies(st, where) if strategies is None else strategies
-        self._gates = tuple((s, s.params.entry_threshold) for s in self.strategies)
-        self._latest = [0.0] * len(self._gates)  # this tick's score of each strategy (no per-tick list)
+        self._scorers = tuple(s.score for s in self.strategies)  # bound once: no per-tick method lookup
+        self._thresholds = tuple(s.params.entry_threshold for s in self.strategies)
+        self._latest = [0.0] * len(self.strategies)  # this tick's score of each strategy (no per-tick list)
         self.scores = ScoreBoard(st.scores)
         self.round_trips = RoundTripTracker()
         calibrator = Calibrator(applied(cfg))
@@ -123,40 +126,50 @@ class SignalStage:
         f = self.features.on_book(u)
         if not f.valid:
             return
-        publish = self.bus.publish
-        strongest = 0.0
         latest = self._latest
-        gates = self._gates
-        for k, (strat, _) in enumerate(gates):
-            latest[k] = strat.score(f)
+        for k, score in enumerate(self._scorers):
+            latest[k] = score(f)
         factors = self.factors
-        if factors is not None:
+        if factors is not None and f.ts_ms >= factors.wake.get(f.symbol, 0.0):
             factors.on_tick(f, latest)
-        for k, (strat, threshold) in enumerate(gates):
+        strongest = 0.0
+        for k, threshold in enumerate(self._thresholds):
             s = latest[k]
             a = s if s >= 0.0 else -s
             if a > strongest:
                 strongest = a
             if a >= threshold and a > 0.0:
-                out = self.screener.screen(strat, f, s)
-                if out is not None:
-                    self.intents += 1
-                    if factors is not None:
-                        factors.on_entry(f, latest, out[1].side.sign)
-                    publish(out[0])
-                    publish(out[1])
-        if not self.views:
+                self._screen(k, f, s)
+        if self.views:
+            last = self._last_pub.get(f.symbol)
+            if last is None or f.ts_ms - last >= self._every_ms:
+                self._publish_views(f, strongest)
+
+    def _screen(self, k: int, f: SymbolFeatures, s: float) -> None:
+        """Strategy ``k``'s score ``s`` is past its threshold: screen it, publish Signal + OrderIntent."""
+        out = self.screener.screen(self.strategies[k], f, s)
+        if out is None:
             return
-        last = self._last_pub.get(f.symbol)
-        if last is None or f.ts_ms - last >= self._every_ms:
-            self._last_pub[f.symbol] = f.ts_ms
-            if factors is not None and factors.due(f.ts_ms):
-                publish(factors.report(f.ts_ms, f.recv_ns, self.scores.weights))
-            self.scores.stats(f.symbol).signal = strongest
-            publish(f.snapshot())
-            publish(self.scores.snapshot(f.symbol, f.spread_bps, f.ts_ms, f.recv_ns))
-            for k, (strat, _) in enumerate(self._gates):
-                publish(self.screener.signal(strat.name, f, latest[k]))
+        self.intents += 1
+        if self.factors is not None:
+            self.factors.on_entry(f, self._latest, out[1].side.sign)
+        publish = self.bus.publish
+        publish(out[0])
+        publish(out[1])
+
+    def _publish_views(self, f: SymbolFeatures, strongest: float) -> None:
+        """The throttled views of ``f.symbol``: FactorReport (when due), Features, SymbolScore, each Signal."""
+        publish = self.bus.publish
+        factors = self.factors
+        self._last_pub[f.symbol] = f.ts_ms
+        if factors is not None and factors.due(f.ts_ms):
+            publish(factors.report(f.ts_ms, f.recv_ns, self.scores.weights))
+        self.scores.stats(f.symbol).signal = strongest
+        publish(f.snapshot())
+        publish(self.scores.snapshot(f.symbol, f.spread_bps, f.ts_ms, f.recv_ns))
+        latest = self._latest
+        for k, strat in enumerate(self.strategies):
+            publish(self.screener.signal(strat.name, f, latest[k]))
 
     def on_trade(self, t: Trade) -> None:
         self.features.on_trade(t)
