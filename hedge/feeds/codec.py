@@ -39,6 +39,7 @@ from typing import Annotated, Any
 import msgspec
 
 from hedge.events import BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, Trade
+from hedge.feeds.seen import TickerStamp
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,7 @@ _EVENT_NAME: dict[type, str] = {
     DepthDiff: "depthUpdate",
     Trade: "trade",
     BookTicker: "bookTicker",
+    TickerStamp: "bookTicker",
     MarkPrice: "markPriceUpdate",
     DepthSnapshot: "snapshot",
 }
@@ -319,7 +321,7 @@ class Codec:
         if self._journal is not None:
             self._journal("malformed_frame", {"reason": reason, "count": count, "sample": sample})
 
-    def count(self, ev: MarketEvent | DepthSnapshot) -> None:
+    def count(self, ev: MarketEvent | DepthSnapshot | TickerStamp) -> None:
         """Count an event decoded elsewhere (a Parquet tape) under the name its frame would have."""
         name = "aggTrade" if type(ev) is Trade and ev.aggregated else _EVENT_NAME[type(ev)]
         counts = self._counts

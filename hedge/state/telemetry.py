@@ -34,7 +34,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from hedge.bus import Bus
 from hedge.events import (
@@ -112,6 +112,18 @@ def _event_types() -> list[type[Event]]:
 MarketEvent = DepthDiff | Trade | BookTicker | MarkPrice
 
 
+class FeedSeen(Protocol):
+    """What telemetry reads of a feed's unpublished market messages (``hedge.feeds.seen.TickerSeen``)."""
+
+    @property
+    def last_ns(self) -> int: ...
+
+    @property
+    def by_symbol(self) -> dict[str, int]: ...
+
+    def follow(self, now: Callable[[], int], lag: Histogram | None) -> None: ...
+
+
 def _remember(table: dict[str, int], key: str, value: int) -> None:
     if len(table) >= PENDING_CAP:
         del table[next(iter(table))]
@@ -124,17 +136,16 @@ class Telemetry:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or LiveClock()  # the engine's: every age the surfaces report is measured on it
         self.feed_lag = Histogram()
-        # A replay sets False: its feed lag is the recording's, and nothing serves it (no /metrics;
-        # no state file holds it), so the per-message lag maths is skipped (~3% of a replay's CPU).
-        self.track_feed_lag = True
+        self._track_feed_lag = True
+        self._feeds: list[FeedSeen] = []  # what the feeds counted of the market messages not published
         self.tick_to_decision = Histogram()
         self.decision_to_send = Histogram()
         self.order_ack = Histogram()
         self.loop_lag = Histogram()
         self.loop_lag_last_s = 0.0
         self.loop_lag_max_s = 0.0
-        self.last_seen_ns: dict[type[Event], int] = {}
-        self.last_data_ns: dict[str, int] = {}  # market data by symbol
+        self._seen_ns: dict[type[Event], int] = {}  # as published (``last_seen_ns`` adds the feeds')
+        self._data_ns: dict[str, int] = {}  # market data by symbol, as published (``last_data_ns``)
         self.vetoes: dict[str, int] = {}
         self.veto_window = VetoWindow(self.vetoes)
         self.allowed = 0
@@ -162,9 +173,10 @@ class Telemetry:
     def attach(self, bus: Bus) -> None:
         # Market data gets one handler per type doing both the last-seen stamp and the feed lag;
         # every other event type (known when attaching) gets the bare stamp.
+        # BookTicker passively: a feed keeps the figures of those it does not publish (``watch_feed``).
         market: tuple[type[Any], ...] = (DepthDiff, Trade, BookTicker, MarkPrice)
         for etype in market:
-            bus.subscribe(etype, self.market_handler(etype))
+            bus.subscribe(etype, self.market_handler(etype), passive=etype is BookTicker)
         for etype in _event_types():
             if not issubclass(etype, market):
                 bus.subscribe(etype, self.on_any)
@@ -183,17 +195,57 @@ class Telemetry:
         for etype, handler in subs:
             bus.subscribe(etype, handler)
 
+    def watch_feed(self, seen: FeedSeen) -> None:
+        """Read ``seen`` (a feed's ``TickerSeen``) with what the bus brings: its stamps join
+        ``last_seen_ns``/``last_data_ns`` when read, and it observes ``feed_lag`` while tracked."""
+        self._feeds.append(seen)
+        seen.follow(self.clock.now_ns, self.feed_lag if self._track_feed_lag else None)
+
+    @property
+    def track_feed_lag(self) -> bool:
+        """A replay sets False: its feed lag is the recording's, and nothing serves it (no /metrics;
+        no state file holds it), so the per-message lag maths is skipped (~3% of a replay's CPU)."""
+        return self._track_feed_lag
+
+    @track_feed_lag.setter
+    def track_feed_lag(self, on: bool) -> None:
+        self._track_feed_lag = on
+        for seen in self._feeds:
+            seen.follow(self.clock.now_ns, self.feed_lag if on else None)
+
+    @property
+    def last_seen_ns(self) -> dict[type[Event], int]:
+        """The last receive time by event type (the feeds' unpublished bookTickers included)."""
+        stamps = [f.last_ns for f in self._feeds if f.last_ns]
+        if not stamps:
+            return self._seen_ns
+        out = dict(self._seen_ns)
+        out[BookTicker] = max(out.get(BookTicker, 0), *stamps)
+        return out
+
+    @property
+    def last_data_ns(self) -> dict[str, int]:
+        """The last receive time of market data by symbol (the feeds' unpublished bookTickers included)."""
+        if not self._feeds:
+            return self._data_ns
+        out = dict(self._data_ns)
+        for f in self._feeds:
+            for sym, ns in f.by_symbol.items():
+                if ns > out.get(sym, 0):
+                    out[sym] = ns
+        return out
+
     # ------------------------------------------------------------------ per tick
 
     def on_any(self, ev: Event) -> None:
-        self.last_seen_ns[type(ev)] = ev.recv_ns or self.clock.now_ns()
+        self._seen_ns[type(ev)] = ev.recv_ns or self.clock.now_ns()
 
     def market_handler(self, etype: type[Event]) -> Callable[[MarketEvent], None]:
         """The handler of market events of ``etype``: the last-seen stamp of the type and of the
         symbol, and the feed lag (clamped at 0) into ``feed_lag`` with ``observe`` inlined — about
         half the cost of a method doing the same (no ``type()`` call, no ``observe`` frame, every
         container a closure variable)."""
-        seen, data, lag_h, now = self.last_seen_ns, self.last_data_ns, self.feed_lag, self.clock.now_ns
+        seen, data, lag_h, now = self._seen_ns, self._data_ns, self.feed_lag, self.clock.now_ns
         counts, bounds = lag_h.counts, lag_h.bounds
 
         def on(ev: MarketEvent) -> None:
@@ -204,7 +256,7 @@ class Telemetry:
             seen[etype] = recv
             data[ev.symbol] = recv
             ts = ev.ts_ms
-            if ts and self.track_feed_lag:
+            if ts and self._track_feed_lag:
                 lag = recv * 1e-9 - ts * 1e-3
                 if not lag > 0.0:
                     lag = 0.0
