@@ -6,14 +6,18 @@ asked), and ``TickerStamp``, the lean record a Parquet tape yields for such a ro
 
 Design: a bookTicker (~3/4 of the messages) is read by nobody in the engine but telemetry, which
 only stamps its time and observes its lag. So when the bus has no other subscriber for BookTicker
-(``Bus.publish_needed``; telemetry subscribes passively) the dispatcher does those few writes here,
-with the same arithmetic as telemetry's market handler, and telemetry reads this object when a
-surface asks (pull: at a scrape or a state publish), merging it with what it saw on the bus. A
-published BookTicker is never also written here: each message is counted exactly once.
+(``Bus.publish_needed``; telemetry subscribes passively) the dispatcher makes those few writes here,
+with the same arithmetic as telemetry's market handler, instead of building an event, publishing it
+and running a handler. A published BookTicker is never also counted here: each message once.
 
-The lag histogram is telemetry's own, handed over at wiring (``lag``; None = not tracked, as in a
-replay): any object with the buckets' ``bounds``, their ``counts``, ``count`` and ``sum``
-(``LagSink``), so this package never imports the operator surfaces.
+Where the writes land: telemetry hands its own containers over at wiring (``follow``: its
+last-seen dicts, its feed-lag histogram or None when not tracked, its clock), so the surfaces read
+exactly what they read when every bookTicker was published. Merging separate counters when a
+surface reads them (pull) was the first design, and is not exact: the last data of a symbol is
+the stamp of its last message, of any type, and a merge cannot tell which of two stamps came last
+when receive times step back (a recording's are allowed to, within ``TIME_SLACK_NS``). The lag
+histogram is any object with ``bounds``, ``counts``, ``count`` and ``sum`` (``LagSink``), so this
+package never imports the operator surfaces.
 
 Must never: import hedge.state, allocate per message beyond the dict slot of a new symbol, or
 decide anything.
@@ -26,6 +30,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import msgspec
+
+from hedge.events import BookTicker, Event
 
 
 class LagSink(Protocol):
@@ -44,27 +50,33 @@ def _no_clock() -> int:
 
 
 class TickerSeen:
-    """The last receive times of the unpublished bookTicker messages, and their feed lag."""
+    """Where the unpublished bookTicker messages are counted: last-seen stamps and feed lag."""
 
-    __slots__ = ("by_symbol", "lag", "last_ns", "now")
+    __slots__ = ("by_symbol", "by_type", "lag", "now")
 
     def __init__(self) -> None:
-        self.last_ns = 0  # the last one's receive time (0: none yet)
-        self.by_symbol: dict[str, int] = {}  # the last receive time by symbol (stamped ones only)
-        self.lag: LagSink | None = None  # set at wiring by a reader that tracks the feed lag
-        self.now: Callable[[], int] = _no_clock  # the reader's clock: the stamp of an unstamped message
+        self.by_type: dict[type[Event], int] = {}  # the last receive time by event type (BookTicker here)
+        self.by_symbol: dict[str, int] = {}  # the last receive time of market data by symbol
+        self.lag: LagSink | None = None  # the feed-lag histogram (None: the lag is not tracked)
+        self.now: Callable[[], int] = _no_clock  # the stamp of a message received without one
 
-    def follow(self, now: Callable[[], int], lag: LagSink | None) -> None:
-        """Wiring: the reader's clock, and its lag histogram (None: the lag is not tracked)."""
-        self.now = now
-        self.lag = lag
+    @property
+    def last_ns(self) -> int:
+        """The last bookTicker's receive time (0: none counted here)."""
+        return self.by_type.get(BookTicker, 0)
+
+    def follow(self, now: Callable[[], int], lag: LagSink | None, by_type: dict[type[Event], int],
+               by_symbol: dict[str, int]) -> None:
+        """Wiring: count in the reader's containers (telemetry's), on its clock, into its lag
+        histogram (None: not tracked). Stamps so far stay where they were."""
+        self.now, self.lag, self.by_type, self.by_symbol = now, lag, by_type, by_symbol
 
     def saw(self, symbol: str, ts_ms: int, recv_ns: int) -> None:
-        """One message: as telemetry's market handler would count its BookTicker."""
+        """One bookTicker: counted as telemetry's market handler counts a published one."""
         if not recv_ns:
-            self.last_ns = self.now()
+            self.by_type[BookTicker] = self.now()
             return
-        self.last_ns = recv_ns
+        self.by_type[BookTicker] = recv_ns
         self.by_symbol[symbol] = recv_ns
         lag_h = self.lag
         if ts_ms and lag_h is not None:

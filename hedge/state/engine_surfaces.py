@@ -71,7 +71,6 @@ def diagnostics(
             gaps=fs.gaps if fs is not None else 0,
             changed_ns=t.feed_status_ns.get(conn, 0),
         )
-    data = t.last_data_ns  # one read: merged with the feeds' unpublished stamps
     books = [
         s.BookRow(
             symbol=sym,
@@ -79,9 +78,9 @@ def diagnostics(
             reason=t.books[sym].reason if sym in t.books else "",
             resyncs=t.books[sym].resyncs if sym in t.books else 0,
             changed_ns=t.books_ns.get(sym, 0),
-            last_data_age_s=round((now - data[sym]) * 1e-9, 3) if sym in data else -1.0,
+            last_data_age_s=round((now - t.last_data_ns[sym]) * 1e-9, 3) if sym in t.last_data_ns else -1.0,
         )
-        for sym in sorted(set(t.books) | set(data))
+        for sym in sorted(set(t.books) | set(t.last_data_ns))
     ]
     recent, recent_s = t.veto_window.recent(now)
     return s.Diagnostics(

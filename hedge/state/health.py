@@ -65,9 +65,8 @@ class HealthMonitor:
             for conn, st in sorted(self.t.feed_status.items())
             if conn != r.user_stream and not st.connected
         ]
-        data = self.t.last_data_ns  # one read: merged with the feeds' unpublished stamps
         for sym in r.symbols:
-            last = data.get(sym)
+            last = self.t.last_data_ns.get(sym)
             if last is None:
                 out.append(f"no market data for {sym} yet")
             elif (age := (now - last) * 1e-9) > r.feed_stale_s:

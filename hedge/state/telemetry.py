@@ -113,15 +113,10 @@ MarketEvent = DepthDiff | Trade | BookTicker | MarkPrice
 
 
 class FeedSeen(Protocol):
-    """What telemetry reads of a feed's unpublished market messages (``hedge.feeds.seen.TickerSeen``)."""
+    """A feed that counts its unpublished market messages in telemetry's containers (``TickerSeen``)."""
 
-    @property
-    def last_ns(self) -> int: ...
-
-    @property
-    def by_symbol(self) -> dict[str, int]: ...
-
-    def follow(self, now: Callable[[], int], lag: Histogram | None) -> None: ...
+    def follow(self, now: Callable[[], int], lag: Histogram | None, by_type: dict[type[Event], int],
+               by_symbol: dict[str, int]) -> None: ...
 
 
 def _remember(table: dict[str, int], key: str, value: int) -> None:
@@ -137,15 +132,15 @@ class Telemetry:
         self.clock: Clock = clock or LiveClock()  # the engine's: every age the surfaces report is measured on it
         self.feed_lag = Histogram()
         self._track_feed_lag = True
-        self._feeds: list[FeedSeen] = []  # what the feeds counted of the market messages not published
+        self._feeds: list[FeedSeen] = []  # the feeds that count here the market messages they do not publish
         self.tick_to_decision = Histogram()
         self.decision_to_send = Histogram()
         self.order_ack = Histogram()
         self.loop_lag = Histogram()
         self.loop_lag_last_s = 0.0
         self.loop_lag_max_s = 0.0
-        self._seen_ns: dict[type[Event], int] = {}  # as published (``last_seen_ns`` adds the feeds')
-        self._data_ns: dict[str, int] = {}  # market data by symbol, as published (``last_data_ns``)
+        self.last_seen_ns: dict[type[Event], int] = {}
+        self.last_data_ns: dict[str, int] = {}  # market data by symbol
         self.vetoes: dict[str, int] = {}
         self.veto_window = VetoWindow(self.vetoes)
         self.allowed = 0
@@ -196,10 +191,15 @@ class Telemetry:
             bus.subscribe(etype, handler)
 
     def watch_feed(self, seen: FeedSeen) -> None:
-        """Read ``seen`` (a feed's ``TickerSeen``) with what the bus brings: its stamps join
-        ``last_seen_ns``/``last_data_ns`` when read, and it observes ``feed_lag`` while tracked."""
+        """Let a feed (its ``TickerSeen``) count here the bookTickers it does not publish: it stamps
+        ``last_seen_ns``/``last_data_ns`` and observes ``feed_lag`` (while tracked) as
+        ``market_handler`` would, in these very containers, handed over now (see the module doc)."""
         self._feeds.append(seen)
-        seen.follow(self.clock.now_ns, self.feed_lag if self._track_feed_lag else None)
+        self._hand_over(seen)
+
+    def _hand_over(self, seen: FeedSeen) -> None:
+        seen.follow(self.clock.now_ns, self.feed_lag if self._track_feed_lag else None,
+                    self.last_seen_ns, self.last_data_ns)
 
     @property
     def track_feed_lag(self) -> bool:
@@ -211,41 +211,19 @@ class Telemetry:
     def track_feed_lag(self, on: bool) -> None:
         self._track_feed_lag = on
         for seen in self._feeds:
-            seen.follow(self.clock.now_ns, self.feed_lag if on else None)
-
-    @property
-    def last_seen_ns(self) -> dict[type[Event], int]:
-        """The last receive time by event type (the feeds' unpublished bookTickers included)."""
-        stamps = [f.last_ns for f in self._feeds if f.last_ns]
-        if not stamps:
-            return self._seen_ns
-        out = dict(self._seen_ns)
-        out[BookTicker] = max(out.get(BookTicker, 0), *stamps)
-        return out
-
-    @property
-    def last_data_ns(self) -> dict[str, int]:
-        """The last receive time of market data by symbol (the feeds' unpublished bookTickers included)."""
-        if not self._feeds:
-            return self._data_ns
-        out = dict(self._data_ns)
-        for f in self._feeds:
-            for sym, ns in f.by_symbol.items():
-                if ns > out.get(sym, 0):
-                    out[sym] = ns
-        return out
+            self._hand_over(seen)
 
     # ------------------------------------------------------------------ per tick
 
     def on_any(self, ev: Event) -> None:
-        self._seen_ns[type(ev)] = ev.recv_ns or self.clock.now_ns()
+        self.last_seen_ns[type(ev)] = ev.recv_ns or self.clock.now_ns()
 
     def market_handler(self, etype: type[Event]) -> Callable[[MarketEvent], None]:
         """The handler of market events of ``etype``: the last-seen stamp of the type and of the
         symbol, and the feed lag (clamped at 0) into ``feed_lag`` with ``observe`` inlined — about
         half the cost of a method doing the same (no ``type()`` call, no ``observe`` frame, every
         container a closure variable)."""
-        seen, data, lag_h, now = self._seen_ns, self._data_ns, self.feed_lag, self.clock.now_ns
+        seen, data, lag_h, now = self.last_seen_ns, self.last_data_ns, self.feed_lag, self.clock.now_ns
         counts, bounds = lag_h.counts, lag_h.bounds
 
         def on(ev: MarketEvent) -> None:
