@@ -22,6 +22,10 @@ Design (the figures are this machine's, see docs/architecture.md):
   and the other subscribers go on.
 - ``drain()`` waits until every stage has processed everything published so far, including
   what stages published while draining (replay and tests rely on it).
+- **Events nobody needs**: ``publish_needed(type)`` tells a hot-path publisher whether to build an
+  event at all (if not, the publish is counted as made). A ``passive`` subscriber receives what is
+  published but does not make it needed: an observer whose figures the publisher keeps otherwise
+  (telemetry's bookTicker counts, kept by the feed's dispatcher).
 - **Cascade timing** (opt-in, ``time_cascades``; the shadow pipeline's cost per tick): every n-th
   outermost publish of chosen types is timed with everything it published in turn; ``timing`` is
   True meanwhile. Off, it costs ``publish`` one attribute test.

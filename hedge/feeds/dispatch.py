@@ -16,7 +16,12 @@ Design: everything here is synchronous plain calls (decode -> publish -> book ->
 live connection and the replay source call ``on_frame`` for every frame, so both publish exactly
 the same events in the same order for the same input. BookTicker frames (~3/4 of all) go no further
 than their wire Struct when the bus has nobody for them (``Bus.publish_needed``: the publish is
-counted, nothing is built); with a subscriber (the engine's telemetry) they are published as ever.
+counted, nothing is built); with a real subscriber (a strategy, the shadow pipeline's cost,
+``--verify-book``) they are published as ever. Telemetry's subscription is passive: what it counts of
+a bookTicker (last-seen stamps, feed lag) is written by ``tickers`` (``hedge.feeds.seen.TickerSeen``)
+into telemetry's own containers, handed over at wiring, so the engine builds, publishes and handles
+no BookTicker at all and the surfaces read the same figures. A Parquet tape's bookTicker rows come
+as ``TickerStamp`` (``on_event``) when the replay opened it with nobody for them.
 
 Must never: await, log per frame, or know where frames come from (socket or file).
 """

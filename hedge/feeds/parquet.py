@@ -29,6 +29,9 @@ the event structs and the (price, qty) level tuples of the depth diffs — not r
 whole columns (C-level conversions, one ``zip`` for all of a batch's level tuples) with the GC
 paused, and handed out by a C iterator. A reader costing nothing would make a full replay at most
 ~1.8x faster than gz (``scripts/bench_parquet.py``'s ``free`` bound): the rest is the engine.
+When nobody needs the BookTickers (``iter_parquet(tickers=False)``, which ``ReplaySource`` asks for
+when the bus has no real subscriber), a bookTicker row (~3/4 of them) is built as a ``TickerStamp``
+from three columns instead of a BookTicker from nine.
 
 Must never: change a price, a quantity, an id or the order of rows; hold a partial file under a
 final name (``write`` goes through a temporary file and an atomic rename).

@@ -18,6 +18,15 @@ too. The statuses already counted per order are remembered for the ``OUTCOME_MEM
 recently updated orders (an order is refreshed on every update, so only long-finished orders
 are forgotten).
 
+BookTicker (~3/4 of the market messages) is subscribed passively (``Bus.subscribe(passive=True)``):
+a published one is counted here as ever, but telemetry alone does not make the feed build them.
+The feed's dispatcher counts the others itself (``hedge.feeds.seen.TickerSeen``, ``watch_feed``)
+with the same arithmetic, in this object's own containers (``last_seen_ns``, ``last_data_ns``,
+``feed_lag`` while tracked, the clock), handed over at wiring: no event, no call per message, and
+the surfaces read exactly the figures they read when every bookTicker was published. (A pull —
+separate counters merged when a surface reads them — cannot tell which of two stamps of a symbol
+came last when receive times step back, so it was not exact.)
+
 Market data is the bulk of the events (~87% of a replay's): each market type gets its own closure
 (``market_handler``) with the histogram's ``observe`` inlined (the same stamps, buckets and
 sequential sum as calling ``observe``).
