@@ -22,6 +22,10 @@ Design (the figures are this machine's, see docs/architecture.md):
   and the other subscribers go on.
 - ``drain()`` waits until every stage has processed everything published so far, including
   what stages published while draining (replay and tests rely on it).
+- **Events nobody needs**: ``publish_needed(type)`` tells a hot-path publisher whether to build an
+  event at all (if not, the publish is counted as made). A ``passive`` subscriber receives what is
+  published but does not make it needed: an observer whose figures the publisher keeps otherwise
+  (telemetry's bookTicker counts, kept by the feed's dispatcher).
 - **Cascade timing** (opt-in, ``time_cascades``; the shadow pipeline's cost per tick): every n-th
   outermost publish of chosen types is timed with everything it published in turn; ``timing`` is
   True meanwhile. Off, it costs ``publish`` one attribute test.
@@ -223,7 +227,7 @@ class _Route:
     """Everything one concrete event type is delivered to, resolved once."""
 
     __slots__ = ("blocking", "by_symbol", "count", "handlers", "inboxes", "keyed_handlers", "keyed_inboxes", "name",
-                 "rest")
+                 "needed", "rest")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -238,6 +242,7 @@ class _Route:
         # per-symbol subscribers are delivered by ``Bus._deliver_rest`` after the plain handlers.
         self.by_symbol: dict[Hashable, tuple[Handler[Any], ...]] = {}
         self.rest = False
+        self.needed = False  # a subscriber that is not ``passive``: the event must be built
 
 
 class Stage:
@@ -251,15 +256,17 @@ class Stage:
 
 
 class _Sub:
-    __slots__ = ("handler", "inbox", "symbol", "topic")
+    __slots__ = ("handler", "inbox", "passive", "symbol", "topic")
 
     def __init__(
-        self, topic: type[Event], symbol: Hashable, handler: Handler[Any] | None, inbox: Inbox[Any] | None
+        self, topic: type[Event], symbol: Hashable, handler: Handler[Any] | None, inbox: Inbox[Any] | None,
+        passive: bool = False,
     ) -> None:
         self.topic = topic
         self.symbol = symbol
         self.handler = handler
         self.inbox = inbox
+        self.passive = passive
 
 
 class Bus:
@@ -282,9 +289,12 @@ class Bus:
 
     # ------------------------------------------------------------------ subscribing
 
-    def subscribe(self, topic: type[E], handler: Handler[E], *, symbol: str | None = None) -> None:
-        """Run ``handler`` inline on every published ``topic`` event (optionally one symbol's)."""
-        self._subs.append(_Sub(topic, symbol, handler, None))
+    def subscribe(self, topic: type[E], handler: Handler[E], *, symbol: str | None = None,
+                  passive: bool = False) -> None:
+        """Run ``handler`` inline on every published ``topic`` event (optionally one symbol's).
+        ``passive``: it receives what is published, but does not by itself make a publisher build
+        the event (``publish_needed``; an observer whose figures the publisher keeps otherwise)."""
+        self._subs.append(_Sub(topic, symbol, handler, None, passive))
         self._invalidate()
 
     def stage(
@@ -398,14 +408,19 @@ class Bus:
             self._observe(time.perf_counter() - t0)
 
     def publish_needed(self, etype: type[Event]) -> bool:
-        """Must an ``etype`` event be built and published? False when no subscriber would receive
-        it (nor a timed cascade start with it): that publish is then counted as made, so that a
-        hot-path publisher may skip building events nobody reads and the stats stay the same."""
+        """Must an ``etype`` event be built and published? False when no subscriber but passive ones
+        would receive it (nor a timed cascade start with it): that publish is then counted as made,
+        so that a hot-path publisher may skip building events nobody reads and the stats stay the same."""
         route = self._routes.get(etype) or self._resolve(etype)
-        if route.handlers or route.inboxes or route.keyed_handlers or route.keyed_inboxes or etype in self._timed:
+        if route.needed or etype in self._timed:
             return True
         route.count += 1
         return False
+
+    def wants(self, etype: type[Event]) -> bool:
+        """Would ``publish_needed(etype)`` say True now? (Asked once, not counted as a publish.)"""
+        route = self._routes.get(etype) or self._resolve(etype)
+        return route.needed or etype in self._timed
 
     async def publish_async(self, event: Event) -> None:
         """Like ``publish``, but first wait for room in every BLOCK inbox on the event's route."""
@@ -439,6 +454,7 @@ class Bus:
         for sub in self._subs:
             if sub.topic not in mro:
                 continue
+            route.needed = route.needed or not sub.passive
             if sub.symbol is None:
                 if sub.handler is not None:
                     handlers.append(sub.handler)

@@ -95,6 +95,7 @@ class Daemon:
         events = engine.journals.writer("events")
         feed = MarketFeed(rt.feeds, cfg.strategy.universe, engine.bus, setup.market, journal=events.write,
                           clock=engine.clock)
+        engine.observability.telemetry.watch_feed(feed.dispatcher.tickers)  # the bookTickers it does not publish
         engine.add_service(feed)
         for svc in setup.services:
             engine.add_service(svc)

@@ -16,7 +16,12 @@ Design: everything here is synchronous plain calls (decode -> publish -> book ->
 live connection and the replay source call ``on_frame`` for every frame, so both publish exactly
 the same events in the same order for the same input. BookTicker frames (~3/4 of all) go no further
 than their wire Struct when the bus has nobody for them (``Bus.publish_needed``: the publish is
-counted, nothing is built); with a subscriber (the engine's telemetry) they are published as ever.
+counted, nothing is built); with a real subscriber (a strategy, the shadow pipeline's cost,
+``--verify-book``) they are published as ever. Telemetry's subscription is passive: what it counts of
+a bookTicker (last-seen stamps, feed lag) is written by ``tickers`` (``hedge.feeds.seen.TickerSeen``)
+into telemetry's own containers, handed over at wiring, so the engine builds, publishes and handles
+no BookTicker at all and the surfaces read the same figures. A Parquet tape's bookTicker rows come
+as ``TickerStamp`` (``on_event``) when the replay opened it with nobody for them.
 
 Must never: await, log per frame, or know where frames come from (socket or file).
 """
@@ -31,6 +36,7 @@ import msgspec
 from hedge.bus import Bus
 from hedge.events import BookTicker, DepthDiff, DepthSnapshot
 from hedge.feeds.codec import Codec, CodecError, MarketEvent, WireTicker, event_of
+from hedge.feeds.seen import TickerSeen, TickerStamp
 from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
 
 log = logging.getLogger(__name__)
@@ -87,6 +93,8 @@ class FrameDispatcher:
         self._closed = frozenset(symbols)
         self.other_symbols: dict[str, int] = {}
         self.other_overflow = 0
+        self.tickers = TickerSeen()  # the bookTickers not published (telemetry reads it: ``Telemetry.watch_feed``)
+        self._saw_ticker = self.tickers.saw
         for s in self._closed:
             self.book(s)
 
@@ -116,7 +124,8 @@ class FrameDispatcher:
         """One received frame: decode, publish, and (depth) update the book.
 
         A bookTicker (most frames) is built into its event only when the bus has a subscriber for
-        it (``Bus.publish_needed``; the publish is counted either way)."""
+        it (``Bus.publish_needed``; the publish is counted either way); else it is stamped in
+        ``tickers``."""
         w = self._wire(raw)
         if w is None:
             return
@@ -125,12 +134,21 @@ class FrameDispatcher:
                 return
             if self._publish_needed(BookTicker):
                 self._publish(event_of(w, recv_ns))
+            else:
+                self._saw_ticker(w.sym, w.ts, recv_ns)
             return
         self._route(event_of(w, recv_ns))
 
-    def on_event(self, ev: MarketEvent) -> None:
-        """An event decoded already (a Parquet tape): counted as its frame would be, then routed."""
+    def on_event(self, ev: MarketEvent | TickerStamp) -> None:
+        """An event decoded already (a Parquet tape): counted as its frame would be, then routed; a
+        ``TickerStamp`` (the tape's lean bookTicker row) is counted as a published BookTicker."""
         self.codec.count(ev)
+        if isinstance(ev, TickerStamp):
+            if ev.symbol not in self.books and self._admit(ev.symbol) is None:
+                return
+            self._publish_needed(BookTicker)  # counted as published (the tape was opened without them)
+            self._saw_ticker(ev.symbol, ev.ts_ms, ev.recv_ns)
+            return
         self._route(ev)
 
     def _route(self, ev: MarketEvent) -> None:

@@ -29,6 +29,9 @@ the event structs and the (price, qty) level tuples of the depth diffs — not r
 whole columns (C-level conversions, one ``zip`` for all of a batch's level tuples) with the GC
 paused, and handed out by a C iterator. A reader costing nothing would make a full replay at most
 ~1.8x faster than gz (``scripts/bench_parquet.py``'s ``free`` bound): the rest is the engine.
+When nobody needs the BookTickers (``iter_parquet(tickers=False)``, which ``ReplaySource`` asks for
+when the bus has no real subscriber), a bookTicker row (~3/4 of them) is built as a ``TickerStamp``
+from three columns instead of a BookTicker from nine.
 
 Must never: change a price, a quantity, an id or the order of rows; hold a partial file under a
 final name (``write`` goes through a temporary file and an atomic rename).
@@ -51,6 +54,7 @@ import pyarrow.parquet as pq
 from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, MarkPrice, Side, Trade
 from hedge.feeds.codec import Codec, CodecError, MarketEvent
 from hedge.feeds.recording import ReadStats, Record, RecordedLine, iter_recording
+from hedge.feeds.seen import TickerStamp
 
 BATCH_ROWS = 65_536  # rows decoded at a time on replay
 ROW_GROUP_ROWS = 131_072  # rows per row group in a converted file
@@ -124,7 +128,9 @@ class TapeWriter:
         self.pending += 1
 
     def put(self, rec: Record) -> None:
-        """A replay record (what ``iter_recording`` yields) as a row."""
+        """A replay record (what ``iter_recording`` yields, with its tickers) as a row."""
+        if isinstance(rec, TickerStamp):
+            raise TypeError("a TickerStamp holds too little for a tape row: read with tickers=True")
         if not isinstance(rec, RecordedLine):
             self.add(rec)
         elif rec.is_snapshot:
@@ -243,22 +249,25 @@ def convert(src: str | Path, out: str | Path, stats: ReadStats | None = None) ->
 # --------------------------------------------------------------------------- reader
 
 _SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
+Builder = Callable[["_Rows"], list[Record]]
 
 
-def iter_parquet(path: str | Path, st: ReadStats) -> Iterator[Record]:
+def iter_parquet(path: str | Path, st: ReadStats, *, tickers: bool = True) -> Iterator[Record]:
     """A tape's rows as replay records, in file order: hedge events (snapshots included) and, for
     the rows the codec could not use, their raw lines. Each batch is built kind by kind (a column
     taken at once, C-level conversions), then put back in row order; the records of a batch are
     handed out by a C iterator (``chain.from_iterable``), not a Python generator: one generator
-    frame less to resume per record."""
+    frame less to resume per record. ``tickers`` False (nobody subscribes to BookTicker): a
+    bookTicker row is a ``TickerStamp``, three columns read instead of nine."""
     pf = pq.ParquetFile(path, read_dictionary=["kind", "symbol"])
-    return chain.from_iterable(_batch(b, st) for b in pf.iter_batches(batch_size=BATCH_ROWS))
+    builders = _BUILDERS if tickers else _LEAN_BUILDERS
+    return chain.from_iterable(_batch(b, st, builders) for b in pf.iter_batches(batch_size=BATCH_ROWS))
 
 
-def _batch(batch: pa.RecordBatch, st: ReadStats) -> list[Record]:
+def _batch(batch: pa.RecordBatch, st: ReadStats, builders: dict[str, Builder]) -> list[Record]:
     st.lines += batch.num_rows
     with _no_gc():
-        return _build(batch, st)
+        return _build(batch, st, builders)
 
 
 @contextlib.contextmanager
@@ -274,7 +283,7 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _build(batch: pa.RecordBatch, st: ReadStats) -> list[Record]:
+def _build(batch: pa.RecordBatch, st: ReadStats, builders: dict[str, Builder]) -> list[Record]:
     """The records of ``batch`` in row order: each kind's built at once, then interleaved back."""
     kinds: pa.DictionaryArray = batch.column("kind")
     codes = _values(kinds.indices)
@@ -284,7 +293,7 @@ def _build(batch: pa.RecordBatch, st: ReadStats) -> list[Record]:
         rows = (codes == code).nonzero()[0]
         if not rows.size:
             continue
-        build = _BUILDERS.get(kind)
+        build = builders.get(kind)
         if build is None:
             st.lines -= rows.size
             for _ in range(rows.size):
@@ -366,6 +375,10 @@ def _ticker(b: _Rows) -> list[Record]:
             for r, s, t, tt, u, bp, bq, ap, aq in zip(*(b.col(n) for n in names), strict=True)]
 
 
+def _stamp(b: _Rows) -> list[Record]:
+    return [TickerStamp(r, s, t) for r, s, t in zip(b.col("recv_ns"), b.col("symbol"), b.col("ts_ms"), strict=True)]
+
+
 def _mark(b: _Rows) -> list[Record]:
     names = ("recv_ns", "symbol", "ts_ms", "mark_price", "index_price", "funding_rate", "next_funding_ms",
              "settle_price")
@@ -374,14 +387,15 @@ def _mark(b: _Rows) -> list[Record]:
             for r, s, t, m, i, f, nf, sp in zip(*(b.col(n) for n in names), strict=True)]
 
 
-def _raw(snapshot: bool) -> Callable[[_Rows], list[Record]]:
+def _raw(snapshot: bool) -> Builder:
     def build(b: _Rows) -> list[Record]:
         return [RecordedLine(r, raw, snapshot, s)
                 for r, raw, s in zip(b.col("recv_ns"), b.col("raw"), b.col("symbol"), strict=True)]
     return build
 
 
-_BUILDERS: dict[str, Callable[[_Rows], list[Record]]] = {
+_BUILDERS: dict[str, Builder] = {
     "depth": _depth, "snapshot": _snapshot, "trade": _trade, "book_ticker": _ticker, "mark_price": _mark,
     "frame": _raw(False), "snapshot_body": _raw(True),
 }
+_LEAN_BUILDERS: dict[str, Builder] = {**_BUILDERS, "book_ticker": _stamp}

@@ -56,9 +56,10 @@ from typing import Any, BinaryIO
 import msgspec
 
 from hedge.bus import Bus
-from hedge.events import DepthSnapshot
+from hedge.events import BookTicker, DepthSnapshot
 from hedge.feeds.codec import CodecError, MarketEvent
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
+from hedge.feeds.seen import TickerStamp
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ class RecordedLine(msgspec.Struct, frozen=True, gc=False):
 
 # What a recording yields, in replay order: a raw line (gz, cryptofeed: decoded by the dispatcher) or an
 # already typed event (a Parquet tape, ``hedge.feeds.parquet``: no JSON decoding left to do).
-Record = RecordedLine | MarketEvent | DepthSnapshot
+Record = RecordedLine | MarketEvent | DepthSnapshot | TickerStamp
 
 
 class ReadStats(msgspec.Struct, kw_only=True):
@@ -433,13 +434,15 @@ def probe(path: str | Path) -> str:
             "'<receive ns> <JSON>' or cryptofeed '<seconds>: <JSON>')")
 
 
-def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None) -> Iterator[Record]:
-    """Any mix of supported recordings, in the given order, as one stream of plausible receive times."""
+def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None, *,
+                   tickers: bool = True) -> Iterator[Record]:
+    """Any mix of supported recordings, in the given order, as one stream of plausible receive times.
+    ``tickers`` False: a Parquet tape's bookTicker rows come as ``TickerStamp`` (nobody needs them)."""
     st = stats if stats is not None else ReadStats()
-    return in_time_order(_iter_any(paths, st), st)
+    return in_time_order(_iter_any(paths, st, tickers), st)
 
 
-def _iter_any(paths: Sequence[str | Path], st: ReadStats) -> Iterator[Record]:
+def _iter_any(paths: Sequence[str | Path], st: ReadStats, tickers: bool = True) -> Iterator[Record]:
     run: list[Path] = []
     for p in [Path(x) for x in paths]:
         if is_parquet(p):
@@ -447,12 +450,12 @@ def _iter_any(paths: Sequence[str | Path], st: ReadStats) -> Iterator[Record]:
 
             yield from iter_hftbacktest(run, st)
             run = []
-            yield from iter_parquet(p, st)
+            yield from iter_parquet(p, st, tickers=tickers)
         elif p.is_dir():
             yield from iter_hftbacktest(run, st)
             run = []
             if not any(p.glob("*.ws.*")):  # a directory of tapes (``hedge record --format parquet``)
-                yield from _iter_any(sorted(p.glob("*.parquet")), st)
+                yield from _iter_any(sorted(p.glob("*.parquet")), st, tickers)
             for ws in sorted(p.glob("*.ws.*")):
                 yield from iter_cryptofeed(ws, stats=st)
         elif is_cryptofeed(p):
@@ -579,8 +582,9 @@ class ReplaySource:
 
     def records(self) -> Iterator[Record]:
         """The recording's lines in replay order (read counters go to ``stats`` at ``finish``), for a
-        driver that interleaves its own work between lines (``hedge replay``'s event clock)."""
-        return iter_recording(self.paths, self._read)
+        driver that interleaves its own work between lines (``hedge replay``'s event clock). Whether
+        a tape builds its BookTickers is decided here, by the bus's subscribers at this point."""
+        return iter_recording(self.paths, self._read, tickers=self.bus.wants(BookTicker))
 
     def handle(self, rec: Record) -> None:
         """Publish one recorded line's events (a frame, or a snapshot for its book), or one typed event."""
@@ -603,7 +607,7 @@ class ReplaySource:
         else:
             self._attribute(rec)
 
-    def _typed(self, ev: MarketEvent | DepthSnapshot) -> None:
+    def _typed(self, ev: MarketEvent | DepthSnapshot | TickerStamp) -> None:
         """An event a Parquet tape decoded already: counted and routed as its frame would be."""
         dispatcher = self.dispatcher
         if not isinstance(ev, DepthSnapshot):

@@ -102,6 +102,7 @@ class Replay:
         self.source = ReplaySource(self.files, bus, imbalance_levels=rt.feeds.imbalance_levels,
                                    symbols=cfg.strategy.universe)
         dispatcher = self.source.dispatcher
+        self.engine.observability.telemetry.watch_feed(dispatcher.tickers)  # the bookTickers it does not publish
         ex = rt.local_exchange
         self.venue = SimVenue(
             bus,

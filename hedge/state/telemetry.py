@@ -18,6 +18,15 @@ too. The statuses already counted per order are remembered for the ``OUTCOME_MEM
 recently updated orders (an order is refreshed on every update, so only long-finished orders
 are forgotten).
 
+BookTicker (~3/4 of the market messages) is subscribed passively (``Bus.subscribe(passive=True)``):
+a published one is counted here as ever, but telemetry alone does not make the feed build them.
+The feed's dispatcher counts the others itself (``hedge.feeds.seen.TickerSeen``, ``watch_feed``)
+with the same arithmetic, in this object's own containers (``last_seen_ns``, ``last_data_ns``,
+``feed_lag`` while tracked, the clock), handed over at wiring: no event, no call per message, and
+the surfaces read exactly the figures they read when every bookTicker was published. (A pull —
+separate counters merged when a surface reads them — cannot tell which of two stamps of a symbol
+came last when receive times step back, so it was not exact.)
+
 Market data is the bulk of the events (~87% of a replay's): each market type gets its own closure
 (``market_handler``) with the histogram's ``observe`` inlined (the same stamps, buckets and
 sequential sum as calling ``observe``).
@@ -34,7 +43,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from hedge.bus import Bus
 from hedge.events import (
@@ -112,6 +121,13 @@ def _event_types() -> list[type[Event]]:
 MarketEvent = DepthDiff | Trade | BookTicker | MarkPrice
 
 
+class FeedSeen(Protocol):
+    """A feed that counts its unpublished market messages in telemetry's containers (``TickerSeen``)."""
+
+    def follow(self, now: Callable[[], int], lag: Histogram | None, by_type: dict[type[Event], int],
+               by_symbol: dict[str, int]) -> None: ...
+
+
 def _remember(table: dict[str, int], key: str, value: int) -> None:
     if len(table) >= PENDING_CAP:
         del table[next(iter(table))]
@@ -124,9 +140,8 @@ class Telemetry:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or LiveClock()  # the engine's: every age the surfaces report is measured on it
         self.feed_lag = Histogram()
-        # A replay sets False: its feed lag is the recording's, and nothing serves it (no /metrics;
-        # no state file holds it), so the per-message lag maths is skipped (~3% of a replay's CPU).
-        self.track_feed_lag = True
+        self._track_feed_lag = True
+        self._feeds: list[FeedSeen] = []  # the feeds that count here the market messages they do not publish
         self.tick_to_decision = Histogram()
         self.decision_to_send = Histogram()
         self.order_ack = Histogram()
@@ -162,9 +177,10 @@ class Telemetry:
     def attach(self, bus: Bus) -> None:
         # Market data gets one handler per type doing both the last-seen stamp and the feed lag;
         # every other event type (known when attaching) gets the bare stamp.
+        # BookTicker passively: a feed keeps the figures of those it does not publish (``watch_feed``).
         market: tuple[type[Any], ...] = (DepthDiff, Trade, BookTicker, MarkPrice)
         for etype in market:
-            bus.subscribe(etype, self.market_handler(etype))
+            bus.subscribe(etype, self.market_handler(etype), passive=etype is BookTicker)
         for etype in _event_types():
             if not issubclass(etype, market):
                 bus.subscribe(etype, self.on_any)
@@ -182,6 +198,29 @@ class Telemetry:
         )
         for etype, handler in subs:
             bus.subscribe(etype, handler)
+
+    def watch_feed(self, seen: FeedSeen) -> None:
+        """Let a feed (its ``TickerSeen``) count here the bookTickers it does not publish: it stamps
+        ``last_seen_ns``/``last_data_ns`` and observes ``feed_lag`` (while tracked) as
+        ``market_handler`` would, in these very containers, handed over now (see the module doc)."""
+        self._feeds.append(seen)
+        self._hand_over(seen)
+
+    def _hand_over(self, seen: FeedSeen) -> None:
+        seen.follow(self.clock.now_ns, self.feed_lag if self._track_feed_lag else None,
+                    self.last_seen_ns, self.last_data_ns)
+
+    @property
+    def track_feed_lag(self) -> bool:
+        """A replay sets False: its feed lag is the recording's, and nothing serves it (no /metrics;
+        no state file holds it), so the per-message lag maths is skipped (~3% of a replay's CPU)."""
+        return self._track_feed_lag
+
+    @track_feed_lag.setter
+    def track_feed_lag(self, on: bool) -> None:
+        self._track_feed_lag = on
+        for seen in self._feeds:
+            self._hand_over(seen)
 
     # ------------------------------------------------------------------ per tick
 
@@ -204,7 +243,7 @@ class Telemetry:
             seen[etype] = recv
             data[ev.symbol] = recv
             ts = ev.ts_ms
-            if ts and self.track_feed_lag:
+            if ts and self._track_feed_lag:
                 lag = recv * 1e-9 - ts * 1e-3
                 if not lag > 0.0:
                     lag = 0.0

@@ -96,6 +96,18 @@ def test_base_class_subscription_receives_subclasses_and_counts_survive_resubscr
     assert bus.published() == {"BookTicker": 1, "Trade": 1, "Heartbeat": 1}
 
 
+
+def test_a_passive_subscriber_gets_what_is_published_but_makes_nothing_needed() -> None:
+    bus = Bus()
+    seen: list[Event] = []
+    bus.subscribe(BookTicker, seen.append, passive=True)
+    assert not bus.wants(BookTicker) and not bus.publish_needed(BookTicker)  # counted as published
+    bus.publish(tick("A", 1))  # published anyway (by someone who built it): delivered
+    assert len(seen) == 1 and bus.published() == {"BookTicker": 2}
+    bus.subscribe(Event, lambda e: None)  # a real subscriber, through a base class
+    assert bus.wants(BookTicker) and bus.publish_needed(BookTicker)
+    assert bus.published() == {"BookTicker": 2}  # ``wants`` and a True ``publish_needed`` count nothing
+
 async def test_stage_receives_in_order_and_drain_waits() -> None:
     bus = Bus()
     got: list[int] = []

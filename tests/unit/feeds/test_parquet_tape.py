@@ -14,6 +14,7 @@ from hedge.events import BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, 
 from hedge.feeds import parquet
 from hedge.feeds.parquet import TapeWriter, iter_parquet, write
 from hedge.feeds.recording import ReadStats, RecordedLine, iter_recording
+from hedge.feeds.seen import TickerStamp
 
 ids = st.integers(min_value=0, max_value=2**62)
 ms = st.integers(min_value=0, max_value=2**45)
@@ -59,10 +60,13 @@ def test_any_events_read_back_equal_and_in_order(generated: list[object], batch:
         path = write(Path(d) / "t.parquet", [w.take()])
         st_ = ReadStats()
         back = list(iter_parquet(path, st_))
+        lean = list(iter_parquet(path, ReadStats(), tickers=False))  # nobody needs the BookTickers
     assert st_.lines == len(events)
     expected = [RecordedLine(ev.recv_ns, ev.raw, ev.is_snapshot, ev.symbol if ev.is_snapshot else "")
                 if isinstance(ev, RecordedLine) else ev for ev in events]
     assert back == expected
+    assert lean == [TickerStamp(ev.recv_ns, ev.symbol, ev.ts_ms) if isinstance(ev, BookTicker) else ev
+                    for ev in expected]
 
 
 def test_a_tape_of_the_bundled_recording_reads_as_its_frames_decode(tmp_path: Path) -> None:
