@@ -21,7 +21,11 @@ On the local exchange (same process, loopback HTTP, the real ccxt client, the re
 ``local_ack``: publish -> the exchange's acknowledgement applied by the router, for post-only
 orders that rest (priced away from the touch). Last line: one JSON object.
 
-Usage: .venv/bin/python scripts/bench_router.py [N] [N_LOCAL]
+``MODE`` is ``router.mode`` (``maker_first`` by default; ``auto`` adds the per-slice choice over
+its resting horizons, ``taker`` skips the maker leg and its timer). ``N_LOCAL`` 0 skips the
+local-exchange run.
+
+Usage: .venv/bin/python scripts/bench_router.py [N] [N_LOCAL] [MODE]
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ import msgspec
 
 from hedge.app import run_async
 from hedge.bus import Bus
-from hedge.config import default_config
+from hedge.config import Config, default_config
 from hedge.events import BookUpdate, OrderIntent, OrderRequest, OrderStatus, OrderUpdate, RiskDecision, Side
 from hedge.model.clock import EventClock
 from hedge.model.instrument import SymbolFilters
@@ -89,9 +93,17 @@ class RecordingVenue:
         return None
 
 
-async def bench(n: int, tmp: Path, *, fsync: bool = True, idle_s: float = 0.0) -> dict[str, float]:  # in process
+def bench_config(tmp: Path, mode: str) -> Config:
+    """The default config logging under ``tmp``, in router mode ``mode``."""
     cfg = default_config()
-    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp)))
+    rt = cfg.runtime
+    router = msgspec.structs.replace(rt.router, mode=mode)
+    return msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, log_dir=str(tmp), router=router))
+
+
+async def bench(n: int, tmp: Path, *, fsync: bool = True, idle_s: float = 0.0,
+                mode: str = "maker_first") -> dict[str, float]:  # in process
+    cfg = bench_config(tmp, mode)
     bus = Bus()
     journals = Journals(tmp, fsync=fsync)
     venue = RecordingVenue()
@@ -134,7 +146,7 @@ async def bench(n: int, tmp: Path, *, fsync: bool = True, idle_s: float = 0.0) -
     }
 
 
-async def bench_local(n: int, tmp: Path) -> dict[str, float]:
+async def bench_local(n: int, tmp: Path, mode: str) -> dict[str, float]:
     from hedge.exchange.auth import DEFAULT_API_KEY, DEFAULT_API_SECRET
     from hedge.exchange.limits import UNLIMITED
     from hedge.exchange.server import LocalExchange
@@ -142,8 +154,7 @@ async def bench_local(n: int, tmp: Path) -> dict[str, float]:
 
     exchange = LocalExchange(port=0, limits=UNLIMITED)
     await exchange.start()
-    cfg = default_config()
-    cfg = msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(cfg.runtime, log_dir=str(tmp)))
+    cfg = bench_config(tmp, mode)
     bus = Bus()
     journals = Journals(tmp)
     venue = BinanceVenue(exchange.base_url, cfg.runtime.http, api_key=DEFAULT_API_KEY, api_secret=DEFAULT_API_SECRET,
@@ -182,15 +193,18 @@ async def bench_local(n: int, tmp: Path) -> dict[str, float]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     n_local = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    mode = sys.argv[3] if len(sys.argv) > 3 else "maker_first"
     with tempfile.TemporaryDirectory() as d:
-        res = run_async(bench(n, Path(d)))
+        res: dict[str, float | str] = {"mode": mode, **run_async(bench(n, Path(d), mode=mode))}
     with tempfile.TemporaryDirectory() as d:
-        res.update({f"nofsync_{k}": v for k, v in run_async(bench(n, Path(d), fsync=False)).items() if k != "n"})
+        res.update({f"nofsync_{k}": v for k, v in run_async(bench(n, Path(d), fsync=False, mode=mode)).items()
+                    if k != "n"})
     with tempfile.TemporaryDirectory() as d:
-        idle = run_async(bench(n, Path(d), fsync=False, idle_s=0.001))
+        idle = run_async(bench(n, Path(d), fsync=False, idle_s=0.001, mode=mode))
         res.update({f"idle_{k}": v for k, v in idle.items() if k.startswith("decide")})
-    with tempfile.TemporaryDirectory() as d:
-        res.update(run_async(bench_local(n_local, Path(d))))
+    if n_local > 0:
+        with tempfile.TemporaryDirectory() as d:
+            res.update(run_async(bench_local(n_local, Path(d), mode)))
     print(f"intent -> OrderRequest published: p50 {res['decide_p50_us']} us, p99 {res['decide_p99_us']} us")
     print(f"intent -> venue.place() entered:  p50 {res['sent_p50_us']} us, p99 {res['sent_p99_us']} us")
     print(f"decision CPU time p50: fsync {res['decide_cpu_p50_us']} us, "
@@ -200,7 +214,9 @@ def main() -> None:
     print(f"{res['intents_per_s']} intents/s (one at a time, each awaited to the venue)")
     print(f"without the journals' fsync: sent p50 {res['nofsync_sent_p50_us']} us, "
           f"p99 {res['nofsync_sent_p99_us']} us, {res['nofsync_intents_per_s']} intents/s")
-    print(f"local exchange, intent -> ack applied: p50 {res['local_ack_p50_us']} us, p99 {res['local_ack_p99_us']} us")
+    if n_local > 0:
+        print(f"local exchange, intent -> ack applied: p50 {res['local_ack_p50_us']} us, "
+              f"p99 {res['local_ack_p99_us']} us")
     print(json.dumps(res))
 
 
