@@ -9,13 +9,16 @@ In process, each iteration publishes one approved RiskDecision on the bus and me
 That venue is an in-process recorder that acknowledges at once (no network). Real journals and
 the real pending-orders file are written under a temporary directory (``TMPDIR``: put it on the
 disk the daemon logs to, not a tmpfs); the clock is manual so no timer fires. The in-process run
-is done three times: with the journals' fsync (the default), without (``nofsync_*``), and without
+is done four times: with the journals' fsync (the default), without (``nofsync_*``), and without
 but idle for 1 ms after each order (``idle_*``: the loop sleeps between decisions as it does while
-the fsync run waits for each sync). ``decide_cpu_*`` is the loop thread's CPU time in the decision
-(``time.thread_time_ns``): equal to the wall time, so the decision never waits (no GIL hand-off, no
-lock). Measured: the fsync run's decision costs what the idle run's does, ~3x the back-to-back
-run's: on a loaded 2-core machine a decision that follows a sleep runs on cold caches. The journals'
-group commit adds nothing to the decision itself (docs/journals.md "Cost of durability").
+the fsync run waits for each sync), and once more without fsync under CPython's default GC policy
+(``gcdefault_*``) instead of the engine's (``hedge.app.gc_policy``: start-up frozen, gen-0 threshold
+10,000), with the cyclic GC's passes and pause per decision (``gc_*``). ``decide_cpu_*`` is the loop
+thread's CPU time in the decision (``time.thread_time_ns``): equal to the wall time, so the
+decision never waits (no GIL hand-off, no lock). Measured: the fsync run's decision costs what the
+idle run's does, ~3x the back-to-back run's: on a loaded 2-core machine a decision that follows a
+sleep runs on cold caches. The journals' group commit adds nothing to the decision itself
+(docs/journals.md "Cost of durability").
 
 On the local exchange (same process, loopback HTTP, the real ccxt client, the real signing),
 ``local_ack``: publish -> the exchange's acknowledgement applied by the router, for post-only
@@ -31,6 +34,8 @@ Usage: .venv/bin/python scripts/bench_router.py [N] [N_LOCAL] [MODE]
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import os
 import sys
@@ -41,7 +46,7 @@ from pathlib import Path
 
 import msgspec
 
-from hedge.app import run_async
+from hedge.app import gc_policy, run_async
 from hedge.bus import Bus
 from hedge.config import Config, default_config
 from hedge.events import BookUpdate, OrderIntent, OrderRequest, OrderStatus, OrderUpdate, RiskDecision, Side
@@ -101,8 +106,8 @@ def bench_config(tmp: Path, mode: str) -> Config:
     return msgspec.structs.replace(cfg, runtime=msgspec.structs.replace(rt, log_dir=str(tmp), router=router))
 
 
-async def bench(n: int, tmp: Path, *, fsync: bool = True, idle_s: float = 0.0,
-                mode: str = "maker_first") -> dict[str, float]:  # in process
+async def bench(n: int, tmp: Path, *, fsync: bool = True, idle_s: float = 0.0, mode: str = "maker_first",
+                gc_engine: bool = True) -> dict[str, float]:  # in process
     cfg = bench_config(tmp, mode)
     bus = Bus()
     journals = Journals(tmp, fsync=fsync)
@@ -121,15 +126,27 @@ async def bench(n: int, tmp: Path, *, fsync: bool = True, idle_s: float = 0.0,
     ]
     start_ns: dict[str, int] = {}
     cpu_us: list[float] = []
+    gc_ns = [0, 0, 0]  # passes, total pause, the pass being timed started at
+    def on_gc(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_ns[2] = time.perf_counter_ns()
+        else:
+            gc_ns[0] += 1
+            gc_ns[1] += time.perf_counter_ns() - gc_ns[2]
     t_all = time.perf_counter()
-    for d in decisions:
-        c0 = time.thread_time_ns()
-        start_ns[d.intent.intent_id] = time.perf_counter_ns()
-        bus.publish(d)
-        cpu_us.append((time.thread_time_ns() - c0) / 1e3)
-        await router.idle()
-        if idle_s > 0.0:
-            await asyncio.sleep(idle_s)
+    with gc_policy() if gc_engine else contextlib.nullcontext():  # as the engine runs (hedge/app.py)
+        gc.callbacks.append(on_gc)
+        try:
+            for d in decisions:
+                c0 = time.thread_time_ns()
+                start_ns[d.intent.intent_id] = time.perf_counter_ns()
+                bus.publish(d)
+                cpu_us.append((time.thread_time_ns() - c0) / 1e3)
+                await router.idle()
+                if idle_s > 0.0:
+                    await asyncio.sleep(idle_s)
+        finally:
+            gc.callbacks.remove(on_gc)
     elapsed = time.perf_counter() - t_all
     journals.close()
     decide_us = [(decided_ns[k] - t0) / 1e3 for k, t0 in start_ns.items()]
@@ -143,6 +160,8 @@ async def bench(n: int, tmp: Path, *, fsync: bool = True, idle_s: float = 0.0,
         "sent_p50_us": round(percentile(sent_us, 0.5), 2),
         "sent_p99_us": round(percentile(sent_us, 0.99), 2),
         "intents_per_s": round(n / elapsed),
+        "gc_passes_per_1k": round(gc_ns[0] * 1000 / n, 2),  # cyclic GC passes per 1,000 decisions (any generation)
+        "gc_us_per_decision": round(gc_ns[1] / 1e3 / n, 2),  # their total pause, spread over the decisions
     }
 
 
@@ -202,6 +221,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         idle = run_async(bench(n, Path(d), fsync=False, idle_s=0.001, mode=mode))
         res.update({f"idle_{k}": v for k, v in idle.items() if k.startswith("decide")})
+    with tempfile.TemporaryDirectory() as d:  # CPython's default GC policy instead of the engine's
+        dflt = run_async(bench(n, Path(d), fsync=False, mode=mode, gc_engine=False))
+        res.update({f"gcdefault_{k}": v for k, v in dflt.items() if k.startswith(("decide", "gc_"))})
     if n_local > 0:
         with tempfile.TemporaryDirectory() as d:
             res.update(run_async(bench_local(n_local, Path(d), mode)))
