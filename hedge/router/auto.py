@@ -40,7 +40,14 @@ import msgspec
 
 from hedge.config import AutoRouterConfig
 from hedge.events import BookUpdate, OrderIntent, Side
-from hedge.router.fillprob import FillFeatures, FillSample, at_horizon, fill_probability0, shift_intercept
+from hedge.router.fillprob import (
+    FillFeatures,
+    FillSample,
+    at_exponent,
+    fill_probability0,
+    horizon_exponent,
+    shift_intercept,
+)
 from hedge.router.market_stats import MarketStats
 from hedge.router.slippage import SlippageModel
 from hedge.router.tca import IntentTca
@@ -72,7 +79,7 @@ class AutoRouter:
         self._drift_s = 0.0  # the taker fallbacks observed: their waits (s) and drift (slippage vs arrival - h)
         self._drift_sum = 0.0
         self._horizon_key: tuple[AutoRouterConfig, float] | None = None  # the config held: its id is never reused
-        self._horizon_cache: list[tuple[float, float]] = []
+        self._horizon_cache: list[tuple[float, float, float]] = []
 
     def drift_bps_s(self) -> float:
         """The expected extra cost of crossing after the wait instead of now, per second waited (bps/s, >= 0)."""
@@ -111,9 +118,10 @@ class AutoRouter:
         x = self.features(t, intent, qty, book, tick, horizon_s)
         p0 = fill_probability0(x, m, intercept=self.intercept)
         best_maker, best_p, best_h, first = 0.0, 0.0, horizon_s, True
-        for h, decay in self._horizons(horizon_s):
-            p = at_horizon(p0, h, m)
-            waiting = drift * h + c.alpha_weight * alpha * decay
+        weighted_alpha = c.alpha_weight * alpha
+        for h, e, decay in self._horizons(horizon_s):
+            p = at_exponent(p0, e, m)
+            waiting = drift * h + weighted_alpha * decay
             maker = p * maker_fill + (1.0 - p) * (taker + waiting)
             if first or maker < best_maker - 1e-12:
                 best_maker, best_p, best_h, first = maker, p, h, False
@@ -122,13 +130,15 @@ class AutoRouter:
         return Choice(rest=best_maker + c.margin_bps < taker, p_fill=best_p, maker_bps=best_maker, taker_bps=taker,
                       features=x)
 
-    def _horizons(self, horizon_s: float) -> list[tuple[float, float]]:
-        """Each resting horizon (``horizon_s`` x ``horizons``) and its alpha decay ``1 - exp(-T / alpha_horizon_s)``,
-        computed once per config and maker timeout (autotune may change either)."""
+    def _horizons(self, horizon_s: float) -> list[tuple[float, float, float]]:
+        """Each resting horizon ``T`` (``horizon_s`` x ``horizons``), its ``horizon_exponent`` and its alpha
+        decay ``1 - exp(-T / alpha_horizon_s)``, computed once per config and maker timeout (autotune may
+        change either)."""
         c = self.cfg
         if self._horizon_key is None or self._horizon_key[0] is not c or self._horizon_key[1] != horizon_s:
             hs = [horizon_s * k for k in (c.horizons or [1.0])]
-            self._horizon_cache = [(h, 1.0 - math.exp(-h / c.alpha_horizon_s)) for h in hs]
+            self._horizon_cache = [(h, horizon_exponent(h, c.model), 1.0 - math.exp(-h / c.alpha_horizon_s))
+                                   for h in hs]
             self._horizon_key = (c, horizon_s)
         return self._horizon_cache
 

@@ -58,14 +58,19 @@ def fill_probability0(x: FillFeatures, m: FillModel, *, intercept: float | None 
     return _sigmoid(z)
 
 
-def at_horizon(p0: float, horizon_s: float, m: FillModel) -> float:
-    """P(T) from P(T0) (the constant hazard beyond the fit's horizon), clipped to [p_min, p_max]."""
-    p = 1.0 - (1.0 - p0) ** (max(horizon_s, 0.0) / m.horizon_s) if p0 < 1.0 else 1.0
+def horizon_exponent(horizon_s: float, m: FillModel) -> float:
+    """T / T0: the power of (1 - P(T0)) that gives 1 - P(T) (a caller may compute it once per horizon)."""
+    return max(horizon_s, 0.0) / m.horizon_s
+
+
+def at_exponent(p0: float, e: float, m: FillModel) -> float:
+    """P(T) from P(T0) and ``horizon_exponent(T)`` (the constant hazard), clipped to [p_min, p_max]."""
+    p = 1.0 - (1.0 - p0) ** e if p0 < 1.0 else 1.0
     return min(m.p_max, max(m.p_min, p))
 
 
 def fill_probability(x: FillFeatures, m: FillModel, *, intercept: float | None = None) -> float:
-    return at_horizon(fill_probability0(x, m, intercept=intercept), x.horizon_s, m)
+    return at_exponent(fill_probability0(x, m, intercept=intercept), horizon_exponent(x.horizon_s, m), m)
 
 
 class FillSample(msgspec.Struct, frozen=True, kw_only=True):
