@@ -39,7 +39,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
-from hedge.app import Engine
+from hedge.app import Engine, gc_policy
 from hedge.config import Config
 from hedge.config.calibration_check import calibrator_problems
 from hedge.feeds.input_report import input_problems, no_snapshot
@@ -176,7 +176,8 @@ class Replay:
                 self.venue.start()
                 if self.shadow is not None:
                     await self.shadow.start()
-                await self._run(chain((first,), records), first.recv_ns)
+                with gc_policy():  # the engine's GC policy (hedge/app.py), from the end of start-up
+                    await self._run(chain((first,), records), first.recv_ns)
                 # The account as it ends, so the state files (NAV, positions, PnL) equal the summary.
                 self.venue.publish_account(self.venue.symbols)
             stats = source.finish(t0)

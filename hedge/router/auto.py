@@ -40,7 +40,14 @@ import msgspec
 
 from hedge.config import AutoRouterConfig
 from hedge.events import BookUpdate, OrderIntent, Side
-from hedge.router.fillprob import FillFeatures, FillSample, fill_probability, shift_intercept
+from hedge.router.fillprob import (
+    FillFeatures,
+    FillSample,
+    at_exponent,
+    fill_probability0,
+    horizon_exponent,
+    shift_intercept,
+)
 from hedge.router.market_stats import MarketStats
 from hedge.router.slippage import SlippageModel
 from hedge.router.tca import IntentTca
@@ -71,6 +78,8 @@ class AutoRouter:
         self._markout_sum = 0.0
         self._drift_s = 0.0  # the taker fallbacks observed: their waits (s) and drift (slippage vs arrival - h)
         self._drift_sum = 0.0
+        self._horizon_key: tuple[AutoRouterConfig, float] | None = None  # the config held: its id is never reused
+        self._horizon_cache: list[tuple[float, float, float]] = []
 
     def drift_bps_s(self) -> float:
         """The expected extra cost of crossing after the wait instead of now, per second waited (bps/s, >= 0)."""
@@ -95,24 +104,43 @@ class AutoRouter:
 
     def choose(self, t: float, intent: OrderIntent, qty: float, book: BookUpdate, tick: float,
                horizon_s: float) -> Choice:
-        """The cheapest plan for a slice: rest for one of the horizons (``horizon_s`` x ``horizons``) or cross."""
+        """The cheapest plan for a slice: rest for one of the horizons (``horizon_s`` x ``horizons``) or cross.
+
+        Cost: the features and P(T0) do not depend on the horizon, so they are computed once and only
+        P(T) and the wait's cost per horizon (the alpha decay factors cached per config and maker
+        timeout); the ``FillFeatures`` of the chosen horizon is built once (the same values, bit for bit)."""
         c = self.cfg
+        m = c.model
         taker = self.slippage.expected_bps(intent.symbol, intent.side, qty, book) + c.taker_fee_bps
-        maker_fill = c.maker_fee_bps + c.model.fill_bps + self.adverse_bps
+        maker_fill = c.maker_fee_bps + m.fill_bps + self.adverse_bps
         alpha = intent.e_pi_bps if intent.e_pi_bps > 0.0 else c.default_alpha_bps
         drift = self.drift_bps_s()
-        best: tuple[float, float, FillFeatures] | None = None
-        for k in c.horizons or [1.0]:
-            h = horizon_s * k
-            x = self.features(t, intent, qty, book, tick, h)
-            p = fill_probability(x, c.model, intercept=self.intercept)
-            waiting = drift * h + c.alpha_weight * alpha * (1.0 - math.exp(-h / c.alpha_horizon_s))
+        x = self.features(t, intent, qty, book, tick, horizon_s)
+        p0 = fill_probability0(x, m, intercept=self.intercept)
+        best_maker, best_p, best_h, first = 0.0, 0.0, horizon_s, True
+        weighted_alpha = c.alpha_weight * alpha
+        for h, e, decay in self._horizons(horizon_s):
+            p = at_exponent(p0, e, m)
+            waiting = drift * h + weighted_alpha * decay
             maker = p * maker_fill + (1.0 - p) * (taker + waiting)
-            if best is None or maker < best[0] - 1e-12:
-                best = (maker, p, x)
-        assert best is not None
-        maker, p, x = best
-        return Choice(rest=maker + c.margin_bps < taker, p_fill=p, maker_bps=maker, taker_bps=taker, features=x)
+            if first or maker < best_maker - 1e-12:
+                best_maker, best_p, best_h, first = maker, p, h, False
+        if best_h != horizon_s:
+            x = msgspec.structs.replace(x, horizon_s=best_h)
+        return Choice(rest=best_maker + c.margin_bps < taker, p_fill=best_p, maker_bps=best_maker, taker_bps=taker,
+                      features=x)
+
+    def _horizons(self, horizon_s: float) -> list[tuple[float, float, float]]:
+        """Each resting horizon ``T`` (``horizon_s`` x ``horizons``), its ``horizon_exponent`` and its alpha
+        decay ``1 - exp(-T / alpha_horizon_s)``, computed once per config and maker timeout (autotune may
+        change either)."""
+        c = self.cfg
+        if self._horizon_key is None or self._horizon_key[0] is not c or self._horizon_key[1] != horizon_s:
+            hs = [horizon_s * k for k in (c.horizons or [1.0])]
+            self._horizon_cache = [(h, horizon_exponent(h, c.model), 1.0 - math.exp(-h / c.alpha_horizon_s))
+                                   for h in hs]
+            self._horizon_key = (c, horizon_s)
+        return self._horizon_cache
 
     def attempt_done(self, features: FillFeatures, filled: bool) -> None:
         """A maker attempt ended (filled as maker, or not within its time): learn from it."""

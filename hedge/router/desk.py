@@ -232,16 +232,18 @@ class OrderDesk:
             await asyncio.sleep(0)  # the outcome on the task's own turn, not inside the decision handler
             self.transition(req.client_order_id, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
             return
-        await self.place_io(rec)
+        await self.place_io(rec, req)
 
-    async def place_io(self, rec: OrderRecord) -> None:
+    async def place_io(self, rec: OrderRecord, req: OrderRequest | None = None) -> None:
+        """Place ``rec`` (``req``: its request as the decision built it, else rebuilt from the record)."""
         cid = rec.client_order_id
         self.group.write()  # its request line in the file before it leaves (synced meanwhile, from the next turn)
         await self.group.synced(self._barriers.pop(cid, self.group.seq))  # what the decision rests on: on disk
         t0_ns = self.clock.now_ns()
         rec.sent_s = self.clock.now_s()
+        req = req if req is not None else rec.request()
         try:
-            ack = await settled(self.venue.place(rec.request()))  # its outcome on the task's own turn
+            ack = await settled(self.venue.place(req))  # its outcome on the task's own turn
         except Rejected as e:
             if e.code == DUPLICATE_CLIENT_ORDER_ID:  # an order with this id exists: find it
                 self.resolver.unknown(cid, f"duplicate client order id ({e.reason})")

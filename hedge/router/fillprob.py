@@ -50,13 +50,27 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
-def fill_probability(x: FillFeatures, m: FillModel, *, intercept: float | None = None) -> float:
+def fill_probability0(x: FillFeatures, m: FillModel, *, intercept: float | None = None) -> float:
+    """P(T0): the fill probability at the fit's horizon (``x.horizon_s`` plays no part in it)."""
     d = design(x, m.horizon_s)
     z = (m.b0 if intercept is None else intercept) + m.b_dist * d[0] + m.b_queue * d[1] + m.b_flow * d[2] \
         + m.b_spread * d[3] + m.b_vol * d[4]
-    p0 = _sigmoid(z)
-    p = 1.0 - (1.0 - p0) ** (max(x.horizon_s, 0.0) / m.horizon_s) if p0 < 1.0 else 1.0
+    return _sigmoid(z)
+
+
+def horizon_exponent(horizon_s: float, m: FillModel) -> float:
+    """T / T0: the power of (1 - P(T0)) that gives 1 - P(T) (a caller may compute it once per horizon)."""
+    return max(horizon_s, 0.0) / m.horizon_s
+
+
+def at_exponent(p0: float, e: float, m: FillModel) -> float:
+    """P(T) from P(T0) and ``horizon_exponent(T)`` (the constant hazard), clipped to [p_min, p_max]."""
+    p = 1.0 - (1.0 - p0) ** e if p0 < 1.0 else 1.0
     return min(m.p_max, max(m.p_min, p))
+
+
+def fill_probability(x: FillFeatures, m: FillModel, *, intercept: float | None = None) -> float:
+    return at_exponent(fill_probability0(x, m, intercept=intercept), horizon_exponent(x.horizon_s, m), m)
 
 
 class FillSample(msgspec.Struct, frozen=True, kw_only=True):

@@ -84,8 +84,9 @@ class LiveOrderExists(RuntimeError):
     """An intent already has a live order; a second one is refused."""
 
 
-class OrderRecord(msgspec.Struct, kw_only=True):
-    """This process's view of one order (mutable; owned by ``Lifecycle``)."""
+class OrderRecord(msgspec.Struct, kw_only=True, gc=False):
+    """This process's view of one order (mutable; owned by ``Lifecycle``). ``gc=False``: it holds only
+    scalars and strings (no cycle), so the cyclic GC never scans it (fewer, shorter gen-0 passes)."""
 
     client_order_id: str
     intent_id: str

@@ -15,6 +15,10 @@ Times are the router clock's (event time in replay).
 Memory: a daemon runs for weeks, so only the newest ``LIVE_KEPT`` records stay in ``done`` (the
 journal has them all); a replay, whose summary aggregates every execution, calls ``keep_all``.
 
+Cost: the records (``IntentTca``, ``TcaFill``, ``SliceChoice``) are ``gc=False`` Structs: they hold
+scalars, strings and lists of each other, never a reference back (no cycle), so the cyclic GC never
+scans them and each decision adds fewer objects towards the next gen-0 pass.
+
 Must never: publish, or take part in a decision (it only listens); read the wall clock.
 """
 
@@ -41,7 +45,7 @@ BUDGET_EPS_BPS = 1e-6  # float noise of a fill exactly at the cap
 LIVE_KEPT = 100
 
 
-class TcaFill(msgspec.Struct, kw_only=True):
+class TcaFill(msgspec.Struct, kw_only=True, gc=False):
     """One fill of an execution: when, how much, at what price and fee, as maker or taker."""
 
     t_s: float  # since the decision (router clock)
@@ -54,7 +58,7 @@ class TcaFill(msgspec.Struct, kw_only=True):
     markout_bps: dict[str, float] = {}  # horizon -> side-signed mid move from the fill price
 
 
-class SliceChoice(msgspec.Struct, kw_only=True):
+class SliceChoice(msgspec.Struct, kw_only=True, gc=False):
     """Auto mode: one slice's choice (rest first or cross), its predicted maker fill probability and
     what happened (``filled``: the slice filled completely as maker within the maker timeout)."""
 
@@ -67,7 +71,7 @@ class SliceChoice(msgspec.Struct, kw_only=True):
     filled: bool = False
 
 
-class IntentTca(msgspec.Struct, kw_only=True):
+class IntentTca(msgspec.Struct, kw_only=True, gc=False):
     """One execution's costs (see the module docstring); the USD figures are in quote currency."""
 
     intent_id: str

@@ -8,7 +8,10 @@ tolerance.
 Design: ``write()`` is synchronous and only encodes one line into an in-memory buffer (msgspec
 for Structs, orjson for plain mappings; ~1-2 us). The buffer goes to the file when it exceeds
 ``buffer_bytes``, on ``flush()`` (called on an interval by ``Journals.run_flusher`` and at
-shutdown) and before rotation. Per-event ``await aiofiles.write()`` costs 60-96 us on this
+shutdown) and before rotation. The file is unbuffered and ``flush()`` is one write(2) straight from
+the buffer (no copy, no second buffer: ~4 us -> the system call alone; a durable line is flushed
+inside the router's decision, right before its order leaves). Each kind's part of the line prefix
+is encoded once. Per-event ``await aiofiles.write()`` costs 60-96 us on this
 machine, so it is not used here.
 
 Durable journals (``DURABLE_JOURNALS``: the audit trail of orders and fills) are group-committed
@@ -33,11 +36,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import orjson
@@ -94,7 +98,8 @@ class JournalWriter:
         self.backups = backups
         self.buffer_bytes = buffer_bytes
         self._buf = bytearray()
-        self._file: IO[bytes] | None = None
+        self._file: io.FileIO | None = None  # unbuffered: ``flush`` is one write(2) of the buffer
+        self._kinds: dict[str, bytes] = {}  # kind -> its pre-encoded part of the line's prefix
         self._size = 0
         self.lines = 0
         self.rotations = 0
@@ -107,7 +112,7 @@ class JournalWriter:
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._new_entry = not self.path.exists()
-        f = open(self.path, "ab")  # noqa: SIM115 - held open for the writer's lifetime
+        f = open(self.path, "ab", buffering=0)  # noqa: SIM115 - held open for the writer's lifetime
         self._size = f.tell()
         if self._size > 0:
             with open(self.path, "rb") as r:
@@ -123,7 +128,10 @@ class JournalWriter:
     def write(self, kind: str, payload: msgspec.Struct | Mapping[str, Any], ts_ns: int = 0) -> None:
         """Append one record. Synchronous and cheap: the bytes go to the buffer."""
         buf = self._buf
-        buf += b'{"ts_ns":%d,"kind":"%s","data":' % (ts_ns or self.now_ns(), kind.encode())
+        tail = self._kinds.get(kind)
+        if tail is None:
+            tail = self._kinds[kind] = b',"kind":"%s","data":' % kind.encode()
+        buf += b'{"ts_ns":%d%s' % (ts_ns or self.now_ns(), tail)
         body = encode_payload(payload)
         buf += self.masker.mask_bytes(body) if self.masker else body
         buf += b"}\n"
@@ -134,20 +142,21 @@ class JournalWriter:
             self.flush()
 
     def flush(self) -> None:
-        if not self._buf or self._file is None:
+        buf = self._buf
+        if not buf or self._file is None:
             return
-        data = bytes(self._buf)
         try:
-            if self._size > 0 and self._size + len(data) > self.max_bytes:
+            if self._size > 0 and self._size + len(buf) > self.max_bytes:
                 self._rotate()
-            self._file.write(data)
-            self._file.flush()
+            while buf:  # straight from the buffer, no copy: one write(2), more only when it was short
+                n = self._file.write(buf)
+                if not n:
+                    raise OSError("write(2) wrote nothing")
+                self._size += n
+                del buf[:n]
         except OSError as exc:
             self.write_errors += 1
-            log.error("journal %s: write failed (%s); %d bytes kept for retry", self.path, exc, len(data))
-            return
-        self._size += len(data)
-        del self._buf[: len(data)]
+            log.error("journal %s: write failed (%s); %d bytes kept for retry", self.path, exc, len(buf))
 
     def sync_job(self) -> SyncJob | None:
         """What a sync of the lines written so far needs (a dup of the descriptor, so a rotation may
@@ -176,7 +185,7 @@ class JournalWriter:
         else:
             self.path.unlink(missing_ok=True)
         self.rotations += 1
-        self._file = open(self.path, "ab")  # noqa: SIM115
+        self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115
         self._new_entry = True
         self._size = 0
 
