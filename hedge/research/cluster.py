@@ -18,13 +18,20 @@ Must never: log or print the token, or start a cluster (``hedge.research.sweep``
 
 from __future__ import annotations
 
+import logging
 import socket
+import time
+from typing import Any
 
 AUTO = "auto"
 CLIENT_SCHEME = "ray://"
+CLIENT_INIT_RETRY_S = (2.0, 5.0)  # pauses before the 2nd and 3rd try of a ray:// join (see _init)
 PROBE_TIMEOUT_S = 10.0  # a TCP connect to the head; generous for a loaded or distant head
 TOKEN_HINT = ("a cluster with token authentication needs its token here: RAY_AUTH_TOKEN=<token> or "
               "RAY_AUTH_TOKEN_PATH=<file> (`ray get-auth-token` on the head prints it)")
+
+
+log = logging.getLogger(__name__)
 
 
 class ClusterError(Exception):
@@ -70,6 +77,24 @@ def _use_token_if_available() -> None:
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
+def _init(ray: Any, address: str) -> None:
+    """``ray.init``, again after a pause when the client server's worker failed to start (transient).
+
+    Ray's client server starts one server process per driver; on a loaded head it can fail to come
+    up in time and the driver sees ``ConnectionAbortedError: Initialization failure from server``
+    (seen on this 2-core machine during the test suite). That one is retried; any other error is not."""
+    for pause_s in (*CLIENT_INIT_RETRY_S, None):
+        try:
+            ray.init(address=address, log_to_driver=False)
+            return
+        except ConnectionAbortedError as exc:
+            if pause_s is None or "Initialization failure" not in str(exc):
+                raise
+            log.warning("ray client server at %s failed to start this driver's server; retrying in %.0f s",
+                        address, pause_s)
+            time.sleep(pause_s)
+
+
 def join(address: str) -> None:
     """``ray.init`` the cluster at ``address`` (``probe`` it first); ``ClusterError`` when it fails."""
     import ray
@@ -77,7 +102,7 @@ def join(address: str) -> None:
     if address != AUTO:
         _use_token_if_available()
     try:
-        ray.init(address=address, log_to_driver=False)
+        _init(ray, address)
     except Exception as exc:  # ray's own errors: no cluster found, refused, timed out
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if address == AUTO:

@@ -80,8 +80,20 @@ def _unsynced(run: Replay) -> str:
 
 
 def run_point(point: Point, config_dir: str | None, env: Mapping[str, str]) -> PointResult:
-    """Run ``point`` (see the module docstring); ``env`` is the point's configuration environment."""
-    logging.getLogger("hedge").setLevel(logging.WARNING)  # a worker's log is not the user's terminal
+    """Run ``point`` (see the module docstring); ``env`` is the point's configuration environment.
+
+    The engine's INFO lines are muted while it runs (a worker's log is not the user's terminal) and
+    the level is given back after: a serial sweep runs points in the caller's own process."""
+    hedge_log = logging.getLogger("hedge")
+    level = hedge_log.level
+    hedge_log.setLevel(logging.WARNING)
+    try:
+        return _run_point(point, config_dir, env)
+    finally:
+        hedge_log.setLevel(level)
+
+
+def _run_point(point: Point, config_dir: str | None, env: Mapping[str, str]) -> PointResult:
     row: dict[str, Any] = {"point": point.index, "recordings": point.window.test_label,
                            "trained_on": point.window.train_label, **point.params}
     row.update(dict.fromkeys(METRIC_COLUMNS))

@@ -3,12 +3,14 @@ line naming the address and what to do (before Ray is asked: Ray itself would wa
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from hedge.cli import main
 from hedge.feeds.recording import bundled_btcusdt
+from hedge.research import cluster
 from hedge.research.cluster import ClusterError, host_port
 from tests.kit.firestore import free_port
 
@@ -40,3 +42,29 @@ def test_no_cluster_at_the_address_is_one_line_naming_it(spec: str, tmp_path: Pa
 def test_a_malformed_address_is_a_usage_error(spec: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sweep", spec, "--address", "head-node"]) == 2
     assert "--address 'head-node': expected auto, HOST:PORT" in capsys.readouterr().err
+
+
+class _FlakyRay:
+    """A ``ray`` whose client server fails to start the driver's server ``failures`` times."""
+
+    def __init__(self, failures: int, error: str = "Initialization failure from server:") -> None:
+        self.failures, self.error, self.calls = failures, error, 0
+
+    def init(self, address: str, log_to_driver: bool) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionAbortedError(self.error)
+
+
+def test_a_transient_client_server_failure_is_retried_then_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr(time, "sleep", pauses.append)
+    ray = _FlakyRay(failures=2)
+    cluster._init(ray, "ray://127.0.0.1:10001")
+    assert ray.calls == 3 and pauses == list(cluster.CLIENT_INIT_RETRY_S)
+    with pytest.raises(ConnectionAbortedError):  # three failures: the error goes to join's one line
+        cluster._init(_FlakyRay(failures=3), "ray://127.0.0.1:10001")
+    other = _FlakyRay(failures=1, error="refused")  # any other abort is not retried
+    with pytest.raises(ConnectionAbortedError):
+        cluster._init(other, "ray://127.0.0.1:10001")
+    assert other.calls == 1
