@@ -189,9 +189,9 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
     plain_synced = group.synced
     waits = {"synced": 0, "waited": 0}
 
-    async def timed_place_io(rec: Any) -> None:
+    async def timed_place_io(rec: Any, req: Any = None) -> None:
         stages.order(rec.intent_id, "task")
-        await plain_place_io(rec)
+        await plain_place_io(rec, req)
 
     async def timed_synced(n: int) -> None:
         waits["synced"] += 1
