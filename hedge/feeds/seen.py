@@ -16,8 +16,8 @@ exactly what they read when every bookTicker was published. Merging separate cou
 surface reads them (pull) was the first design, and is not exact: the last data of a symbol is
 the stamp of its last message, of any type, and a merge cannot tell which of two stamps came last
 when receive times step back (a recording's are allowed to, within ``TIME_SLACK_NS``). The lag
-histogram is any object with ``bounds``, ``counts``, ``count`` and ``sum`` (``LagSink``), so this
-package never imports the operator surfaces.
+histogram is any object with ``observe`` (``LagSink``), so this package never imports the operator
+surfaces.
 
 Must never: import hedge.state, allocate per message beyond the dict slot of a new symbol, or
 decide anything.
@@ -25,8 +25,7 @@ decide anything.
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Protocol
 
 import msgspec
@@ -35,14 +34,9 @@ from hedge.events import BookTicker, Event
 
 
 class LagSink(Protocol):
-    """A feed-lag histogram (telemetry's): a count per bucket (by upper bound, the last one +Inf)."""
+    """A feed-lag histogram (telemetry's)."""
 
-    @property
-    def bounds(self) -> Sequence[float]: ...
-
-    counts: list[int]
-    count: int
-    sum: float
+    def observe(self, value: float) -> None: ...
 
 
 def _no_clock() -> int:
@@ -78,14 +72,9 @@ class TickerSeen:
             return
         self.by_type[BookTicker] = recv_ns
         self.by_symbol[symbol] = recv_ns
-        lag_h = self.lag
-        if ts_ms and lag_h is not None:
+        if ts_ms and self.lag is not None:  # live only (a replay does not track it): a call is cheap there
             lag = recv_ns * 1e-9 - ts_ms * 1e-3
-            if not lag > 0.0:
-                lag = 0.0
-            lag_h.counts[bisect_left(lag_h.bounds, lag)] += 1
-            lag_h.count += 1
-            lag_h.sum += lag
+            self.lag.observe(lag if lag > 0.0 else 0.0)
 
 
 class TickerStamp(msgspec.Struct, frozen=True, gc=False):
