@@ -46,7 +46,11 @@ def _source(module: str) -> Path:
 
 
 def _digest(path: Path) -> str:
-    """The ``.py`` and its augmenting ``.pxd`` if any (C types for Cython): as hedge.native.digest."""
+    """The ``.py`` and its augmenting ``.pxd`` if any (C types for Cython): as hedge.native.digest.
+
+    Written again here, not imported: importing hedge at build time needs its dependencies, which an
+    isolated build does not have. A mismatch would show every module stale (``hedge version``;
+    CI's ``HEDGE_EXPECT_COMPILED`` test fails then)."""
     h = hashlib.sha256(path.read_bytes())
     pxd = path.with_suffix(".pxd")
     if pxd.exists():
