@@ -23,8 +23,10 @@ from typing import Annotated
 
 import msgspec
 
+from cpython.object cimport PyObject
+
 cdef extern from "Python.h":
-    double PyOS_string_to_double(const char* s, char** endptr, object overflow_exception) except? -1.0
+    double PyOS_string_to_double(const char* s, char** endptr, PyObject* overflow_exception) except? -1.0
 
 _Px = Annotated[float, msgspec.Meta(gt=0.0, lt=1e15)]
 _Qty = Annotated[float, msgspec.Meta(ge=0.0, lt=1e15)]
@@ -224,49 +226,81 @@ DEF _NUM_MAX = 63  # longest number string parsed here; longer ones go the refer
 
 
 cdef inline bint _ws(char c) nogil:
-    return c == b' ' or c == b'\t' or c == b'\n' or c == b'\r'
+    return c == c' ' or c == c'\t' or c == c'\n' or c == c'\r'
+
+
+cdef double[23] _TEN = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                        1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
 
 
 cdef inline Py_ssize_t _number(const char* s, Py_ssize_t i, Py_ssize_t end, double* out) except -2:
     """A quoted JSON-grammar decimal at ``s[i]`` (the opening quote) -> ``out``; the index after the
-    closing quote, or -1 when it is not one (the reference decides)."""
+    closing quote, or -1 when it is not one (the reference decides).
+
+    Up to 15 significant digits and a decimal exponent within +-22 (every Binance price and quantity):
+    Clinger's fast path, one exact integer and one exact power of ten, so one IEEE multiply or divide
+    rounds correctly — the same double any correct parser gives. Anything longer:
+    ``PyOS_string_to_double`` (correctly rounded, locale-independent, slower)."""
     cdef char buf[_NUM_MAX + 1]
     cdef Py_ssize_t j, k, digits
     cdef char* stop = NULL
-    if i >= end or s[i] != b'"':
+    cdef unsigned long long m = 0
+    cdef int nd = 0, scale = 0, ex = 0, exsign = 1
+    cdef bint neg = False
+    cdef double v
+    if i >= end or s[i] != c'"':
         return -1
     j = i + 1
     k = j
-    if k < end and s[k] == b'-':
+    if k < end and s[k] == c'-':
+        neg = True
         k += 1
-    if k >= end or not (b'0' <= s[k] <= b'9'):
+    if k >= end or not (c'0' <= s[k] <= c'9'):
         return -1
-    if s[k] == b'0':
+    if s[k] == c'0':
         k += 1
     else:
-        while k < end and b'0' <= s[k] <= b'9':
+        while k < end and c'0' <= s[k] <= c'9':
+            if nd < 19:
+                m = m * 10 + <unsigned long long> (s[k] - c'0')
+            nd += 1
             k += 1
-    if k < end and s[k] == b'.':
+    if k < end and s[k] == c'.':
         k += 1
         digits = k
-        while k < end and b'0' <= s[k] <= b'9':
+        while k < end and c'0' <= s[k] <= c'9':
+            if m or s[k] != c'0':
+                if nd < 19:
+                    m = m * 10 + <unsigned long long> (s[k] - c'0')
+                nd += 1
+            if nd < 19:
+                scale -= 1
             k += 1
         if k == digits:
             return -1
-    if k < end and (s[k] == b'e' or s[k] == b'E'):
+    if k < end and (s[k] == c'e' or s[k] == c'E'):
         k += 1
-        if k < end and (s[k] == b'+' or s[k] == b'-'):
+        if k < end and (s[k] == c'+' or s[k] == c'-'):
+            exsign = -1 if s[k] == c'-' else 1
             k += 1
         digits = k
-        while k < end and b'0' <= s[k] <= b'9':
+        while k < end and c'0' <= s[k] <= c'9':
+            if ex < 100000:
+                ex = ex * 10 + (s[k] - c'0')
             k += 1
         if k == digits:
             return -1
-    if k >= end or s[k] != b'"' or k - j > _NUM_MAX:
+    if k >= end or s[k] != c'"' or k - j > _NUM_MAX:
         return -1
+    scale += exsign * ex
+    if nd <= 15 and -22 <= scale <= 22:
+        v = <double> m
+        v = v * _TEN[scale] if scale >= 0 else v / _TEN[-scale]
+        out[0] = -v if neg else v
+        return k + 1
     memcpy(buf, s + j, k - j)
     buf[k - j] = 0
-    out[0] = PyOS_string_to_double(buf, &stop, None)  # inf on overflow (rejected by the range check)
+    out[0] = PyOS_string_to_double(buf, &stop, NULL)  # inf on overflow (rejected by the range check)
     if stop != buf + (k - j):
         return -1
     return k + 1
@@ -312,23 +346,23 @@ def parse(raw):
         i = 0
         while i < end and _ws(s[i]):
             i += 1
-        if i >= end or s[i] != b'[':
+        if i >= end or s[i] != c'[':
             return _reference(raw)
         i += 1
         while i < end and _ws(s[i]):
             i += 1
-        if i < end and s[i] == b']':
+        if i < end and s[i] == c']':
             i += 1
         else:
             while True:
-                if i >= end or s[i] != b'[':
+                if i >= end or s[i] != c'[':
                     return _reference(raw)
                 i += 1
                 i = _number(s, i, end, &px)
-                if i < 0 or i >= end or s[i] != b',':
+                if i < 0 or i >= end or s[i] != c',':
                     return _reference(raw)
                 i = _number(s, i + 1, end, &qty)
-                if i < 0 or i >= end or s[i] != b']':
+                if i < 0 or i >= end or s[i] != c']':
                     return _reference(raw)
                 if not (px > 0.0 and px < 1e15 and qty >= 0.0 and qty < 1e15):
                     return None  # the reference's range check (NaN fails it too)
@@ -338,10 +372,10 @@ def parse(raw):
                 _scratch[2 * n + 1] = qty
                 n += 1
                 i += 1
-                if i < end and s[i] == b',':
+                if i < end and s[i] == c',':
                     i += 1
                     continue
-                if i < end and s[i] == b']':
+                if i < end and s[i] == c']':
                     i += 1
                     break
                 return _reference(raw)
