@@ -292,7 +292,7 @@ class Codec:
             self._not_decoded(raw)
             return None
         name = _TYPE_NAME[type(w)]
-        if type(w) is _WDepth:
+        if isinstance(w, _WDepth):
             bids = parse(w.b)
             asks = parse(w.a) if bids is not None else None
             if asks is None or bids is None:

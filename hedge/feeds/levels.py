@@ -53,7 +53,7 @@ _Qty = Annotated[float, msgspec.Meta(ge=0.0, lt=1e15)]
 _SIDE = msgspec.json.Decoder(list[tuple[_Px, _Qty]], strict=False)
 
 
-def _floats(buf: Any) -> memoryview:
+def _floats(buf: Any) -> Any:
     """A 1-D float64 memoryview of ``buf`` (format ``d``, or bytes read as float64)."""
     mv = memoryview(buf)
     if mv.ndim != 1 or not mv.c_contiguous:
@@ -129,10 +129,10 @@ class Levels(Sequence[Level]):
         return (_from_pairs, (list(self),))
 
     def prices(self) -> list[float]:
-        return self._px.tolist()  # type: ignore[return-value]
+        return list(self._px)
 
     def quantities(self) -> list[float]:
-        return self._qty.tolist()  # type: ignore[return-value]
+        return list(self._qty)
 
 
 def _from_pairs(pairs: list[Level]) -> Levels:

@@ -246,7 +246,7 @@ cdef inline Py_ssize_t _number(const char* s, Py_ssize_t i, Py_ssize_t end, doub
     cdef char* stop = NULL
     cdef unsigned long long m = 0
     cdef int nd = 0, scale = 0, ex = 0, exsign = 1
-    cdef bint neg = False
+    cdef bint neg = False, isint = True
     cdef double v
     if i >= end or s[i] != c'"':
         return -1
@@ -266,6 +266,7 @@ cdef inline Py_ssize_t _number(const char* s, Py_ssize_t i, Py_ssize_t end, doub
             nd += 1
             k += 1
     if k < end and s[k] == c'.':
+        isint = False
         k += 1
         digits = k
         while k < end and c'0' <= s[k] <= c'9':
@@ -279,6 +280,7 @@ cdef inline Py_ssize_t _number(const char* s, Py_ssize_t i, Py_ssize_t end, doub
         if k == digits:
             return -1
     if k < end and (s[k] == c'e' or s[k] == c'E'):
+        isint = False
         k += 1
         if k < end and (s[k] == c'+' or s[k] == c'-'):
             exsign = -1 if s[k] == c'-' else 1
@@ -296,13 +298,15 @@ cdef inline Py_ssize_t _number(const char* s, Py_ssize_t i, Py_ssize_t end, doub
     if nd <= 15 and -22 <= scale <= 22:
         v = <double> m
         v = v * _TEN[scale] if scale >= 0 else v / _TEN[-scale]
-        out[0] = -v if neg else v
+        out[0] = -v if neg and not (isint and m == 0) else v  # "-0" is msgspec's integer 0: +0.0
         return k + 1
     memcpy(buf, s + j, k - j)
     buf[k - j] = 0
     out[0] = PyOS_string_to_double(buf, &stop, NULL)  # inf on overflow (rejected by the range check)
     if stop != buf + (k - j):
         return -1
+    if isint and out[0] == 0.0:
+        out[0] = 0.0
     return k + 1
 
 
