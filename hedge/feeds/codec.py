@@ -11,8 +11,9 @@ decoded with ``strict=False`` (Binance sends decimals as strings; msgspec conver
 Unknown fields are ignored. A depth side (``b``/``a``, a snapshot's ``bids``/``asks``) is kept
 ``msgspec.Raw`` and parsed by ``hedge.feeds.levels.parse`` (compiled: C, straight into a float64
 ``Levels``, no Python object per level; pure: msgspec with the same types as before), with the same
-validation: a side it rejects makes the frame ``bad_depthUpdate``. The wire Struct is then mapped onto the hedge event (measured: the
-extra construction costs ~0.2 us, and keeps events.py free of wire names).
+validation: a side it rejects makes the frame ``bad_depthUpdate``. The wire Struct is then mapped
+onto the hedge event (measured: the extra construction costs ~0.2 us, and keeps events.py free of
+wire names).
 
 ``Codec.wire`` stops at the wire Struct (counted) so that the dispatcher can skip building a
 BookTicker nobody subscribes to; ``event_of`` builds the event, ``decode`` does both.
