@@ -42,7 +42,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ import pyarrow.parquet as pq
 
 from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, MarkPrice, Side, Trade
 from hedge.feeds.codec import Codec, CodecError, MarketEvent
+from hedge.feeds.levels import Levels
 from hedge.feeds.recording import ReadStats, Record, RecordedLine, iter_recording
 from hedge.feeds.seen import TickerStamp
 
@@ -112,7 +113,7 @@ class TapeWriter:
         }
 
     def _row(self, recv_ns: int, kind: str, symbol: str, vals: dict[str, Any],
-             bids: list[Level] | None = None, asks: list[Level] | None = None) -> None:
+             bids: Sequence[Level] | None = None, asks: Sequence[Level] | None = None) -> None:
         vals["recv_ns"], vals["kind"], vals["symbol"] = recv_ns, kind, symbol
         for name, col in self._cols.items():
             col.append(vals.get(name))
@@ -331,20 +332,15 @@ class _Rows:
             return _values(arr)[self.rows].tolist()  # type: ignore[no-any-return]
         return arr.take(pa.array(self.rows)).to_pylist()  # type: ignore[no-any-return]  # strings, bytes
 
-    def levels(self, name: str) -> list[list[Level]]:
-        """Each row's levels: one ``zip`` of the price and quantity columns makes every (price, qty)
-        tuple in C, and each row takes its slice (measured 20% faster than a structured array's
-        ``tolist``)."""
+    def levels(self, name: str) -> list[Levels]:
+        """Each row's levels as a ``Levels`` view over the batch's flattened price and quantity
+        columns (the list column's struct children, zero copy): no Python object per level; the
+        compiled book reads the doubles where Arrow decoded them."""
         arr: pa.ListArray = self.batch.column(name)
         offsets = _values(arr.offsets)
-        starts, ends = offsets[self.rows], offsets[self.rows + 1]
-        if not len(starts):
-            return []
-        lo, hi = int(starts.min()), int(ends.max())
         values = arr.values
-        px, qty = _values(values.field("price"))[lo:hi], _values(values.field("qty"))[lo:hi]
-        pairs = list(zip(px.tolist(), qty.tolist(), strict=True))
-        return [pairs[a - lo : b - lo] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        return Levels.split(_values(values.field("price")), _values(values.field("qty")),
+                            offsets[self.rows].tolist(), offsets[self.rows + 1].tolist())
 
 
 def _depth(b: _Rows) -> list[Record]:
