@@ -23,15 +23,20 @@ codec); ``iter_parquet`` the reader (row groups -> hedge events, built per kind 
 ``probe_parquet`` the check that a file is one. Compression: snappy, else the
 best codec this pyarrow has.
 
-Reader design (measured, docs/recordings.md): the cost is building the engine's Python objects —
-the event structs and the (price, qty) level tuples of the depth diffs — not reading the file
-(Arrow decodes the bundled recording in ~20 ms of ~160). So a batch is built kind by kind from
-whole columns (C-level conversions, one ``zip`` for all of a batch's level tuples) with the GC
-paused, and handed out by a C iterator. A reader costing nothing would make a full replay at most
-~1.8x faster than gz (``scripts/bench_parquet.py``'s ``free`` bound): the rest is the engine.
-When nobody needs the BookTickers (``iter_parquet(tickers=False)``, which ``ReplaySource`` asks for
-when the bus has no real subscriber), a bookTicker row (~3/4 of them) is built as a ``TickerStamp``
-from three columns instead of a BookTicker from nine.
+Reader design (measured, docs/recordings.md): the cost was building the engine's Python objects,
+above all the (price, qty) tuples of the depth diffs, not reading the file. A depth row's sides are
+now ``Levels`` views (hedge/feeds/levels.py) over the batch's flattened ``price``/``qty`` struct
+children: zero copy, one object per side instead of a tuple and two floats per level, read by the
+compiled book with C loops; ``list<struct<price, qty>>`` is kept as the layout since it is exactly
+those two float64 buffers (other layouts measured no cheaper to decode), so older tapes read as
+they are. The rest of a batch is built kind by kind from whole columns (C-level conversions) with
+the GC paused, and handed out by a C iterator. ``iter_tapes`` (``iter_recording`` over tapes only)
+checks receive times a batch at a time with numpy, by ``in_time_order``'s rule, instead of a
+generator frame per record. When nobody needs the BookTickers (``tickers=False``, which
+``ReplaySource`` asks for when the bus has no real subscriber), a bookTicker row (~3/4 of them) is
+a ``TickerStamp`` from three columns, and the four BookTicker-only columns are not even decoded.
+Measured (``scripts/bench_parquet.py``): the bundled tapes read to events in ~45 ms CPU (Arrow's
+decoding ~18 of it), against ~115 ms with level tuples; a full replay ~2x the gz replay.
 
 Must never: change a price, a quantity, an id or the order of rows; hold a partial file under a
 final name (``write`` goes through a temporary file and an atomic rename).
