@@ -25,18 +25,23 @@ best codec this pyarrow has.
 
 Reader design (measured, docs/recordings.md): the cost was building the engine's Python objects,
 above all the (price, qty) tuples of the depth diffs, not reading the file. A depth row's sides are
-now ``Levels`` views (hedge/feeds/levels.py) over the batch's flattened ``price``/``qty`` struct
+``Levels`` views (hedge/feeds/levels.py) over the batch's flattened ``price``/``qty`` struct
 children: zero copy, one object per side instead of a tuple and two floats per level, read by the
 compiled book with C loops; ``list<struct<price, qty>>`` is kept as the layout since it is exactly
 those two float64 buffers (other layouts measured no cheaper to decode), so older tapes read as
-they are. The rest of a batch is built kind by kind from whole columns (C-level conversions) with
-the GC paused, and handed out by a C iterator. ``iter_tapes`` (``iter_recording`` over tapes only)
+they are. A batch's rows become records in ``hedge/feeds/taperows.py`` (its own module so that it
+can be compiled: ``taperows.pyx`` walks the rows once in order in C, reading the columns' buffers
+and making each event through vectorcall; the ``.py`` is the pure reference), with the GC paused,
+handed out by a C iterator. Batches of 8,192 rows (not 65,536): a batch's events are still in the
+CPU caches when the engine takes them (measured ~5% on a whole replay); Arrow decodes without its
+thread pool (threads only add CPU time). ``iter_tapes`` (``iter_recording`` over tapes only)
 checks receive times a batch at a time with numpy, by ``in_time_order``'s rule, instead of a
 generator frame per record. When nobody needs the BookTickers (``tickers=False``, which
 ``ReplaySource`` asks for when the bus has no real subscriber), a bookTicker row (~3/4 of them) is
 a ``TickerStamp`` from three columns, and the four BookTicker-only columns are not even decoded.
-Measured (``scripts/bench_parquet.py``): the bundled tapes read to events in ~45 ms CPU (Arrow's
-decoding ~18 of it), against ~115 ms with level tuples; a full replay ~2x the gz replay.
+Measured (``scripts/bench_parquet.py``): the bundled tapes read to events in ~40 ms CPU, of which
+Arrow's decoding of the snappy file is ~17 ms (the floor left: other codecs and layouts measured
+within noise, "none" ~4 ms less for a 1.3x larger file) and the compiled builder ~12 ms.
 
 Must never: change a price, a quantity, an id or the order of rows; hold a partial file under a
 final name (``write`` goes through a temporary file and an atomic rename).
