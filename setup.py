@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent
 HOT_MODULES = [
     "hedge.feeds.codec",
     "hedge.feeds.levels",
+    "hedge.feeds.taperows",
     "hedge.feeds.book",
     "hedge.feeds.sync",
     "hedge.feeds.dispatch",

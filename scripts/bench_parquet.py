@@ -9,6 +9,9 @@ Converts the two bundled files (``hedge.feeds.parquet.convert``, timed), then al
 - the bound a reader cannot beat: the feeds and the full replay fed from records already in memory (a
   reader costing nothing; ``free``), so ``replay_speedup_cap`` = free / gz is the most any tape reader
   could give the whole replay while the engine's own per-event work stays as it is.
+From the best rounds, the per-event split of a replay (microseconds of CPU per event): the engine
+``E`` = 1 / free, the gz reader ``Rgz`` = 1 / gz - E, the tape reader ``Rpq`` = 1 / parquet - E; the
+replay speed-up is (E + Rgz) / (E + Rpq), so it is 2x only while E <= Rgz - 2 Rpq.
 Every figure is events per CPU second of this process (``time.process_time``): the machine is shared,
 and wall time mostly measured the other jobs (the same run's wall-time rates varied 3x between rounds).
 Reports the best round of each and the speed-ups (best vs best, and the median of the paired
@@ -70,6 +73,13 @@ def replay(files: list[Path], cfg: Config, records: list[Record] | None = None) 
         t0 = time.process_time()
         s = run_async(run.run())
         return s, s.events / (time.process_time() - t0)
+
+
+def split_us(best: dict[str, float]) -> dict[str, float]:
+    """The per-event CPU split of a replay (see the module docstring), in microseconds."""
+    engine = 1e6 / best["free"]
+    return {"engine_us_per_event": round(engine, 3), "gz_reader_us_per_event": round(1e6 / best["gz"] - engine, 3),
+            "parquet_reader_us_per_event": round(1e6 / best["parquet"] - engine, 3)}
 
 
 def main(rounds: int) -> int:
@@ -140,6 +150,7 @@ def main(rounds: int) -> int:
         "feeds_speedup_cap": round(best_feeds["free"] / best_feeds["gz"], 2),
         "replay_free_events_per_s": round(best_full["free"]),
         "replay_speedup_cap": round(best_full["free"] / best_full["gz"], 2),
+        **split_us(best_full),
         "fingerprints_equal": len(prints["default"]) == 1 and len(prints["classic"]) == 1,
         "fingerprint_default": next(iter(prints["default"])),
         "fingerprint_classic": next(iter(prints["classic"])),

@@ -25,18 +25,23 @@ best codec this pyarrow has.
 
 Reader design (measured, docs/recordings.md): the cost was building the engine's Python objects,
 above all the (price, qty) tuples of the depth diffs, not reading the file. A depth row's sides are
-now ``Levels`` views (hedge/feeds/levels.py) over the batch's flattened ``price``/``qty`` struct
+``Levels`` views (hedge/feeds/levels.py) over the batch's flattened ``price``/``qty`` struct
 children: zero copy, one object per side instead of a tuple and two floats per level, read by the
 compiled book with C loops; ``list<struct<price, qty>>`` is kept as the layout since it is exactly
 those two float64 buffers (other layouts measured no cheaper to decode), so older tapes read as
-they are. The rest of a batch is built kind by kind from whole columns (C-level conversions) with
-the GC paused, and handed out by a C iterator. ``iter_tapes`` (``iter_recording`` over tapes only)
+they are. A batch's rows become records in ``hedge/feeds/taperows.py`` (its own module so that it
+can be compiled: ``taperows.pyx`` walks the rows once in order in C, reading the columns' buffers
+and making each event through vectorcall; the ``.py`` is the pure reference), with the GC paused,
+handed out by a C iterator. Batches of 8,192 rows (not 65,536): a batch's events are still in the
+CPU caches when the engine takes them (measured ~5% on a whole replay); Arrow decodes without its
+thread pool (threads only add CPU time). ``iter_tapes`` (``iter_recording`` over tapes only)
 checks receive times a batch at a time with numpy, by ``in_time_order``'s rule, instead of a
 generator frame per record. When nobody needs the BookTickers (``tickers=False``, which
 ``ReplaySource`` asks for when the bus has no real subscriber), a bookTicker row (~3/4 of them) is
 a ``TickerStamp`` from three columns, and the four BookTicker-only columns are not even decoded.
-Measured (``scripts/bench_parquet.py``): the bundled tapes read to events in ~45 ms CPU (Arrow's
-decoding ~18 of it), against ~115 ms with level tuples; a full replay ~2x the gz replay.
+Measured (``scripts/bench_parquet.py``): the bundled tapes read to events in ~40 ms CPU, of which
+Arrow's decoding of the snappy file is ~17 ms (the floor left: other codecs and layouts measured
+within noise, "none" ~4 ms less for a 1.3x larger file) and the compiled builder ~12 ms.
 
 Must never: change a price, a quantity, an id or the order of rows; hold a partial file under a
 final name (``write`` goes through a temporary file and an atomic rename).
@@ -47,7 +52,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -56,9 +61,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, MarkPrice, Side, Trade
+from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, MarkPrice, Trade
 from hedge.feeds.codec import Codec, CodecError, MarketEvent
-from hedge.feeds.levels import Levels
 from hedge.feeds.recording import (
     TIME_LOOKAHEAD,
     TIME_SLACK_NS,
@@ -71,8 +75,9 @@ from hedge.feeds.recording import (
     time_confirmed,
 )
 from hedge.feeds.seen import TickerStamp
+from hedge.feeds.taperows import build, values
 
-BATCH_ROWS = 65_536  # rows decoded at a time on replay
+BATCH_ROWS = 8_192  # rows decoded at a time on replay (a batch's events stay in the caches: measured best)
 ROW_GROUP_ROWS = 131_072  # rows per row group in a converted file
 
 _LEVELS = pa.list_(pa.struct([("price", pa.float64()), ("qty", pa.float64())]))
@@ -89,6 +94,8 @@ SCHEMA = pa.schema([
     ("raw", pa.binary()),
 ])
 _SCALARS = [f.name for f in SCHEMA if f.name not in ("bids", "asks")]
+# what a replay reads when nobody needs the BookTickers: a BookTicker's own columns are not even decoded
+_LEAN_COLUMNS = [n for n in SCHEMA.names if n not in ("bid_px", "bid_qty", "ask_px", "ask_qty")]
 
 
 def best_codec() -> str:
@@ -264,9 +271,6 @@ def convert(src: str | Path, out: str | Path, stats: ReadStats | None = None) ->
 
 # --------------------------------------------------------------------------- reader
 
-_SIDES = {"BUY": Side.BUY, "SELL": Side.SELL}
-Builder = Callable[["_Rows"], list[Record]]
-
 
 def iter_parquet(path: str | Path, st: ReadStats, *, tickers: bool = True) -> Iterator[Record]:
     """A tape's rows as replay records, in file order: hedge events (snapshots included) and, for
@@ -332,17 +336,17 @@ def _plain_until(recv: np.ndarray[Any, Any], i: int, last: int) -> tuple[int, in
 
 def _batches(path: Path | str, st: ReadStats, tickers: bool) -> Iterator[tuple[list[Record], Any]]:
     """Each batch's records in row order, with the batch's receive times (numpy int64)."""
-    pf = pq.ParquetFile(path, read_dictionary=["kind", "symbol"])
-    builders = _BUILDERS if tickers else _LEAN_BUILDERS
+    pf = pq.ParquetFile(path, read_dictionary=["kind", "symbol", "taker_side"])
     columns = None if tickers else _LEAN_COLUMNS
-    for b in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-        yield _batch(b, st, builders), _values(b.column("recv_ns"))
+    # use_threads=False: Arrow's decoding threads only add CPU time (and this process is measured in CPU)
+    for b in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns, use_threads=False):
+        yield _batch(b, st, tickers), values(b.column("recv_ns"))
 
 
-def _batch(batch: pa.RecordBatch, st: ReadStats, builders: dict[str, Builder]) -> list[Record]:
+def _batch(batch: pa.RecordBatch, st: ReadStats, tickers: bool) -> list[Record]:
     st.lines += batch.num_rows
     with _no_gc():
-        return _build(batch, st, builders)
+        return build(batch, st, tickers)
 
 
 @contextlib.contextmanager
@@ -358,116 +362,3 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _build(batch: pa.RecordBatch, st: ReadStats, builders: dict[str, Builder]) -> list[Record]:
-    """The records of ``batch`` in row order: each kind's built at once, then interleaved back."""
-    kinds: pa.DictionaryArray = batch.column("kind")
-    codes = _values(kinds.indices)
-    built: list[Record] = []
-    where: list[np.ndarray[Any, Any]] = []
-    for code, kind in enumerate(kinds.dictionary.to_pylist()):
-        rows = (codes == code).nonzero()[0]
-        if not rows.size:
-            continue
-        build = builders.get(kind)
-        if build is None:
-            st.lines -= rows.size
-            for _ in range(rows.size):
-                st.bad("unknown_tape_kind", str(kind).encode())
-            continue
-        built += build(_Rows(batch, rows))
-        where.append(rows)
-    if len(where) < 2:  # one kind: already in row order
-        return built
-    # the built records sorted by the row each came from (C-level: argsort, then map)
-    return list(map(built.__getitem__, np.argsort(np.concatenate(where), kind="stable").tolist()))
-
-
-def _values(arr: pa.Array) -> np.ndarray[Any, Any]:
-    """A fixed-width array's values as numpy, without a copy (a null's slot holds what was written: 0)."""
-    dtype = arr.type.to_pandas_dtype()
-    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=arr.offset + len(arr))[arr.offset :]
-
-
-class _Rows:
-    """The rows of one kind in a batch: their columns as Python lists."""
-
-    def __init__(self, batch: pa.RecordBatch, rows: np.ndarray[Any, Any]) -> None:
-        self.batch = batch
-        self.rows = rows
-
-    def col(self, name: str) -> list[Any]:
-        arr = self.batch.column(name)
-        if isinstance(arr, pa.DictionaryArray):  # symbols: the few distinct strings, picked in C
-            words = np.array(arr.dictionary.to_pylist() or [None], dtype=object)
-            return words[_values(arr.indices)[self.rows]].tolist()  # type: ignore[no-any-return]
-        if pa.types.is_boolean(arr.type):
-            return np.asarray(arr.to_numpy(zero_copy_only=False))[self.rows].tolist()  # type: ignore[no-any-return]
-        if pa.types.is_primitive(arr.type):
-            return _values(arr)[self.rows].tolist()  # type: ignore[no-any-return]
-        return arr.take(pa.array(self.rows)).to_pylist()  # type: ignore[no-any-return]  # strings, bytes
-
-    def levels(self, name: str) -> list[Levels]:
-        """Each row's levels as a ``Levels`` view over the batch's flattened price and quantity
-        columns (the list column's struct children, zero copy): no Python object per level; the
-        compiled book reads the doubles where Arrow decoded them."""
-        arr: pa.ListArray = self.batch.column(name)
-        offsets = _values(arr.offsets)
-        values = arr.values
-        return Levels.split(_values(values.field("price")), _values(values.field("qty")),
-                            offsets[self.rows].tolist(), offsets[self.rows + 1].tolist())
-
-
-def _depth(b: _Rows) -> list[Record]:
-    cols = (b.col(n) for n in ("recv_ns", "symbol", "ts_ms", "transact_ms", "first_id", "final_id", "prev_final_id"))
-    return [DepthDiff(recv_ns=r, symbol=s, ts_ms=t, transact_ms=tt, first_id=fi, final_id=u, prev_final_id=pu,
-                      bids=bi, asks=a)
-            for r, s, t, tt, fi, u, pu, bi, a in zip(*cols, b.levels("bids"), b.levels("asks"), strict=True)]
-
-
-def _snapshot(b: _Rows) -> list[Record]:
-    cols = (b.col(n) for n in ("recv_ns", "symbol", "ts_ms", "transact_ms", "update_id"))
-    return [DepthSnapshot(recv_ns=r, symbol=s, ts_ms=t, transact_ms=tt, last_update_id=u, bids=bi, asks=a)
-            for r, s, t, tt, u, bi, a in zip(*cols, b.levels("bids"), b.levels("asks"), strict=True)]
-
-
-def _trade(b: _Rows) -> list[Record]:
-    names = ("recv_ns", "symbol", "ts_ms", "transact_ms", "trade_id", "price", "qty", "taker_side", "aggregated")
-    sides = _SIDES
-    return [Trade(recv_ns=r, symbol=s, ts_ms=t, trade_ms=tt, trade_id=i, price=p, qty=q, taker_side=sides[sd],
-                  aggregated=ag)
-            for r, s, t, tt, i, p, q, sd, ag in zip(*(b.col(n) for n in names), strict=True)]
-
-
-def _ticker(b: _Rows) -> list[Record]:
-    names = ("recv_ns", "symbol", "ts_ms", "transact_ms", "update_id", "bid_px", "bid_qty", "ask_px", "ask_qty")
-    return [BookTicker(recv_ns=r, symbol=s, ts_ms=t, transact_ms=tt, update_id=u, bid_px=bp, bid_qty=bq,
-                       ask_px=ap, ask_qty=aq)
-            for r, s, t, tt, u, bp, bq, ap, aq in zip(*(b.col(n) for n in names), strict=True)]
-
-
-def _stamp(b: _Rows) -> list[Record]:
-    return [TickerStamp(r, s, t) for r, s, t in zip(b.col("recv_ns"), b.col("symbol"), b.col("ts_ms"), strict=True)]
-
-
-def _mark(b: _Rows) -> list[Record]:
-    names = ("recv_ns", "symbol", "ts_ms", "mark_price", "index_price", "funding_rate", "next_funding_ms",
-             "settle_price")
-    return [MarkPrice(recv_ns=r, symbol=s, ts_ms=t, mark_price=m, index_price=i, funding_rate=f, next_funding_ms=nf,
-                      settle_price=sp)
-            for r, s, t, m, i, f, nf, sp in zip(*(b.col(n) for n in names), strict=True)]
-
-
-def _raw(snapshot: bool) -> Builder:
-    def build(b: _Rows) -> list[Record]:
-        return [RecordedLine(r, raw, snapshot, s)
-                for r, raw, s in zip(b.col("recv_ns"), b.col("raw"), b.col("symbol"), strict=True)]
-    return build
-
-
-_BUILDERS: dict[str, Builder] = {
-    "depth": _depth, "snapshot": _snapshot, "trade": _trade, "book_ticker": _ticker, "mark_price": _mark,
-    "frame": _raw(False), "snapshot_body": _raw(True),
-}
-_LEAN_BUILDERS: dict[str, Builder] = {**_BUILDERS, "book_ticker": _stamp}
-# what the lean builders read: a BookTicker's own columns are not even decoded
-_LEAN_COLUMNS = [n for n in SCHEMA.names if n not in ("bid_px", "bid_qty", "ask_px", "ask_qty")]
