@@ -31,6 +31,7 @@ HOT_MODULES = [
     "hedge.signals.features",
     "hedge.signals.flow",
     "hedge.signals.volatility",
+    "hedge.signals.factor_stats",
     "hedge.venue.sim",
     "hedge.exchange.matching",
     "hedge.risk.check",
