@@ -32,6 +32,7 @@ HOT_MODULES = [
     "hedge.signals.flow",
     "hedge.signals.volatility",
     "hedge.signals.factor_stats",
+    "hedge.signals.strategies.micro_scalper",
     "hedge.venue.sim",
     "hedge.exchange.matching",
     "hedge.risk.check",
