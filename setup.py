@@ -4,7 +4,7 @@
 compiles each ``.py`` of ``HOT_MODULES`` unchanged into an extension under ``hedge/_native/`` (never
 beside its ``.py``: ``hedge.native`` loads it, and ``HEDGE_PURE=1`` keeps the ``.py``) and writes
 ``hedge/_native/manifest.json``: module -> extension file and the SHA-256 of the source compiled (the
-``.py`` and, for ``feeds/book``, its augmenting ``.pxd`` of C types).
+``.py`` and its augmenting ``.pxd`` of C types when it has one: the book, the signals' per-tick state).
 A module that fails to compile (no C compiler, a Cython error) is left out with a warning and the
 install still succeeds: that module runs as pure Python. docs/replay.md, "The compiled build (Cython) and pure mode".
 """

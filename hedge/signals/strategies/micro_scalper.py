@@ -10,6 +10,9 @@ Score (clipped to [-1, 1]), only while the spread is at most ``max_spread_bps``:
 Owns: its parameters (``MicroScalperParams``: the four weights and ``max_spread_bps``) and the score
 formula above.
 
+Compiled, ``micro_scalper.pxd`` types the score (the feature state's C fields, the weights as C
+doubles, the same operations in the same order): 374 -> 102 ns a tick.
+
 Must never: hold state beyond its parameters (it is a pure function of the features).
 """
 
