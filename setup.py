@@ -4,7 +4,7 @@
 compiles each ``.py`` of ``HOT_MODULES`` unchanged into an extension under ``hedge/_native/`` (never
 beside its ``.py``: ``hedge.native`` loads it, and ``HEDGE_PURE=1`` keeps the ``.py``) and writes
 ``hedge/_native/manifest.json``: module -> extension file and the SHA-256 of the source compiled (the
-``.py``, its ``.pxd`` and ``.pyx`` if any, and the files of the hedge modules a ``.pyx`` cimports).
+``.py``, its ``.pxd`` and ``.pyx`` if any, and the files of the hedge modules its ``.pxd``/``.pyx`` cimport).
 A module with a ``.pyx`` beside its ``.py`` (``feeds/levels``, ``feeds/book``: C data, which the
 pure-Python mode cannot express) is compiled from the ``.pyx``; its ``.py`` stays the reference.
 A module that fails to compile (no C compiler, a Cython error) is left out with a warning and the
@@ -36,6 +36,8 @@ HOT_MODULES = [
     "hedge.signals.features",
     "hedge.signals.flow",
     "hedge.signals.volatility",
+    "hedge.signals.factor_stats",
+    "hedge.signals.strategies.micro_scalper",
     "hedge.venue.sim",
     "hedge.exchange.matching",
     "hedge.risk.check",
@@ -57,7 +59,7 @@ def _compiled_from(module: str) -> Path:
 
 
 def _digest(path: Path) -> str:
-    """The ``.py``, its ``.pxd``/``.pyx`` if any, and (a ``.pyx``) the files of the hedge modules it
+    """The ``.py``, its ``.pxd``/``.pyx`` if any, and the files of the hedge modules its .pxd/.pyx
     cimports, in that order: as hedge.native.digest (a cimported module's change makes it stale too).
 
     Written again here, not imported: importing hedge at build time needs its dependencies, which an
@@ -67,8 +69,8 @@ def _digest(path: Path) -> str:
     for ext in (".pxd", ".pyx"):
         if path.with_suffix(ext).exists():
             h.update(path.with_suffix(ext).read_bytes())
-    pyx = path.with_suffix(".pyx")
-    deps = re.findall(r"^from (hedge(?:\.\w+)+) cimport", pyx.read_text(), re.M) if pyx.exists() else []
+    deps = [dep for ext in (".pxd", ".pyx") if path.with_suffix(ext).exists()
+            for dep in re.findall(r"^from (hedge(?:\.\w+)+) cimport", path.with_suffix(ext).read_text(), re.M)]
     for dep in deps:
         base = ROOT.joinpath(*dep.split("."))
         for ext in (".py", ".pxd", ".pyx"):

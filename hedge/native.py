@@ -52,14 +52,14 @@ def source_path(module: str) -> Path:
 
 def digest(path: Path) -> str:
     """SHA-256 of a module's source: its ``.py``, its ``.pxd`` and ``.pyx`` when there are (C types;
-    a ``.pyx`` is what gets compiled then), and the files of the hedge modules a ``.pyx`` cimports (a
+    a ``.pyx`` is what gets compiled then), and the files of the hedge modules its ``.pxd``/``.pyx`` cimport (a
     change there makes it stale too); setup.py hashes the same way."""
     h = hashlib.sha256(path.read_bytes())
     for ext in (".pxd", ".pyx"):
         if path.with_suffix(ext).exists():
             h.update(path.with_suffix(ext).read_bytes())
-    pyx = path.with_suffix(".pyx")
-    deps = re.findall(r"^from (hedge(?:\.\w+)+) cimport", pyx.read_text(), re.M) if pyx.exists() else []
+    deps = [dep for ext in (".pxd", ".pyx") if path.with_suffix(ext).exists()
+            for dep in re.findall(r"^from (hedge(?:\.\w+)+) cimport", path.with_suffix(ext).read_text(), re.M)]
     for dep in deps:
         base = source_path(dep).with_suffix("")
         for ext in (".py", ".pxd", ".pyx"):

@@ -78,7 +78,7 @@ class MatchingEngine(Liquidations):
 
     def on_depth_applied(self, symbol: str, bids: Sequence[Level], asks: Sequence[Level]) -> None:
         """A diff is in the book: its levels' taken liquidity is forgotten, resting orders re-checked."""
-        m = self.market(symbol)
+        m = self._markets.get(symbol) or self.market(symbol)
         if m.taken_bids:
             for px, _ in bids:
                 m.taken_bids.pop(px, None)
@@ -98,7 +98,7 @@ class MatchingEngine(Liquidations):
 
     def on_trade(self, symbol: str, price: float, qty: float, buyer_is_maker: bool) -> None:
         """A market trade: buyer_is_maker means a seller hit the bids (resting BUYs may fill)."""
-        m = self.market(symbol)
+        m = self._markets.get(symbol) or self.market(symbol)
         m.last_price = price
         if self._stops.get(symbol):
             self._check_stops(symbol)
@@ -196,14 +196,13 @@ class MatchingEngine(Liquidations):
     def _after_book(self, symbol: str, m: SymbolMarket) -> None:
         if self._stops.get(symbol) and (m.mark <= 0 or m.last_price <= 0):
             self._check_stops(symbol)  # a working price that falls back to the mid moved
-        self._match_resting(symbol, m)
+        resting = self._resting.get(symbol)
+        if resting:  # most book ticks of a replay: none (one dict lookup, no call)
+            self._match_resting(symbol, m, resting)
         if m.mark <= 0:
             self._check_liquidations(symbol)  # the mark falls back to the mid
 
-    def _match_resting(self, symbol: str, m: SymbolMarket) -> None:
-        resting = self._resting.get(symbol)
-        if not resting:
-            return
+    def _match_resting(self, symbol: str, m: SymbolMarket, resting: list[Order]) -> None:
         bid, ask = m.book.best_bid(), m.book.best_ask()
         for order in list(resting):
             if not order.is_open:

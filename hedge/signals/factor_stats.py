@@ -15,7 +15,9 @@ Refreshed at every completed block of ``block`` samples:
 - ``attributed_bps``: realized round-trip returns credited to the factor (``hedge.signals.factor_diagnostics``).
 
 Plain floats and deques: the work happens once per resolved sample (about once a second), never
-per tick.
+per tick. Compiled, ``factor_stats.pxd`` runs the window loops on C doubles (the ``math.fsum`` sums
+stay: the exact figures) and makes ``FactorStats`` a cdef class: 3.7x per resolved sample, the
+tables byte-identical. An incremental Pearson would be cheaper still but changes the last bits.
 
 Must never: read a clock or allocate per tick.
 """

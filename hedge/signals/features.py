@@ -12,6 +12,14 @@ mid they are measured against moves only then). The top-N book imbalance arrives
 the book (``BookUpdate.imbalance``, N = ``feeds.imbalance_levels`` = ``signals.imbalance_levels``).
 All times are exchange event times, so replays are deterministic.
 
+Compiled (setup.py HOT_MODULES), ``features.pxd`` declares ``SymbolFeatures`` and ``FeatureEngine``
+as cdef classes (prices and figures C doubles, times, ids and the regime Python objects) and the
+volatility and flow state typed too (their ``.pxd``): the per-tick writes are C stores and the calls
+C calls. Untyped, this module ran ~20% slower compiled than pure (3.11 specializes ``__slots__``
+reads, Cython's generic attribute access does not); typed, the stage's features are ~1.8x faster
+than before (docs/signals.md "Cost per tick"). Pure-Python readers of a typed state pay a little
+more per field read (a float boxed), so the strategies' scorers are typed as well.
+
 Must never: use an invalid book (``valid`` False, or a mid that is not a positive finite number)
 to move features, or read the wall clock.
 """

@@ -14,6 +14,9 @@ Definitions (event time, window ``W`` ms, a trade at ``t`` stays in while ``t > 
 Cost: ``expire`` returns at once when no trade leaves; ``imbalance`` is refreshed only when the
 window's volumes change (not per book tick).
 
+Compiled, ``flow.pxd`` makes ``TradeFlow`` a cdef class with C double volumes (bit-identical
+arithmetic; times stay Python ints).
+
 Must never: keep more than the window, or read the wall clock.
 """
 

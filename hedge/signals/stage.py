@@ -129,8 +129,9 @@ class SignalStage:
         latest = self._latest
         for k, score in enumerate(self._scorers):
             latest[k] = score(f)
+        ts, sym = f.ts_ms, f.symbol  # read once (compiled, the feature state's fields are C-level)
         factors = self.factors
-        if factors is not None and f.ts_ms >= factors.wake.get(f.symbol, 0.0):
+        if factors is not None and ts >= factors.wake.get(sym, 0.0):
             factors.on_tick(f, latest)
         strongest = 0.0
         for k, threshold in enumerate(self._thresholds):
@@ -141,8 +142,8 @@ class SignalStage:
             if a >= threshold and a > 0.0:
                 self._screen(k, f, s)
         if self.views:
-            last = self._last_pub.get(f.symbol)
-            if last is None or f.ts_ms - last >= self._every_ms:
+            last = self._last_pub.get(sym)
+            if last is None or ts - last >= self._every_ms:
                 self._publish_views(f, strongest)
 
     def _screen(self, k: int, f: SymbolFeatures, s: float) -> None:

@@ -10,6 +10,10 @@ exponentially weighted sum of squared returns whose weights integrate to ``H / l
 often the price ticks. Until one half-life of data has been seen, the regime is reported as
 ``normal`` (``warm`` is False).
 
+Compiled, ``volatility.pxd`` makes ``EwmaVol`` a cdef class with C double state: the same IEEE
+operations in the same order as the Python floats (``math`` calls unchanged), so the figures are
+bit-identical in both modes.
+
 Must never: look at wall-clock time (event time only, so that replays are deterministic).
 """
 
