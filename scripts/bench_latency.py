@@ -63,7 +63,7 @@ from hedge.venue.base import OrderAck
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def lively(cfg: Config, log_dir: str, speed: float, *, fsync: bool = True) -> Config:
+def lively(cfg: Config, log_dir: str, speed: float, *, fsync: bool = True, warm: bool = False) -> Config:
     st = cfg.strategy
     entries = [
         msgspec.structs.replace(e, params={**e.params, "entry_threshold": 0.15, "cooldown_s": 0.5})
@@ -78,6 +78,7 @@ def lively(cfg: Config, log_dir: str, speed: float, *, fsync: bool = True) -> Co
             rt, log_dir=log_dir, metrics=msgspec.structs.replace(rt.metrics, port=0),
             local_exchange=msgspec.structs.replace(rt.local_exchange, speed=speed),
             journal=msgspec.structs.replace(rt.journal, fsync=fsync),
+            features=msgspec.structs.replace(rt.features, warm_decision_path=warm),
         ),
         # the expected-return gate off: the calibrated default stays out of this market, and a latency
         # bench times the path an order takes, not the strategy's judgement
@@ -298,12 +299,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--speed", type=float, default=4.0)
     ap.add_argument("--no-fsync", action="store_true", help="journals written without fdatasync")
+    ap.add_argument("--warm", action="store_true", help="features.warm_decision_path on (hedge.daemon.warm)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = lively(load_config(ROOT / "configs"), str(Path(tmp) / "logs"), args.speed, fsync=not args.no_fsync)
+        cfg = lively(load_config(ROOT / "configs"), str(Path(tmp) / "logs"), args.speed, fsync=not args.no_fsync,
+                     warm=args.warm)
         result = run_async(measure(cfg, args.seconds))
         result |= hot_chain(cfg, str(Path(tmp) / "replay"))
         result["journal_fsync"] = not args.no_fsync
+        result["warm_decision_path"] = args.warm
         result["cold_factor"] = round(result["decided_p50_us"] / max(result["decided_hot_p50_us"], 1e-9), 1)
     print(f"tick -> order sent: p50 {result['p50_us']} us, p99 {result['p99_us']} us over {result['samples']} orders")
     print(f"the same chain (tick -> OrderRequest) live: p50 {result['decided_p50_us']} us; "

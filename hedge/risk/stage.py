@@ -62,6 +62,7 @@ from hedge.events import (
     RateLimit,
     Reconciled,
     RiskDecision,
+    Side,
     TradingState,
     TradingStateChange,
 )
@@ -84,6 +85,7 @@ from hedge.state.journal import JournalWriter
 log = logging.getLogger(__name__)
 
 VETO_JOURNAL = "risk_vetoes"
+REHEARSAL = "rehearsal"  # the intent id and strategy of ``RiskStage.rehearse``'s probe, never published
 
 
 def _nothing() -> None:
@@ -197,6 +199,16 @@ class RiskStage:
             task.add_done_callback(self._remote_tasks.discard)
             return
         self._decided(decision)
+
+    def rehearse(self, symbol: str) -> None:
+        """The check of a small buy on ``symbol`` against the current context, kept nowhere (no count,
+        journal line or event): cache warming (``hedge.daemon.warm``), the verdict is dropped."""
+        book = self.market.books.get(symbol)
+        price = book.ask if book is not None and book.valid else 0.0
+        probe = OrderIntent(intent_id=REHEARSAL, symbol=symbol, side=Side.BUY,
+                            notional=2.0 * max(self.min_notional.get(symbol, 0.0), 5.0), strategy=REHEARSAL,
+                            reason=REHEARSAL, limit_px=price)
+        check_order(probe, self.context(symbol, self.clock.now_ns()), self.limits)
 
     async def _ask_remote(self, decision: RiskDecision) -> None:
         assert self.remote is not None

@@ -211,6 +211,10 @@ class RouterStage:
 
     # ------------------------------------------------------------------ bus handlers (sync)
 
+    def rehearse(self, symbol: str) -> None:
+        """The pure part of a decision on ``symbol``, kept nowhere (cache warming: ``hedge.daemon.warm``)."""
+        self.executor.rehearse(symbol)
+
     def on_decision(self, d: RiskDecision) -> None:
         intent = d.intent
         iid = intent.intent_id
