@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 WARM_INTERVAL_S = 0.002  # the cold price grows past ~1 ms of idle (bench_latency: 2-3 us after 1 ms, 5-7 after 20)
 
-Rehearse = Callable[[str], None]
+Rehearse = Callable[[str], object]  # a stage's rehearsal of its decision on one symbol (its result dropped)
 
 
 class DecisionWarmer:

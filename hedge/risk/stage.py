@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -200,15 +201,16 @@ class RiskStage:
             return
         self._decided(decision)
 
-    def rehearse(self, symbol: str) -> None:
+    def rehearse(self, symbol: str) -> RiskDecision:
         """The check of a small buy on ``symbol`` against the current context, kept nowhere (no count,
-        journal line or event): cache warming (``hedge.daemon.warm``), the verdict is dropped."""
+        journal line or event): cache warming (``hedge.daemon.warm``), which drops the verdict."""
         book = self.market.books.get(symbol)
         price = book.ask if book is not None and book.valid else 0.0
         probe = OrderIntent(intent_id=REHEARSAL, symbol=symbol, side=Side.BUY,
-                            notional=2.0 * max(self.min_notional.get(symbol, 0.0), 5.0), strategy=REHEARSAL,
-                            reason=REHEARSAL, limit_px=price)
-        check_order(probe, self.context(symbol, self.clock.now_ns()), self.limits)
+                            notional=2.0 * max(self.min_notional.get(symbol, 0.0), self.step_size.get(symbol, 0.0) * price),
+                            strategy=REHEARSAL,
+                            reason=REHEARSAL, limit_px=price, e_pi_bps=math.inf)  # past the expected-return gate
+        return check_order(probe, self.context(symbol, self.clock.now_ns()), self.limits)
 
     async def _ask_remote(self, decision: RiskDecision) -> None:
         assert self.remote is not None

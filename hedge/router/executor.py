@@ -122,7 +122,7 @@ class Executor:
         slices = split_slices(filt, qty, ref, self.cfg.twap.slices if twap else 1)
         self.start(Execution(intent, sum(slices), slices, filt, arrival, self.clock.now_s()))
 
-    def rehearse(self, symbol: str) -> None:
+    def rehearse(self, symbol: str) -> OrderRequest | None:
         """Run the pure part of a decision on ``symbol`` (a small maker buy at the current book: slice,
         price, filters, client order id, the request and its two encoded lines) and keep nothing: no
         execution, order record, timer, journal line, file write or event. Cache warming
@@ -131,7 +131,7 @@ class Executor:
         filt = self.filters.get(symbol)
         book = self.books.get(symbol)
         if filt is None or book is None or not book.valid or not book.mid > 0.0:
-            return
+            return None
         ref = book.mid
         notional = 2.0 * max(float(filt.f.min_notional), float(filt.f.min_qty) * ref)
         intent = OrderIntent(intent_id=REHEARSAL_INTENT, symbol=symbol, side=Side.BUY, notional=notional,
@@ -141,10 +141,11 @@ class Executor:
         _, tif, otype, prep = next_order(ex, book, self.marks.get(symbol) or ref, self.slippage,
                                          self.cfg.maker_offset_ticks)
         if isinstance(prep, Denial):
-            return
+            return None
         req = self._request(ex, prep, tif, otype)
         encode_payload(req)  # the orders_sent line's payload
         self.desk.pending.open_line(req, ex.slice_no)  # the pending record's line
+        return req  # (dropped by the warmer)
 
     def start(self, ex: Execution) -> None:
         self.executions[ex.intent.intent_id] = ex

@@ -53,6 +53,7 @@ from hedge.events import (
     CancelAll,
     FeedStatus,
     MarkPrice,
+    OrderRequest,
     OrderType,
     OrderUpdate,
     Position,
@@ -211,9 +212,9 @@ class RouterStage:
 
     # ------------------------------------------------------------------ bus handlers (sync)
 
-    def rehearse(self, symbol: str) -> None:
+    def rehearse(self, symbol: str) -> OrderRequest | None:
         """The pure part of a decision on ``symbol``, kept nowhere (cache warming: ``hedge.daemon.warm``)."""
-        self.executor.rehearse(symbol)
+        return self.executor.rehearse(symbol)
 
     def on_decision(self, d: RiskDecision) -> None:
         intent = d.intent
