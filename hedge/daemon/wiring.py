@@ -123,7 +123,8 @@ class Daemon:
         engine.add_service(OrderTape(engine.bus, engine.clock))  # the terminal's line per order, fill, veto burst
         if rt.features.warm_decision_path:  # the risk check and router decision rehearsed every 2 ms (cache warming)
             p = self.pipeline
-            engine.add_service(DecisionWarmer((p.risk.rehearse, p.router.rehearse), cfg.strategy.universe))
+            engine.add_service(DecisionWarmer((p.signals.rehearse, p.risk.rehearse, p.router.rehearse),
+                                              cfg.strategy.universe))
         if rt.features.btc_model:  # the 4h/daily BTC readings, sent as alerts (REST klines, off the tick path)
             engine.add_service(BtcModelJob(Market(setup.market.rest_base, timeout_s=rt.btc_model.timeout_s),
                                            engine.bus.publish, rt.btc_model, engine.log_dir, engine.clock))

@@ -106,20 +106,32 @@ class Screener:
         if self.nav <= 0.0:
             self._skip("no_nav")
             return None
+        out = self._build(name, f, score, side)
+        if isinstance(out, str):
+            self._skip(out)
+            return None
+        last[f.symbol] = ts
+        return out
+
+    def rehearse(self, strategy: Strategy, f: SymbolFeatures, score: float) -> tuple[Signal, OrderIntent] | str:
+        """What ``screen`` would build for ``score`` now, past its gates and without their memory (no
+        cooldown, no count): cache warming (``hedge.daemon.warm``), the result is dropped."""
+        return self._build(strategy.name, f, score, Side.BUY if score > 0.0 else Side.SELL)
+
+    def _build(self, name: str, f: SymbolFeatures, score: float, side: Side) -> tuple[Signal, OrderIntent] | str:
+        """The sized, calibrated Signal and OrderIntent, or why not (a ``skipped`` reason). Pure."""
         tier = self._tier.get(f.symbol, Tier.TACTICAL)
         budget = 1.0 if self.allocator is None else self.allocator.multiplier(f.symbol, name, self.now_ms())
         notional = self.sizer.notional(self.nav, score, f.regime, tier, budget)
         if self.conviction is not None:
             notional *= self.conviction.multiplier(f, score)
         if notional < self.sizer.min_notional or notional <= 0.0:
-            self._skip("min_notional")
-            return None
+            return "min_notional"
         tp_bps, sl_bps = barriers(self._exits, f.vol_bps)
         signal = self._signal(name, f, score, tp_bps, sl_bps)
         if signal.e_pi_bps <= self._e_pi_min:
-            self._skip("e_pi")
-            return None
-        last[f.symbol] = ts
+            return "e_pi"
+        ts = f.ts_ms
         intent = OrderIntent(
             ts_ms=ts,
             recv_ns=f.recv_ns,

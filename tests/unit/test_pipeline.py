@@ -236,17 +236,21 @@ async def test_rehearsals_warm_the_decision_path_and_change_nothing(rig: Rig) ->
         engine.journals.flush()
         files = {str(p): p.read_bytes() for p in sorted(engine.log_dir.rglob("*")) if p.is_file()}
         router = pipe.router
+        screener = pipe.signals.screener
         return (files, msgspec.to_builtins(engine.bus.stats()), pipe.risk.counters(), dict(router.executions),
+                dict(screener.skipped), {k: dict(v) for k, v in screener._last_ms.items()}, pipe.signals.intents,
                 dict(router.lifecycle.orders), router.in_flight, len(asyncio.get_running_loop()._scheduled))  # type: ignore[attr-defined]
 
     before = state()
-    warmer = DecisionWarmer((pipe.risk.rehearse, pipe.router.rehearse), [SYM, "NOSUCHUSDT"])
+    warmer = DecisionWarmer((pipe.signals.rehearse, pipe.risk.rehearse, pipe.router.rehearse), [SYM, "NOSUCHUSDT"])
     for _ in range(50):
         warmer.rehearse()
-    d, req = pipe.risk.rehearse(SYM), pipe.router.rehearse(SYM)
+    screened, d, req = pipe.signals.rehearse(SYM), pipe.risk.rehearse(SYM), pipe.router.rehearse(SYM)
+    assert isinstance(screened, tuple) and screened[1].symbol == SYM and screened[1].notional > 0.0
     assert d.allow and d.max_qty > 0.0 and d.reasons == ()
     assert req is not None and (req.side, req.tif, req.price) == (Side.BUY, TimeInForce.GTX, BID) and req.qty > 0.0
-    assert pipe.router.rehearse("NOSUCHUSDT") is None and warmer.errors == 0 and warmer.runs == 50
+    assert pipe.router.rehearse("NOSUCHUSDT") is None and pipe.signals.rehearse("NOSUCHUSDT") is None
+    assert warmer.errors == 0 and warmer.runs == 50
     assert seen == [] and state() == before
     rig.tick(9.0, 1.0, buy_qty=2.0)  # now a real intent
     rig.tick(9.5, 0.5, buy_qty=2.0)
