@@ -206,9 +206,8 @@ class RiskStage:
         journal line or event): cache warming (``hedge.daemon.warm``), which drops the verdict."""
         book = self.market.books.get(symbol)
         price = book.ask if book is not None and book.valid else 0.0
-        probe = OrderIntent(intent_id=REHEARSAL, symbol=symbol, side=Side.BUY,
-                            notional=2.0 * max(self.min_notional.get(symbol, 0.0), self.step_size.get(symbol, 0.0) * price),
-                            strategy=REHEARSAL,
+        notional = 2.0 * max(self.min_notional.get(symbol, 0.0), self.step_size.get(symbol, 0.0) * price)
+        probe = OrderIntent(intent_id=REHEARSAL, symbol=symbol, side=Side.BUY, notional=notional, strategy=REHEARSAL,
                             reason=REHEARSAL, limit_px=price, e_pi_bps=math.inf)  # past the expected-return gate
         return check_order(probe, self.context(symbol, self.clock.now_ns()), self.limits)
 
