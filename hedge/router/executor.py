@@ -60,7 +60,7 @@ from hedge.router.auto import AutoRouter
 from hedge.router.desk import RESTING, OrderDesk
 from hedge.router.execution import Execution, Phase, cancel_timer, next_order, split_slices
 from hedge.router.filters import Denial, OrderFilter, Prepared
-from hedge.router.lifecycle import LiveOrderExists, OrderRecord, client_order_id
+from hedge.router.lifecycle import Lifecycle, LiveOrderExists, OrderRecord, client_order_id
 from hedge.router.records import ExecutionReport
 from hedge.router.slice_policy import Next, SlicePolicy
 from hedge.router.slippage import SlippageModel
@@ -124,10 +124,10 @@ class Executor:
 
     def rehearse(self, symbol: str) -> OrderRequest | None:
         """Run the pure part of a decision on ``symbol`` (a small maker buy at the current book: slice,
-        price, filters, client order id, the request and its two encoded lines) and keep nothing: no
-        execution, order record, timer, journal line, file write or event. Cache warming
-        (``hedge.daemon.warm``): on this machine code not run for a few milliseconds runs many
-        times slower, and an intent's decision path otherwise runs ~10 times a second."""
+        price, filters, client order id, the request, its two encoded lines and an order record in a
+        throwaway ``Lifecycle``) and keep nothing: no execution, order record, timer, journal line,
+        file write or event. Cache warming (``hedge.daemon.warm``): on this machine code not run for
+        a few milliseconds runs many times slower, and an intent's path otherwise runs ~10 times a second."""
         filt = self.filters.get(symbol)
         book = self.books.get(symbol)
         if filt is None or book is None or not book.valid or not book.mid > 0.0:
@@ -143,8 +143,12 @@ class Executor:
         if isinstance(prep, Denial):
             return None
         req = self._request(ex, prep, tif, otype)
-        encode_payload(req)  # the orders_sent line's payload
+        body = encode_payload(req)  # the orders_sent line's payload, masked as its writer does
+        masker = self.desk.j_sent.masker
+        if masker is not None:
+            masker.mask_bytes(body)
         self.desk.pending.open_line(req, ex.slice_no)  # the pending record's line
+        Lifecycle().open(req, slice_no=ex.slice_no, now_s=ex.t0)  # the order record, in a lifecycle of its own
         return req  # (dropped by the warmer)
 
     def start(self, ex: Execution) -> None:
