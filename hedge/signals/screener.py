@@ -10,6 +10,10 @@ from ``hedge.config.geometry.barriers`` at the tick's realized volatility, carri
 intents not above ``screen_min_e_pi_bps`` are dropped here; ``risk.check_order`` enforces
 ``pi_min_bps`` and says ``expected_return`` when it vetoes).
 
+The intent's build (sizing, calibration, the ``OrderIntent``) is ``_build``, pure, apart from the gates
+that keep memory (cooldown, skip counts): ``rehearse`` runs it alone for cache warming
+(``hedge.daemon.warm``).
+
 Intent ids are deterministic: ``<strategy>-<symbol>-<update id of the triggering book tick>``,
 and every timestamp on the intent is the tick's, so that replaying a recording twice yields the
 identical sequence of intents.
