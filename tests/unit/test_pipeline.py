@@ -257,3 +257,15 @@ async def test_rehearsals_warm_the_decision_path_and_change_nothing(rig: Rig) ->
     await pipe.idle()
     (first,) = rig.requests
     assert first.client_order_id.endswith("-0-0") and first.intent_id != req.intent_id
+
+
+def test_a_failing_rehearsal_is_counted_and_the_others_still_run() -> None:
+    ran: list[str] = []
+
+    def broken(symbol: str) -> None:
+        raise KeyError(symbol)
+
+    warmer = DecisionWarmer((broken, ran.append), ["BTCUSDT", "ETHUSDT"])
+    warmer.rehearse()
+    warmer.rehearse()
+    assert (warmer.runs, warmer.errors, ran) == (2, 4, ["BTCUSDT", "ETHUSDT"] * 2)
