@@ -4,7 +4,9 @@
 compiles each ``.py`` of ``HOT_MODULES`` unchanged into an extension under ``hedge/_native/`` (never
 beside its ``.py``: ``hedge.native`` loads it, and ``HEDGE_PURE=1`` keeps the ``.py``) and writes
 ``hedge/_native/manifest.json``: module -> extension file and the SHA-256 of the source compiled (the
-``.py`` and, for ``feeds/book``, its augmenting ``.pxd`` of C types).
+``.py``, its ``.pxd`` and ``.pyx`` if any, and the files of the hedge modules a ``.pyx`` cimports).
+A module with a ``.pyx`` beside its ``.py`` (``feeds/levels``, ``feeds/book``: C data, which the
+pure-Python mode cannot express) is compiled from the ``.pyx``; its ``.py`` stays the reference.
 A module that fails to compile (no C compiler, a Cython error) is left out with a warning and the
 install still succeeds: that module runs as pure Python. docs/replay.md, "The compiled build (Cython) and pure mode".
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -23,6 +26,7 @@ ROOT = Path(__file__).resolve().parent
 # what compiles and measurably helps (or does not hurt): scripts/bench_pipeline.py, compiled vs HEDGE_PURE=1
 HOT_MODULES = [
     "hedge.feeds.codec",
+    "hedge.feeds.levels",
     "hedge.feeds.book",
     "hedge.feeds.sync",
     "hedge.feeds.dispatch",
@@ -45,16 +49,30 @@ def _source(module: str) -> Path:
     return ROOT.joinpath(*module.split(".")).with_suffix(".py")
 
 
+def _compiled_from(module: str) -> Path:
+    """The ``.pyx`` beside the module's ``.py`` when there is one, else the ``.py``."""
+    pyx = _source(module).with_suffix(".pyx")
+    return pyx if pyx.exists() else _source(module)
+
+
 def _digest(path: Path) -> str:
-    """The ``.py`` and its augmenting ``.pxd`` if any (C types for Cython): as hedge.native.digest.
+    """The ``.py``, its ``.pxd``/``.pyx`` if any, and (a ``.pyx``) the files of the hedge modules it
+    cimports, in that order: as hedge.native.digest (a cimported module's change makes it stale too).
 
     Written again here, not imported: importing hedge at build time needs its dependencies, which an
     isolated build does not have. A mismatch would show every module stale (``hedge version``;
     CI's ``HEDGE_EXPECT_COMPILED`` test fails then)."""
     h = hashlib.sha256(path.read_bytes())
-    pxd = path.with_suffix(".pxd")
-    if pxd.exists():
-        h.update(pxd.read_bytes())
+    for ext in (".pxd", ".pyx"):
+        if path.with_suffix(ext).exists():
+            h.update(path.with_suffix(ext).read_bytes())
+    pyx = path.with_suffix(".pyx")
+    deps = re.findall(r"^from (hedge(?:\.\w+)+) cimport", pyx.read_text(), re.M) if pyx.exists() else []
+    for dep in deps:
+        base = ROOT.joinpath(*dep.split("."))
+        for ext in (".py", ".pxd", ".pyx"):
+            if base.with_suffix(ext).exists():
+                h.update(base.with_suffix(ext).read_bytes())
     return h.hexdigest()
 
 
@@ -124,6 +142,9 @@ class OptionalCythonBuild(build_ext):
         self.announce(f"hedge: compiled {len(manifest)} of {len(HOT_MODULES)} hot modules", level=3)
 
 setup(
-    ext_modules=[Extension(m, [str(_source(m).relative_to(ROOT))]) for m in HOT_MODULES],
+    # -ffp-contract=off: no fused multiply-add, so C arithmetic rounds as Python's floats do (book.pyx)
+    ext_modules=[Extension(m, [str(_compiled_from(m).relative_to(ROOT))],
+                           extra_compile_args=[] if os.name == "nt" else ["-ffp-contract=off"])
+                 for m in HOT_MODULES],
     cmdclass={"build_ext": OptionalCythonBuild},
 )

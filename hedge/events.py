@@ -16,6 +16,7 @@ per-tick allocations cheaper.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 
 import msgspec
 
@@ -116,8 +117,8 @@ class DepthDiff(Event, frozen=True, kw_only=True):
     final_id: int  # final update id in this event
     prev_final_id: int  # final update id of the previous event on this stream
     transact_ms: int = 0
-    bids: list[Level] = []
-    asks: list[Level] = []
+    bids: Sequence[Level] = ()  # a list of tuples, or hedge.feeds.levels.Levels (the same sequence)
+    asks: Sequence[Level] = ()
 
 
 class DepthSnapshot(Event, frozen=True, kw_only=True):
@@ -126,8 +127,8 @@ class DepthSnapshot(Event, frozen=True, kw_only=True):
     symbol: str
     last_update_id: int
     transact_ms: int = 0
-    bids: list[Level] = []
-    asks: list[Level] = []
+    bids: Sequence[Level] = ()  # a list of tuples, or hedge.feeds.levels.Levels (the same sequence)
+    asks: Sequence[Level] = ()
 
 
 class Trade(Event, frozen=True, kw_only=True, gc=False):

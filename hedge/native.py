@@ -33,6 +33,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
@@ -50,12 +51,20 @@ def source_path(module: str) -> Path:
 
 
 def digest(path: Path) -> str:
-    """SHA-256 of a module's source: its ``.py`` and, when there is one, its augmenting ``.pxd``
-    (book.pxd: the C types a compiled module was built with); setup.py hashes the same way."""
+    """SHA-256 of a module's source: its ``.py``, its ``.pxd`` and ``.pyx`` when there are (C types;
+    a ``.pyx`` is what gets compiled then), and the files of the hedge modules a ``.pyx`` cimports (a
+    change there makes it stale too); setup.py hashes the same way."""
     h = hashlib.sha256(path.read_bytes())
-    pxd = path.with_suffix(".pxd")
-    if pxd.exists():
-        h.update(pxd.read_bytes())
+    for ext in (".pxd", ".pyx"):
+        if path.with_suffix(ext).exists():
+            h.update(path.with_suffix(ext).read_bytes())
+    pyx = path.with_suffix(".pyx")
+    deps = re.findall(r"^from (hedge(?:\.\w+)+) cimport", pyx.read_text(), re.M) if pyx.exists() else []
+    for dep in deps:
+        base = source_path(dep).with_suffix("")
+        for ext in (".py", ".pxd", ".pyx"):
+            if base.with_suffix(ext).exists():
+                h.update(base.with_suffix(ext).read_bytes())
     return h.hexdigest()
 
 

@@ -10,6 +10,10 @@ publishes) per diff. Two implementations, timed in the same process, alternating
 - ``pure``: ``hedge/feeds/book.py`` executed as plain Python under another module name (the
   reference, whatever the build).
 
+Each book gets the sides as its build gets them: ``loaded`` what this process's codec produced
+(compiled: ``Levels`` over C doubles, which the compiled book reads with a C loop), ``pure`` lists
+of tuples (what the pure codec, msgspec, produces).
+
 Figures: best of ``ROUNDS`` rounds, process CPU seconds; ns per level applied (levels = every
 (price, qty) pair of every diff) and the ratio pure / loaded (higher = the loaded book is faster).
 Both books' final tops are checked equal.
@@ -53,6 +57,11 @@ def recorded_steps() -> list[Step]:
     return steps
 
 
+def as_lists(steps: list[Step]) -> list[Step]:
+    """The same steps with every side a list of (px, qty) tuples (the pure codec's form)."""
+    return [(s, list(b), list(a)) for s, b, a in steps]
+
+
 def run(mod: ModuleType, steps: list[Step]) -> tuple[float, Any]:
     book = mod.OrderBook()
     apply, load, touch = book.apply, book.apply_snapshot, book.touch
@@ -76,11 +85,12 @@ def main() -> None:
     levels = sum(len(b) + len(a) for s, b, a in steps if not s)
     diffs = sum(1 for s, _, _ in steps if not s)
     impls: dict[str, ModuleType] = {"loaded": loaded, "pure": native.load_pure("hedge.feeds.book")}
+    inputs = {"loaded": steps, "pure": as_lists(steps)}
     best: dict[str, float] = {k: float("inf") for k in impls}
     ends: dict[str, Any] = {}
     for _ in range(rounds):
         for name, mod in impls.items():
-            dt, ends[name] = run(mod, steps)
+            dt, ends[name] = run(mod, inputs[name])
             best[name] = min(best[name], dt)
     assert ends["loaded"] == ends["pure"], "the loaded and the pure book disagree"
     kind = "compiled" if "hedge.feeds.book" in native.compiled_modules() else "pure"

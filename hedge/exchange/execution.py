@@ -149,6 +149,10 @@ class OrderFlow(Margin):
         if liquidation:
             fee = self._liquidation_commission(acct, spec, qty * price, realized, fee)
         acct.wallet += realized - fee
+        if liquidation and acct.wallet < 0.0:
+            # rounding dust: the commission took exactly what was left (wallet + realized), and
+            # (w + r) - (w + r) computed in two steps can end at -1e-14; a wallet never goes below 0
+            acct.wallet = 0.0
         order.filled += qty
         order.cum_quote += qty * price
         order.update_ms = now

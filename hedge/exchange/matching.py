@@ -25,7 +25,7 @@ Must never: do I/O, read the wall clock (time comes from the ``clock`` given), o
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from hedge.exchange import errors
 from hedge.exchange.accounts import Listener
@@ -76,7 +76,7 @@ class MatchingEngine(Liquidations):
         m.taken_asks.clear()
         self._after_book(symbol, m)
 
-    def on_depth_applied(self, symbol: str, bids: list[Level], asks: list[Level]) -> None:
+    def on_depth_applied(self, symbol: str, bids: Sequence[Level], asks: Sequence[Level]) -> None:
         """A diff is in the book: its levels' taken liquidity is forgotten, resting orders re-checked."""
         m = self.market(symbol)
         if m.taken_bids:

@@ -23,15 +23,20 @@ codec); ``iter_parquet`` the reader (row groups -> hedge events, built per kind 
 ``probe_parquet`` the check that a file is one. Compression: snappy, else the
 best codec this pyarrow has.
 
-Reader design (measured, docs/recordings.md): the cost is building the engine's Python objects —
-the event structs and the (price, qty) level tuples of the depth diffs — not reading the file
-(Arrow decodes the bundled recording in ~20 ms of ~160). So a batch is built kind by kind from
-whole columns (C-level conversions, one ``zip`` for all of a batch's level tuples) with the GC
-paused, and handed out by a C iterator. A reader costing nothing would make a full replay at most
-~1.8x faster than gz (``scripts/bench_parquet.py``'s ``free`` bound): the rest is the engine.
-When nobody needs the BookTickers (``iter_parquet(tickers=False)``, which ``ReplaySource`` asks for
-when the bus has no real subscriber), a bookTicker row (~3/4 of them) is built as a ``TickerStamp``
-from three columns instead of a BookTicker from nine.
+Reader design (measured, docs/recordings.md): the cost was building the engine's Python objects,
+above all the (price, qty) tuples of the depth diffs, not reading the file. A depth row's sides are
+now ``Levels`` views (hedge/feeds/levels.py) over the batch's flattened ``price``/``qty`` struct
+children: zero copy, one object per side instead of a tuple and two floats per level, read by the
+compiled book with C loops; ``list<struct<price, qty>>`` is kept as the layout since it is exactly
+those two float64 buffers (other layouts measured no cheaper to decode), so older tapes read as
+they are. The rest of a batch is built kind by kind from whole columns (C-level conversions) with
+the GC paused, and handed out by a C iterator. ``iter_tapes`` (``iter_recording`` over tapes only)
+checks receive times a batch at a time with numpy, by ``in_time_order``'s rule, instead of a
+generator frame per record. When nobody needs the BookTickers (``tickers=False``, which
+``ReplaySource`` asks for when the bus has no real subscriber), a bookTicker row (~3/4 of them) is
+a ``TickerStamp`` from three columns, and the four BookTicker-only columns are not even decoded.
+Measured (``scripts/bench_parquet.py``): the bundled tapes read to events in ~45 ms CPU (Arrow's
+decoding ~18 of it), against ~115 ms with level tuples; a full replay ~2x the gz replay.
 
 Must never: change a price, a quantity, an id or the order of rows; hold a partial file under a
 final name (``write`` goes through a temporary file and an atomic rename).
@@ -42,7 +47,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -53,7 +58,18 @@ import pyarrow.parquet as pq
 
 from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, MarkPrice, Side, Trade
 from hedge.feeds.codec import Codec, CodecError, MarketEvent
-from hedge.feeds.recording import ReadStats, Record, RecordedLine, iter_recording
+from hedge.feeds.levels import Levels
+from hedge.feeds.recording import (
+    TIME_LOOKAHEAD,
+    TIME_SLACK_NS,
+    ReadStats,
+    Record,
+    RecordedLine,
+    in_time_order,
+    iter_recording,
+    out_of_order,
+    time_confirmed,
+)
 from hedge.feeds.seen import TickerStamp
 
 BATCH_ROWS = 65_536  # rows decoded at a time on replay
@@ -112,7 +128,7 @@ class TapeWriter:
         }
 
     def _row(self, recv_ns: int, kind: str, symbol: str, vals: dict[str, Any],
-             bids: list[Level] | None = None, asks: list[Level] | None = None) -> None:
+             bids: Sequence[Level] | None = None, asks: Sequence[Level] | None = None) -> None:
         vals["recv_ns"], vals["kind"], vals["symbol"] = recv_ns, kind, symbol
         for name, col in self._cols.items():
             col.append(vals.get(name))
@@ -259,9 +275,68 @@ def iter_parquet(path: str | Path, st: ReadStats, *, tickers: bool = True) -> It
     handed out by a C iterator (``chain.from_iterable``), not a Python generator: one generator
     frame less to resume per record. ``tickers`` False (nobody subscribes to BookTicker): a
     bookTicker row is a ``TickerStamp``, three columns read instead of nine."""
+    return chain.from_iterable(recs for recs, _ in _batches(path, st, tickers))
+
+
+def iter_tapes(paths: list[Path], st: ReadStats, *, tickers: bool = True) -> Iterator[Record]:
+    """Tapes one after the other, as ``iter_recording`` gives them: without the rows whose receive
+    time is corrupt, by ``in_time_order``'s rule, applied a batch at a time: the rows within
+    ``TIME_SLACK_NS`` of the stream's time (the running maximum; nearly all) pass as a whole slice,
+    found by numpy, with no Python frame per record; a row outside it is judged as
+    ``in_time_order`` judges it (``time_confirmed`` on the next ``TIME_LOOKAHEAD`` rows). Near a
+    batch's end, where those rows are in the next batch, the rest goes through ``in_time_order``."""
+    batches = (b for p in paths for b in _batches(p, st, tickers))
+    return chain.from_iterable(_checked(batches, st))
+
+
+def _checked(batches: Iterator[tuple[list[Record], Any]], st: ReadStats) -> Iterator[Iterable[Record]]:
+    last = -1  # the stream's time, as in_time_order keeps it
+    for recs, recv in batches:
+        if len(recs) != len(recv):  # rows dropped (unknown kinds): no row-aligned times
+            break
+        i, n, taken = 0, len(recs), 0  # taken: rows up to here handed out or dropped
+        while True:
+            i, last = _plain_until(recv, i, last)
+            if i == n:
+                break
+            if n - i - 1 < TIME_LOOKAHEAD:  # the rows that judge this one are in the next batch
+                yield recs[taken:i]
+                yield in_time_order(chain(recs[i:], chain.from_iterable(r for r, _ in batches)), st, last=last)
+                return
+            t = int(recv[i])
+            if time_confirmed(t, last, recs[i + 1 : i + 1 + TIME_LOOKAHEAD]):
+                last = t
+            else:
+                yield recs[taken:i]
+                taken = i + 1
+                out_of_order(recs[i], st)
+            i += 1
+        yield recs if not taken else recs[taken:]
+    else:
+        return
+    yield in_time_order(chain(recs, chain.from_iterable(r for r, _ in batches)), st, last=last)
+
+
+def _plain_until(recv: np.ndarray[Any, Any], i: int, last: int) -> tuple[int, int]:
+    """The first row from ``i`` on whose time is not within ``TIME_SLACK_NS`` of the stream's (the
+    running maximum, starting at ``last``; -1: none yet, so row ``i`` is judged), and that time."""
+    if last < 0 or i == len(recv):
+        return i, last
+    seg = recv[i:]
+    running = np.maximum.accumulate(np.concatenate(([last], seg)))
+    prev = running[:-1]
+    off = np.flatnonzero((seg < prev - TIME_SLACK_NS) | (seg > prev + TIME_SLACK_NS))
+    j = int(off[0]) if off.size else len(seg)
+    return i + j, int(running[j])
+
+
+def _batches(path: Path | str, st: ReadStats, tickers: bool) -> Iterator[tuple[list[Record], Any]]:
+    """Each batch's records in row order, with the batch's receive times (numpy int64)."""
     pf = pq.ParquetFile(path, read_dictionary=["kind", "symbol"])
     builders = _BUILDERS if tickers else _LEAN_BUILDERS
-    return chain.from_iterable(_batch(b, st, builders) for b in pf.iter_batches(batch_size=BATCH_ROWS))
+    columns = None if tickers else _LEAN_COLUMNS
+    for b in pf.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+        yield _batch(b, st, builders), _values(b.column("recv_ns"))
 
 
 def _batch(batch: pa.RecordBatch, st: ReadStats, builders: dict[str, Builder]) -> list[Record]:
@@ -331,20 +406,15 @@ class _Rows:
             return _values(arr)[self.rows].tolist()  # type: ignore[no-any-return]
         return arr.take(pa.array(self.rows)).to_pylist()  # type: ignore[no-any-return]  # strings, bytes
 
-    def levels(self, name: str) -> list[list[Level]]:
-        """Each row's levels: one ``zip`` of the price and quantity columns makes every (price, qty)
-        tuple in C, and each row takes its slice (measured 20% faster than a structured array's
-        ``tolist``)."""
+    def levels(self, name: str) -> list[Levels]:
+        """Each row's levels as a ``Levels`` view over the batch's flattened price and quantity
+        columns (the list column's struct children, zero copy): no Python object per level; the
+        compiled book reads the doubles where Arrow decoded them."""
         arr: pa.ListArray = self.batch.column(name)
         offsets = _values(arr.offsets)
-        starts, ends = offsets[self.rows], offsets[self.rows + 1]
-        if not len(starts):
-            return []
-        lo, hi = int(starts.min()), int(ends.max())
         values = arr.values
-        px, qty = _values(values.field("price"))[lo:hi], _values(values.field("qty"))[lo:hi]
-        pairs = list(zip(px.tolist(), qty.tolist(), strict=True))
-        return [pairs[a - lo : b - lo] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        return Levels.split(_values(values.field("price")), _values(values.field("qty")),
+                            offsets[self.rows].tolist(), offsets[self.rows + 1].tolist())
 
 
 def _depth(b: _Rows) -> list[Record]:
@@ -399,3 +469,5 @@ _BUILDERS: dict[str, Builder] = {
     "frame": _raw(False), "snapshot_body": _raw(True),
 }
 _LEAN_BUILDERS: dict[str, Builder] = {**_BUILDERS, "book_ticker": _stamp}
+# what the lean builders read: a BookTicker's own columns are not even decoded
+_LEAN_COLUMNS = [n for n in SCHEMA.names if n not in ("bid_px", "bid_qty", "ask_px", "ask_qty")]

@@ -439,6 +439,11 @@ def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None, 
     """Any mix of supported recordings, in the given order, as one stream of plausible receive times.
     ``tickers`` False: a Parquet tape's bookTicker rows come as ``TickerStamp`` (nobody needs them)."""
     st = stats if stats is not None else ReadStats()
+    files = [Path(x) for x in paths]
+    if files and all(p.is_file() and is_parquet(p) for p in files):
+        from hedge.feeds.parquet import iter_tapes  # pyarrow only for a Parquet tape
+
+        return iter_tapes(files, st, tickers=tickers)  # the same rule, checked a batch at a time
     return in_time_order(_iter_any(paths, st, tickers), st)
 
 
@@ -478,12 +483,13 @@ def is_parquet(path: str | Path) -> bool:
         return f.read(4) == _PARQUET_MAGIC
 
 
-def in_time_order(lines: Iterable[Record], st: ReadStats) -> Iterator[Record]:
+def in_time_order(lines: Iterable[Record], st: ReadStats, *, last: int = -1) -> Iterator[Record]:
     """``lines`` without those whose receive time is corrupt (counted ``receive_time_out_of_order``).
 
     A replay's event clock follows the receive times, so one corrupted digit (a time years ahead)
     would make every periodic timer fire once per period across the jump, and freeze the clock for
-    the lines after it. A time within ``TIME_SLACK_NS`` of the stream's is taken as it is (one
+    the lines after it (``last``: the stream's time so far, when a caller checked the lines
+    before). A time within ``TIME_SLACK_NS`` of the stream's is taken as it is (one
     comparison per line); one outside it is judged by the next ``TIME_LOOKAHEAD`` lines: a real
     jump (the recorder paused; files out of order) is followed by lines that continue from it, a
     corrupt one is not. The first line must be followed within ``UNCONFIRMED_SPAN_NS``; the last,
@@ -491,7 +497,7 @@ def in_time_order(lines: Iterable[Record], st: ReadStats) -> Iterator[Record]:
     """
     it = iter(lines)
     ahead: deque[Record] = deque()
-    last = -1  # the stream's time: the latest receive time taken (-1: none yet)
+    # last: the stream's time, the latest receive time taken (-1: none yet)
     while True:
         rec = ahead.popleft() if ahead else next(it, None)
         if rec is None:
@@ -504,15 +510,20 @@ def in_time_order(lines: Iterable[Record], st: ReadStats) -> Iterator[Record]:
             continue
         while len(ahead) < TIME_LOOKAHEAD and (nxt := next(it, None)) is not None:
             ahead.append(nxt)
-        if _time_confirmed(t, last, ahead):
+        if time_confirmed(t, last, ahead):
             last = t
             yield rec
         else:
-            st.lines -= 1
-            st.bad("receive_time_out_of_order", rec.raw if type(rec) is RecordedLine else repr(rec).encode())
+            out_of_order(rec, st)
 
 
-def _time_confirmed(t: int, last: int, ahead: deque[Record]) -> bool:
+def out_of_order(rec: Record, st: ReadStats) -> None:
+    """``rec`` dropped: its receive time is corrupt (counted, its line kept as the example)."""
+    st.lines -= 1
+    st.bad("receive_time_out_of_order", rec.raw if type(rec) is RecordedLine else repr(rec).encode())
+
+
+def time_confirmed(t: int, last: int, ahead: Sequence[Record]) -> bool:
     """Do most of the lines ``ahead`` continue from receive time ``t`` (the stream was at ``last``)?"""
     if not ahead:  # the last line (or the only one)
         return last < 0 or abs(t - last) <= UNCONFIRMED_SPAN_NS

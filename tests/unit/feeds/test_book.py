@@ -1,6 +1,6 @@
 """OrderBook: levels, deletes, top-N, derived figures; hypothesis: equal to a naive dict book (at every
 near-key window size). Every test runs against both books: the one ``hedge.feeds.book`` imports (the
-compiled extension when the build has it: cdef classes from book.pxd) and the ``.py`` run as plain Python."""
+compiled extension when the build has it: book.pyx, C data) and the ``.py`` run as plain Python."""
 
 from __future__ import annotations
 
