@@ -12,7 +12,13 @@ samples; the market plays at ``--speed``.
 Context figures: ``decided_*`` stop at the OrderRequest publish (the synchronous chain);
 ``decided_hot_*`` time that same span with the same config when the recording is replayed back to
 back in this process (``hedge.replay``, simulated venue: every frame follows the last at once), and
-``cold_factor`` is the ratio. ``trivial_call_*`` time one dict store hot vs right after 20 ms of
+``cold_factor`` is the ratio. In a replay the OrderRequest reaches its subscribers after the eager
+placement, so ``decided_hot_*`` includes the simulated venue's matching; ``placed_hot_*`` stops
+where the live headline does (the venue's ``place`` entered). "Hot" is relative: an intent's path
+runs once per ~2,000 frames there too. ``cpu_pct``: the process's CPU time over the live run
+(engine and local exchange); ``--warm`` turns ``features.warm_decision_path`` on
+(``hedge.daemon.warm``: the decision path rehearsed every 2 ms) to measure what it buys and costs.
+``trivial_call_*`` time one dict store hot vs right after 20 ms of
 idle. On this machine (2 shared KVM vCPUs) code that has not run for a few milliseconds runs many
 times slower than hot (a 1 us hash + regex call: 2-3 us after 1 ms, 16-41 us after 10 ms, with the
 CPU spinning or idle in between): the intent path runs ~10 times a second, between a few thousand other
@@ -29,7 +35,7 @@ the engine (a wrapped dispatcher entry, bus subscriptions added last, wrapped ``
 ``place``); ``durable_waits`` counts placements (all, not only first ones) that had to wait for a
 sync.
 
-Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4] [--no-fsync]
+Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4] [--no-fsync] [--warm]
 Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
 
 Owns: this benchmark's scenario, measurements and report.
@@ -63,7 +69,7 @@ from hedge.venue.base import OrderAck
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def lively(cfg: Config, log_dir: str, speed: float, *, fsync: bool = True) -> Config:
+def lively(cfg: Config, log_dir: str, speed: float, *, fsync: bool = True, warm: bool = False) -> Config:
     st = cfg.strategy
     entries = [
         msgspec.structs.replace(e, params={**e.params, "entry_threshold": 0.15, "cooldown_s": 0.5})
@@ -78,6 +84,7 @@ def lively(cfg: Config, log_dir: str, speed: float, *, fsync: bool = True) -> Co
             rt, log_dir=log_dir, metrics=msgspec.structs.replace(rt.metrics, port=0),
             local_exchange=msgspec.structs.replace(rt.local_exchange, speed=speed),
             journal=msgspec.structs.replace(rt.journal, fsync=fsync),
+            features=msgspec.structs.replace(rt.features, warm_decision_path=warm),
         ),
         # the expected-return gate off: the calibrated default stays out of this market, and a latency
         # bench times the path an order takes, not the strategy's judgement
@@ -234,8 +241,10 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
 
     venue.place = timed_place
     task = asyncio.get_running_loop().create_task(engine.run(install_signals=False))
+    cpu0 = time.process_time()
     try:
         await asyncio.sleep(seconds)
+        cpu_s = time.process_time() - cpu0  # the process (engine and local exchange), all threads
     finally:
         engine.request_stop("benchmark done")
         await task
@@ -257,6 +266,7 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
         "trivial_call_hot_us": hot,
         "trivial_call_after_20ms_idle_us": cold,
         "seconds": seconds,
+        "cpu_pct": round(100.0 * cpu_s / seconds, 1),
         "speed": cfg.runtime.local_exchange.speed,
     }
 
@@ -282,14 +292,27 @@ def hot_chain(cfg: Config, log_dir: str) -> dict[str, Any]:
             seen.add(r.intent_id)
             out.append((time.perf_counter_ns() - state["t0"]) / 1e3)
 
+    placed: list[float] = []  # frame entry -> the simulated venue's place() entered (the live headline's span)
+    placed_ids: set[str] = set()
     FrameDispatcher.on_frame = timed  # type: ignore[method-assign]
     try:
         replay = Replay(cfg, bundled_btcusdt(), log_dir=log_dir)
         replay.engine.bus.subscribe(OrderRequest, on_request)
+        venue: Any = replay.venue
+        sim_place = venue.place
+
+        def timed_place(req: OrderRequest) -> Any:
+            if state["in_frame"] and req.intent_id not in placed_ids:
+                placed_ids.add(req.intent_id)
+                placed.append((time.perf_counter_ns() - state["t0"]) / 1e3)
+            return sim_place(req)
+
+        venue.place = timed_place
         run_async(replay.run())
     finally:
         FrameDispatcher.on_frame = plain  # type: ignore[method-assign]
     return {"decided_hot_p50_us": round(pct(out, 0.50), 1), "decided_hot_p99_us": round(pct(out, 0.99), 1),
+            "placed_hot_p50_us": round(pct(placed, 0.50), 1), "placed_hot_p99_us": round(pct(placed, 0.99), 1),
             "hot_samples": len(out)}
 
 
@@ -298,12 +321,15 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--speed", type=float, default=4.0)
     ap.add_argument("--no-fsync", action="store_true", help="journals written without fdatasync")
+    ap.add_argument("--warm", action="store_true", help="features.warm_decision_path on (hedge.daemon.warm)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = lively(load_config(ROOT / "configs"), str(Path(tmp) / "logs"), args.speed, fsync=not args.no_fsync)
+        cfg = lively(load_config(ROOT / "configs"), str(Path(tmp) / "logs"), args.speed, fsync=not args.no_fsync,
+                     warm=args.warm)
         result = run_async(measure(cfg, args.seconds))
         result |= hot_chain(cfg, str(Path(tmp) / "replay"))
         result["journal_fsync"] = not args.no_fsync
+        result["warm_decision_path"] = args.warm
         result["cold_factor"] = round(result["decided_p50_us"] / max(result["decided_hot_p50_us"], 1e-9), 1)
     print(f"tick -> order sent: p50 {result['p50_us']} us, p99 {result['p99_us']} us over {result['samples']} orders")
     print(f"the same chain (tick -> OrderRequest) live: p50 {result['decided_p50_us']} us; "

@@ -313,6 +313,7 @@ class Features(Section, frozen=True):
     btc_model: bool = False
     malloc_trim: bool = True  # glibc's mmap/trim thresholds at 64 KiB and malloc_trim(0) every minute (RSS)
     tracemalloc: bool = False  # diagnosis: SIGUSR2 snapshots, growth in <log dir>/tracemalloc.txt
+    warm_decision_path: bool = False  # the risk check and router decision rehearsed every 2 ms (hedge.daemon.warm)
 
 
 class RuntimeConfig(Section, frozen=True):

@@ -4,7 +4,8 @@ Owns: the wiring order — the log dir's lock, the local exchange (started first
 venue's URL), engine (bus, journals, observability), market feed, the venue's services, the
 decision pipeline (``attach_pipeline``: risk, router, signals, the portfolio with its
 reconciliation, kill switch, dead-man switch), the order tape (a log line per order, fill and
-veto burst), the BTC model's job when ``features.btc_model``, the shadow pipeline when
+veto burst), the decision path's cache warming when ``features.warm_decision_path``
+(``hedge.daemon.warm``), the BTC model's job when ``features.btc_model``, the shadow pipeline when
 ``features.shadow_pipeline`` is on (a candidate configuration deciding on the same ticks, sending
 nothing), the pre-trade gate on the
 pipeline's risk stage when ``runtime.gate.enabled``, the remote gate risk asks when
@@ -35,6 +36,7 @@ from hedge.daemon.lock import lock_log_dir, write_runtime_file
 from hedge.daemon.once import OnceCycle
 from hedge.daemon.report import BoundedRun, Recorder
 from hedge.daemon.venues import VenueSetup, select_venue, without_user_stream
+from hedge.daemon.warm import DecisionWarmer
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.market import MarketFeed
 from hedge.gate.app import GateServer
@@ -119,6 +121,10 @@ class Daemon:
             engine.add_service(shadow)
             engine.observability.registry.register(ShadowCostCollector(shadow.cost))  # its cost per tick, /metrics
         engine.add_service(OrderTape(engine.bus, engine.clock))  # the terminal's line per order, fill, veto burst
+        if rt.features.warm_decision_path:  # the risk check and router decision rehearsed every 2 ms (cache warming)
+            p = self.pipeline
+            engine.add_service(DecisionWarmer((p.signals.rehearse, p.risk.rehearse, p.router.rehearse),
+                                              cfg.strategy.universe))
         if rt.features.btc_model:  # the 4h/daily BTC readings, sent as alerts (REST klines, off the tick path)
             engine.add_service(BtcModelJob(Market(setup.market.rest_base, timeout_s=rt.btc_model.timeout_s),
                                            engine.bus.publish, rt.btc_model, engine.log_dir, engine.clock))

@@ -88,19 +88,24 @@ class PendingOrders:
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
 
-    def _append(self, entry: PendingEntry) -> None:
+    def _append(self, line: bytes) -> None:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.write(self._fd, _encoder.encode(entry) + b"\n")
+        os.write(self._fd, line)
         if self.fsync:
             os.fsync(self._fd)
 
+    @staticmethod
+    def open_line(req: OrderRequest, slice_no: int = 0) -> bytes:
+        """The "open" line of ``req`` (what ``add`` writes; pure)."""
+        return _encoder.encode(PendingEntry(op="open", cid=req.client_order_id, request=req, slice_no=slice_no)) + b"\n"
+
     def add(self, req: OrderRequest, slice_no: int = 0) -> None:
-        self._append(PendingEntry(op="open", cid=req.client_order_id, request=req, slice_no=slice_no))
+        self._append(self.open_line(req, slice_no))
 
     def remove(self, cid: str) -> None:
-        self._append(PendingEntry(op="close", cid=cid))
+        self._append(_encoder.encode(PendingEntry(op="close", cid=cid)) + b"\n")
 
     def close(self) -> None:
         if self._fd is not None:

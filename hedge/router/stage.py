@@ -53,6 +53,7 @@ from hedge.events import (
     CancelAll,
     FeedStatus,
     MarkPrice,
+    OrderRequest,
     OrderType,
     OrderUpdate,
     Position,
@@ -210,6 +211,10 @@ class RouterStage:
             log.error("router: venue task failed", exc_info=task.exception())
 
     # ------------------------------------------------------------------ bus handlers (sync)
+
+    def rehearse(self, symbol: str) -> OrderRequest | None:
+        """The pure part of a decision on ``symbol``, kept nowhere (cache warming: ``hedge.daemon.warm``)."""
+        return self.executor.rehearse(symbol)
 
     def on_decision(self, d: RiskDecision) -> None:
         intent = d.intent

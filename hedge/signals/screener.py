@@ -10,6 +10,10 @@ from ``hedge.config.geometry.barriers`` at the tick's realized volatility, carri
 intents not above ``screen_min_e_pi_bps`` are dropped here; ``risk.check_order`` enforces
 ``pi_min_bps`` and says ``expected_return`` when it vetoes).
 
+The intent's build (sizing, calibration, the ``OrderIntent``) is ``_build``, pure, apart from the gates
+that keep memory (cooldown, skip counts): ``rehearse`` runs it alone for cache warming
+(``hedge.daemon.warm``).
+
 Intent ids are deterministic: ``<strategy>-<symbol>-<update id of the triggering book tick>``,
 and every timestamp on the intent is the tick's, so that replaying a recording twice yields the
 identical sequence of intents.
@@ -106,20 +110,32 @@ class Screener:
         if self.nav <= 0.0:
             self._skip("no_nav")
             return None
+        out = self._build(name, f, score, side)
+        if isinstance(out, str):
+            self._skip(out)
+            return None
+        last[f.symbol] = ts
+        return out
+
+    def rehearse(self, strategy: Strategy, f: SymbolFeatures, score: float) -> tuple[Signal, OrderIntent] | str:
+        """What ``screen`` would build for ``score`` now, past its gates and without their memory (no
+        cooldown, no count): cache warming (``hedge.daemon.warm``), the result is dropped."""
+        return self._build(strategy.name, f, score, Side.BUY if score > 0.0 else Side.SELL)
+
+    def _build(self, name: str, f: SymbolFeatures, score: float, side: Side) -> tuple[Signal, OrderIntent] | str:
+        """The sized, calibrated Signal and OrderIntent, or why not (a ``skipped`` reason). Pure."""
         tier = self._tier.get(f.symbol, Tier.TACTICAL)
         budget = 1.0 if self.allocator is None else self.allocator.multiplier(f.symbol, name, self.now_ms())
         notional = self.sizer.notional(self.nav, score, f.regime, tier, budget)
         if self.conviction is not None:
             notional *= self.conviction.multiplier(f, score)
         if notional < self.sizer.min_notional or notional <= 0.0:
-            self._skip("min_notional")
-            return None
+            return "min_notional"
         tp_bps, sl_bps = barriers(self._exits, f.vol_bps)
         signal = self._signal(name, f, score, tp_bps, sl_bps)
         if signal.e_pi_bps <= self._e_pi_min:
-            self._skip("e_pi")
-            return None
-        last[f.symbol] = ts
+            return "e_pi"
+        ts = f.ts_ms
         intent = OrderIntent(
             ts_ms=ts,
             recv_ns=f.recv_ns,

@@ -31,7 +31,7 @@ from collections import deque
 from hedge.bus import Bus
 from hedge.config import Config
 from hedge.config.calibration_check import applied
-from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderRequest, RiskSnapshot, Trade
+from hedge.events import BookUpdate, Fill, MarkPrice, Nav, OrderIntent, OrderRequest, RiskSnapshot, Signal, Trade
 from hedge.model.clock import Clock
 from hedge.model.sprt import SprtDecision
 from hedge.signals.adaptive_weights import AdaptiveWeights
@@ -145,6 +145,14 @@ class SignalStage:
             last = self._last_pub.get(sym)
             if last is None or ts - last >= self._every_ms:
                 self._publish_views(f, strongest)
+
+    def rehearse(self, symbol: str) -> tuple[Signal, OrderIntent] | str | None:
+        """The first strategy's intent at its threshold on ``symbol``'s latest features, kept nowhere
+        (cache warming: ``hedge.daemon.warm``); None before the features are valid."""
+        f = self.features.states.get(symbol)
+        if f is None or not f.valid or not self.strategies:
+            return None
+        return self.screener.rehearse(self.strategies[0], f, self._thresholds[0] or 1.0)
 
     def _screen(self, k: int, f: SymbolFeatures, s: float) -> None:
         """Strategy ``k``'s score ``s`` is past its threshold: screen it, publish Signal + OrderIntent."""

@@ -15,9 +15,11 @@ import pytest
 
 from hedge.app import Engine
 from hedge.config import Config, exit_profile
+from hedge.daemon.warm import DecisionWarmer
 from hedge.events import (
     BookUpdate,
     CancelAll,
+    Event,
     FeedStatus,
     Nav,
     OrderCancel,
@@ -219,3 +221,51 @@ async def test_the_pipeline_service_refreshes_the_router_filters(tmp_path: Path)
         with contextlib.suppress(asyncio.CancelledError):
             await task
         engine.journals.close()
+
+
+async def test_rehearsals_warm_the_decision_path_and_change_nothing(rig: Rig) -> None:
+    """``features.warm_decision_path``: each stage's rehearsal runs its decision on the current book
+    (an approved probe, a maker request at the touch) and leaves no trace: no event, no byte in any
+    file, no count, record or timer; the next real order is still its intent's first attempt."""
+    rig.tick(1.0, 1.0)  # a valid book for risk and the router, no intent
+    pipe, engine = rig.pipe, rig.engine
+    seen: list[Event] = []
+    engine.bus.subscribe(Event, seen.append)
+
+    def state() -> tuple[object, ...]:
+        engine.journals.flush()
+        files = {str(p): p.read_bytes() for p in sorted(engine.log_dir.rglob("*")) if p.is_file()}
+        router = pipe.router
+        screener = pipe.signals.screener
+        return (files, msgspec.to_builtins(engine.bus.stats()), pipe.risk.counters(), dict(router.executions),
+                dict(screener.skipped), {k: dict(v) for k, v in screener._last_ms.items()}, pipe.signals.intents,
+                dict(router.lifecycle.orders), router.in_flight, len(asyncio.get_running_loop()._scheduled))  # type: ignore[attr-defined]
+
+    before = state()
+    warmer = DecisionWarmer((pipe.signals.rehearse, pipe.risk.rehearse, pipe.router.rehearse), [SYM, "NOSUCHUSDT"])
+    for _ in range(50):
+        warmer.rehearse()
+    screened, d, req = pipe.signals.rehearse(SYM), pipe.risk.rehearse(SYM), pipe.router.rehearse(SYM)
+    assert isinstance(screened, tuple) and screened[1].symbol == SYM and screened[1].notional > 0.0
+    assert d.allow and d.max_qty > 0.0 and d.reasons == ()
+    assert req is not None and (req.side, req.tif, req.price) == (Side.BUY, TimeInForce.GTX, BID) and req.qty > 0.0
+    assert pipe.router.rehearse("NOSUCHUSDT") is None and pipe.signals.rehearse("NOSUCHUSDT") is None
+    assert warmer.errors == 0 and warmer.runs == 50
+    assert seen == [] and state() == before
+    rig.tick(9.0, 1.0, buy_qty=2.0)  # now a real intent
+    rig.tick(9.5, 0.5, buy_qty=2.0)
+    await pipe.idle()
+    (first,) = rig.requests
+    assert first.client_order_id.endswith("-0-0") and first.intent_id != req.intent_id
+
+
+def test_a_failing_rehearsal_is_counted_and_the_others_still_run() -> None:
+    ran: list[str] = []
+
+    def broken(symbol: str) -> None:
+        raise KeyError(symbol)
+
+    warmer = DecisionWarmer((broken, ran.append), ["BTCUSDT", "ETHUSDT"])
+    warmer.rehearse()
+    warmer.rehearse()
+    assert (warmer.runs, warmer.errors, ran) == (2, 4, ["BTCUSDT", "ETHUSDT"] * 2)
