@@ -10,6 +10,7 @@ as kernels over whole blocks and lists, so the compiled build can run them in C:
   ``slow(line)``, the reference reader's per-line function (which counts and logs what is bad and
   returns a record or None). So what is read, counted and dropped stays the reference's by
   construction; the shortcut only decides what it can decide alone.
+- ``count_lines(block)``: the line ends in a block (the reader's line count, for a damage report).
 - ``TimeOrder(slack_ns, lookahead, judge, drop)``: ``recording.in_time_order``'s rule over lists
   of records: ``feed(recs)`` returns the records judged so far (the stream's order, without those
   ``drop``ped), ``flush()`` the rest at the stream's end. A record within ``slack_ns`` of the
@@ -18,7 +19,7 @@ as kernels over whole blocks and lists, so the compiled build can run them in C:
   wait for the next list (kept back until then). Records are anything with ``recv_ns``.
 
 Design: this ``.py`` is the reference (``HEDGE_PURE=1``); the compiled build (setup.py HOT_MODULES)
-compiles ``linescan.pyx``: a ``memchr`` over the block, the receive time parsed from its digits, one
+compiles ``linescan.pyx``: a ``memchr`` over the block (also to count lines: ~3x ``bytes.count``), the receive time parsed from its digits, one
 bytes object per frame cut straight from the block (the pure path makes a line, then the frame
 from it), and the time check as a C loop over the list with the running maximum in a C integer.
 Both give the same records and the same counts (tests/unit/feeds/test_linescan.py, hypothesis).
@@ -33,6 +34,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 _FRAME = b'{"stream"'
+
+
+def count_lines(block: bytes) -> int:
+    """The line ends (``\\n``) in ``block``."""
+    return block.count(b"\n")
 
 
 def parse_block(block: bytes, make: Callable[[int, bytes], Any], slow: Callable[[bytes], Any]) -> list[Any]:

@@ -25,6 +25,21 @@ cdef const char* _FRAME = b'{"stream"'
 cdef long long _MAX_FAST = 1LL << 62  # a C running maximum above this is kept as a Python int
 
 
+def count_lines(bytes block not None):
+    """The line ends (``\\n``) in ``block``."""
+    cdef const char* s = PyBytes_AS_STRING(block)
+    cdef const char* end = s + PyBytes_GET_SIZE(block)
+    cdef const char* p = s
+    cdef Py_ssize_t n = 0
+    while p < end:
+        p = <const char*> memchr(p, 10, end - p)
+        if p == NULL:
+            break
+        n += 1
+        p += 1
+    return n
+
+
 def parse_block(bytes block not None, make, slow):
     """The records of ``block``'s lines, in order: ``make(recv_ns, raw)`` for a plain frame line,
     ``slow(line)`` (None: no record) for any other."""

@@ -60,7 +60,7 @@ from hedge.bus import Bus
 from hedge.events import BookTicker, DepthSnapshot
 from hedge.feeds.codec import CodecError, MarketEvent
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
-from hedge.feeds.linescan import TimeOrder, parse_block
+from hedge.feeds.linescan import TimeOrder, count_lines, parse_block
 from hedge.feeds.seen import TickerStamp
 
 log = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ def _after_lines(blocks: Iterator[bytes], skip: int) -> Iterator[bytes]:
     """``blocks`` without their first ``skip`` lines."""
     for block in blocks:
         if skip:
-            n = block.count(b"\n")
+            n = count_lines(block)
             if n <= skip:
                 skip -= n
                 continue
@@ -253,7 +253,7 @@ def _blocks(
                 block = b"".join(tail)
             tail = [chunk[cut:]] if cut < len(chunk) else []
             tail_bytes = len(chunk) - cut
-            lines += block.count(b"\n")
+            lines += count_lines(block)
             yield block
     except EOFError:
         why = ("the gzip stream ends before its end marker "
