@@ -31,6 +31,7 @@ HOT_MODULES = [
     "hedge.feeds.book",
     "hedge.feeds.sync",
     "hedge.feeds.dispatch",
+    "hedge.feeds.linescan",
     "hedge.bus",
     "hedge.state.telemetry",
     "hedge.signals.features",

@@ -49,7 +49,8 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
-from itertools import islice
+from functools import partial
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -59,6 +60,7 @@ from hedge.bus import Bus
 from hedge.events import BookTicker, DepthSnapshot
 from hedge.feeds.codec import CodecError, MarketEvent
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
+from hedge.feeds.linescan import TimeOrder, count_lines, parse_block
 from hedge.feeds.seen import TickerStamp
 
 log = logging.getLogger(__name__)
@@ -176,7 +178,19 @@ _NO_ERRORS: tuple[type[Exception], ...] = ()
 def read_lines(
     path: Path, on_damage: Callable[[Path, str], None] | None = None
 ) -> Generator[bytes, None, None]:
-    """The lines of a recording file, gzip or plain, without their line ends, up to any damage.
+    """The lines of a recording file, gzip or plain, without their line ends, up to any damage
+    (``read_blocks``, a line at a time)."""
+    for block in read_blocks(path, on_damage):
+        lines = block.split(b"\n")
+        lines.pop()
+        yield from lines
+
+
+def read_blocks(
+    path: Path, on_damage: Callable[[Path, str], None] | None = None
+) -> Generator[bytes, None, None]:
+    """The complete lines of a recording file, gzip or plain, a block of them at a time (each line
+    ending in ``\n``; a last line without one gets it), up to any damage.
 
     A gzip stream cut short (a recorder killed mid-write, a partial copy) or corrupt ends the file
     where the damage begins: the complete lines before it are yielded, the partial one is not, and
@@ -188,43 +202,59 @@ def read_lines(
         gz = f.read(2) == _GZIP_MAGIC
         f.seek(0)
         if not gz:
-            yield from _split(path, f.read1, _NO_ERRORS, on_damage)
+            yield from _blocks(path, f.read1, _NO_ERRORS, on_damage)
             return
         name, opener, errors = _INFLATER
         if name == "gzip":
-            yield from _split(path, opener(f), errors, on_damage)
+            yield from _blocks(path, opener(f), errors, on_damage)
             return
-        done = yield from _split(path, opener(f), errors, None)
+        done = yield from _blocks(path, opener(f), errors, None)
         if done < 0:  # damaged: the lines the standard inflater reads past the fast one's stop, then the report
             f.seek(0)
-            yield from islice(_split(path, _STD[1](f), _STD[2], on_damage), -done - 1, None)
+            yield from _after_lines(_blocks(path, _STD[1](f), _STD[2], on_damage), -done - 1)
 
 
-def _split(
+def _after_lines(blocks: Iterator[bytes], skip: int) -> Iterator[bytes]:
+    """``blocks`` without their first ``skip`` lines."""
+    for block in blocks:
+        if skip:
+            n = count_lines(block)
+            if n <= skip:
+                skip -= n
+                continue
+            cut = -1
+            for _ in range(skip):
+                cut = block.index(b"\n", cut + 1)
+            block, skip = block[cut + 1 :], 0
+        yield block
+
+
+def _blocks(
     path: Path, read: Callable[[int], bytes], errors: tuple[type[Exception], ...],
     on_damage: Callable[[Path, str], None] | None,
 ) -> Generator[bytes, None, int]:
-    """The lines of a stream read by ``read``; returns the lines yielded, or -(lines + 1) after damage."""
+    """The complete lines of a stream read by ``read``, a chunk's worth at a time; returns the lines
+    yielded, or -(lines + 1) after damage."""
     tail: list[bytes] = []  # the pieces of the line not ended yet (joined once its end comes)
     lines = read_bytes = tail_bytes = 0  # complete lines yielded; uncompressed bytes read; of ``tail``
     try:
         while chunk := read(READ_CHUNK):
             read_bytes += len(chunk)
-            if b"\n" not in chunk:
+            cut = chunk.rfind(b"\n") + 1
+            if not cut:
                 tail.append(chunk)
                 tail_bytes += len(chunk)
                 if tail_bytes > MAX_LINE:
                     raise ValueError(f"no line end in {MAX_LINE >> 20} MiB (binary data, not a text recording)")
                 continue
+            block = chunk[:cut] if cut < len(chunk) else chunk
             if tail:
-                tail.append(chunk)
-                chunk = b"".join(tail)
-            parts = chunk.split(b"\n")
-            last = parts.pop()
-            tail = [last] if last else []
-            tail_bytes = len(last)
-            lines += len(parts)
-            yield from parts
+                tail.append(block)
+                block = b"".join(tail)
+            tail = [chunk[cut:]] if cut < len(chunk) else []
+            tail_bytes = len(chunk) - cut
+            lines += count_lines(block)
+            yield block
     except EOFError:
         why = ("the gzip stream ends before its end marker "
                "(truncated: a recorder stopped mid-write, or a partial copy)")
@@ -234,7 +264,7 @@ def _split(
         why = f"{exc}"
     else:
         if tail:
-            yield b"".join(tail)  # a last line without a line end
+            yield b"".join(tail) + b"\n"  # a last line without a line end
             lines += 1
         return lines
     _damaged(path, on_damage, lines, read_bytes - tail_bytes, why)
@@ -261,33 +291,47 @@ def _is_snapshot(raw: bytes) -> bool:
 def iter_hftbacktest(paths: Iterable[str | Path], stats: ReadStats | None = None) -> Iterator[RecordedLine]:
     """The lines of hftbacktest-format files, in order, as one stream (bad lines counted, skipped)."""
     st = stats if stats is not None else ReadStats()
+    return chain.from_iterable(_hftbacktest_batches(paths, st))
+
+
+def _hftbacktest_batches(paths: Iterable[str | Path], st: ReadStats) -> Iterator[list[Any]]:
+    """``iter_hftbacktest`` a block at a time: ``parse_block`` (C in the compiled build) decides the
+    plain frame lines, and hands every other line to ``_hftbacktest_record``, the reference."""
     for p in paths:
         path = Path(p)
         m = _NAME_SYMBOL.match(path.name)
-        yield from _hftbacktest_records(read_lines(path, st.damage), m.group(1).upper() if m else "", st)
+        slow = partial(_hftbacktest_record, name_symbol=m.group(1).upper() if m else "", st=st)
+        for block in read_blocks(path, st.damage):
+            recs = parse_block(block, RecordedLine, slow)
+            st.lines += len(recs)
+            yield recs
 
 
 def _hftbacktest_records(lines: Iterable[bytes], name_symbol: str, st: ReadStats) -> Iterator[RecordedLine]:
+    """The reference reader, a line at a time (``probe``; tests compare the block reader with it)."""
     for line in lines:
-        sp = line.find(b" ")
-        try:
-            recv_ns = int(line[:sp]) if sp > 0 else -1
-        except ValueError:
-            recv_ns = -1
-        raw = line[sp + 1 :].rstrip(b"\r\n")
-        if recv_ns < 0 or not raw:
-            if line.strip():
-                st.bad("no_receive_time", line)
-            continue
-        st.lines += 1
-        if raw[:9] == b'{"stream"':
-            yield RecordedLine(recv_ns, raw)
-        elif _is_snapshot(raw):
-            bm = _BODY_SYMBOL.search(raw, 0, 200)
-            sym = bm.group(1).decode().upper() if bm else name_symbol
-            yield RecordedLine(recv_ns, raw, True, sym)
-        else:
-            yield RecordedLine(recv_ns, raw)
+        rec = _hftbacktest_record(line, name_symbol, st)
+        if rec is not None:
+            st.lines += 1
+            yield rec
+
+
+def _hftbacktest_record(line: bytes, name_symbol: str, st: ReadStats) -> RecordedLine | None:
+    """One line's record, or None (a bad line is counted; a blank one is not)."""
+    sp = line.find(b" ")
+    try:
+        recv_ns = int(line[:sp]) if sp > 0 else -1
+    except ValueError:
+        recv_ns = -1
+    raw = line[sp + 1 :].rstrip(b"\r\n")
+    if recv_ns < 0 or not raw:
+        if line.strip():
+            st.bad("no_receive_time", line)
+        return None
+    if raw[:9] != b'{"stream"' and _is_snapshot(raw):
+        bm = _BODY_SYMBOL.search(raw, 0, 200)
+        return RecordedLine(recv_ns, raw, True, bm.group(1).decode().upper() if bm else name_symbol)
+    return RecordedLine(recv_ns, raw)
 
 
 class RecordingWriter:
@@ -444,32 +488,45 @@ def iter_recording(paths: Sequence[str | Path], stats: ReadStats | None = None, 
         from hedge.feeds.parquet import iter_tapes  # pyarrow only for a Parquet tape
 
         return iter_tapes(files, st, tickers=tickers)  # the same rule, checked a batch at a time
-    return in_time_order(_iter_any(paths, st, tickers), st)
+    return chain.from_iterable(_in_time_order_batches(_any_batches(paths, st, tickers), st))
 
 
-def _iter_any(paths: Sequence[str | Path], st: ReadStats, tickers: bool = True) -> Iterator[Record]:
+def _in_time_order_batches(batches: Iterable[list[Record]], st: ReadStats) -> Iterator[list[Record]]:
+    """``in_time_order`` a list of records at a time (``TimeOrder``: C in the compiled build)."""
+    order = TimeOrder(TIME_SLACK_NS, TIME_LOOKAHEAD, time_confirmed, partial(out_of_order, st=st))
+    for recs in batches:
+        yield order.feed(recs)
+    yield order.flush()
+
+
+def _any_batches(paths: Sequence[str | Path], st: ReadStats, tickers: bool = True) -> Iterator[list[Record]]:
     run: list[Path] = []
     for p in [Path(x) for x in paths]:
         if is_parquet(p):
             from hedge.feeds.parquet import iter_parquet  # pyarrow only for a Parquet tape
 
-            yield from iter_hftbacktest(run, st)
+            yield from _hftbacktest_batches(run, st)
             run = []
-            yield from iter_parquet(p, st, tickers=tickers)
+            yield from _lists(iter_parquet(p, st, tickers=tickers))
         elif p.is_dir():
-            yield from iter_hftbacktest(run, st)
+            yield from _hftbacktest_batches(run, st)
             run = []
             if not any(p.glob("*.ws.*")):  # a directory of tapes (``hedge record --format parquet``)
-                yield from _iter_any(sorted(p.glob("*.parquet")), st, tickers)
+                yield from _any_batches(sorted(p.glob("*.parquet")), st, tickers)
             for ws in sorted(p.glob("*.ws.*")):
-                yield from iter_cryptofeed(ws, stats=st)
+                yield from _lists(iter_cryptofeed(ws, stats=st))
         elif is_cryptofeed(p):
-            yield from iter_hftbacktest(run, st)
+            yield from _hftbacktest_batches(run, st)
             run = []
-            yield from iter_cryptofeed(p, stats=st)
+            yield from _lists(iter_cryptofeed(p, stats=st))
         else:
             run.append(p)
-    yield from iter_hftbacktest(run, st)
+    yield from _hftbacktest_batches(run, st)
+
+
+def _lists(records: Iterator[Record], size: int = 4096) -> Iterator[list[Record]]:
+    while batch := list(islice(records, size)):
+        yield batch
 
 
 def is_parquet(path: str | Path) -> bool:
