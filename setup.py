@@ -30,6 +30,7 @@ HOT_MODULES = [
     "hedge.feeds.book",
     "hedge.feeds.sync",
     "hedge.feeds.dispatch",
+    "hedge.feeds.seen",
     "hedge.bus",
     "hedge.state.telemetry",
     "hedge.signals.features",
