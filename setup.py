@@ -32,6 +32,7 @@ HOT_MODULES = [
     "hedge.feeds.sync",
     "hedge.feeds.dispatch",
     "hedge.feeds.linescan",
+    "hedge.feeds.seen",
     "hedge.bus",
     "hedge.state.telemetry",
     "hedge.signals.features",

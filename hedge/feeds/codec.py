@@ -15,8 +15,9 @@ validation: a side it rejects makes the frame ``bad_depthUpdate``. The wire Stru
 onto the hedge event (measured: the extra construction costs ~0.2 us, and keeps events.py free of
 wire names).
 
-``Codec.wire`` stops at the wire Struct (counted) so that the dispatcher can skip building a
-BookTicker nobody subscribes to; ``event_of`` builds the event, ``decode`` does both.
+``Codec.wire`` builds every event but a bookTicker's, for which it stops at the wire Struct
+(counted) so that the dispatcher can skip building a BookTicker nobody subscribes to;
+``ticker_event`` builds that one, ``decode`` does both.
 
 A bookTicker is decoded in full even when only its symbol and event time are read (the dispatcher's
 ``TickerSeen``): the decode IS its validation (a missing field, a NaN, a non-positive price is
@@ -44,12 +45,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import msgspec
 
-from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Level, MarkPrice, Side, Trade
+from hedge.events import BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, Trade
 from hedge.feeds.levels import parse
 from hedge.feeds.seen import TickerStamp
 
@@ -74,7 +75,7 @@ _Px = Annotated[float, msgspec.Meta(gt=0.0, lt=1e15)]
 _Qty = Annotated[float, msgspec.Meta(ge=0.0, lt=1e15)]
 _Rate = Annotated[float, msgspec.Meta(gt=-1e15, lt=1e15)]
 
-class _WDepth(msgspec.Struct, tag="depthUpdate", tag_field="e", rename={"ts": "E", "tt": "T", "sym": "s"}):
+class _WDepth(msgspec.Struct, gc=False, tag="depthUpdate", tag_field="e", rename={"ts": "E", "tt": "T", "sym": "s"}):
     ts: int
     sym: str
     U: int
@@ -85,16 +86,9 @@ class _WDepth(msgspec.Struct, tag="depthUpdate", tag_field="e", rename={"ts": "E
     tt: int = 0
 
 
-class _Depth(msgspec.Struct, gc=False):
-    """A decoded depthUpdate with its parsed sides (``Codec.wire``'s depth result)."""
-
-    w: _WDepth
-    bids: Sequence[Level]
-    asks: Sequence[Level]
-
-
 class _WAggTrade(
     msgspec.Struct,
+    gc=False,
     tag="aggTrade",
     tag_field="e",
     rename={"ts": "E", "sym": "s", "tid": "a", "px": "p", "qty": "q", "tt": "T", "maker": "m"},
@@ -110,6 +104,7 @@ class _WAggTrade(
 
 class _WTrade(
     msgspec.Struct,
+    gc=False,
     tag="trade",
     tag_field="e",
     rename={"ts": "E", "sym": "s", "tid": "t", "px": "p", "qty": "q", "tt": "T", "maker": "m"},
@@ -125,6 +120,7 @@ class _WTrade(
 
 class _WBookTicker(
     msgspec.Struct,
+    gc=False,
     tag="bookTicker",
     tag_field="e",
     rename={"ts": "E", "sym": "s", "bp": "b", "bq": "B", "ap": "a", "aq": "A", "tt": "T"},
@@ -141,6 +137,7 @@ class _WBookTicker(
 
 class _WMark(
     msgspec.Struct,
+    gc=False,
     tag="markPriceUpdate",
     tag_field="e",
     rename={"ts": "E", "sym": "s", "mark": "p", "index": "i", "settle": "P", "rate": "r", "next": "T"},
@@ -155,10 +152,9 @@ class _WMark(
 
 
 Wire = _WDepth | _WAggTrade | _WTrade | _WBookTicker | _WMark
-Decoded = _Depth | _WAggTrade | _WTrade | _WBookTicker | _WMark  # ``Codec.wire``'s result
 
 
-class _Combined(msgspec.Struct):
+class _Combined(msgspec.Struct, gc=False):
     stream: str
     data: Wire
 
@@ -184,69 +180,22 @@ class CodecStats(msgspec.Struct, kw_only=True):
     control: int = 0
 
 
-WireTicker = _WBookTicker  # the dispatcher's test for a bookTicker before its event is built
+WireTicker = _WBookTicker  # ``Codec.wire``'s bookTicker result: its event is built only when needed
 
 
-def event_of(w: Decoded, recv_ns: int) -> MarketEvent:
-    """The hedge event of a decoded wire Struct (``Codec.wire``)."""
-    if type(w) is _WBookTicker:
-        return BookTicker(
-            ts_ms=w.ts,
-            recv_ns=recv_ns,
-            symbol=w.sym,
-            update_id=w.u,
-            bid_px=w.bp,
-            bid_qty=w.bq,
-            ask_px=w.ap,
-            ask_qty=w.aq,
-            transact_ms=w.tt,
-        )
-    if type(w) is _Depth:
-        d = w.w
-        return DepthDiff(
-            ts_ms=d.ts,
-            recv_ns=recv_ns,
-            symbol=d.sym,
-            first_id=d.U,
-            final_id=d.u,
-            prev_final_id=d.pu,
-            transact_ms=d.tt,
-            bids=w.bids,
-            asks=w.asks,
-        )
-    if type(w) is _WTrade or type(w) is _WAggTrade:
-        return Trade(
-            ts_ms=w.ts,
-            recv_ns=recv_ns,
-            symbol=w.sym,
-            trade_id=w.tid,
-            price=w.px,
-            qty=w.qty,
-            # m = "the buyer is the maker": the taker sold.
-            taker_side=_SELL if w.maker else _BUY,
-            trade_ms=w.tt,
-            aggregated=type(w) is _WAggTrade,
-        )
-    assert type(w) is _WMark
-    return MarkPrice(
+def ticker_event(w: _WBookTicker, recv_ns: int) -> BookTicker:
+    """The hedge event of a bookTicker's wire Struct (``Codec.wire``)."""
+    return BookTicker(
         ts_ms=w.ts,
         recv_ns=recv_ns,
         symbol=w.sym,
-        mark_price=w.mark,
-        index_price=w.index,
-        funding_rate=w.rate,
-        next_funding_ms=w.next,
-        settle_price=w.settle,
+        update_id=w.u,
+        bid_px=w.bp,
+        bid_qty=w.bq,
+        ask_px=w.ap,
+        ask_qty=w.aq,
+        transact_ms=w.tt,
     )
-
-
-_TYPE_NAME = {
-    _WDepth: "depthUpdate",
-    _WAggTrade: "aggTrade",
-    _WTrade: "trade",
-    _WBookTicker: "bookTicker",
-    _WMark: "markPriceUpdate",
-}
 
 
 _EVENT_NAME: dict[type, str] = {
@@ -263,8 +212,8 @@ class Codec:
     """Decode Binance USD-M market frames and depth snapshots into hedge events."""
 
     def __init__(self, *, journal: JournalFn | None = None, report_interval_s: float = 60.0) -> None:
-        self._combined = msgspec.json.Decoder(_Combined, strict=False)
-        self._raw = msgspec.json.Decoder(Wire, strict=False)
+        self._combined = msgspec.json.Decoder(_Combined, strict=False).decode
+        self._raw = msgspec.json.Decoder(Wire, strict=False).decode
         self._snapshot = msgspec.json.Decoder(_WSnapshot, strict=False)
         self._any = msgspec.json.Decoder()  # error path only: what was it, if not a usable frame?
         self.stats = CodecStats()
@@ -279,35 +228,75 @@ class Codec:
 
     def decode(self, raw: bytes | str, recv_ns: int) -> MarketEvent | None:
         """One frame -> one event, or None (unknown type, control reply or malformed; counted)."""
-        w = self.wire(raw)
-        return None if w is None else event_of(w, recv_ns)
+        ev = self.wire(raw, recv_ns)
+        return ticker_event(ev, recv_ns) if isinstance(ev, _WBookTicker) else ev
 
-    def wire(self, raw: bytes | str) -> Decoded | None:
-        """One frame -> its wire Struct (counted, see ``event_of``), or None as ``decode``.
+    def wire(self, raw: bytes | str, recv_ns: int) -> MarketEvent | WireTicker | None:
+        """One frame -> its event, but a bookTicker's wire Struct (``ticker_event`` builds its event);
+        None as ``decode``. Counted either way.
 
-        A depthUpdate's sides are parsed here (``hedge.feeds.levels.parse``): a side it rejects makes
-        the frame ``bad_depthUpdate``, as the one typed decode did before the sides became ``Raw``."""
+        One branch per type, the event built right there (no intermediate Struct, no name lookup:
+        measured, docs/market-data.md "Hot-path design"). A depthUpdate's sides are parsed here
+        (``hedge.feeds.levels.parse``): a side it rejects makes the frame ``bad_depthUpdate``, as the
+        one typed decode did before the sides became ``Raw``."""
         try:
             if raw[:9] in (b'{"stream"', '{"stream"'):  # noqa: SIM108 - two decoders, one per frame shape
-                w = self._combined.decode(raw).data
+                w = self._combined(raw).data
             else:
-                w = self._raw.decode(raw)
+                w = self._raw(raw)
         except (msgspec.DecodeError, UnicodeError):
             self._not_decoded(raw)
             return None
-        name = _TYPE_NAME[type(w)]
-        if isinstance(w, _WDepth):
+        counts = self._counts
+        if type(w) is _WBookTicker:
+            counts["bookTicker"] = counts.get("bookTicker", 0) + 1
+            return w
+        if type(w) is _WDepth:
             bids = parse(w.b)
             asks = parse(w.a) if bids is not None else None
             if asks is None or bids is None:
                 self._error("bad_depthUpdate", raw)
                 return None
-            counts = self._counts
+            counts["depthUpdate"] = counts.get("depthUpdate", 0) + 1
+            return DepthDiff(
+                ts_ms=w.ts,
+                recv_ns=recv_ns,
+                symbol=w.sym,
+                first_id=w.U,
+                final_id=w.u,
+                prev_final_id=w.pu,
+                transact_ms=w.tt,
+                bids=bids,
+                asks=asks,
+            )
+        if type(w) is _WTrade or type(w) is _WAggTrade:
+            agg = type(w) is _WAggTrade
+            name = "aggTrade" if agg else "trade"
             counts[name] = counts.get(name, 0) + 1
-            return _Depth(w, bids, asks)
-        counts = self._counts
-        counts[name] = counts.get(name, 0) + 1
-        return w
+            return Trade(
+                ts_ms=w.ts,
+                recv_ns=recv_ns,
+                symbol=w.sym,
+                trade_id=w.tid,
+                price=w.px,
+                qty=w.qty,
+                # m = "the buyer is the maker": the taker sold.
+                taker_side=_SELL if w.maker else _BUY,
+                trade_ms=w.tt,
+                aggregated=agg,
+            )
+        assert type(w) is _WMark
+        counts["markPriceUpdate"] = counts.get("markPriceUpdate", 0) + 1
+        return MarkPrice(
+            ts_ms=w.ts,
+            recv_ns=recv_ns,
+            symbol=w.sym,
+            mark_price=w.mark,
+            index_price=w.index,
+            funding_rate=w.rate,
+            next_funding_ms=w.next,
+            settle_price=w.settle,
+        )
 
     def _not_decoded(self, raw: bytes | str) -> None:
         """The error path: classify (unknown type, control reply or malformed) and count."""

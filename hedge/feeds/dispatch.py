@@ -35,7 +35,7 @@ import msgspec
 
 from hedge.bus import Bus
 from hedge.events import BookTicker, DepthDiff, DepthSnapshot
-from hedge.feeds.codec import Codec, CodecError, MarketEvent, WireTicker, event_of
+from hedge.feeds.codec import Codec, CodecError, MarketEvent, WireTicker, ticker_event
 from hedge.feeds.seen import TickerSeen, TickerStamp
 from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
 
@@ -126,18 +126,18 @@ class FrameDispatcher:
         A bookTicker (most frames) is built into its event only when the bus has a subscriber for
         it (``Bus.publish_needed``; the publish is counted either way); else it is stamped in
         ``tickers``."""
-        w = self._wire(raw)
-        if w is None:
+        ev = self._wire(raw, recv_ns)
+        if ev is None:
             return
-        if type(w) is WireTicker:
-            if w.sym not in self.books and self._admit(w.sym) is None:
+        if isinstance(ev, WireTicker):
+            if ev.sym not in self.books and self._admit(ev.sym) is None:
                 return
             if self._publish_needed(BookTicker):
-                self._publish(event_of(w, recv_ns))
+                self._publish(ticker_event(ev, recv_ns))
             else:
-                self._saw_ticker(w.sym, w.ts, recv_ns)
+                self._saw_ticker(ev.sym, ev.ts, recv_ns)
             return
-        self._route(event_of(w, recv_ns))
+        self._route(ev)
 
     def on_event(self, ev: MarketEvent | TickerStamp) -> None:
         """An event decoded already (a Parquet tape): counted as its frame would be, then routed; a
