@@ -19,9 +19,10 @@ as kernels over whole blocks and lists, so the compiled build can run them in C:
   wait for the next list (kept back until then). Records are anything with ``recv_ns``.
 
 Design: this ``.py`` is the reference (``HEDGE_PURE=1``); the compiled build (setup.py HOT_MODULES)
-compiles ``linescan.pyx``: a ``memchr`` over the block (also to count lines: ~3x ``bytes.count``), the receive time parsed from its digits, one
-bytes object per frame cut straight from the block (the pure path makes a line, then the frame
-from it), and the time check as a C loop over the list with the running maximum in a C integer.
+compiles ``linescan.pyx``: a ``memchr`` over the block (also to count lines: ~3x ``bytes.count``),
+the receive time parsed from its digits, one bytes object per frame cut straight from the block
+(the pure path makes a line, then the frame from it), and the time check as a C loop over the list
+with the running maximum in a C integer.
 Both give the same records and the same counts (tests/unit/feeds/test_linescan.py, hypothesis).
 
 Must never: alter a line's bytes, decide a line the shortcut does not fully recognise, or reorder
