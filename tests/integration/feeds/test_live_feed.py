@@ -24,7 +24,7 @@ from hedge.feeds.market import MarketFeed
 from hedge.handoff import Handoff
 from tests.integration.feeds.fake_binance import FakeBinance
 from tests.integration.feeds.recorded import CHAIN, TOPS, Reference
-from tests.kit.wait import wait_for
+from tests.kit.wait import budget_s, wait_for
 
 
 async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
@@ -36,7 +36,8 @@ async def test_drop_and_stall_reconnect_resync_publish_again() -> None:
         await asyncio.sleep(0)
 
     async with fake.running():
-        cfg = FeedsConfig(streams=["depth"], watchdog_s=0.5, snapshot_min_interval_s=0.05)
+        # The stall must be seen quickly, but a starved CI process must not look stalled in the idle phase.
+        cfg = FeedsConfig(streams=["depth"], watchdog_s=budget_s(0.5), snapshot_min_interval_s=0.05)
         bus = Bus()
         updates: list[BookUpdate] = []
         status: list[BookStatus] = []
