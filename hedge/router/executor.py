@@ -149,7 +149,7 @@ class Executor:
         masker = self.desk.j_sent.masker
         if masker is not None:
             masker.mask_bytes(body)
-        self.desk.pending.open_line(req, ex.slice_no)  # the pending record's line
+        self.desk.pending.open_line(req, ex.slice_no, body)  # the pending record's line
         Lifecycle().open(req, slice_no=ex.slice_no, now_s=ex.t0)  # the order record, in a lifecycle of its own
         return req  # (dropped by the warmer)
 
@@ -209,13 +209,21 @@ class Executor:
         ex.rejected_px = 0.0
         ex.send_retries = 0
         ex.slice_maker0 = ex.maker_qty
-        rest = self.policy.opens_maker(ex, self.books.get(ex.symbol), self.clock.now_s())
+        now = self.clock.now_s()
+        rest = self.policy.opens_maker(ex, self.books.get(ex.symbol), now)
         ex.phase = Phase.MAKER if rest else Phase.TAKER
-        if ex.phase is Phase.MAKER:
-            timeout = self.policy.maker_timeout_s(ex)  # auto: the horizon it chose
-            ex.maker_deadline = self.clock.now_s() + timeout
-            ex.maker_timer = self.clock.call_later(timeout, lambda: self._maker_timeout(ex))
+        if ex.phase is not Phase.MAKER:
+            self._send_next(ex)
+            return
+        slice_no = ex.slice_no
+        timeout = self.policy.maker_timeout_s(ex)  # auto: the horizon it chose
+        ex.maker_deadline = now + timeout
         self._send_next(ex)
+        # The timer is armed once the first order left (the request goes out first; live it fires the
+        # few us the send took after the deadline, which ``_send_next`` checks too), not when the slice
+        # already ended inside ``_send_next`` (a denial, a halt).
+        if ex.slice_no == slice_no and ex.phase is Phase.MAKER and ex.maker_timer is None and not ex.halted:
+            ex.maker_timer = self.clock.call_later(timeout, lambda: self._maker_timeout(ex))
 
     def _maker_timeout(self, ex: Execution) -> None:
         ex.maker_timer = None
@@ -326,14 +334,15 @@ class Executor:
         self.by_cid[cid] = ex
         ex.cids.append(cid)
         rec.fallback = ex.fell_back and tif is TimeInForce.IOC
-        self.tca.order(intent.intent_id, cid, rec.fallback)
         ex.acc_qty = ex.acc_notional = 0.0
         ex.cancel_reason, ex.cancel_sent = "", False
-        desk.journal_request("request", req)
+        body = desk.journal_request("request", req)
+        desk.bus.publish(req)
+        desk.send(rec, req, ex.slice_no, body)  # the pending record and the venue call, in the order's task
+        # bookkeeping nothing in the venue call reads: after it (its outcome comes on a later loop turn)
         ex.orders += 1
         desk.health[ex.symbol].orders += 1
-        desk.bus.publish(req)
-        desk.send(rec, req, ex.slice_no)  # the pending record and the venue call, in the order's task
+        self.tca.order(intent.intent_id, cid, rec.fallback)
 
     def cancel(self, ex: Execution | None, rec: OrderRecord, reason: str) -> None:
         """Cancel ``rec`` (of ``ex``, when it is an execution's): once per order, as soon as it rests."""
