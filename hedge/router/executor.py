@@ -32,8 +32,11 @@ through ``progress``. A retryable failure that certainly did not execute is retr
 Cost (issue 16: the decision, approved intent -> ``OrderRequest`` published, hot ~21 us, was ~35):
 the decision does only what the request needs: size, slice, round and check (``OrderFilter``'s
 integer fast path), the client order id, the lifecycle record, the orders_sent journal line (in
-memory) and the publish. The pending record (a system call) and the group commit run in the
-order's task, before the venue call (``OrderDesk.send``). ``rehearse`` runs the pure part of a
+memory; its encoding is reused for the pending record) and the publish. The pending record (a
+system call) and the group commit run in the order's task, before the venue call
+(``OrderDesk.send``), whose first step runs inside the decision; what nothing in it reads comes
+after it: the order counters, the TCA's order entry and the maker timer (armed with the same
+timeout once the first order left: ``_start_slice``). ``rehearse`` runs the pure part of a
 decision and keeps nothing (``features.warm_decision_path``, ``hedge.daemon.warm``): live, an
 intent's path runs cold, several times its hot cost on this machine; rehearsed every 2 ms it stays warm.
 
