@@ -65,7 +65,7 @@ from hedge.router.auto import AutoRouter
 from hedge.router.desk import RESTING, OrderDesk
 from hedge.router.execution import Execution, Phase, cancel_timer, next_order, split_slices
 from hedge.router.filters import Denial, OrderFilter, Prepared
-from hedge.router.lifecycle import Lifecycle, LiveOrderExists, OrderRecord, client_order_id
+from hedge.router.lifecycle import Lifecycle, LiveOrderExists, OrderRecord, client_order_id_at
 from hedge.router.records import ExecutionReport
 from hedge.router.slice_policy import Next, SlicePolicy
 from hedge.router.slippage import SlippageModel
@@ -318,7 +318,7 @@ class Executor:
         """The request of ``ex``'s next attempt (its client order id from the slice and attempt numbers)."""
         intent = ex.intent
         return OrderRequest(
-            client_order_id=client_order_id(intent.intent_id, ex.slice_no, ex.attempt), intent_id=intent.intent_id,
+            client_order_id=client_order_id_at(ex.cid_prefix, ex.slice_no, ex.attempt), intent_id=intent.intent_id,
             symbol=intent.symbol, side=intent.side, type=otype, qty=prep.qty, price=prep.price, tif=tif,
             reduce_only=intent.reduce_only, recv_ns=self.desk.now_ns(),
         )
