@@ -11,7 +11,8 @@ the real pending-orders file are written under a temporary directory (``TMPDIR``
 disk the daemon logs to, not a tmpfs); the clock is manual so no timer fires. The in-process run
 is done four times: with the journals' fsync (the default), without (``nofsync_*``), and without
 but idle for 1 ms after each order (``idle_*``: the loop sleeps between decisions as it does while
-the fsync run waits for each sync), and once more without fsync under CPython's default GC policy
+the fsync run waits for each sync; ``idle_sent_*`` is the span live latency is made of: the
+decision and its send run on cold caches), and once more without fsync under CPython's default GC policy
 (``gcdefault_*``) instead of the engine's (``hedge.app.gc_policy``: start-up frozen, gen-0 threshold
 10,000), with the cyclic GC's passes and pause per decision (``gc_*``). ``decide_cpu_*`` is the loop
 thread's CPU time in the decision (``time.thread_time_ns``): equal to the wall time, so the
@@ -220,7 +221,7 @@ def main() -> None:
                     if k != "n"})
     with tempfile.TemporaryDirectory() as d:
         idle = run_async(bench(n, Path(d), fsync=False, idle_s=0.001, mode=mode))
-        res.update({f"idle_{k}": v for k, v in idle.items() if k.startswith("decide")})
+        res.update({f"idle_{k}": v for k, v in idle.items() if k.startswith(("decide", "sent"))})
     with tempfile.TemporaryDirectory() as d:  # CPython's default GC policy instead of the engine's
         dflt = run_async(bench(n, Path(d), fsync=False, mode=mode, gc_engine=False))
         res.update({f"gcdefault_{k}": v for k, v in dflt.items() if k.startswith(("decide", "gc_"))})

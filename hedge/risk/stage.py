@@ -182,7 +182,7 @@ class RiskStage:
             nav_hwm=nav.hwm,
             positions=exposure.positions,
             open_orders=len(exposure.orders),
-            book=market.books.get(symbol),
+            book=market.book(symbol),
             ack_latency_ms=self.acks.value(now_ns),
             user_stream_up=market.user_stream_up,
             reconciled=self.reconciled,
@@ -206,7 +206,7 @@ class RiskStage:
     def rehearse(self, symbol: str) -> RiskDecision:
         """The check of a small buy on ``symbol`` against the current context, kept nowhere (no count,
         journal line or event): cache warming (``hedge.daemon.warm``), which drops the verdict."""
-        book = self.market.books.get(symbol)
+        book = self.market.book(symbol)
         price = book.ask if book is not None and book.valid else 0.0
         notional = 2.0 * max(self.min_notional.get(symbol, 0.0), self.step_size.get(symbol, 0.0) * price)
         probe = OrderIntent(intent_id=REHEARSAL, symbol=symbol, side=Side.BUY, notional=notional, strategy=REHEARSAL,

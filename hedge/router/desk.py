@@ -49,7 +49,7 @@ from hedge.router.health import RouterHealthBook
 from hedge.router.lifecycle import Lifecycle, OrderRecord, Outcome
 from hedge.router.pending import PendingOrders
 from hedge.router.records import DeniedOrder, ExecutedOrder
-from hedge.state.journal import ORDER_UPDATES, Journals
+from hedge.state.journal import ORDER_UPDATES, Journals, encode_payload
 from hedge.venue.base import OrderAck, Venue
 from hedge.venue.errors import (
     DUPLICATE_CLIENT_ORDER_ID,
@@ -187,10 +187,13 @@ class OrderDesk:
                 exchange_order_id=rec.exchange_order_id, fallback=rec.fallback,
             ))
 
-    def journal_request(self, kind: str, req: OrderRequest) -> None:
-        """Journal a request about to be sent ("request", "resend"), noting the durable lines before it."""
+    def journal_request(self, kind: str, req: OrderRequest) -> bytes:
+        """Journal a request about to be sent ("request", "resend"), noting the durable lines before it;
+        returns the request encoded (``send`` reuses it for the pending record: one encode per order)."""
         self._barriers[req.client_order_id] = self.group.barrier_seq  # the answers and fills before it
-        self.j_sent.write(kind, req)
+        body = encode_payload(req)
+        self.j_sent.write_encoded(kind, body)
+        return body
 
     def forget_pending(self, cid: str) -> None:
         try:
@@ -217,16 +220,18 @@ class OrderDesk:
 
     # ------------------------------------------------------------------ venue calls
 
-    def send(self, rec: OrderRecord, req: OrderRequest, slice_no: int) -> None:
-        """Send a new order (its request journaled and published): in its task, its pending record,
-        then the venue call. A pending record that cannot be written rejects it, never sent. The
-        task's first step runs now (``spawn_now``): the pending record, the request line written and,
-        when nothing is to wait for, the request itself, from inside the decision."""
-        self.spawn_now(self._persist_and_place(rec, req, slice_no))
+    def send(self, rec: OrderRecord, req: OrderRequest, slice_no: int, body: bytes | None = None) -> None:
+        """Send a new order (its request journaled and published; ``body``: the request as
+        ``journal_request`` encoded it): in its task, its pending record, then the venue call. A
+        pending record that cannot be written rejects it, never sent. The task's first step runs now
+        (``spawn_now``): the pending record, the request line written and, when nothing is to wait
+        for, the request itself, from inside the decision."""
+        self.spawn_now(self._persist_and_place(rec, req, slice_no, body))
 
-    async def _persist_and_place(self, rec: OrderRecord, req: OrderRequest, slice_no: int) -> None:
+    async def _persist_and_place(self, rec: OrderRecord, req: OrderRequest, slice_no: int,
+                                 body: bytes | None) -> None:
         try:
-            self.pending.add(req, slice_no)  # before the request leaves: a crash after it finds the order
+            self.pending.add(req, slice_no, body)  # before the request leaves: a crash after it finds the order
         except OSError as exc:
             log.error("router: cannot persist pending order %s (%s); not sent", req.client_order_id, exc)
             await asyncio.sleep(0)  # the outcome on the task's own turn, not inside the decision handler

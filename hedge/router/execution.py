@@ -21,6 +21,7 @@ from hedge.events import BookUpdate, OrderIntent, OrderType, Side, TimeInForce
 from hedge.model.clock import Timer
 from hedge.model.instrument import to_decimal, units
 from hedge.router.filters import Denial, Mode, OrderFilter, Prepared
+from hedge.router.lifecycle import order_id_prefix
 from hedge.router.records import ExecutionReport
 from hedge.router.slippage import SlippageModel
 
@@ -63,6 +64,7 @@ class Execution:
         "cancel_reason",
         "cancel_sent",
         "choice",
+        "cid_prefix",
         "cids",
         "fell_back",
         "filled_notional",
@@ -123,6 +125,7 @@ class Execution:
         self.halted = False  # a CancelAll stopped it: no new order, finish once nothing is live
         self.market = False  # a flatten: one reduce-only market order
         self.cids: list[str] = []  # every order sent for this intent
+        self.cid_prefix = order_id_prefix(intent.intent_id)  # once: each order's id is this and two numbers
         self.maker_deadline = 0.0  # router clock: after this the slice's next order is a taker
         self.maker_timer: Timer | None = None
         self.timer: Timer | None = None  # next slice or a retry

@@ -32,8 +32,11 @@ through ``progress``. A retryable failure that certainly did not execute is retr
 Cost (issue 16: the decision, approved intent -> ``OrderRequest`` published, hot ~21 us, was ~35):
 the decision does only what the request needs: size, slice, round and check (``OrderFilter``'s
 integer fast path), the client order id, the lifecycle record, the orders_sent journal line (in
-memory) and the publish. The pending record (a system call) and the group commit run in the
-order's task, before the venue call (``OrderDesk.send``). ``rehearse`` runs the pure part of a
+memory; its encoding is reused for the pending record) and the publish. The pending record (a
+system call) and the group commit run in the order's task, before the venue call
+(``OrderDesk.send``), whose first step runs inside the decision; what nothing in it reads comes
+after it: the order counters, the TCA's order entry and the maker timer (armed with the same
+timeout once the first order left: ``_start_slice``). ``rehearse`` runs the pure part of a
 decision and keeps nothing (``features.warm_decision_path``, ``hedge.daemon.warm``): live, an
 intent's path runs cold, several times its hot cost on this machine; rehearsed every 2 ms it stays warm.
 
@@ -62,7 +65,7 @@ from hedge.router.auto import AutoRouter
 from hedge.router.desk import RESTING, OrderDesk
 from hedge.router.execution import Execution, Phase, cancel_timer, next_order, split_slices
 from hedge.router.filters import Denial, OrderFilter, Prepared
-from hedge.router.lifecycle import Lifecycle, LiveOrderExists, OrderRecord, client_order_id
+from hedge.router.lifecycle import Lifecycle, LiveOrderExists, OrderRecord, client_order_id_at
 from hedge.router.records import ExecutionReport
 from hedge.router.slice_policy import Next, SlicePolicy
 from hedge.router.slippage import SlippageModel
@@ -149,7 +152,7 @@ class Executor:
         masker = self.desk.j_sent.masker
         if masker is not None:
             masker.mask_bytes(body)
-        self.desk.pending.open_line(req, ex.slice_no)  # the pending record's line
+        self.desk.pending.open_line(req, ex.slice_no, body)  # the pending record's line
         Lifecycle().open(req, slice_no=ex.slice_no, now_s=ex.t0)  # the order record, in a lifecycle of its own
         return req  # (dropped by the warmer)
 
@@ -209,13 +212,21 @@ class Executor:
         ex.rejected_px = 0.0
         ex.send_retries = 0
         ex.slice_maker0 = ex.maker_qty
-        rest = self.policy.opens_maker(ex, self.books.get(ex.symbol), self.clock.now_s())
+        now = self.clock.now_s()
+        rest = self.policy.opens_maker(ex, self.books.get(ex.symbol), now)
         ex.phase = Phase.MAKER if rest else Phase.TAKER
-        if ex.phase is Phase.MAKER:
-            timeout = self.policy.maker_timeout_s(ex)  # auto: the horizon it chose
-            ex.maker_deadline = self.clock.now_s() + timeout
-            ex.maker_timer = self.clock.call_later(timeout, lambda: self._maker_timeout(ex))
+        if ex.phase is not Phase.MAKER:
+            self._send_next(ex)
+            return
+        slice_no = ex.slice_no
+        timeout = self.policy.maker_timeout_s(ex)  # auto: the horizon it chose
+        ex.maker_deadline = now + timeout
         self._send_next(ex)
+        # The timer is armed once the first order left (the request goes out first; live it fires the
+        # few us the send took after the deadline, which ``_send_next`` checks too), not when the slice
+        # already ended inside ``_send_next`` (a denial, a halt).
+        if ex.slice_no == slice_no and ex.phase is Phase.MAKER and ex.maker_timer is None and not ex.halted:
+            ex.maker_timer = self.clock.call_later(timeout, lambda: self._maker_timeout(ex))
 
     def _maker_timeout(self, ex: Execution) -> None:
         ex.maker_timer = None
@@ -307,7 +318,7 @@ class Executor:
         """The request of ``ex``'s next attempt (its client order id from the slice and attempt numbers)."""
         intent = ex.intent
         return OrderRequest(
-            client_order_id=client_order_id(intent.intent_id, ex.slice_no, ex.attempt), intent_id=intent.intent_id,
+            client_order_id=client_order_id_at(ex.cid_prefix, ex.slice_no, ex.attempt), intent_id=intent.intent_id,
             symbol=intent.symbol, side=intent.side, type=otype, qty=prep.qty, price=prep.price, tif=tif,
             reduce_only=intent.reduce_only, recv_ns=self.desk.now_ns(),
         )
@@ -326,14 +337,15 @@ class Executor:
         self.by_cid[cid] = ex
         ex.cids.append(cid)
         rec.fallback = ex.fell_back and tif is TimeInForce.IOC
-        self.tca.order(intent.intent_id, cid, rec.fallback)
         ex.acc_qty = ex.acc_notional = 0.0
         ex.cancel_reason, ex.cancel_sent = "", False
-        desk.journal_request("request", req)
+        body = desk.journal_request("request", req)
+        desk.bus.publish(req)
+        desk.send(rec, req, ex.slice_no, body)  # the pending record and the venue call, in the order's task
+        # bookkeeping nothing in the venue call reads: after it (its outcome comes on a later loop turn)
         ex.orders += 1
         desk.health[ex.symbol].orders += 1
-        desk.bus.publish(req)
-        desk.send(rec, req, ex.slice_no)  # the pending record and the venue call, in the order's task
+        self.tca.order(intent.intent_id, cid, rec.fallback)
 
     def cancel(self, ex: Execution | None, rec: OrderRecord, reason: str) -> None:
         """Cancel ``rec`` (of ``ex``, when it is an execution's): once per order, as soon as it rests."""

@@ -63,9 +63,20 @@ def is_engine_order_id(cid: str) -> bool:
     return _ENGINE_ID_RE.match(cid) is not None
 
 
+def order_id_prefix(intent_id: str) -> str:
+    """The part of every client order id of ``intent_id`` that depends on the intent (its hash): an
+    execution computes it once for all its orders (``client_order_id_at``)."""
+    return f"h{blake2b(intent_id.encode(), digest_size=8).hexdigest()}"
+
+
 def client_order_id(intent_id: str, slice_no: int, attempt: int) -> str:
     """The deterministic client order id of one attempt of one slice of an intent."""
-    cid = f"h{blake2b(intent_id.encode(), digest_size=8).hexdigest()}-{slice_no}-{attempt}"
+    return client_order_id_at(order_id_prefix(intent_id), slice_no, attempt)
+
+
+def client_order_id_at(prefix: str, slice_no: int, attempt: int) -> str:
+    """``client_order_id`` from the intent's ``order_id_prefix``."""
+    cid = f"{prefix}-{slice_no}-{attempt}"
     # "h", hex digits, decimal digits and dashes are all in CLIENT_ID_RE's class: only the length can fail
     if len(cid) > 36:
         raise ValueError(f"client order id {cid!r} is not valid for Binance (slice/attempt too large?)")

@@ -97,12 +97,17 @@ class PendingOrders:
             os.fsync(self._fd)
 
     @staticmethod
-    def open_line(req: OrderRequest, slice_no: int = 0) -> bytes:
-        """The "open" line of ``req`` (what ``add`` writes; pure)."""
-        return _encoder.encode(PendingEntry(op="open", cid=req.client_order_id, request=req, slice_no=slice_no)) + b"\n"
+    def open_line(req: OrderRequest, slice_no: int = 0, body: bytes | None = None) -> bytes:
+        """The "open" line of ``req`` (what ``add`` writes; pure): ``PendingEntry``'s encoding, put
+        together around ``body``, the request already encoded (the orders_sent line's), so an order
+        is encoded once (tests/unit/router/test_pending.py holds it byte-equal to the struct's)."""
+        if body is None:
+            body = _encoder.encode(req)
+        tail = b',"slice_no":%d}\n' % slice_no if slice_no else b"}\n"  # omit_defaults: 0 is left out
+        return b'{"op":"open","cid":' + _encoder.encode(req.client_order_id) + b',"request":' + body + tail
 
-    def add(self, req: OrderRequest, slice_no: int = 0) -> None:
-        self._append(self.open_line(req, slice_no))
+    def add(self, req: OrderRequest, slice_no: int = 0, body: bytes | None = None) -> None:
+        self._append(self.open_line(req, slice_no, body))
 
     def remove(self, cid: str) -> None:
         self._append(_encoder.encode(PendingEntry(op="close", cid=cid)) + b"\n")

@@ -100,10 +100,10 @@ class ProtectiveStops:
             log.error("router: %s", exc)
             return
         self._track(req.symbol, req.client_order_id)
-        desk.journal_request("request", req)
+        body = desk.journal_request("request", req)
         desk.health[req.symbol].orders += 1
         desk.bus.publish(req)
-        desk.send(rec, req, 0)
+        desk.send(rec, req, 0, body)
 
     def on_flat(self, symbol: str) -> None:
         """The exchange reports ``symbol``'s position flat: its protective stop has nothing to protect."""

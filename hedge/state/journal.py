@@ -127,12 +127,16 @@ class JournalWriter:
 
     def write(self, kind: str, payload: msgspec.Struct | Mapping[str, Any], ts_ns: int = 0) -> None:
         """Append one record. Synchronous and cheap: the bytes go to the buffer."""
+        self.write_encoded(kind, encode_payload(payload), ts_ns)
+
+    def write_encoded(self, kind: str, body: bytes, ts_ns: int = 0) -> None:
+        """``write`` of a payload already encoded (``encode_payload``): a caller that needs the same
+        bytes elsewhere (the router's pending record) encodes once."""
         buf = self._buf
         tail = self._kinds.get(kind)
         if tail is None:
             tail = self._kinds[kind] = b',"kind":"%s","data":' % kind.encode()
         buf += b'{"ts_ns":%d%s' % (ts_ns or self.now_ns(), tail)
-        body = encode_payload(payload)
         buf += self.masker.mask_bytes(body) if self.masker else body
         buf += b"}\n"
         self.lines += 1

@@ -18,6 +18,8 @@ from hedge.router.lifecycle import (
     LiveOrderExists,
     Outcome,
     client_order_id,
+    client_order_id_at,
+    order_id_prefix,
 )
 from hedge.router.pending import PendingOrders
 
@@ -105,6 +107,12 @@ def test_client_ids_are_valid_and_deterministic(intent: str, slice_no: int, atte
     assert cid == client_order_id(intent, slice_no, attempt)  # a restart regenerates the same id
     assert cid != client_order_id(intent, slice_no, attempt + 1)
     assert cid != client_order_id(intent + "x", slice_no, attempt)
+    assert cid == client_order_id_at(order_id_prefix(intent), slice_no, attempt)  # an execution's ids
+
+
+def test_client_ids_stay_what_earlier_versions_sent() -> None:
+    """A restarted process must regenerate the ids its predecessor sent (the pending record's query)."""
+    assert client_order_id("micro_scalper-BTCUSDT-4984028646838", 1, 2) == "had2080a1515bce3f-1-2"
 
 
 def test_pending_record_survives_a_crash_and_compacts(tmp_path: Path) -> None:
