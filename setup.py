@@ -40,6 +40,7 @@ HOT_MODULES = [
     "hedge.signals.volatility",
     "hedge.signals.factor_stats",
     "hedge.signals.strategies.micro_scalper",
+    "hedge.signals.stage",
     "hedge.venue.sim",
     "hedge.exchange.matching",
     "hedge.risk.check",
