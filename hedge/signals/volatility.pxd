@@ -15,3 +15,6 @@ cdef class EwmaVol:
 
     @cython.locals(dt_s=double, r=double)
     cpdef update(self, double px, object ts_ms)
+
+
+cpdef object classify_regime(double vol_bps, double low_bps, double high_bps)
