@@ -34,6 +34,7 @@ HOT_MODULES = [
     "hedge.feeds.linescan",
     "hedge.feeds.seen",
     "hedge.bus",
+    "hedge.model.clock",
     "hedge.state.telemetry",
     "hedge.signals.features",
     "hedge.signals.flow",
