@@ -4,6 +4,8 @@
 # docs/signals.md, "Cost per tick".
 cimport cython
 
+cdef double _INF
+
 
 cdef class EwmaVol:
     cdef public double halflife_s
