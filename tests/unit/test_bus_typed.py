@@ -8,7 +8,6 @@ failed then under ``HEDGE_EXPECT_COMPILED``."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from hedge import bus as compiled_bus
 from hedge import native
 from hedge.events import BookTicker, BookUpdate, Event, Heartbeat, Side, Trade
+from tests.kit.compiled import require_compiled
 
 PURE = native.load_pure("hedge.bus")
 TOPICS: tuple[type[Event], ...] = (BookTicker, Trade, BookUpdate, Event, Heartbeat)
@@ -30,10 +30,7 @@ event = st.tuples(st.sampled_from(("tick", "trade", "book", "hb")), st.sampled_f
 
 @pytest.fixture(scope="module", autouse=True)
 def compiled() -> None:
-    if "hedge.bus" not in native.compiled_modules():
-        if os.environ.get("HEDGE_EXPECT_COMPILED"):
-            pytest.fail(f"hedge.bus not compiled: {native.status()}")
-        pytest.skip(f"runs pure here ({native.status()})")
+    require_compiled("hedge.bus")
 
 
 def _event(kind: str, sym: str, i: int) -> Event:

@@ -7,7 +7,6 @@ must be equal. Skipped when the build runs the clock pure, failed then under ``H
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from hedge import native
 from hedge.model import clock as compiled_clock
+from tests.kit.compiled import require_compiled
 
 PURE = native.load_pure("hedge.model.clock")
 T0 = 1_721_347_000_000_000_000
@@ -29,10 +29,7 @@ op = st.one_of(
 
 @pytest.fixture(scope="module", autouse=True)
 def compiled() -> None:
-    if "hedge.model.clock" not in native.compiled_modules():
-        if os.environ.get("HEDGE_EXPECT_COMPILED"):
-            pytest.fail(f"hedge.model.clock not compiled: {native.status()}")
-        pytest.skip(f"runs pure here ({native.status()})")
+    require_compiled("hedge.model.clock")
 
 
 def _run(module: Any, ops: list[tuple[Any, ...]]) -> list[Any]:

@@ -8,7 +8,6 @@ stage too. Skipped when the build runs the stage pure, failed then under ``HEDGE
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from hedge.bus import Bus
 from hedge.events import BookUpdate, Event, Nav, Trade
 from hedge.signals import stage
 from hedge.signals.features import FeatureEngine, SymbolFeatures
+from tests.kit.compiled import require_compiled
 from tests.unit.signals.test_stage_properties import CFG, NAV, book_step, build, trade_step
 
 PURE = native.load_pure("hedge.signals.stage")
@@ -27,10 +27,7 @@ PURE = native.load_pure("hedge.signals.stage")
 
 @pytest.fixture(scope="module", autouse=True)
 def compiled() -> None:
-    if "hedge.signals.stage" not in native.compiled_modules():
-        if os.environ.get("HEDGE_EXPECT_COMPILED"):
-            pytest.fail(f"hedge.signals.stage not compiled: {native.status()}")
-        pytest.skip(f"runs pure here ({native.status()})")
+    require_compiled("hedge.signals.stage")
 
 
 def _run(cls: Any, steps: list[tuple[Any, ...]]) -> list[Event]:
