@@ -34,7 +34,9 @@ Design (the figures are this machine's, see docs/architecture.md):
   meanwhile in one inline loop (no frame per event); a route's handlers are one tuple walked
   directly — with per-symbol subscribers and no inbox, one tuple per symbol (the plain handlers
   then that symbol's: the same order) — and inboxes are only looked at when the route has some
-  (``_Route.rest``, resolved once).
+  (``_Route.rest``, resolved once). Compiled (setup.py HOT_MODULES), ``bus.pxd`` makes ``_Route`` and
+  ``Bus`` cdef classes, so that walk reads C fields (untyped, the compiled bus was no faster than the
+  pure one; typed, a replay's dispatch is ~6% of its CPU cheaper); a ``Bus`` still takes new attributes.
 
 Clock: the bus stamps nothing; its direct reads are ``time.monotonic()``, which throttles the
 handler-error log line (real time between operator log lines, never an event), and

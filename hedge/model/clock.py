@@ -12,7 +12,8 @@ Design:
   clock: a stamp is comparable with the exchange's times, and an NTP step never makes time run
   backwards inside a run (a timeout measured across a step stays right).
 - ``EventClock.step(ns)`` is the replay driver's per-line call; a line with no timer due costs one
-  comparison.
+  comparison. Compiled (setup.py HOT_MODULES), ``clock.pxd`` makes ``EventClock`` a cdef class whose
+  ``step`` and ``now_ns`` are C methods (~25 ns a line instead of ~50; times stay Python ints).
 - ``iso_utc(ms)`` writes a time for people (logs, /health, reasons): ``2026-01-02T03:04:05Z``.
 
 Must never: run a callback re-entrantly from inside ``call_later`` (callbacks run from the loop or

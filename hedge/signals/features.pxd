@@ -5,7 +5,9 @@
 # floats); times, ids and the regime stay Python objects. docs/signals.md, "Cost per tick".
 cimport cython
 from hedge.signals.flow cimport TradeFlow
-from hedge.signals.volatility cimport EwmaVol
+from hedge.signals.volatility cimport EwmaVol, classify_regime
+
+cdef double _INF  # compared with C doubles: no float boxed per comparison
 
 
 cdef class SymbolFeatures:
@@ -36,8 +38,8 @@ cdef class FeatureEngine:
     cdef public double _high
     cdef public dict states
 
-    @cython.locals(st=SymbolFeatures, mid=double, micro=double, spread=double, imb=double, v=double,
-                   vol=EwmaVol, flow=TradeFlow)
+    @cython.locals(st=SymbolFeatures, mid=double, bid=double, ask=double, micro=double, spread=double, imb=double,
+                   v=double, vol=EwmaVol, flow=TradeFlow)
     cpdef SymbolFeatures on_book(self, u)
 
     @cython.locals(st=SymbolFeatures)

@@ -33,6 +33,8 @@ from hedge.signals.microstructure import basis_bps
 from hedge.signals.volatility import EwmaVol, classify_regime
 
 _INF = float("inf")
+_NORMAL = VolRegime.NORMAL  # enum members read once (compiled: a module global, not a class attribute lookup)
+_BUY = Side.BUY
 
 
 class SymbolFeatures:
@@ -127,12 +129,12 @@ class FeatureEngine:
         ts = u.ts_ms
         st.valid = True
         st.ts_ms = ts
-        st.bid_px = u.bid_px
-        st.ask_px = u.ask_px
+        st.bid_px = bid = u.bid_px  # each event field read once (compiled: a generic attribute lookup each)
+        st.ask_px = ask = u.ask_px
         st.mid = mid
         # Out-of-range (or NaN) book figures fall back to neutral values: no strategy sees them.
         micro = u.micro
-        st.micro = micro if u.bid_px <= micro <= u.ask_px else mid
+        st.micro = micro if bid <= micro <= ask else mid
         spread = u.spread_bps
         st.spread_bps = spread if 0.0 <= spread < _INF else _INF
         imb = u.imbalance
@@ -140,7 +142,7 @@ class FeatureEngine:
         vol = st.vol
         vol.update(mid, ts)
         st.vol_bps = v = vol.vol_bps
-        st.regime = classify_regime(v, self._low, self._high) if vol.warm else VolRegime.NORMAL
+        st.regime = classify_regime(v, self._low, self._high) if vol.warm else _NORMAL
         flow = st.flow
         flow.expire(ts)
         st.flow_imbalance = flow.imbalance
@@ -150,7 +152,7 @@ class FeatureEngine:
     def on_trade(self, t: Trade) -> SymbolFeatures:
         st = self.states.get(t.symbol) or self.state(t.symbol)
         ts = t.trade_ms or t.ts_ms
-        st.flow.add(ts, t.qty, t.taker_side is Side.BUY, st.mid)
+        st.flow.add(ts, t.qty, t.taker_side is _BUY, st.mid)
         return st
 
     def on_mark(self, m: MarkPrice) -> SymbolFeatures:

@@ -4,6 +4,8 @@
 # docs/signals.md, "Cost per tick".
 cimport cython
 
+cdef double _INF  # compared with C doubles: no float boxed per trade
+
 
 cdef class TradeFlow:
     cdef public object window_ms

@@ -19,6 +19,9 @@ Fills are attributed to strategies through the router's OrderRequest (client ord
 intent id, whose prefix names the strategy); the map keeps the newest ``_ORDER_MAP_SIZE`` orders.
 Cost per tick (docs/signals.md): scorers and thresholds bound once, the factor diagnostics entered
 only when their ``wake`` time for the symbol has come, the screen and the views in their own methods.
+Compiled (setup.py HOT_MODULES), ``stage.pxd`` makes ``SignalStage`` a cdef class whose tick body reads
+the typed feature state's C fields and compares the scores as C doubles (every attribute stays public:
+the shadow pipeline swaps ``features`` and turns ``views`` off after building it).
 
 Must never: block, await, or publish an intent from an invalid book.
 """

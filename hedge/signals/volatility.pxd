@@ -4,6 +4,8 @@
 # docs/signals.md, "Cost per tick".
 cimport cython
 
+cdef double _INF
+
 
 cdef class EwmaVol:
     cdef public double halflife_s
@@ -15,3 +17,6 @@ cdef class EwmaVol:
 
     @cython.locals(dt_s=double, r=double)
     cpdef update(self, double px, object ts_ms)
+
+
+cpdef object classify_regime(double vol_bps, double low_bps, double high_bps)

@@ -24,6 +24,7 @@ import math
 from hedge.events import VolRegime
 
 _LN2 = math.log(2.0)
+_INF = math.inf  # a module constant (compiled: a C double, no float boxed for the comparison)
 
 
 class EwmaVol:
@@ -43,7 +44,7 @@ class EwmaVol:
 
     def update(self, px: float, ts_ms: int) -> None:
         """Fold in a new price observed at ``ts_ms`` (non-positive or non-finite prices are ignored)."""
-        if not 0.0 < px < math.inf:  # also NaN: one bad price must not poison the estimate
+        if not 0.0 < px < _INF:  # also NaN: one bad price must not poison the estimate
             return
         if self.first_ms < 0:
             self.first_ms = ts_ms

@@ -17,7 +17,8 @@ machine, so it is not used here.
 Durable journals (``DURABLE_JOURNALS``: the audit trail of orders and fills) are group-committed
 (``hedge.state.group_commit``): their lines are written to the file at the next loop turn and
 fdatasynced by a background thread; ``Journals.group.synced(n)`` waits until the first ``n`` are
-on disk. ``fsync=False`` (replay, a pure simulation) writes the same lines without the sync.
+on disk. ``fsync=False`` (replay, a pure simulation) writes the same lines without the sync, and
+``close`` then closes the files without one either.
 
 Every line is ``{"ts_ns": <int>, "kind": "<str>", "data": {...}}`` (``ts_ns`` from the engine's
 clock unless the caller gives one: event time in replay). A crash mid-write can
@@ -193,11 +194,13 @@ class JournalWriter:
         self._new_entry = True
         self._size = 0
 
-    def close(self) -> None:
+    def close(self, *, sync: bool = True) -> None:
+        """Flush and close; ``sync`` False skips the final fsync (replay: nothing to make durable)."""
         self.flush()
         if self._file is not None:
-            with contextlib.suppress(OSError):
-                os.fsync(self._file.fileno())
+            if sync:
+                with contextlib.suppress(OSError):
+                    os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
 
@@ -295,4 +298,4 @@ class Journals:
     def close(self) -> None:
         self.group.close()
         for w in self.writers.values():
-            w.close()
+            w.close(sync=self.group.fsync)  # no fsync when the group commits without one (replay)

@@ -16,6 +16,9 @@ changes nothing; a book that becomes VALID again (new snapshot) resets the taken
 Trades and mark prices go straight to the engine. Subscribe the venue (``attach``) BEFORE the pipeline:
 fills caused by a tick are then published before the stages act on that tick, as on an exchange.
 
+Its exchange has the markets of ``symbols`` only (``ExchangeInfo(only=...)``): ``load_filters`` returns
+their filters, and an order for any other symbol is refused as an unknown symbol (-1121).
+
 Time: only the injected clock (event time in replay). ``latency_s`` > 0 delays each request's
 arrival at the matching engine by that much event time (a timer on the clock); answers and
 user-stream events come back at once. ``waiting`` counts requests held by the latency, so a
@@ -100,7 +103,7 @@ class SimVenue:
         self.countdowns: dict[str, int] = {}  # the last dead-man countdown armed per symbol
         self.account_interval_s = account_interval_s
         self.user_stream = user_stream
-        self.info = ExchangeInfo(list(self.symbols))
+        self.info = ExchangeInfo(list(self.symbols), only=self.symbols)  # markets (and filters) of its symbols only
         self.engine = MatchingEngine(
             self.info.specs, clock=self._now_ms, maker_fee=maker_fee, taker_fee=taker_fee, listener=self
         )

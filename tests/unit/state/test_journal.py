@@ -4,6 +4,7 @@ import asyncio
 from pathlib import Path
 
 import orjson
+import pytest
 
 from hedge.events import Heartbeat
 from hedge.state.journal import Journals, JournalWriter, ReadStats, read_journal
@@ -141,3 +142,17 @@ def test_without_fsync_the_same_lines_are_written_unsynced(tmp_path: Path) -> No
     synced, n_synced = lines(True)
     unsynced, n_unsynced = lines(False)
     assert synced == unsynced == [b'{"ts_ns":1,"kind":"fill","data":{"t":7}}'] and (n_synced, n_unsynced) == (1, 0)
+
+
+def test_close_syncs_only_when_the_journals_commit_with_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hedge.state.journal as journal
+
+    synced: list[int] = []
+    monkeypatch.setattr(journal.os, "fsync", synced.append)
+    for fsync in (True, False):
+        synced.clear()
+        js = Journals(tmp_path / str(fsync), names=("events", "fills"), fsync=fsync)
+        js.write("events", "k", {"x": 1})
+        js.close()
+        assert len(synced) == (2 if fsync else 0)  # one per journal, or none (replay)
+        assert (tmp_path / str(fsync) / "events.jsonl").read_bytes().count(b"\n") == 1  # the line is written either way

@@ -26,6 +26,7 @@ from hedge.events import (
     TimeInForce,
     Trade,
 )
+from hedge.feeds.book import OrderBook
 from hedge.feeds.dispatch import FrameDispatcher
 from hedge.model.clock import EventClock
 from hedge.venue.errors import POST_ONLY_REJECT, OrderNotFound, Rejected
@@ -203,3 +204,13 @@ async def test_latency_holds_a_request_for_that_much_event_time() -> None:
     assert sim.venue.waiting == 0
     ack = await task
     assert ack.status is OrderStatus.NEW and ack.ts_ms == sim.clock.now_ms()
+
+
+async def test_the_simulated_exchange_has_the_markets_of_its_symbols_only() -> None:
+    bus = Bus()
+    venue = SimVenue(bus, ["BTCUSDT"], clock=EventClock(), book_of=lambda s: OrderBook())
+    assert set(await venue.load_filters()) == {"BTCUSDT"} == set(venue.engine.specs)
+    assert len(venue.info.doc["symbols"]) > 100  # the document is whole: only the specs are limited
+    with pytest.raises(Rejected):
+        await venue.place(OrderRequest(client_order_id="x", intent_id="i", symbol="ETHUSDT", side=Side.BUY,
+                                       type=OrderType.LIMIT, qty=0.01, price=2000.0))
