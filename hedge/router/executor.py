@@ -34,9 +34,9 @@ the decision does only what the request needs: size, slice, round and check (``O
 integer fast path), the client order id, the lifecycle record, the orders_sent journal line (in
 memory; its encoding is reused for the pending record) and the publish. The pending record (a
 system call) and the group commit run in the order's task, before the venue call
-(``OrderDesk.send``), whose first step runs inside the decision; what nothing in it reads comes
-after it: the order counters, the TCA's order entry and the maker timer (armed with the same
-timeout once the first order left: ``_start_slice``). ``rehearse`` runs the pure part of a
+(``OrderDesk.send``), whose first step runs inside the decision. Everything an answer reads (the
+order counters, the TCA's order entry, the maker timer) is in place before that step: a venue that
+answers without suspending delivers its fills inside it. ``rehearse`` runs the pure part of a
 decision and keeps nothing (``features.warm_decision_path``, ``hedge.daemon.warm``): live, an
 intent's path runs cold, several times its hot cost on this machine; rehearsed every 2 ms it stays warm.
 
@@ -215,18 +215,12 @@ class Executor:
         now = self.clock.now_s()
         rest = self.policy.opens_maker(ex, self.books.get(ex.symbol), now)
         ex.phase = Phase.MAKER if rest else Phase.TAKER
-        if ex.phase is not Phase.MAKER:
-            self._send_next(ex)
-            return
-        slice_no = ex.slice_no
-        timeout = self.policy.maker_timeout_s(ex)  # auto: the horizon it chose
-        ex.maker_deadline = now + timeout
-        self._send_next(ex)
-        # The timer is armed once the first order left (the request goes out first; live it fires the
-        # few us the send took after the deadline, which ``_send_next`` checks too), not when the slice
-        # already ended inside ``_send_next`` (a denial, a halt).
-        if ex.slice_no == slice_no and ex.phase is Phase.MAKER and ex.maker_timer is None and not ex.halted:
+        if ex.phase is Phase.MAKER:
+            # Armed before the send: a venue may answer (and a fill end the slice) inside ``_send_next``.
+            timeout = self.policy.maker_timeout_s(ex)  # auto: the horizon it chose
+            ex.maker_deadline = now + timeout
             ex.maker_timer = self.clock.call_later(timeout, lambda: self._maker_timeout(ex))
+        self._send_next(ex)
 
     def _maker_timeout(self, ex: Execution) -> None:
         ex.maker_timer = None
@@ -339,13 +333,14 @@ class Executor:
         rec.fallback = ex.fell_back and tif is TimeInForce.IOC
         ex.acc_qty = ex.acc_notional = 0.0
         ex.cancel_reason, ex.cancel_sent = "", False
+        # Bookkeeping before the send: the send's first step runs now and a venue that answers at once
+        # (no await inside ``place``) delivers its fills inside it; TCA must know the order by then.
+        self.tca.order(intent.intent_id, cid, rec.fallback)
+        ex.orders += 1
+        desk.health[ex.symbol].orders += 1
         body = desk.journal_request("request", req)
         desk.bus.publish(req)
         desk.send(rec, req, ex.slice_no, body)  # the pending record and the venue call, in the order's task
-        # bookkeeping nothing in the venue call reads: after it (its outcome comes on a later loop turn)
-        ex.orders += 1
-        desk.health[ex.symbol].orders += 1
-        self.tca.order(intent.intent_id, cid, rec.fallback)
 
     def cancel(self, ex: Execution | None, rec: OrderRecord, reason: str) -> None:
         """Cancel ``rec`` (of ``ex``, when it is an execution's): once per order, as soon as it rests."""

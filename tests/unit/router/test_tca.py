@@ -160,3 +160,23 @@ def test_a_live_recorder_keeps_only_the_newest_records_and_a_replay_all() -> Non
     assert live.done.maxlen == LIVE_KEPT <= 100  # a daemon runs for weeks: tca.jsonl has every record
     live.keep_all()
     assert live.done.maxlen is None  # a replay's summary aggregates every execution
+
+
+
+async def test_a_slice_filled_inside_its_send_is_in_the_tca(tmp_path: Path) -> None:
+    """A TWAP slice is sent from a timer, outside any bus dispatch: with nothing durable left to wait
+    for, its first step places it and the simulated venue publishes the fill at once, before
+    ``_send_next`` returns. The TCA's order entry (and the counters) must exist before the send: a
+    reorder that put them after it lost exactly these fills (found under load by the property below)."""
+    rig = await make_rig(tmp_path, mode="taker", slippage_budget_bps=3.0)
+    rig.book(bid_qty=50.0, ask_qty=50.0)
+    group = rig.router.desk.group
+    rig.decide("big", Side.SELL, 9500.0)
+    for _ in range(130):
+        await group.synced(group.seq)  # every line on disk: the next slice's send waits for nothing
+        await rig.advance(1.0, step=1.0)
+    assert rig.router.executions == {}
+    rig.router.tca.close()
+    [rec] = rig.router.tca.done
+    assert rec.orders > 1  # sliced: the later slices came from the timer
+    assert rec.filled_qty > 0 and sum(f.qty for f in rec.fills) == pytest.approx(rec.filled_qty)
