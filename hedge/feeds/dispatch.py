@@ -29,12 +29,12 @@ Must never: await, log per frame, or know where frames come from (socket or file
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import msgspec
 
 from hedge.bus import Bus
-from hedge.events import BookTicker, DepthDiff, DepthSnapshot
+from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Event
 from hedge.feeds.codec import Codec, CodecError, MarketEvent, WireTicker, ticker_event
 from hedge.feeds.seen import TickerSeen, TickerStamp
 from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
@@ -70,33 +70,27 @@ class FeedStats(msgspec.Struct, kw_only=True):
     other_overflow: int = 0  # frames dropped whose symbol name was not counted by name
 
 
-class FrameDispatcher:
-    """Decode frames, publish their events, and keep each symbol's book in sync."""
+class _FrameRoute:
+    """The per-frame path of ``FrameDispatcher`` (its base: the state, ``on_frame``/``on_event`` and
+    the routing; ``FrameDispatcher`` builds it and adds snapshots and stats).
 
-    def __init__(
-        self,
-        bus: Bus,
-        *,
-        codec: Codec | None = None,
-        request_snapshot: RequestFn | None = None,
-        imbalance_levels: int = 5,
-        symbols: Iterable[str] = (),
-    ) -> None:
-        self.bus = bus
-        self.codec = codec if codec is not None else Codec()
-        self.books: dict[str, BookSync] = {}
-        self._request = request_snapshot
-        self._levels = imbalance_levels
-        self._wire = self.codec.wire
-        self._publish = bus.publish
-        self._publish_needed = bus.publish_needed
-        self._closed = frozenset(symbols)
-        self.other_symbols: dict[str, int] = {}
-        self.other_overflow = 0
-        self.tickers = TickerSeen()  # the bookTickers not published (telemetry reads it: ``Telemetry.watch_feed``)
-        self._saw_ticker = self.tickers.saw
-        for s in self._closed:
-            self.book(s)
+    Compiled, this is an extension type whose fields are C slots (hedge/feeds/dispatch.pxd): the
+    ~5 field reads of every frame skip the instance dict. ``FrameDispatcher`` stays a Python class
+    so that its methods can still be wrapped (scripts/bench_latency.py times ``on_frame``)."""
+
+    bus: Bus
+    codec: Codec
+    books: dict[str, BookSync]
+    tickers: TickerSeen
+    other_symbols: dict[str, int]
+    other_overflow: int
+    _request: RequestFn | None
+    _levels: int
+    _wire: Callable[[bytes | str, int], MarketEvent | WireTicker | None]
+    _publish: Callable[[Event], None]
+    _publish_needed: Callable[[type[Event]], bool]
+    _saw_ticker: Callable[[str, int, int], None]
+    _closed: frozenset[str]
 
     def _admit(self, symbol: str) -> BookSync | None:
         """The book of a symbol not yet in ``books``, or None (the frame is counted and dropped)."""
@@ -158,6 +152,35 @@ class FrameDispatcher:
         self._publish(ev)
         if type(ev) is DepthDiff:
             sync.on_diff(ev)
+
+
+class FrameDispatcher(_FrameRoute):
+    """Decode frames, publish their events, and keep each symbol's book in sync."""
+
+    def __init__(
+        self,
+        bus: Bus,
+        *,
+        codec: Codec | None = None,
+        request_snapshot: RequestFn | None = None,
+        imbalance_levels: int = 5,
+        symbols: Iterable[str] = (),
+    ) -> None:
+        self.bus = bus
+        self.codec = codec if codec is not None else Codec()
+        self.books: dict[str, BookSync] = {}
+        self._request = request_snapshot
+        self._levels = imbalance_levels
+        self._wire = self.codec.wire
+        self._publish = bus.publish
+        self._publish_needed = bus.publish_needed
+        self._closed = frozenset(symbols)
+        self.other_symbols: dict[str, int] = {}
+        self.other_overflow = 0
+        self.tickers = TickerSeen()  # the bookTickers not published (telemetry reads it: ``Telemetry.watch_feed``)
+        self._saw_ticker = self.tickers.saw
+        for s in self._closed:
+            self.book(s)
 
     def on_snapshot(self, snap: DepthSnapshot) -> None:
         sync = self.books.get(snap.symbol)

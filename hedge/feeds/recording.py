@@ -62,6 +62,7 @@ from hedge.feeds.codec import CodecError, MarketEvent
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 from hedge.feeds.linescan import TimeOrder, count_lines, parse_block
 from hedge.feeds.seen import TickerStamp
+from hedge.native import PACKAGE_DIR
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ READ_CHUNK = 1 << 18  # uncompressed bytes asked per read
 MAX_LINE = 64 << 20  # a longer "line" is binary data without line ends: the file is damaged there
 PROBE_LINES = 1000  # the lines ``probe`` looks at for market data
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "binance-usdm"
+# from the package, not this file: compiled, this module's ``__file__`` is under hedge/_native/
+DATA_DIR = PACKAGE_DIR / "data" / "binance-usdm"
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
