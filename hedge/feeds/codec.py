@@ -342,6 +342,11 @@ class Codec:
         if self._journal is not None:
             self._journal("malformed_frame", {"reason": reason, "count": count, "sample": sample})
 
+    def count_ticker(self) -> None:
+        """Count a bookTicker frame the dispatcher read without decoding (``hedge.feeds.tickscan``)."""
+        counts = self._counts
+        counts["bookTicker"] = counts.get("bookTicker", 0) + 1
+
     def count(self, ev: MarketEvent | DepthSnapshot | TickerStamp) -> None:
         """Count an event decoded elsewhere (a Parquet tape) under the name its frame would have."""
         name = "aggTrade" if type(ev) is Trade and ev.aggregated else _EVENT_NAME[type(ev)]

@@ -16,4 +16,5 @@ cdef class _FrameRoute:
     cdef public object _publish
     cdef public object _publish_needed
     cdef public object _saw_ticker
+    cdef public object _count_ticker
     cdef public object _closed

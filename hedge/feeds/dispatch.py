@@ -38,11 +38,22 @@ from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Event
 from hedge.feeds.codec import Codec, CodecError, MarketEvent, WireTicker, ticker_event
 from hedge.feeds.seen import TickerSeen, TickerStamp
 from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
+from hedge.feeds.tickscan import LEAN, ticker_stamp
 
 log = logging.getLogger(__name__)
 
+
 MAX_OPEN_BOOKS = 64  # books an open dispatcher (no symbol set given) creates at most
 MAX_NAMED_OTHERS = 32  # distinct dropped symbol names counted by name
+
+
+def _undecided(raw: bytes | str) -> tuple[str, int] | None:
+    return None
+
+
+# the lean bookTicker path where it pays: the compiled scan (~0.1 us a frame, vs ~0.6 us the decode);
+# the pure reference (a regular expression, ~0.9 us) would cost more than it saves
+_ticker_stamp = ticker_stamp if LEAN else _undecided
 
 
 def _symbol_like(name: str) -> bool:
@@ -90,6 +101,7 @@ class _FrameRoute:
     _publish: Callable[[Event], None]
     _publish_needed: Callable[[type[Event]], bool]
     _saw_ticker: Callable[[str, int, int], None]
+    _count_ticker: Callable[[], None]
     _closed: frozenset[str]
 
     def _admit(self, symbol: str) -> BookSync | None:
@@ -119,7 +131,14 @@ class _FrameRoute:
 
         A bookTicker (most frames) is built into its event only when the bus has a subscriber for
         it (``Bus.publish_needed``; the publish is counted either way); else it is stamped in
-        ``tickers``."""
+        ``tickers``. Such a ticker of a symbol with a book takes the lean path when its frame is in
+        Binance's exact form (``tickscan.ticker_stamp``, compiled build: its symbol and time, every field checked as the
+        codec checks it, no decode): the same counts and stamps as the decode's path below."""
+        stamp = _ticker_stamp(raw)
+        if stamp is not None and stamp[0] in self.books and not self._publish_needed(BookTicker):
+            self._count_ticker()
+            self._saw_ticker(stamp[0], stamp[1], recv_ns)
+            return
         ev = self._wire(raw, recv_ns)
         if ev is None:
             return
@@ -179,6 +198,7 @@ class FrameDispatcher(_FrameRoute):
         self.other_overflow = 0
         self.tickers = TickerSeen()  # the bookTickers not published (telemetry reads it: ``Telemetry.watch_feed``)
         self._saw_ticker = self.tickers.saw
+        self._count_ticker = self.codec.count_ticker
         for s in self._closed:
             self.book(s)
 

@@ -1,0 +1,124 @@
+"""``ticker_stamp`` (hedge.feeds.tickscan), both builds: it reads a bookTicker frame in Binance's
+exact form and decides nothing else; whatever it accepts, the codec's full decode accepts as a
+bookTicker with the same symbol and event time (hypothesis, on well-formed frames with odd values
+and on mutated ones), and the dispatcher's counts and stamps are the same with and without it."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hedge import native
+from hedge.bus import Bus
+from hedge.feeds import dispatch
+from hedge.feeds import tickscan as loaded
+from hedge.feeds.codec import Codec, WireTicker
+from hedge.feeds.dispatch import FrameDispatcher
+from hedge.feeds.recording import RecordedLine, bundled_btcusdt, iter_recording
+from tests.unit.feeds.test_codec import TICKER
+
+PURE = native.load_pure("hedge.feeds.tickscan")
+
+
+@pytest.fixture(scope="module", params=["compiled", "pure"])
+def impl(request: pytest.FixtureRequest) -> ModuleType:
+    if request.param == "pure":
+        return PURE
+    if "hedge.feeds.tickscan" not in native.compiled_modules():
+        pytest.skip(f"hedge.feeds.tickscan runs pure here ({native.status()})")
+    return loaded
+
+
+def _frame(stream: bytes, u: bytes, sym: bytes, b: bytes, bq: bytes, a: bytes, aq: bytes, t: bytes, e: bytes) -> bytes:
+    return (b'{"stream":"' + stream + b'","data":{"e":"bookTicker","u":' + u + b',"s":"' + sym + b'","b":"' + b
+            + b'","B":"' + bq + b'","a":"' + a + b'","A":"' + aq + b'","T":' + t + b',"E":' + e + b"}}")
+
+
+_ints = st.one_of(
+    st.integers(0, 2**63 - 1).map(lambda v: str(v).encode()),
+    st.sampled_from([b"0", b"00", b"01", b"-1", b"1.0", b"1e3", b"999999999999999999", b"1000000000000000000",
+                     b"9223372036854775807", b"9223372036854775808", b"", b'"5"', b"+1"]),
+)
+_decimals = st.one_of(
+    st.from_regex(rb"\A(0|[1-9][0-9]{0,15})(\.[0-9]{0,20})?\Z"),
+    st.decimals(min_value=0, max_value=10**16, allow_nan=False, places=8).map(lambda d: str(d).encode()),
+    st.sampled_from([b"0", b"0.0", b"0.000000000000000000", b"0.000000000000000001", b"0.0000000000000000001",
+                     b"99999999999999", b"99999999999999.999999999999999999", b"999999999999999", b"1000000000000000",
+                     b"1.", b".5", b"-1", b"1e5", b"nan", b"NaN", b"inf", b"Infinity", b"", b" 1", b"1 ", b"00.1",
+                     b"0x10", b"1_000", b"\xd9\xa1"]),
+)
+_symbols = st.one_of(st.sampled_from([b"BTCUSDT", b"ETHUSDT", b"1000PEPEUSDT", b"btcusdt", b"B" * 32, b"B" * 33, b""]),
+                     st.binary(min_size=0, max_size=6))
+_streams = st.one_of(st.sampled_from([b"btcusdt@bookTicker", b"", b"a\\\"b", b"\x7f", b"\xc3\xa9", b"\t"]),
+                     st.binary(max_size=8))
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> bytes:
+    f = _frame(draw(_streams), draw(_ints), draw(_symbols), draw(_decimals), draw(_decimals), draw(_decimals),
+               draw(_decimals), draw(_ints), draw(_ints))
+    if draw(st.booleans()):
+        return f
+    g = bytearray(f)
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(g)))
+        op = draw(st.sampled_from(["flip", "cut", "insert", "drop"]))
+        if op == "flip" and i < len(g):
+            g[i] = draw(st.integers(0, 255))
+        elif op == "cut":
+            del g[i:]
+        elif op == "insert":
+            g[i:i] = draw(st.sampled_from([b" ", b",", b'"x":1,', b"\\", b"}", b"0", b"\n"]))
+        else:
+            del g[i : i + draw(st.integers(1, 8))]
+    return bytes(g)
+
+
+def _check(impl: ModuleType, raw: bytes) -> tuple[str, int] | None:
+    got = impl.ticker_stamp(raw)
+    assert got == PURE.ticker_stamp(raw)  # the compiled scan equals the reference
+    if got is not None:  # ... and accepts only what the codec reads the same way
+        w = Codec().wire(raw, 1)
+        assert isinstance(w, WireTicker) and (w.sym, w.ts) == got
+    return got
+
+
+@settings(max_examples=1500, deadline=None)
+@given(raw=frames())
+def test_accepts_only_what_the_codec_decodes_the_same(impl: ModuleType, raw: bytes) -> None:
+    _check(impl, raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sym=st.from_regex(rb"\A[0-9A-Z]{1,32}\Z"), u=st.integers(0, 10**18 - 1), e=st.integers(0, 10**18 - 1),
+       px=st.from_regex(rb"\A[1-9][0-9]{0,13}(\.[0-9]{1,18})?\Z"), qty=st.from_regex(rb"\A0(\.[0-9]{1,18})?\Z"))
+def test_the_exact_form_is_read(impl: ModuleType, sym: bytes, u: int, e: int, px: bytes, qty: bytes) -> None:
+    raw = _frame(b"x@bookTicker", str(u).encode(), sym, px, qty, px, qty, b"0", str(e).encode())
+    assert _check(impl, raw) == (sym.decode(), e)
+
+
+def test_the_bundled_tickers_all_take_the_lean_path(impl: ModuleType) -> None:
+    raws = [r.raw for r in iter_recording(bundled_btcusdt()) if type(r) is RecordedLine and b"@bookTicker" in r.raw[:40]]
+    assert len(raws) > 50_000 and all(impl.ticker_stamp(r) == ("BTCUSDT", int(r[-15:-2])) for r in raws)
+    assert impl.ticker_stamp(TICKER.decode()) is None  # a str frame (live text): the codec's
+
+
+def test_the_dispatcher_counts_and_stamps_the_same_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = [r for r in iter_recording(bundled_btcusdt()) if type(r) is RecordedLine and not r.is_snapshot][:5000]
+    frames_ = [(r.raw, r.recv_ns) for r in recs] + [(TICKER.replace(b"BTCUSDT", b"ETHUSDT"), 7), (TICKER, 0)]
+
+    def run() -> tuple[object, ...]:
+        bus = Bus()
+        d = FrameDispatcher(bus, symbols=["BTCUSDT"])
+        for raw, ns in frames_:
+            d.on_frame(raw, ns)
+        return d.stats(), bus.published(), dict(d.tickers.by_symbol), dict(d.tickers.by_type)
+
+    monkeypatch.setattr(dispatch, "_ticker_stamp", loaded.ticker_stamp)  # pure build too: the reference
+    lean = run()
+    calls: list[bytes] = []
+    monkeypatch.setattr(dispatch, "_ticker_stamp", lambda raw: calls.append(raw))  # every frame: the full decode
+    assert run() == lean and len(calls) == len(frames_)
