@@ -33,7 +33,7 @@ HOT_MODULES = [
     "hedge.feeds.dispatch",
     "hedge.feeds.linescan",
     "hedge.feeds.seen",
-    "hedge.feeds.tickscan",
+    "hedge.feeds.framescan",
     "hedge.feeds.recording",
     "hedge.bus",
     "hedge.state.telemetry",

@@ -36,9 +36,9 @@ import msgspec
 from hedge.bus import Bus
 from hedge.events import BookTicker, DepthDiff, DepthSnapshot, Event
 from hedge.feeds.codec import Codec, CodecError, MarketEvent, WireTicker, ticker_event
+from hedge.feeds.framescan import LEAN, ticker_stamp, undecided
 from hedge.feeds.seen import TickerSeen, TickerStamp
 from hedge.feeds.sync import BookSync, BookSyncStats, RequestFn
-from hedge.feeds.tickscan import LEAN, ticker_stamp
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,9 @@ MAX_OPEN_BOOKS = 64  # books an open dispatcher (no symbol set given) creates at
 MAX_NAMED_OTHERS = 32  # distinct dropped symbol names counted by name
 
 
-def _undecided(raw: bytes | str) -> tuple[str, int] | None:
-    return None
-
-
 # the lean bookTicker path where it pays: the compiled scan (~0.1 us a frame, vs ~0.6 us the decode);
 # the pure reference (a regular expression, ~0.9 us) would cost more than it saves
-_ticker_stamp = ticker_stamp if LEAN else _undecided
+_ticker_stamp = ticker_stamp if LEAN else undecided
 
 
 def _symbol_like(name: str) -> bool:
@@ -132,8 +128,8 @@ class _FrameRoute:
         A bookTicker (most frames) is built into its event only when the bus has a subscriber for
         it (``Bus.publish_needed``; the publish is counted either way); else it is stamped in
         ``tickers``. Such a ticker of a symbol with a book takes the lean path when its frame is in
-        Binance's exact form (``tickscan.ticker_stamp``, compiled build: its symbol and time, every field checked as the
-        codec checks it, no decode): the same counts and stamps as the decode's path below."""
+        Binance's exact form (``framescan.ticker_stamp``, compiled build: its symbol and time, every
+        field checked as the codec checks it, no decode): the same counts and stamps as below."""
         stamp = _ticker_stamp(raw)
         if stamp is not None and stamp[0] in self.books and not self._publish_needed(BookTicker):
             self._count_ticker()

@@ -1,7 +1,8 @@
-"""``ticker_stamp`` (hedge.feeds.tickscan), both builds: it reads a bookTicker frame in Binance's
-exact form and decides nothing else; whatever it accepts, the codec's full decode accepts as a
-bookTicker with the same symbol and event time (hypothesis, on well-formed frames with odd values
-and on mutated ones), and the dispatcher's counts and stamps are the same with and without it."""
+"""The frame shortcuts (hedge.feeds.framescan), both builds: ``ticker_stamp`` and ``depth_fields`` read
+a bookTicker / depthUpdate frame in Binance's exact form and decide nothing else; whatever they
+accept, the codec's full decode reads the same way (hypothesis, on well-formed frames with odd values
+and on mutated ones; the compiled scan equals the reference), and the dispatcher's and the codec's
+counts, stamps and events are the same with and without them."""
 
 from __future__ import annotations
 
@@ -13,22 +14,23 @@ from hypothesis import strategies as st
 
 from hedge import native
 from hedge.bus import Bus
-from hedge.feeds import dispatch
-from hedge.feeds import tickscan as loaded
+from hedge.events import DepthDiff
+from hedge.feeds import codec, dispatch
+from hedge.feeds import framescan as loaded
 from hedge.feeds.codec import Codec, WireTicker
 from hedge.feeds.dispatch import FrameDispatcher
 from hedge.feeds.recording import RecordedLine, bundled_btcusdt, iter_recording
-from tests.unit.feeds.test_codec import TICKER
+from tests.unit.feeds.test_codec import DEPTH, TICKER
 
-PURE = native.load_pure("hedge.feeds.tickscan")
+PURE = native.load_pure("hedge.feeds.framescan")
 
 
 @pytest.fixture(scope="module", params=["compiled", "pure"])
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     if request.param == "pure":
         return PURE
-    if "hedge.feeds.tickscan" not in native.compiled_modules():
-        pytest.skip(f"hedge.feeds.tickscan runs pure here ({native.status()})")
+    if "hedge.feeds.framescan" not in native.compiled_modules():
+        pytest.skip(f"hedge.feeds.framescan runs pure here ({native.status()})")
     return loaded
 
 
@@ -56,10 +58,25 @@ _streams = st.one_of(st.sampled_from([b"btcusdt@bookTicker", b"", b"a\\\"b", b"\
                      st.binary(max_size=8))
 
 
+def _depth(stream: bytes, ints: list[bytes], sym: bytes, bids: bytes, asks: bytes) -> bytes:
+    e, t, u0, u1, pu = ints
+    return (b'{"stream":"' + stream + b'","data":{"e":"depthUpdate","E":' + e + b',"T":' + t + b',"s":"' + sym
+            + b'","U":' + u0 + b',"u":' + u1 + b',"pu":' + pu + b',"b":' + bids + b',"a":' + asks + b"}}")
+
+
+_levels = st.lists(st.tuples(_decimals, _decimals), max_size=4).map(
+    lambda lv: b"[" + b",".join(b'["' + p + b'","' + q + b'"]' for p, q in lv) + b"]")
+_sides = st.one_of(_levels, st.sampled_from([b"[]", b"[ ]", b'[[1,2]]', b'[["1","2"],]', b'[["1","2"]', b'[["1"]]',
+                                             b'[["1","2","3"]]', b'[["1","2"],["3","4"]]', b'[[]]', b"{}", b"null"]))
+
+
 @st.composite
 def frames(draw: st.DrawFn) -> bytes:
-    f = _frame(draw(_streams), draw(_ints), draw(_symbols), draw(_decimals), draw(_decimals), draw(_decimals),
-               draw(_decimals), draw(_ints), draw(_ints))
+    if draw(st.booleans()):
+        f = _frame(draw(_streams), draw(_ints), draw(_symbols), draw(_decimals), draw(_decimals), draw(_decimals),
+                   draw(_decimals), draw(_ints), draw(_ints))
+    else:
+        f = _depth(draw(_streams), [draw(_ints) for _ in range(5)], draw(_symbols), draw(_sides), draw(_sides))
     if draw(st.booleans()):
         return f
     g = bytearray(f)
@@ -77,19 +94,30 @@ def frames(draw: st.DrawFn) -> bytes:
     return bytes(g)
 
 
-def _check(impl: ModuleType, raw: bytes) -> tuple[str, int] | None:
+def _check(impl: ModuleType, raw: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int] | None:
     got = impl.ticker_stamp(raw)
     assert got == PURE.ticker_stamp(raw)  # the compiled scan equals the reference
     if got is not None:  # ... and accepts only what the codec reads the same way
         w = Codec().wire(raw, 1)
         assert isinstance(w, WireTicker) and (w.sym, w.ts) == got
+    fields = impl.depth_fields(raw)
+    assert fields == PURE.depth_fields(raw)
+    with monkeypatch.context() as m:
+        m.setattr(codec, "_depth_fields", PURE.undecided)
+        full = Codec().wire(raw, 1)  # msgspec's decode alone
+    if fields is not None:
+        assert got is None and isinstance(full, DepthDiff)
+        ev = full
+        assert (ev.ts_ms, ev.transact_ms, ev.symbol, ev.first_id, ev.final_id, ev.prev_final_id) == fields[:6]
+        assert list(ev.bids) == list(fields[6]) and list(ev.asks) == list(fields[7])
     return got
 
 
 @settings(max_examples=1500, deadline=None)
 @given(raw=frames())
 def test_accepts_only_what_the_codec_decodes_the_same(impl: ModuleType, raw: bytes) -> None:
-    _check(impl, raw)
+    with pytest.MonkeyPatch.context() as m:
+        _check(impl, raw, m)
 
 
 @settings(max_examples=300, deadline=None)
@@ -97,28 +125,41 @@ def test_accepts_only_what_the_codec_decodes_the_same(impl: ModuleType, raw: byt
        px=st.from_regex(rb"\A[1-9][0-9]{0,13}(\.[0-9]{1,18})?\Z"), qty=st.from_regex(rb"\A0(\.[0-9]{1,18})?\Z"))
 def test_the_exact_form_is_read(impl: ModuleType, sym: bytes, u: int, e: int, px: bytes, qty: bytes) -> None:
     raw = _frame(b"x@bookTicker", str(u).encode(), sym, px, qty, px, qty, b"0", str(e).encode())
-    assert _check(impl, raw) == (sym.decode(), e)
+    with pytest.MonkeyPatch.context() as m:
+        assert _check(impl, raw, m) == (sym.decode(), e)
+    side = b'[["' + px + b'","' + qty + b'"]]'
+    raw = _depth(b"x@depth", [str(e).encode(), b"0", str(u).encode(), str(u).encode(), b"0"], sym, side, b"[]")
+    fields = impl.depth_fields(raw)
+    assert fields is not None and fields[:6] == (e, 0, sym.decode(), u, u, 0) and len(fields[6]) == 1
 
 
-def test_the_bundled_tickers_all_take_the_lean_path(impl: ModuleType) -> None:
-    raws = [r.raw for r in iter_recording(bundled_btcusdt()) if type(r) is RecordedLine and b"@bookTicker" in r.raw[:40]]
-    assert len(raws) > 50_000 and all(impl.ticker_stamp(r) == ("BTCUSDT", int(r[-15:-2])) for r in raws)
-    assert impl.ticker_stamp(TICKER.decode()) is None  # a str frame (live text): the codec's
+def test_the_bundled_tickers_and_diffs_all_take_the_lean_path(impl: ModuleType) -> None:
+    raws = [r.raw for r in iter_recording(bundled_btcusdt()) if type(r) is RecordedLine and not r.is_snapshot]
+    tickers = [r for r in raws if b"@bookTicker" in r[:40]]
+    assert len(tickers) > 50_000 and all(impl.ticker_stamp(r) == ("BTCUSDT", int(r[-15:-2])) for r in tickers)
+    diffs = [r for r in raws if b"@depth" in r[:40]]
+    assert len(diffs) > 9_000 and all(impl.depth_fields(r) is not None for r in diffs)
+    assert impl.ticker_stamp(TICKER.decode()) is None and impl.depth_fields(DEPTH.decode()) is None  # str: the codec's
 
 
-def test_the_dispatcher_counts_and_stamps_the_same_without_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_dispatcher_counts_stamps_and_publishes_the_same_without_them(monkeypatch: pytest.MonkeyPatch) -> None:
     recs = [r for r in iter_recording(bundled_btcusdt()) if type(r) is RecordedLine and not r.is_snapshot][:5000]
     frames_ = [(r.raw, r.recv_ns) for r in recs] + [(TICKER.replace(b"BTCUSDT", b"ETHUSDT"), 7), (TICKER, 0)]
 
     def run() -> tuple[object, ...]:
         bus = Bus()
+        seen: list[object] = []
+        bus.subscribe(DepthDiff, seen.append)
         d = FrameDispatcher(bus, symbols=["BTCUSDT"])
         for raw, ns in frames_:
             d.on_frame(raw, ns)
-        return d.stats(), bus.published(), dict(d.tickers.by_symbol), dict(d.tickers.by_type)
+        return d.stats(), bus.published(), dict(d.tickers.by_symbol), dict(d.tickers.by_type), seen
 
     monkeypatch.setattr(dispatch, "_ticker_stamp", loaded.ticker_stamp)  # pure build too: the reference
+    monkeypatch.setattr(codec, "_depth_fields", loaded.depth_fields)
     lean = run()
     calls: list[bytes] = []
     monkeypatch.setattr(dispatch, "_ticker_stamp", lambda raw: calls.append(raw))  # every frame: the full decode
-    assert run() == lean and len(calls) == len(frames_)
+    monkeypatch.setattr(codec, "_depth_fields", PURE.undecided)
+    full = run()
+    assert full == lean and len(calls) == len(frames_) and len(lean[4]) > 500
