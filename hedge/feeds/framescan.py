@@ -7,7 +7,9 @@ takes the codec's full decode, which counts what is bad):
 - ``ticker_stamp(raw)``: a combined-stream bookTicker -> ``(symbol, event time ms)``;
 - ``depth_fields(raw)``: a combined-stream depthUpdate -> ``(E, T, s, U, u, pu, bids, asks)``, the
   sides parsed by ``hedge.feeds.levels.parse`` (as the codec parses them), so the codec builds the
-  same DepthDiff without msgspec's pass over the ~1 kB frame.
+  same DepthDiff without msgspec's pass over the ~1 kB frame;
+- ``trade_fields(raw)``: a combined-stream trade -> ``(E, T, s, t, p, q, m)``, the price and quantity
+  as the correctly rounded doubles of their decimals (as msgspec reads them).
 
 Why: ~3/4 of all frames are bookTickers, and when nobody subscribes to BookTicker (the engine; only
 telemetry's passive stamps, ``hedge.feeds.seen``) the dispatcher needs just these two fields of
@@ -25,7 +27,9 @@ other spacing, key order, extra key, escape, sign, exponent or length takes the 
 A depthUpdate's form is ``{"stream":"<printable ASCII>","data":{"e":"depthUpdate","E":<int>,"T":<int>,``
 ``"s":"<symbol>","U":<int>,"u":<int>,"pu":<int>,"b":<side>,"a":<side>}}``, a side ``[]`` or
 ``[[...],...,[...]]`` with no ``]`` inside a level, and accepted only when ``parse`` accepts both
-sides (a side it rejects is the codec's ``bad_depthUpdate`` to count).
+sides (a side it rejects is the codec's ``bad_depthUpdate`` to count). A trade's is
+``{"stream":"<printable ASCII>","data":{"e":"trade","E":<int>,"T":<int>,"s":"<symbol>","t":<int>,``
+``"p":"<px>","q":"<qty>","X":"<[A-Z_]{0,32}>","m":<true|false>}}``.
 So whenever a shortcut returns a value, ``Codec.wire`` would return the same bookTicker symbol and
 event time, or the same DepthDiff (tests/unit/feeds/test_framescan.py, hypothesis, both builds
 against the codec).
@@ -78,6 +82,7 @@ _DEPTH = re.compile(
 )
 
 DepthFields = tuple[int, int, str, int, int, int, Sequence[Level], Sequence[Level]]
+TradeFields = tuple[int, int, str, int, float, float, bool]
 
 
 def depth_fields(raw: bytes | str) -> DepthFields | None:
@@ -94,6 +99,26 @@ def depth_fields(raw: bytes | str) -> DepthFields | None:
         return None
     ts, tt, sym, first, final, prev = m.group(1, 2, 3, 4, 5, 6)
     return int(ts), int(tt), sym.decode("ascii"), int(first), int(final), int(prev), bids, asks
+
+
+_NUM = rb"((?:0|[1-9][0-9]{0,13})(?:\.[0-9]{1,18})?)"
+_TRADE = re.compile(
+    rb'\{"stream":"[ !#-\[\]-~]*","data":\{"e":"trade","E":(' + _INT + rb'),"T":(' + _INT
+    + rb'),"s":"([0-9A-Za-z]{1,32})","t":(' + _INT + rb'),"p":"(?=[0-9.]*[1-9])' + _NUM + rb'","q":"' + _NUM
+    + rb'","X":"[A-Z_]{0,32}","m":(true|false)\}\}'
+)
+
+
+def trade_fields(raw: bytes | str) -> TradeFields | None:
+    """``(E, T, s, t, p, q, m)`` of a trade frame in Binance's exact form (module docstring); None: not
+    decided here (the codec decodes it)."""
+    if type(raw) is not bytes:
+        return None
+    m = _TRADE.fullmatch(raw)
+    if m is None:
+        return None
+    ts, tt, sym, tid, px, qty, maker = m.groups()
+    return int(ts), int(tt), sym.decode("ascii"), int(tid), float(px), float(qty), maker == b"true"
 
 
 def undecided(raw: bytes | str) -> None:

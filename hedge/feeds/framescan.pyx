@@ -13,7 +13,11 @@ Must never: accept a frame the codec would reject or read differently, or raise.
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.long cimport PyLong_FromLongLong
 from cpython.unicode cimport PyUnicode_DecodeASCII
+from cpython.object cimport PyObject
 from libc.string cimport memchr, memcmp, memcpy
+
+cdef extern from "Python.h":
+    double PyOS_string_to_double(const char* s, char** endptr, PyObject* overflow_exception) except? -1.0
 
 from hedge.feeds.levels import parse
 
@@ -25,6 +29,9 @@ cdef Py_ssize_t _DATA_N = 31
 
 cdef const char* _DEPTH = b'","data":{"e":"depthUpdate","E":'
 cdef Py_ssize_t _DEPTH_N = 32
+
+cdef const char* _TRADE = b'","data":{"e":"trade","E":'
+cdef Py_ssize_t _TRADE_N = 26
 
 cdef char _sym[32]
 cdef Py_ssize_t _sym_n = 0
@@ -212,6 +219,51 @@ def depth_fields(raw):
         return None
     return (PyLong_FromLongLong(ts), PyLong_FromLongLong(tt), _symbol_str(s, sym0, sym1 - sym0),
             PyLong_FromLongLong(first), PyLong_FromLongLong(final), PyLong_FromLongLong(prev), bids, asks)
+
+
+cdef inline double _float(const char* s, Py_ssize_t i, Py_ssize_t j) except? -1.0:
+    """The correctly rounded double of the plain decimal ``s[i:j]`` (at most 33 characters: ``_dec``)."""
+    cdef char buf[40]
+    memcpy(buf, s + i, j - i)
+    buf[j - i] = 0
+    return PyOS_string_to_double(buf, NULL, NULL)
+
+
+def trade_fields(raw):
+    """``(E, T, s, t, p, q, m)`` of a trade frame in Binance's exact form (framescan.py's docstring);
+    None: not decided here (the codec decodes it)."""
+    if type(raw) is not bytes:
+        return None
+    cdef const char* s = PyBytes_AS_STRING(raw)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(raw)
+    cdef Py_ssize_t i, sym0, sym1, p0, p1, q0, q1
+    cdef long long ts = 0, tt = 0, tid = 0
+    cdef bint maker
+    i = _stream(s, n)
+    if (i < 0 or (i := _lit(s, i, n, _TRADE, _TRADE_N)) < 0 or (i := _int(s, i, n, &ts)) < 0
+            or (i := _lit(s, i, n, b',"T":', 5)) < 0 or (i := _int(s, i, n, &tt)) < 0):
+        return None
+    sym0 = _lit(s, i, n, b',"s":"', 6)
+    if sym0 < 0 or (sym1 := _symbol(s, sym0, n)) < 0:
+        return None
+    i = sym1
+    if ((i := _lit(s, i, n, b'","t":', 6)) < 0 or (i := _int(s, i, n, &tid)) < 0
+            or (p0 := _lit(s, i, n, b',"p":', 5)) < 0 or (p1 := _dec(s, p0, n, True)) < 0
+            or (q0 := _lit(s, p1, n, b',"q":', 5)) < 0 or (q1 := _dec(s, q0, n, False)) < 0
+            or (i := _lit(s, q1, n, b',"X":"', 6)) < 0):
+        return None
+    while i < n and (65 <= s[i] <= 90 or s[i] == 95) and i - q1 - 6 < 32:
+        i += 1
+    if (i := _lit(s, i, n, b'","m":', 6)) < 0:
+        return None
+    if n - i == 6 and memcmp(s + i, b"true}}", 6) == 0:
+        maker = True
+    elif n - i == 7 and memcmp(s + i, b"false}}", 7) == 0:
+        maker = False
+    else:
+        return None
+    return (PyLong_FromLongLong(ts), PyLong_FromLongLong(tt), _symbol_str(s, sym0, sym1 - sym0),
+            PyLong_FromLongLong(tid), _float(s, p0 + 1, p1 - 1), _float(s, q0 + 1, q1 - 1), maker)
 
 
 def undecided(raw):

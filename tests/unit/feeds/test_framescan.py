@@ -1,5 +1,5 @@
-"""The frame shortcuts (hedge.feeds.framescan), both builds: ``ticker_stamp`` and ``depth_fields`` read
-a bookTicker / depthUpdate frame in Binance's exact form and decide nothing else; whatever they
+"""The frame shortcuts (hedge.feeds.framescan), both builds: ``ticker_stamp``, ``depth_fields`` and
+``trade_fields`` read a bookTicker / depthUpdate / trade frame in Binance's exact form and decide nothing else; whatever they
 accept, the codec's full decode reads the same way (hypothesis, on well-formed frames with odd values
 and on mutated ones; the compiled scan equals the reference), and the dispatcher's and the codec's
 counts, stamps and events are the same with and without them."""
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from hedge import native
 from hedge.bus import Bus
-from hedge.events import DepthDiff
+from hedge.events import DepthDiff, Side, Trade
 from hedge.feeds import codec, dispatch
 from hedge.feeds import framescan as loaded
 from hedge.feeds.codec import Codec, WireTicker
@@ -70,13 +70,27 @@ _sides = st.one_of(_levels, st.sampled_from([b"[]", b"[ ]", b'[[1,2]]', b'[["1",
                                              b'[["1","2","3"]]', b'[["1","2"],["3","4"]]', b'[[]]', b"{}", b"null"]))
 
 
+def _trade(stream: bytes, ints: list[bytes], sym: bytes, px: bytes, qty: bytes, x: bytes, m: bytes) -> bytes:
+    e, t, tid = ints
+    return (b'{"stream":"' + stream + b'","data":{"e":"trade","E":' + e + b',"T":' + t + b',"s":"' + sym + b'","t":'
+            + tid + b',"p":"' + px + b'","q":"' + qty + b'","X":"' + x + b'","m":' + m + b"}}")
+
+
+_xs = st.sampled_from([b"MARKET", b"", b"LIQUIDATION", b"INSURANCE_FUND", b"X" * 33, b"market", b"A1"])
+_ms = st.sampled_from([b"true", b"false", b"True", b"1", b'"true"', b"null"])
+
+
 @st.composite
 def frames(draw: st.DrawFn) -> bytes:
-    if draw(st.booleans()):
+    kind = draw(st.sampled_from(["ticker", "depth", "trade"]))
+    if kind == "ticker":
         f = _frame(draw(_streams), draw(_ints), draw(_symbols), draw(_decimals), draw(_decimals), draw(_decimals),
                    draw(_decimals), draw(_ints), draw(_ints))
-    else:
+    elif kind == "depth":
         f = _depth(draw(_streams), [draw(_ints) for _ in range(5)], draw(_symbols), draw(_sides), draw(_sides))
+    else:
+        f = _trade(draw(_streams), [draw(_ints) for _ in range(3)], draw(_symbols), draw(_decimals), draw(_decimals),
+                   draw(_xs), draw(_ms))
     if draw(st.booleans()):
         return f
     g = bytearray(f)
@@ -102,9 +116,16 @@ def _check(impl: ModuleType, raw: bytes, monkeypatch: pytest.MonkeyPatch) -> tup
         assert isinstance(w, WireTicker) and (w.sym, w.ts) == got
     fields = impl.depth_fields(raw)
     assert fields == PURE.depth_fields(raw)
+    trade = impl.trade_fields(raw)
+    assert trade == PURE.trade_fields(raw)
     with monkeypatch.context() as m:
         m.setattr(codec, "_depth_fields", PURE.undecided)
+        m.setattr(codec, "_trade_fields", PURE.undecided)
         full = Codec().wire(raw, 1)  # msgspec's decode alone
+    if trade is not None:
+        assert got is None and fields is None and isinstance(full, Trade) and not full.aggregated
+        assert (full.ts_ms, full.trade_ms, full.symbol, full.trade_id, full.price, full.qty) == trade[:6]
+        assert full.taker_side is (Side.SELL if trade[6] else Side.BUY)
     if fields is not None:
         assert got is None and isinstance(full, DepthDiff)
         ev = full
@@ -131,6 +152,8 @@ def test_the_exact_form_is_read(impl: ModuleType, sym: bytes, u: int, e: int, px
     raw = _depth(b"x@depth", [str(e).encode(), b"0", str(u).encode(), str(u).encode(), b"0"], sym, side, b"[]")
     fields = impl.depth_fields(raw)
     assert fields is not None and fields[:6] == (e, 0, sym.decode(), u, u, 0) and len(fields[6]) == 1
+    raw = _trade(b"x@trade", [str(e).encode(), b"0", str(u).encode()], sym, px, qty, b"MARKET", b"false")
+    assert impl.trade_fields(raw) == (e, 0, sym.decode(), u, float(px), float(qty), False)
 
 
 def test_the_bundled_tickers_and_diffs_all_take_the_lean_path(impl: ModuleType) -> None:
@@ -139,6 +162,8 @@ def test_the_bundled_tickers_and_diffs_all_take_the_lean_path(impl: ModuleType) 
     assert len(tickers) > 50_000 and all(impl.ticker_stamp(r) == ("BTCUSDT", int(r[-15:-2])) for r in tickers)
     diffs = [r for r in raws if b"@depth" in r[:40]]
     assert len(diffs) > 9_000 and all(impl.depth_fields(r) is not None for r in diffs)
+    trades = [r for r in raws if b"@trade" in r[:40]]
+    assert len(trades) > 10_000 and all(impl.trade_fields(r) is not None for r in trades)
     assert impl.ticker_stamp(TICKER.decode()) is None and impl.depth_fields(DEPTH.decode()) is None  # str: the codec's
 
 
@@ -150,6 +175,7 @@ def test_the_dispatcher_counts_stamps_and_publishes_the_same_without_them(monkey
         bus = Bus()
         seen: list[object] = []
         bus.subscribe(DepthDiff, seen.append)
+        bus.subscribe(Trade, seen.append)
         d = FrameDispatcher(bus, symbols=["BTCUSDT"])
         for raw, ns in frames_:
             d.on_frame(raw, ns)
@@ -157,9 +183,11 @@ def test_the_dispatcher_counts_stamps_and_publishes_the_same_without_them(monkey
 
     monkeypatch.setattr(dispatch, "_ticker_stamp", loaded.ticker_stamp)  # pure build too: the reference
     monkeypatch.setattr(codec, "_depth_fields", loaded.depth_fields)
+    monkeypatch.setattr(codec, "_trade_fields", loaded.trade_fields)
     lean = run()
     calls: list[bytes] = []
     monkeypatch.setattr(dispatch, "_ticker_stamp", lambda raw: calls.append(raw))  # every frame: the full decode
     monkeypatch.setattr(codec, "_depth_fields", PURE.undecided)
+    monkeypatch.setattr(codec, "_trade_fields", PURE.undecided)
     full = run()
     assert full == lean and len(calls) == len(frames_) and len(lean[4]) > 500
