@@ -20,9 +20,9 @@ Owns:
   same ``FrameDispatcher`` as the live feed, so it publishes the same events in the same order;
   at max speed or at a real-time multiple, deterministically (event times come from the file);
 - ``bundled_btcusdt()``: the bundled 8-minute BTCUSDT recording;
-- reading gzip with the fastest inflater installed (``gzip_readers``): python-isal (the ``speed``
-  extra), else zlib-ng (ccxt brings it), else the standard library's (also with ``HEDGE_PURE=1``);
-  the same lines and the same damage report from each;
+- reading gzip with the fastest inflater installed (``gzip_readers``): python-isal (a dependency),
+  else zlib-ng (ccxt brings it), else the standard library's (also with ``HEDGE_PURE=1``); the same
+  lines and the same damage report from each;
 - reading a damaged file (``read_lines``): a gzip stream cut short or corrupt is read up to the
   damage, and the file is named once, with the line and byte where it stopped
   (``ReadStats.damaged``); ``probe``: whether a file holds market data at all (a command refuses

@@ -1,6 +1,6 @@
 """The frame shortcuts (hedge.feeds.framescan), both builds: ``ticker_stamp``, ``depth_fields`` and
-``trade_fields`` read a bookTicker / depthUpdate / trade frame in Binance's exact form and decide nothing else; whatever they
-accept, the codec's full decode reads the same way (hypothesis, on well-formed frames with odd values
+``trade_fields`` read a bookTicker / depthUpdate / trade frame in Binance's exact form and decide
+nothing else; whatever they accept, the codec's full decode reads the same way (hypothesis, on well-formed frames with odd values
 and on mutated ones; the compiled scan equals the reference), and the dispatcher's and the codec's
 counts, stamps and events are the same with and without them."""
 
