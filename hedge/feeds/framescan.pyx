@@ -101,8 +101,8 @@ cdef inline Py_ssize_t _side(const char* s, Py_ssize_t i, Py_ssize_t n):
 
 
 cdef inline Py_ssize_t _lit(const char* s, Py_ssize_t i, Py_ssize_t n, const char* lit, Py_ssize_t k):
-    """The position after the literal ``lit`` (``k`` bytes) at ``i``, or -1."""
-    if n - i < k or memcmp(s + i, lit, k) != 0:
+    """The position after the literal ``lit`` (``k`` bytes) at ``i`` (-1: none, so -1 again), or -1."""
+    if i < 0 or n - i < k or memcmp(s + i, lit, k) != 0:
         return -1
     return i + k
 
@@ -160,6 +160,20 @@ cdef inline Py_ssize_t _dec(const char* s, Py_ssize_t i, Py_ssize_t n, bint posi
     return j + 1
 
 
+cdef inline Py_ssize_t _head(const char* s, Py_ssize_t n, const char* kind, Py_ssize_t kind_n,
+                             long long* ts, long long* tt, Py_ssize_t* sym0):
+    """A depthUpdate's or trade's start: the stream, ``kind`` (its ``"data":{"e":...,"E":``), the
+    event and transaction times and the symbol (its start to ``sym0``): the position after the
+    symbol, or -1."""
+    cdef Py_ssize_t i = _stream(s, n)
+    if (i < 0 or (i := _lit(s, i, n, kind, kind_n)) < 0 or (i := _int(s, i, n, ts)) < 0
+            or (i := _lit(s, i, n, b',"T":', 5)) < 0 or (i := _int(s, i, n, tt)) < 0
+            or (i := _lit(s, i, n, b',"s":"', 6)) < 0):
+        return -1
+    sym0[0] = i
+    return _symbol(s, i, n)
+
+
 def ticker_stamp(raw):
     """``(symbol, event time ms)`` of a bookTicker frame in Binance's exact form (framescan.py's
     docstring); None: not decided here (the codec decodes it)."""
@@ -194,17 +208,10 @@ def depth_fields(raw):
         return None
     cdef const char* s = PyBytes_AS_STRING(raw)
     cdef Py_ssize_t n = PyBytes_GET_SIZE(raw)
-    cdef Py_ssize_t i, sym0, sym1, b0, b1, a0, a1
+    cdef Py_ssize_t i, sym0 = 0, sym1, b0, b1, a0, a1
     cdef long long ts = 0, tt = 0, first = 0, final = 0, prev = 0
-    i = _stream(s, n)
-    if (i < 0 or (i := _lit(s, i, n, _DEPTH, _DEPTH_N)) < 0 or (i := _int(s, i, n, &ts)) < 0
-            or (i := _lit(s, i, n, b',"T":', 5)) < 0 or (i := _int(s, i, n, &tt)) < 0):
-        return None
-    sym0 = _lit(s, i, n, b',"s":"', 6)
-    if sym0 < 0 or (sym1 := _symbol(s, sym0, n)) < 0:
-        return None
-    i = sym1
-    if ((i := _lit(s, i, n, b'","U":', 6)) < 0 or (i := _int(s, i, n, &first)) < 0
+    sym1 = _head(s, n, _DEPTH, _DEPTH_N, &ts, &tt, &sym0)
+    if ((i := _lit(s, sym1, n, b'","U":', 6)) < 0 or (i := _int(s, i, n, &first)) < 0
             or (i := _lit(s, i, n, b',"u":', 5)) < 0 or (i := _int(s, i, n, &final)) < 0
             or (i := _lit(s, i, n, b',"pu":', 6)) < 0 or (i := _int(s, i, n, &prev)) < 0
             or (b0 := _lit(s, i, n, b',"b":', 5)) < 0 or (b1 := _side(s, b0, n)) < 0
@@ -236,18 +243,11 @@ def trade_fields(raw):
         return None
     cdef const char* s = PyBytes_AS_STRING(raw)
     cdef Py_ssize_t n = PyBytes_GET_SIZE(raw)
-    cdef Py_ssize_t i, sym0, sym1, p0, p1, q0, q1
+    cdef Py_ssize_t i, sym0 = 0, sym1, p0, p1, q0, q1
     cdef long long ts = 0, tt = 0, tid = 0
     cdef bint maker
-    i = _stream(s, n)
-    if (i < 0 or (i := _lit(s, i, n, _TRADE, _TRADE_N)) < 0 or (i := _int(s, i, n, &ts)) < 0
-            or (i := _lit(s, i, n, b',"T":', 5)) < 0 or (i := _int(s, i, n, &tt)) < 0):
-        return None
-    sym0 = _lit(s, i, n, b',"s":"', 6)
-    if sym0 < 0 or (sym1 := _symbol(s, sym0, n)) < 0:
-        return None
-    i = sym1
-    if ((i := _lit(s, i, n, b'","t":', 6)) < 0 or (i := _int(s, i, n, &tid)) < 0
+    sym1 = _head(s, n, _TRADE, _TRADE_N, &ts, &tt, &sym0)
+    if ((i := _lit(s, sym1, n, b'","t":', 6)) < 0 or (i := _int(s, i, n, &tid)) < 0
             or (p0 := _lit(s, i, n, b',"p":', 5)) < 0 or (p1 := _dec(s, p0, n, True)) < 0
             or (q0 := _lit(s, p1, n, b',"q":', 5)) < 0 or (q1 := _dec(s, q0, n, False)) < 0
             or (i := _lit(s, q1, n, b',"X":"', 6)) < 0):
