@@ -33,6 +33,8 @@ HOT_MODULES = [
     "hedge.feeds.dispatch",
     "hedge.feeds.linescan",
     "hedge.feeds.seen",
+    "hedge.feeds.framescan",
+    "hedge.feeds.recording",
     "hedge.bus",
     "hedge.model.clock",
     "hedge.state.telemetry",

@@ -14,3 +14,6 @@ cdef class Codec:
     cdef dict _last_report
     cdef dict _unreported
     cdef dict _counts
+
+    cdef object _depth(self, tuple fields, object recv_ns)
+    cdef object _trade(self, tuple fields, object agg, object recv_ns)

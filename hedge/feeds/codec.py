@@ -46,18 +46,26 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 
 from hedge.events import BookTicker, DepthDiff, DepthSnapshot, MarkPrice, Side, Trade
+from hedge.feeds.framescan import LEAN, depth_fields, trade_fields, undecided
 from hedge.feeds.levels import parse
 from hedge.feeds.seen import TickerStamp
+
+if TYPE_CHECKING:  # the compiled framescan has no type aliases
+    from hedge.feeds.framescan import DepthFields, TradeFields
 
 log = logging.getLogger(__name__)
 
 MarketEvent = DepthDiff | Trade | BookTicker | MarkPrice
 JournalFn = Callable[[str, Mapping[str, Any]], None]
+
+# the depthUpdate and trade shortcuts where they pay (compiled: a C read; pure: a regex, slower than the decode)
+_depth_fields = depth_fields if LEAN else undecided
+_trade_fields = trade_fields if LEAN else undecided
 
 _SELL = Side.SELL
 _BUY = Side.BUY
@@ -238,7 +246,15 @@ class Codec:
         One branch per type, the event built right there (no intermediate Struct, no name lookup:
         measured, docs/market-data.md "Hot-path design"). A depthUpdate's sides are parsed here
         (``hedge.feeds.levels.parse``): a side it rejects makes the frame ``bad_depthUpdate``, as the
-        one typed decode did before the sides became ``Raw``."""
+        one typed decode did before the sides became ``Raw``. The compiled build reads a depthUpdate or
+        a trade in Binance's exact form without msgspec's pass over it (``framescan``: the same
+        fields, the sides by the same ``parse``); any other frame is decoded here."""
+        fields = _depth_fields(raw)  # compiled: a depthUpdate in Binance's exact form read in C; else None
+        if fields is not None:
+            return self._depth(fields, recv_ns)
+        trade = _trade_fields(raw)  # the same for a trade
+        if trade is not None:
+            return self._trade(trade, False, recv_ns)
         try:
             if raw[:9] in (b'{"stream"', '{"stream"'):  # noqa: SIM108 - two decoders, one per frame shape
                 w = self._combined(raw).data
@@ -247,8 +263,8 @@ class Codec:
         except (msgspec.DecodeError, UnicodeError):
             self._not_decoded(raw)
             return None
-        counts = self._counts
         if type(w) is _WBookTicker:
+            counts = self._counts
             counts["bookTicker"] = counts.get("bookTicker", 0) + 1
             return w
         if type(w) is _WDepth:
@@ -257,35 +273,11 @@ class Codec:
             if asks is None or bids is None:
                 self._error("bad_depthUpdate", raw)
                 return None
-            counts["depthUpdate"] = counts.get("depthUpdate", 0) + 1
-            return DepthDiff(
-                ts_ms=w.ts,
-                recv_ns=recv_ns,
-                symbol=w.sym,
-                first_id=w.U,
-                final_id=w.u,
-                prev_final_id=w.pu,
-                transact_ms=w.tt,
-                bids=bids,
-                asks=asks,
-            )
+            return self._depth((w.ts, w.tt, w.sym, w.U, w.u, w.pu, bids, asks), recv_ns)
         if type(w) is _WTrade or type(w) is _WAggTrade:
-            agg = type(w) is _WAggTrade
-            name = "aggTrade" if agg else "trade"
-            counts[name] = counts.get(name, 0) + 1
-            return Trade(
-                ts_ms=w.ts,
-                recv_ns=recv_ns,
-                symbol=w.sym,
-                trade_id=w.tid,
-                price=w.px,
-                qty=w.qty,
-                # m = "the buyer is the maker": the taker sold.
-                taker_side=_SELL if w.maker else _BUY,
-                trade_ms=w.tt,
-                aggregated=agg,
-            )
+            return self._trade((w.ts, w.tt, w.sym, w.tid, w.px, w.qty, w.maker), type(w) is _WAggTrade, recv_ns)
         assert type(w) is _WMark
+        counts = self._counts
         counts["markPriceUpdate"] = counts.get("markPriceUpdate", 0) + 1
         return MarkPrice(
             ts_ms=w.ts,
@@ -296,6 +288,40 @@ class Codec:
             funding_rate=w.rate,
             next_funding_ms=w.next,
             settle_price=w.settle,
+        )
+
+    def _depth(self, fields: DepthFields, recv_ns: int) -> DepthDiff:
+        counts = self._counts
+        counts["depthUpdate"] = counts.get("depthUpdate", 0) + 1
+        ts, tt, sym, first, final, prev, bids, asks = fields
+        return DepthDiff(
+            ts_ms=ts,
+            recv_ns=recv_ns,
+            symbol=sym,
+            first_id=first,
+            final_id=final,
+            prev_final_id=prev,
+            transact_ms=tt,
+            bids=bids,
+            asks=asks,
+        )
+
+    def _trade(self, fields: TradeFields, agg: bool, recv_ns: int) -> Trade:
+        name = "aggTrade" if agg else "trade"
+        counts = self._counts
+        counts[name] = counts.get(name, 0) + 1
+        ts, tt, sym, tid, px, qty, maker = fields
+        return Trade(
+            ts_ms=ts,
+            recv_ns=recv_ns,
+            symbol=sym,
+            trade_id=tid,
+            price=px,
+            qty=qty,
+            # m = "the buyer is the maker": the taker sold.
+            taker_side=_SELL if maker else _BUY,
+            trade_ms=tt,
+            aggregated=agg,
         )
 
     def _not_decoded(self, raw: bytes | str) -> None:
@@ -341,6 +367,11 @@ class Codec:
         log.warning("feeds: malformed frame (%s), %d since last report; sample %r", reason, count, sample)
         if self._journal is not None:
             self._journal("malformed_frame", {"reason": reason, "count": count, "sample": sample})
+
+    def count_ticker(self) -> None:
+        """Count a bookTicker frame the dispatcher read without decoding (``hedge.feeds.framescan``)."""
+        counts = self._counts
+        counts["bookTicker"] = counts.get("bookTicker", 0) + 1
 
     def count(self, ev: MarketEvent | DepthSnapshot | TickerStamp) -> None:
         """Count an event decoded elsewhere (a Parquet tape) under the name its frame would have."""

@@ -20,9 +20,9 @@ Owns:
   same ``FrameDispatcher`` as the live feed, so it publishes the same events in the same order;
   at max speed or at a real-time multiple, deterministically (event times come from the file);
 - ``bundled_btcusdt()``: the bundled 8-minute BTCUSDT recording;
-- reading gzip with the fastest inflater installed (``gzip_readers``): python-isal (the ``speed``
-  extra), else zlib-ng (ccxt brings it), else the standard library's (also with ``HEDGE_PURE=1``);
-  the same lines and the same damage report from each;
+- reading gzip with the fastest inflater installed (``gzip_readers``): python-isal (a dependency),
+  else zlib-ng (ccxt brings it), else the standard library's (also with ``HEDGE_PURE=1``); the same
+  lines and the same damage report from each;
 - reading a damaged file (``read_lines``): a gzip stream cut short or corrupt is read up to the
   damage, and the file is named once, with the line and byte where it stopped
   (``ReadStats.damaged``); ``probe``: whether a file holds market data at all (a command refuses
@@ -62,6 +62,7 @@ from hedge.feeds.codec import CodecError, MarketEvent
 from hedge.feeds.dispatch import FeedStats, FrameDispatcher
 from hedge.feeds.linescan import TimeOrder, count_lines, parse_block
 from hedge.feeds.seen import TickerStamp
+from hedge.native import PACKAGE_DIR
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,8 @@ READ_CHUNK = 1 << 18  # uncompressed bytes asked per read
 MAX_LINE = 64 << 20  # a longer "line" is binary data without line ends: the file is damaged there
 PROBE_LINES = 1000  # the lines ``probe`` looks at for market data
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "binance-usdm"
+# from the package, not this file: compiled, this module's ``__file__`` is under hedge/_native/
+DATA_DIR = PACKAGE_DIR / "data" / "binance-usdm"
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"
@@ -611,67 +613,39 @@ class ReplayStats(msgspec.Struct, kw_only=True):
     wall_s: float = 0.0
 
 
-class ReplaySource:
-    """Publish a recording's events onto a bus, through the live feed's dispatcher.
+class _RecordRoute:
+    """The per-record path of ``ReplaySource`` (its base: ``handle``, and the placing of snapshots).
 
-    ``speed`` None (or <= 0) = as fast as the pipeline goes; otherwise a multiple of real time
-    (2.0 = twice as fast), paced on the recorded receive times with the injected clock/sleep.
-    The run is deterministic: events carry the recorded receive times, never the wall clock.
-    """
+    Compiled, this is an extension type whose fields are C slots (hedge/feeds/recording.pxd), the
+    line counters C integers: ``handle`` runs for every line. They reach ``stats`` at ``finish``
+    (``lines_seen``, ``first_recv_ns``, ``last_recv_ns``: nothing reads them before).
+    ``ReplaySource`` stays a Python class (benchmarks and tests replace its ``records``)."""
 
-    name = "replay"
-
-    def __init__(
-        self,
-        paths: Sequence[str | Path],
-        bus: Bus,
-        *,
-        speed: float | None = None,
-        imbalance_levels: int = 5,
-        symbols: Sequence[str] = (),
-        dispatcher: FrameDispatcher | None = None,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        yield_every: int = 512,
-    ) -> None:
-        self.paths = list(paths)
-        self.bus = bus
-        self.speed = speed if speed is not None and speed > 0 else None
-        self.dispatcher = (
-            dispatcher if dispatcher is not None
-            else FrameDispatcher(bus, imbalance_levels=imbalance_levels, symbols=symbols)
-        )
-        self.stats = ReplayStats()
-        self._pending: list[tuple[DepthSnapshot, int]] = []  # unattributed snapshots and their deadline line
-        self._read = ReadStats()
-        self._clock = clock
-        self._sleep = sleep
-        self._yield_every = yield_every
-
-    def records(self) -> Iterator[Record]:
-        """The recording's lines in replay order (read counters go to ``stats`` at ``finish``), for a
-        driver that interleaves its own work between lines (``hedge replay``'s event clock). Whether
-        a tape builds its BookTickers is decided here, by the bus's subscribers at this point."""
-        return iter_recording(self.paths, self._read, tickers=self.bus.wants(BookTicker))
+    dispatcher: FrameDispatcher
+    stats: ReplayStats
+    _pending: list[tuple[DepthSnapshot, int]]  # unattributed snapshots and their deadline line
+    _seen: int  # lines handled
+    _first_ns: int  # the first line's receive time (0: none yet)
+    _last_ns: int  # the last line's
 
     def handle(self, rec: Record) -> None:
         """Publish one recorded line's events (a frame, or a snapshot for its book), or one typed event."""
-        st = self.stats
-        if not st.first_recv_ns:
-            st.first_recv_ns = rec.recv_ns
-        st.last_recv_ns = rec.recv_ns
-        st.lines_seen += 1
+        ns = rec.recv_ns
+        if not self._first_ns:
+            self._first_ns = ns
+        self._last_ns = ns
+        self._seen += 1
         if not isinstance(rec, RecordedLine):
             self._typed(rec)
             return
         if not rec.is_snapshot:
-            self.dispatcher.on_frame(rec.raw, rec.recv_ns)
+            self.dispatcher.on_frame(rec.raw, ns)
             if self._pending:
                 self._retry_pending()
             return
-        st.snapshots += 1
+        self.stats.snapshots += 1
         if rec.symbol:
-            self.dispatcher.on_snapshot_body(rec.raw, rec.symbol, rec.recv_ns)
+            self.dispatcher.on_snapshot_body(rec.raw, rec.symbol, ns)
         else:
             self._attribute(rec)
 
@@ -713,7 +687,7 @@ class ReplaySource:
             return
         if len(self._pending) >= MAX_PENDING_SNAPSHOTS:
             self._give_up(self._pending.pop(0)[0])
-        self._pending.append((snap, self.stats.lines_seen + PENDING_LINES))
+        self._pending.append((snap, self._seen + PENDING_LINES))
 
     def _retry_pending(self) -> None:
         """After a frame: hand each waiting snapshot to the one book it now bridges, or give up on it."""
@@ -723,7 +697,7 @@ class ReplaySource:
             fits = [s for s, b in books.items() if b.bridges(snap.last_update_id)]
             if len(fits) == 1:
                 self.dispatcher.on_snapshot(msgspec.structs.replace(snap, symbol=fits[0]))
-            elif self.stats.lines_seen >= deadline:
+            elif self._seen >= deadline:
                 self._give_up(snap)
             else:
                 keep.append((snap, deadline))
@@ -734,17 +708,64 @@ class ReplaySource:
         log.warning("replay: a snapshot without a symbol (lastUpdateId=%d) matches no book's update ids; "
                     "it was not applied (books that needed it stay unsynced)", snap.last_update_id)
 
+
+class ReplaySource(_RecordRoute):
+    """Publish a recording's events onto a bus, through the live feed's dispatcher.
+
+    ``speed`` None (or <= 0) = as fast as the pipeline goes; otherwise a multiple of real time
+    (2.0 = twice as fast), paced on the recorded receive times with the injected clock/sleep.
+    The run is deterministic: events carry the recorded receive times, never the wall clock.
+    """
+
+    name = "replay"
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        bus: Bus,
+        *,
+        speed: float | None = None,
+        imbalance_levels: int = 5,
+        symbols: Sequence[str] = (),
+        dispatcher: FrameDispatcher | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        yield_every: int = 512,
+    ) -> None:
+        self.paths = list(paths)
+        self.bus = bus
+        self.speed = speed if speed is not None and speed > 0 else None
+        self.dispatcher = (
+            dispatcher if dispatcher is not None
+            else FrameDispatcher(bus, imbalance_levels=imbalance_levels, symbols=symbols)
+        )
+        self.stats = ReplayStats()
+        self._pending = []
+        self._seen = self._first_ns = self._last_ns = 0
+        self._read = ReadStats()
+        self._clock = clock
+        self._sleep = sleep
+        self._yield_every = yield_every
+
+    def records(self) -> Iterator[Record]:
+        """The recording's lines in replay order (read counters go to ``stats`` at ``finish``), for a
+        driver that interleaves its own work between lines (``hedge replay``'s event clock). Whether
+        a tape builds its BookTickers is decided here, by the bus's subscribers at this point."""
+        return iter_recording(self.paths, self._read, tickers=self.bus.wants(BookTicker))
+
     def finish(self, t0: float) -> ReplayStats:
         """Close the run started at ``t0`` (``time.perf_counter()``): read counters and wall time."""
         for snap, _ in self._pending:
             self._give_up(snap)
         self._pending = []
-        self.stats.lines = self._read.lines
-        self.stats.bad_lines = self._read.bad_lines
-        self.stats.bad_kinds = dict(self._read.bad_kinds)
-        self.stats.damaged = dict(self._read.damaged)
-        self.stats.wall_s = time.perf_counter() - t0
-        return self.stats
+        st = self.stats
+        st.lines_seen, st.first_recv_ns, st.last_recv_ns = self._seen, self._first_ns, self._last_ns
+        st.lines = self._read.lines
+        st.bad_lines = self._read.bad_lines
+        st.bad_kinds = dict(self._read.bad_kinds)
+        st.damaged = dict(self._read.damaged)
+        st.wall_s = time.perf_counter() - t0
+        return st
 
     def run_sync(self) -> ReplayStats:
         """Replay everything at max speed without an event loop (benchmarks, verify-book)."""

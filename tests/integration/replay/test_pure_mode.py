@@ -54,7 +54,7 @@ def test_version_says_which_build_runs() -> None:
 def test_pure_mode_replays_to_the_fingerprints_of_the_compiled_build(
     tmp_path: Path, bundled_replay: tuple[ReplaySummary, Path], classic_replay: tuple[ReplaySummary, Path]
 ) -> None:
-    assert recording._INFLATER[0] != "gzip"  # ccxt brings zlib-ng, the dev extra isal: the suite reads fast
+    assert recording._INFLATER[0] != "gzip"  # isal (a dependency), else zlib-ng (ccxt): the suite reads fast
     if native._manifest():  # the in-process replays ran the extensions
         assert {"hedge.feeds.book", "hedge.bus"} & set(native.compiled_modules()), native.status()
     assert bundled_replay[0].fingerprint == BUNDLED_FINGERPRINT
