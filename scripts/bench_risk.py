@@ -11,6 +11,7 @@ Usage: .venv/bin/python scripts/bench_risk.py   (last line: one JSON object)
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import random
@@ -108,7 +109,7 @@ def main() -> None:
     assert not check_order(vetoed, ctx, lim).allow
     res: dict[str, float] = {}
     for name, it in (("allowed", allowed), ("reduced", reduced), ("vetoed", vetoed)):
-        p50, p99 = time_calls(lambda it=it: check_order(it, ctx, lim))
+        p50, p99 = time_calls(functools.partial(check_order, it, ctx, lim))
         res[f"check_order_{name}_p50_us"] = p50
         res[f"check_order_{name}_p99_us"] = p99
         print(f"check_order {name:8s}: p50 {p50:6.2f} us   p99 {p99:6.2f} us")
