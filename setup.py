@@ -64,9 +64,26 @@ def _compiled_from(module: str) -> Path:
     return pyx if pyx.exists() else _source(module)
 
 
-def _digest(path: Path) -> str:
-    """The ``.py``, its ``.pxd``/``.pyx`` if any, and the files of the hedge modules its .pxd/.pyx
-    cimports, in that order: as hedge.native.digest (a cimported module's change makes it stale too).
+def _cimported(module: str) -> list[str]:
+    """The hedge modules its .pxd/.pyx cimport, and theirs, depth first, each once (as hedge.native.cimported)."""
+    out: list[str] = []
+    todo, seen = [module], {module}
+    while todo:
+        path = _source(todo.pop())
+        for ext in (".pxd", ".pyx"):
+            f = path.with_suffix(ext)
+            for dep in re.findall(r"^from (hedge(?:\.\w+)+) cimport", f.read_text(), re.M) if f.exists() else ():
+                if dep not in seen:
+                    seen.add(dep)
+                    out.append(dep)
+                    todo.append(dep)
+    return out
+
+
+def _digest(path: Path, module: str) -> str:
+    """The ``.py``, its ``.pxd``/``.pyx`` if any, then the files of every hedge module it cimports,
+    directly or through another, in that order: as hedge.native.digest (a change in any of them makes
+    it stale too).
 
     Written again here, not imported: importing hedge at build time needs its dependencies, which an
     isolated build does not have. A mismatch would show every module stale (``hedge version``;
@@ -75,10 +92,8 @@ def _digest(path: Path) -> str:
     for ext in (".pxd", ".pyx"):
         if path.with_suffix(ext).exists():
             h.update(path.with_suffix(ext).read_bytes())
-    deps = [dep for ext in (".pxd", ".pyx") if path.with_suffix(ext).exists()
-            for dep in re.findall(r"^from (hedge(?:\.\w+)+) cimport", path.with_suffix(ext).read_text(), re.M)]
-    for dep in deps:
-        base = ROOT.joinpath(*dep.split("."))
+    for dep in _cimported(module):
+        base = _source(dep)
         for ext in (".py", ".pxd", ".pyx"):
             if base.with_suffix(ext).exists():
                 h.update(base.with_suffix(ext).read_bytes())
@@ -144,7 +159,7 @@ class OptionalCythonBuild(build_ext):
         base = ROOT if self.inplace else Path(self.build_lib)
         native = base / "hedge" / "_native"
         manifest = {name: {"file": str(self._native(base, name).relative_to(native)),
-                           "sha256": _digest(_source(name))}
+                           "sha256": _digest(_source(name), name)}
                     for name in sorted(self.built)}
         native.mkdir(parents=True, exist_ok=True)
         (native / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")

@@ -10,8 +10,10 @@ in the manifest with their extension, unless:
 
 - ``HEDGE_PURE=1`` is set (the one switch: it also picks the standard library's gzip, see
   ``hedge.feeds.recording``): no finder, every module pure;
-- the ``.py`` no longer hashes to what was compiled (an editable install whose source changed since):
-  that module is pure (``stale`` in ``status()``) until the next ``pip install``;
+- the ``.py`` no longer hashes to what was compiled (an editable install whose source changed since,
+  or the source of a module it cimports, directly or through another): that module is pure
+  (``stale`` in ``status()``) until the next ``pip install``;
+- a module it cimports has no extension (its compile failed): pure too, since its C layout is missing;
 - no extension was built (no C compiler, a failed build: setup.py builds them as optional): no
   manifest, no finder.
 
@@ -50,18 +52,37 @@ def source_path(module: str) -> Path:
     return PACKAGE_DIR.joinpath(*module.split(".")[1:]).with_suffix(".py")
 
 
-def digest(path: Path) -> str:
+_CIMPORT = re.compile(r"^from (hedge(?:\.\w+)+) cimport", re.M)
+
+
+def cimported(module: str) -> list[str]:
+    """The hedge modules ``module``'s ``.pxd``/``.pyx`` cimport, and theirs (depth first, each once):
+    a compiled module is built against their C layout, so it is only as fresh as all of them."""
+    out: list[str] = []
+    todo, seen = [module], {module}
+    while todo:
+        path = source_path(todo.pop())
+        for ext in (".pxd", ".pyx"):
+            f = path.with_suffix(ext)
+            for dep in _CIMPORT.findall(f.read_text()) if f.exists() else ():
+                if dep not in seen:
+                    seen.add(dep)
+                    out.append(dep)
+                    todo.append(dep)
+    return out
+
+
+def digest(path: Path, module: str) -> str:
     """SHA-256 of a module's source: its ``.py``, its ``.pxd`` and ``.pyx`` when there are (C types;
-    a ``.pyx`` is what gets compiled then), and the files of the hedge modules its ``.pxd``/``.pyx`` cimport (a
-    change there makes it stale too); setup.py hashes the same way."""
+    a ``.pyx`` is what gets compiled then), then the files of every hedge module it cimports, directly
+    or through another (``cimported``: features.pxd cimports flow, stage.pxd cimports features, so an
+    edit of flow makes stage stale too); setup.py hashes the same way."""
     h = hashlib.sha256(path.read_bytes())
     for ext in (".pxd", ".pyx"):
         if path.with_suffix(ext).exists():
             h.update(path.with_suffix(ext).read_bytes())
-    deps = [dep for ext in (".pxd", ".pyx") if path.with_suffix(ext).exists()
-            for dep in re.findall(r"^from (hedge(?:\.\w+)+) cimport", path.with_suffix(ext).read_text(), re.M)]
-    for dep in deps:
-        base = source_path(dep).with_suffix("")
+    for dep in cimported(module):
+        base = source_path(dep)
         for ext in (".py", ".pxd", ".pyx"):
             if base.with_suffix(ext).exists():
                 h.update(base.with_suffix(ext).read_bytes())
@@ -81,8 +102,10 @@ class _Finder(importlib.abc.MetaPathFinder):
             return None
         so = NATIVE_DIR / entry["file"]
         src = source_path(fullname)
-        if not so.exists() or (src.exists() and digest(src) != entry["sha256"]):
+        if not so.exists() or (src.exists() and digest(src, fullname) != entry["sha256"]):
             return None  # the path finder imports the .py
+        if any(dep not in self.entries for dep in cimported(fullname)):
+            return None  # a module it cimports was not built (a failed compile): its C layout is not there
         return importlib.util.spec_from_file_location(fullname, so)
 
 
@@ -114,7 +137,8 @@ def status() -> str:
         return "pure (HEDGE_PURE=1)"
     if f is None:
         return "pure (no compiled modules)"
-    stale = sorted(m for m in f.entries if source_path(m).exists() and digest(source_path(m)) != f.entries[m]["sha256"])
+    stale = sorted(m for m in f.entries
+                   if source_path(m).exists() and digest(source_path(m), m) != f.entries[m]["sha256"])
     fresh = len(f.entries) - len(stale)
     if not fresh:
         return f"pure (all {len(stale)} compiled modules stale: reinstall)"

@@ -76,6 +76,28 @@ def test_a_changed_source_is_imported_pure(tmp_path: Path) -> None:
     assert finder.find_spec("hedge.feeds.book", None) is None
     assert finder.find_spec("hedge.feeds.sync", None) is None  # not in the manifest
     src = native.source_path("hedge.feeds.book")
-    finder.entries["hedge.feeds.book"]["sha256"] = native.digest(src)
+    finder.entries["hedge.feeds.book"]["sha256"] = native.digest(src, "hedge.feeds.book")
+    # book cimports levels: with no compiled levels (its build failed) book cannot load its C layout
+    assert finder.find_spec("hedge.feeds.book", None) is None
+    finder.entries["hedge.feeds.levels"] = {"file": str(so), "sha256": "0" * 64}
     spec = finder.find_spec("hedge.feeds.book", None)
     assert spec is not None and spec.origin == str(so) and spec.name == "hedge.feeds.book"
+
+
+
+def test_a_module_is_as_fresh_as_everything_it_cimports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """stage.pxd cimports features, which cimports flow and volatility: an edit of flow must make stage
+    stale too (a compiled stage against a pure features fails to import: 'TradeFlow size changed')."""
+    assert set(native.cimported("hedge.signals.stage")) == {
+        "hedge.signals.features", "hedge.signals.flow", "hedge.signals.volatility"}
+    assert native.cimported("hedge.feeds.book") == ["hedge.feeds.levels"]
+    # a tree of its own: a cimports b, b cimports c (and a again: a cycle is followed once)
+    for name, pxd in (("a", "from hedge.x.b cimport B\n"), ("b", "from hedge.x.c cimport C\nfrom hedge.x.a cimport A\n"),
+                      ("c", "")):
+        (tmp_path / f"{name}.py").write_text(f"# {name}\n")
+        (tmp_path / f"{name}.pxd").write_text(pxd)
+    monkeypatch.setattr(native, "source_path", lambda module: tmp_path / (module.rsplit(".", 1)[1] + ".py"))
+    assert native.cimported("hedge.x.a") == ["hedge.x.b", "hedge.x.c"]
+    before = native.digest(tmp_path / "a.py", "hedge.x.a")
+    (tmp_path / "c.py").write_text("# c, edited\n")
+    assert native.digest(tmp_path / "a.py", "hedge.x.a") != before
