@@ -10,7 +10,7 @@ many times slower than hot (scripts/bench_latency.py's ``trivial_call_*``): an i
 check ~45 us live against ~3 us hot. Rehearsing the pure part of that path every 2 ms keeps its
 code and data warm (measured in docs/performance.md). A rehearsal builds a probe intent and a
 probe request from the current book and drops them: no count, journal line, file write, order
-record, timer or event (tests/unit/daemon/test_warm.py proves it on a pipeline), so the engine's
+record, timer or event (tests/unit/test_pipeline.py proves it on a pipeline), so the engine's
 state and orders are the same with the warmer on or off. Off by default: it spends CPU (a few us
 per symbol per rehearsal) to buy latency.
 

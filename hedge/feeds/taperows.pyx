@@ -34,6 +34,21 @@ cdef enum:  # kinds, as the loop knows them
 _KINDS = {"depth": K_DEPTH, "snapshot": K_SNAPSHOT, "trade": K_TRADE, "book_ticker": K_TICKER,
           "mark_price": K_MARK, "frame": K_FRAME, "snapshot_body": K_BODY}
 
+# the columns each kind's rows are built from (the reference's builders read them by name: a tape
+# without one raises KeyError there, so it must here too, never read as zeros or a NULL buffer)
+_NEEDS = {
+    K_DEPTH: ("recv_ns", "symbol", "ts_ms", "transact_ms", "first_id", "final_id", "prev_final_id", "bids", "asks"),
+    K_SNAPSHOT: ("recv_ns", "symbol", "ts_ms", "transact_ms", "update_id", "bids", "asks"),
+    K_TRADE: ("recv_ns", "symbol", "ts_ms", "transact_ms", "trade_id", "price", "qty", "taker_side", "aggregated"),
+    K_TICKER: ("recv_ns", "symbol", "ts_ms", "transact_ms", "update_id", "bid_px", "bid_qty", "ask_px", "ask_qty"),
+    K_MARK: ("recv_ns", "symbol", "ts_ms", "mark_price", "index_price", "funding_rate", "next_funding_ms",
+             "settle_price"),
+    K_FRAME: ("recv_ns", "raw", "symbol"),
+    K_BODY: ("recv_ns", "raw", "symbol"),
+}
+_STAMP_NEEDS = ("recv_ns", "symbol", "ts_ms")
+
+
 # keyword names in each type's field order (msgspec matches them fastest so; a name out of order only
 # costs time). recv_ns, symbol and ts_ms are every event's a0, a1, a2 below.
 cdef tuple _DEPTH_KW = ("ts_ms", "recv_ns", "symbol", "first_id", "final_id", "prev_final_id", "transact_ms",
@@ -130,6 +145,12 @@ def build(batch, st, bint tickers):
             raw_codes.append(w)
     cdef const int32_t[::1] kc = kind_codes
     names = set(batch.schema.names)
+    for w in np.unique(kind_codes).tolist():
+        k = kid_of[w]
+        if k >= 0:
+            for name in (_STAMP_NEEDS if k == K_TICKER and not tickers else _NEEDS[k]):
+                if name not in names:
+                    raise KeyError(f'Field "{name}" does not exist in schema')
     cdef _Cols c = _Cols.__new__(_Cols)
     c.keep = []
     c.recv = _i64(c, batch, "recv_ns", names)

@@ -69,3 +69,23 @@ def test_the_compiled_loop_builds_what_the_reference_builds(compiled: ModuleType
                 for ev in got:  # sides stay views over the batch's columns
                     if isinstance(ev, (DepthDiff, DepthSnapshot)):
                         assert type(ev.bids) is type(ev.asks) is Levels
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(event, min_size=1, max_size=20), st.data())
+def test_a_tape_missing_a_column_its_rows_need_is_refused_alike(compiled: ModuleType, generated: list[object],
+                                                                 data: st.DataObject) -> None:
+    """A batch without a column some present kind is built from: KeyError in both builds (never zeros
+    read from a missing column, never a NULL buffer read: recv_ns missing crashed the process)."""
+    with tempfile.TemporaryDirectory() as d:
+        table = pq.read_table(_tape(in_receive_order(generated), [], d), read_dictionary=["kind", "symbol", "taker_side"])
+        dropped = data.draw(st.sampled_from([n for n in table.column_names if n not in ("kind", "symbol")]))
+        b = table.drop_columns([dropped]).to_batches()[0]
+        for tickers in (True, False):
+            outcomes = []
+            for build in (compiled.build, PURE.build):
+                try:
+                    outcomes.append(("ok", build(b, ReadStats(), tickers)))
+                except KeyError:
+                    outcomes.append(("KeyError", None))
+            assert outcomes[0] == outcomes[1], (dropped, tickers)
