@@ -208,6 +208,8 @@ cdef list _levels(object arr, object rows):
                         offsets[rows].tolist(), offsets[rows + 1].tolist())
 
 
+# NULL (a column absent) is never read for a present kind (build() checks _NEEDS first): the guard
+# only keeps a future slip from reading through a NULL buffer
 cdef inline object _int(const int64_t* col, Py_ssize_t i):
     return PyLong_FromLongLong(col[i] if col != NULL else 0)
 
@@ -259,9 +261,7 @@ cdef list _loop(_Cols c, const int32_t* kc, int* kid_of, Py_ssize_t n, list sym_
                 lv += 1
                 _set(args, a3, a4, a5, a6, a7, a8)
                 ev = PyObject_Vectorcall(depth_t, args, 0, <PyObject*>_DEPTH_KW)
-            elif k == K_TRADE:
-                if c.side == NULL or c.agg == NULL:
-                    raise KeyError("taker_side")
+            elif k == K_TRADE:  # taker_side and aggregated are there: build() checked _NEEDS
                 a3 = _int(c.tid, i)
                 a4 = _float(c.price, i)
                 a5 = _float(c.qty, i)

@@ -220,7 +220,7 @@ class OrderDesk:
 
     # ------------------------------------------------------------------ venue calls
 
-    def send(self, rec: OrderRecord, req: OrderRequest, slice_no: int, body: bytes | None = None) -> None:
+    def send(self, rec: OrderRecord, req: OrderRequest, slice_no: int, body: bytes) -> None:
         """Send a new order (its request journaled and published; ``body``: the request as
         ``journal_request`` encoded it): in its task, its pending record, then the venue call. A
         pending record that cannot be written rejects it, never sent. The task's first step runs now
@@ -228,8 +228,7 @@ class OrderDesk:
         for, the request itself, from inside the decision."""
         self.spawn_now(self._persist_and_place(rec, req, slice_no, body))
 
-    async def _persist_and_place(self, rec: OrderRecord, req: OrderRequest, slice_no: int,
-                                 body: bytes | None) -> None:
+    async def _persist_and_place(self, rec: OrderRecord, req: OrderRequest, slice_no: int, body: bytes) -> None:
         try:
             self.pending.add(req, slice_no, body)  # before the request leaves: a crash after it finds the order
         except OSError as exc:
