@@ -28,7 +28,12 @@ burst (as cold as the replay leaves it). ``cpu_pct``: the process's CPU time ove
 (engine and local exchange); ``--warm`` turns ``features.warm_decision_path`` on
 (``hedge.daemon.warm``: the decision path rehearsed every 2 ms) to measure what it buys and costs.
 ``trivial_call_*`` time one dict store hot vs right after 20 ms of
-idle. On this machine (2 shared KVM vCPUs) code that has not run for a few milliseconds runs many
+idle. ``floor_*`` is the live floor, measured in the same run (``FloorDesk``): the throughput floor
+loop of ``bench_pipeline.py`` (msgspec decode, dict/bisect book, a quote) fed the daemon's own
+streams by the same local exchange at the same speed, placing on a depth frame that changed the top
+of the book (0.5 s apart): ``floor_p50_us`` is receive -> its ``place`` entered, the least any Python
+engine spends on the frames that trigger the daemon's intents (``floor_frame_p50_us``: every depth
+frame handled). On this machine (2 shared KVM vCPUs) code that has not run for a few milliseconds runs many
 times slower than hot (a 1 us hash + regex call: 2-3 us after 1 ms, 16-41 us after 10 ms, with the
 CPU spinning or idle in between): the intent path runs ~10 times a second, between a few thousand other
 frames, so live it is cold, while the per-stage benchmarks (bench_signals/bench_risk/bench_router)
@@ -60,15 +65,20 @@ import json
 import statistics
 import tempfile
 import time
+from bisect import bisect_left, insort
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import websockets
+from bench_pipeline import _Depth, _Frame
 
 from hedge.app import run_async
 from hedge.config import Config, load_config
 from hedge.daemon.wiring import Daemon
 from hedge.events import BookUpdate, Features, OrderIntent, OrderRequest, RiskDecision, Signal
+from hedge.exchange.server import LocalExchange
+from hedge.feeds.connection import endpoints, stream_names, stream_urls
 from hedge.feeds.dispatch import FrameDispatcher
 from hedge.feeds.recording import bundled_btcusdt
 from hedge.model.clock import LiveClock
@@ -280,6 +290,91 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
     }
 
 
+class FloorDesk:
+    """The live floor: the least a Python engine can do with each frame it receives, the throughput
+    floor loop's (``bench_pipeline.floor_loop``: msgspec decode, dict/bisect book, a quote) made live,
+    plus an "order" (a tuple handed to ``place``) when the top of the book changed and ``cooldown_s`` passed since
+    the last one, so that orders come about as often as the daemon's intents. Timed like the daemon:
+    from the frame's local receive (right after ``recv()``) to ``place`` entered."""
+
+    def __init__(self, cooldown_s: float) -> None:
+        self.decode = msgspec.json.Decoder(_Frame, strict=False).decode
+        self.bq: dict[float, float] = {}
+        self.aq: dict[float, float] = {}
+        self.bk: list[float] = []  # +price ascending, best last
+        self.ak: list[float] = []  # -price ascending, best last
+        self.quote = (0.0, 0.0, 0.0, 0.0)  # best bid, its size, best ask, its size
+        self.cooldown_ns = int(cooldown_s * 1e9)
+        self.last_order_ns = 0
+        self.frame_us: list[float] = []  # every depth frame: receive -> handled
+        self.order_us: list[float] = []  # frames that placed: receive -> place entered
+        self.orders: list[tuple[str, str, float, float]] = []
+
+    def on_frame(self, raw: bytes, recv_ns: int) -> None:
+        try:
+            d = self.decode(raw).data
+        except msgspec.DecodeError:  # a stream the floor does not read (aggTrade, markPrice)
+            return
+        if type(d) is not _Depth:  # the daemon's intents come from depth frames (its BookUpdate); so do these
+            return
+        self._side(d.b, self.bq, self.bk, 1.0)
+        self._side(d.a, self.aq, self.ak, -1.0)
+        bid, ask = (self.bk[-1] if self.bk else 0.0), (-self.ak[-1] if self.ak else 0.0)
+        quote = (bid, self.bq.get(bid, 0.0), ask, self.aq.get(ask, 0.0))
+        if quote != self.quote:
+            self.quote = quote
+            if recv_ns - self.last_order_ns >= self.cooldown_ns and bid > 0.0:
+                self.last_order_ns = recv_ns
+                self.place(("BTCUSDT", "BUY", bid, 0.002), recv_ns)
+        self.frame_us.append((time.time_ns() - recv_ns) / 1e3)
+
+    @staticmethod
+    def _side(levels: list[tuple[float, float]], q: dict[float, float], keys: list[float], sign: float) -> None:
+        for p, size in levels:
+            k = sign * p
+            if size > 0:
+                if p not in q:
+                    insort(keys, k)
+                q[p] = size
+            elif q.pop(p, None) is not None:
+                del keys[bisect_left(keys, k)]
+
+    def place(self, order: tuple[str, str, float, float], recv_ns: int) -> None:
+        self.order_us.append((time.time_ns() - recv_ns) / 1e3)
+        self.orders.append(order)
+
+
+async def floor_live(cfg: Config, seconds: float) -> dict[str, Any]:
+    """``FloorDesk`` on the daemon's own streams from a local exchange playing the same recording at
+    the same speed, in this process, for ``seconds``: what receiving a frame costs this machine live
+    before any engine code (the floor under ``p50_us``)."""
+    rt = cfg.runtime
+    exchange = LocalExchange.from_config(rt.local_exchange, port=0)
+    port = await exchange.start()
+    desk = FloorDesk(cooldown_s=0.5)
+    base = endpoints("local", rt.feeds, local_port=port).ws_base
+    names = stream_names(cfg.strategy.universe, rt.feeds.streams, rt.feeds.depth_speed)
+
+    async def pump(url: str) -> None:
+        async with websockets.connect(url, max_size=None) as ws:
+            while True:
+                raw = await ws.recv(decode=False)
+                desk.on_frame(raw, time.time_ns())
+
+    pumps = [asyncio.create_task(pump(url)) for _, url, streams in
+             stream_urls(base, names, paths=rt.feeds.stream_paths) if streams]
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        for t in pumps:
+            t.cancel()
+        await asyncio.gather(*pumps, return_exceptions=True)
+        await exchange.stop()
+    return {"floor_p50_us": round(pct(desk.order_us, 0.5), 1), "floor_p99_us": round(pct(desk.order_us, 0.99), 1),
+            "floor_samples": len(desk.order_us), "floor_frame_p50_us": round(pct(desk.frame_us, 0.5), 1),
+            "floor_frames": len(desk.frame_us)}
+
+
 REHEARSALS = 20  # rehearsals of the decision path right before a placing frame (``hot_chain``'s second pass)
 
 
@@ -366,12 +461,14 @@ def main() -> None:
         cfg = lively(load_config(ROOT / "configs"), str(Path(tmp) / "logs"), args.speed, fsync=not args.no_fsync,
                      warm=args.warm)
         result = run_async(measure(cfg, args.seconds))
+        result |= run_async(floor_live(cfg, args.seconds))
         result |= hot_chain(cfg, str(Path(tmp) / "replay"))
         result |= hot_chain(cfg, str(Path(tmp) / "rehearsed"), result.pop("placing_frames"))
         result["journal_fsync"] = not args.no_fsync
         result["warm_decision_path"] = args.warm
         result["cold_factor"] = round(result["decided_p50_us"] / max(result["decided_hot_p50_us"], 1e-9), 1)
     print(f"tick -> order sent: p50 {result['p50_us']} us, p99 {result['p99_us']} us over {result['samples']} orders")
+    print(f"live floor (decode + dict book + a quote, same frames, same run): p50 {result['floor_p50_us']} us")
     print(f"the same chain (tick -> OrderRequest) live: p50 {result['decided_p50_us']} us; "
           f"hot (replayed back to back): p50 {result['decided_hot_p50_us']} us over {result['hot_samples']} intents")
     print(json.dumps(result))
