@@ -33,7 +33,10 @@ loop of ``bench_pipeline.py`` (msgspec decode, dict/bisect book, a quote) fed th
 streams by the same local exchange at the same speed, placing on a depth frame that changed the top
 of the book (0.5 s apart): ``floor_p50_us`` is receive -> its ``place`` entered, the least any Python
 engine spends on the frames that trigger the daemon's intents (``floor_frame_p50_us``: every depth
-frame handled). On this machine (2 shared KVM vCPUs) code that has not run for a few milliseconds runs many
+frame handled). ``chain_hot_*`` is the whole chain truly hot (``chain_back_to_back``): synthetic
+depth frames that flip the book's imbalance, replayed back to back after a prefix of the recording,
+so that every frame runs the same path to an order (frame entry -> ``place()``; the router's share).
+On this machine (2 shared KVM vCPUs) code that has not run for a few milliseconds runs many
 times slower than hot (a 1 us hash + regex call: 2-3 us after 1 ms, 16-41 us after 10 ms, with the
 CPU spinning or idle in between): the intent path runs ~10 times a second, between a few thousand other
 frames, so live it is cold, while the per-stage benchmarks (bench_signals/bench_risk/bench_router)
@@ -61,11 +64,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import tempfile
 import time
 from bisect import bisect_left, insort
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +85,10 @@ from hedge.events import BookUpdate, Features, OrderIntent, OrderRequest, RiskDe
 from hedge.exchange.server import LocalExchange
 from hedge.feeds.connection import endpoints, stream_names, stream_urls
 from hedge.feeds.dispatch import FrameDispatcher
-from hedge.feeds.recording import bundled_btcusdt
+from hedge.feeds.recording import RecordedLine, bundled_btcusdt
 from hedge.model.clock import LiveClock
 from hedge.replay.runner import Replay
+from hedge.router.stage import RouterStage
 from hedge.venue.base import OrderAck
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -450,6 +456,97 @@ def hot_chain(cfg: Config, log_dir: str, placing: dict[int, str] | None = None) 
             "hot_samples": len(out), "placing_frames": placing_frames}
 
 
+CHAIN_PREFIX = 20_000  # recorded lines replayed first (book synced, features and state built)
+CHAIN_FRAMES = 400  # then this many synthetic depth frames, back to back
+
+
+def every_frame_trades(cfg: Config) -> Config:
+    """``cfg`` with every depth frame able to place: the scalper without threshold or cooldown, an SPRT that
+    never switches it off, no cooloff (a latency bench times the path, not the strategy's judgement)."""
+    st, risk = cfg.strategy, cfg.risk
+    entries = [
+        msgspec.structs.replace(e, params={**e.params, "entry_threshold": 0.0, "cooldown_s": 0.0})
+        if e.name == "micro_scalper" else e
+        for e in st.strategies
+    ]
+    scores = msgspec.structs.replace(st.scores, sprt_alpha=1e-9, sprt_beta=1e-9)
+    cooloff = msgspec.structs.replace(risk.cooloff, consecutive_losses=10**9, consecutive_rejects=10**9)
+    return msgspec.structs.replace(cfg, strategy=msgspec.structs.replace(st, strategies=entries, scores=scores),
+                                   risk=msgspec.structs.replace(risk, cooloff=cooloff))
+
+
+def chain_back_to_back(cfg: Config, log_dir: str) -> dict[str, Any]:
+    """The whole chain truly hot: the recording's first ``CHAIN_PREFIX`` lines replayed (simulated venue,
+    ``every_frame_trades(cfg)``), then ``CHAIN_FRAMES`` synthetic depth frames back to back, each
+    setting the best bid's and the best ask's sizes so that the book's imbalance flips (buy, sell,
+    buy...): the same code path on every frame, nothing else in between. Timed like ``hot_chain``:
+    frame entry -> the venue's ``place()`` entered (``chain_hot_p50_us``, the live headline's span),
+    and the router's share of it (``RouterStage.on_decision`` entered -> ``place()``,
+    ``chain_hot_router_p50_us``), for frames that placed an order; the others were refused by the
+    screener's or risk's limits (``chain_hot_refused``)."""
+    cfg = every_frame_trades(cfg)
+    state = {"synthetic": 0, "t0": 0, "router_t0": 0, "in_frame": 0}
+    placed: list[float] = []
+    router: list[float] = []
+    seen: set[str] = set()
+    plain_frame, plain_decision = FrameDispatcher.on_frame, RouterStage.on_decision
+
+    def timed_frame(self: FrameDispatcher, raw: bytes | str, recv_ns: int) -> None:
+        state["in_frame"], state["t0"] = 1, time.perf_counter_ns()
+        try:
+            plain_frame(self, raw, recv_ns)
+        finally:
+            state["in_frame"] = 0
+
+    def timed_decision(self: RouterStage, d: RiskDecision) -> None:
+        state["router_t0"] = time.perf_counter_ns()
+        plain_decision(self, d)
+
+    FrameDispatcher.on_frame = timed_frame  # type: ignore[method-assign]
+    RouterStage.on_decision = timed_decision  # type: ignore[method-assign]
+    try:
+        replay = Replay(cfg, bundled_btcusdt(), log_dir=log_dir)
+        source: Any = replay.source
+        recorded = source.records
+        symbol = cfg.strategy.universe[0]
+
+        def records() -> Iterator[Any]:
+            last = None
+            for last in itertools.islice(recorded(), CHAIN_PREFIX):
+                yield last
+            assert last is not None
+            ns, sync = last.recv_ns, source.dispatcher.book(symbol)
+            state["synthetic"] = 1
+            for i in range(CHAIN_FRAMES):
+                bid, ask, u = sync.book.best_bid(), sync.book.best_ask(), sync.last_u
+                ns += 100_000_000
+                big, small = ("40.000", "0.010") if i % 2 == 0 else ("0.010", "40.000")
+                data = {"e": "depthUpdate", "E": ns // 1_000_000, "T": ns // 1_000_000, "s": symbol, "U": u + 1,
+                        "u": u + 1, "pu": u, "b": [[repr(bid[0]), big]], "a": [[repr(ask[0]), small]]}
+                yield RecordedLine(ns, msgspec.json.encode({"stream": f"{symbol.lower()}@depth@100ms", "data": data}))
+
+        source.records = records
+        venue: Any = replay.venue
+        sim_place = venue.place
+
+        def timed_place(req: OrderRequest) -> Any:
+            if state["synthetic"] and state["in_frame"] and req.intent_id not in seen:
+                now = time.perf_counter_ns()
+                seen.add(req.intent_id)
+                placed.append((now - state["t0"]) / 1e3)
+                router.append((now - state["router_t0"]) / 1e3)
+            return sim_place(req)
+
+        venue.place = timed_place
+        run_async(replay.run())
+    finally:
+        FrameDispatcher.on_frame = plain_frame  # type: ignore[method-assign]
+        RouterStage.on_decision = plain_decision  # type: ignore[method-assign]
+    return {"chain_hot_p50_us": round(pct(placed, 0.50), 1), "chain_hot_p99_us": round(pct(placed, 0.99), 1),
+            "chain_hot_router_p50_us": round(pct(router, 0.50), 1), "chain_hot_samples": len(placed),
+            "chain_hot_refused": CHAIN_FRAMES - len(placed)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--seconds", type=float, default=30.0)
@@ -464,10 +561,13 @@ def main() -> None:
         result |= run_async(floor_live(cfg, args.seconds))
         result |= hot_chain(cfg, str(Path(tmp) / "replay"))
         result |= hot_chain(cfg, str(Path(tmp) / "rehearsed"), result.pop("placing_frames"))
+        result |= chain_back_to_back(cfg, str(Path(tmp) / "chain"))
         result["journal_fsync"] = not args.no_fsync
         result["warm_decision_path"] = args.warm
         result["cold_factor"] = round(result["decided_p50_us"] / max(result["decided_hot_p50_us"], 1e-9), 1)
     print(f"tick -> order sent: p50 {result['p50_us']} us, p99 {result['p99_us']} us over {result['samples']} orders")
+    print(f"the whole chain truly hot (every frame places, back to back): tick -> place() p50 "
+          f"{result['chain_hot_p50_us']} us, of it the router {result['chain_hot_router_p50_us']} us")
     print(f"live floor (decode + dict book + a quote, same frames, same run): p50 {result['floor_p50_us']} us")
     print(f"the same chain (tick -> OrderRequest) live: p50 {result['decided_p50_us']} us; "
           f"hot (replayed back to back): p50 {result['decided_hot_p50_us']} us over {result['hot_samples']} intents")
