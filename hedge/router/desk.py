@@ -241,8 +241,11 @@ class OrderDesk:
     async def place_io(self, rec: OrderRecord, req: OrderRequest | None = None) -> None:
         """Place ``rec`` (``req``: its request as the decision built it, else rebuilt from the record)."""
         cid = rec.client_order_id
-        self.group.write()  # its request line in the file before it leaves (synced meanwhile, from the next turn)
-        await self.group.synced(self._barriers.pop(cid, self.group.seq))  # what the decision rests on: on disk
+        group = self.group
+        group.write()  # its request line in the file before it leaves (synced meanwhile, from the next turn)
+        barrier = self._barriers.pop(cid, group.seq)
+        if barrier > group.synced_seq:  # (``synced``'s own first test: no coroutine when nothing is to wait for)
+            await group.synced(barrier)  # what the decision rests on: on disk
         t0_ns = self.clock.now_ns()
         rec.sent_s = self.clock.now_s()
         req = req if req is not None else rec.request()

@@ -15,6 +15,7 @@ from hedge.config import LiquidityBucket, SymbolsConfig
 from hedge.events import BookUpdate, Side
 
 _DEFAULT_BUCKET = LiquidityBucket()
+_BUY = Side.BUY  # a global read, not an Enum class attribute lookup (~70 ns): cap_price runs in every decision
 
 
 class SlippageModel:
@@ -42,4 +43,4 @@ class SlippageModel:
     @staticmethod
     def cap_price(arrival_mid: float, side: Side, cap_bps: float) -> float:
         """The worst acceptable price: above the arrival mid for a buy, below it for a sell."""
-        return arrival_mid * (1.0 + side.sign * cap_bps / 1e4)
+        return arrival_mid * (1.0 + (cap_bps if side is _BUY else -cap_bps) / 1e4)  # side.sign * cap_bps, exactly
