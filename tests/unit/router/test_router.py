@@ -351,6 +351,22 @@ async def test_crash_between_journal_and_send_is_recovered_without_sending(tmp_p
     rig.journals.close()
 
 
+async def test_an_order_whose_pending_record_cannot_be_written_is_rejected_never_sent(rig: Rig) -> None:
+    def full_disk(*_args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    rig.router.pending.add = full_disk  # type: ignore[method-assign]
+    rig.decide("nodisk")
+    (req,) = rig.requests
+    rec = rig.router.lifecycle.orders[req.client_order_id]
+    assert rec.status is OrderStatus.PENDING  # the refusal is handled on the task's own turn, not in the decision
+    await rig.router.idle()
+    assert rec.status is OrderStatus.REJECTED and rec.reason.startswith("not sent: pending record failed")
+    assert not [c for c in rig.venue.calls if c[0] == "place"]
+    (rep,) = rig.journal("orders_failed")
+    assert rep["intent_id"] == "nodisk" and rep["orders"] == 1 and rep["filled_qty"] == 0.0
+
+
 async def test_dry_run_sends_nothing_and_journals(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, venue_factory=lambda j: DryRunVenue(j, {SYM: FILTERS}))
     rig.decide(notional=1000.0)
