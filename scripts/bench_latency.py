@@ -151,8 +151,8 @@ class Stages:
     """Per-stage stamps of the frame being handled, read from outside the engine: the dispatcher's
     entry (wrapped), then each bus event of the chain once it reached every subscriber (the bench
     subscribes last), the router's venue task starting (``task``: ``OrderDesk.place_io`` entered)
-    and the venue call (``place``; ``task`` -> ``place`` is the journal commit and the durability
-    wait). In the engine clock's ns, like ``recv_ns``. Each stage is timed from the stamp before it
+    and the venue call (``place``; ``task`` -> ``place`` is the pending record, the journal commit
+    and the durability wait). In the engine clock's ns, like ``recv_ns``. Each stage is timed from the stamp before it
     in time; one stamped after ``place`` is left out (with the venue task started eagerly, inside
     the router's decision handler, the RiskDecision and OrderRequest fan-outs end after the call:
     ``intent`` -> ``task`` is then the risk check and the router's decision together)."""
@@ -221,12 +221,12 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
     plain_synced = group.synced
     waits = {"synced": 0, "waited": 0}
 
-    async def timed_place_io(rec: Any, req: Any = None) -> None:
+    async def timed_place_io(rec: Any, *args: Any) -> None:
         stages.order(rec.intent_id, "task")
-        await plain_place_io(rec, req)
+        waits["synced"] += 1  # every placement checks its durability barrier (it calls ``synced`` only to wait)
+        await plain_place_io(rec, *args)
 
     async def timed_synced(n: int) -> None:
-        waits["synced"] += 1
         waits["waited"] += n > group.synced_seq
         await plain_synced(n)
 

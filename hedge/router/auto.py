@@ -52,6 +52,8 @@ from hedge.router.market_stats import MarketStats
 from hedge.router.slippage import SlippageModel
 from hedge.router.tca import IntentTca
 
+_BUY = Side.BUY  # a global read, not an Enum class attribute lookup (~70 ns): ``features`` runs in every auto slice
+
 
 class Choice(msgspec.Struct, frozen=True, kw_only=True):
     """One slice's decision, as the TCA record keeps it."""
@@ -91,7 +93,7 @@ class AutoRouter:
 
     def features(self, t: float, intent: OrderIntent, qty: float, book: BookUpdate, tick: float,
                  horizon_s: float) -> FillFeatures:
-        buy = intent.side is Side.BUY
+        buy = intent.side is _BUY
         mid = book.mid
         return FillFeatures(
             queue_ahead=book.bid_qty if buy else book.ask_qty, own_qty=qty,

@@ -226,23 +226,27 @@ class OrderDesk:
         pending record that cannot be written rejects it, never sent. The task's first step runs now
         (``spawn_now``): the pending record, the request line written and, when nothing is to wait
         for, the request itself, from inside the decision."""
-        self.spawn_now(self._persist_and_place(rec, req, slice_no, body))
+        self.spawn_now(self.place_io(rec, req, slice_no, body))
 
-    async def _persist_and_place(self, rec: OrderRecord, req: OrderRequest, slice_no: int, body: bytes) -> None:
-        try:
-            self.pending.add(req, slice_no, body)  # before the request leaves: a crash after it finds the order
-        except OSError as exc:
-            log.error("router: cannot persist pending order %s (%s); not sent", req.client_order_id, exc)
-            await asyncio.sleep(0)  # the outcome on the task's own turn, not inside the decision handler
-            self.transition(req.client_order_id, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
-            return
-        await self.place_io(rec, req)
-
-    async def place_io(self, rec: OrderRecord, req: OrderRequest | None = None) -> None:
-        """Place ``rec`` (``req``: its request as the decision built it, else rebuilt from the record)."""
+    async def place_io(self, rec: OrderRecord, req: OrderRequest | None = None, slice_no: int = 0,
+                       body: bytes | None = None) -> None:
+        """Place ``rec`` (``req``: its request as the decision built it, else rebuilt from the record).
+        ``body`` (a new order's, from ``send``): its encoded request, for the pending record written
+        first (one coroutine per order: a wrapper around this one cost a coroutine and a frame more)."""
+        if body is not None and req is not None:
+            try:
+                self.pending.add(req, slice_no, body)  # before the request leaves: a crash after it finds the order
+            except OSError as exc:
+                log.error("router: cannot persist pending order %s (%s); not sent", req.client_order_id, exc)
+                await asyncio.sleep(0)  # the outcome on the task's own turn, not inside the decision handler
+                self.transition(req.client_order_id, S.REJECTED, reason=f"not sent: pending record failed: {exc}")
+                return
         cid = rec.client_order_id
-        self.group.write()  # its request line in the file before it leaves (synced meanwhile, from the next turn)
-        await self.group.synced(self._barriers.pop(cid, self.group.seq))  # what the decision rests on: on disk
+        group = self.group
+        group.write()  # its request line in the file before it leaves (synced meanwhile, from the next turn)
+        barrier = self._barriers.pop(cid, group.seq)
+        if barrier > group.synced_seq:  # (``synced``'s own first test: no coroutine when nothing is to wait for)
+            await group.synced(barrier)  # what the decision rests on: on disk
         t0_ns = self.clock.now_ns()
         rec.sent_s = self.clock.now_s()
         req = req if req is not None else rec.request()

@@ -76,6 +76,9 @@ from hedge.venue.errors import RateLimited, Retryable
 log = logging.getLogger(__name__)
 
 S = OrderStatus
+# the hot path's enum members as module constants: a global read, not an Enum class attribute lookup (~70 ns)
+_MAKER, _TAKER, _DONE = Phase.MAKER, Phase.TAKER, Phase.DONE
+_IOC = TimeInForce.IOC
 MAX_SEND_RETRIES = 5
 REHEARSAL_INTENT = "rehearsal"  # the intent id (and strategy) of ``Executor.rehearse``'s request, never sent
 
@@ -157,10 +160,14 @@ class Executor:
         return req  # (dropped by the warmer)
 
     def start(self, ex: Execution) -> None:
-        self.executions[ex.intent.intent_id] = ex
+        intent = ex.intent
+        self.executions[intent.intent_id] = ex
         if not ex.market:
-            self.tca.started(ex.intent.intent_id, ex.symbol, ex.side, ex.qty, ex.arrival_mid)
-        self.by_symbol.setdefault(ex.symbol, []).append(ex)
+            self.tca.started(intent.intent_id, intent.symbol, intent.side, ex.qty, ex.arrival_mid)
+        exs = self.by_symbol.get(intent.symbol)
+        if exs is None:
+            exs = self.by_symbol[intent.symbol] = []
+        exs.append(ex)
         self._start_slice(ex)
 
     def set_config(self, cfg: RouterConfig) -> None:
@@ -213,13 +220,14 @@ class Executor:
         ex.send_retries = 0
         ex.slice_maker0 = ex.maker_qty
         now = self.clock.now_s()
-        rest = self.policy.opens_maker(ex, self.books.get(ex.symbol), now)
-        ex.phase = Phase.MAKER if rest else Phase.TAKER
-        if ex.phase is Phase.MAKER:
+        if self.policy.opens_maker(ex, self.books.get(ex.intent.symbol), now):
+            ex.phase = _MAKER
             # Armed before the send: a venue may answer (and a fill end the slice) inside ``_send_next``.
             timeout = self.policy.maker_timeout_s(ex)  # auto: the horizon it chose
             ex.maker_deadline = now + timeout
             ex.maker_timer = self.clock.call_later(timeout, lambda: self._maker_timeout(ex))
+        else:
+            ex.phase = _TAKER
         self._send_next(ex)
 
     def _maker_timeout(self, ex: Execution) -> None:
@@ -287,22 +295,23 @@ class Executor:
     def _send_next(self, ex: Execution) -> None:
         """Place the current slice's next order (maker, taker or, for a flatten, market)."""
         ex.timer = None
-        if ex.phase is Phase.DONE:
+        phase = ex.phase
+        if phase is _DONE:
             return
         if ex.halted:
             self._finish(ex)
             return
-        book = self.books.get(ex.symbol)
+        symbol = ex.intent.symbol
+        book = self.books.get(symbol)
         if book is None or not book.valid:
             ex.waiting_book = True  # never price from an invalid book; resume on the next valid one
             return
-        if ex.phase is Phase.MAKER and self.clock.now_s() >= ex.maker_deadline:
-            ex.phase, ex.fell_back = Phase.TAKER, True  # the maker time ran out while this order was pending
-        remaining = ex.slice_remaining()
-        px, tif, otype, prep = next_order(ex, book, self.marks.get(ex.symbol) or book.mid, self.slippage,
-                                            self.cfg.maker_offset_ticks)
+        if phase is _MAKER and self.clock.now_s() >= ex.maker_deadline:
+            ex.phase, ex.fell_back = _TAKER, True  # the maker time ran out while this order was pending
+        px, tif, otype, prep = next_order(ex, book, self.marks.get(symbol) or book.mid, self.slippage,
+                                          self.cfg.maker_offset_ticks)
         if isinstance(prep, Denial):
-            self.desk.deny(ex.intent, remaining, px, prep)
+            self.desk.deny(ex.intent, ex.slice_remaining(), px, prep)
             ex.reasons.append(f"denied {prep.filter}: {prep.reason}")
             self._slice_done(ex)
             return
@@ -330,14 +339,14 @@ class Executor:
             return
         self.by_cid[cid] = ex
         ex.cids.append(cid)
-        rec.fallback = ex.fell_back and tif is TimeInForce.IOC
+        rec.fallback = ex.fell_back and tif is _IOC
         ex.acc_qty = ex.acc_notional = 0.0
         ex.cancel_reason, ex.cancel_sent = "", False
         # Bookkeeping before the send: the send's first step runs now and a venue that answers at once
         # (no await inside ``place``) delivers its fills inside it; TCA must know the order by then.
         self.tca.order(intent.intent_id, cid, rec.fallback)
         ex.orders += 1
-        desk.health[ex.symbol].orders += 1
+        desk.health[intent.symbol].orders += 1
         body = desk.journal_request("request", req)
         desk.bus.publish(req)
         desk.send(rec, req, ex.slice_no, body)  # the pending record and the venue call, in the order's task

@@ -40,10 +40,17 @@ class FillFeatures(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def design(x: FillFeatures, horizon0_s: float) -> tuple[float, float, float, float, float]:
-    """The model's features (without the intercept), at the fit's horizon ``horizon0_s``."""
+    """The model's features (without the intercept), at the fit's horizon ``horizon0_s``.
+
+    Cost (every auto slice): ``v if v > 0.0 else 0.0`` is ``max(0.0, v)`` exactly (the builtin keeps
+    its first argument unless the second is greater: NaN and -0.0 give 0.0 either way) without a call."""
     vol_ticks = x.vol_bps_s * math.sqrt(horizon0_s) / x.tick_bps if x.tick_bps > 0 else 0.0
-    return (x.distance_ticks, math.log1p(max(0.0, x.queue_ahead + x.own_qty)),
-            math.log1p(max(0.0, x.flow_qty_s) * horizon0_s), max(0.0, x.spread_ticks - 1.0), math.log1p(vol_ticks))
+    queue = x.queue_ahead + x.own_qty
+    flow = x.flow_qty_s
+    spread = x.spread_ticks - 1.0
+    return (x.distance_ticks, math.log1p(queue if queue > 0.0 else 0.0),
+            math.log1p((flow if flow > 0.0 else 0.0) * horizon0_s), spread if spread > 0.0 else 0.0,
+            math.log1p(vol_ticks))
 
 
 def _sigmoid(z: float) -> float:
@@ -64,9 +71,12 @@ def horizon_exponent(horizon_s: float, m: FillModel) -> float:
 
 
 def at_exponent(p0: float, e: float, m: FillModel) -> float:
-    """P(T) from P(T0) and ``horizon_exponent(T)`` (the constant hazard), clipped to [p_min, p_max]."""
+    """P(T) from P(T0) and ``horizon_exponent(T)`` (the constant hazard), clipped to [p_min, p_max]:
+    ``min(m.p_max, max(m.p_min, p))`` exactly, as comparisons (three per auto slice: the builtins'
+    calls were most of its cost)."""
     p = 1.0 - (1.0 - p0) ** e if p0 < 1.0 else 1.0
-    return min(m.p_max, max(m.p_min, p))
+    lo = p if p > m.p_min else m.p_min
+    return lo if lo < m.p_max else m.p_max
 
 
 def fill_probability(x: FillFeatures, m: FillModel, *, intercept: float | None = None) -> float:

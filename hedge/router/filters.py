@@ -50,6 +50,11 @@ class Mode(enum.Enum):
     MARKET = "market"  # no price; the market lot and the reference price apply
 
 
+# Read on every order (round_price, prepare, _pass): module constants, not Enum class attribute lookups (~70 ns each)
+_BUY = Side.BUY
+_MAKER, _MARKET = Mode.MAKER, Mode.MARKET
+
+
 class Prepared(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """An order that passes every filter. ``price`` is 0 for market orders."""
 
@@ -97,8 +102,8 @@ class OrderFilter:
     def round_price(self, side: Side, px: float, mode: Mode, cap: float = 0.0) -> int:
         """``px`` in whole ticks, rounded for ``mode`` (see the module docstring)."""
         g = self.ticks
-        buy = side is Side.BUY
-        if mode is Mode.MAKER:
+        buy = side is _BUY
+        if mode is _MAKER:
             return g.floor(px) if buy else g.ceil(px)
         t = g.ceil(px) if buy else g.floor(px)
         if cap > 0.0:
@@ -121,7 +126,7 @@ class OrderFilter:
         ``reference`` is the mark (or mid) price used by the percent-price band and, for market
         orders, by min notional; ``cap`` bounds a taker limit (0 = none).
         """
-        if mode is not Mode.MARKET and 0.0 < qty < math.inf and 0.0 < price < math.inf:
+        if mode is not _MARKET and 0.0 < qty < math.inf and 0.0 < price < math.inf:
             fast = self._pass(side, qty, price, mode, reference, cap, reduce_only)
             if fast is not None:
                 return fast
@@ -142,7 +147,7 @@ class OrderFilter:
         tg, sg = self.ticks, self.steps
         px = ticks * tg.a / tg.pow10
         if reference > 0.0:
-            if side is Side.BUY:
+            if side is _BUY:
                 if self.up_f > 0.0 and px > reference * self.up_f * (1.0 - _BAND_EPS):
                     return None
             elif self.down_f > 0.0 and px < reference * self.down_f * (1.0 + _BAND_EPS):

@@ -94,6 +94,9 @@ class JournalWriter:
         """``on_write``: called after each line instead of the size check (a durable writer's commit)."""
         self.path = Path(path)
         self.masker = masker if masker is not None else Masker()
+        # what masks a line, fixed here (a Masker's secrets are fixed at its construction): None when there
+        # is nothing to mask, so a line costs no ``Masker.__bool__`` call
+        self._mask_bytes = self.masker.mask_bytes if self.masker else None
         self.now_ns = (clock or LiveClock()).now_ns  # stamps a line written without ``ts_ns``
         self.max_bytes = max_bytes
         self.backups = backups
@@ -138,7 +141,8 @@ class JournalWriter:
         if tail is None:
             tail = self._kinds[kind] = b',"kind":"%s","data":' % kind.encode()
         buf += b'{"ts_ns":%d%s' % (ts_ns or self.now_ns(), tail)
-        buf += self.masker.mask_bytes(body) if self.masker else body
+        mask = self._mask_bytes
+        buf += mask(body) if mask is not None else body
         buf += b"}\n"
         self.lines += 1
         if self.on_write is not None:

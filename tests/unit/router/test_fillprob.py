@@ -6,12 +6,14 @@ import math
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hedge.config import AutoRouterConfig, FillModel, default_config
 from hedge.events import BookUpdate, OrderIntent, Side, Trade
 from hedge.router.auto import AutoRouter
 from hedge.router.fill_fit import fit_fill_model
-from hedge.router.fillprob import FillFeatures, FillSample, design, fill_probability, shift_intercept
+from hedge.router.fillprob import FillFeatures, FillSample, at_exponent, design, fill_probability, shift_intercept
 from hedge.router.market_stats import MarketStats
 from hedge.router.slippage import SlippageModel
 
@@ -162,3 +164,21 @@ def test_reliability_bins_by_hand() -> None:
     bins = reliability([rec])
     assert [(b.lo, b.attempts, b.predicted, b.realised) for b in bins] == [
         (0.0, 2, pytest.approx(0.125), 0.5), (0.8, 2, pytest.approx(0.925), 1.0)]  # the taker choice is no attempt
+
+
+_ANY = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@given(_ANY, _ANY, _ANY, _ANY, st.one_of(st.floats(-0.0, 1.0), st.just(math.nan)), _ANY, _ANY,
+       st.floats(0.0, 100.0))
+def test_design_and_clip_are_the_builtins_max_min_bit_for_bit(queue: float, own: float, flow: float, spread: float,
+                                                              p0: float, p_min: float, p_max: float, e: float) -> None:
+    """``design`` and ``at_exponent`` compare instead of calling ``max``/``min`` (cost): the same
+    values for any input, NaN, infinities and signed zeros included."""
+    x = feat(queue_ahead=queue, own_qty=own, flow_qty_s=flow, spread_ticks=spread)
+    d = design(x, 5.0)
+    ref = (math.log1p(max(0.0, queue + own)), math.log1p(max(0.0, flow) * 5.0), max(0.0, spread - 1.0))
+    assert repr(d[1:4]) == repr(ref)
+    m = msgspec.structs.replace(FillModel(), p_min=p_min, p_max=p_max)
+    p = 1.0 - (1.0 - p0) ** e if p0 < 1.0 else 1.0
+    assert repr(at_exponent(p0, e, m)) == repr(min(m.p_max, max(m.p_min, p)))

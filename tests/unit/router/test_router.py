@@ -351,6 +351,24 @@ async def test_crash_between_journal_and_send_is_recovered_without_sending(tmp_p
     rig.journals.close()
 
 
+async def test_an_order_whose_pending_record_cannot_be_written_is_rejected_never_sent(
+        rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(*_args: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(rig.router.pending, "add", full_disk)
+    rig.decide("nodisk")
+    (req,) = rig.requests
+    rec = rig.router.lifecycle.orders[req.client_order_id]  # (forgotten once its execution has finished)
+    statuses = [rec.status]  # refused on the task's own turn, not inside the decision
+    await rig.router.idle()
+    assert [*statuses, rec.status] == [OrderStatus.PENDING, OrderStatus.REJECTED]
+    assert rec.reason.startswith("not sent: pending record failed")
+    assert not [c for c in rig.venue.calls if c[0] == "place"]
+    (rep,) = rig.journal("orders_failed")
+    assert rep["intent_id"] == "nodisk" and rep["orders"] == 1 and rep["filled_qty"] == 0.0
+
+
 async def test_dry_run_sends_nothing_and_journals(tmp_path: Path) -> None:
     rig = await make_rig(tmp_path, venue_factory=lambda j: DryRunVenue(j, {SYM: FILTERS}))
     rig.decide(notional=1000.0)
