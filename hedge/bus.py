@@ -436,7 +436,7 @@ class Bus:
         self._dispatching = True
         try:
             while True:
-                if type(event) is _Deferred:
+                if isinstance(event, _Deferred):
                     self._deliver_deferred(event)
                 else:
                     route = routes.get(type(event)) or self._resolve(type(event))
