@@ -47,7 +47,7 @@ cdef class Bus:
     cdef public bint timing
     cdef dict __dict__
 
-    @cython.locals(route=_Route, routes=dict, handlers=tuple, timed=bint)
+    @cython.locals(route=_Route, routes=dict, handlers=tuple, timed=bint, lanes=bint)
     cpdef publish(self, event)
 
     @cython.locals(route=_Route)

@@ -24,8 +24,8 @@ Design (the figures are this machine's, see docs/architecture.md):
   1. An event published from inside a handler reaches its urgent handlers as soon as the event being
      dispatched has reached all of its subscribers: before any queued event's other deliveries.
   2. Urgent deliveries keep FIFO among themselves (one urgent queue, in publish order; what an urgent
-     handler publishes joins its end): an exit intent and an entry intent of one tick are both risk
-     checked before either is routed, as without the lane; every subscriber sees its events in publish order.
+     handler publishes joins its end), so an urgent subscriber sees its events in publish order: an exit
+     intent and an entry intent of one tick are both risk checked before either is routed, as without the lane.
   3. The other subscribers (handlers and inboxes) see exactly the sequence they would without the
      lane: the event keeps its FIFO place for them, and what an urgent handler published is queued at
      that handler's place in the event's subscriber order (as if it had run there).
@@ -55,10 +55,9 @@ Design (the figures are this machine's, see docs/architecture.md):
   (``_Route.rest``, resolved once). Compiled (setup.py HOT_MODULES), ``bus.pxd`` makes ``_Route`` and
   ``Bus`` cdef classes, so that walk reads C fields (untyped, the compiled bus was no faster than the
   pure one; typed, a replay's dispatch is ~6% of its CPU cheaper); a ``Bus`` still takes new attributes.
-  Without an urgent subscription the lane costs a re-entrant publish one flag test and the loop one
-  type test and one queue test per event; with one, a re-entrant publish resolves its route (a dict
-  lookup) and an urgent event carries a ``_Deferred`` (its observers' delivery, with what its urgent
-  handlers published).
+  Without an urgent subscription the lane costs a publish one type test and one flag test per event
+  (``bench_bus``: within 1%); with one, a re-entrant publish resolves its route (a dict lookup) and an
+  urgent event carries a ``_Deferred`` (its observers' delivery, with what its urgent handlers published).
 
 Clock: the bus stamps nothing; its direct reads are ``time.monotonic()``, which throttles the
 handler-error log line (real time between operator log lines, never an event), and
@@ -432,13 +431,15 @@ class Bus:
                 t0 = time.perf_counter()
         # One loop, inline, for the event and what its handlers publish in turn (no frame per event:
         # most events are raw market messages with one or two handlers).
-        routes, pending, urgent = self._routes, self._pending, self._urgent
+        routes, pending, lanes = self._routes, self._pending, self._lanes
+        item: Any = event  # the event, then what the queue holds: events and ``_Deferred``
         self._dispatching = True
         try:
             while True:
-                if isinstance(event, _Deferred):
-                    self._deliver_deferred(event)
+                if type(item) is _Deferred:
+                    self._deliver_deferred(item)
                 else:
+                    event = item
                     route = routes.get(type(event)) or self._resolve(type(event))
                     route.count += 1
                     handlers = route.handlers
@@ -451,14 +452,13 @@ class Bus:
                             self._failed(_name_of(h), event, exc)
                     if route.rest:
                         self._deliver_rest(route, event)
-                if urgent:
+                if lanes and self._urgent:
                     self._run_urgent()
                 if not pending:
                     break
-                event = pending.popleft()
+                item = pending.popleft()
         finally:
             self._dispatching = False
-            self._capture = None
         if timed:
             self.timing = False
             assert self._observe is not None
@@ -517,7 +517,8 @@ class Bus:
                     h(event)
                 except Exception as exc:
                     self._failed(_name_of(h), event, exc)
-                self._capture = None
+                finally:
+                    self._capture = None
 
     def _deliver_deferred(self, item: _Deferred) -> None:
         """An urgent event in its FIFO place: its other subscribers, and at each urgent handler's place
