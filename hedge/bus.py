@@ -34,8 +34,13 @@ Design (the figures are this machine's, see docs/architecture.md):
      raising is delivered.
   What the lane changes is only *when* an urgent handler runs relative to the other subscribers of
   queued events. So a component is urgent in all of its subscriptions or in none (its events then keep
-  their order among themselves), and it must not read state that a non-urgent subscriber writes.
-  An urgent subscription takes no ``symbol`` (the order path needs none; it keeps the lane's walk one tuple).
+  their order among themselves), and it must not read state that a non-urgent subscriber writes. One
+  order does change: an event that an observer of a queued event publishes reaches the urgent handlers
+  after what the lane already ran (e.g. a ``Position`` the portfolio publishes on a fill queued before an
+  intent reaches the router after that intent's decision; without the lane, before it). Hence guarantee 3
+  holds given the same publications by the urgent handlers; the replay fingerprints check it end to end.
+  An urgent event's route is resolved when it is published (its count too), a plain event's when it is
+  dispatched. An urgent subscription takes no ``symbol`` (the order path needs none; the lane's walk stays one tuple).
 - **Isolation**: a handler or stage that raises is logged (rate-limited) and counted; the bus
   and the other subscribers go on.
 - ``drain()`` waits until every stage has processed everything published so far, including
