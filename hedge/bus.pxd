@@ -17,6 +17,14 @@ cdef class _Route:
     cdef public dict by_symbol
     cdef public bint rest
     cdef public bint needed
+    cdef public tuple urgent
+    cdef public tuple observers
+
+
+cdef class _Deferred:
+    cdef public object event
+    cdef public _Route route
+    cdef public list published
 
 
 cdef class Bus:
@@ -25,6 +33,9 @@ cdef class Bus:
     cdef public list _stages
     cdef public object _pending
     cdef public bint _dispatching
+    cdef public bint _lanes
+    cdef public object _urgent
+    cdef public object _capture
     cdef public bint _running
     cdef public dict _folded
     cdef public dict handler_errors
@@ -36,8 +47,17 @@ cdef class Bus:
     cdef public bint timing
     cdef dict __dict__
 
-    @cython.locals(route=_Route, routes=dict, handlers=tuple, timed=bint)
+    @cython.locals(route=_Route, routes=dict, handlers=tuple, timed=bint, lanes=bint)
     cpdef publish(self, event)
+
+    @cython.locals(route=_Route)
+    cpdef _queue(self, event)
+
+    @cython.locals(item=_Deferred)
+    cpdef _run_urgent(self)
+
+    @cython.locals(route=_Route, slot=Py_ssize_t)
+    cpdef _deliver_deferred(self, _Deferred item)
 
     @cython.locals(route=_Route)
     cpdef bint publish_needed(self, etype)

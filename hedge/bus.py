@@ -18,6 +18,29 @@ Design (the figures are this machine's, see docs/architecture.md):
 - **Ordering**: a publish made from inside a handler is queued and dispatched after the current
   event has reached every subscriber, so all subscribers of a topic see its events in publish
   order (global FIFO), even under re-entrant publishing.
+- **The urgent lane** (``subscribe(..., urgent=True)``: the order path, risk's and the router's
+  subscriptions; issue 23). Without it, an order waits on every tick behind the cold observers of the
+  events queued before it (features, signals, telemetry, the tape: ~30-45 us live). The guarantees:
+  1. An event published from inside a handler reaches its urgent handlers as soon as the event being
+     dispatched has reached all of its subscribers: before any queued event's other deliveries.
+  2. Urgent deliveries keep FIFO among themselves (one urgent queue, in publish order; what an urgent
+     handler publishes joins its end), so an urgent subscriber sees its events in publish order: an exit
+     intent and an entry intent of one tick are both risk checked before either is routed, as without the lane.
+  3. The other subscribers (handlers and inboxes) see exactly the sequence they would without the
+     lane: the event keeps its FIFO place for them, and what an urgent handler published is queued at
+     that handler's place in the event's subscriber order (as if it had run there).
+  4. An outermost publish (nothing queued ahead of it) runs every handler in subscription order.
+  5. A failing urgent handler is isolated and counted like any other; what it published before
+     raising is delivered.
+  What the lane changes is only *when* an urgent handler runs relative to the other subscribers of
+  queued events. So a component is urgent in all of its subscriptions or in none (its events then keep
+  their order among themselves), and it must not read state that a non-urgent subscriber writes. One
+  order does change: an event that an observer of a queued event publishes reaches the urgent handlers
+  after what the lane already ran (e.g. a ``Position`` the portfolio publishes on a fill queued before an
+  intent reaches the router after that intent's decision; without the lane, before it). Hence guarantee 3
+  holds given the same publications by the urgent handlers; the replay fingerprints check it end to end.
+  An urgent event's route is resolved when it is published (its count too), a plain event's when it is
+  dispatched. An urgent subscription takes no ``symbol`` (the order path needs none; the lane's walk stays one tuple).
 - **Isolation**: a handler or stage that raises is logged (rate-limited) and counted; the bus
   and the other subscribers go on.
 - ``drain()`` waits until every stage has processed everything published so far, including
@@ -37,6 +60,9 @@ Design (the figures are this machine's, see docs/architecture.md):
   (``_Route.rest``, resolved once). Compiled (setup.py HOT_MODULES), ``bus.pxd`` makes ``_Route`` and
   ``Bus`` cdef classes, so that walk reads C fields (untyped, the compiled bus was no faster than the
   pure one; typed, a replay's dispatch is ~6% of its CPU cheaper); a ``Bus`` still takes new attributes.
+  Without an urgent subscription the lane costs a publish one type test and one flag test per event
+  (``bench_bus``: within 1%); with one, a re-entrant publish resolves its route (a dict lookup) and an
+  urgent event carries a ``_Deferred`` (its observers' delivery, with what its urgent handlers published).
 
 Clock: the bus stamps nothing; its direct reads are ``time.monotonic()``, which throttles the
 handler-error log line (real time between operator log lines, never an event), and
@@ -229,7 +255,7 @@ class _Route:
     """Everything one concrete event type is delivered to, resolved once."""
 
     __slots__ = ("blocking", "by_symbol", "count", "handlers", "inboxes", "keyed_handlers", "keyed_inboxes", "name",
-                 "needed", "rest")
+                 "needed", "observers", "rest", "urgent")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -245,6 +271,22 @@ class _Route:
         self.by_symbol: dict[Hashable, tuple[Handler[Any], ...]] = {}
         self.rest = False
         self.needed = False  # a subscriber that is not ``passive``: the event must be built
+        # The urgent lane: the urgent handlers (subscription order), and ``handlers`` with each of them
+        # replaced by None (the place where what it published is queued for the others). Else both empty.
+        self.urgent: tuple[Handler[Any], ...] = ()
+        self.observers: tuple[Handler[Any] | None, ...] = ()
+
+
+class _Deferred:
+    """A re-entrant event whose urgent handlers run ahead: queued in its FIFO place for its other
+    subscribers, with what each urgent handler published (one list per urgent handler, in order)."""
+
+    __slots__ = ("event", "published", "route")
+
+    def __init__(self, event: Event, route: _Route) -> None:
+        self.event = event
+        self.route = route
+        self.published: list[list[Any]] = []
 
 
 class Stage:
@@ -258,17 +300,18 @@ class Stage:
 
 
 class _Sub:
-    __slots__ = ("handler", "inbox", "passive", "symbol", "topic")
+    __slots__ = ("handler", "inbox", "passive", "symbol", "topic", "urgent")
 
     def __init__(
         self, topic: type[Event], symbol: Hashable, handler: Handler[Any] | None, inbox: Inbox[Any] | None,
-        passive: bool = False,
+        passive: bool = False, urgent: bool = False,
     ) -> None:
         self.topic = topic
         self.symbol = symbol
         self.handler = handler
         self.inbox = inbox
         self.passive = passive
+        self.urgent = urgent
 
 
 class Bus:
@@ -278,8 +321,11 @@ class Bus:
         self._subs: list[_Sub] = []
         self._routes: dict[type[Event], _Route] = {}
         self._stages: list[Stage] = []
-        self._pending: deque[Event] = deque()
+        self._pending: deque[Any] = deque()  # events, and ``_Deferred`` for the urgent ones
         self._dispatching = False
+        self._lanes = False  # some subscription is urgent
+        self._urgent: deque[_Deferred] = deque()  # the urgent lane: events whose urgent handlers are due
+        self._capture: list[Any] | None = None  # while an urgent handler runs: what it publishes
         self._running = False
         self._folded: dict[str, int] = {}
         self.handler_errors: dict[str, int] = {}
@@ -292,11 +338,15 @@ class Bus:
     # ------------------------------------------------------------------ subscribing
 
     def subscribe(self, topic: type[E], handler: Handler[E], *, symbol: str | None = None,
-                  passive: bool = False) -> None:
+                  passive: bool = False, urgent: bool = False) -> None:
         """Run ``handler`` inline on every published ``topic`` event (optionally one symbol's).
         ``passive``: it receives what is published, but does not by itself make a publisher build
-        the event (``publish_needed``; an observer whose figures the publisher keeps otherwise)."""
-        self._subs.append(_Sub(topic, symbol, handler, None, passive))
+        the event (``publish_needed``; an observer whose figures the publisher keeps otherwise).
+        ``urgent``: the urgent lane (module docstring): a re-entrant event reaches it ahead of queued events."""
+        if urgent and symbol is not None:
+            raise ValueError(f"an urgent subscription takes no symbol ({_name_of(handler)}, {symbol!r})")
+        self._subs.append(_Sub(topic, symbol, handler, None, passive, urgent))
+        self._lanes = self._lanes or urgent
         self._invalidate()
 
     def stage(
@@ -372,7 +422,10 @@ class Bus:
     def publish(self, event: Event) -> None:
         """Deliver ``event`` now to sync handlers and inboxes. Never blocks, never raises."""
         if self._dispatching:
-            self._pending.append(event)
+            if self._lanes:
+                self._queue(event)
+            else:
+                self._pending.append(event)
             return
         timed = False
         if self._timed and type(event) in self._timed:
@@ -383,25 +436,32 @@ class Bus:
                 t0 = time.perf_counter()
         # One loop, inline, for the event and what its handlers publish in turn (no frame per event:
         # most events are raw market messages with one or two handlers).
-        routes, pending = self._routes, self._pending
+        routes, pending, lanes = self._routes, self._pending, self._lanes
+        item: Any = event  # the event, then what the queue holds: events and ``_Deferred``
         self._dispatching = True
         try:
             while True:
-                route = routes.get(type(event)) or self._resolve(type(event))
-                route.count += 1
-                handlers = route.handlers
-                if route.by_symbol:
-                    handlers = route.by_symbol.get(getattr(event, "symbol", None), handlers)
-                for h in handlers:
-                    try:
-                        h(event)
-                    except Exception as exc:
-                        self._failed(_name_of(h), event, exc)
-                if route.rest:
-                    self._deliver_rest(route, event)
+                if type(item) is _Deferred:
+                    self._deliver_deferred(item)
+                else:
+                    event = item
+                    route = routes.get(type(event)) or self._resolve(type(event))
+                    route.count += 1
+                    handlers = route.handlers
+                    if route.by_symbol:
+                        handlers = route.by_symbol.get(getattr(event, "symbol", None), handlers)
+                    for h in handlers:
+                        try:
+                            h(event)
+                        except Exception as exc:
+                            self._failed(_name_of(h), event, exc)
+                    if route.rest:
+                        self._deliver_rest(route, event)
+                if lanes and self._urgent:
+                    self._run_urgent()
                 if not pending:
                     break
-                event = pending.popleft()
+                item = pending.popleft()
         finally:
             self._dispatching = False
         if timed:
@@ -432,6 +492,55 @@ class Bus:
                 await inbox.wait_for_room()
         self.publish(event)
 
+    def _queue(self, event: Event) -> None:
+        """A re-entrant publish with urgent subscriptions somewhere: an urgent event joins the urgent
+        lane (and its FIFO place as a ``_Deferred``); while an urgent handler runs, what it publishes
+        is kept for its place in the event's subscriber order instead of the queue's end."""
+        item: Any = event
+        route = self._routes.get(type(event)) or self._resolve(type(event))
+        if route.urgent:
+            route.count += 1  # counted now: ``route`` is current (a subscription may replace it before it runs)
+            item = _Deferred(event, route)
+            self._urgent.append(item)
+        capture = self._capture
+        if capture is not None:
+            capture.append(item)
+        else:
+            self._pending.append(item)
+
+    def _run_urgent(self) -> None:
+        """Drain the urgent lane (FIFO; what urgent handlers publish that is urgent joins its end)."""
+        urgent = self._urgent
+        while urgent:
+            item = urgent.popleft()
+            event = item.event
+            for h in item.route.urgent:
+                published: list[Any] = []
+                item.published.append(published)
+                self._capture = published
+                try:
+                    h(event)
+                except Exception as exc:
+                    self._failed(_name_of(h), event, exc)
+                finally:
+                    self._capture = None
+
+    def _deliver_deferred(self, item: _Deferred) -> None:
+        """An urgent event in its FIFO place: its other subscribers, and at each urgent handler's place
+        what that handler published (queued now, as if it had run here)."""
+        route, event, pending = item.route, item.event, self._pending
+        slot = 0
+        for h in route.observers:
+            if h is None:
+                pending.extend(item.published[slot])
+                slot += 1
+                continue
+            try:
+                h(event)
+            except Exception as exc:
+                self._failed(_name_of(h), event, exc)
+        self._deliver_rest(route, event)
+
     def _deliver_rest(self, route: _Route, event: Event) -> None:
         """Inboxes and per-symbol subscribers (after the route's plain handlers)."""
         for inbox in route.inboxes:
@@ -450,6 +559,8 @@ class Bus:
         route = _Route(etype.__name__)
         mro = set(etype.__mro__)
         handlers: list[Handler[Any]] = []
+        urgent: list[Handler[Any]] = []
+        observers: list[Handler[Any] | None] = []
         inboxes: list[Inbox[Any]] = []
         keyed_h: dict[Hashable, list[Handler[Any]]] = {}
         keyed_i: dict[Hashable, list[Inbox[Any]]] = {}
@@ -460,6 +571,9 @@ class Bus:
             if sub.symbol is None:
                 if sub.handler is not None:
                     handlers.append(sub.handler)
+                    if sub.urgent:
+                        urgent.append(sub.handler)
+                    observers.append(None if sub.urgent else sub.handler)
                 elif sub.inbox is not None and sub.inbox not in inboxes:
                     inboxes.append(sub.inbox)
             elif sub.handler is not None:
@@ -467,6 +581,8 @@ class Bus:
             elif sub.inbox is not None:
                 keyed_i.setdefault(sub.symbol, []).append(sub.inbox)
         route.handlers = tuple(handlers)
+        if urgent:
+            route.urgent, route.observers = tuple(urgent), tuple(observers)
         route.inboxes = tuple(inboxes)
         route.keyed_handlers = {k: tuple(v) for k, v in keyed_h.items()}
         route.keyed_inboxes = {k: tuple(v) for k, v in keyed_i.items()}

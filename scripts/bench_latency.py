@@ -50,7 +50,11 @@ difference; ``journal_fsync`` in the JSON says which).
 Stages (``stage_<name>_p50_us``, ``Stages``): the same samples split at stamps taken from outside
 the engine (a wrapped dispatcher entry, bus subscriptions added last, wrapped ``place_io`` and
 ``place``); ``durable_waits`` counts placements (all, not only first ones) that had to wait for a
-sync.
+sync. The bench's subscriptions take the bus's urgent lane (hedge/bus.py): the order path (risk,
+router) runs ahead of the observers of the events queued before it, so an observer's stamp (or its
+record of an intent's tick) would come after the venue call; in the lane a stamp follows the engine's
+urgent handlers of its event. ``features`` and ``signal`` then stamp the end of the frame's
+BookUpdate dispatch (the signal stage's handler included) and ``intent`` the risk check.
 
 Usage: .venv/bin/python scripts/bench_latency.py [--seconds 30] [--speed 4] [--no-fsync] [--warm]
 Last line: one JSON object (p50_us, p99_us, mean_us, max_us, samples, ...).
@@ -211,9 +215,9 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
     venue: Any = daemon.setup.venue
     stages.now_ns = engine.clock.now_ns
     for etype, stage in ((BookUpdate, "book"), (Features, "features"), (Signal, "signal")):
-        engine.bus.subscribe(etype, lambda e, stage=stage: stages.mark(stage, e.recv_ns))
-    engine.bus.subscribe(OrderIntent, stages.intent)
-    engine.bus.subscribe(RiskDecision, lambda d: stages.order(d.intent.intent_id, "decision"))
+        engine.bus.subscribe(etype, lambda e, stage=stage: stages.mark(stage, e.recv_ns), urgent=True)
+    engine.bus.subscribe(OrderIntent, stages.intent, urgent=True)
+    engine.bus.subscribe(RiskDecision, lambda d: stages.order(d.intent.intent_id, "decision"), urgent=True)
     assert daemon.pipeline is not None
     desk: Any = daemon.pipeline.router.desk
     plain_place_io = desk.place_io
@@ -250,8 +254,8 @@ async def measure(cfg: Config, seconds: float) -> dict[str, Any]:
             published.add(r.intent_id)
             decided_us.append((time.time_ns() - t) / 1e3)
 
-    engine.bus.subscribe(OrderIntent, on_intent)
-    engine.bus.subscribe(OrderRequest, on_request)
+    engine.bus.subscribe(OrderIntent, on_intent, urgent=True)
+    engine.bus.subscribe(OrderRequest, on_request, urgent=True)
     place = venue.place
 
     async def timed_place(req: OrderRequest) -> OrderAck:
@@ -429,7 +433,7 @@ def hot_chain(cfg: Config, log_dir: str, placing: dict[int, str] | None = None) 
         replay = Replay(cfg, bundled_btcusdt(), log_dir=log_dir)
         pipe: Any = replay.pipeline
         rehearsals = (pipe.signals.rehearse, pipe.risk.rehearse, pipe.router.rehearse)
-        replay.engine.bus.subscribe(OrderRequest, on_request)
+        replay.engine.bus.subscribe(OrderRequest, on_request, urgent=True)
         venue: Any = replay.venue
         sim_place = venue.place
 

@@ -143,21 +143,21 @@ class RiskStage:
 
     def attach(self) -> None:
         sub = self.bus.subscribe
-        sub(OrderIntent, self.on_intent)
-        sub(Nav, self.on_nav)
-        sub(Balance, self.on_balance)
-        sub(Position, self.on_position)
-        sub(MarkPrice, self.on_mark)
-        sub(BookUpdate, self.market.on_book)
-        sub(BookStatus, self.market.on_book_status)
-        sub(OrderRequest, self.on_order_request)
-        sub(OrderUpdate, self.on_order_update)
-        sub(Fill, self.on_fill)
-        sub(FeedStatus, self.market.on_feed_status)
-        sub(Heartbeat, self.on_heartbeat)
-        sub(Reconciled, self.on_reconciled)
-        sub(PositionDrift, self.on_drift)
-        sub(RateLimit, self.on_rate_limit)
+        sub(OrderIntent, self.on_intent, urgent=True)
+        sub(Nav, self.on_nav, urgent=True)
+        sub(Balance, self.on_balance, urgent=True)
+        sub(Position, self.on_position, urgent=True)
+        sub(MarkPrice, self.on_mark, urgent=True)
+        sub(BookUpdate, self.market.on_book, urgent=True)
+        sub(BookStatus, self.market.on_book_status, urgent=True)
+        sub(OrderRequest, self.on_order_request, urgent=True)
+        sub(OrderUpdate, self.on_order_update, urgent=True)
+        sub(Fill, self.on_fill, urgent=True)
+        sub(FeedStatus, self.market.on_feed_status, urgent=True)
+        sub(Heartbeat, self.on_heartbeat, urgent=True)
+        sub(Reconciled, self.on_reconciled, urgent=True)
+        sub(PositionDrift, self.on_drift, urgent=True)
+        sub(RateLimit, self.on_rate_limit, urgent=True)
 
     @property
     def alt_ext_disabled(self) -> bool:

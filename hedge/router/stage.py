@@ -150,16 +150,16 @@ class RouterStage:
         desk.on_not_sent = self.executor.not_sent
         self.user_stream = cfg.risk.user_stream  # FeedStatus.connection of the user-data stream
         self._user_stream_down = False
-        bus.subscribe(RiskDecision, self.on_decision)
-        bus.subscribe(BookUpdate, self.executor.on_book)
-        bus.subscribe(MarkPrice, self.on_mark)
-        bus.subscribe(OrderUpdate, self.on_order_update)
-        bus.subscribe(Position, self.on_position)
-        bus.subscribe(CancelAll, self.halting.on_cancel_all)
-        bus.subscribe(RateLimit, self.halting.on_rate_limit)
-        bus.subscribe(FeedStatus, self.on_feed_status)
+        bus.subscribe(RiskDecision, self.on_decision, urgent=True)
+        bus.subscribe(BookUpdate, self.executor.on_book, urgent=True)
+        bus.subscribe(MarkPrice, self.on_mark, urgent=True)
+        bus.subscribe(OrderUpdate, self.on_order_update, urgent=True)
+        bus.subscribe(Position, self.on_position, urgent=True)
+        bus.subscribe(CancelAll, self.halting.on_cancel_all, urgent=True)
+        bus.subscribe(RateLimit, self.halting.on_rate_limit, urgent=True)
+        bus.subscribe(FeedStatus, self.on_feed_status, urgent=True)
         if self.auto is not None:
-            bus.subscribe(Trade, self.on_trade)
+            bus.subscribe(Trade, self.on_trade, urgent=True)
 
     # ------------------------------------------------------------------ start (the pipeline's)
 

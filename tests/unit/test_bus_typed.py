@@ -1,7 +1,7 @@
 """The typed (compiled, ``bus.pxd``) bus delivers exactly what its ``.py`` does as plain Python.
 
-Random subscriptions (plain, per symbol, passive, through the base class, a handler that raises, one that
-publishes in turn) and a random stream of events go through the compiled ``Bus`` and through
+Random subscriptions (plain, per symbol, passive, urgent, through the base class, a handler that raises, one
+that publishes in turn) and a random stream of events go through the compiled ``Bus`` and through
 ``native.load_pure("hedge.bus")``'s: every delivery (handler, event), the publish counts, the handler errors
 and ``publish_needed``'s answers must be equal, in the same order. Skipped when the build runs the bus pure,
 failed then under ``HEDGE_EXPECT_COMPILED``."""
@@ -24,7 +24,7 @@ TOPICS: tuple[type[Event], ...] = (BookTicker, Trade, BookUpdate, Event, Heartbe
 SYMBOLS = (None, "A", "B")
 
 subscription = st.tuples(st.sampled_from(range(len(TOPICS))), st.sampled_from(SYMBOLS), st.booleans(),
-                         st.sampled_from(("log", "raise", "spawn")))
+                         st.sampled_from(("log", "raise", "spawn", "beat")), st.booleans())
 event = st.tuples(st.sampled_from(("tick", "trade", "book", "hb")), st.sampled_from(("A", "B", "C")))
 
 
@@ -44,7 +44,7 @@ def _event(kind: str, sym: str, i: int) -> Event:
     return Heartbeat(component=sym)
 
 
-def _run(module: Any, subs: list[tuple[int, str | None, bool, str]], events: list[tuple[str, str]]) -> Any:
+def _run(module: Any, subs: list[tuple[int, str | None, bool, str, bool]], events: list[tuple[str, str]]) -> Any:
     bus = module.Bus()
     log: list[tuple[int, Event]] = []
     spawned = [100_000]
@@ -57,11 +57,13 @@ def _run(module: Any, subs: list[tuple[int, str | None, bool, str]], events: lis
             if kind == "spawn" and isinstance(e, Trade) and e.trade_id < 100_000:
                 spawned[0] += 1
                 bus.publish(_event("tick", e.symbol, spawned[0]))
+            if kind == "beat" and isinstance(e, (BookTicker, Trade)):  # a third level, from urgent handlers too
+                bus.publish(_event("hb", e.symbol, 0))
         h.__qualname__ = f"h{n}"
         return h
 
-    for n, (topic, sym, passive, kind) in enumerate(subs):
-        bus.subscribe(TOPICS[topic], handler(n, kind), symbol=sym, passive=passive)
+    for n, (topic, sym, passive, kind, urgent) in enumerate(subs):
+        bus.subscribe(TOPICS[topic], handler(n, kind), symbol=sym, passive=passive, urgent=urgent and sym is None)
     needed = []
     for i, (kind, sym) in enumerate(events):
         ev = _event(kind, sym, i)
@@ -72,7 +74,7 @@ def _run(module: Any, subs: list[tuple[int, str | None, bool, str]], events: lis
 
 @given(st.lists(subscription, max_size=8), st.lists(event, max_size=40))
 @settings(max_examples=150, deadline=None)
-def test_compiled_bus_delivers_what_the_pure_one_does(subs: list[tuple[int, str | None, bool, str]],
+def test_compiled_bus_delivers_what_the_pure_one_does(subs: list[tuple[int, str | None, bool, str, bool]],
                                                       events: list[tuple[str, str]]) -> None:
     assert _run(compiled_bus, subs, events) == _run(PURE, subs, events)
 

@@ -269,3 +269,19 @@ def test_a_failing_rehearsal_is_counted_and_the_others_still_run() -> None:
     warmer.rehearse()
     warmer.rehearse()
     assert (warmer.runs, warmer.errors, ran) == (2, 4, ["BTCUSDT", "ETHUSDT"] * 2)
+
+
+def test_risk_and_the_router_take_the_urgent_lane_in_all_their_subscriptions_and_nothing_else_does(
+        tmp_path: Path) -> None:
+    """The order path runs ahead of observers (hedge/bus.py, the urgent lane): a component is urgent in
+    all of its subscriptions or none, and only risk's and the router's are (an observer in the lane would
+    make the order wait again)."""
+    engine = Engine(config(tmp_path), log_dir=tmp_path)
+    pipe = attach_pipeline(engine, DryRunVenue(engine.journals, bundled_filters()))
+    router, risk = pipe.router, pipe.risk
+    owners = {id(risk), id(risk.market), id(router), id(router.executor), id(router.halting)}
+    subs = [s for s in engine.bus._subs if s.handler is not None]
+    ours = [s for s in subs if id(getattr(s.handler, "__self__", None)) in owners]
+    assert len(ours) >= 20 and all(s.urgent for s in ours)
+    assert all(s in ours for s in subs if s.urgent)
+    engine.journals.close()
