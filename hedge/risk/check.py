@@ -168,7 +168,7 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
         return _veto(intent, ctx, reasons, observed, limits, price, cooloff_s)
     assert book is not None  # valid, checked above
 
-    sign = intent.side.sign
+    sign = 1 if intent.side is _BUY else -1  # Side.sign without its property call
     pos = ctx.positions.get(sym)
     w0 = pos.worst(sign) if pos is not None else 0.0  # position if same-side open orders all fill
     q = intent.notional / price
