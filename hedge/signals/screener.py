@@ -104,7 +104,8 @@ class Screener:
         if prev is not None and ts - prev < strategy.params.cooldown_s * 1000.0:
             self._skip("cooldown")
             return None
-        if not self._window.open_at(ts):
+        window = self._window
+        if not window.always and not window.open_at(ts):
             self._skip("trading_window")
             return None
         side = _BUY if score > 0.0 else _SELL
