@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hedge.config import Config
-from hedge.config.geometry import barriers
+from hedge.config.geometry import Barriers
 from hedge.events import OrderIntent, Side, Signal, Tier, VolRegime
 from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.calibrator import Calibrator
@@ -63,7 +63,7 @@ class Screener:
             if info.liquidity in syms.liquidity_buckets
         }
         self._default_slippage = st.calibrator.slippage_bps
-        self._exits = st.exits
+        self._barriers = Barriers(st.exits)  # the exits' figures read once
         self._last_ms: dict[str, dict[str, int]] = {}
         self.nav = 0.0
         self.conviction: Conviction | None = None  # set by the stage when conviction is on (docs/intel.md)
@@ -76,7 +76,7 @@ class Screener:
 
     def signal(self, strategy: str, f: SymbolFeatures, score: float) -> Signal:
         """``strategy``'s view of ``f.symbol`` with its calibrated ``p_win`` and ``e_pi_bps``."""
-        return self._signal(strategy, f, score, *barriers(self._exits, f.vol_bps))
+        return self._signal(strategy, f, score, *self._barriers(f.vol_bps))
 
     def _signal(self, strategy: str, f: SymbolFeatures, score: float, tp_bps: float, sl_bps: float) -> Signal:
         p = self.calibrator.predict_p(score)
@@ -141,7 +141,7 @@ class Screener:
             notional *= self.conviction.multiplier(f, score)
         if notional < sizer.min_notional or notional <= 0.0:
             return "min_notional"
-        tp_bps, sl_bps = barriers(self._exits, f.vol_bps)
+        tp_bps, sl_bps = self._barriers(f.vol_bps)
         signal = self._signal(name, f, score, tp_bps, sl_bps)
         e_pi, p = signal.e_pi_bps, signal.p_win
         if e_pi <= self._e_pi_min:
