@@ -1,6 +1,6 @@
 """The trade geometry: one place that turns ``exits`` into the take-profit, stop and horizon of a trade.
 
-Owns: ``barriers`` (TP and SL in bps for the realized volatility at entry, the TP capped at
+Owns: ``barriers`` / ``Barriers`` (TP and SL in bps for the realized volatility at entry, the TP capped at
 ``max_R`` risk units exactly as the portfolio caps it), ``signature`` (the geometry as a string a
 calibrator records, so a fit for another geometry is recognised as stale) and
 ``coherence_problems`` (where the portfolio would manage a different trade than the one the
@@ -21,12 +21,28 @@ from hedge.config.strategy import ExitParams
 def barriers(p: ExitParams, vol_bps: float) -> tuple[float, float]:
     """(take-profit, stop-loss) in bps for a trade entered at realized volatility ``vol_bps``
     (bps per sqrt(second)); the take-profit is never further than ``max_R`` stops away."""
-    unit = max(vol_bps, 0.0) * math.sqrt(p.horizon_s)
-    sl = p.sl_pct * 1e4 + p.sl_vol * unit
-    tp = p.tp_pct * 1e4 + p.tp_vol * unit
-    if sl > 0.0:
-        tp = min(tp, p.max_R * sl)
-    return tp, sl
+    return Barriers(p)(vol_bps)
+
+
+class Barriers:
+    """``barriers`` of one ``exits``, its figures read once (the screener calls it per intent, the
+    calibration per sample): the same operations in the same order, so the same floats."""
+
+    __slots__ = ("_max_r", "_root_h", "_sl0", "_sl_vol", "_tp0", "_tp_vol")
+
+    def __init__(self, p: ExitParams) -> None:
+        self._root_h = math.sqrt(p.horizon_s)
+        self._sl0, self._sl_vol = p.sl_pct * 1e4, p.sl_vol
+        self._tp0, self._tp_vol = p.tp_pct * 1e4, p.tp_vol
+        self._max_r = p.max_R
+
+    def __call__(self, vol_bps: float) -> tuple[float, float]:
+        unit = max(vol_bps, 0.0) * self._root_h
+        sl = self._sl0 + self._sl_vol * unit
+        tp = self._tp0 + self._tp_vol * unit
+        if sl > 0.0:
+            tp = min(tp, self._max_r * sl)
+        return tp, sl
 
 
 def signature(p: ExitParams) -> str:

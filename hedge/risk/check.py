@@ -43,6 +43,7 @@ _HALTED = TradingState.HALTED
 _REDUCING = TradingState.REDUCING
 _BUY = Side.BUY
 _ALT_EXT = Tier.ALT_EXT
+_WEEK = frozenset(range(7))
 
 
 class _CvarMemo:
@@ -168,7 +169,7 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
         return _veto(intent, ctx, reasons, observed, limits, price, cooloff_s)
     assert book is not None  # valid, checked above
 
-    sign = intent.side.sign
+    sign = 1 if intent.side is _BUY else -1  # Side.sign without its property call
     pos = ctx.positions.get(sym)
     w0 = pos.worst(sign) if pos is not None else 0.0  # position if same-side open orders all fill
     q = intent.notional / price
@@ -194,7 +195,9 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
             reasons.append(Reason.UNKNOWN_SYMBOL)
         elif sl.tier is _ALT_EXT and ctx.alt_ext_disabled:
             reasons.append(Reason.ALT_EXT_DISABLED)
-        if not lim.in_window(now_ms):
+        # a window open all day on every day (the default) is open now: ``in_window`` is not called
+        if not (lim.window_start_min <= 0 and lim.window_end_min >= 1440 and lim.window_days >= _WEEK) \
+                and not lim.in_window(now_ms):
             reasons.append(Reason.OUTSIDE_TRADING_WINDOW)
         if cooloff_s > 0.0:
             reasons.append(Reason.COOLOFF)

@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hedge.config import CalibratorParams, StrategyConfig
-from hedge.config.geometry import barriers, signature
+from hedge.config.geometry import Barriers, signature
 from hedge.events import BookUpdate, Event, MarkPrice, Trade
 from hedge.signals.calibrator import LogisticFit, fit_logistic, sigmoid
 from hedge.signals.cross_validation import cross_validate
@@ -156,7 +156,8 @@ class SampleCollector:
             mine = [sample for sample in samples if sample[1] == sym]
             if not mine:
                 continue
-            geo = [barriers(exits, sample[5]) for sample in mine]
+            geometry = Barriers(exits)
+            geo = [geometry(sample[5]) for sample in mine]
             tps = np.asarray([g[0] if tp_bps is None else tp_bps for g in geo], dtype=np.float64)
             sls = np.asarray([g[1] if sl_bps is None else sl_bps for g in geo], dtype=np.float64)
             labels = label_barriers(

@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hedge.config import Config
-from hedge.config.geometry import barriers
-from hedge.events import OrderIntent, Side, Signal, Tier
+from hedge.config.geometry import Barriers
+from hedge.events import OrderIntent, Side, Signal, Tier, VolRegime
 from hedge.signals.allocator import FeedbackAllocator
 from hedge.signals.calibrator import Calibrator
 from hedge.signals.conviction import Conviction
@@ -36,6 +36,13 @@ from hedge.signals.scores import ScoreBoard
 from hedge.signals.sizing import Sizer
 from hedge.signals.strategies.base import Strategy
 from hedge.signals.trading_window import WindowGate
+
+# Read once, not per intent (docs/signals.md, "Cost per tick"): the default tier, each regime's text and
+# the reason's format (``%`` with the same conversions as the f-string it replaced: the same bytes).
+_TACTICAL = Tier.TACTICAL
+_BUY, _SELL = Side.BUY, Side.SELL
+_REGIME_TEXT = {r: r.value for r in VolRegime}
+_REASON = "%s score=%+.3f p=%.3f regime=%s"
 
 
 class Screener:
@@ -56,7 +63,7 @@ class Screener:
             if info.liquidity in syms.liquidity_buckets
         }
         self._default_slippage = st.calibrator.slippage_bps
-        self._exits = st.exits
+        self._barriers = Barriers(st.exits)  # the exits' figures read once
         self._last_ms: dict[str, dict[str, int]] = {}
         self.nav = 0.0
         self.conviction: Conviction | None = None  # set by the stage when conviction is on (docs/intel.md)
@@ -69,7 +76,7 @@ class Screener:
 
     def signal(self, strategy: str, f: SymbolFeatures, score: float) -> Signal:
         """``strategy``'s view of ``f.symbol`` with its calibrated ``p_win`` and ``e_pi_bps``."""
-        return self._signal(strategy, f, score, *barriers(self._exits, f.vol_bps))
+        return self._signal(strategy, f, score, *self._barriers(f.vol_bps))
 
     def _signal(self, strategy: str, f: SymbolFeatures, score: float, tp_bps: float, sl_bps: float) -> Signal:
         p = self.calibrator.predict_p(score)
@@ -97,10 +104,11 @@ class Screener:
         if prev is not None and ts - prev < strategy.params.cooldown_s * 1000.0:
             self._skip("cooldown")
             return None
-        if not self._window.open_at(ts):
+        window = self._window
+        if not window.always and not window.open_at(ts):
             self._skip("trading_window")
             return None
-        side = Side.BUY if score > 0.0 else Side.SELL
+        side = _BUY if score > 0.0 else _SELL
         if self._bias and side.sign != self._bias:
             self._skip("directional_bias")
             return None
@@ -120,38 +128,41 @@ class Screener:
     def rehearse(self, strategy: Strategy, f: SymbolFeatures, score: float) -> tuple[Signal, OrderIntent] | str:
         """What ``screen`` would build for ``score`` now, past its gates and without their memory (no
         cooldown, no count): cache warming (``hedge.daemon.warm``), the result is dropped."""
-        return self._build(strategy.name, f, score, Side.BUY if score > 0.0 else Side.SELL)
+        return self._build(strategy.name, f, score, _BUY if score > 0.0 else _SELL)
 
     def _build(self, name: str, f: SymbolFeatures, score: float, side: Side) -> tuple[Signal, OrderIntent] | str:
         """The sized, calibrated Signal and OrderIntent, or why not (a ``skipped`` reason). Pure."""
-        tier = self._tier.get(f.symbol, Tier.TACTICAL)
-        budget = 1.0 if self.allocator is None else self.allocator.multiplier(f.symbol, name, self.now_ms())
-        notional = self.sizer.notional(self.nav, score, f.regime, tier, budget)
+        sym, regime = f.symbol, f.regime  # read once (a compiled feature state's fields are C-level)
+        tier = self._tier.get(sym, _TACTICAL)
+        budget = 1.0 if self.allocator is None else self.allocator.multiplier(sym, name, self.now_ms())
+        sizer = self.sizer
+        notional = sizer.notional(self.nav, score, regime, tier, budget)
         if self.conviction is not None:
             notional *= self.conviction.multiplier(f, score)
-        if notional < self.sizer.min_notional or notional <= 0.0:
+        if notional < sizer.min_notional or notional <= 0.0:
             return "min_notional"
-        tp_bps, sl_bps = barriers(self._exits, f.vol_bps)
+        tp_bps, sl_bps = self._barriers(f.vol_bps)
         signal = self._signal(name, f, score, tp_bps, sl_bps)
-        if signal.e_pi_bps <= self._e_pi_min:
+        e_pi, p = signal.e_pi_bps, signal.p_win
+        if e_pi <= self._e_pi_min:
             return "e_pi"
-        ts = f.ts_ms
+        recv_ns = f.recv_ns
         intent = OrderIntent(
-            ts_ms=ts,
-            recv_ns=f.recv_ns,
-            intent_id=f"{name}-{f.symbol}-{f.update_id}",
-            symbol=f.symbol,
+            ts_ms=f.ts_ms,
+            recv_ns=recv_ns,
+            intent_id=f"{name}-{sym}-{f.update_id}",
+            symbol=sym,
             side=side,
             notional=notional,
             strategy=name,
-            reason=f"{name} score={score:+.3f} p={signal.p_win:.3f} regime={f.regime.value}",
+            reason=_REASON % (name, score, p, _REGIME_TEXT[regime]),
             limit_px=f.mid,
             score=score,
-            e_pi_bps=signal.e_pi_bps,
-            p_win=signal.p_win,
+            e_pi_bps=e_pi,
+            p_win=p,
             tp_bps=tp_bps,
             sl_bps=sl_bps,
-            regime=f.regime,
-            tick_ns=f.recv_ns,
+            regime=regime,
+            tick_ns=recv_ns,
         )
         return signal, intent

@@ -19,6 +19,8 @@ import math
 from hedge.config import SizingParams
 from hedge.events import Tier, VolRegime
 
+_HIGH, _TACTICAL = VolRegime.HIGH, Tier.TACTICAL  # read once, not per intent
+
 
 class Sizer:
     __slots__ = ("_max_conv", "_max_usd", "_pct", "_regime", "_tactical_high", "_tier", "min_notional")
@@ -37,7 +39,7 @@ class Sizer:
         if not s > 0.0:  # zero or NaN: no conviction
             return 0.0
         c = self._max_conv * (s if s < 1.0 else 1.0) * self._regime[regime]
-        if regime is VolRegime.HIGH and tier is Tier.TACTICAL:
+        if regime is _HIGH and tier is _TACTICAL:
             c *= self._tactical_high
         return c if c < self._max_conv else self._max_conv
 

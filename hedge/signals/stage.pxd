@@ -37,3 +37,6 @@ cdef class SignalStage:
     cpdef on_book(self, u)
 
     cpdef on_trade(self, t)
+
+    # a C call from the tick body (no Python method lookup and call per intent); same body as the .py
+    cdef _screen(self, Py_ssize_t k, SymbolFeatures f, double s)

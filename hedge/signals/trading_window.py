@@ -14,6 +14,7 @@ from hedge.config import TradingWindow
 
 _MS_PER_MIN = 60_000
 _MS_PER_DAY = 86_400_000
+_WEEK = frozenset(range(7))
 
 
 def _minutes(hhmm: str) -> int:
@@ -22,12 +23,14 @@ def _minutes(hhmm: str) -> int:
 
 
 class WindowGate:
-    __slots__ = ("_days", "_end", "_start")
+    __slots__ = ("_days", "_end", "_start", "always")
 
     def __init__(self, window: TradingWindow) -> None:
         self._start = _minutes(window.start)
         self._end = _minutes(window.end)
         self._days = frozenset(window.days)
+        # open at every moment (00:00-24:00 on every day, the default): the screener then skips ``open_at``
+        self.always = self._start <= 0 and self._end >= 1440 and self._days >= _WEEK
 
     def open_at(self, ts_ms: int) -> bool:
         minute = (ts_ms // _MS_PER_MIN) % 1440

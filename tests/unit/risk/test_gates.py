@@ -6,6 +6,8 @@ import math
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hedge.config import Config, RuntimeConfig, TradingWindow
 from hedge.events import Side, TradingState
@@ -163,6 +165,21 @@ def test_trading_window_wrapping_midnight() -> None:
         and not lim.in_window(NOW_MS + 60_000)
         and lim.in_window(NOW_MS - 4 * 3_600_000 + 60_000 * 60 * 24)
     )
+
+
+_HHMM = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59)) | st.sampled_from(
+    ["00:00", "24:00"])
+
+
+@given(_HHMM, _HHMM, st.sets(st.integers(0, 6)) | st.just(set(range(7))), st.integers(0, 10 * 86_400_000))
+def test_the_window_gate_is_in_window(start: str, end: str, days: set[int], offset_ms: int) -> None:
+    """The gate (which skips ``in_window`` for a window open all day every day) vetoes exactly outside it."""
+    window = TradingWindow(start=start, end=end, days=sorted(days))
+    cfg = msgspec.structs.replace(risk_config(), runtime=RuntimeConfig(trading_window=window))
+    lim = msgspec.structs.replace(RiskLimits.from_config(cfg), slippage_budget_bps=0.0)
+    now_ns = NOW_NS + offset_ms * 1_000_000
+    d = check_order(intent(), ctx(now_ns=now_ns), lim)
+    assert (Reason.OUTSIDE_TRADING_WINDOW in d.reasons) == (not lim.in_window(now_ns // 1_000_000))
 
 
 def test_per_trade_nav_cap_reduces() -> None:

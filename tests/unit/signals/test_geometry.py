@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hedge.config import exit_profile
-from hedge.config.geometry import barriers, coherence_problems, signature
+from hedge.config.geometry import Barriers, barriers, coherence_problems, signature
 from hedge.portfolio.exits import ExitKind, initial_levels, update
 from hedge.signals.labeling import label_barriers
 
@@ -43,3 +43,14 @@ def test_a_path_labelled_a_win_is_a_take_profit_and_a_loss_a_stop() -> None:
         lv = initial_levels(1, 100.0, p, tp, sl)
         exits = [k for px in mids[1:] if (k := update(lv, float(px), p, trailing=True)) is not None]
         assert int(got[0]) == label and exits[0] is kind
+
+
+@given(st.sampled_from(["scalper", "classic"]), st.floats(-1.0, 50.0) | st.just(math.inf))
+def test_the_figures_read_once_give_the_same_floats(profile: str, vol: float) -> None:
+    """``Barriers`` (the exits' figures read once) is the formula on the exits itself, bit for bit."""
+    p = exit_profile(profile)
+    unit = max(vol, 0.0) * math.sqrt(p.horizon_s)
+    sl = p.sl_pct * 1e4 + p.sl_vol * unit
+    tp = p.tp_pct * 1e4 + p.tp_vol * unit
+    want = repr(((min(tp, p.max_R * sl) if sl > 0.0 else tp), sl))  # repr: a NaN (inf * 0) equals itself
+    assert repr(Barriers(p)(vol)) == repr(barriers(p, vol)) == want

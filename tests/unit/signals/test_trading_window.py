@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hedge.config import TradingWindow
 from hedge.signals.trading_window import WindowGate
 
@@ -35,3 +38,15 @@ def test_wrapping_window_belongs_to_its_start_day() -> None:
 
 def test_empty_window() -> None:
     assert not WindowGate(TradingWindow(start="10:00", end="10:00")).open_at(ms(2024, 7, 19, 10, 0))
+
+
+_HHMM = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59)) | st.just("24:00")
+
+
+@given(_HHMM, _HHMM, st.sets(st.integers(0, 6)), st.integers(-(10**13), 10**13))
+def test_always_means_open_at_every_moment(start: str, end: str, days: set[int], ts_ms: int) -> None:
+    """``always`` (the screener then skips ``open_at``) is set only when ``open_at`` says open at any time."""
+    g = WindowGate(TradingWindow(start=start, end=end, days=sorted(days)))
+    if g.always:
+        assert g.open_at(ts_ms)
+    assert g.always == (start == "00:00" and end == "24:00" and days == set(range(7)))
