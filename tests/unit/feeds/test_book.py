@@ -4,7 +4,6 @@ compiled extension when the build has it: book.pyx, C data) and the ``.py`` run 
 
 from __future__ import annotations
 
-import os
 from types import ModuleType
 
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from hedge import native
 from hedge.feeds import book as loaded
 from hedge.feeds.book import WINDOW
+from tests.kit.compiled import require_compiled
 
 PURE = native.load_pure("hedge.feeds.book")
 
@@ -22,10 +22,7 @@ PURE = native.load_pure("hedge.feeds.book")
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     if request.param == "pure":
         return PURE
-    if "hedge.feeds.book" not in native.compiled_modules():
-        if os.environ.get("HEDGE_EXPECT_COMPILED"):
-            pytest.fail(f"hedge.feeds.book is not compiled: {native.status()}")
-        pytest.skip(f"hedge.feeds.book runs pure here ({native.status()})")
+    require_compiled("hedge.feeds.book")
     return loaded
 
 

@@ -20,6 +20,7 @@ from hedge.feeds import framescan as loaded
 from hedge.feeds.codec import Codec, WireTicker
 from hedge.feeds.dispatch import FrameDispatcher
 from hedge.feeds.recording import RecordedLine, bundled_btcusdt, iter_recording
+from tests.kit.compiled import require_compiled
 from tests.unit.feeds.test_codec import DEPTH, TICKER
 
 PURE = native.load_pure("hedge.feeds.framescan")
@@ -29,8 +30,7 @@ PURE = native.load_pure("hedge.feeds.framescan")
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     if request.param == "pure":
         return PURE
-    if "hedge.feeds.framescan" not in native.compiled_modules():
-        pytest.skip(f"hedge.feeds.framescan runs pure here ({native.status()})")
+    require_compiled("hedge.feeds.framescan")
     return loaded
 
 

@@ -5,7 +5,6 @@ and random, often malformed, sides; the compiled book equals the pure one bit fo
 from __future__ import annotations
 
 import math
-import os
 import pickle
 import struct
 from array import array
@@ -19,16 +18,14 @@ from hypothesis import strategies as st
 from hedge import native
 from hedge.feeds import book as loaded_book
 from hedge.feeds import levels as loaded
+from tests.kit.compiled import require_compiled
 
 PURE = native.load_pure("hedge.feeds.levels")
 PURE_BOOK = native.load_pure("hedge.feeds.book")
 
 
 def _compiled(module: str, mod: ModuleType) -> ModuleType:
-    if module not in native.compiled_modules():
-        if os.environ.get("HEDGE_EXPECT_COMPILED"):
-            pytest.fail(f"{module} is not compiled: {native.status()}")
-        pytest.skip(f"{module} runs pure here ({native.status()})")
+    require_compiled(module)
     return mod
 
 

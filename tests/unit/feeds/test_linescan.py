@@ -35,6 +35,7 @@ from hedge.feeds.recording import (
     read_lines,
     time_confirmed,
 )
+from tests.kit.compiled import require_compiled
 
 T = TypeVar("T")
 PURE = native.load_pure("hedge.feeds.linescan")
@@ -47,8 +48,7 @@ SNAP = b'{"lastUpdateId":5,"bids":[],"asks":[]}'
 def impl(request: pytest.FixtureRequest) -> ModuleType:
     if request.param == "pure":
         return PURE
-    if "hedge.feeds.linescan" not in native.compiled_modules():
-        pytest.skip(f"hedge.feeds.linescan runs pure here ({native.status()})")
+    require_compiled("hedge.feeds.linescan")
     return loaded
 
 

@@ -3,7 +3,6 @@ unknown kind dropped and counted alike, in both read modes (with BookTickers, an
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from types import ModuleType
@@ -21,6 +20,7 @@ from hedge.feeds import taperows
 from hedge.feeds.levels import Levels
 from hedge.feeds.parquet import _LEAN_COLUMNS, TapeWriter, write
 from hedge.feeds.recording import ReadStats, RecordedLine
+from tests.kit.compiled import require_compiled
 from tests.unit.feeds.test_parquet_tape import event, in_receive_order
 
 PURE = native.load_pure("hedge.feeds.taperows")
@@ -28,10 +28,7 @@ PURE = native.load_pure("hedge.feeds.taperows")
 
 @pytest.fixture(scope="module")
 def compiled() -> ModuleType:
-    if "hedge.feeds.taperows" not in native.compiled_modules():
-        if os.environ.get("HEDGE_EXPECT_COMPILED"):
-            pytest.fail(f"hedge.feeds.taperows is not compiled: {native.status()}")
-        pytest.skip(f"hedge.feeds.taperows runs pure here ({native.status()})")
+    require_compiled("hedge.feeds.taperows")
     return taperows
 
 

@@ -9,7 +9,6 @@ Skipped when the build runs these modules pure (nothing to compare), failed then
 
 from __future__ import annotations
 
-import os
 from types import ModuleType
 
 import pytest
@@ -22,6 +21,7 @@ from hedge.events import BookUpdate, Side, Trade
 from hedge.signals import factor_stats, features
 from hedge.signals.strategies import micro_scalper
 from hedge.signals.strategies.micro_scalper import MicroScalperParams
+from tests.kit.compiled import require_compiled
 
 TYPED = ("hedge.signals.features", "hedge.signals.flow", "hedge.signals.volatility", "hedge.signals.factor_stats",
          "hedge.signals.strategies.micro_scalper")
@@ -42,11 +42,7 @@ PURE_FEATURES, PURE_SCALPER, PURE_STATS = _pure_chain()
 
 @pytest.fixture(scope="module", autouse=True)
 def compiled() -> None:
-    missing = [m for m in TYPED if m not in native.compiled_modules()]
-    if missing:
-        if os.environ.get("HEDGE_EXPECT_COMPILED"):
-            pytest.fail(f"{', '.join(missing)} not compiled: {native.status()}")
-        pytest.skip(f"runs pure here ({native.status()})")
+    require_compiled(*TYPED)
 
 
 steps = st.lists(
