@@ -43,7 +43,6 @@ _HALTED = TradingState.HALTED
 _REDUCING = TradingState.REDUCING
 _BUY = Side.BUY
 _ALT_EXT = Tier.ALT_EXT
-_WEEK = frozenset(range(7))
 
 
 class _CvarMemo:
@@ -195,9 +194,7 @@ def check_order(intent: OrderIntent, ctx: RiskContext, lim: RiskLimits) -> RiskD
             reasons.append(Reason.UNKNOWN_SYMBOL)
         elif sl.tier is _ALT_EXT and ctx.alt_ext_disabled:
             reasons.append(Reason.ALT_EXT_DISABLED)
-        # a window open all day on every day (the default) is open now: ``in_window`` is not called
-        if not (lim.window_start_min <= 0 and lim.window_end_min >= 1440 and lim.window_days >= _WEEK) \
-                and not lim.in_window(now_ms):
+        if not lim.in_window(now_ms):
             reasons.append(Reason.OUTSIDE_TRADING_WINDOW)
         if cooloff_s > 0.0:
             reasons.append(Reason.COOLOFF)

@@ -173,7 +173,7 @@ _HHMM = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.intege
 
 @given(_HHMM, _HHMM, st.sets(st.integers(0, 6)) | st.just(set(range(7))), st.integers(0, 10 * 86_400_000))
 def test_the_window_gate_is_in_window(start: str, end: str, days: set[int], offset_ms: int) -> None:
-    """The gate (which skips ``in_window`` for a window open all day every day) vetoes exactly outside it."""
+    """The gate vetoes exactly outside the trading window, for any window and time."""
     window = TradingWindow(start=start, end=end, days=sorted(days))
     cfg = msgspec.structs.replace(risk_config(), runtime=RuntimeConfig(trading_window=window))
     lim = msgspec.structs.replace(RiskLimits.from_config(cfg), slippage_budget_bps=0.0)
